@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/** The csr-signer command: dispatches to a subcommand. */
+import { readFileSync } from 'node:fs';
+import { isCsrSignerError } from './errors.js';
+import { runSign, signUsage } from './commands/sign.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const mainUsage = `csr-signer ${version}: a Kubernetes CertificateSigningRequest signer
+
+Usage:
+  csr-signer sign --ca-cert FILE --ca-key FILE --csr FILE [options]
+                           issue one certificate offline, like "cfssl sign"
+  csr-signer --help        this help; "csr-signer COMMAND --help" for a command
+  csr-signer --version     the version
+
+Documentation: README.md and docs/ in the csr-signer repository.
+`;
+
+/** Runs the command line; returns the exit code. Streams are parameters so tests can drive it. */
+export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        out.write(mainUsage);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        out.write(`${version}\n`);
+        return 0;
+      case 'sign':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          out.write(signUsage);
+          return 0;
+        }
+        return await runSign(rest, out);
+      default:
+        err.write(`csr-signer: unknown command "${command}"\n\n${mainUsage}`);
+        return 2;
+    }
+  } catch (e) {
+    if (isCsrSignerError(e)) {
+      err.write(`csr-signer: ${e.message} [${e.code}]\n`);
+      return e.kind === 'InvalidArgument' || e.kind === 'InvalidDuration' ? 2 : 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2), process.stdout, process.stderr);

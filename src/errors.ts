@@ -1,0 +1,122 @@
+/**
+ * The error catalogue: every error csr-signer reports is defined here once, with
+ * a stable code, the condition reason, whether it is permanent, and its message.
+ *
+ * Permanent errors are caused by the request itself: retrying cannot help, so
+ * the signer marks the CSR Failed with `reason` and the message. Every other
+ * error is transient for a CSR (a CA that is missing or expired, an API error):
+ * the CSR is retried with backoff until an operator fixes the cause.
+ *
+ * docs/errors.md documents each entry; test/meta.test.ts keeps the two in step.
+ */
+
+interface Definition<A extends readonly unknown[]> {
+  readonly code: `CSR_SIGNER_ERR_${string}`;
+  readonly reason: string;
+  readonly permanent: boolean;
+  readonly message: (...args: A) => string;
+}
+
+const define = <A extends readonly unknown[]>(
+  code: `CSR_SIGNER_ERR_${string}`,
+  reason: string,
+  permanent: boolean,
+  message: (...args: A) => string,
+): Definition<A> => ({ code, reason, permanent, message });
+
+/** Go's %q rendering of a string list, as Kubernetes prints it: ["a" "b"]. */
+const goQuotedList = (values: readonly string[]): string => `[${values.map((v) => JSON.stringify(v)).join(' ')}]`;
+
+export const catalogue = {
+  // ---- the request: permanent
+  RequestTooLarge: define('CSR_SIGNER_ERR_REQUEST_TOO_LARGE', 'RequestTooLarge', true,
+    (size: number, limit: number) => `the request is ${size} bytes, more than the limit of ${limit} bytes`),
+  MalformedRequestPem: define('CSR_SIGNER_ERR_REQUEST_PEM', 'MalformedRequest', true,
+    (found: string) => `the request must be exactly one CERTIFICATE REQUEST PEM block, found ${found}`),
+  MalformedRequest: define('CSR_SIGNER_ERR_REQUEST_DER', 'MalformedRequest', true,
+    (detail: string) => `the request is not a valid PKCS#10 structure: ${detail}`),
+  UnsupportedKeyType: define('CSR_SIGNER_ERR_UNSUPPORTED_KEY_TYPE', 'UnsupportedKeyType', true,
+    (key: string) => `${key} keys are not supported; use RSA 2048–8192 bits, ECDSA P-256, P-384 or P-521, or Ed25519`),
+  InvalidPublicKey: define('CSR_SIGNER_ERR_INVALID_PUBLIC_KEY', 'InvalidPublicKey', true,
+    (detail: string) => `the request's public key is invalid: ${detail}`),
+  UnsupportedSignatureAlgorithm: define('CSR_SIGNER_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM', 'UnsupportedSignatureAlgorithm', true,
+    (detail: string) => `the request is signed with ${detail}, which is not accepted`),
+  InvalidSignature: define('CSR_SIGNER_ERR_INVALID_SIGNATURE', 'InvalidSignature', true,
+    (detail: string) => `the request's signature does not verify with its own public key (${detail}), so it does not prove possession of the private key`),
+  InvalidSubject: define('CSR_SIGNER_ERR_INVALID_SUBJECT', 'InvalidSubject', true,
+    (detail: string) => `the request's subject is invalid: ${detail}`),
+  InvalidSubjectAltName: define('CSR_SIGNER_ERR_INVALID_SUBJECT_ALT_NAME', 'InvalidSubjectAltName', true,
+    (detail: string) => `the request's subjectAltName is invalid: ${detail}`),
+  TooManySubjectAltNames: define('CSR_SIGNER_ERR_TOO_MANY_SUBJECT_ALT_NAMES', 'TooManySubjectAltNames', true,
+    (count: number, limit: number) => `the request has ${count} subjectAltNames, more than the limit of ${limit}`),
+  CertificateAuthorityRequested: define('CSR_SIGNER_ERR_CA_REQUESTED', 'CertificateAuthorityRequested', true,
+    () => 'the request asks for a CA certificate (basicConstraints CA:TRUE), which this signer does not issue'),
+  UnrecognizedUsage: define('CSR_SIGNER_ERR_UNRECOGNIZED_USAGE', 'UnrecognizedUsage', true,
+    (usages: readonly string[]) => `unrecognized usage values: ${goQuotedList(usages)}`),
+
+  // ---- issuing: transient (the in-tree signer's exact messages)
+  SignerExpired: define('CSR_SIGNER_ERR_SIGNER_EXPIRED', 'SignerExpired', false,
+    (notAfter: string) => `the signer has expired: NotAfter=${notAfter}`),
+  CertificateExpiredInPast: define('CSR_SIGNER_ERR_CERTIFICATE_EXPIRED_IN_PAST', 'SignerExpired', false,
+    (notAfter: string) => `refusing to sign a certificate that expired in the past: NotAfter=${notAfter}`),
+  SigningFailed: define('CSR_SIGNER_ERR_SIGNING_FAILED', 'SigningFailed', false,
+    (detail: string) => `the CA key could not sign the certificate: ${detail}`),
+
+  // ---- the CA files: transient for every CSR, fatal at start-up
+  CaCertificateInvalid: define('CSR_SIGNER_ERR_CA_CERTIFICATE', 'InvalidCACertificate', false,
+    (file: string, detail: string) => `${file}: ${detail}`),
+  CaKeyInvalid: define('CSR_SIGNER_ERR_CA_KEY', 'InvalidCAKey', false,
+    (file: string, detail: string) => `${file}: ${detail}`),
+  CaKeyPassphrase: define('CSR_SIGNER_ERR_CA_KEY_PASSPHRASE', 'InvalidCAKey', false,
+    (file: string, detail: string) => `${file}: ${detail}`),
+  CaUnsupportedKey: define('CSR_SIGNER_ERR_CA_UNSUPPORTED_KEY', 'InvalidCAKey', false,
+    (file: string, key: string) => `${file}: ${key} CA keys are not supported; use RSA 2048–8192 bits, ECDSA P-256, P-384 or P-521, or Ed25519`),
+  CaKeyMismatch: define('CSR_SIGNER_ERR_CA_KEY_MISMATCH', 'CAKeyMismatch', false,
+    (keyFile: string, certFile: string, count: number) =>
+      `${keyFile}: the private key matches none of the ${count} certificate${count === 1 ? '' : 's'} in ${certFile}`),
+  CaNotCa: define('CSR_SIGNER_ERR_CA_NOT_CA', 'NotACertificateAuthority', false,
+    (file: string, subject: string) => `${file}: the certificate "${subject}" is not a CA (basicConstraints CA:TRUE is missing)`),
+  CaNoCertSign: define('CSR_SIGNER_ERR_CA_NO_CERT_SIGN', 'NotACertificateAuthority', false,
+    (file: string, subject: string) => `${file}: the certificate "${subject}" has a keyUsage without keyCertSign, so it may not sign certificates`),
+  CaExpired: define('CSR_SIGNER_ERR_CA_EXPIRED', 'CAExpired', false,
+    (file: string, subject: string, notAfter: string) => `${file}: the CA certificate "${subject}" expired at ${notAfter}`),
+
+  // ---- configuration and command line: fatal at start-up
+  InvalidDuration: define('CSR_SIGNER_ERR_INVALID_DURATION', 'InvalidConfiguration', false,
+    (text: string, detail: string) => `invalid duration ${JSON.stringify(text)}: ${detail}`),
+  InvalidArgument: define('CSR_SIGNER_ERR_INVALID_ARGUMENT', 'InvalidConfiguration', false,
+    (detail: string) => detail),
+} as const;
+
+export type ErrorName = keyof typeof catalogue;
+type ArgsOf<K extends ErrorName> = Parameters<(typeof catalogue)[K]['message']>;
+
+/** Every error csr-signer reports on purpose. Anything else is a bug. */
+export class CsrSignerError extends Error {
+  override readonly name = 'CsrSignerError';
+  readonly code: string;
+  readonly reason: string;
+  readonly permanent: boolean;
+
+  constructor(readonly kind: ErrorName, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    const entry = catalogue[kind];
+    this.code = entry.code;
+    this.reason = entry.reason;
+    this.permanent = entry.permanent;
+  }
+}
+
+/** Builds the catalogue's error `kind` with its message. */
+export function csrError<K extends ErrorName>(kind: K, ...args: ArgsOf<K>): CsrSignerError {
+  const message = (catalogue[kind].message as (...a: ArgsOf<K>) => string)(...args);
+  return new CsrSignerError(kind, message);
+}
+
+/** The same, keeping what caused it. */
+export function csrErrorWithCause<K extends ErrorName>(cause: unknown, kind: K, ...args: ArgsOf<K>): CsrSignerError {
+  const message = (catalogue[kind].message as (...a: ArgsOf<K>) => string)(...args);
+  return new CsrSignerError(kind, message, { cause });
+}
+
+export const isCsrSignerError = (e: unknown): e is CsrSignerError => e instanceof CsrSignerError;

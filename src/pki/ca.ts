@@ -1,0 +1,226 @@
+/**
+ * Loading a CA: a certificate file (one certificate or a bundle) and a private
+ * key file. The certificate whose public key matches the key signs; the rest of
+ * the bundle is kept as extra trust, and the signer's issuers found in it (but
+ * never a self-signed root) form the chain a profile may append.
+ *
+ * Pure: file contents and `now` come in as parameters.
+ */
+import { createPrivateKey as createPrivateKeyFrom, createPublicKey, type KeyObject } from 'node:crypto';
+import * as pkijs from 'pkijs';
+import { CsrSignerError, csrError, csrErrorWithCause } from '../errors.js';
+import { children, equalBytes, readWhole, slice, Tag } from './der.js';
+import { InMemoryKeyProvider, type KeyProvider } from './key-provider.js';
+import { formatName, parseName } from './name.js';
+import { Oid } from './oids.js';
+import { decodePem, describeBlocks } from './pem.js';
+import type { KeyKind } from './public-key.js';
+import { signatureAlgorithmFor, type CertificateSignatureAlgorithm } from './signature.js';
+import { formatGoTime } from './validity.js';
+
+export interface CaCertificate {
+  readonly der: Uint8Array;
+  readonly subjectDer: Uint8Array;
+  readonly issuerDer: Uint8Array;
+  readonly spki: Uint8Array;
+  readonly subject: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly isCa: boolean;
+  /** undefined when the certificate has no keyUsage extension. */
+  readonly keyCertSign: boolean | undefined;
+  readonly subjectKeyId: Uint8Array | undefined;
+  readonly selfSigned: boolean;
+}
+
+export interface CertificateAuthority {
+  readonly certificate: CaCertificate;
+  readonly keyKind: KeyKind;
+  readonly signatureAlgorithm: CertificateSignatureAlgorithm;
+  readonly keyProvider: KeyProvider;
+  /** Intermediates from the signer's issuer upwards, DER, self-signed roots left out. */
+  readonly chain: readonly Uint8Array[];
+  /** Every other certificate of the bundle, DER, for trust publishing. */
+  readonly extraTrust: readonly Uint8Array[];
+}
+
+export interface NamedBytes {
+  /** A file name or other label, used in every error message. */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+function readCaCertificate(der: Uint8Array<ArrayBuffer>): CaCertificate {
+  const root = readWhole(der, Tag.sequence, 'Certificate');
+  const [tbs] = children(der, root);
+  if (tbs?.tag !== Tag.sequence) throw new Error('no TBSCertificate');
+  const fields = children(der, tbs);
+  const offset = fields[0]?.tag === 0xa0 ? 1 : 0;
+  const issuer = fields[offset + 2];
+  const subject = fields[offset + 4];
+  const spki = fields[offset + 5];
+  if (!issuer || !subject || !spki) throw new Error('TBSCertificate is missing fields');
+  const cert = pkijs.Certificate.fromBER(der);
+  const extension = (oid: string): pkijs.Extension | undefined => cert.extensions?.find((e) => e.extnID === oid);
+  const basic = extension(Oid.basicConstraints)?.parsedValue as pkijs.BasicConstraints | undefined;
+  const keyUsage = extension(Oid.keyUsage)?.parsedValue as { valueBlock: { valueHexView: Uint8Array } } | undefined;
+  const ski = extension(Oid.subjectKeyIdentifier)?.parsedValue as { valueBlock: { valueHexView: Uint8Array } } | undefined;
+  const subjectDer = slice(der, subject);
+  const issuerDer = slice(der, issuer);
+  return {
+    der,
+    subjectDer,
+    issuerDer,
+    spki: slice(der, spki),
+    subject: formatName(parseName(der, subject)),
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    isCa: basic?.cA === true,
+    keyCertSign: keyUsage === undefined ? undefined : (((keyUsage.valueBlock.valueHexView[0] ?? 0) & 0x04) !== 0),
+    subjectKeyId: ski === undefined ? undefined : new Uint8Array(ski.valueBlock.valueHexView),
+    selfSigned: equalBytes(subjectDer, issuerDer),
+  };
+}
+
+/** Every certificate of a PEM file (or one DER certificate). */
+export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
+  const { name, bytes } = file;
+  let ders: Uint8Array<ArrayBuffer>[];
+  if (bytes[0] === 0x30) {
+    ders = [new Uint8Array(bytes)];
+  } else {
+    let blocks;
+    try {
+      blocks = decodePem(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+    } catch (cause) {
+      throw csrErrorWithCause(cause, 'CaCertificateInvalid', name, (cause as Error).message);
+    }
+    const certs = blocks.filter((b) => b.label === 'CERTIFICATE');
+    if (certs.length === 0) throw csrError('CaCertificateInvalid', name, `expected CERTIFICATE PEM blocks, found ${describeBlocks(blocks)}`);
+    const other = blocks.find((b) => b.label !== 'CERTIFICATE');
+    if (other) throw csrError('CaCertificateInvalid', name, `holds a ${other.label} block; the certificate file may hold only certificates`);
+    ders = certs.map((b) => b.der);
+  }
+  return ders.map((der, i) => {
+    try {
+      return readCaCertificate(der);
+    } catch (cause) {
+      throw csrErrorWithCause(cause, 'CaCertificateInvalid', name, `certificate ${i + 1} cannot be parsed: ${(cause as Error).message}`);
+    }
+  });
+}
+
+/** Reads a private key in any of the formats Kubernetes tooling writes. */
+export function readPrivateKey(file: NamedBytes, passphrase?: string): KeyObject {
+  const { name, bytes } = file;
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = bytes[0] === 0x30 ? '' : key.toString('latin1');
+  const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
+  if (encrypted && passphrase === undefined) throw csrError('CaKeyPassphrase', name, 'the private key is encrypted and no passphrase was given');
+  try {
+    if (bytes[0] !== 0x30) return createPrivateKeyFrom({ key, ...(passphrase === undefined ? {} : { passphrase }) });
+    for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+      try {
+        return createPrivateKeyFrom({ key, format: 'der', type });
+      } catch {
+        // try the next DER form
+      }
+    }
+    throw new Error('not a PKCS#8, PKCS#1 or SEC1 DER private key');
+  } catch (cause) {
+    if (encrypted) throw csrErrorWithCause(cause, 'CaKeyPassphrase', name, 'the private key cannot be decrypted with the given passphrase');
+    const blocks = text === '' ? [] : safeBlocks(text);
+    const found = blocks.length > 0 && !blocks.some((b) => b.label.endsWith('PRIVATE KEY')) ? ` (found ${describeBlocks(blocks)})` : '';
+    throw csrErrorWithCause(cause, 'CaKeyInvalid', name, `no private key can be read${found}`);
+  }
+}
+
+function safeBlocks(text: string): ReturnType<typeof decodePem> {
+  try {
+    return decodePem(text);
+  } catch {
+    return [];
+  }
+}
+
+const curveNames: Record<string, 'P-256' | 'P-384' | 'P-521'> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
+/** The CA key's kind, or the CaUnsupportedKey error. */
+export function caKeyKind(key: KeyObject, file: string): KeyKind {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case 'rsa': {
+      const bits = details.modulusLength ?? 0;
+      if (bits >= 2048 && bits <= 8192) return { type: 'rsa', bits };
+      throw csrError('CaUnsupportedKey', file, `RSA ${bits}-bit`);
+    }
+    case 'ec': {
+      const curve = curveNames[details.namedCurve ?? ''];
+      if (curve) return { type: 'ec', curve };
+      throw csrError('CaUnsupportedKey', file, `ECDSA ${details.namedCurve ?? 'unknown curve'}`);
+    }
+    case 'ed25519':
+      return { type: 'ed25519' };
+    default:
+      throw csrError('CaUnsupportedKey', file, key.asymmetricKeyType ?? 'unknown');
+  }
+}
+
+/** The issuers of `signer` found in the bundle, nearest first, never a self-signed root. */
+function chainOf(signer: CaCertificate, bundle: readonly CaCertificate[]): Uint8Array[] {
+  const chain: Uint8Array[] = [];
+  let current = signer;
+  while (!current.selfSigned && chain.length < bundle.length) {
+    const issuer = bundle.find((c) => c !== current && equalBytes(c.subjectDer, current.issuerDer));
+    if (!issuer || issuer.selfSigned) break;
+    chain.push(issuer.der);
+    current = issuer;
+  }
+  return chain;
+}
+
+/** Checks the signer certificate can sign at `now`: a CA, keyCertSign if keyUsage is present, not expired. */
+export function checkSigningCertificate(cert: CaCertificate, file: string, now: Date): void {
+  if (!cert.isCa) throw csrError('CaNotCa', file, cert.subject);
+  if (cert.keyCertSign === false) throw csrError('CaNoCertSign', file, cert.subject);
+  if (now.getTime() >= cert.notAfter.getTime()) throw csrError('CaExpired', file, cert.subject, formatGoTime(cert.notAfter));
+}
+
+/** Builds a CA from a bundle and any key provider whose public key is `publicKey`. */
+export function certificateAuthorityFrom(
+  certificates: NamedBytes, bundle: readonly CaCertificate[], publicKey: KeyObject, keyProvider: KeyProvider, keyKind: KeyKind, keyName: string, now: Date,
+): CertificateAuthority {
+  const signer = bundle.find((c) => createPublicKey({ key: Buffer.from(c.spki), format: 'der', type: 'spki' }).equals(publicKey));
+  if (!signer) throw csrError('CaKeyMismatch', keyName, certificates.name, bundle.length);
+  checkSigningCertificate(signer, certificates.name, now);
+  return {
+    certificate: signer,
+    keyKind,
+    signatureAlgorithm: signatureAlgorithmFor(keyKind),
+    keyProvider,
+    chain: chainOf(signer, bundle),
+    extraTrust: bundle.filter((c) => c !== signer).map((c) => c.der),
+  };
+}
+
+export interface CaFiles {
+  readonly certificate: NamedBytes;
+  readonly key: NamedBytes;
+  readonly passphrase?: string;
+}
+
+/** Loads a CA from file contents; every failure is a CsrSignerError naming the file. */
+export async function loadCertificateAuthority(files: CaFiles, now: Date): Promise<CertificateAuthority> {
+  const bundle = readCertificateBundle(files.certificate);
+  const privateKey = readPrivateKey(files.key, files.passphrase);
+  const keyKind = caKeyKind(privateKey, files.key.name);
+  const publicKey = createPublicKey(privateKey);
+  let provider: KeyProvider;
+  try {
+    provider = await InMemoryKeyProvider.fromKeyObject(privateKey, `${files.key.name} (${keyKind.type})`);
+  } catch (cause) {
+    if (cause instanceof CsrSignerError) throw cause;
+    throw csrErrorWithCause(cause, 'CaKeyInvalid', files.key.name, 'the private key cannot be imported');
+  }
+  return certificateAuthorityFrom(files.certificate, bundle, publicKey, provider, keyKind, files.key.name, now);
+}

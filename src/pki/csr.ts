@@ -1,0 +1,156 @@
+/**
+ * PKCS#10 requests: decode (PEM or DER), check the proof of possession, and
+ * keep offsets into the original bytes so the subject and public key can be
+ * copied into the certificate byte for byte.
+ */
+import { CsrSignerError, csrError } from '../errors.js';
+import {
+  bitStringBytes, children, content, contextConstructed, DerError, readOid, readWhole, slice, Tag, type Tlv,
+} from './der.js';
+import { parseName, type DistinguishedName } from './name.js';
+import { Oid, oidName } from './oids.js';
+import { decodePem, describeBlocks, looksLikeDer, PemError } from './pem.js';
+import { readPublicKey, type PublicKey } from './public-key.js';
+import { countSubjectAltNames, decodeSubjectAltNames, noSubjectAltNames, type SubjectAltNames } from './san.js';
+import { readRequestSignatureAlgorithm, verifyRequestSignature, type RequestSignature } from './signature.js';
+
+export interface RequestLimits {
+  /** Largest accepted request, PEM or DER, in bytes. */
+  readonly maxBytes: number;
+  /** Most subjectAltNames of all kinds together. */
+  readonly maxSubjectAltNames: number;
+}
+
+export const defaultRequestLimits: RequestLimits = { maxBytes: 64 * 1024, maxSubjectAltNames: 1000 };
+
+export interface CertificateRequest {
+  /** The DER of the whole request. */
+  readonly der: Uint8Array;
+  /** The subject Name DER, exactly as requested. */
+  readonly subjectDer: Uint8Array;
+  readonly subject: DistinguishedName;
+  readonly publicKey: PublicKey;
+  readonly signatureAlgorithm: RequestSignature;
+  readonly subjectAltNames: SubjectAltNames;
+  /** OIDs of every extension the request asked for, in order (all but SAN are dropped at issue). */
+  readonly requestedExtensions: readonly string[];
+}
+
+/** Accepts PEM text (exactly one CERTIFICATE REQUEST block) or DER bytes. */
+export function decodeRequestBytes(input: Uint8Array | string, limits: RequestLimits = defaultRequestLimits): Uint8Array {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
+  if (size > limits.maxBytes) throw csrError('RequestTooLarge', size, limits.maxBytes);
+  if (typeof input !== 'string' && looksLikeDer(input)) return input;
+  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
+  let blocks;
+  try {
+    blocks = decodePem(text);
+  } catch (e) {
+    if (e instanceof PemError) throw csrError('MalformedRequestPem', e.message);
+    throw e;
+  }
+  const [block] = blocks;
+  if (blocks.length !== 1 || block?.label !== 'CERTIFICATE REQUEST') throw csrError('MalformedRequestPem', describeBlocks(blocks));
+  if (block.headers) throw csrError('MalformedRequestPem', 'a CERTIFICATE REQUEST block with PEM headers, which are not allowed');
+  return block.der;
+}
+
+/** Reads the extensionRequest attribute; other attributes (challengePassword…) are ignored. */
+function readAttributes(buf: Uint8Array, attributes: Tlv | undefined): { sans: SubjectAltNames; extensions: string[] } {
+  const extensions: string[] = [];
+  let sans = noSubjectAltNames;
+  if (attributes === undefined) return { sans, extensions };
+  if (attributes.tag !== contextConstructed(0)) throw new DerError('attributes are not [0] IMPLICIT SET');
+  let seenExtensionRequest = false;
+  for (const attribute of children(buf, attributes)) {
+    const [typeTlv, values] = attribute.tag === Tag.sequence ? children(buf, attribute) : [];
+    if (typeTlv === undefined || values?.tag !== Tag.set) throw new DerError('malformed attribute');
+    if (readOid(buf, typeTlv, 'attribute type') !== Oid.extensionRequest) continue;
+    if (seenExtensionRequest) throw new DerError('more than one extensionRequest attribute');
+    seenExtensionRequest = true;
+    const [extensionsTlv, extraValue] = children(buf, values);
+    if (extensionsTlv?.tag !== Tag.sequence || extraValue !== undefined) throw new DerError('extensionRequest must hold one Extensions value');
+    for (const extension of children(buf, extensionsTlv)) {
+      const parts = extension.tag === Tag.sequence ? children(buf, extension) : [];
+      const [oidTlv] = parts;
+      const valueTlv = parts.at(-1);
+      if (oidTlv === undefined || valueTlv?.tag !== Tag.octetString || parts.length > 3) throw new DerError('malformed extension');
+      const oid = readOid(buf, oidTlv, 'extension');
+      if (extensions.includes(oid)) throw new DerError(`extension ${oidName(oid)} is requested twice`);
+      extensions.push(oid);
+      const value = content(buf, valueTlv);
+      if (oid === Oid.subjectAltName) {
+        try {
+          sans = decodeSubjectAltNames(value);
+        } catch (e) {
+          if (e instanceof DerError) throw csrError('InvalidSubjectAltName', e.message);
+          throw e;
+        }
+      } else if (oid === Oid.basicConstraints && requestsCa(value)) {
+        throw csrError('CertificateAuthorityRequested');
+      }
+    }
+  }
+  return { sans, extensions };
+}
+
+/** basicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, ... } */
+function requestsCa(value: Uint8Array): boolean {
+  try {
+    const seq = readWhole(value, Tag.sequence, 'basicConstraints');
+    const [first] = children(value, seq);
+    return first?.tag === Tag.boolean && value[first.contentStart] !== 0;
+  } catch {
+    return true; // unreadable basicConstraints: treat as the worst case
+  }
+}
+
+/** Parses a DER request and verifies its signature; throws CsrSignerError. */
+export function parseRequestDer(der: Uint8Array, limits: RequestLimits = defaultRequestLimits): CertificateRequest {
+  if (der.length > limits.maxBytes) throw csrError('RequestTooLarge', der.length, limits.maxBytes);
+  try {
+    const root = readWhole(der, Tag.sequence, 'CertificationRequest');
+    const [info, algorithm, signature, extra] = children(der, root);
+    if (info?.tag !== Tag.sequence || algorithm === undefined || signature === undefined || extra !== undefined) {
+      throw new DerError('CertificationRequest is not a SEQUENCE of info, algorithm and signature');
+    }
+    const [version, subjectTlv, spkiTlv, attributes, more] = children(der, info);
+    if (version?.tag !== Tag.integer || version.end - version.contentStart !== 1 || der[version.contentStart] !== 0) {
+      throw new DerError('version must be 0 (v1)');
+    }
+    if (subjectTlv === undefined || spkiTlv === undefined || more !== undefined) {
+      throw new DerError('CertificationRequestInfo is not version, subject, key and attributes');
+    }
+    let subject: DistinguishedName;
+    try {
+      subject = parseName(der, subjectTlv);
+    } catch (e) {
+      if (e instanceof DerError) throw csrError('InvalidSubject', e.message);
+      throw e;
+    }
+    const signatureAlgorithm = readRequestSignatureAlgorithm(der, algorithm);
+    const publicKey = readPublicKey(der, spkiTlv);
+    const signatureBytes = bitStringBytes(der, signature, 'signature');
+    verifyRequestSignature(slice(der, info), signatureBytes, signatureAlgorithm, publicKey);
+    const { sans, extensions } = readAttributes(der, attributes);
+    const count = countSubjectAltNames(sans);
+    if (count > limits.maxSubjectAltNames) throw csrError('TooManySubjectAltNames', count, limits.maxSubjectAltNames);
+    return {
+      der,
+      subjectDer: slice(der, subjectTlv),
+      subject,
+      publicKey,
+      signatureAlgorithm,
+      subjectAltNames: sans,
+      requestedExtensions: extensions,
+    };
+  } catch (e) {
+    if (e instanceof CsrSignerError) throw e;
+    if (e instanceof DerError) throw csrError('MalformedRequest', e.message);
+    throw e;
+  }
+}
+
+/** PEM or DER in, a verified request out. */
+export const parseRequest = (input: Uint8Array | string, limits: RequestLimits = defaultRequestLimits): CertificateRequest =>
+  parseRequestDer(decodeRequestBytes(input, limits), limits);

@@ -1,0 +1,214 @@
+/**
+ * A small, strict DER reader and writer.
+ *
+ * The hot path of issuance never builds an object tree: it walks the request's
+ * bytes once, keeps offsets into them, and splices the pieces it needs (subject,
+ * public key) into the certificate as they are. asn1js/pkijs stay on the cold
+ * path (CA loading) and in tests as an independent parser.
+ */
+
+export class DerError extends Error {
+  override readonly name = 'DerError';
+}
+
+/** One tag-length-value, as offsets into the buffer it was read from. */
+export interface Tlv {
+  readonly tag: number;
+  readonly start: number;
+  readonly contentStart: number;
+  readonly end: number;
+}
+
+export const Tag = {
+  boolean: 0x01,
+  integer: 0x02,
+  bitString: 0x03,
+  octetString: 0x04,
+  null: 0x05,
+  oid: 0x06,
+  utf8String: 0x0c,
+  printableString: 0x13,
+  teletexString: 0x14,
+  ia5String: 0x16,
+  utcTime: 0x17,
+  generalizedTime: 0x18,
+  universalString: 0x1c,
+  bmpString: 0x1e,
+  sequence: 0x30,
+  set: 0x31,
+} as const;
+
+/** Context-specific tags: `[n]` constructed (EXPLICIT or IMPLICIT SEQUENCE) and primitive. */
+export const contextConstructed = (n: number): number => 0xa0 | n;
+export const contextPrimitive = (n: number): number => 0x80 | n;
+
+/** Reads one TLV at `offset`, which must end at or before `limit`. */
+export function readTlv(buf: Uint8Array, offset: number, limit: number = buf.length): Tlv {
+  if (offset + 2 > limit) throw new DerError(`truncated at byte ${offset}`);
+  const tag = buf[offset] as number;
+  if ((tag & 0x1f) === 0x1f) throw new DerError(`high tag numbers are not supported (byte ${offset})`);
+  let length = buf[offset + 1] as number;
+  let contentStart = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0) throw new DerError(`indefinite length is not DER (byte ${offset})`);
+    if (count > 4) throw new DerError(`length of ${count} bytes is too large (byte ${offset})`);
+    if (contentStart + count > limit) throw new DerError(`truncated length at byte ${offset}`);
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + (buf[contentStart + i] as number);
+    if (length < 0x80 || (count > 1 && buf[contentStart] === 0)) {
+      throw new DerError(`length is not minimally encoded (byte ${offset})`);
+    }
+    contentStart += count;
+  }
+  const end = contentStart + length;
+  if (end > limit) throw new DerError(`element at byte ${offset} claims ${length} bytes but only ${limit - contentStart} remain`);
+  return { tag, start: offset, contentStart, end };
+}
+
+/** Reads one TLV that must carry `tag`. */
+export function expectTlv(buf: Uint8Array, offset: number, limit: number, tag: number, what: string): Tlv {
+  const tlv = readTlv(buf, offset, limit);
+  if (tlv.tag !== tag) {
+    throw new DerError(`${what}: expected tag 0x${hex2(tag)}, found 0x${hex2(tlv.tag)} (byte ${offset})`);
+  }
+  return tlv;
+}
+
+/** The direct children of a constructed TLV; they must fill it exactly. */
+export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  let offset = parent.contentStart;
+  while (offset < parent.end) {
+    const child = readTlv(buf, offset, parent.end);
+    out.push(child);
+    offset = child.end;
+  }
+  return out;
+}
+
+/** Reads a whole buffer as exactly one TLV with no trailing bytes. */
+export function readWhole(buf: Uint8Array, tag: number, what: string): Tlv {
+  const tlv = expectTlv(buf, 0, buf.length, tag, what);
+  if (tlv.end !== buf.length) throw new DerError(`${what}: ${buf.length - tlv.end} trailing bytes after the end`);
+  return tlv;
+}
+
+export const slice = (buf: Uint8Array, tlv: Tlv): Uint8Array => buf.subarray(tlv.start, tlv.end);
+export const content = (buf: Uint8Array, tlv: Tlv): Uint8Array => buf.subarray(tlv.contentStart, tlv.end);
+
+/** Decodes an OBJECT IDENTIFIER's content to dotted form. */
+export function decodeOid(bytes: Uint8Array): string {
+  if (bytes.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
+  const arcs: number[] = [];
+  let value = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (value === 0 && b === 0x80) throw new DerError('OBJECT IDENTIFIER arc is not minimally encoded');
+    value = value * 128 + (b & 0x7f);
+    if (value > Number.MAX_SAFE_INTEGER) throw new DerError('OBJECT IDENTIFIER arc is too large');
+    if ((b & 0x80) === 0) {
+      if (arcs.length === 0) {
+        const first = value < 40 ? 0 : value < 80 ? 1 : 2;
+        arcs.push(first, value - first * 40);
+      } else {
+        arcs.push(value);
+      }
+      value = 0;
+    } else if (i === bytes.length - 1) {
+      throw new DerError('OBJECT IDENTIFIER is truncated');
+    }
+  }
+  return arcs.join('.');
+}
+
+/** Reads an OID TLV at a known position. */
+export function readOid(buf: Uint8Array, tlv: Tlv, what: string): string {
+  if (tlv.tag !== Tag.oid) throw new DerError(`${what}: expected an OBJECT IDENTIFIER, found tag 0x${hex2(tlv.tag)}`);
+  return decodeOid(content(buf, tlv));
+}
+
+/** The content of a BIT STRING that has no unused bits (keys, signatures). */
+export function bitStringBytes(buf: Uint8Array, tlv: Tlv, what: string): Uint8Array {
+  if (tlv.tag !== Tag.bitString) throw new DerError(`${what}: expected a BIT STRING`);
+  if (tlv.end - tlv.contentStart < 1 || buf[tlv.contentStart] !== 0) {
+    throw new DerError(`${what}: BIT STRING has unused bits`);
+  }
+  return buf.subarray(tlv.contentStart + 1, tlv.end);
+}
+
+// ---------------------------------------------------------------- writer
+
+function lengthBytes(length: number): number[] {
+  if (length < 0x80) return [length];
+  const out: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) out.unshift(n & 0xff);
+  return [0x80 | out.length, ...out];
+}
+
+/** Encodes one TLV whose content is the concatenation of `parts`. */
+export function encode(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const header = lengthBytes(size);
+  const out = new Uint8Array(1 + header.length + size);
+  out[0] = tag;
+  out.set(header, 1);
+  let offset = 1 + header.length;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export const sequence = (...parts: readonly Uint8Array[]): Uint8Array => encode(Tag.sequence, ...parts);
+
+export function encodeOid(dotted: string): Uint8Array {
+  const arcs = dotted.split('.').map(Number);
+  const [a, b, ...rest] = arcs;
+  if (a === undefined || b === undefined || arcs.some((n) => !Number.isSafeInteger(n) || n < 0)) {
+    throw new DerError(`invalid OBJECT IDENTIFIER ${dotted}`);
+  }
+  const bytes: number[] = [];
+  for (const arc of [a * 40 + b, ...rest]) {
+    const group: number[] = [arc & 0x7f];
+    for (let n = Math.floor(arc / 128); n > 0; n = Math.floor(n / 128)) group.unshift(0x80 | (n & 0x7f));
+    bytes.push(...group);
+  }
+  return encode(Tag.oid, Uint8Array.from(bytes));
+}
+
+/** A non-negative INTEGER from its big-endian magnitude. */
+export function encodeUnsignedInteger(magnitude: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
+  const trimmed = magnitude.subarray(i);
+  if (trimmed.length === 0) return encode(Tag.integer, Uint8Array.of(0));
+  return (trimmed[0] as number) & 0x80 ? encode(Tag.integer, Uint8Array.of(0), trimmed) : encode(Tag.integer, trimmed);
+}
+
+export const octetString = (bytes: Uint8Array): Uint8Array => encode(Tag.octetString, bytes);
+export const bitString = (bytes: Uint8Array, unusedBits = 0): Uint8Array =>
+  encode(Tag.bitString, Uint8Array.of(unusedBits), bytes);
+
+const ascii = new TextEncoder();
+export const asciiBytes = (text: string): Uint8Array => ascii.encode(text);
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+export const toHex = (bytes: Uint8Array): string => Array.from(bytes, hex2).join('');

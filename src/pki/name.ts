@@ -1,0 +1,107 @@
+/** X.501 Name: read the attributes out of a DER Name without re-encoding it. */
+import { children, content, DerError, readOid, Tag, type Tlv } from './der.js';
+import { Oid } from './oids.js';
+
+export interface NameAttribute {
+  readonly oid: string;
+  readonly value: string;
+}
+
+/** The attributes of a Name, plus the few a signer's rules look at. */
+export interface DistinguishedName {
+  readonly attributes: readonly NameAttribute[];
+  /** The last CN, as Go keeps it; undefined when there is none. */
+  readonly commonName: string | undefined;
+  readonly organizations: readonly string[];
+  readonly organizationalUnits: readonly string[];
+}
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeString(buf: Uint8Array, tlv: Tlv): string {
+  const bytes = content(buf, tlv);
+  switch (tlv.tag) {
+    case Tag.utf8String:
+      try {
+        return utf8.decode(bytes);
+      } catch {
+        throw new DerError('UTF8String is not valid UTF-8');
+      }
+    case Tag.printableString:
+    case Tag.ia5String:
+      if (bytes.some((b) => b > 0x7f)) throw new DerError('PrintableString or IA5String holds non-ASCII bytes');
+      return latin1.decode(bytes);
+    case Tag.teletexString:
+      return latin1.decode(bytes);
+    case Tag.bmpString: {
+      if (bytes.length % 2 !== 0) throw new DerError('BMPString has an odd length');
+      let out = '';
+      for (let i = 0; i < bytes.length; i += 2) out += String.fromCharCode(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
+      return out;
+    }
+    case Tag.universalString: {
+      if (bytes.length % 4 !== 0) throw new DerError('UniversalString length is not a multiple of 4');
+      let out = '';
+      for (let i = 0; i < bytes.length; i += 4) {
+        const cp = new DataView(bytes.buffer, bytes.byteOffset + i, 4).getUint32(0);
+        if (cp > 0x10ffff) throw new DerError('UniversalString holds an invalid code point');
+        out += String.fromCodePoint(cp);
+      }
+      return out;
+    }
+    default:
+      throw new DerError(`attribute value has unsupported tag 0x${tlv.tag.toString(16)}`);
+  }
+}
+
+/** Control characters have no place in a certificate name. */
+// eslint-disable-next-line no-control-regex
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Parses the Name TLV `name` of `buf`. Throws DerError on a malformed name. */
+export function parseName(buf: Uint8Array, name: Tlv): DistinguishedName {
+  if (name.tag !== Tag.sequence) throw new DerError('Name is not a SEQUENCE');
+  const attributes: NameAttribute[] = [];
+  for (const rdn of children(buf, name)) {
+    if (rdn.tag !== Tag.set) throw new DerError('RelativeDistinguishedName is not a SET');
+    const atvs = children(buf, rdn);
+    if (atvs.length === 0) throw new DerError('empty RelativeDistinguishedName');
+    for (const atv of atvs) {
+      const [type, value, extra] = atv.tag === Tag.sequence ? children(buf, atv) : [];
+      if (type === undefined || value === undefined || extra !== undefined) {
+        throw new DerError('AttributeTypeAndValue is not a SEQUENCE of type and value');
+      }
+      const oid = readOid(buf, type, 'attribute type');
+      const text = decodeString(buf, value);
+      if (controlCharacter.test(text)) {
+        throw new DerError(`attribute ${oid} contains a control character`);
+      }
+      attributes.push({ oid, value: text });
+    }
+  }
+  const values = (oid: string): string[] => attributes.filter((a) => a.oid === oid).map((a) => a.value);
+  return {
+    attributes,
+    commonName: values(Oid.commonName).at(-1),
+    organizations: values(Oid.organization),
+    organizationalUnits: values(Oid.organizationalUnit),
+  };
+}
+
+const shortNames: Record<string, string> = {
+  [Oid.commonName]: 'CN',
+  [Oid.country]: 'C',
+  [Oid.locality]: 'L',
+  [Oid.province]: 'ST',
+  [Oid.street]: 'STREET',
+  [Oid.organization]: 'O',
+  [Oid.organizationalUnit]: 'OU',
+  [Oid.serialNumber]: 'SERIALNUMBER',
+  [Oid.postalCode]: 'POSTALCODE',
+  [Oid.emailAddress]: 'emailAddress',
+};
+
+/** A readable one-line rendering, e.g. `CN=node-1,O=system:nodes`. For messages only. */
+export const formatName = (dn: DistinguishedName): string =>
+  dn.attributes.map((a) => `${shortNames[a.oid] ?? a.oid}=${a.value}`).join(',');

@@ -1,0 +1,52 @@
+/** PEM (RFC 7468) decoding that reports what it found, and encoding. */
+
+export interface PemBlock {
+  readonly label: string;
+  readonly headers: boolean;
+  readonly der: Uint8Array<ArrayBuffer>;
+}
+
+export class PemError extends Error {
+  override readonly name = 'PemError';
+}
+
+const blockPattern = /-----BEGIN ([^-\r\n]*)-----\r?\n([\s\S]*?)-----END ([^-\r\n]*)-----/g;
+const base64Line = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Every PEM block in `text`, in order. Text outside blocks is ignored, as
+ * Go's pem.Decode and openssl do. A block whose END label differs from its
+ * BEGIN label, or whose body is not base64, is an error naming the block.
+ */
+export function decodePem(text: string): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  for (const match of text.matchAll(blockPattern)) {
+    const [, label = '', body = '', endLabel = ''] = match;
+    if (label !== endLabel) throw new PemError(`PEM block "${label}" ends with "END ${endLabel}"`);
+    const lines = body.split(/\r?\n/).map((l) => l.trim());
+    const headers = lines.some((l) => l.includes(':'));
+    const data = lines.filter((l) => l !== '' && !l.includes(':')).join('');
+    if (!base64Line.test(data) || data.length % 4 !== 0) {
+      throw new PemError(`PEM block "${label}" is not valid base64`);
+    }
+    blocks.push({ label, headers, der: new Uint8Array(Buffer.from(data, 'base64')) });
+  }
+  return blocks;
+}
+
+export function encodePem(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** A human summary of the blocks found, for error messages: `2 blocks (CERTIFICATE, PRIVATE KEY)`. */
+export function describeBlocks(blocks: readonly PemBlock[]): string {
+  if (blocks.length === 0) return 'no PEM block';
+  const labels = blocks.map((b) => b.label).join(', ');
+  return blocks.length === 1 ? `one ${labels} block` : `${blocks.length} blocks (${labels})`;
+}
+
+/** True when the bytes look like text PEM rather than DER. */
+export const looksLikeDer = (bytes: Uint8Array): boolean => bytes[0] === 0x30;

@@ -1,0 +1,122 @@
+/** subjectAltName: GeneralNames decoding (from a request) and encoding (into a certificate). */
+import { asciiBytes, children, content, contextPrimitive, DerError, encode, readWhole, sequence, Tag } from './der.js';
+
+export interface SubjectAltNames {
+  readonly dnsNames: readonly string[];
+  readonly emailAddresses: readonly string[];
+  /** Canonical text: dotted IPv4, or RFC 5952 IPv6. */
+  readonly ipAddresses: readonly string[];
+  readonly uris: readonly string[];
+}
+
+export const noSubjectAltNames: SubjectAltNames = { dnsNames: [], emailAddresses: [], ipAddresses: [], uris: [] };
+
+export const countSubjectAltNames = (s: SubjectAltNames): number =>
+  s.dnsNames.length + s.emailAddresses.length + s.ipAddresses.length + s.uris.length;
+
+const GeneralName = { rfc822Name: 1, dnsName: 2, uri: 6, ipAddress: 7 } as const;
+const unsupportedNames: Record<number, string> = {
+  0: 'otherName',
+  3: 'x400Address',
+  4: 'directoryName',
+  5: 'ediPartyName',
+  8: 'registeredID',
+};
+
+const latin1 = new TextDecoder('latin1');
+
+function ia5(bytes: Uint8Array, kind: string): string {
+  if (bytes.length === 0) throw new DerError(`empty ${kind}`);
+  for (const b of bytes) {
+    if (b < 0x21 || b > 0x7e) {
+      throw new DerError(`${kind} contains byte 0x${b.toString(16).padStart(2, '0')}, which is not printable ASCII`);
+    }
+  }
+  return latin1.decode(bytes);
+}
+
+/** Formats 4 or 16 address bytes as text. */
+export function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length !== 16) throw new DerError(`IP address of ${bytes.length} bytes (must be 4 or 16)`);
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
+  // RFC 5952: compress the longest run (length >= 2) of zero groups, the first one on ties.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** Parses text IPv4 or IPv6 into 4 or 16 bytes; undefined when it is neither. */
+export function parseIp(text: string): Uint8Array | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const parts = v4.slice(1).map(Number);
+    return parts.every((p) => p <= 255) ? Uint8Array.from(parts) : undefined;
+  }
+  if (!/^[0-9a-fA-F:]+$/.test(text) || text.split('::').length > 2) return undefined;
+  const [head = '', tail] = text.split('::');
+  const split = (s: string): string[] => (s === '' ? [] : s.split(':'));
+  const left = split(head);
+  const right = tail === undefined ? [] : split(tail);
+  const missing = 8 - left.length - right.length;
+  if ((tail === undefined && missing !== 0) || (tail !== undefined && missing < 1)) return undefined;
+  const groups = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right];
+  if (groups.some((g) => g.length === 0 || g.length > 4)) return undefined;
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const n = parseInt(g, 16);
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  });
+  return out;
+}
+
+/** Decodes the extnValue of a subjectAltName extension (a GeneralNames SEQUENCE). */
+export function decodeSubjectAltNames(value: Uint8Array): SubjectAltNames {
+  const root = readWhole(value, Tag.sequence, 'subjectAltName');
+  const dnsNames: string[] = [];
+  const emailAddresses: string[] = [];
+  const ipAddresses: string[] = [];
+  const uris: string[] = [];
+  for (const name of children(value, root)) {
+    const bytes = content(value, name);
+    switch (name.tag) {
+      case contextPrimitive(GeneralName.dnsName): dnsNames.push(ia5(bytes, 'DNS name')); break;
+      case contextPrimitive(GeneralName.rfc822Name): emailAddresses.push(ia5(bytes, 'email address')); break;
+      case contextPrimitive(GeneralName.uri): uris.push(ia5(bytes, 'URI')); break;
+      case contextPrimitive(GeneralName.ipAddress): ipAddresses.push(formatIp(bytes)); break;
+      default: {
+        const kind = unsupportedNames[name.tag & 0x1f] ?? `tag 0x${name.tag.toString(16)}`;
+        throw new DerError(`${kind} names are not supported`);
+      }
+    }
+  }
+  if (dnsNames.length + emailAddresses.length + ipAddresses.length + uris.length === 0) {
+    throw new DerError('the extension holds no names');
+  }
+  return { dnsNames, emailAddresses, ipAddresses, uris };
+}
+
+/** Encodes GeneralNames in Go's order: DNS, email, IP, URI. */
+export function encodeSubjectAltNames(names: SubjectAltNames): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const n of names.dnsNames) parts.push(encode(contextPrimitive(GeneralName.dnsName), asciiBytes(n)));
+  for (const n of names.emailAddresses) parts.push(encode(contextPrimitive(GeneralName.rfc822Name), asciiBytes(n)));
+  for (const n of names.ipAddresses) {
+    const bytes = parseIp(n);
+    if (!bytes) throw new DerError(`not an IP address: ${n}`);
+    parts.push(encode(contextPrimitive(GeneralName.ipAddress), bytes));
+  }
+  for (const n of names.uris) parts.push(encode(contextPrimitive(GeneralName.uri), asciiBytes(n)));
+  return sequence(...parts);
+}
