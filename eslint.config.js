@@ -1,0 +1,56 @@
+// Type-aware lint (typescript-eslint) plus the architecture's import boundaries.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const pkiForbidden = {
+  paths: [
+    { name: 'node:fs', message: 'pki/ is pure: callers read files and pass bytes.' },
+    { name: 'fs', message: 'pki/ is pure: callers read files and pass bytes.' },
+    { name: 'node:fs/promises', message: 'pki/ is pure: callers read files and pass bytes.' },
+    { name: 'node:process', message: 'pki/ is pure: configuration arrives as parameters.' },
+    { name: 'process', message: 'pki/ is pure: configuration arrives as parameters.' },
+    { name: 'node:http', message: 'pki/ does no I/O.' },
+    { name: 'node:https', message: 'pki/ does no I/O.' },
+    { name: 'node:http2', message: 'pki/ does no I/O.' },
+    { name: 'node:net', message: 'pki/ does no I/O.' },
+    { name: 'fastify', message: 'pki/ does no I/O.' },
+  ],
+  patterns: [
+    { group: ['@kubernetes/*'], message: 'pki/ knows nothing of Kubernetes.' },
+    { group: ['**/controller/**', '**/http/**', '**/devapi/**', '**/signer/**', '**/commands/**'], message: 'pki/ may not depend on the edges.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tap/', 'test/fixtures/', 'keys.example/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bench/*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/explicit-module-boundary-types': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['src/pki/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', pkiForbidden],
+      'no-restricted-globals': ['error', { name: 'process', message: 'pki/ is pure: configuration arrives as parameters.' }],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/explicit-module-boundary-types': 'off',
+    },
+  },
+);

@@ -1,0 +1,123 @@
+/**
+ * Builds PKCS#10 requests in-process with pkijs, an encoder independent of ours,
+ * signed with node:crypto. A builder with modifiers: `buildRequest({ ...defaults, dns: [...] })`.
+ */
+import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+
+export type TestKeyType = 'p256' | 'p384' | 'p521' | 'rsa2048' | 'rsa1024' | 'rsa4096' | 'ed25519';
+
+export interface TestKeyPair {
+  readonly type: TestKeyType;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+const keyCache = new Map<TestKeyType, TestKeyPair>();
+
+/** A key pair of `type`; cached per process because RSA generation is slow. */
+export function testKey(type: TestKeyType): TestKeyPair {
+  let pair = keyCache.get(type);
+  if (!pair) {
+    const generated =
+      type === 'ed25519' ? generateKeyPairSync('ed25519')
+        : type.startsWith('rsa') ? generateKeyPairSync('rsa', { modulusLength: Number(type.slice(3)) })
+          : generateKeyPairSync('ec', { namedCurve: { p256: 'P-256', p384: 'P-384', p521: 'P-521' }[type as 'p256'] });
+    pair = { type, ...generated };
+    keyCache.set(type, pair);
+  }
+  return pair;
+}
+
+export interface RequestSpec {
+  readonly key?: TestKeyType;
+  readonly commonName?: string;
+  readonly organizations?: readonly string[];
+  readonly dns?: readonly string[];
+  readonly ips?: readonly string[];
+  readonly emails?: readonly string[];
+  readonly uris?: readonly string[];
+  /** Extra requested extensions (OID, DER value). */
+  readonly extensions?: readonly { readonly oid: string; readonly critical?: boolean; readonly value: ArrayBuffer }[];
+  /** Sign with RSASSA-PSS (RSA keys only). */
+  readonly pss?: boolean;
+}
+
+const ab = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+function ipBytes(ip: string): ArrayBuffer {
+  if (ip.includes('.')) return ab(Uint8Array.from(ip.split('.').map(Number)));
+  const [head = '', tail = ''] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => { const n = parseInt(g, 16); out[2 * i] = n >> 8; out[2 * i + 1] = n & 0xff; });
+  return ab(out);
+}
+
+function signatureAlgorithm(type: TestKeyType, pss: boolean): { oid: string; hash: string | null; params?: asn1js.AsnType } {
+  if (type === 'ed25519') return { oid: '1.3.101.112', hash: null };
+  if (type.startsWith('rsa')) {
+    if (!pss) return { oid: '1.2.840.113549.1.1.11', hash: 'sha256', params: new asn1js.Null() };
+    const sha256 = new pkijs.AlgorithmIdentifier({ algorithmId: '2.16.840.1.101.3.4.2.1', algorithmParams: new asn1js.Null() });
+    const params = new pkijs.RSASSAPSSParams({
+      hashAlgorithm: sha256,
+      maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.8', algorithmParams: sha256.toSchema() }),
+      saltLength: 32,
+    });
+    return { oid: '1.2.840.113549.1.1.10', hash: 'sha256', params: params.toSchema() };
+  }
+  const byCurve = { p256: ['1.2.840.10045.4.3.2', 'sha256'], p384: ['1.2.840.10045.4.3.3', 'sha384'], p521: ['1.2.840.10045.4.3.4', 'sha512'] } as const;
+  const [oid, hash] = byCurve[type as keyof typeof byCurve];
+  return { oid, hash };
+}
+
+/** A DER request built by pkijs and signed by node:crypto. */
+export function buildRequest(spec: RequestSpec = {}): Uint8Array<ArrayBuffer> {
+  const pair = testKey(spec.key ?? 'p256');
+  const csr = new pkijs.CertificationRequest();
+  // One attribute per RDN, as openssl and Go write subjects (pkijs alone would put them all in one SET).
+  const rdn = (type: string, value: string): asn1js.Set =>
+    new asn1js.Set({ value: [new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }).toSchema()] });
+  const rdns = [
+    ...(spec.organizations ?? []).map((o) => rdn('2.5.4.10', o)),
+    ...(spec.commonName === undefined ? [] : [rdn('2.5.4.3', spec.commonName)]),
+  ];
+  csr.subject.valueBeforeDecode = new asn1js.Sequence({ value: rdns }).toBER(false);
+  csr.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })));
+  const names: pkijs.GeneralName[] = [
+    ...(spec.dns ?? []).map((value) => new pkijs.GeneralName({ type: 2, value })),
+    ...(spec.emails ?? []).map((value) => new pkijs.GeneralName({ type: 1, value })),
+    ...(spec.ips ?? []).map((ip) => new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: ipBytes(ip) }) })),
+    ...(spec.uris ?? []).map((value) => new pkijs.GeneralName({ type: 6, value })),
+  ];
+  const extensions: pkijs.Extension[] = [];
+  if (names.length > 0) {
+    extensions.push(new pkijs.Extension({
+      extnID: '2.5.29.17', critical: false,
+      extnValue: new pkijs.GeneralNames({ names }).toSchema().toBER(false),
+    }));
+  }
+  for (const e of spec.extensions ?? []) extensions.push(new pkijs.Extension({ extnID: e.oid, critical: e.critical ?? false, extnValue: e.value }));
+  if (extensions.length > 0) {
+    csr.attributes = [new pkijs.Attribute({ type: '1.2.840.113549.1.9.14', values: [new pkijs.Extensions({ extensions }).toSchema()] })];
+  }
+  const algorithm = signatureAlgorithm(pair.type, spec.pss ?? false);
+  csr.signatureAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: algorithm.oid, ...(algorithm.params ? { algorithmParams: algorithm.params } : {}) });
+  // encodeTBS is protected in the typings but is how pkijs itself builds the signed bytes.
+  const tbs = new Uint8Array((csr as unknown as { encodeTBS(): asn1js.Sequence }).encodeTBS().toBER(false));
+  csr.tbsView = tbs;
+  const signature = spec.pss
+    ? sign(algorithm.hash, tbs, { key: pair.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
+    : sign(algorithm.hash, tbs, pair.privateKey);
+  csr.signatureValue = new asn1js.BitString({ valueHex: ab(signature) });
+  return new Uint8Array(csr.toSchema().toBER(false));
+}
+
+export const toPem = (label: string, der: Uint8Array): string =>
+  `-----BEGIN ${label}-----\n${(Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
+
+/** basicConstraints value with cA = TRUE. */
+export const caTrueBasicConstraints = (): ArrayBuffer => new pkijs.BasicConstraints({ cA: true }).toSchema().toBER(false);
