@@ -38,7 +38,7 @@ export interface CertificateAuthority {
   readonly keyKind: KeyKind;
   readonly signatureAlgorithm: CertificateSignatureAlgorithm;
   readonly keyProvider: KeyProvider;
-  /** Intermediates from the signer's issuer upwards, DER, self-signed roots left out. */
+  /** The signer (when not self-signed) and the intermediates above it, DER, self-signed roots left out. */
   readonly chain: readonly Uint8Array[];
   /** Every other certificate of the bundle, DER, for trust publishing. */
   readonly extraTrust: readonly Uint8Array[];
@@ -166,15 +166,18 @@ export function caKeyKind(key: KeyObject, file: string): KeyKind {
   }
 }
 
-/** The issuers of `signer` found in the bundle, nearest first, never a self-signed root. */
+/**
+ * What a client needs between the leaf and a root it trusts: the signer itself
+ * when it is an intermediate, then its issuers found in the bundle, nearest
+ * first, stopping before any self-signed root.
+ */
 function chainOf(signer: CaCertificate, bundle: readonly CaCertificate[]): Uint8Array[] {
   const chain: Uint8Array[] = [];
-  let current = signer;
-  while (!current.selfSigned && chain.length < bundle.length) {
-    const issuer = bundle.find((c) => c !== current && equalBytes(c.subjectDer, current.issuerDer));
-    if (!issuer || issuer.selfSigned) break;
-    chain.push(issuer.der);
-    current = issuer;
+  let current: CaCertificate | undefined = signer;
+  while (current && !current.selfSigned && chain.length <= bundle.length) {
+    chain.push(current.der);
+    const issuerOf: CaCertificate = current;
+    current = bundle.find((c) => c !== issuerOf && equalBytes(c.subjectDer, issuerOf.issuerDer));
   }
   return chain;
 }
