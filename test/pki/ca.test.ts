@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import t from 'tap';
 import {
   certificateAuthorityFrom, issueCertificate, loadCertificateAuthority, parseRequestDer, readCertificateBundle,
-  type CertificateAuthority, type KeyProvider,
+  type CertificateAuthority, type InMemoryKeyProvider, type KeyProvider,
 } from '../../src/pki/index.js';
 import { makeOpensslCa, type TestCa } from '../helpers/ca.js';
 import { buildRequest } from '../helpers/requests.js';
@@ -147,7 +147,7 @@ void t.test('the CA private key never shows in JSON, inspection, strings or erro
   const secret = createPrivateKey(ec.keyPem).export({ format: 'jwk' }).d ?? '';
   const secretHex = Buffer.from(secret, 'base64url').toString('hex');
   const keyBody = ec.keyPem.split('\n')[1] ?? '';
-  const renderings = [JSON.stringify(ca), inspect(ca, { depth: 20, showHidden: true }), String(ca.keyProvider), inspect(ca.keyProvider, { showHidden: true })];
+  const renderings = [JSON.stringify(ca), inspect(ca, { depth: 20, showHidden: true }), (ca.keyProvider as InMemoryKeyProvider).toString(), inspect(ca.keyProvider, { showHidden: true })];
   for (const text of renderings) {
     t.notOk(text.includes(secret) || text.includes(secretHex) || text.includes(keyBody), 'no key material');
   }
