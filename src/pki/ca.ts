@@ -13,7 +13,7 @@ import { children, equalBytes, readWhole, slice, Tag } from './der.js';
 import { InMemoryKeyProvider, type KeyProvider } from './key-provider.js';
 import { formatName, parseName } from './name.js';
 import { Oid } from './oids.js';
-import { decodePem, describeBlocks } from './pem.js';
+import { decodePem, describeBlocks, looksLikeDer } from './pem.js';
 import type { KeyKind } from './public-key.js';
 import { signatureAlgorithmFor, type CertificateSignatureAlgorithm } from './signature.js';
 import { formatGoTime } from './validity.js';
@@ -86,7 +86,7 @@ function readCaCertificate(der: Uint8Array<ArrayBuffer>): CaCertificate {
 export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
   const { name, bytes } = file;
   let ders: Uint8Array<ArrayBuffer>[];
-  if (bytes[0] === 0x30) {
+  if (looksLikeDer(bytes)) {
     ders = [new Uint8Array(bytes)];
   } else {
     let blocks;
@@ -114,11 +114,12 @@ export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
 export function readPrivateKey(file: NamedBytes, passphrase?: string): KeyObject {
   const { name, bytes } = file;
   const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const text = bytes[0] === 0x30 ? '' : key.toString('latin1');
+  const der = looksLikeDer(bytes);
+  const text = der ? '' : key.toString('latin1');
   const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
   if (encrypted && passphrase === undefined) throw csrError('CaKeyPassphrase', name, 'the private key is encrypted and no passphrase was given');
   try {
-    if (bytes[0] !== 0x30) return createPrivateKeyFrom({ key, ...(passphrase === undefined ? {} : { passphrase }) });
+    if (!der) return createPrivateKeyFrom({ key, ...(passphrase === undefined ? {} : { passphrase }) });
     for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
       try {
         return createPrivateKeyFrom({ key, format: 'der', type });

@@ -42,6 +42,8 @@ export function decodeRequestBytes(input: Uint8Array | string, limits: RequestLi
   if (size > limits.maxBytes) throw csrError('RequestTooLarge', size, limits.maxBytes);
   if (typeof input !== 'string' && looksLikeDer(input)) return input;
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
+  // Binary that starts like DER but is not exactly one element: let the DER reader say what is wrong.
+  if (typeof input !== 'string' && input[0] === 0x30 && !text.includes('-----BEGIN')) return input;
   let blocks;
   try {
     blocks = decodePem(text);
@@ -128,8 +130,9 @@ export function parseRequestDer(der: Uint8Array, limits: RequestLimits = default
       if (e instanceof DerError) throw csrError('InvalidSubject', e.message);
       throw e;
     }
-    const signatureAlgorithm = readRequestSignatureAlgorithm(der, algorithm);
+    // The key first: for an unsupported key (Ed448, DSA) its type is the message worth giving.
     const publicKey = readPublicKey(der, spkiTlv);
+    const signatureAlgorithm = readRequestSignatureAlgorithm(der, algorithm);
     const signatureBytes = bitStringBytes(der, signature, 'signature');
     verifyRequestSignature(slice(der, info), signatureBytes, signatureAlgorithm, publicKey);
     const { sans, extensions } = readAttributes(der, attributes);

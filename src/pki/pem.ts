@@ -48,5 +48,14 @@ export function describeBlocks(blocks: readonly PemBlock[]): string {
   return blocks.length === 1 ? `one ${labels} block` : `${blocks.length} blocks (${labels})`;
 }
 
-/** True when the bytes look like text PEM rather than DER. */
-export const looksLikeDer = (bytes: Uint8Array): boolean => bytes[0] === 0x30;
+/** True when the bytes are one DER SEQUENCE filling the buffer exactly, which text never is. */
+export function looksLikeDer(bytes: Uint8Array): boolean {
+  if (bytes[0] !== 0x30 || bytes.length < 2) return false;
+  const first = bytes[1] as number;
+  if (first < 0x80) return first + 2 === bytes.length;
+  const count = first & 0x7f;
+  if (count === 0 || count > 4 || bytes.length < 2 + count) return false;
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + (bytes[2 + i] as number);
+  return 2 + count + length === bytes.length;
+}

@@ -23,7 +23,7 @@ const plain: Record<string, RequestSignature> = {
   [Oid.ed25519]: { key: 'ed25519' },
 };
 
-const insecure = new Set<string>([Oid.md5WithRsa, Oid.sha1WithRsa, Oid.ecdsaWithSha1, Oid.dsaWithSha1, Oid.dsaWithSha256]);
+const insecure = new Set<string>([Oid.md5WithRsa, Oid.sha1WithRsa, Oid.ecdsaWithSha1, Oid.dsaWithSha1]);
 
 const hashes: Record<string, { hash: Hash; size: number }> = {
   [Oid.sha256]: { hash: 'sha256', size: 32 },
@@ -56,7 +56,9 @@ function pssParameters(buf: Uint8Array, params: Tlv | undefined): RequestSignatu
     } else if (field.tag === contextConstructed(2)) {
       if (inner.tag !== Tag.integer || inner.end - inner.contentStart > 2) return bad('with a malformed salt length');
       saltLength = content(buf, inner).reduce((a, b) => a * 256 + b, 0);
-    } else if (field.tag !== contextConstructed(3)) {
+    } else if (field.tag === contextConstructed(3)) {
+      if (inner.tag !== Tag.integer || content(buf, inner).length !== 1 || buf[inner.contentStart] !== 1) return bad('with a trailer field other than 1');
+    } else {
       return bad('with unknown parameters');
     }
   }

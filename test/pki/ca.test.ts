@@ -175,3 +175,21 @@ void t.test('any key provider can sign: the seam a KMS or PKCS#11 key will use',
   await t.rejects(issueCertificate({ request: parseRequestDer(buildRequest({ commonName: 'x' })), profile: { usages: ['client auth'], maxDurationMs: 3_600_000 }, ca: broken, now: new Date(), random }),
     { kind: 'SigningFailed', permanent: false, message: /HSM unreachable/ }, 'a provider failure is a transient SigningFailed');
 });
+
+void t.test('the committed CA fixtures load, or fail, as test/fixtures/ca/README.md says', async (t) => {
+  const f = (name: string): string => join(import.meta.dirname, '..', 'fixtures', 'ca', name);
+  const good: [string, string, string?][] = [
+    ['ca-ec.pem', 'ca-ec-key.pem'], ['ca-ec.pem', 'ca-ec-sec1-key.pem'], ['ca-ec.pem', 'ca-encrypted-key.pem', 'correct horse'],
+    ['ca-rsa.pem', 'ca-rsa-key.pem'], ['ca-ed25519.pem', 'ca-ed25519-key.pem'], ['ca-p384.pem', 'ca-p384-key.pem'], ['bundle.pem', 'intermediate-key.pem'],
+  ];
+  for (const [cert, key, passphrase] of good) {
+    const ca = await load(f(cert), f(key), passphrase === undefined ? {} : { passphrase });
+    t.ok(ca.certificate.isCa, `${cert} with ${key} loads`);
+  }
+  const bad: [string, string, string][] = [
+    ['ca-ec.pem', 'ca-encrypted-key.pem', 'CaKeyPassphrase'], ['bundle-root.pem', 'intermediate-key.pem', 'CaKeyMismatch'],
+    ['leaf-not-ca.pem', 'leaf-not-ca-key.pem', 'CaNotCa'], ['ca-no-cert-sign.pem', 'ca-no-cert-sign-key.pem', 'CaNoCertSign'],
+    ['ca-expired.pem', 'ca-expired-key.pem', 'CaExpired'], ['garbage-cert.pem', 'ca-ec-key.pem', 'CaCertificateInvalid'], ['ca-ec.pem', 'mismatched-key.pem', 'CaKeyMismatch'],
+  ];
+  for (const [cert, key, kind] of bad) await t.rejects(load(f(cert), f(key)), { kind, message: new RegExp(`(${cert}|${key})`) }, `${cert} with ${key}: ${kind}`);
+});

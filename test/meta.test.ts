@@ -1,0 +1,46 @@
+/** The project's own rules: the error catalogue matches its documentation, and pki/ stays pure. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { catalogue, csrError, CsrSignerError, type ErrorName } from '../src/errors.js';
+import { run } from './helpers/tools.js';
+
+const root = join(import.meta.dirname, '..');
+
+void t.test('docs/errors.md lists every catalogue entry with its code, reason and permanence, and nothing else', (t) => {
+  const doc = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
+  const rows = [...doc.matchAll(/^\| `(CSR_SIGNER_ERR_[A-Z0-9_]+)` \| `(\w+)` \| (yes|no) \|/gm)]
+    .map(([, code, reason, permanent]) => ({ code, reason, permanent: permanent === 'yes' }));
+  const entries = Object.values(catalogue).map(({ code, reason, permanent }) => ({ code, reason, permanent }));
+  const byCode = (a: { code: string | undefined }, b: { code: string | undefined }): number => (a.code ?? '').localeCompare(b.code ?? '');
+  t.same(rows.sort(byCode), entries.sort(byCode));
+  t.equal(new Set(entries.map((e) => e.code)).size, entries.length, 'codes are unique');
+  t.end();
+});
+
+void t.test('every catalogue entry builds a typed error with a one-line message', (t) => {
+  const sample: Record<string, unknown[]> = {};
+  for (const [kind, entry] of Object.entries(catalogue) as [ErrorName, (typeof catalogue)[ErrorName]][]) {
+    const args = Array.from({ length: entry.message.length }, (_v, i) => (kind === 'UnrecognizedUsage' ? ['x'] : `arg${i}`));
+    sample[kind] = args;
+    const error = (csrError as (k: ErrorName, ...a: unknown[]) => CsrSignerError)(kind, ...args);
+    t.ok(error instanceof Error && error instanceof CsrSignerError, `${kind} is a CsrSignerError`);
+    t.equal(error.code, entry.code);
+    t.match(error.reason, /^[A-Z][A-Za-z]+$/, `${kind}: the reason is CamelCase`);
+    t.notMatch(error.message, /\n/, `${kind}: the message is one line`);
+    t.notMatch(error.message, /undefined/, `${kind}: the message uses its arguments`);
+  }
+  t.end();
+});
+
+void t.test('the linter forbids pki/ from importing files, process, HTTP or Kubernetes', (t) => {
+  const eslint = join(root, 'node_modules', '.bin', 'eslint');
+  for (const line of ["import { readFileSync } from 'node:fs';", "import http from 'node:http';", "import k8s from '@kubernetes/client-node';", "import { x } from '../controller/queue.js';", "export const env = process.env;"]) {
+    const r = run(eslint, ['--stdin', '--stdin-filename', 'src/pki/oids.ts', '--rule', '{"@typescript-eslint/no-unused-vars":"off"}'], { input: `${line}\nexport {};\n`, cwd: root });
+    t.equal(r.code, 1, `lint refuses: ${line}`);
+    t.match(r.stdout, /no-restricted-(imports|globals)/, 'by the boundary rule');
+  }
+  const allowed = run(eslint, ['--stdin', '--stdin-filename', 'src/commands/sign.ts'], { input: "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n", cwd: root });
+  t.equal(allowed.code, 0, `outside pki/ the same import is fine: ${allowed.stdout}`);
+  t.end();
+});
