@@ -11,6 +11,8 @@ const mainUsage = `csr-signer ${version}: a Kubernetes CertificateSigningRequest
 Usage:
   csr-signer sign --ca-cert FILE --ca-key FILE --csr FILE [options]
                            issue one certificate offline, like "cfssl sign"
+  csr-signer devapi --state-dir DIR [options]
+                           a development Kubernetes API server on 127.0.0.1 (docs/devapi.md)
   csr-signer --help        this help; "csr-signer COMMAND --help" for a command
   csr-signer --version     the version
 
@@ -37,6 +39,15 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
           return 0;
         }
         return await runSign(rest, out);
+      case 'devapi': {
+        // Loaded on demand: the signing commands never load the development server.
+        const { devapiUsage, runDevapi } = await import('./commands/devapi.js');
+        if (rest.includes('--help') || rest.includes('-h')) {
+          out.write(devapiUsage);
+          return 0;
+        }
+        return await runDevapi(rest, out, err);
+      }
       default:
         err.write(`csr-signer: unknown command "${command}"\n\n${mainUsage}`);
         return 2;

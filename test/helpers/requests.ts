@@ -101,9 +101,10 @@ export function buildRequest(spec: RequestSpec = {}): Uint8Array<ArrayBuffer> {
     }));
   }
   for (const e of spec.extensions ?? []) extensions.push(new pkijs.Extension({ extnID: e.oid, critical: e.critical ?? false, extnValue: e.value }));
-  if (extensions.length > 0) {
-    csr.attributes = [new pkijs.Attribute({ type: '1.2.840.113549.1.9.14', values: [new pkijs.Extensions({ extensions }).toSchema()] })];
-  }
+  // PKCS#10 requires the attributes field even when empty; Go refuses a request without it.
+  csr.attributes = extensions.length > 0
+    ? [new pkijs.Attribute({ type: '1.2.840.113549.1.9.14', values: [new pkijs.Extensions({ extensions }).toSchema()] })]
+    : [];
   const algorithm = signatureAlgorithm(pair.type, spec.pss ?? false);
   csr.signatureAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: algorithm.oid, ...(algorithm.params ? { algorithmParams: algorithm.params } : {}) });
   // encodeTBS is protected in the typings but is how pkijs itself builds the signed bytes.

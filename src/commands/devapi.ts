@@ -1,0 +1,80 @@
+/** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DevApi } from '../devapi/server.js';
+import { csrError } from '../errors.js';
+
+export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
+
+Serves the slice of the Kubernetes API that csr-signer and its users touch
+(CertificateSigningRequests, Leases, Events, RBAC checks) over HTTPS on
+127.0.0.1, for trying csr-signer without a cluster and for end-to-end tests.
+Not a production API server. See docs/devapi.md.
+
+  --state-dir DIR        where objects, the CA, tokens and kubeconfigs live (kept across restarts)
+  --port P               port on 127.0.0.1 (default 0: any free port)
+  --kubernetes-minor N   the minor version /version reports, 27–33 (default 32); the
+                         kubectl dispatcher runs the matching kubectl
+  --signer-name NAME     a signer name the signer identity may sign for; repeat for
+                         more (default example.com/* and kubernetes.io/*)
+  --policy FILE          extra RBAC YAML (ClusterRole, Role, bindings) applied over the defaults
+  --verbose              log every request to stderr
+
+Writes DIR/admin.kubeconfig (cluster admin), DIR/signer.kubeconfig (only the
+signer's permissions), DIR/approver.kubeconfig and DIR/requester.kubeconfig, then
+prints one line with "ready" and the URL. Stops on SIGINT or SIGTERM.
+`;
+
+export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        'state-dir': { type: 'string' },
+        port: { type: 'string', default: '0' },
+        'kubernetes-minor': { type: 'string', default: '32' },
+        'signer-name': { type: 'string', multiple: true },
+        policy: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw csrError('InvalidArgument', (e as Error).message);
+  }
+  const stateDir = values['state-dir'];
+  if (!stateDir) throw csrError('InvalidArgument', '--state-dir is required (see csr-signer devapi --help)');
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw csrError('InvalidArgument', `--port must be 0–65535, not "${values.port}"`);
+  const minor = Number(values['kubernetes-minor']);
+  if (!Number.isInteger(minor) || minor < 27 || minor > 33) throw csrError('InvalidArgument', `--kubernetes-minor must be 27–33, not "${values['kubernetes-minor']}"`);
+  let policyYaml: string | undefined;
+  if (values.policy) {
+    try {
+      policyYaml = readFileSync(values.policy, 'utf8');
+    } catch (e) {
+      throw csrError('InvalidArgument', `cannot read ${values.policy}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  let devapi: DevApi;
+  try {
+    devapi = new DevApi({
+      stateDir, port, minorVersion: minor,
+      ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
+      ...(policyYaml === undefined ? {} : { policyYaml }),
+      ...(values.verbose ? { log: (line: string) => err.write(`${line}\n`) } : {}),
+    });
+  } catch (e) {
+    throw csrError('InvalidArgument', `devapi cannot start: ${(e as Error).message}`);
+  }
+  const url = await devapi.start();
+  out.write(`devapi ready at ${url} (kubeconfigs in ${stateDir})\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await devapi.stop();
+  return 0;
+}

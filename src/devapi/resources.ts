@@ -1,0 +1,68 @@
+/** The resources devapi serves, described once for discovery, OpenAPI, routing and field selectors. */
+
+export interface ResourceDef {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly verbs: readonly string[];
+  readonly subresources: readonly string[];
+  /** Field selector labels and how to read them from an object. */
+  readonly fields: Readonly<Record<string, (o: Record<string, unknown>) => string>>;
+  /** Where it lives in the store (two API groups may share one, as the two Event APIs do). */
+  readonly storeKey: string;
+  /** Only `create` (reviews): nothing is stored. */
+  readonly virtual?: boolean;
+}
+
+const crud = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+const path = (o: Record<string, unknown>, dotted: string): string => {
+  let v: unknown = o;
+  for (const part of dotted.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+  return v === undefined || v === null ? '' : (typeof v === 'string' ? v : JSON.stringify(v));
+};
+const fieldsFor = (...names: string[]): Record<string, (o: Record<string, unknown>) => string> =>
+  Object.fromEntries(names.map((n) => [n, (o: Record<string, unknown>) => path(o, n)]));
+
+export const resources: readonly ResourceDef[] = [
+  {
+    group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'],
+    verbs: ['get', 'list', 'watch'], subresources: [], fields: fieldsFor('metadata.name', 'status.phase'), storeKey: 'namespaces',
+  },
+  {
+    group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'],
+    verbs: crud, subresources: [], storeKey: 'events',
+    fields: fieldsFor('metadata.name', 'metadata.namespace', 'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid',
+      'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'),
+  },
+  {
+    group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', singular: 'certificatesigningrequest', kind: 'CertificateSigningRequest',
+    namespaced: false, shortNames: ['csr'], verbs: crud, subresources: ['approval', 'status'], storeKey: 'certificatesigningrequests',
+    fields: fieldsFor('metadata.name', 'spec.signerName'),
+  },
+  {
+    group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, shortNames: [],
+    verbs: crud, subresources: [], storeKey: 'leases', fields: fieldsFor('metadata.name', 'metadata.namespace'),
+  },
+  {
+    group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview',
+    namespaced: false, shortNames: [], verbs: ['create'], subresources: [], storeKey: 'subjectaccessreviews', fields: {}, virtual: true,
+  },
+  {
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview',
+    namespaced: false, shortNames: [], verbs: ['create'], subresources: [], storeKey: 'selfsubjectaccessreviews', fields: {}, virtual: true,
+  },
+];
+
+export const apiVersionOf = (def: ResourceDef): string => (def.group === '' ? def.version : `${def.group}/${def.version}`);
+
+export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
+  return resources.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+/** API groups in discovery order (core first). */
+export const groups = (): string[] => [...new Set(resources.map((r) => r.group))];

@@ -1,0 +1,170 @@
+/**
+ * devapi's object store: every resource in one map, one global resourceVersion
+ * counter, a bounded history of changes for watches, and persistence to a state
+ * directory so a restarted devapi resumes with the same objects and versions.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type KubeObject = Record<string, unknown> & { metadata: Metadata };
+export interface Metadata {
+  name: string;
+  namespace?: string;
+  uid: string;
+  resourceVersion: string;
+  creationTimestamp: string;
+  [key: string]: unknown;
+}
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface Change {
+  readonly type: EventType;
+  readonly resource: string;
+  readonly object: KubeObject;
+  readonly rv: number;
+}
+
+export type Listener = (change: Change) => void;
+
+const keyOf = (resource: string, namespace: string | undefined, name: string): string => `${resource}\u0000${namespace ?? ''}\u0000${name}`;
+
+/** Kubernetes' metav1.Time: RFC 3339, seconds, UTC. */
+export const kubeTime = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
+
+interface Snapshot {
+  readonly rv: number;
+  readonly objects: [string, string, KubeObject][];
+}
+
+export class Store {
+  #rv = 0;
+  #objects = new Map<string, { resource: string; object: KubeObject }>();
+  #history: Change[] = [];
+  /** Changes at or below this RV are gone from history: resuming from before it gets 410. */
+  #compactedThrough = 0;
+  #listeners = new Set<Listener>();
+  #persistTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: { stateFile?: string; historySize?: number; clock?: () => Date } = {}) {
+    if (options.stateFile) this.#load(options.stateFile);
+  }
+
+  get resourceVersion(): number {
+    return this.#rv;
+  }
+
+  get oldestResumableVersion(): number {
+    return this.#compactedThrough;
+  }
+
+  now(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.#objects.get(keyOf(resource, namespace, name))?.object;
+  }
+
+  /** Objects of a resource, in a namespace or all, sorted by namespace then name as etcd returns them. */
+  list(resource: string, namespace?: string): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const entry of this.#objects.values()) {
+      if (entry.resource === resource && (namespace === undefined || entry.object.metadata.namespace === namespace)) out.push(entry.object);
+    }
+    return out.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+  }
+
+  /** Stores a new object, filling uid, creationTimestamp and resourceVersion. */
+  create(resource: string, object: Record<string, unknown>): KubeObject {
+    const metadata = { ...(object.metadata as Record<string, unknown>) };
+    const stored = {
+      ...object,
+      metadata: { ...metadata, uid: randomUUID(), creationTimestamp: kubeTime(this.now()), resourceVersion: String(++this.#rv) },
+    } as KubeObject;
+    this.#objects.set(keyOf(resource, stored.metadata.namespace, stored.metadata.name), { resource, object: stored });
+    this.#record({ type: 'ADDED', resource, object: stored, rv: this.#rv });
+    return stored;
+  }
+
+  /** Replaces an existing object (the caller has checked preconditions). */
+  replace(resource: string, object: KubeObject): KubeObject {
+    const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.#rv) } } as KubeObject;
+    this.#objects.set(keyOf(resource, stored.metadata.namespace, stored.metadata.name), { resource, object: stored });
+    this.#record({ type: 'MODIFIED', resource, object: stored, rv: this.#rv });
+    return stored;
+  }
+
+  delete(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const key = keyOf(resource, namespace, name);
+    const entry = this.#objects.get(key);
+    if (!entry) return undefined;
+    this.#objects.delete(key);
+    const last = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: String(++this.#rv) } } as KubeObject;
+    this.#record({ type: 'DELETED', resource, object: last, rv: this.#rv });
+    return last;
+  }
+
+  /** History after `rv`, or undefined when `rv` is older than what is kept. */
+  changesSince(rv: number): Change[] | undefined {
+    if (rv < this.#compactedThrough) return undefined;
+    return this.#history.filter((c) => c.rv > rv);
+  }
+
+  /** Forgets all history: every watch resuming from an older version gets 410 Expired. */
+  compact(): void {
+    this.#history = [];
+    this.#compactedThrough = this.#rv;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #record(change: Change): void {
+    this.#history.push(change);
+    const limit = this.options.historySize ?? 10_000;
+    if (this.#history.length > limit) {
+      const dropped = this.#history.splice(0, this.#history.length - limit);
+      this.#compactedThrough = dropped.at(-1)?.rv ?? this.#compactedThrough;
+    }
+    for (const listener of this.#listeners) listener(change);
+    this.#schedulePersist();
+  }
+
+  #schedulePersist(): void {
+    if (!this.options.stateFile || this.#persistTimer) return;
+    this.#persistTimer = setTimeout(() => this.flush(), 20);
+  }
+
+  /** Writes the state file now (atomically: write, then rename). */
+  flush(): void {
+    if (this.#persistTimer) clearTimeout(this.#persistTimer);
+    this.#persistTimer = undefined;
+    const file = this.options.stateFile;
+    if (!file) return;
+    const snapshot: Snapshot = { rv: this.#rv, objects: [...this.#objects.values()].map((e) => [e.resource, e.object.metadata.name, e.object]) };
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  #load(file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    const snapshot = JSON.parse(text) as Snapshot;
+    this.#rv = snapshot.rv;
+    // History does not survive a restart: watches resuming from before it relist (410), as after an apiserver restart.
+    this.#compactedThrough = snapshot.rv;
+    for (const [resource, , object] of snapshot.objects) {
+      this.#objects.set(keyOf(resource, object.metadata.namespace, object.metadata.name), { resource, object });
+    }
+  }
+}

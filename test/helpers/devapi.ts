@@ -1,0 +1,61 @@
+/** Runs `csr-signer devapi` as a real process and drives the real kubectl against it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, tempDir, type RunResult } from './tools.js';
+
+const root = join(import.meta.dirname, '..', '..');
+export const cli = join(root, 'dist', 'cli.js');
+
+export interface DevapiProcess {
+  readonly url: string;
+  readonly stateDir: string;
+  readonly child: ChildProcess;
+  kubeconfig(id: 'admin' | 'signer' | 'approver' | 'requester'): string;
+  stop(): Promise<void>;
+}
+
+/** Starts devapi on a free port and waits for its "ready" line. */
+export async function startDevapi(options: { stateDir?: string; args?: string[]; port?: number } = {}): Promise<DevapiProcess> {
+  const stateDir = options.stateDir ?? join(tempDir('devapi-'), 'state');
+  mkdirSync(stateDir, { recursive: true });
+  const child = spawn(process.execPath, [cli, 'devapi', '--state-dir', stateDir, '--port', String(options.port ?? 0), ...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`devapi did not get ready in 20 s: ${stderr}`)), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready at (https:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] ?? '');
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`devapi exited with ${code}: ${stderr}`));
+    });
+  });
+  process.on('exit', () => child.kill('SIGKILL'));
+  return {
+    url, stateDir, child,
+    kubeconfig: (id) => join(stateDir, `${id}.kubeconfig`),
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** The real kubectl with one identity's kubeconfig, a private HOME and discovery cache. */
+export function kubectl(api: DevapiProcess, id: 'admin' | 'signer' | 'approver' | 'requester', args: string[], input?: string): RunResult {
+  const home = join(api.stateDir, '..', 'home');
+  mkdirSync(home, { recursive: true });
+  const env = { ...process.env, HOME: home, KUBECONFIG: api.kubeconfig(id), KUBECACHEDIR: join(home, 'cache') };
+  return run('kubectl', args, input === undefined ? { env } : { env, input });
+}
+
+export { root, run };
