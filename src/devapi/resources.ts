@@ -1,3 +1,5 @@
+import { coreToEventsV1, eventsV1ToCore } from './events.js';
+
 /** The resources devapi serves, described once for discovery, OpenAPI, routing and field selectors. */
 
 export interface ResourceDef {
@@ -16,6 +18,8 @@ export interface ResourceDef {
   readonly storeKey: string;
   /** Only `create` (reviews): nothing is stored. */
   readonly virtual?: boolean;
+  /** When the stored form is another API's (events.k8s.io Events are stored as core Events). */
+  readonly convert?: { readonly toStorage: (o: Record<string, unknown>) => Record<string, unknown>; readonly fromStorage: (o: Record<string, unknown>) => Record<string, unknown> };
 }
 
 const crud = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -47,6 +51,16 @@ export const resources: readonly ResourceDef[] = [
   {
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, shortNames: [],
     verbs: crud, subresources: [], storeKey: 'leases', fields: fieldsFor('metadata.name', 'metadata.namespace'),
+  },
+  {
+    group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'],
+    verbs: crud, subresources: [], storeKey: 'events', convert: { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 },
+    fields: {
+      ...fieldsFor('metadata.name', 'metadata.namespace', 'reason', 'type'),
+      'regarding.kind': (o) => path(o, 'involvedObject.kind'), 'regarding.namespace': (o) => path(o, 'involvedObject.namespace'),
+      'regarding.name': (o) => path(o, 'involvedObject.name'), 'regarding.uid': (o) => path(o, 'involvedObject.uid'),
+      'reportingController': (o) => path(o, 'reportingComponent'),
+    },
   },
   {
     group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview',

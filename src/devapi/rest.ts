@@ -52,7 +52,7 @@ type Obj = Record<string, unknown>;
 const meta = (o: Obj): Obj => (o.metadata ?? {}) as Obj;
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const strategyOf = (def: ResourceDef): Strategy => strategies[def.resource] ?? (strategies.events as Strategy);
-const withType = (def: ResourceDef, o: KubeObject): Obj => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...o });
+const withType = (def: ResourceDef, o: KubeObject): Obj => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(o) : o) });
 
 /** Decodes a request body by Content-Type: JSON, YAML, or (kubectl ≥ 1.32 approve / can-i) protobuf. */
 export async function readObject(req: IncomingMessage): Promise<Obj> {
@@ -147,10 +147,11 @@ function dryRun(ctx: RequestContext): boolean {
 
 const generateChars = 'bcdfghjklmnpqrstvwxz2456789';
 
-function createObject(ctx: RequestContext, deps: RestDeps, body: Obj, status = 201): void {
+function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status = 201): void {
   const { def } = ctx;
   const strategy = strategyOf(def);
-  checkKind(ctx, body);
+  checkKind(ctx, received);
+  const body = def.convert ? def.convert.toStorage(received) : received;
   requireNamespace(ctx, deps);
   const metadata = { ...meta(body) };
   if (metadata.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
@@ -228,10 +229,11 @@ function recordCertificateWrite(ctx: RequestContext, deps: RestDeps, old: KubeOb
 }
 
 /** PUT semantics for a full incoming object (also the end of every PATCH). */
-function updateObject(ctx: RequestContext, deps: RestDeps, incoming: Obj, createIfMissing: boolean): void {
+function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, createIfMissing: boolean): void {
   const { def } = ctx;
   const strategy = strategyOf(def);
-  checkKind(ctx, incoming);
+  checkKind(ctx, received);
+  const incoming = def.convert ? { ...def.convert.toStorage(received), metadata: received.metadata } : received;
   const name = ctx.name ?? '';
   const incomingMeta = meta(incoming);
   if (incomingMeta.name !== undefined && incomingMeta.name !== name) {
@@ -240,7 +242,7 @@ function updateObject(ctx: RequestContext, deps: RestDeps, incoming: Obj, create
   const old = deps.store.get(def.storeKey, ctx.namespace, name);
   if (!old) {
     if (createIfMissing && ctx.subresource === '') {
-      createObject(ctx, deps, { ...incoming, metadata: { ...incomingMeta, name, resourceVersion: undefined } }, 201);
+      createObject(ctx, deps, { ...received, metadata: { ...incomingMeta, name, resourceVersion: undefined } }, 201);
       return;
     }
     throw notFound(def.resource, def.group, name);

@@ -47,7 +47,7 @@ export class Store {
   #listeners = new Set<Listener>();
   #persistTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: { stateFile?: string; historySize?: number; clock?: () => Date } = {}) {
+  constructor(private readonly options: { stateFile?: string; historySize?: number; clock?: () => Date; persistIntervalMs?: number } = {}) {
     if (options.stateFile) this.#load(options.stateFile);
   }
 
@@ -136,7 +136,7 @@ export class Store {
 
   #schedulePersist(): void {
     if (!this.options.stateFile || this.#persistTimer) return;
-    this.#persistTimer = setTimeout(() => this.flush(), 20);
+    this.#persistTimer = setTimeout(() => this.flush(), this.options.persistIntervalMs ?? 500);
   }
 
   /** Writes the state file now (atomically: write, then rename). */

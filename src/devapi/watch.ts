@@ -42,6 +42,17 @@ export class WatchRegistry {
   }
 }
 
+/** Each change is serialized once, however many plain watchers receive it. */
+const plainLines = new WeakMap<Change, string>();
+function plainLine(def: RequestContext['def'], change: Change): string {
+  let line = plainLines.get(change);
+  if (line === undefined) {
+    line = `${JSON.stringify({ type: change.type, object: { apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(change.object) : change.object) } })}\n`;
+    if (!def.convert) plainLines.set(change, line);
+  }
+  return line;
+}
+
 export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegistry, options: WatchOptions): void {
   const { def, url, res } = ctx;
   const fieldMatch = parseFieldSelector(url.searchParams.get('fieldSelector'), def.fields);
@@ -49,7 +60,7 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   const matches = (o: KubeObject): boolean => (ctx.namespace === undefined || o.metadata.namespace === ctx.namespace) && fieldMatch(o) && labelMatch(o);
   let firstTable = true;
   const render = (o: KubeObject): unknown => {
-    if (!ctx.table) return { apiVersion: apiVersionOf(def), kind: def.kind, ...o };
+    if (!ctx.table) return { apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(o) : o) };
     const table = toTable(def, [o], deps.store.now(), firstTable);
     firstTable = false;
     return table;
@@ -86,7 +97,9 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
     for (const change of changes) if (change.resource === def.storeKey && matches(change.object)) send(change.type, render(change.object));
   }
   unsubscribe = deps.store.subscribe((change: Change) => {
-    if (change.resource === def.storeKey && matches(change.object)) send(change.type, render(change.object));
+    if (change.resource !== def.storeKey || !matches(change.object)) return;
+    if (ctx.table) send(change.type, render(change.object));
+    else res.write(plainLine(def, change));
   });
   unregister = registry.add({ res, end });
 

@@ -188,3 +188,23 @@ void t.test('a restarted devapi keeps every object and keeps resourceVersions in
   const created = await admin().readCertificateSigningRequest({ name: 'after-restart' });
   t.ok(Number(created.metadata?.resourceVersion) > rv, 'versions keep increasing');
 });
+
+void t.test('events written through events.k8s.io/v1 and core/v1 share one store', async (t) => {
+  const { kc } = client('signer');
+  const eventsV1 = kc.makeApiClient(k8s.EventsV1Api);
+  const core = client('admin').kc.makeApiClient(k8s.CoreV1Api);
+  await eventsV1.createNamespacedEvent({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'issued.1' }, eventTime: new Date() as unknown as k8s.V1MicroTime, reason: 'Issued', type: 'Normal', action: 'Sign',
+      note: 'issued a certificate', reportingController: 'csr-signer', reportingInstance: 'csr-signer-0',
+      regarding: { kind: 'CertificateSigningRequest', name: 'flow', apiVersion: 'certificates.k8s.io/v1' },
+    },
+  });
+  const coreList = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=flow' });
+  t.match(coreList.items, [{ message: 'issued a certificate', reportingComponent: 'csr-signer', involvedObject: { kind: 'CertificateSigningRequest' } }], 'the core API reads it with core field names');
+  const v1 = await client('admin').kc.makeApiClient(k8s.EventsV1Api).readNamespacedEvent({ name: 'issued.1', namespace: 'default' });
+  t.equal((await apiError(eventsV1.readNamespacedEvent({ name: 'issued.1', namespace: 'default' }))).code, 403, 'the signer may create events but not read them');
+  t.equal(v1.note, 'issued a certificate', 'events.k8s.io reads note back');
+  t.equal(v1.regarding?.name, 'flow');
+});

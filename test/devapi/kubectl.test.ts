@@ -158,3 +158,17 @@ void t.test('an unknown token is refused with Unauthorized', (t) => {
   t.match(r.stderr + r.stdout, /Unauthorized|asked for the client to provide credentials/);
   t.end();
 });
+
+void t.test('kubectl 1.31 (JSON bodies, chosen by /version) approves as well as 1.32 (protobuf)', async (t) => {
+  const old = await startDevapi({ args: ['--kubernetes-minor', '31'] });
+  try {
+    const version = JSON.parse(kubectl(old, 'admin', ['version', '-o', 'json']).stdout) as { clientVersion: { minor: string } };
+    t.equal(version.clientVersion.minor, '31', 'the dispatcher ran kubectl 1.31');
+    t.equal(kubectl(old, 'requester', ['apply', '-f', '-'], manifest('dave')).code, 0);
+    const approved = kubectl(old, 'approver', ['certificate', 'approve', 'dave']);
+    t.equal(approved.code, 0, approved.stderr);
+    t.match(kubectl(old, 'admin', ['get', 'csr', 'dave']).stdout, /Approved/);
+  } finally {
+    await old.stop();
+  }
+});
