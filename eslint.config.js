@@ -50,6 +50,9 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     rules: { '@typescript-eslint/explicit-module-boundary-types': 'off' },
+    languageOptions: {
+      globals: Object.fromEntries(['console', 'process', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'URL'].map((g) => [g, 'readonly'])),
+    },
   },
   {
     files: ['test/**/*.ts'],

@@ -174,7 +174,7 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
   const prepared = strategy.prepareCreate({ ...body, metadata }, ctx.user);
   const name = (meta(prepared).name as string | undefined) ?? '';
   const errors = strategy.validateCreate(prepared);
-  if (!name) errors.unshift({ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' });
+  if (!name && !errors.some((e) => e.field === 'metadata.name')) errors.unshift({ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' });
   if (errors.length > 0) throw invalid(def.kind, def.group, name, errors);
   const denied = strategy.admitCreate(prepared);
   if (denied) throw denied;

@@ -196,7 +196,7 @@ void t.test('events written through events.k8s.io/v1 and core/v1 share one store
   await eventsV1.createNamespacedEvent({
     namespace: 'default',
     body: {
-      metadata: { name: 'issued.1' }, eventTime: new Date() as unknown as k8s.V1MicroTime, reason: 'Issued', type: 'Normal', action: 'Sign',
+      metadata: { name: 'issued.1' }, eventTime: new Date(), reason: 'Issued', type: 'Normal', action: 'Sign',
       note: 'issued a certificate', reportingController: 'csr-signer', reportingInstance: 'csr-signer-0',
       regarding: { kind: 'CertificateSigningRequest', name: 'flow', apiVersion: 'certificates.k8s.io/v1' },
     },

@@ -11,6 +11,7 @@ import {
   type CsrSubresource,
 } from '../../src/devapi/csr-rules.js';
 import { formatFieldError, invalid, type FieldError } from '../../src/devapi/status.js';
+import { children, readWhole, sequence, slice } from '../../src/pki/der.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { buildRequest, toPem, type RequestSpec } from '../helpers/requests.js';
 import { hasTool, run, tempDir } from '../helpers/tools.js';
@@ -108,7 +109,11 @@ void t.test('every key and signature Go accepts is accepted at create, even thos
 void t.test('a request Go cannot parse or verify is refused with Go\'s own error text (item 36, R4)', (t) => {
   const der = buildRequest({ dns: ['a.example.com'] });
   const flipLast = (d: Uint8Array): Uint8Array => { const c = Uint8Array.from(d); c[c.length - 1] = (c[c.length - 1] ?? 0) ^ 1; return c; };
-  const noAttributes = buildRequest({ commonName: 'x' });
+  // The same request with its (empty) attributes field [0] cut out of the TBS.
+  const request = buildRequest({ commonName: 'x' });
+  const [tbs, signatureAlgorithm, signature] = children(request, readWhole(request, 0x30, 'request'));
+  const tbsParts = tbs ? children(request, tbs) : [];
+  const noAttributes = sequence(sequence(...tbsParts.slice(0, 3).map((p) => slice(request, p))), ...[signatureAlgorithm, signature].map((p) => (p ? slice(request, p) : new Uint8Array(0))));
   const hello = new TextEncoder().encode('hello world');
   const tagsDontMatch = 'asn1: structure error: tags don\'t match (16 vs {class:1 tag:8 length:101 isCompound:true}) {optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> stringType:0 timeType:0 set:false omitEmpty:false} certificateRequest @2';
   const cases: [string, Obj, string][] = [
@@ -121,10 +126,12 @@ void t.test('a request Go cannot parse or verify is refused with Go\'s own error
     ['an empty block', withRequest('-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n'), `spec.request: Invalid value: ${goBytes(Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n'))}: asn1: syntax error: sequence truncated`],
     ['trailing bytes after the request', withRequest(toPem('CERTIFICATE REQUEST', Uint8Array.of(...der, 0))), 'asn1: syntax error: trailing data'],
     ['a truncated request', withRequest(toPem('CERTIFICATE REQUEST', der.subarray(0, der.length - 1))), 'asn1: syntax error: data truncated'],
-    ['a request without the attributes field (pkijs omits [0] when there is nothing to put in it)', withRequest(toPem('CERTIFICATE REQUEST', noAttributes)), 'asn1: syntax error: sequence truncated'],
+    ['a request without the attributes field, which Go requires even when empty', withRequest(toPem('CERTIFICATE REQUEST', noAttributes)), 'asn1: syntax error: sequence truncated'],
     ['an ECDSA signature that does not verify', withRequest(toPem('CERTIFICATE REQUEST', flipLast(der))), 'x509: ECDSA verification failure'],
     ['an RSA signature that does not verify', withRequest(toPem('CERTIFICATE REQUEST', flipLast(buildRequest({ key: 'rsa2048', dns: ['a'] })))), 'crypto/rsa: verification error'],
     ['an Ed25519 signature that does not verify', withRequest(toPem('CERTIFICATE REQUEST', flipLast(buildRequest({ key: 'ed25519', dns: ['a'] })))), 'x509: Ed25519 verification failure'],
+    ['a URI with a control character', withRequest(requestPem({ uris: ['spiffe://x/\u0001y'] })), 'x509: cannot parse URI "spiffe://x/\\x01y": parse "spiffe://x/\\x01y": net/url: invalid control character in URL'],
+    ['a URI whose host has an empty label', withRequest(requestPem({ uris: ['https://a..b/'] })), 'x509: cannot parse URI "https://a..b/": invalid domain'],
     ['a DNS name that is not ASCII', withRequest(requestPem({ dns: ['bücher.example'] })), 'x509: SAN dNSName is malformed'],
     ['the same extension requested twice', withRequest(requestPem({ extensions: [{ oid: '1.2.3.4', value: Uint8Array.of(5, 0).buffer }, { oid: '1.2.3.4', value: Uint8Array.of(5, 0).buffer }] })), 'x509: certificate request contains duplicate requested extensions'],
   ];
