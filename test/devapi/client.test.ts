@@ -208,3 +208,13 @@ void t.test('events written through events.k8s.io/v1 and core/v1 share one store
   t.equal(v1.note, 'issued a certificate', 'events.k8s.io reads note back');
   t.equal(v1.regarding?.name, 'flow');
 });
+
+void t.test('closing watches by resetting the socket ends them with an error the client sees', async (t) => {
+  const watcher = new k8s.Watch(client('signer').kc);
+  const ended = new Promise<unknown>((resolve) => {
+    void watcher.watch('/apis/certificates.k8s.io/v1/certificatesigningrequests', {}, () => undefined, (err) => resolve(err));
+  });
+  for (let i = 0; i < 40 && api.watches.size === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  t.same(await control('POST', '/devapi/v1/watches/close', { mode: 'reset' }), { closed: 1 });
+  t.ok(await ended, 'the watch ended with an error');
+});
