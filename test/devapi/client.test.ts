@@ -218,3 +218,17 @@ void t.test('closing watches by resetting the socket ends them with an error the
   t.same(await control('POST', '/devapi/v1/watches/close', { mode: 'reset' }), { closed: 1 });
   t.ok(await ended, 'the watch ended with an error');
 });
+
+void t.test('a JSON patch on /approval approves, and a merge patch on the main resource only changes metadata', async (t) => {
+  await client('requester').csr.createCertificateSigningRequest({ body: csrBody('patched') });
+  const approved = await client('approver').csr.patchCertificateSigningRequestApproval({
+    name: 'patched', body: [{ op: 'add', path: '/status/conditions', value: [{ type: 'Approved', status: 'True', reason: 'Patched', message: 'by JSON patch' }] }],
+  });
+  t.same(approved.status?.conditions?.map((c) => c.type), ['Approved']);
+  const labelled = await admin().patchCertificateSigningRequest(
+    { name: 'patched', body: { metadata: { labels: { team: 'a' } }, spec: { signerName: 'example.com/changed' } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  t.equal(labelled.metadata?.labels?.team, 'a', 'labels change');
+  t.equal(labelled.spec.signerName, 'example.com/demo', 'the spec does not');
+});
