@@ -2,6 +2,7 @@
  * Kubernetes `Status` error bodies and field errors, with the real reasons,
  * codes and message shapes (apimachinery pkg/api/errors, pkg/util/validation/field).
  */
+import { goQuote } from './go-encoding.js';
 
 export interface StatusBody {
   readonly kind: 'Status';
@@ -82,8 +83,11 @@ export function formatFieldError(e: FieldError): string {
   return parts.join(': ');
 }
 
-/** Go %q of a string value, for FieldError.value. */
-export const quote = (s: string): string => JSON.stringify(s);
+/**
+ * Go's %q (strconv.Quote) of a string value, for FieldError.value and messages: \a \b \f
+ * \n \r \t \v, \xNN for other control bytes, \uNNNN / \UNNNNNNNN for other unprintable runes.
+ */
+export const quote: (s: string) => string = goQuote;
 
 /** 422 Invalid: `<Kind>.<group> "<name>" is invalid: [a, b]` (no brackets for a single error). */
 export function invalid(kind: string, group: string, name: string, errors: readonly FieldError[]): ApiError {

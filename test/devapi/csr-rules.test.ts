@@ -10,7 +10,8 @@ import {
   admitCsrCreate, csrDecodeError, csrNameError, prepareCsrCreate, prepareCsrUpdate, supportedUsages, validateCsrCreate, validateCsrUpdate,
   type CsrSubresource,
 } from '../../src/devapi/csr-rules.js';
-import { formatFieldError, invalid, type FieldError } from '../../src/devapi/status.js';
+import { goQuoteBytes } from '../../src/devapi/go-encoding.js';
+import { formatFieldError, invalid, quote, type FieldError } from '../../src/devapi/status.js';
 import { children, readWhole, sequence, slice } from '../../src/pki/der.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { buildRequest, toPem, type RequestSpec } from '../helpers/requests.js';
@@ -430,5 +431,33 @@ void t.test('what a stored object already gets wrong is tolerated on update', (t
   t.same(update(both, both, 'status').errors, [], 'Approved and Denied already both present');
   const badCert = stored({ certificate: b64('not pem') });
   t.same(update(badCert, badCert, 'status').errors, [], 'an invalid certificate already stored');
+  t.end();
+});
+
+void t.test('quote is Go\'s %q (strconv.Quote), as field values and messages print strings', (t) => {
+  // Expected texts are Go's strconv.Quote output for the same strings.
+  const cases: [string, string, string][] = [
+    ['plain ASCII', 'example.com/signer', '"example.com/signer"'],
+    ['the empty string', '', '""'],
+    ['quote and backslash', 'a"b\\c', '"a\\"b\\\\c"'],
+    ['named escapes', '\x07\b\f\n\r\t\v', '"\\a\\b\\f\\n\\r\\t\\v"'],
+    ['other control bytes and DEL', '\x00\x1b\x7f', '"\\x00\\x1b\\x7f"'],
+    ['printable Unicode as is', 'bücher ✓ 日本 😀', '"bücher ✓ 日本 😀"'],
+    ['C1 control, no-break space, soft hyphen', '\u0085\u00a0\u00ad', '"\\u0085\\u00a0\\u00ad"'],
+    ['line separator, BOM, private use', '\u2028\ufeff\ue000', '"\\u2028\\ufeff\\ue000"'],
+    ['unprintable runes beyond the BMP', '\u{e0001}\u{10ffff}', '"\\U000e0001\\U0010ffff"'],
+    ['a lone surrogate is U+FFFD, as Go\'s JSON decoder makes it', 'a\ud800b', '"a\ufffdb"'],
+  ];
+  for (const [name, value, expected] of cases) t.equal(quote(value), expected, name);
+  const bytes: [string, number[], string][] = [
+    ['invalid UTF-8 bytes print as \\x', [0x43, 0xff, 0x58], '"C\\xffX"'],
+    ['an encoded surrogate and an overlong form are invalid', [0xed, 0xa0, 0x80, 0xe0, 0x80], '"\\xed\\xa0\\x80\\xe0\\x80"'],
+    ['an encoded U+FFFD is printable', [0xef, 0xbf, 0xbd], '"\ufffd"'],
+    ['a truncated sequence', [0xe6, 0x97], '"\\xe6\\x97"'],
+  ];
+  for (const [name, value, expected] of bytes) t.equal(goQuoteBytes(Uint8Array.from(value)), expected, name);
+  t.same(createErrors(body({ signerName: 'example.com/a\tb' })),
+    ['spec.signerName: Invalid value: "a\\tb": validating label "a\\tb": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')'],
+    'a field value with a tab prints \\t, not JSON\'s escapes');
   t.end();
 });

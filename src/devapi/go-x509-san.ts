@@ -1,0 +1,107 @@
+/**
+ * The subjectAltName checks crypto/x509 makes on a request and a certificate
+ * (parseSANExtension over cryptobyte), with the subset of net/url's url.Parse a URI SAN
+ * goes through, and their error texts.
+ */
+import { Tag } from '../pki/der.js';
+import { GoError } from './go-asn1.js';
+import { cb } from './go-cryptobyte.js';
+import { goQuote, latin1 } from './go-encoding.js';
+
+/** domainToReverseLabels' verdict. */
+function validDomain(host: string): boolean {
+  const labels = host.split('.');
+  return labels.every((l) => l.length > 0 && [...l].every((c) => c.charCodeAt(0) >= 33 && c.charCodeAt(0) <= 126));
+}
+
+const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
+const hostSafe = /^[a-zA-Z0-9\-_.~!$&'()*+,;=:[\]<>"]$/;
+
+/** net/url unescape's refusals: a bad %-escape; in a host also ASCII escapes and characters a host may not hold. */
+function unescapeError(text: string, host: boolean): string | undefined {
+  for (let i = 0; i < text.length;) {
+    const c = text[i] as string;
+    if (c === '%') {
+      if (i + 2 >= text.length || !isHex(text[i + 1]) || !isHex(text[i + 2])) return `invalid URL escape ${goQuote(text.slice(i, i + 3))}`;
+      if (host && parseInt(text[i + 1] as string, 16) < 8 && text.slice(i, i + 3) !== '%25') return `invalid URL escape ${goQuote(text.slice(i, i + 3))}`;
+      i += 3;
+      continue;
+    }
+    if (host && c.charCodeAt(0) < 0x80 && !hostSafe.test(c)) return `invalid character ${goQuote(c)} in host name`;
+    i++;
+  }
+  return undefined;
+}
+
+/** url.Parse for the URIs Go reads from a SAN: its error text, or the host it found. */
+function parseUrl(raw: string): { error: string } | { host: string } {
+  const hash = raw.indexOf('#');
+  const u = hash < 0 ? raw : raw.slice(0, hash);
+  const fail = (e: string, whole = u): { error: string } => ({ error: `parse ${goQuote(whole)}: ${e}` });
+  if ([...u].some((c) => c < ' ' || c === '\x7f')) return fail('net/url: invalid control character in URL');
+  let scheme = '';
+  let rest = u;
+  const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(u);
+  if (u.startsWith(':')) return fail('missing protocol scheme');
+  if (schemeMatch) { scheme = schemeMatch[1] ?? ''; rest = u.slice(scheme.length + 1); }
+  const q = rest.endsWith('?') && rest.split('?').length === 2 ? rest.length - 1 : rest.indexOf('?');
+  if (q >= 0) rest = rest.slice(0, q);
+  let host = '';
+  if (!rest.startsWith('/')) {
+    if (scheme !== '') return { host };
+    if ((rest.split('/')[0] ?? '').includes(':')) return fail('first path segment in URL cannot contain colon');
+  }
+  if (rest.startsWith('//') && (scheme !== '' || !rest.startsWith('///'))) {
+    const slash = rest.indexOf('/', 2);
+    const authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    rest = slash < 0 ? '' : rest.slice(slash);
+    const at = authority.lastIndexOf('@');
+    host = authority.slice(at + 1);
+    const bracket = host.startsWith('[') ? host.lastIndexOf(']') : -1;
+    if (host.startsWith('[') && bracket < 0) return fail("missing ']' in host");
+    const colon = host.startsWith('[') ? bracket + 1 : host.lastIndexOf(':');
+    const port = colon >= 0 && colon < host.length ? host.slice(colon) : '';
+    if (port !== '' && !/^:[0-9]*$/.test(port)) return fail(`invalid port ${goQuote(port)} after host`);
+    const hostError = unescapeError(host, true);
+    if (hostError) return fail(hostError);
+    if (at >= 0 && !/^[a-zA-Z0-9\-._:~!$&'()*+,;=%@]*$/.test(authority.slice(0, at))) return fail('net/url: invalid userinfo');
+    if (at >= 0) {
+      const userError = unescapeError(authority.slice(0, at), false);
+      if (userError) return fail(userError);
+    }
+  }
+  const pathError = unescapeError(rest, false);
+  if (pathError) return fail(pathError);
+  if (hash >= 0) {
+    const fragmentError = unescapeError(raw.slice(hash + 1), false);
+    if (fragmentError) return fail(fragmentError, raw);
+  }
+  return { host: host.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) };
+}
+
+/** parseSANExtension's checks (forEachSAN over cryptobyte). */
+export function checkSubjectAltNames(der: Uint8Array): void {
+  const seq = cb(der, 0, der.length, Tag.sequence);
+  if (!seq) throw new GoError('x509: invalid subject alternative names');
+  for (let offset = seq.contentStart; offset < seq.end;) {
+    const san = cb(der, offset, seq.end);
+    if (!san) throw new GoError('x509: invalid subject alternative name');
+    const data = der.subarray(san.contentStart, san.end);
+    const ascii = data.every((c) => c < 0x80);
+    const text = latin1(data);
+    switch (san.tag ^ 0x80) {
+      case 1: if (!ascii) throw new GoError('x509: SAN rfc822Name is malformed'); break;
+      case 2: if (!ascii) throw new GoError('x509: SAN dNSName is malformed'); break;
+      case 6: {
+        if (!ascii) throw new GoError('x509: SAN uniformResourceIdentifier is malformed');
+        const parsed = parseUrl(text);
+        if ('error' in parsed) throw new GoError(`x509: cannot parse URI ${goQuote(text)}: ${parsed.error}`);
+        if (parsed.host && !validDomain(parsed.host)) throw new GoError(`x509: cannot parse URI ${goQuote(text)}: invalid domain`);
+        break;
+      }
+      case 7: if (data.length !== 4 && data.length !== 16) throw new GoError(`x509: cannot parse IP address of length ${data.length}`); break;
+      default: break;
+    }
+    offset = san.end;
+  }
+}
