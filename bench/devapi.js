@@ -15,7 +15,8 @@ const WATCHERS = 3;
 
 const dir = mkdtempSync(join(tmpdir(), 'devapi-bench-'));
 // devapi runs as its own process, as in the end-to-end tests, so the load generator's CPU is apart.
-const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli.js'), 'devapi', '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const profile = process.env.BENCH_DEVAPI_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DEVAPI_PROFILE_DIR}`] : [];
+const child = spawn(process.execPath, [...profile, join(import.meta.dirname, '..', 'dist', 'cli.js'), 'devapi', '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const api = {
   url: await new Promise((resolve, reject) => {
     let out = '';
@@ -61,15 +62,16 @@ async function pool(count, task) {
   return (performance.now() - started) / 1000;
 }
 
-const csrPem = execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', '/CN=bench'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-const request64 = Buffer.from(csrPem).toString('base64');
+// Every CSR has its own key and request, as real ones do (devapi remembers verdicts on request bytes).
+const script = `for i in $(seq 1 ${COUNT}); do openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=bench-$i 2>/dev/null | base64 -w0; echo; done`;
+const requests = execFileSync('sh', ['-c', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim().split('\n');
 const watchers = Array.from({ length: WATCHERS }, watcher);
 await new Promise((r) => setTimeout(r, 300));
 
 try {
   const createSeconds = await pool(COUNT, (i) => call('POST', csrPath, {
     apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: `bench-${i}` },
-    spec: { request: request64, signerName: 'example.com/bench', usages: ['digital signature', 'client auth'] },
+    spec: { request: requests[i], signerName: 'example.com/bench', usages: ['digital signature', 'client auth'] },
   }));
   const objects = (await call('GET', csrPath)).items;
   const statusSeconds = await pool(objects.length, (i) => {

@@ -110,6 +110,24 @@ function conditionErrors(conditions: readonly Obj[], opts: Options): FieldError[
   return errors;
 }
 
+/**
+ * Parsing and verifying a request depends only on its bytes, and every update
+ * re-validates the (immutable) request as the apiserver does: remember recent
+ * verdicts so a /status write does not verify the same signature again.
+ */
+const verdicts = new Map<string, string | undefined>();
+function requestErrorOf(encoded: unknown, request: Uint8Array): string | undefined {
+  const key = typeof encoded === 'string' ? encoded : undefined;
+  if (key !== undefined && verdicts.has(key)) return verdicts.get(key);
+  const parsed = parseCsr(request);
+  const verdict = typeof parsed === 'string' ? parsed : checkSignature(parsed);
+  if (key !== undefined) {
+    if (verdicts.size >= 4096) verdicts.delete(verdicts.keys().next().value as string);
+    verdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
 function validateObject(o: Obj, opts: Options): FieldError[] {
   const metadata = obj(o.metadata);
   const errors: FieldError[] = [];
@@ -117,8 +135,7 @@ function validateObject(o: Obj, opts: Options): FieldError[] {
   if (str(metadata.name) === '' && str(metadata.generateName) === '') errors.push(required('metadata.name', 'name or generateName is required'));
   const s = spec(o);
   const request = jsonBytes(s.request);
-  const parsed = parseCsr(request);
-  const requestError = typeof parsed === 'string' ? parsed : checkSignature(parsed);
+  const requestError = requestErrorOf(s.request, request);
   if (requestError !== undefined) errors.push(invalidField('spec.request', s.request === undefined || s.request === null ? '[]byte(nil)' : goBytes(request), requestError));
   const usages = usagesOf(o);
   if (usages.length === 0) errors.push(required('spec.usages', 'usages must be provided'));

@@ -67,8 +67,21 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   };
   res.writeHead(200, { 'Content-Type': ctx.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
+  // Events that arrive together leave in one write: a socket write per event per watcher costs more than the event.
+  let corked = false;
+  const write = (line: string): void => {
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(line);
+  };
   const send = (type: string, object: unknown): void => {
-    res.write(`${JSON.stringify({ type, object })}\n`);
+    write(`${JSON.stringify({ type, object })}\n`);
   };
 
   let unsubscribe = (): void => undefined;
@@ -99,7 +112,7 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   unsubscribe = deps.store.subscribe((change: Change) => {
     if (change.resource !== def.storeKey || !matches(change.object)) return;
     if (ctx.table) send(change.type, render(change.object));
-    else res.write(plainLine(def, change));
+    else write(plainLine(def, change));
   });
   unregister = registry.add({ res, end });
 
