@@ -32,6 +32,26 @@ export function floorOp(requests, caPrivateKey, digest, messageLength) {
 }
 
 /**
+ * The same pairs on libuv's threadpool (crypto.verify and crypto.sign with a
+ * callback), for running several at once: the floor when both cores may work.
+ */
+export function floorThreadpoolOp(requests, caPrivateKey, digest, messageLength) {
+  const message = randomBytes(messageLength);
+  const verifyAsync = (r) => new Promise((resolve, reject) =>
+    verify(digest, r.info, r.publicKey, r.signature, (error, ok) => (error ? reject(error) : resolve(ok))));
+  const signAsync = (data) => new Promise((resolve, reject) =>
+    sign(digest, data, caPrivateKey, (error, signature) => (error ? reject(error) : resolve(signature))));
+  return async (i) => {
+    const r = requests[i % requests.length];
+    if (!(await verifyAsync(r))) throw new Error('floor: request signature does not verify');
+    // Each pair signs its own copy: the jobs of several pairs overlap.
+    const own = Buffer.from(message);
+    own[0] = i & 0xff;
+    await signAsync(own);
+  };
+}
+
+/**
  * The floor plus what the floor leaves out but no issuer can skip: turning the
  * request's key into a KeyObject (from JWK, as the core does), fresh each time.
  */

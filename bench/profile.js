@@ -1,6 +1,7 @@
-// `node bench/profile.js [key type] [seconds]` (after `npm run build`): profiles a
-// sequential loop of signRequest with the V8 CPU profiler and prints the top
-// functions by self time and the inclusive time of the core's main steps.
+// `node bench/profile.js [key type] [seconds] [in flight]` (after `npm run build`):
+// profiles a loop of signRequest (sequential, or with that many calls in flight)
+// with the V8 CPU profiler and prints the top functions by self time and the
+// inclusive time of the core's main steps.
 // Writes the raw profile to the temp dir too (open it in Chrome DevTools).
 import { randomFillSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { watchBackground } from './measure.js';
 
 const typeName = process.argv[2] ?? 'P-256';
 const seconds = Number(process.argv[3] ?? '5');
+const inFlight = Number(process.argv[4] ?? '1');
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 const fixtures = makeFixtures(8);
@@ -28,7 +30,10 @@ const random = (size) => randomFillSync(new Uint8Array(size));
 const loop = async (ms) => {
   let n = 0;
   const start = performance.now();
-  while (performance.now() - start < ms) await signRequest(type.requests[n++ % 8].pem, profile, ca, { now: new Date(), random });
+  const one = async () => {
+    while (performance.now() - start < ms) await signRequest(type.requests[n++ % 8].pem, profile, ca, { now: new Date(), random });
+  };
+  await Promise.all(Array.from({ length: inFlight }, one));
   return n / ((performance.now() - start) / 1000);
 };
 
@@ -62,7 +67,7 @@ for (const [id, us] of self) {
   const key = label(nodes.get(id));
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
 }
-out(`${typeName}: ${Math.round(rate)} certs/s while profiled (${seconds} s, ${(1e6 / rate).toFixed(0)} µs per certificate); ` +
+out(`${typeName}, ${inFlight} in flight: ${Math.round(rate)} certs/s while profiled (${seconds} s, ${(1e6 / rate).toFixed(0)} µs per certificate); ` +
   `${Math.round(unprofiled)} certs/s in the 2 s warm-up without the profiler`);
 out(`other processes kept ${otherCores.toFixed(2)} cores busy meanwhile`);
 out();
@@ -74,8 +79,9 @@ for (const [key, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)
 // Inclusive time of named steps (a step's own time plus its callees'), counted once per sample.
 const parent = new Map();
 for (const n of cpu.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-const steps = ['decodeRequestBytes', 'parseRequestDer', 'parseName', 'readPublicKey', 'createPublicKey', 'verifyRequestSignature',
-  'readAttributes', 'issueCertificate', 'tbsCertificate', 'mapUsages', 'sign', 'encodePem', 'encodeTime', 'validityWindow'];
+const steps = ['decodeRequestBytes', 'parseRequestDer', 'parseRequestDerAsync', 'parseName', 'readPublicKey', 'createPublicKey',
+  'verifyRequestSignature', 'verifyRequestSignatureOffThread', 'readAttributes', 'issue', 'tbsCertificate', 'profileExtensions', 'sign',
+  'signOffThread', 'encodePem', 'encodeTime', 'validityWindow'];
 const inclusive = new Map(steps.map((s) => [s, 0]));
 for (const [id, us] of self) {
   const seen = new Set();

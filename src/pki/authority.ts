@@ -4,16 +4,16 @@
  * pre-encoded pieces: the CA's parts are encoded once per CA, the request's
  * subject and public key are copied as they came.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { csrErrorWithCause } from '../errors.js';
 import {
-  contextConstructed, encode, encodeOid, encodeUnsignedInteger, octetString, sequence, Tag,
+  cachedOid, concat, contextConstructed, encode, encodeUnsignedInteger, octetString, sequence, Tag, tlvSize, writeHeader,
 } from './der.js';
 import type { CertificateAuthority } from './ca.js';
-import { parseRequest, type CertificateRequest, type RequestLimits } from './csr.js';
+import { decodeRequestBytes, parseRequestDer, parseRequestDerAsync, type CertificateRequest, type RequestLimits } from './csr.js';
 import { Oid } from './oids.js';
 import { encodePem } from './pem.js';
-import { countSubjectAltNames, encodeSubjectAltNames } from './san.js';
+import { countSubjectAltNames, subjectAltNamesDer } from './san.js';
 import { mapUsages } from './usages.js';
 import { effectiveTtlMs, encodeTime, validityWindow, type Validity } from './validity.js';
 
@@ -35,7 +35,25 @@ export interface IssueInput {
   readonly now: Date;
   /** Fills a buffer with cryptographically random bytes. */
   readonly random: (size: number) => Uint8Array;
+  /** Where the CA key signs; see ThreadpoolMode. Default 'auto'. */
+  readonly threadpool?: ThreadpoolMode;
 }
+
+/**
+ * Where the OpenSSL work of an issue runs: verifying the request and signing
+ * the certificate. 'never': on the calling thread, synchronously, the fastest
+ * for one request at a time. 'always': on libuv's threadpool, so that with
+ * several requests in flight the crypto of one overlaps the parsing and
+ * encoding of others on a second core. 'auto' (the default): the threadpool
+ * while another signRequest or issueCertificate call of this process is in
+ * flight, else the calling thread. The certificate is the same either way.
+ */
+export type ThreadpoolMode = 'auto' | 'always' | 'never';
+
+/** signRequest and issueCertificate calls started and not yet settled, in this process. */
+let inFlight = 0;
+
+const useThreadpool = (mode: ThreadpoolMode = 'auto'): boolean => mode === 'always' || (mode === 'auto' && inFlight > 1);
 
 export interface IssuedCertificate {
   readonly der: Uint8Array;
@@ -48,17 +66,10 @@ export interface IssuedCertificate {
 const version3 = encode(contextConstructed(0), encode(Tag.integer, Uint8Array.of(2)));
 const trueBoolean = Uint8Array.of(Tag.boolean, 1, 0xff);
 const basicConstraintsLeaf = extension(Oid.basicConstraints, true, sequence());
-const ekuOids = new Map<string, Uint8Array>();
 
 function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? sequence(encodeOid(oid), trueBoolean, octetString(value)) : sequence(encodeOid(oid), octetString(value));
+  return critical ? sequence(cachedOid(oid), trueBoolean, octetString(value)) : sequence(cachedOid(oid), octetString(value));
 }
-
-const cachedOid = (oid: string): Uint8Array => {
-  let encoded = ekuOids.get(oid);
-  if (!encoded) ekuOids.set(oid, (encoded = encodeOid(oid)));
-  return encoded;
-};
 
 /** A random positive serial of up to 128 bits, never zero. */
 export function randomSerial(random: (size: number) => Uint8Array): Uint8Array {
@@ -72,7 +83,7 @@ export function randomSerial(random: (size: number) => Uint8Array): Uint8Array {
 interface CaParts {
   readonly issuer: Uint8Array;
   readonly algorithm: Uint8Array;
-  readonly authorityKeyId: Uint8Array | undefined;
+  readonly authorityKeyId: Uint8Array;
 }
 const caPartsCache = new WeakMap<CertificateAuthority, CaParts>();
 
@@ -83,59 +94,159 @@ function caParts(ca: CertificateAuthority): CaParts {
     parts = {
       issuer: ca.certificate.subjectDer,
       algorithm: ca.signatureAlgorithm.identifier,
-      authorityKeyId: ski === undefined ? undefined : extension(Oid.authorityKeyIdentifier, false, sequence(encode(0x80, ski))),
+      authorityKeyId: ski === undefined ? new Uint8Array(0) : extension(Oid.authorityKeyIdentifier, false, sequence(encode(0x80, ski))),
     };
     caPartsCache.set(ca, parts);
   }
   return parts;
 }
 
-/** Builds the TBSCertificate and its extensions in Go's order: KU, EKU, BC, SKI, AKI, SAN. */
-function tbsCertificate(input: IssueInput, serial: Uint8Array, validity: Validity): Uint8Array {
+/**
+ * The extensions a profile's usages decide, encoded: KU, EKU and the leaf
+ * basicConstraints, in that order. Remembered per list of usages: first by the
+ * list itself while its contents are what they were, then by the list's JSON
+ * (no two lists share one). An unknown usage throws every time, as mapUsages does.
+ */
+const profileExtensionsByText = new Map<string, Uint8Array>();
+const profileExtensionsByList = new WeakMap<readonly string[], { readonly usages: readonly string[]; readonly encoded: Uint8Array }>();
+
+function profileExtensions(usageList: readonly string[]): Uint8Array {
+  const known = profileExtensionsByList.get(usageList);
+  if (known !== undefined && sameStrings(known.usages, usageList)) return known.encoded;
+  const key = JSON.stringify(usageList);
+  let encoded = profileExtensionsByText.get(key);
+  if (encoded === undefined) {
+    const usages = mapUsages(usageList);
+    const parts: Uint8Array[] = [];
+    if (usages.keyUsage) parts.push(extension(Oid.keyUsage, true, encode(Tag.bitString, usages.keyUsage)));
+    if (usages.extKeyUsages.length > 0) {
+      parts.push(extension(Oid.extKeyUsage, false, sequence(...usages.extKeyUsages.map(cachedOid))));
+    }
+    parts.push(basicConstraintsLeaf);
+    encoded = concat(parts);
+    if (profileExtensionsByText.size >= 256) profileExtensionsByText.clear();
+    profileExtensionsByText.set(key, encoded);
+  }
+  profileExtensionsByList.set(usageList, { usages: usageList.slice(), encoded });
+  return encoded;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** SEQUENCE { OID subjectKeyIdentifier, OCTET STRING { OCTET STRING (20 bytes) } }, before the 20 bytes. */
+const skiPrefix = Uint8Array.of(0x30, 0x1d, 0x06, 0x03, 0x55, 0x1d, 0x0e, 0x04, 0x16, 0x04, 0x14);
+const skiExtensionSize = skiPrefix.length + 20;
+const sanOid = cachedOid(Oid.subjectAltName);
+
+/**
+ * Builds the TBSCertificate and its extensions in Go's order: KU, EKU, BC, SKI, AKI, SAN.
+ * Every piece is either remembered (CA, profile) or the request's own bytes; they are
+ * written once into a buffer of the exact size.
+ */
+function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: Validity): Uint8Array {
   const { request, profile, ca } = input;
   const parts = caParts(ca);
-  const usages = mapUsages(profile.usages);
-  const extensions: Uint8Array[] = [];
-  if (usages.keyUsage) extensions.push(extension(Oid.keyUsage, true, encode(Tag.bitString, usages.keyUsage)));
-  if (usages.extKeyUsages.length > 0) {
-    extensions.push(extension(Oid.extKeyUsage, false, sequence(...usages.extKeyUsages.map(cachedOid))));
-  }
-  extensions.push(basicConstraintsLeaf);
-  const ski = createHash('sha1').update(request.publicKey.keyBits).digest();
-  extensions.push(extension(Oid.subjectKeyIdentifier, false, octetString(ski)));
-  if (parts.authorityKeyId) extensions.push(parts.authorityKeyId);
+  const profileExts = profileExtensions(profile.usages);
+  const keyId = hash('sha1', request.publicKey.keyBits, 'buffer');
+  const notBefore = encodeTime(validity.notBefore);
+  const notAfter = encodeTime(validity.notAfter);
+  // subjectAltName: SEQUENCE { OID, [BOOLEAN TRUE,] OCTET STRING { GeneralNames } }, critical when the subject is empty.
+  let san: Uint8Array | undefined;
+  let sanCritical = false;
+  let sanContentSize = 0;
   if (countSubjectAltNames(request.subjectAltNames) > 0) {
-    const emptySubject = request.subjectDer.length === 2;
-    extensions.push(extension(Oid.subjectAltName, emptySubject, encodeSubjectAltNames(request.subjectAltNames)));
+    san = subjectAltNamesDer(request.subjectAltNames);
+    sanCritical = request.subjectDer.length === 2;
+    sanContentSize = sanOid.length + (sanCritical ? trueBoolean.length : 0) + tlvSize(san.length);
   }
-  return sequence(
-    version3,
-    encodeUnsignedInteger(serial),
-    parts.algorithm,
-    parts.issuer,
-    sequence(encodeTime(validity.notBefore), encodeTime(validity.notAfter)),
-    request.subjectDer,
-    request.publicKey.spki,
-    encode(contextConstructed(3), sequence(...extensions)),
-  );
+  const extensionsSize = profileExts.length + skiExtensionSize + parts.authorityKeyId.length + (san === undefined ? 0 : tlvSize(sanContentSize));
+  const validitySize = notBefore.length + notAfter.length;
+  const tbsContentSize = version3.length + serialInteger.length + parts.algorithm.length + parts.issuer.length
+    + tlvSize(validitySize) + request.subjectDer.length + request.publicKey.spki.length + tlvSize(tlvSize(extensionsSize));
+  // From Buffer's pool (the TBS only lives until it is signed and copied); every byte is written below.
+  const out = Buffer.allocUnsafe(tlvSize(tbsContentSize));
+  let at = writeHeader(out, 0, Tag.sequence, tbsContentSize);
+  const put = (bytes: Uint8Array): void => {
+    out.set(bytes, at);
+    at += bytes.length;
+  };
+  put(version3);
+  put(serialInteger);
+  put(parts.algorithm);
+  put(parts.issuer);
+  at = writeHeader(out, at, Tag.sequence, validitySize);
+  put(notBefore);
+  put(notAfter);
+  put(request.subjectDer);
+  put(request.publicKey.spki);
+  at = writeHeader(out, at, contextConstructed(3), tlvSize(extensionsSize));
+  at = writeHeader(out, at, Tag.sequence, extensionsSize);
+  put(profileExts);
+  put(skiPrefix);
+  out.set(keyId.subarray(0, 20), at);
+  at += 20;
+  put(parts.authorityKeyId);
+  if (san !== undefined) {
+    at = writeHeader(out, at, Tag.sequence, sanContentSize);
+    put(sanOid);
+    if (sanCritical) put(trueBoolean);
+    at = writeHeader(out, at, Tag.octetString, san.length);
+    put(san);
+  }
+  if (at !== out.length) throw new Error(`TBSCertificate size mismatch: wrote ${at} of ${out.length} bytes`);
+  return out;
 }
 
 /** Issues a certificate for a verified request. Throws CsrSignerError (usage, CA expiry, signing). */
 export async function issueCertificate(input: IssueInput): Promise<IssuedCertificate> {
+  inFlight++;
+  try {
+    return await issue(input);
+  } finally {
+    inFlight--;
+  }
+}
+
+async function issue(input: IssueInput): Promise<IssuedCertificate> {
   const { ca, profile } = input;
   const ttl = effectiveTtlMs(profile.maxDurationMs, input.expirationSeconds);
   const validity = validityWindow(input.now, ttl, ca.certificate.notAfter);
-  const serial = randomSerial(input.random);
-  const tbs = tbsCertificate(input, serial, validity);
+  const serialInteger = encodeUnsignedInteger(randomSerial(input.random));
+  const tbs = tbsCertificate(input, serialInteger, validity);
   let signature: Uint8Array;
   try {
-    signature = await ca.keyProvider.sign(tbs, ca.signatureAlgorithm.hash);
+    const provider = ca.keyProvider;
+    signature = provider.signOffThread !== undefined && useThreadpool(input.threadpool)
+      ? await provider.signOffThread(tbs, ca.signatureAlgorithm.hash)
+      : await provider.sign(tbs, ca.signatureAlgorithm.hash);
   } catch (cause) {
     throw csrErrorWithCause(cause, 'SigningFailed', cause instanceof Error ? cause.message : String(cause));
   }
-  const der = sequence(tbs, caParts(ca).algorithm, encode(Tag.bitString, Uint8Array.of(0), signature));
-  const pem = [der, ...(profile.includeChain ? ca.chain : [])].map((d) => encodePem('CERTIFICATE', d)).join('');
-  return { der, pem, serialHex: Buffer.from(encodeUnsignedInteger(serial).subarray(2)).toString('hex'), validity };
+  const der = certificate(tbs, caParts(ca).algorithm, signature);
+  let pem = encodePem('CERTIFICATE', der);
+  if (profile.includeChain) for (const d of ca.chain) pem += encodePem('CERTIFICATE', d);
+  const serialHex = Buffer.from(serialInteger.buffer, serialInteger.byteOffset + 2, serialInteger.length - 2).toString('hex');
+  return { der, pem, serialHex, validity };
+}
+
+/** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, BIT STRING signature }, in one buffer. */
+function certificate(tbs: Uint8Array, algorithm: Uint8Array, signature: Uint8Array): Uint8Array {
+  const bitStringSize = 1 + signature.length;
+  const contentSize = tbs.length + algorithm.length + tlvSize(bitStringSize);
+  const out = new Uint8Array(tlvSize(contentSize));
+  let at = writeHeader(out, 0, Tag.sequence, contentSize);
+  out.set(tbs, at);
+  at += tbs.length;
+  out.set(algorithm, at);
+  at += algorithm.length;
+  at = writeHeader(out, at, Tag.bitString, bitStringSize);
+  out[at++] = 0; // no unused bits
+  out.set(signature, at);
+  return out;
 }
 
 export interface SignOptions {
@@ -143,13 +254,22 @@ export interface SignOptions {
   readonly random: (size: number) => Uint8Array;
   readonly expirationSeconds?: number;
   readonly limits?: RequestLimits;
+  /** Where the request is verified and the CA key signs; see ThreadpoolMode. Default 'auto'. */
+  readonly threadpool?: ThreadpoolMode;
 }
 
 /** Request bytes (PEM or DER) in, certificate out: parse, verify, issue. */
 export async function signRequest(
   requestBytes: Uint8Array | string, profile: SigningProfile, ca: CertificateAuthority, options: SignOptions,
 ): Promise<IssuedCertificate> {
-  const request = parseRequest(requestBytes, options.limits);
-  return issueCertificate({ request, profile, ca, now: options.now, random: options.random,
-    ...(options.expirationSeconds === undefined ? {} : { expirationSeconds: options.expirationSeconds }) });
+  inFlight++;
+  try {
+    const der = decodeRequestBytes(requestBytes, options.limits);
+    const request = useThreadpool(options.threadpool) ? await parseRequestDerAsync(der, options.limits) : parseRequestDer(der, options.limits);
+    return await issue({ request, profile, ca, now: options.now, random: options.random,
+      ...(options.expirationSeconds === undefined ? {} : { expirationSeconds: options.expirationSeconds }),
+      ...(options.threadpool === undefined ? {} : { threadpool: options.threadpool }) });
+  } finally {
+    inFlight--;
+  }
 }

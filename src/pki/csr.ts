@@ -12,7 +12,9 @@ import { Oid, oidName } from './oids.js';
 import { decodePem, describeBlocks, looksLikeDer, PemError } from './pem.js';
 import { readPublicKey, type PublicKey } from './public-key.js';
 import { countSubjectAltNames, decodeSubjectAltNames, noSubjectAltNames, type SubjectAltNames } from './san.js';
-import { readRequestSignatureAlgorithm, verifyRequestSignature, type RequestSignature } from './signature.js';
+import {
+  readRequestSignatureAlgorithm, verifyRequestSignature, verifyRequestSignatureOffThread, type RequestSignature,
+} from './signature.js';
 
 export interface RequestLimits {
   /** Largest accepted request, PEM or DER, in bytes. */
@@ -107,8 +109,27 @@ function requestsCa(value: Uint8Array): boolean {
   }
 }
 
-/** Parses a DER request and verifies its signature; throws CsrSignerError. */
-export function parseRequestDer(der: Uint8Array, limits: RequestLimits = defaultRequestLimits): CertificateRequest {
+/** A request read up to its proof of possession, which is still to be checked. */
+interface UnverifiedRequest {
+  readonly der: Uint8Array;
+  readonly info: Tlv;
+  readonly subjectTlv: Tlv;
+  readonly attributes: Tlv | undefined;
+  readonly subject: DistinguishedName;
+  readonly publicKey: PublicKey;
+  readonly signatureAlgorithm: RequestSignature;
+  readonly signatureBytes: Uint8Array;
+}
+
+/** DER errors become MalformedRequest; CsrSignerErrors and anything else pass through. */
+function requestError(e: unknown): unknown {
+  if (e instanceof CsrSignerError) return e;
+  if (e instanceof DerError) return csrError('MalformedRequest', e.message);
+  return e;
+}
+
+/** Everything that comes before the signature check: structure, subject, key, algorithm. */
+function readUnverified(der: Uint8Array, limits: RequestLimits): UnverifiedRequest {
   if (der.length > limits.maxBytes) throw csrError('RequestTooLarge', der.length, limits.maxBytes);
   try {
     const root = readWhole(der, Tag.sequence, 'CertificationRequest');
@@ -134,8 +155,17 @@ export function parseRequestDer(der: Uint8Array, limits: RequestLimits = default
     const publicKey = readPublicKey(der, spkiTlv);
     const signatureAlgorithm = readRequestSignatureAlgorithm(der, algorithm);
     const signatureBytes = bitStringBytes(der, signature, 'signature');
-    verifyRequestSignature(slice(der, info), signatureBytes, signatureAlgorithm, publicKey);
-    const { sans, extensions } = readAttributes(der, attributes);
+    return { der, info, subjectTlv, attributes, subject, publicKey, signatureAlgorithm, signatureBytes };
+  } catch (e) {
+    throw requestError(e);
+  }
+}
+
+/** Everything that comes after the signature check: attributes, SANs and their limit. */
+function finishRequest(request: UnverifiedRequest, limits: RequestLimits): CertificateRequest {
+  const { der, subjectTlv, subject, publicKey, signatureAlgorithm } = request;
+  try {
+    const { sans, extensions } = readAttributes(der, request.attributes);
     const count = countSubjectAltNames(sans);
     if (count > limits.maxSubjectAltNames) throw csrError('TooManySubjectAltNames', count, limits.maxSubjectAltNames);
     return {
@@ -148,12 +178,44 @@ export function parseRequestDer(der: Uint8Array, limits: RequestLimits = default
       requestedExtensions: extensions,
     };
   } catch (e) {
-    if (e instanceof CsrSignerError) throw e;
-    if (e instanceof DerError) throw csrError('MalformedRequest', e.message);
-    throw e;
+    throw requestError(e);
   }
+}
+
+/** Parses a DER request and verifies its signature; throws CsrSignerError. */
+export function parseRequestDer(der: Uint8Array, limits: RequestLimits = defaultRequestLimits): CertificateRequest {
+  const request = readUnverified(der, limits);
+  verifyRequestSignature(slice(der, request.info), request.signatureBytes, request.signatureAlgorithm, request.publicKey);
+  return finishRequest(request, limits);
+}
+
+/**
+ * parseRequestDer, with the signature checked on libuv's threadpool: while it
+ * runs, this thread reads the attributes (and serves other requests). The
+ * outcome, errors and their precedence included, is parseRequestDer's: a bad
+ * signature is reported before anything wrong in the attributes.
+ */
+export async function parseRequestDerAsync(der: Uint8Array, limits: RequestLimits = defaultRequestLimits): Promise<CertificateRequest> {
+  const request = readUnverified(der, limits);
+  const verified = verifyRequestSignatureOffThread(slice(der, request.info), request.signatureBytes, request.signatureAlgorithm, request.publicKey);
+  let parsed: CertificateRequest | undefined;
+  let failure: unknown;
+  let failed = false;
+  try {
+    parsed = finishRequest(request, limits);
+  } catch (e) {
+    failure = e;
+    failed = true;
+  }
+  await verified;
+  if (failed) throw failure;
+  return parsed as CertificateRequest;
 }
 
 /** PEM or DER in, a verified request out. */
 export const parseRequest = (input: Uint8Array | string, limits: RequestLimits = defaultRequestLimits): CertificateRequest =>
   parseRequestDer(decodeRequestBytes(input, limits), limits);
+
+/** parseRequest, with the signature checked on libuv's threadpool (see parseRequestDerAsync). */
+export const parseRequestAsync = async (input: Uint8Array | string, limits: RequestLimits = defaultRequestLimits): Promise<CertificateRequest> =>
+  parseRequestDerAsync(decodeRequestBytes(input, limits), limits);

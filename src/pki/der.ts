@@ -100,7 +100,7 @@ export const content = (buf: Uint8Array, tlv: Tlv): Uint8Array => buf.subarray(t
 /** Decodes an OBJECT IDENTIFIER's content to dotted form. */
 export function decodeOid(bytes: Uint8Array): string {
   if (bytes.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
-  const arcs: number[] = [];
+  let dotted = '';
   let value = 0;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i] as number;
@@ -108,18 +108,18 @@ export function decodeOid(bytes: Uint8Array): string {
     value = value * 128 + (b & 0x7f);
     if (value > Number.MAX_SAFE_INTEGER) throw new DerError('OBJECT IDENTIFIER arc is too large');
     if ((b & 0x80) === 0) {
-      if (arcs.length === 0) {
+      if (dotted === '') {
         const first = value < 40 ? 0 : value < 80 ? 1 : 2;
-        arcs.push(first, value - first * 40);
+        dotted = `${first}.${value - first * 40}`;
       } else {
-        arcs.push(value);
+        dotted += `.${value}`;
       }
       value = 0;
     } else if (i === bytes.length - 1) {
       throw new DerError('OBJECT IDENTIFIER is truncated');
     }
   }
-  return arcs.join('.');
+  return dotted;
 }
 
 /** Reads an OID TLV at a known position. */
@@ -139,22 +139,32 @@ export function bitStringBytes(buf: Uint8Array, tlv: Tlv, what: string): Uint8Ar
 
 // ---------------------------------------------------------------- writer
 
-function lengthBytes(length: number): number[] {
-  if (length < 0x80) return [length];
-  const out: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) out.unshift(n & 0xff);
-  return [0x80 | out.length, ...out];
+/** Bytes of a DER length field for `length` (1 to 5). */
+export const lengthSize = (length: number): number =>
+  length < 0x80 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length < 0x1000000 ? 4 : 5;
+
+/** Bytes of a whole TLV whose content is `length` bytes long. */
+export const tlvSize = (length: number): number => 1 + lengthSize(length) + length;
+
+/** Writes a tag and a minimal DER length at `offset`; returns the offset just after them. */
+export function writeHeader(out: Uint8Array, offset: number, tag: number, length: number): number {
+  out[offset++] = tag;
+  if (length < 0x80) {
+    out[offset++] = length;
+    return offset;
+  }
+  const count = lengthSize(length) - 1;
+  out[offset++] = 0x80 | count;
+  for (let i = count - 1; i >= 0; i--) out[offset++] = Math.floor(length / 2 ** (8 * i)) & 0xff;
+  return offset;
 }
 
 /** Encodes one TLV whose content is the concatenation of `parts`. */
 export function encode(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
   let size = 0;
   for (const p of parts) size += p.length;
-  const header = lengthBytes(size);
-  const out = new Uint8Array(1 + header.length + size);
-  out[0] = tag;
-  out.set(header, 1);
-  let offset = 1 + header.length;
+  const out = new Uint8Array(tlvSize(size));
+  let offset = writeHeader(out, 0, tag, size);
   for (const p of parts) {
     out.set(p, offset);
     offset += p.length;
@@ -177,6 +187,21 @@ export function encodeOid(dotted: string): Uint8Array {
     bytes.push(...group);
   }
   return encode(Tag.oid, Uint8Array.from(bytes));
+}
+
+const oidCache = new Map<string, Uint8Array>();
+
+/**
+ * encodeOid, remembered: for the fixed OIDs the issuer writes on every
+ * certificate. The result is shared, so callers must not modify it.
+ */
+export function cachedOid(dotted: string): Uint8Array {
+  let encoded = oidCache.get(dotted);
+  if (encoded === undefined) {
+    encoded = encodeOid(dotted);
+    if (oidCache.size < 1024) oidCache.set(dotted, encoded);
+  }
+  return encoded;
 }
 
 /** A non-negative INTEGER from its big-endian magnitude. */

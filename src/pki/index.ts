@@ -1,9 +1,9 @@
 /** The PKI core's public surface. Pure: no files, no network, no process state. */
 export { signRequest, issueCertificate, randomSerial } from './authority.js';
-export type { IssuedCertificate, IssueInput, SignOptions, SigningProfile } from './authority.js';
+export type { IssuedCertificate, IssueInput, SignOptions, SigningProfile, ThreadpoolMode } from './authority.js';
 export { loadCertificateAuthority, certificateAuthorityFrom, readCertificateBundle, readPrivateKey } from './ca.js';
 export type { CaCertificate, CaFiles, CertificateAuthority, NamedBytes } from './ca.js';
-export { parseRequest, parseRequestDer, decodeRequestBytes, defaultRequestLimits } from './csr.js';
+export { parseRequest, parseRequestAsync, parseRequestDer, parseRequestDerAsync, decodeRequestBytes, defaultRequestLimits } from './csr.js';
 export type { CertificateRequest, RequestLimits } from './csr.js';
 export { InMemoryKeyProvider } from './key-provider.js';
 export type { KeyProvider } from './key-provider.js';

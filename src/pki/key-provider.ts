@@ -11,6 +11,12 @@ export interface KeyProvider {
   readonly description: string;
   /** Signs `data` with `hash` (null for Ed25519); returns the signature as X.509 expects it. */
   sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> | Uint8Array;
+  /**
+   * Optional: sign() computed off the JavaScript thread (libuv's threadpool).
+   * When several requests are in flight the authority calls this instead of
+   * sign(), so that the key's work overlaps the parsing of other requests.
+   */
+  signOffThread?(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
 }
 
 const redacted = '[csr-signer: private key redacted]';
@@ -37,6 +43,16 @@ export class InMemoryKeyProvider implements KeyProvider {
   sign(data: Uint8Array, hash: Hash | null): Uint8Array {
     // Node's crypto.sign accepts a CryptoKey (documented since v15); @types/node omits it.
     return sign(hash, data, this.#key as unknown as KeyObject);
+  }
+
+  signOffThread(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
+    // The same call in its callback form, which runs on libuv's threadpool.
+    return new Promise((resolve, reject) => {
+      sign(hash, data, this.#key as unknown as KeyObject, (error, signature) => {
+        if (error) reject(error);
+        else resolve(signature);
+      });
+    });
   }
 
   toJSON(): string {

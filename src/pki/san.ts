@@ -37,7 +37,7 @@ function ia5(bytes: Uint8Array, kind: string): string {
 
 /** Formats 4 or 16 address bytes as text. */
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length === 4) return `${bytes[0] as number}.${bytes[1] as number}.${bytes[2] as number}.${bytes[3] as number}`;
   if (bytes.length !== 16) throw new DerError(`IP address of ${bytes.length} bytes (must be 4 or 16)`);
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
@@ -81,20 +81,51 @@ export function parseIp(text: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * What decodeSubjectAltNames read, kept with the object it returned: the names
+ * as they were then (to notice any later change to the arrays), each IP
+ * address's bytes, and the extension's own DER when re-encoding would give
+ * exactly those bytes (names already in Go's order). encodeSubjectAltNames
+ * uses them only while the names are unchanged.
+ */
+interface Decoded {
+  readonly dnsNames: readonly string[];
+  readonly emailAddresses: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly uris: readonly string[];
+  readonly ipBytes: readonly Uint8Array[];
+  readonly der: Uint8Array | undefined;
+}
+const decoded = new WeakMap<SubjectAltNames, Decoded>();
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
 /** Decodes the extnValue of a subjectAltName extension (a GeneralNames SEQUENCE). */
 export function decodeSubjectAltNames(value: Uint8Array): SubjectAltNames {
   const root = readWhole(value, Tag.sequence, 'subjectAltName');
   const dnsNames: string[] = [];
   const emailAddresses: string[] = [];
   const ipAddresses: string[] = [];
+  const ipBytes: Uint8Array[] = [];
   const uris: string[] = [];
+  // Go writes DNS (rank 0), email (1), IP (2), URI (3): are these already in that order?
+  let rank = 0;
+  let goOrder = true;
+  const at = (r: number): void => {
+    if (r < rank) goOrder = false;
+    rank = r;
+  };
   for (const name of children(value, root)) {
     const bytes = content(value, name);
     switch (name.tag) {
-      case contextPrimitive(GeneralName.dnsName): dnsNames.push(ia5(bytes, 'DNS name')); break;
-      case contextPrimitive(GeneralName.rfc822Name): emailAddresses.push(ia5(bytes, 'email address')); break;
-      case contextPrimitive(GeneralName.uri): uris.push(ia5(bytes, 'URI')); break;
-      case contextPrimitive(GeneralName.ipAddress): ipAddresses.push(formatIp(bytes)); break;
+      case contextPrimitive(GeneralName.dnsName): dnsNames.push(ia5(bytes, 'DNS name')); at(0); break;
+      case contextPrimitive(GeneralName.rfc822Name): emailAddresses.push(ia5(bytes, 'email address')); at(1); break;
+      case contextPrimitive(GeneralName.uri): uris.push(ia5(bytes, 'URI')); at(3); break;
+      case contextPrimitive(GeneralName.ipAddress): ipAddresses.push(formatIp(bytes)); ipBytes.push(bytes); at(2); break;
       default: {
         const kind = unsupportedNames[name.tag & 0x1f] ?? `tag 0x${name.tag.toString(16)}`;
         throw new DerError(`${kind} names are not supported`);
@@ -104,19 +135,40 @@ export function decodeSubjectAltNames(value: Uint8Array): SubjectAltNames {
   if (dnsNames.length + emailAddresses.length + ipAddresses.length + uris.length === 0) {
     throw new DerError('the extension holds no names');
   }
-  return { dnsNames, emailAddresses, ipAddresses, uris };
+  const names: SubjectAltNames = { dnsNames, emailAddresses, ipAddresses, uris };
+  // The reader accepts only minimal DER, and every name's bytes come back unchanged from its
+  // text (printable ASCII; IP bytes through formatIp and parseIp), so in Go's order the
+  // encoding of these names is `value` itself.
+  decoded.set(names, {
+    dnsNames: dnsNames.slice(), emailAddresses: emailAddresses.slice(), ipAddresses: ipAddresses.slice(), uris: uris.slice(),
+    ipBytes, der: goOrder ? value : undefined,
+  });
+  return names;
 }
 
 /** Encodes GeneralNames in Go's order: DNS, email, IP, URI. */
 export function encodeSubjectAltNames(names: SubjectAltNames): Uint8Array {
+  const der = subjectAltNamesDer(names);
+  return der === decoded.get(names)?.der ? der.slice() : der;
+}
+
+/**
+ * encodeSubjectAltNames, except that for names straight from the decoder the
+ * result may be the request's own bytes: read it, never modify it.
+ */
+export function subjectAltNamesDer(names: SubjectAltNames): Uint8Array {
+  const known = decoded.get(names);
+  const unchanged = known !== undefined && sameList(names.dnsNames, known.dnsNames) && sameList(names.emailAddresses, known.emailAddresses)
+    && sameList(names.ipAddresses, known.ipAddresses) && sameList(names.uris, known.uris);
+  if (unchanged && known.der !== undefined) return known.der;
   const parts: Uint8Array[] = [];
   for (const n of names.dnsNames) parts.push(encode(contextPrimitive(GeneralName.dnsName), asciiBytes(n)));
   for (const n of names.emailAddresses) parts.push(encode(contextPrimitive(GeneralName.rfc822Name), asciiBytes(n)));
-  for (const n of names.ipAddresses) {
-    const bytes = parseIp(n);
+  names.ipAddresses.forEach((n, i) => {
+    const bytes = unchanged ? known.ipBytes[i] : parseIp(n);
     if (!bytes) throw new DerError(`not an IP address: ${n}`);
     parts.push(encode(contextPrimitive(GeneralName.ipAddress), bytes));
-  }
+  });
   for (const n of names.uris) parts.push(encode(contextPrimitive(GeneralName.uri), asciiBytes(n)));
   return sequence(...parts);
 }

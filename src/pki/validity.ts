@@ -53,7 +53,27 @@ export function formatGoTime(d: Date): string {
 /** RFC 5280 Time: UTCTime through 2049, GeneralizedTime from 2050; whole seconds. */
 export function encodeTime(d: Date): Uint8Array {
   const year = d.getUTCFullYear();
+  if (year >= 1950 && year < 10000) {
+    // The usual case, written digit by digit: Tag, length, [YY]YY MM DD hh mm ss Z.
+    const utc = year < 2050;
+    const out = new Uint8Array(utc ? 15 : 17);
+    out[0] = utc ? Tag.utcTime : Tag.generalizedTime;
+    out[1] = out.length - 2;
+    let at = 2;
+    const two = (n: number): void => {
+      out[at++] = 0x30 + Math.floor(n / 10);
+      out[at++] = 0x30 + (n % 10);
+    };
+    if (!utc) two(Math.floor(year / 100));
+    two(year % 100);
+    two(d.getUTCMonth() + 1);
+    two(d.getUTCDate());
+    two(d.getUTCHours());
+    two(d.getUTCMinutes());
+    two(d.getUTCSeconds());
+    out[at] = 0x5a; // Z
+    return out;
+  }
   const rest = `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
-  if (year >= 1950 && year < 2050) return encode(Tag.utcTime, asciiBytes(`${pad(year % 100)}${rest}`));
   return encode(Tag.generalizedTime, asciiBytes(`${pad(year, 4)}${rest}`));
 }

@@ -1,0 +1,65 @@
+// `node bench/ab.js <dist dir>[:threadpool mode],… [key type] [in flight,…] [rounds]`: an A/B
+// comparison of builds (or threadpool modes) of the PKI core, with the 1-thread crypto floor,
+// in short interleaved runs: the floor, then every variant, then again, `rounds` times.
+// Example, the committed core against the working tree:
+//   git worktree add /tmp/before HEAD && (cd /tmp/before && npm ci && npm run build)
+//   npm run build && node bench/ab.js /tmp/before/dist,dist:never,dist:auto P-256 1,8
+import { createPrivateKey, randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import process from 'node:process';
+import { pathToFileURL } from 'node:url';
+import { floorOp } from './baselines.js';
+import { makeFixtures, tbsLength, usages } from './fixtures.js';
+import { median, rateAsync, rateSync, watchBackground } from './measure.js';
+
+const [specs = 'dist', typeName = 'P-256', inFlightList = '1,8', roundsText = '9'] = process.argv.slice(2);
+const rounds = Number(roundsText);
+const runMs = 400;
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const random = (size) => randomFillSync(new Uint8Array(size));
+const profile = { usages, maxDurationMs: 365 * 24 * 3_600_000 };
+
+const fixtures = makeFixtures(8);
+process.on('exit', () => fixtures.remove());
+const type = fixtures.types.find((t) => t.name === typeName);
+if (!type) throw new Error(`unknown key type ${typeName}`);
+const files = {
+  certificate: { name: type.caCert, bytes: readFileSync(type.caCert) },
+  key: { name: type.caKey, bytes: readFileSync(type.caKey) },
+};
+
+const variants = [];
+for (const [i, spec] of specs.split(',').entries()) {
+  const [dir, threadpool] = spec.split(':');
+  const pki = await import(`${pathToFileURL(resolve(dir, 'pki', 'index.js')).href}?${i}`);
+  const ca = await pki.loadCertificateAuthority(files, new Date());
+  const op = (n) => pki.signRequest(type.requests[n % 8].pem, profile, ca, { now: new Date(), random, ...(threadpool ? { threadpool } : {}) });
+  const sample = await op(0);
+  if (variants.length === 0) {
+    const floor = floorOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, tbsLength(sample.der));
+    variants.push({ name: 'crypto floor, 1 thread', measure: async (ms) => rateSync(floor, ms), runs: [] });
+  }
+  for (const k of inFlightList.split(',').map(Number)) {
+    variants.push({ name: `${spec} ×${k}`, measure: (ms) => rateAsync(op, ms, k), runs: [] });
+  }
+}
+
+for (const v of variants) await v.measure(300);
+const backgrounds = [];
+for (let r = 0; r < rounds; r++) {
+  const stop = watchBackground();
+  for (const v of variants) v.runs.push(await v.measure(runMs));
+  backgrounds.push(stop());
+}
+const [floor] = variants;
+out(`${typeName}: ${rounds} rounds of ${runMs} ms per variant; other processes kept ${median(backgrounds).toFixed(2)} cores busy (median), ` +
+  `${Math.max(...backgrounds).toFixed(2)} at most`);
+out();
+out('| variant | /s (median) | µs per op | / floor (median of per-round ratios) | runs |');
+out('|---|---:|---:|---:|---|');
+for (const v of variants) {
+  const m = median(v.runs);
+  const ratio = median(v.runs.map((x, i) => x / floor.runs[i]));
+  out(`| ${v.name} | ${Math.round(m).toLocaleString('en-US')} | ${(1e6 / m).toFixed(0)} | ${(ratio * 100).toFixed(0)}% | ${v.runs.map(Math.round).join(' ')} |`);
+}
