@@ -6,6 +6,7 @@ import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { children, readTlv } from '../dist/pki/der.js';
 
 /** The key types measured: openssl -newkey arguments and the digests Go would use. */
 export const keyTypes = [
@@ -43,24 +44,6 @@ subjectAltName = ${requestSans}
 
 const run = (cmd, args, options = {}) => execFileSync(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
 
-/** A minimal DER reader: the direct children of the TLV at `offset`, as [start, contentStart, end]. */
-function tlv(buf, offset) {
-  let length = buf[offset + 1];
-  let contentStart = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + buf[contentStart + i];
-    contentStart += count;
-  }
-  return { start: offset, contentStart, end: contentStart + length };
-}
-function childrenOf(buf, parent) {
-  const out = [];
-  for (let offset = parent.contentStart; offset < parent.end; offset = out[out.length - 1].end) out.push(tlv(buf, offset));
-  return out;
-}
-
 export function pemToDer(pem) {
   return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
@@ -68,8 +51,8 @@ export function pemToDer(pem) {
 /** The pieces of a PKCS#10 request the crypto floor needs: signed bytes, signature, public key. */
 export function splitRequest(pem) {
   const der = pemToDer(pem);
-  const [info, , signature] = childrenOf(der, tlv(der, 0));
-  const [, , spki] = childrenOf(der, info);
+  const [info, , signature] = children(der, readTlv(der, 0));
+  const [, , spki] = children(der, info);
   return {
     pem,
     info: der.subarray(info.start, info.end),
@@ -80,7 +63,7 @@ export function splitRequest(pem) {
 
 /** The length of the TBSCertificate inside a DER certificate. */
 export function tbsLength(certDer) {
-  const [tbs] = childrenOf(certDer, tlv(certDer, 0));
+  const [tbs] = children(certDer, readTlv(certDer, 0));
   return tbs.end - tbs.start;
 }
 
