@@ -52,11 +52,12 @@ export function writeTemp(dir: string, name: string, content: string | Uint8Arra
 }
 
 /** `openssl verify -x509_strict`: returns openssl's output; code 0 means verified. */
-export function opensslVerify(dir: string, caPem: string, leafPem: string, untrustedPem?: string): RunResult {
+export function opensslVerify(dir: string, caPem: string, leafPem: string, untrustedPem?: string, options: { at?: Date; strict?: boolean } = {}): RunResult {
   const ca = writeTemp(dir, 'verify-ca.pem', caPem);
   const leaf = writeTemp(dir, 'verify-leaf.pem', leafPem);
   const extra = untrustedPem ? ['-untrusted', writeTemp(dir, 'verify-untrusted.pem', untrustedPem)] : [];
-  return run('openssl', ['verify', '-x509_strict', '-CAfile', ca, ...extra, leaf]);
+  const at = options.at ? ['-attime', String(Math.floor(options.at.getTime() / 1000))] : [];
+  return run('openssl', ['verify', ...(options.strict === false ? [] : ['-x509_strict']), ...at, '-CAfile', ca, ...extra, leaf]);
 }
 
 /** `openssl x509 -noout -text` of a PEM certificate. */

@@ -42,6 +42,10 @@ async function issue(caType: CaKeyType, spec: RequestSpec, profile: SigningProfi
   const request = parseRequestDer(buildRequest(spec));
   const issued = await issueCertificate({ request, profile, ca, now: extra.now ?? new Date(), random, ...(extra.expirationSeconds === undefined ? {} : { expirationSeconds: extra.expirationSeconds }) });
   const cert = pkijs.Certificate.fromBER(new Uint8Array(issued.der));
+  // Every certificate issued here is also verified by openssl, at the time it was issued for. openssl's strict
+  // mode refuses keyCertSign on a non-CA leaf, which the in-tree signer issues for `cert sign`: check those unstrict.
+  const verified = opensslVerify(dir, (await testCa(caType)).files.certPem, issued.pem, undefined, { at: extra.now ?? new Date(), strict: !profile.usages.includes('cert sign') });
+  if (verified.code !== 0) throw new Error(`openssl refused the certificate: ${verified.stdout}${verified.stderr}`);
   return { pem: issued.pem, cert, lifetimeMs: cert.notAfter.value.getTime() - cert.notBefore.value.getTime() };
 }
 
@@ -200,6 +204,7 @@ void t.test('serial numbers are random, positive, at most 128 bits, and never ze
   const serials = new Set<string>();
   for (let i = 0; i < 20; i++) {
     const issued = await issueCertificate({ request, profile: serverProfile, ca, now: new Date(), random });
+    t.equal(opensslVerify(dir, (await testCa('p256')).files.certPem, issued.pem).code, 0, 'openssl verifies it');
     const serial = pkijs.Certificate.fromBER(new Uint8Array(issued.der)).serialNumber.toBigInt();
     t.ok(serial > 0n && serial < 2n ** 128n, `serial ${issued.serialHex} is in (0, 2^128)`);
     serials.add(issued.serialHex);
@@ -223,4 +228,6 @@ void t.test('a CA without a subjectKeyIdentifier issues certificates without AKI
   t.equal(ca.certificate.subjectKeyId, undefined);
   const issued = await issueCertificate({ request: parseRequestDer(buildRequest({ commonName: 'n' })), profile: serverProfile, ca, now: new Date(), random });
   t.notOk(extensionIds(pkijs.Certificate.fromBER(new Uint8Array(issued.der))).includes('2.5.29.35'), 'no AKI');
+  t.equal(opensslVerify(dir, files.certPem, issued.pem, undefined, { strict: false }).code, 0, 'openssl verifies it (not strictly: strict mode requires an AKI)');
+  t.match(opensslVerify(dir, files.certPem, issued.pem).stdout + opensslVerify(dir, files.certPem, issued.pem).stderr, /Authority Key Identifier/i, 'and strict mode says why it refuses');
 });
