@@ -6,7 +6,7 @@
 import { certificateOf, conditionsOf, obj, spec, str, usagesOf, type Obj } from './csr-json.js';
 import { equalBytes, goBytes, jsonBytes } from './go-encoding.js';
 import { certificateError } from './go-x509-cert.js';
-import { checkSignature, parseCsr } from './go-x509.js';
+import { checkSignature, checkSignatureAsync, parseCsr } from './go-x509.js';
 import { quote, type FieldError } from './status.js';
 
 export type CsrSubresource = 'main' | 'status' | 'approval';
@@ -126,6 +126,15 @@ function requestErrorOf(encoded: unknown, request: Uint8Array): string | undefin
     verdicts.set(key, verdict);
   }
   return verdict;
+}
+
+/** Verifies a request off the main thread ahead of validation, which then finds the verdict remembered. */
+export async function warmRequestVerdict(encoded: unknown): Promise<void> {
+  if (typeof encoded !== 'string' || verdicts.has(encoded)) return;
+  const parsed = parseCsr(jsonBytes(encoded));
+  const verdict = typeof parsed === 'string' ? parsed : await checkSignatureAsync(parsed);
+  if (verdicts.size >= 4096) verdicts.delete(verdicts.keys().next().value as string);
+  verdicts.set(encoded, verdict);
 }
 
 function validateObject(o: Obj, opts: Options): FieldError[] {

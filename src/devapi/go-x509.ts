@@ -125,7 +125,8 @@ const goKeyType: Record<GoKeyAlgorithm, string> = { RSA: '*rsa.PublicKey', ECDSA
 const unsupported = 'x509: cannot verify signature: algorithm unimplemented';
 
 /** CertificateRequest.CheckSignature (allowSHA1 = true for requests), Go 1.24 crypto/rsa key checks. */
-export function checkSignature(r: ParsedRequest): string | undefined {
+/** The checks Go makes before verifying; undefined when the signature itself is what remains to check. */
+function precheck(r: ParsedRequest): string | undefined {
   const algorithm = r.signatureAlgorithm;
   if (!algorithm || algorithm.hash === 'md2') return unsupported;
   if (algorithm.hash === 'md5') return `x509: cannot verify signature: insecure algorithm ${algorithm.name}`;
@@ -141,18 +142,51 @@ export function checkSignature(r: ParsedRequest): string | undefined {
     if (e % 2 === 0) return 'crypto/rsa: public exponent is even';
     if (e > 0x7fffffff) return 'crypto/rsa: public exponent too large';
   }
+  return undefined;
+}
+
+const failure = (r: ParsedRequest): string | undefined =>
+  r.publicKey ? { RSA: 'crypto/rsa: verification error', ECDSA: 'x509: ECDSA verification failure', Ed25519: 'x509: Ed25519 verification failure', DSA: unsupported }[r.publicKey.algorithm] : unsupported;
+
+function verifyInput(r: ParsedRequest): Parameters<typeof verify>[2] | undefined {
+  const keyObject = r.publicKey?.key();
+  if (!keyObject || !r.signatureAlgorithm) return undefined;
+  return r.signatureAlgorithm.pss === undefined ? keyObject : { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: r.signatureAlgorithm.pss };
+}
+
+/** CertificateRequest.CheckSignature: undefined when it verifies, else Go's error text. */
+export function checkSignature(r: ParsedRequest): string | undefined {
+  const refused = precheck(r);
+  if (refused !== undefined) return refused;
   let ok = false;
   try {
-    const keyObject = key.key();
-    if (keyObject) {
-      const keyInput = algorithm.pss === undefined ? keyObject : { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.pss };
-      ok = verify(algorithm.hash, r.tbs, keyInput, r.signature);
-    }
+    const input = verifyInput(r);
+    ok = input !== undefined && verify(r.signatureAlgorithm?.hash ?? null, r.tbs, input, r.signature);
   } catch {
     ok = false;
   }
-  if (ok) return undefined;
-  return { RSA: 'crypto/rsa: verification error', ECDSA: 'x509: ECDSA verification failure', Ed25519: 'x509: Ed25519 verification failure', DSA: unsupported }[key.algorithm];
+  return ok ? undefined : failure(r);
+}
+
+/** The same, verifying on the libuv threadpool so concurrent creates use both cores. */
+export async function checkSignatureAsync(r: ParsedRequest): Promise<string | undefined> {
+  const refused = precheck(r);
+  if (refused !== undefined) return refused;
+  let input: Parameters<typeof verify>[2] | undefined;
+  try {
+    input = verifyInput(r);
+  } catch {
+    input = undefined;
+  }
+  if (input === undefined) return failure(r);
+  const ok = await new Promise<boolean>((resolve) => {
+    try {
+      verify(r.signatureAlgorithm?.hash ?? null, r.tbs, input, r.signature, (error, result) => resolve(!error && result));
+    } catch {
+      resolve(false);
+    }
+  });
+  return ok ? undefined : failure(r);
 }
 
 /** x509.ParseCertificateRequest, reporting Go's error text. */

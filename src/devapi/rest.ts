@@ -1,6 +1,7 @@
 /** The generic REST verbs over the store, with Kubernetes' status codes and preconditions. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { warmRequestVerdict } from './csr-validation.js';
 import { parseJson, readBody, sendJson, mediaType } from './http.js';
 import { applyJsonPatch, applyMergePatch } from './patch.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
@@ -189,7 +190,9 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
 }
 
 export async function create(ctx: RequestContext, deps: RestDeps): Promise<void> {
-  createObject(ctx, deps, await readObject(ctx.req));
+  const body = await readObject(ctx.req);
+  if (ctx.def.resource === 'certificatesigningrequests') await warmRequestVerdict((body.spec as Obj | undefined)?.request);
+  createObject(ctx, deps, body);
 }
 
 function conditionTypes(o: Obj): Set<string> {
