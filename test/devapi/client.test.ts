@@ -232,3 +232,20 @@ void t.test('a JSON patch on /approval approves, and a merge patch on the main r
   t.equal(labelled.metadata?.labels?.team, 'a', 'labels change');
   t.equal(labelled.spec.signerName, 'example.com/demo', 'the spec does not');
 });
+
+void t.test('SubjectAccessReview answers from the same RBAC rules that authorize requests', async (t) => {
+  const authz = client('admin').kc.makeApiClient(k8s.AuthorizationV1Api);
+  const ask = async (user: string, groups: string[], attributes: k8s.V1ResourceAttributes): Promise<boolean | undefined> =>
+    (await authz.createSubjectAccessReview({ body: { spec: { user, groups, resourceAttributes: attributes } } })).status?.allowed;
+  const signer = 'system:serviceaccount:csr-signer:csr-signer';
+  const saGroups = ['system:serviceaccounts', 'system:serviceaccounts:csr-signer', 'system:authenticated'];
+  t.equal(await ask(signer, saGroups, { group: 'certificates.k8s.io', resource: 'signers', verb: 'sign', name: 'example.com/*' }), true, 'the signer may sign for example.com/*');
+  t.equal(await ask(signer, saGroups, { group: 'certificates.k8s.io', resource: 'signers', verb: 'approve', name: 'example.com/*' }), false, 'but not approve');
+  t.equal(await ask('approver', ['system:authenticated'], { group: 'certificates.k8s.io', resource: 'signers', verb: 'approve', name: 'kubernetes.io/*' }), true);
+  t.equal(await ask(signer, saGroups, { group: 'certificates.k8s.io', resource: 'certificatesigningrequests', subresource: 'status', verb: 'update' }), true);
+  t.equal(await ask(signer, saGroups, { group: '', resource: 'secrets', verb: 'get', namespace: 'default' }), false);
+  const invalid = await apiError(authz.createSubjectAccessReview({ body: { spec: { user: 'x' } } }));
+  t.match(invalid, { code: 422, status: { message: /exactly one of nonResourceAttributes or resourceAttributes must be specified/ } });
+  const notAllowed = await apiError(client('signer').kc.makeApiClient(k8s.AuthorizationV1Api).createSubjectAccessReview({ body: { spec: { user: 'x', resourceAttributes: { verb: 'get', resource: 'pods' } } } }));
+  t.equal(notAllowed.code, 403, 'the signer may not ask on behalf of others');
+});
