@@ -51,6 +51,13 @@ export interface RestDeps {
 
 type Obj = Record<string, unknown>;
 const meta = (o: Obj): Obj => (o.metadata ?? {}) as Obj;
+/** The object as stored: the type fields come from the resource, not the body. */
+const withoutType = (o: Obj): Obj => {
+  const rest = { ...o };
+  delete rest.apiVersion;
+  delete rest.kind;
+  return rest;
+};
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const strategyOf = (def: ResourceDef): Strategy => strategies[def.resource] ?? (strategies.events as Strategy);
 const withType = (def: ResourceDef, o: KubeObject): Obj => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(o) : o) });
@@ -184,9 +191,7 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
     sendJson(ctx.res, status, withType(def, prepared as KubeObject));
     return;
   }
-  const { apiVersion: _a, kind: _k, ...rest } = prepared;
-  void _a; void _k;
-  sendJson(ctx.res, status, withType(def, deps.store.create(def.storeKey, rest)));
+  sendJson(ctx.res, status, withType(def, deps.store.create(def.storeKey, withoutType(prepared))));
 }
 
 export async function create(ctx: RequestContext, deps: RestDeps): Promise<void> {
@@ -265,8 +270,7 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
     sendJson(ctx.res, 200, withType(def, object as KubeObject));
     return;
   }
-  const { apiVersion: _a, kind: _k, ...rest } = object;
-  void _a; void _k;
+  const rest = withoutType(object);
   const stored = deps.store.replace(def.storeKey, { ...rest, metadata: { ...meta(rest), resourceVersion: old.metadata.resourceVersion } } as KubeObject);
   recordCertificateWrite(ctx, deps, old, stored, ((incoming.status as Obj | undefined)?.certificate));
   sendJson(ctx.res, 200, withType(def, stored));

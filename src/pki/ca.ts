@@ -10,7 +10,7 @@ import { createPrivateKey as createPrivateKeyFrom, createPublicKey, type KeyObje
 import * as pkijs from 'pkijs';
 import { CsrSignerError, csrError, csrErrorWithCause } from '../errors.js';
 import { children, equalBytes, readWhole, slice, Tag } from './der.js';
-import { InMemoryKeyProvider, type KeyProvider } from './key-provider.js';
+import { curveNames, InMemoryKeyProvider, type KeyProvider } from './key-provider.js';
 import { formatName, parseName } from './name.js';
 import { Oid } from './oids.js';
 import { decodePem, describeBlocks, looksLikeDer } from './pem.js';
@@ -143,8 +143,6 @@ function safeBlocks(text: string): ReturnType<typeof decodePem> {
     return [];
   }
 }
-
-const curveNames: Record<string, 'P-256' | 'P-384' | 'P-521'> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 
 /** The CA key's kind, or the CaUnsupportedKey error. */
 export function caKeyKind(key: KeyObject, file: string): KeyKind {

@@ -68,7 +68,8 @@ export class InMemoryKeyProvider implements KeyProvider {
   }
 }
 
-const curveNames: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+/** OpenSSL's curve names as WebCrypto and JOSE name them. */
+export const curveNames: Readonly<Record<string, 'P-256' | 'P-384' | 'P-521'>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 
 function importAlgorithm(key: KeyObject): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams | webcrypto.Algorithm {
   switch (key.asymmetricKeyType) {
