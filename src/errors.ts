@@ -54,6 +54,23 @@ export const catalogue = {
   UnrecognizedUsage: define('CSR_SIGNER_ERR_UNRECOGNIZED_USAGE', 'UnrecognizedUsage', true,
     (usages: readonly string[]) => `unrecognized usage values: ${goQuotedList(usages)}`),
 
+  // ---- the signer's rules and policy: permanent
+  SignerValidationFailure: define('CSR_SIGNER_ERR_SIGNER_VALIDATION', 'SignerValidationFailure', true,
+    (message: string) => message),
+  UsageNotAllowed: define('CSR_SIGNER_ERR_USAGE_NOT_ALLOWED', 'UsageNotAllowed', true,
+    (signer: string, usage: string, allowed: string) =>
+      `spec.usages contains ${JSON.stringify(usage)}, which signer ${signer} does not allow (allowed: ${allowed})`),
+  UsageMissing: define('CSR_SIGNER_ERR_USAGE_MISSING', 'UsageMissing', true,
+    (signer: string, usage: string) => `spec.usages must contain ${JSON.stringify(usage)} for signer ${signer}`),
+  KeyTypeNotAllowed: define('CSR_SIGNER_ERR_KEY_TYPE_NOT_ALLOWED', 'KeyTypeNotAllowed', true,
+    (signer: string, key: string, allowed: string) =>
+      `the request's public key is ${key}, which signer ${signer} does not accept (allowed: ${allowed})`),
+  DurationTooShort: define('CSR_SIGNER_ERR_DURATION_TOO_SHORT', 'DurationTooShort', true,
+    (seconds: number, signer: string, minimum: string) =>
+      `spec.expirationSeconds is ${seconds}, shorter than the minimum of ${minimum} for signer ${signer}`),
+  PolicyViolation: define('CSR_SIGNER_ERR_POLICY_VIOLATION', 'PolicyViolation', true,
+    (message: string) => message),
+
   // ---- issuing: transient (the in-tree signer's exact messages)
   SignerExpired: define('CSR_SIGNER_ERR_SIGNER_EXPIRED', 'SignerExpired', false,
     (notAfter: string) => `the signer has expired: NotAfter=${notAfter}`),
@@ -86,6 +103,8 @@ export const catalogue = {
     (text: string, detail: string) => `invalid duration ${JSON.stringify(text)}: ${detail}`),
   InvalidArgument: define('CSR_SIGNER_ERR_INVALID_ARGUMENT', 'InvalidConfiguration', false,
     (detail: string) => detail),
+  InvalidConfig: define('CSR_SIGNER_ERR_INVALID_CONFIG', 'InvalidConfiguration', false,
+    (where: string, field: string, detail: string) => `${where}: ${field}: ${detail}`),
 } as const;
 
 export type ErrorName = keyof typeof catalogue;

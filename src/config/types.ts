@@ -1,0 +1,38 @@
+/** The validated, frozen configuration of `csr-signer run`. Only src/config/ reads argv, env and files. */
+import type { RequestLimits } from '../pki/index.js';
+import type { SignerConfig } from '../signer/types.js';
+
+export interface LeaderElectionConfig {
+  readonly enabled: boolean;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly resourceName: string;
+  /** Default: the pod's namespace (in-cluster), else "kube-system". */
+  readonly resourceNamespace: string;
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface RunConfig {
+  /** undefined: KUBECONFIG, then the in-cluster service account, then ~/.kube/config. */
+  readonly kubeconfig?: string;
+  readonly signers: readonly SignerConfig[];
+  /** Concurrent signings (--workers). */
+  readonly workers: number;
+  /** Global token bucket for retries, as client-go's workqueue: qps and burst. */
+  readonly retryQps: number;
+  readonly retryBurst: number;
+  /** Per-CSR exponential backoff for transient errors. */
+  readonly retryBaseDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  /** A watch that delivers no event or bookmark for this long is restarted. */
+  readonly watchQuietTimeoutMs: number;
+  readonly requestLimits: RequestLimits;
+  /** `host:port` of the health and metrics listener (issue: operations). */
+  readonly httpAddress: string;
+  readonly leaderElection: LeaderElectionConfig;
+  readonly logLevel: LogLevel;
+  /** Emit Kubernetes Events on CSRs. */
+  readonly events: boolean;
+}

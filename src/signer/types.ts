@@ -1,0 +1,124 @@
+/**
+ * The shapes the signer reads and decides on. `Csr` is the JSON of a
+ * certificates.k8s.io/v1 CertificateSigningRequest, reduced to the fields we use;
+ * `SignerConfig` is one validated signer of the configuration.
+ */
+import type { CertificateRequest, SigningProfile } from '../pki/index.js';
+
+export interface CsrCondition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly lastUpdateTime?: string;
+  readonly lastTransitionTime?: string;
+}
+
+export interface Csr {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly uid?: string;
+    readonly resourceVersion?: string;
+    readonly creationTimestamp?: string;
+    readonly [key: string]: unknown;
+  };
+  readonly spec: {
+    /** base64 of the PEM request, as the API carries it. */
+    readonly request: string;
+    readonly signerName: string;
+    readonly usages?: readonly string[];
+    readonly expirationSeconds?: number;
+    readonly username?: string;
+    readonly uid?: string;
+    readonly groups?: readonly string[];
+    readonly extra?: Readonly<Record<string, readonly string[]>>;
+  };
+  readonly status?: {
+    readonly conditions?: readonly CsrCondition[];
+    /** base64 of the PEM certificate(s). */
+    readonly certificate?: string;
+  };
+}
+
+/** The in-tree signers whose validation rules (kcm reference §2) csr-signer reproduces. */
+export const builtinSignerNames = [
+  'kubernetes.io/kube-apiserver-client',
+  'kubernetes.io/kube-apiserver-client-kubelet',
+  'kubernetes.io/kubelet-serving',
+  'kubernetes.io/legacy-unknown',
+] as const;
+export type BuiltinSignerName = (typeof builtinSignerNames)[number];
+
+export const isBuiltinSignerName = (name: string): name is BuiltinSignerName =>
+  (builtinSignerNames as readonly string[]).includes(name);
+
+/** Key types a signer may accept, as written in the configuration. */
+export const keyTypeNames = ['rsa', 'ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'ed25519'] as const;
+export type KeyTypeName = (typeof keyTypeNames)[number];
+
+/** How a subject's commonName must relate to the rest of the request. */
+export type CommonNameRule =
+  | 'any'          // no rule
+  | 'dns-name'     // empty, or equal to one of the request's DNS names
+  | 'required-dns-name' // present and equal to one of the request's DNS names
+  | 'requester';   // equal to spec.username
+
+/**
+ * What a custom signer lets through. Absent lists mean "no restriction"; an empty
+ * list allows nothing. The config gives every custom signer a policy (defaults:
+ * no email or URI SANs, any CN, no CA).
+ */
+export interface Policy {
+  /** DNS name patterns: exact names, `*.` for one leftmost label, `{namespace}` for the requester's namespace. */
+  readonly dnsNames?: readonly string[];
+  /** CIDRs (IPv4 or IPv6) IP SANs must fall into. Absent: any IP; empty: none. */
+  readonly ipRanges?: readonly string[];
+  readonly allowEmailAddresses: boolean;
+  readonly allowUris: boolean;
+  readonly maxSubjectAltNames?: number;
+  readonly commonName: CommonNameRule;
+  /** Allowed subject O values; absent: any. Empty list: none. */
+  readonly organizations?: readonly string[];
+  /** Requesters allowed to get certificates; absent both: anyone the approver approved. */
+  readonly requesters?: { readonly usernames?: readonly string[]; readonly groups?: readonly string[] };
+  /** Issue CA:TRUE when the request asks for it. False by default: such a request fails. */
+  readonly allowCA: boolean;
+}
+
+/** One signer, validated and frozen. Durations in milliseconds. */
+export interface SignerConfig {
+  readonly name: string;
+  /** Where it was defined, for messages: a config file path or "command line". */
+  readonly source: string;
+  readonly ca: { readonly certFile: string; readonly keyFile: string; readonly passphraseFile?: string };
+  /** Lifetime when the request has no spec.expirationSeconds. */
+  readonly defaultDurationMs: number;
+  /** The cap: longer requests are shortened to it (as --cluster-signing-duration). */
+  readonly maxDurationMs: number;
+  /** Requests asking for less fail with DurationTooShort. Absent: clamp to 10 minutes as the in-tree signer. */
+  readonly minDurationMs?: number;
+  /** Absent: any of the 23 Kubernetes usages. */
+  readonly allowedUsages?: readonly string[];
+  readonly requiredUsages?: readonly string[];
+  /** Absent: every key type the PKI core accepts. */
+  readonly allowedKeyTypes?: readonly KeyTypeName[];
+  /** Append the CA's intermediates to status.certificate. */
+  readonly includeChain: boolean;
+  /** Built-in kubernetes.io/* signers follow the in-tree rules and have none; every custom signer has one. */
+  readonly policy?: Policy;
+}
+
+/** Why a CSR is left alone. One log line per skip says which. */
+export type SkipReason = 'OtherSigner' | 'AlreadyFailed' | 'Denied' | 'NotApproved' | 'AlreadyIssued';
+
+export type Decision =
+  | { readonly kind: 'skip'; readonly reason: SkipReason }
+  | { readonly kind: 'fail'; readonly reason: string; readonly message: string }
+  | {
+    readonly kind: 'issue';
+    readonly request: CertificateRequest;
+    readonly profile: SigningProfile;
+    readonly expirationSeconds?: number;
+  };
