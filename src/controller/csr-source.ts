@@ -1,0 +1,193 @@
+/**
+ * List, then watch, the CSRs of one signerName (field selector spec.signerName),
+ * keeping the cache current and telling the controller which names changed.
+ * Resumes from the last resourceVersion seen (events and bookmarks), relists on
+ * 410 Gone, restarts a watch that has gone quiet (client-node's informer can
+ * stall without an error; ours is watched by a watchdog), and waits a capped,
+ * jittered backoff between failed attempts.
+ */
+import type { Logger } from 'pino';
+import type { CsrApi, WatchEvent } from './csr-api.js';
+import type { CsrCache } from './csr-cache.js';
+import { KubeApiError } from './kube-http.js';
+import { systemClock, type Clock } from './queue.js';
+
+export interface SourceOptions {
+  readonly signerName: string;
+  readonly api: CsrApi;
+  readonly cache: CsrCache;
+  readonly logger: Logger;
+  /** A name was added, changed or relisted. */
+  readonly onChange: (name: string) => void;
+  /** No event or bookmark for this long restarts the watch. */
+  readonly quietTimeoutMs: number;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  readonly listPageSize?: number;
+  readonly onRestart?: (reason: 'error' | 'gone' | 'quiet') => void;
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+/** Watches end on their own after 5–10 minutes, as client-go's reflector asks. */
+const WATCH_TIMEOUT_S = 300;
+
+class Gone extends Error {}
+
+export class CsrSource {
+  private resourceVersion: string | undefined;
+  private readonly names = new Set<string>();
+  private stopped = false;
+  private current: AbortController | undefined;
+  private quiet = false;
+  /** 410s in a row with no event between them. */
+  private gones = 0;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  /** The first list has completed. */
+  synced = false;
+  /** Clock time of the last list, event or bookmark. */
+  lastActivity = 0;
+  restarts = 0;
+
+  constructor(private readonly options: SourceOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.current?.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { logger, signerName } = this.options;
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        if (this.resourceVersion === undefined) await this.relist();
+        await this.watchOnce(this.resourceVersion ?? '');
+        failures = 0;
+        this.gones = 0;
+      } catch (e) {
+        if (this.stopped) break;
+        if (this.quiet) {
+          this.quiet = false;
+          this.restarted('quiet');
+          logger.warn({ signer: signerName, quietSeconds: this.options.quietTimeoutMs / 1000 }, 'watch went quiet; restarting it');
+          continue;
+        }
+        if (e instanceof Gone || (e instanceof KubeApiError && e.status === 410)) {
+          this.resourceVersion = undefined;
+          this.restarted('gone');
+          logger.info({ signer: signerName }, 'watch resourceVersion expired; relisting');
+          // A second 410 with no event in between would relist in a hot loop: back off first.
+          if (++this.gones === 1) continue;
+        }
+        failures++;
+        const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
+        const delay = Math.round(cap / 2 + (this.random() * cap) / 2);
+        this.restarted('error');
+        logger.warn({ signer: signerName, err: (e as Error).message, retryInMs: delay, failures }, 'watch failed; retrying');
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private restarted(reason: 'error' | 'gone' | 'quiet'): void {
+    this.restarts++;
+    this.options.onRestart?.(reason);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.clock.setTimeout(() => { this.wake = undefined; resolve(); }, ms);
+      this.wake = () => { this.clock.clearTimeout(handle); this.wake = undefined; resolve(); };
+    });
+  }
+
+  private async relist(): Promise<void> {
+    const { api, cache, signerName, onChange } = this.options;
+    const seen = new Set<string>();
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await api.list(signerName, { limit: this.options.listPageSize ?? 500, ...(cont ? { continue: cont } : {}) });
+      for (const csr of page.items) {
+        seen.add(csr.metadata.name);
+        cache.set(csr);
+      }
+      resourceVersion = page.resourceVersion;
+      cont = page.continue;
+    } while (cont);
+    for (const name of this.names) if (!seen.has(name)) cache.delete(name);
+    this.names.clear();
+    for (const name of seen) {
+      this.names.add(name);
+      onChange(name);
+    }
+    this.resourceVersion = resourceVersion;
+    this.synced = true;
+    this.lastActivity = this.clock.now();
+    this.options.logger.debug({ signer: signerName, count: seen.size, resourceVersion }, 'listed');
+  }
+
+  private async watchOnce(from: string): Promise<void> {
+    const controller = new AbortController();
+    this.current = controller;
+    this.lastActivity = this.clock.now();
+    const period = Math.max(50, Math.floor(this.options.quietTimeoutMs / 4));
+    let watchdog: unknown;
+    const check = (): void => {
+      if (this.clock.now() - this.lastActivity >= this.options.quietTimeoutMs) {
+        this.quiet = true;
+        controller.abort();
+        return;
+      }
+      watchdog = this.clock.setTimeout(check, period);
+    };
+    watchdog = this.clock.setTimeout(check, period);
+    const timeout = Math.round(WATCH_TIMEOUT_S * (1 + this.random()));
+    try {
+      await this.options.api.watch(this.options.signerName, from, timeout, (e) => this.onEvent(e), controller.signal);
+      if (this.quiet) throw new Error('watch went quiet');
+    } finally {
+      this.clock.clearTimeout(watchdog);
+      this.current = undefined;
+    }
+  }
+
+  private onEvent(e: WatchEvent): void {
+    this.lastActivity = this.clock.now();
+    if (e.type !== 'ERROR') this.gones = 0;
+    const { cache, onChange } = this.options;
+    switch (e.type) {
+      case 'BOOKMARK':
+        if (e.resourceVersion) this.resourceVersion = e.resourceVersion;
+        return;
+      case 'ERROR':
+        if (e.status.code === 410) throw new Gone(e.status.message ?? 'Gone');
+        throw new KubeApiError(e.status.code ?? 500, e.status.reason ?? 'WatchError', e.status.message ?? 'watch error', undefined);
+      case 'DELETED':
+        this.resourceVersion = e.object.metadata.resourceVersion ?? this.resourceVersion;
+        this.names.delete(e.object.metadata.name);
+        cache.delete(e.object.metadata.name);
+        return;
+      case 'ADDED':
+      case 'MODIFIED':
+        this.resourceVersion = e.object.metadata.resourceVersion ?? this.resourceVersion;
+        this.names.add(e.object.metadata.name);
+        cache.set(e.object);
+        onChange(e.object.metadata.name);
+        return;
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * HTTP to the Kubernetes API: JSON requests and line-delimited watch streams on
+ * one keep-alive agent. Where the server is, how to trust it and who we are come
+ * from client-node's KubeConfig (kube-config.ts); the requests themselves are
+ * plain node:https, because the generated client's serializer costs more CPU
+ * per status write than signing the certificate does.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+
+/** A non-2xx answer, with the Status object's reason and message when the server sent one. */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    /** From Retry-After, when the server asked for a pause (429, 503). */
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** Network failures and server errors are worth retrying; 4xx other than 409/429 are not, except by re-deciding. */
+export const isRetryable = (e: unknown): boolean =>
+  !(e instanceof KubeApiError) || e.status >= 500 || e.status === 429 || e.status === 409;
+
+export interface KubeEndpoint {
+  /** https://host:port, no trailing slash. */
+  readonly server: string;
+  readonly tls: https.AgentOptions;
+  /** Current request headers (Authorization); called before each request, may refresh a rotated token. */
+  headers(): Promise<Readonly<Record<string, string>>>;
+}
+
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface KubeHttp {
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options?: { query?: Query; body?: unknown; contentType?: string }): Promise<T>;
+  /** Streams a watch: one call per JSON line. Resolves when the server ends the stream; rejects on errors. */
+  watch(path: string, query: Query, onLine: (line: unknown) => void, signal: AbortSignal): Promise<void>;
+  close(): void;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+function url(endpoint: KubeEndpoint, path: string, query: Query | undefined): URL {
+  const u = new URL(endpoint.server + path);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+  return u;
+}
+
+function errorFrom(status: number, text: string, retryAfter: string | undefined): KubeApiError {
+  let reason = http.STATUS_CODES[status]?.replace(/ /g, '') ?? 'Unknown';
+  let message = text.slice(0, 500);
+  try {
+    const body = JSON.parse(text) as { kind?: string; reason?: string; message?: string };
+    if (body.kind === 'Status') {
+      reason = body.reason ?? reason;
+      message = body.message ?? message;
+    }
+  } catch { /* not JSON: keep the text */ }
+  const seconds = retryAfter === undefined ? NaN : Number(retryAfter);
+  return new KubeApiError(status, reason, `${status} ${reason}: ${message}`, Number.isFinite(seconds) ? seconds * 1000 : undefined);
+}
+
+export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {
+  const secure = endpoint.server.startsWith('https:');
+  const agent = secure
+    ? new https.Agent({ ...endpoint.tls, keepAlive: true, maxSockets: 16 })
+    : new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const send = secure ? https.request : http.request;
+
+  async function open(method: string, u: URL, headers: Record<string, string>, timeoutMs: number | undefined, signal?: AbortSignal):
+  Promise<{ req: http.ClientRequest; res: Promise<http.IncomingMessage> }> {
+    const auth = await endpoint.headers();
+    const req = send(u, { method, agent, headers: { Accept: 'application/json', ...auth, ...headers }, ...(signal ? { signal } : {}) });
+    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${u.pathname}: no answer in ${timeoutMs / 1000} s`)));
+    const res = new Promise<http.IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+    });
+    return { req, res };
+  }
+
+  return {
+    async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
+      const { req, res } = await open(method, url(endpoint, path, options.query), headers, REQUEST_TIMEOUT_MS);
+      req.end(body);
+      const response = await res;
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status > 299) throw errorFrom(status, text, response.headers['retry-after']);
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    },
+
+    async watch(path: string, query: Query, onLine: (line: unknown) => void, signal: AbortSignal): Promise<void> {
+      const { req, res } = await open('GET', url(endpoint, path, { ...query, watch: 1 }), {}, undefined, signal);
+      req.end();
+      const response = await res;
+      const status = response.statusCode ?? 0;
+      let pending = '';
+      if (status !== 200) {
+        for await (const chunk of response) pending += (chunk as Buffer).toString('utf8');
+        throw errorFrom(status, pending, response.headers['retry-after']);
+      }
+      response.setEncoding('utf8');
+      for await (const chunk of response) {
+        pending += chunk as string;
+        let newline = pending.indexOf('\n');
+        while (newline >= 0) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          if (line.trim() !== '') onLine(JSON.parse(line));
+          newline = pending.indexOf('\n');
+        }
+      }
+      if (pending.trim() !== '') onLine(JSON.parse(pending));
+    },
+
+    close(): void {
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * What the controller reports as it works. The metrics of the operations issue
+ * implement it; tests record it; by default nobody listens.
+ */
+import type { Csr } from '../signer/types.js';
+
+export interface Observer {
+  /** A certificate was written; `signSeconds` covers parse, decide and sign. */
+  issued(signer: string, signSeconds: number, csr: Csr): void;
+  /** A Failed condition was written. */
+  failed(signer: string, reason: string): void;
+  /** A status write answered 409. */
+  conflict(): void;
+  /** A CSR goes back to the queue after a transient error. */
+  retried(signer: string | undefined): void;
+  /** A watch was restarted. */
+  watchRestarted(signer: string, reason: 'error' | 'gone' | 'quiet'): void;
+}
+
+export const noopObserver: Observer = {
+  issued: () => undefined,
+  failed: () => undefined,
+  conflict: () => undefined,
+  retried: () => undefined,
+  watchRestarted: () => undefined,
+};

@@ -1,0 +1,129 @@
+import { pino } from 'pino';
+import t from 'tap';
+import { CsrCache, isNewer } from '../../src/controller/csr-cache.js';
+import { CsrSource } from '../../src/controller/csr-source.js';
+import { KubeApiError } from '../../src/controller/kube-http.js';
+import { bareCsr, until } from '../helpers/csr-min.js';
+import { FakeCsrApi } from '../helpers/fake-csr-api.js';
+
+const logger = pino({ level: 'silent' });
+
+function setup(api: FakeCsrApi, quietTimeoutMs = 60_000) {
+  const cache = new CsrCache();
+  const changed: string[] = [];
+  const restarts: string[] = [];
+  const source = new CsrSource({
+    signerName: 'example.com/serving', api, cache, logger, quietTimeoutMs, listPageSize: 2,
+    onChange: (name) => changed.push(name), onRestart: (reason) => restarts.push(reason), random: () => 0,
+  });
+  return { cache, changed, restarts, source };
+}
+
+void t.test('resourceVersions compare as integers, and an older object never replaces a newer one', (t) => {
+  t.ok(isNewer('10', '9'));
+  t.notOk(isNewer('9', '10'));
+  t.ok(isNewer('10', '10'));
+  t.ok(isNewer('opaque', '10'), 'non-integers: the latest delivery wins');
+  const cache = new CsrCache();
+  cache.set({ ...bareCsr('a'), metadata: { name: 'a', resourceVersion: '12' } });
+  t.notOk(cache.set({ ...bareCsr('a'), metadata: { name: 'a', resourceVersion: '11' } }));
+  t.equal(cache.get('a')?.metadata.resourceVersion, '12');
+  t.end();
+});
+
+void t.test('lists every page of its own signer only, then reports each name and is synced', async (t) => {
+  const api = new FakeCsrApi();
+  for (const n of ['a', 'b', 'c', 'd', 'e']) api.put(bareCsr(n));
+  api.put(bareCsr('other', 'example.com/other'));
+  const { cache, changed, source } = setup(api);
+  source.start();
+  await until(() => source.synced);
+  t.same(changed.sort(), ['a', 'b', 'c', 'd', 'e']);
+  t.notOk(cache.get('other'), 'another signer\'s CSR is never cached');
+  t.equal(api.calls.filter((c) => c === 'list').length, 3, 'pages of 2');
+  await until(() => api.openWatches === 1);
+  await source.stop();
+  t.equal(api.openWatches, 0);
+});
+
+void t.test('watch events after the list update the cache; deletes remove', async (t) => {
+  const api = new FakeCsrApi();
+  const { cache, changed, source } = setup(api);
+  source.start();
+  await until(() => api.openWatches === 1);
+  api.put(bareCsr('new'));
+  await until(() => changed.includes('new'));
+  t.ok(cache.get('new'));
+  api.remove('new');
+  await until(() => !cache.get('new'));
+  await source.stop();
+});
+
+void t.test('a closed watch resumes from the last resourceVersion without relisting or losing events', async (t) => {
+  const api = new FakeCsrApi();
+  api.put(bareCsr('a'));
+  const { changed, source, restarts } = setup(api);
+  source.start();
+  await until(() => api.openWatches === 1);
+  api.closeWatches();
+  api.put(bareCsr('while-closed'));
+  await until(() => changed.includes('while-closed'));
+  t.equal(api.calls.filter((c) => c === 'list').length, 1, 'no relist');
+  t.same(restarts, [], 'a clean end of a watch is not a failure');
+  await source.stop();
+});
+
+void t.test('410 Gone on resume relists, and objects deleted meanwhile leave the cache', async (t) => {
+  const api = new FakeCsrApi();
+  api.put(bareCsr('a'));
+  api.put(bareCsr('b'));
+  const { cache, source, restarts } = setup(api);
+  source.start();
+  await until(() => api.openWatches === 1);
+  api.compactedBefore = 10_000;
+  api.closeWatches();
+  // b is deleted while no watch is open, and its DELETED event is lost to the compaction.
+  const b = api.objects.get('b');
+  api.objects.delete('b');
+  await until(() => restarts.includes('gone'));
+  api.compactedBefore = 0;
+  await until(() => api.calls.filter((c) => c === 'list').length >= 2 && api.openWatches === 1);
+  t.ok(b);
+  t.notOk(cache.get('b'), 'the relist dropped b');
+  t.ok(cache.get('a'));
+  await source.stop();
+});
+
+void t.test('a failing watch is retried with backoff and counted as a restart', async (t) => {
+  const api = new FakeCsrApi();
+  const { source, restarts } = setup(api);
+  api.failNext('watch', new KubeApiError(503, 'ServiceUnavailable', 'try later', undefined));
+  source.start();
+  await until(() => api.openWatches === 1);
+  t.same(restarts, ['error']);
+  await source.stop();
+});
+
+void t.test('a watch that stays silent past the quiet timeout is restarted by the watchdog', async (t) => {
+  const api = new FakeCsrApi();
+  const { source, restarts, changed } = setup(api, 200);
+  api.silent = true;
+  source.start();
+  await until(() => restarts.includes('quiet'));
+  api.silent = false;
+  api.put(bareCsr('after'));
+  await until(() => changed.includes('after'));
+  t.ok(source.restarts >= 1);
+  await source.stop();
+});
+
+void t.test('a watch ERROR event with 410 relists', async (t) => {
+  const api = new FakeCsrApi();
+  const { source, restarts } = setup(api);
+  source.start();
+  await until(() => api.openWatches === 1);
+  api.closeWatches(new KubeApiError(410, 'Expired', 'gone', undefined));
+  await until(() => restarts.includes('gone') && api.openWatches === 1);
+  t.equal(api.calls.filter((c) => c === 'list').length, 2);
+  await source.stop();
+});
