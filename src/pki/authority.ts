@@ -5,7 +5,7 @@
  * subject and public key are copied as they came.
  */
 import { hash } from 'node:crypto';
-import { csrErrorWithCause } from '../errors.js';
+import { csrError, csrErrorWithCause } from '../errors.js';
 import {
   cachedOid, concat, contextConstructed, encode, encodeUnsignedInteger, octetString, sequence, Tag, tlvSize, writeHeader,
 } from './der.js';
@@ -22,8 +22,17 @@ export interface SigningProfile {
   readonly usages: readonly string[];
   /** The longest lifetime to issue (`--cluster-signing-duration`). */
   readonly maxDurationMs: number;
+  /** The lifetime when the request asks for none (no expirationSeconds). Default: maxDurationMs. */
+  readonly defaultDurationMs?: number;
   /** Append the CA's intermediates to the PEM (leaf first). */
   readonly includeChain?: boolean;
+  /**
+   * Issue a CA: basicConstraints CA:TRUE, critical, pathLenConstraint 0, in place of
+   * the leaf's CA:FALSE; nothing else changes (the usages still decide keyUsage).
+   * Meant for a request that asks for CA:TRUE; such a request under a profile
+   * without isCa is refused with CertificateAuthorityRequested.
+   */
+  readonly isCa?: boolean;
 }
 
 export interface IssueInput {
@@ -66,6 +75,8 @@ export interface IssuedCertificate {
 const version3 = encode(contextConstructed(0), encode(Tag.integer, Uint8Array.of(2)));
 const trueBoolean = Uint8Array.of(Tag.boolean, 1, 0xff);
 const basicConstraintsLeaf = extension(Oid.basicConstraints, true, sequence());
+/** CA:TRUE, pathLenConstraint 0: a CA that may sign leaves only. */
+const basicConstraintsCa = extension(Oid.basicConstraints, true, sequence(trueBoolean, encode(Tag.integer, Uint8Array.of(0))));
 
 function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
   return critical ? sequence(cachedOid(oid), trueBoolean, octetString(value)) : sequence(cachedOid(oid), octetString(value));
@@ -102,8 +113,7 @@ function caParts(ca: CertificateAuthority): CaParts {
 }
 
 /**
- * The extensions a profile's usages decide, encoded: KU, EKU and the leaf
- * basicConstraints, in that order. Remembered per list of usages: first by the
+ * The extensions a profile's usages decide, encoded: KU and EKU, in that order. Remembered per list of usages: first by the
  * list itself while its contents are what they were, then by the list's JSON
  * (no two lists share one). An unknown usage throws every time, as mapUsages does.
  */
@@ -122,7 +132,6 @@ function profileExtensions(usageList: readonly string[]): Uint8Array {
     if (usages.extKeyUsages.length > 0) {
       parts.push(extension(Oid.extKeyUsage, false, sequence(...usages.extKeyUsages.map(cachedOid))));
     }
-    parts.push(basicConstraintsLeaf);
     encoded = concat(parts);
     if (profileExtensionsByText.size >= 256) profileExtensionsByText.clear();
     profileExtensionsByText.set(key, encoded);
@@ -151,6 +160,7 @@ function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: 
   const { request, profile, ca } = input;
   const parts = caParts(ca);
   const profileExts = profileExtensions(profile.usages);
+  const basicConstraints = profile.isCa === true ? basicConstraintsCa : basicConstraintsLeaf;
   const keyId = hash('sha1', request.publicKey.keyBits, 'buffer');
   const notBefore = encodeTime(validity.notBefore);
   const notAfter = encodeTime(validity.notAfter);
@@ -163,7 +173,7 @@ function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: 
     sanCritical = request.subjectDer.length === 2;
     sanContentSize = sanOid.length + (sanCritical ? trueBoolean.length : 0) + tlvSize(san.length);
   }
-  const extensionsSize = profileExts.length + skiExtensionSize + parts.authorityKeyId.length + (san === undefined ? 0 : tlvSize(sanContentSize));
+  const extensionsSize = profileExts.length + basicConstraints.length + skiExtensionSize + parts.authorityKeyId.length + (san === undefined ? 0 : tlvSize(sanContentSize));
   const validitySize = notBefore.length + notAfter.length;
   const tbsContentSize = version3.length + serialInteger.length + parts.algorithm.length + parts.issuer.length
     + tlvSize(validitySize) + request.subjectDer.length + request.publicKey.spki.length + tlvSize(tlvSize(extensionsSize));
@@ -186,6 +196,7 @@ function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: 
   at = writeHeader(out, at, contextConstructed(3), tlvSize(extensionsSize));
   at = writeHeader(out, at, Tag.sequence, extensionsSize);
   put(profileExts);
+  put(basicConstraints);
   put(skiPrefix);
   out.set(keyId.subarray(0, 20), at);
   at += 20;
@@ -201,7 +212,10 @@ function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: 
   return out;
 }
 
-/** Issues a certificate for a verified request. Throws CsrSignerError (usage, CA expiry, signing). */
+/**
+ * Issues a certificate for a verified request. Throws CsrSignerError (a CA request
+ * the profile does not allow, usage, CA expiry, signing).
+ */
 export async function issueCertificate(input: IssueInput): Promise<IssuedCertificate> {
   inFlight++;
   try {
@@ -213,7 +227,8 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
 
 async function issue(input: IssueInput): Promise<IssuedCertificate> {
   const { ca, profile } = input;
-  const ttl = effectiveTtlMs(profile.maxDurationMs, input.expirationSeconds);
+  if (input.request.requestsCa && profile.isCa !== true) throw csrError('CertificateAuthorityRequested');
+  const ttl = effectiveTtlMs(profile.maxDurationMs, input.expirationSeconds, profile.defaultDurationMs);
   const validity = validityWindow(input.now, ttl, ca.certificate.notAfter);
   const serialInteger = encodeUnsignedInteger(randomSerial(input.random));
   const tbs = tbsCertificate(input, serialInteger, validity);

@@ -36,7 +36,22 @@ export interface CertificateRequest {
   readonly subjectAltNames: SubjectAltNames;
   /** OIDs of every extension the request asked for, in order (all but SAN are dropped at issue). */
   readonly requestedExtensions: readonly string[];
+  /**
+   * The request asks for basicConstraints CA:TRUE. Parsing records it; the
+   * refusal (or a CA certificate, when a profile allows it) is decided later.
+   */
+  readonly requestsCa: boolean;
+  /** The pathLenConstraint asked for with CA:TRUE, when there is one. Informative: a CA is issued with pathLen 0. */
+  readonly requestedPathLen?: number;
 }
+
+/** What the request's basicConstraints extension asked for. */
+interface RequestedConstraints {
+  readonly ca: boolean;
+  readonly pathLen: number | undefined;
+}
+
+const noConstraints: RequestedConstraints = { ca: false, pathLen: undefined };
 
 /** Accepts PEM text (exactly one CERTIFICATE REQUEST block) or DER bytes. */
 export function decodeRequestBytes(input: Uint8Array | string, limits: RequestLimits = defaultRequestLimits): Uint8Array {
@@ -60,10 +75,13 @@ export function decodeRequestBytes(input: Uint8Array | string, limits: RequestLi
 }
 
 /** Reads the extensionRequest attribute; other attributes (challengePassword…) are ignored. */
-function readAttributes(buf: Uint8Array, attributes: Tlv | undefined): { sans: SubjectAltNames; extensions: string[] } {
+function readAttributes(
+  buf: Uint8Array, attributes: Tlv | undefined,
+): { sans: SubjectAltNames; extensions: string[]; constraints: RequestedConstraints } {
   const extensions: string[] = [];
   let sans = noSubjectAltNames;
-  if (attributes === undefined) return { sans, extensions };
+  let constraints = noConstraints;
+  if (attributes === undefined) return { sans, extensions, constraints };
   if (attributes.tag !== contextConstructed(0)) throw new DerError('attributes are not [0] IMPLICIT SET');
   let seenExtensionRequest = false;
   for (const attribute of children(buf, attributes)) {
@@ -90,23 +108,41 @@ function readAttributes(buf: Uint8Array, attributes: Tlv | undefined): { sans: S
           if (e instanceof DerError) throw csrError('InvalidSubjectAltName', e.message);
           throw e;
         }
-      } else if (oid === Oid.basicConstraints && requestsCa(value)) {
-        throw csrError('CertificateAuthorityRequested');
+      } else if (oid === Oid.basicConstraints) {
+        constraints = readBasicConstraints(value);
       }
     }
   }
-  return { sans, extensions };
+  return { sans, extensions, constraints };
 }
 
-/** basicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, ... } */
-function requestsCa(value: Uint8Array): boolean {
-  try {
-    const seq = readWhole(value, Tag.sequence, 'basicConstraints');
-    const [first] = children(value, seq);
-    return first?.tag === Tag.boolean && value[first.contentStart] !== 0;
-  } catch {
-    return true; // unreadable basicConstraints: treat as the worst case
+/**
+ * basicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }.
+ * An unreadable one is a malformed request: guessing either way would be wrong.
+ */
+function readBasicConstraints(value: Uint8Array): RequestedConstraints {
+  const seq = readWhole(value, Tag.sequence, 'basicConstraints');
+  const fields = children(value, seq);
+  let at = 0;
+  let ca = false;
+  const first = fields[0];
+  if (first?.tag === Tag.boolean) {
+    if (first.end - first.contentStart !== 1) throw new DerError('basicConstraints cA is not a one-byte BOOLEAN');
+    ca = value[first.contentStart] !== 0;
+    at = 1;
   }
+  let pathLen: number | undefined;
+  const second = fields[at];
+  if (second !== undefined) {
+    const bytes = content(value, second);
+    if (second.tag !== Tag.integer || bytes.length === 0 || bytes.length > 4 || ((bytes[0] as number) & 0x80) !== 0) {
+      throw new DerError('basicConstraints pathLenConstraint is not a small non-negative INTEGER');
+    }
+    pathLen = bytes.reduce((n, b) => n * 256 + b, 0);
+    at++;
+  }
+  if (at !== fields.length) throw new DerError('basicConstraints has unexpected fields');
+  return { ca, pathLen: ca ? pathLen : undefined };
 }
 
 /** A request read up to its proof of possession, which is still to be checked. */
@@ -165,7 +201,7 @@ function readUnverified(der: Uint8Array, limits: RequestLimits): UnverifiedReque
 function finishRequest(request: UnverifiedRequest, limits: RequestLimits): CertificateRequest {
   const { der, subjectTlv, subject, publicKey, signatureAlgorithm } = request;
   try {
-    const { sans, extensions } = readAttributes(der, request.attributes);
+    const { sans, extensions, constraints } = readAttributes(der, request.attributes);
     const count = countSubjectAltNames(sans);
     if (count > limits.maxSubjectAltNames) throw csrError('TooManySubjectAltNames', count, limits.maxSubjectAltNames);
     return {
@@ -176,6 +212,8 @@ function finishRequest(request: UnverifiedRequest, limits: RequestLimits): Certi
       signatureAlgorithm,
       subjectAltNames: sans,
       requestedExtensions: extensions,
+      requestsCa: constraints.ca,
+      ...(constraints.pathLen === undefined ? {} : { requestedPathLen: constraints.pathLen }),
     };
   } catch (e) {
     throw requestError(e);

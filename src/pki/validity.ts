@@ -12,11 +12,12 @@ export const SHORT_LIVED_MS = 8 * 60 * MINUTE;
 export const MIN_TTL_MS = 10 * MINUTE;
 
 /**
- * The lifetime a request gets: the maximum when it asks for nothing, else what it
- * asks for, capped at the maximum and raised to 10 minutes (the maximum wins).
+ * The lifetime a request gets: the default (itself at most the maximum; the
+ * maximum when there is none) when it asks for nothing, else what it asks for,
+ * capped at the maximum and raised to 10 minutes (the maximum wins).
  */
-export function effectiveTtlMs(maxDurationMs: number, expirationSeconds?: number): number {
-  if (expirationSeconds === undefined) return maxDurationMs;
+export function effectiveTtlMs(maxDurationMs: number, expirationSeconds?: number, defaultDurationMs?: number): number {
+  if (expirationSeconds === undefined) return Math.min(defaultDurationMs ?? maxDurationMs, maxDurationMs);
   const requested = expirationSeconds * 1000;
   if (requested > maxDurationMs) return maxDurationMs;
   if (requested < MIN_TTL_MS) return MIN_TTL_MS;

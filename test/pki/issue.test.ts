@@ -6,10 +6,13 @@
 import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import t from 'tap';
-import { issueCertificate, mapUsages, parseRequestDer, type CertificateAuthority, type SigningProfile } from '../../src/pki/index.js';
+import { join } from 'node:path';
+import {
+  effectiveTtlMs, issueCertificate, mapUsages, parseRequestDer, signRequest, type CertificateAuthority, type SigningProfile,
+} from '../../src/pki/index.js';
 import { isCsrSignerError } from '../../src/errors.js';
 import { loadTestCa, makeOpensslCa, type CaKeyType, type TestCa } from '../helpers/ca.js';
-import { buildRequest, type RequestSpec, type TestKeyType } from '../helpers/requests.js';
+import { buildRequest, caTrueBasicConstraints, testKey, type RequestSpec, type TestKeyType } from '../helpers/requests.js';
 import { needTool, opensslText, opensslVerify, run, tempDir, writeTemp } from '../helpers/tools.js';
 
 const HOUR = 3_600_000;
@@ -230,4 +233,55 @@ void t.test('a CA without a subjectKeyIdentifier issues certificates without AKI
   t.notOk(extensionIds(pkijs.Certificate.fromBER(new Uint8Array(issued.der))).includes('2.5.29.35'), 'no AKI');
   t.equal(opensslVerify(dir, files.certPem, issued.pem, undefined, { strict: false }).code, 0, 'openssl verifies it (not strictly: strict mode requires an AKI)');
   t.match(opensslVerify(dir, files.certPem, issued.pem).stdout + opensslVerify(dir, files.certPem, issued.pem).stderr, /Authority Key Identifier/i, 'and strict mode says why it refuses');
+});
+
+void t.test('a request for a CA under a profile with isCa gets CA:TRUE, critical, pathlen 0, and can sign a leaf', async (t) => {
+  const { files } = await testCa('p256');
+  const caProfile: SigningProfile = { usages: ['cert sign', 'crl sign', 'digital signature'], maxDurationMs: 24 * HOUR, isCa: true };
+  const spec: RequestSpec = { commonName: 'intermediate', extensions: [{ oid: '2.5.29.19', critical: true, value: caTrueBasicConstraints() }] };
+  const { pem, cert } = await issue('p256', spec, caProfile);
+  const text = opensslText(pem);
+  t.match(text, /Basic Constraints: critical\s+CA:TRUE, pathlen:0\n/, 'openssl shows CA:TRUE, pathlen:0, critical');
+  t.match(text, /Key Usage: critical\s+Digital Signature, Certificate Sign, CRL Sign\n/, 'keyUsage still comes from the usages');
+  t.same(extensionIds(cert), ['2.5.29.15', '2.5.29.19', '2.5.29.14', '2.5.29.35'], 'the same extensions in the same order as a leaf');
+  t.equal(opensslVerify(dir, files.certPem, pem).code, 0, 'openssl -x509_strict verifies the new CA against the root');
+  // The new CA signs a leaf with openssl; the chain root → intermediate → leaf verifies.
+  const key = writeTemp(dir, 'intermediate-key.pem', testKey('p256').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const intermediate = writeTemp(dir, 'intermediate.pem', pem);
+  const leafKey = join(dir, 'leaf-under-intermediate-key.pem');
+  const leafCsr = join(dir, 'leaf-under-intermediate.csr');
+  t.equal(run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-subj', '/CN=leaf', '-out', leafCsr]).code, 0, 'openssl makes a leaf request');
+  const leaf = run('openssl', ['x509', '-req', '-in', leafCsr, '-CA', intermediate, '-CAkey', key, '-days', '1', '-extfile', writeTemp(dir, 'leaf.ext', 'basicConstraints=critical,CA:FALSE\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nsubjectAltName=DNS:leaf\n')]);
+  t.equal(leaf.code, 0, `openssl signs a leaf with the new CA: ${leaf.stderr}`);
+  const chained = opensslVerify(dir, files.certPem, leaf.stdout, pem);
+  t.equal(chained.code, 0, `openssl verifies root → new CA → leaf: ${chained.stdout}${chained.stderr}`);
+});
+
+void t.test('a request for a CA under a leaf profile is refused, by issueCertificate and signRequest alike', async (t) => {
+  const { ca } = await testCa('p256');
+  const der = buildRequest({ commonName: 'wants-ca', extensions: [{ oid: '2.5.29.19', critical: true, value: caTrueBasicConstraints() }] });
+  const expected = { kind: 'CertificateAuthorityRequested', permanent: true, message: /basicConstraints CA:TRUE/ };
+  await t.rejects(issueCertificate({ request: parseRequestDer(der), profile: serverProfile, ca, now: new Date(), random }), expected, 'issueCertificate refuses');
+  await t.rejects(signRequest(der, serverProfile, ca, { now: new Date(), random }), expected, 'signRequest refuses');
+  await t.rejects(signRequest(der, { ...serverProfile, isCa: false }, ca, { now: new Date(), random }), expected, 'isCa false is no permission');
+  const issued = await signRequest(der, { ...serverProfile, isCa: true }, ca, { now: new Date(), random });
+  t.match(opensslText(issued.pem), /CA:TRUE, pathlen:0/, 'with isCa signRequest issues the CA');
+});
+
+void t.test('defaultDurationMs is the lifetime when the request names none, never above the maximum', async (t) => {
+  const now = new Date(Date.UTC(2030, 0, 1, 12, 0, 0));
+  const cases: { name: string; profile: Pick<SigningProfile, 'maxDurationMs' | 'defaultDurationMs'>; seconds?: number; lifetime: number }[] = [
+    { name: 'no expirationSeconds: the default of 24 h under a 720 h maximum', profile: { maxDurationMs: 720 * HOUR, defaultDurationMs: 24 * HOUR }, lifetime: 24 * HOUR },
+    { name: 'no expirationSeconds: a short default of 1 h is short-lived (+5 min)', profile: { maxDurationMs: 720 * HOUR, defaultDurationMs: HOUR }, lifetime: HOUR + 5 * MINUTE },
+    { name: 'no default: the maximum', profile: { maxDurationMs: 48 * HOUR }, lifetime: 48 * HOUR },
+    { name: 'a default above the maximum is capped at the maximum', profile: { maxDurationMs: 10 * HOUR, defaultDurationMs: 20 * HOUR }, lifetime: 10 * HOUR },
+    { name: 'expirationSeconds wins over the default', profile: { maxDurationMs: 720 * HOUR, defaultDurationMs: 24 * HOUR }, seconds: 72 * 3600, lifetime: 72 * HOUR },
+    { name: 'expirationSeconds above the maximum is capped, whatever the default', profile: { maxDurationMs: 48 * HOUR, defaultDurationMs: 24 * HOUR }, seconds: 96 * 3600, lifetime: 48 * HOUR },
+  ];
+  for (const c of cases) {
+    const issued = await issue('p256', { commonName: 'd' }, { usages: ['client auth'], ...c.profile }, { now, ...(c.seconds === undefined ? {} : { expirationSeconds: c.seconds }) });
+    t.equal(issued.lifetimeMs, c.lifetime, c.name);
+    const ttl = effectiveTtlMs(c.profile.maxDurationMs, c.seconds, c.profile.defaultDurationMs);
+    t.ok(ttl === c.lifetime || ttl + 5 * MINUTE === c.lifetime, `${c.name}: effectiveTtlMs agrees (${ttl} ms)`);
+  }
 });

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
-import { CsrSignerError, isCsrSignerError } from '../../src/errors.js';
+import { CsrSignerError, csrError, isCsrSignerError } from '../../src/errors.js';
 import { describeKey, parseRequest, parseRequestDer } from '../../src/pki/index.js';
 import { buildRequest, caTrueBasicConstraints, toPem, type TestKeyType } from '../helpers/requests.js';
 
@@ -37,6 +37,14 @@ void t.test('names come out of fixtures exactly as they were requested', (t) => 
   t.end();
 });
 
+/**
+ * What `csr-signer sign` does with a request under a leaf profile: parse it, then refuse a
+ * CA request (the parser only records one; signRequest and the decision refuse it).
+ */
+function refuseAsLeaf(bytes: Uint8Array): void {
+  if (parseRequest(bytes).requestsCa) throw csrError('CertificateAuthorityRequested');
+}
+
 void t.test('every hostile request gets its specific, permanent error', (t) => {
   const expected = readJson<Record<string, string>>(join(fixtures, 'hostile', 'expected.json'));
   const files = readdirSync(join(fixtures, 'hostile')).filter((f) => /\.(pem|der)$/.test(f));
@@ -46,7 +54,7 @@ void t.test('every hostile request gets its specific, permanent error', (t) => {
     const bytes = readFileSync(join(fixtures, 'hostile', file));
     let thrown: unknown;
     try {
-      parseRequest(bytes);
+      refuseAsLeaf(bytes);
     } catch (e) {
       thrown = e;
     }
@@ -75,7 +83,30 @@ void t.test('requests from pkijs: every key type, PSS, subject and SANs', (t) =>
     ipAddresses: ['10.0.0.1', '2001:db8::1', '::ffff:102:304'], uris: ['spiffe://cluster.local/ns/default/sa/x'],
   });
   t.same(request.requestedExtensions, ['2.5.29.17', '1.2.3.4', '2.5.29.19'], 'requested extensions are listed (and dropped at issue)');
-  t.throws(() => parseRequestDer(buildRequest({ extensions: [{ oid: '2.5.29.19', critical: true, value: caTrueBasicConstraints() }] })), { kind: 'CertificateAuthorityRequested', message: /basicConstraints CA:TRUE/ }, 'CA:TRUE is refused');
+  t.equal(request.requestsCa, false, 'an empty basicConstraints is not a CA request');
+  t.end();
+});
+
+void t.test('basicConstraints: the parser records a CA request and refuses only an unreadable one', (t) => {
+  const parse = (value: ArrayBuffer): ReturnType<typeof parseRequestDer> =>
+    parseRequestDer(buildRequest({ extensions: [{ oid: '2.5.29.19', critical: true, value }] }));
+  const ca = parse(caTrueBasicConstraints());
+  t.equal(ca.requestsCa, true, 'CA:TRUE is recorded');
+  t.equal(ca.requestedPathLen, undefined, 'no pathLen asked for');
+  const withPathLen = parse(Uint8Array.of(0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x03).buffer);
+  t.match(withPathLen, { requestsCa: true, requestedPathLen: 3 }, 'CA:TRUE with pathLen 3');
+  const explicitFalse = parse(Uint8Array.of(0x30, 0x03, 0x01, 0x01, 0x00).buffer);
+  t.equal(explicitFalse.requestsCa, false, 'an explicit CA:FALSE is not a CA request');
+  t.notOk('requestedPathLen' in explicitFalse, 'no pathLen without CA:TRUE');
+  const unreadable: [string, number[]][] = [
+    ['not a SEQUENCE', [0x04, 0x00]],
+    ['a two-byte BOOLEAN', [0x30, 0x04, 0x01, 0x02, 0xff, 0xff]],
+    ['a negative pathLen', [0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x80]],
+    ['a field after pathLen', [0x30, 0x08, 0x01, 0x01, 0xff, 0x02, 0x01, 0x00, 0x05, 0x00]],
+  ];
+  for (const [what, bytes] of unreadable) {
+    t.throws(() => parse(Uint8Array.from(bytes).buffer), { kind: 'MalformedRequest', message: /basicConstraints/ }, `${what} is a malformed request`);
+  }
   const pem = toPem('CERTIFICATE REQUEST', buildRequest({ commonName: 'pem' }));
   t.equal(parseRequest(pem).subject.commonName, 'pem', 'PEM text is accepted');
   t.equal(parseRequest(`# a comment first\n${pem}`).subject.commonName, 'pem', 'text before the block is ignored');
