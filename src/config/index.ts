@@ -1,0 +1,7 @@
+/** The configuration of `csr-signer run`: flags, environment and the --config file → one frozen RunConfig. */
+export { loadRunConfig, deepFreeze } from './load.js';
+export { runUsage, runFlagNames } from './flags.js';
+export { readConfigFile, configApiVersion, configKind } from './file.js';
+export { defaultPolicy } from './policy.js';
+export { serviceAccountNamespaceFile } from './leader-election.js';
+export type { LeaderElectionConfig, LogLevel, RunConfig } from './types.js';

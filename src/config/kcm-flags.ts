@@ -1,0 +1,93 @@
+/**
+ * Signers from kube-controller-manager's --cluster-signing-* flags, with its
+ * combination rules and messages (kcm reference §1.1: options/csrsigningcontroller.go
+ * Validate, app/certificates.go), plus csr-signer's --signer-name and
+ * --ca-key-passphrase-file. One difference: with no signing flag at all
+ * kube-controller-manager starts no signer; csr-signer refuses to start.
+ */
+import { csrError } from '../errors.js';
+import { builtinSignerNames, isBuiltinSignerName, type BuiltinSignerName, type SignerConfig } from '../signer/types.js';
+import { durationFlag } from './flag-values.js';
+import type { RunFlags } from './flags.js';
+import { defaultPolicy } from './policy.js';
+import { signerNameIssue } from './signer-entry.js';
+
+/** Each per-signer pair: its flag stem and its signer. */
+export const perSignerFlags: readonly { readonly stem: string; readonly signer: BuiltinSignerName }[] = [
+  { stem: 'cluster-signing-kubelet-serving', signer: 'kubernetes.io/kubelet-serving' },
+  { stem: 'cluster-signing-kubelet-client', signer: 'kubernetes.io/kube-apiserver-client-kubelet' },
+  { stem: 'cluster-signing-kube-apiserver-client', signer: 'kubernetes.io/kube-apiserver-client' },
+  { stem: 'cluster-signing-legacy-unknown', signer: 'kubernetes.io/legacy-unknown' },
+];
+
+export const commandLine = 'command line';
+
+/**
+ * kube-controller-manager's message for a half-given pair, prefixed with the quoted
+ * stem as it does (it labels the kubelet-client and kube-apiserver-client pairs with
+ * the wrong stem; csr-signer names the right one), and the flag to add.
+ */
+function pairProblem(values: RunFlags['values'], stem: string): string | undefined {
+  const cert = values[`${stem}-cert-file`];
+  const key = values[`${stem}-key-file`];
+  if (cert === undefined && key !== undefined) return `"${stem}": cannot specify key without cert (add --${stem}-cert-file)`;
+  if (cert !== undefined && key === undefined) return `"${stem}": cannot specify cert without key (add --${stem}-key-file)`;
+  return undefined;
+}
+
+const noSigner = 'no signer to run: pass --cluster-signing-cert-file and --cluster-signing-key-file '
+  + '(the kubernetes.io/* signers, or with --signer-name NAME a signer of your own), '
+  + 'per-signer --cluster-signing-*-{cert,key}-file pairs, or --config FILE';
+
+/** The signers the --cluster-signing-* and --signer-name flags describe (not with --config). */
+export function signersFromFlags(flags: RunFlags): SignerConfig[] {
+  const { values, signerNames } = flags;
+  const problems = perSignerFlags.map(({ stem }) => pairProblem(values, stem)).filter((p) => p !== undefined);
+  const generic = values['cluster-signing-cert-file'] !== undefined || values['cluster-signing-key-file'] !== undefined;
+  const specific = perSignerFlags.some(({ stem }) => values[`${stem}-cert-file`] !== undefined || values[`${stem}-key-file`] !== undefined);
+  if (generic && specific) problems.push('cannot specify --cluster-signing-{cert,key}-file and other --cluster-signing-*-file flags at the same time');
+  if (generic && !specific) {
+    const problem = pairProblem(values, 'cluster-signing');
+    if (problem !== undefined) problems.push(problem);
+  }
+  if (problems.length > 0) throw csrError('InvalidArgument', problems.join('; '));
+  if (!generic && !specific) throw csrError('InvalidArgument', signerNames.length > 0 ? `--signer-name needs --cluster-signing-cert-file and --cluster-signing-key-file: the CA that signs` : noSigner);
+  if (specific && signerNames.length > 0) {
+    throw csrError('InvalidArgument', '--signer-name needs --cluster-signing-cert-file and --cluster-signing-key-file; the per-signer --cluster-signing-*-file pairs serve only their kubernetes.io/* signer');
+  }
+
+  const durationMs = durationFlag(values, 'cluster-signing-duration', '8760h');
+  const passphrase = values['ca-key-passphrase-file'];
+  const signer = (name: string, certFile: string, keyFile: string): SignerConfig => ({
+    name,
+    source: commandLine,
+    ca: { certFile, keyFile, ...(passphrase === undefined ? {} : { passphraseFile: passphrase }) },
+    defaultDurationMs: durationMs,
+    maxDurationMs: durationMs,
+    includeChain: false,
+    ...(isBuiltinSignerName(name) ? {} : { policy: defaultPolicy }),
+  });
+
+  if (specific) {
+    return perSignerFlags.flatMap(({ stem, signer: name }) => {
+      const cert = values[`${stem}-cert-file`];
+      const key = values[`${stem}-key-file`];
+      return cert === undefined || key === undefined ? [] : [signer(name, cert, key)];
+    });
+  }
+  const cert = values['cluster-signing-cert-file'] as string;
+  const key = values['cluster-signing-key-file'] as string;
+  const names = signerNames.length > 0 ? signerNames : builtinSignerNames;
+  names.forEach((name, i) => {
+    const issue = signerNameIssue(name);
+    if (issue !== undefined) throw csrError('InvalidArgument', `--signer-name: ${issue}`);
+    if (names.indexOf(name) !== i) throw csrError('InvalidArgument', `--signer-name ${name} is given twice`);
+  });
+  return names.map((name) => signer(name, cert, key));
+}
+
+/** The --cluster-signing-* and --signer-name flags given, which --config may not be combined with. */
+export function signingFlagsGiven(flags: RunFlags): string[] {
+  const given = Object.keys(flags.values).filter((name) => name.startsWith('cluster-signing-') || name === 'ca-key-passphrase-file');
+  return [...given, ...(flags.signerNames.length > 0 ? ['signer-name'] : [])].map((name) => `--${name}`);
+}

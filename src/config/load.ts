@@ -1,0 +1,77 @@
+/**
+ * loadRunConfig: the only reader of argv, the environment and config files.
+ * Everything is checked at start; the result is one deep-frozen RunConfig.
+ */
+import { csrError } from '../errors.js';
+import type { SignerConfig } from '../signer/types.js';
+import { readConfigFile } from './file.js';
+import { addressFlag, choiceFlag, countFlag, durationFlag, rateFlag } from './flag-values.js';
+import { parseRunFlags, type RunFlags } from './flags.js';
+import { signersFromFlags, signingFlagsGiven } from './kcm-flags.js';
+import { readLeaderElection } from './leader-election.js';
+import type { LogLevel, RunConfig } from './types.js';
+
+export const logLevels: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
+/** Freezes `value` and everything reachable from it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function readSigners(flags: RunFlags, readFile: (path: string) => string): SignerConfig[] {
+  const file = flags.values.config;
+  if (file === undefined) return signersFromFlags(flags);
+  const clashing = signingFlagsGiven(flags);
+  if (clashing.length > 0) {
+    throw csrError('InvalidArgument', `--config cannot be combined with ${clashing.join(', ')}: the config file defines every signer, with its own CA files`);
+  }
+  let text;
+  try {
+    text = readFile(file);
+  } catch (e) {
+    throw csrError('InvalidArgument', `--config: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return readConfigFile(file, text);
+}
+
+/**
+ * Reads `csr-signer run`'s flags (`argv`, without the command), the environment
+ * (POD_NAMESPACE) and files (--config, the service account namespace) through
+ * `readFile`. Throws a CsrSignerError (InvalidArgument, InvalidConfig) naming the
+ * flag, or the file, signer and field, that is wrong.
+ */
+export function loadRunConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string,
+): RunConfig {
+  const flags = parseRunFlags(argv);
+  const v = flags.values;
+  const signers = readSigners(flags, readFile);
+  const retryBaseDelayMs = durationFlag(v, 'retry-base-delay', '200ms');
+  const retryMaxDelayMs = durationFlag(v, 'retry-max-delay', '1000s');
+  if (retryBaseDelayMs > retryMaxDelayMs) {
+    throw csrError('InvalidArgument', `--retry-base-delay (${v['retry-base-delay'] ?? '200ms'}) must not be longer than --retry-max-delay (${v['retry-max-delay'] ?? '1000s'})`);
+  }
+  const kubeconfig = v.kubeconfig;
+  const config: RunConfig = {
+    ...(kubeconfig === undefined ? {} : { kubeconfig }),
+    signers,
+    workers: countFlag(v, 'workers', '5'),
+    retryQps: rateFlag(v, 'retry-qps', '10'),
+    retryBurst: countFlag(v, 'retry-burst', '100'),
+    retryBaseDelayMs,
+    retryMaxDelayMs,
+    watchQuietTimeoutMs: durationFlag(v, 'watch-quiet-timeout', '5m'),
+    requestLimits: { maxBytes: countFlag(v, 'request-max-bytes', '65536'), maxSubjectAltNames: countFlag(v, 'request-max-sans', '1000') },
+    httpAddress: addressFlag(v, 'http-address', '0.0.0.0:8080'),
+    leaderElection: readLeaderElection(flags, env, readFile),
+    logLevel: choiceFlag(v, 'log-level', logLevels, 'info'),
+    events: !(flags.booleans['no-events'] ?? false),
+  };
+  return deepFreeze(config);
+}

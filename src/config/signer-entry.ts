@@ -1,0 +1,113 @@
+/**
+ * One entry of `signers:` in the config file → a SignerConfig. Errors name the
+ * file, the signer (its name, or its index while the name is unknown) and the field.
+ */
+import { dirname, isAbsolute, join } from 'node:path';
+import { formatDuration } from '../duration.js';
+import { knownUsages } from '../pki/index.js';
+import { isBuiltinSignerName, keyTypeNames, type KeyTypeName, type SignerConfig } from '../signer/types.js';
+import { Fields } from './fields.js';
+import { signerNameProblem } from './names.js';
+import { readPolicy } from './policy.js';
+
+export const signerKeys = ['name', 'ca', 'duration', 'usages', 'keyTypes', 'includeChain', 'policy'] as const;
+export const caKeys = ['certFile', 'keyFile', 'passphraseFile'] as const;
+export const durationKeys = ['default', 'max', 'min'] as const;
+export const usageKeys = ['allowed', 'required'] as const;
+
+/** As --cluster-signing-duration: 365 days. */
+export const defaultMaxDurationMs = 8760 * 3_600_000;
+/** The shortest certificate Kubernetes lets a request ask for (spec.expirationSeconds >= 600). */
+export const shortestMinDurationMs = 600_000;
+
+const reservedDomain = 'kubernetes.io/';
+const builtinOnly = 'kubernetes.io/* signers follow the in-tree rules of kube-controller-manager; remove this field';
+
+/** A signerName as Kubernetes accepts it, not in kubernetes.io/ unless built in; undefined when fine. */
+export function signerNameIssue(name: string): string | undefined {
+  const problem = signerNameProblem(name);
+  if (problem !== undefined) return `${JSON.stringify(name)} is not a valid signerName: ${problem}`;
+  if (name.startsWith(reservedDomain) && !isBuiltinSignerName(name)) {
+    return `${JSON.stringify(name)} is in the kubernetes.io domain, which Kubernetes reserves; csr-signer serves only the built-in kubernetes.io/kube-apiserver-client, kubernetes.io/kube-apiserver-client-kubelet, kubernetes.io/kubelet-serving and kubernetes.io/legacy-unknown there`;
+  }
+  return undefined;
+}
+
+const resolveFrom = (file: string, path: string): string => (isAbsolute(path) ? path : join(dirname(file), path));
+
+function readCa(fields: Fields, file: string, value: unknown, path: string): SignerConfig['ca'] {
+  if (value === undefined) throw fields.fail(path, 'is required: the CA that signs, as {certFile, keyFile}');
+  const m = fields.mapping(value, path, caKeys);
+  for (const key of ['certFile', 'keyFile'] as const) {
+    if (m[key] === undefined) throw fields.fail(`${path}.${key}`, 'is required');
+  }
+  const certFile = resolveFrom(file, fields.string(m.certFile, `${path}.certFile`));
+  const keyFile = resolveFrom(file, fields.string(m.keyFile, `${path}.keyFile`));
+  const passphraseFile = fields.optionalString(m.passphraseFile, `${path}.passphraseFile`);
+  return { certFile, keyFile, ...(passphraseFile === undefined ? {} : { passphraseFile: resolveFrom(file, passphraseFile) }) };
+}
+
+type Durations = Pick<SignerConfig, 'defaultDurationMs' | 'maxDurationMs' | 'minDurationMs'>;
+
+function readDurations(fields: Fields, value: unknown, path: string, builtin: boolean): Durations {
+  const m = value === undefined ? {} : fields.mapping(value, path, durationKeys);
+  if (builtin && m.min !== undefined) throw fields.fail(`${path}.min`, builtinOnly);
+  const max = fields.duration(m.max, `${path}.max`) ?? defaultMaxDurationMs;
+  const dflt = fields.duration(m.default, `${path}.default`) ?? max;
+  const min = fields.duration(m.min, `${path}.min`);
+  if (max <= 0) throw fields.fail(`${path}.max`, 'must be longer than 0s');
+  if (dflt <= 0) throw fields.fail(`${path}.default`, 'must be longer than 0s');
+  if (dflt > max) throw fields.fail(`${path}.default`, `${formatDuration(dflt)} is longer than max (${formatDuration(max)})`);
+  if (min !== undefined) {
+    if (min < shortestMinDurationMs) throw fields.fail(`${path}.min`, `${formatDuration(min)} is shorter than 10m0s, the shortest certificate Kubernetes lets a request ask for`);
+    if (min > dflt) throw fields.fail(`${path}.min`, `${formatDuration(min)} is longer than default (${formatDuration(dflt)})`);
+  }
+  return { defaultDurationMs: dflt, maxDurationMs: max, ...(min === undefined ? {} : { minDurationMs: min }) };
+}
+
+const usageProblem = (usage: string): string | undefined =>
+  knownUsages.includes(usage) ? undefined : `${JSON.stringify(usage)} is not a Kubernetes usage; the usages are ${knownUsages.join(', ')}`;
+
+function readUsages(fields: Fields, value: unknown, path: string): Pick<SignerConfig, 'allowedUsages' | 'requiredUsages'> {
+  if (value === undefined) return {};
+  const m = fields.mapping(value, path, usageKeys);
+  const allowed = fields.strings(m.allowed, `${path}.allowed`, { allowEmpty: false, check: usageProblem });
+  const required = fields.strings(m.required, `${path}.required`, { allowEmpty: true, check: usageProblem });
+  required?.forEach((usage, i) => {
+    if (allowed !== undefined && !allowed.includes(usage)) throw fields.fail(`${path}.required[${i}]`, `${JSON.stringify(usage)} is required but not in allowed`);
+  });
+  return { ...(allowed === undefined ? {} : { allowedUsages: allowed }), ...(required === undefined ? {} : { requiredUsages: required }) };
+}
+
+const keyTypeProblem = (key: string): string | undefined =>
+  (keyTypeNames as readonly string[]).includes(key) ? undefined : `${JSON.stringify(key)} is not one of ${keyTypeNames.join(', ')}`;
+
+/** Reads `signers[index]`; `names` holds the names of the entries before it (to refuse duplicates). */
+export function readSignerEntry(file: string, index: number, value: unknown, names: readonly string[]): SignerConfig {
+  const path = `signers[${index}]`;
+  const unnamed = new Fields(`${file}: ${path} (no name yet)`);
+  const entry = unnamed.mapping(value, path);
+  if (entry.name === undefined) throw unnamed.fail(`${path}.name`, 'is required: a signerName such as example.com/serving');
+  const name = unnamed.string(entry.name, `${path}.name`);
+  const issue = signerNameIssue(name);
+  if (issue !== undefined) throw unnamed.fail(`${path}.name`, issue);
+  const fields = new Fields(`${file}: signer ${JSON.stringify(name)}`);
+  fields.mapping(entry, path, signerKeys);
+  const earlier = names.indexOf(name);
+  if (earlier >= 0) throw fields.fail(`${path}.name`, `signers[${earlier}] has the same name; each signer may appear once`);
+  const builtin = isBuiltinSignerName(name);
+  for (const key of ['usages', 'keyTypes', 'policy'] as const) {
+    if (builtin && entry[key] !== undefined) throw fields.fail(`${path}.${key}`, builtinOnly);
+  }
+  const keyTypes = fields.strings(entry.keyTypes, `${path}.keyTypes`, { allowEmpty: false, check: keyTypeProblem }) as KeyTypeName[] | undefined;
+  return {
+    name,
+    source: file,
+    ca: readCa(fields, file, entry.ca, `${path}.ca`),
+    ...readDurations(fields, entry.duration, `${path}.duration`, builtin),
+    ...readUsages(fields, entry.usages, `${path}.usages`),
+    ...(keyTypes === undefined ? {} : { allowedKeyTypes: keyTypes }),
+    includeChain: fields.boolean(entry.includeChain, `${path}.includeChain`, false),
+    ...(builtin ? {} : { policy: readPolicy(fields, entry.policy, `${path}.policy`) }),
+  };
+}

@@ -1,0 +1,146 @@
+/** The other flags of `csr-signer run`: defaults, values, refusals, leader election, and a frozen result. */
+import t from 'tap';
+import { serviceAccountNamespaceFile } from '../../src/config/index.js';
+import { failure, generic, load } from './fixtures/load.js';
+
+void t.test('every flag has the documented default', (t) => {
+  const config = load([...generic]);
+  const { signers, ...rest } = config;
+  t.equal(signers.length, 4);
+  t.same(rest, {
+    workers: 5, retryQps: 10, retryBurst: 100, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000_000, watchQuietTimeoutMs: 300_000,
+    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000 }, httpAddress: '0.0.0.0:8080',
+    leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system' },
+    logLevel: 'info', events: true,
+  });
+  t.notOk('kubeconfig' in config, 'no kubeconfig: KUBECONFIG and in-cluster are the kube client\'s to find');
+  t.notOk('kubeconfig' in load([...generic], {}, { KUBECONFIG: '/k' }), 'KUBECONFIG is not read here');
+  t.end();
+});
+
+void t.test('every flag is read into its field', (t) => {
+  const config = load([...generic,
+    '--kubeconfig', '/etc/signer.kubeconfig', '--workers', '8', '--retry-qps', '2.5', '--retry-burst', '7',
+    '--retry-base-delay', '1s', '--retry-max-delay=1m', '--watch-quiet-timeout', '90s',
+    '--request-max-bytes', '4096', '--request-max-sans', '50', '--http-address', '[::1]:9090',
+    '--leader-elect-lease-duration', '30s', '--leader-elect-renew-deadline', '20s', '--leader-elect-retry-period', '5s',
+    '--leader-elect-resource-name', 'my-signer', '--leader-elect-resource-namespace', 'certs',
+    '--log-level', 'debug', '--no-events']);
+  t.match(config, {
+    kubeconfig: '/etc/signer.kubeconfig', workers: 8, retryQps: 2.5, retryBurst: 7, retryBaseDelayMs: 1000, retryMaxDelayMs: 60_000,
+    watchQuietTimeoutMs: 90_000, requestLimits: { maxBytes: 4096, maxSubjectAltNames: 50 }, httpAddress: '[::1]:9090',
+    leaderElection: { enabled: true, leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5000, resourceName: 'my-signer', resourceNamespace: 'certs' },
+    logLevel: 'debug', events: false,
+  });
+  t.end();
+});
+
+void t.test('boolean flags take no value, or true or false after an equals sign', (t) => {
+  const cases: [string, string[], boolean, boolean][] = [
+    ['--leader-elect alone', ['--leader-elect'], true, true],
+    ['--leader-elect=false', ['--leader-elect=false'], false, true],
+    ['--leader-elect=true', ['--leader-elect=true'], true, true],
+    ['Go\'s other spellings: --leader-elect=0', ['--leader-elect=0'], false, true],
+    ['Go\'s other spellings: --leader-elect=F', ['--leader-elect=F'], false, true],
+    ['--no-events', ['--no-events'], true, false],
+    ['--no-events=false keeps events', ['--no-events=false'], true, true],
+    ['the last one wins', ['--leader-elect=false', '--leader-elect'], true, true],
+  ];
+  for (const [name, argv, leader, events] of cases) {
+    const config = load([...generic, ...argv]);
+    t.same([config.leaderElection.enabled, config.events], [leader, events], name);
+  }
+  t.match(failure([...generic, '--leader-elect=maybe']), { kind: 'InvalidArgument', message: '--leader-elect takes true or false, not "maybe"' }, 'another value is refused');
+  t.match(failure([...generic, '--leader-elect', 'false']), { message: 'unexpected argument "false": csr-signer run takes only flags' }, 'a separate value is a stray argument, as in Go');
+  t.end();
+});
+
+void t.test('unknown flags, stray arguments and missing values are refused clearly', (t) => {
+  const cases: [string, string[], string | RegExp][] = [
+    ['an unknown flag', ['--sign-all'], 'unknown flag --sign-all (csr-signer run --help lists the flags)'],
+    ['an unknown flag with a value', ['--cluster-signing-kubelet-cert-file=x'], 'unknown flag --cluster-signing-kubelet-cert-file (csr-signer run --help lists the flags)'],
+    ['a short flag', ['-v'], 'unknown flag -v (csr-signer run --help lists the flags)'],
+    ['a stray argument', ['run'], 'unexpected argument "run": csr-signer run takes only flags'],
+    ['a flag without its value', ['--workers'], '--workers needs a value'],
+  ];
+  for (const [name, argv, message] of cases) t.match(failure([...generic, ...argv]), { kind: 'InvalidArgument', message }, name);
+  t.end();
+});
+
+void t.test('bad values are refused with the flag named', (t) => {
+  const cases: [string, string[], string | RegExp][] = [
+    ['zero workers', ['--workers', '0'], '--workers must be a whole number of at least 1, not "0"'],
+    ['fractional workers', ['--workers', '1.5'], '--workers must be a whole number of at least 1, not "1.5"'],
+    ['a negative qps', ['--retry-qps=-1'], '--retry-qps must be a number greater than 0, not "-1"'],
+    ['a burst that is not a number', ['--retry-burst', 'lots'], '--retry-burst must be a whole number of at least 1, not "lots"'],
+    ['a delay without a unit', ['--retry-base-delay', '200'], /^--retry-base-delay: invalid duration "200": a number needs a unit/],
+    ['a base delay over the maximum', ['--retry-base-delay', '2h', '--retry-max-delay', '1h'], '--retry-base-delay (2h) must not be longer than --retry-max-delay (1h)'],
+    ['a zero watch timeout', ['--watch-quiet-timeout', '0s'], '--watch-quiet-timeout must be longer than 0s, not "0s"'],
+    ['a zero request size', ['--request-max-bytes', '0'], '--request-max-bytes must be a whole number of at least 1, not "0"'],
+    ['a SAN limit that is not a number', ['--request-max-sans', 'x'], '--request-max-sans must be a whole number of at least 1, not "x"'],
+    ['an address without a port', ['--http-address', 'localhost'], /^--http-address must be HOST:PORT.*the port is missing$/],
+    ['a port out of range', ['--http-address', ':70000'], /the port must be a number from 0 to 65535$/],
+    ['an IPv6 address without brackets', ['--http-address', '::1:8080'], /put an IPv6 address in brackets$/],
+    ['an unknown log level', ['--log-level', 'trace'], '--log-level must be one of error, warn, info, debug, not "trace"'],
+  ];
+  for (const [name, argv, message] of cases) t.match(failure([...generic, ...argv]), { kind: 'InvalidArgument', message }, name);
+  t.end();
+});
+
+void t.test('leader election timings follow kube-controller-manager\'s rules when it is on', (t) => {
+  const cases: [string, string[], string][] = [
+    ['a renew deadline as long as the lease', ['--leader-elect-lease-duration', '10s'],
+      '--leader-elect-lease-duration (10s) must be greater than --leader-elect-renew-deadline (10s)'],
+    ['a retry period too close to the renew deadline', ['--leader-elect-retry-period', '9s'],
+      '--leader-elect-renew-deadline (10s) must be greater than 1.2 × --leader-elect-retry-period (9s), as client-go\'s leader election requires'],
+    ['a zero retry period', ['--leader-elect-retry-period', '0s'], '--leader-elect-retry-period must be longer than 0s, not "0s"'],
+    ['a Lease name that is not a Kubernetes name', ['--leader-elect-resource-name', 'CSR_Signer'],
+      '--leader-elect-resource-name "CSR_Signer" is not a valid Lease name: lower case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit'],
+    ['a namespace that is not a Kubernetes name', ['--leader-elect-resource-namespace', 'a.b'],
+      'the Lease namespace "a.b" (from --leader-elect-resource-namespace) is not a valid namespace: 1–63 lower case letters, digits or \'-\', starting and ending with a letter or digit'],
+  ];
+  for (const [name, argv, message] of cases) t.match(failure([...generic, ...argv]), { kind: 'InvalidArgument', message }, name);
+  const off = load([...generic, '--leader-elect=false', '--leader-elect-lease-duration', '1s']);
+  t.match(off.leaderElection, { enabled: false, leaseDurationMs: 1000 }, 'timings are not compared when leader election is off');
+  t.end();
+});
+
+void t.test('the Lease namespace comes from the flag, POD_NAMESPACE, the service account, else kube-system', (t) => {
+  const cases: [string, string[], Record<string, string>, Record<string, string>, string][] = [
+    ['the flag wins', ['--leader-elect-resource-namespace', 'from-flag'], { POD_NAMESPACE: 'from-env' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-flag'],
+    ['then POD_NAMESPACE', [], { POD_NAMESPACE: 'from-env' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-env'],
+    ['then the service account file, trimmed', [], {}, { [serviceAccountNamespaceFile]: 'from-file\n' }, 'from-file'],
+    ['an empty POD_NAMESPACE is not a namespace', [], { POD_NAMESPACE: '' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-file'],
+    ['then kube-system', [], {}, {}, 'kube-system'],
+  ];
+  for (const [name, argv, env, files, namespace] of cases) {
+    t.equal(load([...generic, ...argv], files, env).leaderElection.resourceNamespace, namespace, name);
+  }
+  t.match(failure([...generic], {}, { POD_NAMESPACE: 'Bad' }), { message: /the Lease namespace "Bad" \(from POD_NAMESPACE\)/ }, 'a bad namespace names its source');
+  t.end();
+});
+
+void t.test('the result is frozen all the way down', (t) => {
+  const config = load([...generic, '--signer-name', 'example.com/a']);
+  const frozen = [config, config.signers, config.signers[0], config.signers[0]?.ca, config.signers[0]?.policy, config.requestLimits, config.leaderElection];
+  t.ok(frozen.every((o) => Object.isFrozen(o)), 'the config, the signer list, a signer, its CA, its policy, the limits, leader election');
+  t.throws(() => {
+    (config as { workers: number }).workers = 1;
+  }, TypeError, 'a write throws in strict mode');
+  t.end();
+});
+
+void t.test('--config may not be combined with signing flags', (t) => {
+  const files = { 'signers.yaml': 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners: [{name: example.com/a, ca: {certFile: c, keyFile: k}}]\n' };
+  const cases: [string, string[], string][] = [
+    ['the generic pair', [...generic], '--config cannot be combined with --cluster-signing-cert-file, --cluster-signing-key-file: the config file defines every signer, with its own CA files'],
+    ['--cluster-signing-duration', ['--cluster-signing-duration', '1h'], '--config cannot be combined with --cluster-signing-duration: the config file defines every signer, with its own CA files'],
+    ['a per-signer file', ['--cluster-signing-legacy-unknown-cert-file', 'c'], '--config cannot be combined with --cluster-signing-legacy-unknown-cert-file: the config file defines every signer, with its own CA files'],
+    ['--signer-name', ['--signer-name', 'example.com/a'], '--config cannot be combined with --signer-name: the config file defines every signer, with its own CA files'],
+    ['--ca-key-passphrase-file', ['--ca-key-passphrase-file', 'p'], '--config cannot be combined with --ca-key-passphrase-file: the config file defines every signer, with its own CA files'],
+  ];
+  for (const [name, argv, message] of cases) t.match(failure(['--config', 'signers.yaml', ...argv], files), { kind: 'InvalidArgument', message }, name);
+  t.equal(load(['--config', 'signers.yaml'], files).signers.length, 1, 'alone it is fine');
+  t.match(failure(['--config', 'missing.yaml']), { kind: 'InvalidArgument', message: '--config: cannot read missing.yaml: ENOENT' }, 'an unreadable file is named');
+  t.end();
+});
