@@ -1,0 +1,48 @@
+/** docs/configuration.md, `csr-signer run --help` and the code describe the same flags and fields. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { readConfigFile, runFlagNames, runUsage } from '../../src/config/index.js';
+import { topLevelKeys } from '../../src/config/file.js';
+import { policyKeys, requesterKeys } from '../../src/config/policy.js';
+import { caKeys, durationKeys, signerKeys, usageKeys } from '../../src/config/signer-entry.js';
+
+const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+
+/** Long flags named in a text; `--cluster-signing-{cert,key}-file` and `--cluster-signing-*-file` are patterns, not flags. */
+const flagsIn = (text: string): string[] =>
+  [...new Set(text.match(/--[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![-{*a-z0-9])/g) ?? [])].sort();
+
+void t.test('every flag of the help is documented, and the documentation names no other', (t) => {
+  t.same(flagsIn(doc), flagsIn(runUsage));
+  t.end();
+});
+
+void t.test('the help lists exactly the flags the parser accepts', (t) => {
+  t.same(flagsIn(runUsage), [...runFlagNames.map((n) => `--${n}`), '--help'].sort());
+  t.end();
+});
+
+void t.test('every field of the config file has a row in the field tables, and every row is a field', (t) => {
+  const fields = [
+    ...topLevelKeys,
+    ...signerKeys.map((k) => `signers[].${k}`),
+    ...caKeys.map((k) => `signers[].ca.${k}`),
+    ...durationKeys.map((k) => `signers[].duration.${k}`),
+    ...usageKeys.map((k) => `signers[].usages.${k}`),
+    ...policyKeys.map((k) => `signers[].policy.${k}`),
+    ...requesterKeys.map((k) => `signers[].policy.requesters.${k}`),
+  ].sort();
+  const rows = [...doc.matchAll(/^\| `([a-zA-Z[\].]+)` \|/gm)].map((m) => m[1] ?? '').filter((f) => !f.startsWith('-')).sort();
+  t.same(rows, fields);
+  t.end();
+});
+
+void t.test('the example config file in the documentation is valid', (t) => {
+  const example = /## The config file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  t.ok(example, 'found');
+  const signers = readConfigFile('docs/signers.yaml', example ?? '');
+  t.same(signers.map((s) => s.name), ['example.com/serving', 'example.com/client', 'kubernetes.io/kubelet-serving']);
+  t.equal(signers[0]?.ca.certFile, 'docs/ca/serving.pem', 'relative to the file');
+  t.end();
+});
