@@ -12,3 +12,5 @@ export type { KeyKind } from './public-key.js';
 export { knownUsages, mapUsages } from './usages.js';
 export { effectiveTtlMs, validityWindow, formatGoTime } from './validity.js';
 export { encodePem, decodePem } from './pem.js';
+export { countSubjectAltNames, parseIp, formatIp } from './san.js';
+export type { SubjectAltNames } from './san.js';
