@@ -9,6 +9,9 @@ const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 const mainUsage = `csr-signer ${version}: a Kubernetes CertificateSigningRequest signer
 
 Usage:
+  csr-signer run [options]  the signer: watch approved CSRs and issue their certificates
+                           (docs/configuration.md)
+  csr-signer dev           the demo: devapi and the signer together on 127.0.0.1 (npm start)
   csr-signer sign --ca-cert FILE --ca-key FILE --csr FILE [options]
                            issue one certificate offline, like "cfssl sign"
   csr-signer devapi --state-dir DIR [options]
@@ -39,6 +42,22 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
           return 0;
         }
         return await runSign(rest, out);
+      case 'run': {
+        const [{ runUsage }, { runRun }] = await Promise.all([import('./config/index.js'), import('./commands/run.js')]);
+        if (rest.includes('--help') || rest.includes('-h')) {
+          out.write(runUsage);
+          return 0;
+        }
+        return await runRun(rest, (path) => readFileSync(path, 'utf8'));
+      }
+      case 'dev': {
+        const { devUsage, runDev } = await import('./commands/dev.js');
+        if (rest.includes('--help') || rest.includes('-h')) {
+          out.write(devUsage);
+          return 0;
+        }
+        return await runDev(rest, out);
+      }
       case 'devapi': {
         // Loaded on demand: the signing commands never load the development server.
         const { devapiUsage, runDevapi } = await import('./commands/devapi.js');
@@ -55,7 +74,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
   } catch (e) {
     if (isCsrSignerError(e)) {
       err.write(`csr-signer: ${e.message} [${e.code}]\n`);
-      return e.kind === 'InvalidArgument' || e.kind === 'InvalidDuration' ? 2 : 1;
+      return e.kind === 'InvalidArgument' || e.kind === 'InvalidDuration' || e.kind === 'InvalidConfig' ? 2 : 1;
     }
     throw e;
   }

@@ -1,0 +1,159 @@
+/**
+ * One CSR, start to end: decide (src/signer), issue (src/pki), write the result
+ * through /status exactly once, then tell people (event, audit record). Throws
+ * only transient errors; the controller retries those with backoff.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isCsrSignerError } from '../errors.js';
+import {
+  issueCertificate, parseRequestAsync, type CertificateAuthority, type IssuedCertificate, type RequestLimits,
+} from '../pki/index.js';
+import { formatName } from '../pki/name.js';
+import { failedCondition, hasCertificate, isFailed } from '../signer/conditions.js';
+import { evaluate, failureFromError, requestBytes, triage } from '../signer/decide.js';
+import type { Csr, SignerConfig } from '../signer/types.js';
+import type { CsrApi } from './csr-api.js';
+import type { CsrCache } from './csr-cache.js';
+import { KubeApiError } from './kube-http.js';
+import { noopObserver, type Observer } from './observer.js';
+
+/** The CA a signer signs with right now; throws a transient error when it has none. */
+export type CaLookup = (signerName: string) => CertificateAuthority;
+
+export interface ReconcilerDeps {
+  readonly signers: ReadonlyMap<string, SignerConfig>;
+  readonly ca: CaLookup;
+  readonly api: CsrApi;
+  readonly cache: CsrCache;
+  readonly logger: Logger;
+  readonly limits: RequestLimits;
+  readonly events: boolean;
+  readonly now?: () => Date;
+  readonly random?: (size: number) => Uint8Array;
+  readonly observer?: Observer;
+}
+
+export type Outcome = 'absent' | 'skipped' | 'issued' | 'failed' | 'done-elsewhere';
+
+/** A 409 whose re-read shows the CSR still needs us: decide again at once from the fresh object. */
+export class StaleObject extends Error {
+  override readonly name = 'StaleObject';
+}
+
+const cryptoRandom = (size: number): Uint8Array => {
+  const bytes = new Uint8Array(size);
+  crypto.getRandomValues(bytes);
+  return bytes;
+};
+
+export class Reconciler {
+  private readonly now: () => Date;
+  private readonly random: (size: number) => Uint8Array;
+  private readonly observer: Observer;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.random = deps.random ?? cryptoRandom;
+    this.observer = deps.observer ?? noopObserver;
+  }
+
+  async reconcile(name: string): Promise<Outcome> {
+    const { cache, signers, logger } = this.deps;
+    const csr = cache.get(name);
+    if (!csr) return 'absent';
+    const signer = signers.get(csr.spec.signerName);
+    const skip = triage(csr, signer?.name ?? '');
+    if (skip?.kind === 'skip' || !signer) {
+      logger.debug({ csr: name, signer: csr.spec.signerName, reason: skip?.kind === 'skip' ? skip.reason : 'OtherSigner' }, 'skipped');
+      return 'skipped';
+    }
+    const started = performance.now();
+    let decision;
+    try {
+      const request = await parseRequestAsync(requestBytes(csr), this.deps.limits);
+      decision = evaluate(csr, request, signer);
+    } catch (e) {
+      decision = failureFromError(e);
+      if (!decision) throw e;
+    }
+    if (decision.kind === 'fail') return this.fail(csr, signer, decision.reason, decision.message);
+    if (decision.kind === 'skip') return 'skipped';
+    const ca = this.deps.ca(signer.name);
+    let issued: IssuedCertificate;
+    try {
+      issued = await issueCertificate({
+        request: decision.request, profile: decision.profile, ca, now: this.now(), random: this.random,
+        ...(decision.expirationSeconds === undefined ? {} : { expirationSeconds: decision.expirationSeconds }),
+      });
+    } catch (e) {
+      const failure = isCsrSignerError(e) && e.permanent ? failureFromError(e) : undefined;
+      if (failure?.kind === 'fail') return this.fail(csr, signer, failure.reason, failure.message);
+      throw e;
+    }
+    const signSeconds = (performance.now() - started) / 1000;
+    const written = await this.write(csr, { ...csr, status: { ...csr.status, certificate: Buffer.from(issued.pem).toString('base64') } });
+    if (written === 'done-elsewhere') return written;
+    this.observer.issued(signer.name, signSeconds, csr);
+    this.audit(csr, signer, issued, decision.request.subject.attributes.length > 0 ? formatName(decision.request.subject) : '', decision.request.subjectAltNames);
+    this.event(csr, 'Normal', 'CertificateIssued',
+      `Issued certificate serial ${issued.serialHex}, valid until ${issued.validity.notAfter.toISOString().replace(/\.\d+Z$/, 'Z')}`);
+    return 'issued';
+  }
+
+  private async fail(csr: Csr, signer: SignerConfig, reason: string, message: string): Promise<Outcome> {
+    const conditions = [...(csr.status?.conditions ?? []), failedCondition(reason, message, this.now())];
+    const written = await this.write(csr, { ...csr, status: { ...csr.status, conditions } });
+    if (written === 'done-elsewhere') return written;
+    this.observer.failed(signer.name, reason);
+    this.deps.logger.info({ csr: csr.metadata.name, signer: signer.name, reason, message }, 'request failed');
+    this.event(csr, 'Warning', 'SigningFailed', `${reason}: ${message}`);
+    return 'failed';
+  }
+
+  /**
+   * PUT /status with the resourceVersion we decided on. On 409 re-read: a
+   * certificate or Failed condition there means another writer (or an earlier
+   * attempt of ours whose answer was lost) finished; otherwise decide again.
+   */
+  private async write(before: Csr, after: Csr): Promise<'written' | 'done-elsewhere'> {
+    const { api, cache, logger } = this.deps;
+    try {
+      cache.set(await api.updateStatus(after));
+      return 'written';
+    } catch (e) {
+      if (!(e instanceof KubeApiError) || e.status !== 409) throw e;
+      this.observer.conflict();
+      const fresh = await api.get(before.metadata.name);
+      cache.set(fresh);
+      if (hasCertificate(fresh) || isFailed(fresh)) {
+        logger.info({ csr: before.metadata.name, certificate: hasCertificate(fresh), failed: isFailed(fresh) }, 'status already written; nothing to do');
+        return 'done-elsewhere';
+      }
+      throw new StaleObject(`CSR ${before.metadata.name} changed while it was being signed (${e.message})`);
+    }
+  }
+
+  private audit(csr: Csr, signer: SignerConfig, issued: IssuedCertificate, subject: string, sans: object): void {
+    this.deps.logger.info({
+      audit: 'certificate-issued',
+      csr: csr.metadata.name,
+      uid: csr.metadata.uid,
+      requester: csr.spec.username,
+      signer: signer.name,
+      serial: issued.serialHex,
+      sha256: createHash('sha256').update(issued.der).digest('hex'),
+      subject,
+      sans,
+      notBefore: issued.validity.notBefore.toISOString(),
+      notAfter: issued.validity.notAfter.toISOString(),
+    }, 'certificate issued');
+  }
+
+  private event(csr: Csr, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.deps.events) return;
+    this.deps.api.createEvent({ csr, type, reason, message, now: this.now() }).catch((e: unknown) => {
+      this.deps.logger.warn({ csr: csr.metadata.name, reason, err: (e as Error).message }, 'could not record event');
+    });
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The loop against an in-process API: each CSR ends with exactly one status
+ * write (a certificate or a Failed condition), conflicts and transient errors
+ * are retried without ever writing twice, and events and audit records follow.
+ */
+import { pino } from 'pino';
+import t from 'tap';
+import { Controller } from '../../src/controller/controller.js';
+import { KubeApiError } from '../../src/controller/kube-http.js';
+import type { Observer } from '../../src/controller/observer.js';
+import type { CertificateAuthority } from '../../src/pki/index.js';
+import type { Csr, SignerConfig } from '../../src/signer/types.js';
+import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
+import { until } from '../helpers/csr-min.js';
+import { FakeCsrApi } from '../helpers/fake-csr-api.js';
+import { buildRequest, toPem, type RequestSpec } from '../helpers/requests.js';
+import { tempDir } from '../helpers/tools.js';
+
+const SIGNER = 'example.com/serving';
+const signer: SignerConfig = {
+  name: SIGNER, source: 'test', ca: { certFile: 'unused', keyFile: 'unused' },
+  defaultDurationMs: 3_600_000, maxDurationMs: 86_400_000, includeChain: false,
+  policy: { allowEmailAddresses: false, allowUris: false, commonName: 'any', allowCA: false },
+};
+const ca: CertificateAuthority = await loadTestCa(makeOpensslCa(tempDir(), 'loop', 'p256'));
+const now = new Date();
+
+const approved = [{ type: 'Approved', status: 'True', reason: 'Test', message: 'ok', lastUpdateTime: now.toISOString() }];
+
+function csr(name: string, spec: RequestSpec = { dns: ['a.example.com'] }, options: { approve?: boolean; signerName?: string } = {}): Csr {
+  return {
+    metadata: { name },
+    spec: {
+      request: Buffer.from(toPem('CERTIFICATE REQUEST', buildRequest(spec))).toString('base64'),
+      signerName: options.signerName ?? SIGNER,
+      usages: ['digital signature', 'server auth'],
+      username: 'system:serviceaccount:apps:web',
+    },
+    ...(options.approve === false ? {} : { status: { conditions: approved } }),
+  };
+}
+
+interface Recorded { issued: string[]; failed: string[]; conflicts: number; retries: number }
+
+function setup(api: FakeCsrApi, lines: Record<string, unknown>[] = []) {
+  const recorded: Recorded = { issued: [], failed: [], conflicts: 0, retries: 0 };
+  const observer: Observer = {
+    issued: (_s, _sec, c) => { recorded.issued.push(c.metadata.name); },
+    failed: (_s, reason) => { recorded.failed.push(reason); },
+    conflict: () => { recorded.conflicts++; },
+    retried: () => { recorded.retries++; },
+    watchRestarted: () => undefined,
+  };
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+  const controller = new Controller({
+    signers: [signer], ca: () => ca, api, logger, workers: 3,
+    retry: { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 },
+    watchQuietTimeoutMs: 60_000, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: true, observer,
+  });
+  return { controller, recorded };
+}
+
+const certificateOf = (api: FakeCsrApi, name: string): string | undefined => api.objects.get(name)?.status?.certificate;
+
+void t.test('an approved CSR gets one certificate, one event and one audit record', async (t) => {
+  const api = new FakeCsrApi();
+  const lines: Record<string, unknown>[] = [];
+  const { controller, recorded } = setup(api, lines);
+  api.put(csr('one'));
+  controller.start();
+  await until(() => certificateOf(api, 'one') !== undefined && api.events.length === 1);
+  await controller.stop();
+  t.equal(api.statusWrites.length, 1);
+  t.same(recorded.issued, ['one']);
+  t.match(api.events[0], { type: 'Normal', reason: 'CertificateIssued', message: /serial [0-9a-f]+, valid until/ });
+  const audit = lines.filter((l) => l.audit === 'certificate-issued');
+  t.equal(audit.length, 1);
+  t.match(audit[0], { csr: 'one', requester: 'system:serviceaccount:apps:web', signer: SIGNER, sha256: /^[0-9a-f]{64}$/, sans: { dnsNames: ['a.example.com'] } });
+});
+
+void t.test('unapproved and foreign CSRs are never written', async (t) => {
+  const api = new FakeCsrApi();
+  const { controller } = setup(api);
+  api.put(csr('pending', undefined, { approve: false }));
+  api.put(csr('foreign', undefined, { signerName: 'example.com/other' }));
+  api.put(csr('sentinel'));
+  controller.start();
+  await until(() => certificateOf(api, 'sentinel') !== undefined);
+  await controller.stop();
+  t.same(api.statusWrites.map((c) => c.metadata.name), ['sentinel']);
+});
+
+void t.test('a request the policy refuses gets one Failed condition and a warning event', async (t) => {
+  const api = new FakeCsrApi();
+  const { controller, recorded } = setup(api);
+  api.put(csr('mail', { dns: ['a.example.com'], emails: ['x@example.com'] }));
+  controller.start();
+  await until(() => api.events.length === 1);
+  await controller.stop();
+  const failed = api.objects.get('mail')?.status?.conditions?.find((c) => c.type === 'Failed');
+  t.match(failed, { status: 'True', reason: 'PolicyViolation', message: /x@example\.com/, lastUpdateTime: /Z$/ });
+  t.notOk(certificateOf(api, 'mail'));
+  t.same(recorded.failed, ['PolicyViolation']);
+  t.match(api.events[0], { type: 'Warning', reason: 'SigningFailed' });
+});
+
+void t.test('transient status-write errors are retried until one write succeeds', async (t) => {
+  const api = new FakeCsrApi();
+  const { controller, recorded } = setup(api);
+  api.failNext('updateStatus', new KubeApiError(500, 'InternalError', 'boom', undefined));
+  api.failNext('updateStatus', new KubeApiError(429, 'TooManyRequests', 'slow down', 10));
+  api.failNext('updateStatus', new KubeApiError(503, 'ServiceUnavailable', 'later', undefined));
+  api.put(csr('flaky'));
+  controller.start();
+  await until(() => certificateOf(api, 'flaky') !== undefined);
+  await controller.stop();
+  t.equal(api.statusWrites.length, 1, 'one successful write');
+  t.equal(recorded.retries, 3);
+});
+
+void t.test('a 409 whose re-read shows a certificate ends the work without a second write', async (t) => {
+  const api = new FakeCsrApi();
+  const { controller, recorded } = setup(api);
+  api.put(csr('raced'));
+  // Another replica issues first: the object changes under us and already carries a certificate.
+  const original = api.updateStatus.bind(api);
+  let first = true;
+  api.updateStatus = async (c: Csr) => {
+    if (first) {
+      first = false;
+      const current = api.objects.get(c.metadata.name) as Csr;
+      await original({ ...current, status: { ...current.status, certificate: Buffer.from('by another replica').toString('base64') } });
+    }
+    return original(c);
+  };
+  controller.start();
+  await until(() => recorded.conflicts === 1);
+  await new Promise((r) => setTimeout(r, 50));
+  await controller.stop();
+  t.equal(Buffer.from(certificateOf(api, 'raced') ?? '', 'base64').toString(), 'by another replica', 'never overwritten');
+  t.equal(api.statusWrites.length, 1, 'only the other replica wrote');
+  t.same(recorded.issued, []);
+});
+
+void t.test('a 409 on a CSR still pending decides again from the fresh object and writes once', async (t) => {
+  const api = new FakeCsrApi();
+  const { controller } = setup(api);
+  api.put(csr('bumped'));
+  api.failNext('updateStatus', new KubeApiError(409, 'Conflict', 'modified', undefined));
+  controller.start();
+  await until(() => certificateOf(api, 'bumped') !== undefined);
+  await controller.stop();
+  t.equal(api.statusWrites.length, 1);
+});
+
+void t.test('a CA that cannot sign is transient: retried, never Failed', async (t) => {
+  const api = new FakeCsrApi();
+  let broken = true;
+  const patched = new Controller({
+    signers: [signer], ca: () => { if (broken) throw new Error('no CA loaded'); return ca; }, api, logger: pino({ level: 'silent' }), workers: 1,
+    retry: { baseDelayMs: 5, maxDelayMs: 20, qps: 1000, burst: 1000 }, watchQuietTimeoutMs: 60_000, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: false,
+  });
+  api.put(csr('waiting'));
+  patched.start();
+  await until(() => api.calls.filter((c) => c === 'list').length === 1);
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(api.statusWrites.length, 0, 'nothing written while the CA is missing');
+  broken = false;
+  await until(() => certificateOf(api, 'waiting') !== undefined);
+  await patched.stop();
+  t.equal(api.statusWrites.length, 1);
+});
+
+void t.test('many CSRs with several workers: each is written exactly once', async (t) => {
+  const api = new FakeCsrApi();
+  const { controller } = setup(api);
+  for (let i = 0; i < 60; i++) api.put(csr(`bulk-${i}`));
+  controller.start();
+  for (let i = 60; i < 90; i++) api.put(csr(`bulk-${i}`));
+  await until(() => api.statusWrites.length >= 90, 20_000);
+  await new Promise((r) => setTimeout(r, 50));
+  await controller.stop();
+  const names = api.statusWrites.map((c) => c.metadata.name);
+  t.equal(new Set(names).size, 90);
+  t.equal(names.length, 90);
+});

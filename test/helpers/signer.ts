@@ -1,0 +1,76 @@
+/** Runs `csr-signer run` as a real process and collects its JSON log lines. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cli } from './devapi.js';
+
+export interface SignerProcess {
+  readonly child: ChildProcess;
+  /** Every JSON log line so far. */
+  readonly logs: Record<string, unknown>[];
+  readonly stderr: () => string;
+  /** Resolves with the first log line matching, or rejects after `ms`. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startSigner(args: readonly string[], options: { waitFor?: string } = {}): Promise<SignerProcess> {
+  const child = spawn(process.execPath, [cli, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  const listeners = new Set<() => void>();
+  let pending = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    pending += chunk;
+    let nl = pending.indexOf('\n');
+    while (nl >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ raw: line });
+      }
+      nl = pending.indexOf('\n');
+    }
+    for (const l of listeners) l();
+  });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  process.on('exit', () => child.kill('SIGKILL'));
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean, ms = 20_000): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = logs.find(match);
+        if (found) {
+          listeners.delete(onData);
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolve(found);
+        }
+        return found !== undefined;
+      };
+      const onData = (): void => { check(); };
+      const onExit = (code: number | null): void => {
+        listeners.delete(onData);
+        clearTimeout(timer);
+        reject(new Error(`csr-signer run exited with ${code}: ${stderr}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(onData);
+        child.off('exit', onExit);
+        reject(new Error(`no matching log line in ${ms} ms; stderr: ${stderr}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+      }, ms);
+      if (check()) return;
+      listeners.add(onData);
+      child.once('exit', onExit);
+    });
+  const signer: SignerProcess = {
+    child, logs, stderr: () => stderr, waitForLog,
+    stop: (signal = 'SIGTERM') => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve(child.exitCode);
+      child.once('exit', (code) => resolve(code));
+      child.kill(signal);
+    }),
+  };
+  if (options.waitFor !== undefined) await waitForLog((l) => l.msg === options.waitFor);
+  return signer;
+}
