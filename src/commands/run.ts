@@ -51,9 +51,15 @@ export async function startSigner(config: RunConfig, logger: Logger): Promise<Ru
   };
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/**
+ * Resolves on the first SIGINT or SIGTERM. Holds the event loop open meanwhile:
+ * the loop's own timers are unref'd and an idle keep-alive socket holds nothing,
+ * so between a dropped watch and its retry the process would otherwise just end.
+ */
 export const untilSignal = (): Promise<string> => new Promise((resolve) => {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const on = (signal: string): void => {
+    clearInterval(keepAlive);
     process.off('SIGINT', on);
     process.off('SIGTERM', on);
     resolve(signal);

@@ -47,6 +47,9 @@ const cryptoRandom = (size: number): Uint8Array => {
   return bytes;
 };
 
+/** The serial as openssl prints it (hex, no DER sign byte), lower case. */
+const serialOf = (issued: IssuedCertificate): string => issued.serialHex.replace(/^00(?=[89a-f])/, '');
+
 export class Reconciler {
   private readonly now: () => Date;
   private readonly random: (size: number) => Uint8Array;
@@ -97,7 +100,7 @@ export class Reconciler {
     this.observer.issued(signer.name, signSeconds, csr);
     this.audit(csr, signer, issued, decision.request.subject.attributes.length > 0 ? formatName(decision.request.subject) : '', decision.request.subjectAltNames);
     this.event(csr, 'Normal', 'CertificateIssued',
-      `Issued certificate serial ${issued.serialHex}, valid until ${issued.validity.notAfter.toISOString().replace(/\.\d+Z$/, 'Z')}`);
+      `Issued certificate serial ${serialOf(issued)}, valid until ${issued.validity.notAfter.toISOString().replace(/\.\d+Z$/, 'Z')}`);
     return 'issued';
   }
 
@@ -141,7 +144,7 @@ export class Reconciler {
       uid: csr.metadata.uid,
       requester: csr.spec.username,
       signer: signer.name,
-      serial: issued.serialHex,
+      serial: serialOf(issued),
       sha256: createHash('sha256').update(issued.der).digest('hex'),
       subject,
       sans,

@@ -1,0 +1,97 @@
+/**
+ * Transient API trouble ends in one certificate per CSR, never two: devapi fails
+ * status writes with 500, 429 (Retry-After), 409 and 503, drops every watch, and
+ * compacts its history so resumed watches get 410. devapi's audit log of
+ * certificate writes is the witness.
+ */
+import t from 'tap';
+import { makeOpensslCa } from '../helpers/ca.js';
+import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { control, manifests, opensslRequest, waitSettled, certificateOf, failedOf, type CsrSpec } from '../helpers/e2e.js';
+import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { needTool, tempDir } from '../helpers/tools.js';
+
+if (!needTool(t, 'kubectl') || !needTool(t, 'openssl')) process.exit(0);
+
+const dir = tempDir('faults-');
+const ca = makeOpensslCa(dir, 'faults', 'p256');
+
+interface Audit {
+  certificateWrites: { csr: string; replaced: boolean; approved: boolean; failed: boolean; denied: boolean }[];
+  faultsInjected: number;
+}
+
+let api: DevapiProcess;
+let signer: SignerProcess;
+t.before(async () => {
+  api = await startDevapi();
+  signer = await startSigner([
+    '--kubeconfig', api.kubeconfig('signer'),
+    '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath,
+    '--signer-name', 'example.com/serving', '--leader-elect=false', '--retry-base-delay', '20ms', '--workers', '4',
+  ], { waitFor: 'watching' });
+});
+t.teardown(async () => {
+  await signer.stop();
+  await api.stop();
+});
+
+const specs = (prefix: string, n: number): CsrSpec[] => Array.from({ length: n }, (_v, i) => ({
+  name: `${prefix}-${i}`, signerName: 'example.com/serving', usages: ['digital signature', 'server auth'],
+  request: opensslRequest(dir, `${prefix}-${i}`, { sans: [`DNS:${prefix}-${i}.example.com`] }),
+}));
+
+async function createAndApprove(batch: CsrSpec[]): Promise<void> {
+  const created = kubectl(api, 'admin', ['create', '-f', '-'], manifests(batch));
+  if (created.code !== 0) throw new Error(created.stderr);
+  const approved = kubectl(api, 'approver', ['certificate', 'approve', ...batch.map((s) => s.name)]);
+  if (approved.code !== 0) throw new Error(approved.stderr);
+}
+
+void t.test('failed status writes (500, 429 with Retry-After, 409, 503) are retried into exactly one certificate each', async (t) => {
+  await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 500, count: 4 });
+  await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 429, count: 2, retryAfterSeconds: 1 });
+  await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 409, count: 3 });
+  await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 503, count: 2 });
+  const batch = specs('w', 10);
+  await createAndApprove(batch);
+  const csrs = await waitSettled(api, batch.map((s) => s.name));
+  for (const s of batch) {
+    t.ok(certificateOf(csrs.get(s.name)), `${s.name} issued`);
+    t.notOk(failedOf(csrs.get(s.name)), `${s.name} not Failed`);
+  }
+  const audit = await control(api, 'GET', '/devapi/v1/audit') as Audit;
+  t.ok(audit.faultsInjected >= 11, `devapi injected the faults (${audit.faultsInjected})`);
+  t.ok(signer.logs.some((l) => l.msg === 'will retry'), `the signer retried: ${signer.logs.map((l) => String(l.msg)).join(', ')}`);
+});
+
+void t.test('dropped watches and a compacted history (410) lose no approved CSR', async (t) => {
+  const first = specs('x', 5);
+  await createAndApprove(first);
+  await control(api, 'POST', '/devapi/v1/watches/close', { mode: 'reset' });
+  const second = specs('y', 5);
+  await createAndApprove(second);
+  await control(api, 'POST', '/devapi/v1/history/compact', {});
+  await control(api, 'POST', '/devapi/v1/watches/close', { mode: 'clean' });
+  const third = specs('z', 5);
+  await createAndApprove(third);
+  const csrs = await waitSettled(api, [...first, ...second, ...third].map((s) => s.name));
+  for (const s of [...first, ...second, ...third]) t.ok(certificateOf(csrs.get(s.name)), `${s.name} issued`);
+});
+
+void t.test('the audit shows one certificate write per CSR, none replacing a certificate, all on approved CSRs', async (t) => {
+  const audit = await control(api, 'GET', '/devapi/v1/audit') as Audit;
+  const writes = new Map<string, number>();
+  for (const w of audit.certificateWrites) writes.set(w.csr, (writes.get(w.csr) ?? 0) + 1);
+  t.equal(writes.size, 25, 'every CSR has a certificate write');
+  t.same([...writes.entries()].filter(([, n]) => n !== 1), [], 'none has two');
+  t.notOk(audit.certificateWrites.some((w) => w.replaced), 'no write tried to replace a certificate');
+  t.ok(audit.certificateWrites.every((w) => w.approved && !w.denied && !w.failed), 'only approved, never Failed or Denied');
+  t.ok(audit.faultsInjected >= 11, `faults were injected (${audit.faultsInjected})`);
+});
+
+void t.test('through all of it the signer kept running, and SIGTERM stops it cleanly with exit 0', async (t) => {
+  t.equal(signer.child.exitCode, null, 'still running');
+  t.equal(await signer.stop('SIGTERM'), 0);
+  t.ok(signer.logs.some((l) => l.msg === 'stopped'), 'logged its stop');
+});
