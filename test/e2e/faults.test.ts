@@ -62,7 +62,7 @@ void t.test('failed status writes (500, 429 with Retry-After, 409, 503) are retr
   }
   const audit = await control(api, 'GET', '/devapi/v1/audit') as Audit;
   t.ok(audit.faultsInjected >= 11, `devapi injected the faults (${audit.faultsInjected})`);
-  t.ok(signer.logs.some((l) => l.msg === 'will retry'), `the signer retried: ${signer.logs.map((l) => String(l.msg)).join(', ')}`);
+  t.match(await signer.waitForLog((l) => l.msg === 'will retry'), { level: 'warn', csr: /^w-/, retryInMs: Number }, 'the signer logged its retries');
 });
 
 void t.test('dropped watches and a compacted history (410) lose no approved CSR', async (t) => {
@@ -93,5 +93,6 @@ void t.test('the audit shows one certificate write per CSR, none replacing a cer
 void t.test('through all of it the signer kept running, and SIGTERM stops it cleanly with exit 0', async (t) => {
   t.equal(signer.child.exitCode, null, 'still running');
   t.equal(await signer.stop('SIGTERM'), 0);
+  await new Promise((resolve) => setTimeout(resolve, 100));
   t.ok(signer.logs.some((l) => l.msg === 'stopped'), 'logged its stop');
 });
