@@ -41,7 +41,7 @@ const specs = (prefix: string, n: number): CsrSpec[] => Array.from({ length: n }
   request: opensslRequest(dir, `${prefix}-${i}`, { sans: [`DNS:${prefix}-${i}.example.com`] }),
 }));
 
-async function createAndApprove(batch: CsrSpec[]): Promise<void> {
+function createAndApprove(batch: CsrSpec[]): void {
   const created = kubectl(api, 'admin', ['create', '-f', '-'], manifests(batch));
   if (created.code !== 0) throw new Error(created.stderr);
   const approved = kubectl(api, 'approver', ['certificate', 'approve', ...batch.map((s) => s.name)]);
@@ -54,7 +54,7 @@ void t.test('failed status writes (500, 429 with Retry-After, 409, 503) are retr
   await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 409, count: 3 });
   await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 503, count: 2 });
   const batch = specs('w', 10);
-  await createAndApprove(batch);
+  createAndApprove(batch);
   const csrs = await waitSettled(api, batch.map((s) => s.name));
   for (const s of batch) {
     t.ok(certificateOf(csrs.get(s.name)), `${s.name} issued`);
@@ -67,14 +67,14 @@ void t.test('failed status writes (500, 429 with Retry-After, 409, 503) are retr
 
 void t.test('dropped watches and a compacted history (410) lose no approved CSR', async (t) => {
   const first = specs('x', 5);
-  await createAndApprove(first);
+  createAndApprove(first);
   await control(api, 'POST', '/devapi/v1/watches/close', { mode: 'reset' });
   const second = specs('y', 5);
-  await createAndApprove(second);
+  createAndApprove(second);
   await control(api, 'POST', '/devapi/v1/history/compact', {});
   await control(api, 'POST', '/devapi/v1/watches/close', { mode: 'clean' });
   const third = specs('z', 5);
-  await createAndApprove(third);
+  createAndApprove(third);
   const csrs = await waitSettled(api, [...first, ...second, ...third].map((s) => s.name));
   for (const s of [...first, ...second, ...third]) t.ok(certificateOf(csrs.get(s.name)), `${s.name} issued`);
 });
