@@ -15,6 +15,8 @@ export interface Observer {
   retried(signer: string | undefined): void;
   /** A watch was restarted. */
   watchRestarted(signer: string, reason: 'error' | 'gone' | 'quiet'): void;
+  /** The CA files were read again: a new CA in use, the same bytes, or a bad pair (the old CA stays). */
+  caReloaded(signer: string, result: 'success' | 'unchanged' | 'error'): void;
 }
 
 export const noopObserver: Observer = {
@@ -23,4 +25,5 @@ export const noopObserver: Observer = {
   conflict: () => undefined,
   retried: () => undefined,
   watchRestarted: () => undefined,
+  caReloaded: () => undefined,
 };

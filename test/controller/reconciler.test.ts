@@ -50,6 +50,7 @@ function setup(api: FakeCsrApi, lines: Record<string, unknown>[] = []) {
     conflict: () => { recorded.conflicts++; },
     retried: () => { recorded.retries++; },
     watchRestarted: () => undefined,
+    caReloaded: () => undefined,
   };
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
   const controller = new Controller({
