@@ -58,7 +58,9 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'leader-elect-resource-namespace', arg: 'NAMESPACE', default: '$POD_NAMESPACE, else the service account\'s namespace, else kube-system', help: 'namespace of the Lease' },
   ] },
   { title: 'Operations', flags: [
-    { name: 'http-address', arg: 'HOST:PORT', default: '0.0.0.0:8080', help: 'listen address of /healthz, /readyz and /metrics' },
+    { name: 'http-address', arg: 'HOST:PORT', default: '0.0.0.0:8080', help: 'listen address of /livez, /readyz and /metrics' },
+    { name: 'shutdown-timeout', arg: 'DURATION', default: '30s', help: 'on SIGTERM, how long signings in flight may take to finish; a second signal exits at once' },
+    { name: 'ca-reload-interval', arg: 'DURATION', default: '10s', help: 'how often the CA files are re-read besides change notifications' },
     { name: 'log-level', arg: 'LEVEL', default: 'info', help: 'error, warn, info or debug' },
     { name: 'no-events', help: 'do not write Kubernetes Events on CSRs (default: Events are written)' },
   ] },

@@ -69,6 +69,8 @@ export function loadRunConfig(
     watchQuietTimeoutMs: durationFlag(v, 'watch-quiet-timeout', '5m'),
     requestLimits: { maxBytes: countFlag(v, 'request-max-bytes', '65536'), maxSubjectAltNames: countFlag(v, 'request-max-sans', '1000') },
     httpAddress: addressFlag(v, 'http-address', '0.0.0.0:8080'),
+    shutdownTimeoutMs: durationFlag(v, 'shutdown-timeout', '30s'),
+    caReloadIntervalMs: durationFlag(v, 'ca-reload-interval', '10s'),
     leaderElection: readLeaderElection(flags, env, readFile),
     logLevel: choiceFlag(v, 'log-level', logLevels, 'info'),
     events: !(flags.booleans['no-events'] ?? false),

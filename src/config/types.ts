@@ -31,6 +31,10 @@ export interface RunConfig {
   readonly requestLimits: RequestLimits;
   /** `host:port` of the health and metrics listener (issue: operations). */
   readonly httpAddress: string;
+  /** On SIGTERM, how long signings in flight may take to finish. */
+  readonly shutdownTimeoutMs: number;
+  /** How often the CA files are re-read besides change notifications. */
+  readonly caReloadIntervalMs: number;
   readonly leaderElection: LeaderElectionConfig;
   readonly logLevel: LogLevel;
   /** Emit Kubernetes Events on CSRs. */

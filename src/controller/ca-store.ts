@@ -1,12 +1,20 @@
 /**
- * The CA of every signer, loaded from its files. Loading at start is all-or-nothing
- * and every error names the signer and file; at signing time `lookup` hands out the
- * CA in use.
+ * The CA of every signer, read from its files and re-read when they change (a
+ * mounted Secret is updated by a symlink swap). A new pair replaces the old one
+ * only once it has fully loaded and passed every check (parse, key matches a
+ * certificate, CA:TRUE, keyCertSign, not expired); a broken, half-written or
+ * mismatched pair leaves the old CA signing and is reported. Bytes are compared
+ * first, so an unchanged pair costs two small reads.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
 import { csrError, CsrSignerError } from '../errors.js';
 import { loadCertificateAuthority, type CertificateAuthority, type NamedBytes } from '../pki/index.js';
+import { formatGoTime } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
+import { noopObserver, type Observer } from './observer.js';
 
 function readNamed(path: string, what: string, signer: string): NamedBytes {
   try {
@@ -16,38 +24,159 @@ function readNamed(path: string, what: string, signer: string): NamedBytes {
   }
 }
 
-/** Reads and checks one signer's CA files. */
-export async function loadSignerCa(signer: SignerConfig, now: Date): Promise<CertificateAuthority> {
+interface Files { readonly certificate: NamedBytes; readonly key: NamedBytes; readonly passphrase?: string; readonly digest: string }
+
+function readFiles(signer: SignerConfig): Files {
   const certificate = readNamed(signer.ca.certFile, 'CA certificate', signer.name);
   const key = readNamed(signer.ca.keyFile, 'CA key', signer.name);
   const passphrase = signer.ca.passphraseFile === undefined
     ? undefined
     : Buffer.from(readNamed(signer.ca.passphraseFile, 'CA key passphrase file', signer.name).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
+  const digest = createHash('sha256').update(certificate.bytes).update('\0').update(key.bytes).update('\0').update(passphrase ?? '').digest('hex');
+  return { certificate, key, ...(passphrase === undefined ? {} : { passphrase }), digest };
+}
+
+async function load(signer: SignerConfig, files: Files, now: Date): Promise<CertificateAuthority> {
   try {
-    return await loadCertificateAuthority({ certificate, key, ...(passphrase === undefined ? {} : { passphrase }) }, now);
+    return await loadCertificateAuthority({ certificate: files.certificate, key: files.key, ...(files.passphrase === undefined ? {} : { passphrase: files.passphrase }) }, now);
   } catch (e) {
     if (e instanceof CsrSignerError) throw new CsrSignerError(e.kind, `signer ${signer.name}: ${e.message}`, { cause: e });
     throw e;
   }
 }
 
-export class CaStore {
-  private readonly cas = new Map<string, CertificateAuthority>();
+/** Reads and checks one signer's CA files once. */
+export async function loadSignerCa(signer: SignerConfig, now: Date): Promise<CertificateAuthority> {
+  return load(signer, readFiles(signer), now);
+}
 
-  static async load(signers: readonly SignerConfig[], now: Date): Promise<CaStore> {
-    const store = new CaStore();
-    for (const signer of signers) store.cas.set(signer.name, await loadSignerCa(signer, now));
-    return store;
+interface Entry {
+  readonly signer: SignerConfig;
+  ca: CertificateAuthority | undefined;
+  digest: string | undefined;
+  error: string | undefined;
+}
+
+export interface CaStoreOptions {
+  readonly logger: Logger;
+  readonly observer?: Observer;
+  readonly now?: () => Date;
+}
+
+export class CaStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+  private readonly observer: Observer;
+  private readonly now: () => Date;
+
+  constructor(signers: readonly SignerConfig[], private readonly options: CaStoreOptions) {
+    for (const signer of signers) this.entries.set(signer.name, { signer, ca: undefined, digest: undefined, error: undefined });
+    this.observer = options.observer ?? noopObserver;
+    this.now = options.now ?? (() => new Date());
   }
 
-  /** The CA a signer signs with now. */
+  /**
+   * The first load. Any error is fatal except an expired CA: the process starts,
+   * is not ready, and signs as soon as the operator puts a valid CA in place.
+   */
+  async loadAll(): Promise<void> {
+    for (const entry of this.entries.values()) {
+      const files = readFiles(entry.signer);
+      try {
+        entry.ca = await load(entry.signer, files, this.now());
+        entry.digest = files.digest;
+        this.logLoaded(entry, 'CA loaded');
+      } catch (e) {
+        if (!(e instanceof CsrSignerError) || e.kind !== 'CaExpired') throw e;
+        entry.digest = files.digest;
+        entry.error = e.message;
+        this.options.logger.error({ signer: entry.signer.name, err: e.message, code: e.code }, 'CA expired; waiting for a new one');
+      }
+    }
+  }
+
+  /** The CA a signer signs with now; a transient error when it has none. */
   lookup = (signerName: string): CertificateAuthority => {
-    const ca = this.cas.get(signerName);
-    if (!ca) throw new Error(`no CA loaded for signer ${signerName}`);
-    return ca;
+    const entry = this.entries.get(signerName);
+    if (entry?.ca) return entry.ca;
+    throw new Error(`signer ${signerName} has no valid CA${entry?.error ? `: ${entry.error}` : ''}`);
   };
 
-  set(signerName: string, ca: CertificateAuthority): void {
-    this.cas.set(signerName, ca);
+  state(signerName: string): { ca?: CertificateAuthority; error?: string } {
+    const entry = this.entries.get(signerName);
+    return { ...(entry?.ca ? { ca: entry.ca } : {}), ...(entry?.error ? { error: entry.error } : {}) };
+  }
+
+  /** Re-reads every signer's files; replaces a CA only with one that loads completely. */
+  check(): Promise<void> {
+    this.checking ??= this.checkAll().finally(() => { this.checking = undefined; });
+    return this.checking;
+  }
+
+  private async checkAll(): Promise<void> {
+    for (const entry of this.entries.values()) {
+      const name = entry.signer.name;
+      try {
+        const files = readFiles(entry.signer);
+        if (files.digest === entry.digest && entry.ca) {
+          this.observer.caReloaded(name, 'unchanged');
+          continue;
+        }
+        const ca = await load(entry.signer, files, this.now());
+        entry.ca = ca;
+        entry.digest = files.digest;
+        entry.error = undefined;
+        this.observer.caReloaded(name, 'success');
+        this.logLoaded(entry, 'CA reloaded');
+      } catch (e) {
+        const message = (e as Error).message;
+        if (entry.error !== message) {
+          this.options.logger.warn({ signer: name, err: message, keptCa: entry.ca?.certificate.subject ?? null }, 'CA files rejected; the previous CA stays in use');
+        }
+        entry.error = message;
+        this.observer.caReloaded(name, 'error');
+      }
+    }
+  }
+
+  /** Watches the files' directories (a Secret's symlink swap shows there) and polls every `intervalMs` as well. */
+  watch(intervalMs: number): void {
+    const dirs = new Set<string>();
+    for (const { signer } of this.entries.values()) {
+      for (const file of [signer.ca.certFile, signer.ca.keyFile, signer.ca.passphraseFile]) if (file !== undefined) dirs.add(dirname(file));
+    }
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, { persistent: false }, () => this.soon());
+        w.on('error', () => w.close());
+        this.watchers.push(w);
+      } catch { /* no inotify here: polling alone */ }
+    }
+    this.timer = setInterval(() => void this.check(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Several change notifications in a burst make one check, once the writes have settled. */
+  private soon(): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.check(), 200);
+    this.debounce.unref();
+  }
+
+  close(): void {
+    for (const w of this.watchers.splice(0)) w.close();
+    if (this.timer) clearInterval(this.timer);
+    if (this.debounce) clearTimeout(this.debounce);
+  }
+
+  private logLoaded(entry: Entry, msg: string): void {
+    const ca = entry.ca;
+    if (!ca) return;
+    this.options.logger.info({
+      signer: entry.signer.name, caSubject: ca.certificate.subject, caNotAfter: formatGoTime(ca.certificate.notAfter), caKey: ca.keyProvider.description,
+    }, msg);
   }
 }
