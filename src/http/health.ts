@@ -1,0 +1,116 @@
+/**
+ * Liveness and readiness as lists of named checks computed from a Snapshot, and
+ * their report in the Kubernetes components' format (`[+]name ok`,
+ * `[-]name failed: reason`, `?verbose`, `?exclude=`). Pure: no HTTP, no clock.
+ */
+import type { Snapshot } from './snapshot.js';
+
+export interface Check {
+  /** `family` or `family:signer`; `?exclude=` takes either. */
+  readonly name: string;
+  /** Undefined when the check passes; one line saying what is wrong otherwise. */
+  readonly failure?: string;
+}
+
+export interface LivenessOptions {
+  /** The event loop's recent delay, when the composition root measures it. */
+  readonly eventLoopLagMs?: number;
+  /** Lag above which the process counts as wedged; 5 s by default. */
+  readonly maxEventLoopLagMs?: number;
+}
+
+export const defaultMaxEventLoopLagMs = 5000;
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+const pass = (name: string): Check => ({ name });
+const check = (name: string, failure: string | undefined): Check => (failure === undefined ? { name } : { name, failure });
+
+/**
+ * Alive: the event loop answers (in time, when its lag is measured) and, while we
+ * hold the lease, we renew it within the renew deadline — a leader that stopped
+ * renewing but still believes it leads must be restarted before another replica
+ * takes over and both sign.
+ */
+export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Check[] {
+  const checks = [pass('ping')];
+  const lag = options.eventLoopLagMs;
+  if (lag !== undefined) {
+    const max = options.maxEventLoopLagMs ?? defaultMaxEventLoopLagMs;
+    checks.push(check('event-loop', lag > max ? `event loop lag ${seconds(lag)} exceeds ${seconds(max)}` : undefined));
+  }
+  const { leader } = s;
+  if (leader.enabled) {
+    let failure: string | undefined;
+    if (leader.leading && leader.sinceRenewMs === undefined) failure = 'leading with no renewal of the lease recorded';
+    else if (leader.leading && leader.sinceRenewMs !== undefined && leader.sinceRenewMs > leader.renewDeadlineMs) {
+      failure = `lease last renewed ${seconds(leader.sinceRenewMs)} ago, renew deadline ${seconds(leader.renewDeadlineMs)}`;
+    }
+    checks.push(check('leader-lease', failure));
+  }
+  return checks;
+}
+
+/**
+ * Ready: not shutting down, every signer has a CA that has not expired, and —
+ * on the replica that signs (leading, or leader election off) — every watch has
+ * listed and delivered something within the quiet timeout. A replica that is not
+ * leading does not watch; with valid CAs it is ready to take over.
+ */
+export function readinessChecks(s: Snapshot): Check[] {
+  const checks = [check('shutdown', s.stopping ? 'shutting down' : undefined)];
+  const watching = !s.leader.enabled || s.leader.leading;
+  for (const signer of s.signers) {
+    const missing = signer.caError === undefined ? 'no CA loaded' : `no CA loaded: ${signer.caError}`;
+    checks.push(check(`ca-loaded:${signer.name}`, signer.ca ? undefined : missing));
+    const expired = signer.ca && signer.ca.notAfter.getTime() <= s.now.getTime() ? `CA expired at ${signer.ca.notAfter.toISOString()}` : undefined;
+    checks.push(check(`ca-valid:${signer.name}`, signer.ca ? expired : 'no CA loaded'));
+    if (!watching) continue;
+    checks.push(check(`watch-synced:${signer.name}`, signer.watchSynced ? undefined : 'the watch has not completed its first list'));
+    const since = signer.sinceWatchActivityMs;
+    let quiet: string | undefined;
+    if (since === undefined) quiet = 'no list, event or bookmark received yet';
+    else if (since > s.watchQuietTimeoutMs) quiet = `no event or bookmark for ${seconds(since)}, timeout ${seconds(s.watchQuietTimeoutMs)}`;
+    checks.push(check(`watch-active:${signer.name}`, quiet));
+  }
+  return checks;
+}
+
+export interface ReportQuery {
+  readonly verbose: boolean;
+  /** Check names, or families (the part before `:`) to leave out. */
+  readonly exclude: readonly string[];
+}
+
+export interface Report {
+  readonly ok: boolean;
+  readonly body: string;
+}
+
+/** Reasons come from our own code, but a CA error may quote a file: one line, bounded. */
+const oneLine = (text: string): string => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+};
+
+const excludedBy = (name: string, exclude: readonly string[]): boolean =>
+  exclude.some((e) => e === name || name.startsWith(`${e}:`));
+
+/**
+ * `ok` when every check not excluded passes. The body is `ok` for a passing,
+ * non-verbose request; otherwise one line per check and a verdict, as
+ * kube-apiserver's /livez and /readyz answer.
+ */
+export function report(kind: 'livez' | 'readyz', checks: readonly Check[], query: ReportQuery): Report {
+  const considered = checks.filter((c) => !excludedBy(c.name, query.exclude));
+  const ok = considered.every((c) => c.failure === undefined);
+  if (ok && !query.verbose) return { ok, body: 'ok' };
+  const lines = checks.map((c) => {
+    if (excludedBy(c.name, query.exclude)) return `[+]${c.name} excluded: ok`;
+    return c.failure === undefined ? `[+]${c.name} ok` : `[-]${c.name} failed: ${oneLine(c.failure)}`;
+  });
+  const unmatched = query.exclude.filter((e) => !checks.some((c) => excludedBy(c.name, [e]))).length;
+  // The names are not repeated back: the count is enough to spot a typo.
+  if (unmatched > 0) lines.push(`warn: some health checks cannot be excluded: ${unmatched} ${unmatched === 1 ? 'name matches' : 'names match'} no check`);
+  lines.push(`${kind} check ${ok ? 'passed' : 'failed'}`);
+  return { ok, body: `${lines.join('\n')}\n` };
+}

@@ -1,0 +1,123 @@
+/**
+ * Every metric /metrics serves, as data: csr-signer's own (built from these entries
+ * by metrics.ts) and the process and Node.js runtime metrics prom-client collects.
+ * docs/metrics.md lists the same entries; a test keeps the three in step.
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly type: MetricType;
+  /** Label names; values are bounded (configured signer names, condition reasons, results). */
+  readonly labels: readonly string[];
+  readonly help: string;
+  /** Histogram bucket upper bounds, in seconds. */
+  readonly buckets?: readonly number[];
+}
+
+/** 1 ms to 10 s: parse, decide and sign take milliseconds; an RSA 4096 key or a slow KMS takes seconds. */
+const signBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/** 100 ms to 1 h: an approval is normally answered within a second; minutes mean a backlog or an outage. */
+const approvalBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600] as const;
+
+/** csr-signer's own metrics, by the Observer event or snapshot field that feeds them. */
+export const signerMetrics = {
+  issued: {
+    name: 'csr_signer_certificates_issued_total', type: 'counter', labels: ['signer'],
+    help: 'Certificates written to CertificateSigningRequest status, by signer.',
+  },
+  failed: {
+    name: 'csr_signer_requests_failed_total', type: 'counter', labels: ['signer', 'reason'],
+    help: 'CertificateSigningRequests given a Failed condition, by signer and condition reason.',
+  },
+  signDuration: {
+    name: 'csr_signer_sign_duration_seconds', type: 'histogram', labels: ['signer'], buckets: signBuckets,
+    help: 'Time to parse, decide on and sign one approved request that was issued, by signer.',
+  },
+  approvalToIssue: {
+    name: 'csr_signer_approval_to_issue_seconds', type: 'histogram', labels: ['signer'], buckets: approvalBuckets,
+    help: 'Time from the Approved condition of a CertificateSigningRequest to the write of its certificate, by signer.',
+  },
+  approvedPending: {
+    name: 'csr_signer_approved_pending', type: 'gauge', labels: ['signer'],
+    help: 'Approved CertificateSigningRequests neither issued nor failed yet, by signer (0 on a replica that is not leading).',
+  },
+  approvedPendingOldest: {
+    name: 'csr_signer_approved_pending_oldest_seconds', type: 'gauge', labels: ['signer'],
+    help: 'Age of the oldest approval among approved CertificateSigningRequests not issued yet, by signer (0 when none).',
+  },
+  caNotAfter: {
+    name: 'csr_signer_ca_not_after_timestamp_seconds', type: 'gauge', labels: ['signer'],
+    help: 'Expiry (notAfter, Unix seconds) of the CA certificate in use, by signer; absent while no CA is loaded.',
+  },
+  caReload: {
+    name: 'csr_signer_ca_reload_total', type: 'counter', labels: ['signer', 'result'],
+    help: 'Reads of the CA files, by signer and result: success (a new CA in use), unchanged (same bytes) or error (the old CA stays).',
+  },
+  conflicts: {
+    name: 'csr_signer_status_write_conflicts_total', type: 'counter', labels: [],
+    help: 'Status writes the API server answered with 409 Conflict (the request is read again and retried).',
+  },
+  queueDepth: {
+    name: 'csr_signer_queue_depth', type: 'gauge', labels: [],
+    help: 'CertificateSigningRequests waiting in the work queue, not counting those being processed or backing off.',
+  },
+  retries: {
+    name: 'csr_signer_retries_total', type: 'counter', labels: ['signer'],
+    help: 'CertificateSigningRequests put back on the queue after a transient error, by signer ("unknown" when not known).',
+  },
+  watchRestarts: {
+    name: 'csr_signer_watch_restarts_total', type: 'counter', labels: ['signer', 'reason'],
+    help: 'Watches restarted, by signer and reason: error, gone (410, resource version too old) or quiet (no event or bookmark in time).',
+  },
+  leader: {
+    name: 'csr_signer_leader', type: 'gauge', labels: [],
+    help: 'Whether this replica signs: 1 when it holds the lease or leader election is off, else 0.',
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+/**
+ * prom-client's process and runtime metrics (collectDefaultMetrics) under their
+ * standard names, on Linux and Node.js 20. Not served: nodejs_active_handles_total,
+ * nodejs_active_requests_total and nodejs_active_resources_total, gauges whose
+ * `_total` suffix `promtool check metrics` rejects; the sum over `type` of the
+ * per-type gauge is the same number.
+ */
+export const droppedRuntimeMetrics = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
+const runtime = (name: string, type: MetricType, labels: readonly string[], help: string): MetricSpec => ({ name, type, labels, help });
+
+export const runtimeMetrics: readonly MetricSpec[] = [
+  runtime('process_cpu_user_seconds_total', 'counter', [], 'Total user CPU time spent in seconds.'),
+  runtime('process_cpu_system_seconds_total', 'counter', [], 'Total system CPU time spent in seconds.'),
+  runtime('process_cpu_seconds_total', 'counter', [], 'Total user and system CPU time spent in seconds.'),
+  runtime('process_start_time_seconds', 'gauge', [], 'Start time of the process since unix epoch in seconds.'),
+  runtime('process_resident_memory_bytes', 'gauge', [], 'Resident memory size in bytes.'),
+  runtime('process_virtual_memory_bytes', 'gauge', [], 'Virtual memory size in bytes.'),
+  runtime('process_heap_bytes', 'gauge', [], 'Process heap size in bytes.'),
+  runtime('process_open_fds', 'gauge', [], 'Number of open file descriptors.'),
+  runtime('process_max_fds', 'gauge', [], 'Maximum number of open file descriptors.'),
+  runtime('nodejs_eventloop_lag_seconds', 'gauge', [], 'Lag of event loop in seconds.'),
+  runtime('nodejs_eventloop_lag_min_seconds', 'gauge', [], 'The minimum recorded event loop delay.'),
+  runtime('nodejs_eventloop_lag_max_seconds', 'gauge', [], 'The maximum recorded event loop delay.'),
+  runtime('nodejs_eventloop_lag_mean_seconds', 'gauge', [], 'The mean of the recorded event loop delays.'),
+  runtime('nodejs_eventloop_lag_stddev_seconds', 'gauge', [], 'The standard deviation of the recorded event loop delays.'),
+  runtime('nodejs_eventloop_lag_p50_seconds', 'gauge', [], 'The 50th percentile of the recorded event loop delays.'),
+  runtime('nodejs_eventloop_lag_p90_seconds', 'gauge', [], 'The 90th percentile of the recorded event loop delays.'),
+  runtime('nodejs_eventloop_lag_p99_seconds', 'gauge', [], 'The 99th percentile of the recorded event loop delays.'),
+  runtime('nodejs_active_resources', 'gauge', ['type'], 'Number of active resources that are currently keeping the event loop alive, grouped by async resource type.'),
+  runtime('nodejs_active_handles', 'gauge', ['type'], 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.'),
+  runtime('nodejs_active_requests', 'gauge', ['type'], 'Number of active libuv requests grouped by request type. Every request type is C++ class name.'),
+  runtime('nodejs_heap_size_total_bytes', 'gauge', [], 'Process heap size from Node.js in bytes.'),
+  runtime('nodejs_heap_size_used_bytes', 'gauge', [], 'Process heap size used from Node.js in bytes.'),
+  runtime('nodejs_external_memory_bytes', 'gauge', [], 'Node.js external memory size in bytes.'),
+  runtime('nodejs_heap_space_size_total_bytes', 'gauge', ['space'], 'Process heap space size total from Node.js in bytes.'),
+  runtime('nodejs_heap_space_size_used_bytes', 'gauge', ['space'], 'Process heap space size used from Node.js in bytes.'),
+  runtime('nodejs_heap_space_size_available_bytes', 'gauge', ['space'], 'Process heap space size available from Node.js in bytes.'),
+  runtime('nodejs_version_info', 'gauge', ['version', 'major', 'minor', 'patch'], 'Node.js version info.'),
+  runtime('nodejs_gc_duration_seconds', 'histogram', ['kind'], 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.'),
+];
+
+/** Everything /metrics serves, csr-signer's metrics first. */
+export const metricsCatalogue: readonly MetricSpec[] = [...Object.values(signerMetrics), ...runtimeMetrics];

@@ -1,0 +1,138 @@
+/**
+ * csr-signer's Prometheus metrics on a Registry the composition root owns (never
+ * prom-client's global one). Events arrive through the Observer the controller
+ * calls; state (CA expiry, pending approvals, queue, leadership) is read from the
+ * Snapshot when Prometheus scrapes, so it can never go stale between events.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Observer } from '../controller/observer.js';
+import type { Csr } from '../signer/types.js';
+import { droppedRuntimeMetrics, signerMetrics, type MetricSpec } from './metrics-catalogue.js';
+import type { Snapshot } from './snapshot.js';
+
+export { metricsCatalogue, type MetricSpec, type MetricType } from './metrics-catalogue.js';
+
+/** The Observer the controller reports to, recording into `registry`. */
+export interface Metrics extends Observer {
+  readonly registry: Registry;
+}
+
+export interface MetricsOptions {
+  /** Milliseconds since the epoch; approval_to_issue_seconds is measured against it. */
+  readonly now?: () => number;
+  /** Register prom-client's process and Node.js metrics too (default true). */
+  readonly runtime?: boolean;
+}
+
+/** The label value for a retry whose CSR (and so its signer) is not known any more. */
+export const unknownSigner = 'unknown';
+
+type Spec<L extends string> = MetricSpec & { readonly labels: readonly L[] };
+type Collect<M> = (this: M) => void;
+
+const counter = <L extends string>(registry: Registry, spec: Spec<L>, collect?: Collect<Counter<L>>): Counter<L> =>
+  new Counter<L>({ name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry], ...(collect ? { collect } : {}) });
+
+const gauge = <L extends string>(registry: Registry, spec: Spec<L>, collect: Collect<Gauge<L>>): Gauge<L> =>
+  new Gauge<L>({ name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry], collect });
+
+const histogram = <L extends string>(registry: Registry, spec: Spec<L>): Histogram<L> =>
+  new Histogram<L>({ name: spec.name, help: spec.help, labelNames: spec.labels, buckets: [...(spec.buckets ?? [])], registers: [registry] });
+
+/**
+ * When the CSR was approved, in milliseconds since the epoch: the Approved
+ * condition's lastUpdateTime (RFC 3339, whole seconds), else its
+ * lastTransitionTime; undefined when it has neither or is not approved.
+ */
+export function approvedAt(csr: Csr): number | undefined {
+  const approved = csr.status?.conditions?.find((c) => c.type === 'Approved' && c.status === 'True');
+  const stamp = approved?.lastUpdateTime ?? approved?.lastTransitionTime;
+  if (stamp === undefined || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(stamp)) return undefined;
+  const ms = Date.parse(stamp);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Registers csr-signer's metrics (and, unless `runtime: false`, the process and
+ * Node.js ones promtool accepts) on `registry`, and returns the Observer that
+ * feeds them. `snapshot` is called once per scrape.
+ */
+export function createMetrics(registry: Registry, snapshot: () => Snapshot, options: MetricsOptions = {}): Metrics {
+  const now = options.now ?? Date.now;
+
+  // Every collect() of one scrape runs in the same synchronous turn (Registry.metrics
+  // starts each metric's get() before awaiting any), so one snapshot serves them all
+  // and the gauges of a scrape agree with each other.
+  let current: Snapshot | undefined;
+  const state = (): Snapshot => {
+    if (current === undefined) {
+      current = snapshot();
+      queueMicrotask(() => { current = undefined; });
+    }
+    return current;
+  };
+
+  const issued = counter(registry, signerMetrics.issued, function () {
+    // Configured signers are listed from the start, so rate() and absent-series alerts work before the first issuance.
+    for (const s of state().signers) this.inc({ signer: s.name }, 0);
+  });
+  const failed = counter(registry, signerMetrics.failed);
+  const signDuration = histogram(registry, signerMetrics.signDuration);
+  const approvalToIssue = histogram(registry, signerMetrics.approvalToIssue);
+  gauge(registry, signerMetrics.approvedPending, function () {
+    this.reset();
+    for (const s of state().signers) this.set({ signer: s.name }, s.approvedPending);
+  });
+  gauge(registry, signerMetrics.approvedPendingOldest, function () {
+    this.reset();
+    for (const s of state().signers) this.set({ signer: s.name }, s.approvedPendingOldestSeconds);
+  });
+  gauge(registry, signerMetrics.caNotAfter, function () {
+    this.reset();
+    for (const s of state().signers) {
+      if (s.ca) this.set({ signer: s.name }, Math.floor(s.ca.notAfter.getTime() / 1000));
+    }
+  });
+  const caReload = counter(registry, signerMetrics.caReload);
+  const conflicts = counter(registry, signerMetrics.conflicts);
+  gauge(registry, signerMetrics.queueDepth, function () {
+    this.set(state().queueDepth);
+  });
+  const retries = counter(registry, signerMetrics.retries);
+  const watchRestarts = counter(registry, signerMetrics.watchRestarts);
+  gauge(registry, signerMetrics.leader, function () {
+    const { leader } = state();
+    this.set(!leader.enabled || leader.leading ? 1 : 0);
+  });
+
+  if (options.runtime !== false) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of droppedRuntimeMetrics) registry.removeSingleMetric(name);
+  }
+
+  return {
+    registry,
+    issued(signer, signSeconds, csr) {
+      issued.inc({ signer });
+      signDuration.observe({ signer }, signSeconds);
+      const approved = approvedAt(csr);
+      // Clock skew between the API server and us can put the approval in our future: count it as immediate.
+      if (approved !== undefined) approvalToIssue.observe({ signer }, Math.max(0, (now() - approved) / 1000));
+    },
+    failed(signer, reason) {
+      failed.inc({ signer, reason });
+    },
+    conflict() {
+      conflicts.inc();
+    },
+    retried(signer) {
+      retries.inc({ signer: signer ?? unknownSigner });
+    },
+    watchRestarted(signer, reason) {
+      watchRestarts.inc({ signer, reason });
+    },
+    caReloaded(signer, result) {
+      caReload.inc({ signer, result });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/** docs/metrics.md, metricsCatalogue and a real Registry describe the same metrics. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { Registry } from 'prom-client';
+import { createMetrics, metricsCatalogue, type MetricSpec } from '../../src/http/metrics.js';
+import { needTool, run, tempDir, writeTemp } from '../helpers/tools.js';
+import { snapshotBuilder } from './fixtures/snapshots.js';
+
+const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'metrics.md'), 'utf8');
+
+/** The tables' rows: | `name` | type | `a`, `b` or — | help | alert on | */
+const documented: Omit<MetricSpec, 'buckets'>[] = [...doc.matchAll(/^\| `([a-z0-9_:]+)` \| (\w+) \| ([^|]+) \| ([^|]+) \|/gm)].map((m) => ({
+  name: m[1] ?? '',
+  type: (m[2] ?? '') as MetricSpec['type'],
+  labels: (m[3] ?? '').trim() === '—' ? [] : (m[3] ?? '').split(',').map((l) => l.trim().replace(/^`|`$/g, '')),
+  help: (m[4] ?? '').trim(),
+}));
+
+const withoutBuckets = ({ name, type, labels, help }: MetricSpec): Omit<MetricSpec, 'buckets'> => ({ name, type, labels: [...labels], help });
+
+void t.test('every metric of the catalogue has a row in docs/metrics.md with its type, labels and help, and every row is in the catalogue', (t) => {
+  t.ok(documented.length > 0, 'rows found');
+  t.same(documented, metricsCatalogue.map(withoutBuckets));
+  t.end();
+});
+
+void t.test('the catalogue names exactly the metrics a registry serves, with the same type and help', async (t) => {
+  if (process.platform !== 'linux') {
+    t.comment('the process_* memory metrics prom-client registers differ off Linux');
+    return;
+  }
+  const registry = new Registry();
+  createMetrics(registry, () => snapshotBuilder());
+  const served = (await registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type), help: m.help }));
+  t.same(served, metricsCatalogue.map(({ name, type, help }) => ({ name, type, help })));
+});
+
+void t.test('the labels a scrape shows are the catalogue\'s', async (t) => {
+  const registry = new Registry();
+  const metrics = createMetrics(registry, () => snapshotBuilder(), { runtime: false });
+  metrics.failed('example.com/serving', 'InvalidSignature');
+  metrics.caReloaded('example.com/serving', 'success');
+  metrics.watchRestarted('example.com/serving', 'error');
+  metrics.retried(undefined);
+  for (const family of await registry.getMetricsAsJSON()) {
+    const spec = metricsCatalogue.find((s) => s.name === family.name);
+    const seen = new Set(family.values.flatMap((v) => Object.keys(v.labels)).filter((l) => l !== 'le'));
+    t.ok([...seen].every((l) => spec?.labels.includes(l)), `${family.name}: ${[...seen].join(', ')}`);
+  }
+});
+
+void t.test('csr-signer\'s metrics follow the naming rules', (t) => {
+  for (const spec of metricsCatalogue.filter((s) => s.name.startsWith('csr_signer_'))) {
+    t.equal(spec.type === 'counter', spec.name.endsWith('_total'), `${spec.name}: _total exactly on counters`);
+    t.ok(spec.labels.every((l) => ['signer', 'result', 'reason'].includes(l)), `${spec.name}: bounded labels`);
+    t.ok(spec.help.length > 20 && spec.help.endsWith('.'), `${spec.name}: help says what it counts`);
+  }
+  t.end();
+});
+
+void t.test('the example alerts in docs/metrics.md pass promtool check rules', (t) => {
+  if (!needTool(t, 'promtool')) return t.end();
+  const rules = /## Example alerts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  t.ok(rules, 'found the rules');
+  const file = writeTemp(tempDir(), 'rules.yaml', rules ?? '');
+  const r = run('promtool', ['check', 'rules', file]);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  for (const name of [...(rules ?? '').matchAll(/csr_signer_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, ''))) {
+    t.ok(metricsCatalogue.some((s) => s.name === name), `${name} is a metric`);
+  }
+  t.end();
+});

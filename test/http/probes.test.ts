@@ -1,0 +1,171 @@
+/** /livez and /readyz through `inject`: each state of the snapshot and the Kubernetes-style report. */
+import t from 'tap';
+import { Registry } from 'prom-client';
+import { buildApp } from '../../src/http/app.js';
+import type { Snapshot } from '../../src/http/snapshot.js';
+import {
+  electionOff, notLeading, now, snapshotBuilder, stopping, withLeader, withSigner, type SnapshotModifier,
+} from './fixtures/snapshots.js';
+
+const serving = 'example.com/serving';
+const quietFor = (ms: number): SnapshotModifier => withSigner(serving, { sinceWatchActivityMs: ms });
+
+async function probe(path: string, snapshot: Snapshot, extra: { eventLoopLagMs?: number } = {}): Promise<{ status: number; body: string }> {
+  const app = buildApp({
+    registry: new Registry(),
+    snapshot: () => snapshot,
+    ...(extra.eventLoopLagMs === undefined ? {} : { eventLoopLagMs: () => extra.eventLoopLagMs ?? 0 }),
+  });
+  const res = await app.inject({ method: 'GET', url: path });
+  await app.close();
+  return { status: res.statusCode, body: res.body };
+}
+
+interface Case {
+  readonly name: string;
+  readonly modifiers: readonly SnapshotModifier[];
+  readonly status: 200 | 500;
+  /** A line the answer must hold (`ok` alone for a passing probe). */
+  readonly line: string;
+  readonly eventLoopLagMs?: number;
+}
+
+const readiness: readonly Case[] = [
+  { name: 'a leader with valid CAs and synced, active watches is ready', modifiers: [], status: 200, line: 'ok' },
+  { name: 'a replica with leader election off in the same state is ready', modifiers: [electionOff], status: 200, line: 'ok' },
+  { name: 'a replica that is not leading, with valid CAs and no watch, is ready to take over', modifiers: [notLeading], status: 200, line: 'ok' },
+  {
+    name: 'a signer with no CA loaded is not ready, and the load error is named',
+    modifiers: [withSigner(serving, { ca: undefined, caError: 'the key does not match\nthe certificate' })],
+    status: 500, line: `[-]ca-loaded:${serving} failed: no CA loaded: the key does not match the certificate`,
+  },
+  {
+    name: 'a replica that is not leading with no CA is not ready either',
+    modifiers: [notLeading, withSigner(serving, { ca: undefined })], status: 500, line: `[-]ca-valid:${serving} failed: no CA loaded`,
+  },
+  {
+    name: 'a signer whose CA expired is not ready',
+    modifiers: [withSigner(serving, { ca: { subject: 'CN=old', notAfter: new Date('2029-12-31T23:59:59Z') } })],
+    status: 500, line: `[-]ca-valid:${serving} failed: CA expired at 2029-12-31T23:59:59.000Z`,
+  },
+  {
+    name: 'a CA whose notAfter is this very moment counts as expired',
+    modifiers: [withSigner(serving, { ca: { subject: 'CN=edge', notAfter: now } })], status: 500, line: `[-]ca-valid:${serving} failed: CA expired at ${now.toISOString()}`,
+  },
+  {
+    name: 'a watch that has not completed its first list is not ready',
+    modifiers: [withSigner(serving, { watchSynced: false })], status: 500, line: `[-]watch-synced:${serving} failed: the watch has not completed its first list`,
+  },
+  {
+    name: 'with leader election off, an unsynced watch is not ready',
+    modifiers: [electionOff, withSigner(serving, { watchSynced: false })], status: 500, line: `[-]watch-synced:${serving} failed: the watch has not completed its first list`,
+  },
+  {
+    name: 'a watch quiet for longer than the timeout is not ready',
+    modifiers: [quietFor(300_001)], status: 500, line: `[-]watch-active:${serving} failed: no event or bookmark for 300.0s, timeout 300.0s`,
+  },
+  { name: 'a watch quiet for exactly the timeout is still ready', modifiers: [quietFor(300_000)], status: 200, line: 'ok' },
+  {
+    name: 'a watch that has delivered nothing yet is not ready',
+    modifiers: [withSigner(serving, { sinceWatchActivityMs: undefined })], status: 500, line: `[-]watch-active:${serving} failed: no list, event or bookmark received yet`,
+  },
+  { name: 'a replica shutting down is not ready', modifiers: [stopping], status: 500, line: '[-]shutdown failed: shutting down' },
+];
+
+const liveness: readonly Case[] = [
+  { name: 'a leader that renewed within the renew deadline is alive', modifiers: [], status: 200, line: 'ok' },
+  { name: 'a leader that renewed exactly at the renew deadline is alive', modifiers: [withLeader({ sinceRenewMs: 10_000 })], status: 200, line: 'ok' },
+  {
+    name: 'a leader that has not renewed within the renew deadline is not alive',
+    modifiers: [withLeader({ sinceRenewMs: 12_500 })], status: 500, line: '[-]leader-lease failed: lease last renewed 12.5s ago, renew deadline 10.0s',
+  },
+  {
+    name: 'a leader with no renewal recorded is not alive',
+    modifiers: [withLeader({ sinceRenewMs: undefined })], status: 500, line: '[-]leader-lease failed: leading with no renewal of the lease recorded',
+  },
+  { name: 'a replica that is not leading is alive', modifiers: [notLeading], status: 200, line: 'ok' },
+  { name: 'a replica with leader election off is alive', modifiers: [electionOff], status: 200, line: 'ok' },
+  { name: 'a replica shutting down, with no CA and a quiet watch, is still alive', modifiers: [stopping, withSigner(serving, { ca: undefined }), quietFor(1e9)], status: 200, line: 'ok' },
+  { name: 'an event loop lagging within the limit is alive', modifiers: [], eventLoopLagMs: 4_000, status: 200, line: 'ok' },
+  { name: 'an event loop lagging beyond the limit is not alive', modifiers: [], eventLoopLagMs: 6_000, status: 500, line: '[-]event-loop failed: event loop lag 6.0s exceeds 5.0s' },
+];
+
+for (const [path, cases] of [['/readyz', readiness], ['/livez', liveness]] as const) {
+  const kind = path.slice(1);
+  for (const c of cases) {
+    void t.test(`${path}: ${c.name}`, async (t) => {
+      const res = await probe(path, snapshotBuilder(...c.modifiers), c.eventLoopLagMs === undefined ? {} : { eventLoopLagMs: c.eventLoopLagMs });
+      t.equal(res.status, c.status);
+      if (c.status === 200) t.equal(res.body, 'ok');
+      else {
+        t.ok(res.body.split('\n').includes(c.line), c.line, { body: res.body });
+        t.match(res.body, new RegExp(`\\n${kind} check failed\\n$`), 'a failure lists the checks and the verdict');
+      }
+    });
+  }
+}
+
+void t.test('?verbose lists every check of a ready leader, then the verdict', async (t) => {
+  const res = await probe('/readyz?verbose', snapshotBuilder());
+  t.equal(res.status, 200);
+  t.equal(res.body, [
+    '[+]shutdown ok',
+    ...['example.com/serving', 'example.com/client'].flatMap((s) => [`[+]ca-loaded:${s} ok`, `[+]ca-valid:${s} ok`, `[+]watch-synced:${s} ok`, `[+]watch-active:${s} ok`]),
+    'readyz check passed', '',
+  ].join('\n'));
+});
+
+void t.test('?verbose on a standby lists no watch checks: it runs no watch', async (t) => {
+  const res = await probe('/readyz?verbose', snapshotBuilder(notLeading));
+  t.equal(res.status, 200);
+  t.notMatch(res.body, /watch-/);
+  t.match(res.body, /\[\+\]ca-valid:example\.com\/client ok\nreadyz check passed\n$/);
+});
+
+void t.test('/livez?verbose lists ping, the event loop and the lease', async (t) => {
+  const res = await probe('/livez?verbose', snapshotBuilder(), { eventLoopLagMs: 3 });
+  t.equal(res.body, '[+]ping ok\n[+]event-loop ok\n[+]leader-lease ok\nlivez check passed\n');
+});
+
+interface ExcludeCase {
+  readonly name: string;
+  readonly query: string;
+  readonly modifiers: readonly SnapshotModifier[];
+  readonly status: 200 | 500;
+  readonly lines: readonly string[];
+}
+
+const excludes: readonly ExcludeCase[] = [
+  {
+    name: 'excluding the failing check by its full name makes the probe pass and shows it excluded',
+    query: `exclude=watch-active:${serving}&verbose`, modifiers: [quietFor(1e9)], status: 200,
+    lines: [`[+]watch-active:${serving} excluded: ok`, 'readyz check passed'],
+  },
+  {
+    name: 'excluding a family leaves out that check for every signer',
+    query: 'exclude=ca-valid', modifiers: [withSigner(serving, { ca: { subject: 'CN=old', notAfter: new Date(0) } })], status: 200, lines: ['ok'],
+  },
+  {
+    name: 'several exclusions combine',
+    query: 'exclude=shutdown&exclude=watch-synced', modifiers: [stopping, withSigner(serving, { watchSynced: false })], status: 200, lines: ['ok'],
+  },
+  {
+    name: 'excluding another check leaves the failing one failing',
+    query: 'exclude=shutdown', modifiers: [withSigner(serving, { watchSynced: false })], status: 500,
+    lines: ['[+]shutdown excluded: ok', `[-]watch-synced:${serving} failed: the watch has not completed its first list`],
+  },
+  {
+    name: 'an exclusion matching no check is counted in a warning without being repeated back',
+    query: 'verbose&exclude=%3Cscript%3E', modifiers: [], status: 200,
+    lines: ['warn: some health checks cannot be excluded: 1 name matches no check', 'readyz check passed'],
+  },
+];
+
+for (const c of excludes) {
+  void t.test(`/readyz?exclude: ${c.name}`, async (t) => {
+    const res = await probe(`/readyz?${c.query}`, snapshotBuilder(...c.modifiers));
+    t.equal(res.status, c.status);
+    for (const line of c.lines) t.ok(res.body.split('\n').includes(line), line, { body: res.body });
+    t.notMatch(res.body, /script/);
+  });
+}
