@@ -1,0 +1,473 @@
+// Signer end to end: devapi, `csr-signer run` and this load generator as three processes.
+// A burst of 2,000 approved CSRs and a steady 50 CSRs/s for 20 s, with a P-256 CA.
+// Run after a build: `node bench/signer.js` (npm run bench runs it last). See README.md.
+//
+// Knobs: BENCH_SIGNER_BURST (2000), BENCH_SIGNER_RATE (50), BENCH_SIGNER_SECONDS (20),
+// (0: burst only), BENCH_SIGNER_ARGS (extra `run` flags, e.g. "--workers 8"), BENCH_SIGNER_PROFILE_DIR
+// (write a --cpu-prof of each signer process there), BENCH_SIGNER_NODE_ARGS (node flags for the signer, e.g. "--single-threaded-gc").
+import { Buffer } from 'node:buffer';
+import { execFileSync, spawn } from 'node:child_process';
+import { X509Certificate, createPrivateKey, generateKeyPairSync, randomFillSync, sign } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadCertificateAuthority, signRequest } from '../dist/pki/index.js';
+import { floorOp } from './baselines.js';
+import { splitRequest, tbsLength } from './fixtures.js';
+import { machineBusySeconds, median, processCpuSeconds, rateAsync, rateSync } from './measure.js';
+
+const BURST = Number(process.env.BENCH_SIGNER_BURST ?? 2000);
+const RATE = Number(process.env.BENCH_SIGNER_RATE ?? 50);
+const STEADY_SECONDS = Number(process.env.BENCH_SIGNER_SECONDS ?? 20);
+const EXTRA_ARGS = (process.env.BENCH_SIGNER_ARGS ?? '').split(/\s+/).filter(Boolean);
+const PROFILE_DIR = process.env.BENCH_SIGNER_PROFILE_DIR;
+const NODE_ARGS = (process.env.BENCH_SIGNER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const IN_FLIGHT = 8; // creates and approvals of the burst, as bench/devapi.js
+const SIGNER = 'example.com/serving';
+const USAGES = ['digital signature', 'key encipherment', 'server auth'];
+const TARGETS = { burstRate: 300, steadyP99Ms: 250, cpuPer1000: 0.5, rssMb: 150 };
+
+const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const dir = mkdtempSync(join(tmpdir(), 'signer-bench-'));
+const children = new Set();
+const cleanup = () => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+
+// ------------------------------------------------------------------ requests
+// A small PKCS#10 builder: CN and one DNS name, a fresh P-256 key, ECDSA-SHA256.
+
+const derLength = (n) => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff]);
+const tlv = (tag, ...parts) => {
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag, ...derLength(body.length)]), body]);
+};
+const hex = (h) => Buffer.from(h.replace(/ /g, ''), 'hex');
+const OID_CN = hex('06 03 55 04 03');
+const OID_EXTENSION_REQUEST = hex('06 09 2a 86 48 86 f7 0d 01 09 0e');
+const OID_SAN = hex('06 03 55 1d 11');
+const ECDSA_SHA256 = tlv(0x30, hex('06 08 2a 86 48 ce 3d 04 03 02'));
+
+function makeRequest(name) {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const subject = tlv(0x30, tlv(0x31, tlv(0x30, OID_CN, tlv(0x0c, Buffer.from(name)))));
+  const san = tlv(0x30, OID_SAN, tlv(0x04, tlv(0x30, tlv(0x82, Buffer.from(name)))));
+  const attributes = tlv(0xa0, tlv(0x30, OID_EXTENSION_REQUEST, tlv(0x31, tlv(0x30, san))));
+  const info = tlv(0x30, hex('02 01 00'), subject, publicKey.export({ type: 'spki', format: 'der' }), attributes);
+  const signature = sign('sha256', info, privateKey);
+  const der = tlv(0x30, info, ECDSA_SHA256, tlv(0x03, Buffer.from([0]), signature));
+  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
+  const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${body}-----END CERTIFICATE REQUEST-----\n`;
+  return { name, pem, spki: publicKey.export({ type: 'spki', format: 'der' }) };
+}
+
+const csrObject = (r) => ({
+  apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: r.name },
+  spec: { request: Buffer.from(r.pem).toString('base64'), signerName: SIGNER, usages: USAGES },
+});
+const approved = (o) => ({
+  ...o, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'BenchApprove', message: 'approved by bench/signer.js' }] },
+});
+
+// ------------------------------------------------------------------ processes
+
+const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+/** CPU seconds of a process, all threads (utime + stime). */
+const cpuOf = (pid) => processCpuSeconds(pid) * (100 / ticks);
+/**
+ * CPU seconds of a process: its JavaScript (main) thread, its other threads together (libuv's threadpool,
+ * where the signer verifies and signs when several CSRs are in flight; V8's GC and compiler threads: in
+ * Node 20 they all share one name, so they are not told apart), user and system.
+ */
+function threadsOf(pid) {
+  const kinds = { main: 0, otherThreads: 0, user: 0, system: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1').replace(/^.*\) /s, '').split(' ').map(Number);
+      const [user, system] = [f[11] / ticks, f[12] / ticks];
+      kinds[tid === String(pid) ? 'main' : 'otherThreads'] += user + system;
+      kinds.user += user;
+      kinds.system += system;
+    } catch { /* the thread ended */ }
+  }
+  return kinds;
+}
+
+/** Peak and current resident set of a process, MB. */
+function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
+
+function startProcess(args, logFile, ready) {
+  const fd = openSync(logFile, 'w');
+  // Output goes to a file so that this process pays nothing for reading the signer's log lines.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code) => { children.delete(child); resolve(code); }));
+  const started = (async () => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const found = await ready(readFileSync(logFile, 'utf8'));
+      if (found) return found;
+      if (child.exitCode !== null) throw new Error(`${args[1]} ${args[2]} exited with ${child.exitCode}: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`${args[1]} ${args[2]} not ready in 30 s: ${stderr}`);
+      await sleep(50);
+    }
+  })();
+  return { child, started, stop: () => { child.kill('SIGTERM'); return exited; }, stderr: () => stderr };
+}
+
+async function startDevapi(state) {
+  mkdirSync(state, { recursive: true });
+  const p = startProcess([cli, 'devapi', '--state-dir', state, '--port', '0'], join(state, '..', 'devapi.log'), (text) => /ready at (https:\/\/\S+)/.exec(text)?.[1]);
+  const url = await p.started;
+  const tokenOf = (id) => /token: (\S+)/.exec(readFileSync(join(state, `${id}.kubeconfig`), 'utf8'))?.[1] ?? '';
+  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT, ca: readFileSync(join(state, 'ca.pem')) });
+  const call = (method, path, body, token = tokenOf('admin')) => new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method, agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => (res.statusCode < 300 ? resolve(JSON.parse(text)) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+  return { ...p, url, state, agent, call, tokenOf };
+}
+
+async function startSignerProcess(api, ca, logFile) {
+  const profile = [...NODE_ARGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
+  // Ready when its watch is open (devapi counts open watches): that holds at any --log-level.
+  const watchesBefore = (await api.call('GET', '/devapi/v1/audit')).openWatches;
+  const p = startProcess([...profile, cli, 'run', '--kubeconfig', join(api.state, 'signer.kubeconfig'),
+    '--cluster-signing-cert-file', ca.cert, '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--leader-elect=false', ...EXTRA_ARGS],
+  logFile, async () => (await api.call('GET', '/devapi/v1/audit')).openWatches > watchesBefore);
+  await p.started;
+  return p;
+}
+
+/**
+ * One watch on every CSR, from this process: the time each CSR was first seen
+ * with status.certificate, and the PEM. Only lines with a certificate are parsed.
+ */
+function watchCertificates(api) {
+  const issued = new Map(); // name → { at, certificate }
+  let onIssued = () => undefined;
+  const req = request(`${api.url}${csrPath}?watch=true`, { headers: { Authorization: `Bearer ${api.tokenOf('admin')}` }, ca: readFileSync(join(api.state, 'ca.pem')) }, (res) => {
+    let pending = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => {
+      const at = performance.now();
+      pending += chunk;
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        nl = pending.indexOf('\n');
+        if (!line.includes('"certificate":"')) continue;
+        const o = JSON.parse(line).object;
+        if (issued.has(o.metadata.name) || !o.status?.certificate) continue;
+        issued.set(o.metadata.name, { at, certificate: o.status.certificate });
+        onIssued();
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return {
+    issued,
+    /** Resolves when `count` CSRs have a certificate, or after `ms`. */
+    until: (count, ms) => new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      onIssued = () => { if (issued.size >= count) { clearTimeout(timer); resolve(); } };
+      onIssued();
+    }),
+    stop: () => req.destroy(),
+  };
+}
+
+function cpuSnapshot(devapi, signer) {
+  const own = process.cpuUsage();
+  return {
+    t: performance.now(), signer: cpuOf(signer.child.pid), devapi: cpuOf(devapi.child.pid), threads: threadsOf(signer.child.pid),
+    load: (own.user + own.system) / 1e6, machine: machineBusySeconds(),
+  };
+}
+function cpuBetween(a, b) {
+  const d = (k) => b[k] - a[k];
+  const threads = Object.fromEntries(Object.keys(b.threads).map((k) => [k, b.threads[k] - a.threads[k]]));
+  return { wall: (b.t - a.t) / 1000, signer: d('signer'), devapi: d('devapi'), load: d('load'), others: Math.max(0, d('machine') - d('signer') - d('devapi') - d('load')), threads };
+}
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+/** Every CSR issued exactly once (devapi's audit), by the signer, approved, never replaced; each certificate verifies and holds its request's key. */
+async function checkIssued(api, requests, issued, caCert) {
+  const audit = await api.call('GET', '/devapi/v1/audit');
+  const writes = new Map();
+  for (const w of audit.certificateWrites) writes.set(w.csr, [...(writes.get(w.csr) ?? []), w]);
+  const problems = [];
+  let once = 0;
+  let verified = 0;
+  const caKey = new X509Certificate(caCert).publicKey;
+  for (const r of requests) {
+    const w = writes.get(r.name) ?? [];
+    if (w.length === 1 && w[0].approved && !w[0].replaced && !w[0].denied && !w[0].failed && w[0].user.includes('csr-signer')) once++;
+    else problems.push(`${r.name}: ${w.length} certificate writes ${JSON.stringify(w)}`);
+    const seen = issued.get(r.name);
+    if (!seen) continue;
+    const cert = new X509Certificate(Buffer.from(seen.certificate, 'base64'));
+    if (cert.verify(caKey) && cert.publicKey.export({ type: 'spki', format: 'der' }).equals(r.spki) && cert.checkHost(r.name)) verified++;
+    else problems.push(`${r.name}: certificate does not verify, or has another key or name`);
+  }
+  const extra = audit.certificateWrites.length - once;
+  return { once, verified, extra, problems };
+}
+
+// ------------------------------------------------------------------ phases
+
+const QUIET_CORES = 0.25;
+const quietBudget = { leftMs: 30_000 };
+/** Waits (0.5 s samples, at most 30 s in the whole bench) until other processes keep fewer than QUIET_CORES busy; returns the last sample. */
+async function quiet() {
+  for (;;) {
+    const [m0, s0] = [machineBusySeconds(), processCpuSeconds()];
+    await sleep(500);
+    const others = (machineBusySeconds() - m0 - (processCpuSeconds() - s0)) / 0.5;
+    quietBudget.leftMs -= 500;
+    if (others < QUIET_CORES || quietBudget.leftMs <= 0) return others;
+  }
+}
+const threadLine = (c) => `JavaScript thread ${f2(c.threads.main)}, other threads (threadpool crypto, GC, compiler) ${f2(c.threads.otherThreads)}; user ${f2(c.threads.user)}, system ${f2(c.threads.system)}`;
+
+async function burst(ca, requests) {
+  const api = await startDevapi(join(dir, 'burst', 'state'));
+  const signer = await startSignerProcess(api, ca, join(dir, 'burst', 'signer.log'));
+  const watch = watchCertificates(api);
+  try {
+    await sleep(300);
+    await quiet();
+    const idleMemory = memoryOf(signer.child.pid);
+    const before = cpuSnapshot(api, signer);
+    const created = new Array(requests.length);
+    let next = 0;
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < requests.length) {
+        const i = next++;
+        created[i] = await api.call('POST', csrPath, csrObject(requests[i]), api.tokenOf('requester'));
+      }
+    }));
+    const createdAt = cpuSnapshot(api, signer);
+    const approvedAt = new Map();
+    next = 0;
+    const approvalStart = performance.now();
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < created.length) {
+        const o = created[next++];
+        await api.call('PUT', `${csrPath}/${o.metadata.name}/approval`, approved(o), api.tokenOf('approver'));
+        approvedAt.set(o.metadata.name, performance.now());
+      }
+    }));
+    const approvalEnd = performance.now();
+    await watch.until(requests.length, 60_000);
+    const lastSeen = Math.max(...[...watch.issued.values()].map((v) => v.at));
+    const doneAt = cpuSnapshot(api, signer);
+    await sleep(500); // the signer's Events after the last status write
+    const settled = cpuSnapshot(api, signer);
+    const latencies = requests.filter((r) => watch.issued.has(r.name)).map((r) => watch.issued.get(r.name).at - approvedAt.get(r.name));
+    const check = await checkIssued(api, requests, watch.issued, ca.certPem);
+    const signerMemory = memoryOf(signer.child.pid);
+    const issuedCount = watch.issued.size;
+    return {
+      issued: issuedCount, seconds: (lastSeen - approvalStart) / 1000, approvalSeconds: (approvalEnd - approvalStart) / 1000,
+      rate: issuedCount / ((lastSeen - approvalStart) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies),
+      create: cpuBetween(before, createdAt), issue: cpuBetween(createdAt, doneAt), all: cpuBetween(before, settled),
+      signerMemory, idleMemory, devapiMemory: memoryOf(api.child.pid), check, auditLines: countAuditLines(join(dir, 'burst', 'signer.log')),
+    };
+  } finally {
+    watch.stop();
+    api.agent.destroy();
+    await signer.stop();
+    await api.stop();
+  }
+}
+
+async function steady(ca, requests) {
+  const api = await startDevapi(join(dir, 'steady', 'state'));
+  const signer = await startSignerProcess(api, ca, join(dir, 'steady', 'signer.log'));
+  const watch = watchCertificates(api);
+  try {
+    await sleep(300);
+    await quiet();
+    const before = cpuSnapshot(api, signer);
+    const approvedAt = new Map();
+    const start = performance.now() + 20;
+    let rssMax = 0;
+    const sampler = setInterval(() => { rssMax = Math.max(rssMax, memoryOf(signer.child.pid).rssMb); }, 250);
+    const errors = [];
+    // CSR i is created at start + i / RATE (a timer per CSR, not an interval: no drift), then approved.
+    await Promise.all(requests.map(async (r, i) => {
+      await sleep(Math.max(0, start + (i * 1000) / RATE - performance.now()));
+      try {
+        const o = await api.call('POST', csrPath, csrObject(r), api.tokenOf('requester'));
+        await api.call('PUT', `${csrPath}/${o.metadata.name}/approval`, approved(o), api.tokenOf('approver'));
+        approvedAt.set(r.name, performance.now());
+      } catch (e) {
+        errors.push(e.message);
+      }
+    }));
+    const sent = (performance.now() - start) / 1000;
+    await watch.until(requests.length, 30_000);
+    clearInterval(sampler);
+    const doneAt = cpuSnapshot(api, signer);
+    await sleep(500);
+    const settled = cpuSnapshot(api, signer);
+    const latencies = requests.filter((r) => watch.issued.has(r.name) && approvedAt.has(r.name)).map((r) => watch.issued.get(r.name).at - approvedAt.get(r.name));
+    const check = await checkIssued(api, requests, watch.issued, ca.certPem);
+    return {
+      issued: watch.issued.size, sent, errors, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: Math.max(...latencies),
+      cpu: cpuBetween(before, doneAt), all: cpuBetween(before, settled), signerMemory: { ...memoryOf(signer.child.pid), sampledMaxMb: rssMax },
+      check, auditLines: countAuditLines(join(dir, 'steady', 'signer.log')),
+    };
+  } finally {
+    watch.stop();
+    api.agent.destroy();
+    await signer.stop();
+    await api.stop();
+  }
+}
+
+function countAuditLines(file) {
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"audit":"certificate-issued"')).length;
+}
+
+/** The same-run baseline: the PKI core in this process (dist/pki), and the crypto floor of bench/run.js. */
+async function baseline(ca, requests) {
+  const authority = await loadCertificateAuthority({
+    certificate: { name: ca.cert, bytes: readFileSync(ca.cert) }, key: { name: ca.key, bytes: readFileSync(ca.key) },
+  }, new Date());
+  const profile = { usages: USAGES, maxDurationMs: 365 * 24 * 3_600_000 };
+  const random = (size) => randomFillSync(new Uint8Array(size));
+  const pool = requests.slice(0, 64);
+  const core = (i) => signRequest(pool[i % pool.length].pem, profile, authority, { now: new Date(), random });
+  const sample = await core(0);
+  const floor = floorOp(pool.map((r) => splitRequest(r.pem)), createPrivateKey(readFileSync(ca.key)), 'sha256', tbsLength(sample.der));
+  const measured = { floor: [], core: [], coreCpu: [], core5: [], core5Cpu: [] };
+  const runMs = 400;
+  const timed = async (rates, cpu, run) => {
+    const c0 = process.cpuUsage();
+    const rate = await run();
+    const c = process.cpuUsage(c0);
+    rates.push(rate);
+    cpu.push((((c.user + c.system) / 1e6) * 1000) / ((rate * runMs) / 1000)); // CPU-s per 1,000 certificates
+  };
+  rateSync(floor, 200);
+  await rateAsync(core, 200);
+  for (let round = 0; round < 3; round++) {
+    measured.floor.push(rateSync(floor, runMs));
+    await timed(measured.core, measured.coreCpu, () => rateAsync(core, runMs));
+    await timed(measured.core5, measured.core5Cpu, () => rateAsync(core, runMs, 5));
+  }
+  return Object.fromEntries(Object.entries(measured).map(([k, v]) => [k, median(v)]));
+}
+
+function makeCa() {
+  const cert = join(dir, 'ca.pem');
+  const key = join(dir, 'ca-key.pem');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], { stdio: 'pipe' });
+  execFileSync('openssl', ['req', '-x509', '-new', '-key', key, '-subj', '/CN=csr-signer bench CA', '-days', '30',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectKeyIdentifier=hash', '-out', cert], { stdio: 'pipe' });
+  return { cert, key, certPem: readFileSync(cert, 'utf8') };
+}
+
+// ------------------------------------------------------------------ report
+
+const f0 = (n) => Math.round(n).toLocaleString('en-US');
+const f2 = (n) => n.toFixed(2);
+const verdict = (ok) => (ok ? 'target met' : 'target NOT met');
+const per1000 = (cpu, count) => (cpu * 1000) / count;
+
+function reportSteady(s, steadyRequests) {
+  const sc = per1000(s.all.signer, s.issued);
+  out(`## Steady: ${RATE} CSRs/s for ${STEADY_SECONDS} s (create then approve, one timer per CSR), fresh devapi and signer`);
+  out(`- certificates: ${s.issued} of ${steadyRequests.length}; the load took ${f2(s.sent)} s to send${s.errors.length ? `; ${s.errors.length} errors: ${s.errors.slice(0, 3).join('; ')}` : ''}`);
+  out(`- approval→issued latency: p50 ${f0(s.p50)} ms, p90 ${f0(s.p90)} ms, **p99 ${f0(s.p99)} ms**, max ${f0(s.max)} ms — p99 ≤ ${TARGETS.steadyP99Ms} ms: ${verdict(s.p99 <= TARGETS.steadyP99Ms && s.issued === steadyRequests.length)}`);
+  out(`- signer CPU: ${f2(s.all.signer)} s = **${f2(sc)} CPU-s per 1,000** — ≤ ${TARGETS.cpuPer1000}: ${verdict(sc <= TARGETS.cpuPer1000)}; ` +
+    `devapi ${f2(s.all.devapi)} s, load generator ${f2(s.all.load)} s, other processes ${f2(s.all.others)} s over ${f2(s.all.wall)} s`);
+  out(`- signer CPU by thread (CPU-s): ${threadLine(s.all)}`);
+  out(`- signer memory: peak RSS (VmHWM) **${f0(s.signerMemory.peakMb)} MB** (sampled max ${f0(s.signerMemory.sampledMaxMb)} MB) — ≤ ${TARGETS.rssMb} MB: ${verdict(s.signerMemory.peakMb <= TARGETS.rssMb)}`);
+  out(`- check: ${s.check.once} of ${steadyRequests.length} CSRs have exactly one certificate write in devapi's audit; ${s.check.extra} other writes; ` +
+    `${s.check.verified} certificates verify; signer audit log lines: ${s.auditLines}` + (s.check.problems.length ? `; PROBLEMS: ${s.check.problems.slice(0, 5).join('; ')}` : ''));
+  out();
+}
+
+async function main() {
+  const t0 = Date.now();
+  out('# csr-signer bench: the signer end to end');
+  out(`date: ${new Date().toISOString()}; machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}); node ${process.version}; load average at start: ${loadavg().map(f2).join(' ')}`);
+  out(`signer: csr-signer run --signer-name ${SIGNER} --leader-elect=false ${EXTRA_ARGS.join(' ')} (defaults otherwise: 5 workers, log level info, Events on)`);
+  const ca = makeCa();
+  const g0 = performance.now();
+  const burstRequests = Array.from({ length: BURST }, (_, i) => makeRequest(`burst-${i}.bench.example.com`));
+  const steadyRequests = Array.from({ length: Math.round(RATE * STEADY_SECONDS) }, (_, i) => makeRequest(`steady-${i}.bench.example.com`));
+  out(`requests: ${burstRequests.length + steadyRequests.length} distinct P-256 keys and PKCS#10 requests made in ${f2((performance.now() - g0) / 1000)} s`);
+  execFileSync('openssl', ['req', '-verify', '-noout'], { input: burstRequests[0].pem, stdio: ['pipe', 'pipe', 'pipe'] });
+
+  const base = await baseline(ca, burstRequests);
+  out(`baseline (this process, dist/pki, P-256, median of 3 × 0.4 s): crypto floor ${f0(base.floor)} verify+sign pairs/s; ` +
+    `PKI core signRequest sequential ${f0(base.core)} certs/s (${f2(base.coreCpu)} CPU-s per 1,000), 5 in flight ${f0(base.core5)} certs/s (${f2(base.core5Cpu)} CPU-s per 1,000)`);
+  out();
+
+  const b = await burst(ca, burstRequests);
+  out(`## Burst: ${BURST} CSRs created (${IN_FLIGHT} in flight), then approved (${IN_FLIGHT} in flight) with the signer running`);
+  out(`- certificates: ${b.issued} of ${BURST} in ${f2(b.seconds)} s from the first approval sent to the last certificate seen = **${f0(b.rate)} certificates/s** ` +
+    `(approvals took ${f2(b.approvalSeconds)} s) — ≥ ${TARGETS.burstRate}/s: ${verdict(b.rate >= TARGETS.burstRate && b.issued === BURST)}`);
+  out(`- approval→issued latency: p50 ${f0(b.p50)} ms, p99 ${f0(b.p99)} ms, max ${f0(b.max)} ms (approvals queue behind each other in a burst; no target)`);
+  out(`- signer CPU: ${f2(b.issue.signer)} s from the first approval to the last certificate = ${f2(per1000(b.issue.signer, b.issued))} CPU-s per 1,000; ` +
+    `with the creates and the Events after: ${f2(b.all.signer)} s = **${f2(per1000(b.all.signer, b.issued))} CPU-s per 1,000** — ≤ ${TARGETS.cpuPer1000}: ${verdict(per1000(b.all.signer, b.issued) <= TARGETS.cpuPer1000)}`);
+  out(`- signer CPU by thread, whole burst (CPU-s): ${threadLine(b.all)}`);
+  out(`- signer memory: peak RSS (VmHWM) **${f0(b.signerMemory.peakMb)} MB** — ≤ ${TARGETS.rssMb} MB: ${verdict(b.signerMemory.peakMb <= TARGETS.rssMb)}; RSS when started and idle ${f0(b.idleMemory.rssMb)} MB; devapi peak ${f0(b.devapiMemory.peakMb)} MB`);
+  out(`- who is busy, approval to last certificate (${f2(b.issue.wall)} s wall, ${f2(2 * b.issue.wall)} CPU-s on 2 cores): devapi ${f2(b.issue.devapi)}, signer ${f2(b.issue.signer)}, ` +
+    `load generator ${f2(b.issue.load)}, other processes ${f2(b.issue.others)} CPU-s; during the creates (${f2(b.create.wall)} s): devapi ${f2(b.create.devapi)}, signer ${f2(b.create.signer)}, load generator ${f2(b.create.load)}, others ${f2(b.create.others)}`);
+  out(`- check: ${b.check.once} of ${BURST} CSRs have exactly one certificate write in devapi's audit (approved, by the signer, none replaced); ` +
+    `${b.check.extra} other writes; ${b.check.verified} certificates verify with the CA and carry their request's key and name; signer audit log lines: ${b.auditLines}` +
+    (b.check.problems.length ? `; PROBLEMS: ${b.check.problems.slice(0, 5).join('; ')}` : ''));
+  out();
+
+  const s = steadyRequests.length > 0 ? await steady(ca, steadyRequests) : undefined;
+  if (s) reportSteady(s, steadyRequests);
+  out(`SUMMARY burst ${f0(b.rate)} certs/s | burst p50/p99 ${f0(b.p50)}/${f0(b.p99)} ms | burst signer ${f2(per1000(b.all.signer, b.issued))} CPU-s/1000 | ` +
+    `burst devapi ${f2(b.issue.devapi)} CPU-s | burst peak RSS ${f0(b.signerMemory.peakMb)} MB | ` +
+    (s ? `steady p50/p99 ${f0(s.p50)}/${f0(s.p99)} ms | steady signer ${f2(per1000(s.all.signer, s.issued))} CPU-s/1000 | steady peak RSS ${f0(s.signerMemory.peakMb)} MB | ` : '') +
+    `core ${f0(base.core)} certs/s | checks ${b.check.once}/${BURST}${s ? ` ${s.check.once}/${steadyRequests.length}` : ''}`);
+  out(`load average at end: ${loadavg().map(f2).join(' ')}; total time ${f0((Date.now() - t0) / 1000)} s`);
+  const allGood = b.check.problems.length === 0 && b.issued === BURST && (!s || (s.check.problems.length === 0 && s.issued === steadyRequests.length));
+  if (!allGood) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`bench failed: ${e.stack ?? e}\n`);
+  process.exitCode = 1;
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+}
