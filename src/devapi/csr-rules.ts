@@ -84,7 +84,10 @@ export function prepareCsrCreate(body: Record<string, unknown>, user: CsrUser): 
   if (user.uid) next.uid = user.uid;
   if (user.groups.length > 0) next.groups = [...user.groups];
   if (user.extra && Object.keys(user.extra).length > 0) next.extra = Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]]));
-  return { ...clone(body), spec: next, status: {} };
+  // Only the fields kept as sent are copied: spec is rebuilt above and status reset.
+  const copy: Obj = {};
+  for (const [key, value] of Object.entries(body)) copy[key] = key === 'spec' || key === 'status' ? undefined : clone(value);
+  return { ...copy, spec: next, status: {} };
 }
 
 
@@ -107,7 +110,7 @@ export function admitCsrCreate(o: Record<string, unknown>): ApiError | undefined
 
 /** The metadata an update may change on every path (the strategies do not reset metadata). */
 function updatedMetadata(old: Obj, incoming: Obj): Obj {
-  const metadata = clone(obj(old.metadata));
+  const metadata = { ...obj(old.metadata) };
   const from = obj(incoming.metadata);
   for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
     if (from[key] === undefined || from[key] === null) delete metadata[key];
@@ -154,7 +157,7 @@ export function prepareCsrUpdate(old: Record<string, unknown>, incoming: Record<
   let status: Obj;
   switch (subresource) {
     case 'main':
-      status = clone(oldStatus);
+      status = { ...oldStatus };
       break;
     case 'status': {
       const sent = normaliseStatus(obj(incoming.status));
@@ -168,13 +171,14 @@ export function prepareCsrUpdate(old: Record<string, unknown>, incoming: Record<
     case 'approval': {
       const conditions = list(normaliseStatus(obj(incoming.status)).conditions).filter(isObj);
       populateTimestamps(conditions, oldConditions, stamp);
-      status = clone(oldStatus);
+      status = { ...oldStatus };
       if (conditions.length > 0) status.conditions = conditions;
       else delete status.conditions;
       break;
     }
   }
-  const object: Obj = { ...clone(old), metadata: updatedMetadata(old, incoming), spec: clone(spec(old)), status };
+  // Stored objects are never changed in place, so the new one shares what it keeps of the old (the spec above all) instead of copying it.
+  const object: Obj = { ...old, metadata: updatedMetadata(old, incoming), spec: spec(old), status };
   return { object, errors: validateCsrUpdate(object, old, subresource) };
 }
 

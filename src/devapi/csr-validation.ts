@@ -6,7 +6,7 @@
 import { certificateOf, conditionsOf, obj, spec, str, usagesOf, type Obj } from './csr-json.js';
 import { equalBytes, goBytes, jsonBytes } from './go-encoding.js';
 import { certificateError } from './go-x509-cert.js';
-import { checkSignature, checkSignatureAsync, parseCsr } from './go-x509.js';
+import { checkSignature, parseCsr } from './go-x509.js';
 import { quote, type FieldError } from './status.js';
 
 export type CsrSubresource = 'main' | 'status' | 'approval';
@@ -110,31 +110,38 @@ function conditionErrors(conditions: readonly Obj[], opts: Options): FieldError[
   return errors;
 }
 
+/** The verdict validation gives a request: Go's parse error, its signature error, or undefined. */
+export function requestVerdict(encoded: unknown): string | undefined {
+  const parsed = parseCsr(jsonBytes(encoded));
+  return typeof parsed === 'string' ? parsed : checkSignature(parsed);
+}
+
 /**
  * Parsing and verifying a request depends only on its bytes, and every update
  * re-validates the (immutable) request as the apiserver does: remember recent
  * verdicts so a /status write does not verify the same signature again.
  */
 const verdicts = new Map<string, string | undefined>();
-function requestErrorOf(encoded: unknown, request: Uint8Array): string | undefined {
-  const key = typeof encoded === 'string' ? encoded : undefined;
-  if (key !== undefined && verdicts.has(key)) return verdicts.get(key);
-  const parsed = parseCsr(request);
-  const verdict = typeof parsed === 'string' ? parsed : checkSignature(parsed);
-  if (key !== undefined) {
-    if (verdicts.size >= 4096) verdicts.delete(verdicts.keys().next().value as string);
-    verdicts.set(key, verdict);
-  }
+function remember(encoded: string, verdict: string | undefined): void {
+  if (verdicts.size >= 4096) verdicts.delete(verdicts.keys().next().value as string);
+  verdicts.set(encoded, verdict);
+}
+
+function requestErrorOf(encoded: unknown): string | undefined {
+  if (typeof encoded !== 'string') return requestVerdict(encoded);
+  if (verdicts.has(encoded)) return verdicts.get(encoded);
+  const verdict = requestVerdict(encoded);
+  remember(encoded, verdict);
   return verdict;
 }
 
-/** Verifies a request off the main thread ahead of validation, which then finds the verdict remembered. */
-export async function warmRequestVerdict(encoded: unknown): Promise<void> {
+/**
+ * Verifies a request ahead of validation, which then finds the verdict remembered;
+ * `verify` computes it elsewhere (a worker thread: request-verifier.ts).
+ */
+export async function warmRequestVerdict(encoded: unknown, verify: (encoded: string) => Promise<string | undefined>): Promise<void> {
   if (typeof encoded !== 'string' || verdicts.has(encoded)) return;
-  const parsed = parseCsr(jsonBytes(encoded));
-  const verdict = typeof parsed === 'string' ? parsed : await checkSignatureAsync(parsed);
-  if (verdicts.size >= 4096) verdicts.delete(verdicts.keys().next().value as string);
-  verdicts.set(encoded, verdict);
+  remember(encoded, await verify(encoded));
 }
 
 function validateObject(o: Obj, opts: Options): FieldError[] {
@@ -143,9 +150,8 @@ function validateObject(o: Obj, opts: Options): FieldError[] {
   // ValidateObjectMeta with a name validator that accepts every name (ValidateCertificateRequestName).
   if (str(metadata.name) === '' && str(metadata.generateName) === '') errors.push(required('metadata.name', 'name or generateName is required'));
   const s = spec(o);
-  const request = jsonBytes(s.request);
-  const requestError = requestErrorOf(s.request, request);
-  if (requestError !== undefined) errors.push(invalidField('spec.request', s.request === undefined || s.request === null ? '[]byte(nil)' : goBytes(request), requestError));
+  const requestError = requestErrorOf(s.request);
+  if (requestError !== undefined) errors.push(invalidField('spec.request', s.request === undefined || s.request === null ? '[]byte(nil)' : goBytes(jsonBytes(s.request)), requestError));
   const usages = usagesOf(o);
   if (usages.length === 0) errors.push(required('spec.usages', 'usages must be provided'));
   if (!opts.allowUnknownUsages) {

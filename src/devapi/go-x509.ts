@@ -168,27 +168,6 @@ export function checkSignature(r: ParsedRequest): string | undefined {
   return ok ? undefined : failure(r);
 }
 
-/** The same, verifying on the libuv threadpool so concurrent creates use both cores. */
-export async function checkSignatureAsync(r: ParsedRequest): Promise<string | undefined> {
-  const refused = precheck(r);
-  if (refused !== undefined) return refused;
-  let input: Parameters<typeof verify>[2] | undefined;
-  try {
-    input = verifyInput(r);
-  } catch {
-    input = undefined;
-  }
-  if (input === undefined) return failure(r);
-  const ok = await new Promise<boolean>((resolve) => {
-    try {
-      verify(r.signatureAlgorithm?.hash ?? null, r.tbs, input, r.signature, (error, result) => resolve(!error && result));
-    } catch {
-      resolve(false);
-    }
-  });
-  return ok ? undefined : failure(r);
-}
-
 /** x509.ParseCertificateRequest, reporting Go's error text. */
 function parseCertificateRequest(der: Uint8Array): ParsedRequest {
   const outer = need(field(der, 0, { name: 'certificateRequest', tag: 16, compound: true }));

@@ -24,7 +24,11 @@ export function parseJson(body: Buffer, what = 'the request body'): unknown {
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, code, JSON.stringify(body), contentType, headers);
+}
+
+/** sendJson for a body already serialized. */
+export function sendJsonText(res: ServerResponse, code: number, text: string, contentType = 'application/json', headers: Record<string, string> = {}): void {
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', ...headers });
   res.end(text);
 }

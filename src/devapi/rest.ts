@@ -2,7 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { warmRequestVerdict } from './csr-validation.js';
-import { parseJson, readBody, sendJson, mediaType } from './http.js';
+import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './http.js';
+import { typedJson } from './object-json.js';
 import { applyJsonPatch, applyMergePatch } from './patch.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import { isAuthorizedForSignerName, signerNotPermitted, type RequestAuthorizer, type UserInfo } from './rbac.js';
@@ -47,6 +48,8 @@ export interface RestDeps {
   readonly authorizer: RequestAuthorizer;
   readonly audit: CertificateWrite[];
   readonly namespaces: () => Set<string>;
+  /** A request's verdict computed off the event loop (request-verifier.ts). */
+  readonly verifyRequest: (encoded: string) => Promise<string | undefined>;
 }
 
 type Obj = Record<string, unknown>;
@@ -126,7 +129,8 @@ export function list(ctx: RequestContext, deps: RestDeps): void {
     sendJson(ctx.res, 200, { ...toTable(def, page, deps.store.now(), true), metadata: listMeta }, 'application/json;as=Table;v=v1;g=meta.k8s.io');
     return;
   }
-  sendJson(ctx.res, 200, { apiVersion: apiVersionOf(def), kind: `${def.kind}List`, metadata: listMeta, items: page.map((o) => withType(def, o)) });
+  const head = JSON.stringify({ apiVersion: apiVersionOf(def), kind: `${def.kind}List`, metadata: listMeta }).slice(0, -1);
+  sendJsonText(ctx.res, 200, `${head},"items":[${page.map((o) => typedJson(def, o)).join(',')}]}`);
 }
 
 function existing(ctx: RequestContext, deps: RestDeps): KubeObject {
@@ -141,7 +145,7 @@ export function get(ctx: RequestContext, deps: RestDeps): void {
     sendJson(ctx.res, 200, toTable(ctx.def, [object], deps.store.now(), true), 'application/json;as=Table;v=v1;g=meta.k8s.io');
     return;
   }
-  sendJson(ctx.res, 200, withType(ctx.def, object));
+  sendJsonText(ctx.res, 200, typedJson(ctx.def, object));
 }
 
 // ------------------------------------------------------------------ write
@@ -191,12 +195,12 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
     sendJson(ctx.res, status, withType(def, prepared as KubeObject));
     return;
   }
-  sendJson(ctx.res, status, withType(def, deps.store.create(def.storeKey, withoutType(prepared))));
+  sendJsonText(ctx.res, status, typedJson(def, deps.store.create(def.storeKey, withoutType(prepared))));
 }
 
 export async function create(ctx: RequestContext, deps: RestDeps): Promise<void> {
   const body = await readObject(ctx.req);
-  if (ctx.def.resource === 'certificatesigningrequests') await warmRequestVerdict((body.spec as Obj | undefined)?.request);
+  if (ctx.def.resource === 'certificatesigningrequests') await warmRequestVerdict((body.spec as Obj | undefined)?.request, deps.verifyRequest);
   createObject(ctx, deps, body);
 }
 
@@ -273,7 +277,7 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
   const rest = withoutType(object);
   const stored = deps.store.replace(def.storeKey, { ...rest, metadata: { ...meta(rest), resourceVersion: old.metadata.resourceVersion } } as KubeObject);
   recordCertificateWrite(ctx, deps, old, stored, ((incoming.status as Obj | undefined)?.certificate));
-  sendJson(ctx.res, 200, withType(def, stored));
+  sendJsonText(ctx.res, 200, typedJson(def, stored));
 }
 
 export async function update(ctx: RequestContext, deps: RestDeps): Promise<void> {

@@ -16,6 +16,7 @@ import { Faults, type FaultRule } from './faults.js';
 import { parseJson, readBody, sendError, sendJson, wantsTable } from './http.js';
 import { identities, kubeconfig, servingMaterial, type Identity } from './identity.js';
 import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from './rbac.js';
+import { builtWorkerUrl, RequestVerifier } from './request-verifier.js';
 import { findResource, type ResourceDef } from './resources.js';
 import * as rest from './rest.js';
 import { selfSubjectAccessReview, subjectAccessReview } from './reviews.js';
@@ -50,6 +51,7 @@ export class DevApi {
   readonly audit: rest.CertificateWrite[] = [];
   readonly authorizer: Authorizer;
   #server: Server | undefined;
+  readonly #verifier = new RequestVerifier(builtWorkerUrl);
   #tokens = new Map<string, UserInfo>();
   #identities: Record<string, Identity> = {};
   url = '';
@@ -94,6 +96,8 @@ export class DevApi {
   /** Stops listening, ends every watch and writes the state file. */
   async stop(): Promise<void> {
     this.watches.closeAll('clean');
+    // Creates waiting on a verdict get it (computed here) and finish before the state is written.
+    await this.#verifier.close();
     this.store.flush();
     const server = this.#server;
     if (!server) return;
@@ -206,7 +210,10 @@ export class DevApi {
       verb, apiGroup: group, resource, ...(sub ? { subresource: sub } : {}), ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}),
     });
     const ctx: rest.RequestContext = { req, res, url, user, def, namespace, name, subresource: sub as Subresource, table: wantsTable(req.headers.accept) };
-    const deps: rest.RestDeps = { store: this.store, authorizer: this.authorizer, audit: this.audit, namespaces: () => new Set(this.store.list('namespaces').map((n) => n.metadata.name)) };
+    const deps: rest.RestDeps = {
+      store: this.store, authorizer: this.authorizer, audit: this.audit, namespaces: () => new Set(this.store.list('namespaces').map((n) => n.metadata.name)),
+      verifyRequest: (encoded) => this.#verifier.verdict(encoded),
+    };
     if (def.virtual) {
       const body = await rest.readObject(req);
       const review = def.resource === 'subjectaccessreviews' ? subjectAccessReview(body, this.authorizer) : selfSubjectAccessReview(body, this.authorizer, user);

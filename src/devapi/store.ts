@@ -1,11 +1,12 @@
 /**
  * devapi's object store: every resource in one map, one global resourceVersion
  * counter, a bounded history of changes for watches, and persistence to a state
- * directory so a restarted devapi resumes with the same objects and versions.
+ * directory (a snapshot and a log of changes, state-log.ts) so a restarted devapi
+ * resumes with the same objects and versions.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { objectJson } from './object-json.js';
+import { StateLog } from './state-log.js';
 
 export type KubeObject = Record<string, unknown> & { metadata: Metadata };
 export interface Metadata {
@@ -33,11 +34,6 @@ const keyOf = (resource: string, namespace: string | undefined, name: string): s
 /** Kubernetes' metav1.Time: RFC 3339, seconds, UTC. */
 export const kubeTime = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 
-interface Snapshot {
-  readonly rv: number;
-  readonly objects: [string, string, KubeObject][];
-}
-
 export class Store {
   #rv = 0;
   #objects = new Map<string, { resource: string; object: KubeObject }>();
@@ -46,9 +42,18 @@ export class Store {
   #compactedThrough = 0;
   #listeners = new Set<Listener>();
   #persistTimer: NodeJS.Timeout | undefined;
+  readonly #log: StateLog | undefined;
 
+  /**
+   * `stateFile` is the snapshot; the log of changes lives beside it. Changes reach the log
+   * every `persistIntervalMs` (500 ms), and the log is folded into the snapshot on start, on
+   * `flush` and once it holds more lines than `max(10,000, 2 × objects)`.
+   */
   constructor(private readonly options: { stateFile?: string; historySize?: number; clock?: () => Date; persistIntervalMs?: number } = {}) {
-    if (options.stateFile) this.#load(options.stateFile);
+    if (options.stateFile) {
+      this.#log = new StateLog(options.stateFile);
+      this.#load(this.#log);
+    }
   }
 
   get resourceVersion(): number {
@@ -131,40 +136,31 @@ export class Store {
       this.#compactedThrough = dropped.at(-1)?.rv ?? this.#compactedThrough;
     }
     for (const listener of this.#listeners) listener(change);
-    this.#schedulePersist();
+    if (!this.#log) return;
+    this.#log.append(change.rv, change.type, change.resource, objectJson(change.object));
+    this.#persistTimer ??= setTimeout(() => this.#writeLog(), this.options.persistIntervalMs ?? 500);
   }
 
-  #schedulePersist(): void {
-    if (!this.options.stateFile || this.#persistTimer) return;
-    this.#persistTimer = setTimeout(() => this.flush(), this.options.persistIntervalMs ?? 500);
+  #writeLog(): void {
+    this.#persistTimer = undefined;
+    if (this.#log && this.#log.size > Math.max(10_000, 2 * this.#objects.size)) this.flush();
+    else this.#log?.write();
   }
 
-  /** Writes the state file now (atomically: write, then rename). */
+  /** Writes the state now: a new snapshot of every object, and an empty log. */
   flush(): void {
     if (this.#persistTimer) clearTimeout(this.#persistTimer);
     this.#persistTimer = undefined;
-    const file = this.options.stateFile;
-    if (!file) return;
-    const snapshot: Snapshot = { rv: this.#rv, objects: [...this.#objects.values()].map((e) => [e.resource, e.object.metadata.name, e.object]) };
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
-    renameSync(`${file}.tmp`, file);
+    this.#log?.snapshot({ rv: this.#rv, entries: [...this.#objects.values()] });
   }
 
-  #load(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    const snapshot = JSON.parse(text) as Snapshot;
-    this.#rv = snapshot.rv;
+  #load(log: StateLog): void {
+    const state = log.load((resource, object) => keyOf(resource, object.metadata.namespace, object.metadata.name));
+    this.#rv = state.rv;
     // History does not survive a restart: watches resuming from before it relist (410), as after an apiserver restart.
-    this.#compactedThrough = snapshot.rv;
-    for (const [resource, , object] of snapshot.objects) {
-      this.#objects.set(keyOf(resource, object.metadata.namespace, object.metadata.name), { resource, object });
-    }
+    this.#compactedThrough = state.rv;
+    for (const entry of state.entries) this.#objects.set(keyOf(entry.resource, entry.object.metadata.namespace, entry.object.metadata.name), entry);
+    // Fold the log into the snapshot now, so it only ever holds this run's changes.
+    log.snapshot(state);
   }
 }

@@ -5,6 +5,7 @@
  * resetting the socket) for tests of a client's restart logic.
  */
 import type { ServerResponse } from 'node:http';
+import { typedJson } from './object-json.js';
 import { apiVersionOf } from './resources.js';
 import type { RequestContext, RestDeps } from './rest.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -42,12 +43,12 @@ export class WatchRegistry {
   }
 }
 
-/** Each change is serialized once, however many plain watchers receive it. */
+/** Each change is serialized once, however many plain watchers receive it (the object's text is shared with the log and the response). */
 const plainLines = new WeakMap<Change, string>();
 function plainLine(def: RequestContext['def'], change: Change): string {
   let line = plainLines.get(change);
   if (line === undefined) {
-    line = `${JSON.stringify({ type: change.type, object: { apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(change.object) : change.object) } })}\n`;
+    line = `{"type":"${change.type}","object":${typedJson(def, change.object)}}\n`;
     if (!def.convert) plainLines.set(change, line);
   }
   return line;
@@ -59,29 +60,27 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   const labelMatch = parseLabelSelector(url.searchParams.get('labelSelector'));
   const matches = (o: KubeObject): boolean => (ctx.namespace === undefined || o.metadata.namespace === ctx.namespace) && fieldMatch(o) && labelMatch(o);
   let firstTable = true;
-  const render = (o: KubeObject): unknown => {
-    if (!ctx.table) return { apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(o) : o) };
-    const table = toTable(def, [o], deps.store.now(), firstTable);
-    firstTable = false;
-    return table;
-  };
   res.writeHead(200, { 'Content-Type': ctx.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
-  // Events that arrive together leave in one write: a socket write per event per watcher costs more than the event.
-  let corked = false;
+  // Events that arrive together leave in one write (one chunk, one TLS record): a socket write per event per
+  // watcher costs more than the event, for devapi and for the client reading it.
+  let pending: string[] = [];
+  const flush = (): void => {
+    if (pending.length === 0 || res.writableEnded) return;
+    const text = pending.length === 1 ? pending[0] ?? '' : pending.join('');
+    pending = [];
+    res.write(text);
+  };
   const write = (line: string): void => {
-    if (!corked) {
-      corked = true;
-      res.cork();
-      setImmediate(() => {
-        corked = false;
-        res.uncork();
-      });
-    }
-    res.write(line);
+    if (pending.push(line) === 1) setImmediate(flush);
   };
   const send = (type: string, object: unknown): void => {
     write(`${JSON.stringify({ type, object })}\n`);
+  };
+  const sendObject = (type: string, o: KubeObject): void => {
+    if (!ctx.table) return write(`{"type":"${type}","object":${typedJson(def, o)}}\n`);
+    send(type, toTable(def, [o], deps.store.now(), firstTable));
+    firstTable = false;
   };
 
   let unsubscribe = (): void => undefined;
@@ -92,6 +91,7 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
     unregister();
     timers.forEach(clearTimeout);
     timers.forEach(clearInterval);
+    flush();
     if (!res.writableEnded) res.end();
   };
   res.on('close', end);
@@ -99,7 +99,7 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   const rvParam = url.searchParams.get('resourceVersion');
   const from = rvParam === null || rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
   if (from === undefined) {
-    for (const o of deps.store.list(def.storeKey, ctx.namespace)) if (matches(o)) send('ADDED', render(o));
+    for (const o of deps.store.list(def.storeKey, ctx.namespace)) if (matches(o)) sendObject('ADDED', o);
   } else {
     const changes = Number.isFinite(from) ? deps.store.changesSince(from) : undefined;
     if (!changes) {
@@ -107,11 +107,11 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
       end();
       return;
     }
-    for (const change of changes) if (change.resource === def.storeKey && matches(change.object)) send(change.type, render(change.object));
+    for (const change of changes) if (change.resource === def.storeKey && matches(change.object)) sendObject(change.type, change.object);
   }
   unsubscribe = deps.store.subscribe((change: Change) => {
     if (change.resource !== def.storeKey || !matches(change.object)) return;
-    if (ctx.table) send(change.type, render(change.object));
+    if (ctx.table) sendObject(change.type, change.object);
     else write(plainLine(def, change));
   });
   unregister = registry.add({ res, end });
