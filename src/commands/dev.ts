@@ -12,7 +12,8 @@ import { loadRunConfig } from '../config/index.js';
 import { DevApi } from '../devapi/server.js';
 import { csrError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { startSigner, untilSignal } from './run.js';
+import { SignerRuntime } from '../runtime.js';
+import { untilSignal } from './run.js';
 
 export const DEMO_SIGNER = 'example.com/serving';
 const keys = fileURLToPath(new URL('../../keys.example/', import.meta.url));
@@ -93,24 +94,25 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
     '--cluster-signing-key-file', join(keys, 'ca-key.pem'),
     '--signer-name', DEMO_SIGNER,
     '--leader-elect=false',
+    '--http-address', '127.0.0.1:0',
     '--log-level', values['log-level'],
   ], {}, (path) => readFileSync(path, 'utf8'));
 
   const devapi = new DevApi({ stateDir, port });
   const url = await devapi.start();
   const logger = createLogger(config.logLevel);
-  let signer;
+  const signer = new SignerRuntime(config, logger);
   try {
-    signer = await startSigner(config, logger);
+    await signer.start();
   } catch (e) {
     await devapi.stop();
     throw e;
   }
   out.write(`csr-signer dev: devapi ready at ${url}; the signer serves ${DEMO_SIGNER} with keys.example/ca.pem (public, testing only)\n`);
-  out.write(`  admin kubeconfig: ${join(stateDir, 'admin.kubeconfig')}\n${tryNext(join(stateDir, 'admin.kubeconfig'), caFile)}\nCtrl-C stops both.\n\n`);
+  out.write(`  admin kubeconfig: ${join(stateDir, 'admin.kubeconfig')}\n  signer health and metrics: http://${signer.address ?? ''}/readyz and /metrics\n${tryNext(join(stateDir, 'admin.kubeconfig'), caFile)}\nCtrl-C stops both.\n\n`);
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping');
-  await signer.stop();
+  await signer.stop(config.shutdownTimeoutMs);
   await devapi.stop();
   out.write('csr-signer dev: stopped\n');
   return 0;

@@ -2,7 +2,7 @@
  * CA hot reload: a valid new pair replaces the old atomically; a broken,
  * half-written or mismatched pair keeps the old CA signing and is counted.
  */
-import { copyFileSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
@@ -11,6 +11,7 @@ import type { Observer } from '../../src/controller/observer.js';
 import type { SignerConfig } from '../../src/signer/types.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { until } from '../helpers/csr-min.js';
+import { installPair, secretDir } from '../helpers/secret-dir.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 
 if (!needTool(t, 'openssl')) process.exit(0);
@@ -27,24 +28,6 @@ function signerIn(dir: string): SignerConfig {
   };
 }
 
-/** Puts a pair in place the way a kubelet updates a mounted Secret: a new directory, then one symlink swap. */
-function install(dir: string, cert: string | Buffer, key: string | Buffer): void {
-  const version = join(dir, `..${Date.now()}_${Math.random().toString(36).slice(2)}`);
-  mkdirSync(version);
-  writeFileSync(join(version, 'tls.crt'), cert);
-  writeFileSync(join(version, 'tls.key'), key);
-  symlinkSync(version, join(dir, '..data_tmp'));
-  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-}
-
-function mountedDir(cert: string, key: string): string {
-  const dir = tempDir('secret-');
-  install(dir, cert, key);
-  symlinkSync('..data/tls.crt', join(dir, 'tls.crt'));
-  symlinkSync('..data/tls.key', join(dir, 'tls.key'));
-  return dir;
-}
-
 function recorder(): { observer: Observer; results: string[] } {
   const results: string[] = [];
   const ignore = (): void => undefined;
@@ -58,21 +41,21 @@ const logger = pino({ level: 'silent' });
 const subject = (store: CaStore): string => store.lookup('example.com/serving').certificate.subject;
 
 void t.test('a new valid pair replaces the old one; unchanged files are only compared', async (t) => {
-  const dir = mountedDir(caA.certPem, caA.keyPem);
+  const dir = secretDir(caA.certPem, caA.keyPem);
   const { observer, results } = recorder();
   const store = new CaStore([signerIn(dir)], { logger, observer });
   await store.loadAll();
   t.match(subject(store), /CN=a test CA/);
   await store.check();
   t.same(results, ['unchanged']);
-  install(dir, caB.certPem, caB.keyPem);
+  installPair(dir, caB.certPem, caB.keyPem);
   await store.check();
   t.match(subject(store), /CN=b test CA/);
   t.same(results, ['unchanged', 'success']);
 });
 
 void t.test('a broken, half-written or mismatched pair keeps the old CA and counts an error', async (t) => {
-  const dir = mountedDir(caA.certPem, caA.keyPem);
+  const dir = secretDir(caA.certPem, caA.keyPem);
   const { observer, results } = recorder();
   const store = new CaStore([signerIn(dir)], { logger, observer });
   await store.loadAll();
@@ -83,30 +66,30 @@ void t.test('a broken, half-written or mismatched pair keeps the old CA and coun
     ['empty files', '', '', /./],
   ];
   for (const [name, cert, key, error] of cases) {
-    install(dir, cert, key);
+    installPair(dir, cert, key);
     await store.check();
     t.match(subject(store), /CN=a test CA/, `${name}: the old CA still signs`);
     t.match(store.state('example.com/serving').error, error, `${name}: the reason is kept`);
   }
   t.same(results, ['error', 'error', 'error', 'error']);
-  install(dir, caB.certPem, caB.keyPem);
+  installPair(dir, caB.certPem, caB.keyPem);
   await store.check();
   t.match(subject(store), /CN=b test CA/, 'a good pair afterwards is taken');
   t.equal(store.state('example.com/serving').error, undefined, 'and clears the error');
 });
 
 void t.test('a bundle of old and new CA with the new key: the certificate matching the key signs', async (t) => {
-  const dir = mountedDir(caA.certPem, caA.keyPem);
+  const dir = secretDir(caA.certPem, caA.keyPem);
   const store = new CaStore([signerIn(dir)], { logger });
   await store.loadAll();
-  install(dir, caA.certPem + caB.certPem, caB.keyPem);
+  installPair(dir, caA.certPem + caB.certPem, caB.keyPem);
   await store.check();
   t.match(subject(store), /CN=b test CA/);
   t.equal(store.lookup('example.com/serving').extraTrust.length, 1, 'the old CA is kept as extra trust');
 });
 
 void t.test('an expired CA at start does not stop the process: no CA until a valid one arrives', async (t) => {
-  const dir = mountedDir(expired.certPem, expired.keyPem);
+  const dir = secretDir(expired.certPem, expired.keyPem);
   const store = new CaStore([signerIn(dir)], { logger, now: () => new Date(Date.now() + 3 * 86_400_000) });
   await store.loadAll();
   t.throws(() => store.lookup('example.com/serving'), /has no valid CA: .*expired/);
@@ -124,11 +107,11 @@ void t.test('any other bad CA at start is fatal, naming the signer and the file'
 });
 
 void t.test('a symlink swap is noticed without polling', async (t) => {
-  const dir = mountedDir(caA.certPem, caA.keyPem);
+  const dir = secretDir(caA.certPem, caA.keyPem);
   const store = new CaStore([signerIn(dir)], { logger });
   await store.loadAll();
   store.watch(3_600_000);
-  install(dir, caB.certPem, caB.keyPem);
+  installPair(dir, caB.certPem, caB.keyPem);
   await until(() => /CN=b test CA/.test(subject(store)), 10_000);
   store.close();
   t.pass('reloaded on the change notification');

@@ -43,7 +43,7 @@ export async function startDevapi(options: { stateDir?: string; args?: string[];
     url, stateDir, child,
     kubeconfig: (id) => join(stateDir, `${id}.kubeconfig`),
     stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }),

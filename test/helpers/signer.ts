@@ -66,7 +66,7 @@ export async function startSigner(args: readonly string[], options: { waitFor?: 
   const signer: SignerProcess = {
     child, logs, stderr: () => stderr, waitForLog,
     stop: (signal = 'SIGTERM') => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
       child.once('exit', (code) => resolve(code));
       child.kill(signal);
     }),

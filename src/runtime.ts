@@ -1,0 +1,185 @@
+/**
+ * The running signer, assembled: CAs (with hot reload), the API client, the
+ * controller while this replica leads, the health and metrics sidecar, and an
+ * orderly stop. `csr-signer run` and `csr-signer dev` both start one.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { RunConfig } from './config/types.js';
+import { CaStore } from './controller/ca-store.js';
+import { Controller } from './controller/controller.js';
+import { csrApi, type CsrApi } from './controller/csr-api.js';
+import { loadKubeConfig } from './controller/kube-config.js';
+import { kubeHttp, type KubeHttp } from './controller/kube-http.js';
+import { LeaderElector } from './controller/leader-election.js';
+import { leaseLock } from './controller/lease-lock.js';
+import { buildApp } from './http/app.js';
+import { listen } from './http/listen.js';
+import { approvedAt, createMetrics, type Metrics } from './http/metrics.js';
+import type { SignerState, Snapshot } from './http/snapshot.js';
+import { isApproved, isFailed, hasCertificate } from './signer/conditions.js';
+
+export class SignerRuntime {
+  /** As kube-controller-manager: a restarted pod (often PID 1 again) must not pass for its old self and skip the wait. */
+  readonly identity = `${hostname()}_${randomUUID()}`;
+  readonly registry = new Registry();
+  readonly metrics: Metrics;
+  readonly cas: CaStore;
+  controller: Controller | undefined;
+  private http: KubeHttp | undefined;
+  private api: CsrApi | undefined;
+  private elector: LeaderElector | undefined;
+  private app: ReturnType<typeof buildApp> | undefined;
+  private stopping = false;
+  /** The previous controller finishing its signings after leadership was lost. */
+  private draining: Promise<void> = Promise.resolve();
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  /** Where the sidecar listens, once started. */
+  address: string | undefined;
+
+  constructor(private readonly config: RunConfig, private readonly logger: Logger) {
+    this.metrics = createMetrics(this.registry, () => this.snapshot());
+    this.cas = new CaStore(config.signers, { logger, observer: this.metrics });
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this;
+    await this.cas.loadAll();
+    this.cas.watch(config.caReloadIntervalMs);
+    const kube = await loadKubeConfig(config.kubeconfig);
+    this.http = kubeHttp(kube.endpoint);
+    this.api = csrApi(this.http, this.identity);
+    this.loopDelay.enable();
+    this.app = buildApp({
+      registry: this.registry, snapshot: () => this.snapshot(), logger,
+      // The worst event-loop delay since the previous probe, in ms.
+      eventLoopLagMs: () => {
+        const lag = this.loopDelay.max / 1e6;
+        this.loopDelay.reset();
+        return lag;
+      },
+    });
+    this.address = await listen(this.app, config.httpAddress);
+    logger.info({ server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, identity: this.identity }, 'started');
+    if (!config.leaderElection.enabled) {
+      this.lead();
+      return;
+    }
+    const le = config.leaderElection;
+    this.elector = new LeaderElector({
+      lock: leaseLock(this.http, le.resourceNamespace, le.resourceName),
+      identity: this.identity,
+      config: le,
+      logger,
+      onStartedLeading: () => this.lead(),
+      onStoppedLeading: () => void this.follow(),
+    });
+    this.elector.start();
+  }
+
+  private lead(): void {
+    // Leadership can come back while the last term's workers still finish: start after them.
+    void this.draining.then(() => this.startController());
+  }
+
+  private startController(): void {
+    if (this.stopping || this.controller || !this.api) return;
+    if (this.elector && !this.elector.isLeader) return;
+    const { config, logger } = this;
+    this.controller = new Controller({
+      signers: config.signers,
+      ca: this.cas.lookup,
+      api: this.api,
+      logger,
+      workers: config.workers,
+      retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, qps: config.retryQps, burst: config.retryBurst },
+      watchQuietTimeoutMs: config.watchQuietTimeoutMs,
+      limits: config.requestLimits,
+      events: config.events,
+      observer: this.metrics,
+    });
+    this.controller.start();
+    logger.info({ signers: config.signers.map((s) => s.name), workers: config.workers }, 'watching');
+  }
+
+  /** Lost the lease: stop taking work at once; signings in flight finish (their writes are still guarded by resourceVersion). */
+  private async follow(): Promise<void> {
+    const controller = this.controller;
+    this.controller = undefined;
+    if (!controller) return;
+    this.logger.warn('lost the lease; stopped signing');
+    this.draining = controller.stop();
+    await this.draining;
+  }
+
+  /**
+   * Stops taking work, lets signings in flight finish within `timeoutMs`, releases
+   * the lease so another replica takes over at once, closes the sidecar.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const controller = this.controller;
+    this.controller = undefined;
+    const drained = controller ? controller.stop() : Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.logger.warn({ timeoutSeconds: timeoutMs / 1000 }, 'signings still in flight at the shutdown timeout');
+    await this.elector?.stop({ release: true });
+    this.cas.close();
+    this.loopDelay.disable();
+    await this.app?.close();
+    this.http?.close();
+  }
+
+  snapshot(): Snapshot {
+    const now = new Date();
+    const controller = this.controller;
+    const pending = new Map<string, { count: number; oldest: number }>();
+    if (controller) {
+      for (const csr of controller.cache.values()) {
+        if (!isApproved(csr) || isFailed(csr) || hasCertificate(csr)) continue;
+        const at = approvedAt(csr);
+        const p = pending.get(csr.spec.signerName) ?? { count: 0, oldest: 0 };
+        p.count++;
+        if (at !== undefined) p.oldest = Math.max(p.oldest, (now.getTime() - at) / 1000);
+        pending.set(csr.spec.signerName, p);
+      }
+    }
+    const signers: SignerState[] = this.config.signers.map((s) => {
+      const { ca, error } = this.cas.state(s.name);
+      const source = controller?.sources.get(s.name);
+      return {
+        name: s.name,
+        ...(ca ? { ca: { subject: ca.certificate.subject, notAfter: ca.certificate.notAfter } } : {}),
+        ...(error ? { caError: error } : {}),
+        watchSynced: source?.synced ?? false,
+        ...(source?.synced ? { sinceWatchActivityMs: Date.now() - source.lastActivity } : {}),
+        approvedPending: pending.get(s.name)?.count ?? 0,
+        approvedPendingOldestSeconds: pending.get(s.name)?.oldest ?? 0,
+      };
+    });
+    const le = this.config.leaderElection;
+    const sinceRenew = this.elector?.isLeader ? this.elector.sinceRenewMs() : undefined;
+    return {
+      now,
+      signers,
+      leader: {
+        enabled: le.enabled,
+        leading: le.enabled ? this.elector?.isLeader ?? false : true,
+        ...(sinceRenew === undefined ? {} : { sinceRenewMs: sinceRenew }),
+        renewDeadlineMs: le.renewDeadlineMs,
+        identity: this.identity,
+      },
+      watchQuietTimeoutMs: this.config.watchQuietTimeoutMs,
+      queueDepth: controller?.queue.depth ?? 0,
+      stopping: this.stopping,
+    };
+  }
+}
