@@ -40,7 +40,8 @@ export class SignerRuntime {
   /** Where the sidecar listens, once started. */
   address: string | undefined;
 
-  constructor(private readonly config: RunConfig, private readonly logger: Logger) {
+  /** `env`: the process environment, for KUBECONFIG, HOME and the in-cluster service variables. */
+  constructor(private readonly config: RunConfig, private readonly logger: Logger, private readonly env: Readonly<Record<string, string | undefined>> = {}) {
     this.metrics = createMetrics(this.registry, () => this.snapshot());
     this.cas = new CaStore(config.signers, { logger, observer: this.metrics });
   }
@@ -49,7 +50,7 @@ export class SignerRuntime {
     const { config, logger } = this;
     await this.cas.loadAll();
     this.cas.watch(config.caReloadIntervalMs);
-    const kube = await loadKubeConfig(config.kubeconfig);
+    const kube = await loadKubeConfig(config.kubeconfig, this.env);
     this.http = kubeHttp(kube.endpoint);
     this.api = csrApi(this.http, this.identity);
     this.loopDelay.enable();

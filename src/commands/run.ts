@@ -26,7 +26,7 @@ export const untilSignal = (onSecond: (signal: string) => void = () => process.e
 export async function runRun(argv: readonly string[], readFile: (path: string) => string): Promise<number> {
   const config = loadRunConfig(argv, process.env, readFile);
   const logger = createLogger(config.logLevel);
-  const runtime = new SignerRuntime(config, logger);
+  const runtime = new SignerRuntime(config, logger, process.env);
   await runtime.start();
   const signal = await untilSignal((second) => {
     logger.warn({ signal: second }, 'second signal; exiting at once');

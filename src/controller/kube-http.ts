@@ -45,10 +45,27 @@ export interface KubeHttp {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-function url(endpoint: KubeEndpoint, path: string, query: Query | undefined): URL {
-  const u = new URL(endpoint.server + path);
-  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
-  return u;
+/** Path and query, encoded once; the host, port and agent are fixed per endpoint. */
+function pathWithQuery(path: string, query: Query | undefined): string {
+  let out = path;
+  let sep = '?';
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined) continue;
+    out += `${sep}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+    sep = '&';
+  }
+  return out;
+}
+
+/** The whole body of a response, as text (no async iterator: it costs per chunk). */
+function readBody(response: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (c: Buffer) => chunks.push(c));
+    response.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    response.once('error', reject);
+    response.once('aborted', () => reject(new Error('the response was cut off')));
+  });
 }
 
 function errorFrom(status: number, text: string, retryAfter: string | undefined): KubeApiError {
@@ -71,12 +88,15 @@ export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {
     ? new https.Agent({ ...endpoint.tls, keepAlive: true, maxSockets: 16 })
     : new http.Agent({ keepAlive: true, maxSockets: 16 });
   const send = secure ? https.request : http.request;
+  const base = new URL(endpoint.server);
+  const target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || (secure ? 443 : 80), agent };
+  const prefix = base.pathname.replace(/\/+$/, '');
 
-  async function open(method: string, u: URL, headers: Record<string, string>, timeoutMs: number | undefined, signal?: AbortSignal):
+  async function open(method: string, path: string, headers: Record<string, string>, timeoutMs: number | undefined, signal?: AbortSignal):
   Promise<{ req: http.ClientRequest; res: Promise<http.IncomingMessage> }> {
     const auth = await endpoint.headers();
-    const req = send(u, { method, agent, headers: { Accept: 'application/json', ...auth, ...headers }, ...(signal ? { signal } : {}) });
-    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${u.pathname}: no answer in ${timeoutMs / 1000} s`)));
+    const req = send({ ...target, method, path: prefix + path, headers: { Accept: 'application/json', ...auth, ...headers }, ...(signal ? { signal } : {}) });
+    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path.split('?')[0] ?? ''}: no answer in ${timeoutMs / 1000} s`)));
     const res = new Promise<http.IncomingMessage>((resolve, reject) => {
       req.once('response', resolve);
       req.once('error', reject);
@@ -88,27 +108,22 @@ export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {
     async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
       const body = options.body === undefined ? undefined : JSON.stringify(options.body);
       const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
-      const { req, res } = await open(method, url(endpoint, path, options.query), headers, REQUEST_TIMEOUT_MS);
+      const { req, res } = await open(method, pathWithQuery(path, options.query), headers, REQUEST_TIMEOUT_MS);
       req.end(body);
       const response = await res;
-      const chunks: Buffer[] = [];
-      for await (const chunk of response) chunks.push(chunk as Buffer);
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status < 200 || status > 299) throw errorFrom(status, text, response.headers['retry-after']);
       return (text === '' ? undefined : JSON.parse(text)) as T;
     },
 
     async watch(path: string, query: Query, onLine: (line: unknown) => void, signal: AbortSignal): Promise<void> {
-      const { req, res } = await open('GET', url(endpoint, path, { ...query, watch: 1 }), {}, undefined, signal);
+      const { req, res } = await open('GET', pathWithQuery(path, { ...query, watch: 1 }), {}, undefined, signal);
       req.end();
       const response = await res;
       const status = response.statusCode ?? 0;
       let pending = '';
-      if (status !== 200) {
-        for await (const chunk of response) pending += (chunk as Buffer).toString('utf8');
-        throw errorFrom(status, pending, response.headers['retry-after']);
-      }
+      if (status !== 200) throw errorFrom(status, await readBody(response), response.headers['retry-after']);
       response.setEncoding('utf8');
       for await (const chunk of response) {
         pending += chunk as string;

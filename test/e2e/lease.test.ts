@@ -24,7 +24,7 @@ let api: DevapiProcess;
 let kube: KubeHttp;
 t.before(async () => {
   api = await startDevapi();
-  kube = kubeHttp((await loadKubeConfig(api.kubeconfig('signer'))).endpoint);
+  kube = kubeHttp((await loadKubeConfig(api.kubeconfig('signer'), {})).endpoint);
 });
 t.teardown(async () => {
   kube.close();
