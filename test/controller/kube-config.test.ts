@@ -32,7 +32,7 @@ void t.test('a token file and client certificate files relative to the kubeconfi
   const k = await loadKubeConfig(kubeconfig('files.yaml', { tokenFile: 'tok', 'client-certificate': 'client.crt', 'client-key': 'client.key' }, { 'tls-server-name': 'api.internal' }), {});
   t.same(await k.endpoint.headers(), { Authorization: 'Bearer from-file' });
   t.equal(String(k.endpoint.tls.cert), 'CERT');
-  t.equal(String(k.endpoint.tls.key), 'KEY');
+  t.same(k.endpoint.tls.key, Buffer.from('KEY'));
   t.equal(k.endpoint.tls.servername, 'api.internal');
 });
 
