@@ -9,6 +9,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { RunConfig } from './config/types.js';
+import { csrError } from './errors.js';
 import { CaStore } from './controller/ca-store.js';
 import { Controller } from './controller/controller.js';
 import { csrApi, type CsrApi } from './controller/csr-api.js';
@@ -63,7 +64,13 @@ export class SignerRuntime {
         return lag;
       },
     });
-    this.address = await listen(this.app, config.httpAddress);
+    try {
+      this.address = await listen(this.app, config.httpAddress);
+    } catch (e) {
+      this.cas.close();
+      this.http.close();
+      throw csrError('InvalidArgument', `cannot listen on --http-address ${config.httpAddress}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
     logger.info({ server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, identity: this.identity }, 'started');
     if (!config.leaderElection.enabled) {
       this.lead();

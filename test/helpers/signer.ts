@@ -13,7 +13,9 @@ export interface SignerProcess {
 }
 
 export async function startSigner(args: readonly string[], options: { waitFor?: string } = {}): Promise<SignerProcess> {
-  const child = spawn(process.execPath, [cli, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Tests run in parallel: never the default 0.0.0.0:8080.
+  const http = args.some((a) => a.startsWith('--http-address')) ? [] : ['--http-address', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [cli, 'run', ...http, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   const listeners = new Set<() => void>();
   let pending = '';
