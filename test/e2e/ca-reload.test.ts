@@ -9,7 +9,7 @@ import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { certificateOf, manifests, opensslRequest, waitSettled } from '../helpers/e2e.js';
 import { httpGet } from '../helpers/http.js';
 import { installPair, secretDir } from '../helpers/secret-dir.js';
-import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { servingSignerArgs, startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, opensslVerify, tempDir } from '../helpers/tools.js';
 import { join } from 'node:path';
 
@@ -24,11 +24,7 @@ let api: DevapiProcess;
 let signer: SignerProcess;
 t.before(async () => {
   api = await startDevapi();
-  signer = await startSigner([
-    '--kubeconfig', api.kubeconfig('signer'),
-    '--cluster-signing-cert-file', join(secret, 'tls.crt'), '--cluster-signing-key-file', join(secret, 'tls.key'),
-    '--signer-name', 'example.com/serving', '--leader-elect=false', '--http-address', '127.0.0.1:0', '--ca-reload-interval', '500ms',
-  ], { waitFor: 'watching' });
+  signer = await startSigner(servingSignerArgs(api.kubeconfig('signer'), join(secret, 'tls.crt'), join(secret, 'tls.key'), '--ca-reload-interval', '500ms'), { waitFor: 'watching' });
 });
 t.teardown(async () => {
   await signer.stop();

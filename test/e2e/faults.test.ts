@@ -6,9 +6,9 @@
  */
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { control, manifests, opensslRequest, waitSettled, certificateOf, failedOf, type CsrSpec } from '../helpers/e2e.js';
-import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { certificateOf, control, createAndApprove, failedOf, servingSpecs, waitSettled } from '../helpers/e2e.js';
+import { servingSignerArgs, startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl')) process.exit(0);
@@ -25,36 +25,20 @@ let api: DevapiProcess;
 let signer: SignerProcess;
 t.before(async () => {
   api = await startDevapi();
-  signer = await startSigner([
-    '--kubeconfig', api.kubeconfig('signer'),
-    '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath,
-    '--signer-name', 'example.com/serving', '--leader-elect=false', '--retry-base-delay', '20ms', '--workers', '4',
-  ], { waitFor: 'watching' });
+  signer = await startSigner(servingSignerArgs(api.kubeconfig('signer'), ca.certPath, ca.keyPath, '--retry-base-delay', '20ms', '--workers', '4'), { waitFor: 'watching' });
 });
 t.teardown(async () => {
   await signer.stop();
   await api.stop();
 });
 
-const specs = (prefix: string, n: number): CsrSpec[] => Array.from({ length: n }, (_v, i) => ({
-  name: `${prefix}-${i}`, signerName: 'example.com/serving', usages: ['digital signature', 'server auth'],
-  request: opensslRequest(dir, `${prefix}-${i}`, { sans: [`DNS:${prefix}-${i}.example.com`] }),
-}));
-
-function createAndApprove(batch: CsrSpec[]): void {
-  const created = kubectl(api, 'admin', ['create', '-f', '-'], manifests(batch));
-  if (created.code !== 0) throw new Error(created.stderr);
-  const approved = kubectl(api, 'approver', ['certificate', 'approve', ...batch.map((s) => s.name)]);
-  if (approved.code !== 0) throw new Error(approved.stderr);
-}
-
 void t.test('failed status writes (500, 429 with Retry-After, 409, 503) are retried into exactly one certificate each', async (t) => {
   await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 500, count: 4 });
   await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 429, count: 2, retryAfterSeconds: 1 });
   await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 409, count: 3 });
   await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 503, count: 2 });
-  const batch = specs('w', 10);
-  createAndApprove(batch);
+  const batch = servingSpecs(dir, 'w', 10);
+  createAndApprove(api, batch);
   const csrs = await waitSettled(api, batch.map((s) => s.name));
   for (const s of batch) {
     t.ok(certificateOf(csrs.get(s.name)), `${s.name} issued`);
@@ -66,15 +50,15 @@ void t.test('failed status writes (500, 429 with Retry-After, 409, 503) are retr
 });
 
 void t.test('dropped watches and a compacted history (410) lose no approved CSR', async (t) => {
-  const first = specs('x', 5);
-  createAndApprove(first);
+  const first = servingSpecs(dir, 'x', 5);
+  createAndApprove(api, first);
   await control(api, 'POST', '/devapi/v1/watches/close', { mode: 'reset' });
-  const second = specs('y', 5);
-  createAndApprove(second);
+  const second = servingSpecs(dir, 'y', 5);
+  createAndApprove(api, second);
   await control(api, 'POST', '/devapi/v1/history/compact', {});
   await control(api, 'POST', '/devapi/v1/watches/close', { mode: 'clean' });
-  const third = specs('z', 5);
-  createAndApprove(third);
+  const third = servingSpecs(dir, 'z', 5);
+  createAndApprove(api, third);
   const csrs = await waitSettled(api, [...first, ...second, ...third].map((s) => s.name));
   for (const s of [...first, ...second, ...third]) t.ok(certificateOf(csrs.get(s.name)), `${s.name} issued`);
 });

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { control, manifests, opensslRequest, waitSettled, certificateOf, type CsrSpec } from '../helpers/e2e.js';
+import { certificateOf, control, createAndApprove, manifests, servingSpecs, waitSettled } from '../helpers/e2e.js';
 import { httpGet } from '../helpers/http.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, run, tempDir } from '../helpers/tools.js';
@@ -44,18 +44,6 @@ t.teardown(async () => {
   await api.stop();
 });
 
-const specs = (prefix: string, n: number): CsrSpec[] => Array.from({ length: n }, (_v, i) => ({
-  name: `${prefix}-${i}`, signerName: 'example.com/serving', usages: ['digital signature', 'server auth'],
-  request: opensslRequest(dir, `${prefix}-${i}`, { sans: [`DNS:${prefix}-${i}.example.com`] }),
-}));
-
-function createAndApprove(batch: CsrSpec[]): void {
-  const created = kubectl(api, 'admin', ['create', '-f', '-'], manifests(batch));
-  if (created.code !== 0) throw new Error(created.stderr);
-  const approved = kubectl(api, 'approver', ['certificate', 'approve', ...batch.map((s) => s.name)]);
-  if (approved.code !== 0) throw new Error(approved.stderr);
-}
-
 let a: SignerProcess;
 let b: SignerProcess;
 
@@ -63,8 +51,8 @@ void t.test('of two replicas exactly one leads and signs; both are ready; the le
   a = await replica();
   await a.waitForLog((l) => l.msg === 'watching');
   b = await replica();
-  const batch = specs('first', 5);
-  createAndApprove(batch);
+  const batch = servingSpecs(dir, 'first', 5);
+  createAndApprove(api, batch);
   await waitSettled(api, batch.map((s) => s.name));
   await a.waitForLog((l) => l.audit === 'certificate-issued' && l.csr === 'first-4');
   t.ok(isLeading(a), 'the first replica leads');
@@ -92,7 +80,7 @@ void t.test('metrics after real signings pass promtool and count what happened',
 });
 
 void t.test('kill -9 of the leader mid-burst: the standby takes over within the lease and every CSR is issued once', async (t) => {
-  const batch = specs('burst', 30);
+  const batch = servingSpecs(dir, 'burst', 30);
   const created = kubectl(api, 'admin', ['create', '-f', '-'], manifests(batch));
   t.equal(created.code, 0, created.stderr);
   await control(api, 'POST', '/devapi/v1/latency', { ms: 30 });
@@ -120,8 +108,8 @@ void t.test('SIGTERM of the leader releases the lease: a standby takes over at o
   await c.waitForLog((l) => l.msg === 'watching', 10_000);
   const tookOverMs = Date.now() - stoppedAt;
   t.ok(tookOverMs < LEASE_S * 1000, `took over in ${tookOverMs} ms, before the lease (${LEASE_S} s) could have expired`);
-  const batch = specs('after', 3);
-  createAndApprove(batch);
+  const batch = servingSpecs(dir, 'after', 3);
+  createAndApprove(api, batch);
   await waitSettled(api, batch.map((s) => s.name));
   await c.waitForLog((l) => l.audit === 'certificate-issued' && l.csr === 'after-2');
 });

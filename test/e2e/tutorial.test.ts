@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { servingSignerArgs, startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, opensslText, opensslVerify, run, tempDir, writeTemp } from '../helpers/tools.js';
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl') || !needTool(t, 'cfssl') || !needTool(t, 'cfssljson')) process.exit(0);
@@ -27,11 +27,7 @@ let api: DevapiProcess;
 let signer: SignerProcess;
 t.before(async () => {
   api = await startDevapi();
-  signer = await startSigner([
-    '--kubeconfig', api.kubeconfig('signer'),
-    '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath,
-    '--signer-name', 'example.com/serving', '--leader-elect=false',
-  ], { waitFor: 'watching' });
+  signer = await startSigner(servingSignerArgs(api.kubeconfig('signer'), ca.certPath, ca.keyPath), { waitFor: 'watching' });
 });
 t.teardown(async () => {
   await signer.stop();

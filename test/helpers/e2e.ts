@@ -94,3 +94,17 @@ export async function control(api: DevapiProcess, method: string, path: string, 
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
+
+/** `n` serving CSRs for example.com/serving named PREFIX-i, each with its own key and DNS name. */
+export const servingSpecs = (dir: string, prefix: string, n: number): CsrSpec[] => Array.from({ length: n }, (_v, i) => ({
+  name: `${prefix}-${i}`, signerName: 'example.com/serving', usages: ['digital signature', 'server auth'],
+  request: opensslRequest(dir, `${prefix}-${i}`, { sans: [`DNS:${prefix}-${i}.example.com`] }),
+}));
+
+/** Creates the CSRs as admin and approves them as the approver, with the real kubectl. */
+export function createAndApprove(api: DevapiProcess, batch: readonly CsrSpec[]): void {
+  const created = kubectl(api, 'admin', ['create', '-f', '-'], manifests(batch));
+  if (created.code !== 0) throw new Error(created.stderr);
+  const approved = kubectl(api, 'approver', ['certificate', 'approve', ...batch.map((s) => s.name)]);
+  if (approved.code !== 0) throw new Error(approved.stderr);
+}

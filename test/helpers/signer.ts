@@ -76,3 +76,9 @@ export async function startSigner(args: readonly string[], options: { waitFor?: 
   if (options.waitFor !== undefined) await waitForLog((l) => l.msg === options.waitFor);
   return signer;
 }
+
+/** `run` flags for the one signer example.com/serving with the signer's least-privilege kubeconfig, leader election off. */
+export const servingSignerArgs = (kubeconfig: string, certFile: string, keyFile: string, ...extra: string[]): string[] => [
+  '--kubeconfig', kubeconfig, '--cluster-signing-cert-file', certFile, '--cluster-signing-key-file', keyFile,
+  '--signer-name', 'example.com/serving', '--leader-elect=false', ...extra,
+];
