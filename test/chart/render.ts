@@ -1,0 +1,92 @@
+/**
+ * `helm template` for tests: merges values like Helm, renders every template of
+ * charts/csr-signer with test/chart/go-template.ts, and parses the manifests.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { TemplateSet } from './go-template.js';
+
+export const chartDir = new URL('../../charts/csr-signer/', import.meta.url).pathname;
+export const templatesDir = join(chartDir, 'templates');
+
+export type Values = Record<string, unknown>;
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export const readYaml = (path: string): unknown => parse(readFileSync(path, 'utf8'));
+export const defaultValues = (): Values => readYaml(join(chartDir, 'values.yaml')) as Values;
+export const templateFiles = (): string[] => readdirSync(templatesDir).filter((f) => !f.startsWith('_')).sort();
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Helm's coalescing: maps merge key by key, anything else replaces, null deletes. */
+export function mergeValues(base: Values, override: Values): Values {
+  const out: Values = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete out[key];
+    else if (isMap(value) && isMap(out[key])) out[key] = mergeValues(out[key], value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+export interface RenderOptions {
+  readonly values?: Values;
+  readonly apiVersions?: readonly string[];
+  readonly releaseName?: string;
+  readonly namespace?: string;
+}
+
+export interface Rendered {
+  /** Text of each template file, as Helm would write it. */
+  readonly files: ReadonlyMap<string, string>;
+  /** Every non-empty YAML document of the .yaml templates. */
+  readonly manifests: Manifest[];
+  readonly values: Values;
+}
+
+function templateSet(): TemplateSet {
+  const set = new TemplateSet();
+  for (const file of readdirSync(templatesDir).sort()) set.add(file, readFileSync(join(templatesDir, file), 'utf8'));
+  return set;
+}
+
+/** Renders the chart as `helm template RELEASE charts/csr-signer -n NAMESPACE -f values` would. */
+export function renderChart(options: RenderOptions = {}): Rendered {
+  const chart = readYaml(join(chartDir, 'Chart.yaml')) as { name: string; version: string; appVersion: string };
+  const values = mergeValues(defaultValues(), options.values ?? {});
+  const apiVersions = new Set(['v1', 'apps/v1', 'policy/v1', 'rbac.authorization.k8s.io/v1', ...(options.apiVersions ?? [])]);
+  const data = {
+    Values: values,
+    Release: { Name: options.releaseName ?? 'csr-signer', Namespace: options.namespace ?? 'csr-signer', Service: 'Helm', IsInstall: true },
+    Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion },
+    Capabilities: { APIVersions: { Has: (v: unknown): boolean => apiVersions.has(String(v)) }, KubeVersion: { Version: 'v1.32.0' } },
+  };
+  const set = templateSet();
+  const files = new Map<string, string>();
+  const manifests: Manifest[] = [];
+  for (const file of templateFiles()) {
+    const text = set.render(file, data);
+    files.set(file, text);
+    if (!file.endsWith('.yaml')) continue;
+    // YAML 1.1, as the API server's decoder reads it (0440 is octal there, `yes` a boolean).
+    for (const doc of parseAllDocuments(text, { version: '1.1' })) {
+      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}\n${text}`);
+      const obj = doc.toJS() as Manifest | null;
+      if (obj !== null) manifests.push(obj);
+    }
+  }
+  return { files, manifests, values };
+}
+
+/** The one manifest of `kind` (and `name` when given); throws when there is not exactly one. */
+export function find(manifests: readonly Manifest[], kind: string, name?: string): Manifest {
+  const found = manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
+  return found[0] as Manifest;
+}

@@ -1,0 +1,117 @@
+/**
+ * The chart's values: values.yaml is valid against values.schema.json (as `helm install`
+ * checks it), the schema refuses what the signer cannot run with, every chart key is
+ * documented, and Chart.yaml deploys this package's version.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import t from 'tap';
+import { isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { knownUsages } from '../../src/pki/usages.js';
+import { keyTypeNames } from '../../src/signer/types.js';
+import { chartDir, defaultValues, mergeValues, readYaml, type Values } from './render.js';
+
+const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as Record<string, unknown>;
+// strict: an unknown keyword in the schema is an error, so a typo there cannot silently allow anything.
+const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false }).compile(schema);
+const errorsOf = (values: Values): string => (validate(values) ? '' : JSON.stringify(validate.errors));
+
+const ca = { existingSecret: 'csr-signer-ca' };
+const pem = { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', key: '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n' };
+
+void t.test('values.yaml is valid against values.schema.json', (t) => {
+  t.equal(errorsOf(defaultValues()), '');
+  t.end();
+});
+
+void t.test('the schema accepts', (t) => {
+  const good: [string, Values][] = [
+    ['a signer with an existing Secret', { signers: [{ name: 'example.com/serving', ca }] }],
+    ['a signer with inline cert and key (development)', { signers: [{ name: 'example.com/dev', ca: pem }] }],
+    ['a built-in signer', { signers: [{ name: 'kubernetes.io/kubelet-serving', ca }] }],
+    ['a full custom signer', {
+      signers: [{
+        name: 'example.com/serving', ca, duration: { default: '720h', max: '2160h', min: '1h' },
+        usages: { allowed: ['digital signature', 'server auth'], required: ['server auth'] }, keyTypes: ['ecdsa-p256', 'rsa'], includeChain: true,
+        policy: { dnsNames: ['*.{namespace}.svc'], ipRanges: ['10.96.0.0/12'], maxSubjectAltNames: 5, commonName: 'dns-name', requesters: { groups: ['system:serviceaccounts'] } },
+      }],
+    }],
+    ['a PodDisruptionBudget by minAvailable', { podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: null } }],
+  ];
+  for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
+  t.end();
+});
+
+void t.test('the schema refuses', (t) => {
+  const bad: [string, Values][] = [
+    ['an empty signer list', { signers: [] }],
+    ['a signer without a CA source', { signers: [{ name: 'example.com/serving', ca: {} }] }],
+    ['a signer without ca', { signers: [{ name: 'example.com/serving' }] }],
+    ['a signer with an existing Secret and inline PEM', { signers: [{ name: 'example.com/serving', ca: { ...ca, ...pem } }] }],
+    ['inline cert without key', { signers: [{ name: 'example.com/serving', ca: { cert: pem.cert } }] }],
+    ['inline key without cert', { signers: [{ name: 'example.com/serving', ca: { key: pem.key } }] }],
+    ['an empty existingSecret', { signers: [{ name: 'example.com/serving', ca: { existingSecret: '' } }] }],
+    ['a wildcard signer name (RBAC would grant a whole domain)', { signers: [{ name: 'example.com/*', ca }] }],
+    ['a signer name without a path', { signers: [{ name: 'example.com', ca }] }],
+    ['a signer without a name', { signers: [{ ca }] }],
+    ['an unknown signer field', { signers: [{ name: 'example.com/x', ca, durations: {} }] }],
+    ['an unknown usage', { signers: [{ name: 'example.com/x', ca, usages: { allowed: ['server-auth'] } }] }],
+    ['an unknown key type', { signers: [{ name: 'example.com/x', ca, keyTypes: ['dsa'] }] }],
+    ['a duration that is not Go syntax', { signers: [{ name: 'example.com/x', ca, duration: { max: '30d' } }] }],
+    ['replicas as a string', { replicaCount: 'two' }],
+    ['an unknown top-level key', { replicas: 2 }],
+    ['an extra argument that is not a flag', { extraArgs: ['run'] }],
+    ['a log level csr-signer does not know', { logLevel: 'trace' }],
+  ];
+  for (const [name, override] of bad) t.not(errorsOf(mergeValues(defaultValues(), override)), '', name);
+  t.end();
+});
+
+void t.test('the schema lists the usages and key types csr-signer knows', (t) => {
+  const signer = (schema as { properties: { signers: { items: { properties: Record<string, { properties?: Record<string, { items: { enum: string[] } }>; items?: { enum: string[] } }> } } } })
+    .properties.signers.items.properties;
+  t.same(signer.usages?.properties?.allowed?.items.enum, knownUsages);
+  t.same(signer.usages?.properties?.required?.items.enum, knownUsages);
+  t.same(signer.keyTypes?.items?.enum, keyTypeNames);
+  t.end();
+});
+
+// Values that go verbatim into the pod spec are Kubernetes objects documented by their key.
+const passedThrough = new Set(['resources', 'livenessProbe', 'readinessProbe', 'podSecurityContext', 'securityContext', 'nodeSelector']);
+
+void t.test('every key of values.yaml has a comment', (t) => {
+  const doc = parseDocument(readFileSync(join(chartDir, 'values.yaml'), 'utf8'));
+  const missing: string[] = [];
+  // The yaml parser files a comment line by position: before a key (key.commentBefore),
+  // before a collection's first key (the collection's commentBefore), or after the last
+  // line of the previous value (that value's trailing comment).
+  const walk = (node: unknown, path: string): void => {
+    if (isMap(node)) {
+      node.items.forEach((pair, i) => {
+        const key = String((pair.key as YamlNode & { value: unknown }).value);
+        const previous = i === 0 ? undefined : (node.items[i - 1]?.value as YamlNode | null | undefined);
+        const commented = Boolean((pair.key as YamlNode).commentBefore) || (i === 0 && Boolean(node.commentBefore)) || Boolean(previous?.comment);
+        if (!commented) missing.push(`${path}${key}`);
+        if (!passedThrough.has(key)) walk(pair.value, `${path}${key}.`);
+      });
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        if (isMap(item) && i === 0 && node.commentBefore && !item.commentBefore) item.commentBefore = node.commentBefore;
+        walk(item, `${path}[${i}].`);
+      });
+    }
+  };
+  walk(doc.contents, '');
+  t.same(missing, []);
+  t.end();
+});
+
+void t.test("Chart.yaml's appVersion is package.json's version", (t) => {
+  const chart = readYaml(join(chartDir, 'Chart.yaml')) as { appVersion: string; apiVersion: string; name: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  t.equal(chart.appVersion, pkg.version);
+  t.equal(chart.apiVersion, 'v2');
+  t.equal(chart.name, 'csr-signer');
+  t.end();
+});
