@@ -44,7 +44,7 @@ export class SignerRuntime {
   /** `env`: the process environment, for KUBECONFIG, HOME and the in-cluster service variables. */
   constructor(private readonly config: RunConfig, private readonly logger: Logger, private readonly env: Readonly<Record<string, string | undefined>> = {}) {
     this.metrics = createMetrics(this.registry, () => this.snapshot());
-    this.cas = new CaStore(config.signers, { logger, observer: this.metrics });
+    this.cas = new CaStore(config.signers, { logger, observer: this.metrics, strictKeyPermissions: config.strictKeyPermissions });
   }
 
   async start(): Promise<void> {

@@ -61,6 +61,7 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'http-address', arg: 'HOST:PORT', default: '0.0.0.0:8080', help: 'listen address of /livez, /readyz and /metrics' },
     { name: 'shutdown-timeout', arg: 'DURATION', default: '30s', help: 'on SIGTERM, how long signings in flight may take to finish; a second signal exits at once' },
     { name: 'ca-reload-interval', arg: 'DURATION', default: '10s', help: 'how often the CA files are re-read besides change notifications' },
+    { name: 'strict-key-permissions', help: 'refuse a CA key file that is world-readable (default: log a warning and load it)' },
     { name: 'log-level', arg: 'LEVEL', default: 'info', help: 'error, warn, info or debug' },
     { name: 'no-events', help: 'do not write Kubernetes Events on CSRs (default: Events are written)' },
   ] },

@@ -71,6 +71,7 @@ export function loadRunConfig(
     httpAddress: addressFlag(v, 'http-address', '0.0.0.0:8080'),
     shutdownTimeoutMs: durationFlag(v, 'shutdown-timeout', '30s'),
     caReloadIntervalMs: durationFlag(v, 'ca-reload-interval', '10s'),
+    strictKeyPermissions: flags.booleans['strict-key-permissions'] ?? false,
     leaderElection: readLeaderElection(flags, env, readFile),
     logLevel: choiceFlag(v, 'log-level', logLevels, 'info'),
     events: !(flags.booleans['no-events'] ?? false),

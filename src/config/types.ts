@@ -35,6 +35,8 @@ export interface RunConfig {
   readonly shutdownTimeoutMs: number;
   /** How often the CA files are re-read besides change notifications. */
   readonly caReloadIntervalMs: number;
+  /** Refuse a world-readable CA key file instead of warning (group-readable is normal). */
+  readonly strictKeyPermissions: boolean;
   readonly leaderElection: LeaderElectionConfig;
   readonly logLevel: LogLevel;
   /** Emit Kubernetes Events on CSRs. */

@@ -7,7 +7,7 @@
  * first, so an unchanged pair costs two small reads.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { csrError, CsrSignerError } from '../errors.js';
@@ -36,6 +36,25 @@ function readFiles(signer: SignerConfig): Files {
   return { certificate, key, ...(passphrase === undefined ? {} : { passphrase }), digest };
 }
 
+/**
+ * A world-readable CA key (mode & 0o004) is a warning, or with strict an error; the
+ * target of a symlink counts (a mounted Secret's files are symlinks), so stat, not lstat.
+ * Group-readable is normal: a Secret mounted with defaultMode 0440 and an fsGroup.
+ */
+function checkKeyPermissions(signer: SignerConfig, strict: boolean, logger: Logger): void {
+  const file = signer.ca.keyFile;
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return; // readFiles has just read it; a file swapped away meanwhile is caught on the next read
+  }
+  if ((mode & 0o004) === 0) return;
+  const octal = `0${mode.toString(8).padStart(3, '0')}`;
+  if (strict) throw csrError('InvalidArgument', `signer ${signer.name}: the CA key ${file} is readable by everyone (mode ${octal}); remove o+r (e.g. chmod 0640, or a Secret defaultMode of 0440) or drop --strict-key-permissions`);
+  logger.warn({ signer: signer.name, file, mode: octal }, 'CA key file is world-readable');
+}
+
 async function load(signer: SignerConfig, files: Files, now: Date): Promise<CertificateAuthority> {
   try {
     return await loadCertificateAuthority({ certificate: files.certificate, key: files.key, ...(files.passphrase === undefined ? {} : { passphrase: files.passphrase }) }, now);
@@ -61,6 +80,8 @@ export interface CaStoreOptions {
   readonly logger: Logger;
   readonly observer?: Observer;
   readonly now?: () => Date;
+  /** Refuse a world-readable CA key file (`--strict-key-permissions`); default: warn. */
+  readonly strictKeyPermissions?: boolean;
 }
 
 export class CaStore {
@@ -85,6 +106,7 @@ export class CaStore {
   async loadAll(): Promise<void> {
     for (const entry of this.entries.values()) {
       const files = readFiles(entry.signer);
+      checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
       try {
         entry.ca = await load(entry.signer, files, this.now());
         entry.digest = files.digest;
@@ -125,6 +147,7 @@ export class CaStore {
           this.observer.caReloaded(name, 'unchanged');
           continue;
         }
+        checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
         const ca = await load(entry.signer, files, this.now());
         entry.ca = ca;
         entry.digest = files.digest;

@@ -9,7 +9,7 @@ void t.test('every flag has the documented default', (t) => {
   t.equal(signers.length, 4);
   t.same(rest, {
     workers: 5, retryQps: 10, retryBurst: 100, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000_000, watchQuietTimeoutMs: 300_000,
-    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000 }, httpAddress: '0.0.0.0:8080', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000,
+    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000 }, httpAddress: '0.0.0.0:8080', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
     leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system' },
     logLevel: 'info', events: true,
   });
@@ -25,9 +25,9 @@ void t.test('every flag is read into its field', (t) => {
     '--request-max-bytes', '4096', '--request-max-sans', '50', '--http-address', '[::1]:9090',
     '--leader-elect-lease-duration', '30s', '--leader-elect-renew-deadline', '20s', '--leader-elect-retry-period', '5s',
     '--leader-elect-resource-name', 'my-signer', '--leader-elect-resource-namespace', 'certs',
-    '--log-level', 'debug', '--no-events', '--shutdown-timeout', '5s', '--ca-reload-interval', '1m']);
+    '--log-level', 'debug', '--no-events', '--shutdown-timeout', '5s', '--ca-reload-interval', '1m', '--strict-key-permissions']);
   t.match(config, {
-    shutdownTimeoutMs: 5000, caReloadIntervalMs: 60_000,
+    shutdownTimeoutMs: 5000, caReloadIntervalMs: 60_000, strictKeyPermissions: true,
     kubeconfig: '/etc/signer.kubeconfig', workers: 8, retryQps: 2.5, retryBurst: 7, retryBaseDelayMs: 1000, retryMaxDelayMs: 60_000,
     watchQuietTimeoutMs: 90_000, requestLimits: { maxBytes: 4096, maxSubjectAltNames: 50 }, httpAddress: '[::1]:9090',
     leaderElection: { enabled: true, leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5000, resourceName: 'my-signer', resourceNamespace: 'certs' },

@@ -2,9 +2,9 @@
  * CA hot reload: a valid new pair replaces the old atomically; a broken,
  * half-written or mismatched pair keeps the old CA signing and is counted.
  */
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import t from 'tap';
 import { CaStore } from '../../src/controller/ca-store.js';
 import type { Observer } from '../../src/controller/observer.js';
@@ -115,4 +115,75 @@ void t.test('a symlink swap is noticed without polling', async (t) => {
   await until(() => /CN=b test CA/.test(subject(store)), 10_000);
   store.close();
   t.pass('reloaded on the change notification');
+});
+
+// ----------------------------------------------------------------- key file permissions
+
+/** A logger that keeps its warn-and-above lines. */
+function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, logger: pino({ level: 'warn' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } }) };
+}
+
+/** A Secret-like directory whose key (the symlink's target) has `mode`. */
+function keyWithMode(mode: number): { dir: string; target: string } {
+  const dir = secretDir(caA.certPem, caA.keyPem);
+  const target = realpathSync(join(dir, 'tls.key'));
+  chmodSync(target, mode);
+  return { dir, target };
+}
+
+const permissionCases: [string, number, boolean, 'loads' | 'warns' | 'refused'][] = [
+  ['an owner-only key (0600) loads without a warning', 0o600, false, 'loads'],
+  ['a group-readable key (0640) is normal: no warning', 0o640, false, 'loads'],
+  ['a Secret mounted with defaultMode 0440 is normal, even when strict', 0o440, true, 'loads'],
+  ['a world-readable key (0644) loads with a warning naming the file and mode', 0o644, false, 'warns'],
+  ['a world-readable key (0604) is refused with --strict-key-permissions', 0o604, true, 'refused'],
+  ['a world-readable key (0444) is refused with --strict-key-permissions', 0o444, true, 'refused'],
+];
+
+for (const [name, mode, strict, outcome] of permissionCases) {
+  void t.test(name, async (t) => {
+    const { dir, target } = keyWithMode(mode);
+    const { logger, lines } = capture();
+    const store = new CaStore([signerIn(dir)], { logger, strictKeyPermissions: strict });
+    const octal = `0${mode.toString(8)}`;
+    if (outcome === 'refused') {
+      await t.rejects(store.loadAll(), { kind: 'InvalidArgument', message: new RegExp(`signer example\\.com/serving: the CA key .*tls\\.key is readable by everyone \\(mode ${octal}\\)`) });
+      t.throws(() => store.lookup('example.com/serving'), /no valid CA/, 'no CA');
+      return;
+    }
+    await store.loadAll();
+    t.match(subject(store), /CN=a test CA/, 'the CA is loaded');
+    const warnings = lines.filter((l) => l['msg'] === 'CA key file is world-readable');
+    if (outcome === 'loads') {
+      t.same(warnings, [], 'no warning');
+    } else {
+      t.match(warnings, [{ level: 40, signer: 'example.com/serving', file: join(dir, 'tls.key'), mode: octal }], 'one warning: signer, file, mode');
+      t.notOk(lines.some((l) => JSON.stringify(l).includes(target) && l['msg'] !== 'CA key file is world-readable'), 'nothing else');
+    }
+  });
+}
+
+void t.test('the mode checked is the symlink target\'s, not the link\'s (a link is always 0777)', async (t) => {
+  const { dir } = keyWithMode(0o640);
+  const { logger, lines } = capture();
+  await new CaStore([signerIn(dir)], { logger, strictKeyPermissions: true }).loadAll();
+  t.same(lines, [], 'a 0640 target behind a 0777 symlink loads, strict, without a warning');
+});
+
+void t.test('with --strict-key-permissions a world-readable key on reload is rejected and the old CA stays', async (t) => {
+  const { dir } = keyWithMode(0o600);
+  const { observer, results } = recorder();
+  const store = new CaStore([signerIn(dir)], { logger, observer, strictKeyPermissions: true });
+  await store.loadAll();
+  installPair(dir, caB.certPem, caB.keyPem);
+  chmodSync(realpathSync(join(dir, 'tls.key')), 0o644);
+  await store.check();
+  t.match(subject(store), /CN=a test CA/, 'the old CA still signs');
+  t.same(results, ['error']);
+  t.match(store.state('example.com/serving').error, /readable by everyone \(mode 0644\)/);
+  chmodSync(realpathSync(join(dir, 'tls.key')), 0o640);
+  await store.check();
+  t.match(subject(store), /CN=b test CA/, 'taken once the mode is fixed');
 });
