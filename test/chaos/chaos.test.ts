@@ -1,0 +1,386 @@
+/**
+ * Exactly once under faults (issue 7). Two `csr-signer run` replicas with leader
+ * election against devapi; CHAOS_CSRS (2,000) approved CSRs, plus denied,
+ * unapproved and foreign-signer ones, created in bursts while a seeded schedule
+ * (CHAOS_SEED) injects over 100 faults: devapi stopped (SIGTERM, SIGKILL) and
+ * restarted on the same port and state, watches closed, failed status writes,
+ * latency, compacted history, the leader killed. devapi's audit (collected
+ * before every devapi stop, merged) and the final objects are the witnesses.
+ * Every log line, Event and sidecar response is scanned for the CA key and the
+ * bearer tokens.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { makeOpensslCa } from '../helpers/ca.js';
+import { DevapiClient, freePort, p256Request, rssMb, secretNeedles, seeded, type Reply } from '../helpers/chaos.js';
+import { startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { httpGet } from '../helpers/http.js';
+import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { needTool, tempDir } from '../helpers/tools.js';
+
+if (!needTool(t, 'openssl')) process.exit(0);
+t.setTimeout(420_000);
+
+const CSRS = Number(process.env.CHAOS_CSRS ?? 2000);
+const SEED = Number(process.env.CHAOS_SEED ?? 7);
+const BURSTS = 20;
+const RSS_LIMIT_MB = 250;
+const SIGNER = 'example.com/serving';
+const FOREIGN = 'example.com/other';
+const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const leasePath = '/apis/coordination.k8s.io/v1/namespaces/csr-signer/leases/csr-signer';
+const debug = (m: string): void => { if (process.env.CHAOS_DEBUG) process.stderr.write(`chaos ${new Date().toISOString()} ${m}\n`); };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const rand = seeded(SEED);
+const between = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+
+interface Obj {
+  metadata: { name: string; resourceVersion: string };
+  spec: { signerName: string };
+  status?: { certificate?: string; conditions?: { type: string }[] };
+}
+interface Write { csr: string; user: string; approved: boolean; denied: boolean; failed: boolean; replaced: boolean }
+type Kind = 'approved' | 'denied' | 'unapproved' | 'foreign';
+interface Spec { name: string; kind: Kind; request: string; rv?: string }
+
+const dir = tempDir('chaos-');
+const ca = makeOpensslCa(dir, 'chaos', 'p256');
+const stateDir = join(dir, 'state');
+let port = 0;
+let api: DevapiProcess;
+let client: DevapiClient;
+
+// ------------------------------------------------------------------ replicas: keep two alive
+
+const everySigner: SignerProcess[] = [];
+const live = new Set<SignerProcess>();
+const killedOnPurpose = new Set<SignerProcess>();
+const selfExits: string[] = [];
+const sigtermExitCodes: (number | null)[] = [];
+let finishing = false;
+let starting = 0;
+const startups = new Set<Promise<void>>();
+
+async function startReplica(): Promise<void> {
+  const p = await startSigner([
+    '--kubeconfig', api.kubeconfig('signer'), '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath,
+    '--signer-name', SIGNER, '--leader-elect-resource-namespace', 'csr-signer', '--leader-elect-lease-duration', '3s',
+    '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms', '--http-address', '127.0.0.1:0', '--retry-base-delay', '50ms',
+  ], { waitFor: 'started' });
+  everySigner.push(p);
+  live.add(p);
+  p.child.once('exit', (code, signal) => {
+    live.delete(p);
+    if (!killedOnPurpose.has(p) && !finishing) selfExits.push(`pid ${p.child.pid} exited by itself: code ${code} signal ${signal}`);
+    replenish();
+  });
+}
+
+function replenish(): void {
+  while (!finishing && live.size + starting < 2) {
+    starting++;
+    const s: Promise<void> = startReplica()
+      .catch((e: unknown) => { selfExits.push(`a replica did not start: ${String(e).slice(0, 300)}`); })
+      .finally(() => { starting--; startups.delete(s); replenish(); });
+    startups.add(s);
+  }
+}
+
+const identityOf = (p: SignerProcess): string => String(p.logs.find((l) => l.msg === 'started')?.identity);
+const addressOf = (p: SignerProcess): string => String(p.logs.find((l) => l.msg === 'started')?.http);
+
+async function leader(): Promise<SignerProcess | undefined> {
+  try {
+    const r = await client.call('GET', leasePath, undefined, 'admin', 3000);
+    const holder = (r.body as { spec?: { holderIdentity?: string } }).spec?.holderIdentity;
+    return [...live].find((p) => identityOf(p) === holder);
+  } catch {
+    return undefined;
+  }
+}
+
+// ------------------------------------------------------------------ secrets scan
+
+const hits: string[] = [];
+let needles: { name: string; text: string }[] = [];
+const scanned = { lines: 0, events: 0, responses: 0 };
+function scan(source: string, text: string): void {
+  const lower = text.toLowerCase();
+  for (const n of needles) if (text.includes(n.text) || (/hex/.test(n.name) && lower.includes(n.text))) hits.push(`${n.name} in ${source}`);
+}
+async function scrapeReplicas(): Promise<void> {
+  for (const p of [...live]) {
+    for (const path of ['/metrics', '/readyz?verbose', '/livez']) {
+      try {
+        const r = await httpGet(`http://${addressOf(p)}${path}`);
+        scanned.responses++;
+        scan(`${path} of pid ${p.child.pid}`, r.body);
+      } catch { /* the replica was just killed */ }
+    }
+  }
+}
+async function scanEvents(): Promise<void> {
+  const r = await client.until('GET', '/api/v1/namespaces/default/events', undefined, 'admin', (x) => x.status === 200);
+  scanned.events += (r.body as { items: unknown[] }).items.length;
+  scan('Events', r.text);
+}
+
+// ------------------------------------------------------------------ the load
+
+const specs: Spec[] = [];
+const bursts = new Set<Promise<void>>();
+const errors: string[] = [];
+
+function burstSpecs(b: number): Spec[] {
+  const n = Math.floor(CSRS / BURSTS) + (b < CSRS % BURSTS ? 1 : 0);
+  const kinds: Kind[] = [...Array<Kind>(n).fill('approved'), 'denied', 'unapproved', 'foreign'];
+  return kinds.map((kind, i) => ({ name: `chaos-${b}-${i}-${kind}`, kind, request: p256Request(`chaos-${b}-${i}.example.com`) }));
+}
+
+const ok = (r: Reply): boolean => r.status < 300;
+async function createOne(s: Spec): Promise<void> {
+  const object = {
+    apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: s.name },
+    spec: { request: Buffer.from(s.request).toString('base64'), signerName: s.kind === 'foreign' ? FOREIGN : SIGNER, usages: ['digital signature', 'server auth'] },
+  };
+  await client.until('POST', csrPath, object, 'requester', (r) => ok(r) || r.status === 409);
+  if (s.kind !== 'unapproved') {
+    const type = s.kind === 'denied' ? 'Denied' : 'Approved';
+    for (;;) {
+      const got = await client.until('GET', `${csrPath}/${s.name}`, undefined, 'admin', ok);
+      const o = got.body as Obj;
+      if (o.status?.conditions?.some((c) => c.type === type)) break;
+      const put = await client.call('PUT', `${csrPath}/${s.name}/approval`, { ...o, status: { ...o.status, conditions: [{ type, status: 'True', reason: 'Chaos', message: 'by the chaos suite' }] } }, 'approver')
+        .catch((): undefined => undefined);
+      if (put && ok(put)) break;
+      await sleep(100);
+    }
+  }
+  if (s.kind !== 'approved') s.rv = ((await client.until('GET', `${csrPath}/${s.name}`, undefined, 'admin', ok)).body as Obj).metadata.resourceVersion;
+}
+
+function startBurst(b: number): void {
+  const batch = burstSpecs(b);
+  specs.push(...batch);
+  let next = 0;
+  const p: Promise<void> = Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < batch.length) {
+      const s = batch[next++];
+      if (s) await createOne(s).catch((e: unknown) => { errors.push(`${s.name}: ${String(e)}`); });
+    }
+  })).then(() => { bursts.delete(p); });
+  bursts.add(p);
+}
+
+// ------------------------------------------------------------------ the faults
+
+type Fault = 'status500' | 'status503' | 'status429' | 'status409' | 'latency' | 'watchesClean' | 'watchesReset' | 'compact'
+  | 'leaderSigkill' | 'leaderSigterm' | 'devapiSigterm' | 'devapiSigkill';
+const plan: Fault[] = (Object.entries({
+  status500: 14, status503: 12, status429: 10, status409: 12, latency: 10, watchesClean: 10, watchesReset: 10, compact: 10,
+  leaderSigkill: 5, leaderSigterm: 5, devapiSigterm: 3, devapiSigkill: 3,
+} satisfies Record<Fault, number>) as [Fault, number][]).flatMap(([f, n]) => Array<Fault>(n).fill(f));
+for (let i = plan.length - 1; i > 0; i--) {
+  const j = Math.floor(rand() * (i + 1));
+  [plan[i], plan[j]] = [plan[j] as Fault, plan[i] as Fault];
+}
+const applied = new Map<string, number>();
+const count = (what: string): void => { applied.set(what, (applied.get(what) ?? 0) + 1); };
+const audits: Write[][] = [];
+const lostByDevapi: string[] = [];
+/** devapi is a test double: a stop that hangs is reported, not failed, and ended with SIGKILL. */
+const stopHangs: string[] = [];
+
+async function getAudit(): Promise<Write[]> {
+  const r = await client.until('GET', '/devapi/v1/audit', undefined, 'admin', ok);
+  return (r.body as { certificateWrites: Write[] }).certificateWrites;
+}
+async function controlCall(method: string, path: string, body?: unknown): Promise<void> {
+  await client.until(method, path, body, 'admin', ok, 20_000);
+}
+async function listCsrs(): Promise<Map<string, Obj>> {
+  const r = await client.until('GET', csrPath, undefined, 'admin', ok);
+  return new Map((r.body as { items: Obj[] }).items.map((o) => [o.metadata.name, o]));
+}
+
+/**
+ * Stops devapi and starts it again on the same port and state. The load is
+ * paused and status writes held (503) for 0.7 s first, so the state log (appended
+ * every 500 ms) holds every acknowledged write and the audit collected is complete.
+ */
+async function restartDevapi(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  await Promise.all(bursts);
+  await controlCall('POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 503, count: 1_000_000, retryAfterSeconds: 1 });
+  await sleep(700);
+  const audit = await getAudit();
+  audits.push(audit);
+  await scanEvents();
+  debug(`devapi ${signal}: audit ${audit.length}`);
+  if (signal === 'SIGTERM') {
+    const child = api.child;
+    const hung = setTimeout(() => { stopHangs.push(`devapi pid ${child.pid} still running 10 s after SIGTERM: killed`); child.kill('SIGKILL'); }, 10_000);
+    await api.stop();
+    clearTimeout(hung);
+  }
+  else await new Promise<void>((resolve) => { api.child.once('exit', () => resolve()); api.child.kill('SIGKILL'); });
+  await sleep(between(200, 1500));
+  debug('devapi stopped');
+  api = await startDevapi({ stateDir, port });
+  client.reset();
+  debug('devapi started');
+  const csrs = await listCsrs();
+  for (const w of audit) if (!csrs.get(w.csr)?.status?.certificate) lostByDevapi.push(`${w.csr} (devapi ${signal})`);
+}
+
+async function inject(f: Fault): Promise<void> {
+  const status = { status500: 500, status503: 503, status429: 429, status409: 409 } as Record<string, number>;
+  const code = status[f];
+  if (code !== undefined) {
+    const retry = code === 429 || (code === 503 && rand() < 0.5) ? { retryAfterSeconds: 1 } : {};
+    await controlCall('POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: code, count: between(1, 4), ...retry });
+  } else if (f === 'latency') {
+    await controlCall('POST', '/devapi/v1/latency', { ms: between(0, 4) * 25 });
+  } else if (f === 'watchesClean' || f === 'watchesReset') {
+    await controlCall('POST', '/devapi/v1/watches/close', { mode: f === 'watchesClean' ? 'clean' : 'reset' });
+  } else if (f === 'compact') {
+    await controlCall('POST', '/devapi/v1/history/compact', {});
+    await controlCall('POST', '/devapi/v1/watches/close', { mode: rand() < 0.5 ? 'clean' : 'reset' });
+  } else if (f === 'leaderSigkill' || f === 'leaderSigterm') {
+    const l = await leader();
+    if (!l) return count(`${f} (no leader to kill: skipped)`);
+    killedOnPurpose.add(l);
+    const code = await l.stop(f === 'leaderSigkill' ? 'SIGKILL' : 'SIGTERM');
+    if (f === 'leaderSigterm') sigtermExitCodes.push(code);
+  } else {
+    await restartDevapi(f === 'devapiSigterm' ? 'SIGTERM' : 'SIGKILL');
+  }
+  count(f);
+}
+
+// ------------------------------------------------------------------ the run
+
+t.teardown(async () => {
+  finishing = true;
+  await Promise.all(startups);
+  for (const p of everySigner) await p.stop('SIGKILL');
+  await api.stop();
+});
+
+void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SEED}): issued exactly once, nothing else touched, no secret leaked`, async (t) => {
+  const started = Date.now();
+  port = await freePort();
+  api = await startDevapi({ stateDir, port });
+  client = new DevapiClient(api.url, stateDir);
+  const kubeconfigTokens = readdirSync(stateDir).filter((f) => f.endsWith('.kubeconfig'))
+    .map((f) => [f, /token: (\S+)/.exec(readFileSync(join(stateDir, f), 'utf8'))?.[1] ?? ''] as const).filter(([, tok]) => tok !== '');
+  needles = secretNeedles(ca.keyPem, { ...client.tokens, ...Object.fromEntries(kubeconfigTokens) });
+  replenish();
+  await Promise.all(startups);
+  const scraper = setInterval(() => { void scrapeReplicas(); }, 1500);
+
+  const burstAt = new Set(Array.from({ length: BURSTS }, (_v, b) => Math.floor((b * plan.length) / BURSTS)));
+  for (const [i, f] of plan.entries()) {
+    if (burstAt.has(i)) startBurst([...burstAt].filter((x) => x < i).length);
+    debug(`step ${i} ${f}; bursts in flight ${bursts.size}; live ${live.size}`);
+    await inject(f);
+    await sleep(between(100, 400));
+  }
+  debug('plan done');
+  await Promise.all(bursts);
+  debug('load done');
+  const loadDone = Date.now();
+  await controlCall('DELETE', '/devapi/v1/faults');
+
+  const approved = specs.filter((s) => s.kind === 'approved');
+  let csrs = await listCsrs();
+  const settleEnd = Date.now() + 90_000;
+  while (approved.some((s) => !csrs.get(s.name)?.status?.certificate) && Date.now() < settleEnd) {
+    await sleep(1000);
+    csrs = await listCsrs();
+  }
+  await sleep(2000); // late duplicates, if any, land in the audit
+  csrs = await listCsrs();
+  audits.push(await getAudit());
+  await scanEvents();
+  await scrapeReplicas();
+  clearInterval(scraper);
+  const rss = [...live].map((p) => ({ pid: p.child.pid ?? 0, mb: rssMb(p.child.pid ?? 0) }));
+  for (const p of everySigner) {
+    for (const l of p.logs) {
+      scanned.lines++;
+      scan(`a log line of pid ${p.child.pid}`, JSON.stringify(l));
+    }
+    scan(`stderr of pid ${p.child.pid}`, p.stderr());
+  }
+
+  // ---------------------------------------------------------------- invariants
+  const writes = audits.flat();
+  const byCsr = new Map<string, Write[]>();
+  for (const w of writes) byCsr.set(w.csr, [...(byCsr.get(w.csr) ?? []), w]);
+  const lostNames = new Set(lostByDevapi.map((l) => l.split(' ')[0]));
+  const caKey = new X509Certificate(ca.certPem).publicKey;
+  const notOnce = approved.filter((s) => (byCsr.get(s.name)?.length ?? 0) - (lostNames.has(s.name) ? 1 : 0) !== 1).map((s) => `${s.name}: ${byCsr.get(s.name)?.length ?? 0} writes`);
+  const noCertificate = approved.filter((s) => !csrs.get(s.name)?.status?.certificate).map((s) => s.name);
+  const badCertificate = approved.filter((s) => {
+    const pem = csrs.get(s.name)?.status?.certificate;
+    if (!pem) return false;
+    const cert = new X509Certificate(Buffer.from(pem, 'base64'));
+    return !cert.verify(caKey) || cert.checkHost(s.name.replace(/-approved$/, '.example.com')) === undefined;
+  }).map((s) => s.name);
+  const certAndFailed = [...csrs.values()].filter((o) => o.status?.certificate && o.status.conditions?.some((c) => c.type === 'Failed')).map((o) => o.metadata.name);
+  const anyFailed = approved.filter((s) => csrs.get(s.name)?.status?.conditions?.some((c) => c.type === 'Failed')).map((s) => s.name);
+  const replaced = writes.filter((w) => w.replaced).map((w) => w.csr);
+  const untouched = specs.filter((s) => s.kind !== 'approved');
+  const touched = untouched.filter((s) => {
+    const o = csrs.get(s.name);
+    return byCsr.has(s.name) || !o || o.status?.certificate || o.status?.conditions?.some((c) => c.type === 'Failed') || o.metadata.resourceVersion !== s.rv;
+  }).map((s) => `${s.name} (rv ${s.rv} → ${csrs.get(s.name)?.metadata.resourceVersion})`);
+  const notBySigner = writes.filter((w) => !w.user.includes('csr-signer') || !w.approved || w.denied || w.failed).map((w) => w.csr);
+  const overRss = rss.filter((r) => !(r.mb <= RSS_LIMIT_MB));
+
+  const rows: [string, boolean, string][] = [
+    ['every approved CSR issued exactly once (merged audit)', notOnce.length === 0, `${approved.length - notOnce.length}/${approved.length}`],
+    ['every approved CSR has status.certificate', noCertificate.length === 0, `${approved.length - noCertificate.length}/${approved.length}`],
+    ['every certificate verifies with the CA', badCertificate.length === 0, `${badCertificate.length} bad`],
+    ['no approved CSR Failed', anyFailed.length === 0, `${anyFailed.length}`],
+    ['no CSR with both a certificate and Failed', certAndFailed.length === 0, `${certAndFailed.length}`],
+    ['no certificate ever replaced', replaced.length === 0, `${replaced.length}`],
+    ['every write by the signer, on an Approved CSR, never Denied or Failed', notBySigner.length === 0, `${writes.length} writes`],
+    ['no denied, unapproved or foreign CSR touched', touched.length === 0, `${untouched.length - touched.length}/${untouched.length} untouched`],
+    ['(reported) devapi stopped within 10 s of every SIGTERM', stopHangs.length === 0, stopHangs.join('; ') || '0 hangs'],
+    ['devapi kept every acknowledged certificate write across restarts', lostByDevapi.length === 0, `${lostByDevapi.length} lost`],
+    [`both replicas' VmRSS ≤ ${RSS_LIMIT_MB} MB`, rss.length === 2 && overRss.length === 0, rss.map((r) => `${r.mb.toFixed(0)} MB`).join(', ')],
+    ['leaders stopped by SIGTERM exited 0', sigtermExitCodes.every((c) => c === 0), sigtermExitCodes.join(',')],
+    ['no replica exited or failed to start by itself', selfExits.length === 0, `${selfExits.length}`],
+    ['the load generator finished without errors', errors.length === 0, `${errors.length}`],
+    ['no secret in logs, Events, /metrics, /readyz, /livez', hits.length === 0, `${needles.length} needles; ${scanned.lines} log lines, ${scanned.events} events, ${scanned.responses} responses`],
+  ];
+  const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+  t.comment(`chaos seed ${SEED}: ${specs.length} CSRs (${approved.length} approved), ${everySigner.length} signer processes; load and faults ${seconds(loadDone - started)} s, total ${seconds(Date.now() - started)} s`);
+  const faultsApplied = [...applied].filter(([f]) => !f.includes('skipped')).reduce((a, [, n]) => a + n, 0);
+  t.comment('| fault | applied |');
+  for (const [f, n] of [...applied].sort()) t.comment(`| ${f} | ${n} |`);
+  t.comment(`| total | ${faultsApplied} |`);
+  t.comment('| invariant | holds | detail |');
+  for (const [name, holds, detail] of rows) t.comment(`| ${name} | ${holds ? 'yes' : 'NO'} | ${detail} |`);
+
+  t.ok(faultsApplied >= 100, `at least 100 faults applied (${faultsApplied})`);
+  t.same(notOnce, [], 'every approved CSR issued exactly once');
+  t.same(noCertificate, [], 'every approved CSR has status.certificate');
+  t.same(badCertificate, [], 'every certificate verifies with the CA');
+  t.same(anyFailed, [], 'no approved CSR Failed');
+  t.same(certAndFailed, [], 'no CSR with both a certificate and Failed');
+  t.same(replaced, [], 'no certificate ever replaced');
+  t.same(notBySigner, [], 'every certificate write by the signer on an Approved CSR');
+  t.same(touched, [], 'no denied, unapproved or foreign CSR touched');
+  t.same(lostByDevapi, [], 'devapi kept every acknowledged certificate write');
+  t.equal(rss.length, 2, 'two replicas alive at the end');
+  t.same(overRss, [], `both replicas' VmRSS ≤ ${RSS_LIMIT_MB} MB`);
+  t.same(sigtermExitCodes.filter((c) => c !== 0), [], 'SIGTERM: exit 0');
+  t.same(selfExits, [], 'no replica exited by itself');
+  t.same(errors, [], 'the load generator finished');
+  for (const n of needles) t.notOk(hits.some((h) => h.startsWith(`${n.name} in`)), `secrets: no ${n.name} anywhere`);
+  t.same(hits, [], 'secrets: no hits');
+});
