@@ -95,14 +95,20 @@ export class DevApi {
 
   /** Stops listening, ends every watch and writes the state file. */
   async stop(): Promise<void> {
+    const server = this.#server;
+    // Stop accepting first: a connection accepted while we wait below (or still in its TLS
+    // handshake, which the HTTP server does not track yet) would keep close() waiting forever.
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     this.watches.closeAll('clean');
     // Creates waiting on a verdict get it (computed here) and finish before the state is written.
     await this.#verifier.close();
     this.store.flush();
-    const server = this.#server;
     if (!server) return;
     server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // A handshake that completes after the sweep becomes a keep-alive connection: sweep until closed.
+    const sweep = setInterval(() => server.closeAllConnections(), 100);
+    await closed;
+    clearInterval(sweep);
   }
 
   #authenticate(req: IncomingMessage): UserInfo {
