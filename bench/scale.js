@@ -285,11 +285,16 @@ async function soak(ca) {
     const [requester, approver] = [api.tokenOf('requester'), api.tokenOf('approver')];
     const start = performance.now() + 20;
     const cpu0 = cpuOf(signer.child.pid);
+    // Other processes' cores since the previous sample: machine busy time minus signer, devapi and this process.
+    let busy = { at: performance.now(), machine: machineBusySeconds(), ours: cpuOf(signer.child.pid) + cpuOf(api.child.pid) + processCpuSeconds() };
     const sample = async () => {
       const t = Math.max(0, (performance.now() - start) / 1000);
+      const now = { at: performance.now(), machine: machineBusySeconds(), ours: cpuOf(signer.child.pid) + cpuOf(api.child.pid) + processCpuSeconds() };
+      const othersCores = Math.max(0, (now.machine - busy.machine - (now.ours - busy.ours)) / Math.max(0.001, (now.at - busy.at) / 1000));
+      busy = now;
       const metrics = (await httpText(`${signer.address}/metrics`)).text;
       samples.push({
-        t, ...memoryOf(signer.child.pid), cpu: cpuOf(signer.child.pid) - cpu0,
+        t, ...memoryOf(signer.child.pid), cpu: cpuOf(signer.child.pid) - cpu0, othersCores,
         lag: metric(metrics, 'nodejs_eventloop_lag_seconds '), lagMax: metric(metrics, 'nodejs_eventloop_lag_max_seconds '),
         lagP99: metric(metrics, 'nodejs_eventloop_lag_p99_seconds '), heapMb: metric(metrics, 'nodejs_heap_size_used_bytes ') / 2 ** 20,
         issued: metric(metrics, `csr_signer_certificates_issued_total{signer="${SIGNER}"}`),
@@ -394,9 +399,9 @@ function reportSoak(s) {
   out(`## Soak: ${SOAK_RATE} CSRs/s for ${SOAK_MINUTES} min (create, approve; each deleted ${SOAK_KEEP_MS / 1000} s after creation), samples every ${SOAK_SAMPLE_MS / 1000} s`);
   out(`- CSRs: ${f0(s.created)} created of ${f0(s.total)} (sent in ${f1(s.sendSeconds)} s), ${f0(s.writes)} certificates written, ${f0(s.deleted)} deleted; errors: ${s.errors.length}${s.errors.length ? ` (${s.errors.slice(0, 3).join('; ')})` : ''}`);
   out(`- signer CPU: ${f1(s.cpu)} CPU-s = ${f2((s.cpu * 1000) / Math.max(1, s.writes))} per 1,000 certificates`);
-  out('| t, s | RSS, MB | heap used, MB | lag at scrape, ms | lag max (10 s), ms | lag p99, ms | issued | approved pending |');
-  out('|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const x of s.samples) out(`| ${f0(x.t)} | ${f0(x.rssMb)} | ${f1(x.heapMb)} | ${f1(x.lag * 1000)} | ${f1(x.lagMax * 1000)} | ${f1(x.lagP99 * 1000)} | ${f0(x.issued)} | ${f0(x.pendingApproved)} |`);
+  out('| t, s | RSS, MB | heap used, MB | lag at scrape, ms | lag max (10 s), ms | lag p99, ms | issued | approved pending | other processes, cores |');
+  out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const x of s.samples) out(`| ${f0(x.t)} | ${f0(x.rssMb)} | ${f1(x.heapMb)} | ${f1(x.lag * 1000)} | ${f1(x.lagMax * 1000)} | ${f1(x.lagP99 * 1000)} | ${f0(x.issued)} | ${f0(x.pendingApproved)} | ${f2(x.othersCores)} |`);
   const lagMax = Math.max(...s.samples.map((x) => x.lagMax)) * 1000;
   out(`- after the ${f0(s.warmupSeconds)} s warm-up: RSS ${f0(Math.min(...s.after.map((x) => x.rssMb)))}–${f0(Math.max(...s.after.map((x) => x.rssMb)))} MB, slope **${f1(s.rssSlope)} MB per 10 min** ` +
     `(heap used ${f1(s.heapSlope)} MB per 10 min), largest distance from the first post-warm-up sample ${f1(s.band)} MB; peak RSS (VmHWM) ${f0(s.samples.at(-1).peakMb)} MB`);
