@@ -7,7 +7,6 @@
 // BENCH_SCALE_ONLY_SOAK (1: skip the scale runs).
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -18,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machineBusySeconds, median, processCpuSeconds } from './measure.js';
+import { approved as approveObject, makeRequest } from './requests.js';
 
 /* global AbortController -- Node's, as in every supported version */
 
@@ -53,32 +53,13 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 // A pool of PKCS#10 requests (P-256, CN and one DNS name) reused under distinct CSR names: the signer
 // does not care that two CSRs share a key, and 10,000 fresh keys would cost more than the bench measures.
 
-const derLength = (n) => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff]);
-const tlv = (tag, ...parts) => {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag, ...derLength(body.length)]), body]);
-};
-const hex = (h) => Buffer.from(h.replace(/ /g, ''), 'hex');
-
-function makeRequest(name) {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const subject = tlv(0x30, tlv(0x31, tlv(0x30, hex('06 03 55 04 03'), tlv(0x0c, Buffer.from(name)))));
-  const san = tlv(0x30, hex('06 03 55 1d 11'), tlv(0x04, tlv(0x30, tlv(0x82, Buffer.from(name)))));
-  const attributes = tlv(0xa0, tlv(0x30, hex('06 09 2a 86 48 86 f7 0d 01 09 0e'), tlv(0x31, tlv(0x30, san))));
-  const info = tlv(0x30, hex('02 01 00'), subject, publicKey.export({ type: 'spki', format: 'der' }), attributes);
-  const der = tlv(0x30, info, tlv(0x30, hex('06 08 2a 86 48 ce 3d 04 03 02')), tlv(0x03, Buffer.from([0]), sign('sha256', info, privateKey)));
-  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
-  return Buffer.from(`-----BEGIN CERTIFICATE REQUEST-----\n${body}-----END CERTIFICATE REQUEST-----\n`).toString('base64');
-}
-const pool = Array.from({ length: 64 }, (_, i) => makeRequest(`pool-${i}.bench.example.com`));
+const pool = Array.from({ length: 64 }, (_, i) => Buffer.from(makeRequest(`pool-${i}.bench.example.com`).pem).toString('base64'));
 
 const csrObject = (name, signerName, i) => ({
   apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name },
   spec: { request: pool[i % pool.length], signerName, usages: USAGES },
 });
-const approved = (o) => ({
-  ...o, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'BenchApprove', message: 'approved by bench/scale.js' }] },
-});
+const approved = (o) => approveObject(o, 'bench/scale.js');
 
 function makeCa() {
   const cert = join(dir, 'ca.pem');

@@ -7,7 +7,7 @@
 // (write a --cpu-prof of each signer process there), BENCH_SIGNER_NODE_ARGS (node flags for the signer, e.g. "--single-threaded-gc").
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
-import { X509Certificate, createPrivateKey, generateKeyPairSync, randomFillSync, sign } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadCertificateAuthority, signRequest } from '../dist/pki/index.js';
 import { floorOp } from './baselines.js';
+import { approved as approveObject, makeRequest } from './requests.js';
 import { splitRequest, tbsLength } from './fixtures.js';
 import { machineBusySeconds, median, processCpuSeconds, rateAsync, rateSync } from './measure.js';
 
@@ -44,39 +45,12 @@ process.on('exit', cleanup);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 // ------------------------------------------------------------------ requests
-// A small PKCS#10 builder: CN and one DNS name, a fresh P-256 key, ECDSA-SHA256.
-
-const derLength = (n) => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff]);
-const tlv = (tag, ...parts) => {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag, ...derLength(body.length)]), body]);
-};
-const hex = (h) => Buffer.from(h.replace(/ /g, ''), 'hex');
-const OID_CN = hex('06 03 55 04 03');
-const OID_EXTENSION_REQUEST = hex('06 09 2a 86 48 86 f7 0d 01 09 0e');
-const OID_SAN = hex('06 03 55 1d 11');
-const ECDSA_SHA256 = tlv(0x30, hex('06 08 2a 86 48 ce 3d 04 03 02'));
-
-function makeRequest(name) {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const subject = tlv(0x30, tlv(0x31, tlv(0x30, OID_CN, tlv(0x0c, Buffer.from(name)))));
-  const san = tlv(0x30, OID_SAN, tlv(0x04, tlv(0x30, tlv(0x82, Buffer.from(name)))));
-  const attributes = tlv(0xa0, tlv(0x30, OID_EXTENSION_REQUEST, tlv(0x31, tlv(0x30, san))));
-  const info = tlv(0x30, hex('02 01 00'), subject, publicKey.export({ type: 'spki', format: 'der' }), attributes);
-  const signature = sign('sha256', info, privateKey);
-  const der = tlv(0x30, info, ECDSA_SHA256, tlv(0x03, Buffer.from([0]), signature));
-  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
-  const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${body}-----END CERTIFICATE REQUEST-----\n`;
-  return { name, pem, spki: publicKey.export({ type: 'spki', format: 'der' }) };
-}
 
 const csrObject = (r) => ({
   apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: r.name },
   spec: { request: Buffer.from(r.pem).toString('base64'), signerName: SIGNER, usages: USAGES },
 });
-const approved = (o) => ({
-  ...o, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'BenchApprove', message: 'approved by bench/signer.js' }] },
-});
+const approved = (o) => approveObject(o, 'bench/signer.js');
 
 // ------------------------------------------------------------------ processes
 

@@ -75,6 +75,14 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // The state is written before stop() waits for connections to close; should that wait or
+  // anything left on the event loop hold the process, a stop request still ends it.
+  const bound = setTimeout(() => {
+    err.write('devapi: connections did not close within 5 s of the stop signal; exiting (state is saved)\n');
+    process.exit(0);
+  }, 5000);
+  bound.unref();
   await devapi.stop();
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }

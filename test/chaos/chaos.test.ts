@@ -248,7 +248,12 @@ async function inject(f: Fault): Promise<void> {
     await controlCall('POST', '/devapi/v1/history/compact', {});
     await controlCall('POST', '/devapi/v1/watches/close', { mode: rand() < 0.5 ? 'clean' : 'reset' });
   } else if (f === 'leaderSigkill' || f === 'leaderSigterm') {
-    const l = await leader();
+    // Right after a kill or a devapi restart nobody may hold the Lease yet: wait for the next leader.
+    let l = await leader();
+    for (let i = 0; !l && i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      l = await leader();
+    }
     if (!l) return count(`${f} (no leader to kill: skipped)`);
     killedOnPurpose.add(l);
     const code = await l.stop(f === 'leaderSigkill' ? 'SIGKILL' : 'SIGTERM');
