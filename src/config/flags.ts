@@ -48,6 +48,7 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'watch-quiet-timeout', arg: 'DURATION', default: '5m', help: 'a watch that delivers no event or bookmark for this long is restarted' },
     { name: 'request-max-bytes', arg: 'N', default: '65536', help: 'largest request accepted (spec.request), in bytes' },
     { name: 'request-max-sans', arg: 'N', default: '1000', help: 'most subjectAltNames in one request' },
+    { name: 'request-max-name-length', arg: 'N', default: '1024', help: 'longest subject value or DNS, email or URI name in a request (DNS names: at most 253)' },
   ] },
   { title: 'Leader election, as kube-controller-manager', flags: [
     { name: 'leader-elect', default: 'true', help: 'run only while holding a Lease (--leader-elect=false: always run)' },

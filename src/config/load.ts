@@ -67,7 +67,11 @@ export function loadRunConfig(
     retryBaseDelayMs,
     retryMaxDelayMs,
     watchQuietTimeoutMs: durationFlag(v, 'watch-quiet-timeout', '5m'),
-    requestLimits: { maxBytes: countFlag(v, 'request-max-bytes', '65536'), maxSubjectAltNames: countFlag(v, 'request-max-sans', '1000') },
+    requestLimits: {
+      maxBytes: countFlag(v, 'request-max-bytes', '65536'),
+      maxSubjectAltNames: countFlag(v, 'request-max-sans', '1000'),
+      maxNameLength: countFlag(v, 'request-max-name-length', '1024'),
+    },
     httpAddress: addressFlag(v, 'http-address', '0.0.0.0:8080'),
     shutdownTimeoutMs: durationFlag(v, 'shutdown-timeout', '30s'),
     caReloadIntervalMs: durationFlag(v, 'ca-reload-interval', '10s'),

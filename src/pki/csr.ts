@@ -21,9 +21,14 @@ export interface RequestLimits {
   readonly maxBytes: number;
   /** Most subjectAltNames of all kinds together. */
   readonly maxSubjectAltNames: number;
+  /** Longest single name: a subject attribute value or a DNS, email or URI subjectAltName. Default 1024. */
+  readonly maxNameLength?: number;
 }
 
-export const defaultRequestLimits: RequestLimits = { maxBytes: 64 * 1024, maxSubjectAltNames: 1000 };
+export const defaultRequestLimits: RequestLimits = { maxBytes: 64 * 1024, maxSubjectAltNames: 1000, maxNameLength: 1024 };
+
+/** RFC 1035: a DNS name has at most 253 characters in text form. */
+const MAX_DNS_NAME = 253;
 
 export interface CertificateRequest {
   /** The DER of the whole request. */
@@ -197,6 +202,19 @@ function readUnverified(der: Uint8Array, limits: RequestLimits): UnverifiedReque
   }
 }
 
+/** No single name longer than the limit; DNS names no longer than DNS allows. */
+function checkNameLengths(subject: DistinguishedName, sans: SubjectAltNames, limit: number): void {
+  for (const a of subject.attributes) {
+    if (a.value.length > limit) throw csrError('InvalidSubject', `an attribute value of ${a.value.length} characters is longer than the limit of ${limit}`);
+  }
+  for (const [kind, names] of [['DNS name', sans.dnsNames], ['email address', sans.emailAddresses], ['URI', sans.uris]] as const) {
+    for (const name of names) {
+      const max = kind === 'DNS name' ? Math.min(limit, MAX_DNS_NAME) : limit;
+      if (name.length > max) throw csrError('InvalidSubjectAltName', `a ${kind} of ${name.length} characters is longer than the limit of ${max}`);
+    }
+  }
+}
+
 /** Everything that comes after the signature check: attributes, SANs and their limit. */
 function finishRequest(request: UnverifiedRequest, limits: RequestLimits): CertificateRequest {
   const { der, subjectTlv, subject, publicKey, signatureAlgorithm } = request;
@@ -204,6 +222,7 @@ function finishRequest(request: UnverifiedRequest, limits: RequestLimits): Certi
     const { sans, extensions, constraints } = readAttributes(der, request.attributes);
     const count = countSubjectAltNames(sans);
     if (count > limits.maxSubjectAltNames) throw csrError('TooManySubjectAltNames', count, limits.maxSubjectAltNames);
+    checkNameLengths(subject, sans, limits.maxNameLength ?? 1024);
     return {
       der,
       subjectDer: slice(der, subjectTlv),

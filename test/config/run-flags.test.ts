@@ -9,7 +9,7 @@ void t.test('every flag has the documented default', (t) => {
   t.equal(signers.length, 4);
   t.same(rest, {
     workers: 5, retryQps: 10, retryBurst: 100, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000_000, watchQuietTimeoutMs: 300_000,
-    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000 }, httpAddress: '0.0.0.0:8080', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
+    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000, maxNameLength: 1024 }, httpAddress: '0.0.0.0:8080', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
     leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system' },
     logLevel: 'info', events: true,
   });
