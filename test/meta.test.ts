@@ -5,6 +5,9 @@ import t from 'tap';
 import { catalogue, csrError, CsrSignerError, type ErrorName } from '../src/errors.js';
 import { run } from './helpers/tools.js';
 
+// Two type-aware eslint runs over the whole project: minutes on a loaded 2-core machine.
+t.setTimeout(600_000);
+
 const root = join(import.meta.dirname, '..');
 
 void t.test('docs/errors.md lists every catalogue entry with its code, reason and permanence, and nothing else', (t) => {
@@ -40,13 +43,14 @@ void t.test('the linter forbids pki/ from importing files, process, HTTP or Kube
     "import { x } from '../controller/queue.js';", "import fastify from 'fastify';", 'export const env = process.env;',
   ];
   // One run for all probes: each eslint start loads the TypeScript project (seconds).
-  const r = run(eslint, ['--stdin', '--stdin-filename', 'src/pki/oids.ts', '--format', 'json'], { input: `${forbidden.join('\n')}\nexport {};\n`, cwd: root });
+  // Type-aware lint of the whole project: slow on a busy 2-core machine, so generous bounds.
+  const r = run(eslint, ['--stdin', '--stdin-filename', 'src/pki/oids.ts', '--format', 'json'], { input: `${forbidden.join('\n')}\nexport {};\n`, cwd: root, timeoutMs: 240_000 });
   t.equal(r.code, 1, 'lint fails');
   const messages = (JSON.parse(r.stdout) as { messages: { line: number; ruleId: string | null }[] }[])[0]?.messages ?? [];
   forbidden.forEach((line, i) => {
     t.ok(messages.some((m) => m.line === i + 1 && /^no-restricted-(imports|globals)$/.test(m.ruleId ?? '')), `the boundary rule refuses: ${line}`);
   });
-  const allowed = run(eslint, ['--stdin', '--stdin-filename', 'src/commands/sign.ts', '--rule', '{"@typescript-eslint/no-unused-vars":"off"}'], { input: "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n", cwd: root });
+  const allowed = run(eslint, ['--stdin', '--stdin-filename', 'src/commands/sign.ts', '--rule', '{"@typescript-eslint/no-unused-vars":"off"}'], { input: "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n", cwd: root, timeoutMs: 240_000 });
   t.equal(allowed.code, 0, `outside pki/ the same import is fine: ${allowed.stdout}`);
   t.end();
 });

@@ -14,8 +14,8 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function run(command: string, args: readonly string[], options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
-  const r = spawnSync(command, args, { input: options.input, cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: 60_000 });
+export function run(command: string, args: readonly string[], options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
+  const r = spawnSync(command, args, { input: options.input, cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000 });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
