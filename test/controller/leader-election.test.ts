@@ -50,6 +50,18 @@ function replica(store: FakeLeaseStore, clock: ManualClock, name: string, random
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Two replicas on one lease: a has taken it, b has just started. */
+async function aLeadsThenB(): Promise<{ clock: ManualClock; store: FakeLeaseStore; a: Replica; b: Replica }> {
+  const clock = new ManualClock();
+  const store = new FakeLeaseStore();
+  const a = replica(store, clock, 'a');
+  const b = replica(store, clock, 'b');
+  a.elector.start();
+  await flush();
+  b.elector.start();
+  return { clock, store, a, b };
+}
+
 /** Moves the clock `ms` forward in steps, letting the electors' promises settle after each; `check` runs after every step. */
 async function run(clock: ManualClock, ms: number, check: () => void = () => undefined, step = 100): Promise<void> {
   for (let done = 0; done < ms; done += step) {
@@ -121,13 +133,7 @@ void t.test('a released lease (empty holder) is taken at once, with leaseTransit
 });
 
 void t.test('the leader renews every retryPeriod, keeping acquireTime and leaseTransitions, and a renewing holder is never taken over', async (t) => {
-  const clock = new ManualClock();
-  const store = new FakeLeaseStore();
-  const a = replica(store, clock, 'a');
-  const b = replica(store, clock, 'b');
-  a.elector.start();
-  await flush();
-  b.elector.start();
+  const { clock, store, a, b } = await aLeadsThenB();
   await run(clock, 60_000, () => {
     t.ok(a.elector.isLeader);
     t.notOk(b.elector.isLeader);
@@ -148,13 +154,7 @@ for (const [name, cutOff] of [
   ['a replica whose renews hang stops leading within renewDeadline, before the lease can expire for others', (lock: FakeLeaseLock) => { lock.hold = true; }],
 ] as const) {
   void t.test(name, async (t) => {
-    const clock = new ManualClock();
-    const store = new FakeLeaseStore();
-    const a = replica(store, clock, 'a');
-    const b = replica(store, clock, 'b');
-    a.elector.start();
-    await flush();
-    b.elector.start();
+    const { clock, store, a, b } = await aLeadsThenB();
     await run(clock, 5_000);
     cutOff(a.lock);
     await run(clock, 40_000, () => t.notOk(a.elector.isLeader && b.elector.isLeader, 'never two leaders'));
@@ -303,13 +303,7 @@ void t.test('never two leaders, whatever order requests reach the server and ans
 });
 
 void t.test('stop with release: the leader stops first, then writes an empty holder, and another replica takes it on its next retry', async (t) => {
-  const clock = new ManualClock();
-  const store = new FakeLeaseStore();
-  const a = replica(store, clock, 'a');
-  const b = replica(store, clock, 'b');
-  a.elector.start();
-  await flush();
-  b.elector.start();
+  const { clock, store, a, b } = await aLeadsThenB();
   await run(clock, 3_000);
   let writesWhenStopped = -1;
   a.events.length = 0;
@@ -328,13 +322,7 @@ void t.test('stop with release: the leader stops first, then writes an empty hol
 });
 
 void t.test('stop without release leaves the record, and a replica that never led writes nothing on stop', async (t) => {
-  const clock = new ManualClock();
-  const store = new FakeLeaseStore();
-  const a = replica(store, clock, 'a');
-  const b = replica(store, clock, 'b');
-  a.elector.start();
-  await flush();
-  b.elector.start();
+  const { clock, store, a, b } = await aLeadsThenB();
   await flush();
   const writes = store.writes.length;
   await b.elector.stop({ release: true });
