@@ -64,11 +64,6 @@ async function load(signer: SignerConfig, files: Files, now: Date): Promise<Cert
   }
 }
 
-/** Reads and checks one signer's CA files once. */
-export async function loadSignerCa(signer: SignerConfig, now: Date): Promise<CertificateAuthority> {
-  return load(signer, readFiles(signer), now);
-}
-
 interface Entry {
   readonly signer: SignerConfig;
   ca: CertificateAuthority | undefined;

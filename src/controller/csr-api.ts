@@ -3,6 +3,7 @@
  * (list, watch, get, /status) and Events. A small interface so the loop is
  * tested with an in-process fake; `csrApi` implements it over HTTP.
  */
+import { rfc3339Seconds } from '../signer/conditions.js';
 import type { Csr } from '../signer/types.js';
 import type { KubeHttp } from './kube-http.js';
 
@@ -77,7 +78,7 @@ export function csrApi(kube: KubeHttp, reportingInstance: string): CsrApi {
     }),
 
     async createEvent({ csr, type, reason, message, now }) {
-      const time = now.toISOString().replace(/\.\d+Z$/, 'Z');
+      const time = rfc3339Seconds(now);
       await kube.request('POST', `/api/v1/namespaces/${EVENTS_NAMESPACE}/events`, {
         body: {
           apiVersion: 'v1',

@@ -22,10 +22,6 @@ export class KubeApiError extends Error {
   }
 }
 
-/** Network failures and server errors are worth retrying; 4xx other than 409/429 are not, except by re-deciding. */
-export const isRetryable = (e: unknown): boolean =>
-  !(e instanceof KubeApiError) || e.status >= 500 || e.status === 429 || e.status === 409;
-
 export interface KubeEndpoint {
   /** https://host:port, no trailing slash. */
   readonly server: string;

@@ -10,7 +10,7 @@ import {
   issueCertificate, parseRequestAsync, type CertificateAuthority, type IssuedCertificate, type RequestLimits,
 } from '../pki/index.js';
 import { formatName } from '../pki/name.js';
-import { failedCondition, hasCertificate, isFailed } from '../signer/conditions.js';
+import { failedCondition, hasCertificate, isFailed, rfc3339Seconds } from '../signer/conditions.js';
 import { evaluate, failureFromError, requestBytes, triage } from '../signer/decide.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
 import type { CsrApi } from './csr-api.js';
@@ -100,7 +100,7 @@ export class Reconciler {
     this.observer.issued(signer.name, signSeconds, csr);
     this.audit(csr, signer, issued, decision.request.subject.attributes.length > 0 ? formatName(decision.request.subject) : '', decision.request.subjectAltNames);
     this.event(csr, 'Normal', 'CertificateIssued',
-      `Issued certificate serial ${serialOf(issued)}, valid until ${issued.validity.notAfter.toISOString().replace(/\.\d+Z$/, 'Z')}`);
+      `Issued certificate serial ${serialOf(issued)}, valid until ${rfc3339Seconds(issued.validity.notAfter)}`);
     return 'issued';
   }
 
