@@ -81,3 +81,58 @@ export function requesterClusterRules(): PolicyRule[] {
     { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   ];
 }
+
+/** What a signer publishes its trust bundle to (issue 8), as names RBAC can pin. */
+export interface TrustTargets {
+  /** ConfigMap names the bundles go to, in whichever namespaces match. */
+  readonly configMapNames: readonly string[];
+  /** ClusterTrustBundle object names (`<signerName with / as :>:<suffix>`). */
+  readonly clusterTrustBundleNames: readonly string[];
+  /** The signerNames of those ClusterTrustBundles (`attest`). */
+  readonly attestSignerNames: readonly string[];
+}
+
+/**
+ * ClusterRole rules for publishing trust bundles; only the kinds of target that are
+ * configured get a rule. No list or watch of ConfigMaps (that would expose every
+ * ConfigMap in the cluster): the publisher reads back only its own ones, by name.
+ */
+export function signerTrustRules(targets: TrustTargets): PolicyRule[] {
+  const rules: PolicyRule[] = [];
+  if (targets.configMapNames.length > 0) {
+    rules.push(
+      // Find the namespaces a bundle goes to, including ones created later.
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+      // Read back and keep in step only the bundle ConfigMaps, by name.
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: [...targets.configMapNames], verbs: ['get', 'update', 'patch'] },
+      // Create a bundle ConfigMap in a namespace that has none. RBAC cannot limit create by name.
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    );
+  }
+  if (targets.clusterTrustBundleNames.length > 0) {
+    rules.push(
+      // Read back and keep in step only the signer's own ClusterTrustBundles, by name.
+      { apiGroups: [CERTIFICATES], resources: ['clustertrustbundles'], resourceNames: [...targets.clusterTrustBundleNames], verbs: ['get', 'update', 'patch'] },
+      // Create them the first time.
+      { apiGroups: [CERTIFICATES], resources: ['clustertrustbundles'], verbs: ['create'] },
+      // The ClusterTrustBundleAttest admission check: a signer-linked bundle may be written
+      // only by who may `attest` for its signerName.
+      { apiGroups: [CERTIFICATES], resources: ['signers'], resourceNames: checkSignerNames(targets.attestSignerNames), verbs: ['attest'] },
+    );
+  }
+  return rules;
+}
+
+/**
+ * Namespaced Role rules for the rotation record: one ConfigMap in the signer's own
+ * namespace holding, per CA, a bound on the latest NotAfter it has issued.
+ */
+export function signerRotationRecordRules(configMapName: string): PolicyRule[] {
+  if (configMapName === '') throw new Error('configMapName is required');
+  return [
+    // Read and advance the one record, and no other ConfigMap of the namespace.
+    { apiGroups: [''], resources: ['configmaps'], resourceNames: [configMapName], verbs: ['get', 'update', 'patch'] },
+    // Create it the first time. RBAC cannot limit create by name.
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+  ];
+}
