@@ -39,7 +39,13 @@ export function readConfigFile(file: string, text: string): SignerConfig[] {
   if (entries.length === 0) throw fields.fail('signers', 'must list at least one signer');
   const signers: SignerConfig[] = [];
   for (const [index, entry] of entries.entries()) {
-    signers.push(readSignerEntry(file, index, entry, signers.map((s) => s.name)));
+    const signer = readSignerEntry(file, index, entry, signers.map((s) => s.name));
+    const configMap = signer.trust?.configMap?.name;
+    const earlier = configMap === undefined ? -1 : signers.findIndex((s) => s.trust?.configMap?.name === configMap);
+    if (earlier >= 0) {
+      throw new Fields(`${file}: signer ${JSON.stringify(signer.name)}`).fail(`signers[${index}].trust.configMap.name`, `signers[${earlier}] publishes to the ConfigMap ${JSON.stringify(configMap)} too; each signer needs its own`);
+    }
+    signers.push(signer);
   }
   return signers;
 }

@@ -58,6 +58,10 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'leader-elect-resource-name', arg: 'NAME', default: 'csr-signer', help: 'name of the Lease' },
     { name: 'leader-elect-resource-namespace', arg: 'NAMESPACE', default: '$POD_NAMESPACE, else the service account\'s namespace, else kube-system', help: 'namespace of the Lease' },
   ] },
+  { title: 'Trust bundles and CA rotation', flags: [
+    { name: 'rotation-record', arg: 'NAME', default: 'csr-signer-rotation', help: 'ConfigMap, in the Lease\'s namespace, where the signer records per CA how long its certificates stay valid (what `csr-signer rotation status` reads); "" keeps that in memory only' },
+    { name: 'trust-resync-interval', arg: 'DURATION', default: '5m', help: 'how often every published trust bundle is read back and repaired besides CA and namespace changes' },
+  ] },
   { title: 'Operations', flags: [
     { name: 'http-address', arg: 'HOST:PORT', default: '0.0.0.0:8080', help: 'listen address of /livez, /readyz and /metrics' },
     { name: 'shutdown-timeout', arg: 'DURATION', default: '30s', help: 'on SIGTERM, how long signings in flight may take to finish; a second signal exits at once' },

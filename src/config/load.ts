@@ -58,6 +58,11 @@ export function loadRunConfig(
     throw csrError('InvalidArgument', `--retry-base-delay (${v['retry-base-delay'] ?? '200ms'}) must not be longer than --retry-max-delay (${v['retry-max-delay'] ?? '1000s'})`);
   }
   const kubeconfig = v.kubeconfig;
+  const leaderElection = readLeaderElection(flags, env, readFile);
+  const rotationRecord = v['rotation-record'] ?? 'csr-signer-rotation';
+  if (rotationRecord !== '' && (rotationRecord.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(rotationRecord))) {
+    throw csrError('InvalidArgument', `--rotation-record ${JSON.stringify(rotationRecord)} is not a valid ConfigMap name: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (or "" for none)`);
+  }
   const config: RunConfig = {
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
     signers,
@@ -76,9 +81,11 @@ export function loadRunConfig(
     shutdownTimeoutMs: durationFlag(v, 'shutdown-timeout', '30s'),
     caReloadIntervalMs: durationFlag(v, 'ca-reload-interval', '10s'),
     strictKeyPermissions: flags.booleans['strict-key-permissions'] ?? false,
-    leaderElection: readLeaderElection(flags, env, readFile),
+    leaderElection,
     logLevel: choiceFlag(v, 'log-level', logLevels, 'info'),
     events: !(flags.booleans['no-events'] ?? false),
+    ...(rotationRecord === '' ? {} : { rotationRecord: { namespace: leaderElection.resourceNamespace, name: rotationRecord } }),
+    trustResyncIntervalMs: durationFlag(v, 'trust-resync-interval', '5m'),
   };
   return deepFreeze(config);
 }

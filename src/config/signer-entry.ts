@@ -9,9 +9,10 @@ import { isBuiltinSignerName, keyTypeNames, type KeyTypeName, type SignerConfig 
 import { Fields } from './fields.js';
 import { signerNameProblem } from './names.js';
 import { readPolicy } from './policy.js';
+import { readTrust } from './trust.js';
 
-export const signerKeys = ['name', 'ca', 'duration', 'usages', 'keyTypes', 'includeChain', 'policy'] as const;
-export const caKeys = ['certFile', 'keyFile', 'passphraseFile'] as const;
+export const signerKeys = ['name', 'ca', 'duration', 'usages', 'keyTypes', 'includeChain', 'policy', 'trust'] as const;
+export const caKeys = ['certFile', 'keyFile', 'passphraseFile', 'trustFile'] as const;
 export const durationKeys = ['default', 'max', 'min'] as const;
 export const usageKeys = ['allowed', 'required'] as const;
 
@@ -44,7 +45,12 @@ function readCa(fields: Fields, file: string, value: unknown, path: string): Sig
   const certFile = resolveFrom(file, fields.string(m.certFile, `${path}.certFile`));
   const keyFile = resolveFrom(file, fields.string(m.keyFile, `${path}.keyFile`));
   const passphraseFile = fields.optionalString(m.passphraseFile, `${path}.passphraseFile`);
-  return { certFile, keyFile, ...(passphraseFile === undefined ? {} : { passphraseFile: resolveFrom(file, passphraseFile) }) };
+  const trustFile = fields.optionalString(m.trustFile, `${path}.trustFile`);
+  return {
+    certFile, keyFile,
+    ...(passphraseFile === undefined ? {} : { passphraseFile: resolveFrom(file, passphraseFile) }),
+    ...(trustFile === undefined ? {} : { trustFile: resolveFrom(file, trustFile) }),
+  };
 }
 
 type Durations = Pick<SignerConfig, 'defaultDurationMs' | 'maxDurationMs' | 'minDurationMs'>;
@@ -100,6 +106,7 @@ export function readSignerEntry(file: string, index: number, value: unknown, nam
     if (builtin && entry[key] !== undefined) throw fields.fail(`${path}.${key}`, builtinOnly);
   }
   const keyTypes = fields.strings(entry.keyTypes, `${path}.keyTypes`, { allowEmpty: false, check: keyTypeProblem }) as KeyTypeName[] | undefined;
+  const trust = readTrust(fields, entry.trust, `${path}.trust`, name);
   return {
     name,
     source: file,
@@ -109,5 +116,6 @@ export function readSignerEntry(file: string, index: number, value: unknown, nam
     ...(keyTypes === undefined ? {} : { allowedKeyTypes: keyTypes }),
     includeChain: fields.boolean(entry.includeChain, `${path}.includeChain`, false),
     ...(builtin ? {} : { policy: readPolicy(fields, entry.policy, `${path}.policy`) }),
+    ...(trust === undefined ? {} : { trust }),
   };
 }

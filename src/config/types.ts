@@ -41,4 +41,8 @@ export interface RunConfig {
   readonly logLevel: LogLevel;
   /** Emit Kubernetes Events on CSRs. */
   readonly events: boolean;
+  /** The ConfigMap (in the Lease's namespace) recording per CA a bound on the latest NotAfter issued; undefined: memory only. */
+  readonly rotationRecord?: { readonly namespace: string; readonly name: string };
+  /** How often published trust bundles are read back and repaired. */
+  readonly trustResyncIntervalMs: number;
 }

@@ -92,7 +92,8 @@ export interface SignerConfig {
   readonly name: string;
   /** Where it was defined, for messages: a config file path or "command line". */
   readonly source: string;
-  readonly ca: { readonly certFile: string; readonly keyFile: string; readonly passphraseFile?: string };
+  /** `trustFile`: more CA certificates this signer's relying parties trust (the next or the previous CA of a rotation). */
+  readonly ca: { readonly certFile: string; readonly keyFile: string; readonly passphraseFile?: string; readonly trustFile?: string };
   /** Lifetime when the request has no spec.expirationSeconds. */
   readonly defaultDurationMs: number;
   /** The cap: longer requests are shortened to it (as --cluster-signing-duration). */
@@ -108,6 +109,25 @@ export interface SignerConfig {
   readonly includeChain: boolean;
   /** Built-in kubernetes.io/* signers follow the in-tree rules and have none; every custom signer has one. */
   readonly policy?: Policy;
+  /** Where the signer's trust bundle is published; absent: nowhere. */
+  readonly trust?: TrustTargetsConfig;
+}
+
+/** A Kubernetes label selector (metav1.LabelSelector). */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    readonly values?: readonly string[];
+  }[];
+}
+
+export interface TrustTargetsConfig {
+  /** A ConfigMap `name` with the bundle under `key`, in every namespace `namespaceSelector` matches (absent: all). */
+  readonly configMap?: { readonly name: string; readonly key: string; readonly namespaceSelector?: LabelSelector };
+  /** A signer-linked ClusterTrustBundle `name` (`<signerName, / as :>:<suffix>`) with these extra labels. */
+  readonly clusterTrustBundle?: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
 }
 
 /** Why a CSR is left alone. One log line per skip says which. */
