@@ -2,7 +2,7 @@
  * The CA of every signer, read from its files and re-read when they change (a
  * mounted Secret is updated by a symlink swap). A new pair replaces the old one
  * only once it has fully loaded and passed every check (parse, key matches a
- * certificate, CA:TRUE, keyCertSign, not expired); a broken, half-written or
+ * certificate, CA:TRUE, keyCertSign, within its validity); a broken, half-written or
  * mismatched pair leaves the old CA signing and is reported. Bytes are compared
  * first, so an unchanged pair costs two small reads.
  */
@@ -11,7 +11,7 @@ import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { csrError, CsrSignerError } from '../errors.js';
-import { loadCertificateAuthority, type CertificateAuthority, type NamedBytes } from '../pki/index.js';
+import { loadCertificateAuthority, readCertificateBundle, type CaCertificate, type CertificateAuthority, type NamedBytes } from '../pki/index.js';
 import { formatGoTime } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
 import { noopObserver, type Observer } from './observer.js';
@@ -24,7 +24,7 @@ function readNamed(path: string, what: string, signer: string): NamedBytes {
   }
 }
 
-interface Files { readonly certificate: NamedBytes; readonly key: NamedBytes; readonly passphrase?: string; readonly digest: string }
+interface Files { readonly certificate: NamedBytes; readonly key: NamedBytes; readonly passphrase?: string; readonly trust?: NamedBytes; readonly digest: string }
 
 function readFiles(signer: SignerConfig): Files {
   const certificate = readNamed(signer.ca.certFile, 'CA certificate', signer.name);
@@ -32,8 +32,10 @@ function readFiles(signer: SignerConfig): Files {
   const passphrase = signer.ca.passphraseFile === undefined
     ? undefined
     : Buffer.from(readNamed(signer.ca.passphraseFile, 'CA key passphrase file', signer.name).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
-  const digest = createHash('sha256').update(certificate.bytes).update('\0').update(key.bytes).update('\0').update(passphrase ?? '').digest('hex');
-  return { certificate, key, ...(passphrase === undefined ? {} : { passphrase }), digest };
+  const trust = signer.ca.trustFile === undefined ? undefined : readNamed(signer.ca.trustFile, 'trust file', signer.name);
+  const digest = createHash('sha256').update(certificate.bytes).update('\0').update(key.bytes).update('\0').update(passphrase ?? '')
+    .update('\0').update(trust?.bytes ?? '').digest('hex');
+  return { certificate, key, ...(passphrase === undefined ? {} : { passphrase }), ...(trust === undefined ? {} : { trust }), digest };
 }
 
 /**
@@ -55,9 +57,29 @@ function checkKeyPermissions(signer: SignerConfig, strict: boolean, logger: Logg
   logger.warn({ signer: signer.name, file, mode: octal }, 'CA key file is world-readable');
 }
 
-async function load(signer: SignerConfig, files: Files, now: Date): Promise<CertificateAuthority> {
+/**
+ * What relying parties should trust for this signer: the signing CA first, then every
+ * other CA certificate of the certificate file and of the trust file, each once.
+ */
+function trustOf(ca: CertificateAuthority, files: Files): CaCertificate[] {
+  const fromTrustFile = files.trust === undefined ? [] : readCertificateBundle(files.trust);
+  fromTrustFile.forEach((cert, i) => {
+    if (!cert.isCa) throw csrError('CaCertificateInvalid', files.trust?.name ?? '', `certificate ${i + 1} (${cert.subject}) is not a CA (basicConstraints CA:TRUE); a trust file lists CA certificates only`);
+  });
+  const all = [ca.certificate, ...readCertificateBundle(files.certificate).filter((c) => c.isCa), ...fromTrustFile];
+  const seen = new Set<string>();
+  return all.filter((cert) => {
+    const key = Buffer.from(cert.der).toString('base64');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+async function load(signer: SignerConfig, files: Files, now: Date): Promise<{ ca: CertificateAuthority; trust: CaCertificate[] }> {
   try {
-    return await loadCertificateAuthority({ certificate: files.certificate, key: files.key, ...(files.passphrase === undefined ? {} : { passphrase: files.passphrase }) }, now);
+    const ca = await loadCertificateAuthority({ certificate: files.certificate, key: files.key, ...(files.passphrase === undefined ? {} : { passphrase: files.passphrase }) }, now);
+    return { ca, trust: trustOf(ca, files) };
   } catch (e) {
     if (e instanceof CsrSignerError) throw new CsrSignerError(e.kind, `signer ${signer.name}: ${e.message}`, { cause: e });
     throw e;
@@ -67,6 +89,8 @@ async function load(signer: SignerConfig, files: Files, now: Date): Promise<Cert
 interface Entry {
   readonly signer: SignerConfig;
   ca: CertificateAuthority | undefined;
+  /** The trust bundle that goes with `ca` (signing CA first). */
+  trust: readonly CaCertificate[];
   digest: string | undefined;
   error: string | undefined;
 }
@@ -82,6 +106,7 @@ export interface CaStoreOptions {
 export class CaStore {
   private readonly entries = new Map<string, Entry>();
   private readonly watchers: FSWatcher[] = [];
+  private readonly listeners: ((signerName: string) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -89,28 +114,31 @@ export class CaStore {
   private readonly now: () => Date;
 
   constructor(signers: readonly SignerConfig[], private readonly options: CaStoreOptions) {
-    for (const signer of signers) this.entries.set(signer.name, { signer, ca: undefined, digest: undefined, error: undefined });
+    for (const signer of signers) this.entries.set(signer.name, { signer, ca: undefined, trust: [], digest: undefined, error: undefined });
     this.observer = options.observer ?? noopObserver;
     this.now = options.now ?? (() => new Date());
   }
 
   /**
-   * The first load. Any error is fatal except an expired CA: the process starts,
-   * is not ready, and signs as soon as the operator puts a valid CA in place.
+   * The first load. Any error is fatal except a CA outside its validity (expired, or
+   * not yet valid): the process starts, is not ready, and signs as soon as a valid CA
+   * is in place (re-checked on every poll while there is none, so a not-yet-valid
+   * one is taken once its notBefore has passed).
    */
   async loadAll(): Promise<void> {
     for (const entry of this.entries.values()) {
       const files = readFiles(entry.signer);
       checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
       try {
-        entry.ca = await load(entry.signer, files, this.now());
+        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, this.now()));
         entry.digest = files.digest;
         this.logLoaded(entry, 'CA loaded');
       } catch (e) {
-        if (!(e instanceof CsrSignerError) || e.kind !== 'CaExpired') throw e;
+        if (!(e instanceof CsrSignerError) || (e.kind !== 'CaExpired' && e.kind !== 'CaNotYetValid')) throw e;
         entry.digest = files.digest;
         entry.error = e.message;
-        this.options.logger.error({ signer: entry.signer.name, err: e.message, code: e.code }, 'CA expired; waiting for a new one');
+        this.options.logger.error({ signer: entry.signer.name, err: e.message, code: e.code },
+          e.kind === 'CaExpired' ? 'CA expired; waiting for a new one' : 'CA not yet valid; waiting until it is, or for a new one');
       }
     }
   }
@@ -121,6 +149,16 @@ export class CaStore {
     if (entry?.ca) return entry.ca;
     throw new Error(`signer ${signerName} has no valid CA${entry?.error ? `: ${entry.error}` : ''}`);
   };
+
+  /** The signer's trust bundle: its signing CA first, then every other CA it is told to trust. Empty while it has no CA. */
+  trust(signerName: string): readonly CaCertificate[] {
+    return this.entries.get(signerName)?.trust ?? [];
+  }
+
+  /** Calls `listener(signerName)` after a signer's CA or trust bundle changed on reload. */
+  onChange(listener: (signerName: string) => void): void {
+    this.listeners.push(listener);
+  }
 
   state(signerName: string): { ca?: CertificateAuthority; error?: string } {
     const entry = this.entries.get(signerName);
@@ -143,12 +181,12 @@ export class CaStore {
           continue;
         }
         checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
-        const ca = await load(entry.signer, files, this.now());
-        entry.ca = ca;
+        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, this.now()));
         entry.digest = files.digest;
         entry.error = undefined;
         this.observer.caReloaded(name, 'success');
         this.logLoaded(entry, 'CA reloaded');
+        for (const listener of this.listeners) listener(name);
       } catch (e) {
         const message = (e as Error).message;
         if (entry.error !== message) {
@@ -164,7 +202,7 @@ export class CaStore {
   watch(intervalMs: number): void {
     const dirs = new Set<string>();
     for (const { signer } of this.entries.values()) {
-      for (const file of [signer.ca.certFile, signer.ca.keyFile, signer.ca.passphraseFile]) if (file !== undefined) dirs.add(dirname(file));
+      for (const file of [signer.ca.certFile, signer.ca.keyFile, signer.ca.passphraseFile, signer.ca.trustFile]) if (file !== undefined) dirs.add(dirname(file));
     }
     for (const dir of dirs) {
       try {
@@ -194,7 +232,7 @@ export class CaStore {
     const ca = entry.ca;
     if (!ca) return;
     this.options.logger.info({
-      signer: entry.signer.name, caSubject: ca.certificate.subject, caNotAfter: formatGoTime(ca.certificate.notAfter), caKey: ca.keyProvider.description,
+      signer: entry.signer.name, caSubject: ca.certificate.subject, caNotAfter: formatGoTime(ca.certificate.notAfter), caKey: ca.keyProvider.description, trusted: entry.trust.length,
     }, msg);
   }
 }

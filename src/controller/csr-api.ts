@@ -13,8 +13,8 @@ export interface CsrList {
   readonly continue?: string;
 }
 
-export type WatchEvent =
-  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: Csr }
+export type WatchEvent<T = Csr> =
+  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: T }
   | { readonly type: 'BOOKMARK'; readonly resourceVersion: string }
   | { readonly type: 'ERROR'; readonly status: { readonly code?: number; readonly reason?: string; readonly message?: string } };
 
@@ -41,13 +41,14 @@ const EVENTS_NAMESPACE = 'default';
 
 const selector = (signerName: string): string => `spec.signerName=${signerName}`;
 
-function toWatchEvent(line: unknown): WatchEvent {
+/** One line of a watch stream, typed. */
+export function toWatchEvent<T = Csr>(line: unknown): WatchEvent<T> {
   const e = line as { type?: string; object?: { metadata?: { resourceVersion?: string }; code?: number; reason?: string; message?: string } };
   switch (e.type) {
     case 'ADDED':
     case 'MODIFIED':
     case 'DELETED':
-      return { type: e.type, object: e.object as Csr };
+      return { type: e.type, object: e.object as T };
     case 'BOOKMARK':
       return { type: 'BOOKMARK', resourceVersion: e.object?.metadata?.resourceVersion ?? '' };
     default:

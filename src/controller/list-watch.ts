@@ -1,24 +1,38 @@
 /**
- * List, then watch, the CSRs of one signerName (field selector spec.signerName),
- * keeping the cache current and telling the controller which names changed.
+ * List, then watch, one kind of object (the CSRs of one signerName, or the
+ * namespaces), keeping a cache current and telling the owner which names changed.
  * Resumes from the last resourceVersion seen (events and bookmarks), relists on
  * 410 Gone, restarts a watch that has gone quiet (client-node's informer can
  * stall without an error; ours is watched by a watchdog), and waits a capped,
  * jittered backoff between failed attempts.
  */
 import type { Logger } from 'pino';
-import type { CsrApi, WatchEvent } from './csr-api.js';
-import type { CsrCache } from './csr-cache.js';
+import type { WatchEvent } from './csr-api.js';
 import { KubeApiError } from './kube-http.js';
 import { systemClock, type Clock } from './queue.js';
 
-export interface SourceOptions {
-  readonly signerName: string;
-  readonly api: CsrApi;
-  readonly cache: CsrCache;
+/** What a list+watch needs of an object. */
+export interface Listed {
+  readonly metadata: { readonly name: string; readonly resourceVersion?: string };
+}
+
+/** The API calls of one list+watch. */
+export interface Feed<T extends Listed> {
+  list(options: { limit: number; continue?: string }): Promise<{ readonly items: readonly T[]; readonly resourceVersion: string; readonly continue?: string }>;
+  /** Resolves when the server ends the watch, rejects on a transport error. */
+  watch(resourceVersion: string, timeoutSeconds: number, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
+}
+
+export interface ListWatchOptions<T extends Listed> {
+  readonly feed: Feed<T>;
+  readonly cache: { set(object: T): unknown; delete(name: string): void };
+  /** Fields on every log line, e.g. `{ signer }`. */
+  readonly logFields: Readonly<Record<string, string>>;
   readonly logger: Logger;
   /** A name was added, changed or relisted. */
   readonly onChange: (name: string) => void;
+  /** A name was deleted (a watch event; a relist that no longer shows it only drops it from the cache). */
+  readonly onDelete?: (name: string) => void;
   /** No event or bookmark for this long restarts the watch. */
   readonly quietTimeoutMs: number;
   readonly clock?: Clock;
@@ -34,7 +48,7 @@ const WATCH_TIMEOUT_S = 300;
 
 class Gone extends Error {}
 
-export class CsrSource {
+export class ListWatch<T extends Listed> {
   private resourceVersion: string | undefined;
   private readonly names = new Set<string>();
   private stopped = false;
@@ -52,7 +66,7 @@ export class CsrSource {
   lastActivity = 0;
   restarts = 0;
 
-  constructor(private readonly options: SourceOptions) {
+  constructor(private readonly options: ListWatchOptions<T>) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
   }
@@ -69,7 +83,7 @@ export class CsrSource {
   }
 
   private async run(): Promise<void> {
-    const { logger, signerName } = this.options;
+    const { logger, logFields } = this.options;
     let failures = 0;
     while (!this.stopped) {
       try {
@@ -82,13 +96,13 @@ export class CsrSource {
         if (this.quiet) {
           this.quiet = false;
           this.restarted('quiet');
-          logger.warn({ signer: signerName, quietSeconds: this.options.quietTimeoutMs / 1000 }, 'watch went quiet; restarting it');
+          logger.warn({ ...logFields, quietSeconds: this.options.quietTimeoutMs / 1000 }, 'watch went quiet; restarting it');
           continue;
         }
         if (e instanceof Gone || (e instanceof KubeApiError && e.status === 410)) {
           this.resourceVersion = undefined;
           this.restarted('gone');
-          logger.info({ signer: signerName }, 'watch resourceVersion expired; relisting');
+          logger.info(logFields, 'watch resourceVersion expired; relisting');
           // A second 410 with no event in between would relist in a hot loop: back off first.
           if (++this.gones === 1) continue;
         }
@@ -96,7 +110,7 @@ export class CsrSource {
         const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
         const delay = Math.round(cap / 2 + (this.random() * cap) / 2);
         this.restarted('error');
-        logger.warn({ signer: signerName, err: (e as Error).message, retryInMs: delay, failures }, 'watch failed; retrying');
+        logger.warn({ ...logFields, err: (e as Error).message, retryInMs: delay, failures }, 'watch failed; retrying');
         await this.sleep(delay);
       }
     }
@@ -115,12 +129,12 @@ export class CsrSource {
   }
 
   private async relist(): Promise<void> {
-    const { api, cache, signerName, onChange } = this.options;
+    const { feed, cache, onChange } = this.options;
     const seen = new Set<string>();
     let cont: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await api.list(signerName, { limit: this.options.listPageSize ?? 500, ...(cont ? { continue: cont } : {}) });
+      const page = await feed.list({ limit: this.options.listPageSize ?? 500, ...(cont ? { continue: cont } : {}) });
       for (const csr of page.items) {
         seen.add(csr.metadata.name);
         cache.set(csr);
@@ -137,7 +151,7 @@ export class CsrSource {
     this.resourceVersion = resourceVersion;
     this.synced = true;
     this.lastActivity = this.clock.now();
-    this.options.logger.debug({ signer: signerName, count: seen.size, resourceVersion }, 'listed');
+    this.options.logger.debug({ ...this.options.logFields, count: seen.size, resourceVersion }, 'listed');
   }
 
   private async watchOnce(from: string): Promise<void> {
@@ -157,7 +171,7 @@ export class CsrSource {
     watchdog = this.clock.setTimeout(check, period);
     const timeout = Math.round(WATCH_TIMEOUT_S * (1 + this.random()));
     try {
-      await this.options.api.watch(this.options.signerName, from, timeout, (e) => this.onEvent(e), controller.signal);
+      await this.options.feed.watch(from, timeout, (e) => this.onEvent(e), controller.signal);
       if (this.quiet) throw new Error('watch went quiet');
     } finally {
       this.clock.clearTimeout(watchdog);
@@ -165,7 +179,7 @@ export class CsrSource {
     }
   }
 
-  private onEvent(e: WatchEvent): void {
+  private onEvent(e: WatchEvent<T>): void {
     this.lastActivity = this.clock.now();
     if (e.type !== 'ERROR') this.gones = 0;
     const { cache, onChange } = this.options;
@@ -180,6 +194,7 @@ export class CsrSource {
         this.resourceVersion = e.object.metadata.resourceVersion ?? this.resourceVersion;
         this.names.delete(e.object.metadata.name);
         cache.delete(e.object.metadata.name);
+        this.options.onDelete?.(e.object.metadata.name);
         return;
       case 'ADDED':
       case 'MODIFIED':
