@@ -11,6 +11,9 @@ const mainUsage = `csr-signer ${version}: a Kubernetes CertificateSigningRequest
 Usage:
   csr-signer run [options]  the signer: watch approved CSRs and issue their certificates
                            (docs/configuration.md)
+  csr-signer rotation status [run flags]
+                           the phase of a CA rotation per signer, and when an old CA can go
+                           (docs/ca-rotation.md)
   csr-signer dev           the demo: devapi and the signer together on 127.0.0.1 (npm start)
   csr-signer sign --ca-cert FILE --ca-key FILE --csr FILE [options]
                            issue one certificate offline, like "cfssl sign"
@@ -49,6 +52,14 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
           return 0;
         }
         return await runRun(rest, (path) => readFileSync(path, 'utf8'));
+      }
+      case 'rotation': {
+        const { rotationUsage, runRotation } = await import('./commands/rotation.js');
+        if (rest.includes('--help') || rest.includes('-h')) {
+          out.write(rotationUsage);
+          return 0;
+        }
+        return await runRotation(rest, (path) => readFileSync(path, 'utf8'), out, err);
       }
       case 'dev': {
         const { devUsage, runDev } = await import('./commands/dev.js');

@@ -17,6 +17,9 @@ import { loadKubeConfig } from './controller/kube-config.js';
 import { kubeHttp, type KubeHttp } from './controller/kube-http.js';
 import { LeaderElector } from './controller/leader-election.js';
 import { leaseLock } from './controller/lease-lock.js';
+import { RotationRecord } from './controller/rotation-record.js';
+import { trustApi } from './controller/trust-api.js';
+import { TrustPublisher } from './controller/trust-publisher.js';
 import { buildApp } from './http/app.js';
 import { listen } from './http/listen.js';
 import { approvedAt, createMetrics, type Metrics } from './http/metrics.js';
@@ -30,8 +33,12 @@ export class SignerRuntime {
   readonly metrics: Metrics;
   readonly cas: CaStore;
   controller: Controller | undefined;
+  /** Publishes trust bundles while this replica leads; undefined when no signer has `trust:`. */
+  publisher: TrustPublisher | undefined;
+  private record: RotationRecord | undefined;
   private http: KubeHttp | undefined;
   private api: CsrApi | undefined;
+  private trustApi: ReturnType<typeof trustApi> | undefined;
   private elector: LeaderElector | undefined;
   private app: ReturnType<typeof buildApp> | undefined;
   private stopping = false;
@@ -54,6 +61,11 @@ export class SignerRuntime {
     const kube = await loadKubeConfig(config.kubeconfig, this.env);
     this.http = kubeHttp(kube.endpoint);
     this.api = csrApi(this.http, this.identity);
+    const trust = trustApi(this.http);
+    this.trustApi = trust;
+    const where = config.rotationRecord;
+    this.record = new RotationRecord({ logger, ...(where ? { store: { api: trust, namespace: where.namespace, name: where.name } } : {}) });
+    this.cas.onChange((signer) => this.publisher?.caChanged(signer));
     this.loopDelay.enable();
     this.app = buildApp({
       registry: this.registry, snapshot: () => this.snapshot(), logger,
@@ -97,6 +109,21 @@ export class SignerRuntime {
     if (this.stopping || this.controller || !this.api) return;
     if (this.elector && !this.elector.isLeader) return;
     const { config, logger } = this;
+    this.record?.load().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'could not read the rotation record; it is read again before the next write'));
+    const publishing = config.signers.filter((s) => s.trust !== undefined);
+    if (publishing.length > 0 && this.trustApi) {
+      this.publisher = new TrustPublisher({
+        signers: publishing,
+        trust: (name) => this.cas.trust(name),
+        api: this.trustApi,
+        logger,
+        resyncIntervalMs: config.trustResyncIntervalMs,
+        watchQuietTimeoutMs: config.watchQuietTimeoutMs,
+        retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, qps: config.retryQps, burst: config.retryBurst },
+        observer: this.metrics,
+      });
+      this.publisher.start();
+    }
     this.controller = new Controller({
       signers: config.signers,
       ca: this.cas.lookup,
@@ -108,6 +135,7 @@ export class SignerRuntime {
       limits: config.requestLimits,
       events: config.events,
       observer: this.metrics,
+      ...(this.record ? { record: this.record } : {}),
     });
     this.controller.start();
     logger.info({ signers: config.signers.map((s) => s.name), workers: config.workers }, 'watching');
@@ -117,9 +145,11 @@ export class SignerRuntime {
   private async follow(): Promise<void> {
     const controller = this.controller;
     this.controller = undefined;
+    const publisher = this.publisher;
+    this.publisher = undefined;
     if (!controller) return;
     this.logger.warn('lost the lease; stopped signing');
-    this.draining = controller.stop();
+    this.draining = Promise.all([controller.stop(), publisher?.stop()]).then(() => undefined);
     await this.draining;
   }
 
@@ -131,7 +161,9 @@ export class SignerRuntime {
     this.stopping = true;
     const controller = this.controller;
     this.controller = undefined;
-    const drained = controller ? controller.stop() : Promise.resolve();
+    const publisher = this.publisher;
+    this.publisher = undefined;
+    const drained = Promise.all([controller?.stop(), publisher?.stop()]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),
@@ -160,6 +192,7 @@ export class SignerRuntime {
         pending.set(csr.spec.signerName, p);
       }
     }
+    const latest = this.record?.latest() ?? new Map<string, { signer: string; notAfter: Date }>();
     const signers: SignerState[] = this.config.signers.map((s) => {
       const { ca, error } = this.cas.state(s.name);
       const source = controller?.sources.get(s.name);
@@ -171,6 +204,8 @@ export class SignerRuntime {
         ...(source?.synced ? { sinceWatchActivityMs: Date.now() - source.lastActivity } : {}),
         approvedPending: pending.get(s.name)?.count ?? 0,
         approvedPendingOldestSeconds: pending.get(s.name)?.oldest ?? 0,
+        trustedCas: this.cas.trust(s.name).length,
+        lastIssued: [...latest].filter(([, e]) => e.signer === s.name).map(([ca, e]) => ({ ca, notAfter: e.notAfter })),
       };
     });
     const le = this.config.leaderElection;

@@ -12,6 +12,7 @@ import { KubeApiError } from './kube-http.js';
 import { noopObserver, type Observer } from './observer.js';
 import { runWorkers, WorkQueue, type Clock } from './queue.js';
 import { Reconciler, StaleObject, type CaLookup } from './reconciler.js';
+import type { RotationRecord } from './rotation-record.js';
 
 export interface ControllerOptions {
   readonly signers: readonly SignerConfig[];
@@ -24,6 +25,7 @@ export interface ControllerOptions {
   readonly limits: RequestLimits;
   readonly events: boolean;
   readonly observer?: Observer;
+  readonly record?: RotationRecord;
   readonly clock?: Clock;
   readonly now?: () => Date;
 }
@@ -48,6 +50,7 @@ export class Controller {
       limits: options.limits,
       events: options.events,
       observer: this.observer,
+      ...(options.record ? { record: options.record } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
     this.sources = new Map(options.signers.map((s) => [s.name, new CsrSource({

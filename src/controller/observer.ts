@@ -17,7 +17,13 @@ export interface Observer {
   watchRestarted(signer: string, reason: 'error' | 'gone' | 'quiet'): void;
   /** The CA files were read again: a new CA in use, the same bytes, or a bad pair (the old CA stays). */
   caReloaded(signer: string, result: 'success' | 'unchanged' | 'error'): void;
+  /** A trust bundle target was checked and, where needed, written. */
+  trustPublished?(signer: string, target: TrustTarget, result: TrustResult): void;
 }
+
+export type TrustTarget = 'configmap' | 'clustertrustbundle';
+/** unavailable: the ClusterTrustBundle API is not served; not-owned: an object of that name exists without csr-signer's label. */
+export type TrustResult = 'created' | 'updated' | 'unchanged' | 'not-owned' | 'unavailable' | 'error';
 
 export const noopObserver: Observer = {
   issued: () => undefined,
@@ -26,4 +32,5 @@ export const noopObserver: Observer = {
   retried: () => undefined,
   watchRestarted: () => undefined,
   caReloaded: () => undefined,
+  trustPublished: () => undefined,
 };

@@ -17,6 +17,7 @@ import type { CsrApi } from './csr-api.js';
 import type { CsrCache } from './csr-cache.js';
 import { KubeApiError } from './kube-http.js';
 import { noopObserver, type Observer } from './observer.js';
+import type { RotationRecord } from './rotation-record.js';
 
 /** The CA a signer signs with right now; throws a transient error when it has none. */
 export type CaLookup = (signerName: string) => CertificateAuthority;
@@ -32,6 +33,8 @@ export interface ReconcilerDeps {
   readonly now?: () => Date;
   readonly random?: (size: number) => Uint8Array;
   readonly observer?: Observer;
+  /** Records, per CA, how long its certificates stay valid (CA rotation); absent: not tracked. */
+  readonly record?: RotationRecord;
 }
 
 export type Outcome = 'absent' | 'skipped' | 'issued' | 'failed' | 'done-elsewhere';
@@ -95,8 +98,11 @@ export class Reconciler {
       throw e;
     }
     const signSeconds = (performance.now() - started) / 1000;
+    // Recorded before it is written, so the record is never earlier than what was issued.
+    await this.deps.record?.cover(signer.name, ca.certificate, issued.validity.notAfter);
     const written = await this.write(csr, { ...csr, status: { ...csr.status, certificate: Buffer.from(issued.pem).toString('base64') } });
     if (written === 'done-elsewhere') return written;
+    this.deps.record?.issued(signer.name, ca.certificate, issued.validity.notAfter);
     this.observer.issued(signer.name, signSeconds, csr);
     this.audit(csr, signer, issued, decision.request.subject.attributes.length > 0 ? formatName(decision.request.subject) : '', decision.request.subjectAltNames);
     this.event(csr, 'Normal', 'CertificateIssued',

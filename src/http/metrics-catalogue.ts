@@ -71,6 +71,18 @@ export const signerMetrics = {
     name: 'csr_signer_watch_restarts_total', type: 'counter', labels: ['signer', 'reason'],
     help: 'Watches restarted, by signer and reason: error, gone (410, resource version too old) or quiet (no event or bookmark in time).',
   },
+  caLastIssuedNotAfter: {
+    name: 'csr_signer_ca_last_issued_not_after_timestamp_seconds', type: 'gauge', labels: ['signer', 'ca'],
+    help: 'Latest notAfter (Unix seconds) of a certificate issued by each CA, by signer and CA (SHA-256 fingerprint of the CA certificate); after a restart, the recorded bound, at most an hour later.',
+  },
+  trustedCas: {
+    name: 'csr_signer_trust_bundle_certificates', type: 'gauge', labels: ['signer'],
+    help: 'CA certificates in the signer\'s trust bundle: 1 normally, 2 or more during a CA rotation.',
+  },
+  trustPublish: {
+    name: 'csr_signer_trust_bundle_publish_total', type: 'counter', labels: ['signer', 'target', 'result'],
+    help: 'Trust bundle targets checked, by signer, target (configmap, clustertrustbundle) and result: created, updated, unchanged, not-owned (an object of that name without csr-signer\'s label, left alone), unavailable (API not served) or error.',
+  },
   leader: {
     name: 'csr_signer_leader', type: 'gauge', labels: [],
     help: 'Whether this replica signs: 1 when it holds the lease or leader election is off, else 0.',

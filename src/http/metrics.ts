@@ -93,6 +93,17 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
       if (s.ca) this.set({ signer: s.name }, Math.floor(s.ca.notAfter.getTime() / 1000));
     }
   });
+  gauge(registry, signerMetrics.caLastIssuedNotAfter, function () {
+    this.reset();
+    for (const s of state().signers) {
+      for (const { ca, notAfter } of s.lastIssued ?? []) this.set({ signer: s.name, ca }, Math.floor(notAfter.getTime() / 1000));
+    }
+  });
+  gauge(registry, signerMetrics.trustedCas, function () {
+    this.reset();
+    for (const s of state().signers) this.set({ signer: s.name }, s.trustedCas ?? 0);
+  });
+  const trustPublish = counter(registry, signerMetrics.trustPublish);
   const caReload = counter(registry, signerMetrics.caReload);
   const conflicts = counter(registry, signerMetrics.conflicts);
   gauge(registry, signerMetrics.queueDepth, function () {
@@ -133,6 +144,9 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     },
     caReloaded(signer, result) {
       caReload.inc({ signer, result });
+    },
+    trustPublished(signer, target, result) {
+      trustPublish.inc({ signer, target, result });
     },
   };
 }

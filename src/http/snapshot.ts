@@ -17,6 +17,10 @@ export interface SignerState {
   /** Approved CSRs of this signer not yet issued or failed, and the age of the oldest approval, in seconds. */
   readonly approvedPending: number;
   readonly approvedPendingOldestSeconds: number;
+  /** How many CA certificates its trust bundle holds (0 while it has no CA). */
+  readonly trustedCas?: number;
+  /** Per CA (by SHA-256 fingerprint) the latest NotAfter issued for this signer, as far as it is known. */
+  readonly lastIssued?: readonly { readonly ca: string; readonly notAfter: Date }[];
 }
 
 export interface LeaderState {

@@ -12,6 +12,7 @@ void t.test('every flag has the documented default', (t) => {
     requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000, maxNameLength: 1024 }, httpAddress: '0.0.0.0:8080', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
     leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system' },
     logLevel: 'info', events: true,
+    rotationRecord: { namespace: 'kube-system', name: 'csr-signer-rotation' }, trustResyncIntervalMs: 300_000,
   });
   t.notOk('kubeconfig' in config, 'no kubeconfig: KUBECONFIG and in-cluster are the kube client\'s to find');
   t.notOk('kubeconfig' in load([...generic], {}, { KUBECONFIG: '/k' }), 'KUBECONFIG is not read here');
@@ -25,14 +26,18 @@ void t.test('every flag is read into its field', (t) => {
     '--request-max-bytes', '4096', '--request-max-sans', '50', '--http-address', '[::1]:9090',
     '--leader-elect-lease-duration', '30s', '--leader-elect-renew-deadline', '20s', '--leader-elect-retry-period', '5s',
     '--leader-elect-resource-name', 'my-signer', '--leader-elect-resource-namespace', 'certs',
-    '--log-level', 'debug', '--no-events', '--shutdown-timeout', '5s', '--ca-reload-interval', '1m', '--strict-key-permissions']);
+    '--log-level', 'debug', '--no-events', '--shutdown-timeout', '5s', '--ca-reload-interval', '1m', '--strict-key-permissions',
+    '--rotation-record', 'signer-record', '--trust-resync-interval', '30s']);
   t.match(config, {
     shutdownTimeoutMs: 5000, caReloadIntervalMs: 60_000, strictKeyPermissions: true,
     kubeconfig: '/etc/signer.kubeconfig', workers: 8, retryQps: 2.5, retryBurst: 7, retryBaseDelayMs: 1000, retryMaxDelayMs: 60_000,
     watchQuietTimeoutMs: 90_000, requestLimits: { maxBytes: 4096, maxSubjectAltNames: 50 }, httpAddress: '[::1]:9090',
     leaderElection: { enabled: true, leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5000, resourceName: 'my-signer', resourceNamespace: 'certs' },
     logLevel: 'debug', events: false,
+    rotationRecord: { namespace: 'certs', name: 'signer-record' }, trustResyncIntervalMs: 30_000,
   });
+  t.notOk('rotationRecord' in load([...generic, '--rotation-record', '']), '--rotation-record "" keeps the figures in memory only');
+  t.match(failure([...generic, '--rotation-record', 'Bad_Name']), { kind: 'InvalidArgument', message: /--rotation-record "Bad_Name" is not a valid ConfigMap name/ }, 'a bad record name is refused');
   t.end();
 });
 

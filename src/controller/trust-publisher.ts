@@ -1,0 +1,217 @@
+/**
+ * Publishes each signer's trust bundle (every CA its relying parties should trust)
+ * to a ConfigMap in every namespace its selector matches, namespaces created later
+ * included, and to a signer-linked ClusterTrustBundle where that API is served.
+ * Runs while this replica leads. Objects are csr-signer's only when they carry its
+ * label and name its signer: any other object of the same name is never modified.
+ * Bundles are re-published when the CA store changes, when a namespace appears or
+ * its labels change, and every resync interval (someone may have edited or deleted
+ * one). Transient API errors retry per target with backoff.
+ */
+import type { Logger } from 'pino';
+import { encodePem, type CaCertificate } from '../pki/index.js';
+import type { SignerConfig } from '../signer/types.js';
+import { KubeApiError } from './kube-http.js';
+import { matchesSelector } from './label-selector.js';
+import { ListWatch } from './list-watch.js';
+import { noopObserver, type Observer, type TrustResult, type TrustTarget } from './observer.js';
+import { runWorkers, systemClock, WorkQueue, type Clock } from './queue.js';
+import type { ClusterTrustBundle, ConfigMap, Namespace, ObjectMeta, TrustApi } from './trust-api.js';
+
+/** Marks the objects csr-signer publishes; it changes no object without it. */
+export const managedLabel = 'csr-signer.io/trust-bundle';
+/** Which signer's bundle an object holds (a label value cannot hold a signerName's '/'). */
+export const signerAnnotation = 'csr-signer.io/signer-name';
+
+export interface TrustPublisherOptions {
+  /** The signers with a `trust:` section. */
+  readonly signers: readonly SignerConfig[];
+  /** The signer's current trust bundle, signing CA first; empty while it has no CA. */
+  readonly trust: (signerName: string) => readonly CaCertificate[];
+  readonly api: TrustApi;
+  readonly logger: Logger;
+  readonly resyncIntervalMs: number;
+  readonly watchQuietTimeoutMs: number;
+  readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly qps: number; readonly burst: number };
+  readonly observer?: Observer;
+  readonly clock?: Clock;
+}
+
+/** The PEM bundle, one CERTIFICATE block per CA, in the store's order. */
+export const bundlePem = (cas: readonly CaCertificate[]): string => cas.map((c) => encodePem('CERTIFICATE', c.der)).join('');
+
+type Key = { readonly kind: 'configmap'; readonly signer: SignerConfig; readonly namespace: string } | { readonly kind: 'clustertrustbundle'; readonly signer: SignerConfig };
+
+const owned = (meta: ObjectMeta, signerName: string): boolean =>
+  meta.labels?.[managedLabel] === 'true' && meta.annotations?.[signerAnnotation] === signerName;
+
+export class TrustPublisher {
+  private readonly namespaces = new Map<string, Namespace>();
+  private readonly source: ListWatch<Namespace> | undefined;
+  readonly queue: WorkQueue;
+  private readonly bySigner: ReadonlyMap<string, SignerConfig>;
+  private readonly observer: Observer;
+  private readonly clock: Clock;
+  /** Targets found not owned, so the warning is logged once, not every resync. */
+  private readonly warned = new Set<string>();
+  /** Whether the ClusterTrustBundle API is served, and when that was last asked. */
+  private served: { value: boolean; at: number } | undefined;
+  private workers: Promise<void> | undefined;
+  private timer: unknown;
+
+  constructor(private readonly options: TrustPublisherOptions) {
+    this.observer = options.observer ?? noopObserver;
+    this.clock = options.clock ?? systemClock;
+    this.bySigner = new Map(options.signers.map((s) => [s.name, s]));
+    this.queue = new WorkQueue({ ...options.retry, clock: this.clock });
+    if (options.signers.some((s) => s.trust?.configMap)) {
+      this.source = new ListWatch<Namespace>({
+        feed: options.api.namespaces,
+        cache: { set: (ns) => this.namespaces.set(ns.metadata.name, ns), delete: (name) => this.namespaces.delete(name) },
+        logFields: { watch: 'namespaces' },
+        logger: options.logger,
+        onChange: (name) => this.namespaceChanged(name),
+        quietTimeoutMs: options.watchQuietTimeoutMs,
+        clock: this.clock,
+      });
+    }
+  }
+
+  /** The namespace watch has listed once (or no signer publishes to ConfigMaps). */
+  get synced(): boolean {
+    return this.source?.synced ?? true;
+  }
+
+  start(): void {
+    this.source?.start();
+    this.workers ??= runWorkers(this.queue, 2, (key) => this.handle(key));
+    this.resync();
+  }
+
+  async stop(): Promise<void> {
+    this.clock.clearTimeout(this.timer);
+    this.queue.shutDown();
+    await this.source?.stop();
+    await this.workers;
+  }
+
+  /** The CA store has a new bundle for `signerName`: publish it everywhere. */
+  caChanged(signerName: string): void {
+    const signer = this.bySigner.get(signerName);
+    if (signer) this.enqueueSigner(signer);
+  }
+
+  private resync(): void {
+    for (const signer of this.options.signers) this.enqueueSigner(signer);
+    this.timer = this.clock.setTimeout(() => this.resync(), this.options.resyncIntervalMs);
+  }
+
+  private enqueueSigner(signer: SignerConfig): void {
+    if (signer.trust?.clusterTrustBundle) this.queue.add(JSON.stringify(['clustertrustbundle', signer.name]));
+    if (signer.trust?.configMap) for (const namespace of this.namespaces.keys()) this.queue.add(JSON.stringify(['configmap', signer.name, namespace]));
+  }
+
+  private namespaceChanged(namespace: string): void {
+    for (const signer of this.options.signers) if (signer.trust?.configMap) this.queue.add(JSON.stringify(['configmap', signer.name, namespace]));
+  }
+
+  private parse(key: string): Key | undefined {
+    const [kind, signerName, namespace] = JSON.parse(key) as [string, string, string?];
+    const signer = this.bySigner.get(signerName);
+    if (!signer) return undefined;
+    if (kind === 'configmap' && namespace !== undefined) return { kind, signer, namespace };
+    return kind === 'clustertrustbundle' ? { kind, signer } : undefined;
+  }
+
+  private async handle(key: string): Promise<void> {
+    const target = this.parse(key);
+    if (!target) return;
+    const pem = bundlePem(this.options.trust(target.signer.name));
+    if (pem === '') return; // no CA yet: published once the store has one (caChanged)
+    try {
+      const result = target.kind === 'configmap'
+        ? await this.publishConfigMap(target.signer, target.namespace, pem)
+        : await this.publishClusterTrustBundle(target.signer, pem);
+      if (result !== undefined) this.observer.trustPublished?.(target.signer.name, target.kind, result);
+      this.queue.forget(key);
+    } catch (e) {
+      this.observer.trustPublished?.(target.signer.name, target.kind, 'error');
+      const retryAfter = e instanceof KubeApiError ? e.retryAfterMs ?? 0 : 0;
+      const delay = this.queue.addRateLimited(key, retryAfter);
+      this.options.logger.warn({
+        signer: target.signer.name, target: target.kind, ...(target.kind === 'configmap' ? { namespace: target.namespace } : {}),
+        err: (e as Error).message, retryInMs: delay,
+      }, 'could not publish trust bundle; will retry');
+    }
+  }
+
+  private notOwned(signer: SignerConfig, target: TrustTarget, where: Record<string, string>): TrustResult {
+    const key = JSON.stringify([signer.name, target, where]);
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      this.options.logger.warn({ signer: signer.name, target, ...where, label: managedLabel },
+        'an object of the trust bundle\'s name exists without csr-signer\'s label; left alone');
+    }
+    return 'not-owned';
+  }
+
+  private meta(signer: SignerConfig, extraLabels: Readonly<Record<string, string>> = {}): { labels: Record<string, string>; annotations: Record<string, string> } {
+    return { labels: { ...extraLabels, [managedLabel]: 'true' }, annotations: { [signerAnnotation]: signer.name } };
+  }
+
+  /** undefined: the namespace is gone or no longer selected, nothing was looked at. */
+  private async publishConfigMap(signer: SignerConfig, namespace: string, pem: string): Promise<TrustResult | undefined> {
+    const target = signer.trust?.configMap;
+    const ns = this.namespaces.get(namespace);
+    if (!target || !ns || !matchesSelector(target.namespaceSelector, ns.metadata.labels)) return undefined;
+    const { api, logger } = this.options;
+    const found = await api.getConfigMap(namespace, target.name);
+    if (!found) {
+      const { labels, annotations } = this.meta(signer);
+      await api.createConfigMap({ metadata: { name: target.name, namespace, labels, annotations }, data: { [target.key]: pem } });
+      logger.info({ signer: signer.name, namespace, configMap: target.name }, 'trust bundle published');
+      return 'created';
+    }
+    if (!owned(found.metadata, signer.name) || found.immutable === true) return this.notOwned(signer, 'configmap', { namespace, configMap: target.name });
+    if (found.data?.[target.key] === pem) return 'unchanged';
+    const updated: ConfigMap = { ...found, data: { ...found.data, [target.key]: pem } };
+    await api.updateConfigMap(updated);
+    logger.info({ signer: signer.name, namespace, configMap: target.name }, 'trust bundle updated');
+    return 'updated';
+  }
+
+  private async clusterTrustBundlesServed(): Promise<boolean> {
+    const now = this.clock.now();
+    if (this.served === undefined || now - this.served.at >= this.options.resyncIntervalMs) {
+      const value = await this.options.api.clusterTrustBundlesServed();
+      if (!value && this.served?.value !== false) {
+        this.options.logger.warn({ api: 'certificates.k8s.io/v1beta1' },
+          'the ClusterTrustBundle API is not served (a beta API, off unless the API server enables it); not publishing ClusterTrustBundles, checking again every resync');
+      }
+      this.served = { value, at: now };
+    }
+    return this.served.value;
+  }
+
+  private async publishClusterTrustBundle(signer: SignerConfig, pem: string): Promise<TrustResult> {
+    const target = signer.trust?.clusterTrustBundle;
+    if (!target) return 'unchanged';
+    if (!await this.clusterTrustBundlesServed()) return 'unavailable';
+    const { api, logger } = this.options;
+    const { labels, annotations } = this.meta(signer, target.labels);
+    const found = await api.getClusterTrustBundle(target.name);
+    if (!found) {
+      await api.createClusterTrustBundle({ metadata: { name: target.name, labels, annotations }, spec: { signerName: signer.name, trustBundle: pem } });
+      logger.info({ signer: signer.name, clusterTrustBundle: target.name }, 'trust bundle published');
+      return 'created';
+    }
+    if (!owned(found.metadata, signer.name)) return this.notOwned(signer, 'clustertrustbundle', { clusterTrustBundle: target.name });
+    const wantLabels = { ...found.metadata.labels, ...labels };
+    const sameLabels = Object.entries(wantLabels).every(([k, v]) => found.metadata.labels?.[k] === v);
+    if (found.spec.trustBundle === pem && sameLabels) return 'unchanged';
+    const updated: ClusterTrustBundle = { metadata: { ...found.metadata, labels: wantLabels }, spec: { ...found.spec, trustBundle: pem } };
+    await api.updateClusterTrustBundle(updated);
+    logger.info({ signer: signer.name, clusterTrustBundle: target.name }, 'trust bundle updated');
+    return 'updated';
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Where a signer is in a CA rotation, from its trust bundle and the record of
+ * what each CA issued. Pure: the CAs, the record and `now` come in.
+ *
+ * - prepare: a CA newer than the signing one is trusted but has signed nothing;
+ * - switch: a CA other than the signing one has signed certificates still valid;
+ * - retire: such a CA is still in the bundle though nothing it signed is valid;
+ * - steady: the signing CA alone.
+ * A previous CA's certificates end at the latest NotAfter recorded for it, and
+ * never after its own NotAfter (issuance is capped there), so a CA the record does
+ * not know is kept until its own expiry: late, never early.
+ */
+import type { CaCertificate } from '../pki/index.js';
+
+export type RotationPhase = 'steady' | 'prepare' | 'switch' | 'retire';
+export type CaRole = 'signing' | 'next' | 'previous';
+
+export interface RotationCa {
+  readonly fingerprint: string;
+  readonly subject: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly role: CaRole;
+  /** The latest NotAfter it issued, as recorded (absent: no record). */
+  readonly lastIssuedNotAfter?: Date;
+  /** previous CAs: when the last certificate it signed expires; from then on it may leave the bundle. */
+  readonly retireAfter?: Date;
+}
+
+export interface RotationStatus {
+  readonly signer: string;
+  readonly phase: RotationPhase;
+  readonly cas: readonly RotationCa[];
+  /** One sentence per CA that is not the signing one: what to do next. */
+  readonly advice: readonly string[];
+}
+
+const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const short = (fp: string): string => fp.slice(0, 16);
+
+/** `trust`: the signing CA first (as the CA store keeps it); `issued`: latest NotAfter per fingerprint. */
+export function rotationStatus(
+  signer: string, trust: readonly CaCertificate[], issued: ReadonlyMap<string, Date>, now: Date, fingerprintOf: (cert: CaCertificate) => string,
+): RotationStatus {
+  const [signing, ...others] = trust;
+  if (!signing) return { signer, phase: 'steady', cas: [], advice: ['no CA is loaded'] };
+  const cas: RotationCa[] = [];
+  const advice: string[] = [];
+  const base = (c: CaCertificate, fp: string): Pick<RotationCa, 'fingerprint' | 'subject' | 'notBefore' | 'notAfter'> =>
+    ({ fingerprint: fp, subject: c.subject, notBefore: c.notBefore, notAfter: c.notAfter });
+  const signingFp = fingerprintOf(signing);
+  const signingIssued = issued.get(signingFp);
+  cas.push({ ...base(signing, signingFp), role: 'signing', ...(signingIssued ? { lastIssuedNotAfter: signingIssued } : {}) });
+  let prepare = false;
+  let pending = false;
+  let retirable = false;
+  for (const ca of others) {
+    const fp = fingerprintOf(ca);
+    const last = issued.get(fp);
+    const name = `${ca.subject} (${short(fp)})`;
+    if (!last && ca.notBefore.getTime() > signing.notBefore.getTime()) {
+      prepare = true;
+      cas.push({ ...base(ca, fp), role: 'next' });
+      advice.push(`${name} is trusted but does not sign: once every relying party trusts it, make it the signing CA and move ${signing.subject} (${short(signingFp)}) to the trust file`);
+      continue;
+    }
+    const retireAfter = new Date(Math.min(last?.getTime() ?? Infinity, ca.notAfter.getTime()));
+    cas.push({ ...base(ca, fp), role: 'previous', ...(last ? { lastIssuedNotAfter: last } : {}), retireAfter });
+    if (retireAfter.getTime() > now.getTime()) {
+      pending = true;
+      advice.push(last
+        ? `${name} signed certificates valid until ${iso(retireAfter)}: keep it in the bundle until then`
+        : `${name} has no issuance record: keep it in the bundle until its own expiry, ${iso(retireAfter)}, unless you know it signed nothing still valid`);
+    } else {
+      retirable = true;
+      advice.push(`${name} signed nothing still valid (the last expired ${iso(retireAfter)}): remove it from the trust file`);
+    }
+  }
+  const phase: RotationPhase = prepare ? 'prepare' : pending ? 'switch' : retirable ? 'retire' : 'steady';
+  return { signer, phase, cas, advice: advice.length > 0 ? advice : ['the signing CA alone is trusted: nothing to rotate'] };
+}
