@@ -33,18 +33,21 @@ const labelMessage = "a lowercase RFC 1123 label must consist of lower case alph
 const subdomainMessage = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-function labelErrors(value: string): string[] {
+/** IsDNS1123Label. */
+export function labelErrors(value: string): string[] {
   const errors = byteLength(value) > 63 ? ['must be no more than 63 characters'] : [];
   if (!dns1123Label.test(value)) errors.push(dns1123Subdomain.test(value) ? 'must not contain dots' : labelMessage);
   return errors;
 }
-function subdomainErrors(value: string): string[] {
+/** IsDNS1123Subdomain. */
+export function subdomainErrors(value: string): string[] {
   const errors = byteLength(value) > 253 ? ['must be no more than 253 characters'] : [];
   if (!dns1123Subdomain.test(value)) errors.push(subdomainMessage);
   return errors;
 }
 
-function signerNameErrors(path: string, signerName: string): FieldError[] {
+/** core ValidateSignerName (also used for ClusterTrustBundle spec.signerName). */
+export function signerNameErrors(path: string, signerName: string): FieldError[] {
   if (signerName === '') return [required(path, 'signerName must be provided')];
   const segments = signerName.split('/');
   if (segments.length !== 2) return [invalidField(path, quote(signerName), "must be a fully qualified domain and path of the form 'example.com/signer-name'")];

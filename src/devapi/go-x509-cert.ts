@@ -76,20 +76,22 @@ function parseTime(r: Reader): void {
   throw new GoError('x509: unsupported time format');
 }
 
-/** processExtensions: the checks of the extensions Go decodes (name constraints are not checked here). */
-function processExtension(id: string, value: Uint8Array): void {
+/** processExtensions: the checks of the extensions Go decodes (name constraints are not checked here); true for a basicConstraints with cA set. */
+function processExtension(id: string, value: Uint8Array): boolean {
   const r = Reader.of(value);
   const fail = (m: string): never => { throw new GoError(`x509: ${m}`); };
   switch (id) {
     case '2.5.29.15': if (!r.bitString()) fail('invalid key usage'); break;
     case '2.5.29.19': {
       const seq = r.read(Tag.sequence) ?? fail('invalid basic constraints a');
+      // A well-formed BOOLEAN is tag, length 1, then 0x00 or 0xff (checked by boolean()).
+      const isCA = seq.peek(Tag.boolean) && seq.buf[seq.pos + 2] === 0xff;
       if (seq.peek(Tag.boolean) && !seq.boolean()) fail('invalid basic constraints b');
       if (!seq.empty && seq.peek(Tag.integer)) {
         const n = seq.integer();
         if (!n || n.length > 8) fail('invalid basic constraints c');
       }
-      break;
+      return isCA;
     }
     case '2.5.29.17': checkSubjectAltNames(value); break;
     case '2.5.29.31': {
@@ -133,10 +135,18 @@ function processExtension(id: string, value: Uint8Array): void {
     }
     default: break;
   }
+  return false;
+}
+
+/** What crypto/x509.Certificate says about being a CA: IsCA, and BasicConstraintsValid (the extension is present). */
+export interface CaFlags {
+  readonly isCA: boolean;
+  readonly basicConstraintsValid: boolean;
 }
 
 /** One certificate as parser.go parseCertificate reads it, from the front of `input`. */
-function parseCertificate(input: Reader): void {
+function parseCertificate(input: Reader): CaFlags {
+  let flags: CaFlags = { isCA: false, basicConstraintsValid: false };
   const malformed = (what: string): never => { throw new GoError(`x509: malformed ${what}`); };
   const cert = input.read(Tag.sequence) ?? malformed('certificate');
   const tbs = cert.read(Tag.sequence) ?? malformed('tbs certificate');
@@ -182,10 +192,22 @@ function parseCertificate(input: Reader): void {
         if (seen.has(id)) throw new GoError(`x509: certificate contains duplicate extension with OID ${goQuote(id)}`);
         seen.set(id, value.bytes());
       }
-      for (const [id, value] of seen) processExtension(id, value);
+      for (const [id, value] of seen) {
+        const isCA = processExtension(id, value);
+        if (id === '2.5.29.19') flags = { isCA, basicConstraintsValid: true };
+      }
     }
   }
   if (!cert.bitString()) malformed('signature');
+  return flags;
+}
+
+/** x509.ParseCertificate: exactly one certificate in `der` (Go: "x509: trailing data" otherwise), or a GoError. */
+export function parseCertificateDer(der: Uint8Array): CaFlags {
+  const input = Reader.of(der);
+  const flags = parseCertificate(input);
+  if (!input.empty) throw new GoError('x509: trailing data');
+  return flags;
 }
 
 /** x509.ParseCertificates: the number of certificates in `der`, or Go's error. */
