@@ -47,6 +47,9 @@ export const catalogue = {
     (detail: string) => `the request's subject is invalid: ${detail}`),
   InvalidSubjectAltName: define('CSR_SIGNER_ERR_INVALID_SUBJECT_ALT_NAME', 'InvalidSubjectAltName', true,
     (detail: string) => `the request's subjectAltName is invalid: ${detail}`),
+  DnsLabelTooLong: define('CSR_SIGNER_ERR_DNS_LABEL_TOO_LONG', 'InvalidSubjectAltName', true,
+    (name: string, label: string) =>
+      `the request's DNS name ${JSON.stringify(name)} has a label of ${label.length} characters, more than the 63 a DNS label may have: ${JSON.stringify(label)}`),
   TooManySubjectAltNames: define('CSR_SIGNER_ERR_TOO_MANY_SUBJECT_ALT_NAMES', 'TooManySubjectAltNames', true,
     (count: number, limit: number) => `the request has ${count} subjectAltNames, more than the limit of ${limit}`),
   CertificateAuthorityRequested: define('CSR_SIGNER_ERR_CA_REQUESTED', 'CertificateAuthorityRequested', true,

@@ -11,7 +11,7 @@ import { parseName, type DistinguishedName } from './name.js';
 import { Oid, oidName } from './oids.js';
 import { decodePem, describeBlocks, looksLikeDer, PemError } from './pem.js';
 import { readPublicKey, type PublicKey } from './public-key.js';
-import { countSubjectAltNames, decodeSubjectAltNames, noSubjectAltNames, type SubjectAltNames } from './san.js';
+import { countSubjectAltNames, decodeSubjectAltNames, MAX_DNS_NAME, noSubjectAltNames, type SubjectAltNames } from './san.js';
 import {
   readRequestSignatureAlgorithm, verifyRequestSignature, verifyRequestSignatureOffThread, type RequestSignature,
 } from './signature.js';
@@ -26,9 +26,6 @@ export interface RequestLimits {
 }
 
 export const defaultRequestLimits: RequestLimits = { maxBytes: 64 * 1024, maxSubjectAltNames: 1000, maxNameLength: 1024 };
-
-/** RFC 1035: a DNS name has at most 253 characters in text form. */
-const MAX_DNS_NAME = 253;
 
 export interface CertificateRequest {
   /** The DER of the whole request. */

@@ -1,4 +1,5 @@
 /** subjectAltName: GeneralNames decoding (from a request) and encoding (into a certificate). */
+import { csrError } from '../errors.js';
 import { asciiBytes, children, content, contextPrimitive, DerError, encode, readWhole, sequence, Tag } from './der.js';
 
 export interface SubjectAltNames {
@@ -33,6 +34,38 @@ function ia5(bytes: Uint8Array, kind: string): string {
     }
   }
   return latin1.decode(bytes);
+}
+
+/** RFC 1035: a DNS name has at most 253 characters in text form. */
+export const MAX_DNS_NAME = 253;
+/** RFC 1035 section 2.3.4, RFC 5280 section 4.2.1.6 (the preferred name syntax): a label has at most 63. */
+const MAX_DNS_LABEL = 63;
+const DOT = 0x2e;
+
+/**
+ * ia5 for a dNSName, measuring its labels in the same pass. A name with a
+ * label over 63 characters is refused naming that label; a name over 253
+ * characters is left to the length check (checkNameLengths in csr.ts), which
+ * refuses it whatever its labels, so the message here stays short.
+ */
+function dnsName(bytes: Uint8Array): string {
+  const length = bytes.length;
+  if (length === 0) throw new DerError('empty DNS name');
+  let labelStart = 0;
+  let longStart = -1;
+  let longEnd = 0;
+  for (let i = 0; i <= length; i++) {
+    const b = i === length ? DOT : bytes[i] as number;
+    if (b === DOT) {
+      if (i - labelStart > MAX_DNS_LABEL && longStart < 0) { longStart = labelStart; longEnd = i; }
+      labelStart = i + 1;
+    } else if (b < 0x21 || b > 0x7e) {
+      throw new DerError(`DNS name contains byte 0x${b.toString(16).padStart(2, '0')}, which is not printable ASCII`);
+    }
+  }
+  const name = latin1.decode(bytes);
+  if (longStart >= 0 && length <= MAX_DNS_NAME) throw csrError('DnsLabelTooLong', name, name.slice(longStart, longEnd));
+  return name;
 }
 
 /** Formats 4 or 16 address bytes as text. */
@@ -122,7 +155,7 @@ export function decodeSubjectAltNames(value: Uint8Array): SubjectAltNames {
   for (const name of children(value, root)) {
     const bytes = content(value, name);
     switch (name.tag) {
-      case contextPrimitive(GeneralName.dnsName): dnsNames.push(ia5(bytes, 'DNS name')); at(0); break;
+      case contextPrimitive(GeneralName.dnsName): dnsNames.push(dnsName(bytes)); at(0); break;
       case contextPrimitive(GeneralName.rfc822Name): emailAddresses.push(ia5(bytes, 'email address')); at(1); break;
       case contextPrimitive(GeneralName.uri): uris.push(ia5(bytes, 'URI')); at(3); break;
       case contextPrimitive(GeneralName.ipAddress): ipAddresses.push(formatIp(bytes)); ipBytes.push(bytes); at(2); break;

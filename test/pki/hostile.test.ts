@@ -8,8 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pkijs from 'pkijs';
 import t from 'tap';
-import { isCsrSignerError } from '../../src/errors.js';
+import { catalogue, isCsrSignerError, type ErrorName } from '../../src/errors.js';
 import { loadCertificateAuthority, signRequest, type CertificateAuthority, type IssuedCertificate, type SigningProfile } from '../../src/pki/index.js';
+import { decide } from '../../src/signer/decide.js';
+import { approved, csrBuilder, signerConfig, withRawRequest, withSigner, withUsages } from '../helpers/csr.js';
 import { needTool, opensslVerify, tempDir } from '../helpers/tools.js';
 
 const hostile = join(import.meta.dirname, '..', 'fixtures', 'hostile');
@@ -46,6 +48,27 @@ void t.test('every hostile request gets its specific, permanent error and nothin
     t.ok(isCsrSignerError(error), `${file}: a CsrSignerError, not ${String(error)}`);
     t.match(error, { kind, permanent: true }, `${file}: ${kind}`);
   }
+});
+
+void t.test('through the signer\'s decision, every hostile request is Failed with its kind\'s reason, for a built-in and a custom signer', (t) => {
+  const expected = readJson<Record<string, string>>(join(hostile, 'expected.json'));
+  // kube-apiserver-client has no subject or SAN rules, so only the request itself decides;
+  // the custom signer's policy (allowCA: false) refuses CA requests as PolicyViolation.
+  const signers = [signerConfig('kubernetes.io/kube-apiserver-client'), signerConfig('example.com/serving')];
+  for (const signer of signers) {
+    for (const [file, kind] of Object.entries(expected)) {
+      const csr = csrBuilder(withSigner(signer.name), withUsages('client auth'), approved(),
+        withRawRequest(readFileSync(join(hostile, file)).toString('base64')));
+      const decision = decide(csr, signer);
+      if (kind === ISSUED) {
+        t.equal(decision.kind, 'issue', `${signer.name}, ${file}: issued`);
+        continue;
+      }
+      const reason = kind === 'CertificateAuthorityRequested' && signer.policy !== undefined ? 'PolicyViolation' : catalogue[kind as ErrorName].reason;
+      t.match(decision, { kind: 'fail', reason }, `${signer.name}, ${file}: Failed, ${reason}`);
+    }
+  }
+  t.end();
 });
 
 /** Each extension of a certificate: OID → { critical, value (hex) }. */
