@@ -79,6 +79,8 @@ export const catalogue = {
     (notAfter: string) => `the signer has expired: NotAfter=${notAfter}`),
   CertificateExpiredInPast: define('CSR_SIGNER_ERR_CERTIFICATE_EXPIRED_IN_PAST', 'SignerExpired', false,
     (notAfter: string) => `refusing to sign a certificate that expired in the past: NotAfter=${notAfter}`),
+  SignerNotYetValid: define('CSR_SIGNER_ERR_SIGNER_NOT_YET_VALID', 'SignerNotYetValid', false,
+    (notBefore: string) => `the signer is not yet valid: NotBefore=${notBefore}`),
   SigningFailed: define('CSR_SIGNER_ERR_SIGNING_FAILED', 'SigningFailed', false,
     (detail: string) => `the CA key could not sign the certificate: ${detail}`),
 
@@ -100,6 +102,8 @@ export const catalogue = {
     (file: string, subject: string) => `${file}: the certificate "${subject}" has a keyUsage without keyCertSign, so it may not sign certificates`),
   CaExpired: define('CSR_SIGNER_ERR_CA_EXPIRED', 'CAExpired', false,
     (file: string, subject: string, notAfter: string) => `${file}: the CA certificate "${subject}" expired at ${notAfter}`),
+  CaNotYetValid: define('CSR_SIGNER_ERR_CA_NOT_YET_VALID', 'CANotYetValid', false,
+    (file: string, subject: string, notBefore: string) => `${file}: the CA certificate "${subject}" is not valid before ${notBefore}`),
 
   // ---- configuration and command line: fatal at start-up
   InvalidDuration: define('CSR_SIGNER_ERR_INVALID_DURATION', 'InvalidConfiguration', false,

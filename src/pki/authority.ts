@@ -15,7 +15,7 @@ import { Oid } from './oids.js';
 import { encodePem } from './pem.js';
 import { countSubjectAltNames, subjectAltNamesDer } from './san.js';
 import { mapUsages } from './usages.js';
-import { effectiveTtlMs, encodeTime, validityWindow, type Validity } from './validity.js';
+import { effectiveTtlMs, encodeTime, formatGoTime, validityWindow, type Validity } from './validity.js';
 
 /** What to issue. Policy decided elsewhere arrives here as plain data. */
 export interface SigningProfile {
@@ -229,6 +229,8 @@ async function issue(input: IssueInput): Promise<IssuedCertificate> {
   const { ca, profile } = input;
   if (input.request.requestsCa && profile.isCa !== true) throw csrError('CertificateAuthorityRequested');
   const ttl = effectiveTtlMs(profile.maxDurationMs, input.expirationSeconds, profile.defaultDurationMs);
+  // Loading refuses such a CA (CaNotYetValid); this holds whatever built `ca`, or if the clock stepped back since.
+  if (input.now.getTime() < ca.certificate.notBefore.getTime()) throw csrError('SignerNotYetValid', formatGoTime(ca.certificate.notBefore));
   const validity = validityWindow(input.now, ttl, ca.certificate.notAfter);
   const serialInteger = encodeUnsignedInteger(randomSerial(input.random));
   const tbs = tbsCertificate(input, serialInteger, validity);

@@ -181,11 +181,16 @@ function chainOf(signer: CaCertificate, bundle: readonly CaCertificate[]): Uint8
   return chain;
 }
 
-/** Checks the signer certificate can sign at `now`: a CA, keyCertSign if keyUsage is present, not expired. */
+/**
+ * Checks the signer certificate can sign at `now`: a CA, keyCertSign if keyUsage is
+ * present, valid now (not before its notBefore, before its notAfter). A certificate
+ * issued by a CA that is not yet valid chains to nothing a client accepts.
+ */
 export function checkSigningCertificate(cert: CaCertificate, file: string, now: Date): void {
   if (!cert.isCa) throw csrError('CaNotCa', file, cert.subject);
   if (cert.keyCertSign === false) throw csrError('CaNoCertSign', file, cert.subject);
   if (now.getTime() >= cert.notAfter.getTime()) throw csrError('CaExpired', file, cert.subject, formatGoTime(cert.notAfter));
+  if (now.getTime() < cert.notBefore.getTime()) throw csrError('CaNotYetValid', file, cert.subject, formatGoTime(cert.notBefore));
 }
 
 /** Builds a CA from a bundle and any key provider whose public key is `publicKey`. */

@@ -187,3 +187,38 @@ void t.test('with --strict-key-permissions a world-readable key on reload is rej
   await store.check();
   t.match(subject(store), /CN=b test CA/, 'taken once the mode is fixed');
 });
+
+// ----------------------------------------------------------------- validity and ambiguous keys
+
+void t.test('a CA not yet valid at start does not stop the process: no CA until it becomes valid, then it signs', async (t) => {
+  const dir = secretDir(caA.certPem, caA.keyPem);
+  let at = Date.now() - 3 * 86_400_000;
+  const { observer, results } = recorder();
+  const store = new CaStore([signerIn(dir)], { logger, observer, now: () => new Date(at) });
+  await store.loadAll();
+  t.throws(() => store.lookup('example.com/serving'), /has no valid CA: .*tls\.crt: the CA certificate ".*" is not valid before /);
+  t.match(store.state('example.com/serving').error, /not valid before/);
+  await store.check();
+  t.throws(() => store.lookup('example.com/serving'), /not valid before/, 'still not valid on the next poll');
+  at = Date.now();
+  await store.check();
+  t.match(subject(store), /CN=a test CA/, 'the same files are taken once the CA is valid');
+  t.equal(store.state('example.com/serving').error, undefined);
+  t.same(results, ['error', 'success']);
+});
+
+void t.test('a new pair that is not yet valid keeps the old CA signing until it is', async (t) => {
+  const dir = secretDir(caA.certPem, caA.keyPem);
+  let at = Date.now();
+  const store = new CaStore([signerIn(dir)], { logger, now: () => new Date(at) });
+  await store.loadAll();
+  const future = makeOpensslCa(keys, 'future', 'p256');
+  installPair(dir, future.certPem, future.keyPem);
+  at = Date.now() - 86_400_000;
+  await store.check();
+  t.match(subject(store), /CN=a test CA/, 'the old CA still signs');
+  t.match(store.state('example.com/serving').error, /not valid before/, 'and the reason is kept');
+  at = Date.now();
+  await store.check();
+  t.match(subject(store), /CN=future test CA/, 'the new pair is taken once it is valid');
+});

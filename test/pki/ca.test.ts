@@ -15,7 +15,6 @@ import { needTool, opensslVerify, run, tempDir, writeTemp } from '../helpers/too
 if (!needTool(t, 'openssl')) process.exit(0);
 
 const dir = tempDir();
-const now = new Date();
 const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 const read = (path: string): Buffer => readFileSync(path);
 const openssl = (...args: string[]): void => {
@@ -28,7 +27,7 @@ function load(certPath: string, keyPath: string, extra: { passphrase?: string; a
     certificate: { name: certPath, bytes: read(certPath) },
     key: { name: keyPath, bytes: read(keyPath) },
     ...(extra.passphrase === undefined ? {} : { passphrase: extra.passphrase }),
-  }, extra.at ?? now);
+  }, extra.at ?? new Date()); // the time of the call: a CA made after this file started is not valid before it was made
 }
 
 async function issuesVerifiable(t: { equal(a: unknown, b: unknown, m: string): unknown }, ca: CertificateAuthority, rootPem: string, untrusted?: string): Promise<string> {
@@ -167,11 +166,11 @@ void t.test('any key provider can sign: the seam a KMS or PKCS#11 key will use',
     },
   };
   const bundle = readCertificateBundle({ name: ec.certPath, bytes: read(ec.certPath) });
-  const ca = certificateAuthorityFrom({ name: ec.certPath, bytes: read(ec.certPath) }, bundle, createPublicKey(privateKey), provider, { type: 'ec', curve: 'P-256' }, 'kms://test', now);
+  const ca = certificateAuthorityFrom({ name: ec.certPath, bytes: read(ec.certPath) }, bundle, createPublicKey(privateKey), provider, { type: 'ec', curve: 'P-256' }, 'kms://test', new Date());
   await issuesVerifiable(t, ca, ec.certPem);
   t.same(calls, ['sha256'], 'the provider was asked once, with SHA-256');
   const failing: KeyProvider = { description: 'down', sign: () => Promise.reject(new Error('HSM unreachable')) };
-  const broken = certificateAuthorityFrom({ name: ec.certPath, bytes: read(ec.certPath) }, bundle, createPublicKey(privateKey), failing, { type: 'ec', curve: 'P-256' }, 'kms://test', now);
+  const broken = certificateAuthorityFrom({ name: ec.certPath, bytes: read(ec.certPath) }, bundle, createPublicKey(privateKey), failing, { type: 'ec', curve: 'P-256' }, 'kms://test', new Date());
   await t.rejects(issueCertificate({ request: parseRequestDer(buildRequest({ commonName: 'x' })), profile: { usages: ['client auth'], maxDurationMs: 3_600_000 }, ca: broken, now: new Date(), random }),
     { kind: 'SigningFailed', permanent: false, message: /HSM unreachable/ }, 'a provider failure is a transient SigningFailed');
 });
@@ -192,4 +191,28 @@ void t.test('the committed CA fixtures load, or fail, as test/fixtures/ca/README
     ['ca-expired.pem', 'ca-expired-key.pem', 'CaExpired'], ['garbage-cert.pem', 'ca-ec-key.pem', 'CaCertificateInvalid'], ['ca-ec.pem', 'mismatched-key.pem', 'CaKeyMismatch'],
   ];
   for (const [cert, key, kind] of bad) await t.rejects(load(f(cert), f(key)), { kind, message: new RegExp(`(${cert}|${key})`) }, `${cert} with ${key}: ${kind}`);
+});
+
+void t.test('a CA is used only within its validity: not before its notBefore, nor at or after its notAfter', async (t) => {
+  const ca = await load(ec.certPath, ec.keyPath);
+  const { notBefore, notAfter } = ca.certificate;
+  const at = (ms: number): Date => new Date(ms);
+  t.ok(await load(ec.certPath, ec.keyPath, { at: notBefore }), 'at its notBefore it loads');
+  t.ok(await load(ec.certPath, ec.keyPath, { at: at(notAfter.getTime() - 1) }), 'a millisecond before its notAfter it loads');
+  await t.rejects(load(ec.certPath, ec.keyPath, { at: at(notBefore.getTime() - 1000) }), {
+    kind: 'CaNotYetValid', code: 'CSR_SIGNER_ERR_CA_NOT_YET_VALID', reason: 'CANotYetValid', permanent: false,
+    message: new RegExp(`^${ec.certPath}: the CA certificate ".*" is not valid before \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC$`),
+  }, 'a second before its notBefore it is refused, naming the file and the notBefore');
+  await t.rejects(load(ec.certPath, ec.keyPath, { at: notAfter }), { kind: 'CaExpired' }, 'at its notAfter it has expired');
+});
+
+void t.test('the authority refuses to sign before the CA\'s notBefore, whatever built it (a clock stepped back since loading)', async (t) => {
+  const ca = await load(ec.certPath, ec.keyPath);
+  const request = parseRequestDer(buildRequest({ commonName: 'leaf', dns: ['leaf.example.com'] }));
+  const profile = { usages: ['client auth'], maxDurationMs: 3_600_000 };
+  await t.rejects(issueCertificate({ request, profile, ca, now: new Date(ca.certificate.notBefore.getTime() - 60_000), random }), {
+    kind: 'SignerNotYetValid', code: 'CSR_SIGNER_ERR_SIGNER_NOT_YET_VALID', permanent: false,
+    message: /^the signer is not yet valid: NotBefore=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/,
+  }, 'a minute before: transient, retried until the CA is valid');
+  t.ok(await issueCertificate({ request, profile, ca, now: ca.certificate.notBefore, random }), 'at its notBefore it signs');
 });
