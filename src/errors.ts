@@ -89,6 +89,8 @@ export const catalogue = {
     (file: string, detail: string) => `${file}: ${detail}`),
   CaKeyInvalid: define('CSR_SIGNER_ERR_CA_KEY', 'InvalidCAKey', false,
     (file: string, detail: string) => `${file}: ${detail}`),
+  CaKeyAmbiguous: define('CSR_SIGNER_ERR_CA_KEY_AMBIGUOUS', 'InvalidCAKey', false,
+    (file: string, count: number, labels: string) => `${file}: the key file holds ${count} private keys (${labels}); it must hold exactly one`),
   CaKeyPassphrase: define('CSR_SIGNER_ERR_CA_KEY_PASSPHRASE', 'InvalidCAKey', false,
     (file: string, detail: string) => `${file}: ${detail}`),
   CaUnsupportedKey: define('CSR_SIGNER_ERR_CA_UNSUPPORTED_KEY', 'InvalidCAKey', false,

@@ -110,12 +110,21 @@ export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
   });
 }
 
+/**
+ * Every `-----BEGIN … PRIVATE KEY-----` line of a key file (PKCS#8, encrypted PKCS#8,
+ * `RSA`/`EC` …), wherever it starts: OpenSSL reads the first and ignores the rest,
+ * so a file with two would sign with whichever happens to come first.
+ */
+const privateKeyBegin = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----/g;
+
 /** Reads a private key in any of the formats Kubernetes tooling writes. */
 export function readPrivateKey(file: NamedBytes, passphrase?: string): KeyObject {
   const { name, bytes } = file;
   const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const der = looksLikeDer(bytes);
   const text = der ? '' : key.toString('latin1');
+  const labels = Array.from(text.matchAll(privateKeyBegin), (m) => m[1] as string);
+  if (labels.length > 1) throw csrError('CaKeyAmbiguous', name, labels.length, labels.join(', '));
   const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
   if (encrypted && passphrase === undefined) throw csrError('CaKeyPassphrase', name, 'the private key is encrypted and no passphrase was given');
   try {

@@ -222,3 +222,16 @@ void t.test('a new pair that is not yet valid keeps the old CA signing until it 
   await store.check();
   t.match(subject(store), /CN=future test CA/, 'the new pair is taken once it is valid');
 });
+
+void t.test('a key file with two private keys is fatal at start and rejected on reload', async (t) => {
+  const twoKeys = caA.keyPem + caB.keyPem;
+  await t.rejects(new CaStore([signerIn(secretDir(caA.certPem, twoKeys))], { logger }).loadAll(),
+    { kind: 'CaKeyAmbiguous', message: /signer example\.com\/serving: .*tls\.key: the key file holds 2 private keys/ });
+  const dir = secretDir(caA.certPem, caA.keyPem);
+  const store = new CaStore([signerIn(dir)], { logger });
+  await store.loadAll();
+  installPair(dir, caB.certPem, caB.keyPem + caA.keyPem);
+  await store.check();
+  t.match(subject(store), /CN=a test CA/, 'the old CA still signs');
+  t.match(store.state('example.com/serving').error, /holds 2 private keys/);
+});

@@ -216,3 +216,33 @@ void t.test('the authority refuses to sign before the CA\'s notBefore, whatever 
   }, 'a minute before: transient, retried until the CA is valid');
   t.ok(await issueCertificate({ request, profile, ca, now: ca.certificate.notBefore, random }), 'at its notBefore it signs');
 });
+
+void t.test('a key file with more than one private key is refused, whatever their formats; other blocks beside one key are not', async (t) => {
+  const other = makeOpensslCa(dir, 'second', 'p256');
+  const sec1 = join(dir, 'ec-sec1-key.pem');
+  openssl('ec', '-in', ec.keyPath, '-out', sec1);
+  const rsaPkcs1 = join(dir, 'rsa-pkcs1-key.pem');
+  openssl('rsa', '-in', rsa.keyPath, '-traditional', '-out', rsaPkcs1);
+  const encrypted = join(dir, 'second-enc.pem');
+  openssl('pkcs8', '-topk8', '-in', other.keyPath, '-v2', 'aes-256-cbc', '-passout', 'pass:right', '-out', encrypted);
+  const cases: [string, string, RegExp][] = [
+    ['the matching key twice', ec.keyPem + ec.keyPem, /holds 2 private keys \(PRIVATE KEY, PRIVATE KEY\); it must hold exactly one$/],
+    ['the matching key, then another', ec.keyPem + other.keyPem, /holds 2 private keys/],
+    ['another key, then the matching one', other.keyPem + ec.keyPem, /holds 2 private keys/],
+    ['a SEC1 and a PKCS#1 key', readFileSync(sec1, 'utf8') + readFileSync(rsaPkcs1, 'utf8'), /holds 2 private keys \(EC PRIVATE KEY, RSA PRIVATE KEY\)/],
+    ['the key and an encrypted key', ec.keyPem + readFileSync(encrypted, 'utf8'), /holds 2 private keys \(PRIVATE KEY, ENCRYPTED PRIVATE KEY\)/],
+    ['three keys', ec.keyPem + other.keyPem + rsa.keyPem, /holds 3 private keys/],
+  ];
+  for (const [name, text, message] of cases) {
+    const path = writeTemp(dir, 'two-keys.pem', text);
+    await t.rejects(load(ec.certPath, path), { kind: 'CaKeyAmbiguous', code: 'CSR_SIGNER_ERR_CA_KEY_AMBIGUOUS', reason: 'InvalidCAKey', permanent: false, message }, `refuses ${name}`);
+    await t.rejects(load(ec.certPath, path, { passphrase: 'right' }), { kind: 'CaKeyAmbiguous' }, `${name}: a passphrase changes nothing`);
+  }
+  const withParams = join(dir, 'ecparam-key.pem');
+  openssl('ecparam', '-name', 'prime256v1', '-genkey', '-out', withParams);
+  const paramsCert = join(dir, 'ecparam.pem');
+  openssl('req', '-x509', '-new', '-key', withParams, '-subj', '/CN=ecparam CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-out', paramsCert);
+  t.match(readFileSync(withParams, 'utf8'), /BEGIN EC PARAMETERS[^]*BEGIN EC PRIVATE KEY/, 'openssl ecparam -genkey writes EC PARAMETERS before the key');
+  t.ok(await load(paramsCert, withParams), 'EC PARAMETERS and one EC PRIVATE KEY load');
+  t.ok(await load(ec.certPath, writeTemp(dir, 'key-and-cert.pem', ec.keyPem + ec.certPem)), 'one key followed by a certificate loads');
+});
