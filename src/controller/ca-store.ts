@@ -62,7 +62,9 @@ function checkKeyPermissions(signer: SignerConfig, strict: boolean, logger: Logg
  * other CA certificate of the certificate file and of the trust file, each once.
  */
 function trustOf(ca: CertificateAuthority, files: Files): CaCertificate[] {
-  const fromTrustFile = files.trust === undefined ? [] : readCertificateBundle(files.trust);
+  // An empty trust file is the steady state between rotations (a Secret key kept for the next one).
+  const empty = files.trust === undefined || Buffer.from(files.trust.bytes).toString('latin1').trim() === '';
+  const fromTrustFile = empty || files.trust === undefined ? [] : readCertificateBundle(files.trust);
   fromTrustFile.forEach((cert, i) => {
     if (!cert.isCa) throw csrError('CaCertificateInvalid', files.trust?.name ?? '', `certificate ${i + 1} (${cert.subject}) is not a CA (basicConstraints CA:TRUE); a trust file lists CA certificates only`);
   });
