@@ -7,7 +7,8 @@ import { csrError } from '../errors.js';
 export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
 
 Serves the slice of the Kubernetes API that csr-signer and its users touch
-(CertificateSigningRequests, Leases, Events, RBAC checks) over HTTPS on
+(CertificateSigningRequests, Leases, Events, Namespaces, ConfigMaps,
+ClusterTrustBundles, RBAC checks) over HTTPS on
 127.0.0.1, for trying csr-signer without a cluster and for end-to-end tests.
 Not a production API server. See docs/devapi.md.
 
@@ -18,6 +19,9 @@ Not a production API server. See docs/devapi.md.
   --signer-name NAME     a signer name the signer identity may sign for; repeat for
                          more (default example.com/* and kubernetes.io/*)
   --policy FILE          extra RBAC YAML (ClusterRole, Role, bindings) applied over the defaults
+  --no-cluster-trust-bundles
+                         do not serve certificates.k8s.io/v1beta1 (ClusterTrustBundles), as on
+                         a cluster with that beta API off
   --verbose              log every request to stderr
 
 Writes DIR/admin.kubeconfig (cluster admin), DIR/signer.kubeconfig (only the
@@ -36,6 +40,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
         'kubernetes-minor': { type: 'string', default: '32' },
         'signer-name': { type: 'string', multiple: true },
         policy: { type: 'string' },
+        'no-cluster-trust-bundles': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
       },
       strict: true,
@@ -64,6 +69,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
       stateDir, port, minorVersion: minor,
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
+      ...(values['no-cluster-trust-bundles'] ? { clusterTrustBundles: false } : {}),
       ...(values.verbose ? { log: (line: string) => err.write(`${line}\n`) } : {}),
     });
   } catch (e) {

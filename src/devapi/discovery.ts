@@ -1,6 +1,6 @@
 /** /version, discovery (aggregated v2 and legacy) and a minimal OpenAPI v3, built from resources.ts. */
 import { createHash } from 'node:crypto';
-import { apiVersionOf, groups, resources, type ResourceDef } from './resources.js';
+import { apiVersionOf, groups, resources, versionsOf, type ResourceDef } from './resources.js';
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -24,36 +24,37 @@ function aggregatedResource(def: ResourceDef): Record<string, unknown> {
   };
 }
 
-function aggregatedGroup(group: string): Record<string, unknown> {
-  const defs = resources.filter((r) => r.group === group);
+function aggregatedGroup(group: string, served: readonly ResourceDef[]): Record<string, unknown> {
   return {
     metadata: { name: group },
-    versions: [{ version: defs[0]?.version ?? 'v1', freshness: 'Current', resources: defs.map(aggregatedResource) }],
+    versions: versionsOf(group, served).map((version) => ({
+      version, freshness: 'Current', resources: served.filter((r) => r.group === group && r.version === version).map(aggregatedResource),
+    })),
   };
 }
 
-export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
-  const selected = groups().filter((g) => (core ? g === '' : g !== ''));
-  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: selected.map(aggregatedGroup) };
+/** `served`: the resources this devapi serves (resources.ts servedResources); every one by default. */
+export function aggregatedDiscovery(core: boolean, served: readonly ResourceDef[] = resources): Record<string, unknown> {
+  const selected = groups(served).filter((g) => (core ? g === '' : g !== ''));
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: selected.map((g) => aggregatedGroup(g, served)) };
 }
 
 export const legacyApiVersions = (): Record<string, unknown> => ({
   kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
 });
 
-export function legacyGroupList(): Record<string, unknown> {
+export function legacyGroupList(served: readonly ResourceDef[] = resources): Record<string, unknown> {
   return {
     kind: 'APIGroupList', apiVersion: 'v1',
-    groups: groups().filter((g) => g !== '').map((name) => {
-      const version = resources.find((r) => r.group === name)?.version ?? 'v1';
-      const gv = { groupVersion: `${name}/${version}`, version };
-      return { name, versions: [gv], preferredVersion: gv };
+    groups: groups(served).filter((g) => g !== '').map((name) => {
+      const versions = versionsOf(name, served).map((version) => ({ groupVersion: `${name}/${version}`, version }));
+      return { name, versions, preferredVersion: versions[0] };
     }),
   };
 }
 
-export function legacyResourceList(group: string, version: string): Record<string, unknown> | undefined {
-  const defs = resources.filter((r) => r.group === group && r.version === version);
+export function legacyResourceList(group: string, version: string, served: readonly ResourceDef[] = resources): Record<string, unknown> | undefined {
+  const defs = served.filter((r) => r.group === group && r.version === version);
   if (defs.length === 0) return undefined;
   const entry = (def: ResourceDef, name: string, verbs: readonly string[]): Record<string, unknown> => ({
     name, singularName: name.includes('/') ? '' : def.singular, namespaced: def.namespaced, kind: def.kind, verbs,
@@ -66,8 +67,8 @@ export function legacyResourceList(group: string, version: string): Record<strin
 }
 
 /** The OpenAPI v3 document of one group-version: just what kubectl's fieldValidation check reads. */
-export function openApiGroupVersion(group: string, version: string): Record<string, unknown> | undefined {
-  const defs = resources.filter((r) => r.group === group && r.version === version && !r.virtual);
+export function openApiGroupVersion(group: string, version: string, served: readonly ResourceDef[] = resources): Record<string, unknown> | undefined {
+  const defs = served.filter((r) => r.group === group && r.version === version && !r.virtual);
   if (defs.length === 0) return undefined;
   const prefix = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
   const paths: Record<string, unknown> = {};
@@ -85,11 +86,11 @@ export function openApiGroupVersion(group: string, version: string): Record<stri
   return { openapi: '3.0.0', info: { title: 'devapi', version: 'v1' }, paths };
 }
 
-export function openApiRoot(): Record<string, unknown> {
+export function openApiRoot(served: readonly ResourceDef[] = resources): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const def of resources.filter((r) => !r.virtual)) {
+  for (const def of served.filter((r) => !r.virtual)) {
     const key = def.group === '' ? `api/${def.version}` : `apis/${def.group}/${def.version}`;
-    const doc = openApiGroupVersion(def.group, def.version);
+    const doc = openApiGroupVersion(def.group, def.version, served);
     const hash = createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 32).toUpperCase();
     paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash}` };
   }

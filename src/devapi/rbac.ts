@@ -201,10 +201,10 @@ export function forbiddenError(user: UserInfo, attrs: RequestAttributes, reason 
 }
 
 /**
- * `IsAuthorizedForSignerName` (plugin/pkg/admission/certificates/util.go): verb `sign` or `approve`
+ * `IsAuthorizedForSignerName` (plugin/pkg/admission/certificates/util.go): verb `sign`, `approve` or `attest`
  * on `signers.certificates.k8s.io` named after the signer, or else named `<domain>/*`.
  */
-export function isAuthorizedForSignerName(authorizer: RequestAuthorizer, user: UserInfo, verb: 'sign' | 'approve', signerName: string): boolean {
+export function isAuthorizedForSignerName(authorizer: RequestAuthorizer, user: UserInfo, verb: 'sign' | 'approve' | 'attest', signerName: string): boolean {
   const attrs = (name: string): ResourceAttributes => ({ verb, apiGroup: 'certificates.k8s.io', resource: 'signers', name });
   if (authorizer.authorize(user, attrs(signerName)).allowed) return true;
   const domain = signerName.split('/')[0] ?? '';

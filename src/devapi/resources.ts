@@ -35,7 +35,11 @@ const fieldsFor = (...names: string[]): Record<string, (o: Record<string, unknow
 export const resources: readonly ResourceDef[] = [
   {
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'],
-    verbs: ['get', 'list', 'watch'], subresources: [], fields: fieldsFor('metadata.name', 'status.phase'), storeKey: 'namespaces',
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: [], fields: fieldsFor('metadata.name', 'status.phase'), storeKey: 'namespaces',
+  },
+  {
+    group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'],
+    verbs: crud, subresources: [], storeKey: 'configmaps', fields: fieldsFor('metadata.name', 'metadata.namespace'),
   },
   {
     group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'],
@@ -47,6 +51,11 @@ export const resources: readonly ResourceDef[] = [
     group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', singular: 'certificatesigningrequest', kind: 'CertificateSigningRequest',
     namespaced: false, shortNames: ['csr'], verbs: crud, subresources: ['approval', 'status'], storeKey: 'certificatesigningrequests',
     fields: fieldsFor('metadata.name', 'spec.signerName'),
+  },
+  {
+    // Beta: served unless the DevApi option clusterTrustBundles is false (--no-cluster-trust-bundles).
+    group: 'certificates.k8s.io', version: 'v1beta1', resource: 'clustertrustbundles', singular: 'clustertrustbundle', kind: 'ClusterTrustBundle',
+    namespaced: false, shortNames: [], verbs: crud, subresources: [], storeKey: 'clustertrustbundles', fields: fieldsFor('metadata.name', 'spec.signerName'),
   },
   {
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, shortNames: [],
@@ -74,9 +83,18 @@ export const resources: readonly ResourceDef[] = [
 
 export const apiVersionOf = (def: ResourceDef): string => (def.group === '' ? def.version : `${def.group}/${def.version}`);
 
-export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
-  return resources.find((r) => r.group === group && r.version === version && r.resource === resource);
+/** What one devapi serves: every resource, less the ClusterTrustBundle beta API when it is off (as on a cluster without it). */
+export function servedResources(options: { readonly clusterTrustBundles?: boolean } = {}): readonly ResourceDef[] {
+  return options.clusterTrustBundles === false ? resources.filter((r) => r.resource !== 'clustertrustbundles') : resources;
+}
+
+export function findResource(group: string, version: string, resource: string, served: readonly ResourceDef[] = resources): ResourceDef | undefined {
+  return served.find((r) => r.group === group && r.version === version && r.resource === resource);
 }
 
 /** API groups in discovery order (core first). */
-export const groups = (): string[] => [...new Set(resources.map((r) => r.group))];
+export const groups = (served: readonly ResourceDef[] = resources): string[] => [...new Set(served.map((r) => r.group))];
+
+/** A group's versions in preference order (the order of `resources`: v1 before v1beta1). */
+export const versionsOf = (group: string, served: readonly ResourceDef[] = resources): string[] =>
+  [...new Set(served.filter((r) => r.group === group).map((r) => r.version))];

@@ -5,6 +5,7 @@ import { warmRequestVerdict } from './csr-validation.js';
 import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './http.js';
 import { typedJson } from './object-json.js';
 import { applyJsonPatch, applyMergePatch } from './patch.js';
+import { checkNamespaceDeletable, deleteNamespaceContents } from './namespaces.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import { isAuthorizedForSignerName, signerNotPermitted, type RequestAuthorizer, type UserInfo } from './rbac.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
@@ -47,7 +48,6 @@ export interface RestDeps {
   readonly store: Store;
   readonly authorizer: RequestAuthorizer;
   readonly audit: CertificateWrite[];
-  readonly namespaces: () => Set<string>;
   /** A request's verdict computed off the event loop (request-verifier.ts). */
   readonly verifyRequest: (encoded: string) => Promise<string | undefined>;
 }
@@ -91,8 +91,9 @@ function checkKind(ctx: RequestContext, body: Obj): void {
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def)) throw badRequest(`the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${apiVersionOf(def)})`);
 }
 
+/** NamespaceLifecycle on create: 404 `namespaces "x" not found` when the namespace does not exist. */
 function requireNamespace(ctx: RequestContext, deps: RestDeps): void {
-  if (ctx.def.namespaced && ctx.namespace !== undefined && !deps.namespaces().has(ctx.namespace)) {
+  if (ctx.def.namespaced && ctx.namespace !== undefined && !deps.store.get('namespaces', undefined, ctx.namespace)) {
     throw notFound('namespaces', '', ctx.namespace);
   }
 }
@@ -188,7 +189,7 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
   const errors = strategy.validateCreate(prepared);
   if (!name && !errors.some((e) => e.field === 'metadata.name')) errors.unshift({ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' });
   if (errors.length > 0) throw invalid(def.kind, def.group, name, errors);
-  const denied = strategy.admitCreate(prepared);
+  const denied = strategy.admitCreate(prepared) ?? strategy.admitWrite?.(prepared, undefined, ctx.user, deps.authorizer);
   if (denied) throw denied;
   if (deps.store.get(def.storeKey, ctx.namespace, name)) throw alreadyExists(def.resource, def.group, name);
   if (dryRun(ctx)) {
@@ -270,6 +271,8 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
   const { object, errors } = strategy.prepareUpdate(old, incoming, ctx.subresource, deps.store.now());
   if (errors.length > 0) throw invalid(def.kind, def.group, name, errors);
   admitCsrUpdate(ctx, deps, old, object);
+  const denied = strategy.admitWrite?.(object, old, ctx.user, deps.authorizer);
+  if (denied) throw denied;
   if (dryRun(ctx)) {
     sendJson(ctx.res, 200, withType(def, object as KubeObject));
     return;
@@ -326,10 +329,14 @@ export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> 
 
 export function remove(ctx: RequestContext, deps: RestDeps): void {
   const object = existing(ctx, deps);
+  const isNamespace = ctx.def.resource === 'namespaces';
+  if (isNamespace) checkNamespaceDeletable(object.metadata.name);
   if (dryRun(ctx)) {
     sendJson(ctx.res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: object.metadata.name, group: ctx.def.group, kind: ctx.def.resource, uid: object.metadata.uid } });
     return;
   }
+  // No namespace controller and no Terminating phase: the contents go at once, then the namespace.
+  if (isNamespace) deleteNamespaceContents(deps.store, object.metadata.name);
   deps.store.delete(ctx.def.storeKey, ctx.namespace, object.metadata.name);
   sendJson(ctx.res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: object.metadata.name, group: ctx.def.group, kind: ctx.def.resource, uid: object.metadata.uid } });
 }

@@ -17,7 +17,8 @@ import { parseJson, readBody, sendError, sendJson, wantsTable } from './http.js'
 import { identities, kubeconfig, servingMaterial, type Identity } from './identity.js';
 import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from './rbac.js';
 import { builtWorkerUrl, RequestVerifier } from './request-verifier.js';
-import { findResource, type ResourceDef } from './resources.js';
+import { NAME_LABEL } from './namespaces.js';
+import { findResource, servedResources, type ResourceDef } from './resources.js';
 import * as rest from './rest.js';
 import { selfSubjectAccessReview, subjectAccessReview } from './reviews.js';
 import { ApiError, unauthorized, unknownPath } from './status.js';
@@ -38,6 +39,8 @@ export interface DevApiOptions {
   readonly historySize?: number;
   readonly bookmarkIntervalMs?: number;
   readonly watchTimeoutSeconds?: number;
+  /** Serve certificates.k8s.io/v1beta1 ClusterTrustBundles (default true); false is a cluster with the beta API off. */
+  readonly clusterTrustBundles?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -54,6 +57,7 @@ export class DevApi {
   readonly #verifier = new RequestVerifier(builtWorkerUrl);
   #tokens = new Map<string, UserInfo>();
   #identities: Record<string, Identity> = {};
+  readonly #served: readonly ResourceDef[];
   url = '';
 
   constructor(private readonly options: DevApiOptions) {
@@ -61,8 +65,11 @@ export class DevApi {
     const policy: RbacObject[] = defaultPolicy(options.signerNames ? { signerNames: options.signerNames } : {});
     const extra = options.policyYaml ? Authorizer.fromYaml(options.policyYaml, { bootstrap: false }).objects : [];
     this.authorizer = new Authorizer([...policy, ...extra]);
+    this.#served = servedResources(options.clusterTrustBundles === false ? { clusterTrustBundles: false } : {});
     for (const ns of DEFAULT_NAMESPACES) {
-      if (!this.store.get('namespaces', undefined, ns)) this.store.create('namespaces', { metadata: { name: ns }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+      if (!this.store.get('namespaces', undefined, ns)) {
+        this.store.create('namespaces', { metadata: { name: ns, labels: { [NAME_LABEL]: ns } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+      }
     }
   }
 
@@ -167,21 +174,21 @@ export class DevApi {
       return true;
     }
     if (path === '/api' || path === '/apis') {
-      if (wantsAggregated(accept)) sendJson(res, 200, aggregatedDiscovery(path === '/api'), AGGREGATED_CONTENT_TYPE);
-      else sendJson(res, 200, path === '/api' ? legacyApiVersions() : legacyGroupList());
+      if (wantsAggregated(accept)) sendJson(res, 200, aggregatedDiscovery(path === '/api', this.#served), AGGREGATED_CONTENT_TYPE);
+      else sendJson(res, 200, path === '/api' ? legacyApiVersions() : legacyGroupList(this.#served));
       return true;
     }
     const gv = /^\/api\/(v1)$|^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
     if (gv) {
-      const list = gv[1] ? legacyResourceList('', 'v1') : legacyResourceList(gv[2] ?? '', gv[3] ?? '');
+      const list = gv[1] ? legacyResourceList('', 'v1', this.#served) : legacyResourceList(gv[2] ?? '', gv[3] ?? '', this.#served);
       if (!list) throw unknownPath();
       sendJson(res, 200, list);
       return true;
     }
-    if (path === '/openapi/v3') return sendJson(res, 200, openApiRoot()), true;
+    if (path === '/openapi/v3') return sendJson(res, 200, openApiRoot(this.#served)), true;
     const openapi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (openapi) {
-      const doc = openapi[1] ? openApiGroupVersion('', 'v1') : openApiGroupVersion(openapi[2] ?? '', openapi[3] ?? '');
+      const doc = openapi[1] ? openApiGroupVersion('', 'v1', this.#served) : openApiGroupVersion(openapi[2] ?? '', openapi[3] ?? '', this.#served);
       if (!doc) throw unknownPath();
       sendJson(res, 200, doc);
       return true;
@@ -201,7 +208,7 @@ export class DevApi {
       segments = segments.slice(2);
     }
     const [resource = '', name, sub = '', extra] = segments;
-    const def: ResourceDef | undefined = findResource(group, version, resource);
+    const def: ResourceDef | undefined = findResource(group, version, resource, this.#served);
     if (!def || extra !== undefined || (def.namespaced && namespace === undefined && name !== undefined) || (!def.namespaced && namespace !== undefined)) throw unknownPath();
     if (sub !== '' && !def.subresources.includes(sub)) throw unknownPath();
     const method = req.method ?? 'GET';
@@ -217,7 +224,7 @@ export class DevApi {
     });
     const ctx: rest.RequestContext = { req, res, url, user, def, namespace, name, subresource: sub as Subresource, table: wantsTable(req.headers.accept) };
     const deps: rest.RestDeps = {
-      store: this.store, authorizer: this.authorizer, audit: this.audit, namespaces: () => new Set(this.store.list('namespaces').map((n) => n.metadata.name)),
+      store: this.store, authorizer: this.authorizer, audit: this.audit,
       verifyRequest: (encoded) => this.#verifier.verdict(encoded),
     };
     if (def.virtual) {

@@ -2,8 +2,11 @@
  * Per-resource rules applied around the generic REST verbs: what create resets,
  * what it validates, and what an update may change (the apiserver's "strategies").
  */
+import { admitClusterTrustBundle, validateClusterTrustBundle } from './cluster-trust-bundles.js';
+import { checkConfigMapDecodes, validateConfigMap, validateConfigMapUpdate } from './configmaps.js';
 import { admitCsrCreate, prepareCsrCreate, prepareCsrUpdate, validateCsrCreate } from './csr-rules.js';
-import type { UserInfo } from './rbac.js';
+import { prepareNamespaceCreate, prepareNamespaceUpdate, validateNamespace } from './namespaces.js';
+import type { RequestAuthorizer, UserInfo } from './rbac.js';
 import type { ApiError, FieldError } from './status.js';
 import type { KubeObject } from './store.js';
 
@@ -19,6 +22,8 @@ export interface Strategy {
   readonly allowUnconditionalUpdate: boolean;
   /** PUT of a missing object creates it. */
   readonly allowCreateOnUpdate: boolean;
+  /** Admission that needs the requester (ClusterTrustBundleAttest): on create (`old` undefined) and on update, after validation. */
+  admitWrite?(object: Obj, old: KubeObject | undefined, user: UserInfo, authorizer: RequestAuthorizer): ApiError | undefined;
 }
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -90,18 +95,52 @@ export const eventStrategy: Strategy = {
   allowCreateOnUpdate: false,
 };
 
-export const readOnlyStrategy: Strategy = {
-  prepareCreate: (body) => body,
-  validateCreate: () => [],
+export const namespaceStrategy: Strategy = {
+  prepareCreate: (body) => prepareNamespaceCreate(body),
+  validateCreate: validateNamespace,
   admitCreate: () => undefined,
-  prepareUpdate: (old, incoming) => ({ object: keepSystemFields(old, incoming), errors: [] }),
+  prepareUpdate: (old, incoming) => {
+    const object = prepareNamespaceUpdate(old, keepSystemFields(old, incoming));
+    return { object, errors: validateNamespace(object) };
+  },
   allowUnconditionalUpdate: true,
   allowCreateOnUpdate: false,
+};
+
+export const configMapStrategy: Strategy = {
+  prepareCreate: (body) => {
+    checkConfigMapDecodes(body);
+    return body;
+  },
+  validateCreate: validateConfigMap,
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    checkConfigMapDecodes(incoming);
+    const object = keepSystemFields(old, incoming);
+    return { object, errors: validateConfigMapUpdate(object, old) };
+  },
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+};
+
+export const clusterTrustBundleStrategy: Strategy = {
+  prepareCreate: (body) => body,
+  validateCreate: (object) => validateClusterTrustBundle(object),
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    const object = keepSystemFields(old, incoming);
+    return { object, errors: validateClusterTrustBundle(object, old) };
+  },
+  allowUnconditionalUpdate: false,
+  allowCreateOnUpdate: false,
+  admitWrite: admitClusterTrustBundle,
 };
 
 export const strategies: Readonly<Record<string, Strategy>> = {
   certificatesigningrequests: csrStrategy,
   leases: leaseStrategy,
   events: eventStrategy,
-  namespaces: readOnlyStrategy,
+  namespaces: namespaceStrategy,
+  configmaps: configMapStrategy,
+  clustertrustbundles: clusterTrustBundleStrategy,
 };

@@ -164,3 +164,19 @@ export const eventTable = tableOf([
     text(event, 'metadata', 'name'),
   ];
 });
+
+export const namespaceTable = tableOf([nameColumn, column('Status', 'The status of the namespace'), ageColumn],
+  (ns, now) => [text(ns, 'metadata', 'name'), text(ns, 'status', 'phase'), since(text(ns, 'metadata', 'creationTimestamp'), now)]);
+
+const keyCount = (v: unknown): number => (typeof v === 'object' && v !== null ? Object.keys(v).length : 0);
+
+/** DATA counts the keys of data and binaryData (printConfigMap). */
+export const configMapTable = tableOf([
+  nameColumn, column('Data', 'Data contains the configuration data. Each key must consist of alphanumeric characters, \'-\', \'_\' or \'.\'.'), ageColumn,
+], (cm, now) => [
+  text(cm, 'metadata', 'name'), keyCount(field(cm, 'data')) + keyCount(field(cm, 'binaryData')), since(text(cm, 'metadata', 'creationTimestamp'), now),
+]);
+
+/** printClusterTrustBundle: NAME and SIGNERNAME only (`<none>` for an unlinked bundle), no AGE. */
+export const clusterTrustBundleTable = tableOf([nameColumn, column('SignerName', 'signerName indicates the associated signer, if any.')],
+  (ctb) => [text(ctb, 'metadata', 'name'), text(ctb, 'spec', 'signerName') || '<none>']);
