@@ -59,3 +59,28 @@ export function kubectl(api: DevapiProcess, id: 'admin' | 'signer' | 'approver' 
 }
 
 export { root, run };
+
+/** One request to a devapi (in-process or not) with an identity's token from its state directory; any status resolves. */
+export async function devapiCall(
+  target: { readonly url: string; readonly stateDir: string }, id: 'admin' | 'signer' | 'approver' | 'requester', method: string, path: string,
+  body?: unknown, contentType = 'application/json', accept = 'application/json',
+): Promise<{ code: number; body: Record<string, unknown>; text: string }> {
+  const { request } = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const token = /token: (\S+)/.exec(readFileSync(join(target.stateDir, `${id}.kubeconfig`), 'utf8'))?.[1] ?? '';
+  const ca = readFileSync(join(target.stateDir, 'ca.pem'));
+  return new Promise((resolve, reject) => {
+    const req = request(`${target.url}${path}`, { method, ca, headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, Accept: accept } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { text += d; });
+      res.on('end', () => {
+        let parsed: Record<string, unknown> = {};
+        try { parsed = JSON.parse(text) as Record<string, unknown>; } catch { /* not JSON */ }
+        resolve({ code: res.statusCode ?? 0, body: parsed, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+  });
+}
