@@ -10,7 +10,7 @@ import {
   Authorizer, forbiddenError, forbiddenMessage, isAuthorizedForSignerName, type PolicyRule, type RbacObject, type RequestAttributes,
   ruleAllows, serviceAccountUser, signerNotPermitted, type UserInfo,
 } from '../../src/devapi/rbac.js';
-import { approverClusterRules, requesterClusterRules, signerClusterRules, signerLeaseRules } from '../../src/rbac/signer-role.js';
+import { approverClusterRules, requesterClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules } from '../../src/rbac/signer-role.js';
 
 const CERTS = 'certificates.k8s.io';
 const csr = (verb: string, extra: Partial<{ subresource: string; name: string }> = {}): RequestAttributes =>
@@ -208,15 +208,21 @@ void t.test('YAML loading ignores other kinds and refuses broken RBAC, naming th
   t.end();
 });
 
-void t.test('the default signer can do exactly what signerClusterRules grants', (t) => {
+void t.test('the default signer can do exactly what signerClusterRules, its lease and its rotation record grant', (t) => {
   const policy = defaultPolicy();
   const clusterRole = policy.find((o): o is RbacObject & { kind: 'ClusterRole' } => o.kind === 'ClusterRole' && o.metadata.name === 'csr-signer');
   t.same(clusterRole?.rules, signerClusterRules(DEFAULT_SIGNER_NAMES), 'the ClusterRole is built from signerClusterRules');
   t.same(DEFAULT_SIGNER_NAMES, ['example.com/*', 'kubernetes.io/*'], 'the signer names default to example.com/* and kubernetes.io/*');
+  const role = (name: string): RbacObject | undefined => policy.find((o) => o.kind === 'Role' && o.metadata.name === name);
+  t.match(role('csr-signer-rotation-record'), { metadata: { namespace: 'csr-signer' }, rules: signerRotationRecordRules('csr-signer-rotation') }, 'the rotation-record Role is built from signerRotationRecordRules');
+  t.match(policy.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'csr-signer-rotation-record'), {
+    metadata: { namespace: 'csr-signer' }, roleRef: { kind: 'Role', name: 'csr-signer-rotation-record' }, subjects: [{ kind: 'ServiceAccount', name: 'csr-signer', namespace: 'csr-signer' }],
+  }, 'and bound to the signer in the lease namespace');
   // Loaded back from YAML, so the policy also passes devapi's own validation.
   const authorizer = Authorizer.fromYaml(rbac(policy));
   const signer = serviceAccountUser('csr-signer', 'csr-signer');
   const lease = (verb: string, name?: string, namespace = 'csr-signer'): RequestAttributes => ({ verb, apiGroup: 'coordination.k8s.io', resource: 'leases', namespace, ...(name ? { name } : {}) });
+  const configMap = (verb: string, name?: string, namespace = 'csr-signer'): RequestAttributes => ({ verb, apiGroup: '', resource: 'configmaps', namespace, ...(name ? { name } : {}) });
   const cases: [string, RequestAttributes, boolean][] = [
     ['list CSRs', csr('list'), true],
     ['watch CSRs', csr('watch'), true],
@@ -233,6 +239,19 @@ void t.test('the default signer can do exactly what signerClusterRules grants', 
     ['not update another lease', lease('update', 'other'), false],
     ['not get its lease name in another namespace', lease('get', 'csr-signer', 'kube-system'), false],
     ['not list leases', lease('list'), false],
+    ['get its rotation record', configMap('get', 'csr-signer-rotation'), true],
+    ['update its rotation record', configMap('update', 'csr-signer-rotation'), true],
+    ['patch its rotation record', configMap('patch', 'csr-signer-rotation'), true],
+    ['create a configmap in its namespace (the record, the first time)', configMap('create'), true],
+    ['not get another configmap of its namespace', configMap('get', 'other'), false],
+    ['not delete its rotation record', configMap('delete', 'csr-signer-rotation'), false],
+    ['not list configmaps', configMap('list'), false],
+    ['not watch configmaps', configMap('watch'), false],
+    ['not get its record name in another namespace', configMap('get', 'csr-signer-rotation', 'kube-system'), false],
+    ['not create configmaps in another namespace', configMap('create', undefined, 'default'), false],
+    ['not list namespaces (trust publishing is not a default)', { verb: 'list', apiGroup: '', resource: 'namespaces' }, false],
+    ['not create clustertrustbundles', { verb: 'create', apiGroup: CERTS, resource: 'clustertrustbundles' }, false],
+    ['not attest for example.com/*', signers('attest', 'example.com/*'), false],
     ['not approve', signers('approve', 'example.com/*'), false],
     ['not update /approval', csr('update', { name: 'c', subresource: 'approval' }), false],
     ['not update the main resource', csr('update', { name: 'c' }), false],
@@ -269,6 +288,7 @@ void t.test('the default approver and requester have their own roles and nothing
     ['the requester may not update /approval', requester, csr('update', { name: 'c', subresource: 'approval' }), false],
     ['a node may create CSRs', node, csr('create'), true],
     ['the signer\'s lease follows leaseNamespace', serviceAccountUser('csr-signer', 'csr-signer'), { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'l' }, true],
+    ['the signer\'s rotation record follows leaseNamespace', serviceAccountUser('csr-signer', 'csr-signer'), { verb: 'update', apiGroup: '', resource: 'configmaps', namespace: 'kube-system', name: 'csr-signer-rotation' }, true],
   ];
   for (const [name, user, attrs, allowed] of cases) t.equal(authorizer.authorize(user, attrs).allowed, allowed, name);
   t.end();
