@@ -6,6 +6,7 @@ import { readConfigFile, runFlagNames, runUsage } from '../../src/config/index.j
 import { topLevelKeys } from '../../src/config/file.js';
 import { policyKeys, requesterKeys } from '../../src/config/policy.js';
 import { caKeys, durationKeys, signerKeys, usageKeys } from '../../src/config/signer-entry.js';
+import { clusterTrustBundleKeys, configMapKeys, expressionKeys, selectorKeys, trustKeys } from '../../src/config/trust.js';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
 
@@ -32,6 +33,11 @@ void t.test('every field of the config file has a row in the field tables, and e
     ...usageKeys.map((k) => `signers[].usages.${k}`),
     ...policyKeys.map((k) => `signers[].policy.${k}`),
     ...requesterKeys.map((k) => `signers[].policy.requesters.${k}`),
+    ...trustKeys.map((k) => `signers[].trust.${k}`),
+    ...configMapKeys.map((k) => `signers[].trust.configMap.${k}`),
+    ...selectorKeys.map((k) => `signers[].trust.configMap.namespaceSelector.${k}`),
+    ...expressionKeys.map((k) => `signers[].trust.configMap.namespaceSelector.matchExpressions[].${k}`),
+    ...clusterTrustBundleKeys.map((k) => `signers[].trust.clusterTrustBundle.${k}`),
   ].sort();
   const rows = [...doc.matchAll(/^\| `([a-zA-Z[\].]+)` \|/gm)].map((m) => m[1] ?? '').filter((f) => !f.startsWith('-')).sort();
   t.same(rows, fields);
@@ -44,5 +50,34 @@ void t.test('the example config file in the documentation is valid', (t) => {
   const signers = readConfigFile('docs/signers.yaml', example ?? '');
   t.same(signers.map((s) => s.name), ['example.com/serving', 'example.com/client', 'kubernetes.io/kubelet-serving']);
   t.equal(signers[0]?.ca.certFile, 'docs/ca/serving.pem', 'relative to the file');
+  t.equal(signers[0]?.ca.trustFile, 'docs/ca/serving-trust.pem', 'the trust file too');
+  t.same(signers[0]?.trust, {
+    configMap: { name: 'serving-ca', key: 'ca.crt', namespaceSelector: { matchLabels: { 'serving-ca': 'true' } } },
+    clusterTrustBundle: { name: 'example.com:serving:csr-signer', labels: {} },
+  }, 'one signer publishes its trust bundle, with the documented defaults');
+  t.end();
+});
+
+void t.test('the trust: examples in the documentation are valid', (t) => {
+  const section = doc.split('### Trust bundles\n')[1]?.split('\n### ')[0] ?? '';
+  const examples = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((y) => y.startsWith('trust:'));
+  t.equal(examples.length, 2, 'found');
+  for (const example of examples) {
+    const file = `apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/serving\n    ca: { certFile: ca.pem, keyFile: ca-key.pem }\n${example.replace(/^/gm, '    ')}`;
+    t.doesNotThrow(() => readConfigFile('signers.yaml', file), example.split('\n')[1] ?? '');
+  }
+  t.end();
+});
+
+void t.test('the refusals shown in the trust section are what the loader says', (t) => {
+  const section = doc.split('### Trust bundles\n')[1]?.split('\n### ')[0] ?? '';
+  const shown = /signers share:\n\n```\n([\s\S]*?)```/.exec(section)?.[1]?.trim().split('\n') ?? [];
+  const head = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n';
+  const files = [
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    trust: { clusterTrustBundle: { name: serving } }\n`,
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    trust: { configMap: { name: serving-ca } }\n  - name: example.com/client\n    ca: { certFile: a, keyFile: b }\n    trust: { configMap: { name: serving-ca } }\n`,
+  ];
+  t.equal(shown.length, files.length);
+  files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
   t.end();
 });
