@@ -5,7 +5,7 @@ import t from 'tap';
 import { Registry } from 'prom-client';
 import { createMetrics, metricsCatalogue, type MetricSpec } from '../../src/http/metrics.js';
 import { needTool, run, tempDir, writeTemp } from '../helpers/tools.js';
-import { snapshotBuilder } from './fixtures/snapshots.js';
+import { snapshotBuilder, withSigner } from './fixtures/snapshots.js';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'metrics.md'), 'utf8');
 
@@ -32,14 +32,18 @@ void t.test('the catalogue names exactly the metrics a registry serves, with the
   }
   const registry = new Registry();
   createMetrics(registry, () => snapshotBuilder());
-  const served = (await registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type), help: m.help }));
-  t.same(served, metricsCatalogue.map(({ name, type, help }) => ({ name, type, help })));
+  // By name: the registry lists them in registration order, which need not be the catalogue's (the tables').
+  const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+  const served = (await registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type), help: m.help })).sort(byName);
+  t.same(served, metricsCatalogue.map(({ name, type, help }) => ({ name, type, help })).sort(byName));
 });
 
 void t.test('the labels a scrape shows are the catalogue\'s', async (t) => {
   const registry = new Registry();
-  const metrics = createMetrics(registry, () => snapshotBuilder(), { runtime: false });
+  const rotating = withSigner('example.com/serving', { trustedCas: 2, lastIssued: [{ ca: 'ab'.repeat(32), notAfter: new Date('2030-06-01T00:00:00Z') }] });
+  const metrics = createMetrics(registry, () => snapshotBuilder(rotating), { runtime: false });
   metrics.failed('example.com/serving', 'InvalidSignature');
+  metrics.trustPublished?.('example.com/serving', 'configmap', 'created');
   metrics.caReloaded('example.com/serving', 'success');
   metrics.watchRestarted('example.com/serving', 'error');
   metrics.retried(undefined);
@@ -47,13 +51,15 @@ void t.test('the labels a scrape shows are the catalogue\'s', async (t) => {
     const spec = metricsCatalogue.find((s) => s.name === family.name);
     const seen = new Set(family.values.flatMap((v) => Object.keys(v.labels)).filter((l) => l !== 'le'));
     t.ok([...seen].every((l) => spec?.labels.includes(l)), `${family.name}: ${[...seen].join(', ')}`);
+    if (family.name.startsWith('csr_signer_trust') || family.name.startsWith('csr_signer_ca_last')) t.same([...seen].sort(), [...spec?.labels ?? []].sort(), `${family.name} shows every label`);
   }
 });
 
 void t.test('csr-signer\'s metrics follow the naming rules', (t) => {
   for (const spec of metricsCatalogue.filter((s) => s.name.startsWith('csr_signer_'))) {
     t.equal(spec.type === 'counter', spec.name.endsWith('_total'), `${spec.name}: _total exactly on counters`);
-    t.ok(spec.labels.every((l) => ['signer', 'result', 'reason'].includes(l)), `${spec.name}: bounded labels`);
+    // ca: a fingerprint of one of the signer's own CAs (a few per rotation); target: configmap or clustertrustbundle.
+    t.ok(spec.labels.every((l) => ['signer', 'result', 'reason', 'ca', 'target'].includes(l)), `${spec.name}: bounded labels`);
     t.ok(spec.help.length > 20 && spec.help.endsWith('.'), `${spec.name}: help says what it counts`);
   }
   t.end();
