@@ -1,15 +1,15 @@
 /**
  * A minimal decoder for the protobuf bodies kubectl ≥1.32 sends (devapi.md §9.7): the `k8s\0`
- * magic, a runtime.Unknown envelope, and a CertificateSigningRequest or SelfSubjectAccessReview
- * inside it, returned in the JSON shape a JSON client would have sent.
+ * magic, a runtime.Unknown envelope, and a CertificateSigningRequest, SelfSubjectAccessReview,
+ * Namespace or ConfigMap (`kubectl create namespace|configmap`) or ClusterTrustBundle inside it, returned in the JSON shape a JSON client would have sent.
  * [AM pkg/runtime/generated.proto, pkg/apis/meta/v1/generated.proto, time_proto.go;
- *  API certificates/v1 and authorization/v1 generated.proto]
+ *  API certificates/v1, certificates/v1beta1, core/v1 and authorization/v1 generated.proto]
  */
 import { ApiError, badRequest } from './status.js';
 
 /** What a field decodes to. `strings` is a message whose field 1 is a repeated string (ExtraValue). */
 type Scalar = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'strings';
-interface MapOf { readonly map: 'string' | 'strings' }
+interface MapOf { readonly map: 'string' | 'strings' | 'bytes' }
 type Schema = Readonly<Partial<Record<number, Field>>>;
 interface Field {
   readonly name: string;
@@ -52,9 +52,18 @@ const ssar: Schema = {
   }),
   3: f('status', { 1: f('allowed', 'bool', { keep: true }), 4: f('denied', 'bool'), 2: f('reason', 'string'), 3: f('evaluationError', 'string') }),
 };
+const namespace: Schema = {
+  1: f('metadata', objectMeta), 2: f('spec', { 1: f('finalizers', 'string', { repeated: true }) }), 3: f('status', { 1: f('phase', 'string') }),
+};
+// immutable is a *bool: present on the wire means set, false included.
+const configMap: Schema = { 1: f('metadata', objectMeta), 2: f('data', { map: 'string' }), 3: f('binaryData', { map: 'bytes' }), 4: f('immutable', 'bool', { keep: true }) };
+const clusterTrustBundle: Schema = { 1: f('metadata', objectMeta), 2: f('spec', { 1: f('signerName', 'string'), 2: f('trustBundle', 'string', { keep: true }) }) };
 const kinds: ReadonlyMap<string, { readonly apiVersion: string; readonly schema: Schema }> = new Map([
   ['CertificateSigningRequest', { apiVersion: 'certificates.k8s.io/v1', schema: csr }],
   ['SelfSubjectAccessReview', { apiVersion: 'authorization.k8s.io/v1', schema: ssar }],
+  ['Namespace', { apiVersion: 'v1', schema: namespace }],
+  ['ConfigMap', { apiVersion: 'v1', schema: configMap }],
+  ['ClusterTrustBundle', { apiVersion: 'certificates.k8s.io/v1beta1', schema: clusterTrustBundle }],
 ]);
 
 const magic = [0x6b, 0x38, 0x73, 0x00];
@@ -133,7 +142,7 @@ function decodeMessage(buf: Uint8Array, schema: Schema, path: string): Record<st
     if (typeof type === 'object' && 'map' in type) {
       const entry = decodeMessage(value as Uint8Array, { 1: f('key', 'string', { keep: true }), 2: f('value', type.map, { keep: true }) }, at);
       const list = maps.get(field.name) ?? [];
-      list.push([typeof entry['key'] === 'string' ? entry['key'] : '', entry['value'] ?? (type.map === 'string' ? '' : [])]);
+      list.push([typeof entry['key'] === 'string' ? entry['key'] : '', entry['value'] ?? (type.map === 'strings' ? [] : '')]);
       maps.set(field.name, list);
       continue;
     }

@@ -1,0 +1,107 @@
+/**
+ * The real kubectl against `csr-signer devapi` for what a trust-bundle publisher touches:
+ * namespaces (create, get, label, delete), ConfigMaps (apply, get, -o yaml) and
+ * ClusterTrustBundles (apply, get, the attest refusal), and `--no-cluster-trust-bundles`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { parse } from 'yaml';
+import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { needTool } from '../helpers/tools.js';
+
+if (!needTool(t, 'kubectl')) process.exit(0);
+
+const caPem = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'ca', 'ca-ec.pem'), 'utf8');
+const indented = (text: string): string => text.trim().split('\n').map((l) => `    ${l}`).join('\n');
+
+let api: DevapiProcess;
+t.before(async () => {
+  api = await startDevapi();
+});
+t.teardown(() => api.stop());
+
+void t.test('kubectl creates, lists, labels and deletes a namespace', (t) => {
+  const created = kubectl(api, 'admin', ['create', 'namespace', 'team-a']);
+  t.equal(created.code, 0, created.stderr);
+  t.match(created.stdout, 'namespace/team-a created');
+  const table = kubectl(api, 'admin', ['get', 'ns']);
+  t.equal(table.code, 0, table.stderr);
+  t.match(table.stdout, /NAME\s+STATUS\s+AGE/);
+  t.match(table.stdout, /team-a\s+Active\s+\S+/);
+  const labelled = kubectl(api, 'admin', ['label', 'ns', 'team-a', 'trust=yes']);
+  t.equal(labelled.code, 0, labelled.stderr);
+  t.match(labelled.stdout, 'namespace/team-a labeled');
+  const selected = kubectl(api, 'admin', ['get', 'ns', '-l', 'trust=yes', '-o', 'name']);
+  t.equal(selected.stdout.trim(), 'namespace/team-a', 'a label selector finds it');
+  const bad = kubectl(api, 'admin', ['create', 'namespace', 'Team_B']);
+  t.not(bad.code, 0);
+  t.match(bad.stderr, 'The Namespace "Team_B" is invalid: metadata.name: Invalid value: "Team_B": a lowercase RFC 1123 label');
+  const deleted = kubectl(api, 'admin', ['delete', 'ns', 'team-a']);
+  t.equal(deleted.code, 0, deleted.stderr);
+  t.match(deleted.stdout, 'namespace "team-a" deleted');
+  t.match(kubectl(api, 'admin', ['get', 'ns', 'team-a']).stderr, 'namespaces "team-a" not found');
+  t.end();
+});
+
+void t.test('kubectl applies and reads back a ConfigMap; a missing namespace is refused', (t) => {
+  const manifest = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ca-bundle
+  namespace: default
+data:
+  ca.crt: |
+${indented(caPem)}
+`;
+  const applied = kubectl(api, 'admin', ['apply', '-f', '-'], manifest);
+  t.equal(applied.code, 0, applied.stderr);
+  t.match(applied.stdout, 'configmap/ca-bundle created');
+  const table = kubectl(api, 'admin', ['get', 'cm', '-n', 'default']);
+  t.match(table.stdout, /NAME\s+DATA\s+AGE/);
+  t.match(table.stdout, /ca-bundle\s+1\s+\S+/);
+  const yaml = kubectl(api, 'admin', ['get', 'cm', 'ca-bundle', '-n', 'default', '-o', 'yaml']);
+  t.equal(yaml.code, 0, yaml.stderr);
+  t.equal((parse(yaml.stdout) as { data: Record<string, string> }).data['ca.crt']?.trim(), caPem.trim(), 'the bundle reads back as written');
+  const reapplied = kubectl(api, 'admin', ['apply', '-f', '-'], manifest.replace('name: ca-bundle', 'name: ca-bundle\n  labels: {app: trust}'));
+  t.equal(reapplied.code, 0, reapplied.stderr);
+  t.match(reapplied.stdout, 'configmap/ca-bundle configured');
+  const missing = kubectl(api, 'admin', ['create', 'configmap', 'x', '-n', 'nowhere', '--from-literal', 'a=b']);
+  t.not(missing.code, 0);
+  t.match(missing.stderr, 'namespaces "nowhere" not found');
+  t.end();
+});
+
+void t.test('kubectl applies a ClusterTrustBundle; without attest the write is forbidden', (t) => {
+  const manifest = (name: string, signerName: string): string => `apiVersion: certificates.k8s.io/v1beta1
+kind: ClusterTrustBundle
+metadata:
+  name: ${name}
+spec:
+  signerName: ${signerName}
+  trustBundle: |
+${indented(caPem)}
+`;
+  const applied = kubectl(api, 'admin', ['apply', '-f', '-'], manifest('example.com:demo:bundle', 'example.com/demo'));
+  t.equal(applied.code, 0, applied.stderr);
+  t.match(applied.stdout, 'clustertrustbundle.certificates.k8s.io/example.com:demo:bundle created');
+  const table = kubectl(api, 'admin', ['get', 'clustertrustbundles']);
+  t.equal(table.code, 0, table.stderr);
+  t.match(table.stdout, /NAME\s+SIGNERNAME/);
+  t.match(table.stdout, /example\.com:demo:bundle\s+example\.com\/demo/);
+  const bySigner = kubectl(api, 'signer', ['apply', '-f', '-'], manifest('example.com:demo:other', 'example.com/demo'));
+  t.not(bySigner.code, 0, 'the default signer may not write bundles');
+  t.match(bySigner.stderr, /forbidden/i);
+  const badName = kubectl(api, 'admin', ['apply', '-f', '-'], manifest('bundle', 'example.com/demo'));
+  t.match(badName.stderr, 'ClusterTrustBundle for signerName example.com/demo must be named with prefix example.com:demo:');
+  t.end();
+});
+
+void t.test('with --no-cluster-trust-bundles kubectl does not know the resource', async (t) => {
+  const off = await startDevapi({ args: ['--no-cluster-trust-bundles'] });
+  t.teardown(() => off.stop());
+  const r = kubectl(off, 'admin', ['get', 'clustertrustbundles']);
+  t.not(r.code, 0);
+  t.match(r.stderr, 'the server doesn\'t have a resource type "clustertrustbundles"');
+  t.equal(kubectl(off, 'admin', ['get', 'csr']).code, 0, 'CSRs are still served');
+});
