@@ -206,7 +206,18 @@ export function checkSigningCertificate(cert: CaCertificate, file: string, now: 
 export function certificateAuthorityFrom(
   certificates: NamedBytes, bundle: readonly CaCertificate[], publicKey: KeyObject, keyProvider: KeyProvider, keyKind: KeyKind, keyName: string, now: Date,
 ): CertificateAuthority {
-  const signer = bundle.find((c) => createPublicKey({ key: Buffer.from(c.spki), format: 'der', type: 'spki' }).equals(publicKey));
+  const matching = bundle.filter((c) => createPublicKey({ key: Buffer.from(c.spki), format: 'der', type: 'spki' }).equals(publicKey));
+  // A CA re-issued for the same key (renewed) may sit beside its old certificate: the one that
+  // passes every check and lasts longest signs, whatever the order; none passing, the first one's error.
+  const usable = matching.filter((c) => {
+    try {
+      checkSigningCertificate(c, certificates.name, now);
+      return true;
+    } catch {
+      return false;
+    }
+  }).sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime());
+  const signer = usable[0] ?? matching[0];
   if (!signer) throw csrError('CaKeyMismatch', keyName, certificates.name, bundle.length);
   checkSigningCertificate(signer, certificates.name, now);
   return {

@@ -106,6 +106,22 @@ void t.test('a bundle: the certificate matching the key signs, its intermediates
   t.match((await load(reordered, issuing.keyPath)).certificate.subject, 'CN=issuing', 'bundle order does not matter');
 });
 
+void t.test('a CA renewed with the same key: the valid certificate signs, in either order, and the expired one stays trusted', async (t) => {
+  const fixtures = join(import.meta.dirname, '..', 'fixtures', 'ca');
+  const expiredPem = readFileSync(join(fixtures, 'ca-expired.pem'), 'utf8');
+  const keyPath = join(fixtures, 'ca-expired-key.pem');
+  const renewedPath = join(dir, 'renewed.pem');
+  openssl('req', '-x509', '-new', '-key', keyPath, '-subj', '/O=csr-signer tests/CN=csr-signer test CA (renewed)', '-days', '30',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-out', renewedPath);
+  const renewedPem = readFileSync(renewedPath, 'utf8');
+  for (const [name, text] of [['expired first', expiredPem + renewedPem], ['renewed first', renewedPem + expiredPem]] as const) {
+    const ca = await load(writeTemp(dir, `renewed-${name.replace(' ', '-')}.pem`, text), keyPath);
+    t.match(ca.certificate.subject, /\(renewed\)/, `${name}: the renewed certificate signs`);
+    t.equal(ca.extraTrust.length, 1, `${name}: the expired one is kept as trust`);
+  }
+  await t.rejects(load(writeTemp(dir, 'expired-only.pem', expiredPem), keyPath), { kind: 'CaExpired' }, 'the expired one alone is still refused');
+});
+
 void t.test('every refusal names the file and the problem', async (t) => {
   const other = makeOpensslCa(dir, 'other', 'p256');
   const leafKey = join(dir, 'leaf-key.pem');
