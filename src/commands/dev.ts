@@ -94,6 +94,8 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
     '--cluster-signing-key-file', join(keys, 'ca-key.pem'),
     '--signer-name', DEMO_SIGNER,
     '--leader-elect=false',
+    // Where devapi's signer identity may keep its rotation record (and a Lease).
+    '--leader-elect-resource-namespace', 'csr-signer',
     '--http-address', '127.0.0.1:0',
     '--log-level', values['log-level'],
   ], {}, (path) => readFileSync(path, 'utf8'));

@@ -27,6 +27,15 @@ export interface CaIssuance {
 export const recordLabel = 'csr-signer.io/rotation-record';
 const HEADROOM_MS = 3_600_000;
 const CONFLICT_ATTEMPTS = 5;
+/** After the API refuses the record for good (403, 404, 422), how long signing goes on before it is tried again. */
+const REFUSED_RETRY_MS = 60_000;
+
+/**
+ * Refusals that no retry of the same request fixes: missing RBAC, a missing namespace, an
+ * invalid object. Signing must not stop for them (the record serves rotation advice, not
+ * issuance); server errors and throttling do hold the certificate back and retry.
+ */
+const refused = (e: unknown): e is KubeApiError => e instanceof KubeApiError && (e.status === 403 || e.status === 404 || e.status === 422);
 
 const fingerprints = new WeakMap<CaCertificate, string>();
 /** Lower-case hex SHA-256 of the certificate's DER (`openssl x509 -noout -fingerprint -sha256`, without colons). */
@@ -75,6 +84,8 @@ export class RotationRecord {
   /** What this process issued, exactly. */
   private readonly exact = new Map<string, CaIssuance>();
   private chain: Promise<void> = Promise.resolve();
+  /** Clock time until which a refused record is not tried again. */
+  private refusedUntil = 0;
 
   constructor(private readonly options: RotationRecordOptions) {}
 
@@ -95,8 +106,13 @@ export class RotationRecord {
   cover(signer: string, ca: CaCertificate, notAfter: Date): Promise<void> {
     const store = this.options.store;
     const known = this.bounds?.get(fingerprint(ca));
-    if (!store || (known && known.notAfter.getTime() >= notAfter.getTime())) return Promise.resolve();
-    const run = this.chain.then(() => this.advance(signer, ca, notAfter));
+    if (!store || (known && known.notAfter.getTime() >= notAfter.getTime()) || Date.now() < this.refusedUntil) return Promise.resolve();
+    const run = this.chain.then(() => this.advance(signer, ca, notAfter)).catch((e: unknown) => {
+      if (!refused(e)) throw e;
+      this.refusedUntil = Date.now() + REFUSED_RETRY_MS;
+      this.options.logger.error({ configMap: `${store.namespace}/${store.name}`, err: e.message, retryInMs: REFUSED_RETRY_MS },
+        'the rotation record cannot be written; signing goes on, but until it can, `csr-signer rotation status` does not know what this process issues (check the signer\'s Role in that namespace, or --rotation-record)');
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
