@@ -16,8 +16,6 @@ export type TrustMethod =
   | 'getConfigMap' | 'createConfigMap' | 'updateConfigMap'
   | 'clusterTrustBundlesServed' | 'getClusterTrustBundle' | 'createClusterTrustBundle' | 'updateClusterTrustBundle';
 
-export const writeMethods: readonly TrustMethod[] = ['createConfigMap', 'updateConfigMap', 'createClusterTrustBundle', 'updateClusterTrustBundle'];
-
 interface Watcher {
   readonly onEvent: (e: WatchEvent<Namespace>) => void;
   readonly end: (error?: Error) => void;
