@@ -22,6 +22,8 @@ void t.test('renders as text/template does', (t) => {
     ['include of a define, with dict and index', '{{ define "n" }}{{ index .root.l .i }}{{ end }}{{ include "n" (dict "root" . "i" 1) }}', { l: ['a', 'b'] }, 'b'],
     ['nil prints as nothing', '[{{ .missing }}]', {}, '[]'],
     ['methods are called with their arguments', '{{ if (.C.Has "x/v1") }}yes{{ end }}', { C: { Has: (v: unknown) => v === 'x/v1' } }, 'yes'],
+    ['hasKey is true for a key with an empty value, false for nil', '{{ hasKey .m "a" }} {{ hasKey .m "b" }} {{ hasKey .none "a" }}', { m: { a: {} } }, 'true false false'],
+    ['trim removes surrounding whitespace', '[{{ "\\n- a\\n" | trim }}]', {}, '[- a]'],
     ['comparisons and int', '{{ if and (gt (int .n) 1) (le 2 3) }}ok{{ end }}', { n: '2' }, 'ok'],
   ];
   for (const [name, source, data, want] of cases) t.equal(render(source, data), want, name);
@@ -33,6 +35,7 @@ void t.test('refuses what it does not implement, as errors', (t) => {
   t.throws(() => render('{{ .a.b }}', {}), { constructor: TemplateError, message: /nil pointer evaluating .a.b/ }, 'a field of nil, as Helm');
   t.throws(() => render('{{ .m }}', { m: { a: 1 } }), /use toYaml/, 'printing a map');
   t.throws(() => render('{{ fail "no" }}'), { message: 'no' });
+  t.throws(() => render('{{ hasKey .l "a" }}', { l: [] }), { constructor: TemplateError, message: /expected map/ }, 'hasKey of a list, as Sprig');
   t.throws(() => render('{{ if .a }}x'), /missing \{\{ end \}\}/);
   t.end();
 });

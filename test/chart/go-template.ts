@@ -206,6 +206,12 @@ export class TemplateSet {
     trunc: (n, s) => str(s).slice(0, toInt(n)),
     trimSuffix: (suffix, s) => (str(s).endsWith(str(suffix)) && str(suffix) !== '' ? str(s).slice(0, -str(suffix).length) : str(s)),
     contains: (sub, s) => str(s).includes(str(sub)),
+    trim: (s) => str(s).trim(),
+    hasKey: (m, key) => {
+      if (m === undefined || m === null) return false;
+      if (typeof m !== 'object' || Array.isArray(m)) throw new TemplateError(`hasKey: wrong type for value; expected map[string]interface {}; got ${kindOf(m)}`);
+      return Object.hasOwn(m, str(key));
+    },
     replace: (from, to, s) => str(s).split(str(from)).join(str(to)),
     printf: (format, ...args) => {
       let k = 0;
