@@ -96,9 +96,41 @@ void t.test('csr-signer run accepts the rendered arguments and config file', (t)
   t.end();
 });
 
+void t.test("a signer's trust targets and trust key reach csr-signer run as ca.trustFile and trust:", (t) => {
+  const trust = {
+    configMap: { name: 'serving-ca', key: 'bundle.pem', namespaceSelector: { matchLabels: { 'serving-ca': 'true' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }] } },
+    clusterTrustBundle: { labels: { 'trust.example.com/bundle': 'serving' } },
+  };
+  const values: Values = {
+    signers: [
+      { name: 'example.com/serving', ca: { existingSecret: 'serving-ca', trustKey: 'next.crt' }, trust },
+      { name: 'example.com/client', ca: { existingSecret: 'client-ca' }, trust: { clusterTrustBundle: {} } },
+    ],
+  };
+  const { manifests } = renderChart({ values, namespace: 'pki' });
+  const { c, pod } = deploymentOf(manifests);
+  const secrets = pod.volumes.filter((v) => v.secret);
+  t.same(secrets.map((v) => [v.secret?.defaultMode, v.secret?.items]), [
+    [0o440, [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }, { key: 'next.crt', path: 'trust.crt' }]],
+    [0o440, [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }]],
+  ], 'the trust key is mounted as trust.crt beside the pair, with the same 0440 mode; only where given');
+  const configFile = (find(manifests, 'ConfigMap').data as Record<string, string>)['signers.yaml'] as string;
+  const config = loadRunConfig(c.args.slice(1), { POD_NAMESPACE: 'pki' }, (path) => {
+    if (path === '/etc/csr-signer/config/signers.yaml') return configFile;
+    throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
+  });
+  t.same(config.signers[0]?.ca, { certFile: '/etc/csr-signer/ca/0/tls.crt', keyFile: '/etc/csr-signer/ca/0/tls.key', trustFile: '/etc/csr-signer/ca/0/trust.crt' });
+  t.same(config.signers[0]?.trust, { ...trust, clusterTrustBundle: { name: 'example.com:serving:csr-signer', labels: trust.clusterTrustBundle.labels } }, 'read by the real loader');
+  t.same(config.signers[1]?.ca, { certFile: '/etc/csr-signer/ca/1/tls.crt', keyFile: '/etc/csr-signer/ca/1/tls.key' }, 'no trustFile without a trust key');
+  t.same(config.signers[1]?.trust, { clusterTrustBundle: { name: 'example.com:client:csr-signer', labels: {} } });
+  t.same(config.rotationRecord, { namespace: 'pki', name: 'csr-signer-rotation' }, 'the rotation record is on by default, in the release namespace');
+  t.end();
+});
+
 void t.test('the config checksum changes with the signers, so pods roll', (t) => {
   const sum = (values: Values): string | undefined => deploymentOf(renderChart({ values }).manifests).d.spec.template.metadata.annotations['checksum/config'];
   t.not(sum({}), sum({ signers: [{ name: 'example.com/other', ca: { existingSecret: 'x' } }] }));
+  t.not(sum({}), sum({ signers: [{ name: 'example.com/serving', ca: { existingSecret: 'csr-signer-ca' }, trust: { clusterTrustBundle: {} } }] }), 'trust targets too');
   t.end();
 });
 

@@ -63,7 +63,14 @@ const models: Record<string, Model> = {
 
 const pem = { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', key: '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n' };
 const everything: Values = {
-  signers: [{ name: 'example.com/serving', ca: { existingSecret: 'serving-ca' }, duration: { max: '720h' }, policy: { dnsNames: ['*.example.com'] } }, { name: 'example.com/dev', ca: pem }],
+  signers: [
+    {
+      name: 'example.com/serving', ca: { existingSecret: 'serving-ca', trustKey: 'trust.crt' }, duration: { max: '720h' }, policy: { dnsNames: ['*.example.com'] },
+      trust: { configMap: { name: 'serving-ca', namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] }] } }, clusterTrustBundle: { labels: { team: 'pki' } } },
+    },
+    { name: 'example.com/dev', ca: pem },
+  ],
+  rotationRecord: { name: 'pki-rotation' },
   image: { digest: `sha256:${'a'.repeat(64)}` },
   imagePullSecrets: [{ name: 'registry' }],
   serviceAccount: { annotations: { 'example.com/a': 'b' } },
@@ -93,7 +100,7 @@ const validateAll = (t: Test, manifests: readonly Manifest[]): void => {
 
 void t.test('the default values render valid Kubernetes objects', (t) => {
   const { manifests } = renderChart();
-  t.same(manifests.map((m) => m.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  t.same(manifests.map((m) => m.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount']);
   validateAll(t, manifests);
   t.end();
 });

@@ -37,6 +37,17 @@ void t.test('the schema accepts', (t) => {
         policy: { dnsNames: ['*.{namespace}.svc'], ipRanges: ['10.96.0.0/12'], maxSubjectAltNames: 5, commonName: 'dns-name', requesters: { groups: ['system:serviceaccounts'] } },
       }],
     }],
+    ['trust targets with every field, and a trust key', {
+      signers: [{
+        name: 'example.com/serving', ca: { ...ca, trustKey: 'trust.crt' },
+        trust: {
+          configMap: { name: 'serving-ca', key: 'ca.crt', namespaceSelector: { matchLabels: { 'serving-ca': 'true' }, matchExpressions: [{ key: 'env', operator: 'Exists' }] } },
+          clusterTrustBundle: { name: 'example.com:serving:v2', labels: { team: 'pki' } },
+        },
+      }],
+    }],
+    ['a ClusterTrustBundle with the defaults', { signers: [{ name: 'example.com/serving', ca, trust: { clusterTrustBundle: {} } }] }],
+    ['the rotation record off, or named', { rotationRecord: { enabled: false, name: 'pki-rotation' } }],
     ['a PodDisruptionBudget by minAvailable', { podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: null } }],
   ];
   for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
@@ -59,6 +70,15 @@ void t.test('the schema refuses', (t) => {
     ['an unknown usage', { signers: [{ name: 'example.com/x', ca, usages: { allowed: ['server-auth'] } }] }],
     ['an unknown key type', { signers: [{ name: 'example.com/x', ca, keyTypes: ['dsa'] }] }],
     ['a duration that is not Go syntax', { signers: [{ name: 'example.com/x', ca, duration: { max: '30d' } }] }],
+    ['a trust key with an inline (development) CA: the chart-made Secret has no such key', { signers: [{ name: 'example.com/dev', ca: { ...pem, trustKey: 'trust.crt' } }] }],
+    ['a trust key with a slash', { signers: [{ name: 'example.com/x', ca: { ...ca, trustKey: 'a/b' } }] }],
+    ['an unknown trust target', { signers: [{ name: 'example.com/x', ca, trust: { secret: { name: 'a' } } }] }],
+    ['a ConfigMap target without a name', { signers: [{ name: 'example.com/x', ca, trust: { configMap: { key: 'ca.crt' } } }] }],
+    ['a ConfigMap target name with upper case', { signers: [{ name: 'example.com/x', ca, trust: { configMap: { name: 'CA' } } }] }],
+    ['a selector operator csr-signer does not know', { signers: [{ name: 'example.com/x', ca, trust: { configMap: { name: 'a', namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'Equals' }] } } } }] }],
+    ['a label value that is a boolean', { signers: [{ name: 'example.com/x', ca, trust: { clusterTrustBundle: { labels: { a: true } } } }] }],
+    ['a ClusterTrustBundle given as null', { signers: [{ name: 'example.com/x', ca, trust: { clusterTrustBundle: null } }] }],
+    ['a rotation record name with upper case', { rotationRecord: { name: 'Record' } }],
     ['replicas as a string', { replicaCount: 'two' }],
     ['an unknown top-level key', { replicas: 2 }],
     ['an extra argument that is not a flag', { extraArgs: ['run'] }],

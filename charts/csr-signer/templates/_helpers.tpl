@@ -50,6 +50,43 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (include "csr-signer.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/* The rotation record ConfigMap (--rotation-record): its name is also in the Role's resourceNames. */}}
+{{- define "csr-signer.rotationRecordName" -}}
+{{- default (printf "%s-rotation" (include "csr-signer.fullname" .)) .Values.rotationRecord.name }}
+{{- end }}
+
+{{/*
+The names RBAC pins for trust publishing (src/rbac/signer-role.ts TrustTargets), one
+`- "name"` line each, in signer order; empty when no signer has that kind of target.
+*/}}
+{{- define "csr-signer.trustConfigMapNames" -}}
+{{- range .Values.signers }}
+{{- $trust := default (dict) .trust }}
+{{- if hasKey $trust "configMap" }}
+- {{ $trust.configMap.name | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A signer-linked ClusterTrustBundle's name: given, or <signerName with / as :>:csr-signer (src/config/trust.ts). */}}
+{{- define "csr-signer.trustBundleNames" -}}
+{{- range .Values.signers }}
+{{- $trust := default (dict) .trust }}
+{{- if hasKey $trust "clusterTrustBundle" }}
+- {{ default (printf "%s:csr-signer" (replace "/" ":" .name)) $trust.clusterTrustBundle.name | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "csr-signer.attestSignerNames" -}}
+{{- range .Values.signers }}
+{{- $trust := default (dict) .trust }}
+{{- if hasKey $trust "clusterTrustBundle" }}
+- {{ .name | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* repository@digest, or repository:tag (tag defaults to appVersion). */}}
 {{- define "csr-signer.image" -}}
 {{- if .Values.image.digest }}
@@ -71,7 +108,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 The SignerConfiguration (docs/configuration.md) passed with --config. Signer i's CA
-Secret is mounted at /etc/csr-signer/ca/<i>/ (see deployment.yaml).
+Secret is mounted at /etc/csr-signer/ca/<i>/ (see deployment.yaml), its ca.trustKey
+as trust.crt.
 */}}
 {{- define "csr-signer.config" -}}
 apiVersion: csr-signer.io/v1alpha1
@@ -82,6 +120,9 @@ signers:
     ca:
       certFile: /etc/csr-signer/ca/{{ $i }}/tls.crt
       keyFile: /etc/csr-signer/ca/{{ $i }}/tls.key
+      {{- if $signer.ca.trustKey }}
+      trustFile: /etc/csr-signer/ca/{{ $i }}/trust.crt
+      {{- end }}
     {{- with $signer.duration }}
     duration:
       {{- toYaml . | nindent 6 }}
@@ -99,6 +140,10 @@ signers:
     {{- end }}
     {{- with $signer.policy }}
     policy:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- with $signer.trust }}
+    trust:
       {{- toYaml . | nindent 6 }}
     {{- end }}
 {{- end }}
