@@ -9,6 +9,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { needTool, run, tempDir } from '../helpers/tools.js';
 import { repoRoot } from '../docker/dockerfile.js';
+import { signerTrustRules, type PolicyRule } from '../../src/rbac/signer-role.js';
 import { chartDir, defaultValues, find, mergeValues, renderChart, type Values } from './render.js';
 
 const install = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
@@ -21,6 +22,22 @@ void t.test("docs/install.md's values file is valid and renders", (t) => {
   t.ok(validate(mergeValues(defaultValues(), values)), JSON.stringify(validate.errors));
   const { manifests } = renderChart({ values });
   t.match(find(manifests, 'Deployment'), { spec: { template: { spec: { containers: [{ image: 'registry.example.com/csr-signer:0.1.0' }] } } } });
+  t.end();
+});
+
+void t.test('the trust values of docs/install.md and the chart README are valid, render, and grant what the prose says', (t) => {
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as object;
+  const validate = new Ajv({ allErrors: true, strictRequired: false, strictTypes: false }).compile(schema);
+  for (const doc of ['docs/install.md', 'charts/csr-signer/README.md']) {
+    const blocks = [...readFileSync(join(repoRoot, doc), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1] ?? '') as Values).filter((v) => JSON.stringify(v).includes('"trust"'));
+    t.equal(blocks.length, 1, `${doc}: one values file with trust`);
+    for (const values of blocks) {
+      t.ok(validate(mergeValues(defaultValues(), values)), `${doc}: ${JSON.stringify(validate.errors)}`);
+      const rules = find(renderChart({ values }).manifests, 'ClusterRole').rules as PolicyRule[];
+      const targets = { configMapNames: ['serving-ca'], clusterTrustBundleNames: ['example.com:serving:csr-signer'], attestSignerNames: ['example.com/serving'] };
+      t.same(JSON.parse(JSON.stringify(rules.slice(-signerTrustRules(targets).length))), signerTrustRules(targets), `${doc}: the trust rules`);
+    }
+  }
   t.end();
 });
 
