@@ -11,7 +11,7 @@ import type { Observer } from '../../src/controller/observer.js';
 import type { SignerConfig } from '../../src/signer/types.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { until } from '../helpers/csr-min.js';
-import { installPair, secretDir } from '../helpers/secret-dir.js';
+import { installFiles, installPair, secretDir, secretDirWith } from '../helpers/secret-dir.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 
 if (!needTool(t, 'openssl')) process.exit(0);
@@ -115,6 +115,106 @@ void t.test('a symlink swap is noticed without polling', async (t) => {
   await until(() => /CN=b test CA/.test(subject(store)), 10_000);
   store.close();
   t.pass('reloaded on the change notification');
+});
+
+// ----------------------------------------------------------------- the trust bundle (issue 8)
+
+const caC = makeOpensslCa(keys, 'c', 'p256');
+const caD = makeOpensslCa(keys, 'd', 'p256');
+const leaf = makeOpensslCa(keys, 'leaf', 'p256', { extensions: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature'] });
+
+/** A Secret-like directory with tls.crt, tls.key and trust.pem, and a signer reading all three. */
+function withTrust(cert: string, key: string, trust: string): { dir: string; signer: SignerConfig } {
+  const dir = secretDirWith({ 'tls.crt': cert, 'tls.key': key, 'trust.pem': trust });
+  const signer = signerIn(dir);
+  return { dir, signer: { ...signer, ca: { ...signer.ca, trustFile: join(dir, 'trust.pem') } } };
+}
+const trusted = (store: CaStore): string[] => store.trust('example.com/serving').map((c) => c.subject.replace(/^CN=(\w+) test CA.*$/, '$1'));
+
+void t.test('the trust bundle is the signing CA first, then the other CAs of the certificate file, then the trust file\'s, each once', async (t) => {
+  const { signer } = withTrust(caC.certPem + caA.certPem + caB.certPem, caA.keyPem, caD.certPem + caA.certPem + caB.certPem + caC.certPem);
+  const store = new CaStore([signer], { logger });
+  await store.loadAll();
+  t.match(subject(store), /CN=a test CA/, 'the certificate matching the key signs');
+  t.same(trusted(store), ['a', 'c', 'b', 'd']);
+  t.same(store.trust('example.com/serving').map((c) => Buffer.from(c.der).toString('base64')),
+    [caA, caC, caB, caD].map((c) => c.certPem.replace(/-----[A-Z ]+-----|\s/g, '')), 'the certificates themselves, byte for byte');
+  t.same(store.trust('example.com/unknown'), [], 'a signer the store does not know has an empty bundle');
+});
+
+void t.test('without a trust file the bundle is the CAs of the certificate file alone', async (t) => {
+  const store = new CaStore([signerIn(secretDir(caA.certPem + caB.certPem, caB.keyPem))], { logger });
+  await store.loadAll();
+  t.same(trusted(store), ['b', 'a']);
+  const single = new CaStore([signerIn(secretDir(caA.certPem, caA.keyPem))], { logger });
+  await single.loadAll();
+  t.same(trusted(single), ['a']);
+});
+
+void t.test('a certificate file\'s non-CA certificate is left out of the bundle', async (t) => {
+  const store = new CaStore([signerIn(secretDir(caA.certPem + leaf.certPem, caA.keyPem))], { logger });
+  await store.loadAll();
+  t.same(trusted(store), ['a']);
+});
+
+void t.test('a non-CA certificate in the trust file is fatal at start, naming the file and the certificate', async (t) => {
+  const { signer } = withTrust(caA.certPem, caA.keyPem, caB.certPem + leaf.certPem);
+  await t.rejects(new CaStore([signer], { logger }).loadAll(), {
+    kind: 'CaCertificateInvalid', message: /signer example\.com\/serving: .*trust\.pem.*certificate 2 \(CN=leaf test CA.*\) is not a CA/,
+  });
+});
+
+void t.test('a non-CA certificate in the trust file on reload rejects the pair: the old CA and bundle stay, no listener is told', async (t) => {
+  const { dir, signer } = withTrust(caA.certPem, caA.keyPem, caB.certPem);
+  const { observer, results } = recorder();
+  const changed: string[] = [];
+  const store = new CaStore([signer], { logger, observer });
+  store.onChange((name) => changed.push(name));
+  await store.loadAll();
+  installFiles(dir, { 'tls.crt': caC.certPem, 'tls.key': caC.keyPem, 'trust.pem': leaf.certPem + caA.certPem });
+  await store.check();
+  t.match(subject(store), /CN=a test CA/, 'the old CA still signs');
+  t.same(trusted(store), ['a', 'b'], 'and the old bundle is still published');
+  t.match(store.state('example.com/serving').error, /trust\.pem.*certificate 1 \(CN=leaf test CA.*\) is not a CA/);
+  t.same(results, ['error']);
+  t.same(changed, []);
+  installFiles(dir, { 'tls.crt': caC.certPem, 'tls.key': caC.keyPem, 'trust.pem': caA.certPem });
+  await store.check();
+  t.same(trusted(store), ['c', 'a'], 'a good set afterwards is taken');
+  t.same(changed, ['example.com/serving']);
+});
+
+void t.test('a change to the trust file alone is a reload and tells the listeners, once', async (t) => {
+  const { dir, signer } = withTrust(caA.certPem, caA.keyPem, caB.certPem);
+  const { observer, results } = recorder();
+  const changed: string[] = [];
+  const store = new CaStore([signer], { logger, observer });
+  store.onChange((name) => changed.push(name));
+  await store.loadAll();
+  t.same(trusted(store), ['a', 'b']);
+  installFiles(dir, { 'tls.crt': caA.certPem, 'tls.key': caA.keyPem, 'trust.pem': caB.certPem + caD.certPem });
+  await store.check();
+  t.same(trusted(store), ['a', 'b', 'd'], 'the new CA is trusted (prepare)');
+  await store.check();
+  installFiles(dir, { 'tls.crt': caA.certPem, 'tls.key': caA.keyPem, 'trust.pem': '' });
+  await store.check();
+  t.same(trusted(store), ['a'], 'an emptied trust file leaves the signing CA alone (retire)');
+  t.same(results, ['success', 'unchanged', 'success']);
+  t.same(changed, ['example.com/serving', 'example.com/serving']);
+});
+
+void t.test('a missing trust file is an error naming it: fatal at start, the old CA kept on reload', async (t) => {
+  const { signer } = withTrust(caA.certPem, caA.keyPem, caB.certPem);
+  const missing = { ...signer, ca: { ...signer.ca, trustFile: join(keys, 'no-such-trust.pem') } };
+  await t.rejects(new CaStore([missing], { logger }).loadAll(), /signer example\.com\/serving: cannot read the trust file .*no-such-trust\.pem: ENOENT/);
+  const { dir, signer: present } = withTrust(caA.certPem, caA.keyPem, caB.certPem);
+  const store = new CaStore([present], { logger });
+  await store.loadAll();
+  installFiles(dir, { 'tls.crt': caA.certPem, 'tls.key': caA.keyPem });
+  await store.check();
+  t.match(subject(store), /CN=a test CA/);
+  t.same(trusted(store), ['a', 'b']);
+  t.match(store.state('example.com/serving').error, /cannot read the trust file .*trust\.pem: ENOENT/);
 });
 
 // ----------------------------------------------------------------- key file permissions
