@@ -276,3 +276,25 @@ void t.test('a custom headroom sets how far ahead the bound runs', async (t) => 
   await record.cover(SIGNER, caOne, t0);
   t.equal(boundOf(api), plus(60_000).toISOString());
 });
+
+void t.test('a refusal (403, 404, 422) does not hold signing back: the cover resolves, one error is logged, no retry at once', async (t) => {
+  for (const [status, reason] of [[403, 'Forbidden'], [404, 'NotFound'], [422, 'Invalid']] as const) {
+    await t.test(`${status} ${reason}`, async (t) => {
+      const lines: Record<string, unknown>[] = [];
+      const api = new FakeTrustApi();
+      const record = new RotationRecord({
+        logger: pino({ level: 'error' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } }),
+        store: { api, namespace: NS, name: NAME },
+      });
+      api.failNext('createConfigMap', new KubeApiError(status, reason, 'refused', undefined));
+      await record.cover(SIGNER, caOne, t0);
+      t.equal(api.configMap(NS, NAME), undefined);
+      t.match(lines, [{ configMap: `${NS}/${NAME}`, err: 'refused', msg: /the rotation record cannot be written; signing goes on/ }]);
+      api.calls.length = 0;
+      await record.cover(SIGNER, caOne, plus(5 * HOUR));
+      t.same(api.calls, [], 'not asked again on every certificate');
+      record.issued(SIGNER, caOne, plus(5 * HOUR));
+      t.same(record.latest().get(fpOne)?.notAfter, plus(5 * HOUR), 'the metric still counts this process');
+    });
+  }
+});
