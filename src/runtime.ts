@@ -17,7 +17,7 @@ import { loadKubeConfig } from './controller/kube-config.js';
 import { kubeHttp, type KubeHttp } from './controller/kube-http.js';
 import { LeaderElector } from './controller/leader-election.js';
 import { leaseLock } from './controller/lease-lock.js';
-import { RotationRecord } from './controller/rotation-record.js';
+import { fingerprint, RotationRecord } from './controller/rotation-record.js';
 import { trustApi } from './controller/trust-api.js';
 import { TrustPublisher } from './controller/trust-publisher.js';
 import { buildApp } from './http/app.js';
@@ -36,6 +36,8 @@ export class SignerRuntime {
   /** Publishes trust bundles while this replica leads; undefined when no signer has `trust:`. */
   publisher: TrustPublisher | undefined;
   private record: RotationRecord | undefined;
+  /** Per signer, the fingerprints of its trust bundle as last loaded. */
+  private trusted = new Map<string, Set<string>>();
   private http: KubeHttp | undefined;
   private api: CsrApi | undefined;
   private trustApi: ReturnType<typeof trustApi> | undefined;
@@ -65,7 +67,11 @@ export class SignerRuntime {
     this.trustApi = trust;
     const where = config.rotationRecord;
     this.record = new RotationRecord({ logger, ...(where ? { store: { api: trust, namespace: where.namespace, name: where.name } } : {}) });
-    this.cas.onChange((signer) => this.publisher?.caChanged(signer));
+    this.trusted = new Map(config.signers.map((s) => [s.name, new Set(this.cas.trust(s.name).map(fingerprint))]));
+    this.cas.onChange((signer) => {
+      this.warnEarlyRetirement(signer);
+      this.publisher?.caChanged(signer);
+    });
     this.loopDelay.enable();
     this.app = buildApp({
       registry: this.registry, snapshot: () => this.snapshot(), logger,
@@ -98,6 +104,21 @@ export class SignerRuntime {
       onStoppedLeading: () => void this.follow(),
     });
     this.elector.start();
+  }
+
+  /** A CA that leaves the trust bundle while certificates it signed are still valid is an outage for whoever re-reads the bundle: say so. */
+  private warnEarlyRetirement(signer: string): void {
+    const now = Date.now();
+    const latest = this.record?.latest();
+    const before = this.trusted.get(signer) ?? new Set<string>();
+    const after = new Set(this.cas.trust(signer).map(fingerprint));
+    this.trusted.set(signer, after);
+    for (const fp of before) {
+      const issued = latest?.get(fp);
+      if (after.has(fp) || !issued || issued.signer !== signer || issued.notAfter.getTime() <= now) continue;
+      this.logger.warn({ signer, ca: fp, caSubject: issued.subject, validUntil: issued.notAfter.toISOString() },
+        'a CA left the trust bundle while certificates it signed are still valid; relying parties that re-read the bundle will reject them (csr-signer rotation status)');
+    }
   }
 
   private lead(): void {

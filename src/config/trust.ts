@@ -97,7 +97,7 @@ export function readTrust(fields: Fields, value: unknown, path: string, signerNa
     const nameProblem = subdomainProblem(name);
     if (nameProblem !== undefined) throw fields.fail(`${at}.name`, nameProblem);
     const key = fields.optionalString(c.key, `${at}.key`) ?? defaultBundleKey;
-    if (key.length > 253 || !configMapKey.test(key)) throw fields.fail(`${at}.key`, `${JSON.stringify(key)} is not a valid ConfigMap key: letters, digits, '-', '_' and '.'`);
+    if (key.length > 253 || !configMapKey.test(key) || key === '.' || key.startsWith('..')) throw fields.fail(`${at}.key`, `${JSON.stringify(key)} is not a valid ConfigMap key: letters, digits, '-', '_' and '.', not "." and not starting with ".." (the kubelet's own names in a mounted volume)`);
     const namespaceSelector = readSelector(fields, c.namespaceSelector, `${at}.namespaceSelector`);
     configMap = { name, key, ...(namespaceSelector === undefined ? {} : { namespaceSelector }) };
   }

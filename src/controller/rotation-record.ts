@@ -74,13 +74,17 @@ export interface RotationRecordOptions {
   readonly store?: { readonly api: RecordApi; readonly namespace: string; readonly name: string };
   readonly logger: Logger;
   readonly headroomMs?: number;
+  /** Milliseconds since the epoch (tests pass a clock). */
+  readonly now?: () => number;
 }
 
 export class RotationRecord {
   /** What the ConfigMap holds (bounds), once read. */
   private bounds: Map<string, CaIssuance> | undefined;
   /** The bounds read at the first load: what earlier processes issued. */
-  private inherited = new Map<string, CaIssuance>();
+  private readonly inherited = new Map<string, CaIssuance>();
+  /** The bounds this process wrote, per CA: seen again on a read, they are ours, not another writer's. */
+  private readonly written = new Map<string, number>();
   /** What this process issued, exactly. */
   private readonly exact = new Map<string, CaIssuance>();
   private chain: Promise<void> = Promise.resolve();
@@ -95,21 +99,33 @@ export class RotationRecord {
     if (!store) return Promise.resolve();
     const run = this.chain.then(async () => {
       const current = await readRecord(store.api, store.namespace, store.name);
-      if (this.bounds === undefined) this.inherited = new Map(current);
-      this.bounds = current;
+      this.inherit(current);
     });
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Takes a fresh read of the record: its bounds, and what other writers (earlier
+   * processes, a leader between two of our terms) recorded, for latest().
+   */
+  private inherit(current: Map<string, CaIssuance>): void {
+    this.bounds = current;
+    for (const [fp, e] of current) {
+      if (this.written.get(fp) === e.notAfter.getTime()) continue;
+      const had = this.inherited.get(fp);
+      if (!had || had.notAfter.getTime() < e.notAfter.getTime()) this.inherited.set(fp, e);
+    }
   }
 
   /** Before a certificate with `notAfter` from `ca` is written: the record covers it (or this throws, transiently). */
   cover(signer: string, ca: CaCertificate, notAfter: Date): Promise<void> {
     const store = this.options.store;
     const known = this.bounds?.get(fingerprint(ca));
-    if (!store || (known && known.notAfter.getTime() >= notAfter.getTime()) || Date.now() < this.refusedUntil) return Promise.resolve();
+    if (!store || (known && known.notAfter.getTime() >= notAfter.getTime()) || (this.options.now ?? Date.now)() < this.refusedUntil) return Promise.resolve();
     const run = this.chain.then(() => this.advance(signer, ca, notAfter)).catch((e: unknown) => {
       if (!refused(e)) throw e;
-      this.refusedUntil = Date.now() + REFUSED_RETRY_MS;
+      this.refusedUntil = (this.options.now ?? Date.now)() + REFUSED_RETRY_MS;
       this.options.logger.error({ configMap: `${store.namespace}/${store.name}`, err: e.message, retryInMs: REFUSED_RETRY_MS },
         'the rotation record cannot be written; signing goes on, but until it can, `csr-signer rotation status` does not know what this process issues (check the signer\'s Role in that namespace, or --rotation-record)');
     });
@@ -141,8 +157,7 @@ export class RotationRecord {
     for (let attempt = 1; ; attempt++) {
       const found = await store.api.getConfigMap(store.namespace, store.name);
       const current = parseRecord(found?.data);
-      if (this.bounds === undefined) this.inherited = new Map(current);
-      this.bounds = current;
+      this.inherit(current);
       const bound = current.get(fp);
       if (bound && bound.notAfter.getTime() >= notAfter.getTime()) return;
       const next: CaIssuance = { signer, subject: ca.subject, notAfter: new Date(notAfter.getTime() + (this.options.headroomMs ?? HEADROOM_MS)) };
@@ -154,6 +169,7 @@ export class RotationRecord {
           await store.api.createConfigMap({ metadata: { name: store.name, namespace: store.namespace, labels: { [recordLabel]: 'true' } }, data });
         }
         current.set(fp, next);
+        this.written.set(fp, next.notAfter.getTime());
         this.options.logger.debug({ signer, ca: fp, recordedNotAfter: next.notAfter.toISOString() }, 'rotation record advanced');
         return;
       } catch (e) {

@@ -66,7 +66,8 @@ export function rotationStatus(
     }
     const retireAfter = new Date(Math.min(last?.getTime() ?? Infinity, ca.notAfter.getTime()));
     cas.push({ ...base(ca, fp), role: 'previous', ...(last ? { lastIssuedNotAfter: last } : {}), retireAfter });
-    if (retireAfter.getTime() > now.getTime()) {
+    // A certificate is still valid at its NotAfter (RFC 5280 §4.1.2.5): the CA may go only after it.
+    if (retireAfter.getTime() >= now.getTime()) {
       pending = true;
       advice.push(last
         ? `${name} signed certificates valid until ${iso(retireAfter)}: keep it in the bundle until then`

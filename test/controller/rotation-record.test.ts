@@ -232,7 +232,7 @@ void t.test('an inherited figure later than this process\'s issuance stays in la
 // runtime.ts calls load() at the start of every term. A replica that leads, loses the
 // lease, and leads again must see what the leader in between issued, or its metric
 // reads earlier than the truth (the record's promise is "late, never early").
-void t.test('load() at a later term brings in what a leader in between recorded', { todo: 'RotationRecord.load only takes `inherited` from the first read' }, async (t) => {
+void t.test('load() at a later term brings in what a leader in between recorded', async (t) => {
   const { api, record } = setup();
   await record.load();
   await record.cover(SIGNER, caOne, t0);

@@ -184,6 +184,9 @@ void t.test('switch in the middle of a burst: every CSR is issued once, by the C
   await bundlesBecome(only(newCa.certPem, oldCa.certPem), ['team-a']);
   const status = rotationStatus().signers[0];
   t.equal(status?.phase, 'switch');
+  const text = must(run(process.execPath, [cli, 'rotation', 'status', ...runFlags(api.kubeconfig('signer'))]), 'rotation status');
+  t.match(text, /^signer example\.com\/serving: phase switch\n  signing  CN=new test CA,O=csr-signer tests\n/, 'the text form names the phase and the signing CA first');
+  t.match(text, /previous CN=old test CA,O=csr-signer tests[\s\S]*can leave the bundle after \d{4}-\d\d-\d\dT[\d:]+Z/, 'and when the old CA may go');
   const previous = status?.cas.find((c) => c.role === 'previous');
   t.equal(previous?.subject, 'CN=old test CA,O=csr-signer tests', 'the old CA is the previous one');
   t.ok(previous?.retireAfter && Date.parse(previous.retireAfter) > Date.now() + 3600_000, 'it may leave the bundle only after its last certificate expires');
@@ -204,6 +207,9 @@ void t.test('retire: the old CA leaves every bundle; the foreign ConfigMap was n
   installFiles(secret, { 'tls.crt': newCa.certPem, 'tls.key': newCa.keyPem, 'trust.crt': '' });
   await bundlesBecome(only(newCa.certPem), ['team-a', 'team-d']);
   t.equal(rotationStatus().signers[0]?.phase, 'steady');
+  // The burst's old-CA certificates are still valid: retiring now is early, and the signer says so.
+  const early = await signer.waitForLog((l) => /a CA left the trust bundle while certificates it signed are still valid/.test(String(l.msg)));
+  t.match(early, { signer: SIGNER, caSubject: 'CN=old test CA,O=csr-signer tests' }, 'an early retirement is logged with the CA');
   const foreign = configMap('team-c');
   t.same(foreign?.data, { 'ca.crt': 'theirs' });
   t.equal(foreign?.metadata.resourceVersion, foreignVersion, 'not written at all (same resourceVersion)');
