@@ -25,6 +25,7 @@ import { listen } from './http/listen.js';
 import { approvedAt, createMetrics, type Metrics } from './http/metrics.js';
 import type { SignerState, Snapshot } from './http/snapshot.js';
 import { isApproved, isFailed, hasCertificate } from './signer/conditions.js';
+import { rotationStatus } from './signer/rotation.js';
 
 export class SignerRuntime {
   /** As kube-controller-manager: a restarted pod (often PID 1 again) must not pass for its old self and skip the wait. */
@@ -216,6 +217,8 @@ export class SignerRuntime {
     const latest = this.record?.latest() ?? new Map<string, { signer: string; notAfter: Date }>();
     const signers: SignerState[] = this.config.signers.map((s) => {
       const { ca, error } = this.cas.state(s.name);
+      const trust = this.cas.trust(s.name);
+      const issued = [...latest].filter(([, e]) => e.signer === s.name);
       const source = controller?.sources.get(s.name);
       return {
         name: s.name,
@@ -225,8 +228,9 @@ export class SignerRuntime {
         ...(source?.synced ? { sinceWatchActivityMs: Date.now() - source.lastActivity } : {}),
         approvedPending: pending.get(s.name)?.count ?? 0,
         approvedPendingOldestSeconds: pending.get(s.name)?.oldest ?? 0,
-        trustedCas: this.cas.trust(s.name).length,
-        lastIssued: [...latest].filter(([, e]) => e.signer === s.name).map(([ca, e]) => ({ ca, notAfter: e.notAfter })),
+        trustedCas: trust.length,
+        lastIssued: issued.map(([ca, e]) => ({ ca, notAfter: e.notAfter })),
+        ...(trust.length === 0 ? {} : { rotationPhase: rotationStatus(s.name, trust, new Map(issued.map(([ca, e]) => [ca, e.notAfter])), now, fingerprint).phase }),
       };
     });
     const le = this.config.leaderElection;

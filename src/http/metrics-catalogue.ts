@@ -79,6 +79,10 @@ export const signerMetrics = {
     name: 'csr_signer_trust_bundle_certificates', type: 'gauge', labels: ['signer'],
     help: 'CA certificates in the signer\'s trust bundle: 1 normally, 2 or more during a CA rotation.',
   },
+  rotationPhase: {
+    name: 'csr_signer_rotation_phase', type: 'gauge', labels: ['signer', 'phase'],
+    help: 'Where a CA rotation stands, by signer: 1 for the current phase (steady, prepare, switch, retire), 0 for the others; absent while no CA is loaded.',
+  },
   trustPublish: {
     name: 'csr_signer_trust_bundle_publish_total', type: 'counter', labels: ['signer', 'target', 'result'],
     help: 'Trust bundle targets checked, by signer, target (configmap, clustertrustbundle) and result: created, updated, unchanged, not-owned (an object of that name without csr-signer\'s label, left alone), unavailable (API not served) or error.',

@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 
 import type { Observer } from '../controller/observer.js';
 import type { Csr } from '../signer/types.js';
 import { droppedRuntimeMetrics, signerMetrics, type MetricSpec } from './metrics-catalogue.js';
+import { rotationPhases } from '../signer/rotation.js';
 import type { Snapshot } from './snapshot.js';
 
 export { metricsCatalogue, type MetricSpec, type MetricType } from './metrics-catalogue.js';
@@ -102,6 +103,13 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
   gauge(registry, signerMetrics.trustedCas, function () {
     this.reset();
     for (const s of state().signers) this.set({ signer: s.name }, s.trustedCas ?? 0);
+  });
+  gauge(registry, signerMetrics.rotationPhase, function () {
+    this.reset();
+    for (const s of state().signers) {
+      if (s.rotationPhase === undefined) continue;
+      for (const phase of rotationPhases) this.set({ signer: s.name, phase }, phase === s.rotationPhase ? 1 : 0);
+    }
   });
   const trustPublish = counter(registry, signerMetrics.trustPublish);
   const caReload = counter(registry, signerMetrics.caReload);

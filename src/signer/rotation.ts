@@ -12,7 +12,8 @@
  */
 import type { CaCertificate } from '../pki/index.js';
 
-export type RotationPhase = 'steady' | 'prepare' | 'switch' | 'retire';
+export const rotationPhases = ['steady', 'prepare', 'switch', 'retire'] as const;
+export type RotationPhase = (typeof rotationPhases)[number];
 export type CaRole = 'signing' | 'next' | 'previous';
 
 export interface RotationCa {

@@ -193,6 +193,8 @@ void t.test('switch in the middle of a burst: every CSR is issued once, by the C
   const scrape = await metrics();
   t.equal(scrape.match(/^csr_signer_ca_last_issued_not_after_timestamp_seconds\{signer="example.com\/serving",ca="[0-9a-f]{64}"\} \d+$/gm)?.length, 2, 'the last NotAfter of both CAs is a metric');
   t.match(scrape, /^csr_signer_trust_bundle_certificates\{signer="example.com\/serving"\} 2$/m);
+  t.match(scrape, /^csr_signer_rotation_phase\{signer="example.com\/serving",phase="switch"\} 1$/m, 'the phase is a metric too');
+  t.match(scrape, /^csr_signer_rotation_phase\{signer="example.com\/serving",phase="steady"\} 0$/m);
 });
 
 void t.test('a namespace created (and labelled) after start gets the bundle', async (t) => {

@@ -40,7 +40,7 @@ void t.test('the catalogue names exactly the metrics a registry serves, with the
 
 void t.test('the labels a scrape shows are the catalogue\'s', async (t) => {
   const registry = new Registry();
-  const rotating = withSigner('example.com/serving', { trustedCas: 2, lastIssued: [{ ca: 'ab'.repeat(32), notAfter: new Date('2030-06-01T00:00:00Z') }] });
+  const rotating = withSigner('example.com/serving', { trustedCas: 2, lastIssued: [{ ca: 'ab'.repeat(32), notAfter: new Date('2030-06-01T00:00:00Z') }], rotationPhase: 'switch' });
   const metrics = createMetrics(registry, () => snapshotBuilder(rotating), { runtime: false });
   metrics.failed('example.com/serving', 'InvalidSignature');
   metrics.trustPublished?.('example.com/serving', 'configmap', 'created');
@@ -51,7 +51,7 @@ void t.test('the labels a scrape shows are the catalogue\'s', async (t) => {
     const spec = metricsCatalogue.find((s) => s.name === family.name);
     const seen = new Set(family.values.flatMap((v) => Object.keys(v.labels)).filter((l) => l !== 'le'));
     t.ok([...seen].every((l) => spec?.labels.includes(l)), `${family.name}: ${[...seen].join(', ')}`);
-    if (family.name.startsWith('csr_signer_trust') || family.name.startsWith('csr_signer_ca_last')) t.same([...seen].sort(), [...spec?.labels ?? []].sort(), `${family.name} shows every label`);
+    if (family.name.startsWith('csr_signer_trust') || family.name.startsWith('csr_signer_ca_last') || family.name.startsWith('csr_signer_rotation')) t.same([...seen].sort(), [...spec?.labels ?? []].sort(), `${family.name} shows every label`);
   }
 });
 
@@ -59,7 +59,7 @@ void t.test('csr-signer\'s metrics follow the naming rules', (t) => {
   for (const spec of metricsCatalogue.filter((s) => s.name.startsWith('csr_signer_'))) {
     t.equal(spec.type === 'counter', spec.name.endsWith('_total'), `${spec.name}: _total exactly on counters`);
     // ca: a fingerprint of one of the signer's own CAs (a few per rotation); target: configmap or clustertrustbundle.
-    t.ok(spec.labels.every((l) => ['signer', 'result', 'reason', 'ca', 'target'].includes(l)), `${spec.name}: bounded labels`);
+    t.ok(spec.labels.every((l) => ['signer', 'result', 'reason', 'ca', 'target', 'phase'].includes(l)), `${spec.name}: bounded labels`);
     t.ok(spec.help.length > 20 && spec.help.endsWith('.'), `${spec.name}: help says what it counts`);
   }
   t.end();
