@@ -3,17 +3,14 @@
  * resourceVersions, watches fed from a history, optimistic concurrency on
  * /status, and scripted faults. Records every write.
  */
+import { openWatcher, type FakeWatcher } from './fake-watcher.js';
 import type { CsrApi, CsrList, KubeEvent, WatchEvent } from '../../src/controller/csr-api.js';
 import { KubeApiError } from '../../src/controller/kube-http.js';
 import type { Csr } from '../../src/signer/types.js';
 
 type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'createEvent';
 
-interface Watcher {
-  readonly signerName: string;
-  readonly onEvent: (e: WatchEvent) => void;
-  readonly end: (error?: Error) => void;
-}
+type Watcher = FakeWatcher<WatchEvent> & { readonly signerName: string };
 
 export class FakeCsrApi implements CsrApi {
   private rv = 100;
@@ -95,23 +92,7 @@ export class FakeCsrApi implements CsrApi {
       if (from < this.compactedBefore) {
         return reject(new KubeApiError(410, 'Expired', `too old resource version: ${from} (${this.compactedBefore})`, undefined));
       }
-      const watcher: Watcher = {
-        signerName,
-        onEvent: (e) => {
-          try {
-            onEvent(e);
-          } catch (error) {
-            watcher.end(error as Error);
-          }
-        },
-        end: (error) => {
-          this.watchers.delete(watcher);
-          if (error) reject(error);
-          else resolve();
-        },
-      };
-      signal.addEventListener('abort', () => watcher.end(new Error('aborted')), { once: true });
-      this.watchers.add(watcher);
+      const watcher = openWatcher(this.watchers, { signerName }, onEvent, signal, resolve, reject);
       if (this.silent) return;
       for (const h of this.history) if (h.rv > from && h.event.object.spec.signerName === signerName) watcher.onEvent(structuredClone(h.event));
     });

@@ -6,6 +6,7 @@
  * AlreadyExists on a second create), a switch for whether the ClusterTrustBundle
  * API is served, scripted faults and interleaved writes. Records every call.
  */
+import { openWatcher, type FakeWatcher } from './fake-watcher.js';
 import type { WatchEvent } from '../../src/controller/csr-api.js';
 import { KubeApiError } from '../../src/controller/kube-http.js';
 import type { Feed } from '../../src/controller/list-watch.js';
@@ -16,10 +17,7 @@ export type TrustMethod =
   | 'getConfigMap' | 'createConfigMap' | 'updateConfigMap'
   | 'clusterTrustBundlesServed' | 'getClusterTrustBundle' | 'createClusterTrustBundle' | 'updateClusterTrustBundle';
 
-interface Watcher {
-  readonly onEvent: (e: WatchEvent<Namespace>) => void;
-  readonly end: (error?: Error) => void;
-}
+type Watcher = FakeWatcher<WatchEvent<Namespace>>;
 
 const conflict = (what: string): KubeApiError =>
   new KubeApiError(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`, undefined);
@@ -122,22 +120,7 @@ export class FakeTrustApi implements TrustApi {
     watch: (resourceVersion, _timeoutSeconds, onEvent, signal) => new Promise<void>((resolve, reject) => {
       const fault = this.enter('watchNamespaces');
       if (fault) return reject(fault);
-      const watcher: Watcher = {
-        onEvent: (e) => {
-          try {
-            onEvent(e);
-          } catch (error) {
-            watcher.end(error as Error);
-          }
-        },
-        end: (error) => {
-          this.watchers.delete(watcher);
-          if (error) reject(error);
-          else resolve();
-        },
-      };
-      signal.addEventListener('abort', () => watcher.end(new Error('aborted')), { once: true });
-      this.watchers.add(watcher);
+      const watcher = openWatcher(this.watchers, {}, onEvent, signal, resolve, reject);
       const from = Number(resourceVersion);
       for (const h of this.history) if (h.rv > from) watcher.onEvent(structuredClone(h.event));
     }),
