@@ -185,7 +185,7 @@ void t.test('switch in the middle of a burst: every CSR is issued once, by the C
   const status = rotationStatus().signers[0];
   t.equal(status?.phase, 'switch');
   const text = must(run(process.execPath, [cli, 'rotation', 'status', ...runFlags(api.kubeconfig('signer'))]), 'rotation status');
-  t.match(text, /^signer example\.com\/serving: phase switch\n  signing  CN=new test CA,O=csr-signer tests\n/, 'the text form names the phase and the signing CA first');
+  t.match(text, /^signer example\.com\/serving: phase switch\n {2}signing {2}CN=new test CA,O=csr-signer tests\n/, 'the text form names the phase and the signing CA first');
   t.match(text, /previous CN=old test CA,O=csr-signer tests[\s\S]*can leave the bundle after \d{4}-\d\d-\d\dT[\d:]+Z/, 'and when the old CA may go');
   const previous = status?.cas.find((c) => c.role === 'previous');
   t.equal(previous?.subject, 'CN=old test CA,O=csr-signer tests', 'the old CA is the previous one');

@@ -119,7 +119,7 @@ void t.test('a CA renewed with the same key: the valid certificate signs, in eit
     t.match(ca.certificate.subject, /\(renewed\)/, `${name}: the renewed certificate signs`);
     t.equal(ca.extraTrust.length, 1, `${name}: the expired one is kept as trust`);
   }
-  await t.rejects(load(writeTemp(dir, 'expired-only.pem', expiredPem), keyPath), { kind: 'CaExpired' }, 'the expired one alone is still refused');
+  await t.rejects(load(writeTemp(dir, 'expired-only.pem', expiredPem), keyPath), { name: 'CsrSignerError', kind: 'CaExpired' }, 'the expired one alone is still refused');
 });
 
 void t.test('every refusal names the file and the problem', async (t) => {
