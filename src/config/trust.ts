@@ -61,6 +61,20 @@ function readLabels(fields: Fields, value: unknown, path: string): Record<string
   return labels;
 }
 
+/** Label values of a selector expression: strings, each once; "" is a label value too. */
+function readValues(fields: Fields, value: unknown, path: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const seen = new Set<string>();
+  return fields.list(value, path).map((item, i) => {
+    if (typeof item !== 'string') throw fields.fail(`${path}[${i}]`, `must be a string (quote numbers and booleans), not ${JSON.stringify(item)}`);
+    if (seen.has(item)) throw fields.fail(`${path}[${i}]`, `${JSON.stringify(item)} is listed twice`);
+    seen.add(item);
+    const problem = labelValueProblem(item);
+    if (problem !== undefined) throw fields.fail(`${path}[${i}]`, problem);
+    return item;
+  });
+}
+
 function readSelector(fields: Fields, value: unknown, path: string): LabelSelector | undefined {
   if (value === undefined) return undefined;
   const m = fields.mapping(value, path, selectorKeys);
@@ -74,7 +88,7 @@ function readSelector(fields: Fields, value: unknown, path: string): LabelSelect
     if (keyProblem !== undefined) throw fields.fail(`${at}.key`, keyProblem);
     if (e.operator === undefined) throw fields.fail(`${at}.operator`, `is required: one of ${operators.join(', ')}`);
     const operator = fields.oneOf(e.operator, `${at}.operator`, operators, 'In');
-    const values = fields.strings(e.values, `${at}.values`, { allowEmpty: true, check: labelValueProblem });
+    const values = readValues(fields, e.values, `${at}.values`);
     const needsValues = operator === 'In' || operator === 'NotIn';
     if (needsValues && (values === undefined || values.length === 0)) throw fields.fail(`${at}.values`, `must list at least one value for ${operator}`);
     if (!needsValues && values !== undefined && values.length > 0) throw fields.fail(`${at}.values`, `must be empty for ${operator}`);

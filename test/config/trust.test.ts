@@ -64,6 +64,9 @@ void t.test('every field is read', (t) => {
     clusterTrustBundle: { name: 'example.com:serving:v2', labels: { 'trust.example.com/bundle': 'serving' } },
   });
   t.same(trustOf({ configMap: { name: 'a', namespaceSelector: {} } }), { configMap: { name: 'a', key: 'ca.crt', namespaceSelector: {} } }, 'an empty selector is kept: it selects every namespace');
+  t.same(trustOf({ configMap: { name: 'a', namespaceSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['', 'web'] }] } } }),
+    { configMap: { name: 'a', key: 'ca.crt', namespaceSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['', 'web'] }] } } },
+    'an empty label value may be listed, as in matchLabels');
   t.end();
 });
 
