@@ -132,6 +132,8 @@ void t.test('usage strings map to keyUsage and extKeyUsage as the in-tree signer
     { name: 'EKUs come out in Go enum order whatever the request order', usages: ['netscape sgc', 'microsoft sgc', 'timestamping', 'ipsec user', 'ipsec tunnel', 'ipsec end system', 'email protection', 'code signing', 'client auth', 'server auth', 'any'], keyUsage: '',
       eku: ['2.5.29.37.0', '1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2', '1.3.6.1.5.5.7.3.3', '1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.5', '1.3.6.1.5.5.7.3.6', '1.3.6.1.5.5.7.3.7', '1.3.6.1.5.5.7.3.8', '1.3.6.1.4.1.311.10.3.3', '2.16.840.1.113730.4.1'] },
     { name: 'key agreement and data encipherment', usages: ['key agreement', 'data encipherment'], keyUsage: '0318', eku: [] },
+    { name: 'key agreement alone is bit 4 (RFC 5280 keyAgreement), not dataEncipherment', usages: ['key agreement'], keyUsage: '0308', eku: [] },
+    { name: 'data encipherment alone is bit 3 (RFC 5280 dataEncipherment), not keyAgreement', usages: ['data encipherment'], keyUsage: '0410', eku: [] },
   ];
   for (const c of cases) {
     t.equal(bits(c.usages), c.keyUsage, `${c.name}: keyUsage`);
