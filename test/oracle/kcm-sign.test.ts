@@ -1,6 +1,8 @@
 /**
  * The Go oracle's kcm-sign mode reproduces the in-tree signer's published
- * behaviour (reference kcm-signer.md §5, vectors named by number), and every
+ * behaviour — the vectors of the upstream tests (kubernetes/kubernetes
+ * signer_test.go, authority_test.go, policies_test.go and the integration
+ * duration_test.go), numbered as in the kcm-signer.md reference §5 — and every
  * certificate it issues parses with Go and verifies against the CA.
  */
 import t, { type Test } from 'tap';
