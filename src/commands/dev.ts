@@ -3,7 +3,7 @@
  * one process, signer example.com/serving with the example CA, and the commands of
  * the Kubernetes "Manage TLS Certificates in a Cluster" tutorial to try next.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadRunConfig } from '../config/index.js';
 import { DevApi } from '../devapi/server.js';
 import { csrError } from '../errors.js';
+import { readBoundedText } from '../files.js';
 import { createLogger } from '../logger.js';
 import { SignerRuntime } from '../runtime.js';
 import { untilSignal } from './run.js';
@@ -98,7 +99,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
     '--leader-elect-resource-namespace', 'csr-signer',
     '--http-address', '127.0.0.1:0',
     '--log-level', values['log-level'],
-  ], {}, (path) => readFileSync(path, 'utf8'));
+  ], {}, readBoundedText);
 
   const devapi = new DevApi({ stateDir, port });
   const url = await devapi.start();

@@ -1,8 +1,8 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DevApi } from '../devapi/server.js';
-import { csrError } from '../errors.js';
+import { csrError, isCsrSignerError } from '../errors.js';
+import { readBoundedText } from '../files.js';
 
 export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
 
@@ -58,8 +58,9 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   let policyYaml: string | undefined;
   if (values.policy) {
     try {
-      policyYaml = readFileSync(values.policy, 'utf8');
+      policyYaml = readBoundedText(values.policy, 'policy');
     } catch (e) {
+      if (isCsrSignerError(e)) throw e;
       throw csrError('InvalidArgument', `cannot read ${values.policy}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }

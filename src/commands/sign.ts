@@ -1,9 +1,9 @@
 /** `csr-signer sign`: issue one certificate from files, print the PEM. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../duration.js';
-import { csrError } from '../errors.js';
+import { csrError, isCsrSignerError } from '../errors.js';
+import { readBounded, type FileKind } from '../files.js';
 import { knownUsages, loadCertificateAuthority, signRequest, type NamedBytes } from '../pki/index.js';
 
 export const defaultUsages = 'digital signature,key encipherment,server auth';
@@ -27,10 +27,11 @@ would, and prints it as PEM on stdout. Errors go to stderr.
 Usages: ${knownUsages.join(', ')}.
 `;
 
-const readNamed = (path: string): NamedBytes => {
+const readNamed = (path: string, kind: FileKind): NamedBytes => {
   try {
-    return { name: path, bytes: path === '-' ? readFileSync(0) : readFileSync(path) };
+    return { name: path, bytes: readBounded(path, kind) };
   } catch (e) {
+    if (isCsrSignerError(e)) throw e;
     throw csrError('InvalidArgument', `cannot read ${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 };
@@ -71,10 +72,10 @@ export async function runSign(argv: readonly string[], out: NodeJS.WritableStrea
     if (!Number.isSafeInteger(expirationSeconds)) throw csrError('InvalidArgument', `--expiration-seconds must be a whole number of seconds, not "${values['expiration-seconds']}"`);
   }
   const passphraseFile = values['ca-key-passphrase-file'];
-  const passphrase = passphraseFile === undefined ? undefined : Buffer.from(readNamed(passphraseFile).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
-  const certificate = readNamed(required(values, 'ca-cert'));
-  const key = readNamed(required(values, 'ca-key'));
-  const csr = readNamed(required(values, 'csr'));
+  const passphrase = passphraseFile === undefined ? undefined : Buffer.from(readNamed(passphraseFile, 'passphrase').bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
+  const certificate = readNamed(required(values, 'ca-cert'), 'caCertificate');
+  const key = readNamed(required(values, 'ca-key'), 'caKey');
+  const csr = readNamed(required(values, 'csr'), 'request');
   const now = new Date();
   const ca = await loadCertificateAuthority({ certificate, key, ...(passphrase === undefined ? {} : { passphrase }) }, now);
   const issued = await signRequest(csr.bytes, { usages, maxDurationMs, includeChain: values['include-chain'] }, ca, {
