@@ -30,6 +30,8 @@ export const fileLimits = {
   token: { bytes: 64 * KiB, what: 'token file' },
   namespace: { bytes: 4 * KiB, what: 'service account namespace file' },
   policy: { bytes: 4 * MiB, what: 'policy file' },
+  devapiState: { bytes: 256 * MiB, what: 'devapi state file' },
+  devapiIdentity: { bytes: 1 * MiB, what: 'devapi identity file' },
 } as const satisfies Record<string, { bytes: number; what: string }>;
 
 export type FileKind = keyof typeof fileLimits;

@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { loadRunConfig } from '../config/index.js';
 import { DevApi } from '../devapi/server.js';
 import { csrError } from '../errors.js';
+import { portRange } from '../config/flag-values.js';
 import { readBoundedText } from '../files.js';
+import { integerFlag } from '../numbers.js';
 import { createLogger } from '../logger.js';
 import { SignerRuntime } from '../runtime.js';
 import { untilSignal } from './run.js';
@@ -84,8 +86,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
   } catch (e) {
     throw csrError('InvalidArgument', (e as Error).message);
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw csrError('InvalidArgument', `--port must be 0–65535, not "${values.port}"`);
+  const port = integerFlag('port', values.port, portRange);
   const stateDir = resolve(values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'csr-signer-dev-')));
   mkdirSync(stateDir, { recursive: true });
   const caFile = join(keys, 'ca.pem');

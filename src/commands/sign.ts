@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../duration.js';
 import { csrError, isCsrSignerError } from '../errors.js';
 import { readBounded, type FileKind } from '../files.js';
+import { integerFlag } from '../numbers.js';
 import { knownUsages, loadCertificateAuthority, signRequest, type NamedBytes } from '../pki/index.js';
 
 export const defaultUsages = 'digital signature,key encipherment,server auth';
@@ -68,8 +69,8 @@ export async function runSign(argv: readonly string[], out: NodeJS.WritableStrea
   if (maxDurationMs < 60_000) throw csrError('InvalidArgument', `--duration ${formatDuration(maxDurationMs)} is shorter than a minute`);
   let expirationSeconds: number | undefined;
   if (values['expiration-seconds'] !== undefined) {
-    expirationSeconds = Number(values['expiration-seconds']);
-    if (!Number.isSafeInteger(expirationSeconds)) throw csrError('InvalidArgument', `--expiration-seconds must be a whole number of seconds, not "${values['expiration-seconds']}"`);
+    // spec.expirationSeconds is an int32; below 10 minutes it is raised to 10, as the API server requires at least 600.
+    expirationSeconds = integerFlag('expiration-seconds', values['expiration-seconds'], { min: 1, max: 2_147_483_647, unit: 'seconds' });
   }
   const passphraseFile = values['ca-key-passphrase-file'];
   const passphrase = passphraseFile === undefined ? undefined : Buffer.from(readNamed(passphraseFile, 'passphrase').bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
