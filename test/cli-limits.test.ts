@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { fileLimits, type FileKind } from '../src/files.js';
-import { tempDir } from './helpers/tools.js';
+import { needTool, tempDir } from './helpers/tools.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -131,5 +131,15 @@ void t.test('sign --csr - reads stdin within the request limit', (t) => {
   }
   const signed = from(ca.csr);
   t.equal(signed.code, 0, `a request on stdin is still signed: ${signed.stderr}`);
+  t.end();
+});
+
+void t.test('sign --csr - on a terminal says it wants a pipe instead of waiting', (t) => {
+  if (!needTool(t, 'script')) return t.end();
+  const command = [process.execPath, cli, 'sign', '--ca-cert', ca.cert, '--ca-key', ca.key, '--csr', '-'].map((a) => `'${a}'`).join(' ');
+  // script(1) runs the command on a new pseudo-terminal: stdin is a terminal.
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.equal(r.status, 2, 'exit 2');
+  t.match(r.stdout, /csr-signer: stdin is a terminal: give the request on a pipe or from a file \(… < FILE\) \[CSR_SIGNER_ERR_INVALID_ARGUMENT\]/);
   t.end();
 });

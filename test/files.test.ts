@@ -4,10 +4,12 @@
  * file). The commands' own files are read through the real CLI in cli-limits.test.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import t from 'tap';
 import { loadRunConfig, serviceAccountNamespaceFile } from '../src/config/index.js';
+import { CaStore } from '../src/controller/ca-store.js';
 import { loadKubeConfig } from '../src/controller/kube-config.js';
 import { fileLimits, readBounded, readBoundedText } from '../src/files.js';
 import { tempDir } from './helpers/tools.js';
@@ -100,4 +102,20 @@ void t.test('the service account namespace file is read within its limit', (t) =
   }), { kind: 'FileTooLarge', message: /^\/dev\/zero: the service account namespace file is larger than 4 KiB \(4096 bytes\)/ });
   t.same(kinds, ['namespace']);
   t.end();
+});
+
+void t.test('a CA file that grows past its limit on reload is refused and the loaded CA keeps signing', async (t) => {
+  const keys = join(import.meta.dirname, '..', 'keys.example');
+  const certFile = join(dir, 'reload-ca.pem');
+  const keyFile = join(dir, 'reload-ca-key.pem');
+  copyFileSync(join(keys, 'ca.pem'), certFile);
+  copyFileSync(join(keys, 'ca-key.pem'), keyFile);
+  const store = new CaStore([{ name: 'example.com/a', source: 'test', ca: { certFile, keyFile }, defaultDurationMs: 3_600_000, maxDurationMs: 3_600_000, includeChain: false }], { logger: pino({ level: 'silent' }) });
+  await store.loadAll();
+  const loaded = store.lookup('example.com/a');
+  writeFileSync(keyFile, Buffer.alloc(fileLimits.caKey.bytes + 1, 'k'));
+  await store.check();
+  t.equal(store.state('example.com/a').error, `signer example.com/a: ${keyFile}: the CA key file is larger than 1 MiB (1048576 bytes), the most csr-signer reads of it; nothing past that was read`);
+  t.equal(store.lookup('example.com/a'), loaded, 'the CA loaded before still signs');
+  store.close();
 });
