@@ -44,6 +44,8 @@ export interface ReadOptions {
   readonly limit?: number;
   /** Overrides defaultReadTimeoutMs. */
   readonly timeoutMs?: number;
+  /** "-" is stdin (only where a flag documents it, as `sign --csr -`); otherwise a file named "-". */
+  readonly dashIsStdin?: boolean;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -66,7 +68,7 @@ function openStdin(what: string): { fd: number; close: boolean } {
 }
 
 /**
- * Reads `path` ("-": stdin) up to the limit of `kind`. Throws FileTooLarge past the
+ * Reads `path` (with dashIsStdin, "-" is stdin) up to the limit of `kind`. Throws FileTooLarge past the
  * limit (having read at most limit + 1 bytes), FileReadTimeout when a pipe or FIFO
  * stalls, InvalidArgument for stdin on a terminal, and the system's error (with its
  * `code`: ENOENT, EACCES, EISDIR) when the file cannot be opened or read.
@@ -75,14 +77,15 @@ export function readBounded(path: string, kind: FileKind, options: ReadOptions =
   const { what } = fileLimits[kind];
   const limit = options.limit ?? fileLimits[kind].bytes;
   const timeoutMs = options.timeoutMs ?? defaultReadTimeoutMs;
-  const name = path === '-' ? 'stdin' : path;
-  const { fd, close } = path === '-' ? openStdin(what) : { fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), close: true };
+  const stdin = path === '-' && options.dashIsStdin === true;
+  const name = stdin ? 'stdin' : path;
+  const { fd, close } = stdin ? openStdin(what) : { fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), close: true };
   try {
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw fsError('EISDIR', `${name} is a directory`);
     if (stat.isFile() && stat.size > limit) throw csrError('FileTooLarge', name, what, limit);
     // A named FIFO reads as ended until a writer opens it: wait for one, within the timeout.
-    const waitForWriter = stat.isFIFO() && path !== '-';
+    const waitForWriter = stat.isFIFO() && !stdin;
     const chunks: Buffer[] = [];
     let total = 0;
     const deadline = Date.now() + timeoutMs;

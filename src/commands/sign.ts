@@ -30,7 +30,7 @@ Usages: ${knownUsages.join(', ')}.
 
 const readNamed = (path: string, kind: FileKind): NamedBytes => {
   try {
-    return { name: path, bytes: readBounded(path, kind) };
+    return { name: path, bytes: readBounded(path, kind, { dashIsStdin: kind === 'request' }) };
   } catch (e) {
     if (isCsrSignerError(e)) throw e;
     throw csrError('InvalidArgument', `cannot read ${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
