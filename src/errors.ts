@@ -25,6 +25,12 @@ const define = <A extends readonly unknown[]>(
 ): Definition<A> => ({ code, reason, permanent, message });
 
 /** Go's %q rendering of a string list, as Kubernetes prints it: ["a" "b"]. */
+/** A byte count as the limits are documented: 1 MiB (1048576 bytes). */
+const formatLimit = (bytes: number): string => {
+  const unit = bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : undefined;
+  return unit === undefined ? `${bytes} bytes` : `${unit} (${bytes} bytes)`;
+};
+
 const goQuotedList = (values: readonly string[]): string => `[${values.map((v) => JSON.stringify(v)).join(' ')}]`;
 
 export const catalogue = {
@@ -114,6 +120,12 @@ export const catalogue = {
     (detail: string) => detail),
   InvalidConfig: define('CSR_SIGNER_ERR_INVALID_CONFIG', 'InvalidConfiguration', false,
     (where: string, field: string, detail: string) => `${where}: ${field}: ${detail}`),
+  FileTooLarge: define('CSR_SIGNER_ERR_FILE_TOO_LARGE', 'InvalidConfiguration', false,
+    (file: string, what: string, limit: number) =>
+      `${file}: the ${what} is larger than ${formatLimit(limit)}, the most csr-signer reads of it; nothing past that was read`),
+  FileReadTimeout: define('CSR_SIGNER_ERR_FILE_READ_TIMEOUT', 'InvalidConfiguration', false,
+    (file: string, what: string, timeoutMs: number) =>
+      `${file}: the ${what} did not reach its end within ${timeoutMs / 1000} s (a pipe or FIFO whose writer stalled, or a FIFO nobody writes to); csr-signer waits no longer`),
 } as const;
 
 export type ErrorName = keyof typeof catalogue;
