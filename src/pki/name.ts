@@ -8,6 +8,8 @@ import { Oid } from './oids.js';
 export interface NameAttribute {
   readonly oid: string;
   readonly value: string;
+  /** The value's string type: its universal tag (0x0c UTF8String, 0x13 PrintableString, 0x14 TeletexString…). */
+  readonly tag: number;
 }
 
 /** The attributes of a Name, plus the few a signer's rules look at. */
@@ -27,8 +29,9 @@ const stringTypeNames: Record<number, string> = {
   0x15: 'VideotexString', [Tag.ia5String]: 'IA5String', 0x19: 'GraphicString', 0x1a: 'VisibleString', 0x1b: 'GeneralString',
   [Tag.universalString]: 'UniversalString', [Tag.bmpString]: 'BMPString',
 };
-const describeType = (tag: number): string => stringTypeNames[tag] ?? `a value of tag 0x${tag.toString(16)}`;
-const article = (type: string): string => (/^[AEIOU]/.test(type) ? 'an' : 'a');
+const describeType = (tag: number): string => stringTypeNames[tag] ?? `value of tag 0x${tag.toString(16)}`;
+/** Read aloud: "an IA5String", "a UTF8String", "a UniversalString". */
+const article = (type: string): string => (type.startsWith('IA5') ? 'an' : 'a');
 
 /** The first byte a PrintableString may not hold, for the message. */
 const notPrintable = (bytes: Uint8Array): string => {
@@ -100,7 +103,7 @@ export function parseName(buf: Uint8Array, name: Tlv): DistinguishedName {
       if (controlCharacter.test(text)) {
         throw new DerError(`attribute ${oid} contains a control character`);
       }
-      attributes.push({ oid, value: text });
+      attributes.push({ oid, value: text, tag: value.tag });
     }
   }
   const values = (oid: string): string[] => attributes.filter((a) => a.oid === oid).map((a) => a.value);
