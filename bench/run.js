@@ -12,6 +12,7 @@ import {
   checkCertificate, floorOp, floorThreadpoolOp, floorWithImportOp, killChildren, naivePkijsIssuer, opensslBatch, opensslOutput, startCfssl,
 } from './baselines.js';
 import { makeCfsslCa, makeFixtures, tbsLength, usages } from './fixtures.js';
+import { goCheck } from './go-check.js';
 import { median, rateAsync, rateSync, watchBackground } from './measure.js';
 
 const runMs = Number(process.env.BENCH_SECONDS ?? '0.5') * 1000; // one short run
@@ -137,6 +138,8 @@ async function main() {
   /** Cores this process kept busy (all its threads) during each timed concurrent core run, by key type. */
   const coreCpu = {};
   const p256 = {};
+  /** Certificates of the PKI core the checks hand to Go after the timed runs. */
+  const forGo = [];
   for (const type of fixtures.types) {
     const ca = await loadCertificateAuthority({
       certificate: { name: type.caCert, bytes: readFileSync(type.caCert) },
@@ -145,6 +148,8 @@ async function main() {
     const core = (i) => signRequest(type.requests[i % poolSize].pem, profile, ca, { now: new Date(), random });
     const sample = await core(0);
     checkCertificate(type.caCert, sample.pem);
+    // One certificate per request of the pool, for Go's crypto/x509 after the timed runs.
+    for (let i = 0; i < poolSize; i++) forGo.push({ der: (await core(i)).der, issuerDer: ca.certificate.der });
     const messageLength = tbsLength(sample.der);
     const floor = floorOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
     const floorPool = floorThreadpoolOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
@@ -214,6 +219,8 @@ async function main() {
   const batch = async () => opensslBatch(p256.fixture, fixtures.dir, opensslRuns);
   for (let r = 0; r < opensslRounds; r++) opensslRunsPerSecond.push(await undisturbedRun('P-256 openssl', batch, 0));
   p256.openssl = { median: median(opensslRunsPerSecond), runs: opensslRunsPerSecond };
+
+  out(goCheck('bench/run.js', forGo));
 
   // ------------------------------------------------------------- report
   const runsOf = (m) => m.runs.map(fmt).join(' / ');

@@ -17,6 +17,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadCertificateAuthority, signRequest } from '../dist/pki/index.js';
 import { floorOp } from './baselines.js';
+import { goCheck } from './go-check.js';
 import { approved as approveObject, makeRequest } from './requests.js';
 import { splitRequest, tbsLength } from './fixtures.js';
 import { machineBusySeconds, median, processCpuSeconds, rateAsync, rateSync } from './measure.js';
@@ -201,7 +202,9 @@ async function checkIssued(api, requests, issued, caCert) {
   const problems = [];
   let once = 0;
   let verified = 0;
-  const caKey = new X509Certificate(caCert).publicKey;
+  const caCertificate = new X509Certificate(caCert);
+  const caKey = caCertificate.publicKey;
+  const forGo = [];
   for (const r of requests) {
     const w = writes.get(r.name) ?? [];
     if (w.length === 1 && w[0].approved && !w[0].replaced && !w[0].denied && !w[0].failed && w[0].user.includes('csr-signer')) once++;
@@ -209,11 +212,20 @@ async function checkIssued(api, requests, issued, caCert) {
     const seen = issued.get(r.name);
     if (!seen) continue;
     const cert = new X509Certificate(Buffer.from(seen.certificate, 'base64'));
+    forGo.push({ der: cert.raw, issuerDer: caCertificate.raw });
     if (cert.verify(caKey) && cert.publicKey.export({ type: 'spki', format: 'der' }).equals(r.spki) && cert.checkHost(r.name)) verified++;
     else problems.push(`${r.name}: certificate does not verify, or has another key or name`);
   }
   const extra = audit.certificateWrites.length - once;
-  return { once, verified, extra, problems };
+  // Every certificate issued, through Go's crypto/x509 too (one oracle run, after the timed part).
+  let goAccepts = true;
+  try {
+    goCheck('bench/signer.js: dist/cli.js run', forGo);
+  } catch (e) {
+    goAccepts = false;
+    problems.push(e.message);
+  }
+  return { once, verified, extra, problems, goAccepts };
 }
 
 // ------------------------------------------------------------------ phases
@@ -389,7 +401,7 @@ function reportSteady(s, steadyRequests) {
   out(`- signer CPU by thread (CPU-s): ${threadLine(s.all)}`);
   out(`- signer memory: peak RSS (VmHWM) **${f0(s.signerMemory.peakMb)} MB** (sampled max ${f0(s.signerMemory.sampledMaxMb)} MB) — ≤ ${TARGETS.rssMb} MB: ${verdict(s.signerMemory.peakMb <= TARGETS.rssMb)}`);
   out(`- check: ${s.check.once} of ${steadyRequests.length} CSRs have exactly one certificate write in devapi's audit; ${s.check.extra} other writes; ` +
-    `${s.check.verified} certificates verify; signer audit log lines: ${s.auditLines}` + (s.check.problems.length ? `; PROBLEMS: ${s.check.problems.slice(0, 5).join('; ')}` : ''));
+    `${s.check.verified} certificates verify; signer audit log lines: ${s.auditLines}; Go's crypto/x509 accepts all: ${s.check.goAccepts ? 'yes' : 'NO'}` + (s.check.problems.length ? `; PROBLEMS: ${s.check.problems.slice(0, 5).join('; ')}` : ''));
   out();
 }
 
@@ -422,7 +434,7 @@ async function main() {
   out(`- who is busy, approval to last certificate (${f2(b.issue.wall)} s wall, ${f2(2 * b.issue.wall)} CPU-s on 2 cores): devapi ${f2(b.issue.devapi)}, signer ${f2(b.issue.signer)}, ` +
     `load generator ${f2(b.issue.load)}, other processes ${f2(b.issue.others)} CPU-s; during the creates (${f2(b.create.wall)} s): devapi ${f2(b.create.devapi)}, signer ${f2(b.create.signer)}, load generator ${f2(b.create.load)}, others ${f2(b.create.others)}`);
   out(`- check: ${b.check.once} of ${BURST} CSRs have exactly one certificate write in devapi's audit (approved, by the signer, none replaced); ` +
-    `${b.check.extra} other writes; ${b.check.verified} certificates verify with the CA and carry their request's key and name; signer audit log lines: ${b.auditLines}` +
+    `${b.check.extra} other writes; ${b.check.verified} certificates verify with the CA and carry their request's key and name; signer audit log lines: ${b.auditLines}; Go's crypto/x509 parses all and checks their signatures: ${b.check.goAccepts ? 'yes' : 'NO'}` +
     (b.check.problems.length ? `; PROBLEMS: ${b.check.problems.slice(0, 5).join('; ')}` : ''));
   out();
 

@@ -12,6 +12,7 @@ import {
 import type { CertificateAuthority } from './ca.js';
 import { refuseCaKey } from './ca-keys.js';
 import { decodeRequestBytes, parseRequestDer, parseRequestDerAsync, type CertificateRequest, type RequestLimits } from './csr.js';
+import { announceIssued } from './issued-channel.js';
 import { Oid } from './oids.js';
 import { encodePem } from './pem.js';
 import { countSubjectAltNames, subjectAltNamesDer } from './san.js';
@@ -246,6 +247,7 @@ async function issue(input: IssueInput): Promise<IssuedCertificate> {
     throw csrErrorWithCause(cause, 'SigningFailed', cause instanceof Error ? cause.message : String(cause));
   }
   const der = certificate(tbs, caParts(ca).algorithm, signature);
+  announceIssued(der, ca.certificate.der);
   let pem = encodePem('CERTIFICATE', der);
   if (profile.includeChain) for (const d of ca.chain) pem += encodePem('CERTIFICATE', d);
   const serialHex = Buffer.from(serialInteger.buffer, serialInteger.byteOffset + 2, serialInteger.length - 2).toString('hex');

@@ -1,6 +1,8 @@
 /** The PKI core's public surface. Pure: no files, no network, no process state. */
 export { signRequest, issueCertificate, randomSerial } from './authority.js';
 export type { IssuedCertificate, IssueInput, SignOptions, SigningProfile, ThreadpoolMode } from './authority.js';
+export { certificateIssuedChannelName } from './issued-channel.js';
+export type { CertificateIssuedMessage } from './issued-channel.js';
 export { loadCertificateAuthority, certificateAuthorityFrom, readCertificateBundle, readPrivateKey } from './ca.js';
 export type { CaCertificate, CaFiles, CertificateAuthority, NamedBytes } from './ca.js';
 export { parseRequest, parseRequestAsync, parseRequestDer, parseRequestDerAsync, decodeRequestBytes, defaultRequestLimits } from './csr.js';

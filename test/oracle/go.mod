@@ -1,0 +1,3 @@
+module csrsigner/oracle
+
+go 1.19
