@@ -2,13 +2,16 @@
  * The Go gate against Go itself (test/oracle/, Go's crypto/x509 as a child process), over
  * a seeded sample of generated requests: a request kube-apiserver would refuse at create
  * (x509.ParseCertificateRequest or the self-signature) the core refuses too, and every
- * certificate the core issues Go parses and verifies against the CA.
+ * certificate the core issues Go parses and verifies against the CA; and the in-tree
+ * signers issue nothing kube-controller-manager's signer would not.
  */
 import fc from 'fast-check';
 import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
 import { signRequest, type SigningProfile } from '../../src/pki/index.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
+import { decide } from '../../src/signer/decide.js';
+import { approved, csrBuilder, signerConfig, withRawRequest, withSigner, withUsages } from '../helpers/csr.js';
 import { gateRequest } from '../helpers/go-gate-requests.js';
 import { goParse, kcmSign } from '../helpers/go-oracle.js';
 import { toPem } from '../helpers/requests.js';
@@ -44,5 +47,14 @@ void t.test('what Go refuses at create the core refuses; what the core issues Go
   t.same(createRefusedButIssued, [], 'no request the apiserver would refuse is issued');
   t.same(unreadable, [], 'Go parses and verifies every certificate the core issued');
   t.ok(issued.length > 30 && issued.length < requests.length - 30, `both sides are exercised: ${issued.length} of ${requests.length} issued`);
+
+  // The in-tree signers never issue what the in-tree signer would not (it fails at create, or at signing and retries forever).
+  const legacy = 'kubernetes.io/legacy-unknown';
+  const decided = requests.map((der) => decide(csrBuilder(withSigner(legacy), withRawRequest(Buffer.from(toPem('CERTIFICATE REQUEST', der)).toString('base64')),
+    withUsages(...profile.usages), approved()), signerConfig(legacy)));
+  const inTreeWouldNot = theirs.filter((r, i) => r.stage !== 'issued' && decided[i]?.kind === 'issue')
+    .map((r) => `request ${r.id}: the in-tree signer stops at ${r.stage} (${'error' in r ? r.error : ''}) and ${legacy} would issue it`);
+  t.same(inTreeWouldNot, [], `${legacy} issues nothing the in-tree signer would not`);
+  t.ok(theirs.some((r) => r.stage === 'sign'), 'some requests reach the in-tree signer and fail there');
   t.end();
 });
