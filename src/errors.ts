@@ -58,6 +58,8 @@ export const catalogue = {
       `the request's DNS name ${JSON.stringify(name)} has a label of ${label.length} characters, more than the 63 a DNS label may have: ${JSON.stringify(label)}`),
   TooManySubjectAltNames: define('CSR_SIGNER_ERR_TOO_MANY_SUBJECT_ALT_NAMES', 'TooManySubjectAltNames', true,
     (count: number, limit: number) => `the request has ${count} subjectAltNames, more than the limit of ${limit}`),
+  RequestKeyIsCaKey: define('CSR_SIGNER_ERR_REQUEST_KEY_IS_CA_KEY', 'RequestKeyIsCaKey', true,
+    (ca: string) => `the request's public key is the CA's own key (${ca}); a leaf must have a key of its own`),
   CertificateAuthorityRequested: define('CSR_SIGNER_ERR_CA_REQUESTED', 'CertificateAuthorityRequested', true,
     () => 'the request asks for a CA certificate (basicConstraints CA:TRUE), which this signer does not issue'),
   UnrecognizedUsage: define('CSR_SIGNER_ERR_UNRECOGNIZED_USAGE', 'UnrecognizedUsage', true,
