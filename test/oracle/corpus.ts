@@ -1,0 +1,330 @@
+/**
+ * The differential corpus: a few hundred requests, each with the usages, signer,
+ * durations, CA and signing time it is issued with. Generated from a fixed seed,
+ * so every run (and every machine) sees the same corpus; only the keys and the
+ * serial numbers are fresh. Requests are built by helpers/requests.ts (pkijs).
+ */
+import type { AltNameSpec, NameAttributeSpec, RequestSpec, TestKeyType } from '../helpers/requests.js';
+import { caTrueBasicConstraints } from '../helpers/requests.js';
+
+export type CorpusCa = 'rsa' | 'p256' | 'p384' | 'ed25519';
+export const corpusCas: readonly CorpusCa[] = ['rsa', 'p256', 'p384', 'ed25519'];
+
+/** When the entry is signed: a fixed time, or seconds after the CA's NotAfter / before its NotBefore. */
+export type SigningTime = { readonly at: Date } | { readonly afterCaNotAfter: number } | { readonly beforeCaNotBefore: number };
+
+export interface CorpusEntry {
+  /** A short unique name: what the entry is about. */
+  readonly id: string;
+  readonly ca: CorpusCa;
+  /** The request; `caKey: true` signs it with the CA's own key. */
+  readonly request: RequestSpec & { readonly caKey?: boolean };
+  readonly usages: readonly string[];
+  /** `kubernetes.io/legacy-unknown` (no signer rules: what `csr-signer sign` does) or another built-in signer. */
+  readonly signerName: string;
+  readonly expirationSeconds?: number;
+  /** `--cluster-signing-duration`, in seconds. */
+  readonly clusterDurationSeconds: number;
+  readonly now: SigningTime;
+}
+
+/** Inside every fixture CA's validity (test/fixtures/ca: 2026-11-28 to 2046-11-23). */
+export const corpusNow = new Date('2027-03-01T12:00:00Z');
+export const legacyUnknown = 'kubernetes.io/legacy-unknown';
+const HOUR = 3600;
+const YEAR = 8760 * HOUR;
+
+/** mulberry32: a small seeded PRNG, enough to pick corpus variations reproducibly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const usageStrings = [
+  'signing', 'digital signature', 'content commitment', 'key encipherment', 'key agreement', 'data encipherment',
+  'cert sign', 'crl sign', 'encipher only', 'decipher only', 'any', 'server auth', 'client auth', 'code signing',
+  'email protection', 's/mime', 'ipsec end system', 'ipsec tunnel', 'ipsec user', 'timestamping', 'ocsp signing',
+  'microsoft sgc', 'netscape sgc',
+] as const;
+
+export const requestKeys: readonly TestKeyType[] = ['rsa2048', 'rsa3072', 'rsa4096', 'p256', 'p384', 'p521', 'ed25519'];
+
+/** Attribute types by OID. Go models C, ST, L, street, postalCode, O, OU, CN and serialNumber; the rest it drops. */
+export const At = {
+  C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', street: '2.5.4.9', postalCode: '2.5.4.17', O: '2.5.4.10', OU: '2.5.4.11',
+  CN: '2.5.4.3', serialNumber: '2.5.4.5', emailAddress: '1.2.840.113549.1.9.1', UID: '0.9.2342.19200300.100.1.1',
+  DC: '0.9.2342.19200300.100.1.25', title: '2.5.4.12', givenName: '2.5.4.42', surname: '2.5.4.4', description: '2.5.4.13',
+  pseudonym: '2.5.4.65',
+} as const;
+
+const a = (type: string, value: string, as?: NameAttributeSpec['as']): NameAttributeSpec => (as === undefined ? { type, value } : { type, value, as });
+/** One attribute per RDN. */
+const rdns = (...attributes: NameAttributeSpec[]): NameAttributeSpec[][] => attributes.map((x) => [x]);
+
+/** Subjects with unusual but legal attribute types, string types and shapes. */
+const subjects: readonly { readonly name: string; readonly subject: readonly (readonly NameAttributeSpec[])[] }[] = [
+  { name: 'CN only', subject: rdns(a(At.CN, 'web.example.com')) },
+  { name: 'O then CN', subject: rdns(a(At.O, 'Example Org'), a(At.CN, 'svc.example.com')) },
+  { name: 'all attributes Go models, in reverse of its order', subject: rdns(
+    a(At.serialNumber, '4711', 'printable'), a(At.CN, 'full.example.com'), a(At.OU, 'Platform'), a(At.O, 'Example Org'),
+    a(At.postalCode, '8001'), a(At.street, 'Bahnhofstrasse 1'), a(At.L, 'Zurich'), a(At.ST, 'ZH'), a(At.C, 'CH', 'printable')) },
+  { name: 'all attributes Go models, in its order', subject: rdns(
+    a(At.C, 'DE', 'printable'), a(At.ST, 'Berlin'), a(At.L, 'Berlin'), a(At.street, 'Unter den Linden 1'), a(At.postalCode, '10117'),
+    a(At.O, 'Beispiel GmbH'), a(At.OU, 'IT'), a(At.CN, 'beispiel.example'), a(At.serialNumber, 'A-1')) },
+  { name: 'two organizations (Go merges them into one RDN)', subject: rdns(a(At.O, 'system:nodes'), a(At.O, 'extra'), a(At.CN, 'system:node:n1')) },
+  { name: 'two OUs around the CN', subject: rdns(a(At.OU, 'a'), a(At.CN, 'ou.example.com'), a(At.OU, 'b')) },
+  { name: 'two CNs (Go keeps the last)', subject: rdns(a(At.CN, 'first.example.com'), a(At.CN, 'second.example.com')) },
+  { name: 'a multi-valued RDN of O and CN', subject: [[a(At.O, 'Multi'), a(At.CN, 'multi.example.com')]] },
+  { name: 'a multi-valued RDN of two OUs', subject: [[a(At.OU, 'x'), a(At.OU, 'y')], [a(At.CN, 'mv.example.com')]] },
+  { name: 'emailAddress in IA5String', subject: rdns(a(At.CN, 'mail.example.com'), a(At.emailAddress, 'ops@example.com', 'ia5')) },
+  { name: 'UID', subject: rdns(a(At.UID, 'jdoe'), a(At.CN, 'John Doe')) },
+  { name: 'DC components in IA5String', subject: rdns(a(At.DC, 'com', 'ia5'), a(At.DC, 'example', 'ia5'), a(At.CN, 'dc.example.com')) },
+  { name: 'title, givenName, surname, pseudonym, description', subject: rdns(
+    a(At.title, 'Engineer'), a(At.givenName, 'Ada'), a(At.surname, 'Lovelace'), a(At.pseudonym, 'al'), a(At.description, 'test'), a(At.CN, 'Ada')) },
+  { name: 'PrintableString values', subject: rdns(a(At.C, 'US', 'printable'), a(At.O, "Acme (Test) Co., Ltd. 2=1+1?", 'printable'), a(At.CN, 'printable.example.com', 'printable')) },
+  { name: 'PrintableString with an asterisk (Go allows it)', subject: rdns(a(At.CN, '*.wild.example.com', 'printable')) },
+  { name: 'PrintableString with an ampersand (Go allows it)', subject: rdns(a(At.O, 'Smith & Sons', 'printable'), a(At.CN, 'amp.example.com', 'printable')) },
+  { name: 'IA5String CN', subject: rdns(a(At.CN, 'ia5.example.com', 'ia5')) },
+  { name: 'BMPString O', subject: rdns(a(At.O, 'Bmp Ünïcode', 'bmp'), a(At.CN, 'bmp.example.com')) },
+  { name: 'TeletexString O', subject: rdns(a(At.O, 'Teletex Org', 'teletex'), a(At.CN, 't61.example.com')) },
+  { name: 'non-ASCII UTF8String', subject: rdns(a(At.C, 'CH', 'printable'), a(At.L, 'Zürich'), a(At.O, 'Bäckerei Müller AG'), a(At.CN, '日本語.example')) },
+  { name: 'an empty UTF8String value', subject: rdns(a(At.O, ''), a(At.CN, 'empty-o.example.com')) },
+  { name: 'spaces at both ends of a value', subject: rdns(a(At.CN, '  padded  ')) },
+  { name: 'a 200-character CN', subject: rdns(a(At.CN, 'x'.repeat(200))) },
+  { name: 'the kubelet client shape', subject: rdns(a(At.O, 'system:nodes'), a(At.CN, 'system:node:worker-1')) },
+  { name: 'an empty subject', subject: [] },
+  { name: 'serialNumber and street with CN first', subject: rdns(a(At.CN, 'sn.example.com'), a(At.street, 'Main St 5'), a(At.serialNumber, '00:11:22')) },
+  { name: 'repeated C, ST and L', subject: rdns(a(At.C, 'US', 'printable'), a(At.C, 'CA', 'printable'), a(At.ST, 'A'), a(At.ST, 'B'), a(At.L, 'x'), a(At.L, 'y'), a(At.CN, 'rep.example.com')) },
+  { name: 'unmodelled types only', subject: rdns(a(At.UID, 'u1'), a(At.emailAddress, 'only@example.com', 'ia5')) },
+];
+
+/** SAN mixes: names in request order. */
+const sanMixes: readonly { readonly name: string; readonly altNames: readonly AltNameSpec[] }[] = [
+  { name: 'no SANs', altNames: [] },
+  { name: 'one DNS name', altNames: [{ dns: 'web.example.com' }] },
+  { name: 'a wildcard DNS name', altNames: [{ dns: '*.apps.example.com' }] },
+  { name: 'an upper-case DNS name', altNames: [{ dns: 'UPPER.Example.COM' }] },
+  { name: 'a DNS name with a trailing dot', altNames: [{ dns: 'dot.example.com.' }] },
+  { name: 'a single-label DNS name', altNames: [{ dns: 'localhost' }] },
+  { name: 'IPv4', altNames: [{ ip: '192.0.2.10' }] },
+  { name: 'IPv4 0.0.0.0', altNames: [{ ip: '0.0.0.0' }] },
+  { name: 'IPv6', altNames: [{ ip: '2001:db8::10' }] },
+  { name: 'IPv6 loopback', altNames: [{ ip: '::1' }] },
+  { name: 'an IPv4-mapped IPv6 address', altNames: [{ ip: '::ffff:192.0.2.1' }] },
+  { name: 'an email address', altNames: [{ email: 'user@example.com' }] },
+  { name: 'a SPIFFE URI', altNames: [{ uri: 'spiffe://cluster.local/ns/default/sa/web' }] },
+  { name: 'an https URI with port, query and fragment', altNames: [{ uri: 'https://svc.example.com:8443/p/a?q=1&r=2#frag' }] },
+  { name: 'a URI with userinfo', altNames: [{ uri: 'help://me@what:8080/where/when?why=true' }] },
+  { name: 'a URN', altNames: [{ uri: 'urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66' }] },
+  { name: 'every kind, in Go order', altNames: [{ dns: 'a.example.com' }, { email: 'a@example.com' }, { ip: '10.0.0.1' }, { uri: 'spiffe://a/b' }] },
+  { name: 'every kind, reversed (Go writes DNS, email, IP, URI)', altNames: [{ uri: 'spiffe://r/s' }, { ip: '2001:db8::1' }, { email: 'r@example.com' }, { dns: 'r.example.com' }] },
+  { name: 'every kind, interleaved', altNames: [{ ip: '10.1.1.1' }, { dns: 'i1.example.com' }, { ip: '10.1.1.2' }, { dns: 'i2.example.com' }, { uri: 'spiffe://i/1' }, { email: 'i@example.com' }] },
+  { name: 'IPv4, IPv6 and IPv4-mapped together', altNames: [{ ip: '198.51.100.7' }, { ip: 'fe80::1' }, { ip: '::ffff:198.51.100.8' }] },
+  { name: 'a repeated DNS name', altNames: [{ dns: 'dup.example.com' }, { dns: 'dup.example.com' }] },
+  { name: '100 DNS names', altNames: Array.from({ length: 100 }, (_, i) => ({ dns: `n${i}.many.example.com` })) },
+  { name: '300 names of every kind', altNames: Array.from({ length: 300 }, (_, i): AltNameSpec =>
+    [{ dns: `h${i}.example.com` }, { ip: `10.2.${i >> 8}.${i & 255}` }, { email: `m${i}@example.com` }, { uri: `spiffe://td/w/${i}` }][i % 4] as AltNameSpec) },
+];
+
+/** Requested extensions: the in-tree signer drops them all; basicConstraints CA:TRUE csr-signer refuses. */
+const requestedExtensions: readonly { readonly name: string; readonly extensions: NonNullable<RequestSpec['extensions']> }[] = [
+  { name: 'basicConstraints CA:TRUE', extensions: [{ oid: '2.5.29.19', critical: true, value: caTrueBasicConstraints() }] },
+  { name: 'basicConstraints CA:TRUE, pathLen 2', extensions: [{ oid: '2.5.29.19', critical: true, value: hex('30060101ff020102') }] },
+  { name: 'basicConstraints CA:FALSE', extensions: [{ oid: '2.5.29.19', critical: true, value: hex('3000') }] },
+  { name: 'keyUsage keyCertSign', extensions: [{ oid: '2.5.29.15', critical: true, value: hex('03020204') }] },
+  { name: 'extKeyUsage codeSigning', extensions: [{ oid: '2.5.29.37', value: hex('300a06082b06010505070303') }] },
+  { name: 'a custom non-critical extension', extensions: [{ oid: '1.3.6.1.4.1.55555.1', value: hex('0c0568656c6c6f') }] },
+  { name: 'a custom critical extension', extensions: [{ oid: '1.3.6.1.4.1.55555.2', critical: true, value: hex('0500') }] },
+  { name: 'a subjectKeyIdentifier', extensions: [{ oid: '2.5.29.14', value: hex('0414' + '11'.repeat(20)) }] },
+  { name: 'nameConstraints', extensions: [{ oid: '2.5.29.30', critical: true, value: hex('300fa00d300b82092e6578616d706c65') }] },
+  { name: 'the OCSP must-staple TLS feature', extensions: [{ oid: '1.3.6.1.5.5.7.1.24', value: hex('3003020105') }] },
+];
+
+function hex(text: string): ArrayBuffer {
+  const bytes = Buffer.from(text, 'hex');
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Duration edge cases: [cluster duration, expirationSeconds, name]. */
+const durations: readonly { readonly name: string; readonly cluster: number; readonly expiration?: number }[] = [
+  { name: 'no expirationSeconds, the default year', cluster: YEAR },
+  { name: 'no expirationSeconds, a 1h cluster duration (short-lived)', cluster: HOUR },
+  { name: 'no expirationSeconds, an 8h cluster duration (the short-lived boundary)', cluster: 8 * HOUR },
+  { name: 'no expirationSeconds, a 5-minute cluster duration', cluster: 300 },
+  { name: 'expirationSeconds 599 (below the minimum)', cluster: YEAR, expiration: 599 },
+  { name: 'expirationSeconds 600', cluster: YEAR, expiration: 600 },
+  { name: 'expirationSeconds 601', cluster: YEAR, expiration: 601 },
+  { name: 'expirationSeconds 60', cluster: YEAR, expiration: 60 },
+  { name: 'expirationSeconds 3600', cluster: YEAR, expiration: 3600 },
+  { name: 'expirationSeconds one second under 8h', cluster: YEAR, expiration: 8 * HOUR - 1 },
+  { name: 'expirationSeconds 8h', cluster: YEAR, expiration: 8 * HOUR },
+  { name: 'expirationSeconds one second over 8h', cluster: YEAR, expiration: 8 * HOUR + 1 },
+  { name: 'expirationSeconds a day', cluster: YEAR, expiration: 24 * HOUR },
+  { name: 'expirationSeconds over the cluster maximum', cluster: 24 * HOUR, expiration: 48 * HOUR },
+  { name: 'expirationSeconds equal to the cluster maximum', cluster: 24 * HOUR, expiration: 24 * HOUR },
+  { name: 'expirationSeconds 2^31-1 (huge)', cluster: YEAR, expiration: 2 ** 31 - 1 },
+  { name: 'expirationSeconds 600 with a 5-minute cluster maximum', cluster: 300, expiration: 600 },
+  { name: 'a 10-year cluster duration', cluster: 10 * YEAR },
+  { name: 'a 100-year cluster duration (the CA NotAfter caps it)', cluster: 100 * YEAR },
+];
+
+/** Usage sets beyond each string alone. */
+const usageSets: readonly (readonly string[])[] = [
+  [],
+  ['digital signature', 'key encipherment', 'server auth'],
+  ['digital signature', 'key encipherment', 'client auth'],
+  ['digital signature', 'client auth'],
+  ['signing', 'key encipherment', 'server auth', 'client auth'],
+  ['client auth', 'client auth'],
+  ['server auth', 'client auth', 'server auth'],
+  ['s/mime', 'email protection'],
+  ['signing', 'digital signature'],
+  ['key agreement', 'encipher only'],
+  ['key agreement', 'decipher only'],
+  ['key agreement', 'encipher only', 'decipher only'],
+  ['data encipherment', 'key encipherment'],
+  ['cert sign', 'crl sign'],
+  ['cert sign', 'encipher only'],
+  ['ocsp signing', 'crl sign', 's/mime', 'content commitment'],
+  ['netscape sgc', 'microsoft sgc', 'ocsp signing', 'timestamping', 'ipsec user', 'ipsec tunnel', 'ipsec end system', 'email protection', 'code signing', 'client auth', 'server auth', 'any'],
+  [...usageStrings],
+  [...usageStrings].reverse(),
+  ['unsupported string'],
+  ['digital signature', 'Server Auth'],
+];
+
+/** Requests Go's parser refuses (so the apiserver refuses them at create) and csr-signer must refuse too. */
+const goRefuses: readonly { readonly name: string; readonly request: RequestSpec }[] = [
+  { name: 'a PrintableString CN with an underscore', request: { subject: rdns(a(At.CN, 'under_score.example.com', 'printable')) } },
+  { name: 'a PrintableString O with an at sign', request: { subject: rdns(a(At.O, 'ops@example', 'printable'), a(At.CN, 'at.example.com')) } },
+  { name: 'a UniversalString O', request: { subject: rdns(a(At.O, 'Universal', 'universal'), a(At.CN, 'u.example.com')) } },
+  { name: 'a URI whose host has an empty label', request: { altNames: [{ uri: 'https://a..b/x' }] } },
+  { name: 'a URI with a bad percent escape', request: { altNames: [{ uri: 'https://example.com/%zz' }] } },
+  { name: 'a DNS name with a non-ASCII byte', request: { commonName: 'n', altNames: [{ dns: 'bücher.example' }] } },
+  { name: 'an email with a non-ASCII byte', request: { commonName: 'n', altNames: [{ email: 'jürgen@example.com' }] } },
+];
+
+/** Requests the in-tree signer issues and csr-signer refuses on purpose (docs/replacing-kcm.md). */
+const weRefuse: readonly { readonly name: string; readonly request: RequestSpec & { readonly caKey?: boolean } }[] = [
+  { name: 'a DNS name with a space', request: { commonName: 'n', altNames: [{ dns: 'has space.example.com' }] } },
+  { name: 'a DNS name with a 64-character label', request: { commonName: 'n', altNames: [{ dns: `${'l'.repeat(64)}.example.com` }] } },
+  { name: 'a 254-character DNS name', request: { commonName: 'n', altNames: [{ dns: `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.example` }] } },
+  { name: 'an email with a space', request: { commonName: 'n', altNames: [{ email: 'a b@example.com' }] } },
+  { name: 'a subject attribute longer than 1024 characters', request: { subject: rdns(a(At.CN, 'y'.repeat(1025))) } },
+  { name: '1001 subjectAltNames', request: { commonName: 'n', altNames: Array.from({ length: 1001 }, (_, i) => ({ dns: `d${i}.x` })) } },
+  { name: "the CA's own public key", request: { commonName: 'own-key.example.com', dns: ['own-key.example.com'], caKey: true } },
+];
+
+/** Built-in signers: their rules, valid and broken, as the controller applies them. */
+const builtinCases: readonly { readonly name: string; readonly signerName: string; readonly request: RequestSpec; readonly usages: readonly string[] }[] = [
+  ...(['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'] as const).flatMap((signerName) => [
+    { name: 'a kubelet client request', signerName, request: { organizations: ['system:nodes'], commonName: 'system:node:w1' }, usages: ['digital signature', 'key encipherment', 'client auth'] },
+    { name: 'a kubelet client request without key encipherment', signerName, request: { organizations: ['system:nodes'], commonName: 'system:node:w1' }, usages: ['digital signature', 'client auth'] },
+    { name: 'a kubelet serving request', signerName, request: { organizations: ['system:nodes'], commonName: 'system:node:w1', dns: ['w1.example.com'], ips: ['10.0.0.5'] }, usages: ['digital signature', 'key encipherment', 'server auth'] },
+    { name: 'a serving request with only IP 0.0.0.0', signerName, request: { organizations: ['system:nodes'], commonName: 'system:node:w1', ips: ['0.0.0.0'] }, usages: ['digital signature', 'server auth'] },
+    { name: 'a node request with an extra organization', signerName, request: { organizations: ['system:nodes', 'extra'], commonName: 'system:node:w1', dns: ['w1'] }, usages: ['digital signature', 'client auth'] },
+    { name: 'a node request with a CN not system:node:', signerName, request: { organizations: ['system:nodes'], commonName: 'node1', dns: ['w1'] }, usages: ['digital signature', 'key encipherment', 'client auth'] },
+    { name: 'a node request with server and client auth', signerName, request: { organizations: ['system:nodes'], commonName: 'system:node:w1', dns: ['w1'] }, usages: ['digital signature', 'key encipherment', 'client auth', 'server auth'] },
+    { name: 'a serving request with wrong CN and wrong usages', signerName, request: { organizations: ['system:nodes'], commonName: 'x', dns: ['w1'] }, usages: ['digital signature', 'client auth'] },
+    { name: 'a node request with an email SAN', signerName, request: { organizations: ['system:nodes'], commonName: 'system:node:w1', dns: ['w1'], emails: ['a@b.c'] }, usages: ['digital signature', 'server auth'] },
+    { name: 'a node request with a URI SAN', signerName, request: { organizations: ['system:nodes'], commonName: 'system:node:w1', ips: ['10.0.0.1'], uris: ['spiffe://x/y'] }, usages: ['digital signature', 'client auth'] },
+    { name: 'a client request using signing', signerName, request: { commonName: 'alice', organizations: ['dev'] }, usages: ['signing', 'client auth'] },
+    { name: 'a client request without client auth', signerName, request: { commonName: 'alice' }, usages: ['digital signature'] },
+    { name: 'an apiserver client request with every SAN kind', signerName, request: { commonName: 'bob', dns: ['b'], ips: ['10.9.9.9'], emails: ['b@x.y'], uris: ['spiffe://b'] }, usages: ['client auth'] },
+  ]),
+];
+
+/** The whole corpus, in a fixed order. */
+export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
+  const random = prng(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const entries: CorpusEntry[] = [];
+  const defaults = { signerName: legacyUnknown, clusterDurationSeconds: YEAR, now: { at: corpusNow } } as const;
+  const add = (id: string, entry: Omit<CorpusEntry, 'id' | 'signerName' | 'clusterDurationSeconds' | 'now'> & Partial<CorpusEntry>): void => {
+    entries.push({ ...defaults, ...entry, id: `${String(entries.length).padStart(3, '0')} ${id}` });
+  };
+  const serverUsages = ['digital signature', 'key encipherment', 'server auth'];
+  const base = (key: TestKeyType): RequestSpec => ({ key, commonName: 'base.example.com', dns: ['base.example.com'] });
+
+  // Every request key under every CA.
+  for (const key of requestKeys) for (const ca of corpusCas) add(`${key} key, ${ca} CA`, { ca, request: base(key), usages: serverUsages });
+  add('RSASSA-PSS signed request, rsa CA', { ca: 'rsa', request: { ...base('rsa2048'), pss: true }, usages: serverUsages });
+  add('RSASSA-PSS signed request, p256 CA', { ca: 'p256', request: { ...base('rsa3072'), pss: true }, usages: serverUsages });
+
+  // Subjects: each twice, with different keys, CAs and SANs.
+  for (const { name, subject } of subjects) {
+    for (let i = 0; i < 2; i++) {
+      const withSan = i === 1 || subject.length === 0;
+      add(`subject: ${name}${withSan ? ', with a DNS SAN' : ''}`, {
+        ca: pick(corpusCas), request: { key: pick(requestKeys), subject, ...(withSan ? { dns: ['subject.example.com'] } : {}) }, usages: serverUsages,
+      });
+    }
+  }
+
+  // SAN mixes, with and without a subject (an empty subject makes the SAN critical).
+  for (const { name, altNames } of sanMixes) {
+    add(`SANs: ${name}`, { ca: pick(corpusCas), request: { key: pick(requestKeys), commonName: 'san.example.com', altNames }, usages: serverUsages });
+    if (altNames.length > 0 && altNames.length < 50) {
+      add(`SANs: ${name}, empty subject`, { ca: pick(corpusCas), request: { key: pick(requestKeys), subject: [], altNames }, usages: serverUsages });
+    }
+  }
+
+  // Requested extensions.
+  for (const { name, extensions } of requestedExtensions) {
+    add(`requested extension: ${name}`, { ca: pick(corpusCas), request: { ...base(pick(requestKeys)), extensions }, usages: serverUsages });
+  }
+
+  // Every usage string alone, then sets, then seeded random combinations.
+  for (const usage of usageStrings) add(`usage alone: ${usage}`, { ca: pick(corpusCas), request: base(pick(requestKeys)), usages: [usage] });
+  for (const usages of usageSets) add(`usages: [${usages.join(', ')}]`, { ca: pick(corpusCas), request: base(pick(requestKeys)), usages });
+  for (let i = 0; i < 40; i++) {
+    const count = 1 + Math.floor(random() * 6);
+    const usages = Array.from({ length: count }, () => pick(usageStrings));
+    add(`random usages #${i}: [${usages.join(', ')}]`, { ca: pick(corpusCas), request: base(pick(requestKeys)), usages });
+  }
+
+  // Durations, and the CA's NotAfter.
+  for (const d of durations) {
+    for (const ca of ['p256', pick(corpusCas)] as const) {
+      add(`duration: ${d.name}, ${ca} CA`, {
+        ca, request: base(pick(requestKeys)), usages: serverUsages, clusterDurationSeconds: d.cluster,
+        ...(d.expiration === undefined ? {} : { expirationSeconds: d.expiration }),
+      });
+    }
+  }
+  for (const ca of corpusCas) {
+    add(`the CA NotAfter caps a year, ${ca} CA`, { ca, request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: -30 * 24 * HOUR } });
+    add(`the CA NotAfter caps a short-lived certificate, ${ca} CA`, { ca, request: base('p256'), usages: serverUsages, clusterDurationSeconds: HOUR, now: { afterCaNotAfter: -1800 } });
+    add(`the CA expired 2 minutes ago, ${ca} CA`, { ca, request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: 120 } });
+    add(`the CA expired a day ago, ${ca} CA`, { ca, request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: 24 * HOUR } });
+  }
+  add('the CA expires exactly now', { ca: 'p256', request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: 0 } });
+  add('the CA is not yet valid', { ca: 'rsa', request: base('p256'), usages: serverUsages, now: { beforeCaNotBefore: 3600 } });
+
+  // Hostile-but-plausible requests.
+  for (const { name, request } of goRefuses) add(`Go refuses: ${name}`, { ca: pick(corpusCas), request: { key: pick(requestKeys), ...request }, usages: serverUsages });
+  for (const { name, request } of weRefuse) add(`csr-signer refuses: ${name}`, { ca: pick(corpusCas), request: { key: 'p256', ...request }, usages: serverUsages });
+
+  // The built-in signers' rules.
+  for (const c of builtinCases) add(`${c.signerName}: ${c.name}`, { ca: pick(corpusCas), request: { key: pick(requestKeys), ...c.request }, usages: c.usages, signerName: c.signerName, clusterDurationSeconds: 24 * HOUR });
+
+  // Seeded random mixes of everything above.
+  for (let i = 0; i < 50; i++) {
+    const { subject } = pick(subjects);
+    const { altNames } = pick(sanMixes);
+    const d = pick(durations);
+    const usages = random() < 0.5 ? pick(usageSets) : [pick(usageStrings), pick(usageStrings)];
+    add(`random mix #${i}`, {
+      ca: pick(corpusCas),
+      request: { key: pick(requestKeys), subject, altNames, ...(random() < 0.2 ? { extensions: pick(requestedExtensions).extensions } : {}) },
+      usages, clusterDurationSeconds: d.cluster, ...(d.expiration === undefined ? {} : { expirationSeconds: d.expiration }),
+    });
+  }
+  return entries;
+}
