@@ -65,6 +65,8 @@ export interface RequestSpec {
   readonly extensions?: readonly { readonly oid: string; readonly critical?: boolean; readonly value: ArrayBuffer }[];
   /** Sign with RSASSA-PSS (RSA keys only). */
   readonly pss?: boolean;
+  /** Write the RSA key's AlgorithmIdentifier without its NULL parameters (which RFC 3279 requires and Go insists on). */
+  readonly rsaKeyWithoutNull?: boolean;
 }
 
 const ab = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -149,6 +151,7 @@ export function buildRequest(spec: RequestSpec = {}): Uint8Array<ArrayBuffer> {
   ];
   csr.subject.valueBeforeDecode = new asn1js.Sequence({ value: rdns }).toBER(false);
   csr.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })));
+  if (spec.rsaKeyWithoutNull) csr.subjectPublicKeyInfo.algorithm = new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.1' });
   const names: pkijs.GeneralName[] = [
     ...(spec.dns ?? []).map((value) => new pkijs.GeneralName({ type: 2, value })),
     ...(spec.emails ?? []).map((value) => new pkijs.GeneralName({ type: 1, value })),

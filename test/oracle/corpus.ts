@@ -26,6 +26,13 @@ export interface CorpusEntry {
   /** `--cluster-signing-duration`, in seconds. */
   readonly clusterDurationSeconds: number;
   readonly now: SigningTime;
+  /**
+   * What must happen whatever the oracle says: 'refused' for requests csr-signer
+   * must not sign (Go cannot parse them, or docs/replacing-kcm.md says it refuses them).
+   */
+  readonly expect?: 'refused';
+  /** The row of the refusal table in docs/replacing-kcm.md that covers our refusal, when the in-tree signer signs it. */
+  readonly refusal?: string;
 }
 
 /** Inside every fixture CA's validity (test/fixtures/ca: 2026-11-28 to 2046-11-23). */
@@ -121,6 +128,15 @@ const sanMixes: readonly { readonly name: string; readonly altNames: readonly Al
   { name: 'a SPIFFE URI', altNames: [{ uri: 'spiffe://cluster.local/ns/default/sa/web' }] },
   { name: 'an https URI with port, query and fragment', altNames: [{ uri: 'https://svc.example.com:8443/p/a?q=1&r=2#frag' }] },
   { name: 'a URI with userinfo', altNames: [{ uri: 'help://me@what:8080/where/when?why=true' }] },
+  { name: 'a URI with an upper-case scheme and host', altNames: [{ uri: 'HTTPS://Svc.Example.COM/Path' }] },
+  { name: 'a URI with percent escapes', altNames: [{ uri: 'spiffe://td/a%2Fb/c%20d' }] },
+  { name: 'a URI with an IPv6 host', altNames: [{ uri: 'https://[2001:db8::1]:8443/x' }] },
+  { name: 'a mailto URI', altNames: [{ uri: 'mailto:someone@example.com' }] },
+  { name: 'a URI with no path', altNames: [{ uri: 'https://example.com' }] },
+  { name: 'a URI with an empty query', altNames: [{ uri: 'https://example.com/?' }] },
+  { name: 'a DNS name with an underscore', altNames: [{ dns: '_svc._tcp.example.com' }] },
+  { name: 'an upper-case email address', altNames: [{ email: 'Some.One@Example.COM' }] },
+  { name: 'an email address without a domain', altNames: [{ email: 'postmaster' }] },
   { name: 'a URN', altNames: [{ uri: 'urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66' }] },
   { name: 'every kind, in Go order', altNames: [{ dns: 'a.example.com' }, { email: 'a@example.com' }, { ip: '10.0.0.1' }, { uri: 'spiffe://a/b' }] },
   { name: 'every kind, reversed (Go writes DNS, email, IP, URI)', altNames: [{ uri: 'spiffe://r/s' }, { ip: '2001:db8::1' }, { email: 'r@example.com' }, { dns: 'r.example.com' }] },
@@ -148,7 +164,7 @@ const requestedExtensions: readonly { readonly name: string; readonly extensions
 
 function hex(text: string): ArrayBuffer {
   const bytes = Buffer.from(text, 'hex');
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return Uint8Array.from(bytes).buffer;
 }
 
 /** Duration edge cases: [cluster duration, expirationSeconds, name]. */
@@ -200,25 +216,28 @@ const usageSets: readonly (readonly string[])[] = [
 ];
 
 /** Requests Go's parser refuses (so the apiserver refuses them at create) and csr-signer must refuse too. */
-const goRefuses: readonly { readonly name: string; readonly request: RequestSpec }[] = [
+const goRefuses: readonly { readonly name: string; readonly request: RequestSpec; readonly refusal?: string }[] = [
   { name: 'a PrintableString CN with an underscore', request: { subject: rdns(a(At.CN, 'under_score.example.com', 'printable')) } },
   { name: 'a PrintableString O with an at sign', request: { subject: rdns(a(At.O, 'ops@example', 'printable'), a(At.CN, 'at.example.com')) } },
-  { name: 'a UniversalString O', request: { subject: rdns(a(At.O, 'Universal', 'universal'), a(At.CN, 'u.example.com')) } },
+  // Go's request parser leaves the value out (so the in-tree signer drops the attribute); its certificate parser refuses it.
+  { name: 'a UniversalString O', refusal: 'subject-string-type', request: { subject: rdns(a(At.O, 'Universal', 'universal'), a(At.CN, 'u.example.com')) } },
   { name: 'a URI whose host has an empty label', request: { altNames: [{ uri: 'https://a..b/x' }] } },
   { name: 'a URI with a bad percent escape', request: { altNames: [{ uri: 'https://example.com/%zz' }] } },
+  { name: 'an RSA key without the NULL parameters', request: { key: 'rsa2048', commonName: 'nonull.example.com', rsaKeyWithoutNull: true } },
   { name: 'a DNS name with a non-ASCII byte', request: { commonName: 'n', altNames: [{ dns: 'bücher.example' }] } },
   { name: 'an email with a non-ASCII byte', request: { commonName: 'n', altNames: [{ email: 'jürgen@example.com' }] } },
 ];
 
 /** Requests the in-tree signer issues and csr-signer refuses on purpose (docs/replacing-kcm.md). */
-const weRefuse: readonly { readonly name: string; readonly request: RequestSpec & { readonly caKey?: boolean } }[] = [
-  { name: 'a DNS name with a space', request: { commonName: 'n', altNames: [{ dns: 'has space.example.com' }] } },
-  { name: 'a DNS name with a 64-character label', request: { commonName: 'n', altNames: [{ dns: `${'l'.repeat(64)}.example.com` }] } },
-  { name: 'a 254-character DNS name', request: { commonName: 'n', altNames: [{ dns: `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.example` }] } },
-  { name: 'an email with a space', request: { commonName: 'n', altNames: [{ email: 'a b@example.com' }] } },
-  { name: 'a subject attribute longer than 1024 characters', request: { subject: rdns(a(At.CN, 'y'.repeat(1025))) } },
-  { name: '1001 subjectAltNames', request: { commonName: 'n', altNames: Array.from({ length: 1001 }, (_, i) => ({ dns: `d${i}.x` })) } },
-  { name: "the CA's own public key", request: { commonName: 'own-key.example.com', dns: ['own-key.example.com'], caKey: true } },
+const weRefuse: readonly { readonly name: string; readonly refusal: string; readonly request: RequestSpec & { readonly caKey?: boolean } }[] = [
+  { name: 'a DNS name with a space', refusal: 'unusable-subject-alt-name', request: { commonName: 'n', altNames: [{ dns: 'has space.example.com' }] } },
+  { name: 'a DNS name with a 64-character label', refusal: 'dns-label-too-long', request: { commonName: 'n', altNames: [{ dns: `${'l'.repeat(64)}.example.com` }] } },
+  // 4 labels of 60 and a dot each (244), then 'abcdef.com' (10): 254 characters.
+  { name: 'a 254-character DNS name', refusal: 'unusable-subject-alt-name', request: { commonName: 'n', altNames: [{ dns: `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.abcdef.com` }] } },
+  { name: 'an email with a space', refusal: 'unusable-subject-alt-name', request: { commonName: 'n', altNames: [{ email: 'a b@example.com' }] } },
+  { name: 'a subject attribute longer than 1024 characters', refusal: 'subject-value-too-long', request: { subject: rdns(a(At.CN, 'y'.repeat(1025))) } },
+  { name: '1001 subjectAltNames', refusal: 'too-many-subject-alt-names', request: { commonName: 'n', altNames: Array.from({ length: 1001 }, (_, i) => ({ dns: `d${i}.x` })) } },
+  { name: "the CA's own public key", refusal: 'ca-own-key', request: { commonName: 'own-key.example.com', dns: ['own-key.example.com'], caKey: true } },
 ];
 
 /** Built-in signers: their rules, valid and broken, as the controller applies them. */
@@ -277,12 +296,20 @@ export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
 
   // Requested extensions.
   for (const { name, extensions } of requestedExtensions) {
-    add(`requested extension: ${name}`, { ca: pick(corpusCas), request: { ...base(pick(requestKeys)), extensions }, usages: serverUsages });
+    const asksForCa = name.startsWith('basicConstraints CA:TRUE');
+    add(`requested extension: ${name}`, {
+      ca: pick(corpusCas), request: { ...base(pick(requestKeys)), extensions }, usages: serverUsages, ...(asksForCa ? { expect: 'refused', refusal: 'ca-requested' } : {}),
+    });
   }
 
   // Every usage string alone, then sets, then seeded random combinations.
   for (const usage of usageStrings) add(`usage alone: ${usage}`, { ca: pick(corpusCas), request: base(pick(requestKeys)), usages: [usage] });
-  for (const usages of usageSets) add(`usages: [${usages.join(', ')}]`, { ca: pick(corpusCas), request: base(pick(requestKeys)), usages });
+  for (const usages of usageSets) {
+    const unknown = usages.some((u) => !(usageStrings as readonly string[]).includes(u));
+    add(`usages: [${usages.join(', ')}]`, {
+      ca: pick(corpusCas), request: base(pick(requestKeys)), usages, ...(unknown ? { expect: 'refused', refusal: 'unrecognized-usage' } : {}),
+    });
+  }
   for (let i = 0; i < 40; i++) {
     const count = 1 + Math.floor(random() * 6);
     const usages = Array.from({ length: count }, () => pick(usageStrings));
@@ -305,11 +332,17 @@ export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
     add(`the CA expired a day ago, ${ca} CA`, { ca, request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: 24 * HOUR } });
   }
   add('the CA expires exactly now', { ca: 'p256', request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: 0 } });
-  add('the CA is not yet valid', { ca: 'rsa', request: base('p256'), usages: serverUsages, now: { beforeCaNotBefore: 3600 } });
+  add('the CA is not yet valid', { ca: 'rsa', request: base('p256'), usages: serverUsages, now: { beforeCaNotBefore: 3600 }, expect: 'refused', refusal: 'ca-not-yet-valid' });
 
   // Hostile-but-plausible requests.
-  for (const { name, request } of goRefuses) add(`Go refuses: ${name}`, { ca: pick(corpusCas), request: { key: pick(requestKeys), ...request }, usages: serverUsages });
-  for (const { name, request } of weRefuse) add(`csr-signer refuses: ${name}`, { ca: pick(corpusCas), request: { key: 'p256', ...request }, usages: serverUsages });
+  for (const { name, request, refusal } of goRefuses) {
+    add(`Go refuses: ${name}`, {
+      ca: pick(corpusCas), request: { key: pick(requestKeys), ...request }, usages: serverUsages, expect: 'refused', ...(refusal === undefined ? {} : { refusal }),
+    });
+  }
+  for (const { name, request, refusal } of weRefuse) {
+    add(`csr-signer refuses: ${name}`, { ca: pick(corpusCas), request: { key: 'p256', ...request }, usages: serverUsages, expect: 'refused', refusal });
+  }
 
   // The built-in signers' rules.
   for (const c of builtinCases) add(`${c.signerName}: ${c.name}`, { ca: pick(corpusCas), request: { key: pick(requestKeys), ...c.request }, usages: c.usages, signerName: c.signerName, clusterDurationSeconds: 24 * HOUR });
