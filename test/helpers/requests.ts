@@ -31,7 +31,7 @@ export function testKey(type: TestKeyType): TestKeyPair {
 }
 
 /** ASN.1 string types a subject attribute value can be written in. */
-export type NameStringType = 'utf8' | 'printable' | 'ia5' | 'teletex' | 'bmp' | 'universal';
+export type NameStringType = 'utf8' | 'printable' | 'ia5' | 'teletex' | 'bmp' | 'universal' | 'numeric';
 
 /** One AttributeTypeAndValue: a dotted OID, its text, and the string type (UTF8String unless given). */
 export interface NameAttributeSpec {
@@ -121,6 +121,7 @@ const stringTypes: Record<NameStringType, (value: string) => asn1js.BaseBlock> =
   teletex: (value) => new asn1js.TeletexString({ value }),
   bmp: (value) => new asn1js.BmpString({ value }),
   universal: (value) => new asn1js.UniversalString({ value }),
+  numeric: (value) => new asn1js.NumericString({ value }),
 };
 
 const attribute = (a: NameAttributeSpec): asn1js.Sequence =>

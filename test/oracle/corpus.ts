@@ -97,6 +97,7 @@ const subjects: readonly { readonly name: string; readonly subject: readonly (re
   { name: 'PrintableString values', subject: rdns(a(At.C, 'US', 'printable'), a(At.O, "Acme (Test) Co., Ltd. 2=1+1?", 'printable'), a(At.CN, 'printable.example.com', 'printable')) },
   { name: 'PrintableString with an asterisk (Go allows it)', subject: rdns(a(At.CN, '*.wild.example.com', 'printable')) },
   { name: 'PrintableString with an ampersand (Go allows it)', subject: rdns(a(At.O, 'Smith & Sons', 'printable'), a(At.CN, 'amp.example.com', 'printable')) },
+  { name: 'a NumericString serialNumber', subject: rdns(a(At.serialNumber, '0123 456', 'numeric'), a(At.CN, 'numeric.example.com')) },
   { name: 'IA5String CN', subject: rdns(a(At.CN, 'ia5.example.com', 'ia5')) },
   { name: 'BMPString O', subject: rdns(a(At.O, 'Bmp Ünïcode', 'bmp'), a(At.CN, 'bmp.example.com')) },
   { name: 'TeletexString O', subject: rdns(a(At.O, 'Teletex Org', 'teletex'), a(At.CN, 't61.example.com')) },
@@ -149,7 +150,7 @@ const sanMixes: readonly { readonly name: string; readonly altNames: readonly Al
 ];
 
 /** Requested extensions: the in-tree signer drops them all; basicConstraints CA:TRUE csr-signer refuses. */
-const requestedExtensions: readonly { readonly name: string; readonly extensions: NonNullable<RequestSpec['extensions']> }[] = [
+const requestedExtensions: readonly { readonly name: string; readonly extensions: NonNullable<RequestSpec['extensions']>; readonly refusal?: string }[] = [
   { name: 'basicConstraints CA:TRUE', extensions: [{ oid: '2.5.29.19', critical: true, value: caTrueBasicConstraints() }] },
   { name: 'basicConstraints CA:TRUE, pathLen 2', extensions: [{ oid: '2.5.29.19', critical: true, value: hex('30060101ff020102') }] },
   { name: 'basicConstraints CA:FALSE', extensions: [{ oid: '2.5.29.19', critical: true, value: hex('3000') }] },
@@ -159,6 +160,11 @@ const requestedExtensions: readonly { readonly name: string; readonly extensions
   { name: 'a custom critical extension', extensions: [{ oid: '1.3.6.1.4.1.55555.2', critical: true, value: hex('0500') }] },
   { name: 'a subjectKeyIdentifier', extensions: [{ oid: '2.5.29.14', value: hex('0414' + '11'.repeat(20)) }] },
   { name: 'nameConstraints', extensions: [{ oid: '2.5.29.30', critical: true, value: hex('300fa00d300b82092e6578616d706c65') }] },
+  { name: 'a subjectAltName with an otherName (a UPN) and a DNS name', refusal: 'unsupported-subject-alt-name', extensions: [{ oid: '2.5.29.17', value: hex('3020a013060a2b060104018237140203a0050c037540788209612e6578616d706c65') }] },
+  { name: 'a subjectAltName with a registeredID and a DNS name', refusal: 'unsupported-subject-alt-name', extensions: [{ oid: '2.5.29.17', value: hex('30108209612e6578616d706c6588032a0304') }] },
+  { name: 'a subjectAltName with a directoryName and a DNS name', refusal: 'unsupported-subject-alt-name', extensions: [{ oid: '2.5.29.17', value: hex('301da410300e310c300a06035504030c036469728209612e6578616d706c65') }] },
+  { name: 'an empty subjectAltName', refusal: 'unsupported-subject-alt-name', extensions: [{ oid: '2.5.29.17', value: hex('3000') }] },
+  { name: 'the same custom extension twice', extensions: [{ oid: '1.3.6.1.4.1.55555.3', value: hex('0500') }, { oid: '1.3.6.1.4.1.55555.3', value: hex('0500') }] },
   { name: 'the OCSP must-staple TLS feature', extensions: [{ oid: '1.3.6.1.5.5.7.1.24', value: hex('3003020105') }] },
 ];
 
@@ -177,6 +183,8 @@ const durations: readonly { readonly name: string; readonly cluster: number; rea
   { name: 'expirationSeconds 600', cluster: YEAR, expiration: 600 },
   { name: 'expirationSeconds 601', cluster: YEAR, expiration: 601 },
   { name: 'expirationSeconds 60', cluster: YEAR, expiration: 60 },
+  { name: 'expirationSeconds 0', cluster: YEAR, expiration: 0 },
+  { name: 'expirationSeconds -60', cluster: HOUR, expiration: -60 },
   { name: 'expirationSeconds 3600', cluster: YEAR, expiration: 3600 },
   { name: 'expirationSeconds one second under 8h', cluster: YEAR, expiration: 8 * HOUR - 1 },
   { name: 'expirationSeconds 8h', cluster: YEAR, expiration: 8 * HOUR },
@@ -234,6 +242,9 @@ const weRefuse: readonly { readonly name: string; readonly refusal: string; read
   { name: 'a DNS name with a 64-character label', refusal: 'dns-label-too-long', request: { commonName: 'n', altNames: [{ dns: `${'l'.repeat(64)}.example.com` }] } },
   // 4 labels of 60 and a dot each (244), then 'abcdef.com' (10): 254 characters.
   { name: 'a 254-character DNS name', refusal: 'unusable-subject-alt-name', request: { commonName: 'n', altNames: [{ dns: `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.abcdef.com` }] } },
+  { name: 'an empty DNS name', refusal: 'unusable-subject-alt-name', request: { commonName: 'n', altNames: [{ dns: '' }] } },
+  { name: 'a URI with a space', refusal: 'unusable-subject-alt-name', request: { commonName: 'n', altNames: [{ uri: 'https://example.com/a b' }] } },
+  { name: 'a subject value with a control character', refusal: 'subject-control-character', request: { subject: rdns(a(At.CN, 'bell\u0007.example.com')) } },
   { name: 'an email with a space', refusal: 'unusable-subject-alt-name', request: { commonName: 'n', altNames: [{ email: 'a b@example.com' }] } },
   { name: 'a subject attribute longer than 1024 characters', refusal: 'subject-value-too-long', request: { subject: rdns(a(At.CN, 'y'.repeat(1025))) } },
   { name: '1001 subjectAltNames', refusal: 'too-many-subject-alt-names', request: { commonName: 'n', altNames: Array.from({ length: 1001 }, (_, i) => ({ dns: `d${i}.x` })) } },
@@ -295,10 +306,13 @@ export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
   }
 
   // Requested extensions.
-  for (const { name, extensions } of requestedExtensions) {
+  for (const { name, extensions, refusal: sanRefusal } of requestedExtensions) {
     const asksForCa = name.startsWith('basicConstraints CA:TRUE');
+    const refusal = asksForCa ? 'ca-requested' : sanRefusal;
     add(`requested extension: ${name}`, {
-      ca: pick(corpusCas), request: { ...base(pick(requestKeys)), extensions }, usages: serverUsages, ...(asksForCa ? { expect: 'refused', refusal: 'ca-requested' } : {}),
+      // A raw subjectAltName replaces the one base() would add.
+      ca: pick(corpusCas), request: { ...base(pick(requestKeys)), ...(extensions.some((e) => e.oid === '2.5.29.17') ? { dns: [] } : {}), extensions },
+      usages: serverUsages, ...(refusal === undefined ? {} : { expect: 'refused', refusal }),
     });
   }
 
@@ -355,7 +369,7 @@ export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
     const usages = random() < 0.5 ? pick(usageSets) : [pick(usageStrings), pick(usageStrings)];
     add(`random mix #${i}`, {
       ca: pick(corpusCas),
-      request: { key: pick(requestKeys), subject, altNames, ...(random() < 0.2 ? { extensions: pick(requestedExtensions).extensions } : {}) },
+      request: { key: pick(requestKeys), subject, altNames, ...(random() < 0.2 ? { extensions: pick(requestedExtensions.filter((e) => e.extensions.every((x) => x.oid !== '2.5.29.17'))).extensions } : {}) },
       usages, clusterDurationSeconds: d.cluster, ...(d.expiration === undefined ? {} : { expirationSeconds: d.expiration }),
     });
   }

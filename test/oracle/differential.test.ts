@@ -173,7 +173,7 @@ function documentedRefusal(entry: CorpusEntry, ours: Extract<Ours, { issued: fal
   }
   return rows.length === 0
     ? `we refuse with ${ours.code} (${ours.reason}): ${ours.message} — not in the refusal table of docs/replacing-kcm.md`
-    : `we refuse with ${ours.code}, which several refusal rows share: name one in the corpus entry`;
+    : `we refuse with ${ours.code} (${ours.message}); the refusal table's rows for that code (${rows.map((r) => r.key).join(', ')}) cover it only when the corpus entry names one`;
 }
 
 /** Whether our refusal agrees with the oracle's outcome; undefined when it does, else why not. */
