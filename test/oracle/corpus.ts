@@ -7,11 +7,11 @@
 import type { AltNameSpec, NameAttributeSpec, RequestSpec, TestKeyType } from '../helpers/requests.js';
 import { caTrueBasicConstraints } from '../helpers/requests.js';
 
-export type CorpusCa = 'rsa' | 'p256' | 'p384' | 'ed25519';
-export const corpusCas: readonly CorpusCa[] = ['rsa', 'p256', 'p384', 'ed25519'];
+export type CorpusCa = 'rsa' | 'p256' | 'p384' | 'p521' | 'ed25519';
+export const corpusCas: readonly CorpusCa[] = ['rsa', 'p256', 'p384', 'p521', 'ed25519'];
 
-/** When the entry is signed: a fixed time, or seconds after the CA's NotAfter / before its NotBefore. */
-export type SigningTime = { readonly at: Date } | { readonly afterCaNotAfter: number } | { readonly beforeCaNotBefore: number };
+/** When the entry is signed: seconds after the CA's NotBefore (negative: before it), or after its NotAfter. */
+export type SigningTime = { readonly afterCaNotBefore: number } | { readonly afterCaNotAfter: number };
 
 export interface CorpusEntry {
   /** A short unique name: what the entry is about. */
@@ -35,8 +35,6 @@ export interface CorpusEntry {
   readonly refusal?: string;
 }
 
-/** Inside every fixture CA's validity (test/fixtures/ca: 2026-11-28 to 2046-11-23). */
-export const corpusNow = new Date('2027-03-01T12:00:00Z');
 export const legacyUnknown = 'kubernetes.io/legacy-unknown';
 const HOUR = 3600;
 const YEAR = 8760 * HOUR;
@@ -275,7 +273,8 @@ export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
   const random = prng(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const entries: CorpusEntry[] = [];
-  const defaults = { signerName: legacyUnknown, clusterDurationSeconds: YEAR, now: { at: corpusNow } } as const;
+  // Signed 90 days into the CA's life (the CAs are valid for years).
+  const defaults = { signerName: legacyUnknown, clusterDurationSeconds: YEAR, now: { afterCaNotBefore: 90 * 24 * HOUR } } as const;
   const add = (id: string, entry: Omit<CorpusEntry, 'id' | 'signerName' | 'clusterDurationSeconds' | 'now'> & Partial<CorpusEntry>): void => {
     entries.push({ ...defaults, ...entry, id: `${String(entries.length).padStart(3, '0')} ${id}` });
   };
@@ -346,7 +345,7 @@ export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
     add(`the CA expired a day ago, ${ca} CA`, { ca, request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: 24 * HOUR } });
   }
   add('the CA expires exactly now', { ca: 'p256', request: base('p256'), usages: serverUsages, now: { afterCaNotAfter: 0 } });
-  add('the CA is not yet valid', { ca: 'rsa', request: base('p256'), usages: serverUsages, now: { beforeCaNotBefore: 3600 }, expect: 'refused', refusal: 'ca-not-yet-valid' });
+  add('the CA is not yet valid', { ca: 'rsa', request: base('p256'), usages: serverUsages, now: { afterCaNotBefore: -3600 }, expect: 'refused', refusal: 'ca-not-yet-valid' });
 
   // Hostile-but-plausible requests.
   for (const { name, request, refusal } of goRefuses) {

@@ -8,7 +8,7 @@
  * only when docs/replacing-kcm.md lists it; every certificate we issue must
  * parse in Go and verify against its CA.
  */
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -20,12 +20,14 @@ import { decide } from '../../src/signer/decide.js';
 import { approved, csrBuilder, signerConfig, withExpirationSeconds, withRawRequest, withSigner, withUsages } from '../helpers/csr.js';
 import { goParse, kcmSign, type GoFields, type KcmSignOutput } from '../helpers/go-oracle.js';
 import { buildRequest, toPem } from '../helpers/requests.js';
+import { makeOpensslCa } from '../helpers/ca.js';
+import { tempDir } from '../helpers/tools.js';
 import { compareCertificates, type Difference } from './compare.js';
-import { buildCorpus, corpusNow, legacyUnknown, type CorpusCa, type CorpusEntry } from './corpus.js';
+import { buildCorpus, corpusCas, legacyUnknown, type CorpusCa, type CorpusEntry } from './corpus.js';
 import { readDocumented, type DocumentedRow } from './documented.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'ca');
-const caFiles: Record<CorpusCa, string> = { rsa: 'ca-rsa', p256: 'ca-ec', p384: 'ca-p384', ed25519: 'ca-ed25519' };
+const fixtureCas: Partial<Record<CorpusCa, string>> = { rsa: 'ca-rsa', p256: 'ca-ec', p384: 'ca-p384', ed25519: 'ca-ed25519' };
 
 interface LoadedCa {
   readonly ca: CertificateAuthority;
@@ -34,12 +36,17 @@ interface LoadedCa {
   readonly keyPair: { readonly privateKey: ReturnType<typeof createPrivateKey>; readonly publicKey: ReturnType<typeof createPublicKey> };
 }
 
+/** The fixture CAs (test/fixtures/ca), and a P-521 CA made by openssl for this run (there is no fixture). */
 async function loadCa(kind: CorpusCa): Promise<LoadedCa> {
-  const certPath = join(fixtures, `${caFiles[kind]}.pem`);
-  const keyPath = join(fixtures, `${caFiles[kind]}-key.pem`);
+  const fixture = fixtureCas[kind];
+  const made = fixture === undefined ? makeOpensslCa(tempDir('csr-signer-differential-'), kind, 'p521') : undefined;
+  const certPath = made?.certPath ?? join(fixtures, `${fixture ?? ''}.pem`);
+  const keyPath = made?.keyPath ?? join(fixtures, `${fixture ?? ''}-key.pem`);
   const certPem = readFileSync(certPath);
   const keyPem = readFileSync(keyPath);
-  const ca = await loadCertificateAuthority({ certificate: { name: certPath, bytes: certPem }, key: { name: keyPath, bytes: keyPem } }, corpusNow);
+  // Loaded as of a day into its validity: the corpus signs at times relative to it.
+  const loadedAt = new Date(Date.parse(new X509Certificate(certPem).validFrom) + 86_400_000);
+  const ca = await loadCertificateAuthority({ certificate: { name: certPath, bytes: certPem }, key: { name: keyPath, bytes: keyPem } }, loadedAt);
   const [block] = decodePem(certPem.toString('latin1'));
   if (block === undefined) throw new Error(`${certPath} holds no PEM block`);
   const privateKey = createPrivateKey(keyPem);
@@ -65,9 +72,8 @@ function refusal(e: unknown): Ours {
 
 function signingTime(entry: CorpusEntry, ca: CertificateAuthority): Date {
   const { now } = entry;
-  if ('at' in now) return now.at;
   if ('afterCaNotAfter' in now) return new Date(ca.certificate.notAfter.getTime() + now.afterCaNotAfter * 1000);
-  return new Date(ca.certificate.notBefore.getTime() - now.beforeCaNotBefore * 1000);
+  return new Date(ca.certificate.notBefore.getTime() + now.afterCaNotBefore * 1000);
 }
 
 async function issueOurs(entry: CorpusEntry, pem: string, ca: CertificateAuthority, now: Date): Promise<Ours> {
@@ -98,8 +104,7 @@ async function issueOurs(entry: CorpusEntry, pem: string, ca: CertificateAuthori
 
 const documented = readDocumented();
 const corpus = buildCorpus();
-const kinds = ['rsa', 'p256', 'p384', 'ed25519'] as const;
-const cas = Object.fromEntries(await Promise.all(kinds.map(async (k) => [k, await loadCa(k)] as const))) as Record<CorpusCa, LoadedCa>;
+const cas = Object.fromEntries(await Promise.all(corpusCas.map(async (k) => [k, await loadCa(k)] as const))) as Record<CorpusCa, LoadedCa>;
 
 interface Run {
   readonly entry: CorpusEntry;
