@@ -6,7 +6,7 @@ import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypt
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
-export type TestKeyType = 'p256' | 'p384' | 'p521' | 'rsa2048' | 'rsa1024' | 'rsa4096' | 'ed25519';
+export type TestKeyType = 'p256' | 'p384' | 'p521' | 'rsa2048' | 'rsa1024' | 'rsa3072' | 'rsa4096' | 'ed25519';
 
 export interface TestKeyPair {
   readonly type: TestKeyType;
@@ -30,8 +30,31 @@ export function testKey(type: TestKeyType): TestKeyPair {
   return pair;
 }
 
+/** ASN.1 string types a subject attribute value can be written in. */
+export type NameStringType = 'utf8' | 'printable' | 'ia5' | 'teletex' | 'bmp' | 'universal' | 'numeric';
+
+/** One AttributeTypeAndValue: a dotted OID, its text, and the string type (UTF8String unless given). */
+export interface NameAttributeSpec {
+  readonly type: string;
+  readonly value: string;
+  readonly as?: NameStringType;
+}
+
+/** A subjectAltName of any kind, for requests that list kinds in an order of their own. */
+export type AltNameSpec =
+  | { readonly dns: string } | { readonly email: string } | { readonly ip: string } | { readonly uri: string };
+
 export interface RequestSpec {
   readonly key?: TestKeyType;
+  /** Sign with this key pair instead of the cached key of `key` (e.g. a CA's own key). */
+  readonly keyPair?: { readonly privateKey: KeyObject; readonly publicKey: KeyObject };
+  /**
+   * The subject as RDNs, each a list of attributes (more than one: a multi-valued RDN),
+   * in this order. When given, commonName and organizations are ignored.
+   */
+  readonly subject?: readonly (readonly NameAttributeSpec[])[];
+  /** subjectAltNames in this order, after those of dns, emails, ips and uris. */
+  readonly altNames?: readonly AltNameSpec[];
   readonly commonName?: string;
   readonly organizations?: readonly string[];
   readonly dns?: readonly string[];
@@ -42,12 +65,20 @@ export interface RequestSpec {
   readonly extensions?: readonly { readonly oid: string; readonly critical?: boolean; readonly value: ArrayBuffer }[];
   /** Sign with RSASSA-PSS (RSA keys only). */
   readonly pss?: boolean;
+  /** Write the RSA key's AlgorithmIdentifier without its NULL parameters (which RFC 3279 requires and Go insists on). */
+  readonly rsaKeyWithoutNull?: boolean;
 }
 
 const ab = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
-function ipBytes(ip: string): ArrayBuffer {
-  if (ip.includes('.')) return ab(Uint8Array.from(ip.split('.').map(Number)));
+/** IPv4 dotted text, or IPv6 text (`::` and a dotted IPv4 tail allowed: `::ffff:192.0.2.1`). */
+export function ipBytes(ip: string): ArrayBuffer {
+  if (!ip.includes(':')) return ab(Uint8Array.from(ip.split('.').map(Number)));
+  const dotted = /:(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    ip = `${ip.slice(0, dotted.index)}:${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
   const [head = '', tail = ''] = ip.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
@@ -55,6 +86,14 @@ function ipBytes(ip: string): ArrayBuffer {
   const out = new Uint8Array(16);
   groups.forEach((g, i) => { const n = parseInt(g, 16); out[2 * i] = n >> 8; out[2 * i + 1] = n & 0xff; });
   return ab(out);
+}
+
+/** The TestKeyType of a public key (RSA by modulus size). */
+function keyTypeOf(key: KeyObject): TestKeyType {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
+  if (key.asymmetricKeyType === 'rsa') return `rsa${details?.modulusLength ?? 2048}` as TestKeyType;
+  return ({ 'prime256v1': 'p256', 'secp384r1': 'p384', 'secp521r1': 'p521' } as Record<string, TestKeyType>)[details?.namedCurve ?? ''] ?? 'p256';
 }
 
 function signatureAlgorithm(type: TestKeyType, pss: boolean): { oid: string; hash: string | null; params?: asn1js.AsnType } {
@@ -75,23 +114,51 @@ function signatureAlgorithm(type: TestKeyType, pss: boolean): { oid: string; has
 }
 
 /** A DER request built by pkijs and signed by node:crypto. */
+const stringTypes: Record<NameStringType, (value: string) => asn1js.BaseBlock> = {
+  utf8: (value) => new asn1js.Utf8String({ value }),
+  printable: (value) => new asn1js.PrintableString({ value }),
+  ia5: (value) => new asn1js.IA5String({ value }),
+  teletex: (value) => new asn1js.TeletexString({ value }),
+  bmp: (value) => new asn1js.BmpString({ value }),
+  universal: (value) => new asn1js.UniversalString({ value }),
+  numeric: (value) => new asn1js.NumericString({ value }),
+};
+
+const attribute = (a: NameAttributeSpec): asn1js.Sequence =>
+  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: a.type }), stringTypes[a.as ?? 'utf8'](a.value)] });
+
+/** A SET OF attributes in DER order (X.690 11.6: by their encodings), as a multi-valued RDN must be. */
+function rdnSet(attributes: readonly NameAttributeSpec[]): asn1js.Set {
+  const encoded = attributes.map((a) => new Uint8Array(attribute(a).toBER(false)));
+  encoded.sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  return new asn1js.Set({ value: encoded.map((e) => asn1js.fromBER(ab(e)).result) });
+}
+
+const altName = (n: AltNameSpec): pkijs.GeneralName =>
+  'dns' in n ? new pkijs.GeneralName({ type: 2, value: n.dns })
+    : 'email' in n ? new pkijs.GeneralName({ type: 1, value: n.email })
+      : 'uri' in n ? new pkijs.GeneralName({ type: 6, value: n.uri })
+        : new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: ipBytes(n.ip) }) });
+
+/** A DER request built by pkijs and signed by node:crypto. */
 export function buildRequest(spec: RequestSpec = {}): Uint8Array<ArrayBuffer> {
-  const pair = testKey(spec.key ?? 'p256');
+  const pair = spec.keyPair === undefined ? testKey(spec.key ?? 'p256') : { type: keyTypeOf(spec.keyPair.publicKey), ...spec.keyPair };
   const csr = new pkijs.CertificationRequest();
   // One attribute per RDN, as openssl and Go write subjects (pkijs alone would put them all in one SET).
-  const rdn = (type: string, value: string): asn1js.Set =>
-    new asn1js.Set({ value: [new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }).toSchema()] });
-  const rdns = [
+  const rdn = (type: string, value: string): asn1js.Set => rdnSet([{ type, value }]);
+  const rdns = spec.subject !== undefined ? spec.subject.map(rdnSet) : [
     ...(spec.organizations ?? []).map((o) => rdn('2.5.4.10', o)),
     ...(spec.commonName === undefined ? [] : [rdn('2.5.4.3', spec.commonName)]),
   ];
   csr.subject.valueBeforeDecode = new asn1js.Sequence({ value: rdns }).toBER(false);
   csr.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })));
+  if (spec.rsaKeyWithoutNull) csr.subjectPublicKeyInfo.algorithm = new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.1' });
   const names: pkijs.GeneralName[] = [
     ...(spec.dns ?? []).map((value) => new pkijs.GeneralName({ type: 2, value })),
     ...(spec.emails ?? []).map((value) => new pkijs.GeneralName({ type: 1, value })),
     ...(spec.ips ?? []).map((ip) => new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: ipBytes(ip) }) })),
     ...(spec.uris ?? []).map((value) => new pkijs.GeneralName({ type: 6, value })),
+    ...(spec.altNames ?? []).map(altName),
   ];
   const extensions: pkijs.Extension[] = [];
   if (names.length > 0) {
