@@ -112,7 +112,7 @@ const cases: Case[] = [
   { name: 'an indefinite-length subject inside a signed request', args: csr('indefinite-subject.der'), expect: der('indefinite length is not DER (byte 8)') },
 
   // ---- huge counts and lengths
-  { name: '100,000 subjectAltNames (a 552 KB PEM)', args: csr('sans-100000.pem'), expect: refused(1, /the request is 552260 bytes, more than the limit of 65536 bytes \[CSR_SIGNER_ERR_REQUEST_TOO_LARGE\]/) },
+  { name: '100,000 subjectAltNames (a 750 KB PEM, under the file limit)', args: csr('sans-100000.pem'), expect: refused(1, /the request is 7\d{5} bytes, more than the limit of 65536 bytes \[CSR_SIGNER_ERR_REQUEST_TOO_LARGE\]/) },
   { name: '100,000 subject RDNs (1.4 MB of DER), over both file and request limits', args: csr('rdns-100000.der'),
     expect: refused(2, /rdns-100000\.der: the request is larger than [^\n]*\[CSR_SIGNER_ERR_FILE_TOO_LARGE\]/) },
   { name: '100,000 requested extensions (1.7 MB of DER), over both file and request limits', args: csr('extensions-100000.der'),

@@ -84,7 +84,9 @@ export const requestRecipes: Record<string, () => Bytes | string> = {
   'nested-sequences-in-subject.der': () => request('nested-subject', { subject: seq(set(seq(oid(OID.commonName), nested(10_000, 0x30)))) }),
   'nested-indefinite-15000.der': () => nestedIndefinite(15_000, 0x30),
   // ---- huge counts and huge lengths
-  'sans-100000.pem': () => request('sans-100000', { attributes: extensionRequest(extension(OID.subjectAltName, seq(join(Array.from({ length: 100_000 }, (_, i) => dnsName(shortName(i))))))) }),
+  'sans-100000.pem': () => pem('CERTIFICATE REQUEST', request('sans-100000', {
+    attributes: extensionRequest(extension(OID.subjectAltName, seq(join(Array.from({ length: 100_000 }, (_, i) => dnsName(shortName(i))))))),
+  })),
   'rdns-100000.der': () => request('rdns-100000', { subject: manyRdns(100_000) }),
   'extensions-100000.der': () => request('extensions-100000', {
     attributes: extensionRequestOf(Array.from({ length: 100_000 }, (_, i) => extension(`${OID.privateArc}.${i}`, []))),
