@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The csr-signer command: dispatches to a subcommand. */
 import { readFileSync } from 'node:fs';
-import { isCsrSignerError } from './errors.js';
+import { isCsrSignerError, type ErrorName } from './errors.js';
+import { readBoundedText } from './files.js';
 import { runSign, signUsage } from './commands/sign.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -24,6 +25,9 @@ Usage:
 
 Documentation: README.md and docs/ in the csr-signer repository.
 `;
+
+/** Exit 2: the command line is wrong, or a file it names cannot be read (as for a missing file). */
+const usageErrors: ReadonlySet<ErrorName> = new Set<ErrorName>(['InvalidArgument', 'InvalidDuration', 'InvalidConfig', 'FileTooLarge', 'FileReadTimeout']);
 
 /** Runs the command line; returns the exit code. Streams are parameters so tests can drive it. */
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
@@ -51,7 +55,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
           out.write(runUsage);
           return 0;
         }
-        return await runRun(rest, (path) => readFileSync(path, 'utf8'));
+        return await runRun(rest, readBoundedText);
       }
       case 'rotation': {
         const { rotationUsage, runRotation } = await import('./commands/rotation.js');
@@ -59,7 +63,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
           out.write(rotationUsage);
           return 0;
         }
-        return await runRotation(rest, (path) => readFileSync(path, 'utf8'), out, err);
+        return await runRotation(rest, readBoundedText, out, err);
       }
       case 'dev': {
         const { devUsage, runDev } = await import('./commands/dev.js');
@@ -85,7 +89,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
   } catch (e) {
     if (isCsrSignerError(e)) {
       err.write(`csr-signer: ${e.message} [${e.code}]\n`);
-      return e.kind === 'InvalidArgument' || e.kind === 'InvalidDuration' || e.kind === 'InvalidConfig' ? 2 : 1;
+      return usageErrors.has(e.kind) ? 2 : 1;
     }
     throw e;
   }

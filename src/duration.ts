@@ -11,9 +11,16 @@ const unitMs: Record<string, number> = {
 
 const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
 
-/** Parses a non-negative Go duration into milliseconds. */
+/** Go's largest duration, 2^63-1 ns (2562047h47m16.854775807s), in milliseconds. */
+const goMaxMs = 9_223_372_036_854.775;
+
+/**
+ * Parses a non-negative Go duration into milliseconds. Accepts what Go's
+ * time.ParseDuration accepts (kube-controller-manager's duration flags), except a
+ * negative one; refuses what it refuses, a duration beyond Go's range included.
+ */
 export function parseDuration(text: string): number {
-  if (text === '0') return 0;
+  if (text === '0' || text === '+0' || text === '-0') return 0;
   if (text === '') throw csrError('InvalidDuration', text, 'it is empty');
   if (text.startsWith('-')) throw csrError('InvalidDuration', text, 'it is negative');
   const body = text.startsWith('+') ? text.slice(1) : text;
@@ -28,7 +35,7 @@ export function parseDuration(text: string): number {
     }
     total += Number(match[1]) * (unitMs[match[2] as string] as number);
   }
-  if (!Number.isFinite(total) || total > Number.MAX_SAFE_INTEGER) throw csrError('InvalidDuration', text, 'it is too large');
+  if (!Number.isFinite(total) || total > goMaxMs) throw csrError('InvalidDuration', text, 'it is too large: Go durations end at 2562047h47m16.854775807s');
   return Math.floor(total);
 }
 

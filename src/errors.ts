@@ -25,6 +25,12 @@ const define = <A extends readonly unknown[]>(
 ): Definition<A> => ({ code, reason, permanent, message });
 
 /** Go's %q rendering of a string list, as Kubernetes prints it: ["a" "b"]. */
+/** A byte count as the limits are documented: 1 MiB (1048576 bytes). */
+const formatLimit = (bytes: number): string => {
+  const unit = bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : undefined;
+  return unit === undefined ? `${bytes} bytes` : `${unit} (${bytes} bytes)`;
+};
+
 const goQuotedList = (values: readonly string[]): string => `[${values.map((v) => JSON.stringify(v)).join(' ')}]`;
 
 export const catalogue = {
@@ -52,6 +58,8 @@ export const catalogue = {
       `the request's DNS name ${JSON.stringify(name)} has a label of ${label.length} characters, more than the 63 a DNS label may have: ${JSON.stringify(label)}`),
   TooManySubjectAltNames: define('CSR_SIGNER_ERR_TOO_MANY_SUBJECT_ALT_NAMES', 'TooManySubjectAltNames', true,
     (count: number, limit: number) => `the request has ${count} subjectAltNames, more than the limit of ${limit}`),
+  RequestKeyIsCaKey: define('CSR_SIGNER_ERR_REQUEST_KEY_IS_CA_KEY', 'RequestKeyIsCaKey', true,
+    (ca: string) => `the request's public key is the CA's own key (${ca}); a leaf must have a key of its own`),
   CertificateAuthorityRequested: define('CSR_SIGNER_ERR_CA_REQUESTED', 'CertificateAuthorityRequested', true,
     () => 'the request asks for a CA certificate (basicConstraints CA:TRUE), which this signer does not issue'),
   UnrecognizedUsage: define('CSR_SIGNER_ERR_UNRECOGNIZED_USAGE', 'UnrecognizedUsage', true,
@@ -114,6 +122,12 @@ export const catalogue = {
     (detail: string) => detail),
   InvalidConfig: define('CSR_SIGNER_ERR_INVALID_CONFIG', 'InvalidConfiguration', false,
     (where: string, field: string, detail: string) => `${where}: ${field}: ${detail}`),
+  FileTooLarge: define('CSR_SIGNER_ERR_FILE_TOO_LARGE', 'InvalidConfiguration', false,
+    (file: string, what: string, limit: number) =>
+      `${file}: the ${what} is larger than ${formatLimit(limit)}, the most csr-signer reads of it; nothing past that was read`),
+  FileReadTimeout: define('CSR_SIGNER_ERR_FILE_READ_TIMEOUT', 'InvalidConfiguration', false,
+    (file: string, what: string, timeoutMs: number) =>
+      `${file}: the ${what} did not reach its end within ${timeoutMs / 1000} s (a pipe or FIFO whose writer stalled, or a FIFO nobody writes to); csr-signer waits no longer`),
 } as const;
 
 export type ErrorName = keyof typeof catalogue;

@@ -3,7 +3,7 @@
  * one process, signer example.com/serving with the example CA, and the commands of
  * the Kubernetes "Manage TLS Certificates in a Cluster" tutorial to try next.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,9 @@ import { parseArgs } from 'node:util';
 import { loadRunConfig } from '../config/index.js';
 import { DevApi } from '../devapi/server.js';
 import { csrError } from '../errors.js';
+import { portRange } from '../config/flag-values.js';
+import { readBoundedText } from '../files.js';
+import { integerFlag } from '../numbers.js';
 import { createLogger } from '../logger.js';
 import { SignerRuntime } from '../runtime.js';
 import { untilSignal } from './run.js';
@@ -83,8 +86,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
   } catch (e) {
     throw csrError('InvalidArgument', (e as Error).message);
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw csrError('InvalidArgument', `--port must be 0–65535, not "${values.port}"`);
+  const port = integerFlag('port', values.port, portRange);
   const stateDir = resolve(values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'csr-signer-dev-')));
   mkdirSync(stateDir, { recursive: true });
   const caFile = join(keys, 'ca.pem');
@@ -98,7 +100,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
     '--leader-elect-resource-namespace', 'csr-signer',
     '--http-address', '127.0.0.1:0',
     '--log-level', values['log-level'],
-  ], {}, (path) => readFileSync(path, 'utf8'));
+  ], {}, readBoundedText);
 
   const devapi = new DevApi({ stateDir, port });
   const url = await devapi.start();

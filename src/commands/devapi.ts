@@ -1,8 +1,10 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DevApi } from '../devapi/server.js';
-import { csrError } from '../errors.js';
+import { csrError, isCsrSignerError } from '../errors.js';
+import { portRange } from '../config/flag-values.js';
+import { readBoundedText } from '../files.js';
+import { integerFlag } from '../numbers.js';
 
 export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
 
@@ -51,15 +53,14 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   }
   const stateDir = values['state-dir'];
   if (!stateDir) throw csrError('InvalidArgument', '--state-dir is required (see csr-signer devapi --help)');
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw csrError('InvalidArgument', `--port must be 0–65535, not "${values.port}"`);
-  const minor = Number(values['kubernetes-minor']);
-  if (!Number.isInteger(minor) || minor < 27 || minor > 33) throw csrError('InvalidArgument', `--kubernetes-minor must be 27–33, not "${values['kubernetes-minor']}"`);
+  const port = integerFlag('port', values.port, portRange);
+  const minor = integerFlag('kubernetes-minor', values['kubernetes-minor'], { min: 27, max: 33 });
   let policyYaml: string | undefined;
   if (values.policy) {
     try {
-      policyYaml = readFileSync(values.policy, 'utf8');
+      policyYaml = readBoundedText(values.policy, 'policy');
     } catch (e) {
+      if (isCsrSignerError(e)) throw e;
       throw csrError('InvalidArgument', `cannot read ${values.policy}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }

@@ -5,7 +5,7 @@
  * rotation record the running signer writes), so in a cluster it runs in the
  * signer's pod: `kubectl exec deploy/csr-signer -- csr-signer rotation status --config …`.
  */
-import { loadRunConfig } from '../config/index.js';
+import { loadRunConfig, type ReadFile } from '../config/index.js';
 import { CaStore } from '../controller/ca-store.js';
 import { loadKubeConfig } from '../controller/kube-config.js';
 import { kubeHttp } from '../controller/kube-http.js';
@@ -46,7 +46,7 @@ function text(statuses: readonly RotationStatus[], recordNote: string | undefine
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-export async function runRotation(argv: readonly string[], readFile: (path: string) => string, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runRotation(argv: readonly string[], readFile: ReadFile, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'status') throw csrError('InvalidArgument', `csr-signer rotation takes "status", not ${JSON.stringify(sub ?? '')} (csr-signer rotation --help)`);
   let output = 'text';

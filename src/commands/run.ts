@@ -1,5 +1,5 @@
 /** `csr-signer run`: the composition root of the signer. Parse config, build the parts, start, stop on SIGTERM. */
-import { loadRunConfig } from '../config/index.js';
+import { loadRunConfig, type ReadFile } from '../config/index.js';
 import { createLogger } from '../logger.js';
 import { SignerRuntime } from '../runtime.js';
 
@@ -23,7 +23,7 @@ export const untilSignal = (onSecond: (signal: string) => void = () => process.e
   process.on('SIGTERM', first);
 });
 
-export async function runRun(argv: readonly string[], readFile: (path: string) => string): Promise<number> {
+export async function runRun(argv: readonly string[], readFile: ReadFile): Promise<number> {
   const config = loadRunConfig(argv, process.env, readFile);
   const logger = createLogger(config.logLevel);
   const runtime = new SignerRuntime(config, logger, process.env);

@@ -1,9 +1,10 @@
 /** `csr-signer sign`: issue one certificate from files, print the PEM. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../duration.js';
-import { csrError } from '../errors.js';
+import { csrError, isCsrSignerError } from '../errors.js';
+import { readBounded, type FileKind } from '../files.js';
+import { integerFlag } from '../numbers.js';
 import { knownUsages, loadCertificateAuthority, signRequest, type NamedBytes } from '../pki/index.js';
 
 export const defaultUsages = 'digital signature,key encipherment,server auth';
@@ -27,10 +28,11 @@ would, and prints it as PEM on stdout. Errors go to stderr.
 Usages: ${knownUsages.join(', ')}.
 `;
 
-const readNamed = (path: string): NamedBytes => {
+const readNamed = (path: string, kind: FileKind): NamedBytes => {
   try {
-    return { name: path, bytes: path === '-' ? readFileSync(0) : readFileSync(path) };
+    return { name: path, bytes: readBounded(path, kind) };
   } catch (e) {
+    if (isCsrSignerError(e)) throw e;
     throw csrError('InvalidArgument', `cannot read ${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 };
@@ -67,14 +69,14 @@ export async function runSign(argv: readonly string[], out: NodeJS.WritableStrea
   if (maxDurationMs < 60_000) throw csrError('InvalidArgument', `--duration ${formatDuration(maxDurationMs)} is shorter than a minute`);
   let expirationSeconds: number | undefined;
   if (values['expiration-seconds'] !== undefined) {
-    expirationSeconds = Number(values['expiration-seconds']);
-    if (!Number.isSafeInteger(expirationSeconds)) throw csrError('InvalidArgument', `--expiration-seconds must be a whole number of seconds, not "${values['expiration-seconds']}"`);
+    // spec.expirationSeconds is an int32; below 10 minutes it is raised to 10, as the API server requires at least 600.
+    expirationSeconds = integerFlag('expiration-seconds', values['expiration-seconds'], { min: 1, max: 2_147_483_647, unit: 'seconds' });
   }
   const passphraseFile = values['ca-key-passphrase-file'];
-  const passphrase = passphraseFile === undefined ? undefined : Buffer.from(readNamed(passphraseFile).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
-  const certificate = readNamed(required(values, 'ca-cert'));
-  const key = readNamed(required(values, 'ca-key'));
-  const csr = readNamed(required(values, 'csr'));
+  const passphrase = passphraseFile === undefined ? undefined : Buffer.from(readNamed(passphraseFile, 'passphrase').bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
+  const certificate = readNamed(required(values, 'ca-cert'), 'caCertificate');
+  const key = readNamed(required(values, 'ca-key'), 'caKey');
+  const csr = readNamed(required(values, 'csr'), 'request');
   const now = new Date();
   const ca = await loadCertificateAuthority({ certificate, key, ...(passphrase === undefined ? {} : { passphrase }) }, now);
   const issued = await signRequest(csr.bytes, { usages, maxDurationMs, includeChain: values['include-chain'] }, ca, {

@@ -2,12 +2,40 @@
  * Typed reads of a parsed YAML value, each failing with InvalidConfig naming the
  * file, the signer and the field path (`signers[1].policy.ipRanges[0]`).
  */
+import { visit, type Document } from 'yaml';
 import { parseDuration } from '../duration.js';
 import { csrError, isCsrSignerError, type CsrSignerError } from '../errors.js';
+import { parseWholeNumber } from '../numbers.js';
 
 export type Mapping = Readonly<Record<string, unknown>>;
 
+/**
+ * A YAML number not written as plain decimal digits (0x258, 0o17, 1e3, 1.0, +5, 012,
+ * -1, .inf, a whole number beyond 2^53): YAML 1.2 and YAML 1.1 read several of these
+ * differently, and none is a count csr-signer takes. It stays in the parsed value so
+ * that the field it is given to can refuse it by name.
+ */
+export class UnplainNumber {
+  constructor(readonly text: string) {}
+}
+
+/** Replaces every such number of `doc` with an UnplainNumber (before toJS). */
+export function markUnplainNumbers(doc: Document): void {
+  visit(doc, {
+    Scalar(key, node) {
+      // Keys stay as they are: a mapping key becomes a string anyway.
+      if (key === 'key' || (typeof node.value !== 'number' && typeof node.value !== 'bigint')) return;
+      const text = node.source ?? String(node.value);
+      if (!('value' in parseWholeNumber(text))) node.value = new UnplainNumber(text);
+    },
+  });
+}
+
+/** A parsed value as messages show it: JSON, or a number as it was written. */
+export const shown = (value: unknown): string => (value instanceof UnplainNumber ? value.text : JSON.stringify(value));
+
 const typeOf = (value: unknown): string => {
+  if (value instanceof UnplainNumber) return `the number ${value.text}`;
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
@@ -58,8 +86,13 @@ export class Fields {
     return value;
   }
 
+  /** A count written in plain decimal digits, at least 1 (src/numbers.ts decides the form). */
   positiveInteger(value: unknown, path: string): number | undefined {
     if (value === undefined) return undefined;
+    if (value instanceof UnplainNumber) {
+      const parsed = parseWholeNumber(value.text);
+      throw this.fail(path, `must be a whole number of at least 1, not ${typeOf(value)}: ${'problem' in parsed ? parsed.problem : 'it is not written in decimal digits'}`);
+    }
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
       throw this.fail(path, `must be a whole number of at least 1, not ${typeOf(value)}`);
     }

@@ -5,7 +5,7 @@
  */
 import { parseDocument } from 'yaml';
 import type { SignerConfig } from '../signer/types.js';
-import { Fields } from './fields.js';
+import { Fields, markUnplainNumbers, shown } from './fields.js';
 import { readSignerEntry } from './signer-entry.js';
 
 export const configApiVersion = 'csr-signer.io/v1alpha1';
@@ -22,6 +22,7 @@ export function readConfigFile(file: string, text: string): SignerConfig[] {
     const first = (yamlError.message.split('\n')[0] ?? '').replace(/:$/, '');
     throw fields.fail('(YAML)', first.replace(/^Source contains multiple documents; please use YAML.parseAllDocuments\(\)/, 'holds more than one YAML document; the config is one document'));
   }
+  markUnplainNumbers(doc);
   let root: unknown;
   try {
     root = doc.toJS({ maxAliasCount: 100 });
@@ -31,9 +32,9 @@ export function readConfigFile(file: string, text: string): SignerConfig[] {
   if (root === null || root === undefined) throw fields.fail('(document)', `is empty; expected apiVersion: ${configApiVersion}, kind: ${configKind} and signers`);
   const top = fields.mapping(root, '', topLevelKeys);
   if (top.apiVersion !== configApiVersion) {
-    throw fields.fail('apiVersion', `must be ${configApiVersion}, not ${JSON.stringify(top.apiVersion ?? null)}`);
+    throw fields.fail('apiVersion', `must be ${configApiVersion}, not ${shown(top.apiVersion ?? null)}`);
   }
-  if (top.kind !== configKind) throw fields.fail('kind', `must be ${configKind}, not ${JSON.stringify(top.kind ?? null)}`);
+  if (top.kind !== configKind) throw fields.fail('kind', `must be ${configKind}, not ${shown(top.kind ?? null)}`);
   if (top.signers === undefined) throw fields.fail('signers', 'is required: a list of at least one signer');
   const entries = fields.list(top.signers, 'signers');
   if (entries.length === 0) throw fields.fail('signers', 'must list at least one signer');

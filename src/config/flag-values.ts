@@ -2,7 +2,11 @@
 import { isIPv6 } from 'node:net';
 import { parseDuration } from '../duration.js';
 import { csrError, csrErrorWithCause, isCsrSignerError } from '../errors.js';
+import { integerFlag, parseInteger, type IntegerRange } from '../numbers.js';
 import type { RunFlags } from './flags.js';
+
+/** A TCP port, as every port flag takes it. */
+export const portRange: IntegerRange = { min: 0, max: 65535 };
 
 type Values = RunFlags['values'];
 
@@ -20,12 +24,9 @@ export function durationFlag(values: Values, name: string, fallback: string): nu
   return ms;
 }
 
-/** A whole number of at least 1. */
+/** A whole number of at least 1, in decimal digits (src/numbers.ts decides). */
 export function countFlag(values: Values, name: string, fallback: string): number {
-  const text = values[name] ?? fallback;
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw csrError('InvalidArgument', `--${name} must be a whole number of at least 1, not ${JSON.stringify(text)}`);
-  return n;
+  return integerFlag(name, values[name] ?? fallback, { min: 1 });
 }
 
 /** A number greater than zero, decimals allowed. */
@@ -55,7 +56,7 @@ export function addressFlag(values: Values, name: string, fallback: string): str
   if (colon < 0) bad('the port is missing');
   const host = text.slice(0, colon);
   const port = text.slice(colon + 1);
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) bad('the port must be a number from 0 to 65535');
+  if (!('value' in parseInteger(port, portRange))) bad('the port must be a number from 0 to 65535');
   if (host.startsWith('[') && host.endsWith(']')) {
     if (!isIPv6(host.slice(1, -1))) bad(`${host} is not an IPv6 address`);
   } else if (host !== '' && !hostName.test(host)) {

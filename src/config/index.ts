@@ -1,5 +1,5 @@
 /** The configuration of `csr-signer run`: flags, environment and the --config file → one frozen RunConfig. */
-export { loadRunConfig, deepFreeze } from './load.js';
+export { loadRunConfig, deepFreeze, type ReadFile } from './load.js';
 export { runUsage, runFlagNames } from './flags.js';
 export { readConfigFile, configApiVersion, configKind } from './file.js';
 export { defaultPolicy } from './policy.js';

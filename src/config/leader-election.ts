@@ -4,10 +4,11 @@
  * elector checks them before it starts.
  */
 import { formatDuration } from '../duration.js';
-import { csrError } from '../errors.js';
+import { csrError, isCsrSignerError } from '../errors.js';
 import type { LeaderElectionConfig } from './types.js';
 import { durationFlag } from './flag-values.js';
 import type { RunFlags } from './flags.js';
+import type { ReadFile } from './load.js';
 
 /** Where a pod finds its own namespace. */
 export const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -19,7 +20,7 @@ const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 
 /** The flag, else $POD_NAMESPACE, else the service account's namespace file, else kube-system. */
 function leaseNamespace(
-  flags: RunFlags, env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string,
+  flags: RunFlags, env: Readonly<Record<string, string | undefined>>, readFile: ReadFile,
 ): { namespace: string; from: string } {
   const given = flags.values['leader-elect-resource-namespace'];
   if (given !== undefined) return { namespace: given, from: '--leader-elect-resource-namespace' };
@@ -27,15 +28,16 @@ function leaseNamespace(
   if (pod !== undefined && pod !== '') return { namespace: pod, from: 'POD_NAMESPACE' };
   let text = '';
   try {
-    text = readFile(serviceAccountNamespaceFile).trim();
-  } catch {
-    // Not in a pod: fall back as kube-controller-manager does.
+    text = readFile(serviceAccountNamespaceFile, 'namespace').trim();
+  } catch (e) {
+    // Not in a pod: fall back as kube-controller-manager does. A file too large or stalled is not that.
+    if (isCsrSignerError(e)) throw e;
   }
   return text === '' ? { namespace: 'kube-system', from: 'the default' } : { namespace: text, from: serviceAccountNamespaceFile };
 }
 
 export function readLeaderElection(
-  flags: RunFlags, env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string,
+  flags: RunFlags, env: Readonly<Record<string, string | undefined>>, readFile: ReadFile,
 ): LeaderElectionConfig {
   const v = flags.values;
   const enabled = flags.booleans['leader-elect'] ?? true;

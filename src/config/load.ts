@@ -2,7 +2,8 @@
  * loadRunConfig: the only reader of argv, the environment and config files.
  * Everything is checked at start; the result is one deep-frozen RunConfig.
  */
-import { csrError } from '../errors.js';
+import { csrError, isCsrSignerError } from '../errors.js';
+import type { FileKind } from '../files.js';
 import type { SignerConfig } from '../signer/types.js';
 import { readConfigFile } from './file.js';
 import { addressFlag, choiceFlag, countFlag, durationFlag, rateFlag } from './flag-values.js';
@@ -10,6 +11,9 @@ import { parseRunFlags, type RunFlags } from './flags.js';
 import { signersFromFlags, signingFlagsGiven } from './kcm-flags.js';
 import { readLeaderElection } from './leader-election.js';
 import type { LogLevel, RunConfig } from './types.js';
+
+/** Reads a file as text within the limit of its kind (src/files.ts readBoundedText; tests pass fakes). */
+export type ReadFile = (path: string, kind: FileKind) => string;
 
 export const logLevels: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 
@@ -22,7 +26,7 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function readSigners(flags: RunFlags, readFile: (path: string) => string): SignerConfig[] {
+function readSigners(flags: RunFlags, readFile: ReadFile): SignerConfig[] {
   const file = flags.values.config;
   if (file === undefined) return signersFromFlags(flags);
   const clashing = signingFlagsGiven(flags);
@@ -31,8 +35,9 @@ function readSigners(flags: RunFlags, readFile: (path: string) => string): Signe
   }
   let text;
   try {
-    text = readFile(file);
+    text = readFile(file, 'config');
   } catch (e) {
+    if (isCsrSignerError(e)) throw e;
     throw csrError('InvalidArgument', `--config: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return readConfigFile(file, text);
@@ -47,7 +52,7 @@ function readSigners(flags: RunFlags, readFile: (path: string) => string): Signe
 export function loadRunConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-  readFile: (path: string) => string,
+  readFile: ReadFile,
 ): RunConfig {
   const flags = parseRunFlags(argv);
   const v = flags.values;

@@ -5,7 +5,7 @@
  * the first write.
  */
 import type { LabelSelector, TrustTargetsConfig } from '../signer/types.js';
-import type { Fields, Mapping } from './fields.js';
+import { shown, type Fields, type Mapping } from './fields.js';
 
 export const trustKeys = ['configMap', 'clusterTrustBundle'] as const;
 export const configMapKeys = ['name', 'key', 'namespaceSelector'] as const;
@@ -53,7 +53,7 @@ function readLabels(fields: Fields, value: unknown, path: string): Record<string
   for (const [key, v] of Object.entries(m)) {
     const keyProblem = labelKeyProblem(key);
     if (keyProblem !== undefined) throw fields.fail(`${path}.${key}`, keyProblem);
-    if (typeof v !== 'string') throw fields.fail(`${path}.${key}`, `must be a string (quote numbers and booleans), not ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') throw fields.fail(`${path}.${key}`, `must be a string (quote numbers and booleans), not ${shown(v)}`);
     const valueProblem = labelValueProblem(v);
     if (valueProblem !== undefined) throw fields.fail(`${path}.${key}`, valueProblem);
     labels[key] = v;
@@ -66,7 +66,7 @@ function readValues(fields: Fields, value: unknown, path: string): string[] | un
   if (value === undefined) return undefined;
   const seen = new Set<string>();
   return fields.list(value, path).map((item, i) => {
-    if (typeof item !== 'string') throw fields.fail(`${path}[${i}]`, `must be a string (quote numbers and booleans), not ${JSON.stringify(item)}`);
+    if (typeof item !== 'string') throw fields.fail(`${path}[${i}]`, `must be a string (quote numbers and booleans), not ${shown(item)}`);
     if (seen.has(item)) throw fields.fail(`${path}[${i}]`, `${JSON.stringify(item)} is listed twice`);
     seen.add(item);
     const problem = labelValueProblem(item);

@@ -7,19 +7,24 @@
  * first, so an unchanged pair costs two small reads.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { csrError, CsrSignerError } from '../errors.js';
+import { readBounded, type FileKind } from '../files.js';
 import { loadCertificateAuthority, readCertificateBundle, type CaCertificate, type CertificateAuthority, type NamedBytes } from '../pki/index.js';
 import { formatGoTime } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
 import { noopObserver, type Observer } from './observer.js';
 
-function readNamed(path: string, what: string, signer: string): NamedBytes {
+/** The running signer re-reads its CA files on a timer: a stalled pipe may hold it up this long at most. */
+const reloadReadTimeoutMs = 1000;
+
+function readNamed(path: string, what: string, kind: FileKind, signer: string): NamedBytes {
   try {
-    return { name: path, bytes: readFileSync(path) };
+    return { name: path, bytes: readBounded(path, kind, { timeoutMs: reloadReadTimeoutMs }) };
   } catch (e) {
+    if (e instanceof CsrSignerError) throw new CsrSignerError(e.kind, `signer ${signer}: ${e.message}`, { cause: e });
     throw csrError('InvalidArgument', `signer ${signer}: cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
@@ -27,12 +32,12 @@ function readNamed(path: string, what: string, signer: string): NamedBytes {
 interface Files { readonly certificate: NamedBytes; readonly key: NamedBytes; readonly passphrase?: string; readonly trust?: NamedBytes; readonly digest: string }
 
 function readFiles(signer: SignerConfig): Files {
-  const certificate = readNamed(signer.ca.certFile, 'CA certificate', signer.name);
-  const key = readNamed(signer.ca.keyFile, 'CA key', signer.name);
+  const certificate = readNamed(signer.ca.certFile, 'CA certificate', 'caCertificate', signer.name);
+  const key = readNamed(signer.ca.keyFile, 'CA key', 'caKey', signer.name);
   const passphrase = signer.ca.passphraseFile === undefined
     ? undefined
-    : Buffer.from(readNamed(signer.ca.passphraseFile, 'CA key passphrase file', signer.name).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
-  const trust = signer.ca.trustFile === undefined ? undefined : readNamed(signer.ca.trustFile, 'trust file', signer.name);
+    : Buffer.from(readNamed(signer.ca.passphraseFile, 'CA key passphrase file', 'passphrase', signer.name).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
+  const trust = signer.ca.trustFile === undefined ? undefined : readNamed(signer.ca.trustFile, 'trust file', 'trust', signer.name);
   const digest = createHash('sha256').update(certificate.bytes).update('\0').update(key.bytes).update('\0').update(passphrase ?? '')
     .update('\0').update(trust?.bytes ?? '').digest('hex');
   return { certificate, key, ...(passphrase === undefined ? {} : { passphrase }), ...(trust === undefined ? {} : { trust }), digest };

@@ -9,11 +9,12 @@
  * @kubernetes/client-node, loaded only then: importing it costs ~1 s and ~70 MB
  * of the signer's memory for nothing in the common case.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { AgentOptions } from 'node:https';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
-import { csrError } from '../errors.js';
+import { csrError, isCsrSignerError } from '../errors.js';
+import { readBounded, readBoundedText, type FileKind } from '../files.js';
 import type { KubeEndpoint } from './kube-http.js';
 
 const TOKEN_REFRESH_MS = 60_000;
@@ -41,8 +42,10 @@ function tokenFromFile(path: string): () => string {
   return () => {
     if (Date.now() - readAt > TOKEN_REFRESH_MS) {
       try {
-        token = readFileSync(path, 'utf8').trim();
+        token = readBoundedText(path, 'token', { timeoutMs: 1000 }).trim(); // read again while running: never stall long
       } catch (e) {
+        // A rotated token that cannot be read keeps the one read before; a first read must succeed.
+        if (token === '' && isCsrSignerError(e)) throw e;
         if (token === '') throw csrError('InvalidArgument', `cannot read the token file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       readAt = Date.now();
@@ -66,8 +69,9 @@ function endpointOf(server: string, tls: AgentOptions, token: (() => string) | u
 function readKubeconfigFile(file: string): LoadedKubeConfig | undefined {
   let raw: RawConfig;
   try {
-    raw = (parse(readFileSync(file, 'utf8')) ?? {}) as RawConfig;
+    raw = (parse(readBoundedText(file, 'kubeconfig')) ?? {}) as RawConfig;
   } catch (e) {
+    if (isCsrSignerError(e)) throw e;
     throw csrError('InvalidArgument', `cannot load the kubeconfig ${file}: ${(e as Error).message}`);
   }
   const base = dirname(file);
@@ -79,22 +83,23 @@ function readKubeconfigFile(file: string): LoadedKubeConfig | undefined {
   const userName = context.user ?? '';
   const user = raw.users?.find((u) => u.name === userName)?.user ?? {};
   if (user.exec !== undefined || user['auth-provider'] !== undefined || cluster['proxy-url'] !== undefined) return undefined;
-  const readBytes = (what: string, data: unknown, filePath: unknown): Buffer | undefined => {
+  const readBytes = (what: string, kind: FileKind, data: unknown, filePath: unknown): Buffer | undefined => {
     if (typeof data === 'string') return Buffer.from(data, 'base64');
     if (typeof filePath !== 'string') return undefined;
     try {
-      return readFileSync(path(filePath));
+      return readBounded(path(filePath), kind);
     } catch (e) {
+      if (isCsrSignerError(e)) throw e;
       throw csrError('InvalidArgument', `the kubeconfig ${file}: cannot read the ${what} ${filePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   };
   const tls: AgentOptions = {};
-  const ca = readBytes('certificate authority', cluster['certificate-authority-data'], cluster['certificate-authority']);
+  const ca = readBytes('certificate authority', 'kubeconfigCertificate', cluster['certificate-authority-data'], cluster['certificate-authority']);
   if (ca) tls.ca = ca;
   if (cluster['insecure-skip-tls-verify'] === true) tls.rejectUnauthorized = false;
   if (typeof cluster['tls-server-name'] === 'string') tls.servername = cluster['tls-server-name'];
-  const cert = readBytes('client certificate', user['client-certificate-data'], user['client-certificate']);
-  const key = readBytes('client key', user['client-key-data'], user['client-key']);
+  const cert = readBytes('client certificate', 'kubeconfigCertificate', user['client-certificate-data'], user['client-certificate']);
+  const key = readBytes('client key', 'kubeconfigKey', user['client-key-data'], user['client-key']);
   if (cert) tls.cert = cert;
   if (key) tls.key = key;
   const staticToken = typeof user.token === 'string' ? user.token : undefined;
@@ -109,7 +114,7 @@ function inCluster(env: Env, dir: string): LoadedKubeConfig | undefined {
   const port = env.KUBERNETES_SERVICE_PORT;
   if (!host || !port || !existsSync(join(dir, 'token'))) return undefined;
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const tls: AgentOptions = { ca: readFileSync(join(dir, 'ca.crt')) };
+  const tls: AgentOptions = { ca: readBounded(join(dir, 'ca.crt'), 'kubeconfigCertificate') };
   return { endpoint: endpointOf(server, tls, tokenFromFile(join(dir, 'token')), undefined), user: 'in-cluster' };
 }
 
@@ -122,7 +127,17 @@ export async function loadKubeConfig(file: string | undefined, env: Env, service
   const home = env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
   const chosen = file ?? (fromEnv.length === 1 ? fromEnv[0] : fromEnv.length === 0 && home && existsSync(home) ? home : undefined);
   if (chosen !== undefined) return readKubeconfigFile(chosen) ?? clientNode(chosen);
-  if (fromEnv.length > 1) return clientNode(undefined);
+  if (fromEnv.length > 1) {
+    // client-node reads and merges these itself; each is first read here within the kubeconfig limit.
+    for (const f of fromEnv) {
+      try {
+        readBounded(f, 'kubeconfig');
+      } catch (e) {
+        if (isCsrSignerError(e)) throw e; // a missing one is skipped, as client-go skips it
+      }
+    }
+    return clientNode(undefined);
+  }
   const cluster = inCluster(env, serviceAccountDir);
   if (cluster) return cluster;
   throw csrError('InvalidArgument', 'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster with a service account');

@@ -7,9 +7,10 @@
  *
  * This module holds the strategy and the admission plugin and is the public face; the rest
  * lives beside it: csr-json.ts (the decoder's 400s, normalisation), csr-validation.ts (the
- * field rules), and Go's own readers in go-*.ts: go-encoding (%q, base64, PEM), go-asn1,
- * go-cryptobyte, go-x509 (requests, signature check), go-x509-key, go-x509-san,
- * go-x509-cert.
+ * field rules), and Go's own readers: go-x509 (requests, signature check), go-x509-key and
+ * go-x509-cert here, and beside the PKI core, which applies the same rules to what it issues,
+ * src/pki/go/: encoding (%q, base64, PEM), asn1, cryptobyte, san (subjectAltName and
+ * url.Parse) and name (the attribute value strings of a Name).
  *
  * The API server accepts whatever Go's x509.ParseCertificateRequest + CheckSignature
  * accept, which is far more than the signer does (RSA-1024, P-224, SHA-1 signatures):
@@ -40,7 +41,7 @@
  */
 import { clone, csrDecodeError, isObj, kubeTime, list, normaliseStatus, obj, spec, str, type Obj } from './csr-json.js';
 import { validateCsrUpdate, type CsrSubresource } from './csr-validation.js';
-import { jsonBytes, toBase64 } from './go-encoding.js';
+import { jsonBytes, toBase64 } from '../pki/go/encoding.js';
 import { parseCsr } from './go-x509.js';
 import { ApiError, forbidden, quote, type FieldError } from './status.js';
 

@@ -5,11 +5,12 @@
  * certificates; name constraints are not checked.
  */
 import { Tag } from '../pki/der.js';
-import { GoError, printable, type AlgorithmIdentifier } from './go-asn1.js';
-import { Reader } from './go-cryptobyte.js';
-import { equalBytes, goQuote, goQuoteBytes, latin1, pemDecode } from './go-encoding.js';
+import { GoError, type AlgorithmIdentifier } from '../pki/go/asn1.js';
+import { asn1StringProblem } from '../pki/go/name.js';
+import { Reader } from '../pki/go/cryptobyte.js';
+import { equalBytes, goQuote, goQuoteBytes, latin1, pemDecode } from '../pki/go/encoding.js';
 import { parsePublicKey, publicKeyAlgorithms } from './go-x509-key.js';
-import { checkSubjectAltNames } from './go-x509-san.js';
+import { checkSubjectAltNames } from '../pki/go/san.js';
 
 /** parser.go parseAI. */
 function parseAi(r: Reader): AlgorithmIdentifier {
@@ -19,20 +20,6 @@ function parseAi(r: Reader): AlgorithmIdentifier {
   const params = r.element();
   if (!params) throw new GoError('x509: malformed parameters');
   return { oid: algorithm, params: r.buf.subarray(params.start, params.end) };
-}
-
-/** parser.go parseASN1String: the error text, or undefined. */
-function asn1StringError(tag: number, value: Uint8Array): string | undefined {
-  const text = latin1(value);
-  switch (tag) {
-    case 20: return undefined;
-    case 19: return printable.test(text) ? undefined : 'invalid PrintableString';
-    case 12: try { new TextDecoder('utf-8', { fatal: true }).decode(value); return undefined; } catch { return 'invalid UTF-8 string'; }
-    case 30: return value.length % 2 === 0 ? undefined : 'invalid BMPString';
-    case 22: return value.every((c) => c < 0x80) ? undefined : 'invalid IA5String';
-    case 18: return /^[0-9 ]*$/.test(text) ? undefined : 'invalid NumericString';
-    default: return `unsupported string type: ${tag}`;
-  }
 }
 
 /** parser.go parseName. */
@@ -48,7 +35,8 @@ function parseName(r: Reader): void {
       if (atv.oid() === undefined) throw new GoError('x509: invalid RDNSequence: invalid attribute type');
       const value = atv.element();
       if (!value) throw new GoError('x509: invalid RDNSequence: invalid attribute value');
-      const problem = asn1StringError(value.tag, atv.buf.subarray(value.contentStart, value.end));
+      // Go 1.24's reading: BMPString surrogates pass (the PKI core refuses them, as Go 1.25 does).
+      const problem = asn1StringProblem(value.tag, atv.buf.subarray(value.contentStart, value.end), false);
       if (problem) throw new GoError(`x509: invalid RDNSequence: invalid attribute value: ${problem}`);
     }
   }

@@ -11,9 +11,9 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { bitString, encodeOid, encodeUnsignedInteger, sequence, Tag, type Tlv } from '../pki/der.js';
-import { GoError, oid, type AlgorithmIdentifier } from './go-asn1.js';
-import { cb, cbInteger } from './go-cryptobyte.js';
-import { equalBytes } from './go-encoding.js';
+import { GoError, oid, type AlgorithmIdentifier } from '../pki/go/asn1.js';
+import { cb, cbInteger } from '../pki/go/cryptobyte.js';
+import { equalBytes } from '../pki/go/encoding.js';
 
 export type GoKeyAlgorithm = 'RSA' | 'ECDSA' | 'Ed25519' | 'DSA';
 

@@ -4,11 +4,12 @@
  * tokens for a few fixed identities, and the kubeconfigs that use them.
  */
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { stringify } from 'yaml';
+import { readBoundedText } from '../files.js';
 import { encodePem } from '../pki/pem.js';
 
 export interface User {
@@ -90,7 +91,7 @@ async function certificate(options: {
 export async function servingMaterial(dir: string): Promise<TlsMaterial> {
   const files = { caPem: join(dir, 'ca.pem'), certPem: join(dir, 'server.pem'), keyPem: join(dir, 'server-key.pem') };
   if (Object.values(files).every((f) => existsSync(f))) {
-    return { caPem: readFileSync(files.caPem, 'utf8'), certPem: readFileSync(files.certPem, 'utf8'), keyPem: readFileSync(files.keyPem, 'utf8') };
+    return { caPem: readBoundedText(files.caPem, 'devapiIdentity'), certPem: readBoundedText(files.certPem, 'devapiIdentity'), keyPem: readBoundedText(files.keyPem, 'devapiIdentity') };
   }
   const ca = await subtle.generateKey(ecParams, true, ['sign', 'verify']);
   const server = await subtle.generateKey(ecParams, true, ['sign', 'verify']);
@@ -112,7 +113,7 @@ export async function servingMaterial(dir: string): Promise<TlsMaterial> {
 export function identities(dir: string): Record<string, Identity> {
   const file = join(dir, 'tokens.json');
   let tokens: Record<string, string> = {};
-  if (existsSync(file)) tokens = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  if (existsSync(file)) tokens = JSON.parse(readBoundedText(file, 'devapiIdentity')) as Record<string, string>;
   let changed = false;
   const out: Record<string, Identity> = {};
   for (const [id, user] of Object.entries(identityUsers)) {

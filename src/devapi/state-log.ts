@@ -5,8 +5,9 @@
  * a new snapshot on start, on stop, and when it grows past a bound. A process killed
  * without stopping loses only the lines not yet written (at most one interval's worth).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readBoundedText } from '../files.js';
 import type { EventType, KubeObject } from './store.js';
 
 /** The snapshot's shape (unchanged from the state file of earlier versions). */
@@ -34,7 +35,7 @@ export interface LoadedState {
 
 const readText = (file: string): string | undefined => {
   try {
-    return readFileSync(file, 'utf8');
+    return readBoundedText(file, 'devapiState');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;

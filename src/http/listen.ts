@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { parseInteger } from '../numbers.js';
 
 export interface ListenAddress {
   /** An IPv4 or IPv6 address (no brackets) or a host name; '' for every address. */
@@ -18,11 +19,11 @@ export function parseAddress(address: string): ListenAddress {
   let host = address.slice(0, Math.max(colon, 0));
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   else if (host.includes(':')) throw new Error(`listen address ${JSON.stringify(address)}: put an IPv6 address in brackets`);
-  const port = Number(portText);
-  if (colon < 0 || !/^\d{1,5}$/.test(portText) || port > 65535) {
+  const parsed = parseInteger(portText, { min: 0, max: 65535 });
+  if (colon < 0 || !('value' in parsed)) {
     throw new Error(`listen address ${JSON.stringify(address)}: expected HOST:PORT with a port from 0 to 65535`);
   }
-  return { host, port };
+  return { host, port: parsed.value };
 }
 
 /** `host:port` of a bound socket, IPv6 in brackets. */

@@ -10,6 +10,7 @@ import {
   cachedOid, concat, contextConstructed, encode, encodeUnsignedInteger, octetString, sequence, Tag, tlvSize, writeHeader,
 } from './der.js';
 import type { CertificateAuthority } from './ca.js';
+import { refuseCaKey } from './ca-keys.js';
 import { decodeRequestBytes, parseRequestDer, parseRequestDerAsync, type CertificateRequest, type RequestLimits } from './csr.js';
 import { Oid } from './oids.js';
 import { encodePem } from './pem.js';
@@ -213,8 +214,8 @@ function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: 
 }
 
 /**
- * Issues a certificate for a verified request. Throws CsrSignerError (a CA request
- * the profile does not allow, usage, CA expiry, signing).
+ * Issues a certificate for a verified request. Throws CsrSignerError (a request for a
+ * key of the CA's bundle, a CA request the profile does not allow, usage, CA expiry, signing).
  */
 export async function issueCertificate(input: IssueInput): Promise<IssuedCertificate> {
   inFlight++;
@@ -227,6 +228,7 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
 
 async function issue(input: IssueInput): Promise<IssuedCertificate> {
   const { ca, profile } = input;
+  refuseCaKey(input.request.publicKey, ca);
   if (input.request.requestsCa && profile.isCa !== true) throw csrError('CertificateAuthorityRequested');
   const ttl = effectiveTtlMs(profile.maxDurationMs, input.expirationSeconds, profile.defaultDurationMs);
   // Loading refuses such a CA (CaNotYetValid); this holds whatever built `ca`, or if the clock stepped back since.

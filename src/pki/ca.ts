@@ -202,11 +202,19 @@ export function checkSigningCertificate(cert: CaCertificate, file: string, now: 
   if (now.getTime() < cert.notBefore.getTime()) throw csrError('CaNotYetValid', file, cert.subject, formatGoTime(cert.notBefore));
 }
 
+/**
+ * KeyObject.equals, asked only of keys of one type: on Node 20, comparing keys of two types
+ * (an RSA bundle certificate and an ECDSA key, say, during a rotation to another key type)
+ * answers false but leaves an OpenSSL error queued, and the next PEM private key read in
+ * this process (the next CA load) fails with it ("different key types").
+ */
+const sameKey = (a: KeyObject, b: KeyObject): boolean => a.asymmetricKeyType === b.asymmetricKeyType && a.equals(b);
+
 /** Builds a CA from a bundle and any key provider whose public key is `publicKey`. */
 export function certificateAuthorityFrom(
   certificates: NamedBytes, bundle: readonly CaCertificate[], publicKey: KeyObject, keyProvider: KeyProvider, keyKind: KeyKind, keyName: string, now: Date,
 ): CertificateAuthority {
-  const matching = bundle.filter((c) => createPublicKey({ key: Buffer.from(c.spki), format: 'der', type: 'spki' }).equals(publicKey));
+  const matching = bundle.filter((c) => sameKey(createPublicKey({ key: Buffer.from(c.spki), format: 'der', type: 'spki' }), publicKey));
   // A CA re-issued for the same key (renewed) may sit beside its old certificate: the one that
   // passes every check and lasts longest signs, whatever the order; none passing, the first one's error.
   const usable = matching.filter((c) => {

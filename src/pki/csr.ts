@@ -83,7 +83,8 @@ function readAttributes(
   const extensions: string[] = [];
   let sans = noSubjectAltNames;
   let constraints = noConstraints;
-  if (attributes === undefined) return { sans, extensions, constraints };
+  // Go reads the attributes as a field that is not OPTIONAL (an empty [0] when there are none), so it refuses a request without them.
+  if (attributes === undefined) throw new DerError("the attributes field ([0], empty when there are none) is missing; Go's crypto/x509 requires it");
   if (attributes.tag !== contextConstructed(0)) throw new DerError('attributes are not [0] IMPLICIT SET');
   let seenExtensionRequest = false;
   for (const attribute of children(buf, attributes)) {
@@ -100,6 +101,12 @@ function readAttributes(
       const valueTlv = parts.at(-1);
       if (oidTlv === undefined || valueTlv?.tag !== Tag.octetString || parts.length > 3) throw new DerError('malformed extension');
       const oid = readOid(buf, oidTlv, 'extension');
+      const critical = parts.length === 3 ? parts[1] as Tlv : undefined;
+      // Go reads critical as a DER BOOLEAN (one byte, 0x00 or 0xff) and refuses anything else in its place.
+      if (critical && (critical.tag !== Tag.boolean || critical.end - critical.contentStart !== 1
+        || (buf[critical.contentStart] !== 0 && buf[critical.contentStart] !== 0xff))) {
+        throw new DerError(`extension ${oidName(oid)}: the field between its OID and its value is not a DER BOOLEAN (critical)`);
+      }
       if (extensions.includes(oid)) throw new DerError(`extension ${oidName(oid)} is requested twice`);
       extensions.push(oid);
       const value = content(buf, valueTlv);

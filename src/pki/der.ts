@@ -97,6 +97,9 @@ export function readWhole(buf: Uint8Array, tag: number, what: string): Tlv {
 export const slice = (buf: Uint8Array, tlv: Tlv): Uint8Array => buf.subarray(tlv.start, tlv.end);
 export const content = (buf: Uint8Array, tlv: Tlv): Uint8Array => buf.subarray(tlv.contentStart, tlv.end);
 
+/** The largest OBJECT IDENTIFIER arc (sub-identifier) Go reads. */
+const MAX_GO_OID_ARC = 0x7fffffff;
+
 /** Decodes an OBJECT IDENTIFIER's content to dotted form. */
 export function decodeOid(bytes: Uint8Array): string {
   if (bytes.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
@@ -106,7 +109,9 @@ export function decodeOid(bytes: Uint8Array): string {
     const b = bytes[i] as number;
     if (value === 0 && b === 0x80) throw new DerError('OBJECT IDENTIFIER arc is not minimally encoded');
     value = value * 128 + (b & 0x7f);
-    if (value > Number.MAX_SAFE_INTEGER) throw new DerError('OBJECT IDENTIFIER arc is too large');
+    // Go's readers (encoding/asn1 and cryptobyte alike) refuse an arc over 2^31-1, so a
+    // request, name or certificate holding one is unreadable to every Kubernetes component.
+    if (value > MAX_GO_OID_ARC) throw new DerError("an OBJECT IDENTIFIER arc is larger than 2^31-1, the largest Go's crypto/x509 reads");
     if ((b & 0x80) === 0) {
       if (dotted === '') {
         const first = value < 40 ? 0 : value < 80 ? 1 : 2;

@@ -1,10 +1,15 @@
 /** X.501 Name: read the attributes out of a DER Name without re-encoding it. */
 import { children, content, DerError, readOid, Tag, type Tlv } from './der.js';
+import { printable } from './go/asn1.js';
+import { goQuoteBytes } from './go/encoding.js';
+import { asn1StringProblem } from './go/name.js';
 import { Oid } from './oids.js';
 
 export interface NameAttribute {
   readonly oid: string;
   readonly value: string;
+  /** The value's string type: its universal tag (0x0c UTF8String, 0x13 PrintableString, 0x14 TeletexString…). */
+  readonly tag: number;
 }
 
 /** The attributes of a Name, plus the few a signer's rules look at. */
@@ -18,6 +23,36 @@ export interface DistinguishedName {
 
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const stringTypeNames: Record<number, string> = {
+  [Tag.utf8String]: 'UTF8String', 0x12: 'NumericString', [Tag.printableString]: 'PrintableString', [Tag.teletexString]: 'TeletexString',
+  0x15: 'VideotexString', [Tag.ia5String]: 'IA5String', 0x19: 'GraphicString', 0x1a: 'VisibleString', 0x1b: 'GeneralString',
+  [Tag.universalString]: 'UniversalString', [Tag.bmpString]: 'BMPString',
+};
+const describeType = (tag: number): string => stringTypeNames[tag] ?? `value of tag 0x${tag.toString(16)}`;
+/** Read aloud: "an IA5String", "a UTF8String", "a UniversalString". */
+const article = (type: string): string => (type.startsWith('IA5') ? 'an' : 'a');
+
+/** The first byte a PrintableString may not hold, for the message. */
+const notPrintable = (bytes: Uint8Array): string => {
+  const bad = bytes.find((b) => !printable.test(String.fromCharCode(b))) ?? 0;
+  return bad >= 0x20 && bad < 0x7f ? `'${String.fromCharCode(bad)}'` : `byte 0x${bad.toString(16).padStart(2, '0')}`;
+};
+
+/**
+ * Go's certificate parser reads six string types and refuses a value it cannot read, and
+ * with it the whole certificate (parser.go parseASN1String): nothing it refuses may be
+ * copied into a certificate. The message names the attribute, the type and the value.
+ */
+function checkGoReads(buf: Uint8Array, tlv: Tlv, attribute: string): void {
+  const bytes = content(buf, tlv);
+  const problem = asn1StringProblem(tlv.tag, bytes);
+  if (problem === undefined) return;
+  const type = describeType(tlv.tag);
+  const why = tlv.tag === Tag.printableString ? `${problem}: ${notPrintable(bytes)} is not a PrintableString character` : problem;
+  throw new DerError(`attribute ${attribute} is ${article(type)} ${type} holding ${goQuoteBytes(bytes)}, `
+    + `which Go's crypto/x509 cannot read in a certificate (${why})`);
+}
 
 function decodeString(buf: Uint8Array, tlv: Tlv): string {
   const bytes = content(buf, tlv);
@@ -38,16 +73,6 @@ function decodeString(buf: Uint8Array, tlv: Tlv): string {
       if (bytes.length % 2 !== 0) throw new DerError('BMPString has an odd length');
       let out = '';
       for (let i = 0; i < bytes.length; i += 2) out += String.fromCharCode(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
-      return out;
-    }
-    case Tag.universalString: {
-      if (bytes.length % 4 !== 0) throw new DerError('UniversalString length is not a multiple of 4');
-      let out = '';
-      for (let i = 0; i < bytes.length; i += 4) {
-        const cp = new DataView(bytes.buffer, bytes.byteOffset + i, 4).getUint32(0);
-        if (cp > 0x10ffff) throw new DerError('UniversalString holds an invalid code point');
-        out += String.fromCodePoint(cp);
-      }
       return out;
     }
     default:
@@ -73,11 +98,12 @@ export function parseName(buf: Uint8Array, name: Tlv): DistinguishedName {
         throw new DerError('AttributeTypeAndValue is not a SEQUENCE of type and value');
       }
       const oid = readOid(buf, type, 'attribute type');
+      checkGoReads(buf, value, `${shortNames[oid] === undefined ? oid : `${shortNames[oid]} (${oid})`}`);
       const text = decodeString(buf, value);
       if (controlCharacter.test(text)) {
         throw new DerError(`attribute ${oid} contains a control character`);
       }
-      attributes.push({ oid, value: text });
+      attributes.push({ oid, value: text, tag: value.tag });
     }
   }
   const values = (oid: string): string[] => attributes.filter((a) => a.oid === oid).map((a) => a.value);

@@ -43,6 +43,14 @@ function stripZeros(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(i);
 }
 
+/** DER: an INTEGER has content, and no leading byte that only repeats the sign of the next (cryptobyte ReadASN1Integer). */
+function minimalInteger(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  if (bytes.length === 1) return true;
+  const [first, second] = [bytes[0] as number, bytes[1] as number];
+  return !((first === 0 && (second & 0x80) === 0) || (first === 0xff && (second & 0x80) !== 0));
+}
+
 function bitLength(magnitude: Uint8Array): number {
   const top = magnitude[0] ?? 0;
   return top === 0 ? 0 : (magnitude.length - 1) * 8 + (32 - Math.clz32(top));
@@ -53,6 +61,11 @@ function rsaKey(keyBits: Uint8Array): { kind: KeyKind; jwk: JsonWebKey } {
   const [n, e, extra] = seq.tag === Tag.sequence && seq.end === keyBits.length ? children(keyBits, seq) : [];
   if (n?.tag !== Tag.integer || e?.tag !== Tag.integer || extra !== undefined) {
     throw csrError('InvalidPublicKey', 'the RSA key is not a SEQUENCE of modulus and exponent');
+  }
+  for (const [tlv, what] of [[n, 'modulus'], [e, 'public exponent']] as const) {
+    if (!minimalInteger(content(keyBits, tlv))) {
+      throw csrError('InvalidPublicKey', `the RSA ${what} is not a minimally encoded INTEGER, which Go's crypto/x509 refuses (x509: invalid RSA ${what})`);
+    }
   }
   const modulus = stripZeros(content(keyBits, n));
   const exponent = stripZeros(content(keyBits, e));
@@ -95,7 +108,11 @@ export function readPublicKey(buf: Uint8Array, spki: Tlv): PublicKey {
   let parsed: { kind: KeyKind; jwk: JsonWebKey };
   switch (oid) {
     case Oid.rsaEncryption:
-      if (params !== undefined && params.tag !== Tag.null) throw csrError('InvalidPublicKey', 'RSA key parameters must be NULL');
+      // RFC 3279 §2.3.1: the parameters are NULL. Go refuses a key without them, so a certificate holding it is unreadable.
+      if (params?.tag !== Tag.null || params.end !== params.contentStart) {
+        throw csrError('InvalidPublicKey', `the RSA key's AlgorithmIdentifier has ${params === undefined ? 'no parameters' : 'parameters other than NULL'}; `
+          + "RFC 3279 requires NULL, and Go's crypto/x509 refuses the key without it (x509: RSA key missing NULL parameters)");
+      }
       parsed = rsaKey(keyBits);
       break;
     case Oid.ecPublicKey:

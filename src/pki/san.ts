@@ -1,6 +1,7 @@
 /** subjectAltName: GeneralNames decoding (from a request) and encoding (into a certificate). */
 import { csrError } from '../errors.js';
 import { asciiBytes, children, content, contextPrimitive, DerError, encode, readWhole, sequence, Tag } from './der.js';
+import { uriProblem } from './go/san.js';
 
 export interface SubjectAltNames {
   readonly dnsNames: readonly string[];
@@ -66,6 +67,18 @@ function dnsName(bytes: Uint8Array): string {
   const name = latin1.decode(bytes);
   if (longStart >= 0 && length <= MAX_DNS_NAME) throw csrError('DnsLabelTooLong', name, name.slice(longStart, longEnd));
   return name;
+}
+
+/**
+ * ia5 for a uniformResourceIdentifier, which Go also parses with url.Parse and whose
+ * host it checks (parseSANExtension): a URI it refuses makes the whole certificate
+ * unreadable to it, so it is refused here naming the URI and Go's reason.
+ */
+function uri(bytes: Uint8Array): string {
+  const text = ia5(bytes, 'URI');
+  const problem = uriProblem(text);
+  if (problem !== undefined) throw new DerError(`URI ${JSON.stringify(text)} is one Go's crypto/x509 cannot read (${problem})`);
+  return text;
 }
 
 /** Formats 4 or 16 address bytes as text. */
@@ -157,7 +170,7 @@ export function decodeSubjectAltNames(value: Uint8Array): SubjectAltNames {
     switch (name.tag) {
       case contextPrimitive(GeneralName.dnsName): dnsNames.push(dnsName(bytes)); at(0); break;
       case contextPrimitive(GeneralName.rfc822Name): emailAddresses.push(ia5(bytes, 'email address')); at(1); break;
-      case contextPrimitive(GeneralName.uri): uris.push(ia5(bytes, 'URI')); at(3); break;
+      case contextPrimitive(GeneralName.uri): uris.push(uri(bytes)); at(3); break;
       case contextPrimitive(GeneralName.ipAddress): ipAddresses.push(formatIp(bytes)); ipBytes.push(bytes); at(2); break;
       default: {
         const kind = unsupportedNames[name.tag & 0x1f] ?? `tag 0x${name.tag.toString(16)}`;

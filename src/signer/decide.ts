@@ -15,6 +15,7 @@ import {
   type CertificateRequest, type KeyKind, type RequestLimits, type SigningProfile,
 } from '../pki/index.js';
 import { validateBuiltin } from './builtin-signers.js';
+import { unreencodableSubject } from './reencoded-subject.js';
 import { hasCertificate, isApproved, isDenied, isFailed } from './conditions.js';
 import { checkPolicy } from './policy.js';
 import { isBuiltinSignerName, type Csr, type Decision, type KeyTypeName, type SignerConfig } from './types.js';
@@ -78,6 +79,8 @@ export function evaluate(csr: Csr, request: CertificateRequest, signer: SignerCo
   if (isBuiltinSignerName(signer.name)) {
     const message = validateBuiltin(signer.name, request, usages);
     if (message !== undefined) return fail(csrError('SignerValidationFailure', message));
+    const unwritable = unreencodableSubject(request);
+    if (unwritable) return fail(unwritable);
   }
   const broken = signerConstraints(csr, request, signer);
   if (broken) return fail(broken);

@@ -10,7 +10,7 @@ import {
   admitCsrCreate, csrDecodeError, csrNameError, prepareCsrCreate, prepareCsrUpdate, supportedUsages, validateCsrCreate, validateCsrUpdate,
   type CsrSubresource,
 } from '../../src/devapi/csr-rules.js';
-import { goQuoteBytes } from '../../src/devapi/go-encoding.js';
+import { goQuoteBytes } from '../../src/pki/go/encoding.js';
 import { formatFieldError, invalid, quote, type FieldError } from '../../src/devapi/status.js';
 import { children, readWhole, sequence, slice } from '../../src/pki/der.js';
 import { makeOpensslCa } from '../helpers/ca.js';

@@ -58,7 +58,7 @@ void t.test('IP addresses format as RFC 5952 text and parse back to the same byt
 });
 
 void t.test('extensions we encode are read back by asn1js/pkijs unchanged', (t) => {
-  fc.assert(fc.property(fc.array(fc.nat({ max: 2 ** 40 }), { minLength: 1, maxLength: 8 }), fc.boolean(), fc.uint8Array({ maxLength: 300 }), (arcs, critical, value) => {
+  fc.assert(fc.property(fc.array(fc.nat({ max: 2 ** 31 - 1 }), { minLength: 1, maxLength: 8 }), fc.boolean(), fc.uint8Array({ maxLength: 300 }), (arcs, critical, value) => {
     const oid = ['2', '999', ...arcs.map(String)].join('.');
     const der = critical ? sequence(encodeOid(oid), Uint8Array.of(1, 1, 0xff), octetString(value)) : sequence(encodeOid(oid), octetString(value));
     const ext = pkijs.Extension.fromBER(new Uint8Array(der));
@@ -66,6 +66,16 @@ void t.test('extensions we encode are read back by asn1js/pkijs unchanged', (t) 
       && decodeOid(der.subarray(readTlv(der, 2).contentStart, readTlv(der, 2).end)) === oid;
   }), { numRuns: 300 });
   t.pass('300 random extensions');
+  t.end();
+});
+
+void t.test('an OBJECT IDENTIFIER arc over 2^31-1 is refused, as Go refuses it', (t) => {
+  for (const [arc, ok] of [[2 ** 31 - 1, true], [2 ** 31, false], [2 ** 40, false]] as const) {
+    const value = encodeOid(`1.2.${arc}`).subarray(2);
+    if (ok) t.equal(decodeOid(value), `1.2.${arc}`, `arc ${arc} is read`);
+    else t.throws(() => decodeOid(value), /larger than 2\^31-1/, `arc ${arc} is refused`);
+  }
+  t.throws(() => decodeOid(encodeOid(`2.${2 ** 31}`).subarray(2)), /larger than 2\^31-1/, 'so is a first sub-identifier over 2^31-1');
   t.end();
 });
 

@@ -2,7 +2,7 @@
  * The subset of Go's encoding/asn1 (asn1.Unmarshal into the structs crypto/x509 uses for
  * a request) that a CertificateSigningRequest goes through, with asn1's error texts.
  */
-import { latin1 } from './go-encoding.js';
+import { latin1 } from './encoding.js';
 
 /** An error whose message is Go's own text. */
 export class GoError extends Error {}

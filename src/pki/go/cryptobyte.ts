@@ -2,8 +2,8 @@
  * golang.org/x/crypto/cryptobyte as crypto/x509's parser.go uses it: strict DER reads
  * that answer "no" (undefined) instead of an error, parser.go choosing the message.
  */
-import { readTlv, Tag, type Tlv } from '../pki/der.js';
-import { bitStringBytes, checkInteger, oid } from './go-asn1.js';
+import { readTlv, Tag, type Tlv } from '../der.js';
+import { bitStringBytes, checkInteger, oid } from './asn1.js';
 
 /** cryptobyte's strict DER read of one element with `tag` at `offset`, or undefined. */
 export function cb(buf: Uint8Array, offset: number, limit: number, tag?: number): Tlv | undefined {

@@ -3,10 +3,10 @@
  * (parseSANExtension over cryptobyte), with the subset of net/url's url.Parse a URI SAN
  * goes through, and their error texts.
  */
-import { Tag } from '../pki/der.js';
-import { GoError } from './go-asn1.js';
-import { cb } from './go-cryptobyte.js';
-import { goQuote, latin1 } from './go-encoding.js';
+import { Tag } from '../der.js';
+import { GoError } from './asn1.js';
+import { cb } from './cryptobyte.js';
+import { goQuote, latin1 } from './encoding.js';
 
 /** domainToReverseLabels' verdict. */
 function validDomain(host: string): boolean {
@@ -79,6 +79,18 @@ function parseUrl(raw: string): { error: string } | { host: string } {
   return { host: host.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) };
 }
 
+/**
+ * What parseSANExtension says of an ASCII uniformResourceIdentifier: url.Parse's error
+ * ("parse \"…\": invalid URL escape \"%zz\""), "invalid domain" for a host with an
+ * empty label or a character outside '!'…'~' (domainToReverseLabels), or undefined
+ * when Go reads it.
+ */
+export function uriProblem(uri: string): string | undefined {
+  const parsed = parseUrl(uri);
+  if ('error' in parsed) return parsed.error;
+  return parsed.host && !validDomain(parsed.host) ? 'invalid domain' : undefined;
+}
+
 /** parseSANExtension's checks (forEachSAN over cryptobyte). */
 export function checkSubjectAltNames(der: Uint8Array): void {
   const seq = cb(der, 0, der.length, Tag.sequence);
@@ -94,9 +106,8 @@ export function checkSubjectAltNames(der: Uint8Array): void {
       case 2: if (!ascii) throw new GoError('x509: SAN dNSName is malformed'); break;
       case 6: {
         if (!ascii) throw new GoError('x509: SAN uniformResourceIdentifier is malformed');
-        const parsed = parseUrl(text);
-        if ('error' in parsed) throw new GoError(`x509: cannot parse URI ${goQuote(text)}: ${parsed.error}`);
-        if (parsed.host && !validDomain(parsed.host)) throw new GoError(`x509: cannot parse URI ${goQuote(text)}: invalid domain`);
+        const problem = uriProblem(text);
+        if (problem !== undefined) throw new GoError(`x509: cannot parse URI ${goQuote(text)}: ${problem}`);
         break;
       }
       case 7: if (data.length !== 4 && data.length !== 16) throw new GoError(`x509: cannot parse IP address of length ${data.length}`); break;
