@@ -117,7 +117,7 @@ const cases: Case[] = [
     expect: refused(2, /rdns-100000\.der: the request is larger than [^\n]*\[CSR_SIGNER_ERR_FILE_TOO_LARGE\]/) },
   { name: '100,000 requested extensions (1.7 MB of DER), over both file and request limits', args: csr('extensions-100000.der'),
     expect: refused(2, /extensions-100000\.der: the request is larger than [^\n]*\[CSR_SIGNER_ERR_FILE_TOO_LARGE\]/) },
-  { name: 'an OID arc of 20,000 base-128 digits', args: csr('oid-arc-20000-bytes.der'), expect: refused(1, /the request's subject is invalid: OBJECT IDENTIFIER arc is too large \[CSR_SIGNER_ERR_INVALID_SUBJECT\]/) },
+  { name: 'an OID arc of 20,000 base-128 digits', args: csr('oid-arc-20000-bytes.der'), expect: refused(1, /the request's subject is invalid: an OBJECT IDENTIFIER arc is larger than 2\^31-1.*\[CSR_SIGNER_ERR_INVALID_SUBJECT\]/) },
   { name: 'an outer length of 2^63', args: csr('length-2-pow-63.der'), expect: der('length of 8 bytes is too large (byte 0)') },
   { name: 'an outer length of 2^64-1, in PEM', args: csr('length-2-pow-64-minus-1.pem'), expect: der('length of 8 bytes is too large (byte 0)') },
   { name: 'a length of 126 length bytes', args: csr('length-of-length-126.der'), expect: der('length of 126 bytes is too large (byte 0)') },
@@ -144,7 +144,7 @@ const cases: Case[] = [
   { name: 'an Ed25519 key of 31 bytes', args: csr('ed25519-key-31-bytes.der'), expect: publicKey('an Ed25519 key must be 32 bytes, found 31') },
   { name: 'an Ed25519 key of 33 bytes', args: csr('ed25519-key-33-bytes.der'), expect: publicKey('an Ed25519 key must be 32 bytes, found 33') },
   { name: 'an Ed25519 key with NULL parameters', args: csr('ed25519-with-null-parameters.der'), expect: publicKey('Ed25519 keys take no parameters') },
-  { name: 'a request for the CA\'s own key, signed with it', args: csr('request-for-ca-key.pem'), expect: refused(1, /CA's own .*key.*\[CSR_SIGNER_ERR_[A-Z_]+\]/) },
+  { name: 'a request for the CA\'s own key, signed with it', args: csr('request-for-ca-key.pem'), expect: refused(1, /the request's public key is the CA's own key \(.*\); a leaf must have a key of its own \[CSR_SIGNER_ERR_REQUEST_KEY_IS_CA_KEY\]/) },
 
   // ---- PEM, text and encodings
   { name: '4 KiB of random bytes as a PEM file', args: csr('binary-junk.pem'), expect: pemFound('no PEM block') },

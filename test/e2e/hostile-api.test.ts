@@ -49,7 +49,7 @@ const STRICT = 'example.com/strict';
 const SERVING_USAGES = ['digital signature', 'server auth'];
 
 /** What the signer must do with a request that gets past create: issue it, or fail it with this reason (and message). */
-type Outcome = 'issued' | { readonly reason: string | RegExp; readonly message?: RegExp };
+type Outcome = 'issued' | { readonly reason: string; readonly message?: RegExp };
 
 interface ApiCase {
   readonly name: string;
@@ -112,8 +112,8 @@ const caRequest = pem('CERTIFICATE REQUEST', request('ca-true', {
 }));
 const ownKey = String(caRecipes['request-for-ca-key.pem']?.());
 const rules: ApiCase[] = [
-  { name: 'rule-own-key-client', signerName: CLIENT, usages: ['client auth'], request: ownKey, outcome: { reason: /./, message: /CA's own .*key/ } },
-  { name: 'rule-own-key-strict', signerName: STRICT, usages: SERVING_USAGES, request: ownKey, outcome: { reason: /./, message: /CA's own .*key/ } },
+  { name: 'rule-own-key-client', signerName: CLIENT, usages: ['client auth'], request: ownKey, outcome: { reason: 'RequestKeyIsCaKey', message: /the request's public key is the CA's own key/ } },
+  { name: 'rule-own-key-strict', signerName: STRICT, usages: SERVING_USAGES, request: ownKey, outcome: { reason: 'RequestKeyIsCaKey', message: /the request's public key is the CA's own key/ } },
   { name: 'rule-client-server-auth', signerName: CLIENT, usages: ['client auth', 'server auth'], request: strictRequest('client-server', 'a.example.com'),
     outcome: { reason: 'SignerValidationFailure', message: /invalid usage for client certificate: server auth/ } },
   { name: 'rule-key-type', signerName: STRICT, usages: SERVING_USAGES, request: readFileSync(join(import.meta.dirname, '..', 'fixtures', 'requests', 'ec-p256.pem'), 'utf8'),
@@ -204,7 +204,7 @@ void t.test('what gets past create is Failed by the signer with its reason and o
       t.fail(`${c.name}: got past create, so the test must name the reason the signer gives (it said ${failed?.reason ?? '?'}: ${failed?.message ?? '?'})`);
       continue;
     }
-    t.match(failed, { type: 'Failed', status: 'True', reason }, `${c.name}: Failed, ${String(reason)}`);
+    t.match(failed, { type: 'Failed', status: 'True', reason }, `${c.name}: Failed, ${reason}`);
     t.match(failed?.message, /^[^\n]+$/, `${c.name}: a one-line message`);
     t.notMatch(failed?.message, /\n\s+at |Error:/, `${c.name}: no stack trace or error class in the message`);
     if (typeof c.outcome === 'object' && c.outcome.message !== undefined) t.match(failed?.message, c.outcome.message, `${c.name}: the message says ${c.outcome.message.source}`);
