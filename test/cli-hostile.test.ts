@@ -113,10 +113,12 @@ const cases: Case[] = [
 
   // ---- huge counts and lengths
   { name: '100,000 subjectAltNames (a 750 KB PEM, under the file limit)', args: csr('sans-100000.pem'), expect: refused(1, /the request is 7\d{5} bytes, more than the limit of 65536 bytes \[CSR_SIGNER_ERR_REQUEST_TOO_LARGE\]/) },
-  { name: '100,000 subject RDNs (1.4 MB of DER), over both file and request limits', args: csr('rdns-100000.der'),
+  { name: 'one RDN 100,000 times (1.2 MB of DER), over both file and request limits', args: csr('rdns-100000.der'),
     expect: refused(2, /rdns-100000\.der: the request is larger than [^\n]*\[CSR_SIGNER_ERR_FILE_TOO_LARGE\]/) },
-  { name: '100,000 requested extensions (1.7 MB of DER), over both file and request limits', args: csr('extensions-100000.der'),
+  { name: 'one extension 100,000 times (2 MB of DER), over both file and request limits', args: csr('extensions-100000.der'),
     expect: refused(2, /extensions-100000\.der: the request is larger than [^\n]*\[CSR_SIGNER_ERR_FILE_TOO_LARGE\]/) },
+  { name: '100,000 request attributes (900 KB of DER, under the file limit)', args: csr('attributes-100000.der'),
+    expect: refused(1, /the request is 9\d{5} bytes, more than the limit of 65536 bytes \[CSR_SIGNER_ERR_REQUEST_TOO_LARGE\]/) },
   { name: 'an OID arc of 20,000 base-128 digits', args: csr('oid-arc-20000-bytes.der'), expect: refused(1, /the request's subject is invalid: an OBJECT IDENTIFIER arc is larger than 2\^31-1.*\[CSR_SIGNER_ERR_INVALID_SUBJECT\]/) },
   { name: 'an outer length of 2^63', args: csr('length-2-pow-63.der'), expect: der('length of 8 bytes is too large (byte 0)') },
   { name: 'an outer length of 2^64-1, in PEM', args: csr('length-2-pow-64-minus-1.pem'), expect: der('length of 8 bytes is too large (byte 0)') },

@@ -87,6 +87,7 @@ const reasonOf: Record<string, string> = {
   'nested-sequences-in-san.der': 'InvalidSubjectAltName',
   'nested-sequences-in-subject.der': 'InvalidSubject',
   'sans-100000.pem': 'RequestTooLarge',
+  'attributes-100000.der': 'RequestTooLarge',
   'requests-100.pem': 'MalformedRequest',
   'request-then-certificate.pem': 'MalformedRequest',
   // Signed from a file as DER (55 KB); as PEM it is 74 KB, over the 64 KiB limit.

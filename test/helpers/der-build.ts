@@ -16,6 +16,8 @@ export function lengthOctets(n: number): number[] {
 export type Bytes = Uint8Array | readonly number[];
 
 export const concat = (...parts: readonly Bytes[]): Buffer => Buffer.concat(parts.map((p) => Buffer.from(p)));
+/** `item` `n` times over: for the 100,000-element inputs, which a size limit must refuse before reading one. */
+export const repeat = (item: Bytes, n: number): Buffer => Buffer.alloc(item.length * n, Buffer.from(item));
 /** `concat` for long lists (100,000 items would overflow the stack as spread arguments). */
 export const join = (items: readonly Bytes[]): Buffer => Buffer.concat(items.map((p) => Buffer.from(p)));
 
@@ -51,9 +53,23 @@ export function oid(dotted: string): Buffer {
 
 /** `depth` SEQUENCEs (or SETs) each holding the next, around `inner`, built from the inside out. */
 export function nested(depth: number, tag: number, inner: Bytes = []): Buffer {
-  let body: Buffer = Buffer.from(inner);
-  for (let i = 0; i < depth; i++) body = tlv(tag, body);
-  return body;
+  // Headers from the inside out (each length is all that is inside it), written from the outside in:
+  // linear, where wrapping a buffer `depth` times would copy it `depth` times.
+  const headers: number[][] = [];
+  let length = inner.length;
+  for (let i = 0; i < depth; i++) {
+    const header = [tag, ...lengthOctets(length)];
+    headers.push(header);
+    length += header.length;
+  }
+  const out = Buffer.alloc(length);
+  let at = 0;
+  for (const header of headers.reverse()) {
+    out.set(header, at);
+    at += header.length;
+  }
+  out.set(inner, at);
+  return out;
 }
 
 /** The same nesting with BER indefinite lengths: `tag 0x80 … 00 00` at every level. */

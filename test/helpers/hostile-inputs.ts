@@ -9,7 +9,7 @@ import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import {
-  bits, commonName, concat, dnsName, extension, extensionRequest, extensionRequestOf, join, nested, nestedIndefinite, nul, octets, oid, OID, pem, request,
+  bits, commonName, concat, dnsName, extension, extensionRequest, extensionRequestOf, join, nested, repeat, nestedIndefinite, nul, octets, oid, OID, pem, request,
   seededBytes, seededEd25519, seededP256Point, seq, set, small, tlv, uint, utf8, type Bytes,
 } from './der-build.js';
 
@@ -51,6 +51,19 @@ const shortName = (i: number): string => (i + 10).toString(36);
 /** `n` attributes (RDNs) in the subject, each CN=x. */
 const manyRdns = (n: number): Buffer => seq(join(Array.from({ length: n }, (_, i) => set(seq(oid(OID.commonName), utf8(shortName(i)))))));
 
+/** `n` distinct short dNSNames, written straight into one buffer (100,000 small Buffers take seconds). */
+function manyDnsNames(n: number): Buffer {
+  const names = Array.from({ length: n }, (_, i) => shortName(i));
+  const out = Buffer.alloc(names.reduce((sum, name) => sum + 2 + name.length, 0));
+  let at = 0;
+  for (const name of names) {
+    out[at] = 0x82;
+    out[at + 1] = name.length;
+    at += 2 + out.write(name, at + 2, 'latin1');
+  }
+  return out;
+}
+
 /** An OID whose one arc is `n` base-128 digits long (an arc of 7n bits). */
 const hugeArcOid = (n: number): Buffer => tlv(0x06, [0x2b, ...Array.from({ length: n - 1 }, () => 0xff), 0x7f]);
 
@@ -85,12 +98,13 @@ export const requestRecipes: Record<string, () => Bytes | string> = {
   'nested-indefinite-15000.der': () => nestedIndefinite(15_000, 0x30),
   // ---- huge counts and huge lengths
   'sans-100000.pem': () => pem('CERTIFICATE REQUEST', request('sans-100000', {
-    attributes: extensionRequest(extension(OID.subjectAltName, seq(join(Array.from({ length: 100_000 }, (_, i) => dnsName(shortName(i))))))),
+    attributes: extensionRequest(extension(OID.subjectAltName, seq(manyDnsNames(100_000)))),
   })),
-  'rdns-100000.der': () => request('rdns-100000', { subject: manyRdns(100_000) }),
-  'extensions-100000.der': () => request('extensions-100000', {
-    attributes: extensionRequestOf(Array.from({ length: 100_000 }, (_, i) => extension(`${OID.privateArc}.${i}`, []))),
-  }),
+  // The same RDN, extension and attribute 100,000 times: both limits refuse them before anything is parsed.
+  'rdns-100000.der': () => request('rdns-100000', { subject: seq(repeat(set(seq(oid(OID.commonName), utf8('x'))), 100_000)) }),
+  'extensions-100000.der': () => request('extensions-100000', { attributes: extensionRequest(repeat(extension(`${OID.privateArc}.1`, [0, 0, 0, 0, 0]), 100_000)) }),
+  // 100,000 request attributes of the smallest kind, SEQUENCE { commonName, SET {} }: 900 KB, under the file limit.
+  'attributes-100000.der': () => request('attributes-100000', { attributes: tlv(0xa0, repeat(seq(oid(OID.commonName), set()), 100_000)) }),
   'rdns-4000.der': () => request('rdns-4000', { subject: manyRdns(4000) }),
   'extensions-3000.der': () => request('extensions-3000', {
     attributes: extensionRequestOf(Array.from({ length: 3000 }, (_, i) => extension(`${OID.privateArc}.${i}`, []))),
