@@ -83,7 +83,7 @@ export function runNodeBounded(args: readonly string[], options: BoundedOptions)
       if (child.pid === undefined) return;
       polled = Math.max(polled, vmHwmKiB(child.pid));
       if (polled > options.ceilingKiB) kill('memory');
-    }, 10);
+    }, 20);
     const timer = setTimeout(() => kill('timeout'), options.timeoutMs);
     child.once('error', (e) => {
       clearInterval(poll);
