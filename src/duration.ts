@@ -24,6 +24,7 @@ export function parseDuration(text: string): number {
   if (text === '') throw csrError('InvalidDuration', text, 'it is empty');
   if (text.startsWith('-')) throw csrError('InvalidDuration', text, 'it is negative');
   const body = text.startsWith('+') ? text.slice(1) : text;
+  if (body === '') throw csrError('InvalidDuration', text, 'a sign needs a number and a unit after it');
   let total = 0;
   term.lastIndex = 0;
   while (term.lastIndex < body.length) {

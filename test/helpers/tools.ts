@@ -20,7 +20,7 @@ export function run(command: string, args: readonly string[], options: { input?:
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const packages: Record<string, string> = { openssl: 'openssl', cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', kubectl: 'kubectl', promtool: 'prometheus' };
+const packages: Record<string, string> = { go: 'golang-go', openssl: 'openssl', cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', kubectl: 'kubectl', promtool: 'prometheus' };
 
 export const hasTool = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 
