@@ -197,7 +197,7 @@ const cases: Case[] = [
   { name: '12,000 nested SEQUENCEs as the CA certificate', args: withCert(file('ca-nested-sequences.pem')), expect: caFile(file('ca-nested-sequences.pem'), 'CA_CERTIFICATE', 'certificate 1 cannot be parsed') },
   { name: 'the CA certificate as UTF-16LE', args: withCert(file('ca-utf16le.pem')), expect: caFile(file('ca-utf16le.pem'), 'CA_CERTIFICATE', 'expected CERTIFICATE PEM blocks, found no PEM block') },
   { name: 'a CA certificate whose public key is not on its curve', args: ['--ca-cert', file('ca-point-not-on-curve.pem'), '--ca-key', fixture('ca-ec-key.pem'), '--csr', file('good.der')],
-    expect: refused(1, new RegExp(`${escape(file('ca-point-not-on-curve.pem'))}[^\\n]*\\[CSR_SIGNER_ERR_CA_(CERTIFICATE|KEY_MISMATCH)\\]`)) },
+    expect: caFile(file('ca-point-not-on-curve.pem'), 'CA_CERTIFICATE', 'certificate 1 \\(.*\\) has a public key that cannot be decoded') },
   { name: 'a PUBLIC KEY block as the CA key', args: withKey(file('key-public-key-label.pem')), expect: caFile(file('key-public-key-label.pem'), 'CA_KEY', 'no private key can be read \\(found one PUBLIC KEY block\\)') },
   { name: 'an Ed25519 private key of 31 bytes', args: withKey(file('key-ed25519-31-bytes.pem')), expect: caFile(file('key-ed25519-31-bytes.pem'), 'CA_KEY', 'no private key can be read') },
   { name: '12,000 nested SEQUENCEs as the CA key', args: withKey(file('key-nested-sequences.pem')), expect: caFile(file('key-nested-sequences.pem'), 'CA_KEY', 'no private key can be read') },

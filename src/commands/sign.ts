@@ -12,8 +12,9 @@ export const defaultDuration = '8760h';
 
 export const signUsage = `Usage: csr-signer sign --ca-cert FILE --ca-key FILE --csr FILE [options]
 
-Issues one certificate for a PKCS#10 request, exactly as the Kubernetes signer
-would, and prints it as PEM on stdout. Errors go to stderr.
+Issues one certificate for a PKCS#10 request with the Kubernetes signer's profile
+(usages, lifetime rules; docs/replacing-kcm.md lists what differs) and prints it
+as PEM on stdout. Errors go to stderr.
 
   --ca-cert FILE             CA certificate (PEM; may be a bundle: the one matching the key signs)
   --ca-key FILE              CA private key (PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8)

@@ -102,11 +102,21 @@ export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
     ders = certs.map((b) => b.der);
   }
   return ders.map((der, i) => {
+    let cert: CaCertificate;
     try {
-      return readCaCertificate(der);
+      cert = readCaCertificate(der);
     } catch (cause) {
       throw csrErrorWithCause(cause, 'CaCertificateInvalid', name, `certificate ${i + 1} cannot be parsed: ${(cause as Error).message}`);
     }
+    // A key OpenSSL cannot decode (an EC point off its curve, say) would fail later, at the
+    // key comparison, with a bare OpenSSL error; Go's crypto/x509 refuses such a certificate too.
+    try {
+      createPublicKey({ key: Buffer.from(cert.spki), format: 'der', type: 'spki' });
+    } catch (cause) {
+      throw csrErrorWithCause(cause, 'CaCertificateInvalid', name,
+        `certificate ${i + 1} (${cert.subject}) has a public key that cannot be decoded (for an elliptic-curve key: a point not on its curve)`);
+    }
+    return cert;
   });
 }
 

@@ -24,8 +24,11 @@ export interface DistinguishedName {
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** NumericString (digits and space): Go reads it, the in-tree signer copies it. */
+const numericString = 0x12;
+
 const stringTypeNames: Record<number, string> = {
-  [Tag.utf8String]: 'UTF8String', 0x12: 'NumericString', [Tag.printableString]: 'PrintableString', [Tag.teletexString]: 'TeletexString',
+  [Tag.utf8String]: 'UTF8String', [numericString]: 'NumericString', [Tag.printableString]: 'PrintableString', [Tag.teletexString]: 'TeletexString',
   0x15: 'VideotexString', [Tag.ia5String]: 'IA5String', 0x19: 'GraphicString', 0x1a: 'VisibleString', 0x1b: 'GeneralString',
   [Tag.universalString]: 'UniversalString', [Tag.bmpString]: 'BMPString',
 };
@@ -68,6 +71,8 @@ function decodeString(buf: Uint8Array, tlv: Tlv): string {
       if (bytes.some((b) => b > 0x7f)) throw new DerError('PrintableString or IA5String holds non-ASCII bytes');
       return latin1.decode(bytes);
     case Tag.teletexString:
+      return latin1.decode(bytes);
+    case numericString: // digits and spaces, checked by checkGoReads
       return latin1.decode(bytes);
     case Tag.bmpString: {
       if (bytes.length % 2 !== 0) throw new DerError('BMPString has an odd length');

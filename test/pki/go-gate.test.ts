@@ -109,6 +109,11 @@ const cases: readonly Case[] = [
     refused: /^InvalidSubject: .*invalid BMPString/, go: /odd-length BMP string/ },
   { name: 'a BMPString of the Basic Multilingual Plane is accepted', request: { privateKey: p256, subject: cn(Tag.bmpString, bmp(0x63, 0x61, 0x66, 0xe9)) } },
   { name: 'a TeletexString with Latin-1 bytes is accepted (Go reads any TeletexString)', request: { privateKey: p256, subject: cn(Tag.teletexString, text('caf\xe9')) } },
+  { name: 'a NumericString serialNumber of digits and spaces is accepted (Go reads it; the in-tree signer copies it)',
+    request: { privateKey: p256, subject: rawName(['2.5.4.5', 0x12, text('0123 456')], ['2.5.4.3', Tag.utf8String, text('n')]) } },
+  { name: 'a NumericString holding a letter is refused, as Go refuses it',
+    request: { privateKey: p256, subject: rawName(['2.5.4.5', 0x12, text('12a')]) },
+    refused: /^InvalidSubject: .*NumericString holding "12a".*invalid NumericString/, go: /NumericString contains invalid character/ },
   { name: 'an attribute type with an arc over 2^31-1 is refused', request: { privateKey: p256, subject: rawName([`2.5.4.${2 ** 31}`, Tag.utf8String, text('a')]) },
     refused: /^InvalidSubject: .*larger than 2\^31-1/, go: /base 128 integer too large/ },
 
