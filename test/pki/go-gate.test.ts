@@ -67,6 +67,8 @@ const cases: readonly Case[] = [
     refused: /^InvalidSubjectAltName: .*invalid port ":x" after host/, go: /invalid port/ },
   { name: 'a URI starting with a colon is refused', request: { privateKey: p256, attributes: san(uriSan(':a')) },
     refused: /^InvalidSubjectAltName: .*missing protocol scheme/, go: /missing protocol scheme/ },
+  { name: 'a bad %-escape in the fragment of an opaque URI (urn:a#%zz) is refused', request: { privateKey: p256, attributes: san(uriSan('urn:a#%zz')) },
+    refused: /^InvalidSubjectAltName: .*invalid URL escape/, go: /invalid URL escape/ },
   { name: 'a URI with a port, query and fragment is accepted', request: { privateKey: p256, attributes: san(uriSan('https://a.b:8443/x?y=1#z')) } },
   { name: 'a SPIFFE ID is accepted', request: { privateKey: p256, attributes: san(uriSan('spiffe://cluster.local/ns/default/sa/web')) } },
   { name: 'a URN is accepted', request: { privateKey: p256, attributes: san(uriSan('urn:uuid:0b5b6e3c-1b0e-4a6f-9a53-2c4a0f7e2f0c')) } },

@@ -38,6 +38,11 @@ function parseUrl(raw: string): { error: string } | { host: string } {
   const hash = raw.indexOf('#');
   const u = hash < 0 ? raw : raw.slice(0, hash);
   const fail = (e: string, whole = u): { error: string } => ({ error: `parse ${goQuote(whole)}: ${e}` });
+  // Parse checks the fragment's escapes once the rest has parsed, whatever its form (opaque too).
+  const withFragment = (parsed: { host: string }): { error: string } | { host: string } => {
+    const fragmentError = hash >= 0 ? unescapeError(raw.slice(hash + 1), false) : undefined;
+    return fragmentError ? fail(fragmentError, raw) : parsed;
+  };
   if ([...u].some((c) => c < ' ' || c === '\x7f')) return fail('net/url: invalid control character in URL');
   let scheme = '';
   let rest = u;
@@ -48,7 +53,7 @@ function parseUrl(raw: string): { error: string } | { host: string } {
   if (q >= 0) rest = rest.slice(0, q);
   let host = '';
   if (!rest.startsWith('/')) {
-    if (scheme !== '') return { host };
+    if (scheme !== '') return withFragment({ host });
     if ((rest.split('/')[0] ?? '').includes(':')) return fail('first path segment in URL cannot contain colon');
   }
   if (rest.startsWith('//') && (scheme !== '' || !rest.startsWith('///'))) {
@@ -72,11 +77,7 @@ function parseUrl(raw: string): { error: string } | { host: string } {
   }
   const pathError = unescapeError(rest, false);
   if (pathError) return fail(pathError);
-  if (hash >= 0) {
-    const fragmentError = unescapeError(raw.slice(hash + 1), false);
-    if (fragmentError) return fail(fragmentError, raw);
-  }
-  return { host: host.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) };
+  return withFragment({ host: host.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) });
 }
 
 /**
