@@ -16,7 +16,8 @@ const goModelled: Readonly<Record<string, string>> = {
   '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.3': 'CN', '2.5.4.5': 'SERIALNUMBER',
 };
 const teletexString = 0x14;
-const commonName = '2.5.4.3';
+/** pkix.Name holds one CN and one serialNumber: FillFromRDNSequence keeps the last of each. */
+const singleValued = new Set(['2.5.4.3', '2.5.4.5']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const isUtf8 = (latin1Text: string): boolean => {
@@ -31,10 +32,9 @@ const isUtf8 = (latin1Text: string): boolean => {
 /** The refusal for a subject the in-tree signer could not re-encode; undefined when it could. */
 export function unreencodableSubject(request: CertificateRequest): CsrSignerError | undefined {
   const attributes = request.subject.attributes;
-  // Go keeps only the last CN: an earlier one is dropped, never encoded.
-  const lastCn = attributes.findLastIndex((a) => a.oid === commonName);
-  const bad = attributes.find((a, i) => goModelled[a.oid] !== undefined && (a.oid !== commonName || i === lastCn)
-    && a.tag === teletexString && !isUtf8(a.value));
+  // An earlier CN or serialNumber is overwritten by a later one, never encoded.
+  const encoded = (oid: string, i: number): boolean => !singleValued.has(oid) || attributes.findLastIndex((a) => a.oid === oid) === i;
+  const bad = attributes.find((a, i) => goModelled[a.oid] !== undefined && encoded(a.oid, i) && a.tag === teletexString && !isUtf8(a.value));
   if (bad === undefined) return undefined;
   const bytes = [...Buffer.from(bad.value, 'latin1')].map((b) => (b < 0x20 || b > 0x7e ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b))).join('');
   return csrError('InvalidSubject', `attribute ${goModelled[bad.oid] as string} (${bad.oid}) is a TeletexString whose bytes "${bytes}" are not UTF-8; `

@@ -16,7 +16,8 @@ const Ext = { keyUsage: '2.5.29.15', extKeyUsage: '2.5.29.37', basicConstraints:
 
 /** The attribute types Go's pkix.Name models (and re-encodes); it drops every other. */
 const modelledTypes = new Set(['2.5.4.6', '2.5.4.8', '2.5.4.7', '2.5.4.9', '2.5.4.17', '2.5.4.10', '2.5.4.11', '2.5.4.3', '2.5.4.5']);
-const commonNameType = '2.5.4.3';
+/** The pkix.Name fields that hold one value: FillFromRDNSequence keeps the last CN and the last serialNumber. */
+const singleValued = new Set(['2.5.4.3', '2.5.4.5']);
 
 const json = (v: unknown): string => JSON.stringify(v);
 const same = (a: unknown, b: unknown): boolean => json(a) === json(b);
@@ -30,10 +31,10 @@ const modelled = (n: GoName): Omit<GoName, 'names'> => ({
   streetAddress: n.streetAddress, postalCode: n.postalCode, serialNumber: n.serialNumber, commonName: n.commonName,
 });
 
-/** The (type, value) pairs Go keeps when it re-encodes a subject: modelled types, only the last CN. */
+/** The (type, value) pairs Go keeps when it re-encodes a subject: modelled types, only the last CN and serialNumber. */
 function keptByGo(names: GoName['names']): string[] {
-  const lastCn = names.filter((n) => n.type === commonNameType).at(-1);
-  return names.filter((n) => modelledTypes.has(n.type) && (n.type !== commonNameType || n === lastCn)).map((n) => `${n.type}=${n.value}`).sort();
+  const kept = names.filter((n, i) => modelledTypes.has(n.type) && (!singleValued.has(n.type) || !names.slice(i + 1).some((m) => m.type === n.type)));
+  return kept.map((n) => `${n.type}=${n.value}`).sort();
 }
 
 /** Each list of a pkix.Name's fields sorted: the values regardless of their order. */
@@ -53,7 +54,7 @@ function compareSubject(ours: GoFields, theirs: GoFields, out: Difference[]): vo
   const nonEmpty = kept.filter((k) => !/^2\.5\.4\.(3|5)=$/.test(k));
   if (!same(nonEmpty, theirNames)) out.push({ key: 'subject', detail: `attributes ${json(nonEmpty)} against ${json(theirNames)}` });
   if (ours.subject.names.length > kept.length) {
-    const dropped = ours.subject.names.filter((n) => !modelledTypes.has(n.type) || n.type === commonNameType).map((n) => n.type);
+    const dropped = ours.subject.names.filter((n) => !modelledTypes.has(n.type) || singleValued.has(n.type)).map((n) => n.type);
     out.push({ key: 'subject-attributes-kept', detail: `ours keeps attributes Go drops (types ${json(dropped)})` });
   }
   if (ours.rawSubject !== theirs.rawSubject) out.push({ key: 'subject-encoding', detail: `subject bytes ${ours.rawSubject} against ${theirs.rawSubject}` });

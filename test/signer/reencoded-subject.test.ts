@@ -43,6 +43,8 @@ const vectors: readonly { name: string; signer: string; subject: RawAttribute[];
   { name: 'an ASCII TeletexString is issued', signer: kubelet, subject: [nodeO, teletex('2.5.4.3', 'system:node:a')], expected: 'issued' },
   { name: 'an earlier CN, which Go drops keeping the last, is issued', signer: legacy,
     subject: [teletex('2.5.4.3', 'caf\xe9'), utf8('2.5.4.3', 'last')], expected: 'issued' },
+  { name: 'an earlier serialNumber, which Go also drops keeping the last, is issued', signer: legacy,
+    subject: [teletex('2.5.4.5', '\xff'), utf8('2.5.4.5', '42')], expected: 'issued' },
   { name: 'an attribute type Go does not model (UID), which it drops, is issued', signer: legacy,
     subject: [teletex('0.9.2342.19200300.100.1.1', 'caf\xe9')], expected: 'issued' },
   { name: 'a custom signer, which copies the subject Go reads, issues it', signer: custom,
