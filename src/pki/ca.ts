@@ -9,7 +9,7 @@
 import { createPrivateKey as createPrivateKeyFrom, createPublicKey, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { CsrSignerError, csrError, csrErrorWithCause } from '../errors.js';
-import { children, equalBytes, readWhole, slice, Tag } from './der.js';
+import { children, equalBytes, readOid, readWhole, slice, Tag } from './der.js';
 import { curveNames, InMemoryKeyProvider, type KeyProvider } from './key-provider.js';
 import { formatName, parseName } from './name.js';
 import { Oid } from './oids.js';
@@ -108,8 +108,10 @@ export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
     } catch (cause) {
       throw csrErrorWithCause(cause, 'CaCertificateInvalid', name, `certificate ${i + 1} cannot be parsed: ${(cause as Error).message}`);
     }
-    // A key OpenSSL cannot decode (an EC point off its curve, say) would fail later, at the
-    // key comparison, with a bare OpenSSL error; Go's crypto/x509 refuses such a certificate too.
+    // A malformed key of an algorithm Go reads (an EC point off its curve, say) makes Go's
+    // crypto/x509 refuse the whole certificate, so no client could use it. A key of an
+    // algorithm Go does not know it keeps as opaque bytes, and so does this bundle.
+    if (!goReadsKeyOf(cert.spki)) return cert;
     try {
       createPublicKey({ key: Buffer.from(cert.spki), format: 'der', type: 'spki' });
     } catch (cause) {
@@ -118,6 +120,24 @@ export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
     }
     return cert;
   });
+}
+
+/** Key algorithms whose encoding Go's certificate parser checks (parsePublicKey). */
+const goParsedKeyAlgorithms = new Set<string>([Oid.rsaEncryption, Oid.ecPublicKey, Oid.ed25519]);
+
+function goReadsKeyOf(spki: Uint8Array): boolean {
+  const [algorithm] = children(spki, readWhole(spki, Tag.sequence, 'SubjectPublicKeyInfo'));
+  const [id] = algorithm === undefined ? [] : children(spki, algorithm);
+  return id !== undefined && goParsedKeyAlgorithms.has(readOid(spki, id, 'public key algorithm'));
+}
+
+/** A bundle certificate's key, or undefined for a key OpenSSL cannot decode (it then matches no CA key). */
+function publicKeyOf(cert: CaCertificate): KeyObject | undefined {
+  try {
+    return createPublicKey({ key: Buffer.from(cert.spki), format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -224,7 +244,10 @@ const sameKey = (a: KeyObject, b: KeyObject): boolean => a.asymmetricKeyType ===
 export function certificateAuthorityFrom(
   certificates: NamedBytes, bundle: readonly CaCertificate[], publicKey: KeyObject, keyProvider: KeyProvider, keyKind: KeyKind, keyName: string, now: Date,
 ): CertificateAuthority {
-  const matching = bundle.filter((c) => sameKey(createPublicKey({ key: Buffer.from(c.spki), format: 'der', type: 'spki' }), publicKey));
+  const matching = bundle.filter((c) => {
+    const key = publicKeyOf(c);
+    return key !== undefined && sameKey(key, publicKey);
+  });
   // A CA re-issued for the same key (renewed) may sit beside its old certificate: the one that
   // passes every check and lasts longest signs, whatever the order; none passing, the first one's error.
   const usable = matching.filter((c) => {

@@ -8,6 +8,7 @@ import {
   certificateAuthorityFrom, issueCertificate, loadCertificateAuthority, parseRequestDer, readCertificateBundle,
   type CertificateAuthority, type InMemoryKeyProvider, type KeyProvider,
 } from '../../src/pki/index.js';
+import { bitString, children, encode, encodeOid, readWhole, sequence, slice, Tag } from '../../src/pki/der.js';
 import { makeOpensslCa, type TestCa } from '../helpers/ca.js';
 import { buildRequest } from '../helpers/requests.js';
 import { needTool, opensslVerify, run, tempDir, writeTemp } from '../helpers/tools.js';
@@ -261,4 +262,38 @@ void t.test('a key file with more than one private key is refused, whatever thei
   t.match(readFileSync(withParams, 'utf8'), /BEGIN EC PARAMETERS[^]*BEGIN EC PRIVATE KEY/, 'openssl ecparam -genkey writes EC PARAMETERS before the key');
   t.ok(await load(paramsCert, withParams), 'EC PARAMETERS and one EC PRIVATE KEY load');
   t.ok(await load(ec.certPath, writeTemp(dir, 'key-and-cert.pem', ec.keyPem + ec.certPem)), 'one key followed by a certificate loads');
+});
+
+/**
+ * A bundle certificate rebuilt with another SubjectPublicKeyInfo (its signature no longer
+ * matters: the bundle reader does not verify it, as it does not for trust certificates).
+ */
+function withSpki(certDer: Uint8Array, spki: Uint8Array): Uint8Array {
+  const cert = readWhole(certDer, Tag.sequence, 'Certificate');
+  const [tbs, algorithm, signature] = children(certDer, cert);
+  if (!tbs || !algorithm || !signature) throw new Error('not a certificate');
+  const fields = children(certDer, tbs).map((f) => slice(certDer, f));
+  fields[6] = spki; // [0] version, serial, signature, issuer, validity, subject, spki
+  return sequence(encode(Tag.sequence, ...fields), slice(certDer, algorithm), slice(certDer, signature));
+}
+const pemOf = (der: Uint8Array): string => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
+
+void t.test('a bundle certificate whose key Go would refuse is refused; one of an algorithm Go does not know is kept', async (t) => {
+  const signing = makeOpensslCa(dir, 'bundle-keys', 'p256');
+  const other = makeOpensslCa(dir, 'bundle-keys-other', 'p256');
+  const otherDer = readCertificateBundle({ name: other.certPath, bytes: read(other.certPath) })[0]!.der;
+  const unknownAlgorithm = sequence(sequence(encodeOid('1.3.6.1.4.1.55555.1')), bitString(Uint8Array.of(1, 2, 3)));
+  const offCurve = Buffer.from(createPublicKey(read(other.keyPath)).export({ format: 'der', type: 'spki' }));
+  offCurve[offCurve.length - 1]! ^= 1; // the last byte of the point's y: no longer on P-256
+
+  const unknownFile = writeTemp(dir, 'bundle-unknown-key.pem', read(signing.certPath).toString() + pemOf(withSpki(otherDer, unknownAlgorithm)));
+  const ca = await load(unknownFile, signing.keyPath);
+  t.equal(ca.extraTrust.length, 1, 'the certificate with a key of an unknown algorithm stays in the bundle, as Go keeps it');
+  await issuesVerifiable(t, ca, read(signing.certPath).toString());
+
+  const offCurveFile = writeTemp(dir, 'bundle-off-curve.pem', read(signing.certPath).toString() + pemOf(withSpki(otherDer, offCurve)));
+  await t.rejects(load(offCurveFile, signing.keyPath), {
+    code: 'CSR_SIGNER_ERR_CA_CERTIFICATE',
+    message: new RegExp(`^${offCurveFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: certificate 2 \\(.*\\) has a public key that cannot be decoded`),
+  }, 'an EC point off its curve, which Go refuses, is refused naming the file and the certificate');
 });
