@@ -22,8 +22,8 @@ const goMaxMs = 9_223_372_036_854.775;
 export function parseDuration(text: string): number {
   if (text === '0' || text === '+0' || text === '-0') return 0;
   if (text === '') throw csrError('InvalidDuration', text, 'it is empty');
-  if (text.startsWith('-')) throw csrError('InvalidDuration', text, 'it is negative');
-  const body = text.startsWith('+') ? text.slice(1) : text;
+  const negative = text.startsWith('-');
+  const body = negative || text.startsWith('+') ? text.slice(1) : text;
   if (body === '') throw csrError('InvalidDuration', text, 'a sign needs a number and a unit after it');
   let total = 0;
   term.lastIndex = 0;
@@ -37,6 +37,8 @@ export function parseDuration(text: string): number {
     total += Number(match[1]) * (unitMs[match[2] as string] as number);
   }
   if (!Number.isFinite(total) || total > goMaxMs) throw csrError('InvalidDuration', text, 'it is too large: Go durations end at 2562047h47m16.854775807s');
+  // Go reads "-0s" as 0; any other negative duration is refused (no lifetime is negative).
+  if (negative && total > 0) throw csrError('InvalidDuration', text, 'it is negative');
   return Math.floor(total);
 }
 
