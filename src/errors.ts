@@ -24,13 +24,13 @@ const define = <A extends readonly unknown[]>(
   message: (...args: A) => string,
 ): Definition<A> => ({ code, reason, permanent, message });
 
-/** Go's %q rendering of a string list, as Kubernetes prints it: ["a" "b"]. */
 /** A byte count as the limits are documented: 1 MiB (1048576 bytes). */
 const formatLimit = (bytes: number): string => {
   const unit = bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : undefined;
   return unit === undefined ? `${bytes} bytes` : `${unit} (${bytes} bytes)`;
 };
 
+/** Go's %q rendering of a string list, as Kubernetes prints it: ["a" "b"]. */
 const goQuotedList = (values: readonly string[]): string => `[${values.map((v) => JSON.stringify(v)).join(' ')}]`;
 
 export const catalogue = {
@@ -127,7 +127,7 @@ export const catalogue = {
       `${file}: the ${what} is larger than ${formatLimit(limit)}, the most csr-signer reads of it; nothing past that was read`),
   FileReadTimeout: define('CSR_SIGNER_ERR_FILE_READ_TIMEOUT', 'InvalidConfiguration', false,
     (file: string, what: string, timeoutMs: number) =>
-      `${file}: the ${what} did not reach its end within ${timeoutMs / 1000} s (a pipe or FIFO whose writer stalled, or a FIFO nobody writes to); csr-signer waits no longer`),
+      `${file}: the ${what} did not reach its end within ${timeoutMs / 1000} s (a pipe or FIFO whose writer stalled or is too slow, or a FIFO nobody writes to); csr-signer waits no longer`),
 } as const;
 
 export type ErrorName = keyof typeof catalogue;
