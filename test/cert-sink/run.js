@@ -25,6 +25,10 @@ if (dash !== 2 || args.length === dash + 1 || !/^\d+$/.test(minTests ?? '') || !
   process.exit(2);
 }
 const [command = '', ...commandArgs] = args.slice(dash + 1);
+// `npm test -- some.test.ts` runs part of the suite: every certificate is still checked,
+// but the minimums, set for the whole suite, would fail it.
+const partial = command === 'tap' && commandArgs.length > 0;
+if (partial) console.error('cert-sink: a partial tap run; the minimum counts are not checked');
 
 const dir = mkdtempSync(join(tmpdir(), 'csr-signer-cert-sink-'));
 // A file: URL has no spaces to split NODE_OPTIONS on.
@@ -36,7 +40,7 @@ const testStatus = tests.error ? 1 : (tests.status ?? 1);
 
 const checkEnv = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' };
 delete checkEnv.CSR_SIGNER_CERT_SINK;
-const check = spawnSync(process.execPath, ['--import=@tapjs/typescript/import', join(import.meta.dirname, 'check-cli.ts'), dir, minTests, minChildren],
+const check = spawnSync(process.execPath, ['--import=@tapjs/typescript/import', join(import.meta.dirname, 'check-cli.ts'), dir, partial ? '0' : minTests, partial ? '0' : minChildren],
   { stdio: 'inherit', cwd: root, env: checkEnv });
 const checkStatus = check.error ? 1 : (check.status ?? 1);
 if (testStatus === 0 && checkStatus === 0) rmSync(dir, { recursive: true, force: true });

@@ -64,3 +64,15 @@ void t.test('refuses a command line without minimums and a command', (t) => {
   }
   t.end();
 });
+
+void t.test('a partial tap run (tap given files or flags) checks every certificate but not the whole suite\'s minimums', (t) => {
+  const env = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
+  const partial = run(process.execPath, ['test/cert-sink/run.js', '5', '5', '--', 'tap', '--version'], { cwd: root, env, timeoutMs: 120_000 });
+  removeKept(partial);
+  t.equal(partial.code, 0, partial.stdout + partial.stderr);
+  t.match(partial.stderr, /cert-sink: a partial tap run; the minimum counts are not checked/);
+  const other = withSink(5, 5, 'true');
+  removeKept(other);
+  t.equal(other.code, 1, 'any other command keeps its minimums');
+  t.end();
+});

@@ -1,6 +1,6 @@
 /**
- * Building the Go oracle: test processes that start at the same time share one
- * build, no half-written file is left behind, and a machine without go gets a
+ * Building the Go oracle: test processes that start at the same time end up with one
+ * binary (each may build it; a rename puts it in place whole), no half-written file is left behind, and a machine without go gets a
  * message naming the package to install. Each case runs the helper in fresh
  * child processes with their own temporary directory (so nothing is cached yet).
  */
