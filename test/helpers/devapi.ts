@@ -70,7 +70,10 @@ export async function devapiCall(
   const token = /token: (\S+)/.exec(readFileSync(join(target.stateDir, `${id}.kubeconfig`), 'utf8'))?.[1] ?? '';
   const ca = readFileSync(join(target.stateDir, 'ca.pem'));
   return new Promise((resolve, reject) => {
-    const req = request(`${target.url}${path}`, { method, ca, headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, Accept: accept } }, (res) => {
+    // A connection of its own per call (agent: false): a kept-alive socket that devapi closes
+    // as idle just as the next call reuses it fails that call with ECONNRESET, which Go's
+    // clients retry and this helper would not.
+    const req = request(`${target.url}${path}`, { method, ca, agent: false, headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, Accept: accept } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { text += d; });
