@@ -5,6 +5,7 @@
  * serial numbers are fresh. Requests are built by helpers/requests.ts (pkijs).
  */
 import type { RequestSpec, TestKeyType } from '../helpers/requests.js';
+import { seeded } from '../helpers/chaos.js';
 import {
   builtinCases, durations, goRefuses, requestedExtensions, requestKeys, sanMixes, subjects, usageSets, usageStrings, weRefuse,
 } from './corpus-cases.js';
@@ -41,21 +42,9 @@ export const legacyUnknown = 'kubernetes.io/legacy-unknown';
 const HOUR = 3600;
 const YEAR = 8760 * HOUR;
 
-/** mulberry32: a small seeded PRNG, enough to pick corpus variations reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The whole corpus, in a fixed order. */
 export function buildCorpus(seed = 0x5eed13): CorpusEntry[] {
-  const random = prng(seed);
+  const random = seeded(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const entries: CorpusEntry[] = [];
   // Signed 90 days into the CA's life (the CAs are valid for years).

@@ -4,6 +4,10 @@
  * request, the core refuses it too; whenever the core issues, Go's request parser reads the
  * request and Go's certificate parser reads the certificate (test/helpers/go-gate-requests.ts
  * says what the requests are made of). go-gate-oracle.test.ts asks Go itself.
+ *
+ * For URIs and subject string types the port and the core share one reader (src/pki/go/),
+ * so there this property checks only that the two ladders agree; whether that reader is
+ * right is for the real-Go test, which also runs a written-out list of tricky URIs.
  */
 import fc from 'fast-check';
 import t from 'tap';
