@@ -125,10 +125,15 @@ export function readCertificateBundle(file: NamedBytes): CaCertificate[] {
 /** Key algorithms whose encoding Go's certificate parser checks (parsePublicKey). */
 const goParsedKeyAlgorithms = new Set<string>([Oid.rsaEncryption, Oid.ecPublicKey, Oid.ed25519]);
 
+/** True also for a SubjectPublicKeyInfo too broken to name its algorithm: Go refuses that too. */
 function goReadsKeyOf(spki: Uint8Array): boolean {
-  const [algorithm] = children(spki, readWhole(spki, Tag.sequence, 'SubjectPublicKeyInfo'));
-  const [id] = algorithm === undefined ? [] : children(spki, algorithm);
-  return id !== undefined && goParsedKeyAlgorithms.has(readOid(spki, id, 'public key algorithm'));
+  try {
+    const [algorithm] = children(spki, readWhole(spki, Tag.sequence, 'SubjectPublicKeyInfo'));
+    const [id] = algorithm === undefined ? [] : children(spki, algorithm);
+    return id === undefined || goParsedKeyAlgorithms.has(readOid(spki, id, 'public key algorithm'));
+  } catch {
+    return true;
+  }
 }
 
 /** A bundle certificate's key, or undefined for a key OpenSSL cannot decode (it then matches no CA key). */
@@ -277,15 +282,25 @@ export interface CaFiles {
   readonly passphrase?: string;
 }
 
-/** Loads a CA from file contents; every failure is a CsrSignerError naming the file. */
-export async function loadCertificateAuthority(files: CaFiles, now: Date): Promise<CertificateAuthority> {
+/**
+ * Loads a CA from file contents; every failure is a CsrSignerError naming the file (a
+ * rejection). Asynchronous for key providers that must reach a device; a key from a
+ * file loads at once.
+ */
+export function loadCertificateAuthority(files: CaFiles, now: Date): Promise<CertificateAuthority> {
+  return new Promise((resolve) => {
+    resolve(loadFromFiles(files, now));
+  });
+}
+
+function loadFromFiles(files: CaFiles, now: Date): CertificateAuthority {
   const bundle = readCertificateBundle(files.certificate);
   const privateKey = readPrivateKey(files.key, files.passphrase);
   const keyKind = caKeyKind(privateKey, files.key.name);
   const publicKey = createPublicKey(privateKey);
   let provider: KeyProvider;
   try {
-    provider = await InMemoryKeyProvider.fromKeyObject(privateKey, `${files.key.name} (${keyKind.type})`);
+    provider = InMemoryKeyProvider.fromKeyObject(privateKey, `${files.key.name} (${keyKind.type})`);
   } catch (cause) {
     if (cause instanceof CsrSignerError) throw cause;
     throw csrErrorWithCause(cause, 'CaKeyInvalid', files.key.name, 'the private key cannot be imported');

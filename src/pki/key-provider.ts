@@ -1,9 +1,9 @@
 /**
  * The key provider seam: the authority decides *what* to sign; a provider holds
- * the key and signs bytes. A PEM file's key lives in memory as a non-extractable
- * CryptoKey; a PKCS#11 token or a cloud KMS can implement the same interface.
+ * the key and signs bytes. A PEM file's key lives in memory, in a private field of
+ * InMemoryKeyProvider; a PKCS#11 token or a cloud KMS can implement the same interface.
  */
-import { createPrivateKey, sign, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { Hash } from './signature.js';
 
 export interface KeyProvider {
@@ -21,34 +21,36 @@ export interface KeyProvider {
 
 const redacted = '[csr-signer: private key redacted]';
 
-/** A private key held in this process, imported so that nothing can export it again. */
+/**
+ * A private key held in this process, in a private field that nothing outside this
+ * class can reach (no accessor; redacted in JSON, inspect and toString). It stays a
+ * KeyObject: node:crypto signs with it on the calling thread or the threadpool. A
+ * WebCrypto CryptoKey would add nothing here: handing one to node:crypto is
+ * deprecated (DEP0203), and KeyObject.from turns even a non-extractable one into an
+ * exportable KeyObject (DEP0204).
+ */
 export class InMemoryKeyProvider implements KeyProvider {
-  readonly #key: webcrypto.CryptoKey;
+  readonly #key: KeyObject;
 
-  private constructor(key: webcrypto.CryptoKey, readonly description: string) {
+  private constructor(key: KeyObject, readonly description: string) {
     this.#key = key;
   }
 
-  /** Imports `keyObject` as a non-extractable CryptoKey; the caller should drop the KeyObject. */
-  static async fromKeyObject(keyObject: KeyObject, description: string): Promise<InMemoryKeyProvider> {
-    const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
-    try {
-      const key = await webcrypto.subtle.importKey('pkcs8', pkcs8, importAlgorithm(keyObject), false, ['sign']);
-      return new InMemoryKeyProvider(key, description);
-    } finally {
-      pkcs8.fill(0);
-    }
+  /** Takes `keyObject`, a private key of a type a CA may have; the caller should drop its reference. */
+  static fromKeyObject(keyObject: KeyObject, description: string): InMemoryKeyProvider {
+    if (keyObject.type !== 'private') throw new Error(`cannot sign with a ${keyObject.type} key`);
+    supportedKey(keyObject);
+    return new InMemoryKeyProvider(keyObject, description);
   }
 
   sign(data: Uint8Array, hash: Hash | null): Uint8Array {
-    // Node's crypto.sign accepts a CryptoKey (documented since v15); @types/node omits it.
-    return sign(hash, data, this.#key as unknown as KeyObject);
+    return sign(hash, data, this.#key);
   }
 
   signOffThread(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
     // The same call in its callback form, which runs on libuv's threadpool.
     return new Promise((resolve, reject) => {
-      sign(hash, data, this.#key as unknown as KeyObject, (error, signature) => {
+      sign(hash, data, this.#key, (error, signature) => {
         if (error) reject(error);
         else resolve(signature);
       });
@@ -71,17 +73,12 @@ export class InMemoryKeyProvider implements KeyProvider {
 /** OpenSSL's curve names as WebCrypto and JOSE name them. */
 export const curveNames: Readonly<Record<string, 'P-256' | 'P-384' | 'P-521'>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 
-function importAlgorithm(key: KeyObject): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams | webcrypto.Algorithm {
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-    case 'ec':
-      return { name: 'ECDSA', namedCurve: curveNames[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'unknown' };
-    case 'ed25519':
-      return { name: 'Ed25519' };
-    default:
-      throw new Error(`cannot import a ${key.asymmetricKeyType ?? 'unknown'} key`);
-  }
+/** The key types a CA may have (those signatureAlgorithmFor knows); throws for any other. */
+function supportedKey(key: KeyObject): void {
+  const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
+  if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'ed25519') return;
+  if (key.asymmetricKeyType === 'ec' && curveNames[curve] !== undefined) return;
+  throw new Error(`cannot sign with a ${key.asymmetricKeyType ?? 'unknown'}${curve === '' ? '' : ` ${curve}`} key`);
 }
 
 /** Parses a PEM or DER private key (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8). Throws Node's error. */
