@@ -296,4 +296,9 @@ void t.test('a bundle certificate whose key Go would refuse is refused; one of a
     code: 'CSR_SIGNER_ERR_CA_CERTIFICATE',
     message: new RegExp(`^${offCurveFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: certificate 2 \\(.*\\) has a public key that cannot be decoded`),
   }, 'an EC point off its curve, which Go refuses, is refused naming the file and the certificate');
+
+  // Found by the fuzz test: a certificate that walks, with a key too broken to name its algorithm.
+  const broken = join(import.meta.dirname, '..', 'fixtures', 'ca', 'fuzz-rsa-ca-broken-spki.der');
+  t.throws(() => readCertificateBundle({ name: broken, bytes: read(broken) }), { code: 'CSR_SIGNER_ERR_CA_CERTIFICATE', message: /has a public key that cannot be decoded/ },
+    'a key too broken to name its algorithm is a CA certificate error, not a stray exception');
 });
