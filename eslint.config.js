@@ -22,7 +22,7 @@ const pkiForbidden = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tap/', 'test/fixtures/', 'keys.example/'] },
+  { ignores: ['dist/', 'dist-dev/', 'node_modules/', 'coverage/', '.tap/', 'test/fixtures/', 'keys.example/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -41,6 +41,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', pkiForbidden],
       'no-restricted-globals': ['error', { name: 'process', message: 'pki/ is pure: configuration arrives as parameters.' }],
+    },
+  },
+  {
+    // The product never imports the development tools: the image does not contain them.
+    // src/commands/development.ts loads them at run time by path, and says so when they are absent.
+    files: ['src/**/*.ts'],
+    ignores: ['src/pki/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/devapi/**', '**/dist-dev/**'], message: 'The product (src/) may not import devapi/: it is not in the image.' }] }],
     },
   },
   {

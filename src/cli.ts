@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** The csr-signer command: dispatches to a subcommand. */
 import { readFileSync } from 'node:fs';
-import { isCsrSignerError, type ErrorName } from './errors.js';
 import { readBoundedText } from './files.js';
+import { reportCommandError } from './commands/exit.js';
 import { runSign, signUsage } from './commands/sign.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -25,9 +25,6 @@ Usage:
 
 Documentation: README.md and docs/ in the csr-signer repository.
 `;
-
-/** Exit 2: the command line is wrong, or a file it names cannot be read (as for a missing file). */
-const usageErrors: ReadonlySet<ErrorName> = new Set<ErrorName>(['InvalidArgument', 'InvalidDuration', 'InvalidConfig', 'FileTooLarge', 'FileReadTimeout']);
 
 /** Runs the command line; returns the exit code. Streams are parameters so tests can drive it. */
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
@@ -65,33 +62,18 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
         }
         return await runRotation(rest, readBoundedText, out, err);
       }
-      case 'dev': {
-        const { devUsage, runDev } = await import('./commands/dev.js');
-        if (rest.includes('--help') || rest.includes('-h')) {
-          out.write(devUsage);
-          return 0;
-        }
-        return await runDev(rest, out);
-      }
+      case 'dev':
       case 'devapi': {
-        // Loaded on demand: the signing commands never load the development server.
-        const { devapiUsage, runDevapi } = await import('./commands/devapi.js');
-        if (rest.includes('--help') || rest.includes('-h')) {
-          out.write(devapiUsage);
-          return 0;
-        }
-        return await runDevapi(rest, out, err);
+        // A development tool, not part of the image: loaded on demand from dist-dev/.
+        const { runDevelopmentCommand } = await import('./commands/development.js');
+        return await runDevelopmentCommand(command, rest, out, err);
       }
       default:
         err.write(`csr-signer: unknown command "${command}"\n\n${mainUsage}`);
         return 2;
     }
   } catch (e) {
-    if (isCsrSignerError(e)) {
-      err.write(`csr-signer: ${e.message} [${e.code}]\n`);
-      return usageErrors.has(e.kind) ? 2 : 1;
-    }
-    throw e;
+    return reportCommandError(e, err);
   }
 }
 

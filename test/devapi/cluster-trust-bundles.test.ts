@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { DevApi } from '../../src/devapi/server.js';
-import { signerTrustRules } from '../../src/rbac/signer-role.js';
+import { DevApi } from '../../devapi/server.js';
+import { signerTrustRules } from '../../devapi/signer-role.js';
 import { devapiCall } from '../helpers/devapi.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'ca');

@@ -9,9 +9,9 @@ import t from 'tap';
 import {
   admitCsrCreate, csrDecodeError, csrNameError, prepareCsrCreate, prepareCsrUpdate, supportedUsages, validateCsrCreate, validateCsrUpdate,
   type CsrSubresource,
-} from '../../src/devapi/csr-rules.js';
+} from '../../devapi/csr-rules.js';
 import { goQuoteBytes } from '../../src/pki/go/encoding.js';
-import { formatFieldError, invalid, quote, type FieldError } from '../../src/devapi/status.js';
+import { formatFieldError, invalid, quote, type FieldError } from '../../devapi/status.js';
 import { children, readWhole, sequence, slice } from '../../src/pki/der.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { buildRequest, toPem, type RequestSpec } from '../helpers/requests.js';

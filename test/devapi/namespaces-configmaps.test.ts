@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import t from 'tap';
-import { DevApi } from '../../src/devapi/server.js';
+import { DevApi } from '../../devapi/server.js';
 import { devapiCall } from '../helpers/devapi.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-ns-cm-'));

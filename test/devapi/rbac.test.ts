@@ -5,12 +5,12 @@
  */
 import t from 'tap';
 import { stringify } from 'yaml';
-import { DEFAULT_SIGNER_NAMES, defaultPolicy } from '../../src/devapi/default-policy.js';
+import { DEFAULT_SIGNER_NAMES, defaultPolicy } from '../../devapi/default-policy.js';
 import {
   Authorizer, forbiddenError, forbiddenMessage, isAuthorizedForSignerName, type PolicyRule, type RbacObject, type RequestAttributes,
   ruleAllows, serviceAccountUser, signerNotPermitted, type UserInfo,
-} from '../../src/devapi/rbac.js';
-import { approverClusterRules, requesterClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules } from '../../src/rbac/signer-role.js';
+} from '../../devapi/rbac.js';
+import { approverClusterRules, requesterClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules } from '../../devapi/signer-role.js';
 
 const CERTS = 'certificates.k8s.io';
 const csr = (verb: string, extra: Partial<{ subresource: string; name: string }> = {}): RequestAttributes =>

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { requestVerdict } from '../../src/devapi/csr-validation.js';
-import { RequestVerifier } from '../../src/devapi/request-verifier.js';
+import { requestVerdict } from '../../devapi/csr-validation.js';
+import { RequestVerifier } from '../../devapi/request-verifier.js';
 import { buildRequest, toPem } from '../helpers/requests.js';
 
 const b64 = (s: string | Uint8Array): string => Buffer.from(s).toString('base64');

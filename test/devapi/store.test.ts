@@ -5,7 +5,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { Store } from '../../src/devapi/store.js';
+import { Store } from '../../devapi/store.js';
 import { tempDir } from '../helpers/tools.js';
 
 const csr = (name: string, signerName = 'example.com/a'): Record<string, unknown> => ({ metadata: { name }, spec: { signerName }, status: {} });

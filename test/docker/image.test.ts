@@ -6,7 +6,7 @@
  * builds before tap runs).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { tempDir } from '../helpers/tools.js';
@@ -43,6 +43,9 @@ void t.test('assemble /app as the runtime stage does', (t) => {
   t.notOk(existsSync(join(app, 'node_modules/typescript')) || existsSync(join(app, 'node_modules/tap')), 'neither typescript nor tap');
   t.notOk(existsSync(join(app, 'keys.example')), 'no example keys');
   t.notOk(existsSync(join(app, 'src')), 'no sources');
+  t.notOk(existsSync(join(app, 'dist-dev')) || existsSync(join(app, 'devapi')), 'no development API server (devapi/ builds into dist-dev/)');
+  const devapiFiles = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => /devapi|signer-role/.test(f) && !f.endsWith('development.js') && !f.endsWith('development.js.map'));
+  t.same(devapiFiles, [], 'dist/ holds no devapi module');
   t.end();
 });
 
@@ -64,5 +67,10 @@ void t.test('the entrypoint runs from the assembled /app', (t) => {
   const bad = run(['run', '--config', '/nonexistent.yaml']);
   t.equal(bad.code, 2, 'a configuration error exits 2 without a stack trace');
   t.match(bad.out, /CSR_SIGNER_ERR_INVALID_ARGUMENT/);
+  for (const command of ['dev', 'devapi']) {
+    const missing = run([command, '--help']);
+    t.equal(missing.code, 1, `${command}: not in the image, exit 1`);
+    t.equal(missing.out, `csr-signer: "csr-signer ${command}" is a development command and is not installed here (the image ships the signer only); run it from a clone of the csr-signer repository after "npm ci" [CSR_SIGNER_ERR_DEVELOPMENT_COMMAND_MISSING]\n`, 'one sentence, no stack');
+  }
   t.end();
 });

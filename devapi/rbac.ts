@@ -5,11 +5,11 @@
  * user discovery and health, the 403 texts of the apiserver, and the `signers`
  * check of the CSR admission plugins (kcm-signer §1.6).
  */
-import type { PolicyRule } from '../rbac/signer-role.js';
+import type { PolicyRule } from './signer-role.js';
 import { bootstrapPolicy, parseRbacYaml, type RbacObject, type Subject } from './rbac-objects.js';
 import { type ApiError, forbidden, quote } from './status.js';
 
-export type { PolicyRule } from '../rbac/signer-role.js';
+export type { PolicyRule } from './signer-role.js';
 export { bootstrapPolicy, parseRbacObject, parseRbacYaml, RBAC_V1 } from './rbac-objects.js';
 export type { ClusterRole, ClusterRoleBinding, RbacObject, Role, RoleBinding, RoleRef, Subject } from './rbac-objects.js';
 

@@ -4,7 +4,7 @@
  * every user discovery and health. The evaluator over them lives in `rbac.ts`.
  */
 import { parseAllDocuments } from 'yaml';
-import type { PolicyRule } from '../rbac/signer-role.js';
+import type { PolicyRule } from './signer-role.js';
 import { type FieldError, formatFieldError, quote } from './status.js';
 
 export const RBAC_V1 = 'rbac.authorization.k8s.io/v1';

@@ -7,10 +7,10 @@ import { constants, verify } from 'node:crypto';
 import {
   algorithmIdentifier, bitStringBytes, field, GoError, int64, need, oid, sequenceOf, subjectOrganizations, syntaxError, structuralError, tagAndLength,
   type AlgorithmIdentifier, type Field, type FieldSpec,
-} from '../pki/go/asn1.js';
-import { equalBytes, latin1, pemDecode } from '../pki/go/encoding.js';
+} from '../src/pki/go/asn1.js';
+import { equalBytes, latin1, pemDecode } from '../src/pki/go/encoding.js';
 import { nullBytes, parsePublicKey, publicKeyAlgorithms, type GoKeyAlgorithm, type GoPublicKey } from './go-x509-key.js';
-import { checkSubjectAltNames } from '../pki/go/san.js';
+import { checkSubjectAltNames } from '../src/pki/go/san.js';
 
 export interface ParsedRequest {
   readonly tbs: Uint8Array;

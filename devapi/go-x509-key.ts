@@ -10,10 +10,10 @@
  * keys accepted are never fewer than the DER import accepts.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { bitString, encodeOid, encodeUnsignedInteger, sequence, Tag, type Tlv } from '../pki/der.js';
-import { GoError, oid, type AlgorithmIdentifier } from '../pki/go/asn1.js';
-import { cb, cbInteger } from '../pki/go/cryptobyte.js';
-import { equalBytes } from '../pki/go/encoding.js';
+import { bitString, encodeOid, encodeUnsignedInteger, sequence, Tag, type Tlv } from '../src/pki/der.js';
+import { GoError, oid, type AlgorithmIdentifier } from '../src/pki/go/asn1.js';
+import { cb, cbInteger } from '../src/pki/go/cryptobyte.js';
+import { equalBytes } from '../src/pki/go/encoding.js';
 
 export type GoKeyAlgorithm = 'RSA' | 'ECDSA' | 'Ed25519' | 'DSA';
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { stringify } from 'yaml';
-import { readBoundedText } from '../files.js';
-import { encodePem } from '../pki/pem.js';
+import { readBoundedText } from '../src/files.js';
+import { encodePem } from '../src/pki/pem.js';
 
 export interface User {
   readonly name: string;

@@ -4,13 +4,13 @@
  * reporting Go's error texts. Checked against Go's own x509 on ~12,000 mutated
  * certificates; name constraints are not checked.
  */
-import { Tag } from '../pki/der.js';
-import { GoError, type AlgorithmIdentifier } from '../pki/go/asn1.js';
-import { asn1StringProblem } from '../pki/go/name.js';
-import { Reader } from '../pki/go/cryptobyte.js';
-import { equalBytes, goQuote, goQuoteBytes, latin1, pemDecode } from '../pki/go/encoding.js';
+import { Tag } from '../src/pki/der.js';
+import { GoError, type AlgorithmIdentifier } from '../src/pki/go/asn1.js';
+import { asn1StringProblem } from '../src/pki/go/name.js';
+import { Reader } from '../src/pki/go/cryptobyte.js';
+import { equalBytes, goQuote, goQuoteBytes, latin1, pemDecode } from '../src/pki/go/encoding.js';
 import { parsePublicKey, publicKeyAlgorithms } from './go-x509-key.js';
-import { checkSubjectAltNames } from '../pki/go/san.js';
+import { checkSubjectAltNames } from '../src/pki/go/san.js';
 
 /** parser.go parseAI. */
 function parseAi(r: Reader): AlgorithmIdentifier {

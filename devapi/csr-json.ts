@@ -3,7 +3,7 @@
  * accessors, the errors the decoder answers 400 with, and what a decode + encode round
  * trip of the status keeps.
  */
-import { goBase64Json, jsonBytes, toBase64 } from '../pki/go/encoding.js';
+import { goBase64Json, jsonBytes, toBase64 } from '../src/pki/go/encoding.js';
 import { ApiError, quote } from './status.js';
 
 export type Obj = Record<string, unknown>;

@@ -4,7 +4,7 @@
  * the JSON object, every FieldError in Go's order with Go's text.
  */
 import { certificateOf, conditionsOf, obj, spec, str, usagesOf, type Obj } from './csr-json.js';
-import { equalBytes, goBytes, jsonBytes } from '../pki/go/encoding.js';
+import { equalBytes, goBytes, jsonBytes } from '../src/pki/go/encoding.js';
 import { certificateError } from './go-x509-cert.js';
 import { checkSignature, parseCsr } from './go-x509.js';
 import { quote, type FieldError } from './status.js';

@@ -1,10 +1,10 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
 import { parseArgs } from 'node:util';
-import { DevApi } from '../devapi/server.js';
-import { csrError, isCsrSignerError } from '../errors.js';
-import { portRange } from '../config/flag-values.js';
-import { readBoundedText } from '../files.js';
-import { integerFlag } from '../numbers.js';
+import { DevApi } from '../server.js';
+import { csrError, isCsrSignerError } from '../../src/errors.js';
+import { portRange } from '../../src/config/flag-values.js';
+import { readBoundedText } from '../../src/files.js';
+import { integerFlag } from '../../src/numbers.js';
 
 export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
 

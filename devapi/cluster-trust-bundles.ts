@@ -7,8 +7,8 @@
  */
 import { isObj, str, type Obj } from './csr-json.js';
 import { signerNameErrors, subdomainErrors } from './csr-validation.js';
-import { latin1, pemDecode } from '../pki/go/encoding.js';
-import { GoError } from '../pki/go/asn1.js';
+import { latin1, pemDecode } from '../src/pki/go/encoding.js';
+import { GoError } from '../src/pki/go/asn1.js';
 import { parseCertificateDer } from './go-x509-cert.js';
 import { isAuthorizedForSignerName, type RequestAuthorizer, type UserInfo } from './rbac.js';
 import { forbidden, quote, type ApiError, type FieldError } from './status.js';

@@ -8,18 +8,20 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadRunConfig } from '../config/index.js';
-import { DevApi } from '../devapi/server.js';
-import { csrError } from '../errors.js';
-import { portRange } from '../config/flag-values.js';
-import { readBoundedText } from '../files.js';
-import { integerFlag } from '../numbers.js';
-import { createLogger } from '../logger.js';
-import { SignerRuntime } from '../runtime.js';
-import { untilSignal } from './run.js';
+import { loadRunConfig } from '../../src/config/index.js';
+import { DevApi } from '../server.js';
+import { csrError } from '../../src/errors.js';
+import { portRange } from '../../src/config/flag-values.js';
+import { readBoundedText } from '../../src/files.js';
+import { integerFlag } from '../../src/numbers.js';
+import { createLogger } from '../../src/logger.js';
+import { SignerRuntime } from '../../src/runtime.js';
+import { untilSignal } from '../../src/commands/run.js';
 
 export const DEMO_SIGNER = 'example.com/serving';
-const keys = fileURLToPath(new URL('../../keys.example/', import.meta.url));
+/** The repository's root: two levels up from devapi/commands/, three from its build in dist-dev/devapi/commands/. */
+const root = new URL(import.meta.url.includes('/dist-dev/') ? '../../../' : '../../', import.meta.url);
+const keys = fileURLToPath(new URL('keys.example/', root));
 
 export const devUsage = `Usage: csr-signer dev [--state-dir DIR] [--port P]
 

@@ -1,12 +1,12 @@
 /**
  * The RBAC objects devapi loads when it is given none: the signer's least privilege
- * (from src/rbac/signer-role.ts, the same rules the Helm chart must match), an
+ * (from devapi/signer-role.ts, the same rules the Helm chart must match), an
  * approver and a requester. `system:masters` (the admin kubeconfig) is built into
  * the Authorizer, as in a real cluster.
  */
 import {
   approverClusterRules, type PolicyRule, requesterClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules,
-} from '../rbac/signer-role.js';
+} from './signer-role.js';
 import { SIGNER_SERVICE_ACCOUNT } from './identity.js';
 import { RBAC_V1, type RbacObject, type Subject } from './rbac.js';
 

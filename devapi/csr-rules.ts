@@ -41,7 +41,7 @@
  */
 import { clone, csrDecodeError, isObj, kubeTime, list, normaliseStatus, obj, spec, str, type Obj } from './csr-json.js';
 import { validateCsrUpdate, type CsrSubresource } from './csr-validation.js';
-import { jsonBytes, toBase64 } from '../pki/go/encoding.js';
+import { jsonBytes, toBase64 } from '../src/pki/go/encoding.js';
 import { parseCsr } from './go-x509.js';
 import { ApiError, forbidden, quote, type FieldError } from './status.js';
 
