@@ -10,22 +10,22 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { RunConfig } from './config/types.js';
 import { csrError } from './errors.js';
-import { CaStore } from './controller/ca-store.js';
+import { CaStore } from './trust/ca-store.js';
 import { Controller } from './controller/controller.js';
-import { csrApi, type CsrApi } from './controller/csr-api.js';
-import { loadKubeConfig } from './controller/kube-config.js';
-import { kubeHttp, type KubeHttp } from './controller/kube-http.js';
-import { LeaderElector } from './controller/leader-election.js';
-import { leaseLock } from './controller/lease-lock.js';
-import { fingerprint, RotationRecord } from './controller/rotation-record.js';
-import { trustApi } from './controller/trust-api.js';
-import { TrustPublisher } from './controller/trust-publisher.js';
+import { csrApi, type CsrApi } from './kube/csr-api.js';
+import { loadKubeConfig } from './kube/config.js';
+import { kubeHttp, type KubeHttp } from './kube/http.js';
+import { LeaderElector } from './leader/leader-election.js';
+import { leaseLock } from './leader/lease-lock.js';
+import { fingerprint, RotationRecord } from './trust/rotation-record.js';
+import { trustApi } from './kube/trust-api.js';
+import { TrustPublisher } from './trust/publisher.js';
 import { buildApp } from './http/app.js';
 import { listen } from './http/listen.js';
-import { approvedAt, createMetrics, type Metrics } from './http/metrics.js';
-import type { SignerState, Snapshot } from './http/snapshot.js';
+import { approvedAt, createMetrics, type Metrics } from './telemetry/metrics.js';
+import type { SignerState, Snapshot } from './telemetry/snapshot.js';
 import { isApproved, isFailed, hasCertificate } from './signer/conditions.js';
-import { rotationStatus } from './signer/rotation.js';
+import { rotationStatus } from './trust/rotation-plan.js';
 
 export class SignerRuntime {
   /** As kube-controller-manager: a restarted pod (often PID 1 again) must not pass for its old self and skip the wait. */

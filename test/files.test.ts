@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
 import { loadRunConfig, serviceAccountNamespaceFile } from '../src/config/index.js';
-import { CaStore } from '../src/controller/ca-store.js';
-import { loadKubeConfig } from '../src/controller/kube-config.js';
+import { CaStore } from '../src/trust/ca-store.js';
+import { loadKubeConfig } from '../src/kube/config.js';
 import { fileLimits, readBounded, readBoundedText } from '../src/files.js';
 import { tempDir } from './helpers/tools.js';
 

@@ -14,7 +14,7 @@ import { csrError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
 import { integerFlag } from '../../src/numbers.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { SignerRuntime } from '../../src/runtime.js';
 import { untilSignal } from '../../src/commands/run.js';
 

@@ -6,14 +6,14 @@
  * signer's pod: `kubectl exec deploy/csr-signer -- csr-signer rotation status --config …`.
  */
 import { loadRunConfig, type ReadFile } from '../config/index.js';
-import { CaStore } from '../controller/ca-store.js';
-import { loadKubeConfig } from '../controller/kube-config.js';
-import { kubeHttp } from '../controller/kube-http.js';
-import { fingerprint, readRecord, type CaIssuance } from '../controller/rotation-record.js';
-import { trustApi } from '../controller/trust-api.js';
+import { CaStore } from '../trust/ca-store.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { kubeHttp } from '../kube/http.js';
+import { fingerprint, readRecord, type CaIssuance } from '../trust/rotation-record.js';
+import { trustApi } from '../kube/trust-api.js';
 import { csrError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { rotationStatus, type RotationStatus } from '../signer/rotation.js';
+import { createLogger } from '../telemetry/logger.js';
+import { rotationStatus, type RotationStatus } from '../trust/rotation-plan.js';
 
 export const rotationUsage = `Usage: csr-signer rotation status [--output text|json] [csr-signer run flags]
 

@@ -1,6 +1,6 @@
 /** `csr-signer run`: the composition root of the signer. Parse config, build the parts, start, stop on SIGTERM. */
 import { loadRunConfig, type ReadFile } from '../config/index.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../telemetry/logger.js';
 import { SignerRuntime } from '../runtime.js';
 
 /**

@@ -5,14 +5,14 @@
 import type { Logger } from 'pino';
 import type { RequestLimits } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
-import type { CsrApi } from './csr-api.js';
+import type { CsrApi } from '../kube/csr-api.js';
 import { CsrCache } from './csr-cache.js';
 import { CsrSource } from './csr-source.js';
-import { KubeApiError } from './kube-http.js';
-import { noopObserver, type Observer } from './observer.js';
+import { KubeApiError } from '../kube/http.js';
+import { noopObserver, type Observer } from '../telemetry/observer.js';
 import { runWorkers, WorkQueue, type Clock } from './queue.js';
 import { Reconciler, StaleObject, type CaLookup } from './reconciler.js';
-import type { RotationRecord } from './rotation-record.js';
+import type { RotationRecord } from '../trust/rotation-record.js';
 
 export interface ControllerOptions {
   readonly signers: readonly SignerConfig[];

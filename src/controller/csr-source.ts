@@ -5,9 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { Csr } from '../signer/types.js';
-import type { CsrApi } from './csr-api.js';
+import type { CsrApi } from '../kube/csr-api.js';
 import type { CsrCache } from './csr-cache.js';
-import { ListWatch } from './list-watch.js';
+import { ListWatch } from '../kube/list-watch.js';
 import type { Clock } from './queue.js';
 
 export interface SourceOptions {

@@ -13,11 +13,11 @@ import { formatName } from '../pki/name.js';
 import { failedCondition, hasCertificate, isFailed, rfc3339Seconds } from '../signer/conditions.js';
 import { evaluate, failureFromError, requestBytes, triage } from '../signer/decide.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
-import type { CsrApi } from './csr-api.js';
+import type { CsrApi } from '../kube/csr-api.js';
 import type { CsrCache } from './csr-cache.js';
-import { KubeApiError } from './kube-http.js';
-import { noopObserver, type Observer } from './observer.js';
-import type { RotationRecord } from './rotation-record.js';
+import { KubeApiError } from '../kube/http.js';
+import { noopObserver, type Observer } from '../telemetry/observer.js';
+import type { RotationRecord } from '../trust/rotation-record.js';
 
 /** The CA a signer signs with right now; throws a transient error when it has none. */
 export type CaLookup = (signerName: string) => CertificateAuthority;

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { contentTypes, negotiateFormat, renderMetrics } from './exposition.js';
 import { livenessChecks, readinessChecks, report, type Check, type ReportQuery } from './health.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from '../telemetry/snapshot.js';
 
 export interface AppDeps {
   /** The Registry createMetrics recorded into. */

@@ -3,7 +3,7 @@
  * their report in the Kubernetes components' format (`[+]name ok`,
  * `[-]name failed: reason`, `?verbose`, `?exclude=`). Pure: no HTTP, no clock.
  */
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from '../telemetry/snapshot.js';
 
 export interface Check {
   /** `family` or `family:signer`; `?exclude=` takes either. */

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { CsrCache, isNewer } from '../../src/controller/csr-cache.js';
 import { CsrSource } from '../../src/controller/csr-source.js';
-import { KubeApiError } from '../../src/controller/kube-http.js';
+import { KubeApiError } from '../../src/kube/http.js';
 import { bareCsr, until } from '../helpers/csr-min.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 

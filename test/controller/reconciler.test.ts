@@ -6,8 +6,8 @@
 import { pino } from 'pino';
 import t from 'tap';
 import { Controller } from '../../src/controller/controller.js';
-import { KubeApiError } from '../../src/controller/kube-http.js';
-import type { Observer } from '../../src/controller/observer.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import type { Observer } from '../../src/telemetry/observer.js';
 import type { CertificateAuthority } from '../../src/pki/index.js';
 import type { Csr, SignerConfig } from '../../src/signer/types.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';

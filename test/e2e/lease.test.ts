@@ -6,10 +6,10 @@
  */
 import { pino } from 'pino';
 import t from 'tap';
-import { loadKubeConfig } from '../../src/controller/kube-config.js';
-import { KubeApiError, kubeHttp, type KubeHttp } from '../../src/controller/kube-http.js';
-import { LeaderElector } from '../../src/controller/leader-election.js';
-import { leaseLock } from '../../src/controller/lease-lock.js';
+import { loadKubeConfig } from '../../src/kube/config.js';
+import { KubeApiError, kubeHttp, type KubeHttp } from '../../src/kube/http.js';
+import { LeaderElector } from '../../src/leader/leader-election.js';
+import { leaseLock } from '../../src/leader/lease-lock.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { needTool } from '../helpers/tools.js';
 

@@ -4,8 +4,8 @@
  * /status, and scripted faults. Records every write.
  */
 import { openWatcher, type FakeWatcher } from './fake-watcher.js';
-import type { CsrApi, CsrList, KubeEvent, WatchEvent } from '../../src/controller/csr-api.js';
-import { KubeApiError } from '../../src/controller/kube-http.js';
+import type { CsrApi, CsrList, KubeEvent, WatchEvent } from '../../src/kube/csr-api.js';
+import { KubeApiError } from '../../src/kube/http.js';
 import type { Csr } from '../../src/signer/types.js';
 
 type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'createEvent';

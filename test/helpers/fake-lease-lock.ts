@@ -6,8 +6,8 @@
  * A held call goes in two steps, as a request does: it reaches the server (its
  * effect happens), then its answer reaches the caller; either can be delayed.
  */
-import { KubeApiError } from '../../src/controller/kube-http.js';
-import type { LeaseLock, LeaseRecord, VersionedLeaseRecord } from '../../src/controller/lease-lock.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import type { LeaseLock, LeaseRecord, VersionedLeaseRecord } from '../../src/leader/lease-lock.js';
 
 export class FakeLeaseStore {
   record: VersionedLeaseRecord | undefined;

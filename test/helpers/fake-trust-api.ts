@@ -7,10 +7,10 @@
  * API is served, scripted faults and interleaved writes. Records every call.
  */
 import { openWatcher, type FakeWatcher } from './fake-watcher.js';
-import type { WatchEvent } from '../../src/controller/csr-api.js';
-import { KubeApiError } from '../../src/controller/kube-http.js';
-import type { Feed } from '../../src/controller/list-watch.js';
-import type { ClusterTrustBundle, ConfigMap, Namespace, TrustApi } from '../../src/controller/trust-api.js';
+import type { WatchEvent } from '../../src/kube/csr-api.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import type { Feed } from '../../src/kube/list-watch.js';
+import type { ClusterTrustBundle, ConfigMap, Namespace, TrustApi } from '../../src/kube/trust-api.js';
 
 export type TrustMethod =
   | 'listNamespaces' | 'watchNamespaces'

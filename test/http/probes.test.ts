@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { buildApp } from '../../src/http/app.js';
-import type { Snapshot } from '../../src/http/snapshot.js';
+import type { Snapshot } from '../../src/telemetry/snapshot.js';
 import {
   electionOff, notLeading, now, snapshotBuilder, stopping, withLeader, withSigner, type SnapshotModifier,
 } from './fixtures/snapshots.js';

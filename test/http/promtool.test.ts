@@ -5,7 +5,7 @@
 import t from 'tap';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 import { csrBuilder, withCondition } from '../helpers/csr.js';
 import { needTool, run } from '../helpers/tools.js';
 import { now, snapshotBuilder, withQueueDepth, withSigner } from './fixtures/snapshots.js';

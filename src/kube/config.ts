@@ -15,7 +15,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import { csrError, isCsrSignerError } from '../errors.js';
 import { readBounded, readBoundedText, type FileKind } from '../files.js';
-import type { KubeEndpoint } from './kube-http.js';
+import type { KubeEndpoint } from './http.js';
 
 const TOKEN_REFRESH_MS = 60_000;
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';

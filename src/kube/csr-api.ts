@@ -5,7 +5,7 @@
  */
 import { rfc3339Seconds } from '../signer/conditions.js';
 import type { Csr } from '../signer/types.js';
-import type { KubeHttp } from './kube-http.js';
+import type { KubeHttp } from './http.js';
 
 export interface CsrList {
   readonly items: readonly Csr[];

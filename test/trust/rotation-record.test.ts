@@ -7,8 +7,8 @@
  */
 import { pino } from 'pino';
 import t from 'tap';
-import { KubeApiError } from '../../src/controller/kube-http.js';
-import { fingerprint, parseRecord, recordLabel, RotationRecord } from '../../src/controller/rotation-record.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import { fingerprint, parseRecord, recordLabel, RotationRecord } from '../../src/trust/rotation-record.js';
 import { readCertificateBundle, type CaCertificate } from '../../src/pki/index.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { FakeTrustApi } from '../helpers/fake-trust-api.js';

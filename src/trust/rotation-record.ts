@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CaCertificate } from '../pki/index.js';
-import { KubeApiError } from './kube-http.js';
-import type { TrustApi } from './trust-api.js';
+import { KubeApiError } from '../kube/http.js';
+import type { TrustApi } from '../kube/trust-api.js';
 
 export type RecordApi = Pick<TrustApi, 'getConfigMap' | 'createConfigMap' | 'updateConfigMap'>;
 

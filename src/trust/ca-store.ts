@@ -15,7 +15,7 @@ import { readBounded, type FileKind } from '../files.js';
 import { loadCertificateAuthority, readCertificateBundle, type CaCertificate, type CertificateAuthority, type NamedBytes } from '../pki/index.js';
 import { formatGoTime } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
-import { noopObserver, type Observer } from './observer.js';
+import { noopObserver, type Observer } from '../telemetry/observer.js';
 
 /** The running signer re-reads its CA files on a timer: a stalled pipe may hold it up this long at most. */
 const reloadReadTimeoutMs = 1000;

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { createMetrics, metricsCatalogue, type MetricSpec } from '../../src/http/metrics.js';
+import { createMetrics, metricsCatalogue, type MetricSpec } from '../../src/telemetry/metrics.js';
 import { needTool, run, tempDir, writeTemp } from '../helpers/tools.js';
-import { snapshotBuilder, withSigner } from './fixtures/snapshots.js';
+import { snapshotBuilder, withSigner } from '../http/fixtures/snapshots.js';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'metrics.md'), 'utf8');
 

@@ -8,8 +8,8 @@
  * and create Leases, nothing else. Every PUT carries the resourceVersion its
  * caller read, so the API server's compare-and-swap decides races (409).
  */
-import type { KubeHttp } from './kube-http.js';
-import { KubeApiError } from './kube-http.js';
+import type { KubeHttp } from '../kube/http.js';
+import { KubeApiError } from '../kube/http.js';
 
 export interface LeaseRecord {
   /** Empty when nobody holds the lease (after a release). */

@@ -7,9 +7,9 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
 import t from 'tap';
-import { KubeApiError, type KubeHttp } from '../../src/controller/kube-http.js';
-import { LeaderElector } from '../../src/controller/leader-election.js';
-import { formatMicroTime, leaseLock, type LeaseRecord } from '../../src/controller/lease-lock.js';
+import { KubeApiError, type KubeHttp } from '../../src/kube/http.js';
+import { LeaderElector } from '../../src/leader/leader-election.js';
+import { formatMicroTime, leaseLock, type LeaseRecord } from '../../src/leader/lease-lock.js';
 import { ManualClock } from '../helpers/clock.js';
 import { FakeLeaseStore, type FakeLeaseLock } from '../helpers/fake-lease-lock.js';
 

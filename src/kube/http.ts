@@ -1,7 +1,7 @@
 /**
  * HTTP to the Kubernetes API: JSON requests and line-delimited watch streams on
  * one keep-alive agent. Where the server is, how to trust it and who we are come
- * from client-node's KubeConfig (kube-config.ts); the requests themselves are
+ * from client-node's KubeConfig (config.ts); the requests themselves are
  * plain node:https, because the generated client's serializer costs more CPU
  * per status write than signing the certificate does.
  */

@@ -8,8 +8,8 @@
  */
 import type { Logger } from 'pino';
 import type { WatchEvent } from './csr-api.js';
-import { KubeApiError } from './kube-http.js';
-import { systemClock, type Clock } from './queue.js';
+import { KubeApiError } from './http.js';
+import { systemClock, type Clock } from '../controller/queue.js';
 
 /** What a list+watch needs of an object. */
 export interface Listed {

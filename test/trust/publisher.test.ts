@@ -8,10 +8,10 @@
  */
 import { pino, type Logger } from 'pino';
 import t, { type Test } from 'tap';
-import { KubeApiError } from '../../src/controller/kube-http.js';
-import type { Observer, TrustResult, TrustTarget } from '../../src/controller/observer.js';
-import type { ConfigMap } from '../../src/controller/trust-api.js';
-import { managedLabel, signerAnnotation, TrustPublisher } from '../../src/controller/trust-publisher.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import type { Observer, TrustResult, TrustTarget } from '../../src/telemetry/observer.js';
+import type { ConfigMap } from '../../src/kube/trust-api.js';
+import { managedLabel, signerAnnotation, TrustPublisher } from '../../src/trust/publisher.js';
 import { readCertificateBundle, type CaCertificate } from '../../src/pki/index.js';
 import type { SignerConfig } from '../../src/signer/types.js';
 import { makeOpensslCa, type TestCa } from '../helpers/ca.js';

@@ -50,10 +50,10 @@ import type { Logger } from 'pino';
 import { formatDuration } from '../duration.js';
 import { csrError } from '../errors.js';
 import type { LeaderElectionConfig } from '../config/types.js';
-import { KubeApiError } from './kube-http.js';
+import { KubeApiError } from '../kube/http.js';
 import type { LeaseLock, LeaseRecord, VersionedLeaseRecord } from './lease-lock.js';
 import { formatMicroTime } from './lease-lock.js';
-import { systemClock, type Clock } from './queue.js';
+import { systemClock, type Clock } from '../controller/queue.js';
 
 /** client-go leaderelection.JitterFactor: candidates wait retryPeriod × (1 + this × random). */
 export const JITTER_FACTOR = 1.2;

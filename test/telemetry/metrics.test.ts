@@ -1,11 +1,11 @@
 /** The Observer feeds the counters and histograms; the snapshot feeds the gauges at each scrape. */
 import t from 'tap';
 import { Registry, register as globalRegistry } from 'prom-client';
-import { approvedAt, createMetrics, type Metrics } from '../../src/http/metrics.js';
-import { droppedRuntimeMetrics } from '../../src/http/metrics-catalogue.js';
-import type { Snapshot } from '../../src/http/snapshot.js';
+import { approvedAt, createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
+import { droppedRuntimeMetrics } from '../../src/telemetry/metrics-catalogue.js';
+import type { Snapshot } from '../../src/telemetry/snapshot.js';
 import { approved, csrBuilder, denied, withCondition, withName } from '../helpers/csr.js';
-import { electionOff, notLeading, now, snapshotBuilder, withQueueDepth, withSigner, type SnapshotModifier } from './fixtures/snapshots.js';
+import { electionOff, notLeading, now, snapshotBuilder, withQueueDepth, withSigner, type SnapshotModifier } from '../http/fixtures/snapshots.js';
 
 const serving = 'example.com/serving';
 const client = 'example.com/client';

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadKubeConfig } from '../../src/controller/kube-config.js';
+import { loadKubeConfig } from '../../src/kube/config.js';
 import { tempDir } from '../helpers/tools.js';
 
 const dir = tempDir('kubeconfig-');

@@ -11,12 +11,12 @@
 import type { Logger } from 'pino';
 import { encodePem, type CaCertificate } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
-import { KubeApiError } from './kube-http.js';
-import { matchesSelector } from './label-selector.js';
-import { ListWatch } from './list-watch.js';
-import { noopObserver, type Observer, type TrustResult, type TrustTarget } from './observer.js';
-import { runWorkers, systemClock, WorkQueue, type Clock } from './queue.js';
-import type { ClusterTrustBundle, ConfigMap, Namespace, ObjectMeta, TrustApi } from './trust-api.js';
+import { KubeApiError } from '../kube/http.js';
+import { matchesSelector } from '../kube/label-selector.js';
+import { ListWatch } from '../kube/list-watch.js';
+import { noopObserver, type Observer, type TrustResult, type TrustTarget } from '../telemetry/observer.js';
+import { runWorkers, systemClock, WorkQueue, type Clock } from '../controller/queue.js';
+import type { ClusterTrustBundle, ConfigMap, Namespace, ObjectMeta, TrustApi } from '../kube/trust-api.js';
 
 /** Marks the objects csr-signer publishes; it changes no object without it. */
 export const managedLabel = 'csr-signer.io/trust-bundle';

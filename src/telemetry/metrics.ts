@@ -5,10 +5,10 @@
  * Snapshot when Prometheus scrapes, so it can never go stale between events.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Observer } from '../controller/observer.js';
+import type { Observer } from './observer.js';
 import type { Csr } from '../signer/types.js';
 import { droppedRuntimeMetrics, signerMetrics, type MetricSpec } from './metrics-catalogue.js';
-import { rotationPhases } from '../signer/rotation.js';
+import { rotationPhases } from '../trust/rotation-plan.js';
 import type { Snapshot } from './snapshot.js';
 
 export { metricsCatalogue, type MetricSpec, type MetricType } from './metrics-catalogue.js';

@@ -1,6 +1,6 @@
 /** The logger never writes key material, passphrases or tokens, whoever logs them by mistake. */
 import t from 'tap';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 
 void t.test('secrets are redacted by field name at the top level and one level down', (t) => {
   const lines: string[] = [];

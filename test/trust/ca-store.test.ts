@@ -6,8 +6,8 @@ import { chmodSync, copyFileSync, realpathSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import t from 'tap';
-import { CaStore } from '../../src/controller/ca-store.js';
-import type { Observer } from '../../src/controller/observer.js';
+import { CaStore } from '../../src/trust/ca-store.js';
+import type { Observer } from '../../src/telemetry/observer.js';
 import type { SignerConfig } from '../../src/signer/types.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { until } from '../helpers/csr-min.js';

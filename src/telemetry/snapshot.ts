@@ -3,7 +3,7 @@
  * running parts at each request. The HTTP app and the metrics read only this (and
  * the Observer events), so they are tested with hand-made snapshots.
  */
-import type { RotationPhase } from '../signer/rotation.js';
+import type { RotationPhase } from '../trust/rotation-plan.js';
 
 export interface SignerState {
   readonly name: string;
@@ -22,7 +22,7 @@ export interface SignerState {
   readonly trustedCas?: number;
   /** Per CA (by SHA-256 fingerprint) the latest NotAfter issued for this signer, as far as it is known. */
   readonly lastIssued?: readonly { readonly ca: string; readonly notAfter: Date }[];
-  /** Where a CA rotation stands (src/signer/rotation.ts); absent while no CA is loaded. */
+  /** Where a CA rotation stands (src/trust/rotation-plan.ts); absent while no CA is loaded. */
   readonly rotationPhase?: RotationPhase;
 }
 

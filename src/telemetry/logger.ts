@@ -4,7 +4,7 @@
  * redacted by path, whatever a caller logs by mistake.
  */
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config/types.js';
+import type { LogLevel } from '../config/types.js';
 
 export const redactedPaths = [
   'key', '*.key', 'privateKey', '*.privateKey', 'passphrase', '*.passphrase', 'token', '*.token',

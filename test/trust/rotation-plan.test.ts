@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { CaCertificate } from '../../src/pki/index.js';
-import { rotationStatus, type CaRole, type RotationPhase } from '../../src/signer/rotation.js';
+import { rotationStatus, type CaRole, type RotationPhase } from '../../src/trust/rotation-plan.js';
 
 const SIGNER = 'example.com/serving';
 const day = 86_400_000;

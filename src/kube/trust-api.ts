@@ -6,7 +6,7 @@
  */
 import { toWatchEvent } from './csr-api.js';
 import type { Feed } from './list-watch.js';
-import { KubeApiError, type KubeHttp } from './kube-http.js';
+import { KubeApiError, type KubeHttp } from './http.js';
 
 export interface ObjectMeta {
   readonly name: string;
