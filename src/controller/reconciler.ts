@@ -5,13 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isCsrSignerError } from '../errors.js';
 import {
   issueCertificate, parseRequestAsync, type CertificateAuthority, type IssuedCertificate, type RequestLimits,
 } from '../pki/index.js';
 import { formatName } from '../pki/name.js';
 import { failedCondition, hasCertificate, isFailed, rfc3339Seconds } from '../signer/conditions.js';
-import { evaluate, failureFromError, requestBytes, triage } from '../signer/decide.js';
+import { decide, failureFromError } from '../signer/decide.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
 import type { CsrApi } from '../kube/csr-api.js';
 import type { CsrCache } from './csr-cache.js';
@@ -69,22 +68,13 @@ export class Reconciler {
     const csr = cache.get(name);
     if (!csr) return 'absent';
     const signer = signers.get(csr.spec.signerName);
-    const skip = triage(csr, signer?.name ?? '');
-    if (skip?.kind === 'skip' || !signer) {
-      logger.debug({ csr: name, signer: csr.spec.signerName, reason: skip?.kind === 'skip' ? skip.reason : 'OtherSigner' }, 'skipped');
+    const started = performance.now();
+    const decision = await decide(csr, signer, parseRequestAsync, this.deps.limits);
+    if (decision.kind === 'skip' || !signer) {
+      logger.debug({ csr: name, signer: csr.spec.signerName, reason: decision.kind === 'skip' ? decision.reason : 'OtherSigner' }, 'skipped');
       return 'skipped';
     }
-    const started = performance.now();
-    let decision;
-    try {
-      const request = await parseRequestAsync(requestBytes(csr), this.deps.limits);
-      decision = evaluate(csr, request, signer);
-    } catch (e) {
-      decision = failureFromError(e);
-      if (!decision) throw e;
-    }
     if (decision.kind === 'fail') return this.fail(csr, signer, decision.reason, decision.message);
-    if (decision.kind === 'skip') return 'skipped';
     const ca = this.deps.ca(signer.name);
     let issued: IssuedCertificate;
     try {
@@ -93,7 +83,7 @@ export class Reconciler {
         ...(decision.expirationSeconds === undefined ? {} : { expirationSeconds: decision.expirationSeconds }),
       });
     } catch (e) {
-      const failure = isCsrSignerError(e) && e.permanent ? failureFromError(e) : undefined;
+      const failure = failureFromError(e);
       if (failure?.kind === 'fail') return this.fail(csr, signer, failure.reason, failure.message);
       throw e;
     }

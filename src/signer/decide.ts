@@ -5,13 +5,15 @@
  *   not our signerName → already Failed → Denied → not Approved → certificate set
  *   → parse → the signer's rules → policy → a CA request → unknown usages → issue
  *
- * The controller runs `triage`, parses on the threadpool, then `evaluate`;
- * `decide` is all of it in one synchronous call.
+ * `decide` is the ladder, and the only one: the signer's reconciler and the tests
+ * both call it. Parsing is injected so that the signer parses on the threadpool
+ * (`parseRequestAsync`) and tests may parse on their own thread (`parseRequest`).
+ * `failureFromError` maps the errors of the issuing step (after `decide`) the same way.
  */
 import { CsrSignerError, csrError } from '../errors.js';
 import { formatDuration } from '../duration.js';
 import {
-  defaultRequestLimits, describeKey, knownUsages, parseRequest,
+  defaultRequestLimits, describeKey, knownUsages,
   type CertificateRequest, type KeyKind, type RequestLimits, type SigningProfile,
 } from '../pki/index.js';
 import { validateBuiltin } from './builtin-signers.js';
@@ -102,13 +104,23 @@ export function evaluate(csr: Csr, request: CertificateRequest, signer: SignerCo
   return { kind: 'issue', request, profile, ...(seconds === undefined ? {} : { expirationSeconds: seconds }) };
 }
 
-/** The whole ladder in one call, parsing on this thread: for tests and simple callers. */
-export function decide(csr: Csr, signer: SignerConfig, limits: RequestLimits = defaultRequestLimits): Decision {
+/** Parses a request's DER (or PEM) bytes; throws CsrSignerErrors for what is wrong with it. */
+export type RequestParser = (bytes: Uint8Array, limits: RequestLimits) => CertificateRequest | Promise<CertificateRequest>;
+
+/**
+ * The whole ladder for one CSR and the signer configured for its signerName
+ * (undefined: none is, so it is not ours). Resolves to skip, fail or issue; rejects
+ * only with transient errors (retry).
+ */
+export async function decide(
+  csr: Csr, signer: SignerConfig | undefined, parse: RequestParser, limits: RequestLimits = defaultRequestLimits,
+): Promise<Decision> {
+  if (!signer) return skip('OtherSigner');
   const skipped = triage(csr, signer.name);
   if (skipped) return skipped;
   let request: CertificateRequest;
   try {
-    request = parseRequest(requestBytes(csr), limits);
+    request = await parse(requestBytes(csr), limits);
   } catch (e) {
     const failure = failureFromError(e);
     if (failure) return failure;

@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { CsrSignerError, catalogue } from '../../src/errors.js';
 import {
-  decodePem, issueCertificate, loadCertificateAuthority, signRequest, type CertificateAuthority,
-} from '../../src/pki/index.js';
+  decodePem, issueCertificate, loadCertificateAuthority, signRequest, type CertificateAuthority, parseRequest } from '../../src/pki/index.js';
 import { decide } from '../../src/signer/decide.js';
 import { approved, csrBuilder, signerConfig, withExpirationSeconds, withRawRequest, withSigner, withUsages } from '../helpers/csr.js';
 import { goParse, kcmSign, type GoFields, type KcmSignOutput } from '../helpers/go-oracle.js';
@@ -89,7 +88,7 @@ async function issueOurs(entry: CorpusEntry, pem: string, ca: CertificateAuthori
     }
     const csr = csrBuilder(withSigner(entry.signerName), withUsages(...entry.usages), withRawRequest(Buffer.from(pem).toString('base64')), approved(),
       ...(entry.expirationSeconds === undefined ? [] : [withExpirationSeconds(entry.expirationSeconds)]));
-    const decision = decide(csr, signerConfig(entry.signerName, { maxDurationMs, defaultDurationMs: maxDurationMs }));
+    const decision = await decide(csr, signerConfig(entry.signerName, { maxDurationMs, defaultDurationMs: maxDurationMs }), parseRequest);
     if (decision.kind === 'skip') throw new Error(`${entry.id}: the ladder skipped an approved CSR (${decision.reason})`);
     if (decision.kind === 'fail') return { issued: false, code: codeOfReason(decision.reason), reason: decision.reason, message: decision.message };
     const issued = await issueCertificate({

@@ -9,7 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
-import { signRequest, type SigningProfile } from '../../src/pki/index.js';
+import { signRequest, type SigningProfile, parseRequest } from '../../src/pki/index.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
 import { decide } from '../../src/signer/decide.js';
 import { approved, csrBuilder, signerConfig, withRawRequest, withSigner, withUsages } from '../helpers/csr.js';
@@ -67,8 +67,8 @@ void t.test('what Go refuses at create the core refuses; what the core issues Go
 
   // The in-tree signers never issue what the in-tree signer would not (it fails at create, or at signing and retries forever).
   const legacy = 'kubernetes.io/legacy-unknown';
-  const decided = requests.map((der) => decide(csrBuilder(withSigner(legacy), withRawRequest(Buffer.from(toPem('CERTIFICATE REQUEST', der)).toString('base64')),
-    withUsages(...profile.usages), approved()), signerConfig(legacy)));
+  const decided = await Promise.all(requests.map((der) => decide(csrBuilder(withSigner(legacy), withRawRequest(Buffer.from(toPem('CERTIFICATE REQUEST', der)).toString('base64')),
+    withUsages(...profile.usages), approved()), signerConfig(legacy), parseRequest)));
   const inTreeWouldNot = theirs.filter((r, i) => r.stage !== 'issued' && decided[i]?.kind === 'issue')
     .map((r) => `request ${r.id}: the in-tree signer stops at ${r.stage} (${'error' in r ? r.error : ''}) and ${legacy} would issue it`);
   t.same(inTreeWouldNot, [], `${legacy} issues nothing the in-tree signer would not`);

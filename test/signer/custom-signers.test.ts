@@ -2,6 +2,7 @@
  * Custom signers: allowed and required usages, key types, a minimum duration,
  * CA requests and the profile handed to the authority. Policy has its own file.
  */
+import { parseRequest } from '../../src/pki/index.js';
 import t from 'tap';
 import { decide } from '../../src/signer/decide.js';
 import type { Decision, Policy, SignerConfig } from '../../src/signer/types.js';
@@ -18,7 +19,7 @@ const caRequest: RequestSpec = { commonName: 'sub-ca', extensions: [{ oid: '2.5.
 const outcome = (d: Decision): string =>
   d.kind === 'skip' ? `ignored (${d.reason})` : d.kind === 'fail' ? `Failed ${d.reason}: ${d.message}` : 'issued';
 
-void t.test('a custom signer\'s rules, each broken and kept', (t) => {
+void t.test('a custom signer\'s rules, each broken and kept', async (t) => {
   const cases: { name: string; signer: Partial<SignerConfig>; noPolicy?: true; modifiers: CsrModifier[]; expected: string }[] = [
     { name: 'a usage outside allowedUsages is refused, the first one named', signer: { allowedUsages: ['digital signature', 'server auth'] }, modifiers: [withUsages('digital signature', 'client auth', 'code signing')],
       expected: 'Failed UsageNotAllowed: spec.usages contains "client auth", which signer example.com/serving does not allow (allowed: digital signature, server auth)' },
@@ -50,20 +51,18 @@ void t.test('a custom signer\'s rules, each broken and kept', (t) => {
     const withoutPolicy: SignerConfig = { ...signerConfig(name, c.signer) };
     delete (withoutPolicy as { policy?: Policy }).policy;
     const config: SignerConfig = c.noPolicy === true ? withoutPolicy : { policy: basePolicy, ...withoutPolicy, ...c.signer };
-    t.equal(outcome(decide(csrBuilder(approved(), ...c.modifiers), config)), c.expected, c.name);
+    t.equal(outcome(await decide(csrBuilder(approved(), ...c.modifiers), config, parseRequest)), c.expected, c.name);
   }
-  t.end();
 });
 
-void t.test('the profile carries the signer\'s durations and chain setting, the CSR\'s usages and expirationSeconds', (t) => {
+void t.test('the profile carries the signer\'s durations and chain setting, the CSR\'s usages and expirationSeconds', async (t) => {
   const signer = signerConfig(name, { defaultDurationMs: 24 * HOUR, maxDurationMs: 720 * HOUR, includeChain: true });
-  const d = decide(csrBuilder(approved(), withUsages('server auth', 'digital signature'), withExpirationSeconds(7200)), signer);
+  const d = await decide(csrBuilder(approved(), withUsages('server auth', 'digital signature'), withExpirationSeconds(7200)), signer, parseRequest);
   t.match(d, { kind: 'issue', expirationSeconds: 7200 });
   t.same(d.kind === 'issue' && d.profile, { usages: ['server auth', 'digital signature'], maxDurationMs: 720 * HOUR, defaultDurationMs: 24 * HOUR, includeChain: true });
   t.notOk(d.kind === 'issue' && 'isCa' in d.profile, 'no isCa for a leaf request');
-  const noSeconds = decide(csrBuilder(approved()), signer);
+  const noSeconds = await decide(csrBuilder(approved()), signer, parseRequest);
   t.notOk(noSeconds.kind === 'issue' && 'expirationSeconds' in noSeconds, 'no expirationSeconds when the CSR has none');
-  const ca = decide(csrBuilder(approved(), withRequest(caRequest), withUsages('cert sign', 'crl sign')), signerConfig(name, { policy: { ...basePolicy, allowCA: true } }));
+  const ca = await decide(csrBuilder(approved(), withRequest(caRequest), withUsages('cert sign', 'crl sign')), signerConfig(name, { policy: { ...basePolicy, allowCA: true } }), parseRequest);
   t.match(ca, { kind: 'issue', profile: { isCa: true, usages: ['cert sign', 'crl sign'] }, request: { requestsCa: true } }, 'isCa only when the request asks and the policy allows');
-  t.end();
 });

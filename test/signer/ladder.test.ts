@@ -22,7 +22,7 @@ const tampered = (): string => {
   return base64(toPem('CERTIFICATE REQUEST', Buffer.from(der.toString('latin1').replace('victim.example.com', 'attack.example.com'), 'latin1')));
 };
 
-void t.test('the ladder, one row per step and per precedence', (t) => {
+void t.test('the ladder, one row per step and per precedence', async (t) => {
   const cases: { name: string; modifiers: CsrModifier[]; expected: string }[] = [
     { name: 'a CSR for another signer is skipped', modifiers: [withSigner('example.com/other'), approved()], expected: 'skip OtherSigner' },
     { name: 'another signer wins over everything else', modifiers: [withSigner('kubernetes.io/kubelet-serving'), failed(), denied()], expected: 'skip OtherSigner' },
@@ -45,8 +45,7 @@ void t.test('the ladder, one row per step and per precedence', (t) => {
     { name: 'a request that breaks the signer\'s rules fails with them', modifiers: [approved(), withRequest({ dns: ['x.example.com'], emails: ['a@example.com'] })], expected: 'fail PolicyViolation' },
     { name: 'an approved, valid CSR is issued', modifiers: [approved()], expected: 'issue' },
   ];
-  for (const c of cases) t.equal(kind(decide(csrBuilder(...c.modifiers), signer)), c.expected, c.name);
-  t.end();
+  for (const c of cases) t.equal(kind(await decide(csrBuilder(...c.modifiers), signer, parseRequest)), c.expected, c.name);
 });
 
 void t.test('triage is the cheap part of the ladder; undefined means go on', (t) => {
@@ -56,25 +55,23 @@ void t.test('triage is the cheap part of the ladder; undefined means go on', (t)
   t.end();
 });
 
-void t.test('parse failures carry the parser\'s reason and message; limits are the caller\'s', (t) => {
-  t.same(decide(csrBuilder(approved(), withRawRequest('a b=')), signer), {
+void t.test('parse failures carry the parser\'s reason and message; limits are the caller\'s', async (t) => {
+  t.same(await decide(csrBuilder(approved(), withRawRequest('a b=')), signer, parseRequest), {
     kind: 'fail', reason: 'MalformedRequest', message: 'the request is not a valid PKCS#10 structure: spec.request is not valid base64',
   }, 'bad base64 names spec.request');
   const threeNames = withRequest({ dns: ['a.example.com', 'b.example.com', 'c.example.com'] });
-  t.match(decide(csrBuilder(approved(), threeNames), signer, { maxBytes: 65536, maxSubjectAltNames: 2 }),
+  t.match(await decide(csrBuilder(approved(), threeNames), signer, parseRequest, { maxBytes: 65536, maxSubjectAltNames: 2 }),
     { kind: 'fail', reason: 'TooManySubjectAltNames', message: 'the request has 3 subjectAltNames, more than the limit of 2' }, 'the SAN limit');
-  t.match(decide(csrBuilder(approved()), signer, { maxBytes: 100, maxSubjectAltNames: 10 }), { kind: 'fail', reason: 'RequestTooLarge' }, 'the size limit');
-  t.end();
+  t.match(await decide(csrBuilder(approved()), signer, parseRequest, { maxBytes: 100, maxSubjectAltNames: 10 }), { kind: 'fail', reason: 'RequestTooLarge' }, 'the size limit');
 });
 
-void t.test('triage + parse + evaluate is decide', (t) => {
+void t.test('triage + parse + evaluate is decide', async (t) => {
   const csr = csrBuilder(approved());
   t.equal(triage(csr, signer.name), undefined);
   const split = evaluate(csr, parseRequest(requestBytes(csr)), signer);
-  t.same(kind(split), kind(decide(csr, signer)));
+  t.same(kind(split), kind(await decide(csr, signer, parseRequest)));
   t.same(split.kind === 'issue' && split.profile, { usages: ['digital signature', 'key encipherment', 'server auth'], maxDurationMs: 3_600_000, defaultDurationMs: 3_600_000, includeChain: false });
   t.throws(() => requestBytes(csrBuilder(withRawRequest('abc'))), { kind: 'MalformedRequest', message: /not valid base64/ }, 'a length that is not a multiple of 4');
-  t.end();
 });
 
 void t.test('failureFromError: permanent CsrSignerErrors fail, everything else is transient', (t) => {
