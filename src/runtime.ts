@@ -9,9 +9,11 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { RunConfig } from './config/types.js';
+import type { Csr } from './signer/types.js';
 import { csrError } from './errors.js';
 import { CaStore } from './trust/ca-store.js';
-import { Controller } from './controller/controller.js';
+import type { Controller } from './controller/controller.js';
+import { csrSigningController } from './reconcile/csr-signing.js';
 import { csrApi, type CsrApi } from './kube/csr-api.js';
 import { loadKubeConfig } from './kube/config.js';
 import { kubeHttp, type KubeHttp } from './kube/http.js';
@@ -33,7 +35,7 @@ export class SignerRuntime {
   readonly registry = new Registry();
   readonly metrics: Metrics;
   readonly cas: CaStore;
-  controller: Controller | undefined;
+  controller: Controller<Csr> | undefined;
   /** Publishes trust bundles while this replica leads; undefined when no signer has `trust:`. */
   publisher: TrustPublisher | undefined;
   private record: RotationRecord | undefined;
@@ -146,7 +148,7 @@ export class SignerRuntime {
       });
       this.publisher.start();
     }
-    this.controller = new Controller({
+    this.controller = csrSigningController({
       signers: config.signers,
       ca: this.cas.lookup,
       api: this.api,

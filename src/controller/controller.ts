@@ -1,67 +1,79 @@
 /**
- * The loop: one source (list + watch) per signerName feeding one keyed queue,
- * `workers` reconciling in parallel. It never signs itself.
+ * The loop every controller runs: sources (list + watch) fill one cache and feed
+ * one keyed queue; `workers` call the controller's reconcile function per key, in
+ * parallel, never two at once for the same key. A reconcile that throws is retried
+ * with backoff (per key, and a global token bucket); one that returns
+ * `requeueAfterMs` is looked at again then. What a controller does with an object is
+ * all in its reconcile function (src/reconcile/); the loop knows no kind.
  */
 import type { Logger } from 'pino';
-import type { RequestLimits } from '../pki/index.js';
-import type { SignerConfig } from '../signer/types.js';
-import type { CsrApi } from '../kube/csr-api.js';
-import { CsrCache } from './csr-cache.js';
-import { CsrSource } from './csr-source.js';
+import type { Clock } from '../clock.js';
 import { KubeApiError } from '../kube/http.js';
-import { noopObserver, type Observer } from '../telemetry/observer.js';
-import { runWorkers, WorkQueue, type Clock } from './queue.js';
-import { Reconciler, StaleObject, type CaLookup } from './reconciler.js';
-import type { RotationRecord } from '../trust/rotation-record.js';
+import { ListWatch, type Feed, type Listed } from '../kube/list-watch.js';
+import { ObjectCache } from './cache.js';
+import { runWorkers, WorkQueue } from './queue.js';
 
-export interface ControllerOptions {
-  readonly signers: readonly SignerConfig[];
-  readonly ca: CaLookup;
-  readonly api: CsrApi;
-  readonly logger: Logger;
-  readonly workers: number;
-  readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly qps: number; readonly burst: number };
-  readonly watchQuietTimeoutMs: number;
-  readonly limits: RequestLimits;
-  readonly events: boolean;
-  readonly observer?: Observer;
-  readonly record?: RotationRecord;
-  readonly clock?: Clock;
-  readonly now?: () => Date;
+export interface RetryOptions {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly qps: number;
+  readonly burst: number;
 }
 
-export class Controller {
-  readonly cache = new CsrCache();
+/** One list+watch feeding the controller, e.g. the CSRs of one signerName. */
+export interface Source<T extends Listed> {
+  /** Names the source in logs and in `sources` (a signerName, say). */
+  readonly name: string;
+  readonly feed: Feed<T>;
+  /** Fields on the source's log lines, e.g. `{ signer }`. */
+  readonly logFields: Readonly<Record<string, string>>;
+}
+
+/** What a reconcile asks of the loop when it succeeds. */
+export interface Reconciled {
+  /** Look at the key again after this long (e.g. when an age will have passed). */
+  readonly requeueAfterMs?: number;
+}
+
+export interface ControllerOptions<T extends Listed> {
+  readonly sources: readonly Source<T>[];
+  /** Where the sources keep the objects (default: a new one); the reconcile function reads it. */
+  readonly cache?: ObjectCache<T>;
+  /** The controller's work for one key; reads the object from `cache`. Throws to be retried. */
+  readonly reconcile: (key: string, cache: ObjectCache<T>) => Promise<Reconciled | undefined>;
+  readonly workers: number;
+  readonly retry: RetryOptions;
+  readonly watchQuietTimeoutMs: number;
+  readonly logger: Logger;
+  /** Log fields that name a key's object in a retry line (default `{ key }`), e.g. `{ csr, signer }`. */
+  readonly describe?: (key: string, object: T | undefined) => Readonly<Record<string, unknown>>;
+  /** An error that means "changed meanwhile: look again now", not a failure to back off from. */
+  readonly isRetryNow?: (e: unknown) => boolean;
+  /** A key goes back to the queue after an error. */
+  readonly onRetry?: (key: string, object: T | undefined) => void;
+  readonly onWatchRestart?: (source: string, reason: 'error' | 'gone' | 'quiet') => void;
+  readonly clock?: Clock;
+}
+
+export class Controller<T extends Listed> {
+  readonly cache: ObjectCache<T>;
   readonly queue: WorkQueue;
-  readonly sources: ReadonlyMap<string, CsrSource>;
-  private readonly reconciler: Reconciler;
-  private readonly observer: Observer;
+  readonly sources: ReadonlyMap<string, ListWatch<T>>;
   private workers: Promise<void> | undefined;
 
-  constructor(private readonly options: ControllerOptions) {
-    this.observer = options.observer ?? noopObserver;
-    this.queue = new WorkQueue({ ...options.retry, ...(options.clock ? { clock: options.clock } : {}) });
-    this.reconciler = new Reconciler({
-      signers: new Map(options.signers.map((s) => [s.name, s])),
-      ca: options.ca,
-      api: options.api,
+  constructor(private readonly options: ControllerOptions<T>) {
+    this.cache = options.cache ?? new ObjectCache<T>();
+    const clock = options.clock ? { clock: options.clock } : {};
+    this.queue = new WorkQueue({ ...options.retry, ...clock });
+    this.sources = new Map(options.sources.map((source) => [source.name, new ListWatch<T>({
+      feed: source.feed,
       cache: this.cache,
-      logger: options.logger,
-      limits: options.limits,
-      events: options.events,
-      observer: this.observer,
-      ...(options.record ? { record: options.record } : {}),
-      ...(options.now ? { now: options.now } : {}),
-    });
-    this.sources = new Map(options.signers.map((s) => [s.name, new CsrSource({
-      signerName: s.name,
-      api: options.api,
-      cache: this.cache,
+      logFields: source.logFields,
       logger: options.logger,
       onChange: (name) => this.queue.add(name),
       quietTimeoutMs: options.watchQuietTimeoutMs,
-      onRestart: (reason) => this.observer.watchRestarted(s.name, reason),
-      ...(options.clock ? { clock: options.clock } : {}),
+      onRestart: (reason) => options.onWatchRestart?.(source.name, reason),
+      ...clock,
     })]));
   }
 
@@ -75,7 +87,7 @@ export class Controller {
     this.workers ??= runWorkers(this.queue, this.options.workers, (key) => this.handle(key));
   }
 
-  /** Stops watching and taking work; waits for signings in flight to finish their writes. */
+  /** Stops watching and taking work; waits for the reconciles in flight to finish. */
   async stop(): Promise<void> {
     this.queue.shutDown();
     await Promise.all([...this.sources.values()].map((s) => s.stop()));
@@ -83,22 +95,23 @@ export class Controller {
   }
 
   private async handle(key: string): Promise<void> {
+    const { options, queue } = this;
     try {
-      await this.reconciler.reconcile(key);
-      this.queue.forget(key);
+      const result = await options.reconcile(key, this.cache);
+      queue.forget(key);
+      if (result?.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
     } catch (e) {
-      const signer = this.cache.get(key)?.spec.signerName;
-      if (e instanceof StaleObject) {
-        this.options.logger.debug({ csr: key, signer }, 'changed while signing; deciding again');
-        this.queue.add(key);
+      const object = this.cache.get(key);
+      const about = options.describe?.(key, object) ?? { key };
+      if (options.isRetryNow?.(e)) {
+        options.logger.debug({ ...about, err: e }, 'changed meanwhile; looking again');
+        queue.add(key);
         return;
       }
       const retryAfter = e instanceof KubeApiError ? e.retryAfterMs ?? 0 : 0;
-      const delay = this.queue.addRateLimited(key, retryAfter);
-      this.observer.retried(signer);
-      this.options.logger.warn({
-        csr: key, signer, err: (e as Error).message, code: (e as { code?: unknown }).code, retries: this.queue.retries(key), retryInMs: delay,
-      }, 'will retry');
+      const delay = queue.addRateLimited(key, retryAfter);
+      options.onRetry?.(key, object);
+      options.logger.warn({ ...about, err: e, retries: queue.retries(key), retryInMs: delay }, 'will retry');
     }
   }
 }

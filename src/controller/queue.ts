@@ -4,22 +4,7 @@
  * runs queues it again when it is done), and retries wait for the longer of a
  * per-key exponential backoff and a global token bucket.
  */
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import { systemClock, type Clock } from '../clock.js';
 
 export interface QueueOptions {
   readonly baseDelayMs: number;

@@ -6,6 +6,7 @@
 import { rfc3339Seconds } from '../signer/conditions.js';
 import type { Csr } from '../signer/types.js';
 import type { KubeHttp } from './http.js';
+import type { Feed } from './list-watch.js';
 
 export interface CsrList {
   readonly items: readonly Csr[];
@@ -54,6 +55,14 @@ export function toWatchEvent<T = Csr>(line: unknown): WatchEvent<T> {
     default:
       return { type: 'ERROR', status: e.object ?? {} };
   }
+}
+
+/** The list+watch of one signerName's CSRs, for a ListWatch. */
+export function signerFeed(api: CsrApi, signerName: string): Feed<Csr> {
+  return {
+    list: (page) => api.list(signerName, page),
+    watch: (resourceVersion, timeoutSeconds, onEvent, signal) => api.watch(signerName, resourceVersion, timeoutSeconds, onEvent, signal),
+  };
 }
 
 export function csrApi(kube: KubeHttp, reportingInstance: string): CsrApi {

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { WatchEvent } from './csr-api.js';
 import { KubeApiError } from './http.js';
-import { systemClock, type Clock } from '../controller/queue.js';
+import { systemClock, type Clock } from '../clock.js';
 
 /** What a list+watch needs of an object. */
 export interface Listed {

@@ -53,7 +53,7 @@ import type { LeaderElectionConfig } from '../config/types.js';
 import { KubeApiError } from '../kube/http.js';
 import type { LeaseLock, LeaseRecord, VersionedLeaseRecord } from './lease-lock.js';
 import { formatMicroTime } from './lease-lock.js';
-import { systemClock, type Clock } from '../controller/queue.js';
+import { systemClock, type Clock } from '../clock.js';
 
 /** client-go leaderelection.JitterFactor: candidates wait retryPeriod × (1 + this × random). */
 export const JITTER_FACTOR = 1.2;

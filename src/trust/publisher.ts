@@ -15,7 +15,8 @@ import { KubeApiError } from '../kube/http.js';
 import { matchesSelector } from '../kube/label-selector.js';
 import { ListWatch } from '../kube/list-watch.js';
 import { noopObserver, type Observer, type TrustResult, type TrustTarget } from '../telemetry/observer.js';
-import { runWorkers, systemClock, WorkQueue, type Clock } from '../controller/queue.js';
+import { systemClock, type Clock } from '../clock.js';
+import { runWorkers, WorkQueue } from '../controller/queue.js';
 import type { ClusterTrustBundle, ConfigMap, Namespace, ObjectMeta, TrustApi } from '../kube/trust-api.js';
 
 /** Marks the objects csr-signer publishes; it changes no object without it. */

@@ -1,5 +1,5 @@
 /** A manual clock for the queue's timers: time moves only when a test says so. */
-import type { Clock } from '../../src/controller/queue.js';
+import type { Clock } from '../../src/clock.js';
 
 export class ManualClock implements Clock {
   private time = 0;

@@ -1,7 +1,8 @@
 /**
- * One CSR, start to end: decide (src/signer), issue (src/pki), write the result
- * through /status exactly once, then tell people (event, audit record). Throws
- * only transient errors; the controller retries those with backoff.
+ * The CSR signer: one source per signerName on the generic loop, and per CSR,
+ * start to end: decide (src/signer), issue (src/pki), write the result through
+ * /status exactly once, then tell people (event, audit record). Throws only
+ * transient errors; the loop retries those with backoff.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -12,8 +13,10 @@ import { formatName } from '../pki/name.js';
 import { failedCondition, hasCertificate, isFailed, rfc3339Seconds } from '../signer/conditions.js';
 import { decide, failureFromError } from '../signer/decide.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
-import type { CsrApi } from '../kube/csr-api.js';
-import type { CsrCache } from './csr-cache.js';
+import { Controller, type RetryOptions } from '../controller/controller.js';
+import { ObjectCache } from '../controller/cache.js';
+import type { Clock } from '../clock.js';
+import { signerFeed, type CsrApi } from '../kube/csr-api.js';
 import { KubeApiError } from '../kube/http.js';
 import { noopObserver, type Observer } from '../telemetry/observer.js';
 import type { RotationRecord } from '../trust/rotation-record.js';
@@ -25,7 +28,7 @@ export interface ReconcilerDeps {
   readonly signers: ReadonlyMap<string, SignerConfig>;
   readonly ca: CaLookup;
   readonly api: CsrApi;
-  readonly cache: CsrCache;
+  readonly cache: ObjectCache<Csr>;
   readonly logger: Logger;
   readonly limits: RequestLimits;
   readonly events: boolean;
@@ -155,4 +158,55 @@ export class Reconciler {
       this.deps.logger.warn({ csr: csr.metadata.name, reason, err: (e as Error).message }, 'could not record event');
     });
   }
+}
+
+export interface CsrSigningOptions {
+  readonly signers: readonly SignerConfig[];
+  readonly ca: CaLookup;
+  readonly api: CsrApi;
+  readonly logger: Logger;
+  readonly workers: number;
+  readonly retry: RetryOptions;
+  readonly watchQuietTimeoutMs: number;
+  readonly limits: RequestLimits;
+  readonly events: boolean;
+  readonly observer?: Observer;
+  readonly record?: RotationRecord;
+  readonly clock?: Clock;
+  readonly now?: () => Date;
+}
+
+/** The signing controller: the CSRs of each configured signerName (field selector spec.signerName), reconciled by `Reconciler`. */
+export function csrSigningController(options: CsrSigningOptions): Controller<Csr> {
+  const observer = options.observer ?? noopObserver;
+  const cache = new ObjectCache<Csr>();
+  const reconciler = new Reconciler({
+    signers: new Map(options.signers.map((s) => [s.name, s])),
+    ca: options.ca,
+    api: options.api,
+    cache,
+    logger: options.logger,
+    limits: options.limits,
+    events: options.events,
+    observer,
+    ...(options.record ? { record: options.record } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return new Controller<Csr>({
+    sources: options.signers.map((s) => ({ name: s.name, feed: signerFeed(options.api, s.name), logFields: { signer: s.name } })),
+    cache,
+    reconcile: async (key) => {
+      await reconciler.reconcile(key);
+      return undefined;
+    },
+    workers: options.workers,
+    retry: options.retry,
+    watchQuietTimeoutMs: options.watchQuietTimeoutMs,
+    logger: options.logger,
+    describe: (key, csr) => ({ csr: key, signer: csr?.spec.signerName }),
+    isRetryNow: (e) => e instanceof StaleObject,
+    onRetry: (_key, csr) => observer.retried(csr?.spec.signerName),
+    onWatchRestart: (signer, reason) => observer.watchRestarted(signer, reason),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import t from 'tap';
-import { Controller } from '../../src/controller/controller.js';
+import { csrSigningController } from '../../src/reconcile/csr-signing.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import type { Observer } from '../../src/telemetry/observer.js';
 import type { CertificateAuthority } from '../../src/pki/index.js';
@@ -53,7 +53,7 @@ function setup(api: FakeCsrApi, lines: Record<string, unknown>[] = []) {
     caReloaded: () => undefined,
   };
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
-  const controller = new Controller({
+  const controller = csrSigningController({
     signers: [signer], ca: () => ca, api, logger, workers: 3,
     retry: { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 },
     watchQuietTimeoutMs: 60_000, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: true, observer,
@@ -157,7 +157,7 @@ void t.test('a 409 on a CSR still pending decides again from the fresh object an
 void t.test('a CA that cannot sign is transient: retried, never Failed', async (t) => {
   const api = new FakeCsrApi();
   let broken = true;
-  const patched = new Controller({
+  const patched = csrSigningController({
     signers: [signer], ca: () => { if (broken) throw new Error('no CA loaded'); return ca; }, api, logger: pino({ level: 'silent' }), workers: 1,
     retry: { baseDelayMs: 5, maxDelayMs: 20, qps: 1000, burst: 1000 }, watchQuietTimeoutMs: 60_000, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: false,
   });

@@ -1,7 +1,9 @@
 import { pino } from 'pino';
 import t from 'tap';
-import { CsrCache, isNewer } from '../../src/controller/csr-cache.js';
-import { CsrSource } from '../../src/controller/csr-source.js';
+import { ObjectCache, isNewer } from '../../src/controller/cache.js';
+import { signerFeed } from '../../src/kube/csr-api.js';
+import { ListWatch } from '../../src/kube/list-watch.js';
+import type { Csr } from '../../src/signer/types.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import { bareCsr, until } from '../helpers/csr-min.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
@@ -9,11 +11,11 @@ import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 const logger = pino({ level: 'silent' });
 
 function setup(api: FakeCsrApi, quietTimeoutMs = 60_000) {
-  const cache = new CsrCache();
+  const cache = new ObjectCache<Csr>();
   const changed: string[] = [];
   const restarts: string[] = [];
-  const source = new CsrSource({
-    signerName: 'example.com/serving', api, cache, logger, quietTimeoutMs, listPageSize: 2,
+  const source = new ListWatch<Csr>({
+    feed: signerFeed(api, 'example.com/serving'), logFields: { signer: 'example.com/serving' }, cache, logger, quietTimeoutMs, listPageSize: 2,
     onChange: (name) => changed.push(name), onRestart: (reason) => restarts.push(reason), random: () => 0,
   });
   return { cache, changed, restarts, source };
@@ -24,7 +26,7 @@ void t.test('resourceVersions compare as integers, and an older object never rep
   t.notOk(isNewer('9', '10'));
   t.ok(isNewer('10', '10'));
   t.ok(isNewer('opaque', '10'), 'non-integers: the latest delivery wins');
-  const cache = new CsrCache();
+  const cache = new ObjectCache<Csr>();
   cache.set({ ...bareCsr('a'), metadata: { name: 'a', resourceVersion: '12' } });
   t.notOk(cache.set({ ...bareCsr('a'), metadata: { name: 'a', resourceVersion: '11' } }));
   t.equal(cache.get('a')?.metadata.resourceVersion, '12');

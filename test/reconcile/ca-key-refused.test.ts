@@ -6,7 +6,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { pino } from 'pino';
 import t from 'tap';
-import { Controller } from '../../src/controller/controller.js';
+import { csrSigningController } from '../../src/reconcile/csr-signing.js';
 import type { Csr, SignerConfig } from '../../src/signer/types.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
 import { until } from '../helpers/csr-min.js';
@@ -37,7 +37,7 @@ const csr: Csr = {
 void t.test("a CSR for the CA's own key gets one Failed condition RequestKeyIsCaKey and no certificate", async (t) => {
   const api = new FakeCsrApi();
   const failed: string[] = [];
-  const controller = new Controller({
+  const controller = csrSigningController({
     signers: [signer], ca: () => ca, api, logger: pino({ level: 'silent' }), workers: 1,
     retry: { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 },
     watchQuietTimeoutMs: 60_000, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: true,

@@ -1,0 +1,45 @@
+/**
+ * The objects the watches have delivered, by name. An object never replaces a
+ * newer one of the same name: resourceVersions are compared as integers when both
+ * are (etcd's and devapi's are), so a lagging watch event cannot undo what a write
+ * just returned.
+ */
+import type { Listed } from '../kube/list-watch.js';
+
+const INTEGER = /^\d+$/;
+
+export function isNewer(candidate: string | undefined, current: string | undefined): boolean {
+  if (candidate === undefined || current === undefined) return true;
+  if (INTEGER.test(candidate) && INTEGER.test(current)) {
+    return candidate.length === current.length ? candidate >= current : candidate.length > current.length;
+  }
+  return true;
+}
+
+export class ObjectCache<T extends Listed> {
+  private readonly objects = new Map<string, T>();
+
+  get(name: string): T | undefined {
+    return this.objects.get(name);
+  }
+
+  /** Stores the object unless the cache holds a newer one; returns whether it was stored. */
+  set(object: T): boolean {
+    const current = this.objects.get(object.metadata.name);
+    if (current && !isNewer(object.metadata.resourceVersion, current.metadata.resourceVersion)) return false;
+    this.objects.set(object.metadata.name, object);
+    return true;
+  }
+
+  delete(name: string): void {
+    this.objects.delete(name);
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  values(): IterableIterator<T> {
+    return this.objects.values();
+  }
+}
