@@ -10,6 +10,7 @@ export type { CertificateRequest, RequestLimits } from './csr.js';
 export { InMemoryKeyProvider } from './key-provider.js';
 export type { KeyProvider } from './key-provider.js';
 export { describeKey } from './public-key.js';
+export { certificateFingerprint } from './fingerprint.js';
 export type { KeyKind } from './public-key.js';
 export { knownUsages, mapUsages } from './usages.js';
 export { effectiveTtlMs, validityWindow, formatGoTime } from './validity.js';

@@ -3,6 +3,7 @@
  * (certificate_controller_utils.go): approval looks at condition types only;
  * Failed counts when its status is True or empty.
  */
+import { rfc3339Seconds } from '../time.js';
 import type { Csr, CsrCondition } from './types.js';
 
 type WithStatus = Pick<Csr, 'status'>;
@@ -23,8 +24,6 @@ export const isFailed = (csr: WithStatus): boolean =>
 /** status.certificate is set (non-empty). */
 export const hasCertificate = (csr: WithStatus): boolean => (csr.status?.certificate ?? '') !== '';
 
-/** RFC 3339 in whole seconds, UTC, as Kubernetes writes metav1.Time: `2026-01-02T03:04:05Z`. */
-export const rfc3339Seconds = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** The condition that marks a CSR Failed for good. */
 export function failedCondition(reason: string, message: string, now: Date): CsrCondition {

@@ -5,42 +5,7 @@
  */
 import type { CertificateRequest, SigningProfile } from '../pki/index.js';
 
-export interface CsrCondition {
-  readonly type: string;
-  readonly status: string;
-  readonly reason?: string;
-  readonly message?: string;
-  readonly lastUpdateTime?: string;
-  readonly lastTransitionTime?: string;
-}
-
-export interface Csr {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly uid?: string;
-    readonly resourceVersion?: string;
-    readonly creationTimestamp?: string;
-    readonly [key: string]: unknown;
-  };
-  readonly spec: {
-    /** base64 of the PEM request, as the API carries it. */
-    readonly request: string;
-    readonly signerName: string;
-    readonly usages?: readonly string[];
-    readonly expirationSeconds?: number;
-    readonly username?: string;
-    readonly uid?: string;
-    readonly groups?: readonly string[];
-    readonly extra?: Readonly<Record<string, readonly string[]>>;
-  };
-  readonly status?: {
-    readonly conditions?: readonly CsrCondition[];
-    /** base64 of the PEM certificate(s). */
-    readonly certificate?: string;
-  };
-}
+export type { Csr, CsrCondition } from '../kube/objects.js';
 
 /** The in-tree signers whose validation rules (kcm reference §2) csr-signer reproduces. */
 export const builtinSignerNames = [

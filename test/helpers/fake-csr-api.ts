@@ -8,14 +8,17 @@ import type { CsrApi, CsrList, KubeEvent, WatchEvent } from '../../src/kube/csr-
 import { KubeApiError } from '../../src/kube/http.js';
 import type { Csr } from '../../src/signer/types.js';
 
-type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'createEvent';
+type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'delete' | 'createEvent';
 
-type Watcher = FakeWatcher<WatchEvent> & { readonly signerName: string };
+type Watcher = FakeWatcher<WatchEvent<Csr>> & { readonly signerName: string | undefined };
+
+/** `signerName` undefined selects every CSR, as a list or watch without a field selector does. */
+const selects = (signerName: string | undefined, csr: Csr): boolean => signerName === undefined || csr.spec.signerName === signerName;
 
 export class FakeCsrApi implements CsrApi {
   private rv = 100;
   readonly objects = new Map<string, Csr>();
-  private readonly history: { rv: number; event: WatchEvent & { object: Csr } }[] = [];
+  private readonly history: { rv: number; event: WatchEvent<Csr> & { object: Csr } }[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly faults: { method: Method; error: Error }[] = [];
   /** History before this resourceVersion is gone (410). */
@@ -69,22 +72,22 @@ export class FakeCsrApi implements CsrApi {
     return stored;
   }
 
-  private emit(event: WatchEvent & { object: Csr }): void {
+  private emit(event: WatchEvent<Csr> & { object: Csr }): void {
     this.history.push({ rv: this.rv, event });
-    for (const w of this.watchers) if (w.signerName === event.object.spec.signerName) w.onEvent(structuredClone(event));
+    for (const w of this.watchers) if (selects(w.signerName, event.object)) w.onEvent(structuredClone(event));
   }
 
-  list(signerName: string, options: { limit: number; continue?: string }): Promise<CsrList> {
+  list(signerName: string | undefined, options: { limit: number; continue?: string }): Promise<CsrList> {
     const fault = this.fault('list');
     if (fault) return Promise.reject(fault);
-    const all = [...this.objects.values()].filter((c) => c.spec.signerName === signerName).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const all = [...this.objects.values()].filter((c) => selects(signerName, c)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     const start = Number(options.continue ?? 0);
     const items = all.slice(start, start + options.limit).map((c) => structuredClone(c));
     const next = start + options.limit < all.length ? String(start + options.limit) : undefined;
     return Promise.resolve({ items, resourceVersion: String(this.rv), ...(next ? { continue: next } : {}) });
   }
 
-  watch(signerName: string, resourceVersion: string, _timeout: number, onEvent: (e: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+  watch(signerName: string | undefined, resourceVersion: string, _timeout: number, onEvent: (e: WatchEvent<Csr>) => void, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const fault = this.fault('watch');
       if (fault) return reject(fault);
@@ -94,7 +97,7 @@ export class FakeCsrApi implements CsrApi {
       }
       const watcher = openWatcher(this.watchers, { signerName }, onEvent, signal, resolve, reject);
       if (this.silent) return;
-      for (const h of this.history) if (h.rv > from && h.event.object.spec.signerName === signerName) watcher.onEvent(structuredClone(h.event));
+      for (const h of this.history) if (h.rv > from && selects(signerName, h.event.object)) watcher.onEvent(structuredClone(h.event));
     });
   }
 
@@ -118,6 +121,22 @@ export class FakeCsrApi implements CsrApi {
     }
     this.statusWrites.push(structuredClone(csr));
     return Promise.resolve(structuredClone(this.store({ ...current, status: csr.status ?? {} }, 'MODIFIED')));
+  }
+
+  readonly deletes: string[] = [];
+
+  delete(name: string, preconditions: { uid?: string; resourceVersion?: string }): Promise<void> {
+    const fault = this.fault('delete');
+    if (fault) return Promise.reject(fault);
+    const current = this.objects.get(name);
+    if (!current) return Promise.reject(new KubeApiError(404, 'NotFound', `${name} not found`, undefined));
+    if ((preconditions.uid !== undefined && preconditions.uid !== current.metadata.uid)
+      || (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== current.metadata.resourceVersion)) {
+      return Promise.reject(new KubeApiError(409, 'Conflict', 'Precondition failed', undefined));
+    }
+    this.deletes.push(name);
+    this.remove(name);
+    return Promise.resolve();
   }
 
   createEvent(event: KubeEvent): Promise<void> {
