@@ -40,7 +40,7 @@ const bySigner = (signerName: string | undefined): { fieldSelector?: string } =>
   signerName === undefined ? {} : { fieldSelector: `spec.signerName=${signerName}` };
 
 /** The list+watch of one signerName's CSRs (undefined: all CSRs), for a ListWatch. */
-export function signerFeed(api: CsrApi, signerName: string | undefined): Feed<Csr> {
+export function signerFeed(api: Pick<CsrApi, 'list' | 'watch'>, signerName: string | undefined): Feed<Csr> {
   return {
     list: (page) => api.list(signerName, page),
     watch: (resourceVersion, timeoutSeconds, onEvent, signal) => api.watch(signerName, resourceVersion, timeoutSeconds, onEvent, signal),
