@@ -24,9 +24,9 @@ import { trustApi } from './kube/trust-api.js';
 import { TrustPublisher } from './trust/publisher.js';
 import { buildApp } from './http/app.js';
 import { listen } from './http/listen.js';
-import { approvedAt, createMetrics, type Metrics } from './telemetry/metrics.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import type { SignerState, Snapshot } from './telemetry/snapshot.js';
-import { isApproved, isFailed, hasCertificate } from './signer/conditions.js';
+import { approvedAt, isApproved, isFailed, hasCertificate } from './signer/conditions.js';
 import { rotationStatus } from './trust/rotation-plan.js';
 
 export class SignerRuntime {

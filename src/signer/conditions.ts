@@ -25,6 +25,20 @@ export const isFailed = (csr: WithStatus): boolean =>
 export const hasCertificate = (csr: WithStatus): boolean => (csr.status?.certificate ?? '') !== '';
 
 
+/**
+ * When the CSR was approved, in milliseconds since the epoch: the Approved
+ * condition's lastUpdateTime (RFC 3339), else its lastTransitionTime; undefined
+ * when it is not approved (as isApproved reads it) or has neither time.
+ */
+export function approvedAt(csr: WithStatus): number | undefined {
+  if (!isApproved(csr)) return undefined;
+  const approved = conditionsOf(csr).find((c) => c.type === 'Approved');
+  const stamp = approved?.lastUpdateTime ?? approved?.lastTransitionTime;
+  if (stamp === undefined || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(stamp)) return undefined;
+  const ms = Date.parse(stamp);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 /** The condition that marks a CSR Failed for good. */
 export function failedCondition(reason: string, message: string, now: Date): CsrCondition {
   const time = rfc3339Seconds(now);
