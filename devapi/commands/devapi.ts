@@ -1,6 +1,6 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
 import { parseArgs } from 'node:util';
-import { DevApi } from '../server.js';
+import { DevApi } from '../server/server.js';
 import { csrError, isCsrSignerError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';

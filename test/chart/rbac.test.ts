@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { loadRunConfig } from '../../src/config/index.js';
-import { signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerTrustRules, type PolicyRule, type TrustTargets } from '../../devapi/signer-role.js';
+import { signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerTrustRules, type PolicyRule, type TrustTargets } from '../../devapi/auth/signer-role.js';
 import { find, renderChart, type Manifest, type Values } from './render.js';
 
 const ca = { existingSecret: 'ca' };

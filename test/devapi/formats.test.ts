@@ -4,10 +4,10 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { applyJsonPatch, applyMergePatch } from '../../devapi/patch.js';
-import { decodeKubernetesProtobuf } from '../../devapi/protobuf.js';
-import { ApiError } from '../../devapi/status.js';
-import { csrCondition, csrTable, eventTable, genericTable, humanDuration, leaseTable } from '../../devapi/table.js';
+import { applyJsonPatch, applyMergePatch } from '../../devapi/storage/patch.js';
+import { decodeKubernetesProtobuf } from '../../devapi/server/protobuf.js';
+import { ApiError } from '../../devapi/api/errors.js';
+import { csrCondition, csrTable, eventTable, genericTable, humanDuration, leaseTable } from '../../devapi/server/table-printers.js';
 
 // ---- a tiny protobuf encoder, by field number (devapi.md §9.7) ----
 type Bytes = number[];
