@@ -2,8 +2,8 @@
  * The worker that verifies CSR requests gives exactly the verdicts validation computes
  * in-thread, and devapi falls back to in-thread verdicts when the worker cannot run.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { requestVerdict } from '../../../devapi/resources/csr-validation.js';
 import { RequestVerifier } from '../../../devapi/go/request-verifier.js';
@@ -20,7 +20,12 @@ const cases: [string, string][] = [
   ['bytes that are not PEM', b64('not a request')],
 ];
 // The worker from the sources: the test runner's TypeScript loader is inherited by worker threads.
-const workerUrl = pathToFileURL(join(import.meta.dirname, '..', '..', 'src', 'devapi', 'request-verifier-worker.ts'));
+const workerUrl = new URL('../../../devapi/go/request-verifier-worker.ts', import.meta.url);
+
+void t.test('the worker file exists: otherwise the tests below would pass on the in-thread fallback alone', (t) => {
+  t.ok(existsSync(fileURLToPath(workerUrl)), fileURLToPath(workerUrl));
+  t.end();
+});
 
 void t.test('the worker answers as validation does, for requests sent together', async (t) => {
   const verifier = new RequestVerifier(workerUrl);
