@@ -4,8 +4,7 @@
  * verification), so devapi's event loop keeps serving meanwhile. Loaded only as a worker.
  */
 import { parentPort } from 'node:worker_threads';
-import { requestVerdict } from '../resources/csr-validation.js';
-import type { VerifyReply, VerifyRequest } from './request-verifier.js';
+import { requestVerdict, type VerifyReply, type VerifyRequest } from './request-verifier.js';
 
 parentPort?.on('message', (batch: VerifyRequest[]) => {
   parentPort?.postMessage(batch.map(({ id, encoded }): VerifyReply => ({ id, verdict: requestVerdict(encoded) })));

@@ -2,12 +2,19 @@
  * Verifies CSR requests on a worker thread (request-verifier-worker.ts). Parsing a request,
  * importing its key and checking its signature is the largest cost of a create and depends
  * only on the request's bytes, so it runs beside the event loop; validation then finds the
- * verdict remembered (csr-validation.ts). Requests that arrive together go in one message.
+ * verdict remembered (resources/csr-validation.ts). Requests that arrive together go in one message.
  * Should the worker fail to start or die, verdicts are computed on the event loop instead:
  * slower, never different.
  */
 import { Worker } from 'node:worker_threads';
-import { requestVerdict } from '../resources/csr-validation.js';
+import { jsonBytes } from '../../src/pki/go/encoding.js';
+import { checkSignature, parseCsr } from './x509-request.js';
+
+/** The verdict validation gives a request: Go's parse error, its signature error, or undefined. */
+export function requestVerdict(encoded: unknown): string | undefined {
+  const parsed = parseCsr(jsonBytes(encoded));
+  return typeof parsed === 'string' ? parsed : checkSignature(parsed);
+}
 
 export interface VerifyRequest {
   readonly id: number;

@@ -5,14 +5,14 @@
  * update, no create on PUT) and the ClusterTrustBundleAttest admission plugin
  * (plugin/pkg/admission/certificates/ctbattest), with their messages.
  */
-import { isObj, str, type Obj } from './csr-decoding.js';
+import { isObj, str, type Obj } from './json.js';
 import { signerNameErrors, subdomainErrors } from './csr-validation.js';
 import { latin1, pemDecode } from '../../src/pki/go/encoding.js';
 import { GoError } from '../../src/pki/go/asn1.js';
 import { parseCertificateDer } from '../go/x509-certificate.js';
 import { isAuthorizedForSignerName, type RequestAuthorizer, type UserInfo } from '../auth/rbac.js';
 import { forbidden, quote, type ApiError, type FieldError } from '../api/errors.js';
-import type { KubeObject } from '../storage/store.js';
+import type { KubeObject } from '../storage/kube-object.js';
 
 /** certificates.MaxTrustBundleSize: 1 MiB. */
 export const MAX_TRUST_BUNDLE_SIZE = 1024 * 1024;

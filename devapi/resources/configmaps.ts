@@ -4,7 +4,7 @@
  * with their messages: keys, keys shared by data and binaryData, the 1 MiB total,
  * and `immutable`.
  */
-import { isObj, str, type Obj } from './csr-decoding.js';
+import { isObj, str, type Obj } from './json.js';
 import { subdomainErrors } from './csr-validation.js';
 import { goBase64Json } from '../../src/pki/go/encoding.js';
 import { ApiError, quote, type FieldError } from '../api/errors.js';

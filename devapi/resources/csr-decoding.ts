@@ -1,20 +1,12 @@
 /**
- * The JSON of a CertificateSigningRequest as kube-apiserver's Go decoder sees it: lenient
- * accessors, the errors the decoder answers 400 with, and what a decode + encode round
- * trip of the status keeps.
+ * The JSON of a CertificateSigningRequest as kube-apiserver's Go decoder sees it: its fields
+ * (lenient, over json.ts), the errors the decoder answers 400 with, and what a decode + encode
+ * round trip of the status keeps.
  */
 import { goBase64Json, jsonBytes, toBase64 } from '../../src/pki/go/encoding.js';
 import { ApiError, quote } from '../api/errors.js';
-
-export type Obj = Record<string, unknown>;
-
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const obj = (v: unknown): Obj => (isObj(v) ? v : {});
-export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-export const clone = <T>(v: T): T => structuredClone(v);
-/** metav1.Time as it is serialised: RFC 3339, seconds, UTC. */
-export const kubeTime = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
+import { kubeTime } from '../storage/kube-object.js';
+import { isObj, list, obj, str, type Obj } from './json.js';
 
 export const spec = (o: Obj): Obj => obj(o.spec);
 export const conditionsOf = (o: Obj): Obj[] => list(obj(o.status).conditions).map(obj);

@@ -3,10 +3,11 @@
  * (pkg/apis/certificates/validation/validation.go, with core ValidateSignerName) over
  * the JSON object, every FieldError in Go's order with Go's text.
  */
-import { certificateOf, conditionsOf, obj, spec, str, usagesOf, type Obj } from './csr-decoding.js';
+import { certificateOf, conditionsOf, spec, usagesOf } from './csr-decoding.js';
+import { obj, str, type Obj } from './json.js';
 import { equalBytes, goBytes, jsonBytes } from '../../src/pki/go/encoding.js';
 import { certificateError } from '../go/x509-certificate.js';
-import { checkSignature, parseCsr } from '../go/x509-request.js';
+import { requestVerdict } from '../go/request-verifier.js';
 import { quote, type FieldError } from '../api/errors.js';
 
 export type CsrSubresource = 'main' | 'status' | 'approval';
@@ -111,12 +112,6 @@ function conditionErrors(conditions: readonly Obj[], opts: Options): FieldError[
     }
   });
   return errors;
-}
-
-/** The verdict validation gives a request: Go's parse error, its signature error, or undefined. */
-export function requestVerdict(encoded: unknown): string | undefined {
-  const parsed = parseCsr(jsonBytes(encoded));
-  return typeof parsed === 'string' ? parsed : checkSignature(parsed);
 }
 
 /**

@@ -39,7 +39,9 @@
  * ValidateCertificateSigningRequestUpdate directly); `validateCsrUpdate` reproduces them,
  * `prepareCsrUpdate` (the REST path) never returns them.
  */
-import { clone, csrDecodeError, isObj, kubeTime, list, normaliseStatus, obj, spec, str, type Obj } from './csr-decoding.js';
+import { kubeTime } from '../storage/kube-object.js';
+import { csrDecodeError, normaliseStatus, spec } from './csr-decoding.js';
+import { clone, isObj, list, obj, str, type Obj } from './json.js';
 import { validateCsrUpdate, type CsrSubresource } from './csr-validation.js';
 import { jsonBytes, toBase64 } from '../../src/pki/go/encoding.js';
 import { parseCsr } from '../go/x509-request.js';

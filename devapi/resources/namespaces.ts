@@ -7,11 +7,12 @@
  * admission's other rules are kept: a create in a missing namespace is 404, and
  * `default`, `kube-system` and `kube-public` may not be deleted.
  */
-import { isObj, str, type Obj } from './csr-decoding.js';
+import { isObj, str, type Obj } from './json.js';
 import { labelErrors } from './csr-validation.js';
 import { resources } from '../api/resource-definitions.js';
 import { forbidden, quote, type FieldError } from '../api/errors.js';
-import type { KubeObject, Store } from '../storage/store.js';
+import type { KubeObject } from '../storage/kube-object.js';
+import type { Store } from '../storage/store.js';
 
 export const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** The namespaces NamespaceLifecycle never lets go. */

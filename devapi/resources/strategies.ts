@@ -8,7 +8,7 @@ import { admitCsrCreate, prepareCsrCreate, prepareCsrUpdate, validateCsrCreate }
 import { prepareNamespaceCreate, prepareNamespaceUpdate, validateNamespace } from './namespaces.js';
 import type { RequestAuthorizer, UserInfo } from '../auth/rbac.js';
 import type { ApiError, FieldError } from '../api/errors.js';
-import type { KubeObject } from '../storage/store.js';
+import type { KubeObject } from '../storage/kube-object.js';
 
 export type Subresource = '' | 'status' | 'approval';
 type Obj = Record<string, unknown>;

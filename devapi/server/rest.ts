@@ -14,7 +14,8 @@ import {
   alreadyExists, ApiError, badRequest, conflict, invalid, notFound, qualifiedResource,
 } from '../api/errors.js';
 import { strategies, type Strategy, type Subresource } from '../resources/strategies.js';
-import type { KubeObject, Store } from '../storage/store.js';
+import type { KubeObject } from '../storage/kube-object.js';
+import type { Store } from '../storage/store.js';
 import { toTable } from './tables.js';
 
 export interface RequestContext {

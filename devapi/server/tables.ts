@@ -1,6 +1,6 @@
 /** Picks the Table printer for a resource (kubectl's `get` columns). */
 import type { ResourceDef } from '../api/resource-definitions.js';
-import type { KubeObject } from '../storage/store.js';
+import type { KubeObject } from '../storage/kube-object.js';
 import { clusterTrustBundleTable, configMapTable, csrTable, eventTable, genericTable, leaseTable, namespaceTable, type Table } from './table-printers.js';
 
 type Printer = (items: readonly object[], now: Date, includeColumnDefinitions: boolean) => Table;

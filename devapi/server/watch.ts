@@ -9,7 +9,7 @@ import { typedJson } from '../storage/object-json.js';
 import { apiVersionOf } from '../api/resource-definitions.js';
 import type { RequestContext, RestDeps } from './rest.js';
 import { parseFieldSelector, parseLabelSelector } from '../storage/selectors.js';
-import type { Change, KubeObject } from '../storage/store.js';
+import type { Change, KubeObject } from '../storage/kube-object.js';
 import { toTable } from './tables.js';
 
 export interface WatchOptions {

@@ -4,7 +4,7 @@
  * changed in place (every write stores a new object), so the text cannot go stale.
  */
 import { apiVersionOf, type ResourceDef } from '../api/resource-definitions.js';
-import type { KubeObject } from './store.js';
+import type { KubeObject } from './kube-object.js';
 
 const texts = new WeakMap<KubeObject, string>();
 

@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readBoundedText } from '../../src/files.js';
-import type { EventType, KubeObject } from './store.js';
+import type { EventType, KubeObject } from './kube-object.js';
 
 /** The snapshot's shape (unchanged from the state file of earlier versions). */
 interface Snapshot {

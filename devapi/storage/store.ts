@@ -5,34 +5,13 @@
  * resumes with the same objects and versions.
  */
 import { randomUUID } from 'node:crypto';
+import { kubeTime, type Change, type KubeObject } from './kube-object.js';
 import { objectJson } from './object-json.js';
 import { StateLog } from './state-log.js';
-
-export type KubeObject = Record<string, unknown> & { metadata: Metadata };
-export interface Metadata {
-  name: string;
-  namespace?: string;
-  uid: string;
-  resourceVersion: string;
-  creationTimestamp: string;
-  [key: string]: unknown;
-}
-
-export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export interface Change {
-  readonly type: EventType;
-  readonly resource: string;
-  readonly object: KubeObject;
-  readonly rv: number;
-}
 
 export type Listener = (change: Change) => void;
 
 const keyOf = (resource: string, namespace: string | undefined, name: string): string => `${resource}\u0000${namespace ?? ''}\u0000${name}`;
-
-/** Kubernetes' metav1.Time: RFC 3339, seconds, UTC. */
-export const kubeTime = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 
 export class Store {
   #rv = 0;

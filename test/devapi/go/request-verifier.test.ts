@@ -5,8 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { requestVerdict } from '../../../devapi/resources/csr-validation.js';
-import { RequestVerifier } from '../../../devapi/go/request-verifier.js';
+import { RequestVerifier, requestVerdict } from '../../../devapi/go/request-verifier.js';
 import { buildRequest, toPem } from '../../helpers/requests.js';
 
 const b64 = (s: string | Uint8Array): string => Buffer.from(s).toString('base64');
