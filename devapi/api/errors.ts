@@ -2,7 +2,7 @@
  * Kubernetes `Status` error bodies and field errors, with the real reasons,
  * codes and message shapes (apimachinery pkg/api/errors, pkg/util/validation/field).
  */
-import { goQuote } from '../../src/pki/go/encoding.js';
+import { goQuote } from '../../src/pki/index.js';
 
 export interface StatusBody {
   readonly kind: 'Status';

@@ -7,7 +7,7 @@
  * slower, never different.
  */
 import { Worker } from 'node:worker_threads';
-import { jsonBytes } from '../../src/pki/go/encoding.js';
+import { jsonBytes } from './encoding.js';
 import { checkSignature, parseCsr } from './x509-request.js';
 
 /** The verdict validation gives a request: Go's parse error, its signature error, or undefined. */

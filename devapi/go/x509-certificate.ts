@@ -4,13 +4,12 @@
  * reporting Go's error texts. Checked against Go's own x509 on ~12,000 mutated
  * certificates; name constraints are not checked.
  */
-import { Tag } from '../../src/pki/der.js';
-import { GoError, type AlgorithmIdentifier } from '../../src/pki/go/asn1.js';
-import { asn1StringProblem } from '../../src/pki/go/name.js';
-import { Reader } from '../../src/pki/go/cryptobyte.js';
-import { equalBytes, goQuote, goQuoteBytes, latin1, pemDecode } from '../../src/pki/go/encoding.js';
+import { asn1StringProblem, GoError, goQuote, goQuoteBytes, latin1, Tag } from '../../src/pki/index.js';
+import type { AlgorithmIdentifier } from './asn1.js';
+import { Reader } from './cryptobyte.js';
+import { equalBytes, pemDecode } from './encoding.js';
+import { checkSubjectAltNames } from './san.js';
 import { parsePublicKey, publicKeyAlgorithms } from './x509-public-key.js';
-import { checkSubjectAltNames } from '../../src/pki/go/san.js';
 
 /** parser.go parseAI. */
 function parseAi(r: Reader): AlgorithmIdentifier {

@@ -10,10 +10,10 @@
  * keys accepted are never fewer than the DER import accepts.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { bitString, encodeOid, encodeUnsignedInteger, sequence, Tag, type Tlv } from '../../src/pki/der.js';
-import { GoError, oid, type AlgorithmIdentifier } from '../../src/pki/go/asn1.js';
-import { cb, cbInteger } from '../../src/pki/go/cryptobyte.js';
-import { equalBytes } from '../../src/pki/go/encoding.js';
+import { bitString, cb, encodeOid, encodeUnsignedInteger, GoError, oid, sequence, Tag, type Tlv } from '../../src/pki/index.js';
+import type { AlgorithmIdentifier } from './asn1.js';
+import { cbInteger } from './cryptobyte.js';
+import { equalBytes } from './encoding.js';
 
 export type GoKeyAlgorithm = 'RSA' | 'ECDSA' | 'Ed25519' | 'DSA';
 

@@ -4,13 +4,11 @@
  * them, reporting Go's error texts.
  */
 import { constants, verify } from 'node:crypto';
-import {
-  algorithmIdentifier, bitStringBytes, field, GoError, int64, need, oid, sequenceOf, subjectOrganizations, syntaxError, structuralError, tagAndLength,
-  type AlgorithmIdentifier, type Field, type FieldSpec,
-} from '../../src/pki/go/asn1.js';
-import { equalBytes, latin1, pemDecode } from '../../src/pki/go/encoding.js';
+import { bitStringBytes, GoError, latin1, oid, structuralError, syntaxError } from '../../src/pki/index.js';
+import { type AlgorithmIdentifier, algorithmIdentifier, field, type Field, type FieldSpec, int64, need, sequenceOf, subjectOrganizations, tagAndLength } from './asn1.js';
+import { equalBytes, pemDecode } from './encoding.js';
+import { checkSubjectAltNames } from './san.js';
 import { nullBytes, parsePublicKey, publicKeyAlgorithms, type GoKeyAlgorithm, type GoPublicKey } from './x509-public-key.js';
-import { checkSubjectAltNames } from '../../src/pki/go/san.js';
 
 export interface ParsedRequest {
   readonly tbs: Uint8Array;

@@ -7,8 +7,8 @@
  */
 import { isObj, str, type Obj } from './json.js';
 import { signerNameErrors, subdomainErrors } from './csr-validation.js';
-import { latin1, pemDecode } from '../../src/pki/go/encoding.js';
-import { GoError } from '../../src/pki/go/asn1.js';
+import { GoError, latin1 } from '../../src/pki/index.js';
+import { pemDecode } from '../go/encoding.js';
 import { parseCertificateDer } from '../go/x509-certificate.js';
 import { isAuthorizedForSignerName, type RequestAuthorizer, type UserInfo } from '../auth/rbac.js';
 import { forbidden, quote, type ApiError, type FieldError } from '../api/errors.js';

@@ -6,7 +6,7 @@
  */
 import { isObj, str, type Obj } from './json.js';
 import { subdomainErrors } from './csr-validation.js';
-import { goBase64Json } from '../../src/pki/go/encoding.js';
+import { goBase64Json } from '../go/encoding.js';
 import { ApiError, quote, type FieldError } from '../api/errors.js';
 
 /** corev1.MaxSecretSize, the bound on a ConfigMap's data plus binaryData. */

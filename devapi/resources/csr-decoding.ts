@@ -3,7 +3,7 @@
  * (lenient, over json.ts), the errors the decoder answers 400 with, and what a decode + encode
  * round trip of the status keeps.
  */
-import { goBase64Json, jsonBytes, toBase64 } from '../../src/pki/go/encoding.js';
+import { goBase64Json, jsonBytes, toBase64 } from '../go/encoding.js';
 import { ApiError, quote } from '../api/errors.js';
 import { kubeTime } from '../storage/kube-object.js';
 import { isObj, list, obj, str, type Obj } from './json.js';

@@ -5,7 +5,7 @@
  */
 import { certificateOf, conditionsOf, spec, usagesOf } from './csr-decoding.js';
 import { obj, str, type Obj } from './json.js';
-import { equalBytes, goBytes, jsonBytes } from '../../src/pki/go/encoding.js';
+import { equalBytes, goBytes, jsonBytes } from '../go/encoding.js';
 import { certificateError } from '../go/x509-certificate.js';
 import { requestVerdict } from '../go/request-verifier.js';
 import { quote, type FieldError } from '../api/errors.js';

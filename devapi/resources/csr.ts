@@ -43,7 +43,7 @@ import { kubeTime } from '../storage/kube-object.js';
 import { csrDecodeError, normaliseStatus, spec } from './csr-decoding.js';
 import { clone, isObj, list, obj, str, type Obj } from './json.js';
 import { validateCsrUpdate, type CsrSubresource } from './csr-validation.js';
-import { jsonBytes, toBase64 } from '../../src/pki/go/encoding.js';
+import { jsonBytes, toBase64 } from '../go/encoding.js';
 import { parseCsr } from '../go/x509-request.js';
 import { ApiError, forbidden, quote, type FieldError } from '../api/errors.js';
 
