@@ -53,6 +53,20 @@ export default tseslint.config(
     },
   },
   {
+    // devapi/ reaches the product only through pki's public entry: it is a development tool,
+    // and the product is free to rearrange everything else. devapi/commands/ composes the two
+    // (the `dev` command runs the signer against devapi) and may import src/ freely.
+    files: ['devapi/**/*.ts'],
+    ignores: ['devapi/commands/**'],
+    rules: {
+      // A regex, not a glob group: a gitignore-style negation cannot re-include a file whose folder is excluded.
+      'no-restricted-imports': ['error', { patterns: [
+        { regex: '(^|/)src/(?!pki/index\\.js$)', message: 'devapi/ may import from src/ only src/pki/index.js (devapi/commands/ composes product and devapi).' },
+        { group: ['**/dist/**', '**/dist-dev/**'], message: 'devapi/ imports sources, not builds.' },
+      ] }],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { stringify } from 'yaml';
-import { readBoundedText } from '../../src/files.js';
-import { encodePem } from '../../src/pki/pem.js';
+import { encodePem } from '../../src/pki/index.js';
 
 export interface User {
   readonly name: string;
@@ -87,11 +86,17 @@ async function certificate(options: {
   return { der: cert.toSchema(true).toBER(false), keyId: keyId.buffer.slice(keyId.byteOffset, keyId.byteOffset + keyId.byteLength) };
 }
 
+/**
+ * Reads an identity file as text. The commands pass the product's bounded reader
+ * (src/files.ts), so a file past its size limit fails at once with the usual message.
+ */
+export type ReadIdentityText = (file: string, kind: 'devapiIdentity') => string;
+
 /** Reads the serving material from `dir`, making it on first use. */
-export async function servingMaterial(dir: string): Promise<TlsMaterial> {
+export async function servingMaterial(dir: string, readText: ReadIdentityText): Promise<TlsMaterial> {
   const files = { caPem: join(dir, 'ca.pem'), certPem: join(dir, 'server.pem'), keyPem: join(dir, 'server-key.pem') };
   if (Object.values(files).every((f) => existsSync(f))) {
-    return { caPem: readBoundedText(files.caPem, 'devapiIdentity'), certPem: readBoundedText(files.certPem, 'devapiIdentity'), keyPem: readBoundedText(files.keyPem, 'devapiIdentity') };
+    return { caPem: readText(files.caPem, 'devapiIdentity'), certPem: readText(files.certPem, 'devapiIdentity'), keyPem: readText(files.keyPem, 'devapiIdentity') };
   }
   const ca = await subtle.generateKey(ecParams, true, ['sign', 'verify']);
   const server = await subtle.generateKey(ecParams, true, ['sign', 'verify']);
@@ -110,10 +115,10 @@ export async function servingMaterial(dir: string): Promise<TlsMaterial> {
 }
 
 /** One token per identity, kept in `dir/tokens.json` so kubeconfigs stay valid across restarts. */
-export function identities(dir: string): Record<string, Identity> {
+export function identities(dir: string, readText: ReadIdentityText): Record<string, Identity> {
   const file = join(dir, 'tokens.json');
   let tokens: Record<string, string> = {};
-  if (existsSync(file)) tokens = JSON.parse(readBoundedText(file, 'devapiIdentity')) as Record<string, string>;
+  if (existsSync(file)) tokens = JSON.parse(readText(file, 'devapiIdentity')) as Record<string, string>;
   let changed = false;
   const out: Record<string, Identity> = {};
   for (const [id, user] of Object.entries(identityUsers)) {

@@ -104,7 +104,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
     '--log-level', values['log-level'],
   ], {}, readBoundedText);
 
-  const devapi = new DevApi({ stateDir, port });
+  const devapi = new DevApi({ stateDir, port, readText: readBoundedText });
   const url = await devapi.start();
   const logger = createLogger(config.logLevel);
   const signer = new SignerRuntime(config, logger);

@@ -67,7 +67,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   let devapi: DevApi;
   try {
     devapi = new DevApi({
-      stateDir, port, minorVersion: minor,
+      stateDir, port, minorVersion: minor, readText: readBoundedText,
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
       ...(values['no-cluster-trust-bundles'] ? { clusterTrustBundles: false } : {}),

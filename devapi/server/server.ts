@@ -28,6 +28,12 @@ import { watch, WatchRegistry } from './watch.js';
 
 export interface DevApiOptions {
   readonly stateDir: string;
+  /**
+   * How devapi reads its state and identity files: the commands pass the product's bounded
+   * reader (src/files.ts readBoundedText), so an oversized or endless file fails at once.
+   * devapi takes it as a parameter because it may use src/ only through src/pki/index.ts.
+   */
+  readonly readText: (file: string, kind: 'devapiState' | 'devapiIdentity') => string;
   readonly port?: number;
   readonly host?: string;
   /** The minor version /version reports: it picks the kubectl the dispatcher runs. */
@@ -61,7 +67,7 @@ export class DevApi {
   url = '';
 
   constructor(private readonly options: DevApiOptions) {
-    this.store = new Store({ stateFile: join(options.stateDir, 'state.json'), historySize: options.historySize ?? 10_000 });
+    this.store = new Store({ stateFile: join(options.stateDir, 'state.json'), readText: options.readText, historySize: options.historySize ?? 10_000 });
     const policy: RbacObject[] = defaultPolicy(options.signerNames ? { signerNames: options.signerNames } : {});
     const extra = options.policyYaml ? Authorizer.fromYaml(options.policyYaml, { bootstrap: false }).objects : [];
     this.authorizer = new Authorizer([...policy, ...extra]);
@@ -75,8 +81,8 @@ export class DevApi {
 
   /** Starts listening; writes admin.kubeconfig, signer.kubeconfig (and approver/requester) into the state directory. */
   async start(): Promise<string> {
-    const tls = await servingMaterial(this.options.stateDir);
-    this.#identities = identities(this.options.stateDir);
+    const tls = await servingMaterial(this.options.stateDir, this.options.readText);
+    this.#identities = identities(this.options.stateDir, this.options.readText);
     for (const identity of Object.values(this.#identities)) {
       this.#tokens.set(identity.token, { ...identity.user, groups: [...identity.user.groups, 'system:authenticated'] });
     }

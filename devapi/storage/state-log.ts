@@ -7,7 +7,6 @@
  */
 import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readBoundedText } from '../../src/files.js';
 import type { EventType, KubeObject } from './kube-object.js';
 
 /** The snapshot's shape (unchanged from the state file of earlier versions). */
@@ -33,9 +32,16 @@ export interface LoadedState {
   readonly entries: StoredEntry[];
 }
 
-const readText = (file: string): string | undefined => {
+/**
+ * Reads the state files as text. The commands pass the product's bounded reader
+ * (src/files.ts), so a state file past its size limit fails at once, with the message every
+ * file csr-signer reads fails with.
+ */
+export type ReadStateText = (file: string, kind: 'devapiState') => string;
+
+const readIfPresent = (readText: ReadStateText, file: string): string | undefined => {
   try {
-    return readBoundedText(file, 'devapiState');
+    return readText(file, 'devapiState');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -50,7 +56,7 @@ export class StateLog {
   /** Lines in the log file since the last snapshot. */
   #lines = 0;
 
-  constructor(snapshotFile: string) {
+  constructor(snapshotFile: string, private readonly readText: ReadStateText) {
     this.#snapshotFile = snapshotFile;
     this.#logFile = snapshotFile.replace(/\.json$/, '') + '.log';
   }
@@ -59,13 +65,13 @@ export class StateLog {
   load(keyOf: (resource: string, object: KubeObject) => string): LoadedState {
     const objects = new Map<string, StoredEntry>();
     let rv = 0;
-    const snapshotText = readText(this.#snapshotFile);
+    const snapshotText = readIfPresent(this.readText, this.#snapshotFile);
     if (snapshotText !== undefined) {
       const snapshot = JSON.parse(snapshotText) as Snapshot;
       rv = snapshot.rv;
       for (const [resource, , object] of snapshot.objects) objects.set(keyOf(resource, object), { resource, object });
     }
-    const lines = (readText(this.#logFile) ?? '').split('\n');
+    const lines = (readIfPresent(this.readText, this.#logFile) ?? '').split('\n');
     for (const [i, text] of lines.entries()) {
       if (text === '') continue;
       let line: LogLine;

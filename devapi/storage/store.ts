@@ -7,9 +7,19 @@
 import { randomUUID } from 'node:crypto';
 import { kubeTime, type Change, type KubeObject } from './kube-object.js';
 import { objectJson } from './object-json.js';
-import { StateLog } from './state-log.js';
+import { StateLog, type ReadStateText } from './state-log.js';
 
 export type Listener = (change: Change) => void;
+
+export type StoreOptions = {
+  readonly historySize?: number;
+  readonly clock?: () => Date;
+  readonly persistIntervalMs?: number;
+} & (
+  | { readonly stateFile?: undefined }
+  /** Persisted: `stateFile` is the snapshot, read (with the log beside it) through `readText`. */
+  | { readonly stateFile: string; readonly readText: ReadStateText }
+);
 
 const keyOf = (resource: string, namespace: string | undefined, name: string): string => `${resource}\u0000${namespace ?? ''}\u0000${name}`;
 
@@ -28,9 +38,9 @@ export class Store {
    * every `persistIntervalMs` (500 ms), and the log is folded into the snapshot on start, on
    * `flush` and once it holds more lines than `max(10,000, 2 × objects)`.
    */
-  constructor(private readonly options: { stateFile?: string; historySize?: number; clock?: () => Date; persistIntervalMs?: number } = {}) {
-    if (options.stateFile) {
-      this.#log = new StateLog(options.stateFile);
+  constructor(private readonly options: StoreOptions = {}) {
+    if (options.stateFile !== undefined) {
+      this.#log = new StateLog(options.stateFile, options.readText);
       this.#load(this.#log);
     }
   }

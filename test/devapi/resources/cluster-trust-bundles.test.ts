@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
+import { readBoundedText } from '../../../src/files.js';
 import { DevApi } from '../../../devapi/server/server.js';
 import { signerTrustRules } from '../../../devapi/auth/signer-role.js';
 import { devapiCall } from '../../helpers/devapi.js';
@@ -31,7 +32,7 @@ const policyYaml = [
 ].map((o) => stringify(o)).join('---\n');
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-ctb-'));
-let api = new DevApi({ stateDir, policyYaml });
+let api = new DevApi({ stateDir, readText: readBoundedText, policyYaml });
 await api.start();
 t.teardown(() => api.stop());
 
@@ -138,11 +139,11 @@ void t.test('discovery serves certificates.k8s.io v1 (preferred) and v1beta1, an
 
 void t.test('bundles survive a restart; with clusterTrustBundles false the beta API is not served at all', async (t) => {
   await api.stop();
-  api = new DevApi({ stateDir, policyYaml });
+  api = new DevApi({ stateDir, readText: readBoundedText, policyYaml });
   await api.start();
   t.match(await call('admin', 'GET', `${CTBS}/example.com:demo:bundle`), { code: 200, body: { spec: { trustBundle: caEc + caRsa } } }, 'kept across a restart');
   await api.stop();
-  api = new DevApi({ stateDir, clusterTrustBundles: false });
+  api = new DevApi({ stateDir, readText: readBoundedText, clusterTrustBundles: false });
   await api.start();
   const notServed = { code: 404, body: { reason: 'NotFound', message: 'the server could not find the requested resource' } };
   t.match(await call('admin', 'GET', CTBS), notServed, 'list is 404');

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import t from 'tap';
+import { readBoundedText } from '../../../src/files.js';
 import { DevApi } from '../../../devapi/server/server.js';
 import { devapiCall } from '../../helpers/devapi.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-ns-cm-'));
-let api = new DevApi({ stateDir });
+let api = new DevApi({ stateDir, readText: readBoundedText });
 await api.start();
 t.teardown(() => api.stop());
 
@@ -162,7 +163,7 @@ void t.test('namespaces and configmaps survive a restart, and a configmap watch 
   await call('POST', '/api/v1/namespaces', ns('kept'));
   await call('POST', '/api/v1/namespaces/kept/configmaps', cm('kept', { data: { a: 'b' } }));
   await api.stop();
-  api = new DevApi({ stateDir });
+  api = new DevApi({ stateDir, readText: readBoundedText });
   await api.start();
   t.match(await call('GET', '/api/v1/namespaces/kept/configmaps/kept'), { code: 200, body: { data: { a: 'b' } } }, 'the configmap is back');
   t.equal((await call('GET', '/api/v1/namespaces/kept')).code, 200, 'the namespace is back');

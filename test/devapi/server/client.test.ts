@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import t from 'tap';
+import { readBoundedText } from '../../../src/files.js';
 import { DevApi } from '../../../devapi/server/server.js';
 import { buildRequest, toPem } from '../../helpers/requests.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-client-'));
-let api = new DevApi({ stateDir, bookmarkIntervalMs: 200 });
+let api = new DevApi({ stateDir, readText: readBoundedText, bookmarkIntervalMs: 200 });
 await api.start();
 
 function client(id: 'admin' | 'signer' | 'approver' | 'requester'): { csr: k8s.CertificatesV1Api; kc: k8s.KubeConfig } {
@@ -180,7 +181,7 @@ void t.test('a restarted devapi keeps every object and keeps resourceVersions in
   const before = await admin().listCertificateSigningRequest({});
   const rv = Number(before.metadata?.resourceVersion);
   await api.stop();
-  api = new DevApi({ stateDir });
+  api = new DevApi({ stateDir, readText: readBoundedText });
   await api.start();
   const after = await admin().listCertificateSigningRequest({});
   t.same(after.items.map((i) => i.metadata?.uid), before.items.map((i) => i.metadata?.uid), 'same objects, same uids');
