@@ -1,6 +1,6 @@
 /**
  * The RBAC objects devapi loads when it is given none: the signer's least privilege
- * (from devapi/signer-role.ts, the same rules the Helm chart must match), an
+ * (from devapi/auth/signer-role.ts, the same rules the Helm chart must match), an
  * approver and a requester. `system:masters` (the admin kubeconfig) is built into
  * the Authorizer, as in a real cluster.
  */

@@ -31,7 +31,7 @@ export interface VerifyReply {
 /**
  * The worker's file when devapi runs built (.js). From the TypeScript sources (the in-process
  * tests) a worker would compile all of devapi a second time, for seconds; verdicts are
- * computed in-thread there instead (test/devapi/request-verifier.test.ts runs the worker).
+ * computed in-thread there instead (test/devapi/go/request-verifier.test.ts runs the worker).
  */
 export const builtWorkerUrl: URL | undefined = import.meta.url.endsWith('.js') ? new URL('./request-verifier-worker.js', import.meta.url) : undefined;
 

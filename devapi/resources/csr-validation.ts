@@ -135,7 +135,7 @@ function requestErrorOf(encoded: unknown): string | undefined {
 
 /**
  * Verifies a request ahead of validation, which then finds the verdict remembered;
- * `verify` computes it elsewhere (a worker thread: request-verifier.ts).
+ * `verify` computes it elsewhere (a worker thread: go/request-verifier.ts).
  */
 export async function warmRequestVerdict(encoded: unknown, verify: (encoded: string) => Promise<string | undefined>): Promise<void> {
   if (typeof encoded !== 'string' || verdicts.has(encoded)) return;
@@ -202,7 +202,7 @@ function compatibilityOptions(next: Obj, old: Obj): Options {
  * ValidateCertificateSigningRequest{,Status,Approval}Update on objects the strategy
  * has already prepared. Metadata update rules (immutable name, uid…) are the generic
  * layer's. "updates may not modify a condition of type" is not produced: it carries a
- * go-cmp diff, and no REST path can reach it (see csr-rules.ts).
+ * go-cmp diff, and no REST path can reach it (see csr.ts).
  */
 export function validateCsrUpdate(next: Obj, old: Obj, subresource: CsrSubresource): FieldError[] {
   const opts: Options = {

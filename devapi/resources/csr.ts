@@ -6,11 +6,11 @@
  * CertificateSubjectRestriction admission plugin. Messages are Go's, byte for byte.
  *
  * This module holds the strategy and the admission plugin and is the public face; the rest
- * lives beside it: csr-json.ts (the decoder's 400s, normalisation), csr-validation.ts (the
- * field rules), and Go's own readers: go-x509 (requests, signature check), go-x509-key and
- * go-x509-cert here, and beside the PKI core, which applies the same rules to what it issues,
- * src/pki/go/: encoding (%q, base64, PEM), asn1, cryptobyte, san (subjectAltName and
- * url.Parse) and name (the attribute value strings of a Name).
+ * lives beside it: csr-decoding.ts (the decoder's 400s, normalisation), csr-validation.ts
+ * (the field rules), and Go's own readers in ../go/: x509-request (requests, signature
+ * check), x509-public-key, x509-certificate, asn1, cryptobyte, encoding (base64, PEM) and
+ * san, built on the readers the PKI core applies to what it issues (src/pki/index.ts: %q,
+ * OIDs, url.Parse for URIs, the attribute value strings of a Name).
  *
  * The API server accepts whatever Go's x509.ParseCertificateRequest + CheckSignature
  * accept, which is far more than the signer does (RSA-1024, P-224, SHA-1 signatures):

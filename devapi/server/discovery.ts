@@ -1,4 +1,4 @@
-/** /version, discovery (aggregated v2 and legacy) and a minimal OpenAPI v3, built from resources.ts. */
+/** /version, discovery (aggregated v2 and legacy) and a minimal OpenAPI v3, built from api/resource-definitions.ts. */
 import { createHash } from 'node:crypto';
 import { apiVersionOf, groups, resources, versionsOf, type ResourceDef } from '../api/resource-definitions.js';
 
@@ -33,7 +33,7 @@ function aggregatedGroup(group: string, served: readonly ResourceDef[]): Record<
   };
 }
 
-/** `served`: the resources this devapi serves (resources.ts servedResources); every one by default. */
+/** `served`: the resources this devapi serves (api/resource-definitions.ts servedResources); every one by default. */
 export function aggregatedDiscovery(core: boolean, served: readonly ResourceDef[] = resources): Record<string, unknown> {
   const selected = groups(served).filter((g) => (core ? g === '' : g !== ''));
   return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: selected.map((g) => aggregatedGroup(g, served)) };

@@ -49,7 +49,7 @@ export interface RestDeps {
   readonly store: Store;
   readonly authorizer: RequestAuthorizer;
   readonly audit: CertificateWrite[];
-  /** A request's verdict computed off the event loop (request-verifier.ts). */
+  /** A request's verdict computed off the event loop (go/request-verifier.ts). */
   readonly verifyRequest: (encoded: string) => Promise<string | undefined>;
 }
 
