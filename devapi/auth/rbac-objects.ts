@@ -1,5 +1,5 @@
 /**
- * RBAC objects (devapi.md §12): the rbac.authorization.k8s.io/v1 kinds, their parsing and
+ * RBAC objects: the rbac.authorization.k8s.io/v1 kinds, their parsing and
  * validation from YAML as the apiserver validates them, and the bootstrap roles that give
  * every user discovery and health. The evaluator over them lives in `rbac.ts`.
  */

@@ -1,9 +1,9 @@
 /**
- * RBAC with Kubernetes semantics (devapi.md §12): rule matching as in
+ * RBAC with Kubernetes semantics: rule matching as in
  * `pkg/apis/rbac/v1/evaluation_helpers.go`, binding resolution and reasons as in
  * `plugin/pkg/auth/authorizer/rbac/rbac.go`, the bootstrap roles that give every
  * user discovery and health, the 403 texts of the apiserver, and the `signers`
- * check of the CSR admission plugins (kcm-signer §1.6).
+ * check of the CSR admission plugins (`sign` for /status, `approve` for /approval).
  */
 import type { PolicyRule } from './signer-role.js';
 import { bootstrapPolicy, parseRbacYaml, type RbacObject, type Subject } from './rbac-objects.js';
@@ -211,7 +211,7 @@ export function isAuthorizedForSignerName(authorizer: RequestAuthorizer, user: U
   return authorizer.authorize(user, attrs(`${domain}/*`)).allowed;
 }
 
-/** The admission plugins' 403 (R14/R15): `… "<csr>" is forbidden: user not permitted to sign requests with signerName "<signer>"`. */
+/** The CSR admission plugins' 403: `… "<csr>" is forbidden: user not permitted to sign requests with signerName "<signer>"`. */
 export function signerNotPermitted(csrName: string, verb: 'sign' | 'approve', signerName: string): ApiError {
   return forbidden(
     `certificatesigningrequests.certificates.k8s.io ${quote(csrName)} is forbidden: user not permitted to ${verb} requests with signerName ${quote(signerName)}`,

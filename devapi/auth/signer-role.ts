@@ -5,7 +5,7 @@
  *
  * Shapes follow rbac.authorization.k8s.io/v1 PolicyRule; the rules mirror the
  * upstream guidance (certificate-signing-requests.md "Authorization") and the
- * admission plugins that guard `/status` and `/approval` (kcm-signer §1.6).
+ * admission plugins that guard `/status` and `/approval` (the `signers` resource: `sign`, `approve`).
  */
 
 /** rbac.authorization.k8s.io/v1 PolicyRule. An absent or empty `resourceNames` means "any name". */
@@ -82,7 +82,7 @@ export function requesterClusterRules(): PolicyRule[] {
   ];
 }
 
-/** What a signer publishes its trust bundle to (issue 8), as names RBAC can pin. */
+/** What a signer publishes its trust bundle to (the `trust:` of its configuration), as names RBAC can pin. */
 export interface TrustTargets {
   /** ConfigMap names the bundles go to, in whichever namespaces match. */
   readonly configMapNames: readonly string[];

@@ -228,7 +228,7 @@ export function validateCsrUpdate(next: Obj, old: Obj, subresource: CsrSubresour
   return errors;
 }
 
-/** R3/R4 (ValidateCertificateSigningRequestCreate) on the prepared object; every error, in Go's order. */
+/** ValidateCertificateSigningRequestCreate on the prepared object; every error, in Go's order. */
 export function validateCsrCreate(obj: Record<string, unknown>): FieldError[] {
   return validateObject(obj, {});
 }

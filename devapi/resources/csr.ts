@@ -27,8 +27,9 @@
  * Go prints for an implicitly tagged field in a "tags don't match" error, the content of
  * times inside request subjects, certificate name constraints, and url.Parse's IPv6 zones.
  *
- * Item 44 (kcm-signer §5) and R6/R9/R11 — which one fires? `PrepareForUpdate` runs
- * before `ValidateUpdate` in the generic store, and:
+ * An update that sets status.certificate or adds Approved/Denied through the main resource:
+ * which rule refuses it? `PrepareForUpdate` runs before `ValidateUpdate` in the generic
+ * store, and:
  *  - the main resource's strategy copies the stored spec AND status into the new object,
  *    so an attempt to set status.certificate or to add Approved/Denied there never reaches
  *    validation: it is silently discarded (200, nothing changes);
@@ -69,7 +70,7 @@ function assertDecodable(body: Obj): void {
 // ------------------------------------------------------------------ the strategy
 
 /**
- * R1/R2 (PrepareForCreate): status wiped to `{}`, spec.username/uid/groups/extra
+ * PrepareForCreate: status wiped to `{}`, spec.username/uid/groups/extra
  * replaced by the authenticated user's, spec reduced to the fields the v1 type has.
  * @throws ApiError 400 when Go's decoder would refuse the body (see csrDecodeError).
  */
@@ -95,7 +96,7 @@ export function prepareCsrCreate(body: Record<string, unknown>, user: CsrUser): 
 
 
 /**
- * R5: the CertificateSubjectRestriction admission plugin (create only): a
+ * The CertificateSubjectRestriction admission plugin (create only): a
  * kube-apiserver-client request may not ask for O=system:masters.
  */
 export function admitCsrCreate(o: Record<string, unknown>): ApiError | undefined {
@@ -142,7 +143,7 @@ function populateTimestamps(next: Obj[], old: readonly Obj[], now: string): void
 }
 
 /**
- * R6–R11: an update of the main resource, /status or /approval, as PrepareForUpdate
+ * An update of the main resource, /status or /approval, as PrepareForUpdate
  * then ValidateUpdate do it. `old` is the stored object, `incoming` the client's.
  * - main: spec and status come back from `old` (changes silently discarded);
  * - status: spec from `old`; existing Approved/Denied instances restored; certificate

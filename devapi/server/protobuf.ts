@@ -1,9 +1,10 @@
 /**
- * A minimal decoder for the protobuf bodies kubectl ≥1.32 sends (devapi.md §9.7): the `k8s\0`
+ * A minimal decoder for the protobuf bodies kubectl ≥1.32 sends: the `k8s\0`
  * magic, a runtime.Unknown envelope, and a CertificateSigningRequest, SelfSubjectAccessReview,
  * Namespace or ConfigMap (`kubectl create namespace|configmap`) or ClusterTrustBundle inside it, returned in the JSON shape a JSON client would have sent.
- * [AM pkg/runtime/generated.proto, pkg/apis/meta/v1/generated.proto, time_proto.go;
- *  API certificates/v1, certificates/v1beta1, core/v1 and authorization/v1 generated.proto]
+ * (k8s.io/apimachinery pkg/runtime/generated.proto, pkg/apis/meta/v1/generated.proto and
+ * time_proto.go; k8s.io/api certificates/v1, certificates/v1beta1, core/v1 and
+ * authorization/v1 generated.proto)
  */
 import { ApiError, badRequest } from '../api/errors.js';
 

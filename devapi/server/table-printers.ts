@@ -1,5 +1,5 @@
 /**
- * Server-side `meta.k8s.io/v1` Tables for `kubectl get` (devapi.md §7 C4–C6): the column sets and
+ * Server-side `meta.k8s.io/v1` Tables for `kubectl get`: the column sets and
  * cell texts of kubernetes pkg/printers/internalversion/printers.go, and apimachinery's
  * HumanDuration. Rows always carry every column (the apiserver prints "wide"); kubectl hides
  * priority-1 columns unless `-o wide`.

@@ -1,8 +1,8 @@
 /**
- * JSON patch (RFC 6902) and JSON merge patch (RFC 7386) over parsed JSON values (devapi.md §8.4).
+ * JSON patch (RFC 6902) and JSON merge patch (RFC 7386) over parsed JSON values.
  * Neither mutates its inputs. A malformed patch is 400 `error decoding patch: …`; a patch that does
  * not apply to the document is 422 Invalid. Keys that could reach Object.prototype are refused.
- * [AS pkg/endpoints/handlers/patch.go; evanphx/json-patch messages]
+ * (k8s.io/apiserver pkg/endpoints/handlers/patch.go, with evanphx/json-patch's messages)
  */
 import { ApiError, badRequest } from '../api/errors.js';
 
