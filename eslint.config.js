@@ -21,6 +21,16 @@ const pkiForbidden = {
   ],
 };
 
+/** devapi/'s folders (not commands/), each with the folders it may import: a stack, no cycles. */
+const devapiLayers = {
+  go: [],
+  api: [],
+  storage: ['api'],
+  auth: ['api'],
+  resources: ['api', 'go', 'storage', 'auth'],
+  server: ['api', 'go', 'storage', 'auth', 'resources'],
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'dist-dev/', 'node_modules/', 'coverage/', '.tap/', 'test/fixtures/', 'keys.example/'] },
   js.configs.recommended,
@@ -52,6 +62,24 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/devapi/**', '**/dist-dev/**'], message: 'The product (src/) may not import devapi/: it is not in the image.' }] }],
     },
   },
+  // devapi/ reaches the product only through pki's public entry: it is a development tool,
+  // and the product is free to rearrange everything else. devapi/commands/ composes the two
+  // (the `dev` command runs the signer against devapi) and may import src/ freely.
+  // Inside devapi/, each folder is a layer that imports only the layers below it (devapi/README.md).
+  ...Object.entries(devapiLayers).map(([folder, below]) => ({
+    files: [`devapi/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        // A regex, not a glob group: a gitignore-style negation cannot re-include a file whose folder is excluded.
+        { regex: '(^|/)src/(?!pki/index\\.js$)', message: 'devapi/ may import from src/ only src/pki/index.js (devapi/commands/ composes product and devapi).' },
+        { group: ['**/dist/**', '**/dist-dev/**'], message: 'devapi/ imports sources, not builds.' },
+        {
+          regex: `^\\.\\./(${Object.keys(devapiLayers).filter((f) => f !== folder && !below.includes(f)).concat('commands').join('|')})/`,
+          message: `devapi/${folder}/ may import only ${[...below.map((b) => `devapi/${b}/`), 'src/pki/index.js'].join(', ')} (devapi/README.md).`,
+        },
+      ] }],
+    },
+  })),
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
