@@ -6,7 +6,6 @@
  * layers over it; it knows nothing of signing.
  */
 import { KubeApiError, type KubeHttp, type Query } from './http.js';
-import type { Feed } from './list-watch.js';
 
 export interface ObjectMeta {
   readonly name: string;
@@ -46,6 +45,18 @@ export function toWatchEvent<T>(line: unknown): WatchEvent<T> {
     default:
       return { type: 'ERROR', status: e.object ?? {} };
   }
+}
+
+/** What a list+watch needs of an object. */
+export interface Listed {
+  readonly metadata: { readonly name: string; readonly resourceVersion?: string };
+}
+
+/** The API calls of one list+watch. */
+export interface Feed<T extends Listed> {
+  list(options: { limit: number; continue?: string }): Promise<ListPage<T>>;
+  /** Resolves when the server ends the watch, rejects on a transport error. */
+  watch(resourceVersion: string, timeoutSeconds: number, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
 }
 
 /** Where a kind is served: `/api/v1` or `/apis/GROUP/VERSION`, its plural, and what its objects say they are. */
