@@ -328,8 +328,38 @@ export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> 
   updateObject(ctx, deps, { ...patched, metadata: { ...patchMeta, resourceVersion } }, false);
 }
 
-export function remove(ctx: RequestContext, deps: RestDeps): void {
+/**
+ * DeleteOptions.preconditions (uid, resourceVersion), checked against the stored
+ * object as the apiserver's storage does (apiserver pkg/storage/interfaces.go
+ * Preconditions.Check), answered 409 Conflict as registry/generic/registry
+ * InterpretDeleteError turns the storage error into. Read from a JSON body only: a
+ * body in another encoding (or none) carries no preconditions here.
+ */
+interface Preconditions { readonly uid?: unknown; readonly resourceVersion?: unknown }
+
+async function readDeletePreconditions(ctx: RequestContext): Promise<Preconditions | undefined> {
+  const body = await readBody(ctx.req);
+  if (body.length === 0 || mediaType(ctx.req.headers['content-type']) !== 'application/json') return undefined;
+  const preconditions = (parseJson(body) as { preconditions?: Preconditions } | null)?.preconditions;
+  return preconditions && typeof preconditions === 'object' ? preconditions : undefined;
+}
+
+function checkDeletePreconditions(ctx: RequestContext, object: KubeObject, preconditions: Preconditions | undefined): void {
+  if (!preconditions) return;
+  const failed = (what: string, wanted: unknown, have: string | undefined): ApiError => new ApiError(409, 'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(ctx.def.resource, ctx.def.group)} "${object.metadata.name}": StorageError: invalid object, Code: 4, `
+    + `Key: /registry/${ctx.def.resource}/${ctx.namespace === undefined ? '' : `${ctx.namespace}/`}${object.metadata.name}, ResourceVersion: 0, `
+    + `AdditionalErrorMsg: Precondition failed: ${what} in precondition: ${text(wanted)}, ${what} in object meta: ${have ?? ''}`);
+  if (typeof preconditions.uid === 'string' && preconditions.uid !== object.metadata.uid) throw failed('UID', preconditions.uid, object.metadata.uid);
+  if (typeof preconditions.resourceVersion === 'string' && preconditions.resourceVersion !== object.metadata.resourceVersion) {
+    throw failed('ResourceVersion', preconditions.resourceVersion, object.metadata.resourceVersion);
+  }
+}
+
+export async function remove(ctx: RequestContext, deps: RestDeps): Promise<void> {
+  const preconditions = await readDeletePreconditions(ctx);
   const object = existing(ctx, deps);
+  checkDeletePreconditions(ctx, object, preconditions);
   const isNamespace = ctx.def.resource === 'namespaces';
   if (isNamespace) checkNamespaceDeletable(object.metadata.name);
   if (dryRun(ctx)) {
