@@ -54,3 +54,13 @@ export interface ClusterTrustBundle {
   readonly spec: { readonly signerName?: string; readonly trustBundle: string };
 }
 
+
+/** A Kubernetes label selector (metav1.LabelSelector). */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    readonly values?: readonly string[];
+  }[];
+}

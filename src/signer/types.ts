@@ -5,7 +5,8 @@
  */
 import type { CertificateRequest, SigningProfile } from '../pki/index.js';
 
-export type { Csr, CsrCondition } from '../kube/objects.js';
+export type { Csr, CsrCondition, LabelSelector } from '../kube/objects.js';
+import type { LabelSelector } from '../kube/objects.js';
 
 /** The in-tree signers whose validation rules (kcm reference §2) csr-signer reproduces. */
 export const builtinSignerNames = [
@@ -78,15 +79,6 @@ export interface SignerConfig {
   readonly trust?: TrustTargetsConfig;
 }
 
-/** A Kubernetes label selector (metav1.LabelSelector). */
-export interface LabelSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly {
-    readonly key: string;
-    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-    readonly values?: readonly string[];
-  }[];
-}
 
 export interface TrustTargetsConfig {
   /** A ConfigMap `name` with the bundle under `key`, in every namespace `namespaceSelector` matches (absent: all). */
