@@ -8,7 +8,7 @@ import type { CertificateRequest, SigningProfile } from '../pki/index.js';
 export type { Csr, CsrCondition, LabelSelector } from '../kube/objects.js';
 import type { LabelSelector } from '../kube/objects.js';
 
-/** The in-tree signers whose validation rules (kcm reference §2) csr-signer reproduces. */
+/** The in-tree signers whose validation rules (signer/builtin-signers.ts) csr-signer reproduces. */
 export const builtinSignerNames = [
   'kubernetes.io/kube-apiserver-client',
   'kubernetes.io/kube-apiserver-client-kubelet',
