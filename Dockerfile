@@ -12,7 +12,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
-RUN npm run build
+# The product only (src/ → dist/); devapi/ is a development tool and not in the image.
+RUN npm run build:product
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production

@@ -31,7 +31,11 @@ void t.test('the build stage builds with dev dependencies', (t) => {
   const build = stages()[0];
   const runs = build?.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args) ?? [];
   t.ok(runs.some((r) => /^npm ci\b/.test(r) && !r.includes('--omit=dev')), 'npm ci with dev dependencies');
-  t.ok(runs.includes('npm run build'));
+  t.ok(runs.includes('npm run build:product'), 'the product build: src/ only');
+  const scripts = (JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
+  t.match(scripts['build:product'], /^tsc -p tsconfig\.build\.json\b/, 'build:product compiles tsconfig.build.json (src/) and nothing else');
+  t.notMatch(scripts['build:product'], /devapi/, 'and not devapi/');
+  t.match(scripts.build, /^npm run build:product && /, 'npm run build is the product build plus the development tools');
   t.end();
 });
 
