@@ -1,6 +1,7 @@
 import t from 'tap';
 import { runWorkers, WorkQueue } from '../../src/controller/queue.js';
 import { ManualClock } from '../helpers/clock.js';
+import { until } from '../helpers/wait.js';
 
 const options = { baseDelayMs: 200, maxDelayMs: 1000_000, qps: 10, burst: 100 };
 
@@ -91,7 +92,7 @@ void t.test('workers process keys concurrently up to their number and stop at sh
     running--;
   });
   for (let i = 0; i < 10; i++) q.add(`k${i}`);
-  while (seen.length < 10) await new Promise((r) => setTimeout(r, 5));
+  await until(() => seen.length >= 10);
   q.shutDown();
   await workers;
   t.equal(peak, 3);
