@@ -14,10 +14,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { DevapiClient, freePort, p256Request, rssMb, secretNeedles, seeded, type Reply } from '../helpers/chaos.js';
-import { startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { freePort, rssMb, secretNeedles, seeded } from '../helpers/chaos.js';
+import { DevapiClient, startDevapi, type DevapiProcess, type Reply } from '../helpers/devapi.js';
 import { httpGet } from '../helpers/http.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { p256Request } from '../helpers/requests.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 
 if (!needTool(t, 'openssl')) process.exit(0);
@@ -277,7 +278,7 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   const started = Date.now();
   port = await freePort();
   api = await startDevapi({ stateDir, port });
-  client = new DevapiClient(api.url, stateDir);
+  client = new DevapiClient(api.url, stateDir, { pooled: true });
   const kubeconfigTokens = readdirSync(stateDir).filter((f) => f.endsWith('.kubeconfig'))
     .map((f) => [f, /token: (\S+)/.exec(readFileSync(join(stateDir, f), 'utf8'))?.[1] ?? ''] as const).filter(([, tok]) => tok !== '');
   needles = secretNeedles(ca.keyPem, { ...client.tokens, ...Object.fromEntries(kubeconfigTokens) });

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { cli, root } from '../helpers/devapi.js';
-import { manifests, opensslRequest } from '../helpers/e2e.js';
+import { manifests } from '../helpers/e2e.js';
+import { opensslRequest } from '../helpers/requests.js';
 import { needTool, opensslVerify, run, tempDir } from '../helpers/tools.js';
 
 

@@ -6,8 +6,8 @@
  */
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { certificateOf, control, createAndApprove, failedOf, servingSpecs, waitSettled } from '../helpers/e2e.js';
+import { control, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { certificateOf, createAndApprove, failedOf, servingSpecs, waitSettled } from '../helpers/e2e.js';
 import { servingSignerArgs, startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 

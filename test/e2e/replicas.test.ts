@@ -7,8 +7,8 @@
  */
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { certificateOf, control, createAndApprove, manifests, servingSpecs, waitSettled } from '../helpers/e2e.js';
+import { control, kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { certificateOf, createAndApprove, manifests, servingSpecs, waitSettled } from '../helpers/e2e.js';
 import { httpGet } from '../helpers/http.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, run, tempDir } from '../helpers/tools.js';

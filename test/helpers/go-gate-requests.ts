@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { encode, Tag } from '../../src/pki/der.js';
-import { extensionRequest, rawExtension, rawName, rawRequest, rawRsaSpki, rawSans, text } from './raw-request.js';
+import { extensionRequest, rawExtension, rawName, rawRequest, rawRsaSpki, rawSans, text } from './der-build.js';
 
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
