@@ -19,15 +19,14 @@ import { loadKubeConfig } from './kube/config.js';
 import { kubeHttp, type KubeHttp } from './kube/http.js';
 import { LeaderElector } from './leader/leader-election.js';
 import { leaseLock } from './leader/lease-lock.js';
+import { retiredEarly } from './trust/early-retirement.js';
 import { fingerprint, RotationRecord } from './trust/rotation-record.js';
 import { trustApi } from './kube/trust-api.js';
 import { TrustPublisher } from './trust/publisher.js';
 import { buildApp } from './http/app.js';
 import { listen } from './http/listen.js';
-import { approvedAt, createMetrics, type Metrics } from './telemetry/metrics.js';
-import type { SignerState, Snapshot } from './telemetry/snapshot.js';
-import { isApproved, isFailed, hasCertificate } from './signer/conditions.js';
-import { rotationStatus } from './trust/rotation-plan.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { signerStates, type Snapshot } from './telemetry/snapshot.js';
 
 export class SignerRuntime {
   /** As kube-controller-manager: a restarted pod (often PID 1 again) must not pass for its old self and skip the wait. */
@@ -111,15 +110,11 @@ export class SignerRuntime {
 
   /** A CA that leaves the trust bundle while certificates it signed are still valid is an outage for whoever re-reads the bundle: say so. */
   private warnEarlyRetirement(signer: string): void {
-    const now = Date.now();
-    const latest = this.record?.latest();
     const before = this.trusted.get(signer) ?? new Set<string>();
     const after = new Set(this.cas.trust(signer).map(fingerprint));
     this.trusted.set(signer, after);
-    for (const fp of before) {
-      const issued = latest?.get(fp);
-      if (after.has(fp) || !issued || issued.signer !== signer || issued.notAfter.getTime() <= now) continue;
-      this.logger.warn({ signer, ca: fp, caSubject: issued.subject, validUntil: issued.notAfter.toISOString() },
+    for (const { ca, issued } of retiredEarly(signer, before, after, this.record?.latest() ?? new Map(), new Date())) {
+      this.logger.warn({ signer, ca, caSubject: issued.subject, validUntil: issued.notAfter.toISOString() },
         'a CA left the trust bundle while certificates it signed are still valid; relying parties that re-read the bundle will reject them (csr-signer rotation status)');
     }
   }
@@ -134,6 +129,7 @@ export class SignerRuntime {
     if (this.elector && !this.elector.isLeader) return;
     const { config, logger } = this;
     this.record?.load().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'could not read the rotation record; it is read again before the next write'));
+    const retry = { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, qps: config.retryQps, burst: config.retryBurst };
     const publishing = config.signers.filter((s) => s.trust !== undefined);
     if (publishing.length > 0 && this.trustApi) {
       this.publisher = new TrustPublisher({
@@ -143,7 +139,7 @@ export class SignerRuntime {
         logger,
         resyncIntervalMs: config.trustResyncIntervalMs,
         watchQuietTimeoutMs: config.watchQuietTimeoutMs,
-        retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, qps: config.retryQps, burst: config.retryBurst },
+        retry,
         observer: this.metrics,
       });
       this.publisher.start();
@@ -154,7 +150,7 @@ export class SignerRuntime {
       api: this.api,
       logger,
       workers: config.workers,
-      retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, qps: config.retryQps, burst: config.retryBurst },
+      retry,
       watchQuietTimeoutMs: config.watchQuietTimeoutMs,
       limits: config.requestLimits,
       events: config.events,
@@ -205,41 +201,22 @@ export class SignerRuntime {
   snapshot(): Snapshot {
     const now = new Date();
     const controller = this.controller;
-    const pending = new Map<string, { count: number; oldest: number }>();
-    if (controller) {
-      for (const csr of controller.cache.values()) {
-        if (!isApproved(csr) || isFailed(csr) || hasCertificate(csr)) continue;
-        const at = approvedAt(csr);
-        const p = pending.get(csr.spec.signerName) ?? { count: 0, oldest: 0 };
-        p.count++;
-        if (at !== undefined) p.oldest = Math.max(p.oldest, (now.getTime() - at) / 1000);
-        pending.set(csr.spec.signerName, p);
-      }
-    }
-    const latest = this.record?.latest() ?? new Map<string, { signer: string; notAfter: Date }>();
-    const signers: SignerState[] = this.config.signers.map((s) => {
-      const { ca, error } = this.cas.state(s.name);
-      const trust = this.cas.trust(s.name);
-      const issued = [...latest].filter(([, e]) => e.signer === s.name);
-      const source = controller?.sources.get(s.name);
-      return {
-        name: s.name,
-        ...(ca ? { ca: { subject: ca.certificate.subject, notAfter: ca.certificate.notAfter } } : {}),
-        ...(error ? { caError: error } : {}),
-        watchSynced: source?.synced ?? false,
-        ...(source?.synced ? { sinceWatchActivityMs: Date.now() - source.lastActivity } : {}),
-        approvedPending: pending.get(s.name)?.count ?? 0,
-        approvedPendingOldestSeconds: pending.get(s.name)?.oldest ?? 0,
-        trustedCas: trust.length,
-        lastIssued: issued.map(([ca, e]) => ({ ca, notAfter: e.notAfter })),
-        ...(trust.length === 0 ? {} : { rotationPhase: rotationStatus(s.name, trust, new Map(issued.map(([ca, e]) => [ca, e.notAfter])), now, fingerprint).phase }),
-      };
-    });
     const le = this.config.leaderElection;
     const sinceRenew = this.elector?.isLeader ? this.elector.sinceRenewMs() : undefined;
     return {
       now,
-      signers,
+      signers: signerStates({
+        now,
+        signers: this.config.signers.map((s) => s.name),
+        csrs: controller?.cache.values() ?? [],
+        ca: (name) => {
+          const { ca, error } = this.cas.state(name);
+          return { ...(ca ? { ca: { subject: ca.certificate.subject, notAfter: ca.certificate.notAfter } } : {}), ...(error ? { error } : {}) };
+        },
+        trust: (name) => this.cas.trust(name),
+        latest: this.record?.latest() ?? new Map(),
+        watch: (name) => controller?.sources.get(name),
+      }),
       leader: {
         enabled: le.enabled,
         leading: le.enabled ? this.elector?.isLeader ?? false : true,

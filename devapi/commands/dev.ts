@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadRunConfig } from '../../src/config/index.js';
-import { DevApi } from '../server.js';
+import { DevApi } from '../server/server.js';
 import { csrError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
@@ -104,7 +104,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
     '--log-level', values['log-level'],
   ], {}, readBoundedText);
 
-  const devapi = new DevApi({ stateDir, port });
+  const devapi = new DevApi({ stateDir, port, readText: readBoundedText });
   const url = await devapi.start();
   const logger = createLogger(config.logLevel);
   const signer = new SignerRuntime(config, logger);

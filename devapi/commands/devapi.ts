@@ -1,6 +1,6 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
 import { parseArgs } from 'node:util';
-import { DevApi } from '../server.js';
+import { DevApi } from '../server/server.js';
 import { csrError, isCsrSignerError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
@@ -67,7 +67,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   let devapi: DevApi;
   try {
     devapi = new DevApi({
-      stateDir, port, minorVersion: minor,
+      stateDir, port, minorVersion: minor, readText: readBoundedText,
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
       ...(values['no-cluster-trust-bundles'] ? { clusterTrustBundles: false } : {}),

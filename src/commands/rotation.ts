@@ -5,6 +5,7 @@
  * rotation record the running signer writes), so in a cluster it runs in the
  * signer's pod: `kubectl exec deploy/csr-signer -- csr-signer rotation status --config …`.
  */
+import { rfc3339Seconds } from '../time.js';
 import { loadRunConfig, type ReadFile } from '../config/index.js';
 import { CaStore } from '../trust/ca-store.js';
 import { loadKubeConfig } from '../kube/config.js';
@@ -26,7 +27,6 @@ record (no cluster access, or --rotation-record ""), a previous CA is kept until
 its own expiry. See docs/ca-rotation.md.
 `;
 
-const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function text(statuses: readonly RotationStatus[], recordNote: string | undefined): string {
   const lines: string[] = [];
@@ -35,9 +35,9 @@ function text(statuses: readonly RotationStatus[], recordNote: string | undefine
     for (const ca of s.cas) {
       lines.push(`  ${ca.role.padEnd(8)} ${ca.subject}`);
       lines.push(`           sha256 ${ca.fingerprint}`);
-      lines.push(`           valid ${iso(ca.notBefore)} to ${iso(ca.notAfter)}`);
-      if (ca.lastIssuedNotAfter) lines.push(`           last certificate issued valid until ${iso(ca.lastIssuedNotAfter)}`);
-      if (ca.retireAfter) lines.push(`           can leave the bundle after ${iso(ca.retireAfter)}`);
+      lines.push(`           valid ${rfc3339Seconds(ca.notBefore)} to ${rfc3339Seconds(ca.notAfter)}`);
+      if (ca.lastIssuedNotAfter) lines.push(`           last certificate issued valid until ${rfc3339Seconds(ca.lastIssuedNotAfter)}`);
+      if (ca.retireAfter) lines.push(`           can leave the bundle after ${rfc3339Seconds(ca.retireAfter)}`);
     }
     for (const a of s.advice) lines.push(`  → ${a}`);
     lines.push('');

@@ -1,7 +1,7 @@
 /**
  * Signers from kube-controller-manager's --cluster-signing-* flags, with its
- * combination rules and messages (kcm reference §1.1: options/csrsigningcontroller.go
- * Validate, app/certificates.go), plus csr-signer's --signer-name and
+ * combination rules and messages (kubernetes/kubernetes cmd/kube-controller-manager/app/options/csrsigningcontroller.go
+ * Validate and app/certificates.go), plus csr-signer's --signer-name and
  * --ca-key-passphrase-file. One difference: with no signing flag at all
  * kube-controller-manager starts no signer; csr-signer refuses to start.
  */

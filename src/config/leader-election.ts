@@ -8,7 +8,7 @@ import { csrError, isCsrSignerError } from '../errors.js';
 import type { LeaderElectionConfig } from './types.js';
 import { durationFlag } from './flag-values.js';
 import type { RunFlags } from './flags.js';
-import type { ReadFile } from './load.js';
+import type { ReadFile } from './types.js';
 
 /** Where a pod finds its own namespace. */
 export const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';

@@ -3,17 +3,15 @@
  * Everything is checked at start; the result is one deep-frozen RunConfig.
  */
 import { csrError, isCsrSignerError } from '../errors.js';
-import type { FileKind } from '../files.js';
 import type { SignerConfig } from '../signer/types.js';
 import { readConfigFile } from './file.js';
 import { addressFlag, choiceFlag, countFlag, durationFlag, rateFlag } from './flag-values.js';
 import { parseRunFlags, type RunFlags } from './flags.js';
 import { signersFromFlags, signingFlagsGiven } from './kcm-flags.js';
 import { readLeaderElection } from './leader-election.js';
-import type { LogLevel, RunConfig } from './types.js';
+import type { LogLevel, ReadFile, RunConfig } from './types.js';
 
-/** Reads a file as text within the limit of its kind (src/files.ts readBoundedText; tests pass fakes). */
-export type ReadFile = (path: string, kind: FileKind) => string;
+export type { ReadFile } from './types.js';
 
 export const logLevels: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 

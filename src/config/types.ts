@@ -1,4 +1,5 @@
 /** The validated, frozen configuration of `csr-signer run`. Only src/config/ reads argv, env and files. */
+import type { FileKind } from '../files.js';
 import type { RequestLimits } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
 
@@ -46,3 +47,6 @@ export interface RunConfig {
   /** How often published trust bundles are read back and repaired. */
   readonly trustResyncIntervalMs: number;
 }
+
+/** Reads a file as text within the limit of its kind (src/files.ts readBoundedText; tests pass fakes). */
+export type ReadFile = (path: string, kind: FileKind) => string;

@@ -1,23 +1,17 @@
 /**
- * The slice of the Kubernetes API the controller uses: CSRs of one signerName
- * (list, watch, get, /status) and Events. A small interface so the loop is
- * tested with an in-process fake; `csrApi` implements it over HTTP.
+ * The slice of the Kubernetes API the CSR controllers use: CSRs (of one
+ * signerName, or all of them), get, /status, delete with preconditions, and
+ * Events. A small interface so the controllers are tested with an in-process
+ * fake; `csrApi` implements it over HTTP with the generic resource client.
  */
-import { rfc3339Seconds } from '../signer/conditions.js';
-import type { Csr } from '../signer/types.js';
+import { rfc3339Seconds } from '../time.js';
 import type { KubeHttp } from './http.js';
 import type { Feed } from './list-watch.js';
+import type { Csr } from './objects.js';
+import { resource, type ListPage, type Preconditions, type WatchEvent } from './resource.js';
 
-export interface CsrList {
-  readonly items: readonly Csr[];
-  readonly resourceVersion: string;
-  readonly continue?: string;
-}
-
-export type WatchEvent<T = Csr> =
-  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: T }
-  | { readonly type: 'BOOKMARK'; readonly resourceVersion: string }
-  | { readonly type: 'ERROR'; readonly status: { readonly code?: number; readonly reason?: string; readonly message?: string } };
+export type { WatchEvent } from './resource.js';
+export type CsrList = ListPage<Csr>;
 
 export interface KubeEvent {
   readonly csr: Csr;
@@ -28,37 +22,25 @@ export interface KubeEvent {
 }
 
 export interface CsrApi {
-  list(signerName: string, options: { limit: number; continue?: string }): Promise<CsrList>;
+  /** `signerName` undefined: the CSRs of every signer. */
+  list(signerName: string | undefined, options: { limit: number; continue?: string }): Promise<CsrList>;
   /** Resolves when the server ends the watch, rejects on a transport error. */
-  watch(signerName: string, resourceVersion: string, timeoutSeconds: number, onEvent: (e: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  watch(signerName: string | undefined, resourceVersion: string, timeoutSeconds: number, onEvent: (e: WatchEvent<Csr>) => void, signal: AbortSignal): Promise<void>;
   get(name: string): Promise<Csr>;
   /** PUT /status with the object's resourceVersion; returns the stored object. */
   updateStatus(csr: Csr): Promise<Csr>;
+  /** DELETE, only if the object still has this uid (and resourceVersion, when given). */
+  delete(name: string, preconditions: Preconditions): Promise<void>;
   createEvent(event: KubeEvent): Promise<void>;
 }
 
-const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const EVENTS_NAMESPACE = 'default';
 
-const selector = (signerName: string): string => `spec.signerName=${signerName}`;
+const bySigner = (signerName: string | undefined): { fieldSelector?: string } =>
+  signerName === undefined ? {} : { fieldSelector: `spec.signerName=${signerName}` };
 
-/** One line of a watch stream, typed. */
-export function toWatchEvent<T = Csr>(line: unknown): WatchEvent<T> {
-  const e = line as { type?: string; object?: { metadata?: { resourceVersion?: string }; code?: number; reason?: string; message?: string } };
-  switch (e.type) {
-    case 'ADDED':
-    case 'MODIFIED':
-    case 'DELETED':
-      return { type: e.type, object: e.object as T };
-    case 'BOOKMARK':
-      return { type: 'BOOKMARK', resourceVersion: e.object?.metadata?.resourceVersion ?? '' };
-    default:
-      return { type: 'ERROR', status: e.object ?? {} };
-  }
-}
-
-/** The list+watch of one signerName's CSRs, for a ListWatch. */
-export function signerFeed(api: CsrApi, signerName: string): Feed<Csr> {
+/** The list+watch of one signerName's CSRs (undefined: all CSRs), for a ListWatch. */
+export function signerFeed(api: Pick<CsrApi, 'list' | 'watch'>, signerName: string | undefined): Feed<Csr> {
   return {
     list: (page) => api.list(signerName, page),
     watch: (resourceVersion, timeoutSeconds, onEvent, signal) => api.watch(signerName, resourceVersion, timeoutSeconds, onEvent, signal),
@@ -66,26 +48,15 @@ export function signerFeed(api: CsrApi, signerName: string): Feed<Csr> {
 }
 
 export function csrApi(kube: KubeHttp, reportingInstance: string): CsrApi {
+  const csrs = resource<Csr>(kube, {
+    groupVersionPath: '/apis/certificates.k8s.io/v1', plural: 'certificatesigningrequests', apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest',
+  });
   return {
-    async list(signerName, options) {
-      const list = await kube.request<{ items?: Csr[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', CSRS, {
-        query: { fieldSelector: selector(signerName), limit: options.limit, continue: options.continue },
-      });
-      const next = list.metadata?.continue;
-      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
-    },
-
-    watch(signerName, resourceVersion, timeoutSeconds, onEvent, signal) {
-      return kube.watch(CSRS, {
-        fieldSelector: selector(signerName), resourceVersion, allowWatchBookmarks: true, timeoutSeconds,
-      }, (line) => onEvent(toWatchEvent(line)), signal);
-    },
-
-    get: (name) => kube.request<Csr>('GET', `${CSRS}/${encodeURIComponent(name)}`),
-
-    updateStatus: (csr) => kube.request<Csr>('PUT', `${CSRS}/${encodeURIComponent(csr.metadata.name)}/status`, {
-      body: { ...csr, apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest' },
-    }),
+    list: (signerName, page) => csrs.list({ ...page, ...bySigner(signerName) }),
+    watch: (signerName, resourceVersion, timeoutSeconds, onEvent, signal) => csrs.watch({ resourceVersion, timeoutSeconds, ...bySigner(signerName) }, onEvent, signal),
+    get: (name) => csrs.get(name),
+    updateStatus: (csr) => csrs.updateStatus(csr),
+    delete: (name, preconditions) => csrs.delete(name, preconditions),
 
     async createEvent({ csr, type, reason, message, now }) {
       const time = rfc3339Seconds(now);

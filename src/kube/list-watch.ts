@@ -7,21 +7,11 @@
  * jittered backoff between failed attempts.
  */
 import type { Logger } from 'pino';
-import type { WatchEvent } from './csr-api.js';
+import type { Feed, Listed, WatchEvent } from './resource.js';
+
+export type { Feed, Listed } from './resource.js';
 import { KubeApiError } from './http.js';
 import { systemClock, type Clock } from '../clock.js';
-
-/** What a list+watch needs of an object. */
-export interface Listed {
-  readonly metadata: { readonly name: string; readonly resourceVersion?: string };
-}
-
-/** The API calls of one list+watch. */
-export interface Feed<T extends Listed> {
-  list(options: { limit: number; continue?: string }): Promise<{ readonly items: readonly T[]; readonly resourceVersion: string; readonly continue?: string }>;
-  /** Resolves when the server ends the watch, rejects on a transport error. */
-  watch(resourceVersion: string, timeoutSeconds: number, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
-}
 
 export interface ListWatchOptions<T extends Listed> {
   readonly feed: Feed<T>;

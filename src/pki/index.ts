@@ -10,9 +10,22 @@ export type { CertificateRequest, RequestLimits } from './csr.js';
 export { InMemoryKeyProvider } from './key-provider.js';
 export type { KeyProvider } from './key-provider.js';
 export { describeKey } from './public-key.js';
+export { certificateFingerprint } from './fingerprint.js';
 export type { KeyKind } from './public-key.js';
 export { knownUsages, mapUsages } from './usages.js';
 export { effectiveTtlMs, validityWindow, formatGoTime } from './validity.js';
 export { encodePem, decodePem } from './pem.js';
 export { countSubjectAltNames, parseIp, formatIp } from './san.js';
 export type { SubjectAltNames } from './san.js';
+
+// Go's readers, as the core applies them to what it issues so that every Go client reads it.
+// devapi's Go-compatible request and certificate parser (devapi/go/) is built on these same
+// functions, so the two cannot drift apart.
+export { GoError, syntaxError, structuralError, base128, checkInteger, oid, bitStringBytes, printable } from './go/asn1.js';
+export { cb } from './go/cryptobyte.js';
+export { latin1, goQuote, goQuoteBytes } from './go/encoding.js';
+export { asn1StringProblem } from './go/name.js';
+export { uriProblem } from './go/san.js';
+// DER building blocks, for the keys devapi re-encodes to import them into node:crypto.
+export { Tag, sequence, encodeOid, encodeUnsignedInteger, bitString } from './der.js';
+export type { Tlv } from './der.js';

@@ -4,13 +4,13 @@
  * /status exactly once, then tell people (event, audit record). Throws only
  * transient errors; the loop retries those with backoff.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  issueCertificate, parseRequestAsync, type CertificateAuthority, type IssuedCertificate, type RequestLimits,
+  certificateFingerprint, issueCertificate, parseRequestAsync, type CertificateAuthority, type IssuedCertificate, type RequestLimits,
 } from '../pki/index.js';
 import { formatName } from '../pki/name.js';
-import { failedCondition, hasCertificate, isFailed, rfc3339Seconds } from '../signer/conditions.js';
+import { failedCondition, hasCertificate, isFailed } from '../signer/conditions.js';
+import { rfc3339Seconds } from '../time.js';
 import { decide, failureFromError } from '../signer/decide.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
 import { Controller, type RetryOptions } from '../controller/controller.js';
@@ -144,7 +144,7 @@ export class Reconciler {
       requester: csr.spec.username,
       signer: signer.name,
       serial: serialOf(issued),
-      sha256: createHash('sha256').update(issued.der).digest('hex'),
+      sha256: certificateFingerprint(issued.der),
       subject,
       sans,
       notBefore: issued.validity.notBefore.toISOString(),

@@ -1,6 +1,6 @@
 /**
- * The in-tree signers' validation rules (kcm-signer.md §2.1–2.4; upstream
- * signer.go and pkg/apis/certificates/helpers.go), in their order and with their
+ * The in-tree signers' validation rules (kubernetes/kubernetes
+ * pkg/controller/certificates/signer/signer.go and pkg/apis/certificates/helpers.go), in their order and with their
  * exact messages. Usages are compared as sets. The ML-DSA rule is absent: the
  * PKI core accepts no ML-DSA keys, so it can never apply.
  */

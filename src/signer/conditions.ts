@@ -3,6 +3,7 @@
  * (certificate_controller_utils.go): approval looks at condition types only;
  * Failed counts when its status is True or empty.
  */
+import { rfc3339Seconds } from '../time.js';
 import type { Csr, CsrCondition } from './types.js';
 
 type WithStatus = Pick<Csr, 'status'>;
@@ -23,8 +24,20 @@ export const isFailed = (csr: WithStatus): boolean =>
 /** status.certificate is set (non-empty). */
 export const hasCertificate = (csr: WithStatus): boolean => (csr.status?.certificate ?? '') !== '';
 
-/** RFC 3339 in whole seconds, UTC, as Kubernetes writes metav1.Time: `2026-01-02T03:04:05Z`. */
-export const rfc3339Seconds = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/**
+ * When the CSR was approved, in milliseconds since the epoch: the Approved
+ * condition's lastUpdateTime (RFC 3339), else its lastTransitionTime; undefined
+ * when it is not approved (as isApproved reads it) or has neither time.
+ */
+export function approvedAt(csr: WithStatus): number | undefined {
+  if (!isApproved(csr)) return undefined;
+  const approved = conditionsOf(csr).find((c) => c.type === 'Approved');
+  const stamp = approved?.lastUpdateTime ?? approved?.lastTransitionTime;
+  if (stamp === undefined || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(stamp)) return undefined;
+  const ms = Date.parse(stamp);
+  return Number.isNaN(ms) ? undefined : ms;
+}
 
 /** The condition that marks a CSR Failed for good. */
 export function failedCondition(reason: string, message: string, now: Date): CsrCondition {

@@ -5,44 +5,10 @@
  */
 import type { CertificateRequest, SigningProfile } from '../pki/index.js';
 
-export interface CsrCondition {
-  readonly type: string;
-  readonly status: string;
-  readonly reason?: string;
-  readonly message?: string;
-  readonly lastUpdateTime?: string;
-  readonly lastTransitionTime?: string;
-}
+export type { Csr, CsrCondition, LabelSelector } from '../kube/objects.js';
+import type { LabelSelector } from '../kube/objects.js';
 
-export interface Csr {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly uid?: string;
-    readonly resourceVersion?: string;
-    readonly creationTimestamp?: string;
-    readonly [key: string]: unknown;
-  };
-  readonly spec: {
-    /** base64 of the PEM request, as the API carries it. */
-    readonly request: string;
-    readonly signerName: string;
-    readonly usages?: readonly string[];
-    readonly expirationSeconds?: number;
-    readonly username?: string;
-    readonly uid?: string;
-    readonly groups?: readonly string[];
-    readonly extra?: Readonly<Record<string, readonly string[]>>;
-  };
-  readonly status?: {
-    readonly conditions?: readonly CsrCondition[];
-    /** base64 of the PEM certificate(s). */
-    readonly certificate?: string;
-  };
-}
-
-/** The in-tree signers whose validation rules (kcm reference §2) csr-signer reproduces. */
+/** The in-tree signers whose validation rules (signer/builtin-signers.ts) csr-signer reproduces. */
 export const builtinSignerNames = [
   'kubernetes.io/kube-apiserver-client',
   'kubernetes.io/kube-apiserver-client-kubelet',
@@ -113,15 +79,6 @@ export interface SignerConfig {
   readonly trust?: TrustTargetsConfig;
 }
 
-/** A Kubernetes label selector (metav1.LabelSelector). */
-export interface LabelSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly {
-    readonly key: string;
-    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-    readonly values?: readonly string[];
-  }[];
-}
 
 export interface TrustTargetsConfig {
   /** A ConfigMap `name` with the bundle under `key`, in every namespace `namespaceSelector` matches (absent: all). */

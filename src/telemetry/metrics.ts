@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Observer } from './observer.js';
-import type { Csr } from '../signer/types.js';
+import { approvedAt } from '../signer/conditions.js';
 import { droppedRuntimeMetrics, signerMetrics, type MetricSpec } from './metrics-catalogue.js';
 import { rotationPhases } from '../trust/rotation-plan.js';
 import type { Snapshot } from './snapshot.js';
@@ -39,19 +39,6 @@ const gauge = <L extends string>(registry: Registry, spec: Spec<L>, collect: Col
 
 const histogram = <L extends string>(registry: Registry, spec: Spec<L>): Histogram<L> =>
   new Histogram<L>({ name: spec.name, help: spec.help, labelNames: spec.labels, buckets: [...(spec.buckets ?? [])], registers: [registry] });
-
-/**
- * When the CSR was approved, in milliseconds since the epoch: the Approved
- * condition's lastUpdateTime (RFC 3339, whole seconds), else its
- * lastTransitionTime; undefined when it has neither or is not approved.
- */
-export function approvedAt(csr: Csr): number | undefined {
-  const approved = csr.status?.conditions?.find((c) => c.type === 'Approved' && c.status === 'True');
-  const stamp = approved?.lastUpdateTime ?? approved?.lastTransitionTime;
-  if (stamp === undefined || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(stamp)) return undefined;
-  const ms = Date.parse(stamp);
-  return Number.isNaN(ms) ? undefined : ms;
-}
 
 /**
  * Registers csr-signer's metrics (and, unless `runtime: false`, the process and

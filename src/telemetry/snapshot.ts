@@ -3,7 +3,12 @@
  * running parts at each request. The HTTP app and the metrics read only this (and
  * the Observer events), so they are tested with hand-made snapshots.
  */
-import type { RotationPhase } from '../trust/rotation-plan.js';
+import type { Csr } from '../kube/objects.js';
+import type { CaCertificate } from '../pki/index.js';
+import { approvedAt, hasCertificate, isApproved, isFailed } from '../signer/conditions.js';
+import type { CaIssuance } from '../trust/rotation-record.js';
+import { fingerprint } from '../trust/rotation-record.js';
+import { rotationStatus, type RotationPhase } from '../trust/rotation-plan.js';
 
 export interface SignerState {
   readonly name: string;
@@ -44,4 +49,55 @@ export interface Snapshot {
   readonly queueDepth: number;
   /** Shutting down: not ready any more. */
   readonly stopping: boolean;
+}
+
+/** What the running parts know, read at one instant, for `signerStates`. */
+export interface SignerSources {
+  readonly now: Date;
+  readonly signers: readonly string[];
+  /** The CSRs the signing controller holds (none while this replica does not lead). */
+  readonly csrs: Iterable<Csr>;
+  readonly ca: (signer: string) => { readonly ca?: { readonly subject: string; readonly notAfter: Date }; readonly error?: string };
+  readonly trust: (signer: string) => readonly CaCertificate[];
+  /** The rotation record: per CA fingerprint, the latest certificate issued. */
+  readonly latest: ReadonlyMap<string, CaIssuance>;
+  /** The signer's watch, while one runs. */
+  readonly watch: (signer: string) => { readonly synced: boolean; readonly lastActivity: number } | undefined;
+}
+
+/** Per signer: approved CSRs still waiting (and the oldest approval's age), from the controller's cache. */
+export function approvedPending(csrs: Iterable<Csr>, now: Date): Map<string, { count: number; oldestSeconds: number }> {
+  const pending = new Map<string, { count: number; oldestSeconds: number }>();
+  for (const csr of csrs) {
+    if (!isApproved(csr) || isFailed(csr) || hasCertificate(csr)) continue;
+    const at = approvedAt(csr);
+    const p = pending.get(csr.spec.signerName) ?? { count: 0, oldestSeconds: 0 };
+    p.count++;
+    if (at !== undefined) p.oldestSeconds = Math.max(p.oldestSeconds, (now.getTime() - at) / 1000);
+    pending.set(csr.spec.signerName, p);
+  }
+  return pending;
+}
+
+export function signerStates(sources: SignerSources): SignerState[] {
+  const { now } = sources;
+  const pending = approvedPending(sources.csrs, now);
+  return sources.signers.map((name) => {
+    const { ca, error } = sources.ca(name);
+    const trust = sources.trust(name);
+    const issued = [...sources.latest].filter(([, e]) => e.signer === name);
+    const watch = sources.watch(name);
+    return {
+      name,
+      ...(ca ? { ca } : {}),
+      ...(error ? { caError: error } : {}),
+      watchSynced: watch?.synced ?? false,
+      ...(watch?.synced ? { sinceWatchActivityMs: now.getTime() - watch.lastActivity } : {}),
+      approvedPending: pending.get(name)?.count ?? 0,
+      approvedPendingOldestSeconds: pending.get(name)?.oldestSeconds ?? 0,
+      trustedCas: trust.length,
+      lastIssued: issued.map(([ca, e]) => ({ ca, notAfter: e.notAfter })),
+      ...(trust.length === 0 ? {} : { rotationPhase: rotationStatus(name, trust, new Map(issued.map(([ca, e]) => [ca, e.notAfter])), now, fingerprint).phase }),
+    };
+  });
 }

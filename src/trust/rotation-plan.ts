@@ -10,6 +10,7 @@
  * never after its own NotAfter (issuance is capped there), so a CA the record does
  * not know is kept until its own expiry: late, never early.
  */
+import { rfc3339Seconds } from '../time.js';
 import type { CaCertificate } from '../pki/index.js';
 
 export const rotationPhases = ['steady', 'prepare', 'switch', 'retire'] as const;
@@ -36,7 +37,6 @@ export interface RotationStatus {
   readonly advice: readonly string[];
 }
 
-const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const short = (fp: string): string => fp.slice(0, 16);
 
 /** `trust`: the signing CA first (as the CA store keeps it); `issued`: latest NotAfter per fingerprint. */
@@ -71,11 +71,11 @@ export function rotationStatus(
     if (retireAfter.getTime() >= now.getTime()) {
       pending = true;
       advice.push(last
-        ? `${name} signed certificates valid until ${iso(retireAfter)}: keep it in the bundle until then`
-        : `${name} has no issuance record: keep it in the bundle until its own expiry, ${iso(retireAfter)}, unless you know it signed nothing still valid`);
+        ? `${name} signed certificates valid until ${rfc3339Seconds(retireAfter)}: keep it in the bundle until then`
+        : `${name} has no issuance record: keep it in the bundle until its own expiry, ${rfc3339Seconds(retireAfter)}, unless you know it signed nothing still valid`);
     } else {
       retirable = true;
-      advice.push(`${name} signed nothing still valid (the last expired ${iso(retireAfter)}): remove it from the trust file`);
+      advice.push(`${name} signed nothing still valid (the last expired ${rfc3339Seconds(retireAfter)}): remove it from the trust file`);
     }
   }
   const phase: RotationPhase = prepare ? 'prepare' : pending ? 'switch' : retirable ? 'retire' : 'steady';

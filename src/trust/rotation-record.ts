@@ -9,9 +9,9 @@
  * (an hour) rather than per certificate, and a crash between the two writes can
  * only make the record later than the truth, never earlier.
  */
-import { createHash } from 'node:crypto';
+import { rfc3339Seconds } from '../time.js';
 import type { Logger } from 'pino';
-import type { CaCertificate } from '../pki/index.js';
+import { certificateFingerprint, type CaCertificate } from '../pki/index.js';
 import { KubeApiError } from '../kube/http.js';
 import type { TrustApi } from '../kube/trust-api.js';
 
@@ -42,7 +42,7 @@ const fingerprints = new WeakMap<CaCertificate, string>();
 export function fingerprint(cert: CaCertificate): string {
   let fp = fingerprints.get(cert);
   if (fp === undefined) {
-    fp = createHash('sha256').update(cert.der).digest('hex');
+    fp = certificateFingerprint(cert.der);
     fingerprints.set(cert, fp);
   }
   return fp;
@@ -62,7 +62,7 @@ export function parseRecord(data: Readonly<Record<string, string>> | undefined):
   return out;
 }
 
-const encode = (e: CaIssuance): string => JSON.stringify({ signer: e.signer, subject: e.subject, notAfter: e.notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+const encode = (e: CaIssuance): string => JSON.stringify({ signer: e.signer, subject: e.subject, notAfter: rfc3339Seconds(e.notAfter) });
 
 /** Reads the record; an absent ConfigMap is an empty record. */
 export async function readRecord(api: RecordApi, namespace: string, name: string): Promise<Map<string, CaIssuance>> {

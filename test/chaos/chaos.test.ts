@@ -1,5 +1,5 @@
 /**
- * Exactly once under faults (issue 7). Two `csr-signer run` replicas with leader
+ * Exactly once under faults. Two `csr-signer run` replicas with leader
  * election against devapi; CHAOS_CSRS (2,000) approved CSRs, plus denied,
  * unapproved and foreign-signer ones, created in bursts while a seeded schedule
  * (CHAOS_SEED) injects over 100 faults: devapi stopped (SIGTERM, SIGKILL) and

@@ -9,7 +9,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { needTool, run, tempDir } from '../helpers/tools.js';
 import { repoRoot } from '../docker/dockerfile.js';
-import { signerTrustRules, type PolicyRule } from '../../devapi/signer-role.js';
+import { signerTrustRules, type PolicyRule } from '../../devapi/auth/signer-role.js';
 import { chartDir, defaultValues, find, mergeValues, renderChart, type Values } from './render.js';
 
 const install = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');

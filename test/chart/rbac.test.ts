@@ -1,12 +1,12 @@
 /**
  * One source of truth: the chart's ClusterRole and Roles are exactly
- * devapi/signer-role.ts for the configured signers — the rules devapi gives the
- * signer in every end-to-end test (devapi/default-policy.ts) — and the trust
+ * devapi/auth/signer-role.ts for the configured signers — the rules devapi gives the
+ * signer in every end-to-end test (devapi/auth/default-policy.ts) — and the trust
  * targets RBAC pins are the ones the rendered config makes the signer publish to.
  */
 import t from 'tap';
 import { loadRunConfig } from '../../src/config/index.js';
-import { signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerTrustRules, type PolicyRule, type TrustTargets } from '../../devapi/signer-role.js';
+import { signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerTrustRules, type PolicyRule, type TrustTargets } from '../../devapi/auth/signer-role.js';
 import { find, renderChart, type Manifest, type Values } from './render.js';
 
 const ca = { existingSecret: 'ca' };
@@ -55,7 +55,7 @@ function loadedTargets(manifests: readonly Manifest[]): TrustTargets {
 }
 
 for (const [name, values, signerNames, targets, leaseName, recordName] of cases) {
-  void t.test(`RBAC equals devapi/signer-role.ts for ${name}`, (t) => {
+  void t.test(`RBAC equals devapi/auth/signer-role.ts for ${name}`, (t) => {
     const { manifests } = renderChart({ values, releaseName: 'csr-signer', namespace: 'certs' });
     const clusterRole = find(manifests, 'ClusterRole');
     t.same(loadedTargets(manifests), targets, 'the signer publishes to exactly the targets RBAC pins');

@@ -1,6 +1,6 @@
 /**
  * kube-controller-manager's --cluster-signing-* flags: the same combinations
- * accepted, the same messages for the refused ones (kcm reference §1.1), and
+ * accepted, the same messages for the refused ones (upstream's csrsigningcontroller.go Validate), and
  * csr-signer's --signer-name and --ca-key-passphrase-file.
  */
 import t from 'tap';

@@ -4,12 +4,12 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { applyJsonPatch, applyMergePatch } from '../../devapi/patch.js';
-import { decodeKubernetesProtobuf } from '../../devapi/protobuf.js';
-import { ApiError } from '../../devapi/status.js';
-import { csrCondition, csrTable, eventTable, genericTable, humanDuration, leaseTable } from '../../devapi/table.js';
+import { applyJsonPatch, applyMergePatch } from '../../devapi/storage/patch.js';
+import { decodeKubernetesProtobuf } from '../../devapi/server/protobuf.js';
+import { ApiError } from '../../devapi/api/errors.js';
+import { csrCondition, csrTable, eventTable, genericTable, humanDuration, leaseTable } from '../../devapi/server/table-printers.js';
 
-// ---- a tiny protobuf encoder, by field number (devapi.md §9.7) ----
+// ---- a tiny protobuf encoder, by field number ----
 type Bytes = number[];
 const varint = (n: number | bigint): Bytes => {
   let v = BigInt.asUintN(64, BigInt(n));
@@ -73,7 +73,7 @@ const approvalJson = {
   },
 };
 
-/** `kubectl auth can-i update certificatesigningrequests/approval -n kube-system`, bytes written out by hand (see the field list in §9.7). */
+/** `kubectl auth can-i update certificatesigningrequests/approval -n kube-system`, bytes written out by hand (field numbers from k8s.io/api authorization/v1 generated.proto). */
 const canIHex = '6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a65637441636365737352657669657712740a100a0012001a0022002a0032003800420012560a540a0b6b7562652d73797374656d12067570646174651a136365727469666963617465732e6b38732e696f22002a1a63657274696669636174657369676e696e6772657175657374733208617070726f76616c3a001a08080012001a0020001a002200';
 
 void t.test('a kubectl approval body decodes to the object a JSON client would have sent', (t) => {

@@ -1,6 +1,6 @@
 /**
  * What `csr-signer run` does to each kind of CSR, through the real API with real
- * processes: the built-in signers' vectors (kcm reference §5, 1–17), durations,
+ * processes: the built-in signers' vectors (1–17, as in test/signer/builtin-signers.test.ts), durations,
  * the custom signer's rules and policy, and the CSRs it must never touch.
  */
 import { writeFileSync } from 'node:fs';

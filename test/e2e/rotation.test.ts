@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { signerTrustRules } from '../../devapi/signer-role.js';
+import { signerTrustRules } from '../../devapi/auth/signer-role.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { cli, kubectl, run, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { certificateOf, createAndApprove, servingSpecs, waitSettled } from '../helpers/e2e.js';

@@ -1,21 +1,27 @@
 /**
  * An in-process CsrApi for the controller's unit tests: a thin adapter over one
  * FakeResource of CSRs (resourceVersions, history-fed watches by signerName, 409 on
- * a stale /status write, 404, paging, faults). Adds what only CSRs have: /status
- * may not change an issued certificate (422), and Events. Records every write.
+ * a stale /status write, deletes with preconditions, 404, paging, faults). Adds what
+ * only CSRs have: /status may not change an issued certificate (422), and Events.
+ * Records every write and delete.
  */
 import { FakeFaults, FakeResource, injected } from './fake-resource.js';
-import type { CsrApi, CsrList, KubeEvent, WatchEvent } from '../../src/kube/csr-api.js';
+import type { CsrApi, CsrList, KubeEvent } from '../../src/kube/csr-api.js';
 import { KubeApiError } from '../../src/kube/http.js';
+import type { Preconditions, WatchEvent } from '../../src/kube/resource.js';
 import type { Csr } from '../../src/signer/types.js';
 
-type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'createEvent';
+type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'delete' | 'createEvent';
+
+/** `signerName` undefined selects every CSR, as a list or watch without a field selector does. */
+const selects = (signerName: string | undefined) => (csr: Csr): boolean => signerName === undefined || csr.spec.signerName === signerName;
 
 export class FakeCsrApi implements CsrApi {
   readonly resource = new FakeResource<Csr>('certificatesigningrequests');
   private readonly faults = new FakeFaults<Method>();
   readonly statusWrites: Csr[] = [];
   readonly events: KubeEvent[] = [];
+  readonly deletes: string[] = [];
 
   /** The stored CSRs by name. */
   get objects(): Map<string, Csr> {
@@ -67,14 +73,14 @@ export class FakeCsrApi implements CsrApi {
     this.resource.closeWatches(error);
   }
 
-  list(signerName: string, options: { limit: number; continue?: string }): Promise<CsrList> {
-    return this.faults.serve('list', () => this.resource.list(options, (c) => c.spec.signerName === signerName));
+  list(signerName: string | undefined, options: { limit: number; continue?: string }): Promise<CsrList> {
+    return this.faults.serve('list', () => this.resource.list(options, selects(signerName)));
   }
 
-  watch(signerName: string, resourceVersion: string, _timeout: number, onEvent: (e: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+  watch(signerName: string | undefined, resourceVersion: string, _timeout: number, onEvent: (e: WatchEvent<Csr>) => void, signal: AbortSignal): Promise<void> {
     const fault = this.faults.enter('watch');
     if (fault) return Promise.reject(fault);
-    return this.resource.watch(resourceVersion, onEvent, signal, (c) => c.spec.signerName === signerName);
+    return this.resource.watch(resourceVersion, onEvent, signal, selects(signerName));
   }
 
   get(name: string): Promise<Csr> {
@@ -91,6 +97,13 @@ export class FakeCsrApi implements CsrApi {
         return { ...current, status: csr.status ?? {} };
       },
     })));
+  }
+
+  delete(name: string, preconditions: Preconditions): Promise<void> {
+    return this.faults.serve('delete', () => {
+      this.resource.delete(name, preconditions);
+      this.deletes.push(name);
+    });
   }
 
   createEvent(event: KubeEvent): Promise<void> {

@@ -4,11 +4,11 @@
  * counter that several resources may share (as etcd's is shared by every kind), a
  * history so a watch can start from any resourceVersion (410 before `compactedBefore`),
  * optimistic concurrency (409 on a stale resourceVersion, 409 AlreadyExists on a
- * second create), 404, list paging with `continue`, and watch streams that the test
+ * second create, 409 on a delete whose preconditions no longer hold), 404, list paging with `continue`, and watch streams that the test
  * can end. `FakeFaults` scripts failures and interleaved writes per API method.
  * The fakes above it only adapt this to one interface each.
  */
-import type { WatchEvent } from '../../src/kube/csr-api.js';
+import type { Preconditions, WatchEvent } from '../../src/kube/resource.js';
 import { KubeApiError } from '../../src/kube/http.js';
 
 export interface FakeObject {
@@ -117,6 +117,18 @@ export class FakeResource<T extends FakeObject> {
     const refused = options.check?.(current);
     if (refused) throw refused;
     return this.put(options.apply ? options.apply(current) : object);
+  }
+
+  /** DELETE with preconditions: 404 when absent, 409 when the uid or resourceVersion given is not the stored one. */
+  delete(key: string, preconditions: Preconditions = {}): void {
+    const current = this.objects.get(key);
+    if (!current) throw this.notFound(key);
+    const meta = current.metadata as FakeObject['metadata'] & { readonly uid?: string };
+    if ((preconditions.uid !== undefined && preconditions.uid !== meta.uid)
+      || (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== meta.resourceVersion)) {
+      throw new KubeApiError(409, 'Conflict', `Precondition failed for ${this.plural} "${current.metadata.name}"`, undefined);
+    }
+    this.remove(key);
   }
 
   /** One page of the objects `filter` accepts, by key order; `continue` is the offset of the next page. */

@@ -11,7 +11,8 @@
  *   node test/meta/coverage-map.js --suggest   print map entries for files that need one: the tests that import
  *                                              each, directly or through a non-test module under test/
  *   node test/meta/coverage-map.js --write     the same, written into the map; entries of files that no longer
- *                                              exist are dropped, and so are named tests that no longer exist
+ *                                              exist are dropped, named tests that no longer exist too, and an
+ *                                              entry left empty or with a reason that no longer holds is redone
  *
  * A file no test imports is exercised, if at all, through the built CLI (test/e2e,
  * test/docs, test/chaos): `--suggest` lists it with no tests, and its entry is
@@ -155,7 +156,9 @@ function write() {
   const files = {};
   for (const [source, entry] of Object.entries(map.files ?? {})) {
     if (!sources.has(source)) continue;
-    files[source] = Array.isArray(entry) ? entry.filter((test) => existsSync(join(root, test))) : entry;
+    // Kept: the tests that still exist, or a reason that still holds; otherwise suggested afresh below.
+    const kept = Array.isArray(entry) ? entry.filter((test) => existsSync(join(root, test))) : entry;
+    if (Array.isArray(kept) ? kept.length > 0 : reasonHolds(source, kept)) files[source] = kept;
   }
   Object.assign(files, suggestions({ files }));
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));

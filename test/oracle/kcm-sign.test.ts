@@ -2,7 +2,7 @@
  * The Go oracle's kcm-sign mode reproduces the in-tree signer's published
  * behaviour — the vectors of the upstream tests (kubernetes/kubernetes
  * signer_test.go, authority_test.go, policies_test.go and the integration
- * duration_test.go), numbered as in the kcm-signer.md reference §5 — and every
+ * duration_test.go), numbered as in test/signer/builtin-signers.test.ts — and every
  * certificate it issues parses with Go and verifies against the CA.
  */
 import t, { type Test } from 'tap';

@@ -11,8 +11,8 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { parseCertificateDer } from '../../devapi/go-x509-cert.js';
-import { parseCsr } from '../../devapi/go-x509.js';
+import { parseCertificateDer } from '../../devapi/go/x509-certificate.js';
+import { parseCsr } from '../../devapi/go/x509-request.js';
 import { isCsrSignerError } from '../../src/errors.js';
 import { signRequest, type SigningProfile } from '../../src/pki/index.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';

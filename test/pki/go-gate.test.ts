@@ -8,7 +8,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
-import { parseCsr } from '../../devapi/go-x509.js';
+import { parseCsr } from '../../devapi/go/x509-request.js';
 import { encode, encodeOid, Tag } from '../../src/pki/der.js';
 import { asn1StringProblem } from '../../src/pki/go/name.js';
 import { parseRequestDer } from '../../src/pki/index.js';

@@ -1,6 +1,6 @@
 /**
  * Issuing: the in-tree signer's certificate profile and validity rules
- * (reference kcm-signer.md §3 and vectors 18–33), every certificate checked by
+ * (upstream's pkg/controller/certificates/authority and the vectors of its tests), every certificate checked by
  * openssl and parsed back with pkijs.
  */
 import { createHash } from 'node:crypto';

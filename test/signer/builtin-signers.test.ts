@@ -1,5 +1,5 @@
 /**
- * The in-tree signers through the decision: kcm-signer.md §5 vectors 1–17 and 18,
+ * The in-tree signers through the decision: the vectors 1–17 and 18 of upstream's signer_test.go,
  * with the exact SignerValidationFailure messages. Issued vectors are then issued
  * for real and checked by openssl.
  */

@@ -1,6 +1,6 @@
 /** Reading a CSR's conditions exactly as Kubernetes does, and the Failed condition csr-signer writes. */
 import t from 'tap';
-import { failedCondition, hasCertificate, isApproved, isDenied, isFailed } from '../../src/signer/conditions.js';
+import { approvedAt, failedCondition, hasCertificate, isApproved, isDenied, isFailed } from '../../src/signer/conditions.js';
 import type { Csr, CsrCondition } from '../../src/signer/types.js';
 import { approved, csrBuilder, denied, failed, withCertificate, withCondition, type CsrModifier } from '../helpers/csr.js';
 
@@ -41,5 +41,18 @@ void t.test('the Failed condition: status True, the reason and message, both tim
     lastUpdateTime: '2026-01-02T03:04:05Z', lastTransitionTime: '2026-01-02T03:04:05Z',
   };
   t.same(failedCondition('PolicyViolation', 'no', now), expected);
+  t.end();
+});
+
+void t.test('approvedAt: the Approved condition\'s time, for exactly the CSRs isApproved calls approved', (t) => {
+  const at = (c: CsrCondition): CsrModifier => withCondition(c);
+  const time = '2030-01-01T00:00:00Z';
+  const ms = Date.parse(time);
+  t.equal(approvedAt(csrBuilder(at({ type: 'Approved', status: 'True', lastUpdateTime: time }))), ms);
+  t.equal(approvedAt(csrBuilder(at({ type: 'Approved', status: 'False', lastUpdateTime: time }))), ms, 'status is not looked at, as for isApproved (the metrics once read it differently)');
+  t.equal(approvedAt(csrBuilder(at({ type: 'Approved', status: 'True', lastTransitionTime: time }))), ms, 'lastTransitionTime when lastUpdateTime is missing');
+  t.equal(approvedAt(csrBuilder(at({ type: 'Approved', status: 'True', lastUpdateTime: time }), denied())), undefined, 'denied: not approved');
+  t.equal(approvedAt(csrBuilder(at({ type: 'Approved', status: 'True', lastUpdateTime: 'Tue, 31 Dec 2029 23:58:30 GMT' }))), undefined, 'not RFC 3339');
+  t.equal(approvedAt(csrBuilder()), undefined);
   t.end();
 });

@@ -1,7 +1,7 @@
 /** The Observer feeds the counters and histograms; the snapshot feeds the gauges at each scrape. */
 import t from 'tap';
 import { Registry, register as globalRegistry } from 'prom-client';
-import { approvedAt, createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
+import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
 import { droppedRuntimeMetrics } from '../../src/telemetry/metrics-catalogue.js';
 import type { Snapshot } from '../../src/telemetry/snapshot.js';
 import { approved, csrBuilder, denied, withCondition, withName } from '../helpers/csr.js';
@@ -92,12 +92,6 @@ for (const c of approvals) {
     t.equal(await sample(registry, 'csr_signer_certificates_issued_total', { signer: serving }), 1, 'the issuance is counted either way');
   });
 }
-
-void t.test('approvedAt reads the time of the Approved condition only', (t) => {
-  t.equal(approvedAt(csrBuilder(approvedAtTime('2030-01-01T00:00:00Z'))), now.getTime());
-  t.equal(approvedAt(csrBuilder(withCondition({ type: 'Approved', status: 'False', reason: 'x', lastUpdateTime: '2030-01-01T00:00:00Z' }))), undefined);
-  t.end();
-});
 
 interface GaugeCase {
   readonly name: string;

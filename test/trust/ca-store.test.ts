@@ -117,7 +117,7 @@ void t.test('a symlink swap is noticed without polling', async (t) => {
   t.pass('reloaded on the change notification');
 });
 
-// ----------------------------------------------------------------- the trust bundle (issue 8)
+// ----------------------------------------------------------------- the trust bundle
 
 const caC = makeOpensslCa(keys, 'c', 'p256');
 const caD = makeOpensslCa(keys, 'd', 'p256');

@@ -1,0 +1,100 @@
+import { coreToEventsV1, eventsV1ToCore } from './event-conversion.js';
+
+/** The resources devapi serves, described once for discovery, OpenAPI, routing and field selectors. */
+
+export interface ResourceDef {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly verbs: readonly string[];
+  readonly subresources: readonly string[];
+  /** Field selector labels and how to read them from an object. */
+  readonly fields: Readonly<Record<string, (o: Record<string, unknown>) => string>>;
+  /** Where it lives in the store (two API groups may share one, as the two Event APIs do). */
+  readonly storeKey: string;
+  /** Only `create` (reviews): nothing is stored. */
+  readonly virtual?: boolean;
+  /** When the stored form is another API's (events.k8s.io Events are stored as core Events). */
+  readonly convert?: { readonly toStorage: (o: Record<string, unknown>) => Record<string, unknown>; readonly fromStorage: (o: Record<string, unknown>) => Record<string, unknown> };
+}
+
+const crud = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+const path = (o: Record<string, unknown>, dotted: string): string => {
+  let v: unknown = o;
+  for (const part of dotted.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+  return v === undefined || v === null ? '' : (typeof v === 'string' ? v : JSON.stringify(v));
+};
+const fieldsFor = (...names: string[]): Record<string, (o: Record<string, unknown>) => string> =>
+  Object.fromEntries(names.map((n) => [n, (o: Record<string, unknown>) => path(o, n)]));
+
+export const resources: readonly ResourceDef[] = [
+  {
+    group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: [], fields: fieldsFor('metadata.name', 'status.phase'), storeKey: 'namespaces',
+  },
+  {
+    group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'],
+    verbs: crud, subresources: [], storeKey: 'configmaps', fields: fieldsFor('metadata.name', 'metadata.namespace'),
+  },
+  {
+    group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'],
+    verbs: crud, subresources: [], storeKey: 'events',
+    fields: fieldsFor('metadata.name', 'metadata.namespace', 'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid',
+      'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'),
+  },
+  {
+    group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', singular: 'certificatesigningrequest', kind: 'CertificateSigningRequest',
+    namespaced: false, shortNames: ['csr'], verbs: crud, subresources: ['approval', 'status'], storeKey: 'certificatesigningrequests',
+    fields: fieldsFor('metadata.name', 'spec.signerName'),
+  },
+  {
+    // Beta: served unless the DevApi option clusterTrustBundles is false (--no-cluster-trust-bundles).
+    group: 'certificates.k8s.io', version: 'v1beta1', resource: 'clustertrustbundles', singular: 'clustertrustbundle', kind: 'ClusterTrustBundle',
+    namespaced: false, shortNames: [], verbs: crud, subresources: [], storeKey: 'clustertrustbundles', fields: fieldsFor('metadata.name', 'spec.signerName'),
+  },
+  {
+    group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, shortNames: [],
+    verbs: crud, subresources: [], storeKey: 'leases', fields: fieldsFor('metadata.name', 'metadata.namespace'),
+  },
+  {
+    group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'],
+    verbs: crud, subresources: [], storeKey: 'events', convert: { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 },
+    fields: {
+      ...fieldsFor('metadata.name', 'metadata.namespace', 'reason', 'type'),
+      'regarding.kind': (o) => path(o, 'involvedObject.kind'), 'regarding.namespace': (o) => path(o, 'involvedObject.namespace'),
+      'regarding.name': (o) => path(o, 'involvedObject.name'), 'regarding.uid': (o) => path(o, 'involvedObject.uid'),
+      'reportingController': (o) => path(o, 'reportingComponent'),
+    },
+  },
+  {
+    group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview',
+    namespaced: false, shortNames: [], verbs: ['create'], subresources: [], storeKey: 'subjectaccessreviews', fields: {}, virtual: true,
+  },
+  {
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview',
+    namespaced: false, shortNames: [], verbs: ['create'], subresources: [], storeKey: 'selfsubjectaccessreviews', fields: {}, virtual: true,
+  },
+];
+
+export const apiVersionOf = (def: ResourceDef): string => (def.group === '' ? def.version : `${def.group}/${def.version}`);
+
+/** What one devapi serves: every resource, less the ClusterTrustBundle beta API when it is off (as on a cluster without it). */
+export function servedResources(options: { readonly clusterTrustBundles?: boolean } = {}): readonly ResourceDef[] {
+  return options.clusterTrustBundles === false ? resources.filter((r) => r.resource !== 'clustertrustbundles') : resources;
+}
+
+export function findResource(group: string, version: string, resource: string, served: readonly ResourceDef[] = resources): ResourceDef | undefined {
+  return served.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+/** API groups in discovery order (core first). */
+export const groups = (served: readonly ResourceDef[] = resources): string[] => [...new Set(served.map((r) => r.group))];
+
+/** A group's versions in preference order (the order of `resources`: v1 before v1beta1). */
+export const versionsOf = (group: string, served: readonly ResourceDef[] = resources): string[] =>
+  [...new Set(served.filter((r) => r.group === group).map((r) => r.version))];

@@ -1,0 +1,146 @@
+/**
+ * Per-resource rules applied around the generic REST verbs: what create resets,
+ * what it validates, and what an update may change (the apiserver's "strategies").
+ */
+import { admitClusterTrustBundle, validateClusterTrustBundle } from './cluster-trust-bundles.js';
+import { checkConfigMapDecodes, validateConfigMap, validateConfigMapUpdate } from './configmaps.js';
+import { admitCsrCreate, prepareCsrCreate, prepareCsrUpdate, validateCsrCreate } from './csr.js';
+import { prepareNamespaceCreate, prepareNamespaceUpdate, validateNamespace } from './namespaces.js';
+import type { RequestAuthorizer, UserInfo } from '../auth/rbac.js';
+import type { ApiError, FieldError } from '../api/errors.js';
+import type { KubeObject } from '../storage/kube-object.js';
+
+export type Subresource = '' | 'status' | 'approval';
+type Obj = Record<string, unknown>;
+
+export interface Strategy {
+  prepareCreate(body: Obj, user: UserInfo): Obj;
+  validateCreate(object: Obj): FieldError[];
+  admitCreate(object: Obj): ApiError | undefined;
+  prepareUpdate(old: KubeObject, incoming: Obj, subresource: Subresource, now: Date): { object: Obj; errors: FieldError[] };
+  /** An update without metadata.resourceVersion is allowed (latest wins). */
+  readonly allowUnconditionalUpdate: boolean;
+  /** PUT of a missing object creates it. */
+  readonly allowCreateOnUpdate: boolean;
+  /** Admission that needs the requester (ClusterTrustBundleAttest): on create (`old` undefined) and on update, after validation. */
+  admitWrite?(object: Obj, old: KubeObject | undefined, user: UserInfo, authorizer: RequestAuthorizer): ApiError | undefined;
+}
+
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function nameErrors(object: Obj, dnsSubdomain: boolean): FieldError[] {
+  const metadata = (object.metadata ?? {}) as Obj;
+  const name = metadata.name as string | undefined;
+  if (!name) return [];
+  if (dnsSubdomain && (name.length > 253 || !dns1123Subdomain.test(name))) {
+    return [{ type: 'FieldValueInvalid', field: 'metadata.name', value: JSON.stringify(name), detail: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')" }];
+  }
+  return [];
+}
+
+/** Keeps the system fields of the stored object; takes metadata and everything else from the update. */
+function keepSystemFields(old: KubeObject, incoming: Obj): Obj {
+  const metadata: Obj = { ...((incoming.metadata ?? {}) as Obj), uid: old.metadata.uid, creationTimestamp: old.metadata.creationTimestamp, name: old.metadata.name };
+  if (old.metadata.namespace !== undefined) metadata.namespace = old.metadata.namespace;
+  return { ...incoming, metadata };
+}
+
+export const csrStrategy: Strategy = {
+  prepareCreate: (body, user) => prepareCsrCreate(body, { name: user.name, groups: [...user.groups], ...(user.uid ? { uid: user.uid } : {}) }),
+  validateCreate: (object) => validateCsrCreate(object),
+  admitCreate: (object) => admitCsrCreate(object),
+  prepareUpdate: (old, incoming, subresource, now) => {
+    const result = prepareCsrUpdate(old, keepSystemFields(old, incoming), subresource === '' ? 'main' : subresource, now);
+    return { object: result.object, errors: result.errors };
+  },
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+};
+
+function leaseErrors(object: Obj): FieldError[] {
+  const spec = (object.spec ?? {}) as Obj;
+  const errors = nameErrors(object, true);
+  const duration = spec.leaseDurationSeconds;
+  if (duration !== undefined && duration !== null && (typeof duration !== 'number' || duration <= 0)) {
+    errors.push({ type: 'FieldValueInvalid', field: 'spec.leaseDurationSeconds', value: JSON.stringify(duration), detail: 'must be greater than 0' });
+  }
+  const transitions = spec.leaseTransitions;
+  if (transitions !== undefined && transitions !== null && (typeof transitions !== 'number' || transitions < 0)) {
+    errors.push({ type: 'FieldValueInvalid', field: 'spec.leaseTransitions', value: JSON.stringify(transitions), detail: 'must be greater than or equal to 0' });
+  }
+  return errors;
+}
+
+export const leaseStrategy: Strategy = {
+  prepareCreate: (body) => body,
+  validateCreate: leaseErrors,
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    const object = keepSystemFields(old, incoming);
+    return { object, errors: leaseErrors(object) };
+  },
+  allowUnconditionalUpdate: false,
+  allowCreateOnUpdate: true,
+};
+
+export const eventStrategy: Strategy = {
+  prepareCreate: (body) => body,
+  validateCreate: (object) => {
+    const involved = object.involvedObject as Obj | undefined;
+    return involved ? [] : [{ type: 'FieldValueRequired', field: 'involvedObject', detail: '' }];
+  },
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => ({ object: keepSystemFields(old, incoming), errors: [] }),
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+};
+
+export const namespaceStrategy: Strategy = {
+  prepareCreate: (body) => prepareNamespaceCreate(body),
+  validateCreate: validateNamespace,
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    const object = prepareNamespaceUpdate(old, keepSystemFields(old, incoming));
+    return { object, errors: validateNamespace(object) };
+  },
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+};
+
+export const configMapStrategy: Strategy = {
+  prepareCreate: (body) => {
+    checkConfigMapDecodes(body);
+    return body;
+  },
+  validateCreate: validateConfigMap,
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    checkConfigMapDecodes(incoming);
+    const object = keepSystemFields(old, incoming);
+    return { object, errors: validateConfigMapUpdate(object, old) };
+  },
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+};
+
+export const clusterTrustBundleStrategy: Strategy = {
+  prepareCreate: (body) => body,
+  validateCreate: (object) => validateClusterTrustBundle(object),
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    const object = keepSystemFields(old, incoming);
+    return { object, errors: validateClusterTrustBundle(object, old) };
+  },
+  allowUnconditionalUpdate: false,
+  allowCreateOnUpdate: false,
+  admitWrite: admitClusterTrustBundle,
+};
+
+export const strategies: Readonly<Record<string, Strategy>> = {
+  certificatesigningrequests: csrStrategy,
+  leases: leaseStrategy,
+  events: eventStrategy,
+  namespaces: namespaceStrategy,
+  configmaps: configMapStrategy,
+  clustertrustbundles: clusterTrustBundleStrategy,
+};

@@ -1,0 +1,381 @@
+/** The generic REST verbs over the store, with Kubernetes' status codes and preconditions. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { warmRequestVerdict } from '../resources/csr-validation.js';
+import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './request-response.js';
+import { typedJson } from '../storage/object-json.js';
+import { applyJsonPatch, applyMergePatch } from '../storage/patch.js';
+import { checkNamespaceDeletable, deleteNamespaceContents } from '../resources/namespaces.js';
+import { decodeKubernetesProtobuf } from './protobuf.js';
+import { isAuthorizedForSignerName, signerNotPermitted, type RequestAuthorizer, type UserInfo } from '../auth/rbac.js';
+import { apiVersionOf, type ResourceDef } from '../api/resource-definitions.js';
+import { parseFieldSelector, parseLabelSelector } from '../storage/selectors.js';
+import {
+  alreadyExists, ApiError, badRequest, conflict, invalid, notFound, qualifiedResource,
+} from '../api/errors.js';
+import { strategies, type Strategy, type Subresource } from '../resources/strategies.js';
+import type { KubeObject } from '../storage/kube-object.js';
+import type { Store } from '../storage/store.js';
+import { toTable } from './tables.js';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly user: UserInfo;
+  readonly def: ResourceDef;
+  readonly namespace: string | undefined;
+  readonly name: string | undefined;
+  readonly subresource: Subresource;
+  readonly table: boolean;
+}
+
+/** A status write that set a certificate, kept so tests can prove "issued once, only when approved". */
+export interface CertificateWrite {
+  readonly csr: string;
+  readonly uid: string;
+  readonly signerName: string;
+  readonly user: string;
+  readonly resourceVersion: string;
+  readonly time: string;
+  readonly approved: boolean;
+  readonly denied: boolean;
+  readonly failed: boolean;
+  /** True when the write tried to change a certificate already set (the API refuses it). */
+  readonly replaced: boolean;
+}
+
+export interface RestDeps {
+  readonly store: Store;
+  readonly authorizer: RequestAuthorizer;
+  readonly audit: CertificateWrite[];
+  /** A request's verdict computed off the event loop (go/request-verifier.ts). */
+  readonly verifyRequest: (encoded: string) => Promise<string | undefined>;
+}
+
+type Obj = Record<string, unknown>;
+const meta = (o: Obj): Obj => (o.metadata ?? {}) as Obj;
+/** The object as stored: the type fields come from the resource, not the body. */
+const withoutType = (o: Obj): Obj => {
+  const rest = { ...o };
+  delete rest.apiVersion;
+  delete rest.kind;
+  return rest;
+};
+const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const strategyOf = (def: ResourceDef): Strategy => strategies[def.resource] ?? (strategies.events as Strategy);
+const withType = (def: ResourceDef, o: KubeObject): Obj => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(o) : o) });
+
+/** Decodes a request body by Content-Type: JSON, YAML, or (kubectl ≥ 1.32 approve / can-i) protobuf. */
+export async function readObject(req: IncomingMessage): Promise<Obj> {
+  const body = await readBody(req);
+  const type = mediaType(req.headers['content-type']);
+  let value: unknown;
+  if (type === 'application/vnd.kubernetes.protobuf') value = decodeKubernetesProtobuf(body).object;
+  else if (type === 'application/yaml' || type === 'application/apply-patch+yaml') value = parseYamlBody(body);
+  else value = parseJson(body);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw badRequest('the request body must be a JSON object');
+  return value as Obj;
+}
+
+function parseYamlBody(body: Buffer): unknown {
+  try {
+    return parseYaml(body.toString('utf8')) as unknown;
+  } catch (e) {
+    throw badRequest(`error decoding YAML: ${(e as Error).message}`);
+  }
+}
+
+function checkKind(ctx: RequestContext, body: Obj): void {
+  const { def } = ctx;
+  if (body.kind !== undefined && body.kind !== def.kind) throw badRequest(`the body kind ${text(body.kind)} does not match the resource ${def.kind}`);
+  if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def)) throw badRequest(`the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${apiVersionOf(def)})`);
+}
+
+/** NamespaceLifecycle on create: 404 `namespaces "x" not found` when the namespace does not exist. */
+function requireNamespace(ctx: RequestContext, deps: RestDeps): void {
+  if (ctx.def.namespaced && ctx.namespace !== undefined && !deps.store.get('namespaces', undefined, ctx.namespace)) {
+    throw notFound('namespaces', '', ctx.namespace);
+  }
+}
+
+// ------------------------------------------------------------------ read
+
+export function list(ctx: RequestContext, deps: RestDeps): void {
+  const { def, url } = ctx;
+  const fieldMatch = parseFieldSelector(url.searchParams.get('fieldSelector'), def.fields);
+  const labelMatch = parseLabelSelector(url.searchParams.get('labelSelector'));
+  const all = deps.store.list(def.storeKey, ctx.namespace).filter((o) => fieldMatch(o) && labelMatch(o));
+  const limit = Number(url.searchParams.get('limit') ?? '0');
+  let start = 0;
+  let rv = String(deps.store.resourceVersion);
+  const token = url.searchParams.get('continue');
+  if (token) {
+    try {
+      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv: string; after: string };
+      rv = parsed.rv;
+      start = all.findIndex((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > parsed.after);
+      if (start < 0) start = all.length;
+    } catch {
+      throw badRequest('continue key is not valid');
+    }
+  }
+  const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
+  const last = page.at(-1);
+  const more = limit > 0 && start + limit < all.length && last !== undefined;
+  const listMeta = {
+    resourceVersion: rv,
+    ...(more ? { continue: Buffer.from(JSON.stringify({ rv, after: `${last.metadata.namespace ?? ''}/${last.metadata.name}` })).toString('base64url'), remainingItemCount: all.length - start - page.length } : {}),
+  };
+  if (ctx.table) {
+    sendJson(ctx.res, 200, { ...toTable(def, page, deps.store.now(), true), metadata: listMeta }, 'application/json;as=Table;v=v1;g=meta.k8s.io');
+    return;
+  }
+  const head = JSON.stringify({ apiVersion: apiVersionOf(def), kind: `${def.kind}List`, metadata: listMeta }).slice(0, -1);
+  sendJsonText(ctx.res, 200, `${head},"items":[${page.map((o) => typedJson(def, o)).join(',')}]}`);
+}
+
+function existing(ctx: RequestContext, deps: RestDeps): KubeObject {
+  const found = deps.store.get(ctx.def.storeKey, ctx.namespace, ctx.name ?? '');
+  if (!found) throw notFound(ctx.def.resource, ctx.def.group, ctx.name ?? '');
+  return found;
+}
+
+export function get(ctx: RequestContext, deps: RestDeps): void {
+  const object = existing(ctx, deps);
+  if (ctx.table) {
+    sendJson(ctx.res, 200, toTable(ctx.def, [object], deps.store.now(), true), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+    return;
+  }
+  sendJsonText(ctx.res, 200, typedJson(ctx.def, object));
+}
+
+// ------------------------------------------------------------------ write
+
+function dryRun(ctx: RequestContext): boolean {
+  const value = ctx.url.searchParams.get('dryRun');
+  if (value === null || value === '') return false;
+  if (value !== 'All') throw badRequest(`dryRun: Unsupported value: "${value}": supported values: "All"`);
+  return true;
+}
+
+const generateChars = 'bcdfghjklmnpqrstvwxz2456789';
+
+function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status = 201): void {
+  const { def } = ctx;
+  const strategy = strategyOf(def);
+  checkKind(ctx, received);
+  const body = def.convert ? def.convert.toStorage(received) : received;
+  requireNamespace(ctx, deps);
+  const metadata = { ...meta(body) };
+  if (metadata.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+  if (def.namespaced) {
+    if (metadata.namespace !== undefined && metadata.namespace !== ctx.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    metadata.namespace = ctx.namespace;
+  } else {
+    delete metadata.namespace;
+  }
+  if (!metadata.name && typeof metadata.generateName === 'string' && metadata.generateName !== '') {
+    for (let attempt = 0; attempt < 8 && !metadata.name; attempt++) {
+      let suffix = '';
+      for (let i = 0; i < 5; i++) suffix += generateChars[Math.floor(Math.random() * generateChars.length)];
+      const candidate = `${metadata.generateName.slice(0, 58)}${suffix}`;
+      if (!deps.store.get(def.storeKey, ctx.namespace, candidate)) metadata.name = candidate;
+    }
+  }
+  const prepared = strategy.prepareCreate({ ...body, metadata }, ctx.user);
+  const name = (meta(prepared).name as string | undefined) ?? '';
+  const errors = strategy.validateCreate(prepared);
+  if (!name && !errors.some((e) => e.field === 'metadata.name')) errors.unshift({ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' });
+  if (errors.length > 0) throw invalid(def.kind, def.group, name, errors);
+  const denied = strategy.admitCreate(prepared) ?? strategy.admitWrite?.(prepared, undefined, ctx.user, deps.authorizer);
+  if (denied) throw denied;
+  if (deps.store.get(def.storeKey, ctx.namespace, name)) throw alreadyExists(def.resource, def.group, name);
+  if (dryRun(ctx)) {
+    sendJson(ctx.res, status, withType(def, prepared as KubeObject));
+    return;
+  }
+  sendJsonText(ctx.res, status, typedJson(def, deps.store.create(def.storeKey, withoutType(prepared))));
+}
+
+export async function create(ctx: RequestContext, deps: RestDeps): Promise<void> {
+  const body = await readObject(ctx.req);
+  if (ctx.def.resource === 'certificatesigningrequests') await warmRequestVerdict((body.spec as Obj | undefined)?.request, deps.verifyRequest);
+  createObject(ctx, deps, body);
+}
+
+function conditionTypes(o: Obj): Set<string> {
+  const conditions = ((o.status as Obj | undefined)?.conditions as { type?: string }[] | undefined) ?? [];
+  return new Set(conditions.map((c) => c.type ?? ''));
+}
+
+/** The CertificateSigning and CertificateApproval admission plugins, and the audit of certificate writes. */
+function admitCsrUpdate(ctx: RequestContext, deps: RestDeps, old: KubeObject, next: Obj): void {
+  if (ctx.def.resource !== 'certificatesigningrequests') return;
+  const signerName = String(((old.spec as Obj | undefined)?.signerName as string | undefined) ?? '');
+  const oldStatus = (old.status ?? {}) as Obj;
+  const newStatus = (next.status ?? {}) as Obj;
+  if (ctx.subresource === 'status') {
+    const changed = JSON.stringify(oldStatus.certificate ?? '') !== JSON.stringify(newStatus.certificate ?? '')
+      || JSON.stringify(oldStatus.conditions ?? []) !== JSON.stringify(newStatus.conditions ?? []);
+    if (changed && !isAuthorizedForSignerName(deps.authorizer, ctx.user, 'sign', signerName)) throw signerNotPermitted(old.metadata.name, 'sign', signerName);
+  }
+  if (ctx.subresource === 'approval' && !isAuthorizedForSignerName(deps.authorizer, ctx.user, 'approve', signerName)) {
+    throw signerNotPermitted(old.metadata.name, 'approve', signerName);
+  }
+}
+
+function recordCertificateWrite(ctx: RequestContext, deps: RestDeps, old: KubeObject, stored: KubeObject, attempted: unknown): void {
+  if (ctx.def.resource !== 'certificatesigningrequests' || ctx.subresource !== 'status') return;
+  const before = ((old.status as Obj | undefined)?.certificate as string | undefined) ?? '';
+  const after = ((stored.status as Obj | undefined)?.certificate as string | undefined) ?? '';
+  const replaced = before !== '' && typeof attempted === 'string' && attempted !== before;
+  if ((before === '' && after !== '') || replaced) {
+    const types = conditionTypes(old);
+    deps.audit.push({
+      csr: stored.metadata.name, uid: stored.metadata.uid, signerName: String(((stored.spec as Obj | undefined)?.signerName as string | undefined) ?? ''),
+      user: ctx.user.name, resourceVersion: stored.metadata.resourceVersion, time: new Date().toISOString(),
+      approved: types.has('Approved'), denied: types.has('Denied'), failed: types.has('Failed'), replaced,
+    });
+  }
+}
+
+/** PUT semantics for a full incoming object (also the end of every PATCH). */
+function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, createIfMissing: boolean): void {
+  const { def } = ctx;
+  const strategy = strategyOf(def);
+  checkKind(ctx, received);
+  const incoming = def.convert ? { ...def.convert.toStorage(received), metadata: received.metadata } : received;
+  const name = ctx.name ?? '';
+  const incomingMeta = meta(incoming);
+  if (incomingMeta.name !== undefined && incomingMeta.name !== name) {
+    throw badRequest(`the name of the object (${text(incomingMeta.name)}) does not match the name on the URL (${name})`);
+  }
+  const old = deps.store.get(def.storeKey, ctx.namespace, name);
+  if (!old) {
+    if (createIfMissing && ctx.subresource === '') {
+      createObject(ctx, deps, { ...received, metadata: { ...incomingMeta, name, resourceVersion: undefined } }, 201);
+      return;
+    }
+    throw notFound(def.resource, def.group, name);
+  }
+  const rv = incomingMeta.resourceVersion as string | undefined;
+  if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) throw conflict(def.resource, def.group, name);
+  if ((rv === undefined || rv === '') && !strategy.allowUnconditionalUpdate) {
+    throw invalid(def.kind, def.group, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: '0x0', detail: 'must be specified for an update' }]);
+  }
+  if (incomingMeta.uid !== undefined && incomingMeta.uid !== '' && incomingMeta.uid !== old.metadata.uid) {
+    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(def.resource, def.group)} "${name}": Precondition failed: UID in precondition: ${text(incomingMeta.uid)}, UID in object meta: ${old.metadata.uid}`);
+  }
+  const { object, errors } = strategy.prepareUpdate(old, incoming, ctx.subresource, deps.store.now());
+  if (errors.length > 0) throw invalid(def.kind, def.group, name, errors);
+  admitCsrUpdate(ctx, deps, old, object);
+  const denied = strategy.admitWrite?.(object, old, ctx.user, deps.authorizer);
+  if (denied) throw denied;
+  if (dryRun(ctx)) {
+    sendJson(ctx.res, 200, withType(def, object as KubeObject));
+    return;
+  }
+  const rest = withoutType(object);
+  const stored = deps.store.replace(def.storeKey, { ...rest, metadata: { ...meta(rest), resourceVersion: old.metadata.resourceVersion } } as KubeObject);
+  recordCertificateWrite(ctx, deps, old, stored, ((incoming.status as Obj | undefined)?.certificate));
+  sendJsonText(ctx.res, 200, typedJson(def, stored));
+}
+
+export async function update(ctx: RequestContext, deps: RestDeps): Promise<void> {
+  updateObject(ctx, deps, await readObject(ctx.req), strategyOf(ctx.def).allowCreateOnUpdate);
+}
+
+export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> {
+  const type = mediaType(ctx.req.headers['content-type']);
+  const body = await readBody(ctx.req);
+  const current = deps.store.get(ctx.def.storeKey, ctx.namespace, ctx.name ?? '');
+  const base: Obj = current ? withType(ctx.def, current) : {};
+  let doc: unknown;
+  let result: unknown;
+  switch (type) {
+    case 'application/json-patch+json':
+      if (!current) throw notFound(ctx.def.resource, ctx.def.group, ctx.name ?? '');
+      result = applyJsonPatch(base, (doc = parseJson(body, 'patch')));
+      break;
+    case 'application/merge-patch+json':
+    case 'application/strategic-merge-patch+json':
+      if (!current) throw notFound(ctx.def.resource, ctx.def.group, ctx.name ?? '');
+      result = applyMergePatch(base, (doc = parseJson(body, 'patch')));
+      break;
+    case 'application/apply-patch+yaml': {
+      if (!ctx.url.searchParams.get('fieldManager')) {
+        throw invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
+      }
+      result = applyMergePatch(base, (doc = parseYamlBody(body)));
+      if (!current) {
+        createObject(ctx, deps, result as Obj, 201);
+        return;
+      }
+      break;
+    }
+    default:
+      throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
+  }
+  if (!result || typeof result !== 'object' || Array.isArray(result)) throw badRequest('the patch did not produce an object');
+  const patched = result as Obj;
+  // A patch is conditional only when it names a resourceVersion itself.
+  const docMeta = doc && typeof doc === 'object' && !Array.isArray(doc) ? meta(doc as Obj) : {};
+  const patchMeta = meta(patched);
+  const resourceVersion = docMeta.resourceVersion !== undefined ? patchMeta.resourceVersion : current?.metadata.resourceVersion;
+  updateObject(ctx, deps, { ...patched, metadata: { ...patchMeta, resourceVersion } }, false);
+}
+
+/**
+ * DeleteOptions.preconditions (uid, resourceVersion), checked against the stored
+ * object as the apiserver's storage does (apiserver pkg/storage/interfaces.go
+ * Preconditions.Check), answered 409 Conflict as registry/generic/registry
+ * InterpretDeleteError turns the storage error into. Read from a JSON body only: a
+ * body in another encoding (or none) carries no preconditions here.
+ */
+interface Preconditions { readonly uid?: unknown; readonly resourceVersion?: unknown }
+
+async function readDeletePreconditions(ctx: RequestContext): Promise<Preconditions | undefined> {
+  const body = await readBody(ctx.req);
+  if (body.length === 0 || mediaType(ctx.req.headers['content-type']) !== 'application/json') return undefined;
+  const preconditions = (parseJson(body) as { preconditions?: Preconditions } | null)?.preconditions;
+  return preconditions && typeof preconditions === 'object' ? preconditions : undefined;
+}
+
+function checkDeletePreconditions(ctx: RequestContext, object: KubeObject, preconditions: Preconditions | undefined): void {
+  if (!preconditions) return;
+  const failed = (what: string, wanted: unknown, have: string | undefined): ApiError => new ApiError(409, 'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(ctx.def.resource, ctx.def.group)} "${object.metadata.name}": StorageError: invalid object, Code: 4, `
+    + `Key: /registry/${ctx.def.resource}/${ctx.namespace === undefined ? '' : `${ctx.namespace}/`}${object.metadata.name}, ResourceVersion: 0, `
+    + `AdditionalErrorMsg: Precondition failed: ${what} in precondition: ${text(wanted)}, ${what} in object meta: ${have ?? ''}`);
+  if (typeof preconditions.uid === 'string' && preconditions.uid !== object.metadata.uid) throw failed('UID', preconditions.uid, object.metadata.uid);
+  if (typeof preconditions.resourceVersion === 'string' && preconditions.resourceVersion !== object.metadata.resourceVersion) {
+    throw failed('ResourceVersion', preconditions.resourceVersion, object.metadata.resourceVersion);
+  }
+}
+
+export async function remove(ctx: RequestContext, deps: RestDeps): Promise<void> {
+  const preconditions = await readDeletePreconditions(ctx);
+  const object = existing(ctx, deps);
+  checkDeletePreconditions(ctx, object, preconditions);
+  const isNamespace = ctx.def.resource === 'namespaces';
+  if (isNamespace) checkNamespaceDeletable(object.metadata.name);
+  if (dryRun(ctx)) {
+    sendJson(ctx.res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: object.metadata.name, group: ctx.def.group, kind: ctx.def.resource, uid: object.metadata.uid } });
+    return;
+  }
+  // No namespace controller and no Terminating phase: the contents go at once, then the namespace.
+  if (isNamespace) deleteNamespaceContents(deps.store, object.metadata.name);
+  deps.store.delete(ctx.def.storeKey, ctx.namespace, object.metadata.name);
+  sendJson(ctx.res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: object.metadata.name, group: ctx.def.group, kind: ctx.def.resource, uid: object.metadata.uid } });
+}
+
+export function removeCollection(ctx: RequestContext, deps: RestDeps): void {
+  const fieldMatch = parseFieldSelector(ctx.url.searchParams.get('fieldSelector'), ctx.def.fields);
+  const labelMatch = parseLabelSelector(ctx.url.searchParams.get('labelSelector'));
+  const doomed = deps.store.list(ctx.def.storeKey, ctx.namespace).filter((o) => fieldMatch(o) && labelMatch(o));
+  const deleted = dryRun(ctx) ? doomed : doomed.map((o) => deps.store.delete(ctx.def.storeKey, o.metadata.namespace, o.metadata.name) ?? o);
+  sendJson(ctx.res, 200, { apiVersion: apiVersionOf(ctx.def), kind: `${ctx.def.kind}List`, metadata: { resourceVersion: String(deps.store.resourceVersion) }, items: deleted.map((o) => withType(ctx.def, o)) });
+}

@@ -1,0 +1,280 @@
+/**
+ * devapi: the slice of the Kubernetes API the signer and its users touch, over
+ * HTTPS on loopback, faithful enough for the real kubectl and client-node.
+ * The signer never imports this module.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultPolicy } from '../auth/default-policy.js';
+import {
+  aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroupList, legacyResourceList, openApiGroupVersion, openApiRoot, versionInfo, wantsAggregated,
+} from './discovery.js';
+import { Faults, type FaultRule } from './faults.js';
+import { parseJson, readBody, sendError, sendJson, wantsTable } from './request-response.js';
+import { identities, kubeconfig, servingMaterial, type Identity } from '../auth/identity.js';
+import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from '../auth/rbac.js';
+import { builtWorkerUrl, RequestVerifier } from '../go/request-verifier.js';
+import { NAME_LABEL } from '../resources/namespaces.js';
+import { findResource, servedResources, type ResourceDef } from '../api/resource-definitions.js';
+import * as rest from './rest.js';
+import { selfSubjectAccessReview, subjectAccessReview } from '../auth/access-reviews.js';
+import { ApiError, unauthorized, unknownPath } from '../api/errors.js';
+import { Store } from '../storage/store.js';
+import type { Subresource } from '../resources/strategies.js';
+import { watch, WatchRegistry } from './watch.js';
+
+export interface DevApiOptions {
+  readonly stateDir: string;
+  /**
+   * How devapi reads its state and identity files: the commands pass the product's bounded
+   * reader (src/files.ts readBoundedText), so an oversized or endless file fails at once.
+   * devapi takes it as a parameter because it may use src/ only through src/pki/index.ts.
+   */
+  readonly readText: (file: string, kind: 'devapiState' | 'devapiIdentity') => string;
+  readonly port?: number;
+  readonly host?: string;
+  /** The minor version /version reports: it picks the kubectl the dispatcher runs. */
+  readonly minorVersion?: number;
+  /** Signer names the signer identity may sign for (default example.com/* and kubernetes.io/*). */
+  readonly signerNames?: readonly string[];
+  /** Extra RBAC objects (YAML text), applied over the default policy. */
+  readonly policyYaml?: string;
+  readonly historySize?: number;
+  readonly bookmarkIntervalMs?: number;
+  readonly watchTimeoutSeconds?: number;
+  /** Serve certificates.k8s.io/v1beta1 ClusterTrustBundles (default true); false is a cluster with the beta API off. */
+  readonly clusterTrustBundles?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'csr-signer'];
+const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+export class DevApi {
+  readonly store: Store;
+  readonly faults = new Faults();
+  readonly watches = new WatchRegistry();
+  readonly audit: rest.CertificateWrite[] = [];
+  readonly authorizer: Authorizer;
+  #server: Server | undefined;
+  readonly #verifier = new RequestVerifier(builtWorkerUrl);
+  #tokens = new Map<string, UserInfo>();
+  #identities: Record<string, Identity> = {};
+  readonly #served: readonly ResourceDef[];
+  url = '';
+
+  constructor(private readonly options: DevApiOptions) {
+    this.store = new Store({ stateFile: join(options.stateDir, 'state.json'), readText: options.readText, historySize: options.historySize ?? 10_000 });
+    const policy: RbacObject[] = defaultPolicy(options.signerNames ? { signerNames: options.signerNames } : {});
+    const extra = options.policyYaml ? Authorizer.fromYaml(options.policyYaml, { bootstrap: false }).objects : [];
+    this.authorizer = new Authorizer([...policy, ...extra]);
+    this.#served = servedResources(options.clusterTrustBundles === false ? { clusterTrustBundles: false } : {});
+    for (const ns of DEFAULT_NAMESPACES) {
+      if (!this.store.get('namespaces', undefined, ns)) {
+        this.store.create('namespaces', { metadata: { name: ns, labels: { [NAME_LABEL]: ns } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+      }
+    }
+  }
+
+  /** Starts listening; writes admin.kubeconfig, signer.kubeconfig (and approver/requester) into the state directory. */
+  async start(): Promise<string> {
+    const tls = await servingMaterial(this.options.stateDir, this.options.readText);
+    this.#identities = identities(this.options.stateDir, this.options.readText);
+    for (const identity of Object.values(this.#identities)) {
+      this.#tokens.set(identity.token, { ...identity.user, groups: [...identity.user.groups, 'system:authenticated'] });
+    }
+    const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+      void this.#handle(req, res);
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    this.url = `https://127.0.0.1:${port}`;
+    for (const [id, identity] of Object.entries(this.#identities)) {
+      writeFileSync(join(this.options.stateDir, `${id}.kubeconfig`), kubeconfig(this.url, tls.caPem, id, identity), { mode: 0o600 });
+    }
+    return this.url;
+  }
+
+  kubeconfigPath(id: 'admin' | 'signer' | 'approver' | 'requester'): string {
+    return join(this.options.stateDir, `${id}.kubeconfig`);
+  }
+
+  /** Stops listening, ends every watch and writes the state file. */
+  async stop(): Promise<void> {
+    const server = this.#server;
+    // Stop accepting first: a connection accepted while we wait below (or still in its TLS
+    // handshake, which the HTTP server does not track yet) would keep close() waiting forever.
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    this.watches.closeAll('clean');
+    // Creates waiting on a verdict get it (computed here) and finish before the state is written.
+    await this.#verifier.close();
+    this.store.flush();
+    if (!server) return;
+    server.closeAllConnections();
+    // A handshake that completes after the sweep becomes a keep-alive connection: sweep until closed.
+    const sweep = setInterval(() => server.closeAllConnections(), 100);
+    await closed;
+    clearInterval(sweep);
+  }
+
+  #authenticate(req: IncomingMessage): UserInfo {
+    const header = req.headers.authorization;
+    if (!header) return ANONYMOUS;
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    const user = match ? this.#tokens.get(match[1]?.trim() ?? '') : undefined;
+    if (!user) throw unauthorized();
+    return user;
+  }
+
+  #authorize(user: UserInfo, attrs: RequestAttributes): void {
+    if (!this.authorizer.authorize(user, attrs).allowed) throw forbiddenError(user, attrs);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://devapi');
+    const method = req.method ?? 'GET';
+    const started = Date.now();
+    try {
+      const user = this.#authenticate(req);
+      if (url.pathname.startsWith('/devapi/')) {
+        await this.#control(req, res, url, user);
+        return;
+      }
+      if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+      const fault = this.faults.take(method, url.pathname);
+      if (fault) throw fault;
+      if (!this.#nonResource(req, res, url, user)) await this.#resource(req, res, url, user);
+    } catch (e) {
+      if (res.headersSent) {
+        res.end();
+      } else if (e instanceof ApiError) {
+        sendError(res, e);
+      } else {
+        this.options.log?.(`devapi: internal error on ${method} ${url.pathname}: ${(e as Error).stack ?? String(e)}`);
+        sendError(res, new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`));
+      }
+    } finally {
+      this.options.log?.(`${method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started}ms`);
+    }
+  }
+
+  /** Discovery, OpenAPI, version and health. Returns false when the path is a resource path. */
+  #nonResource(req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo): boolean {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const isResourcePath = /^\/api\/v1\/.+/.test(path) || /^\/apis\/[^/]+\/[^/]+\/.+/.test(path);
+    if (isResourcePath) return false;
+    if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `${req.method ?? ''} is not supported on ${path}`);
+    this.#authorize(user, { verb: 'get', path });
+    const accept = req.headers.accept;
+    if (path === '/version') return sendJson(res, 200, versionInfo(this.options.minorVersion ?? 32)), true;
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return true;
+    }
+    if (path === '/api' || path === '/apis') {
+      if (wantsAggregated(accept)) sendJson(res, 200, aggregatedDiscovery(path === '/api', this.#served), AGGREGATED_CONTENT_TYPE);
+      else sendJson(res, 200, path === '/api' ? legacyApiVersions() : legacyGroupList(this.#served));
+      return true;
+    }
+    const gv = /^\/api\/(v1)$|^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (gv) {
+      const list = gv[1] ? legacyResourceList('', 'v1', this.#served) : legacyResourceList(gv[2] ?? '', gv[3] ?? '', this.#served);
+      if (!list) throw unknownPath();
+      sendJson(res, 200, list);
+      return true;
+    }
+    if (path === '/openapi/v3') return sendJson(res, 200, openApiRoot(this.#served)), true;
+    const openapi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (openapi) {
+      const doc = openapi[1] ? openApiGroupVersion('', 'v1', this.#served) : openApiGroupVersion(openapi[2] ?? '', openapi[3] ?? '', this.#served);
+      if (!doc) throw unknownPath();
+      sendJson(res, 200, doc);
+      return true;
+    }
+    throw unknownPath();
+  }
+
+  async #resource(req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo): Promise<void> {
+    const match = /^\/api\/(v1)\/(.+)$|^\/apis\/([^/]+)\/([^/]+)\/(.+)$/.exec(url.pathname.replace(/\/+$/, ''));
+    if (!match) throw unknownPath();
+    const group = match[1] ? '' : match[3] ?? '';
+    const version = match[1] ?? match[4] ?? '';
+    let segments = (match[2] ?? match[5] ?? '').split('/').map(decodeURIComponent);
+    let namespace: string | undefined;
+    if (segments[0] === 'namespaces' && segments.length >= 3) {
+      namespace = segments[1];
+      segments = segments.slice(2);
+    }
+    const [resource = '', name, sub = '', extra] = segments;
+    const def: ResourceDef | undefined = findResource(group, version, resource, this.#served);
+    if (!def || extra !== undefined || (def.namespaced && namespace === undefined && name !== undefined) || (!def.namespaced && namespace !== undefined)) throw unknownPath();
+    if (sub !== '' && !def.subresources.includes(sub)) throw unknownPath();
+    const method = req.method ?? 'GET';
+    const isWatch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+    const verb = name === undefined
+      ? ({ GET: isWatch ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' } as Record<string, string>)[method]
+      : ({ GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method];
+    if (!verb || !def.verbs.includes(verb) || (sub !== '' && !['get', 'update', 'patch'].includes(verb))) {
+      throw new ApiError(405, 'MethodNotAllowed', `${verb ?? method.toLowerCase()} is not supported on resources of kind "${def.group === '' ? def.resource : `${def.resource}.${def.group}`}"`);
+    }
+    this.#authorize(user, {
+      verb, apiGroup: group, resource, ...(sub ? { subresource: sub } : {}), ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}),
+    });
+    const ctx: rest.RequestContext = { req, res, url, user, def, namespace, name, subresource: sub as Subresource, table: wantsTable(req.headers.accept) };
+    const deps: rest.RestDeps = {
+      store: this.store, authorizer: this.authorizer, audit: this.audit,
+      verifyRequest: (encoded) => this.#verifier.verdict(encoded),
+    };
+    if (def.virtual) {
+      const body = await rest.readObject(req);
+      const review = def.resource === 'subjectaccessreviews' ? subjectAccessReview(body, this.authorizer) : selfSubjectAccessReview(body, this.authorizer, user);
+      sendJson(res, 201, review);
+      return;
+    }
+    switch (verb) {
+      case 'list': return rest.list(ctx, deps);
+      case 'watch': return watch(ctx, deps, this.watches, { bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: this.options.watchTimeoutSeconds ?? 300 });
+      case 'get': return rest.get(ctx, deps);
+      case 'create': return rest.create(ctx, deps);
+      case 'update': return rest.update(ctx, deps);
+      case 'patch': return rest.patch(ctx, deps);
+      case 'delete': return rest.remove(ctx, deps);
+      default: return rest.removeCollection(ctx, deps);
+    }
+  }
+
+  /** The admin-only control API for tests (docs/devapi.md). */
+  async #control(req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo): Promise<void> {
+    if (!user.groups.includes('system:masters')) throw new ApiError(403, 'Forbidden', 'the devapi control API is for the admin identity only');
+    const route = `${req.method ?? ''} ${url.pathname}`;
+    const body = req.method === 'POST' ? parseJson(await readBody(req)) as Record<string, unknown> : {};
+    switch (route) {
+      case 'POST /devapi/v1/faults':
+        this.faults.add({ ...(body as unknown as FaultRule), count: Number(body.count ?? 1) });
+        return sendJson(res, 200, { rules: this.faults.rules });
+      case 'DELETE /devapi/v1/faults':
+        this.faults.clear();
+        return sendJson(res, 200, { rules: [] });
+      case 'POST /devapi/v1/latency':
+        this.faults.latencyMs = Number(body.ms ?? 0);
+        return sendJson(res, 200, { latencyMs: this.faults.latencyMs });
+      case 'POST /devapi/v1/watches/close':
+        return sendJson(res, 200, { closed: this.watches.closeAll(body.mode === 'reset' ? 'reset' : 'clean') });
+      case 'POST /devapi/v1/history/compact':
+        this.store.compact();
+        return sendJson(res, 200, { compactedThrough: this.store.oldestResumableVersion });
+      case 'GET /devapi/v1/audit':
+        return sendJson(res, 200, { certificateWrites: this.audit, faultsInjected: this.faults.injected, openWatches: this.watches.size });
+      default:
+        throw unknownPath();
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/** Picks the Table printer for a resource (kubectl's `get` columns). */
+import type { ResourceDef } from '../api/resource-definitions.js';
+import type { KubeObject } from '../storage/kube-object.js';
+import { clusterTrustBundleTable, configMapTable, csrTable, eventTable, genericTable, leaseTable, namespaceTable, type Table } from './table-printers.js';
+
+type Printer = (items: readonly object[], now: Date, includeColumnDefinitions: boolean) => Table;
+const printers: Readonly<Record<string, Printer>> = {
+  certificatesigningrequests: csrTable,
+  leases: leaseTable,
+  events: eventTable,
+  namespaces: namespaceTable,
+  configmaps: configMapTable,
+  clustertrustbundles: clusterTrustBundleTable,
+};
+
+export function toTable(def: ResourceDef, items: readonly KubeObject[], now: Date, includeColumnDefinitions: boolean): Record<string, unknown> {
+  const printer = printers[def.resource] ?? genericTable;
+  return printer([...items], now, includeColumnDefinitions);
+}

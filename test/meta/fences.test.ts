@@ -1,0 +1,56 @@
+/**
+ * The lint rules that fence the parts (eslint.config.js; docs/architecture.md and
+ * devapi/README.md draw them): the product's layers, pki/ pure, the decisions free
+ * of I/O, the product apart from devapi/, devapi/ in layers. Each refuses what it
+ * should and allows what it should. The probes are
+ * linted as the text of existing files, so the type-aware project takes them as its own.
+ */
+import { join } from 'node:path';
+import { ESLint } from 'eslint';
+import t from 'tap';
+
+// One type-aware ESLint for all probes: loading the TypeScript project is slow on a busy machine.
+t.setTimeout(600_000);
+
+const root = join(import.meta.dirname, '..', '..');
+
+const cases: [name: string, file: string, line: string, refused: boolean][] = [
+  ['devapi/ may not read the product\'s files module', 'devapi/storage/store.ts', "import { readBoundedText } from '../../src/files.js';", true],
+  ['devapi/ may not reach into pki/ past its entry', 'devapi/go/asn1.ts', "import { oid } from '../../src/pki/go/asn1.js';", true],
+  ['devapi/ may not import the error catalogue', 'devapi/api/errors.ts', "import { csrError } from '../../src/errors.js';", true],
+  ['devapi/ may not import a build', 'devapi/server/server.ts', "import { x } from '../../dist/pki/index.js';", true],
+  ['storage/ may not import server/', 'devapi/storage/store.ts', "import { DevApi } from '../server/server.js';", true],
+  ['go/ may not import storage/', 'devapi/go/asn1.ts', "import { Store } from '../storage/store.js';", true],
+  ['api/ may not import resources/', 'devapi/api/errors.ts', "import { strategies } from '../resources/strategies.js';", true],
+  ['resources/ may not import commands/', 'devapi/resources/csr.ts', "import { runDev } from '../commands/dev.js';", true],
+  ['devapi/ may use pki\'s public entry', 'devapi/go/asn1.ts', "import { oid } from '../../src/pki/index.js';", false],
+  ['storage/ may import api/', 'devapi/storage/store.ts', "import { ApiError } from '../api/errors.js';", false],
+  ['server/ may import resources/', 'devapi/server/server.ts', "import { strategies } from '../resources/strategies.js';", false],
+  ['commands/ composes product and devapi', 'devapi/commands/dev.ts', "import { readBoundedText } from '../../src/files.js';", false],
+  // The product.
+  ['the product may not import devapi/', 'src/runtime.ts', "import { DevApi } from '../devapi/server/server.js';", true],
+  ['pki/ may not import the Kubernetes client', 'src/pki/ca.ts', "import { kubeHttp } from '../kube/http.js';", true],
+  ['pki/ may not read files', 'src/pki/ca.ts', "import { readFileSync } from 'node:fs';", true],
+  ['http/ never imports pki/', 'src/http/app.ts', "import { parseRequest } from '../pki/index.js';", true],
+  ['http/ may read the snapshot\'s types', 'src/http/app.ts', "import type { Snapshot } from '../telemetry/snapshot.js';", false],
+  ['the decisions do no I/O: no files', 'src/signer/decide.ts', "import { readFileSync } from 'node:fs';", true],
+  ['the decisions do no I/O: no Kubernetes client', 'src/signer/decide.ts', "import { kubeHttp } from '../kube/http.js';", true],
+  ['the decisions do no I/O: no logger', 'src/signer/decide.ts', "import { pino } from 'pino';", true],
+  ['the decisions may use Kubernetes object shapes as types', 'src/signer/decide.ts', "import type { Csr } from '../kube/objects.js';", false],
+  ['the decisions may use the PKI core', 'src/signer/decide.ts', "import { parseRequest } from '../pki/index.js';", false],
+  ['the Kubernetes client knows nothing of signing', 'src/kube/resource.ts', "import { decide } from '../signer/decide.js';", true],
+  ['the generic loop knows no kind', 'src/controller/controller.ts', "import { decide } from '../signer/decide.js';", true],
+  ['the generic loop does not issue', 'src/controller/controller.ts', "import { issueCertificate } from '../pki/index.js';", true],
+  ['the generic loop runs on the Kubernetes client', 'src/controller/controller.ts', "import { ListWatch } from '../kube/list-watch.js';", false],
+  ['leadership does not sign', 'src/leader/lease-lock.ts', "import { Reconciler } from '../reconcile/csr-signing.js';", true],
+  ['configuration does not reach the cluster', 'src/config/load.ts', "import { kubeHttp } from '../kube/http.js';", true],
+];
+
+void t.test('the import rules of the product and devapi/', async (t) => {
+  const eslint = new ESLint({ cwd: root });
+  for (const [name, file, line, refused] of cases) {
+    const [result] = await eslint.lintText(`${line}\nexport {};\n`, { filePath: join(root, file) });
+    const fired = (result?.messages ?? []).some((m) => m.line === 1 && /(^|\/)no-restricted-imports$/.test(m.ruleId ?? ''));
+    t.equal(fired, refused, `${name}: ${line}`);
+  }
+});

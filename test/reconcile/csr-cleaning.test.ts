@@ -1,0 +1,113 @@
+/**
+ * The cleaner on the generic loop, against an in-process API and a manual clock:
+ * it deletes what is old enough, looks again when something will be, never deletes
+ * a newer object of the same name, and runs beside the signing controller on the
+ * same API (two controllers, one loop implementation).
+ */
+import { pino } from 'pino';
+import t from 'tap';
+import { csrCleaningController } from '../../src/reconcile/csr-cleaning.js';
+import { csrSigningController } from '../../src/reconcile/csr-signing.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import type { CertificateAuthority } from '../../src/pki/index.js';
+import type { CleanupReason } from '../../src/signer/cleanup.js';
+import type { Csr } from '../../src/signer/types.js';
+import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
+import { ManualClock } from '../helpers/clock.js';
+import { approved, csrBuilder, denied, signerConfig, withName } from '../helpers/csr.js';
+import { until } from '../helpers/wait.js';
+import { FakeCsrApi } from '../helpers/fake-csr-api.js';
+import { tempDir } from '../helpers/tools.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** Whole seconds, as Kubernetes times are. */
+const start = new Date(Math.floor(Date.now() / 1000) * 1000);
+const retry = { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 };
+const ca: CertificateAuthority = await loadTestCa(makeOpensslCa(tempDir(), 'cleaner', 'p256'), start);
+
+/** A cleaner whose idea of now is `start` plus the manual clock's time. */
+function cleaner(api: FakeCsrApi, clock: ManualClock, deleted: [string, CleanupReason][] = []) {
+  return csrCleaningController({
+    api, logger: pino({ level: 'silent' }), retry, watchQuietTimeoutMs: 24 * HOUR, clock,
+    now: () => new Date(start.getTime() + clock.now()),
+    onDeleted: (csr, reason) => deleted.push([csr.metadata.name, reason]),
+  });
+}
+
+const stamped = (lastUpdateTime: Date) => (csr: Csr): Csr =>
+  ({ ...csr, status: { ...csr.status, conditions: (csr.status?.conditions ?? []).map((c) => ({ ...c, lastUpdateTime: lastUpdateTime.toISOString() })) } });
+
+void t.test('an old denied CSR is deleted, a young one when it has aged, of every signer', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock();
+  const deleted: [string, CleanupReason][] = [];
+  api.put(csrBuilder(withName('old'), denied(), stamped(new Date(start.getTime() - 2 * HOUR))));
+  api.put(csrBuilder(withName('young'), denied(), stamped(new Date(start.getTime() - 10 * MINUTE)), (c) => ({ ...c, spec: { ...c.spec, signerName: 'other.example/x' } })));
+  api.put(csrBuilder(withName('pending')));
+  const controller = cleaner(api, clock, deleted);
+  controller.start();
+  await until(() => deleted.length === 1);
+  t.same(deleted, [['old', 'Denied']]);
+  t.ok(api.objects.has('young') && api.objects.has('pending'));
+  clock.advance(50 * MINUTE);
+  t.notOk(api.deletes.includes('young'), 'not at 50 min: 1 h has not passed');
+  clock.advance(1);
+  await until(() => deleted.length === 2);
+  t.same(deleted[1], ['young', 'Denied'], 'deleted once its hour has passed, without a relist');
+  t.ok(api.objects.has('pending'), 'a pending CSR without a creation time is never old');
+  await controller.stop();
+});
+
+void t.test('a CSR replaced by a new one of the same name is not deleted in its place', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock();
+  const old = csrBuilder(withName('reused'), denied(), stamped(new Date(start.getTime() - 2 * HOUR)));
+  // The API now holds a new object of that name (another uid); the cleaner still has the old one.
+  api.put({ ...old, metadata: { ...old.metadata, uid: 'new-uid' } });
+  const controller = cleaner(api, clock);
+  controller.cache.set({ ...old, metadata: { ...old.metadata, uid: 'old-uid', resourceVersion: '999999' } });
+  controller.queue.add('reused');
+  controller.start();
+  await until(() => api.calls.includes('delete'));
+  await controller.stop();
+  t.equal(api.objects.get('reused')?.metadata.uid, 'new-uid', 'the uid precondition refused the delete');
+  t.same(api.deletes, []);
+});
+
+void t.test('a transient delete error is retried', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock();
+  api.failNext('delete', new KubeApiError(503, 'ServiceUnavailable', 'injected', undefined));
+  api.put(csrBuilder(withName('old'), denied(), stamped(new Date(start.getTime() - 2 * HOUR))));
+  const controller = cleaner(api, clock);
+  controller.start();
+  await until(() => api.calls.filter((c) => c === 'delete').length === 1 && clock.pending > 0);
+  clock.advance(1000);
+  await until(() => !api.objects.has('old'));
+  await controller.stop();
+  t.same(api.deletes, ['old']);
+});
+
+void t.test('the signer and the cleaner run side by side on one API: signed, then cleaned an hour after approval', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock();
+  const deleted: [string, CleanupReason][] = [];
+  api.put(csrBuilder(withName('web'), approved(), stamped(start)));
+  const signing = csrSigningController({
+    signers: [signerConfig('example.com/serving')], ca: () => ca, api, logger: pino({ level: 'silent' }), workers: 1, retry,
+    watchQuietTimeoutMs: 24 * HOUR, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: false, clock,
+    now: () => new Date(start.getTime() + clock.now()),
+  });
+  const cleaning = cleaner(api, clock, deleted);
+  signing.start();
+  cleaning.start();
+  await until(() => (api.objects.get('web')?.status?.certificate ?? '') !== '');
+  await until(() => clock.pending > 0 && cleaning.cache.get('web')?.status?.certificate !== undefined);
+  t.same(deleted, [], 'issued just now: kept');
+  clock.advance(HOUR + 1000);
+  await until(() => deleted.length === 1);
+  t.same(deleted, [['web', 'Issued']]);
+  t.notOk(api.objects.has('web'));
+  await Promise.all([signing.stop(), cleaning.stop()]);
+});
