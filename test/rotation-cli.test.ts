@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from './helpers/ca.js';
 import { needTool, run, tempDir, writeTemp, type RunResult } from './helpers/tools.js';
+import { pause } from './helpers/wait.js';
 
 if (!needTool(t, 'openssl')) process.exit(0);
 
@@ -14,7 +15,7 @@ const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
 const dir = tempDir('rotation-cli-');
 const old = makeOpensslCa(dir, 'old', 'p256');
-await new Promise((resolve) => setTimeout(resolve, 1100)); // the next CA must be newer: notBefore has one-second resolution
+await pause(1100, 'the next CA must be newer, and notBefore has one-second resolution');
 const next = makeOpensslCa(dir, 'next', 'p256');
 
 const status = (certFile: string, keyFile: string, ...extra: string[]): RunResult => run(process.execPath, [cli, 'rotation', 'status', ...extra,

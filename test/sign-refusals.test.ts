@@ -9,7 +9,7 @@ import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { Tag } from '../src/pki/der.js';
 import { makeOpensslCa } from './helpers/ca.js';
-import { rawName, rawRequest, text } from './helpers/raw-request.js';
+import { rawName, rawRequest, text } from './helpers/der-build.js';
 import { needTool, run, tempDir, writeTemp, type RunResult } from './helpers/tools.js';
 
 const root = join(import.meta.dirname, '..');

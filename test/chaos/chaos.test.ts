@@ -14,11 +14,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { DevapiClient, freePort, p256Request, rssMb, secretNeedles, seeded, type Reply } from '../helpers/chaos.js';
-import { startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { freePort, rssMb, secretNeedles, seeded } from '../helpers/chaos.js';
+import { DevapiClient, startDevapi, type DevapiProcess, type Reply } from '../helpers/devapi.js';
 import { httpGet } from '../helpers/http.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { p256Request } from '../helpers/requests.js';
 import { needTool, tempDir } from '../helpers/tools.js';
+import { pause, until } from '../helpers/wait.js';
 
 if (!needTool(t, 'openssl')) process.exit(0);
 t.setTimeout(420_000);
@@ -32,7 +34,8 @@ const FOREIGN = 'example.com/other';
 const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const leasePath = '/apis/coordination.k8s.io/v1/namespaces/csr-signer/leases/csr-signer';
 const debug = (m: string): void => { if (process.env.CHAOS_DEBUG) process.stderr.write(`chaos ${new Date().toISOString()} ${m}\n`); };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** The schedule's own pauses (jitter between faults, a quiet spell before an audit), not waits for a condition. */
+const sleep = (ms: number): Promise<void> => pause(ms, 'the chaos schedule');
 const rand = seeded(SEED);
 const between = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 
@@ -148,15 +151,14 @@ async function createOne(s: Spec): Promise<void> {
   await client.until('POST', csrPath, object, 'requester', (r) => ok(r) || r.status === 409);
   if (s.kind !== 'unapproved') {
     const type = s.kind === 'denied' ? 'Denied' : 'Approved';
-    for (;;) {
+    await until(async () => {
       const got = await client.until('GET', `${csrPath}/${s.name}`, undefined, 'admin', ok);
       const o = got.body as Obj;
-      if (o.status?.conditions?.some((c) => c.type === type)) break;
+      if (o.status?.conditions?.some((c) => c.type === type)) return true;
       const put = await client.call('PUT', `${csrPath}/${s.name}/approval`, { ...o, status: { ...o.status, conditions: [{ type, status: 'True', reason: 'Chaos', message: 'by the chaos suite' }] } }, 'approver')
         .catch((): undefined => undefined);
-      if (put && ok(put)) break;
-      await sleep(100);
-    }
+      return put !== undefined && ok(put);
+    }, { what: `the ${type} condition on ${s.name}`, ms: 120_000, intervalMs: 100 });
   }
   if (s.kind !== 'approved') s.rv = ((await client.until('GET', `${csrPath}/${s.name}`, undefined, 'admin', ok)).body as Obj).metadata.resourceVersion;
 }
@@ -249,11 +251,7 @@ async function inject(f: Fault): Promise<void> {
     await controlCall('POST', '/devapi/v1/watches/close', { mode: rand() < 0.5 ? 'clean' : 'reset' });
   } else if (f === 'leaderSigkill' || f === 'leaderSigterm') {
     // Right after a kill or a devapi restart nobody may hold the Lease yet: wait for the next leader.
-    let l = await leader();
-    for (let i = 0; !l && i < 40; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      l = await leader();
-    }
+    const l = await until(leader, { what: 'a leader', ms: 10_000, intervalMs: 250 }).catch((): undefined => undefined);
     if (!l) return count(`${f} (no leader to kill: skipped)`);
     killedOnPurpose.add(l);
     const code = await l.stop(f === 'leaderSigkill' ? 'SIGKILL' : 'SIGTERM');
@@ -277,7 +275,7 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   const started = Date.now();
   port = await freePort();
   api = await startDevapi({ stateDir, port });
-  client = new DevapiClient(api.url, stateDir);
+  client = new DevapiClient(api.url, stateDir, { pooled: true });
   const kubeconfigTokens = readdirSync(stateDir).filter((f) => f.endsWith('.kubeconfig'))
     .map((f) => [f, /token: (\S+)/.exec(readFileSync(join(stateDir, f), 'utf8'))?.[1] ?? ''] as const).filter(([, tok]) => tok !== '');
   needles = secretNeedles(ca.keyPem, { ...client.tokens, ...Object.fromEntries(kubeconfigTokens) });
@@ -300,11 +298,11 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
 
   const approved = specs.filter((s) => s.kind === 'approved');
   let csrs = await listCsrs();
-  const settleEnd = Date.now() + 90_000;
-  while (approved.some((s) => !csrs.get(s.name)?.status?.certificate) && Date.now() < settleEnd) {
-    await sleep(1000);
+  // Bounded, not fatal: what is still missing after 90 s is counted by the assertions below.
+  await until(async () => {
     csrs = await listCsrs();
-  }
+    return !approved.some((s) => !csrs.get(s.name)?.status?.certificate);
+  }, { what: 'a certificate on every approved CSR', ms: 90_000, intervalMs: 1000 }).catch(() => undefined);
   await sleep(2000); // late duplicates, if any, land in the audit
   csrs = await listCsrs();
   audits.push(await getAudit());

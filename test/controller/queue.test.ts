@@ -1,6 +1,7 @@
 import t from 'tap';
 import { runWorkers, WorkQueue } from '../../src/controller/queue.js';
 import { ManualClock } from '../helpers/clock.js';
+import { pause, until } from '../helpers/wait.js';
 
 const options = { baseDelayMs: 200, maxDelayMs: 1000_000, qps: 10, burst: 100 };
 
@@ -87,11 +88,11 @@ void t.test('workers process keys concurrently up to their number and stop at sh
     running++;
     peak = Math.max(peak, running);
     seen.push(key);
-    await new Promise((r) => setTimeout(r, 5));
+    await pause(5, 'a unit of work that takes a while, so that workers overlap');
     running--;
   });
   for (let i = 0; i < 10; i++) q.add(`k${i}`);
-  while (seen.length < 10) await new Promise((r) => setTimeout(r, 5));
+  await until(() => seen.length >= 10);
   q.shutDown();
   await workers;
   t.equal(peak, 3);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { cli, kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { needTool, opensslVerify, run, tempDir, writeTemp } from '../helpers/tools.js';
+import { pause, until } from '../helpers/wait.js';
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl')) process.exit(0);
 
@@ -122,9 +123,9 @@ void t.test('get -w streams new CSRs as they are created', async (t) => {
   const child = spawn('kubectl', ['get', 'csr', '-w'], { env: { ...process.env, HOME: home, KUBECONFIG: api.kubeconfig('admin'), KUBECACHEDIR: join(home, 'cache') } });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  await new Promise((r) => setTimeout(r, 1500));
+  await pause(1500, 'kubectl lists, then starts its watch, and prints nothing to await in between');
   t.equal(kubectl(api, 'requester', ['apply', '-f', '-'], manifest('carol')).code, 0);
-  for (let i = 0; i < 50 && !out.includes('carol'); i++) await new Promise((r) => setTimeout(r, 100));
+  await until(() => out.includes('carol'), { what: 'carol in the watch output', ms: 5000, intervalMs: 100 });
   child.kill();
   t.match(out, /carol\s+\S+\s+example\.com\/demo/);
 });

@@ -13,6 +13,7 @@ import t, { type Test } from 'tap';
 import { coverage, extractCommands, oneLine, ruleFor, uncovered, type DocCommand } from '../helpers/doc-commands.js';
 import { cli, root } from '../helpers/devapi.js';
 import { needTool, run, tempDir } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 import { EXERCISES, setups, type Ctx, type Exercise } from './exercises.js';
 
 /** Markdown files that are not instructions, and why. */
@@ -184,7 +185,7 @@ for (const doc of docs) {
         const code = await Promise.race([s.exited, new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 10_000))]);
         const said = s.stopped;
         if (said) {
-          for (let i = 0; i < 100 && !said.test(s.output()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+          await until(() => said.test(s.output()), { what: `${s.name} to say it stops`, ms: 5000, intervalMs: 50 }).catch(() => undefined); // the match below says what was missing
           t.match(s.output(), said, `${s.name}: stops on ${s.stop}`);
         } else t.equal(code, 0, `${s.name}: stops on ${s.stop} with status 0\n${s.output().slice(-2000)}`);
       }

@@ -6,7 +6,8 @@
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { certificateOf, manifests, opensslRequest, waitSettled } from '../helpers/e2e.js';
+import { certificateOf, manifests, waitSettled } from '../helpers/e2e.js';
+import { opensslRequest } from '../helpers/requests.js';
 import { httpGet } from '../helpers/http.js';
 import { installPair, secretDir } from '../helpers/secret-dir.js';
 import { servingSignerArgs, startSigner, type SignerProcess } from '../helpers/signer.js';

@@ -9,8 +9,9 @@ import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import {
-  allCsrs, certificateOf, failedOf, lifetimeSeconds, manifests, opensslRequest, waitSettled, type CsrSpec, type RequestOptions,
+  allCsrs, certificateOf, failedOf, lifetimeSeconds, manifests, waitSettled, type CsrSpec,
 } from '../helpers/e2e.js';
+import { opensslRequest, type RequestOptions } from '../helpers/requests.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, opensslVerify, tempDir } from '../helpers/tools.js';
 

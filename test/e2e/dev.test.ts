@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { cli, root } from '../helpers/devapi.js';
-import { manifests, opensslRequest } from '../helpers/e2e.js';
+import { manifests } from '../helpers/e2e.js';
+import { opensslRequest } from '../helpers/requests.js';
 import { needTool, opensslVerify, run, tempDir } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl')) process.exit(0);
@@ -39,11 +41,10 @@ void t.test('the demo starts, prints the next commands, issues for example.com/s
   const created = run('kubectl', ['apply', '-f', '-'], { env, input: manifests([{ name: 'demo', signerName: 'example.com/serving', usages: ['digital signature', 'server auth'], request }]) });
   t.equal(created.code, 0, created.stderr);
   t.equal(run('kubectl', ['certificate', 'approve', 'demo'], { env }).code, 0);
-  let certificate = '';
-  for (let i = 0; i < 100 && certificate === ''; i++) {
-    certificate = Buffer.from(run('kubectl', ['get', 'csr', 'demo', '-o', 'jsonpath={.status.certificate}'], { env }).stdout, 'base64').toString();
-    if (certificate === '') await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const certificate = await until(
+    () => Buffer.from(run('kubectl', ['get', 'csr', 'demo', '-o', 'jsonpath={.status.certificate}'], { env }).stdout, 'base64').toString(),
+    { what: 'a certificate on CSR demo', ms: 10_000, intervalMs: 100 },
+  );
   t.equal(opensslVerify(dir, readFileSync(join(root, 'keys.example', 'ca.pem'), 'utf8'), certificate).code, 0, 'issued by the example CA');
 
   child.kill('SIGINT');

@@ -6,10 +6,11 @@
  */
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { certificateOf, control, createAndApprove, failedOf, servingSpecs, waitSettled } from '../helpers/e2e.js';
+import { control, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { certificateOf, createAndApprove, failedOf, servingSpecs, waitSettled } from '../helpers/e2e.js';
 import { servingSignerArgs, startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, tempDir } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl')) process.exit(0);
 
@@ -77,6 +78,6 @@ void t.test('the audit shows one certificate write per CSR, none replacing a cer
 void t.test('through all of it the signer kept running, and SIGTERM stops it cleanly with exit 0', async (t) => {
   t.equal(signer.child.exitCode, null, 'still running');
   t.equal(await signer.stop('SIGTERM'), 0);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await until(() => signer.logs.some((l) => l.msg === 'stopped'), { what: 'the "stopped" log line', ms: 5000 });
   t.ok(signer.logs.some((l) => l.msg === 'stopped'), 'logged its stop');
 });

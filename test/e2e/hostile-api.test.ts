@@ -17,6 +17,7 @@ import { certificateOf, failedOf } from '../helpers/e2e.js';
 import { caFixtures, caRecipes, requestRecipes } from '../helpers/hostile-inputs.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, tempDir } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 import type { Csr } from '../../src/signer/types.js';
 
 if (!needTool(t, 'kubectl')) process.exit(0);
@@ -144,15 +145,13 @@ const csrBody = (c: ApiCase): unknown => ({
 
 /** Polls the CSR list over HTTP (kubectl's output buffer is too small for a 750 KB request) until every named CSR has a certificate or a Failed condition. */
 async function untilSettled(names: readonly string[], ms = 120_000): Promise<Map<string, Csr>> {
-  const end = Date.now() + ms;
-  for (;;) {
+  let open: readonly string[] = names;
+  return until(async () => {
     const list = await devapiCall(api, 'admin', 'GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests');
     const csrs = new Map(((list.body.items ?? []) as Csr[]).map((c) => [c.metadata.name, c]));
-    const open = names.filter((n) => !certificateOf(csrs.get(n)) && !failedOf(csrs.get(n)));
-    if (open.length === 0) return csrs;
-    if (Date.now() > end) throw new Error(`not settled after ${ms} ms: ${open.join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    open = names.filter((n) => !certificateOf(csrs.get(n)) && !failedOf(csrs.get(n)));
+    return open.length === 0 ? csrs : undefined;
+  }, { what: 'every CSR to have a certificate or a Failed condition', ms, intervalMs: 200, detail: () => `still open: ${open.join(', ')}` });
 }
 
 const vmHwmKiB = (pid: number | undefined): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid ?? 'self'}/status`, 'utf8'))?.[1] ?? 0);

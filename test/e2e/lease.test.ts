@@ -12,6 +12,7 @@ import { LeaderElector } from '../../src/leader/leader-election.js';
 import { leaseLock } from '../../src/leader/lease-lock.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { needTool } from '../helpers/tools.js';
+import { pause, until } from '../helpers/wait.js';
 
 if (!needTool(t, 'kubectl')) process.exit(0);
 
@@ -32,13 +33,9 @@ t.teardown(async () => {
 });
 
 /** Polls until `check` holds; `check` may also throw to fail at once. */
-async function waitFor(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`${what}: not reached in ${ms / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitFor = async (what: string, check: () => boolean, ms = 20_000): Promise<void> => {
+  await until(check, { what, ms, intervalMs: 20 });
+};
 
 interface Replica {
   readonly identity: string;
@@ -79,15 +76,11 @@ void t.test('two replicas: exactly one leads, kubectl shows it, and a release ha
 
   // Renewals go on, both replicas read them, and the two never lead together.
   const first = await reader.get();
-  let renewed = false;
-  void (async () => {
-    while (!renewed) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      const now = await reader.get();
-      renewed = now !== undefined && now.resourceVersion !== first?.resourceVersion && now.holderIdentity === first?.holderIdentity;
-    }
-  })();
-  await waitFor('a renewal', () => { leaderNow(); return renewed; });
+  await until(async () => {
+    leaderNow();
+    const now = await reader.get();
+    return now !== undefined && now.resourceVersion !== first?.resourceVersion && now.holderIdentity === first?.holderIdentity;
+  }, { what: 'a renewal', ms: 20_000, intervalMs: 20 });
   await waitFor('each replica to know the holder', () => replicas.every((r) => r.elector.currentHolder === leaderNow()?.identity));
 
   const leader = leaderNow();
@@ -139,7 +132,7 @@ void t.test('the signer may read and write only its own Lease (403 elsewhere)', 
     onStartedLeading: () => t.fail('led on a lease it may not read'), onStoppedLeading: () => undefined,
   });
   elector.start();
-  await new Promise((resolve) => setTimeout(resolve, 4 * config.retryPeriodMs));
+  await pause(4 * config.retryPeriodMs, 'four retry periods for the intruder to lead, which it must not');
   await elector.stop();
   t.notOk(elector.isLeader);
 });

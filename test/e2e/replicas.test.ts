@@ -7,11 +7,12 @@
  */
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
-import { certificateOf, control, createAndApprove, manifests, servingSpecs, waitSettled } from '../helpers/e2e.js';
+import { control, kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { certificateOf, createAndApprove, manifests, servingSpecs, waitSettled } from '../helpers/e2e.js';
 import { httpGet } from '../helpers/http.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, run, tempDir } from '../helpers/tools.js';
+import { pause } from '../helpers/wait.js';
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl') || !needTool(t, 'promtool')) process.exit(0);
 
@@ -102,7 +103,7 @@ void t.test('kill -9 of the leader mid-burst: the standby takes over within the 
 
 void t.test('SIGTERM of the leader releases the lease: a standby takes over at once, and the leader exits 0', async (t) => {
   const c = await replica();
-  await new Promise((resolve) => setTimeout(resolve, 700));
+  await pause(700, 'the new replica meets the held lease and stands by before the leader goes');
   const stoppedAt = Date.now();
   t.equal(await b.stop('SIGTERM'), 0);
   await c.waitForLog((l) => l.msg === 'watching', 10_000);

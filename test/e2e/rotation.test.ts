@@ -19,6 +19,7 @@ import { httpGet } from '../helpers/http.js';
 import { installFiles, secretDirWith } from '../helpers/secret-dir.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, opensslVerify, tempDir } from '../helpers/tools.js';
+import { pause, until } from '../helpers/wait.js';
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl')) process.exit(0);
 
@@ -28,8 +29,7 @@ const CTB = 'example.com:serving:csr-signer';
 
 const dir = tempDir('rotation-');
 const oldCa = makeOpensslCa(dir, 'old', 'p256');
-// The new CA must be newer (notBefore has one-second resolution).
-await new Promise((resolve) => setTimeout(resolve, 1100));
+await pause(1100, 'the new CA must be newer, and notBefore has one-second resolution');
 const newCa = makeOpensslCa(dir, 'new', 'p256');
 const secret = secretDirWith({ 'tls.crt': oldCa.certPem, 'tls.key': oldCa.keyPem, 'trust.crt': '' });
 
@@ -79,20 +79,18 @@ function clusterTrustBundle(): { metadata: { labels?: Record<string, string> }; 
 
 /** Polls until every bundle target holds exactly `want` (as a set of certificates). */
 async function bundlesBecome(want: string[], namespaces: readonly string[], ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
   const same = (pem: string | undefined): boolean => {
     const have = blocks(pem);
     return have.length === want.length && want.every((w) => have.includes(w));
   };
-  for (;;) {
-    const stale = [
+  let stale: string[] = [];
+  await until(() => {
+    stale = [
       ...namespaces.filter((ns) => !same(configMap(ns)?.data?.['ca.crt'])).map((ns) => `ConfigMap ${ns}/${CONFIGMAP}`),
       ...(same(clusterTrustBundle()?.spec.trustBundle) ? [] : [`ClusterTrustBundle ${CTB}`]),
     ];
-    if (stale.length === 0) return;
-    if (Date.now() > end) throw new Error(`not in step after ${ms} ms: ${stale.join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    return stale.length === 0;
+  }, { what: 'every bundle target to hold the expected CAs', ms, intervalMs: 200, detail: () => `not in step: ${stale.join(', ')}` });
 }
 
 interface Status { signers: { signer: string; phase: string; cas: { role: string; subject: string; retireAfter?: string; lastIssuedNotAfter?: string }[] }[] }
@@ -161,9 +159,8 @@ void t.test('switch in the middle of a burst: every CSR is issued once, by the C
   const csrs = await waitSettled(api, all.map((s) => s.name));
   // kubectl runs synchronously: give the signer's stdout a turn until every audit line is read.
   const names = new Set(all.map((s) => s.name));
-  for (let i = 0; i < 100 && signer.logs.filter((l) => l.audit === 'certificate-issued' && names.has(String(l.csr))).length < names.size; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await until(() => signer.logs.filter((l) => l.audit === 'certificate-issued' && names.has(String(l.csr))).length >= names.size,
+    { what: 'an audit line for every CSR', ms: 10_000, intervalMs: 100 });
   const audits = signer.logs.filter((l) => l.audit === 'certificate-issued');
   let byOld = 0;
   let byNew = 0;
@@ -226,12 +223,10 @@ void t.test('without the ClusterTrustBundle API the signer says so and still fil
   try {
     const warned = await other.waitForLog((l) => /ClusterTrustBundle API is not served/.test(String(l.msg)));
     t.ok(warned, 'one clear line');
-    let bundle = '';
-    for (let i = 0; i < 100 && bundle === ''; i++) {
+    const bundle = await until(() => {
       const r = kubectl(bare, 'admin', ['get', 'configmap', CONFIGMAP, '-n', 'default', '-o', 'jsonpath={.data.ca\\.crt}']);
-      if (r.code === 0) bundle = r.stdout;
-      else await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+      return r.code === 0 ? { text: r.stdout } : undefined;
+    }, { what: `ConfigMap default/${CONFIGMAP}`, ms: 20_000, intervalMs: 200 }).then((r) => r.text);
     t.same(blocks(bundle), only(newCa.certPem), 'the ConfigMap holds the signing CA');
   } finally {
     await other.stop();

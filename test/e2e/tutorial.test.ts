@@ -14,6 +14,7 @@ import { makeOpensslCa } from '../helpers/ca.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { servingSignerArgs, startSigner, type SignerProcess } from '../helpers/signer.js';
 import { needTool, opensslText, opensslVerify, run, tempDir, writeTemp } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 
 if (!needTool(t, 'kubectl') || !needTool(t, 'openssl') || !needTool(t, 'cfssl') || !needTool(t, 'cfssljson')) process.exit(0);
 
@@ -35,13 +36,12 @@ t.teardown(async () => {
 });
 
 async function certificateOf(name: string, ms = 20_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
+  let stderr = '';
+  return until(() => {
     const r = kubectl(api, 'admin', ['get', 'csr', name, '-o', 'jsonpath={.status.certificate}']);
-    if (r.code === 0 && r.stdout !== '') return Buffer.from(r.stdout, 'base64').toString('utf8');
-    if (Date.now() > end) throw new Error(`no certificate on ${name} after ${ms} ms: ${r.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    stderr = r.stderr;
+    return r.code === 0 && r.stdout !== '' ? Buffer.from(r.stdout, 'base64').toString('utf8') : undefined;
+  }, { what: `a certificate on ${name}`, ms, intervalMs: 100, detail: () => stderr });
 }
 
 function httpsAccepts(cert: string, key: string, trust: string): Promise<boolean> {
@@ -107,11 +107,10 @@ void t.test('the issue is recorded: one audit record with serial and fingerprint
   const audit = await signer.waitForLog((l) => l.audit === 'certificate-issued' && l.csr === NAME);
   t.match(audit, { signer: 'example.com/serving', serial: /^[0-9a-f]+$/, sha256: /^[0-9a-f]{64}$/, requester: String, notAfter: String });
   t.equal(signer.logs.filter((l) => l.audit === 'certificate-issued' && l.csr === NAME).length, 1, 'exactly one');
-  let events = '';
-  for (let i = 0; i < 50 && !events.includes('CertificateIssued'); i++) {
-    events = kubectl(api, 'admin', ['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${NAME}`]).stdout;
-    if (!events.includes('CertificateIssued')) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const events = await until(() => {
+    const listed = kubectl(api, 'admin', ['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${NAME}`]).stdout;
+    return listed.includes('CertificateIssued') ? listed : undefined;
+  }, { what: `a CertificateIssued event on ${NAME}`, ms: 5000, intervalMs: 100 });
   t.match(events, /CertificateIssued/);
   t.match(events, new RegExp(`serial ${String(audit.serial)}`));
 });

@@ -85,3 +85,9 @@ export function signerConfig(name: string, overrides: Partial<SignerConfig> = {}
     ...overrides,
   };
 }
+
+/** The smallest CSR object the loop's tests need (no request inside). */
+export const bareCsr = (name: string, signerName = 'example.com/serving'): Csr => ({
+  metadata: { name },
+  spec: { request: '', signerName, usages: ['server auth'] },
+});

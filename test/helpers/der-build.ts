@@ -1,7 +1,18 @@
 /**
- * A tiny DER writer for building hostile inputs byte by byte, plus seeded keys and
- * seeded bytes so that what it builds is the same on every run. No parser here: the
- * point is to write what a parser must refuse, including lengths that lie.
+ * Raw DER for tests: a tiny writer for building requests and certificates byte by
+ * byte, plus seeded keys and seeded bytes so that what it builds is the same on every
+ * run. No parser here, and none of our own encoders: the point is to write what a
+ * parser must refuse, including lengths that lie. Two entry points for PKCS#10:
+ *
+ *   request(seed, parts)    any part replaced by any bytes, signed by a seeded Ed25519 key
+ *                           (or not at all: `signature`), for the hostile-input corpus
+ *   rawRequest({ privateKey, subject, spki, attributes })
+ *                           signed for real by any key with the algorithm Go would pick,
+ *                           so a parser gets past the proof of possession and meets the
+ *                           encoding under test (subject string types, RSA parameters)
+ *
+ * Well-formed requests come from helpers/requests.ts (pkijs, openssl); this module stays
+ * apart from it because it must be able to write what no library would.
  */
 import { createECDH, createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 
@@ -151,4 +162,65 @@ export function request(seed: string, parts: RequestParts = {}): Buffer {
 export function pem(label: string, der: Bytes, eol = '\n'): string {
   const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
   return [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, ''].join(eol);
+}
+
+// ------------------------------------------------------- requests signed by any key
+
+/** One attribute per RDN: [OID, universal tag, content bytes]. */
+export type RawAttribute = readonly [oid: string, tag: number, value: Uint8Array];
+export const rawName = (...attributes: readonly RawAttribute[]): Buffer =>
+  seq(...attributes.map(([id, tag, value]) => set(seq(oid(id), tlv(tag, value)))));
+export const text = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** GeneralNames of [tag number, bytes] (2 dNSName, 1 rfc822Name, 6 URI, 7 iPAddress). */
+export const rawSans = (...names: readonly (readonly [number, Uint8Array])[]): Buffer =>
+  seq(...names.map(([n, bytes]) => tlv(0x80 | n, bytes)));
+export const uriSan = (uri: string): Buffer => rawSans([6, Buffer.from(uri, 'utf8')]);
+
+/** One Extension: OID, optionally a raw field before the value (the critical BOOLEAN, or anything), value. */
+export const rawExtension = (id: string, value: Bytes, between?: Bytes): Buffer =>
+  seq(oid(id), ...(between ? [between] : []), octets(value));
+export const noAttributes = tlv(0xa0);
+
+export const spkiOf = (key: KeyObject): Buffer => createPublicKey(key).export({ type: 'spki', format: 'der' });
+
+/** An RSA SubjectPublicKeyInfo with the given AlgorithmIdentifier parameters (undefined: none) and INTEGER encodings. */
+export function rawRsaSpki(key: KeyObject, options: { params?: Bytes | undefined; nPrefix?: Bytes; ePrefix?: Bytes } = {}): Buffer {
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  const unsigned = (b64: string | undefined): Buffer => {
+    const bytes = Buffer.from(b64 ?? '', 'base64url');
+    return (bytes[0] ?? 0) & 0x80 ? concat([0], bytes) : bytes;
+  };
+  const n = concat(options.nPrefix ?? [], unsigned(jwk.n));
+  const e = concat(options.ePrefix ?? [], unsigned(jwk.e));
+  const algorithm = seq(oid(OID.rsaEncryption), ...(options.params ? [options.params] : []));
+  return seq(algorithm, bits(seq(tlv(0x02, n), tlv(0x02, e))));
+}
+
+export interface RawRequest {
+  readonly privateKey: KeyObject;
+  /** Default: the key's own SubjectPublicKeyInfo as OpenSSL writes it. */
+  readonly spki?: Bytes;
+  /** Default: CN=raw. */
+  readonly subject?: Bytes;
+  /** The whole [0] field; null leaves it out. Default: empty. */
+  readonly attributes?: Bytes | null;
+}
+
+/** A DER request signed by `privateKey` with the algorithm Go would pick for it. */
+export function rawRequest(spec: RawRequest): Buffer {
+  const { privateKey } = spec;
+  const info = seq(
+    small(0),
+    spec.subject ?? rawName([OID.commonName, 0x0c, text('raw')]),
+    spec.spki ?? spkiOf(privateKey),
+    ...(spec.attributes === null ? [] : [spec.attributes ?? noAttributes]),
+  );
+  const type = privateKey.asymmetricKeyType;
+  const curve = privateKey.asymmetricKeyDetails?.namedCurve;
+  const [algorithm, hash, params] = type === 'ed25519' ? [OID.ed25519, null, []]
+    : type === 'rsa' ? [OID.sha256WithRsa, 'sha256', [nul()]]
+      : curve === 'secp384r1' ? ['1.2.840.10045.4.3.3', 'sha384', []]
+        : curve === 'secp521r1' ? ['1.2.840.10045.4.3.4', 'sha512', []] : [OID.ecdsaWithSha256, 'sha256', []];
+  return seq(info, seq(oid(algorithm), ...params), bits(sign(hash, info, privateKey)));
 }

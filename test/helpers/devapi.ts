@@ -1,17 +1,26 @@
-/** Runs `csr-signer devapi` as a real process and drives the real kubectl against it. */
+/**
+ * devapi for tests: `startDevapi` runs `csr-signer devapi` as a real process, `kubectl`
+ * drives the real kubectl against it, and `DevapiClient` is the one HTTPS client for a
+ * running devapi (in-process or not) with an identity's token from its state directory
+ * — `devapiCall` and `control` are that client for one request.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { run, tempDir, type RunResult } from './tools.js';
+import { until } from './wait.js';
 
 const root = join(import.meta.dirname, '..', '..');
 export const cli = join(root, 'dist', 'cli.js');
+
+export type Identity = 'admin' | 'requester' | 'approver' | 'signer';
 
 export interface DevapiProcess {
   readonly url: string;
   readonly stateDir: string;
   readonly child: ChildProcess;
-  kubeconfig(id: 'admin' | 'signer' | 'approver' | 'requester'): string;
+  kubeconfig(id: Identity): string;
   stop(): Promise<void>;
 }
 
@@ -51,7 +60,7 @@ export async function startDevapi(options: { stateDir?: string; args?: string[];
 }
 
 /** The real kubectl with one identity's kubeconfig, a private HOME and discovery cache. */
-export function kubectl(api: DevapiProcess, id: 'admin' | 'signer' | 'approver' | 'requester', args: string[], input?: string): RunResult {
+export function kubectl(api: DevapiProcess, id: Identity, args: string[], input?: string): RunResult {
   const home = join(api.stateDir, '..', 'home');
   mkdirSync(home, { recursive: true });
   const env = { ...process.env, HOME: home, KUBECONFIG: api.kubeconfig(id), KUBECACHEDIR: join(home, 'cache') };
@@ -60,30 +69,102 @@ export function kubectl(api: DevapiProcess, id: 'admin' | 'signer' | 'approver' 
 
 export { root, run };
 
-/** One request to a devapi (in-process or not) with an identity's token from its state directory; any status resolves. */
+
+export interface Reply {
+  readonly status: number;
+  /** The parsed JSON, or the text when it is not JSON. */
+  readonly body: unknown;
+  readonly text: string;
+}
+
+export interface CallOptions {
+  readonly timeoutMs?: number;
+  readonly contentType?: string;
+  readonly accept?: string;
+}
+
+/**
+ * devapi's REST and control API over HTTPS as any of its identities. A network error
+ * or a request with no answer in `timeoutMs` rejects; any HTTP status resolves.
+ * `pooled` keeps connections alive for load (the chaos suite); otherwise each request
+ * has a connection of its own: a kept-alive socket that devapi closes as idle just as
+ * the next request reuses it fails that request with ECONNRESET, which Go's clients
+ * retry and this one would not.
+ */
+export class DevapiClient {
+  readonly tokens: Record<string, string>;
+  readonly #ca: Buffer;
+  #agent: Agent | false;
+
+  constructor(readonly url: string, stateDir: string, private readonly options: { readonly pooled?: boolean } = {}) {
+    this.tokens = JSON.parse(readFileSync(join(stateDir, 'tokens.json'), 'utf8')) as Record<string, string>;
+    this.#ca = readFileSync(join(stateDir, 'ca.pem'));
+    this.#agent = this.#newAgent();
+  }
+
+  #newAgent(): Agent | false {
+    return this.options.pooled ? new Agent({ keepAlive: true, maxSockets: 16, ca: this.#ca }) : false;
+  }
+
+  /** Drops pooled connections (after devapi restarted on the same port). */
+  reset(): void {
+    if (this.#agent) this.#agent.destroy();
+    this.#agent = this.#newAgent();
+  }
+
+  /** One request; a string body is sent as it is, anything else as JSON. A number for `options` is the timeout. */
+  call(method: string, path: string, body?: unknown, who: Identity = 'admin', options: CallOptions | number = {}): Promise<Reply> {
+    const { timeoutMs = 15_000, contentType = 'application/json', accept = 'application/json' } = typeof options === 'number' ? { timeoutMs: options } : options;
+    return new Promise((resolve, reject) => {
+      const req = request(`${this.url}${path}`, {
+        method, ca: this.#ca, agent: this.#agent, timeout: timeoutMs,
+        headers: { Authorization: `Bearer ${this.tokens[who] ?? ''}`, 'Content-Type': contentType, Accept: accept },
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { text += d; });
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+    });
+  }
+
+  /** `call` until `done` accepts the reply; network errors and other statuses are retried every 100 ms until `ms`. */
+  async until(method: string, path: string, body: unknown, who: Identity, done: (r: Reply) => boolean, ms = 60_000): Promise<Reply> {
+    let last = '';
+    return until(async () => {
+      try {
+        const r = await this.call(method, path, body, who);
+        if (done(r)) return r;
+        last = `${r.status} ${r.text.slice(0, 200)}`;
+      } catch (e) {
+        last = String(e);
+      }
+      return undefined;
+    }, { what: `${method} ${path} to succeed`, ms, intervalMs: 100, detail: () => last });
+  }
+}
+
+/** One request to a devapi (in-process or not) as `id`; any status resolves, with the body as a JSON object ({} when it is not one). */
 export async function devapiCall(
-  target: { readonly url: string; readonly stateDir: string }, id: 'admin' | 'signer' | 'approver' | 'requester', method: string, path: string,
+  target: { readonly url: string; readonly stateDir: string }, id: Identity, method: string, path: string,
   body?: unknown, contentType = 'application/json', accept = 'application/json',
 ): Promise<{ code: number; body: Record<string, unknown>; text: string }> {
-  const { request } = await import('node:https');
-  const { readFileSync } = await import('node:fs');
-  const token = /token: (\S+)/.exec(readFileSync(join(target.stateDir, `${id}.kubeconfig`), 'utf8'))?.[1] ?? '';
-  const ca = readFileSync(join(target.stateDir, 'ca.pem'));
-  return new Promise((resolve, reject) => {
-    // A connection of its own per call (agent: false): a kept-alive socket that devapi closes
-    // as idle just as the next call reuses it fails that call with ECONNRESET, which Go's
-    // clients retry and this helper would not.
-    const req = request(`${target.url}${path}`, { method, ca, agent: false, headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, Accept: accept } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { text += d; });
-      res.on('end', () => {
-        let parsed: Record<string, unknown> = {};
-        try { parsed = JSON.parse(text) as Record<string, unknown>; } catch { /* not JSON */ }
-        resolve({ code: res.statusCode ?? 0, body: parsed, text });
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
-  });
+  const r = await new DevapiClient(target.url, target.stateDir).call(method, path, body, id, { contentType, accept });
+  const object = typeof r.body === 'object' && r.body !== null ? r.body as Record<string, unknown> : {};
+  return { code: r.status, body: object, text: r.text };
+}
+
+/** devapi's control API as admin: the parsed answer (undefined when empty); a status of 300 or more rejects. */
+export async function control(api: { readonly url: string; readonly stateDir: string }, method: string, path: string, body?: unknown): Promise<unknown> {
+  const r = await devapiCall(api, 'admin', method, path, body);
+  if (r.code >= 300) throw new Error(`${method} ${path}: ${r.code} ${r.text}`);
+  return r.text === '' ? undefined : JSON.parse(r.text) as unknown;
 }

@@ -6,8 +6,10 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { encode, Tag } from '../../src/pki/der.js';
-import { extensionRequest, rawExtension, rawName, rawRequest, rawRsaSpki, rawSans, text } from './raw-request.js';
+import { extensionRequest, noAttributes, nul, rawExtension, rawName, rawRequest, rawRsaSpki, rawSans, text } from './der-build.js';
+
+/** ASN.1 universal tags of the string types (X.680). */
+const Tag = { utf8String: 0x0c, printableString: 0x13, teletexString: 0x14, ia5String: 0x16, universalString: 0x1c, bmpString: 0x1e } as const;
 
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
@@ -38,8 +40,8 @@ const san = fc.oneof(
   latin1Text.map((e): [number, Uint8Array] => [1, text(`${e}x@example.com`)]),
   mostly(fc.constantFrom(4, 16), fc.integer({ min: 0, max: 17 })).map((n): [number, Uint8Array] => [7, new Uint8Array(n).fill(10)]),
 );
-const rsaSpki = fc.constantFrom<Uint8Array | undefined>(undefined, rawRsaSpki(rsa), rawRsaSpki(rsa, { params: encode(Tag.null) }),
-  rawRsaSpki(rsa, { params: Uint8Array.of(5, 1, 0) }), rawRsaSpki(rsa, { params: encode(Tag.null), nPrefix: Uint8Array.of(0) }));
+const rsaSpki = fc.constantFrom<Uint8Array | undefined>(undefined, rawRsaSpki(rsa), rawRsaSpki(rsa, { params: nul() }),
+  rawRsaSpki(rsa, { params: Uint8Array.of(5, 1, 0) }), rawRsaSpki(rsa, { params: nul(), nPrefix: Uint8Array.of(0) }));
 
 export const gateRequest: fc.Arbitrary<Uint8Array> = fc.record({
   subject: fc.array(attribute, { maxLength: 3 }),
@@ -49,6 +51,6 @@ export const gateRequest: fc.Arbitrary<Uint8Array> = fc.record({
   privateKey: spki === null ? p256 : rsa,
   ...(spki ? { spki } : {}),
   subject: rawName(...subject),
-  attributes: sans.length > 0 ? extensionRequest(rawExtension('2.5.29.17', rawSans(...sans))) : encode(0xa0),
+  attributes: sans.length > 0 ? extensionRequest(rawExtension('2.5.29.17', rawSans(...sans))) : noAttributes,
 }));
 

@@ -1,10 +1,22 @@
 /**
- * Builds PKCS#10 requests in-process with pkijs, an encoder independent of ours,
- * signed with node:crypto. A builder with modifiers: `buildRequest({ ...defaults, dns: [...] })`.
+ * Well-formed PKCS#10 requests for tests, made by encoders independent of ours:
+ *
+ *   buildRequest(spec)                 in-process with pkijs, signed with node:crypto; a spec with
+ *                                      modifiers (`{ ...defaults, dns: [...] }`), keys cached per type
+ *   opensslRequest(dir, name, options) by the openssl binary with a fresh key in `dir` (PEM), as a
+ *                                      user following the docs would make one
+ *   toPem(label, der)
+ *
+ * Requests no library would write (invalid structures, lying lengths, odd encodings
+ * signed for real) come from helpers/der-build.ts; CSR objects around a request from
+ * helpers/csr.ts.
  */
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { commonName, dnsName as dnsNameSan, extension, extensionRequest, OID, pem, rawRequest, seq } from './der-build.js';
+import { run } from './tools.js';
 
 export type TestKeyType = 'p256' | 'p384' | 'p521' | 'rsa2048' | 'rsa1024' | 'rsa3072' | 'rsa4096' | 'ed25519';
 
@@ -189,3 +201,38 @@ export const toPem = (label: string, der: Uint8Array): string =>
 
 /** basicConstraints value with cA = TRUE. */
 export const caTrueBasicConstraints = (): ArrayBuffer => new pkijs.BasicConstraints({ cA: true }).toSchema().toBER(false);
+
+export interface RequestOptions {
+  readonly cn?: string;
+  readonly o?: readonly string[];
+  /** subjectAltName entries in openssl syntax: DNS:x, IP:y, email:z, URI:u. */
+  readonly sans?: readonly string[];
+  readonly extensions?: readonly string[];
+  readonly key?: 'p256' | 'rsa2048';
+}
+
+/** A PEM request made by openssl, with a fresh key in `dir`. */
+export function opensslRequest(dir: string, name: string, options: RequestOptions = {}): string {
+  const subject = `/${[...(options.o ?? []).map((o) => `O=${o}`), ...(options.cn === undefined ? [] : [`CN=${options.cn}`])].join('/')}`;
+  const keyArgs = options.key === 'rsa2048' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  const ext = [...(options.sans?.length ? [`subjectAltName=${options.sans.join(',')}`] : []), ...(options.extensions ?? [])];
+  const r = run('openssl', ['req', '-new', ...keyArgs, '-nodes', '-keyout', join(dir, `${name}.key`), '-subj', subject === '/' ? '/' : subject,
+    ...ext.flatMap((e) => ['-addext', e])]);
+  if (r.code !== 0) throw new Error(`openssl req for ${name}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * A PEM request for `dnsName` (CN and one DNS name) with a new P-256 key, ECDSA-SHA256:
+ * written by helpers/der-build.ts in microseconds, for suites that need thousands
+ * (openssl is too slow, pkijs with a cached key would repeat keys). As bench/signer.js.
+ */
+export function p256Request(dnsName: string): string {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = rawRequest({
+    privateKey,
+    subject: commonName(dnsName),
+    attributes: extensionRequest(extension(OID.subjectAltName, seq(dnsNameSan(dnsName)))),
+  });
+  return pem('CERTIFICATE REQUEST', der);
+}

@@ -5,7 +5,8 @@ import { signerFeed } from '../../src/kube/csr-api.js';
 import { ListWatch } from '../../src/kube/list-watch.js';
 import type { Csr } from '../../src/signer/types.js';
 import { KubeApiError } from '../../src/kube/http.js';
-import { bareCsr, until } from '../helpers/csr-min.js';
+import { bareCsr } from '../helpers/csr.js';
+import { until } from '../helpers/wait.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 
 const logger = pino({ level: 'silent' });

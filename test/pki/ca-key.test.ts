@@ -8,7 +8,7 @@ import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
 import { issueCertificate, loadCertificateAuthority, parseRequestDer, signRequest, type CertificateAuthority, type SigningProfile } from '../../src/pki/index.js';
 import { loadTestCa, makeOpensslCa, type CaKeyType, type TestCa } from '../helpers/ca.js';
-import { rawRequest } from '../helpers/raw-request.js';
+import { rawRequest } from '../helpers/der-build.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 
 if (!needTool(t, 'openssl')) process.exit(0);

@@ -15,7 +15,7 @@ import { decide } from '../../src/signer/decide.js';
 import { approved, csrBuilder, signerConfig, withRawRequest, withSigner, withUsages } from '../helpers/csr.js';
 import { gateRequest } from '../helpers/go-gate-requests.js';
 import { goParse, kcmSign } from '../helpers/go-oracle.js';
-import { extensionRequest, rawExtension, rawRequest, uriSan } from '../helpers/raw-request.js';
+import { extensionRequest, rawExtension, rawRequest, uriSan } from '../helpers/der-build.js';
 import { toPem } from '../helpers/requests.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 

@@ -14,7 +14,7 @@ import { asn1StringProblem } from '../../src/pki/go/name.js';
 import { parseRequestDer } from '../../src/pki/index.js';
 import {
   extensionRequest, rawExtension, rawName, rawRequest, rawRsaSpki, rawSans, text, uriSan, type RawRequest,
-} from '../helpers/raw-request.js';
+} from '../helpers/der-build.js';
 import { toPem } from '../helpers/requests.js';
 
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

@@ -9,9 +9,9 @@ import t from 'tap';
 import { csrSigningController } from '../../src/reconcile/csr-signing.js';
 import type { Csr, SignerConfig } from '../../src/signer/types.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
-import { until } from '../helpers/csr-min.js';
+import { until } from '../helpers/wait.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
-import { extensionRequest, rawExtension, rawRequest, rawSans, text } from '../helpers/raw-request.js';
+import { extensionRequest, rawExtension, rawRequest, rawSans, text } from '../helpers/der-build.js';
 import { toPem } from '../helpers/requests.js';
 import { tempDir } from '../helpers/tools.js';
 

@@ -16,7 +16,7 @@ import { KubeApiError, kubeHttp } from '../../src/kube/http.js';
 import { csrCleaningController } from '../../src/reconcile/csr-cleaning.js';
 import type { CleanupReason } from '../../src/signer/cleanup.js';
 import { csrBuilder, withName } from '../helpers/csr.js';
-import { until } from '../helpers/csr-min.js';
+import { until } from '../helpers/wait.js';
 
 const HOUR = 3_600_000;
 const devapi = new DevApi({ stateDir: mkdtempSync(join(tmpdir(), 'devapi-cleaner-')), readText: readBoundedText });

@@ -15,7 +15,7 @@ import type { Csr } from '../../src/signer/types.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
 import { ManualClock } from '../helpers/clock.js';
 import { approved, csrBuilder, denied, signerConfig, withName } from '../helpers/csr.js';
-import { until } from '../helpers/csr-min.js';
+import { until } from '../helpers/wait.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 import { tempDir } from '../helpers/tools.js';
 

@@ -11,7 +11,7 @@ import type { Observer } from '../../src/telemetry/observer.js';
 import type { CertificateAuthority } from '../../src/pki/index.js';
 import type { Csr, SignerConfig } from '../../src/signer/types.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
-import { until } from '../helpers/csr-min.js';
+import { pause, until } from '../helpers/wait.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 import { buildRequest, toPem, type RequestSpec } from '../helpers/requests.js';
 import { tempDir } from '../helpers/tools.js';
@@ -136,7 +136,7 @@ void t.test('a 409 whose re-read shows a certificate ends the work without a sec
   };
   controller.start();
   await until(() => recorded.conflicts === 1);
-  await new Promise((r) => setTimeout(r, 50));
+  await pause(50, 'no second write may follow the conflict');
   await controller.stop();
   t.equal(Buffer.from(certificateOf(api, 'raced') ?? '', 'base64').toString(), 'by another replica', 'never overwritten');
   t.equal(api.statusWrites.length, 1, 'only the other replica wrote');
@@ -164,7 +164,7 @@ void t.test('a CA that cannot sign is transient: retried, never Failed', async (
   api.put(csr('waiting'));
   patched.start();
   await until(() => api.calls.filter((c) => c === 'list').length === 1);
-  await new Promise((r) => setTimeout(r, 100));
+  await pause(100, 'nothing may be written while the CA is missing');
   t.equal(api.statusWrites.length, 0, 'nothing written while the CA is missing');
   broken = false;
   await until(() => certificateOf(api, 'waiting') !== undefined);
@@ -179,7 +179,7 @@ void t.test('many CSRs with several workers: each is written exactly once', asyn
   controller.start();
   for (let i = 60; i < 90; i++) api.put(csr(`bulk-${i}`));
   await until(() => api.statusWrites.length >= 90, 20_000);
-  await new Promise((r) => setTimeout(r, 50));
+  await pause(50, 'no CSR may be written twice');
   await controller.stop();
   const names = api.statusWrites.map((c) => c.metadata.name);
   t.equal(new Set(names).size, 90);

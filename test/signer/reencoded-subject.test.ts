@@ -12,7 +12,7 @@ import { decide } from '../../src/signer/decide.js';
 import type { Decision } from '../../src/signer/types.js';
 import { Tag } from '../../src/pki/der.js';
 import { approved, csrBuilder, signerConfig, withRawRequest, withSigner, withUsages } from '../helpers/csr.js';
-import { rawName, rawRequest, text, type RawAttribute } from '../helpers/raw-request.js';
+import { rawName, rawRequest, text, type RawAttribute } from '../helpers/der-build.js';
 import { toPem } from '../helpers/requests.js';
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

@@ -10,7 +10,7 @@ import { CaStore } from '../../src/trust/ca-store.js';
 import type { Observer } from '../../src/telemetry/observer.js';
 import type { SignerConfig } from '../../src/signer/types.js';
 import { makeOpensslCa } from '../helpers/ca.js';
-import { until } from '../helpers/csr-min.js';
+import { until } from '../helpers/wait.js';
 import { installFiles, installPair, secretDir, secretDirWith } from '../helpers/secret-dir.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 

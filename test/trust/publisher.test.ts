@@ -16,7 +16,7 @@ import { readCertificateBundle, type CaCertificate } from '../../src/pki/index.j
 import type { SignerConfig } from '../../src/signer/types.js';
 import { makeOpensslCa, type TestCa } from '../helpers/ca.js';
 import { ManualClock } from '../helpers/clock.js';
-import { until } from '../helpers/csr-min.js';
+import { until } from '../helpers/wait.js';
 import { FakeTrustApi } from '../helpers/fake-trust-api.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 

@@ -12,6 +12,7 @@ import t from 'tap';
 import { readBoundedText } from '../../../src/files.js';
 import { DevApi } from '../../../devapi/server/server.js';
 import { devapiCall } from '../../helpers/devapi.js';
+import { until } from '../../helpers/wait.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-ns-cm-'));
 let api = new DevApi({ stateDir, readText: readBoundedText });
@@ -76,7 +77,7 @@ void t.test('a namespace watch with a label selector sees a namespace created la
   }, () => undefined);
   await call('POST', '/api/v1/namespaces', ns('not-selected'));
   await call('POST', '/api/v1/namespaces', ns('late', { trust: 'yes' }));
-  for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => seen.length > 0, { what: 'a namespace event', ms: 1000, intervalMs: 20 });
   t.same(seen, ['ADDED late'], 'only the matching namespace, created after the watch started');
   req.abort();
 });

@@ -11,7 +11,9 @@ import * as k8s from '@kubernetes/client-node';
 import t from 'tap';
 import { readBoundedText } from '../../../src/files.js';
 import { DevApi } from '../../../devapi/server/server.js';
+import { devapiCall } from '../../helpers/devapi.js';
 import { buildRequest, toPem } from '../../helpers/requests.js';
+import { until } from '../../helpers/wait.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-client-'));
 let api = new DevApi({ stateDir, readText: readBoundedText, bookmarkIntervalMs: 200 });
@@ -41,19 +43,8 @@ t.teardown(() => api.stop());
 
 /** Calls devapi's control API over HTTPS with an identity's token, trusting devapi's CA. */
 async function control(method: string, path: string, body?: unknown, id: 'admin' | 'signer' = 'admin'): Promise<unknown> {
-  const { request } = await import('node:https');
-  const { readFileSync } = await import('node:fs');
-  const token = /token: (\S+)/.exec(readFileSync(api.kubeconfigPath(id), 'utf8'))?.[1] ?? '';
-  const ca = readFileSync(join(stateDir, 'ca.pem'));
-  return new Promise((resolve, reject) => {
-    const req = request(`${api.url}${path}`, { method, ca, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => { text += d.toString(); });
-      res.on('end', () => resolve(res.statusCode === 200 ? JSON.parse(text) as unknown : { code: res.statusCode }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
+  const r = await devapiCall({ url: api.url, stateDir }, id, method, path, body);
+  return r.code === 200 ? JSON.parse(r.text) as unknown : { code: r.code };
 }
 
 void t.test('list pages through every CSR with limit and continue, and filters by spec.signerName', async (t) => {
@@ -120,7 +111,7 @@ void t.test('a watch resumes from a resourceVersion, sees bookmarks, and gets 41
       events.push({ type, name: obj.metadata?.name ?? '' });
     }, () => resolve());
   });
-  for (let i = 0; i < 40 && !events.some((e) => e.type === 'BOOKMARK'); i++) await new Promise((r) => setTimeout(r, 50));
+  await until(() => events.some((e) => e.type === 'BOOKMARK'), { what: 'a BOOKMARK', ms: 2000, intervalMs: 50 });
   t.same(events.filter((e) => e.type !== 'BOOKMARK'), [{ type: 'ADDED', name: 'after-list' }], 'only what changed after the listed version');
   t.ok(events.some((e) => e.type === 'BOOKMARK'), 'bookmarks arrive');
   t.same(await control('POST', '/devapi/v1/watches/close', { mode: 'clean' }, 'signer'), { code: 403 }, 'the control API is for the admin only');
@@ -215,7 +206,7 @@ void t.test('closing watches by resetting the socket ends them with an error the
   const ended = new Promise<unknown>((resolve) => {
     void watcher.watch('/apis/certificates.k8s.io/v1/certificatesigningrequests', {}, () => undefined, (err) => resolve(err));
   });
-  for (let i = 0; i < 40 && api.watches.size === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  await until(() => api.watches.size > 0, { what: 'the watch to open', ms: 1000, intervalMs: 25 });
   t.same(await control('POST', '/devapi/v1/watches/close', { mode: 'reset' }), { closed: 1 });
   t.ok(await ended, 'the watch ended with an error');
 });

@@ -8,16 +8,13 @@ import t from 'tap';
 import { readBoundedText } from '../../../src/files.js';
 import { Store } from '../../../devapi/storage/store.js';
 import { tempDir } from '../../helpers/tools.js';
+import { until } from '../../helpers/wait.js';
 
 const csr = (name: string, signerName = 'example.com/a'): Record<string, unknown> => ({ metadata: { name }, spec: { signerName }, status: {} });
 const names = (store: Store): string[] => store.list('certificatesigningrequests').map((o) => o.metadata.name);
 /** Waits until the log holds `lines` lines: the periodic write, without flush (as if killed right after). */
 async function logged(file: string, lines: number): Promise<void> {
-  for (;;) {
-    const text = readFileSync(file, 'utf8');
-    if (text.split('\n').filter((l) => l !== '').length >= lines) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await until(() => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').length >= lines, { what: `${lines} lines in ${file}`, ms: 10_000 });
 }
 
 void t.test('a stop (flush) keeps every object and the version counter, and leaves the log empty', (t) => {
