@@ -160,7 +160,7 @@ export class Reconciler {
   private event(csr: Csr, type: 'Normal' | 'Warning', reason: string, message: string): void {
     if (!this.deps.events) return;
     this.deps.api.createEvent({ csr, type, reason, message, now: this.now() }).catch((e: unknown) => {
-      this.deps.logger.warn({ csr: csr.metadata.name, reason, err: (e as Error).message }, 'could not record event');
+      this.deps.logger.warn({ csr: csr.metadata.name, reason, err: e }, 'could not record event');
     });
   }
 }

@@ -146,7 +146,7 @@ export class CaStore {
         if (!(e instanceof CsrSignerError) || (e.kind !== 'CaExpired' && e.kind !== 'CaNotYetValid')) throw e;
         entry.digest = files.digest;
         entry.error = e.message;
-        this.options.logger.error({ signer: entry.signer.name, err: e.message, code: e.code },
+        this.options.logger.error({ signer: entry.signer.name, err: e, code: e.code },
           e.kind === 'CaExpired' ? 'CA expired; waiting for a new one' : 'CA not yet valid; waiting until it is, or for a new one');
       }
     }
@@ -199,7 +199,7 @@ export class CaStore {
       } catch (e) {
         const message = (e as Error).message;
         if (entry.error !== message) {
-          this.options.logger.warn({ signer: name, err: message, keptCa: entry.ca?.certificate.subject ?? null }, 'CA files rejected; the previous CA stays in use');
+          this.options.logger.warn({ signer: name, err: e, keptCa: entry.ca?.certificate.subject ?? null }, 'CA files rejected; the previous CA stays in use');
         }
         entry.error = message;
         this.observer.caReloaded(name, 'error');

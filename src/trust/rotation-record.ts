@@ -127,7 +127,7 @@ export class RotationRecord {
     const run = this.chain.then(() => this.advance(signer, ca, notAfter)).catch((e: unknown) => {
       if (!refused(e)) throw e;
       this.refusedUntil = (this.options.clock ?? systemClock).now() + REFUSED_RETRY_MS;
-      this.options.logger.error({ configMap: `${store.namespace}/${store.name}`, err: e.message, retryInMs: REFUSED_RETRY_MS },
+      this.options.logger.error({ configMap: `${store.namespace}/${store.name}`, err: e, retryInMs: REFUSED_RETRY_MS },
         'the rotation record cannot be written; signing goes on, but until it can, `csr-signer rotation status` does not know what this process issues (check the signer\'s Role in that namespace, or --rotation-record)');
     });
     this.chain = run.catch(() => undefined);
