@@ -52,7 +52,7 @@ const productLayers = {
   signer: { may: ['pki', 'errors', 'duration', 'time'], types: ['kube'] },
   leader: { may: ['kube', 'clock', 'duration', 'errors'], types: ['config'] },
   trust: { may: ['kube', 'pki', 'controller', 'clock', 'time', 'errors', 'files', 'signer', 'telemetry'], types: [] },
-  telemetry: { may: ['signer', 'trust'], types: ['config', 'kube', 'pki'] },
+  telemetry: { may: ['signer', 'trust', 'clock'], types: ['config', 'kube', 'pki'] },
   // The sidecar reads a snapshot and a registry; it never touches the PKI.
   http: { may: ['numbers'], types: ['telemetry'] },
   reconcile: { may: ['controller', 'kube', 'pki', 'signer', 'trust', 'telemetry', 'clock', 'time', 'errors'], types: [] },

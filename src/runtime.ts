@@ -128,7 +128,7 @@ export class SignerRuntime {
     if (this.stopping || this.controller || !this.api) return;
     if (this.elector && !this.elector.isLeader) return;
     const { config, logger } = this;
-    this.record?.load().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'could not read the rotation record; it is read again before the next write'));
+    this.record?.load().catch((e: unknown) => logger.warn({ err: e }, 'could not read the rotation record; it is read again before the next write'));
     const retry = { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, qps: config.retryQps, burst: config.retryBurst };
     const publishing = config.signers.filter((s) => s.trust !== undefined);
     if (publishing.length > 0 && this.trustApi) {

@@ -100,7 +100,7 @@ export class ListWatch<T extends Listed> {
         const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
         const delay = Math.round(cap / 2 + (this.random() * cap) / 2);
         this.restarted('error');
-        logger.warn({ ...logFields, err: (e as Error).message, retryInMs: delay, failures }, 'watch failed; retrying');
+        logger.warn({ ...logFields, err: e, retryInMs: delay, failures }, 'watch failed; retrying');
         await this.sleep(delay);
       }
     }

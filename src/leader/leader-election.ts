@@ -68,8 +68,12 @@ export interface LeaderElectorOptions {
   readonly logger: Logger;
   /** Measures terms and waits. Default: monotonic (performance.now), so a step of the wall clock changes nothing. */
   readonly clock?: Clock;
-  /** Wall time for the record's acquireTime and renewTime, which only people read. Default: the clock given, else Date.now. */
-  readonly wallClock?: () => number;
+  /**
+   * Wall time (ms since the epoch) for the record's acquireTime and renewTime, which only
+   * people read; kept apart from `clock` because terms must not follow a step of the wall
+   * clock. Default: the clock given (a test's manual clock), else the system clock.
+   */
+  readonly wallClock?: Clock;
   /** [0, 1), for the candidates' jitter. */
   readonly random?: () => number;
   /** We hold the lease: start the work it guards. */
@@ -82,7 +86,7 @@ export interface LeaderElectorOptions {
 
 export class LeaderElector {
   private readonly clock: Clock;
-  private readonly wallClock: () => number;
+  private readonly wallClock: Clock;
   private readonly random: () => number;
   private readonly log: Logger;
   private leading = false;
@@ -105,7 +109,7 @@ export class LeaderElector {
     }
     const clock = options.clock ?? monotonicClock;
     this.clock = clock;
-    this.wallClock = options.wallClock ?? (options.clock ? () => clock.now() : Date.now);
+    this.wallClock = options.wallClock ?? options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = options.logger.child({ lease: options.lock.description, identity: options.identity });
   }
@@ -215,7 +219,7 @@ export class LeaderElector {
   }
 
   private recordFor(current: VersionedLeaseRecord | undefined): LeaseRecord {
-    const now = formatMicroTime(this.wallClock());
+    const now = formatMicroTime(this.wallClock.now());
     const ours = current !== undefined && current.holderIdentity === this.options.identity;
     return {
       holderIdentity: this.options.identity,
@@ -262,7 +266,7 @@ export class LeaderElector {
     const last = this.observed?.record;
     if (!last || last.holderIdentity !== this.options.identity) return;
     const now = this.clock.now();
-    const time = formatMicroTime(this.wallClock());
+    const time = formatMicroTime(this.wallClock.now());
     try {
       const written = await this.options.lock.update(
         { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: time, renewTime: time, leaseTransitions: last.leaseTransitions },

@@ -241,4 +241,3 @@ export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
-export const toHex = (bytes: Uint8Array): string => Array.from(bytes, hex2).join('');

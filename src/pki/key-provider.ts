@@ -3,7 +3,7 @@
  * the key and signs bytes. A PEM file's key lives in memory, in a private field of
  * InMemoryKeyProvider; a PKCS#11 token or a cloud KMS can implement the same interface.
  */
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import type { Hash } from './signature.js';
 
 export interface KeyProvider {
@@ -80,11 +80,3 @@ function supportedKey(key: KeyObject): void {
   if (key.asymmetricKeyType === 'ec' && curveNames[curve] !== undefined) return;
   throw new Error(`cannot sign with a ${key.asymmetricKeyType ?? 'unknown'}${curve === '' ? '' : ` ${curve}`} key`);
 }
-
-/** Parses a PEM or DER private key (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8). Throws Node's error. */
-export const parsePrivateKey = (bytes: Uint8Array, passphrase?: string): KeyObject =>
-  createPrivateKey(
-    passphrase === undefined
-      ? { key: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
-      : { key: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), passphrase },
-  );

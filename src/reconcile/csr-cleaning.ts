@@ -6,7 +6,7 @@
  * hourly as kube-controller-manager's cleaner does.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { ObjectCache } from '../controller/cache.js';
 import { Controller, type Reconciled, type RetryOptions } from '../controller/controller.js';
 import { signerFeed, type CsrApi } from '../kube/csr-api.js';
@@ -24,7 +24,7 @@ export interface CsrCleaningOptions {
   readonly ages?: CleanupAges;
   /** Default 1, as kube-controller-manager. */
   readonly workers?: number;
-  readonly now?: () => Date;
+  /** Times the loop's rechecks and retries, and is the wall time ages are measured against. Default: the system clock. */
   readonly clock?: Clock;
   /** A CSR was deleted. */
   readonly onDeleted?: (csr: Csr, reason: CleanupReason) => void;
@@ -47,13 +47,13 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 export function csrCleaningController(options: CsrCleaningOptions): Controller<Csr> {
   const { api, logger } = options;
   const ages = options.ages ?? upstreamCleanupAges;
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const cache = new ObjectCache<Csr>();
 
   const reconcile = async (key: string): Promise<Reconciled | undefined> => {
     const csr = cache.get(key);
     if (!csr) return undefined;
-    const verdict = cleanup(csr, now(), ages, certificateNotAfter(csr));
+    const verdict = cleanup(csr, new Date(clock.now()), ages, certificateNotAfter(csr));
     if (verdict.kind === 'keep') {
       return verdict.recheckInMs === undefined ? undefined : { requeueAfterMs: Math.min(verdict.recheckInMs, MAX_DELAY_MS) };
     }

@@ -15,7 +15,7 @@ import { decide, failureFromError } from '../signer/decide.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
 import { Controller, type RetryOptions } from '../controller/controller.js';
 import { ObjectCache } from '../controller/cache.js';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { signerFeed, type CsrApi } from '../kube/csr-api.js';
 import { KubeApiError } from '../kube/http.js';
 import { noopObserver, type Observer } from '../telemetry/observer.js';
@@ -32,7 +32,8 @@ export interface ReconcilerDeps {
   readonly logger: Logger;
   readonly limits: RequestLimits;
   readonly events: boolean;
-  readonly now?: () => Date;
+  /** Wall time (ms since the epoch) for certificates, conditions and events. Default: the system clock. */
+  readonly clock?: Clock;
   readonly random?: (size: number) => Uint8Array;
   readonly observer?: Observer;
   /** Records, per CA, how long its certificates stay valid (CA rotation); absent: not tracked. */
@@ -56,14 +57,18 @@ const cryptoRandom = (size: number): Uint8Array => {
 const serialOf = (issued: IssuedCertificate): string => issued.serialHex.replace(/^00(?=[89a-f])/, '');
 
 export class Reconciler {
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   private readonly random: (size: number) => Uint8Array;
   private readonly observer: Observer;
 
   constructor(private readonly deps: ReconcilerDeps) {
-    this.now = deps.now ?? (() => new Date());
+    this.clock = deps.clock ?? systemClock;
     this.random = deps.random ?? cryptoRandom;
     this.observer = deps.observer ?? noopObserver;
+  }
+
+  private now(): Date {
+    return new Date(this.clock.now());
   }
 
   async reconcile(name: string): Promise<Outcome> {
@@ -155,7 +160,7 @@ export class Reconciler {
   private event(csr: Csr, type: 'Normal' | 'Warning', reason: string, message: string): void {
     if (!this.deps.events) return;
     this.deps.api.createEvent({ csr, type, reason, message, now: this.now() }).catch((e: unknown) => {
-      this.deps.logger.warn({ csr: csr.metadata.name, reason, err: (e as Error).message }, 'could not record event');
+      this.deps.logger.warn({ csr: csr.metadata.name, reason, err: e }, 'could not record event');
     });
   }
 }
@@ -172,8 +177,8 @@ export interface CsrSigningOptions {
   readonly events: boolean;
   readonly observer?: Observer;
   readonly record?: RotationRecord;
+  /** Times the loop's retries and gives the reconciler its wall time. Default: the system clock. */
   readonly clock?: Clock;
-  readonly now?: () => Date;
 }
 
 /** The signing controller: the CSRs of each configured signerName (field selector spec.signerName), reconciled by `Reconciler`. */
@@ -190,7 +195,7 @@ export function csrSigningController(options: CsrSigningOptions): Controller<Csr
     events: options.events,
     observer,
     ...(options.record ? { record: options.record } : {}),
-    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   return new Controller<Csr>({
     sources: options.signers.map((s) => ({ name: s.name, feed: signerFeed(options.api, s.name), logFields: { signer: s.name } })),

@@ -10,6 +10,7 @@ import { approvedAt } from '../signer/conditions.js';
 import { droppedRuntimeMetrics, signerMetrics, type MetricSpec } from './metrics-catalogue.js';
 import { rotationPhases } from '../trust/rotation-plan.js';
 import type { Snapshot } from './snapshot.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export { metricsCatalogue, type MetricSpec, type MetricType } from './metrics-catalogue.js';
 
@@ -19,8 +20,8 @@ export interface Metrics extends Observer {
 }
 
 export interface MetricsOptions {
-  /** Milliseconds since the epoch; approval_to_issue_seconds is measured against it. */
-  readonly now?: () => number;
+  /** Wall time; approval_to_issue_seconds is measured against it. Default: the system clock. */
+  readonly clock?: Clock;
   /** Register prom-client's process and Node.js metrics too (default true). */
   readonly runtime?: boolean;
 }
@@ -46,7 +47,7 @@ const histogram = <L extends string>(registry: Registry, spec: Spec<L>): Histogr
  * feeds them. `snapshot` is called once per scrape.
  */
 export function createMetrics(registry: Registry, snapshot: () => Snapshot, options: MetricsOptions = {}): Metrics {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
 
   // Every collect() of one scrape runs in the same synchronous turn (Registry.metrics
   // starts each metric's get() before awaiting any), so one snapshot serves them all
@@ -123,7 +124,7 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
       signDuration.observe({ signer }, signSeconds);
       const approved = approvedAt(csr);
       // Clock skew between the API server and us can put the approval in our future: count it as immediate.
-      if (approved !== undefined) approvalToIssue.observe({ signer }, Math.max(0, (now() - approved) / 1000));
+      if (approved !== undefined) approvalToIssue.observe({ signer }, Math.max(0, (clock.now() - approved) / 1000));
     },
     failed(signer, reason) {
       failed.inc({ signer, reason });

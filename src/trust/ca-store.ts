@@ -16,6 +16,7 @@ import { loadCertificateAuthority, readCertificateBundle, type CaCertificate, ty
 import { formatGoTime } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
 import { noopObserver, type Observer } from '../telemetry/observer.js';
+import { systemClock, type Clock } from '../clock.js';
 
 /** The running signer re-reads its CA files on a timer: a stalled pipe may hold it up this long at most. */
 const reloadReadTimeoutMs = 1000;
@@ -105,7 +106,8 @@ interface Entry {
 export interface CaStoreOptions {
   readonly logger: Logger;
   readonly observer?: Observer;
-  readonly now?: () => Date;
+  /** Wall time, to judge each CA's validity. Default: the system clock. */
+  readonly clock?: Clock;
   /** Refuse a world-readable CA key file (`--strict-key-permissions`); default: warn. */
   readonly strictKeyPermissions?: boolean;
 }
@@ -118,12 +120,12 @@ export class CaStore {
   private debounce: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
   private readonly observer: Observer;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
 
   constructor(signers: readonly SignerConfig[], private readonly options: CaStoreOptions) {
     for (const signer of signers) this.entries.set(signer.name, { signer, ca: undefined, trust: [], digest: undefined, error: undefined });
     this.observer = options.observer ?? noopObserver;
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
@@ -137,14 +139,14 @@ export class CaStore {
       const files = readFiles(entry.signer);
       checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
       try {
-        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, this.now()));
+        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, new Date(this.clock.now())));
         entry.digest = files.digest;
         this.logLoaded(entry, 'CA loaded');
       } catch (e) {
         if (!(e instanceof CsrSignerError) || (e.kind !== 'CaExpired' && e.kind !== 'CaNotYetValid')) throw e;
         entry.digest = files.digest;
         entry.error = e.message;
-        this.options.logger.error({ signer: entry.signer.name, err: e.message, code: e.code },
+        this.options.logger.error({ signer: entry.signer.name, err: e, code: e.code },
           e.kind === 'CaExpired' ? 'CA expired; waiting for a new one' : 'CA not yet valid; waiting until it is, or for a new one');
       }
     }
@@ -188,7 +190,7 @@ export class CaStore {
           continue;
         }
         checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
-        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, this.now()));
+        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, new Date(this.clock.now())));
         entry.digest = files.digest;
         entry.error = undefined;
         this.observer.caReloaded(name, 'success');
@@ -197,7 +199,7 @@ export class CaStore {
       } catch (e) {
         const message = (e as Error).message;
         if (entry.error !== message) {
-          this.options.logger.warn({ signer: name, err: message, keptCa: entry.ca?.certificate.subject ?? null }, 'CA files rejected; the previous CA stays in use');
+          this.options.logger.warn({ signer: name, err: e, keptCa: entry.ca?.certificate.subject ?? null }, 'CA files rejected; the previous CA stays in use');
         }
         entry.error = message;
         this.observer.caReloaded(name, 'error');

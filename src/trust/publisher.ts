@@ -141,7 +141,7 @@ export class TrustPublisher {
       const delay = this.queue.addRateLimited(key, retryAfter);
       this.options.logger.warn({
         signer: target.signer.name, target: target.kind, ...(target.kind === 'configmap' ? { namespace: target.namespace } : {}),
-        err: (e as Error).message, retryInMs: delay,
+        err: e, retryInMs: delay,
       }, 'could not publish trust bundle; will retry');
     }
   }

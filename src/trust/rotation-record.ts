@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { certificateFingerprint, type CaCertificate } from '../pki/index.js';
 import { KubeApiError } from '../kube/http.js';
 import type { TrustApi } from '../kube/trust-api.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export type RecordApi = Pick<TrustApi, 'getConfigMap' | 'createConfigMap' | 'updateConfigMap'>;
 
@@ -74,8 +75,8 @@ export interface RotationRecordOptions {
   readonly store?: { readonly api: RecordApi; readonly namespace: string; readonly name: string };
   readonly logger: Logger;
   readonly headroomMs?: number;
-  /** Milliseconds since the epoch (tests pass a clock). */
-  readonly now?: () => number;
+  /** Wall time, for the pause after a refusal. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 export class RotationRecord {
@@ -122,11 +123,11 @@ export class RotationRecord {
   cover(signer: string, ca: CaCertificate, notAfter: Date): Promise<void> {
     const store = this.options.store;
     const known = this.bounds?.get(fingerprint(ca));
-    if (!store || (known && known.notAfter.getTime() >= notAfter.getTime()) || (this.options.now ?? Date.now)() < this.refusedUntil) return Promise.resolve();
+    if (!store || (known && known.notAfter.getTime() >= notAfter.getTime()) || (this.options.clock ?? systemClock).now() < this.refusedUntil) return Promise.resolve();
     const run = this.chain.then(() => this.advance(signer, ca, notAfter)).catch((e: unknown) => {
       if (!refused(e)) throw e;
-      this.refusedUntil = (this.options.now ?? Date.now)() + REFUSED_RETRY_MS;
-      this.options.logger.error({ configMap: `${store.namespace}/${store.name}`, err: e.message, retryInMs: REFUSED_RETRY_MS },
+      this.refusedUntil = (this.options.clock ?? systemClock).now() + REFUSED_RETRY_MS;
+      this.options.logger.error({ configMap: `${store.namespace}/${store.name}`, err: e, retryInMs: REFUSED_RETRY_MS },
         'the rotation record cannot be written; signing goes on, but until it can, `csr-signer rotation status` does not know what this process issues (check the signer\'s Role in that namespace, or --rotation-record)');
     });
     this.chain = run.catch(() => undefined);

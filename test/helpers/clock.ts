@@ -1,10 +1,15 @@
 /** A manual clock for the queue's timers: time moves only when a test says so. */
-import type { Clock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 
 export class ManualClock implements Clock {
-  private time = 0;
+  private time: number;
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private nextId = 1;
+
+  /** `start`: ms since the epoch where time begins (default 0), for parts that read the wall time from it. */
+  constructor(start = 0) {
+    this.time = start;
+  }
 
   now(): number {
     return this.time;
@@ -37,4 +42,10 @@ export class ManualClock implements Clock {
   get pending(): number {
     return this.timers.length;
   }
+}
+
+/** A clock whose wall time stands still at `at` (a Date or ms since the epoch); its timers are the process's. */
+export function fixedClock(at: Date | number): Clock {
+  const ms = typeof at === 'number' ? at : at.getTime();
+  return { ...systemClock, now: () => ms };
 }

@@ -6,6 +6,7 @@ import t from 'tap';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
+import { fixedClock } from '../helpers/clock.js';
 import { csrBuilder, withCondition } from '../helpers/csr.js';
 import { needTool, run } from '../helpers/tools.js';
 import { now, snapshotBuilder, withQueueDepth, withSigner } from './fixtures/snapshots.js';
@@ -23,7 +24,7 @@ async function scrape(): Promise<{ text: string; openMetrics: string }> {
     withSigner('example.com/client', { ca: undefined, caError: 'the key does not match the certificate' }),
   );
   const registry = new Registry();
-  const metrics = createMetrics(registry, () => snapshot, { now: () => now.getTime() });
+  const metrics = createMetrics(registry, () => snapshot, { clock: fixedClock(now) });
   for (const [i, seconds] of [0.004, 0.012, 0.3, 2.2].entries()) metrics.issued('example.com/serving', seconds, csrBuilder(approvedSecondsAgo(i * 40)));
   metrics.issued('example.com/client', 0.002, csrBuilder());
   metrics.failed('example.com/serving', 'SignerValidationFailure');

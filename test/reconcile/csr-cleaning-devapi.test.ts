@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
 import { DevApi } from '../../devapi/server/server.js';
+import { systemClock } from '../../src/clock.js';
 import { readBoundedText } from '../../src/files.js';
 import { loadKubeConfig } from '../../src/kube/config.js';
 import { csrApi } from '../../src/kube/csr-api.js';
@@ -50,7 +51,7 @@ void t.test('pending CSRs older than 24 h are deleted through the API, each with
   const cleaner = csrCleaningController({
     api, logger: pino({ level: 'silent' }), retry: { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 }, watchQuietTimeoutMs: HOUR,
     // A day and a bit from now: every CSR devapi holds is a pending one older than 24 h.
-    now: () => new Date(Date.now() + 25 * HOUR),
+    clock: { ...systemClock, now: () => Date.now() + 25 * HOUR },
     onDeleted: (csr, reason) => deleted.push([csr.metadata.name, reason]),
   });
   cleaner.start();

@@ -26,11 +26,10 @@ const start = new Date(Math.floor(Date.now() / 1000) * 1000);
 const retry = { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 };
 const ca: CertificateAuthority = await loadTestCa(makeOpensslCa(tempDir(), 'cleaner', 'p256'), start);
 
-/** A cleaner whose idea of now is `start` plus the manual clock's time. */
+/** A cleaner on a manual clock (started at `start`). */
 function cleaner(api: FakeCsrApi, clock: ManualClock, deleted: [string, CleanupReason][] = []) {
   return csrCleaningController({
     api, logger: pino({ level: 'silent' }), retry, watchQuietTimeoutMs: 24 * HOUR, clock,
-    now: () => new Date(start.getTime() + clock.now()),
     onDeleted: (csr, reason) => deleted.push([csr.metadata.name, reason]),
   });
 }
@@ -40,7 +39,7 @@ const stamped = (lastUpdateTime: Date) => (csr: Csr): Csr =>
 
 void t.test('an old denied CSR is deleted, a young one when it has aged, of every signer', async (t) => {
   const api = new FakeCsrApi();
-  const clock = new ManualClock();
+  const clock = new ManualClock(start.getTime());
   const deleted: [string, CleanupReason][] = [];
   api.put(csrBuilder(withName('old'), denied(), stamped(new Date(start.getTime() - 2 * HOUR))));
   api.put(csrBuilder(withName('young'), denied(), stamped(new Date(start.getTime() - 10 * MINUTE)), (c) => ({ ...c, spec: { ...c.spec, signerName: 'other.example/x' } })));
@@ -61,7 +60,7 @@ void t.test('an old denied CSR is deleted, a young one when it has aged, of ever
 
 void t.test('a CSR replaced by a new one of the same name is not deleted in its place', async (t) => {
   const api = new FakeCsrApi();
-  const clock = new ManualClock();
+  const clock = new ManualClock(start.getTime());
   const old = csrBuilder(withName('reused'), denied(), stamped(new Date(start.getTime() - 2 * HOUR)));
   // The API now holds a new object of that name (another uid); the cleaner still has the old one.
   api.put({ ...old, metadata: { ...old.metadata, uid: 'new-uid' } });
@@ -77,7 +76,7 @@ void t.test('a CSR replaced by a new one of the same name is not deleted in its 
 
 void t.test('a transient delete error is retried', async (t) => {
   const api = new FakeCsrApi();
-  const clock = new ManualClock();
+  const clock = new ManualClock(start.getTime());
   api.failNext('delete', new KubeApiError(503, 'ServiceUnavailable', 'injected', undefined));
   api.put(csrBuilder(withName('old'), denied(), stamped(new Date(start.getTime() - 2 * HOUR))));
   const controller = cleaner(api, clock);
@@ -91,13 +90,12 @@ void t.test('a transient delete error is retried', async (t) => {
 
 void t.test('the signer and the cleaner run side by side on one API: signed, then cleaned an hour after approval', async (t) => {
   const api = new FakeCsrApi();
-  const clock = new ManualClock();
+  const clock = new ManualClock(start.getTime());
   const deleted: [string, CleanupReason][] = [];
   api.put(csrBuilder(withName('web'), approved(), stamped(start)));
   const signing = csrSigningController({
     signers: [signerConfig('example.com/serving')], ca: () => ca, api, logger: pino({ level: 'silent' }), workers: 1, retry,
     watchQuietTimeoutMs: 24 * HOUR, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: false, clock,
-    now: () => new Date(start.getTime() + clock.now()),
   });
   const cleaning = cleaner(api, clock, deleted);
   signing.start();

@@ -4,6 +4,7 @@ import { Registry, register as globalRegistry } from 'prom-client';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
 import { droppedRuntimeMetrics } from '../../src/telemetry/metrics-catalogue.js';
 import type { Snapshot } from '../../src/telemetry/snapshot.js';
+import { fixedClock } from '../helpers/clock.js';
 import { approved, csrBuilder, denied, withCondition, withName } from '../helpers/csr.js';
 import { electionOff, notLeading, now, snapshotBuilder, withQueueDepth, withSigner, type SnapshotModifier } from '../http/fixtures/snapshots.js';
 
@@ -13,7 +14,7 @@ const client = 'example.com/client';
 function setup(snapshot: Snapshot = snapshotBuilder(), options: { nowMs?: number; runtime?: boolean } = {}): { metrics: Metrics; registry: Registry; scrapes: () => number } {
   const registry = new Registry();
   let calls = 0;
-  const metrics = createMetrics(registry, () => { calls += 1; return snapshot; }, { now: () => options.nowMs ?? now.getTime(), runtime: options.runtime ?? false });
+  const metrics = createMetrics(registry, () => { calls += 1; return snapshot; }, { clock: fixedClock(options.nowMs ?? now), runtime: options.runtime ?? false });
   return { metrics, registry, scrapes: () => calls };
 }
 

@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, realpathSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import t from 'tap';
+import { systemClock } from '../../src/clock.js';
 import { CaStore } from '../../src/trust/ca-store.js';
 import type { Observer } from '../../src/telemetry/observer.js';
 import type { SignerConfig } from '../../src/signer/types.js';
@@ -90,7 +91,7 @@ void t.test('a bundle of old and new CA with the new key: the certificate matchi
 
 void t.test('an expired CA at start does not stop the process: no CA until a valid one arrives', async (t) => {
   const dir = secretDir(expired.certPem, expired.keyPem);
-  const store = new CaStore([signerIn(dir)], { logger, now: () => new Date(Date.now() + 3 * 86_400_000) });
+  const store = new CaStore([signerIn(dir)], { logger, clock: { ...systemClock, now: () => Date.now() + 3 * 86_400_000 } });
   await store.loadAll();
   t.throws(() => store.lookup('example.com/serving'), /has no valid CA: .*expired/);
   t.match(store.state('example.com/serving').error, /expired/);
@@ -294,7 +295,7 @@ void t.test('a CA not yet valid at start does not stop the process: no CA until 
   const dir = secretDir(caA.certPem, caA.keyPem);
   let at = Date.now() - 3 * 86_400_000;
   const { observer, results } = recorder();
-  const store = new CaStore([signerIn(dir)], { logger, observer, now: () => new Date(at) });
+  const store = new CaStore([signerIn(dir)], { logger, observer, clock: { ...systemClock, now: () => at } });
   await store.loadAll();
   t.throws(() => store.lookup('example.com/serving'), /has no valid CA: .*tls\.crt: the CA certificate ".*" is not valid before /);
   t.match(store.state('example.com/serving').error, /not valid before/);
@@ -310,7 +311,7 @@ void t.test('a CA not yet valid at start does not stop the process: no CA until 
 void t.test('a new pair that is not yet valid keeps the old CA signing until it is', async (t) => {
   const dir = secretDir(caA.certPem, caA.keyPem);
   let at = Date.now();
-  const store = new CaStore([signerIn(dir)], { logger, now: () => new Date(at) });
+  const store = new CaStore([signerIn(dir)], { logger, clock: { ...systemClock, now: () => at } });
   await store.loadAll();
   const future = makeOpensslCa(keys, 'future', 'p256');
   installPair(dir, future.certPem, future.keyPem);

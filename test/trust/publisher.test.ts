@@ -239,7 +239,7 @@ void t.test('an API error retries the target after the backoff and then succeeds
   await started(s);
   t.same(results(s.seen, 'configmap'), ['error']);
   t.equal(api.configMap('apps', CM), undefined);
-  t.match(warnings(s.lines, /could not publish trust bundle; will retry/), [{ signer: SIGNER, target: 'configmap', namespace: 'apps', err: 'injected', retryInMs: BASE_DELAY_MS }]);
+  t.match(warnings(s.lines, /could not publish trust bundle; will retry/), [{ signer: SIGNER, target: 'configmap', namespace: 'apps', err: { type: 'KubeApiError', message: 'injected', status: 500, stack: String }, retryInMs: BASE_DELAY_MS }]);
   s.clock.advance(BASE_DELAY_MS - 1);
   await settle();
   t.same(results(s.seen, 'configmap'), ['error'], 'not before the backoff');

@@ -289,7 +289,7 @@ void t.test('a refusal (403, 404, 422) does not hold signing back: the cover res
       api.failNext('createConfigMap', new KubeApiError(status, reason, 'refused', undefined));
       await record.cover(SIGNER, caOne, t0);
       t.equal(api.configMap(NS, NAME), undefined);
-      t.match(lines, [{ configMap: `${NS}/${NAME}`, err: 'refused', msg: /the rotation record cannot be written; signing goes on/ }]);
+      t.match(lines, [{ configMap: `${NS}/${NAME}`, err: { type: 'KubeApiError', message: 'refused', status, stack: String }, msg: /the rotation record cannot be written; signing goes on/ }]);
       api.calls.length = 0;
       await record.cover(SIGNER, caOne, plus(5 * HOUR));
       t.same(api.calls, [], 'not asked again on every certificate');
