@@ -11,11 +11,45 @@ export const redactedPaths = [
   'authorization', '*.authorization', 'headers.Authorization', '*.headers.Authorization', 'request', '*.request',
 ];
 
+/**
+ * The fields of an error a log line carries, besides its type, message and stack: what
+ * says what went wrong. pino's own serializer copies every enumerable field, and
+ * errors carry more than they say: a failed exec credential plugin's spawn error holds
+ * the plugin's arguments (`spawnargs`, where a client secret may be), a TLS error the
+ * whole peer certificate. An allow-list keeps them out.
+ */
+const errorFields = ['code', 'status', 'reason', 'kind', 'retryAfterMs', 'errno', 'syscall', 'path'] as const;
+const MAX_CAUSES = 3;
+
+export interface LoggedError {
+  readonly type: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly causes?: readonly { readonly type: string; readonly message: string }[];
+  readonly [field: string]: unknown;
+}
+
+/** An error as a log line carries it (`{ err }`, a LoggedError): type, message, stack, the allowed fields, the causes' types and messages. */
+export function serializeError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const out: Record<string, unknown> = { type: e.constructor.name === 'Error' ? e.name : e.constructor.name, message: e.message };
+  if (e.stack !== undefined) out.stack = e.stack;
+  for (const field of errorFields) {
+    const value = (e as unknown as Record<string, unknown>)[field];
+    if (typeof value === 'string' || typeof value === 'number') out[field] = value;
+  }
+  const causes: { type: string; message: string }[] = [];
+  for (let c: unknown = e.cause; c instanceof Error && causes.length < MAX_CAUSES; c = c.cause) causes.push({ type: c.name, message: c.message });
+  if (causes.length > 0) out.causes = causes;
+  return out;
+}
+
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream = process.stdout): Logger {
   return pino({
     level,
     base: { component: 'csr-signer' },
     redact: { paths: redactedPaths, censor: '[redacted]' },
+    serializers: { err: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   }, destination as pino.DestinationStream);

@@ -21,3 +21,31 @@ void t.test('debug lines are dropped at info', (t) => {
   t.equal(lines.length, 1);
   t.end();
 });
+
+void t.test('an error keeps its type, message, stack and the fields that say what went wrong, and nothing else', (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (l: string) => { lines.push(l); return true; } } as unknown as NodeJS.WritableStream);
+  // What a failed exec credential plugin throws: a spawn error holding the plugin's arguments.
+  const spawnError = Object.assign(new Error('spawn kubelogin ENOENT'), {
+    code: 'ENOENT', errno: -2, syscall: 'spawn kubelogin', path: 'kubelogin', spawnargs: ['get-token', '--oidc-client-secret=SUPERSECRET'],
+  });
+  const tlsError = Object.assign(new Error("Hostname/IP does not match certificate's altnames", { cause: spawnError }), {
+    code: 'ERR_TLS_CERT_ALTNAME_INVALID', cert: { raw: Buffer.from('certificate bytes'), subject: { CN: 'x' } },
+  });
+  logger.warn({ err: tlsError }, 'will retry');
+  const line = lines.join('');
+  t.notOk(line.includes('SUPERSECRET'), 'the plugin\'s arguments are not written');
+  t.notOk(line.includes('spawnargs') || line.includes('"cert"'), 'nor any field outside the allow-list');
+  t.match(JSON.parse(line), {
+    err: {
+      type: 'Error', message: "Hostname/IP does not match certificate's altnames", code: 'ERR_TLS_CERT_ALTNAME_INVALID', stack: String,
+      causes: [{ type: 'Error', message: 'spawn kubelogin ENOENT' }],
+    },
+  });
+  const direct: string[] = [];
+  const other = createLogger('info', { write: (l: string) => { direct.push(l); return true; } } as unknown as NodeJS.WritableStream);
+  other.warn({ err: spawnError }, 'x');
+  t.match(JSON.parse(direct.join('')), { err: { type: 'Error', code: 'ENOENT', errno: -2, syscall: 'spawn kubelogin', path: 'kubelogin' } });
+  t.notOk(direct.join('').includes('SUPERSECRET'));
+  t.end();
+});
