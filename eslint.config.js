@@ -2,26 +2,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Node's modules that do I/O, under both names (`node:fs` and `fs`), and the packages that do. */
+const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'http2', 'net', 'tls', 'dns', 'dns/promises', 'dgram', 'child_process', 'cluster', 'process', 'tty', 'readline'];
+const ioModules = [...nodeIo.flatMap((m) => [m, `node:${m}`]), 'fastify', 'pino', 'prom-client', '@kubernetes/client-node', 'undici'];
+
 const pkiForbidden = {
-  paths: [
-    { name: 'node:fs', message: 'pki/ is pure: callers read files and pass bytes.' },
-    { name: 'fs', message: 'pki/ is pure: callers read files and pass bytes.' },
-    { name: 'node:fs/promises', message: 'pki/ is pure: callers read files and pass bytes.' },
-    { name: 'node:process', message: 'pki/ is pure: configuration arrives as parameters.' },
-    { name: 'process', message: 'pki/ is pure: configuration arrives as parameters.' },
-    { name: 'node:http', message: 'pki/ does no I/O.' },
-    { name: 'node:https', message: 'pki/ does no I/O.' },
-    { name: 'node:http2', message: 'pki/ does no I/O.' },
-    { name: 'node:net', message: 'pki/ does no I/O.' },
-    { name: 'fastify', message: 'pki/ does no I/O.' },
-  ],
+  paths: ioModules.map((name) => ({ name, message: 'pki/ is pure: callers read files and pass bytes; configuration arrives as parameters; no network.' })),
   patterns: [
     { group: ['@kubernetes/*'], message: 'pki/ knows nothing of Kubernetes.' },
     { group: ['**/devapi/**'], message: 'pki/ may not depend on the edges.' },
-    {
-      regex: '(^|/)\\.\\./(signer|kube|controller|reconcile|leader|trust|telemetry|http|config|commands|clock|time|files|numbers|duration|runtime|cli)(/|\\.js$)',
-      message: 'pki/ is the core: it may import only errors.ts from the rest of src/.',
-    },
+    { group: ['**/dist/**', '**/dist-dev/**'], message: 'pki/ imports sources, not builds.' },
   ],
 };
 
@@ -58,11 +48,8 @@ const productLayers = {
   reconcile: { may: ['controller', 'kube', 'pki', 'signer', 'trust', 'telemetry', 'clock', 'time', 'errors'], types: [] },
   config: { may: ['signer', 'pki', 'errors', 'files', 'numbers', 'duration'], types: [] },
 };
-const partsPattern = (parts) => `^\\.\\./(${parts.join('|')})(/|\\.js$)`;
+const partsPattern = (parts) => `^(\\.\\./)+(${parts.join('|')})(/|\\.js$)`;
 
-/** Modules that do I/O: the decisions (signer/) import none of them. */
-const ioModules = ['node:fs', 'node:fs/promises', 'node:http', 'node:https', 'node:http2', 'node:net', 'node:child_process', 'node:worker_threads',
-  'fastify', 'pino', 'prom-client', '@kubernetes/client-node'];
 
 export default tseslint.config(
   { ignores: ['dist/', 'dist-dev/', 'node_modules/', 'coverage/', '.tap/', 'test/fixtures/', 'keys.example/'] },
@@ -79,18 +66,53 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  {
-    files: ['src/pki/**/*.ts'],
+  // pki/ may leave its folder only for errors.ts: src/pki/X.ts by '../errors.js', src/pki/go/X.ts by '../../errors.js'.
+  ...[['src/pki/*.ts', '^\\.\\./(?!errors\\.js$)'], ['src/pki/go/**/*.ts', '^\\.\\./\\.\\./(?!errors\\.js$)']].map(([files, outside]) => ({
+    files: [files],
     rules: {
-      'no-restricted-imports': ['error', pkiForbidden],
-      'no-restricted-globals': ['error', { name: 'process', message: 'pki/ is pure: configuration arrives as parameters.' }],
+      'no-restricted-imports': ['error', { ...pkiForbidden, patterns: [...pkiForbidden.patterns, { regex: outside, message: 'pki/ is the core: it may import only errors.ts from the rest of src/.' }] }],
+      'no-restricted-globals': ['error',
+        { name: 'process', message: 'pki/ is pure: configuration arrives as parameters.' },
+        { name: 'fetch', message: 'pki/ does no I/O.' }],
+    },
+  })),
+  // The leaves every part may use import nothing of the product but the error catalogue.
+  {
+    files: ['src/errors.ts', 'src/clock.ts', 'src/time.ts', 'src/files.ts', 'src/numbers.ts', 'src/duration.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./|^\\./(?!errors\\.js$)', message: 'A leaf module of src/ may import only ./errors.js.' }] }],
     },
   },
+  // Relative imports are written in normal form ('../x', never './../x' or 'a/../b'), so the rules above,
+  // which read the specifier, see where it really points. A dynamic import() may only load a module of its
+  // own folder by a literal path (lazy loading), except the one that loads the development tools.
+  ...[
+    { files: ['src/**/*.ts', 'devapi/**/*.ts'], ignores: ['src/commands/development.ts', 'src/pki/**/*.ts', 'src/signer/**/*.ts'], dynamic: 'own-folder' },
+    { files: ['src/commands/development.ts'], dynamic: 'any' },
+    { files: ['src/pki/**/*.ts', 'src/signer/**/*.ts'], dynamic: 'none' },
+  ].map(({ files, ignores, dynamic }) => {
+    const notNormal = '/^\\.\\/\\.\\.\\/|\\/\\.\\/|[^.\\/]\\/\\.\\.\\//';
+    const message = 'Write a relative import in normal form (../x, not ./../x or a/../b): the import rules read the path as written.';
+    return {
+      files, ...(ignores ? { ignores } : {}),
+      rules: {
+        'no-restricted-syntax': ['error',
+          ...['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration', 'ImportExpression'].map((node) => ({ selector: `${node}[source.value=${notNormal}]`, message })),
+          ...(dynamic === 'own-folder' ? [
+            { selector: 'ImportExpression[source.value=/^\\.\\.\\//]', message: 'A dynamic import() may not leave its folder: the import rules would not see it (a static import would).' },
+            { selector: "ImportExpression:not([source.type='Literal'])", message: 'A dynamic import() takes a literal path, so the import rules can read it.' },
+          ] : []),
+          ...(dynamic === 'none' ? [{ selector: 'ImportExpression', message: 'pki/ and signer/ load nothing at run time.' }] : []),
+        ],
+      },
+    };
+  }),
   {
     // The product never imports the development tools: the image does not contain them.
     // src/commands/development.ts loads them at run time by path, and says so when they are absent.
     files: ['src/**/*.ts'],
-    ignores: ['src/pki/**/*.ts'],
+    // pki/ and the leaves have stricter rules of their own, which already keep devapi/ out.
+    ignores: ['src/pki/**/*.ts', 'src/errors.ts', 'src/clock.ts', 'src/time.ts', 'src/files.ts', 'src/numbers.ts', 'src/duration.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/devapi/**', '**/dist-dev/**'], message: 'The product (src/) may not import devapi/: it is not in the image.' }] }],
     },
@@ -126,7 +148,9 @@ export default tseslint.config(
             ...(types.length > 0 ? [{ regex: partsPattern(types), allowTypeImports: true, message: `src/${folder}/ may import only types from ${types.join(', ')} (docs/architecture.md).` }] : []),
           ],
         }],
-        ...(folder === 'signer' ? { 'no-restricted-globals': ['error', { name: 'process', message: 'signer/ is pure: configuration arrives as parameters.' }] } : {}),
+        ...(folder === 'signer' ? { 'no-restricted-globals': ['error',
+          { name: 'process', message: 'signer/ is pure: configuration arrives as parameters.' },
+          { name: 'fetch', message: 'signer/ holds the pure decisions: no I/O.' }] } : {}),
       },
     };
   }),
