@@ -4,7 +4,12 @@
  */
 
 export interface Clock {
-  /** Milliseconds, for measuring intervals and scheduling timers. */
+  /**
+   * Milliseconds since the epoch, wall time: certificates, conditions, Events and
+   * ages are dated with it, and intervals and timers measured. (LeaderElector alone
+   * also takes a monotonic clock of this shape for its terms; pass that one nowhere
+   * else, or certificates would be dated 1970.)
+   */
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;

@@ -5,6 +5,8 @@
  * run time, by path. The image ships dist/ only, so there the commands say they
  * are not installed.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { csrError } from '../errors.js';
 
 /** dist-dev/ sits beside dist/ (and beside src/, for tests that run the sources). */
@@ -21,7 +23,8 @@ export async function runDevelopmentCommand(
   try {
     commands = await import(entry.href) as DevelopmentCommands;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    // Only the entry itself missing means "not installed"; a module missing inside a present build is a broken build.
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || existsSync(fileURLToPath(entry))) throw e;
     throw csrError('DevelopmentCommandMissing', command);
   }
   return await commands.runDevelopmentCommand(command, argv, out, err);

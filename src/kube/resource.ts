@@ -67,10 +67,11 @@ export interface Kind {
   readonly kind: string;
 }
 
-/** Server-side filters for list and watch. */
+/** Server-side filters for list and watch; `namespace` narrows a namespaced kind to one namespace (absent: all). */
 export interface Selectors {
   readonly fieldSelector?: string;
   readonly labelSelector?: string;
+  readonly namespace?: string;
 }
 
 /** Delete only the object that was looked at: another object of the same name (or a changed one) answers 409. */
@@ -80,7 +81,7 @@ export interface Preconditions {
 }
 
 export interface Resource<T extends KubeObject> {
-  list(options: { readonly limit: number; readonly continue?: string; readonly namespace?: string } & Selectors): Promise<ListPage<T>>;
+  list(options: { readonly limit: number; readonly continue?: string } & Selectors): Promise<ListPage<T>>;
   /** Resolves when the server ends the watch, rejects on a transport error. */
   watch(options: { readonly resourceVersion: string; readonly timeoutSeconds: number } & Selectors, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
   get(name: string, namespace?: string): Promise<T>;
@@ -111,8 +112,8 @@ export function resource<T extends KubeObject>(kube: KubeHttp, kind: Kind): Reso
       const next = list.metadata?.continue;
       return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
     },
-    watch({ resourceVersion, timeoutSeconds, ...selectors }, onEvent, signal) {
-      return kube.watch(collection(undefined), {
+    watch({ resourceVersion, timeoutSeconds, namespace, ...selectors }, onEvent, signal) {
+      return kube.watch(collection(namespace), {
         ...selectorQuery(selectors), resourceVersion, allowWatchBookmarks: true, timeoutSeconds,
       }, (line) => onEvent(toWatchEvent<T>(line)), signal);
     },

@@ -12,7 +12,7 @@ import { Controller, type Reconciled, type RetryOptions } from '../controller/co
 import { signerFeed, type CsrApi } from '../kube/csr-api.js';
 import { KubeApiError } from '../kube/http.js';
 import type { Csr } from '../kube/objects.js';
-import { readCertificateBundle } from '../pki/index.js';
+import { decodePem, readCertificateBundle } from '../pki/index.js';
 import { cleanup, upstreamCleanupAges, type CleanupAges, type CleanupReason } from '../signer/cleanup.js';
 
 export interface CsrCleaningOptions {
@@ -30,12 +30,19 @@ export interface CsrCleaningOptions {
   readonly onDeleted?: (csr: Csr, reason: CleanupReason) => void;
 }
 
-/** The NotAfter of the CSR's first certificate; undefined when there is none or it cannot be read (never "expired", as upstream). */
+/**
+ * The NotAfter of the certificate in the first PEM block of status.certificate, whatever
+ * the block's label, as upstream's isExpired reads it (pem.Decode, then the first of
+ * x509.ParseCertificates); undefined when there is none or it cannot be read (never
+ * "expired", as upstream).
+ */
 function certificateNotAfter(csr: Csr): Date | undefined {
   const text = csr.status?.certificate ?? '';
   if (text === '') return undefined;
   try {
-    return readCertificateBundle({ name: `CSR ${csr.metadata.name} status.certificate`, bytes: Buffer.from(text, 'base64') })[0]?.notAfter;
+    const [first] = decodePem(Buffer.from(text, 'base64').toString('latin1'));
+    if (!first) return undefined;
+    return readCertificateBundle({ name: `CSR ${csr.metadata.name} status.certificate`, bytes: first.der })[0]?.notAfter;
   } catch {
     return undefined;
   }

@@ -118,13 +118,12 @@ export async function decide(
   if (!signer) return skip('OtherSigner');
   const skipped = triage(csr, signer.name);
   if (skipped) return skipped;
-  let request: CertificateRequest;
   try {
-    request = await parse(requestBytes(csr), limits);
+    return evaluate(csr, await parse(requestBytes(csr), limits), signer);
   } catch (e) {
+    // A permanent error of any step is the request's fault: Failed. Anything else is transient.
     const failure = failureFromError(e);
     if (failure) return failure;
     throw e;
   }
-  return evaluate(csr, request, signer);
 }

@@ -109,3 +109,26 @@ void t.test('the signer and the cleaner run side by side on one API: signed, the
   t.notOk(api.objects.has('web'));
   await Promise.all([signing.stop(), cleaning.stop()]);
 });
+
+void t.test('an expired certificate is read from the first PEM block, as upstream reads it, whatever follows', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock(start.getTime());
+  const deleted: [string, CleanupReason][] = [];
+  const csr = csrBuilder(withName('expiring'));
+  const { issueCertificate, parseRequest } = await import('../../src/pki/index.js');
+  const issued = await issueCertificate({
+    request: parseRequest(Buffer.from(csr.spec.request, 'base64')), profile: { usages: ['server auth'], maxDurationMs: HOUR, defaultDurationMs: HOUR, includeChain: false },
+    ca, now: start, random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  });
+  // Approved without a lastUpdateTime, so only the certificate's expiry can make it old; a block after the certificate that is no certificate at all.
+  const pem = `${issued.pem}-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n`;
+  api.put({ ...csr, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'ok' }], certificate: Buffer.from(pem).toString('base64') } });
+  const controller = cleaner(api, clock, deleted);
+  controller.start();
+  await until(() => clock.pending > 0 && controller.cache.get('expiring') !== undefined);
+  t.same(deleted, [], 'valid for an hour: kept');
+  clock.advance(issued.validity.notAfter.getTime() - clock.now() + 1000);
+  await until(() => deleted.length === 1);
+  t.same(deleted, [['expiring', 'CertificateExpired']]);
+  await controller.stop();
+});
