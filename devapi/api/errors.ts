@@ -7,7 +7,8 @@ import { goQuote } from '../../src/pki/index.js';
 export interface StatusBody {
   readonly kind: 'Status';
   readonly apiVersion: 'v1';
-  readonly metadata: Record<string, never>;
+  /** ListMeta: empty, but for the token a 410 for an expired continue token hands back. */
+  readonly metadata: { readonly continue?: string };
   readonly status: 'Failure' | 'Success';
   readonly message: string;
   readonly reason: string;
@@ -51,6 +52,23 @@ export const unauthorized = (): ApiError => new ApiError(401, 'Unauthorized', 'U
 export const forbidden = (message: string, details?: Record<string, unknown>): ApiError => new ApiError(403, 'Forbidden', message, details);
 
 export const expired = (message: string): ApiError => new ApiError(410, 'Expired', message);
+
+/**
+ * 410 for a continue token whose revision has been compacted, carrying a token that reads the
+ * rest of the list at the current revision (apiserver pkg/storage/etcd3/errors.go
+ * handleCompactedErrorForPaging; the message is its inconsistentContinue).
+ */
+export class ExpiredContinue extends ApiError {
+  constructor(readonly continueToken: string) {
+    super(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, '
+      + 'or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - '
+      + 'objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+  }
+
+  override toStatus(): StatusBody {
+    return { ...super.toStatus(), metadata: { continue: this.continueToken } };
+  }
+}
 
 export const methodNotAllowed = (verb: string, resource: string, group: string): ApiError =>
   new ApiError(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualifiedResource(resource, group)}"`);

@@ -17,6 +17,7 @@ import { strategies, type Strategy, type Subresource } from '../resources/strate
 import type { KubeObject } from '../storage/kube-object.js';
 import type { Store } from '../storage/store.js';
 import { toTable } from './tables.js';
+import { listPage } from './list-pages.js';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -105,28 +106,8 @@ export function list(ctx: RequestContext, deps: RestDeps): void {
   const { def, url } = ctx;
   const fieldMatch = parseFieldSelector(url.searchParams.get('fieldSelector'), def.fields);
   const labelMatch = parseLabelSelector(url.searchParams.get('labelSelector'));
-  const all = deps.store.list(def.storeKey, ctx.namespace).filter((o) => fieldMatch(o) && labelMatch(o));
   const limit = Number(url.searchParams.get('limit') ?? '0');
-  let start = 0;
-  let rv = String(deps.store.resourceVersion);
-  const token = url.searchParams.get('continue');
-  if (token) {
-    try {
-      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv: string; after: string };
-      rv = parsed.rv;
-      start = all.findIndex((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > parsed.after);
-      if (start < 0) start = all.length;
-    } catch {
-      throw badRequest('continue key is not valid');
-    }
-  }
-  const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
-  const last = page.at(-1);
-  const more = limit > 0 && start + limit < all.length && last !== undefined;
-  const listMeta = {
-    resourceVersion: rv,
-    ...(more ? { continue: Buffer.from(JSON.stringify({ rv, after: `${last.metadata.namespace ?? ''}/${last.metadata.name}` })).toString('base64url'), remainingItemCount: all.length - start - page.length } : {}),
-  };
+  const { items: page, metadata: listMeta } = listPage(deps.store, def.storeKey, ctx.namespace, (o) => fieldMatch(o) && labelMatch(o), limit, url.searchParams.get('continue'));
   if (ctx.table) {
     sendJson(ctx.res, 200, { ...toTable(def, page, deps.store.now(), true), metadata: listMeta }, 'application/json;as=Table;v=v1;g=meta.k8s.io');
     return;

@@ -21,6 +21,8 @@ export interface Change {
   readonly resource: string;
   readonly object: KubeObject;
   readonly rv: number;
+  /** The object this change replaced (MODIFIED, DELETED): what lets the store read an earlier revision. */
+  readonly before?: KubeObject;
 }
 
 /** Kubernetes' metav1.Time: RFC 3339, seconds, UTC. */

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { kubeTime, type Change, type KubeObject } from './kube-object.js';
+import { byKeyOrder, listKey } from './key-order.js';
 import { objectJson } from './object-json.js';
 import { StateLog, type ReadStateText } from './state-log.js';
 
@@ -61,13 +62,33 @@ export class Store {
     return this.#objects.get(keyOf(resource, namespace, name))?.object;
   }
 
-  /** Objects of a resource, in a namespace or all, sorted by namespace then name as etcd returns them. */
+  /** Objects of a resource, in a namespace or all, in etcd's key order (the bytes of namespace/name). */
   list(resource: string, namespace?: string): KubeObject[] {
     const out: KubeObject[] = [];
     for (const entry of this.#objects.values()) {
       if (entry.resource === resource && (namespace === undefined || entry.object.metadata.namespace === namespace)) out.push(entry.object);
     }
-    return out.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+    return byKeyOrder(out);
+  }
+
+  /**
+   * The objects `list` returned when the store was at `rv`: today's objects with every later
+   * change undone from the history, as etcd reads a range at an older revision. Undefined when
+   * the history no longer reaches back to `rv` (etcd's ErrCompacted).
+   */
+  listAt(resource: string, namespace: string | undefined, rv: number): KubeObject[] | undefined {
+    if (rv < this.#compactedThrough) return undefined;
+    if (rv >= this.#rv) return this.list(resource, namespace);
+    const objects = new Map<string, KubeObject>();
+    for (const o of this.list(resource, namespace)) objects.set(listKey(o), o);
+    for (let i = this.#history.length - 1; i >= 0; i--) {
+      const change = this.#history[i];
+      if (change === undefined || change.rv <= rv) break;
+      if (change.resource !== resource || (namespace !== undefined && change.object.metadata.namespace !== namespace)) continue;
+      if (change.before) objects.set(listKey(change.object), change.before);
+      else objects.delete(listKey(change.object));
+    }
+    return byKeyOrder([...objects.values()]);
   }
 
   /** Stores a new object, filling uid, creationTimestamp and resourceVersion. */
@@ -84,9 +105,11 @@ export class Store {
 
   /** Replaces an existing object (the caller has checked preconditions). */
   replace(resource: string, object: KubeObject): KubeObject {
+    const key = keyOf(resource, object.metadata.namespace, object.metadata.name);
+    const before = this.#objects.get(key)?.object;
     const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.#rv) } } as KubeObject;
-    this.#objects.set(keyOf(resource, stored.metadata.namespace, stored.metadata.name), { resource, object: stored });
-    this.#record({ type: 'MODIFIED', resource, object: stored, rv: this.#rv });
+    this.#objects.set(key, { resource, object: stored });
+    this.#record({ type: 'MODIFIED', resource, object: stored, rv: this.#rv, ...(before ? { before } : {}) });
     return stored;
   }
 
@@ -96,7 +119,7 @@ export class Store {
     if (!entry) return undefined;
     this.#objects.delete(key);
     const last = { ...entry.object, metadata: { ...entry.object.metadata, resourceVersion: String(++this.#rv) } } as KubeObject;
-    this.#record({ type: 'DELETED', resource, object: last, rv: this.#rv });
+    this.#record({ type: 'DELETED', resource, object: last, rv: this.#rv, before: entry.object });
     return last;
   }
 

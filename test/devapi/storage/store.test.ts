@@ -82,3 +82,20 @@ void t.test('log lines the snapshot already holds (a kill between snapshot and l
   t.same(names(new Store({ stateFile: file, readText: readBoundedText })), ['a']);
   t.end();
 });
+
+void t.test('listAt reads a resource as it was at an earlier version, until that version is compacted', (t) => {
+  const store = new Store();
+  store.create('certificatesigningrequests', csr('a'));
+  const b = store.create('certificatesigningrequests', csr('b'));
+  const at = store.resourceVersion;
+  store.replace('certificatesigningrequests', { ...b, spec: { signerName: 'example.com/z' } });
+  store.delete('certificatesigningrequests', undefined, 'a');
+  store.create('certificatesigningrequests', csr('c'));
+  store.create('leases', { metadata: { name: 'other', namespace: 'x' } });
+  const then = store.listAt('certificatesigningrequests', undefined, at);
+  t.same(then?.map((o) => [o.metadata.name, o.metadata.resourceVersion, (o.spec as { signerName: string }).signerName]), [['a', '1', 'example.com/a'], ['b', '2', 'example.com/a']]);
+  t.same(store.listAt('certificatesigningrequests', undefined, store.resourceVersion)?.map((o) => o.metadata.name), ['b', 'c'], 'now');
+  store.compact();
+  t.equal(store.listAt('certificatesigningrequests', undefined, at), undefined, 'compacted: gone');
+  t.end();
+});
