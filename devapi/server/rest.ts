@@ -5,6 +5,7 @@ import { warmRequestVerdict } from '../resources/csr-validation.js';
 import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './request-response.js';
 import { typedJson } from '../storage/object-json.js';
 import { applyJsonPatch, applyMergePatch } from '../storage/patch.js';
+import { ignoreManagedFieldsTimestamps } from '../storage/object-equality.js';
 import { checkNamespaceDeletable, deleteNamespaceContents } from '../resources/namespaces.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import { isAuthorizedForSignerName, signerNotPermitted, type RequestAuthorizer, type UserInfo } from '../auth/rbac.js';
@@ -259,7 +260,8 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
     sendJson(ctx.res, 200, withType(def, object as KubeObject));
     return;
   }
-  const rest = withoutType(object);
+  // An update that changes nothing stores nothing: `replace` hands back the stored object unchanged.
+  const rest = ignoreManagedFieldsTimestamps(withoutType(object), old);
   const stored = deps.store.replace(def.storeKey, { ...rest, metadata: { ...meta(rest), resourceVersion: old.metadata.resourceVersion } } as KubeObject);
   recordCertificateWrite(ctx, deps, old, stored, ((incoming.status as Obj | undefined)?.certificate));
   sendJsonText(ctx.res, 200, typedJson(def, stored));

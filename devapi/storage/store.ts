@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { kubeTime, type Change, type KubeObject } from './kube-object.js';
 import { byKeyOrder, listKey } from './key-order.js';
+import { sameStoredObject } from './object-equality.js';
 import { objectJson } from './object-json.js';
 import { StateLog, type ReadStateText } from './state-log.js';
 
@@ -103,10 +104,16 @@ export class Store {
     return stored;
   }
 
-  /** Replaces an existing object (the caller has checked preconditions). */
+  /**
+   * Replaces an existing object (the caller has checked preconditions). An object that
+   * serializes as the stored one does is not written: the stored object comes back with its
+   * resourceVersion and no watch event is sent, as the etcd3 store's GuaranteedUpdate skips
+   * a write whose bytes equal the current ones (apiserver pkg/storage/etcd3/store.go).
+   */
   replace(resource: string, object: KubeObject): KubeObject {
     const key = keyOf(resource, object.metadata.namespace, object.metadata.name);
     const before = this.#objects.get(key)?.object;
+    if (before && sameStoredObject(before, object)) return before;
     const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.#rv) } } as KubeObject;
     this.#objects.set(key, { resource, object: stored });
     this.#record({ type: 'MODIFIED', resource, object: stored, rv: this.#rv, ...(before ? { before } : {}) });

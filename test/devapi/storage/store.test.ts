@@ -99,3 +99,16 @@ void t.test('listAt reads a resource as it was at an earlier version, until that
   t.equal(store.listAt('certificatesigningrequests', undefined, at), undefined, 'compacted: gone');
   t.end();
 });
+
+void t.test('replace stores nothing when the object would be stored as it is', (t) => {
+  const store = new Store();
+  const a = store.create('certificatesigningrequests', csr('a'));
+  const events: string[] = [];
+  store.subscribe((c) => events.push(`${c.type} ${c.rv}`));
+  t.equal(store.replace('certificatesigningrequests', { ...a, status: {}, spec: { signerName: 'example.com/a' } }), a, 'the stored object comes back');
+  t.equal(store.resourceVersion, 1);
+  const changed = store.replace('certificatesigningrequests', { ...a, status: { conditions: [] } });
+  t.equal(changed.metadata.resourceVersion, '2');
+  t.same(events, ['MODIFIED 2']);
+  t.end();
+});
