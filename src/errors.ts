@@ -92,6 +92,16 @@ export const catalogue = {
   SigningFailed: define('CSR_SIGNER_ERR_SIGNING_FAILED', 'SigningFailed', false,
     (detail: string) => `the CA key could not sign the certificate: ${detail}`),
 
+  // ---- leader election: the replica runs, is not ready, and retries until the cause is fixed
+  LeaseForbidden: define('CSR_SIGNER_ERR_LEASE_FORBIDDEN', 'LeaseForbidden', false,
+    (who: string, verb: string, namespace: string, name: string) =>
+      `cannot acquire lease: forbidden: ${who} may not ${verb} leases (API group coordination.k8s.io) in namespace ${JSON.stringify(namespace)}; `
+      + `grant get, update on Lease ${name} and create on leases there, or name the Lease's namespace with --leader-elect-resource-namespace`),
+  LeaseNamespaceNotFound: define('CSR_SIGNER_ERR_LEASE_NOT_FOUND', 'LeaseNotFound', false,
+    (namespace: string, name: string, detail: string) =>
+      `cannot acquire lease: not found: Lease ${name} cannot be created in namespace ${JSON.stringify(namespace)} (${detail}); `
+      + 'create the namespace, or name another with --leader-elect-resource-namespace'),
+
   // ---- the CA files: transient for every CSR, fatal at start-up
   CaCertificateInvalid: define('CSR_SIGNER_ERR_CA_CERTIFICATE', 'InvalidCACertificate', false,
     (file: string, detail: string) => `${file}: ${detail}`),

@@ -91,12 +91,15 @@ export class SignerRuntime {
       this.http.close();
       throw csrError('InvalidArgument', `cannot listen on --http-address ${config.httpAddress}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    logger.info({ server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, identity: this.identity }, 'started');
+    const le = config.leaderElection;
+    logger.info({
+      server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, identity: this.identity,
+      ...(le.enabled ? { lease: `${le.resourceNamespace}/${le.resourceName}`, leaseNamespaceSource: le.resourceNamespaceSource } : {}),
+    }, 'started');
     if (!config.leaderElection.enabled) {
       this.lead();
       return;
     }
-    const le = config.leaderElection;
     this.elector = new LeaderElector({
       lock: leaseLock(this.http, le.resourceNamespace, le.resourceName),
       identity: this.identity,
@@ -203,6 +206,7 @@ export class SignerRuntime {
     const controller = this.controller;
     const le = this.config.leaderElection;
     const sinceRenew = this.elector?.isLeader ? this.elector.sinceRenewMs() : undefined;
+    const leaseError = this.elector?.leaseError;
     return {
       now,
       signers: signerStates({
@@ -223,6 +227,7 @@ export class SignerRuntime {
         ...(sinceRenew === undefined ? {} : { sinceRenewMs: sinceRenew }),
         renewDeadlineMs: le.renewDeadlineMs,
         identity: this.identity,
+        ...(leaseError === undefined ? {} : { leaseError }),
       },
       watchQuietTimeoutMs: this.config.watchQuietTimeoutMs,
       queueDepth: controller?.queue.depth ?? 0,

@@ -56,7 +56,7 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'leader-elect-renew-deadline', arg: 'DURATION', default: '10s', help: 'how long the leader tries to renew before it stops leading; less than the lease duration' },
     { name: 'leader-elect-retry-period', arg: 'DURATION', default: '2s', help: 'wait between attempts to take or renew the Lease; renew deadline > 1.2 × this' },
     { name: 'leader-elect-resource-name', arg: 'NAME', default: 'csr-signer', help: 'name of the Lease' },
-    { name: 'leader-elect-resource-namespace', arg: 'NAMESPACE', default: '$POD_NAMESPACE, else the service account\'s namespace, else kube-system', help: 'namespace of the Lease' },
+    { name: 'leader-elect-resource-namespace', arg: 'NAMESPACE', default: 'the pod\'s: $POD_NAMESPACE, else the service account\'s namespace; outside a pod kube-system, as kube-controller-manager', help: 'namespace of the Lease (and of the rotation record); the identity needs get, update and create on leases there' },
   ] },
   { title: 'Trust bundles and CA rotation', flags: [
     { name: 'rotation-record', arg: 'NAME', default: 'csr-signer-rotation', help: 'ConfigMap, in the Lease\'s namespace, where the signer records per CA how long its certificates stay valid (what `csr-signer rotation status` reads); "" keeps that in memory only' },

@@ -9,9 +9,14 @@ export interface LeaderElectionConfig {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
   readonly resourceName: string;
-  /** Default: the pod's namespace (in-cluster), else "kube-system". */
+  /** Default: the pod's namespace ($POD_NAMESPACE, else the service account's); outside a pod "kube-system", as kube-controller-manager. */
   readonly resourceNamespace: string;
+  /** Where resourceNamespace came from, for the start-up log line. */
+  readonly resourceNamespaceSource: LeaseNamespaceSource;
 }
+
+/** The flag, the downward API's POD_NAMESPACE, the service account's namespace file, or kube-controller-manager's default. */
+export type LeaseNamespaceSource = 'flag' | 'POD_NAMESPACE' | 'service account' | 'default outside a pod';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 

@@ -51,13 +51,16 @@ export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Chec
 }
 
 /**
- * Ready: not shutting down, every signer has a CA that has not expired, and —
- * on the replica that signs (leading, or leader election off) — every watch has
- * listed and delivered something within the quiet timeout. A replica that is not
- * leading does not watch; with valid CAs it is ready to take over.
+ * Ready: not shutting down, with leader election the API server lets this replica
+ * use the Lease (a replica refused for want of a permission or a namespace could
+ * never take over), every signer has a CA that has not expired, and — on the
+ * replica that signs (leading, or leader election off) — every watch has listed
+ * and delivered something within the quiet timeout. A replica that is not leading
+ * does not watch; with valid CAs it is ready to take over.
  */
 export function readinessChecks(s: Snapshot): Check[] {
   const checks = [check('shutdown', s.stopping ? 'shutting down' : undefined)];
+  if (s.leader.enabled) checks.push(check('leader-lease', s.leader.leaseError));
   const watching = !s.leader.enabled || s.leader.leading;
   for (const signer of s.signers) {
     const missing = signer.caError === undefined ? 'no CA loaded' : `no CA loaded: ${signer.caError}`;

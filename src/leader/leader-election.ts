@@ -37,6 +37,11 @@
  * I5. On stop we call onStoppedLeading before anything else, and release (empty
  *     holder, 1 s) only after that, with a CAS on the version we last saw.
  *
+ * A refusal retrying cannot cure (403 on any request, 404 on create: see
+ * lease-access.ts) is retried all the same, since RBAC or the namespace may be
+ * fixed while we run, but it is kept as `leaseError` for /readyz and logged once
+ * when it starts or changes and once when it ends, not on every attempt.
+ *
  * Like client-go this is not fencing: onStoppedLeading is a notice, and work
  * started before it may still finish. Callers check `isLeader` before each unit
  * of work and guard their own writes (resourceVersion).
@@ -48,9 +53,10 @@
  */
 import type { Logger } from 'pino';
 import { formatDuration } from '../duration.js';
-import { csrError } from '../errors.js';
+import { csrError, type CsrSignerError } from '../errors.js';
 import type { LeaderElectionConfig } from '../config/types.js';
 import { KubeApiError } from '../kube/http.js';
+import { leaseAccessError } from './lease-access.js';
 import type { LeaseLock, LeaseRecord, VersionedLeaseRecord } from './lease-lock.js';
 import { formatMicroTime } from './lease-lock.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -59,6 +65,14 @@ import { systemClock, type Clock } from '../clock.js';
 export const JITTER_FACTOR = 1.2;
 
 const monotonicClock: Clock = { ...systemClock, now: () => performance.now() };
+
+/**
+ * How an attempt ended, for the access report: the server let us in (an answer,
+ * a 409 included: authorization comes before storage), refused us for good (the
+ * error naming what is missing), or we learnt nothing (a timeout, a 5xx).
+ */
+type Access = 'allowed' | 'unknown' | CsrSignerError;
+type LeaseOp = 'get' | 'create' | 'renew' | 'acquire';
 
 export interface LeaderElectorOptions {
   readonly lock: LeaseLock;
@@ -96,6 +110,8 @@ export class LeaderElector {
   /** The last record read or written, and when (our clock) we first saw its version. */
   private observed: { record: VersionedLeaseRecord; at: number } | undefined;
   private reportedHolder = '';
+  /** The last refusal no retry can cure (403; 404 on create), until an attempt is let in again. */
+  private accessError: CsrSignerError | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
   private retryTimer: unknown;
@@ -130,6 +146,14 @@ export class LeaderElector {
     return this.lastRenewSent === undefined ? undefined : this.clock.now() - this.lastRenewSent;
   }
 
+  /**
+   * Why this replica cannot use the Lease (a missing permission, a missing
+   * namespace), as one sentence naming it; undefined while the server lets it in.
+   */
+  get leaseError(): string | undefined {
+    return this.accessError?.message;
+  }
+
   /** Starts competing; the first attempt is made at once. */
   start(): void {
     if (this.started || this.stopping) return;
@@ -155,7 +179,7 @@ export class LeaderElector {
 
   private tick(): void {
     if (this.stopping) return;
-    this.inFlight = this.tryAcquireOrRenew().catch((e: unknown) => {
+    this.inFlight = this.tryAcquireOrRenew().then((access) => this.noteAccess(access), (e: unknown) => {
       this.log.error({ err: e }, 'leader election attempt failed unexpectedly');
     }).then(() => {
       this.inFlight = undefined;
@@ -166,7 +190,7 @@ export class LeaderElector {
     });
   }
 
-  private async tryAcquireOrRenew(): Promise<void> {
+  private async tryAcquireOrRenew(): Promise<Access> {
     const { lock, identity } = this.options;
     const sent = this.clock.now();
     let current: VersionedLeaseRecord | undefined;
@@ -175,7 +199,7 @@ export class LeaderElector {
     } catch (e) {
       return this.failed('get', e);
     }
-    if (this.stopping) return;
+    if (this.stopping) return 'unknown';
     if (current === undefined) return this.write('create', () => lock.create(this.recordFor(undefined)), sent);
     this.observe(current);
     const holder = current.holderIdentity;
@@ -184,7 +208,7 @@ export class LeaderElector {
       const observedAt = this.observed?.at ?? sent;
       if (holder !== '' && observedAt + this.durationMs(current) > sent) {
         this.log.debug({ holder }, 'the lease is held by another replica and has not expired');
-        return;
+        return 'allowed';
       }
     }
     const op = holder === identity ? 'renew' : 'acquire';
@@ -192,7 +216,7 @@ export class LeaderElector {
     return this.write(op, () => lock.update(this.recordFor(from), from.resourceVersion), sent);
   }
 
-  private async write(op: string, send: () => Promise<VersionedLeaseRecord>, sent: number): Promise<void> {
+  private async write(op: LeaseOp, send: () => Promise<VersionedLeaseRecord>, sent: number): Promise<Access> {
     let written: VersionedLeaseRecord;
     try {
       written = await send();
@@ -202,20 +226,21 @@ export class LeaderElector {
     const now = this.clock.now();
     this.observed = { record: written, at: now };
     this.report();
-    if (this.stopping) return;
+    if (this.stopping) return 'allowed';
     const until = sent + this.options.config.renewDeadlineMs;
     if (now >= until) {
       this.log.warn({ op, tookMs: now - sent }, 'the lease write answered after the renew deadline; not leading on it');
       if (this.leading) this.stopLeading('renew deadline passed');
-      return;
+      return 'allowed';
     }
     this.lastRenewSent = sent;
     this.validUntil = until;
     this.armDeadline();
-    if (this.leading) return;
+    if (this.leading) return 'allowed';
     this.leading = true;
     this.log.info({ op, leaseTransitions: written.leaseTransitions }, 'became leader');
     this.call('onStartedLeading', () => this.options.onStartedLeading());
+    return 'allowed';
   }
 
   private recordFor(current: VersionedLeaseRecord | undefined): LeaseRecord {
@@ -279,9 +304,30 @@ export class LeaderElector {
     }
   }
 
-  private failed(op: string, e: unknown): void {
-    if (e instanceof KubeApiError && e.status === 409) this.log.info({ op }, 'another replica wrote the lease first');
-    else this.log.warn({ op, err: e }, 'lease request failed');
+  private failed(op: LeaseOp, e: unknown): Access {
+    const denied = leaseAccessError(op === 'get' || op === 'create' ? op : 'update', e, this.options.lock.lease);
+    if (denied) return denied;
+    if (e instanceof KubeApiError && e.status === 409) {
+      this.log.info({ op }, 'another replica wrote the lease first');
+      return 'allowed';
+    }
+    this.log.warn({ op, err: e }, 'lease request failed');
+    return 'unknown';
+  }
+
+  /** A refusal is logged when it starts or changes, not on every retry; the first attempt let in again ends it, logged once too. */
+  private noteAccess(access: Access): void {
+    if (access === 'unknown') return;
+    const was = this.accessError;
+    if (access === 'allowed') {
+      if (was === undefined) return;
+      this.accessError = undefined;
+      this.log.info({ was: was.code }, 'the lease is usable again');
+      return;
+    }
+    if (was?.message === access.message) return;
+    this.accessError = access;
+    this.log.error({ err: access, code: access.code }, 'cannot use the leader lease; retrying');
   }
 
   private report(): void {

@@ -29,6 +29,8 @@ export interface VersionedLeaseRecord extends LeaseRecord {
 export interface LeaseLock {
   /** `namespace/name`, for logs. */
   readonly description: string;
+  /** Where the Lease is, for errors that name what is missing. */
+  readonly lease: { readonly namespace: string; readonly name: string };
   /** The current record; undefined when the Lease does not exist. */
   get(): Promise<VersionedLeaseRecord | undefined>;
   /** Creates the Lease; a 409 means another replica created it first. */
@@ -94,6 +96,7 @@ export function leaseLock(kube: KubeHttp, namespace: string, name: string): Leas
 
   return {
     description: `${namespace}/${name}`,
+    lease: { namespace, name },
 
     async get() {
       try {

@@ -38,6 +38,8 @@ export interface LeaderState {
   readonly sinceRenewMs?: number;
   readonly renewDeadlineMs: number;
   readonly identity: string;
+  /** Why this replica cannot use the Lease (a permission or namespace missing); absent while it can. */
+  readonly leaseError?: string;
 }
 
 export interface Snapshot {

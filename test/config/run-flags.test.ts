@@ -10,7 +10,7 @@ void t.test('every flag has the documented default', (t) => {
   t.same(rest, {
     workers: 5, retryQps: 10, retryBurst: 100, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000_000, watchQuietTimeoutMs: 300_000,
     requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000, maxNameLength: 1024 }, httpAddress: '0.0.0.0:8080', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
-    leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system' },
+    leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system', resourceNamespaceSource: 'default outside a pod' },
     logLevel: 'info', events: true,
     rotationRecord: { namespace: 'kube-system', name: 'csr-signer-rotation' }, trustResyncIntervalMs: 300_000,
   });
@@ -32,7 +32,7 @@ void t.test('every flag is read into its field', (t) => {
     shutdownTimeoutMs: 5000, caReloadIntervalMs: 60_000, strictKeyPermissions: true,
     kubeconfig: '/etc/signer.kubeconfig', workers: 8, retryQps: 2.5, retryBurst: 7, retryBaseDelayMs: 1000, retryMaxDelayMs: 60_000,
     watchQuietTimeoutMs: 90_000, requestLimits: { maxBytes: 4096, maxSubjectAltNames: 50 }, httpAddress: '[::1]:9090',
-    leaderElection: { enabled: true, leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5000, resourceName: 'my-signer', resourceNamespace: 'certs' },
+    leaderElection: { enabled: true, leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5000, resourceName: 'my-signer', resourceNamespace: 'certs', resourceNamespaceSource: 'flag' },
     logLevel: 'debug', events: false,
     rotationRecord: { namespace: 'certs', name: 'signer-record' }, trustResyncIntervalMs: 30_000,
   });
@@ -111,17 +111,23 @@ void t.test('leader election timings follow kube-controller-manager\'s rules whe
   t.end();
 });
 
-void t.test('the Lease namespace comes from the flag, POD_NAMESPACE, the service account, else kube-system', (t) => {
-  const cases: [string, string[], Record<string, string>, Record<string, string>, string][] = [
-    ['the flag wins', ['--leader-elect-resource-namespace', 'from-flag'], { POD_NAMESPACE: 'from-env' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-flag'],
-    ['then POD_NAMESPACE', [], { POD_NAMESPACE: 'from-env' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-env'],
-    ['then the service account file, trimmed', [], {}, { [serviceAccountNamespaceFile]: 'from-file\n' }, 'from-file'],
-    ['an empty POD_NAMESPACE is not a namespace', [], { POD_NAMESPACE: '' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-file'],
-    ['then kube-system', [], {}, {}, 'kube-system'],
+void t.test('the Lease namespace comes from the flag, else the pod\'s (POD_NAMESPACE, the service account), else kube-system outside a pod', (t) => {
+  const cases: [string, string[], Record<string, string>, Record<string, string>, string, string][] = [
+    ['the flag wins', ['--leader-elect-resource-namespace', 'from-flag'], { POD_NAMESPACE: 'from-env' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-flag', 'flag'],
+    ['in a pod, POD_NAMESPACE from the downward API', [], { POD_NAMESPACE: 'from-env' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-env', 'POD_NAMESPACE'],
+    ['in a pod, then the service account file, trimmed', [], {}, { [serviceAccountNamespaceFile]: 'from-file\n' }, 'from-file', 'service account'],
+    ['an empty POD_NAMESPACE is not a namespace', [], { POD_NAMESPACE: '' }, { [serviceAccountNamespaceFile]: 'from-file' }, 'from-file', 'service account'],
+    ['an empty service account file is not one either', [], {}, { [serviceAccountNamespaceFile]: ' \n' }, 'kube-system', 'default outside a pod'],
+    ['outside a pod (no POD_NAMESPACE, no service account), kube-system, as kube-controller-manager', [], {}, {}, 'kube-system', 'default outside a pod'],
   ];
-  for (const [name, argv, env, files, namespace] of cases) {
-    t.equal(load([...generic, ...argv], files, env).leaderElection.resourceNamespace, namespace, name);
+  for (const [name, argv, env, files, namespace, source] of cases) {
+    const { leaderElection, rotationRecord } = load([...generic, ...argv], files, env);
+    t.same([leaderElection.resourceNamespace, leaderElection.resourceNamespaceSource], [namespace, source], name);
+    t.equal(rotationRecord?.namespace, namespace, `${name}: the rotation record is beside the Lease`);
   }
+  const file = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/a\n    ca: { certFile: a.pem, keyFile: a-key.pem }\n';
+  t.match(load(['--config', 'signers.yaml'], { 'signers.yaml': file }).leaderElection, { resourceNamespace: 'kube-system', resourceNamespaceSource: 'default outside a pod' }, 'with --config the same rule as with the drop-in flags');
+  t.match(load(['--config', 'signers.yaml'], { 'signers.yaml': file, [serviceAccountNamespaceFile]: 'pki' }).leaderElection, { resourceNamespace: 'pki', resourceNamespaceSource: 'service account' });
   t.match(failure([...generic], {}, { POD_NAMESPACE: 'Bad' }), { message: /the Lease namespace "Bad" \(from POD_NAMESPACE\)/ }, 'a bad namespace names its source');
   t.end();
 });

@@ -41,9 +41,12 @@ const conflict = (message: string): KubeApiError => new KubeApiError(409, 'Confl
 
 export class FakeLeaseLock implements LeaseLock {
   readonly description = 'test/lease';
+  readonly lease = { namespace: 'test', name: 'lease' };
   readonly calls: Op[] = [];
-  /** When set, every call that goes through rejects with it. */
+  /** When set, every call that goes through (of `failOnly`, when given) rejects with it. */
   failWith: Error | undefined;
+  /** The calls `failWith` applies to; undefined: all of them. */
+  failOnly: readonly Op[] | undefined;
   /** When true, calls wait in `pending` until `step` or `release` lets them through. */
   hold = false;
   readonly pending: Pending[] = [];
@@ -94,7 +97,7 @@ export class FakeLeaseLock implements LeaseLock {
     this.calls.push(op);
     return new Promise<T>((resolve, reject) => {
       const answer = (): (() => void) => {
-        if (this.failWith) {
+        if (this.failWith && (this.failOnly === undefined || this.failOnly.includes(op))) {
           const e = this.failWith;
           return () => reject(e);
         }

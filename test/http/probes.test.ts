@@ -8,6 +8,7 @@ import {
 } from './fixtures/snapshots.js';
 
 const serving = 'example.com/serving';
+const refused = 'cannot acquire lease: forbidden: user "system:serviceaccount:pki:csr-signer" may not get leases (API group coordination.k8s.io) in namespace "kube-system"';
 const quietFor = (ms: number): SnapshotModifier => withSigner(serving, { sinceWatchActivityMs: ms });
 
 async function probe(path: string, snapshot: Snapshot, extra: { eventLoopLagMs?: number } = {}): Promise<{ status: number; body: string }> {
@@ -70,6 +71,18 @@ const readiness: readonly Case[] = [
     modifiers: [withSigner(serving, { sinceWatchActivityMs: undefined })], status: 500, line: `[-]watch-active:${serving} failed: no list, event or bookmark received yet`,
   },
   { name: 'a replica shutting down is not ready', modifiers: [stopping], status: 500, line: '[-]shutdown failed: shutting down' },
+  {
+    name: 'a standby the API server refuses the Lease is not ready: it could never take over, and the reason names the permission',
+    modifiers: [notLeading, withLeader({ leaseError: refused })], status: 500, line: `[-]leader-lease failed: ${refused}`,
+  },
+  {
+    name: 'a reason longer than 200 characters is cut to one line of 200',
+    modifiers: [notLeading, withLeader({ leaseError: `${refused}; ${'x'.repeat(300)}` })], status: 500, line: `[-]leader-lease failed: ${`${refused}; ${'x'.repeat(300)}`.slice(0, 199)}…`,
+  },
+  {
+    name: 'with leader election off there is no Lease to be refused',
+    modifiers: [electionOff, withLeader({ leaseError: refused })], status: 200, line: 'ok',
+  },
 ];
 
 const liveness: readonly Case[] = [
@@ -110,6 +123,7 @@ void t.test('?verbose lists every check of a ready leader, then the verdict', as
   t.equal(res.status, 200);
   t.equal(res.body, [
     '[+]shutdown ok',
+    '[+]leader-lease ok',
     ...['example.com/serving', 'example.com/client'].flatMap((s) => [`[+]ca-loaded:${s} ok`, `[+]ca-valid:${s} ok`, `[+]watch-synced:${s} ok`, `[+]watch-active:${s} ok`]),
     'readyz check passed', '',
   ].join('\n'));
