@@ -52,8 +52,14 @@ export const resources: readonly ResourceDef[] = [
     namespaced: false, shortNames: ['csr'], verbs: crud, subresources: ['approval', 'status'], storeKey: 'certificatesigningrequests',
     fields: fieldsFor('metadata.name', 'spec.signerName'),
   },
+  // ClusterTrustBundles in two versions over one store, as kube-apiserver 1.37 serves them: the same
+  // fields (signerName, trustBundle), so conversion is the apiVersion alone. Which of them are served
+  // is the DevApi option clusterTrustBundleVersions (--cluster-trust-bundle-versions).
   {
-    // Beta: served unless the DevApi option clusterTrustBundles is false (--no-cluster-trust-bundles).
+    group: 'certificates.k8s.io', version: 'v1', resource: 'clustertrustbundles', singular: 'clustertrustbundle', kind: 'ClusterTrustBundle',
+    namespaced: false, shortNames: [], verbs: crud, subresources: [], storeKey: 'clustertrustbundles', fields: fieldsFor('metadata.name', 'spec.signerName'),
+  },
+  {
     group: 'certificates.k8s.io', version: 'v1beta1', resource: 'clustertrustbundles', singular: 'clustertrustbundle', kind: 'ClusterTrustBundle',
     namespaced: false, shortNames: [], verbs: crud, subresources: [], storeKey: 'clustertrustbundles', fields: fieldsFor('metadata.name', 'spec.signerName'),
   },
@@ -83,9 +89,17 @@ export const resources: readonly ResourceDef[] = [
 
 export const apiVersionOf = (def: ResourceDef): string => (def.group === '' ? def.version : `${def.group}/${def.version}`);
 
-/** What one devapi serves: every resource, less the ClusterTrustBundle beta API when it is off (as on a cluster without it). */
-export function servedResources(options: { readonly clusterTrustBundles?: boolean } = {}): readonly ResourceDef[] {
-  return options.clusterTrustBundles === false ? resources.filter((r) => r.resource !== 'clustertrustbundles') : resources;
+/** The certificates.k8s.io versions that can serve ClusterTrustBundles, in discovery's order (v1 preferred). */
+export const clusterTrustBundleVersions = ['v1', 'v1beta1'] as const;
+export type ClusterTrustBundleVersion = typeof clusterTrustBundleVersions[number];
+
+/**
+ * What one devapi serves: every resource, with ClusterTrustBundles in the versions asked for
+ * (default both; `[]` is a cluster with neither, as before 1.37 with the beta API off).
+ */
+export function servedResources(options: { readonly clusterTrustBundleVersions?: readonly ClusterTrustBundleVersion[] } = {}): readonly ResourceDef[] {
+  const versions: readonly string[] = options.clusterTrustBundleVersions ?? clusterTrustBundleVersions;
+  return resources.filter((r) => r.resource !== 'clustertrustbundles' || versions.includes(r.version));
 }
 
 export function findResource(group: string, version: string, resource: string, served: readonly ResourceDef[] = resources): ResourceDef | undefined {

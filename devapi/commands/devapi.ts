@@ -1,6 +1,6 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
 import { parseArgs } from 'node:util';
-import { DevApi } from '../server/server.js';
+import { clusterTrustBundleVersions, DevApi, type ClusterTrustBundleVersion } from '../server/server.js';
 import { csrError, isCsrSignerError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
@@ -21,9 +21,13 @@ Not a production API server. See docs/devapi.md.
   --signer-name NAME     a signer name the signer identity may sign for; repeat for
                          more (default example.com/* and kubernetes.io/*)
   --policy FILE          extra RBAC YAML (ClusterRole, Role, bindings) applied over the defaults
+  --cluster-trust-bundle-versions LIST
+                         the certificates.k8s.io versions that serve ClusterTrustBundles:
+                         v1,v1beta1 (default, as Kubernetes 1.37 with the beta API on), v1
+                         (1.37 on, by default), v1beta1 (1.33 to 1.36 with the beta API on)
+                         or none; whatever --kubernetes-minor says
   --no-cluster-trust-bundles
-                         do not serve certificates.k8s.io/v1beta1 (ClusterTrustBundles), as on
-                         a cluster with that beta API off
+                         serve no ClusterTrustBundles (--cluster-trust-bundle-versions none)
   --verbose              log every request to stderr
 
 Writes DIR/admin.kubeconfig (cluster admin), DIR/signer.kubeconfig (only the
@@ -42,6 +46,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
         'kubernetes-minor': { type: 'string', default: '32' },
         'signer-name': { type: 'string', multiple: true },
         policy: { type: 'string' },
+        'cluster-trust-bundle-versions': { type: 'string' },
         'no-cluster-trust-bundles': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
       },
@@ -55,6 +60,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   if (!stateDir) throw csrError('InvalidArgument', '--state-dir is required (see csr-signer devapi --help)');
   const port = integerFlag('port', values.port, portRange);
   const minor = integerFlag('kubernetes-minor', values['kubernetes-minor'], { min: 27, max: 33 });
+  const bundleVersions = clusterTrustBundleVersionsFlag(values['cluster-trust-bundle-versions'], values['no-cluster-trust-bundles']);
   let policyYaml: string | undefined;
   if (values.policy) {
     try {
@@ -70,7 +76,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
       stateDir, port, minorVersion: minor, readText: readBoundedText,
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
-      ...(values['no-cluster-trust-bundles'] ? { clusterTrustBundles: false } : {}),
+      ...(bundleVersions === undefined ? {} : { clusterTrustBundleVersions: bundleVersions }),
       ...(values.verbose ? { log: (line: string) => err.write(`${line}\n`) } : {}),
     });
   } catch (e) {
@@ -92,4 +98,23 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   await devapi.stop();
   setTimeout(() => process.exit(0), 1000).unref();
   return 0;
+}
+
+/**
+ * `--cluster-trust-bundle-versions` (a comma list of v1 and v1beta1, or none) and its older
+ * spelling `--no-cluster-trust-bundles`; undefined: neither given, serve both.
+ */
+export function clusterTrustBundleVersionsFlag(value: string | undefined, none: boolean | undefined): ClusterTrustBundleVersion[] | undefined {
+  if (value === undefined) return none === true ? [] : undefined;
+  const known: readonly string[] = clusterTrustBundleVersions;
+  const listed = value.split(',').map((v) => v.trim());
+  const versions = listed.filter((v): v is ClusterTrustBundleVersion => known.includes(v));
+  const valid = value.trim() === 'none' || (versions.length === listed.length && new Set(versions).size === versions.length);
+  if (!valid) {
+    throw csrError('InvalidArgument', `--cluster-trust-bundle-versions must be v1,v1beta1, v1, v1beta1 or none, not ${JSON.stringify(value)}`);
+  }
+  if (none === true && versions.length > 0) {
+    throw csrError('InvalidArgument', `--no-cluster-trust-bundles serves no ClusterTrustBundles, but --cluster-trust-bundle-versions asks for ${versions.join(',')}`);
+  }
+  return clusterTrustBundleVersions.filter((v) => versions.includes(v));
 }

@@ -59,12 +59,13 @@ const namespace: Schema = {
 // immutable is a *bool: present on the wire means set, false included.
 const configMap: Schema = { 1: f('metadata', objectMeta), 2: f('data', { map: 'string' }), 3: f('binaryData', { map: 'bytes' }), 4: f('immutable', 'bool', { keep: true }) };
 const clusterTrustBundle: Schema = { 1: f('metadata', objectMeta), 2: f('spec', { 1: f('signerName', 'string'), 2: f('trustBundle', 'string', { keep: true }) }) };
-const kinds: ReadonlyMap<string, { readonly apiVersion: string; readonly schema: Schema }> = new Map([
-  ['CertificateSigningRequest', { apiVersion: 'certificates.k8s.io/v1', schema: csr }],
-  ['SelfSubjectAccessReview', { apiVersion: 'authorization.k8s.io/v1', schema: ssar }],
-  ['Namespace', { apiVersion: 'v1', schema: namespace }],
-  ['ConfigMap', { apiVersion: 'v1', schema: configMap }],
-  ['ClusterTrustBundle', { apiVersion: 'certificates.k8s.io/v1beta1', schema: clusterTrustBundle }],
+// ClusterTrustBundle has the same fields and field numbers in certificates/v1 and v1beta1.
+const kinds: ReadonlyMap<string, { readonly apiVersions: readonly string[]; readonly schema: Schema }> = new Map([
+  ['CertificateSigningRequest', { apiVersions: ['certificates.k8s.io/v1'], schema: csr }],
+  ['SelfSubjectAccessReview', { apiVersions: ['authorization.k8s.io/v1'], schema: ssar }],
+  ['Namespace', { apiVersions: ['v1'], schema: namespace }],
+  ['ConfigMap', { apiVersions: ['v1'], schema: configMap }],
+  ['ClusterTrustBundle', { apiVersions: ['certificates.k8s.io/v1', 'certificates.k8s.io/v1beta1'], schema: clusterTrustBundle }],
 ]);
 
 const magic = [0x6b, 0x38, 0x73, 0x00];
@@ -183,7 +184,7 @@ export function decodeKubernetesProtobuf(body: Uint8Array): { apiVersion: string
     else if (no === 3) contentEncoding = decodeScalar('string', bytes, 'Unknown.contentEncoding') as string;
   }
   const known = kinds.get(kind);
-  if (known === undefined || known.apiVersion !== apiVersion || contentEncoding !== '') {
+  if (known === undefined || !known.apiVersions.includes(apiVersion) || contentEncoding !== '') {
     throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
   }
   return { apiVersion, kind, object: { apiVersion, kind, ...decodeMessage(raw, known.schema, kind) } };

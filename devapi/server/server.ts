@@ -18,13 +18,15 @@ import { identities, kubeconfig, servingMaterial, type Identity } from '../auth/
 import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from '../auth/rbac.js';
 import { builtWorkerUrl, RequestVerifier } from '../go/request-verifier.js';
 import { NAME_LABEL } from '../resources/namespaces.js';
-import { findResource, servedResources, type ResourceDef } from '../api/resource-definitions.js';
+import { findResource, servedResources, type ClusterTrustBundleVersion, type ResourceDef } from '../api/resource-definitions.js';
 import * as rest from './rest.js';
 import { selfSubjectAccessReview, subjectAccessReview } from '../auth/access-reviews.js';
 import { ApiError, unauthorized, unknownPath } from '../api/errors.js';
 import { Store } from '../storage/store.js';
 import type { Subresource } from '../resources/strategies.js';
 import { watch, WatchRegistry } from './watch.js';
+
+export { clusterTrustBundleVersions, type ClusterTrustBundleVersion } from '../api/resource-definitions.js';
 
 export interface DevApiOptions {
   readonly stateDir: string;
@@ -45,7 +47,12 @@ export interface DevApiOptions {
   readonly historySize?: number;
   readonly bookmarkIntervalMs?: number;
   readonly watchTimeoutSeconds?: number;
-  /** Serve certificates.k8s.io/v1beta1 ClusterTrustBundles (default true); false is a cluster with the beta API off. */
+  /**
+   * The certificates.k8s.io versions that serve ClusterTrustBundles (default both, v1 and v1beta1, over one
+   * store, as kube-apiserver 1.37 with the beta API turned on); `[]` serves neither.
+   */
+  readonly clusterTrustBundleVersions?: readonly ClusterTrustBundleVersion[];
+  /** false: serve no ClusterTrustBundles (the older spelling of `clusterTrustBundleVersions: []`). */
   readonly clusterTrustBundles?: boolean;
   readonly log?: (line: string) => void;
 }
@@ -71,7 +78,8 @@ export class DevApi {
     const policy: RbacObject[] = defaultPolicy(options.signerNames ? { signerNames: options.signerNames } : {});
     const extra = options.policyYaml ? Authorizer.fromYaml(options.policyYaml, { bootstrap: false }).objects : [];
     this.authorizer = new Authorizer([...policy, ...extra]);
-    this.#served = servedResources(options.clusterTrustBundles === false ? { clusterTrustBundles: false } : {});
+    const versions = options.clusterTrustBundles === false ? [] : options.clusterTrustBundleVersions;
+    this.#served = servedResources(versions === undefined ? {} : { clusterTrustBundleVersions: versions });
     for (const ns of DEFAULT_NAMESPACES) {
       if (!this.store.get('namespaces', undefined, ns)) {
         this.store.create('namespaces', { metadata: { name: ns, labels: { [NAME_LABEL]: ns } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });

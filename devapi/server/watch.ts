@@ -43,14 +43,17 @@ export class WatchRegistry {
   }
 }
 
-/** Each change is serialized once, however many plain watchers receive it (the object's text is shared with the log and the response). */
-const plainLines = new WeakMap<Change, string>();
+/**
+ * Each change is serialized once per resource definition, however many plain watchers of it receive it
+ * (the object's text is shared with the log and the response). Keyed by definition too: one stored change
+ * reaches watchers of several versions (ClusterTrustBundle v1 and v1beta1), each with its own apiVersion.
+ */
+const plainLines = new WeakMap<Change, { readonly def: RequestContext['def']; readonly line: string }>();
 function plainLine(def: RequestContext['def'], change: Change): string {
-  let line = plainLines.get(change);
-  if (line === undefined) {
-    line = `{"type":"${change.type}","object":${typedJson(def, change.object)}}\n`;
-    if (!def.convert) plainLines.set(change, line);
-  }
+  const cached = plainLines.get(change);
+  if (cached?.def === def) return cached.line;
+  const line = `{"type":"${change.type}","object":${typedJson(def, change.object)}}\n`;
+  if (!def.convert) plainLines.set(change, { def, line });
   return line;
 }
 

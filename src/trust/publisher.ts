@@ -1,7 +1,8 @@
 /**
  * Publishes each signer's trust bundle (every CA its relying parties should trust)
  * to a ConfigMap in every namespace its selector matches, namespaces created later
- * included, and to a signer-linked ClusterTrustBundle where that API is served.
+ * included, and to a signer-linked ClusterTrustBundle where that API is served
+ * (through certificates.k8s.io/v1 where served, else v1beta1: discovery decides).
  * Runs while this replica leads. Objects are csr-signer's only when they carry its
  * label and name its signer: any other object of the same name is never modified.
  * Bundles are re-published when the CA store changes, when a namespace appears or
@@ -17,7 +18,7 @@ import { ListWatch } from '../kube/list-watch.js';
 import { noopObserver, type Observer, type TrustResult, type TrustTarget } from '../telemetry/observer.js';
 import { systemClock, type Clock } from '../clock.js';
 import { runWorkers, WorkQueue } from '../controller/queue.js';
-import type { ClusterTrustBundle, ConfigMap, Namespace, ObjectMeta, TrustApi } from '../kube/trust-api.js';
+import type { ClusterTrustBundle, ClusterTrustBundleVersion, ConfigMap, Namespace, ObjectMeta, TrustApi } from '../kube/trust-api.js';
 
 /** Marks the objects csr-signer publishes; it changes no object without it. */
 export const managedLabel = 'csr-signer.io/trust-bundle';
@@ -41,6 +42,7 @@ export interface TrustPublisherOptions {
 /** The PEM bundle, one CERTIFICATE block per CA, in the store's order. */
 export const bundlePem = (cas: readonly CaCertificate[]): string => cas.map((c) => encodePem('CERTIFICATE', c.der)).join('');
 
+type ClusterTrustBundleTarget = NonNullable<NonNullable<SignerConfig['trust']>['clusterTrustBundle']>;
 type Key = { readonly kind: 'configmap'; readonly signer: SignerConfig; readonly namespace: string } | { readonly kind: 'clustertrustbundle'; readonly signer: SignerConfig };
 
 const owned = (meta: ObjectMeta, signerName: string): boolean =>
@@ -55,8 +57,8 @@ export class TrustPublisher {
   private readonly clock: Clock;
   /** Targets found not owned, so the warning is logged once, not every resync. */
   private readonly warned = new Set<string>();
-  /** Whether the ClusterTrustBundle API is served, and when that was last asked. */
-  private served: { value: boolean; at: number } | undefined;
+  /** The ClusterTrustBundle API version in use (undefined: none served), and when discovery was last asked. */
+  private served: { version: ClusterTrustBundleVersion | undefined; at: number } | undefined;
   private workers: Promise<void> | undefined;
   private timer: unknown;
 
@@ -181,29 +183,51 @@ export class TrustPublisher {
     return 'updated';
   }
 
-  private async clusterTrustBundlesServed(): Promise<boolean> {
+  /**
+   * The version to publish ClusterTrustBundles through: v1 when served, else v1beta1,
+   * else none. Asked again once a resync interval has passed, so a cluster that gains
+   * v1 (or loses v1beta1 in an upgrade) is followed; each change is logged once.
+   */
+  private async clusterTrustBundleVersion(): Promise<ClusterTrustBundleVersion | undefined> {
     const now = this.clock.now();
     if (this.served === undefined || now - this.served.at >= this.options.resyncIntervalMs) {
-      const value = await this.options.api.clusterTrustBundlesServed();
-      if (!value && this.served?.value !== false) {
-        this.options.logger.warn({ api: 'certificates.k8s.io/v1beta1' },
-          'the ClusterTrustBundle API is not served (a beta API, off unless the API server enables it); not publishing ClusterTrustBundles, checking again every resync');
+      const served = await this.options.api.clusterTrustBundlesServed();
+      const version = served.includes('v1') ? 'v1' : served.includes('v1beta1') ? 'v1beta1' : undefined;
+      const changed = this.served === undefined || this.served.version !== version;
+      if (changed && version === undefined) {
+        this.options.logger.warn({ api: ['certificates.k8s.io/v1', 'certificates.k8s.io/v1beta1'] },
+          'the ClusterTrustBundle API is not served (neither v1 nor the beta v1beta1); not publishing ClusterTrustBundles, checking again every resync');
+      } else if (changed) {
+        this.options.logger.info({ api: `certificates.k8s.io/${version}` }, 'publishing ClusterTrustBundles through this API version');
       }
-      this.served = { value, at: now };
+      this.served = { version, at: now };
     }
-    return this.served.value;
+    return this.served.version;
   }
 
   private async publishClusterTrustBundle(signer: SignerConfig, pem: string): Promise<TrustResult> {
     const target = signer.trust?.clusterTrustBundle;
     if (!target) return 'unchanged';
-    if (!await this.clusterTrustBundlesServed()) return 'unavailable';
+    const version = await this.clusterTrustBundleVersion();
+    if (version === undefined) return 'unavailable';
+    try {
+      return await this.writeClusterTrustBundle(signer, target, version, pem);
+    } catch (e) {
+      // The version may have stopped being served (an upgrade turned v1beta1 off): the retry asks
+      // discovery again, long before the next resync; the version is kept so a change is logged once.
+      if (e instanceof KubeApiError && e.status === 404 && this.served) this.served = { ...this.served, at: -Infinity };
+      throw e;
+    }
+  }
+
+  private async writeClusterTrustBundle(signer: SignerConfig, target: ClusterTrustBundleTarget, version: ClusterTrustBundleVersion, pem: string): Promise<TrustResult> {
     const { api, logger } = this.options;
     const { labels, annotations } = this.meta(signer, target.labels);
-    const found = await api.getClusterTrustBundle(target.name);
+    const found = await api.getClusterTrustBundle(version, target.name);
+    const apiVersion = `certificates.k8s.io/${version}`;
     if (!found) {
-      await api.createClusterTrustBundle({ metadata: { name: target.name, labels, annotations }, spec: { signerName: signer.name, trustBundle: pem } });
-      logger.info({ signer: signer.name, clusterTrustBundle: target.name }, 'trust bundle published');
+      await api.createClusterTrustBundle(version, { metadata: { name: target.name, labels, annotations }, spec: { signerName: signer.name, trustBundle: pem } });
+      logger.info({ signer: signer.name, clusterTrustBundle: target.name, api: apiVersion }, 'trust bundle published');
       return 'created';
     }
     if (!owned(found.metadata, signer.name)) return this.notOwned(signer, 'clustertrustbundle', { clusterTrustBundle: target.name });
@@ -211,8 +235,8 @@ export class TrustPublisher {
     const sameLabels = Object.entries(wantLabels).every(([k, v]) => found.metadata.labels?.[k] === v);
     if (found.spec.trustBundle === pem && sameLabels) return 'unchanged';
     const updated: ClusterTrustBundle = { metadata: { ...found.metadata, labels: wantLabels }, spec: { ...found.spec, trustBundle: pem } };
-    await api.updateClusterTrustBundle(updated);
-    logger.info({ signer: signer.name, clusterTrustBundle: target.name }, 'trust bundle updated');
+    await api.updateClusterTrustBundle(version, updated);
+    logger.info({ signer: signer.name, clusterTrustBundle: target.name, api: apiVersion }, 'trust bundle updated');
     return 'updated';
   }
 }

@@ -1,12 +1,14 @@
 /**
  * The real kubectl against `csr-signer devapi` for what a trust-bundle publisher touches:
  * namespaces (create, get, label, delete), ConfigMaps (apply, get, -o yaml) and
- * ClusterTrustBundles (apply, get, the attest refusal), and `--no-cluster-trust-bundles`.
+ * ClusterTrustBundles (apply, get, the attest refusal) in v1 and v1beta1, and the flags that
+ * choose the versions served (`--cluster-trust-bundle-versions`, `--no-cluster-trust-bundles`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
+import { clusterTrustBundleVersionsFlag } from '../../devapi/commands/devapi.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { needTool } from '../helpers/tools.js';
 
@@ -104,4 +106,73 @@ void t.test('with --no-cluster-trust-bundles kubectl does not know the resource'
   t.not(r.code, 0);
   t.match(r.stderr, 'the server doesn\'t have a resource type "clustertrustbundles"');
   t.equal(kubectl(off, 'admin', ['get', 'csr']).code, 0, 'CSRs are still served');
+});
+
+const bundleManifest = (version: string, name: string): string => `apiVersion: certificates.k8s.io/${version}
+kind: ClusterTrustBundle
+metadata:
+  name: ${name}
+spec:
+  signerName: example.com/demo
+  trustBundle: |
+${indented(caPem)}
+`;
+
+void t.test('one bundle is read by kubectl through v1 and v1beta1 alike', (t) => {
+  const applied = kubectl(api, 'admin', ['apply', '-f', '-'], bundleManifest('v1', 'example.com:demo:v1'));
+  t.equal(applied.code, 0, applied.stderr);
+  t.match(applied.stdout, 'clustertrustbundle.certificates.k8s.io/example.com:demo:v1 created');
+  for (const version of ['v1', 'v1beta1']) {
+    const got = kubectl(api, 'admin', ['get', `clustertrustbundles.${version}.certificates.k8s.io`, 'example.com:demo:v1', '-o', 'yaml']);
+    t.equal(got.code, 0, got.stderr);
+    const object = parse(got.stdout) as { apiVersion: string; spec: { trustBundle: string } };
+    t.equal(object.apiVersion, `certificates.k8s.io/${version}`);
+    t.equal(object.spec.trustBundle.trim(), caPem.trim(), `the bundle reads back through ${version}`);
+  }
+  t.end();
+});
+
+const alone = [
+  { version: 'v1', other: 'v1beta1' },
+  { version: 'v1beta1', other: 'v1' },
+];
+for (const { version, other } of alone) {
+  void t.test(`with --cluster-trust-bundle-versions ${version} kubectl gets bundles through ${version} and cannot write ${other}`, async (t) => {
+    const one = await startDevapi({ args: ['--cluster-trust-bundle-versions', version] });
+    t.teardown(() => one.stop());
+    const applied = kubectl(one, 'admin', ['apply', '-f', '-'], bundleManifest(version, 'example.com:demo:alone'));
+    t.equal(applied.code, 0, applied.stderr);
+    const table = kubectl(one, 'admin', ['get', 'clustertrustbundles']);
+    t.equal(table.code, 0, table.stderr);
+    t.match(table.stdout, /example\.com:demo:alone\s+example\.com\/demo/);
+    const yaml = kubectl(one, 'admin', ['get', 'clustertrustbundles', 'example.com:demo:alone', '-o', 'yaml']);
+    t.equal((parse(yaml.stdout) as { apiVersion: string }).apiVersion, `certificates.k8s.io/${version}`, 'kubectl picks the one version served');
+    // --validate=false: kubectl's schema check would fall back to /openapi/v2, which devapi does not
+    // serve; the mapping through discovery is what this version switch changes.
+    const refused = kubectl(one, 'admin', ['apply', '--validate=false', '-f', '-'], bundleManifest(other, 'example.com:demo:other'));
+    t.not(refused.code, 0);
+    t.match(refused.stderr, `no matches for kind "ClusterTrustBundle" in version "certificates.k8s.io/${other}"`);
+  });
+}
+
+void t.test('--cluster-trust-bundle-versions takes v1,v1beta1, v1, v1beta1 or none; --no-cluster-trust-bundles is none', (t) => {
+  const cases: { name: string; value: string | undefined; none: boolean; want: string[] | undefined }[] = [
+    { name: 'neither flag: the default (both)', value: undefined, none: false, want: undefined },
+    { name: 'both, in either order, preferred first', value: 'v1beta1,v1', none: false, want: ['v1', 'v1beta1'] },
+    { name: 'v1 alone', value: 'v1', none: false, want: ['v1'] },
+    { name: 'v1beta1 alone', value: 'v1beta1', none: false, want: ['v1beta1'] },
+    { name: 'none', value: 'none', none: false, want: [] },
+    { name: '--no-cluster-trust-bundles', value: undefined, none: true, want: [] },
+    { name: 'both flags saying none', value: 'none', none: true, want: [] },
+  ];
+  for (const c of cases) t.same(clusterTrustBundleVersionsFlag(c.value, c.none), c.want, c.name);
+  const refused: [string, string | undefined, boolean, RegExp][] = [
+    ['an unknown version', 'v1alpha1', false, /must be v1,v1beta1, v1, v1beta1 or none, not "v1alpha1"/],
+    ['a version twice', 'v1,v1', false, /not "v1,v1"/],
+    ['none with a version', 'none,v1', false, /not "none,v1"/],
+    ['an empty list', '', false, /not ""/],
+    ['--no-cluster-trust-bundles with a version', 'v1', true, /--no-cluster-trust-bundles serves no ClusterTrustBundles, but --cluster-trust-bundle-versions asks for v1/],
+  ];
+  for (const [name, value, none, message] of refused) t.throws(() => clusterTrustBundleVersionsFlag(value, none), { message }, name);
+  t.end();
 });

@@ -5,7 +5,8 @@
  * ConfigMaps of the selected namespaces (one created after start) and in a
  * ClusterTrustBundle; a ConfigMap without csr-signer's label is never touched.
  * `csr-signer rotation status` is asked at every phase. Then a cluster without the
- * ClusterTrustBundle API: the signer says so and still fills the ConfigMaps.
+ * ClusterTrustBundle API: the signer says so and still fills the ConfigMaps; with only v1 or
+ * only v1beta1 served, the signer publishes through that one.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -231,5 +232,27 @@ void t.test('without the ClusterTrustBundle API the signer says so and still fil
   } finally {
     await other.stop();
     await bare.stop();
+  }
+});
+
+void t.test('the signer publishes ClusterTrustBundles through v1 where served, v1beta1 otherwise', async (t) => {
+  t.match(signer.logs.filter((l) => /through this API version/.test(String(l.msg))), [{ api: 'certificates.k8s.io/v1' }], 'with both served, v1 is preferred');
+  for (const version of ['v1', 'v1beta1']) {
+    const one = await startDevapi({ args: ['--policy', policy, '--cluster-trust-bundle-versions', version] });
+    const other = await startSigner([...runFlags(one.kubeconfig('signer'))], { waitFor: 'watching' });
+    try {
+      const chosen = await other.waitForLog((l) => /through this API version/.test(String(l.msg)));
+      t.equal(chosen.api, `certificates.k8s.io/${version}`, `only ${version} served: the signer says it uses ${version}`);
+      const published = await until(() => {
+        const r = kubectl(one, 'admin', ['get', 'clustertrustbundles', CTB, '-o', 'json']);
+        return r.code === 0 ? JSON.parse(r.stdout) as { apiVersion: string; spec: { trustBundle: string } } : undefined;
+      }, { what: `ClusterTrustBundle ${CTB} through ${version}`, ms: 20_000, intervalMs: 200 });
+      t.equal(published.apiVersion, `certificates.k8s.io/${version}`);
+      t.same(blocks(published.spec.trustBundle), only(newCa.certPem), `published through ${version}: the signing CA`);
+      t.notOk(other.logs.some((l) => /not served/.test(String(l.msg))), 'no "not served" warning');
+    } finally {
+      await other.stop();
+      await one.stop();
+    }
   }
 });

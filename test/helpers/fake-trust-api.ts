@@ -4,13 +4,13 @@
  * — namespaces (list + history-fed watch; push events with putNamespace /
  * removeNamespace), ConfigMaps by namespace/name and ClusterTrustBundles by name
  * (409 on a stale resourceVersion, 409 AlreadyExists on a second create). Adds what
- * only this API has: a switch for whether the ClusterTrustBundle API is served, and
- * immutable ConfigMaps. Scripted faults and interleaved writes; records every call.
+ * only this API has: which ClusterTrustBundle API versions are served (v1, v1beta1:
+ * one store, as on a cluster), and immutable ConfigMaps. Scripted faults and interleaved writes; records every call.
  */
 import { FakeFaults, FakeResource, Revisions } from './fake-resource.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import type { Feed } from '../../src/kube/list-watch.js';
-import type { ClusterTrustBundle, ConfigMap, Namespace, TrustApi } from '../../src/kube/trust-api.js';
+import { clusterTrustBundleVersions, type ClusterTrustBundle, type ClusterTrustBundleVersion, type ConfigMap, type Namespace, type TrustApi } from '../../src/kube/trust-api.js';
 
 export type TrustMethod =
   | 'listNamespaces' | 'watchNamespaces'
@@ -25,10 +25,21 @@ export class FakeTrustApi implements TrustApi {
   readonly configMapResource = new FakeResource<ConfigMap>('configmaps', this.revisions, (o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`);
   readonly clusterTrustBundleResource = new FakeResource<ClusterTrustBundle>('clustertrustbundles', this.revisions);
   private readonly faults = new FakeFaults<TrustMethod>();
-  /** Whether certificates.k8s.io/v1beta1 serves clustertrustbundles. */
-  served = true;
-  /** Every object a write call was given, in order. */
-  readonly writes: { method: TrustMethod; object: ConfigMap | ClusterTrustBundle }[] = [];
+  /** The certificates.k8s.io versions that serve clustertrustbundles (both, as Kubernetes 1.37 with v1beta1 turned on). */
+  servedVersions: ClusterTrustBundleVersion[] = [...clusterTrustBundleVersions];
+  /** Every object a write call was given, in order (with the API version, for ClusterTrustBundles). */
+  readonly writes: { method: TrustMethod; object: ConfigMap | ClusterTrustBundle; version?: ClusterTrustBundleVersion }[] = [];
+  /** The API version of every ClusterTrustBundle read or write, in order. */
+  readonly clusterTrustBundleCalls: { method: TrustMethod; version: ClusterTrustBundleVersion }[] = [];
+
+  /** Whether any version serves clustertrustbundles; setting it serves both or none. */
+  get served(): boolean {
+    return this.servedVersions.length > 0;
+  }
+
+  set served(on: boolean) {
+    this.servedVersions = on ? [...clusterTrustBundleVersions] : [];
+  }
 
   // ------------------------------------------------------------ test controls
 
@@ -95,8 +106,14 @@ export class FakeTrustApi implements TrustApi {
     return this.faults.serve(method, call);
   }
 
-  private record<O extends ConfigMap | ClusterTrustBundle>(method: TrustMethod, object: O): void {
-    this.writes.push({ method, object: structuredClone(object) });
+  private record<O extends ConfigMap | ClusterTrustBundle>(method: TrustMethod, object: O, version?: ClusterTrustBundleVersion): void {
+    this.writes.push({ method, object: structuredClone(object), ...(version ? { version } : {}) });
+  }
+
+  /** Records a ClusterTrustBundle call; a version not served answers 404, as the API server does. */
+  private bundleCall(method: TrustMethod, version: ClusterTrustBundleVersion): void {
+    this.clusterTrustBundleCalls.push({ method, version });
+    if (!this.servedVersions.includes(version)) throw notServed();
   }
 
   readonly namespaces: Feed<Namespace> = {
@@ -132,29 +149,30 @@ export class FakeTrustApi implements TrustApi {
     });
   }
 
-  clusterTrustBundlesServed(): Promise<boolean> {
-    return this.serve('clusterTrustBundlesServed', () => this.served);
+  clusterTrustBundlesServed(): Promise<ClusterTrustBundleVersion[]> {
+    return this.serve('clusterTrustBundlesServed', () => clusterTrustBundleVersions.filter((v) => this.servedVersions.includes(v)));
   }
 
-  getClusterTrustBundle(name: string): Promise<ClusterTrustBundle | undefined> {
+  getClusterTrustBundle(version: ClusterTrustBundleVersion, name: string): Promise<ClusterTrustBundle | undefined> {
     return this.serve('getClusterTrustBundle', () => {
-      if (!this.served) throw notServed();
+      this.bundleCall('getClusterTrustBundle', version);
       const found = this.clusterTrustBundles.get(name);
       return found ? structuredClone(found) : undefined;
     });
   }
 
-  createClusterTrustBundle(b: ClusterTrustBundle): Promise<ClusterTrustBundle> {
+  createClusterTrustBundle(version: ClusterTrustBundleVersion, b: ClusterTrustBundle): Promise<ClusterTrustBundle> {
     return this.serve('createClusterTrustBundle', () => {
-      this.record('createClusterTrustBundle', b);
-      if (!this.served) throw notServed();
+      this.record('createClusterTrustBundle', b, version);
+      this.bundleCall('createClusterTrustBundle', version);
       return structuredClone(this.clusterTrustBundleResource.create(b));
     });
   }
 
-  updateClusterTrustBundle(b: ClusterTrustBundle): Promise<ClusterTrustBundle> {
+  updateClusterTrustBundle(version: ClusterTrustBundleVersion, b: ClusterTrustBundle): Promise<ClusterTrustBundle> {
     return this.serve('updateClusterTrustBundle', () => {
-      this.record('updateClusterTrustBundle', b);
+      this.record('updateClusterTrustBundle', b, version);
+      this.bundleCall('updateClusterTrustBundle', version);
       return structuredClone(this.clusterTrustBundleResource.update(b));
     });
   }

@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import t, { type Test } from 'tap';
 import { KubeApiError } from '../../src/kube/http.js';
 import type { Observer, TrustResult, TrustTarget } from '../../src/telemetry/observer.js';
-import type { ConfigMap } from '../../src/kube/trust-api.js';
+import type { ClusterTrustBundleVersion, ConfigMap } from '../../src/kube/trust-api.js';
 import { managedLabel, signerAnnotation, TrustPublisher } from '../../src/trust/publisher.js';
 import { readCertificateBundle, type CaCertificate } from '../../src/pki/index.js';
 import type { SignerConfig } from '../../src/signer/types.js';
@@ -346,13 +346,62 @@ void t.test('when the ClusterTrustBundle API is not served nothing is written, u
   t.equal(api.count('getClusterTrustBundle'), 0, 'not even read');
   t.same(results(s.seen, 'clustertrustbundle'), ['unavailable', 'unavailable', 'unavailable']);
   t.equal(api.count('clusterTrustBundlesServed'), 2, 'asked at start and again after a resync interval, not per publish');
-  t.match(warnings(s.lines, /ClusterTrustBundle API is not served/), [{ api: 'certificates.k8s.io/v1beta1' }]);
+  t.match(warnings(s.lines, /ClusterTrustBundle API is not served/), [{ api: ['certificates.k8s.io/v1', 'certificates.k8s.io/v1beta1'] }]);
   t.equal(warnings(s.lines, /not served/).length, 1, 'one warning');
   api.served = true;
   s.clock.advance(RESYNC_MS);
   await settle();
   t.equal(api.clusterTrustBundles.get(CTB)?.spec.trustBundle, pemA, 'published once the API is served');
   t.same(results(s.seen, 'clustertrustbundle').at(-1), 'created');
+});
+
+const infos = (lines: Record<string, unknown>[], msg: RegExp): Record<string, unknown>[] => lines.filter((l) => l['level'] === 30 && msg.test(String(l['msg'])));
+
+const versionCases: { name: string; served: ClusterTrustBundleVersion[]; via: ClusterTrustBundleVersion | undefined }[] = [
+  { name: 'publishes through v1 when only v1 is served (Kubernetes 1.37 and later, by default)', served: ['v1'], via: 'v1' },
+  { name: 'publishes through v1beta1 when only v1beta1 is served (Kubernetes 1.33 to 1.36 with the beta API on)', served: ['v1beta1'], via: 'v1beta1' },
+  { name: 'prefers v1 when both are served', served: ['v1', 'v1beta1'], via: 'v1' },
+  { name: 'reports unavailable and writes nothing when neither is served', served: [], via: undefined },
+];
+for (const c of versionCases) {
+  void t.test(c.name, async (t) => {
+    const api = new FakeTrustApi();
+    api.servedVersions = c.served;
+    const s = setup(t, { api, signers: [bundleOnly] });
+    await started(s);
+    if (c.via === undefined) {
+      t.same(results(s.seen, 'clustertrustbundle'), ['unavailable']);
+      t.same(api.clusterTrustBundleCalls, [], 'not even read');
+      t.equal(warnings(s.lines, /not served/).length, 1);
+      return;
+    }
+    t.same(results(s.seen, 'clustertrustbundle'), ['created']);
+    t.same(api.clusterTrustBundleCalls, [{ method: 'getClusterTrustBundle', version: c.via }, { method: 'createClusterTrustBundle', version: c.via }]);
+    t.equal(api.clusterTrustBundles.get(CTB)?.spec.trustBundle, pemA);
+    t.match(infos(s.lines, /through this API version/), [{ api: `certificates.k8s.io/${c.via}` }], 'the version in use is logged once');
+    t.match(infos(s.lines, /trust bundle published/), [{ clusterTrustBundle: CTB, api: `certificates.k8s.io/${c.via}` }]);
+    t.equal(warnings(s.lines, /not served/).length, 0);
+  });
+}
+
+void t.test('an upgrade that turns v1beta1 off and v1 on is followed at once: the 404 sends the retry back to discovery', async (t) => {
+  const api = new FakeTrustApi();
+  api.servedVersions = ['v1beta1'];
+  const s = setup(t, { api, signers: [bundleOnly] });
+  await started(s);
+  t.same(results(s.seen, 'clustertrustbundle'), ['created']);
+  api.servedVersions = ['v1'];
+  s.bundles.set(SIGNER, [caB, caA]);
+  s.publisher.caChanged(SIGNER);
+  await settle();
+  t.same(results(s.seen, 'clustertrustbundle'), ['created', 'error'], 'the read through v1beta1 is a 404');
+  s.clock.advance(BASE_DELAY_MS);
+  await settle();
+  t.same(results(s.seen, 'clustertrustbundle'), ['created', 'error', 'updated'], 'the retry asks discovery again, long before the next resync');
+  t.equal(api.count('clusterTrustBundlesServed'), 2);
+  t.same(api.clusterTrustBundleCalls.slice(-2), [{ method: 'getClusterTrustBundle', version: 'v1' }, { method: 'updateClusterTrustBundle', version: 'v1' }]);
+  t.equal(api.clusterTrustBundles.get(CTB)?.spec.trustBundle, opensslB.certPem + opensslA.certPem, 'the object written through v1beta1 is updated through v1');
+  t.match(infos(s.lines, /through this API version/), [{ api: 'certificates.k8s.io/v1beta1' }, { api: 'certificates.k8s.io/v1' }]);
 });
 
 // ------------------------------------------------------------------ stop

@@ -1,8 +1,8 @@
 /**
- * devapi's certificates.k8s.io/v1beta1 ClusterTrustBundles over HTTPS: kube-apiserver's
+ * devapi's certificates.k8s.io ClusterTrustBundles over HTTPS: kube-apiserver's
  * validation messages, the ClusterTrustBundleAttest admission (`attest` on `signers`),
- * the update rules, selectors, Table, discovery, persistence, and the DevApi option that
- * turns the beta API off.
+ * the update rules, selectors, Table, discovery, persistence, v1 and v1beta1 over one
+ * store, and the DevApi options that choose the versions served.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,6 +135,74 @@ void t.test('discovery serves certificates.k8s.io v1 (preferred) and v1beta1, an
   t.match(await call('admin', 'GET', '/apis/certificates.k8s.io/v1beta1'), { code: 200, body: { resources: [{ name: 'clustertrustbundles', namespaced: false, kind: 'ClusterTrustBundle' }] } });
   const openapi = await call('admin', 'GET', '/openapi/v3');
   t.ok(Object.hasOwn(openapi.body.paths as object, 'apis/certificates.k8s.io/v1beta1'), 'OpenAPI lists the beta group-version');
+});
+
+void t.test('v1 and v1beta1 are two views of one bundle: written through one, read, updated and deleted through the other', async (t) => {
+  const V1 = '/apis/certificates.k8s.io/v1/clustertrustbundles';
+  const created = await call('signer', 'POST', V1, { ...ctb('example.com:demo:both', caEc, 'example.com/demo'), apiVersion: 'certificates.k8s.io/v1' });
+  t.match(created, { code: 201, body: { apiVersion: 'certificates.k8s.io/v1', kind: 'ClusterTrustBundle', spec: { signerName: 'example.com/demo', trustBundle: caEc } } });
+  const beta = await call('admin', 'GET', `${CTBS}/example.com:demo:both`);
+  t.match(beta, { code: 200, body: { apiVersion: 'certificates.k8s.io/v1beta1', spec: { signerName: 'example.com/demo', trustBundle: caEc } } }, 'read through v1beta1');
+  t.equal((beta.body.metadata as { uid: string }).uid, (created.body.metadata as { uid: string }).uid, 'the same object');
+  t.match(await call('admin', 'POST', V1, { ...ctb('example.com:demo:both', caEc, 'example.com/demo'), apiVersion: 'certificates.k8s.io/v1' }), { code: 409, body: { reason: 'AlreadyExists' } });
+  t.match(await call('admin', 'POST', V1, ctb('x', caEc)), { code: 400, body: { message: 'the API version in the data (certificates.k8s.io/v1beta1) does not match the expected API version (certificates.k8s.io/v1)' } });
+  const rv = (beta.body.metadata as { resourceVersion: string }).resourceVersion;
+  const watchV1 = call('admin', 'GET', `${V1}?watch=true&resourceVersion=${rv}&timeoutSeconds=1&fieldSelector=metadata.name%3Dexample.com%3Ademo%3Aboth`);
+  const watchBeta = call('admin', 'GET', `${CTBS}?watch=true&resourceVersion=${rv}&timeoutSeconds=1&fieldSelector=metadata.name%3Dexample.com%3Ademo%3Aboth`);
+  const updated = await call('admin', 'PUT', `${CTBS}/example.com:demo:both`, { ...beta.body, spec: { signerName: 'example.com/demo', trustBundle: caEc + caRsa } });
+  t.match(updated, { code: 200, body: { apiVersion: 'certificates.k8s.io/v1beta1' } }, 'updated through v1beta1 with the resourceVersion v1 gave');
+  t.match(await call('admin', 'GET', `${V1}/example.com:demo:both`), { code: 200, body: { apiVersion: 'certificates.k8s.io/v1', spec: { trustBundle: caEc + caRsa } } }, 'v1 reads the update');
+  const names = (r: { body: Record<string, unknown> }): string[] => (r.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name);
+  t.same(names(await call('admin', 'GET', V1)), names(await call('admin', 'GET', CTBS)), 'both lists hold the same bundles');
+  const seen = async (w: typeof watchV1): Promise<string[]> => (await w).text.trim().split('\n')
+    .map((l) => JSON.parse(l) as { type: string; object: { apiVersion: string } }).map((e) => `${e.type} ${e.object.apiVersion}`);
+  t.same(await seen(watchV1), ['MODIFIED certificates.k8s.io/v1'], 'a v1 watch sees the change as v1');
+  t.same(await seen(watchBeta), ['MODIFIED certificates.k8s.io/v1beta1'], 'a v1beta1 watch sees the same change as v1beta1');
+  t.match(await call('admin', 'DELETE', `${V1}/example.com:demo:both`), { code: 200 });
+  t.match(await call('admin', 'GET', `${CTBS}/example.com:demo:both`), { code: 404 }, 'deleted through v1, gone from v1beta1');
+});
+
+void t.test('clusterTrustBundleVersions serves each combination, in discovery and for every verb', async (t) => {
+  const combinations: { name: string; versions: ('v1' | 'v1beta1')[] }[] = [
+    { name: 'both (1.37 with the beta API on)', versions: ['v1', 'v1beta1'] },
+    { name: 'v1 alone (1.37 on, by default)', versions: ['v1'] },
+    { name: 'v1beta1 alone (1.33 to 1.36 with the beta API on)', versions: ['v1beta1'] },
+    { name: 'neither', versions: [] },
+  ];
+  for (const c of combinations) {
+    const dir = mkdtempSync(join(tmpdir(), 'devapi-ctb-versions-'));
+    const one = new DevApi({ stateDir: dir, readText: readBoundedText, clusterTrustBundleVersions: c.versions });
+    await one.start();
+    try {
+      const at = (id: Id, method: string, path: string, body?: unknown): ReturnType<typeof devapiCall> => devapiCall({ url: one.url, stateDir: dir }, id, method, path, body);
+      const apis = (await devapiCall({ url: one.url, stateDir: dir }, 'admin', 'GET', '/apis', undefined, 'application/json', AGGREGATED)).body;
+      const certs = (apis.items as { metadata: { name: string }; versions: { version: string; resources: { resource: string }[] }[] }[]).find((g) => g.metadata.name === 'certificates.k8s.io');
+      const bundleVersions = (certs?.versions ?? []).filter((v) => v.resources.some((r) => r.resource === 'clustertrustbundles')).map((v) => v.version);
+      t.same(bundleVersions, c.versions, `${c.name}: aggregated discovery lists bundles in exactly these versions`);
+      for (const version of ['v1', 'v1beta1'] as const) {
+        const served = c.versions.includes(version);
+        const gv = `/apis/certificates.k8s.io/${version}`;
+        const list = await at('admin', 'GET', gv);
+        const listed = list.code === 200 && (list.body.resources as { name: string }[]).some((r) => r.name === 'clustertrustbundles');
+        t.equal(listed, served, `${c.name}: ${gv} ${served ? 'lists' : 'does not list'} clustertrustbundles`);
+        const name = `example.com:demo:${version}`;
+        const body = { ...ctb(name, caEc, 'example.com/demo'), apiVersion: `certificates.k8s.io/${version}` };
+        const created = await at('admin', 'POST', `${gv}/clustertrustbundles`, body);
+        if (!served) {
+          t.match(created, { code: 404, body: { reason: 'NotFound' } }, `${c.name}: create through ${version} is 404`);
+          t.match(await at('admin', 'GET', `${gv}/clustertrustbundles`), { code: 404 }, `${c.name}: list through ${version} is 404`);
+          continue;
+        }
+        t.equal(created.code, 201, `${c.name}: created through ${version}`);
+        t.match(await at('admin', 'GET', `${gv}/clustertrustbundles/${name}`), { code: 200, body: { apiVersion: `certificates.k8s.io/${version}` } }, `${c.name}: read through ${version}`);
+        const patched = await devapiCall({ url: one.url, stateDir: dir }, 'admin', 'PATCH', `${gv}/clustertrustbundles/${name}`, { metadata: { labels: { a: 'b' } } }, 'application/merge-patch+json');
+        t.match(patched, { code: 200, body: { apiVersion: `certificates.k8s.io/${version}`, metadata: { labels: { a: 'b' } } } }, `${c.name}: patched through ${version}`);
+        t.equal((await at('admin', 'DELETE', `${gv}/clustertrustbundles/${name}`)).code, 200, `${c.name}: deleted through ${version}`);
+      }
+    } finally {
+      await one.stop();
+    }
+  }
 });
 
 void t.test('bundles survive a restart; with clusterTrustBundles false the beta API is not served at all', async (t) => {
