@@ -40,3 +40,44 @@ export function sendError(res: ServerResponse, error: ApiError): void {
 export const wantsTable = (accept: string | undefined): boolean => /as=Table/.test(accept ?? '') && /g=meta\.k8s\.io/.test(accept ?? '');
 
 export const mediaType = (contentType: string | undefined): string => (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** A response whose head and body are kept back: the handler runs, then the caller sends what it wrote or something else. */
+export interface HeldReply {
+  /** The status the handler answered, once it has. */
+  readonly status: number | undefined;
+  /** Sends what the handler wrote. */
+  release(): void;
+}
+
+/**
+ * Keeps back what a handler writes to `res` (every answer but a watch goes
+ * through one writeHead and one end, see sendJsonText) until `done` settles;
+ * `res` is itself again afterwards.
+ */
+export async function holdReply(res: ServerResponse, done: () => Promise<void>): Promise<HeldReply> {
+  const writeHead = res.writeHead.bind(res);
+  const end = res.end.bind(res);
+  let head: Parameters<ServerResponse['writeHead']> | undefined;
+  let body: Parameters<ServerResponse['end']> | undefined;
+  res.writeHead = ((...args: Parameters<ServerResponse['writeHead']>) => {
+    head = args;
+    return res;
+  }) as ServerResponse['writeHead'];
+  res.end = ((...args: Parameters<ServerResponse['end']>) => {
+    body = args;
+    return res;
+  }) as ServerResponse['end'];
+  try {
+    await done();
+  } finally {
+    Reflect.deleteProperty(res, 'writeHead');
+    Reflect.deleteProperty(res, 'end');
+  }
+  return {
+    status: head?.[0],
+    release: () => {
+      if (head) writeHead(...head);
+      if (body) end(...body);
+    },
+  };
+}

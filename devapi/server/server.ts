@@ -13,7 +13,7 @@ import {
   aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroupList, legacyResourceList, openApiGroupVersion, openApiRoot, versionInfo, wantsAggregated,
 } from './discovery.js';
 import { Faults, type FaultRule } from './faults.js';
-import { parseJson, readBody, sendError, sendJson, wantsTable } from './request-response.js';
+import { holdReply, parseJson, readBody, sendError, sendJson, wantsTable } from './request-response.js';
 import { identities, kubeconfig, servingMaterial, type Identity } from '../auth/identity.js';
 import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from '../auth/rbac.js';
 import { builtWorkerUrl, RequestVerifier } from '../go/request-verifier.js';
@@ -158,7 +158,17 @@ export class DevApi {
       if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
       const fault = this.faults.take(method, url.pathname);
       if (fault) throw fault;
-      if (!this.#nonResource(req, res, url, user)) await this.#resource(req, res, url, user);
+      const serve = async (): Promise<void> => {
+        if (!this.#nonResource(req, res, url, user)) await this.#resource(req, res, url, user);
+      };
+      const afterWrite = this.faults.afterWrite(method, url.pathname);
+      if (!afterWrite) return await serve();
+      // A write whose answer is lost although it is stored (faults.ts): only a write that succeeded counts.
+      const held = await holdReply(res, serve);
+      const lost = held.status !== undefined && held.status >= 200 && held.status < 300 ? this.faults.loseReply(afterWrite) : undefined;
+      if (!lost) held.release();
+      else if (lost.drop) res.socket?.destroy();
+      else sendError(res, lost.error);
     } catch (e) {
       if (res.headersSent) {
         res.end();

@@ -52,6 +52,10 @@ export interface ControllerOptions<T extends Listed> {
   /** A key goes back to the queue after an error. */
   readonly onRetry?: (key: string, object: T | undefined) => void;
   readonly onWatchRestart?: (source: string, reason: 'error' | 'gone' | 'quiet') => void;
+  /** An object left the cache (deleted, or gone at a relist); it is not reconciled for that. */
+  readonly onDelete?: (key: string) => void;
+  /** Runs once stop() has ended the sources and the reconciles in flight: what the kind must finish before it lets go. */
+  readonly onStopped?: () => Promise<void>;
   readonly clock?: Clock;
 }
 
@@ -71,6 +75,7 @@ export class Controller<T extends Listed> {
       logFields: source.logFields,
       logger: options.logger,
       onChange: (name) => this.queue.add(name),
+      ...(options.onDelete ? { onDelete: options.onDelete } : {}),
       quietTimeoutMs: options.watchQuietTimeoutMs,
       onRestart: (reason) => options.onWatchRestart?.(source.name, reason),
       ...clock,
@@ -92,6 +97,7 @@ export class Controller<T extends Listed> {
     this.queue.shutDown();
     await Promise.all([...this.sources.values()].map((s) => s.stop()));
     await this.workers;
+    await this.options.onStopped?.();
   }
 
   private async handle(key: string): Promise<void> {

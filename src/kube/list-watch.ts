@@ -21,7 +21,7 @@ export interface ListWatchOptions<T extends Listed> {
   readonly logger: Logger;
   /** A name was added, changed or relisted. */
   readonly onChange: (name: string) => void;
-  /** A name was deleted (a watch event; a relist that no longer shows it only drops it from the cache). */
+  /** A name was deleted: a watch event, or a relist that no longer shows it. */
   readonly onDelete?: (name: string) => void;
   /** No event or bookmark for this long restarts the watch. */
   readonly quietTimeoutMs: number;
@@ -132,7 +132,11 @@ export class ListWatch<T extends Listed> {
       resourceVersion = page.resourceVersion;
       cont = page.continue;
     } while (cont);
-    for (const name of this.names) if (!seen.has(name)) cache.delete(name);
+    for (const name of this.names) {
+      if (seen.has(name)) continue;
+      cache.delete(name);
+      this.options.onDelete?.(name);
+    }
     this.names.clear();
     for (const name of seen) {
       this.names.add(name);

@@ -3,6 +3,13 @@
  * start to end: decide (src/signer), issue (src/pki), write the result through
  * /status exactly once, then tell people (event, audit record). Throws only
  * transient errors; the loop retries those with backoff.
+ *
+ * A status write can be stored although its answer is lost (a 504 from the API
+ * server's timeout filter, a reset connection). Each certificate issued is held
+ * (pending-certificates.ts) until the CSR is seen again: carrying exactly that
+ * certificate, it gets its audit record, Event and metrics then; otherwise an
+ * audit record says it was signed but never delivered. Every certificate signed
+ * is in the audit log once, one way or the other.
  */
 import type { Logger } from 'pino';
 import {
@@ -12,6 +19,8 @@ import { formatName } from '../pki/name.js';
 import { failedCondition, hasCertificate, isFailed } from '../signer/conditions.js';
 import { rfc3339Seconds } from '../time.js';
 import { decide, failureFromError } from '../signer/decide.js';
+import { deliveryOf, type NotDelivered } from '../signer/delivery.js';
+import { PendingCertificates, type PendingCertificate } from './pending-certificates.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
 import { Controller, type RetryOptions } from '../controller/controller.js';
 import { ObjectCache } from '../controller/cache.js';
@@ -38,6 +47,8 @@ export interface ReconcilerDeps {
   readonly observer?: Observer;
   /** Records, per CA, how long its certificates stay valid (CA rotation); absent: not tracked. */
   readonly record?: RotationRecord;
+  /** How many certificates may wait for their delivery to be known (default 10,000); past it the oldest is given up, with a log line. */
+  readonly maxPendingCertificates?: number;
 }
 
 export type Outcome = 'absent' | 'skipped' | 'issued' | 'failed' | 'done-elsewhere';
@@ -60,11 +71,18 @@ export class Reconciler {
   private readonly clock: Clock;
   private readonly random: (size: number) => Uint8Array;
   private readonly observer: Observer;
+  private readonly pending: PendingCertificates;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.clock = deps.clock ?? systemClock;
     this.random = deps.random ?? cryptoRandom;
     this.observer = deps.observer ?? noopObserver;
+    this.pending = new PendingCertificates(deps.maxPendingCertificates ?? 10_000);
+  }
+
+  /** Certificates issued whose delivery is not known yet. */
+  get pendingCertificates(): number {
+    return this.pending.size;
   }
 
   private now(): Date {
@@ -74,6 +92,7 @@ export class Reconciler {
   async reconcile(name: string): Promise<Outcome> {
     const { cache, signers, logger } = this.deps;
     const csr = cache.get(name);
+    this.settle(name, csr);
     if (!csr) return 'absent';
     const signer = signers.get(csr.spec.signerName);
     const started = performance.now();
@@ -98,19 +117,90 @@ export class Reconciler {
     const signSeconds = (performance.now() - started) / 1000;
     // Recorded before it is written, so the record is never earlier than what was issued.
     await this.deps.record?.cover(signer.name, ca.certificate, issued.validity.notAfter);
-    const written = await this.write(csr, { ...csr, status: { ...csr.status, certificate: Buffer.from(issued.pem).toString('base64') } });
-    if (written === 'done-elsewhere') return written;
-    this.deps.record?.issued(signer.name, ca.certificate, issued.validity.notAfter);
-    this.observer.issued(signer.name, signSeconds, csr);
-    this.audit(csr, signer, issued, decision.request.subject.attributes.length > 0 ? formatName(decision.request.subject) : '', decision.request.subjectAltNames);
+    const written = Buffer.from(issued.pem);
+    const entry: PendingCertificate = {
+      csr, signer, ca: ca.certificate, issued, written, signSeconds,
+      subject: decision.request.subject.attributes.length > 0 ? formatName(decision.request.subject) : '',
+      sans: decision.request.subjectAltNames,
+    };
+    this.hold(entry);
+    // On success the stored object carries the certificate and settles the entry: audit, Event, metrics.
+    const result = await this.write(csr, { ...csr, status: { ...csr.status, certificate: written.toString('base64') } }, entry);
+    return result === 'written' ? 'issued' : result;
+  }
+
+  /** The CSR `name` is gone: a certificate still awaiting word will never be in it. */
+  deleted(name: string): void {
+    this.settle(name, undefined);
+  }
+
+  /**
+   * Before the loop lets go (shutdown, lost leadership): reads each CSR that
+   * still has a certificate awaiting word and settles it, so what was delivered
+   * gets its audit record here and not never. What cannot be read is logged as
+   * unknown.
+   */
+  async settlePending(): Promise<void> {
+    for (const name of this.pending.names()) {
+      let csr: Csr | undefined;
+      try {
+        csr = await this.deps.api.get(name);
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.status === 404)) {
+          for (const entry of this.pending.forName(name)) {
+            this.pending.remove(entry);
+            this.deps.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), err: e }, 'stopping without knowing whether a certificate was delivered');
+          }
+          continue;
+        }
+      }
+      this.settle(name, csr);
+      // Still undecided (neither certificate nor Failed): it was not delivered by now, and this process will not look again.
+      for (const entry of this.pending.forName(name)) {
+        this.pending.remove(entry);
+        this.notDelivered(entry, 'abandoned');
+      }
+    }
+  }
+
+  /** Holds `entry` until its delivery is known; past the bound the oldest is given up, with a log line. */
+  private hold(entry: PendingCertificate): void {
+    const dropped = this.pending.add(entry);
+    if (!dropped) return;
+    this.deps.logger.warn({
+      audit: 'certificate-delivery-unknown', ...this.auditFields(dropped), pending: this.pending.size,
+    }, 'too many certificates awaiting delivery; the oldest is no longer tracked');
+  }
+
+  /** Resolves the held certificates of CSR `name` against `csr` as now seen (undefined: gone). */
+  private settle(name: string, csr: Csr | undefined): void {
+    for (const entry of this.pending.forName(name)) {
+      const delivery = deliveryOf(entry.written, entry.csr.metadata.uid, csr);
+      if (delivery === 'pending') continue;
+      this.pending.remove(entry);
+      if (delivery === 'delivered') this.delivered(entry);
+      else this.notDelivered(entry, delivery);
+    }
+  }
+
+  /** The certificate is in the CSR: the rotation record, the metrics, the audit record and the Event, once. */
+  private delivered(entry: PendingCertificate): void {
+    const { csr, signer, issued } = entry;
+    this.deps.record?.issued(signer.name, entry.ca, issued.validity.notAfter);
+    this.observer.issued(signer.name, entry.signSeconds, csr);
+    this.deps.logger.info({ audit: 'certificate-issued', ...this.auditFields(entry) }, 'certificate issued');
     this.event(csr, 'Normal', 'CertificateIssued',
       `Issued certificate serial ${serialOf(issued)}, valid until ${rfc3339Seconds(issued.validity.notAfter)}`);
-    return 'issued';
+  }
+
+  /** The certificate was signed but will never be in the CSR. */
+  private notDelivered(entry: PendingCertificate, why: NotDelivered | 'conflict' | 'abandoned'): void {
+    this.deps.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
   }
 
   private async fail(csr: Csr, signer: SignerConfig, reason: string, message: string): Promise<Outcome> {
     const conditions = [...(csr.status?.conditions ?? []), failedCondition(reason, message, this.now())];
-    const written = await this.write(csr, { ...csr, status: { ...csr.status, conditions } });
+    const written = await this.write(csr, { ...csr, status: { ...csr.status, conditions } }, undefined);
     if (written === 'done-elsewhere') return written;
     this.observer.failed(signer.name, reason);
     this.deps.logger.info({ csr: csr.metadata.name, signer: signer.name, reason, message }, 'request failed');
@@ -122,17 +212,29 @@ export class Reconciler {
    * PUT /status with the resourceVersion we decided on. On 409 re-read: a
    * certificate or Failed condition there means another writer (or an earlier
    * attempt of ours whose answer was lost) finished; otherwise decide again.
+   * `mine` is the certificate this write carries: any other error leaves it
+   * held, as the write may have been stored; a 409 says it was not.
    */
-  private async write(before: Csr, after: Csr): Promise<'written' | 'done-elsewhere'> {
+  private async write(before: Csr, after: Csr, mine: PendingCertificate | undefined): Promise<'written' | 'done-elsewhere'> {
     const { api, cache, logger } = this.deps;
+    const name = before.metadata.name;
     try {
-      cache.set(await api.updateStatus(after));
+      const stored = await api.updateStatus(after);
+      cache.set(stored);
+      this.settle(name, stored);
       return 'written';
     } catch (e) {
       if (!(e instanceof KubeApiError) || e.status !== 409) throw e;
       this.observer.conflict();
-      const fresh = await api.get(before.metadata.name);
+      const fresh = await api.get(name);
       cache.set(fresh);
+      this.settle(name, fresh);
+      // This write was refused, so unless the re-read shows its certificate anyway (stored by an
+      // earlier sending of the same request), that certificate is not in the CSR and never will be.
+      if (mine && this.pending.forName(name).includes(mine)) {
+        this.pending.remove(mine);
+        this.notDelivered(mine, 'conflict');
+      }
       if (hasCertificate(fresh) || isFailed(fresh)) {
         logger.info({ csr: before.metadata.name, certificate: hasCertificate(fresh), failed: isFailed(fresh) }, 'status already written; nothing to do');
         return 'done-elsewhere';
@@ -141,9 +243,9 @@ export class Reconciler {
     }
   }
 
-  private audit(csr: Csr, signer: SignerConfig, issued: IssuedCertificate, subject: string, sans: object): void {
-    this.deps.logger.info({
-      audit: 'certificate-issued',
+  /** The fields of every audit record about a certificate. */
+  private auditFields({ csr, signer, issued, subject, sans }: PendingCertificate): Record<string, unknown> {
+    return {
       csr: csr.metadata.name,
       uid: csr.metadata.uid,
       requester: csr.spec.username,
@@ -154,7 +256,7 @@ export class Reconciler {
       sans,
       notBefore: issued.validity.notBefore.toISOString(),
       notAfter: issued.validity.notAfter.toISOString(),
-    }, 'certificate issued');
+    };
   }
 
   private event(csr: Csr, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -212,6 +314,8 @@ export function csrSigningController(options: CsrSigningOptions): Controller<Csr
     isRetryNow: (e) => e instanceof StaleObject,
     onRetry: (_key, csr) => observer.retried(csr?.spec.signerName),
     onWatchRestart: (signer, reason) => observer.watchRestarted(signer, reason),
+    onDelete: (name) => reconciler.deleted(name),
+    onStopped: () => reconciler.settlePending(),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }

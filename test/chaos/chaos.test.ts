@@ -4,8 +4,11 @@
  * unapproved and foreign-signer ones, created in bursts while a seeded schedule
  * (CHAOS_SEED) injects over 100 faults: devapi stopped (SIGTERM, SIGKILL) and
  * restarted on the same port and state, watches closed, failed status writes,
- * latency, compacted history, the leader killed. devapi's audit (collected
- * before every devapi stop, merged) and the final objects are the witnesses.
+ * status, approval and create writes stored whose answer is lost (504, 500, or
+ * the connection dropped), latency, compacted history, the leader killed.
+ * devapi's audit (collected before every devapi stop, merged) and the final
+ * objects are the witnesses; the signers' audit records and the Events show
+ * each certificate in a CSR exactly once.
  * Every log line, Event and sidecar response is scanned for the CA key and the
  * bearer tokens.
  */
@@ -124,9 +127,14 @@ async function scrapeReplicas(): Promise<void> {
     }
   }
 }
+interface KubeEvent { involvedObject?: { name?: string }; reason?: string; message?: string }
+/** The Events last read, by name (they survive devapi restarts). */
+const events = new Map<string, KubeEvent>();
 async function scanEvents(): Promise<void> {
   const r = await client.until('GET', '/api/v1/namespaces/default/events', undefined, 'admin', (x) => x.status === 200);
-  scanned.events += (r.body as { items: unknown[] }).items.length;
+  const items = (r.body as { items: (KubeEvent & { metadata: { name: string } })[] }).items;
+  scanned.events += items.length;
+  for (const e of items) events.set(e.metadata.name, e);
   scan('Events', r.text);
 }
 
@@ -179,16 +187,20 @@ function startBurst(b: number): void {
 // ------------------------------------------------------------------ the faults
 
 type Fault = 'status500' | 'status503' | 'status429' | 'status409' | 'latency' | 'watchesClean' | 'watchesReset' | 'compact'
-  | 'leaderSigkill' | 'leaderSigterm' | 'devapiSigterm' | 'devapiSigkill';
+  | 'leaderSigkill' | 'leaderSigterm' | 'devapiSigterm' | 'devapiSigkill'
+  | 'statusReplyLost504' | 'statusReplyLost500' | 'statusReplyDropped' | 'approvalReplyLost' | 'createReplyDropped';
 const plan: Fault[] = (Object.entries({
   status500: 14, status503: 12, status429: 10, status409: 12, latency: 10, watchesClean: 10, watchesReset: 10, compact: 10,
   leaderSigkill: 5, leaderSigterm: 5, devapiSigterm: 3, devapiSigkill: 3,
+  statusReplyLost504: 10, statusReplyLost500: 5, statusReplyDropped: 8, approvalReplyLost: 4, createReplyDropped: 4,
 } satisfies Record<Fault, number>) as [Fault, number][]).flatMap(([f, n]) => Array<Fault>(n).fill(f));
 for (let i = plan.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
   [plan[i], plan[j]] = [plan[j] as Fault, plan[i] as Fault];
 }
 const applied = new Map<string, number>();
+/** When each leader was killed with SIGKILL: a certificate written just before has no audit record or Event (nothing is left to write them). */
+const sigkilledAt: number[] = [];
 const count = (what: string): void => { applied.set(what, (applied.get(what) ?? 0) + 1); };
 const audits: Write[][] = [];
 const lostByDevapi: string[] = [];
@@ -236,10 +248,22 @@ async function restartDevapi(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   for (const w of audit) if (!csrs.get(w.csr)?.status?.certificate) lostByDevapi.push(`${w.csr} (devapi ${signal})`);
 }
 
+/** Writes stored whose answer is lost (devapi's `apply-then-…` faults): only writes that succeed spend them. */
+const replyLost: Partial<Record<Fault, Record<string, unknown>>> = {
+  statusReplyLost504: { method: 'PUT', path: '/status', mode: 'apply-then-fail', status: 504 },
+  statusReplyLost500: { method: 'PUT', path: '/status', mode: 'apply-then-fail', status: 500 },
+  statusReplyDropped: { method: 'PUT', path: '/status', mode: 'apply-then-drop' },
+  approvalReplyLost: { method: 'PUT', path: '/approval', mode: 'apply-then-fail', status: 504 },
+  createReplyDropped: { method: 'POST', path: '/certificatesigningrequests', mode: 'apply-then-drop' },
+};
+
 async function inject(f: Fault): Promise<void> {
   const status = { status500: 500, status503: 503, status429: 429, status409: 409 } as Record<string, number>;
   const code = status[f];
-  if (code !== undefined) {
+  const lost = replyLost[f];
+  if (lost) {
+    await controlCall('POST', '/devapi/v1/faults', { ...lost, count: between(1, 3) });
+  } else if (code !== undefined) {
     const retry = code === 429 || (code === 503 && rand() < 0.5) ? { retryAfterSeconds: 1 } : {};
     await controlCall('POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: code, count: between(1, 4), ...retry });
   } else if (f === 'latency') {
@@ -254,6 +278,7 @@ async function inject(f: Fault): Promise<void> {
     const l = await until(leader, { what: 'a leader', ms: 10_000, intervalMs: 250 }).catch((): undefined => undefined);
     if (!l) return count(`${f} (no leader to kill: skipped)`);
     killedOnPurpose.add(l);
+    if (f === 'leaderSigkill') sigkilledAt.push(Date.now());
     const code = await l.stop(f === 'leaderSigkill' ? 'SIGKILL' : 'SIGTERM');
     if (f === 'leaderSigterm') sigtermExitCodes.push(code);
   } else {
@@ -343,9 +368,43 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   const notBySigner = writes.filter((w) => !w.user.includes('csr-signer') || !w.approved || w.denied || w.failed).map((w) => w.csr);
   const overRss = rss.filter((r) => !(r.mb <= RSS_LIMIT_MB));
 
+  // Every certificate in a CSR: exactly one audit record `certificate-issued` and one Event (by serial), from
+  // whichever replica signed it, even when its write's answer was lost; every other certificate signed is
+  // recorded as not delivered, and no certificate is recorded twice. Excused, and counted: a certificate
+  // signed within 5 s before its signer was killed with SIGKILL (nothing is left to record it).
+  const bare = (serial: string): string => serial.toLowerCase().replace(/^0+(?=.)/, '');
+  const auditLines = everySigner.flatMap((p) => p.logs).filter((l) => typeof l.audit === 'string');
+  const auditsOf = (sha256: string, kind: string): number => auditLines.filter((l) => l.sha256 === sha256 && l.audit === kind).length;
+  const stored = approved.flatMap((s) => {
+    const pem = csrs.get(s.name)?.status?.certificate;
+    if (!pem) return [];
+    const cert = new X509Certificate(Buffer.from(pem, 'base64'));
+    const signedAt = Date.parse(cert.validFrom) + 5 * 60_000;
+    return [{ name: s.name, sha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(), serial: bare(cert.serialNumber), signedAt }];
+  });
+  const storedSha = new Set(stored.map((c) => c.sha256));
+  const excused = (c: { signedAt: number }): boolean => sigkilledAt.some((k) => c.signedAt >= k - 6_000 && c.signedAt <= k + 1_000);
+  const eventsFor = (c: { name: string; serial: string }): number => [...events.values()]
+    .filter((e) => e.reason === 'CertificateIssued' && e.involvedObject?.name === c.name && bare(/serial ([0-9a-fA-F]+),/.exec(e.message ?? '')?.[1] ?? '') === c.serial).length;
+  const auditNotOnce = stored.filter((c) => auditsOf(c.sha256, 'certificate-issued') !== 1 && !(excused(c) && auditsOf(c.sha256, 'certificate-issued') === 0))
+    .map((c) => `${c.name}: ${auditsOf(c.sha256, 'certificate-issued')} issued, ${auditsOf(c.sha256, 'certificate-not-delivered')} not delivered`);
+  const eventNotOnce = stored.filter((c) => eventsFor(c) !== 1 && !(excused(c) && eventsFor(c) === 0)).map((c) => `${c.name}: ${eventsFor(c)} Events`);
+  const excusedCount = stored.filter((c) => excused(c) && (auditsOf(c.sha256, 'certificate-issued') === 0 || eventsFor(c) === 0)).length;
+  const storedNotDelivered = stored.filter((c) => auditsOf(c.sha256, 'certificate-not-delivered') > 0).map((c) => c.name);
+  const issuedNotStored = auditLines.filter((l) => l.audit === 'certificate-issued' && !storedSha.has(String(l.sha256))).map((l) => String(l.csr));
+  const bySha = new Map<string, number>();
+  for (const l of auditLines) if (l.audit !== 'certificate-delivery-unknown') bySha.set(String(l.sha256), (bySha.get(String(l.sha256)) ?? 0) + 1);
+  const recordedTwice = [...bySha].filter(([, n]) => n > 1).map(([sha]) => sha);
+  const notDelivered = auditLines.filter((l) => l.audit === 'certificate-not-delivered').length;
+
   const rows: [string, boolean, string][] = [
     ['every approved CSR issued exactly once (merged audit)', notOnce.length === 0, `${approved.length - notOnce.length}/${approved.length}`],
     ['every approved CSR has status.certificate', noCertificate.length === 0, `${approved.length - noCertificate.length}/${approved.length}`],
+    ['every certificate in a CSR has exactly one audit record', auditNotOnce.length === 0, `${stored.length - auditNotOnce.length}/${stored.length}; ${excusedCount} excused (SIGKILL)`],
+    ['every certificate in a CSR has exactly one Event', eventNotOnce.length === 0, `${stored.length - eventNotOnce.length}/${stored.length}`],
+    ['no certificate in a CSR recorded as not delivered', storedNotDelivered.length === 0, `${notDelivered} recorded as not delivered`],
+    ['no audit record `certificate-issued` for a certificate not in its CSR', issuedNotStored.length === 0, `${issuedNotStored.length}`],
+    ['no certificate recorded twice', recordedTwice.length === 0, `${bySha.size} certificates signed`],
     ['every certificate verifies with the CA', badCertificate.length === 0, `${badCertificate.length} bad`],
     ['no approved CSR Failed', anyFailed.length === 0, `${anyFailed.length}`],
     ['no CSR with both a certificate and Failed', certAndFailed.length === 0, `${certAndFailed.length}`],
@@ -372,6 +431,11 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   t.ok(faultsApplied >= 100, `at least 100 faults applied (${faultsApplied})`);
   t.same(notOnce, [], 'every approved CSR issued exactly once');
   t.same(noCertificate, [], 'every approved CSR has status.certificate');
+  t.same(auditNotOnce, [], 'every certificate in a CSR: exactly one audit record');
+  t.same(eventNotOnce, [], 'every certificate in a CSR: exactly one Event');
+  t.same(storedNotDelivered, [], 'no certificate in a CSR recorded as not delivered');
+  t.same(issuedNotStored, [], 'no audit record for a certificate not in its CSR');
+  t.same(recordedTwice, [], 'no certificate recorded twice');
   t.same(badCertificate, [], 'every certificate verifies with the CA');
   t.same(anyFailed, [], 'no approved CSR Failed');
   t.same(certAndFailed, [], 'no CSR with both a certificate and Failed');

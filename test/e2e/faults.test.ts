@@ -1,9 +1,12 @@
 /**
  * Transient API trouble ends in one certificate per CSR, never two: devapi fails
- * status writes with 500, 429 (Retry-After), 409 and 503, drops every watch, and
+ * status writes with 500, 429 (Retry-After), 409 and 503, stores some whose
+ * answer it then loses (504, 500, a dropped connection), drops every watch, and
  * compacts its history so resumed watches get 410. devapi's audit log of
- * certificate writes is the witness.
+ * certificate writes is the witness; the signer's audit records and Events
+ * count each certificate once, even when the signer never heard its write succeed.
  */
+import { X509Certificate } from 'node:crypto';
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { control, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
@@ -50,6 +53,30 @@ void t.test('failed status writes (500, 429 with Retry-After, 409, 503) are retr
   t.match(await signer.waitForLog((l) => l.msg === 'will retry'), { level: 'warn', csr: /^w-/, retryInMs: Number }, 'the signer logged its retries');
 });
 
+void t.test('status writes stored whose answer is lost (504, 500, a dropped connection): one audit record and one Event per certificate', async (t) => {
+  await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', mode: 'apply-then-fail', status: 504, count: 2 });
+  await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', mode: 'apply-then-fail', status: 500, count: 1 });
+  await control(api, 'POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', mode: 'apply-then-drop', count: 2 });
+  const batch = servingSpecs(dir, 'r', 6);
+  createAndApprove(api, batch);
+  const csrs = await waitSettled(api, batch.map((s) => s.name));
+  const sha256 = (pem: string | undefined): string => new X509Certificate(pem ?? '').fingerprint256.replace(/:/g, '').toLowerCase();
+  await until(() => batch.every((s) => signer.logs.some((l) => l.audit === 'certificate-issued' && l.csr === s.name)), { what: 'an audit record for every CSR', ms: 10_000 });
+  const events = await until(async () => {
+    const list = await control(api, 'GET', '/api/v1/namespaces/default/events') as { items: { involvedObject: { name: string }; reason: string }[] };
+    const issued = list.items.filter((e) => e.reason === 'CertificateIssued' && e.involvedObject.name.startsWith('r-'));
+    return issued.length >= batch.length ? issued : undefined;
+  }, { what: 'an Event for every CSR', ms: 10_000 });
+  for (const s of batch) {
+    const audits = signer.logs.filter((l) => l.audit === 'certificate-issued' && l.csr === s.name);
+    t.equal(audits.length, 1, `${s.name}: one audit record`);
+    t.equal(audits[0]?.sha256, sha256(certificateOf(csrs.get(s.name))), `${s.name}: the record names the certificate in the CSR`);
+    t.equal(events.filter((e) => e.involvedObject.name === s.name).length, 1, `${s.name}: one Event`);
+  }
+  const audit = await control(api, 'GET', '/devapi/v1/audit') as Audit;
+  t.equal(audit.faultsInjected, 11 + 5, 'every answer was lost as asked');
+});
+
 void t.test('dropped watches and a compacted history (410) lose no approved CSR', async (t) => {
   const first = servingSpecs(dir, 'x', 5);
   createAndApprove(api, first);
@@ -68,11 +95,11 @@ void t.test('the audit shows one certificate write per CSR, none replacing a cer
   const audit = await control(api, 'GET', '/devapi/v1/audit') as Audit;
   const writes = new Map<string, number>();
   for (const w of audit.certificateWrites) writes.set(w.csr, (writes.get(w.csr) ?? 0) + 1);
-  t.equal(writes.size, 25, 'every CSR has a certificate write');
+  t.equal(writes.size, 31, 'every CSR has a certificate write');
   t.same([...writes.entries()].filter(([, n]) => n !== 1), [], 'none has two');
   t.notOk(audit.certificateWrites.some((w) => w.replaced), 'no write tried to replace a certificate');
   t.ok(audit.certificateWrites.every((w) => w.approved && !w.denied && !w.failed), 'only approved, never Failed or Denied');
-  t.ok(audit.faultsInjected >= 11, `faults were injected (${audit.faultsInjected})`);
+  t.ok(audit.faultsInjected >= 16, `faults were injected (${audit.faultsInjected})`);
 });
 
 void t.test('through all of it the signer kept running, and SIGTERM stops it cleanly with exit 0', async (t) => {

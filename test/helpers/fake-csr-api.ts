@@ -1,7 +1,8 @@
 /**
  * An in-process CsrApi for the controller's unit tests: a thin adapter over one
  * FakeResource of CSRs (resourceVersions, history-fed watches by signerName, 409 on
- * a stale /status write, deletes with preconditions, 404, paging, faults). Adds what
+ * a stale /status write, deletes with preconditions, 404, paging, faults before or
+ * after the call is carried out). Adds what
  * only CSRs have: /status may not change an issued certificate (422), and Events.
  * Records every write and delete.
  */
@@ -66,6 +67,11 @@ export class FakeCsrApi implements CsrApi {
   /** The next call of `method` throws `error`. */
   failNext(method: Method, error: Error = injected()): void {
     this.faults.failNext(method, error);
+  }
+
+  /** The next call of `method` is carried out, then throws `error` (its reply lost). */
+  failAfterNext(method: Method, error: Error = injected()): void {
+    this.faults.failAfterNext(method, error);
   }
 
   /** Ends every open watch as a server would (cleanly, or with an error). */

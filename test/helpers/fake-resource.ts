@@ -189,10 +189,16 @@ export class FakeFaults<M extends string> {
   readonly calls: M[] = [];
   private readonly faults: { method: M; error: Error }[] = [];
   private readonly before: { method: M; run: () => void }[] = [];
+  private readonly after: { method: M; error: Error }[] = [];
 
   /** The next call of `method` throws `error` (a 500 by default). */
   failNext(method: M, error: Error = injected()): void {
     this.faults.push({ method, error });
+  }
+
+  /** The next call of `method` is carried out, then answers `error`: a write stored whose reply was lost. */
+  failAfterNext(method: M, error: Error = injected()): void {
+    this.after.push({ method, error });
   }
 
   /** Runs `run` just before the next call of `method` is served: another writer getting in between. */
@@ -218,7 +224,10 @@ export class FakeFaults<M extends string> {
     const fault = this.enter(method);
     if (fault) return Promise.reject(fault);
     try {
-      return Promise.resolve(call());
+      const result = call();
+      const lost = this.after.findIndex((a) => a.method === method);
+      if (lost >= 0) return Promise.reject(this.after.splice(lost, 1)[0]?.error ?? injected());
+      return Promise.resolve(result);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

@@ -15,11 +15,13 @@ function setup(api: FakeCsrApi, quietTimeoutMs = 60_000) {
   const cache = new ObjectCache<Csr>();
   const changed: string[] = [];
   const restarts: string[] = [];
+  const deleted: string[] = [];
   const source = new ListWatch<Csr>({
     feed: signerFeed(api, 'example.com/serving'), logFields: { signer: 'example.com/serving' }, cache, logger, quietTimeoutMs, listPageSize: 2,
     onChange: (name) => changed.push(name), onRestart: (reason) => restarts.push(reason), random: () => 0,
+    onDelete: (name) => deleted.push(name),
   });
-  return { cache, changed, restarts, source };
+  return { cache, changed, restarts, deleted, source };
 }
 
 void t.test('resourceVersions compare as integers, and an older object never replaces a newer one', (t) => {
@@ -80,7 +82,7 @@ void t.test('410 Gone on resume relists, and objects deleted meanwhile leave the
   const api = new FakeCsrApi();
   api.put(bareCsr('a'));
   api.put(bareCsr('b'));
-  const { cache, source, restarts } = setup(api);
+  const { cache, source, restarts, deleted } = setup(api);
   source.start();
   await until(() => api.openWatches === 1);
   api.compactedBefore = 10_000;
@@ -93,6 +95,7 @@ void t.test('410 Gone on resume relists, and objects deleted meanwhile leave the
   await until(() => api.calls.filter((c) => c === 'list').length >= 2 && api.openWatches === 1);
   t.ok(b);
   t.notOk(cache.get('b'), 'the relist dropped b');
+  t.same(deleted, ['b'], 'and said so');
   t.ok(cache.get('a'));
   await source.stop();
 });
