@@ -5,6 +5,7 @@
  * — `devapiCall` and `control` are that client for one request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { ApiException } from '@kubernetes/client-node';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
@@ -167,4 +168,15 @@ export async function control(api: { readonly url: string; readonly stateDir: st
   const r = await devapiCall(api, 'admin', method, path, body);
   if (r.code >= 300) throw new Error(`${method} ${path}: ${r.code} ${r.text}`);
   return r.text === '' ? undefined : JSON.parse(r.text) as unknown;
+}
+
+/** The status code and Status (reason, message) of the ApiException a client-node call must end with. */
+export async function apiError(p: Promise<unknown>): Promise<{ code: number; status: { reason: string; message: string } }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as ApiException<string>;
+    return { code: err.code, status: JSON.parse(err.body) as { reason: string; message: string } };
+  }
+  throw new Error('expected an ApiException');
 }

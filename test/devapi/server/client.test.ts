@@ -11,7 +11,7 @@ import * as k8s from '@kubernetes/client-node';
 import t from 'tap';
 import { readBoundedText } from '../../../src/files.js';
 import { DevApi } from '../../../devapi/server/server.js';
-import { devapiCall } from '../../helpers/devapi.js';
+import { apiError, devapiCall } from '../../helpers/devapi.js';
 import { buildRequest, toPem } from '../../helpers/requests.js';
 import { until } from '../../helpers/wait.js';
 
@@ -28,15 +28,6 @@ const csrBody = (name: string, signerName = 'example.com/demo'): k8s.V1Certifica
   metadata: { name },
   spec: { request: Buffer.from(toPem('CERTIFICATE REQUEST', buildRequest({ commonName: name }))).toString('base64'), signerName, usages: ['digital signature', 'client auth'] },
 });
-const apiError = async (p: Promise<unknown>): Promise<{ code: number; status: { reason: string; message: string } }> => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as k8s.ApiException<string>;
-    return { code: err.code, status: JSON.parse(err.body) as { reason: string; message: string } };
-  }
-  throw new Error('expected an ApiException');
-};
 const admin = (): k8s.CertificatesV1Api => client('admin').csr;
 
 t.teardown(() => api.stop());

@@ -11,7 +11,7 @@ import * as k8s from '@kubernetes/client-node';
 import t from 'tap';
 import { readBoundedText } from '../../../src/files.js';
 import { DevApi } from '../../../devapi/server/server.js';
-import { devapiCall } from '../../helpers/devapi.js';
+import { apiError, devapiCall } from '../../helpers/devapi.js';
 import { buildRequest, toPem } from '../../helpers/requests.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-after-write-'));
@@ -35,15 +35,6 @@ async function control(method: string, path: string, body?: unknown): Promise<{ 
   return { code: r.code, body: r.body };
 }
 
-async function apiError(p: Promise<unknown>): Promise<{ code: number; status: { reason: string; message: string } }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as k8s.ApiException<string>;
-    return { code: err.code, status: JSON.parse(err.body) as { reason: string; message: string } };
-  }
-  throw new Error('expected an ApiException');
-}
 
 void t.test('apply-then-fail: a /status write answers 504 Timeout as the timeout filter does, and the certificate is stored', async (t) => {
   const created = await client('requester').createCertificateSigningRequest({ body: csrBody('timed-out') });
