@@ -29,8 +29,10 @@
  *     So that write commits after s + leaseDuration > s + renewDeadline: after
  *     we stopped. Had we renewed meanwhile, the version changed: its PUT gets a
  *     409, or its GET sees the new version and it starts waiting again.
- *     (We watch resourceVersion, not the record's bytes as client-go does: a
- *     renew within the same microsecond still counts.)
+ *     (We watch resourceVersion, not the record's bytes as client-go does. The
+ *     API server keeps the resourceVersion of an update that changes nothing, so
+ *     a renew answered with the version it was sent on wrote nothing others can
+ *     see, and is not counted as a renew: it neither starts nor extends a term.)
  * I4. We write leaseDurationSeconds = ceil(leaseDuration), so the wait others
  *     take from our record is never shorter than the one I3 relies on, and
  *     renewDeadline < leaseDuration is checked here.
@@ -213,15 +215,23 @@ export class LeaderElector {
     }
     const op = holder === identity ? 'renew' : 'acquire';
     const from = current;
-    return this.write(op, () => lock.update(this.recordFor(from), from.resourceVersion), sent);
+    return this.write(op, () => lock.update(this.recordFor(from), from.resourceVersion), sent, from.resourceVersion);
   }
 
-  private async write(op: LeaseOp, send: () => Promise<VersionedLeaseRecord>, sent: number): Promise<Access> {
+  /** `readVersion`: the version an update was sent on; an answer at that same version wrote nothing (I3). */
+  private async write(op: LeaseOp, send: () => Promise<VersionedLeaseRecord>, sent: number, readVersion?: string): Promise<Access> {
     let written: VersionedLeaseRecord;
     try {
       written = await send();
     } catch (e) {
       return this.failed(op, e);
+    }
+    if (written.resourceVersion === readVersion) {
+      // Our record was the same bytes as the stored one (the wall clock stood still):
+      // others still count the term from the version they saw before, so we must too.
+      this.observe(written);
+      this.log.debug({ op }, 'the lease write changed nothing; not counted as a renew');
+      return 'allowed';
     }
     const now = this.clock.now();
     this.observed = { record: written, at: now };

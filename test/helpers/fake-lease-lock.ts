@@ -19,13 +19,24 @@ export class FakeLeaseStore {
     return new FakeLeaseLock(this, name);
   }
 
-  /** Stores `record` as a new version, as an accepted POST or PUT would. */
+  /**
+   * Stores `record` as a new version, as an accepted POST or PUT would. A PUT
+   * that changes nothing keeps the version and is no write, as on the API
+   * server (its update path skips the storage write when the object is equal).
+   */
   put(by: string, record: LeaseRecord): VersionedLeaseRecord {
+    const last = this.record;
+    if (last && sameRecord(last, record)) return last;
     const stored = { ...record, resourceVersion: String(++this.version) };
     this.record = stored;
     this.writes.push({ by, record: stored });
     return stored;
   }
+}
+
+function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
+  return a.holderIdentity === b.holderIdentity && a.leaseDurationSeconds === b.leaseDurationSeconds
+    && a.acquireTime === b.acquireTime && a.renewTime === b.renewTime && a.leaseTransitions === b.leaseTransitions;
 }
 
 type Op = 'get' | 'create' | 'update';

@@ -10,7 +10,7 @@ import t from 'tap';
 import { KubeApiError, type KubeHttp } from '../../src/kube/http.js';
 import { LeaderElector } from '../../src/leader/leader-election.js';
 import { formatMicroTime, leaseLock, type LeaseRecord } from '../../src/leader/lease-lock.js';
-import { ManualClock } from '../helpers/clock.js';
+import { fixedClock, ManualClock } from '../helpers/clock.js';
 import { FakeLeaseStore, type FakeLeaseLock } from '../helpers/fake-lease-lock.js';
 
 const config = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
@@ -194,6 +194,37 @@ void t.test('a write the server took at once but answered only after the renew d
   t.ok(a.elector.isLeader);
   t.equal(store.record?.leaseTransitions, 0, 'renewing our own record is not a transition');
   await a.elector.stop();
+});
+
+void t.test('a renew the server takes as no change (same record, same resourceVersion) does not extend our term: never two leaders', async (t) => {
+  // The API server keeps the resourceVersion of an update that changes nothing, and
+  // a replica waiting on the lease counts the holder's term from when it first saw
+  // that version. So a renew that writes the same bytes (a wall clock that stands
+  // still, or steps back onto the last renewTime) must not count as a renew.
+  const clock = new ManualClock();
+  const store = new FakeLeaseStore();
+  const stuck = fixedClock(Date.UTC(2026, 10, 28, 20, 0, 0, 0));
+  const lockA = store.lock('a');
+  const a = { leading: false };
+  const elector = new LeaderElector({
+    lock: lockA, identity: 'a', config, logger: silent, clock, wallClock: stuck, random: () => 0,
+    onStartedLeading: () => { a.leading = true; },
+    onStoppedLeading: () => { a.leading = false; },
+  });
+  elector.start();
+  await flush();
+  t.ok(a.leading, 'a leads after creating the lease');
+  const b = replica(store, clock, 'b');
+  b.elector.start();
+  let both = 0;
+  await run(clock, 60_000, () => {
+    if (a.leading && elector.isLeader && b.leading && b.elector.isLeader) both++;
+  });
+  t.equal(both, 0, 'a and b never lead at once');
+  t.ok(b.leading, 'b took the lease that a\'s no-op renews did not keep');
+  t.equal(store.writes.filter((w) => w.by === 'a').length, 1, 'a\'s renews changed nothing on the server');
+  elector.stop();
+  b.elector.stop();
 });
 
 void t.test('two replicas creating the lease at once: one wins, the other gets a 409 and follows', async (t) => {
