@@ -223,8 +223,8 @@ void t.test('a renew the server takes as no change (same record, same resourceVe
   t.equal(both, 0, 'a and b never lead at once');
   t.ok(b.leading, 'b took the lease that a\'s no-op renews did not keep');
   t.equal(store.writes.filter((w) => w.by === 'a').length, 1, 'a\'s renews changed nothing on the server');
-  elector.stop();
-  b.elector.stop();
+  await elector.stop();
+  await b.elector.stop();
 });
 
 void t.test('two replicas creating the lease at once: one wins, the other gets a 409 and follows', async (t) => {
