@@ -18,6 +18,7 @@ import { identities, kubeconfig, servingMaterial, type Identity } from '../auth/
 import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from '../auth/rbac.js';
 import { builtWorkerUrl, RequestVerifier } from '../go/request-verifier.js';
 import { NAME_LABEL } from '../resources/namespaces.js';
+import { NamespaceTermination } from '../resources/namespace-termination.js';
 import { findResource, servedResources, type ClusterTrustBundleVersion, type ResourceDef } from '../api/resource-definitions.js';
 import * as rest from './rest.js';
 import { selfSubjectAccessReview, subjectAccessReview } from '../auth/access-reviews.js';
@@ -45,6 +46,11 @@ export interface DevApiOptions {
   /** Extra RBAC objects (YAML text), applied over the default policy. */
   readonly policyYaml?: string;
   readonly historySize?: number;
+  /**
+   * How long a deleted namespace stays Terminating before its contents and it are deleted
+   * (default 2 s); 0 ends it within the DELETE.
+   */
+  readonly namespaceTerminationSeconds?: number;
   readonly bookmarkIntervalMs?: number;
   readonly watchTimeoutSeconds?: number;
   /**
@@ -66,6 +72,7 @@ export class DevApi {
   readonly watches = new WatchRegistry();
   readonly audit: rest.CertificateWrite[] = [];
   readonly authorizer: Authorizer;
+  readonly namespaces: NamespaceTermination;
   #server: Server | undefined;
   readonly #verifier = new RequestVerifier(builtWorkerUrl);
   #tokens = new Map<string, UserInfo>();
@@ -85,6 +92,8 @@ export class DevApi {
         this.store.create('namespaces', { metadata: { name: ns, labels: { [NAME_LABEL]: ns } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
       }
     }
+    this.namespaces = new NamespaceTermination(this.store, (options.namespaceTerminationSeconds ?? 2) * 1000);
+    this.namespaces.resume();
   }
 
   /** Starts listening; writes admin.kubeconfig, signer.kubeconfig (and approver/requester) into the state directory. */
@@ -121,6 +130,7 @@ export class DevApi {
     // handshake, which the HTTP server does not track yet) would keep close() waiting forever.
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     this.watches.closeAll('clean');
+    this.namespaces.stop();
     // Creates waiting on a verdict get it (computed here) and finish before the state is written.
     await this.#verifier.close();
     this.store.flush();
@@ -250,6 +260,7 @@ export class DevApi {
     const deps: rest.RestDeps = {
       store: this.store, authorizer: this.authorizer, audit: this.audit,
       verifyRequest: (encoded) => this.#verifier.verdict(encoded),
+      namespaces: this.namespaces,
     };
     if (def.virtual) {
       const body = await rest.readObject(req);
@@ -289,6 +300,8 @@ export class DevApi {
       case 'POST /devapi/v1/history/compact':
         this.store.compact();
         return sendJson(res, 200, { compactedThrough: this.store.oldestResumableVersion });
+      case 'POST /devapi/v1/namespaces/finish-termination':
+        return sendJson(res, 200, { finished: this.namespaces.finishAll() });
       case 'GET /devapi/v1/audit':
         return sendJson(res, 200, { certificateWrites: this.audit, faultsInjected: this.faults.injected, openWatches: this.watches.size });
       default:
