@@ -85,7 +85,7 @@ export const signerMetrics = {
   },
   trustPublish: {
     name: 'csr_signer_trust_bundle_publish_total', type: 'counter', labels: ['signer', 'target', 'result'],
-    help: 'Trust bundle targets checked, by signer, target (configmap, clustertrustbundle) and result: created, updated, unchanged, not-owned (an object of that name without csr-signer\'s label, left alone), unavailable (API not served) or error.',
+    help: 'Trust bundle targets checked, by signer, target (configmap, clustertrustbundle) and result: created, updated, unchanged, not-owned (an object of that name without csr-signer\'s label, left alone), skipped (the namespace is being deleted), unavailable (API not served) or error.',
   },
   leader: {
     name: 'csr_signer_leader', type: 'gauge', labels: [],
