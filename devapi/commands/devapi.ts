@@ -28,6 +28,7 @@ Not a production API server. See docs/devapi.md.
                          or none; whatever --kubernetes-minor says
   --no-cluster-trust-bundles
                          serve no ClusterTrustBundles (--cluster-trust-bundle-versions none)
+  --no-watch-bookmarks   send no watch bookmarks, even when a client asks (the API promises none)
   --namespace-termination-seconds N
                          how long a deleted namespace stays Terminating before it and
                          its contents go, 0–3600 (default 2)
@@ -52,6 +53,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
         'cluster-trust-bundle-versions': { type: 'string' },
         'no-cluster-trust-bundles': { type: 'boolean', default: false },
         'namespace-termination-seconds': { type: 'string', default: '2' },
+        'no-watch-bookmarks': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
       },
       strict: true,
@@ -79,6 +81,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   try {
     devapi = new DevApi({
       stateDir, port, minorVersion: minor, readText: readBoundedText, namespaceTerminationSeconds: terminationSeconds,
+      ...(values['no-watch-bookmarks'] ? { watchBookmarks: false } : {}),
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
       ...(bundleVersions === undefined ? {} : { clusterTrustBundleVersions: bundleVersions }),

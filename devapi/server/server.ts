@@ -25,7 +25,7 @@ import { selfSubjectAccessReview, subjectAccessReview } from '../auth/access-rev
 import { ApiError, unauthorized, unknownPath } from '../api/errors.js';
 import { Store } from '../storage/store.js';
 import type { Subresource } from '../resources/strategies.js';
-import { watch, WatchRegistry } from './watch.js';
+import { realTimers, watch, WatchRegistry, type WatchTimers } from './watch.js';
 
 export { clusterTrustBundleVersions, type ClusterTrustBundleVersion } from '../api/resource-definitions.js';
 
@@ -51,8 +51,18 @@ export interface DevApiOptions {
    * (default 2 s); 0 ends it within the DELETE.
    */
   readonly namespaceTerminationSeconds?: number;
+  /** How often a watch that asked for bookmarks is offered one (default 60 s, upstream's). */
   readonly bookmarkIntervalMs?: number;
+  /** false: send no bookmarks at all, as the API allows (default true). */
+  readonly watchBookmarks?: boolean;
+  /**
+   * How often every resource's watch cache learns the current resourceVersion, as etcd's progress
+   * notifications tell kube-apiserver's (default 10 minutes, etcd's); 0: never.
+   */
+  readonly progressNotifyIntervalMs?: number;
   readonly watchTimeoutSeconds?: number;
+  /** The clock watch timeouts, bookmarks and progress notifications run on (default the real one). */
+  readonly timers?: WatchTimers;
   /**
    * The certificates.k8s.io versions that serve ClusterTrustBundles (default both, v1 and v1beta1, over one
    * store, as kube-apiserver 1.37 with the beta API turned on); `[]` serves neither.
@@ -76,6 +86,8 @@ export class DevApi {
   #server: Server | undefined;
   readonly #verifier = new RequestVerifier(builtWorkerUrl);
   #tokens = new Map<string, UserInfo>();
+  readonly #timers: WatchTimers;
+  #progressTimer: unknown;
   #identities: Record<string, Identity> = {};
   readonly #served: readonly ResourceDef[];
   url = '';
@@ -94,6 +106,7 @@ export class DevApi {
     }
     this.namespaces = new NamespaceTermination(this.store, (options.namespaceTerminationSeconds ?? 2) * 1000);
     this.namespaces.resume();
+    this.#timers = options.timers ?? realTimers;
   }
 
   /** Starts listening; writes admin.kubeconfig, signer.kubeconfig (and approver/requester) into the state directory. */
@@ -111,12 +124,22 @@ export class DevApi {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
     });
+    this.#notifyProgressEvery(this.options.progressNotifyIntervalMs ?? 600_000);
     const { port } = server.address() as AddressInfo;
     this.url = `https://127.0.0.1:${port}`;
     for (const [id, identity] of Object.entries(this.#identities)) {
       writeFileSync(join(this.options.stateDir, `${id}.kubeconfig`), kubeconfig(this.url, tls.caPem, id, identity), { mode: 0o600 });
     }
     return this.url;
+  }
+
+  #notifyProgressEvery(ms: number): void {
+    if (ms <= 0) return;
+    this.#progressTimer = this.#timers.setTimeout(() => {
+      this.store.notifyProgress();
+      this.#notifyProgressEvery(ms);
+    }, ms);
+    if (this.#timers === realTimers) (this.#progressTimer as NodeJS.Timeout).unref();
   }
 
   kubeconfigPath(id: 'admin' | 'signer' | 'approver' | 'requester'): string {
@@ -131,6 +154,7 @@ export class DevApi {
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     this.watches.closeAll('clean');
     this.namespaces.stop();
+    this.#timers.clearTimeout(this.#progressTimer);
     // Creates waiting on a verdict get it (computed here) and finish before the state is written.
     await this.#verifier.close();
     this.store.flush();
@@ -270,7 +294,10 @@ export class DevApi {
     }
     switch (verb) {
       case 'list': return rest.list(ctx, deps);
-      case 'watch': return watch(ctx, deps, this.watches, { bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: this.options.watchTimeoutSeconds ?? 300 });
+      case 'watch': return watch(ctx, deps, this.watches, {
+        bookmarks: this.options.watchBookmarks ?? true, bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000,
+        defaultTimeoutSeconds: this.options.watchTimeoutSeconds ?? 300, timers: this.#timers,
+      });
       case 'get': return rest.get(ctx, deps);
       case 'create': return rest.create(ctx, deps);
       case 'update': return rest.update(ctx, deps);
@@ -300,6 +327,9 @@ export class DevApi {
       case 'POST /devapi/v1/history/compact':
         this.store.compact();
         return sendJson(res, 200, { compactedThrough: this.store.oldestResumableVersion });
+      case 'POST /devapi/v1/progress':
+        this.store.notifyProgress();
+        return sendJson(res, 200, { resourceVersion: String(this.store.resourceVersion) });
       case 'POST /devapi/v1/namespaces/finish-termination':
         return sendJson(res, 200, { finished: this.namespaces.finishAll() });
       case 'GET /devapi/v1/audit':
