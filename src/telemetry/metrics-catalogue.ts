@@ -69,7 +69,7 @@ export const signerMetrics = {
   },
   watchRestarts: {
     name: 'csr_signer_watch_restarts_total', type: 'counter', labels: ['signer', 'reason'],
-    help: 'Watches restarted, by signer and reason: error, gone (410, resource version too old) or quiet (no event or bookmark in time).',
+    help: 'Watches restarted, by signer and reason: error, gone (410, resource version too old) or quiet (still open and silent past the server-side timeout the watch asked for, by the quiet timeout: a hung connection); a watch the server ends at that timeout is watched again and not counted.',
   },
   caLastIssuedNotAfter: {
     name: 'csr_signer_ca_last_issued_not_after_timestamp_seconds', type: 'gauge', labels: ['signer', 'ca'],
