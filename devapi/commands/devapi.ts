@@ -28,6 +28,10 @@ Not a production API server. See docs/devapi.md.
                          or none; whatever --kubernetes-minor says
   --no-cluster-trust-bundles
                          serve no ClusterTrustBundles (--cluster-trust-bundle-versions none)
+  --no-watch-bookmarks   send no watch bookmarks, even when a client asks (the API promises none)
+  --namespace-termination-seconds N
+                         how long a deleted namespace stays Terminating before it and
+                         its contents go, 0–3600 (default 2)
   --verbose              log every request to stderr
 
 Writes DIR/admin.kubeconfig (cluster admin), DIR/signer.kubeconfig (only the
@@ -48,6 +52,8 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
         policy: { type: 'string' },
         'cluster-trust-bundle-versions': { type: 'string' },
         'no-cluster-trust-bundles': { type: 'boolean', default: false },
+        'namespace-termination-seconds': { type: 'string', default: '2' },
+        'no-watch-bookmarks': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
       },
       strict: true,
@@ -60,6 +66,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   if (!stateDir) throw csrError('InvalidArgument', '--state-dir is required (see csr-signer devapi --help)');
   const port = integerFlag('port', values.port, portRange);
   const minor = integerFlag('kubernetes-minor', values['kubernetes-minor'], { min: 27, max: 33 });
+  const terminationSeconds = integerFlag('namespace-termination-seconds', values['namespace-termination-seconds'], { min: 0, max: 3600 });
   const bundleVersions = clusterTrustBundleVersionsFlag(values['cluster-trust-bundle-versions'], values['no-cluster-trust-bundles']);
   let policyYaml: string | undefined;
   if (values.policy) {
@@ -73,7 +80,8 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   let devapi: DevApi;
   try {
     devapi = new DevApi({
-      stateDir, port, minorVersion: minor, readText: readBoundedText,
+      stateDir, port, minorVersion: minor, readText: readBoundedText, namespaceTerminationSeconds: terminationSeconds,
+      ...(values['no-watch-bookmarks'] ? { watchBookmarks: false } : {}),
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
       ...(bundleVersions === undefined ? {} : { clusterTrustBundleVersions: bundleVersions }),

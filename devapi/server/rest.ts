@@ -6,7 +6,8 @@ import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './reques
 import { typedJson } from '../storage/object-json.js';
 import { applyJsonPatch, applyMergePatch } from '../storage/patch.js';
 import { ignoreManagedFieldsTimestamps } from '../storage/object-equality.js';
-import { checkNamespaceDeletable, deleteNamespaceContents } from '../resources/namespaces.js';
+import { checkNamespaceDeletable, isTerminating, namespaceTerminating } from '../resources/namespaces.js';
+import type { NamespaceTermination } from '../resources/namespace-termination.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import { isAuthorizedForSignerName, signerNotPermitted, type RequestAuthorizer, type UserInfo } from '../auth/rbac.js';
 import { apiVersionOf, type ResourceDef } from '../api/resource-definitions.js';
@@ -53,6 +54,8 @@ export interface RestDeps {
   readonly audit: CertificateWrite[];
   /** A request's verdict computed off the event loop (go/request-verifier.ts). */
   readonly verifyRequest: (encoded: string) => Promise<string | undefined>;
+  /** Namespace deletion: Terminating first, gone later. */
+  readonly namespaces: NamespaceTermination;
 }
 
 type Obj = Record<string, unknown>;
@@ -94,11 +97,19 @@ function checkKind(ctx: RequestContext, body: Obj): void {
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def)) throw badRequest(`the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${apiVersionOf(def)})`);
 }
 
-/** NamespaceLifecycle on create: 404 `namespaces "x" not found` when the namespace does not exist. */
-function requireNamespace(ctx: RequestContext, deps: RestDeps): void {
-  if (ctx.def.namespaced && ctx.namespace !== undefined && !deps.store.get('namespaces', undefined, ctx.namespace)) {
-    throw notFound('namespaces', '', ctx.namespace);
-  }
+/**
+ * NamespaceLifecycle on create (apiserver pkg/admission/plugin/namespace/lifecycle/admission.go
+ * `Lifecycle.Admit`): 404 `namespaces "x" not found` when the namespace does not exist, 403 with
+ * a NamespaceTerminating cause while it is Terminating. `metadata` is the object's: the 403
+ * names it by name, else generateName, else `Unknown` (admission/errors.go extractResourceName).
+ */
+function requireNamespace(ctx: RequestContext, deps: RestDeps, metadata: Obj): void {
+  if (!ctx.def.namespaced || ctx.namespace === undefined) return;
+  const ns = deps.store.get('namespaces', undefined, ctx.namespace);
+  if (!ns) throw notFound('namespaces', '', ctx.namespace);
+  if (!isTerminating(ns)) return;
+  const name = [metadata.name, metadata.generateName].find((v): v is string => typeof v === 'string' && v !== '') ?? 'Unknown';
+  throw namespaceTerminating(ctx.def.resource, ctx.def.group, ctx.namespace, name);
 }
 
 // ------------------------------------------------------------------ read
@@ -148,7 +159,7 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
   const strategy = strategyOf(def);
   checkKind(ctx, received);
   const body = def.convert ? def.convert.toStorage(received) : received;
-  requireNamespace(ctx, deps);
+  requireNamespace(ctx, deps, meta(body));
   const metadata = { ...meta(body) };
   if (metadata.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
   if (def.namespaced) {
@@ -349,8 +360,12 @@ export async function remove(ctx: RequestContext, deps: RestDeps): Promise<void>
     sendJson(ctx.res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: object.metadata.name, group: ctx.def.group, kind: ctx.def.resource, uid: object.metadata.uid } });
     return;
   }
-  // No namespace controller and no Terminating phase: the contents go at once, then the namespace.
-  if (isNamespace) deleteNamespaceContents(deps.store, object.metadata.name);
+  // A namespace is not deleted at once: it turns Terminating, and the answer is the namespace itself
+  // (pkg/registry/core/namespace/storage/storage.go REST.Delete), its contents and it go later.
+  if (isNamespace) {
+    sendJson(ctx.res, 200, withType(ctx.def, deps.namespaces.begin(object)));
+    return;
+  }
   deps.store.delete(ctx.def.storeKey, ctx.namespace, object.metadata.name);
   sendJson(ctx.res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: object.metadata.name, group: ctx.def.group, kind: ctx.def.resource, uid: object.metadata.uid } });
 }

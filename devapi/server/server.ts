@@ -18,13 +18,14 @@ import { identities, kubeconfig, servingMaterial, type Identity } from '../auth/
 import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from '../auth/rbac.js';
 import { builtWorkerUrl, RequestVerifier } from '../go/request-verifier.js';
 import { NAME_LABEL } from '../resources/namespaces.js';
+import { NamespaceTermination } from '../resources/namespace-termination.js';
 import { findResource, servedResources, type ClusterTrustBundleVersion, type ResourceDef } from '../api/resource-definitions.js';
 import * as rest from './rest.js';
 import { selfSubjectAccessReview, subjectAccessReview } from '../auth/access-reviews.js';
 import { ApiError, unauthorized, unknownPath } from '../api/errors.js';
 import { Store } from '../storage/store.js';
 import type { Subresource } from '../resources/strategies.js';
-import { watch, WatchRegistry } from './watch.js';
+import { realTimers, watch, WatchRegistry, type WatchTimers } from './watch.js';
 
 export { clusterTrustBundleVersions, type ClusterTrustBundleVersion } from '../api/resource-definitions.js';
 
@@ -45,8 +46,23 @@ export interface DevApiOptions {
   /** Extra RBAC objects (YAML text), applied over the default policy. */
   readonly policyYaml?: string;
   readonly historySize?: number;
+  /**
+   * How long a deleted namespace stays Terminating before its contents and it are deleted
+   * (default 2 s); 0 ends it within the DELETE.
+   */
+  readonly namespaceTerminationSeconds?: number;
+  /** How often a watch that asked for bookmarks is offered one (default 60 s, upstream's). */
   readonly bookmarkIntervalMs?: number;
+  /** false: send no bookmarks at all, as the API allows (default true). */
+  readonly watchBookmarks?: boolean;
+  /**
+   * How often every resource's watch cache learns the current resourceVersion, as etcd's progress
+   * notifications tell kube-apiserver's (default 10 minutes, etcd's); 0: never.
+   */
+  readonly progressNotifyIntervalMs?: number;
   readonly watchTimeoutSeconds?: number;
+  /** The clock watch timeouts, bookmarks and progress notifications run on (default the real one). */
+  readonly timers?: WatchTimers;
   /**
    * The certificates.k8s.io versions that serve ClusterTrustBundles (default both, v1 and v1beta1, over one
    * store, as kube-apiserver 1.37 with the beta API turned on); `[]` serves neither.
@@ -66,9 +82,12 @@ export class DevApi {
   readonly watches = new WatchRegistry();
   readonly audit: rest.CertificateWrite[] = [];
   readonly authorizer: Authorizer;
+  readonly namespaces: NamespaceTermination;
   #server: Server | undefined;
   readonly #verifier = new RequestVerifier(builtWorkerUrl);
   #tokens = new Map<string, UserInfo>();
+  readonly #timers: WatchTimers;
+  #progressTimer: unknown;
   #identities: Record<string, Identity> = {};
   readonly #served: readonly ResourceDef[];
   url = '';
@@ -85,6 +104,9 @@ export class DevApi {
         this.store.create('namespaces', { metadata: { name: ns, labels: { [NAME_LABEL]: ns } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
       }
     }
+    this.namespaces = new NamespaceTermination(this.store, (options.namespaceTerminationSeconds ?? 2) * 1000);
+    this.namespaces.resume();
+    this.#timers = options.timers ?? realTimers;
   }
 
   /** Starts listening; writes admin.kubeconfig, signer.kubeconfig (and approver/requester) into the state directory. */
@@ -102,12 +124,22 @@ export class DevApi {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
     });
+    this.#notifyProgressEvery(this.options.progressNotifyIntervalMs ?? 600_000);
     const { port } = server.address() as AddressInfo;
     this.url = `https://127.0.0.1:${port}`;
     for (const [id, identity] of Object.entries(this.#identities)) {
       writeFileSync(join(this.options.stateDir, `${id}.kubeconfig`), kubeconfig(this.url, tls.caPem, id, identity), { mode: 0o600 });
     }
     return this.url;
+  }
+
+  #notifyProgressEvery(ms: number): void {
+    if (ms <= 0) return;
+    this.#progressTimer = this.#timers.setTimeout(() => {
+      this.store.notifyProgress();
+      this.#notifyProgressEvery(ms);
+    }, ms);
+    if (this.#timers === realTimers) (this.#progressTimer as NodeJS.Timeout).unref();
   }
 
   kubeconfigPath(id: 'admin' | 'signer' | 'approver' | 'requester'): string {
@@ -121,6 +153,8 @@ export class DevApi {
     // handshake, which the HTTP server does not track yet) would keep close() waiting forever.
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     this.watches.closeAll('clean');
+    this.namespaces.stop();
+    this.#timers.clearTimeout(this.#progressTimer);
     // Creates waiting on a verdict get it (computed here) and finish before the state is written.
     await this.#verifier.close();
     this.store.flush();
@@ -250,6 +284,7 @@ export class DevApi {
     const deps: rest.RestDeps = {
       store: this.store, authorizer: this.authorizer, audit: this.audit,
       verifyRequest: (encoded) => this.#verifier.verdict(encoded),
+      namespaces: this.namespaces,
     };
     if (def.virtual) {
       const body = await rest.readObject(req);
@@ -259,7 +294,10 @@ export class DevApi {
     }
     switch (verb) {
       case 'list': return rest.list(ctx, deps);
-      case 'watch': return watch(ctx, deps, this.watches, { bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: this.options.watchTimeoutSeconds ?? 300 });
+      case 'watch': return watch(ctx, deps, this.watches, {
+        bookmarks: this.options.watchBookmarks ?? true, bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000,
+        defaultTimeoutSeconds: this.options.watchTimeoutSeconds ?? 300, timers: this.#timers,
+      });
       case 'get': return rest.get(ctx, deps);
       case 'create': return rest.create(ctx, deps);
       case 'update': return rest.update(ctx, deps);
@@ -289,6 +327,11 @@ export class DevApi {
       case 'POST /devapi/v1/history/compact':
         this.store.compact();
         return sendJson(res, 200, { compactedThrough: this.store.oldestResumableVersion });
+      case 'POST /devapi/v1/progress':
+        this.store.notifyProgress();
+        return sendJson(res, 200, { resourceVersion: String(this.store.resourceVersion) });
+      case 'POST /devapi/v1/namespaces/finish-termination':
+        return sendJson(res, 200, { finished: this.namespaces.finishAll() });
       case 'GET /devapi/v1/audit':
         return sendJson(res, 200, { certificateWrites: this.audit, faultsInjected: this.faults.injected, openWatches: this.watches.size });
       default:

@@ -1,8 +1,9 @@
 /**
  * Watch streams: newline-delimited JSON events, headers flushed at once,
  * resumable from a resourceVersion while it is in history (410 Expired after),
- * optional bookmarks, a timeout, and hooks to end every stream (cleanly or by
- * resetting the socket) for tests of a client's restart logic.
+ * bookmarks as kube-apiserver's watch cache sends them, a timeout, and hooks to
+ * end every stream (cleanly or by resetting the socket) for tests of a client's
+ * restart logic.
  */
 import type { ServerResponse } from 'node:http';
 import { typedJson } from '../storage/object-json.js';
@@ -12,10 +13,29 @@ import { parseFieldSelector, parseLabelSelector } from '../storage/selectors.js'
 import type { Change, KubeObject } from '../storage/kube-object.js';
 import { toTable } from './tables.js';
 
+/** The clock a watch's timeout and bookmarks run on (a test may pass a manual one). */
+export interface WatchTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: WatchTimers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface WatchOptions {
+  /** false: no bookmarks even when asked for (the API promises none). */
+  readonly bookmarks: boolean;
   readonly bookmarkIntervalMs: number;
   readonly defaultTimeoutSeconds: number;
+  readonly timers: WatchTimers;
 }
+
+/** Upstream's last bookmark comes this long before the watch's deadline (cache_watcher.go nextBookmarkTime). */
+const PRE_TIMEOUT_BOOKMARK_MS = 2000;
 
 /** Open watch streams, so faults can end them. */
 export class WatchRegistry {
@@ -88,12 +108,13 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
 
   let unsubscribe = (): void => undefined;
   let unregister = (): unknown => undefined;
-  const timers: NodeJS.Timeout[] = [];
+  const { timers } = options;
+  const handles = new Set<unknown>();
   const end = (): void => {
     unsubscribe();
     unregister();
-    timers.forEach(clearTimeout);
-    timers.forEach(clearInterval);
+    handles.forEach((h) => timers.clearTimeout(h));
+    handles.clear();
     flush();
     if (!res.writableEnded) res.end();
   };
@@ -101,6 +122,8 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
 
   const rvParam = url.searchParams.get('resourceVersion');
   const from = rvParam === null || rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
+  // Where the watch starts: the version asked for, or (none) how far the resource's watch cache has seen.
+  const start = from ?? deps.store.progressOf(def.storeKey);
   if (from === undefined) {
     for (const o of deps.store.list(def.storeKey, ctx.namespace)) if (matches(o)) sendObject('ADDED', o);
   } else {
@@ -119,9 +142,39 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   });
   unregister = registry.add({ res, end });
 
-  if (url.searchParams.get('allowWatchBookmarks') === 'true') {
-    timers.push(setInterval(() => send('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(deps.store.resourceVersion) } }), options.bookmarkIntervalMs));
-  }
   const timeout = Number(url.searchParams.get('timeoutSeconds') ?? url.searchParams.get('timeout')?.replace(/s$/, '') ?? options.defaultTimeoutSeconds);
-  timers.push(setTimeout(end, (Number.isFinite(timeout) && timeout > 0 ? timeout : options.defaultTimeoutSeconds) * 1000));
+  const timeoutMs = (Number.isFinite(timeout) && timeout > 0 ? timeout : options.defaultTimeoutSeconds) * 1000;
+  const deadline = timers.now() + timeoutMs;
+  handles.add(timers.setTimeout(end, timeoutMs));
+  if (options.bookmarks && url.searchParams.get('allowWatchBookmarks') === 'true') {
+    scheduleBookmarks({ deadline, start, intervalMs: options.bookmarkIntervalMs, timers, handles }, () => {
+      // The cacher's bookmark carries how far its cache has seen, and a watcher passes on only
+      // what is past its start (cache_watcher.go process): nothing while the resource is quiet.
+      const rv = deps.store.progressOf(def.storeKey);
+      if (rv > start) send('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(rv) } });
+    });
+  }
+}
+
+/**
+ * When upstream offers a watcher a bookmark (apiserver pkg/storage/cacher/cache_watcher.go
+ * `nextBookmarkTime`, with `defaultBookmarkFrequency` of a minute in cacher.go): every
+ * `intervalMs`, and last 2 s before the watch's deadline; none once that moment has passed.
+ */
+function scheduleBookmarks(
+  w: { readonly deadline: number; readonly start: number; readonly intervalMs: number; readonly timers: WatchTimers; readonly handles: Set<unknown> },
+  offer: () => void,
+): void {
+  const last = w.deadline - PRE_TIMEOUT_BOOKMARK_MS;
+  const next = (now: number): void => {
+    const at = Math.min(now + w.intervalMs, last);
+    if (at < now) return;
+    const handle = w.timers.setTimeout(() => {
+      w.handles.delete(handle);
+      offer();
+      if (at < last) next(at);
+    }, at - now);
+    w.handles.add(handle);
+  };
+  next(w.timers.now());
 }

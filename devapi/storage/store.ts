@@ -32,6 +32,14 @@ export class Store {
   /** Changes at or below this RV are gone from history: resuming from before it gets 410. */
   #compactedThrough = 0;
   #listeners = new Set<Listener>();
+  /**
+   * How far each resource's watch cache has seen, as kube-apiserver's cacher knows it
+   * (pkg/storage/cacher/cacher.go `dispatchEvents`: lastProcessedResourceVersion): the
+   * version of the resource's last change, or of the store when it was loaded or last
+   * sent a progress notification (`notifyProgress`), whichever is later.
+   */
+  readonly #progress = new Map<string, number>();
+  #progressFloor = 0;
   #persistTimer: NodeJS.Timeout | undefined;
   readonly #log: StateLog | undefined;
 
@@ -49,6 +57,20 @@ export class Store {
 
   get resourceVersion(): number {
     return this.#rv;
+  }
+
+  /** The resourceVersion the watch cache of `resource` has reached: what a bookmark for it carries. */
+  progressOf(resource: string): number {
+    return Math.max(this.#progressFloor, this.#progress.get(resource) ?? 0);
+  }
+
+  /**
+   * An etcd progress notification: every resource's watch cache learns that nothing of its
+   * own changed up to the current revision (etcd sends one to a quiet watch every
+   * `--experimental-watch-progress-notify-interval`, 10 minutes by default).
+   */
+  notifyProgress(): void {
+    this.#progressFloor = this.#rv;
   }
 
   get oldestResumableVersion(): number {
@@ -149,6 +171,7 @@ export class Store {
 
   #record(change: Change): void {
     this.#history.push(change);
+    this.#progress.set(change.resource, change.rv);
     const limit = this.options.historySize ?? 10_000;
     if (this.#history.length > limit) {
       const dropped = this.#history.splice(0, this.#history.length - limit);
@@ -178,6 +201,8 @@ export class Store {
     this.#rv = state.rv;
     // History does not survive a restart: watches resuming from before it relist (410), as after an apiserver restart.
     this.#compactedThrough = state.rv;
+    // A restarted apiserver's caches start from a list at the current revision.
+    this.#progressFloor = state.rv;
     for (const entry of state.entries) this.#objects.set(keyOf(entry.resource, entry.object.metadata.namespace, entry.object.metadata.name), entry);
     // Fold the log into the snapshot now, so it only ever holds this run's changes.
     log.snapshot(state);

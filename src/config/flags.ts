@@ -45,7 +45,7 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'retry-burst', arg: 'N', default: '100', help: 'the token bucket\'s burst' },
     { name: 'retry-base-delay', arg: 'DURATION', default: '200ms', help: 'first retry delay of a CSR after a transient error; doubles each time' },
     { name: 'retry-max-delay', arg: 'DURATION', default: '1000s', help: 'the longest retry delay of a CSR' },
-    { name: 'watch-quiet-timeout', arg: 'DURATION', default: '5m', help: 'a watch that delivers no event or bookmark for this long is restarted' },
+    { name: 'watch-quiet-timeout', arg: 'DURATION', default: '5m', help: 'a watch still open and silent this long past the 5–10 minute timeout it asks the server for is restarted' },
     { name: 'request-max-bytes', arg: 'N', default: '65536', help: 'largest request accepted (spec.request), in bytes' },
     { name: 'request-max-sans', arg: 'N', default: '1000', help: 'most subjectAltNames in one request' },
     { name: 'request-max-name-length', arg: 'N', default: '1024', help: 'longest subject value or DNS, email or URI name in a request (DNS names: at most 253)' },

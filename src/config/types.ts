@@ -32,7 +32,7 @@ export interface RunConfig {
   /** Per-CSR exponential backoff for transient errors. */
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
-  /** A watch that delivers no event or bookmark for this long is restarted. */
+  /** A watch still open and silent this long past the server-side timeout it asked for is restarted (src/kube/list-watch.ts). */
   readonly watchQuietTimeoutMs: number;
   readonly requestLimits: RequestLimits;
   /** `host:port` of the health and metrics listener (issue: operations). */

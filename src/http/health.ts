@@ -55,7 +55,8 @@ export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Chec
  * use the Lease (a replica refused for want of a permission or a namespace could
  * never take over), every signer has a CA that has not expired, and — on the
  * replica that signs (leading, or leader election off) — every watch has listed
- * and delivered something within the quiet timeout. A replica that is not leading
+ * and has not been silent past its own server-side timeout by more than the quiet
+ * timeout (ListWatch.quietSince: the measure its watchdog restarts a watch by). A replica that is not leading
  * does not watch; with valid CAs it is ready to take over.
  */
 export function readinessChecks(s: Snapshot): Check[] {
@@ -70,9 +71,14 @@ export function readinessChecks(s: Snapshot): Check[] {
     if (!watching) continue;
     checks.push(check(`watch-synced:${signer.name}`, signer.watchSynced ? undefined : 'the watch has not completed its first list'));
     const since = signer.sinceWatchActivityMs;
+    // Silence until the end a watch asked the server for is normal (no changes, no bookmarks promised):
+    // only silence past it counts, the same measure the watchdog restarts a watch by.
+    const quietMs = signer.watchQuietMs ?? since;
     let quiet: string | undefined;
-    if (since === undefined) quiet = 'no list, event or bookmark received yet';
-    else if (since > s.watchQuietTimeoutMs) quiet = `no event or bookmark for ${seconds(since)}, timeout ${seconds(s.watchQuietTimeoutMs)}`;
+    if (since === undefined || quietMs === undefined) quiet = 'no list, event or bookmark received yet';
+    else if (quietMs > s.watchQuietTimeoutMs) {
+      quiet = `no event or bookmark for ${seconds(since)}, silent ${seconds(quietMs)} past the watch's own timeout, limit ${seconds(s.watchQuietTimeoutMs)}`;
+    }
     checks.push(check(`watch-active:${signer.name}`, quiet));
   }
   return checks;

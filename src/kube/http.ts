@@ -17,6 +17,8 @@ export class KubeApiError extends Error {
     message: string,
     /** From Retry-After, when the server asked for a pause (429, 503). */
     readonly retryAfterMs: number | undefined,
+    /** The Status's `details.causes` reasons (e.g. `NamespaceTerminating`), when it has any. */
+    readonly causes: readonly string[] = [],
   ) {
     super(message);
   }
@@ -67,15 +69,18 @@ function readBody(response: http.IncomingMessage): Promise<string> {
 function errorFrom(status: number, text: string, retryAfter: string | undefined): KubeApiError {
   let reason = http.STATUS_CODES[status]?.replace(/ /g, '') ?? 'Unknown';
   let message = text.slice(0, 500);
+  let causes: string[] = [];
   try {
-    const body = JSON.parse(text) as { kind?: string; reason?: string; message?: string };
+    const body = JSON.parse(text) as { kind?: string; reason?: string; message?: string; details?: { causes?: unknown } };
     if (body.kind === 'Status') {
       reason = body.reason ?? reason;
       message = body.message ?? message;
+      const listed = Array.isArray(body.details?.causes) ? body.details.causes as { reason?: unknown }[] : [];
+      causes = listed.map((c) => c.reason).filter((r): r is string => typeof r === 'string').slice(0, 16);
     }
   } catch { /* not JSON: keep the text */ }
   const seconds = retryAfter === undefined ? NaN : Number(retryAfter);
-  return new KubeApiError(status, reason, `${status} ${reason}: ${message}`, Number.isFinite(seconds) ? seconds * 1000 : undefined);
+  return new KubeApiError(status, reason, `${status} ${reason}: ${message}`, Number.isFinite(seconds) ? seconds * 1000 : undefined, causes);
 }
 
 export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {

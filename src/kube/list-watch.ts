@@ -2,9 +2,16 @@
  * List, then watch, one kind of object (the CSRs of one signerName, or the
  * namespaces), keeping a cache current and telling the owner which names changed.
  * Resumes from the last resourceVersion seen (events and bookmarks), relists on
- * 410 Gone, restarts a watch that has gone quiet (client-node's informer can
- * stall without an error; ours is watched by a watchdog), and waits a capped,
- * jittered backoff between failed attempts.
+ * 410 Gone, and waits a capped, jittered backoff between failed attempts.
+ *
+ * Each watch asks the server to end it after a random 5–10 minutes, as client-go's
+ * reflector does (tools/cache/reflector.go `watch`: `timeoutSeconds` of
+ * minWatchTimeout × (1 + rand), minWatchTimeout 5 minutes). A resource nobody
+ * changes gets no events, and the API promises no bookmarks, so silence until that
+ * end is normal, and the server's clean end is a silent re-watch. Only a watch that
+ * stays silent `quietTimeoutMs` past both its last event or bookmark and the end it
+ * asked for is taken as hung (a dead connection, or client-node's informer stalling
+ * without an error) and restarted by the watchdog.
  */
 import type { Logger } from 'pino';
 import type { Feed, Listed, WatchEvent } from './resource.js';
@@ -23,7 +30,7 @@ export interface ListWatchOptions<T extends Listed> {
   readonly onChange: (name: string) => void;
   /** A name was deleted: a watch event, or a relist that no longer shows it. */
   readonly onDelete?: (name: string) => void;
-  /** No event or bookmark for this long restarts the watch. */
+  /** A watch silent this long past its last event or bookmark and past the end it asked the server for is restarted. */
   readonly quietTimeoutMs: number;
   readonly clock?: Clock;
   readonly random?: () => number;
@@ -33,8 +40,8 @@ export interface ListWatchOptions<T extends Listed> {
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
-/** Watches end on their own after 5–10 minutes, as client-go's reflector asks. */
-const WATCH_TIMEOUT_S = 300;
+/** Each watch asks for a server-side timeout of 5–10 minutes: client-go's reflector's minWatchTimeout × (1 + rand). */
+const MIN_WATCH_TIMEOUT_S = 300;
 
 class Gone extends Error {}
 
@@ -52,8 +59,10 @@ export class ListWatch<T extends Listed> {
   private readonly random: () => number;
   /** The first list has completed. */
   synced = false;
-  /** Clock time of the last list, event or bookmark. */
+  /** Clock time of the last list, event, bookmark or clean end of a watch by the server. */
   lastActivity = 0;
+  /** Clock time by which the open watch asked the server to end it; undefined while none is open. */
+  private watchEnds: number | undefined;
   restarts = 0;
 
   constructor(private readonly options: ListWatchOptions<T>) {
@@ -86,7 +95,7 @@ export class ListWatch<T extends Listed> {
         if (this.quiet) {
           this.quiet = false;
           this.restarted('quiet');
-          logger.warn({ ...logFields, quietSeconds: this.options.quietTimeoutMs / 1000 }, 'watch went quiet; restarting it');
+          logger.warn({ ...logFields, quietSeconds: this.options.quietTimeoutMs / 1000 }, 'watch stayed open and silent past its own timeout; restarting it');
           continue;
         }
         if (e instanceof Gone || (e instanceof KubeApiError && e.status === 410)) {
@@ -148,14 +157,23 @@ export class ListWatch<T extends Listed> {
     this.options.logger.debug({ ...this.options.logFields, count: seen.size, resourceVersion }, 'listed');
   }
 
+  /**
+   * Since when silence counts against the watch: the later of its last activity and the end
+   * the open watch asked the server for. Quiet (restarted, and not ready) `quietTimeoutMs` after.
+   */
+  get quietSince(): number {
+    return Math.max(this.lastActivity, this.watchEnds ?? -Infinity);
+  }
+
   private async watchOnce(from: string): Promise<void> {
     const controller = new AbortController();
     this.current = controller;
-    this.lastActivity = this.clock.now();
+    const timeout = Math.round(MIN_WATCH_TIMEOUT_S * (1 + this.random()));
+    this.watchEnds = this.clock.now() + timeout * 1000;
     const period = Math.max(50, Math.floor(this.options.quietTimeoutMs / 4));
     let watchdog: unknown;
     const check = (): void => {
-      if (this.clock.now() - this.lastActivity >= this.options.quietTimeoutMs) {
+      if (this.clock.now() - this.quietSince >= this.options.quietTimeoutMs) {
         this.quiet = true;
         controller.abort();
         return;
@@ -163,12 +181,15 @@ export class ListWatch<T extends Listed> {
       watchdog = this.clock.setTimeout(check, period);
     };
     watchdog = this.clock.setTimeout(check, period);
-    const timeout = Math.round(WATCH_TIMEOUT_S * (1 + this.random()));
     try {
       await this.options.feed.watch(from, timeout, (e) => this.onEvent(e), controller.signal);
       if (this.quiet) throw new Error('watch went quiet');
+      // The server ended the watch, as asked: it is alive, and a new watch starts at once.
+      this.lastActivity = this.clock.now();
+      this.options.logger.debug({ ...this.options.logFields, timeoutSeconds: timeout }, 'watch ended by the server; watching again');
     } finally {
       this.clock.clearTimeout(watchdog);
+      this.watchEnds = undefined;
       this.current = undefined;
     }
   }

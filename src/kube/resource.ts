@@ -13,6 +13,8 @@ export interface ObjectMeta {
   readonly uid?: string;
   readonly resourceVersion?: string;
   readonly creationTimestamp?: string;
+  /** Set once the object is being deleted (a namespace: Terminating). */
+  readonly deletionTimestamp?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
 }

@@ -69,7 +69,7 @@ export const signerMetrics = {
   },
   watchRestarts: {
     name: 'csr_signer_watch_restarts_total', type: 'counter', labels: ['signer', 'reason'],
-    help: 'Watches restarted, by signer and reason: error, gone (410, resource version too old) or quiet (no event or bookmark in time).',
+    help: 'Watches restarted, by signer and reason: error, gone (410, resource version too old) or quiet (still open and silent past the server-side timeout the watch asked for, by the quiet timeout: a hung connection); a watch the server ends at that timeout is watched again and not counted.',
   },
   caLastIssuedNotAfter: {
     name: 'csr_signer_ca_last_issued_not_after_timestamp_seconds', type: 'gauge', labels: ['signer', 'ca'],
@@ -85,7 +85,7 @@ export const signerMetrics = {
   },
   trustPublish: {
     name: 'csr_signer_trust_bundle_publish_total', type: 'counter', labels: ['signer', 'target', 'result'],
-    help: 'Trust bundle targets checked, by signer, target (configmap, clustertrustbundle) and result: created, updated, unchanged, not-owned (an object of that name without csr-signer\'s label, left alone), unavailable (API not served) or error.',
+    help: 'Trust bundle targets checked, by signer, target (configmap, clustertrustbundle) and result: created, updated, unchanged, not-owned (an object of that name without csr-signer\'s label, left alone), skipped (the namespace is being deleted), unavailable (API not served) or error.',
   },
   leader: {
     name: 'csr_signer_leader', type: 'gauge', labels: [],

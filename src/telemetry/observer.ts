@@ -22,8 +22,11 @@ export interface Observer {
 }
 
 export type TrustTarget = 'configmap' | 'clustertrustbundle';
-/** unavailable: the ClusterTrustBundle API is not served; not-owned: an object of that name exists without csr-signer's label. */
-export type TrustResult = 'created' | 'updated' | 'unchanged' | 'not-owned' | 'unavailable' | 'error';
+/**
+ * unavailable: the ClusterTrustBundle API is not served; not-owned: an object of that name exists without
+ * csr-signer's label; skipped: the namespace is being deleted (Terminating), so nothing is created in it.
+ */
+export type TrustResult = 'created' | 'updated' | 'unchanged' | 'not-owned' | 'skipped' | 'unavailable' | 'error';
 
 export const noopObserver: Observer = {
   issued: () => undefined,

@@ -18,8 +18,13 @@ export interface SignerState {
   readonly caError?: string;
   /** The watch has completed its first list. False on a replica that is not leading (it does not watch). */
   readonly watchSynced: boolean;
-  /** Milliseconds since the watch last delivered a list, an event or a bookmark; undefined before the first. */
+  /** Milliseconds since the watch last delivered a list, an event or a bookmark, or was ended by the server; undefined before the first. */
   readonly sinceWatchActivityMs?: number;
+  /**
+   * Milliseconds the watch has been silent beyond what is normal: since the later of its last
+   * activity and the end its open watch asked the server for (negative while that end is ahead).
+   */
+  readonly watchQuietMs?: number;
   /** Approved CSRs of this signer not yet issued or failed, and the age of the oldest approval, in seconds. */
   readonly approvedPending: number;
   readonly approvedPendingOldestSeconds: number;
@@ -64,7 +69,7 @@ export interface SignerSources {
   /** The rotation record: per CA fingerprint, the latest certificate issued. */
   readonly latest: ReadonlyMap<string, CaIssuance>;
   /** The signer's watch, while one runs. */
-  readonly watch: (signer: string) => { readonly synced: boolean; readonly lastActivity: number } | undefined;
+  readonly watch: (signer: string) => { readonly synced: boolean; readonly lastActivity: number; readonly quietSince: number } | undefined;
 }
 
 /** Per signer: approved CSRs still waiting (and the oldest approval's age), from the controller's cache. */
@@ -94,7 +99,7 @@ export function signerStates(sources: SignerSources): SignerState[] {
       ...(ca ? { ca } : {}),
       ...(error ? { caError: error } : {}),
       watchSynced: watch?.synced ?? false,
-      ...(watch?.synced ? { sinceWatchActivityMs: now.getTime() - watch.lastActivity } : {}),
+      ...(watch?.synced ? { sinceWatchActivityMs: now.getTime() - watch.lastActivity, watchQuietMs: now.getTime() - watch.quietSince } : {}),
       approvedPending: pending.get(name)?.count ?? 0,
       approvedPendingOldestSeconds: pending.get(name)?.oldestSeconds ?? 0,
       trustedCas: trust.length,

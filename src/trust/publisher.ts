@@ -7,7 +7,8 @@
  * label and name its signer: any other object of the same name is never modified.
  * Bundles are re-published when the CA store changes, when a namespace appears or
  * its labels change, and every resync interval (someone may have edited or deleted
- * one). Transient API errors retry per target with backoff.
+ * one). Transient API errors retry per target with backoff. A namespace being deleted
+ * (Terminating) is skipped, not retried: the API refuses creates in it for good.
  */
 import type { Logger } from 'pino';
 import { encodePem, type CaCertificate } from '../pki/index.js';
@@ -57,6 +58,8 @@ export class TrustPublisher {
   private readonly clock: Clock;
   /** Targets found not owned, so the warning is logged once, not every resync. */
   private readonly warned = new Set<string>();
+  /** Terminating namespaces already logged as skipped (by name and uid: one created again is new). */
+  private readonly skippedLogged = new Set<string>();
   /** The ClusterTrustBundle API version in use (undefined: none served), and when discovery was last asked. */
   private served: { version: ClusterTrustBundleVersion | undefined; at: number } | undefined;
   private workers: Promise<void> | undefined;
@@ -70,7 +73,13 @@ export class TrustPublisher {
     if (options.signers.some((s) => s.trust?.configMap)) {
       this.source = new ListWatch<Namespace>({
         feed: options.api.namespaces,
-        cache: { set: (ns) => this.namespaces.set(ns.metadata.name, ns), delete: (name) => this.namespaces.delete(name) },
+        cache: {
+          set: (ns) => this.namespaces.set(ns.metadata.name, ns),
+          delete: (name) => {
+            this.namespaces.delete(name);
+            this.forgetSkipped(name);
+          },
+        },
         logFields: { watch: 'namespaces' },
         logger: options.logger,
         onChange: (name) => this.namespaceChanged(name),
@@ -162,16 +171,42 @@ export class TrustPublisher {
     return { labels: { ...extraLabels, [managedLabel]: 'true' }, annotations: { [signerAnnotation]: signer.name } };
   }
 
+  /**
+   * A namespace being deleted gets nothing: kube-apiserver's NamespaceLifecycle admission
+   * refuses every create in it (403 with a `NamespaceTerminating` cause) until it is gone,
+   * so a retry could only fail again. Logged once per namespace (by uid: the same name
+   * created again is a new namespace, published to as any other).
+   */
+  private skipTerminating(signer: SignerConfig, ns: Namespace): TrustResult {
+    const key = `${ns.metadata.name}\u0000${ns.metadata.uid ?? ''}`;
+    if (!this.skippedLogged.has(key)) {
+      this.skippedLogged.add(key);
+      this.options.logger.info({ signer: signer.name, namespace: ns.metadata.name }, 'namespace is being deleted; no trust bundle published there');
+    }
+    return 'skipped';
+  }
+
+  private forgetSkipped(namespace: string): void {
+    for (const key of this.skippedLogged) if (key.startsWith(`${namespace}\u0000`)) this.skippedLogged.delete(key);
+  }
+
   /** undefined: the namespace is gone or no longer selected, nothing was looked at. */
   private async publishConfigMap(signer: SignerConfig, namespace: string, pem: string): Promise<TrustResult | undefined> {
     const target = signer.trust?.configMap;
     const ns = this.namespaces.get(namespace);
     if (!target || !ns || !matchesSelector(target.namespaceSelector, ns.metadata.labels)) return undefined;
+    if (ns.metadata.deletionTimestamp) return this.skipTerminating(signer, ns);
     const { api, logger } = this.options;
     const found = await api.getConfigMap(namespace, target.name);
     if (!found) {
       const { labels, annotations } = this.meta(signer);
-      await api.createConfigMap({ metadata: { name: target.name, namespace, labels, annotations }, data: { [target.key]: pem } });
+      try {
+        await api.createConfigMap({ metadata: { name: target.name, namespace, labels, annotations }, data: { [target.key]: pem } });
+      } catch (e) {
+        // The namespace turned Terminating after our cache last saw it.
+        if (e instanceof KubeApiError && e.status === 403 && e.causes.includes('NamespaceTerminating')) return this.skipTerminating(signer, ns);
+        throw e;
+      }
       logger.info({ signer: signer.name, namespace, configMap: target.name }, 'trust bundle published');
       return 'created';
     }

@@ -46,6 +46,23 @@ void t.test('kubectl creates, lists, labels and deletes a namespace', (t) => {
   t.end();
 });
 
+void t.test('kubectl sees a deleted namespace Terminating (--namespace-termination-seconds) and gets the API server\'s refusal to create in it', async (t) => {
+  const slow = await startDevapi({ args: ['--namespace-termination-seconds', '3600'] });
+  t.teardown(() => slow.stop());
+  t.equal(kubectl(slow, 'admin', ['create', 'namespace', 'leaving']).code, 0);
+  const deleted = kubectl(slow, 'admin', ['delete', 'ns', 'leaving', '--wait=false']);
+  t.equal(deleted.code, 0, deleted.stderr);
+  t.match(deleted.stdout, 'namespace "leaving" deleted');
+  t.match(kubectl(slow, 'admin', ['get', 'ns', 'leaving']).stdout, /leaving\s+Terminating\s+\S+/, 'kubectl get ns shows it Terminating');
+  const refused = kubectl(slow, 'admin', ['create', 'configmap', 'late', '-n', 'leaving', '--from-literal=a=b']);
+  t.not(refused.code, 0);
+  t.match(refused.stderr, 'configmaps "late" is forbidden: unable to create new content in namespace leaving because it is being terminated');
+  const again = kubectl(slow, 'admin', ['delete', 'ns', 'leaving', '--wait=false']);
+  t.match(again.stderr, 'Error from server (Conflict): Operation cannot be fulfilled on namespaces "leaving": The system is ensuring all content is removed from this namespace.');
+  const bad = await startDevapi({ args: ['--namespace-termination-seconds', '3601'] }).then(() => undefined, (e: unknown) => String(e));
+  t.match(bad, '--namespace-termination-seconds must be a whole number from 0 to 3600, not "3601"', 'more than an hour is refused');
+});
+
 void t.test('kubectl applies and reads back a ConfigMap; a missing namespace is refused', (t) => {
   const manifest = `apiVersion: v1
 kind: ConfigMap

@@ -42,6 +42,9 @@ export class FakeCsrApi implements CsrApi {
     this.resource.compactedBefore = rv;
   }
 
+  /** The timeoutSeconds each watch asked for, in order (the fake never ends a watch on it). */
+  readonly watchTimeouts: number[] = [];
+
   /** When true, new watches stay silent (no events, no end). */
   get silent(): boolean {
     return this.resource.silent;
@@ -83,7 +86,8 @@ export class FakeCsrApi implements CsrApi {
     return this.faults.serve('list', () => this.resource.list(options, selects(signerName)));
   }
 
-  watch(signerName: string | undefined, resourceVersion: string, _timeout: number, onEvent: (e: WatchEvent<Csr>) => void, signal: AbortSignal): Promise<void> {
+  watch(signerName: string | undefined, resourceVersion: string, timeout: number, onEvent: (e: WatchEvent<Csr>) => void, signal: AbortSignal): Promise<void> {
+    this.watchTimeouts.push(timeout);
     const fault = this.faults.enter('watch');
     if (fault) return Promise.reject(fault);
     return this.resource.watch(resourceVersion, onEvent, signal, selects(signerName));

@@ -69,6 +69,12 @@ export class FakeTrustApi implements TrustApi {
     this.namespaceResource.put({ metadata: { name, labels } });
   }
 
+  /** Deletes a namespace as the API server begins to: deletionTimestamp set (MODIFIED), creates in it refused with 403. */
+  terminateNamespace(name: string): void {
+    const ns = this.namespaceObjects.get(name);
+    if (ns) this.namespaceResource.put({ ...ns, metadata: { ...ns.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+  }
+
   removeNamespace(name: string): void {
     this.namespaceResource.remove(name);
   }
@@ -133,6 +139,10 @@ export class FakeTrustApi implements TrustApi {
 
   createConfigMap(cm: ConfigMap): Promise<ConfigMap> {
     return this.serve('createConfigMap', () => {
+      const namespace = cm.metadata.namespace ?? '';
+      if (this.namespaceObjects.get(namespace)?.metadata.deletionTimestamp) {
+        throw new KubeApiError(403, 'Forbidden', `403 Forbidden: configmaps "${cm.metadata.name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, undefined, ['NamespaceTerminating']);
+      }
       this.record('createConfigMap', cm);
       return structuredClone(this.configMapResource.create(cm));
     });

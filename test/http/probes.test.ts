@@ -63,9 +63,18 @@ const readiness: readonly Case[] = [
   },
   {
     name: 'a watch quiet for longer than the timeout is not ready',
-    modifiers: [quietFor(300_001)], status: 500, line: `[-]watch-active:${serving} failed: no event or bookmark for 300.0s, timeout 300.0s`,
+    modifiers: [quietFor(300_001)], status: 500, line: `[-]watch-active:${serving} failed: no event or bookmark for 300.0s, silent 300.0s past the watch's own timeout, limit 300.0s`,
   },
   { name: 'a watch quiet for exactly the timeout is still ready', modifiers: [quietFor(300_000)], status: 200, line: 'ok' },
+  {
+    name: 'a watch silent for 9 minutes that asked the server to end it in 10 is ready: no event and no bookmark are promised',
+    modifiers: [withSigner(serving, { sinceWatchActivityMs: 540_000, watchQuietMs: -60_000 })], status: 200, line: 'ok',
+  },
+  {
+    name: 'a watch silent more than the quiet timeout past the end it asked for is not ready (a hung connection)',
+    modifiers: [withSigner(serving, { sinceWatchActivityMs: 900_001, watchQuietMs: 300_001 })], status: 500,
+    line: `[-]watch-active:${serving} failed: no event or bookmark for 900.0s, silent 300.0s past the watch's own timeout, limit 300.0s`,
+  },
   {
     name: 'a watch that has delivered nothing yet is not ready',
     modifiers: [withSigner(serving, { sinceWatchActivityMs: undefined })], status: 500, line: `[-]watch-active:${serving} failed: no list, event or bookmark received yet`,

@@ -6,12 +6,18 @@ import { ListWatch } from '../../src/kube/list-watch.js';
 import type { Csr } from '../../src/signer/types.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import { bareCsr } from '../helpers/csr.js';
+import { ManualClock } from '../helpers/clock.js';
 import { until } from '../helpers/wait.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 
 const logger = pino({ level: 'silent' });
 
-function setup(api: FakeCsrApi, quietTimeoutMs = 60_000) {
+/** One macrotask turn: every microtask chain under way has run to its end. */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+function setup(api: FakeCsrApi, quietTimeoutMs = 60_000, clock?: ManualClock) {
   const cache = new ObjectCache<Csr>();
   const changed: string[] = [];
   const restarts: string[] = [];
@@ -19,7 +25,7 @@ function setup(api: FakeCsrApi, quietTimeoutMs = 60_000) {
   const source = new ListWatch<Csr>({
     feed: signerFeed(api, 'example.com/serving'), logFields: { signer: 'example.com/serving' }, cache, logger, quietTimeoutMs, listPageSize: 2,
     onChange: (name) => changed.push(name), onRestart: (reason) => restarts.push(reason), random: () => 0,
-    onDelete: (name) => deleted.push(name),
+    onDelete: (name) => deleted.push(name), ...(clock ? { clock } : {}),
   });
   return { cache, changed, restarts, deleted, source };
 }
@@ -110,16 +116,25 @@ void t.test('a failing watch is retried with backoff and counted as a restart', 
   await source.stop();
 });
 
-void t.test('a watch that stays silent past the quiet timeout is restarted by the watchdog', async (t) => {
+void t.test('a watch silent past the end it asked the server for, plus the quiet timeout, is restarted by the watchdog; silence before that is normal', async (t) => {
   const api = new FakeCsrApi();
-  const { source, restarts, changed } = setup(api, 200);
+  const clock = new ManualClock();
+  // random 0: the watch asks for timeoutSeconds=300; the fake never ends it (a hung connection).
+  const { source, restarts, changed } = setup(api, 60_000, clock);
   api.silent = true;
   source.start();
+  await until(() => api.openWatches === 1);
+  t.same(api.watchTimeouts, [300], 'the watch asks the server to end it after 300 s');
+  clock.advance(300_000 + 59_999);
+  await settle();
+  t.same(restarts, [], 'silent until its own end and for less than the quiet timeout after: left alone');
+  t.equal(clock.now() - source.quietSince, 59_999, 'and counted quiet only from its own end');
+  clock.advance(1);
   await until(() => restarts.includes('quiet'));
+  t.same(restarts, ['quiet'], 'one minute past its own end: restarted');
   api.silent = false;
   api.put(bareCsr('after'));
   await until(() => changed.includes('after'));
-  t.ok(source.restarts >= 1);
   await source.stop();
 });
 

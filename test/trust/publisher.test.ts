@@ -134,6 +134,32 @@ void t.test('without a namespaceSelector every namespace gets one', async (t) =>
   t.same(configMapsIn(api), ['one', 'two']);
 });
 
+void t.test('a namespace being deleted is skipped: no create, no retry, one info line; a 403 without that cause is still an error', async (t) => {
+  const api = new FakeTrustApi();
+  api.putNamespace('leaving', { trust: 'yes' });
+  api.terminateNamespace('leaving');
+  api.putNamespace('racing', { trust: 'yes' });
+  api.failNext('createConfigMap', new KubeApiError(403, 'Forbidden', 'configmaps "example-trust" is forbidden: unable to create new content in namespace racing because it is being terminated', undefined, ['NamespaceTerminating']));
+  const s = setup(t, { api });
+  await started(s);
+  t.same(results(s.seen, 'configmap'), ['skipped', 'skipped'], 'the Terminating namespace, and the one whose create was refused as terminating, are skipped');
+  t.equal(api.count('createConfigMap'), 1, 'nothing is created in the Terminating namespace');
+  s.clock.advance(RESYNC_MS / 2);
+  await settle();
+  t.equal(api.count('createConfigMap'), 1, 'the refused create is not retried');
+  s.clock.advance(RESYNC_MS / 2);
+  await settle();
+  t.same(configMapsIn(api), ['racing'], 'the resync publishes where the namespace was not in fact going away, and still not in the Terminating one');
+  const info = s.lines.filter((l) => l['msg'] === 'namespace is being deleted; no trust bundle published there');
+  t.same(info.map((l) => [l['level'], l['namespace']]).sort(), [[30, 'leaving'], [30, 'racing']], 'one info line per namespace, not one per resync');
+
+  api.failNext('createConfigMap', new KubeApiError(403, 'Forbidden', 'configmaps "example-trust" is forbidden: User "x" cannot create resource "configmaps"', undefined));
+  api.putNamespace('denied', { trust: 'yes' });
+  await settle();
+  t.equal(results(s.seen, 'configmap').at(-1), 'error', 'a 403 for another reason is an error');
+  t.equal(warnings(s.lines, /could not publish/).length, 1, 'and warned about, as the skips are not');
+});
+
 void t.test('a namespace created after start gets one (watch ADDED)', async (t) => {
   const s = setup(t);
   await started(s);

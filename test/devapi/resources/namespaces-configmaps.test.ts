@@ -15,7 +15,7 @@ import { devapiCall } from '../../helpers/devapi.js';
 import { until } from '../../helpers/wait.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-ns-cm-'));
-let api = new DevApi({ stateDir, readText: readBoundedText });
+let api = new DevApi({ stateDir, readText: readBoundedText, namespaceTerminationSeconds: 3600 });
 await api.start();
 t.teardown(() => api.stop());
 
@@ -135,14 +135,16 @@ void t.test('an immutable configmap keeps its data, and may only be deleted', as
   t.equal((await call('DELETE', '/api/v1/namespaces/default/configmaps/frozen')).code, 200);
 });
 
-void t.test('a configmap in a missing namespace is 404, and a namespace delete takes its objects with it', async (t) => {
+void t.test('a configmap in a missing namespace is 404, and a namespace delete takes its objects with it once it ends', async (t) => {
   t.match(await call('POST', '/api/v1/namespaces/nowhere/configmaps', cm('x')), { code: 404, body: { reason: 'NotFound', message: 'namespaces "nowhere" not found', details: { name: 'nowhere', kind: 'namespaces' } } });
   t.same(names(await call('GET', '/api/v1/namespaces/nowhere/configmaps')), [], 'listing in a missing namespace is empty');
   await call('POST', '/api/v1/namespaces', ns('doomed'));
   await call('POST', '/api/v1/namespaces/doomed/configmaps', cm('inside'));
   await call('POST', '/apis/coordination.k8s.io/v1/namespaces/doomed/leases', { metadata: { name: 'l' }, spec: {} });
   const deleted = await call('DELETE', '/api/v1/namespaces/doomed');
-  t.match(deleted, { code: 200, body: { status: 'Success', details: { name: 'doomed', kind: 'namespaces' } } });
+  t.match(deleted, { code: 200, body: { kind: 'Namespace', metadata: { name: 'doomed', deletionTimestamp: /Z$/ }, status: { phase: 'Terminating' } } }, 'the answer is the namespace, Terminating');
+  t.equal(api.namespaces.finishAll(), 1, 'the namespace controller\'s stand-in ends it');
+  t.equal((await call('GET', '/api/v1/namespaces/doomed')).code, 404, 'the namespace is gone');
   t.equal((await call('GET', '/api/v1/namespaces/doomed/configmaps/inside')).code, 404, 'its configmap is gone');
   t.equal((await call('GET', '/apis/coordination.k8s.io/v1/namespaces/doomed/leases/l')).code, 404, 'its lease is gone');
   t.match(await call('POST', '/api/v1/namespaces/doomed/configmaps', cm('again')), { code: 404, body: { message: 'namespaces "doomed" not found' } });
@@ -164,7 +166,7 @@ void t.test('namespaces and configmaps survive a restart, and a configmap watch 
   await call('POST', '/api/v1/namespaces', ns('kept'));
   await call('POST', '/api/v1/namespaces/kept/configmaps', cm('kept', { data: { a: 'b' } }));
   await api.stop();
-  api = new DevApi({ stateDir, readText: readBoundedText });
+  api = new DevApi({ stateDir, readText: readBoundedText, namespaceTerminationSeconds: 3600 });
   await api.start();
   t.match(await call('GET', '/api/v1/namespaces/kept/configmaps/kept'), { code: 200, body: { data: { a: 'b' } } }, 'the configmap is back');
   t.equal((await call('GET', '/api/v1/namespaces/kept')).code, 200, 'the namespace is back');
