@@ -18,8 +18,7 @@ import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { TemplateError } from './go-template.js';
-import { find, renderChart, templateFiles, templatesDir, type Manifest, type Values } from './render.js';
+import { find, renderChart, templateFiles, templatesDir, TemplateError, type Manifest, type Values } from './render.js';
 
 /** The template with every action taken out: control lines dropped, inline actions replaced by a scalar. */
 export function staticYaml(source: string): string {

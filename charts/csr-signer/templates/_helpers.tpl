@@ -1,6 +1,6 @@
 {{/*
-Named templates of the csr-signer chart. test/chart/ renders this chart with a small
-Go-template evaluator: a function used here must exist there too (the test says which).
+Named templates of the csr-signer chart. test/chart/ renders this chart with Go's
+text/template, Sprig and Helm's functions (test/chart/helm/main.go), as Helm does.
 */}}
 
 {{/* The chart name, or nameOverride. */}}
