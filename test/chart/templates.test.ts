@@ -81,7 +81,7 @@ const everything: Values = {
   affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }] } } },
   priorityClassName: 'system-cluster-critical',
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
-  podDisruptionBudget: { minAvailable: 1, maxUnavailable: null },
+  podDisruptionBudget: { minAvailable: 1, unhealthyPodEvictionPolicy: 'IfHealthyBudget' },
 };
 
 const validateAll = (t: Test, manifests: readonly Manifest[]): void => {
@@ -114,7 +114,7 @@ void t.test('every option turned on renders valid Kubernetes objects', (t) => {
   const monitor = find(manifests, 'ServiceMonitor');
   t.same((monitor.spec as { endpoints: unknown[] }).endpoints, [{ port: 'metrics', path: '/metrics', interval: '60s', scrapeTimeout: '30s' }]);
   t.equal(monitor.metadata.labels?.release, 'prometheus');
-  t.same(find(manifests, 'PodDisruptionBudget').spec, { selector: { matchLabels: { 'app.kubernetes.io/name': 'csr-signer', 'app.kubernetes.io/instance': 'csr-signer' } }, minAvailable: 1 });
+  t.same(find(manifests, 'PodDisruptionBudget').spec, { selector: { matchLabels: { 'app.kubernetes.io/name': 'csr-signer', 'app.kubernetes.io/instance': 'csr-signer' } }, minAvailable: 1, unhealthyPodEvictionPolicy: 'IfHealthyBudget' });
   t.match(files.get('NOTES.txt'), /DEVELOPMENT ONLY/);
   t.end();
 });
@@ -132,7 +132,7 @@ void t.test('the chart refuses values the signer cannot run with', (t) => {
   const refusals: [string, Values, RegExp][] = [
     ['two replicas without leader election', { leaderElection: { enabled: false } }, /needs leaderElection\.enabled/],
     ['a grace period not above the shutdown timeout', { terminationGracePeriodSeconds: 30 }, /terminationGracePeriodSeconds must be more/],
-    ['both minAvailable and maxUnavailable', { podDisruptionBudget: { minAvailable: 1 } }, /not both/],
+    ['both minAvailable and maxUnavailable', { podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 } }, /not both/],
     ['a signer without any CA', { signers: [{ name: 'example.com/x', ca: {} }] }, /ca\.cert is required/],
   ];
   for (const [name, values, message] of refusals) t.throws(() => renderChart({ values }), { constructor: TemplateError, message }, name);

@@ -48,7 +48,8 @@ void t.test('the schema accepts', (t) => {
     }],
     ['a ClusterTrustBundle with the defaults', { signers: [{ name: 'example.com/serving', ca, trust: { clusterTrustBundle: {} } }] }],
     ['the rotation record off, or named', { rotationRecord: { enabled: false, name: 'pki-rotation' } }],
-    ['a PodDisruptionBudget by minAvailable', { podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: null } }],
+    ['a PodDisruptionBudget by minAvailable', { podDisruptionBudget: { enabled: true, minAvailable: 1 } }],
+    ['a PodDisruptionBudget by a percentage, with the cluster\'s eviction policy', { podDisruptionBudget: { maxUnavailable: '50%', unhealthyPodEvictionPolicy: 'IfHealthyBudget' } }],
   ];
   for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();
@@ -83,6 +84,9 @@ void t.test('the schema refuses', (t) => {
     ['an unknown top-level key', { replicas: 2 }],
     ['an extra argument that is not a flag', { extraArgs: ['run'] }],
     ['a log level csr-signer does not know', { logLevel: 'trace' }],
+    ['a negative maxUnavailable', { podDisruptionBudget: { maxUnavailable: -1 } }],
+    ['a percentage without %', { podDisruptionBudget: { minAvailable: '50' } }],
+    ['an unknown unhealthy-pod eviction policy', { podDisruptionBudget: { unhealthyPodEvictionPolicy: 'Never' } }],
   ];
   for (const [name, override] of bad) t.not(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();
