@@ -56,7 +56,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The names RBAC pins for trust publishing (devapi/auth/signer-role.ts TrustTargets), one
+The names RBAC pins for trust publishing (src/kube/rbac.ts TrustTargets), one
 `- "name"` line each, in signer order; empty when no signer has that kind of target.
 */}}
 {{- define "csr-signer.trustConfigMapNames" -}}
