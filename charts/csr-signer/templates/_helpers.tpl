@@ -120,8 +120,16 @@ signers:
     ca:
       certFile: /etc/csr-signer/ca/{{ $i }}/tls.crt
       keyFile: /etc/csr-signer/ca/{{ $i }}/tls.key
+      {{- if and $signer.ca.trustKey $signer.ca.trustFile }}
+      {{- fail (printf "signers[%d].ca: set trustKey or trustFile, not both" $i) }}
+      {{- end }}
       {{- if $signer.ca.trustKey }}
       trustFile: /etc/csr-signer/ca/{{ $i }}/trust.crt
+      {{- else if $signer.ca.trustFile }}
+      trustFile: {{ $signer.ca.trustFile | quote }}
+      {{- end }}
+      {{- with $signer.ca.passphraseFile }}
+      passphraseFile: {{ . | quote }}
       {{- end }}
     {{- with $signer.duration }}
     duration:
