@@ -7,6 +7,7 @@ import { helmTemplate, TemplateError } from './helm-template.js';
 
 const render = (source: string, values: Record<string, unknown> = {}, apiVersions: string[] = []): string => helmTemplate({
   chart: { name: 'c', version: '1.0.0', appVersion: '2.0.0' },
+  files: { 'files/a.yaml': 'k: {{ not a template }}\nl: 2' },
   templates: { '_helpers.tpl': '{{ define "c.name" }}{{ .Chart.Name }}-{{ .Release.Name }}{{ end }}', 'x.yaml': source },
   values,
   release: { Name: 'r', Namespace: 'ns', Service: 'Helm' },
@@ -27,6 +28,7 @@ void t.test('renders as helm template does', (t) => {
     ['Capabilities.APIVersions.Has and KubeVersion', '{{ .Capabilities.APIVersions.Has "x/v1" }} {{ .Capabilities.APIVersions.Has "y/v1" }} {{ .Capabilities.KubeVersion.Minor }}', {}, 'true false 33'],
     ['lookup finds nothing, as in helm template', '{{ len (lookup "v1" "Secret" "ns" "s") }}', {}, '0'],
     ['Template.Name', '{{ .Template.Name }}', {}, 'c/templates/x.yaml'],
+    ['.Files.Get is the file as it is, not rendered; a missing file is empty', '{{ .Files.Get "files/a.yaml" }}|{{ .Files.Get "none" }}|{{ len (.Files.Lines "files/a.yaml") }}', {}, 'k: {{ not a template }}\nl: 2||2'],
   ];
   for (const [name, source, values, want] of cases) t.equal(render(source, values, ['x/v1']), want, name);
   t.end();

@@ -84,6 +84,8 @@ let binary: string | undefined;
 
 export interface TemplateInput {
   readonly chart: Record<string, unknown>;
+  /** The chart's files outside templates/ (.Files), by path from the chart's folder. */
+  readonly files?: Readonly<Record<string, string>>;
   /** File name under templates/ -> its text. */
   readonly templates: Readonly<Record<string, string>>;
   readonly values: Record<string, unknown>;

@@ -4,7 +4,7 @@
  * and parses the manifests.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { helmTemplate } from './helm-template.js';
 
@@ -55,6 +55,15 @@ export interface Rendered {
   readonly values: Values;
 }
 
+/** The chart's files outside templates/, as Helm's .Files holds them (the chart has no .helmignore). */
+function chartFiles(): Record<string, string> {
+  const entries = readdirSync(chartDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(chartDir, join(e.parentPath, e.name)))
+    .filter((path) => !path.startsWith('templates/'));
+  return Object.fromEntries(entries.sort().map((path) => [path, readFileSync(join(chartDir, path), 'utf8')]));
+}
+
 /** Renders the chart as `helm template RELEASE charts/csr-signer -n NAMESPACE -f values` would. */
 export function renderChart(options: RenderOptions = {}): Rendered {
   const chart = readYaml(join(chartDir, 'Chart.yaml')) as { name: string; version: string; appVersion: string };
@@ -64,6 +73,7 @@ export function renderChart(options: RenderOptions = {}): Rendered {
   const templates = Object.fromEntries(readdirSync(templatesDir).sort().map((f) => [f, readFileSync(join(templatesDir, f), 'utf8')]));
   const rendered = helmTemplate({
     chart,
+    files: chartFiles(),
     templates,
     values,
     release: { Name: options.releaseName ?? 'csr-signer', Namespace: options.namespace ?? 'csr-signer', Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1 },

@@ -11,7 +11,8 @@
 // coalescing is done by the caller) and are decoded from JSON, as Helm's sigs.k8s.io/yaml
 // does, so numbers are float64 as they are in Helm.
 //
-// Input (standard input, JSON): {"chart": {...Chart.yaml}, "templates": {"name": "text"},
+// Input (standard input, JSON): {"chart": {...Chart.yaml}, "files": {"path": "text"} (the
+// chart's files outside templates/, as .Files), "templates": {"name": "text"},
 // "values": {...}, "release": {...}, "apiVersions": [...], "kubeVersion": "v1.33.0"}.
 // Output (standard output, JSON): {"name": "rendered text", ...}; on a template error the
 // message alone on standard error and exit status 1.
@@ -73,8 +74,26 @@ type Capabilities struct {
 	APIVersions VersionSet
 }
 
+// Files is helm's .Files: the chart's files outside templates/, by path.
+type Files map[string]string
+
+// Get is the file's text, or "" when there is no such file.
+func (f Files) Get(name string) string { return f[name] }
+
+// GetBytes is the file's bytes.
+func (f Files) GetBytes(name string) []byte { return []byte(f[name]) }
+
+// Lines is the file's lines (helm's Files.Lines).
+func (f Files) Lines(name string) []string {
+	if f[name] == "" {
+		return []string{}
+	}
+	return strings.Split(f[name], "\n")
+}
+
 type input struct {
 	Chart       Chart                  `json:"chart"`
+	Files       Files                  `json:"files"`
 	Templates   map[string]string      `json:"templates"`
 	Values      map[string]interface{} `json:"values"`
 	Release     map[string]interface{} `json:"release"`
@@ -262,6 +281,7 @@ func render(in input) (map[string]string, error) {
 			"Release":      in.Release,
 			"Chart":        in.Chart,
 			"Capabilities": caps,
+			"Files":        in.Files,
 			"Template":     map[string]interface{}{"Name": full, "BasePath": base},
 		}
 		var buf strings.Builder
