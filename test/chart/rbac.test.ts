@@ -1,12 +1,15 @@
 /**
- * One source of truth: the chart's ClusterRole and Roles are exactly
- * devapi/auth/signer-role.ts for the configured signers — the rules devapi gives the
- * signer in every end-to-end test (devapi/auth/default-policy.ts) — and the trust
- * targets RBAC pins are the ones the rendered config makes the signer publish to.
+ * One source of truth: the chart's ClusterRole and Roles are exactly what the code says
+ * its calls need (src/kube/rbac.ts signerRules) for the configuration the rendered
+ * arguments and config file give the signer, for each combination of values — the rules
+ * devapi gives the signer in every end-to-end test (devapi/auth/default-policy.ts) — and
+ * the trust targets RBAC pins are the ones the rendered config makes the signer publish to.
  */
 import t from 'tap';
-import { loadRunConfig } from '../../src/config/index.js';
-import { signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerTrustRules, type PolicyRule, type TrustTargets } from '../../devapi/auth/signer-role.js';
+import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
+import {
+  signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerRules, signerTrustRules, trustTargetsOf, type PolicyRule, type TrustTargets,
+} from '../../src/kube/rbac.js';
 import { find, renderChart, type Manifest, type Values } from './render.js';
 
 const ca = { existingSecret: 'ca' };
@@ -43,22 +46,35 @@ const rulesOf = (m: Manifest): PolicyRule[] => JSON.parse(JSON.stringify(m.rules
 const argsOf = (manifests: readonly Manifest[]): string[] =>
   (find(manifests, 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]?.args ?? [];
 
-/** The trust targets of the signers the rendered arguments and config file make, as the signer reads them. */
-function loadedTargets(manifests: readonly Manifest[]): TrustTargets {
+/** The configuration the rendered arguments and config file give the signer, as it reads them. */
+function loadedConfig(manifests: readonly Manifest[]): RunConfig {
   const file = (find(manifests, 'ConfigMap').data as Record<string, string>)['signers.yaml'] ?? '';
-  const config = loadRunConfig(argsOf(manifests).slice(1), { POD_NAMESPACE: 'certs' }, () => file);
-  return {
-    configMapNames: config.signers.flatMap((s) => s.trust?.configMap?.name ?? []),
-    clusterTrustBundleNames: config.signers.flatMap((s) => s.trust?.clusterTrustBundle?.name ?? []),
-    attestSignerNames: config.signers.flatMap((s) => (s.trust?.clusterTrustBundle ? [s.name] : [])),
-  };
+  return loadRunConfig(argsOf(manifests).slice(1), { POD_NAMESPACE: 'certs' }, () => file);
+}
+
+/** Each Role of the release (namespace and rules) by name, and the ClusterRole's rules. */
+function renderedRules(manifests: readonly Manifest[]): { cluster: PolicyRule[] | undefined; roles: Record<string, { namespace: string | undefined; rules: PolicyRule[] }> } {
+  const roles = Object.fromEntries(manifests.filter((m) => m.kind === 'Role').map((m) => [m.metadata.name, { namespace: m.metadata.namespace, rules: rulesOf(m) }]));
+  const cluster = manifests.filter((m) => m.kind === 'ClusterRole');
+  return { cluster: cluster[0] ? rulesOf(cluster[0]) : undefined, roles };
+}
+
+/** What the code says the loaded configuration needs, in the shape the chart renders it. */
+function codeRules(config: RunConfig): ReturnType<typeof renderedRules> {
+  const rules = signerRules(config);
+  const roles: ReturnType<typeof renderedRules>['roles'] = {};
+  if (rules.leaderElection) roles['csr-signer-leader-election'] = rules.leaderElection;
+  if (rules.rotationRecord) roles['csr-signer-rotation-record'] = rules.rotationRecord;
+  return { cluster: rules.cluster, roles };
 }
 
 for (const [name, values, signerNames, targets, leaseName, recordName] of cases) {
-  void t.test(`RBAC equals devapi/auth/signer-role.ts for ${name}`, (t) => {
+  void t.test(`RBAC equals what the code needs (src/kube/rbac.ts) for ${name}`, (t) => {
     const { manifests } = renderChart({ values, releaseName: 'csr-signer', namespace: 'certs' });
+    const config = loadedConfig(manifests);
+    t.same(renderedRules(manifests), JSON.parse(JSON.stringify(codeRules(config))), 'the ClusterRole and each Role are signerRules of the loaded configuration');
     const clusterRole = find(manifests, 'ClusterRole');
-    t.same(loadedTargets(manifests), targets, 'the signer publishes to exactly the targets RBAC pins');
+    t.same(trustTargetsOf(config), targets, 'the signer publishes to exactly the targets RBAC pins');
     t.same(rulesOf(clusterRole), [...signerClusterRules(signerNames), ...signerTrustRules(targets)], 'ClusterRole rules');
     const leaseRole = find(manifests, 'Role', 'csr-signer-leader-election');
     const recordRole = find(manifests, 'Role', 'csr-signer-rotation-record');
@@ -86,6 +102,28 @@ for (const [name, values, signerNames, targets, leaseName, recordName] of cases)
     t.end();
   });
 }
+
+void t.test('with leader election or the rotation record off, the Roles are still what the code needs', (t) => {
+  const combos: Values[] = [
+    { replicaCount: 1, leaderElection: { enabled: false } },
+    { rotationRecord: { enabled: false } },
+    { replicaCount: 1, leaderElection: { enabled: false }, rotationRecord: { enabled: false }, signers: trusting.signers },
+  ];
+  for (const values of combos) {
+    const { manifests } = renderChart({ values, namespace: 'certs' });
+    t.same(renderedRules(manifests), JSON.parse(JSON.stringify(codeRules(loadedConfig(manifests)))), JSON.stringify(values));
+  }
+  t.end();
+});
+
+void t.test('the chart grants no verb the client never sends: no patch, no events.k8s.io', (t) => {
+  const { manifests } = renderChart({ values: trusting });
+  const rules = manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role').flatMap(rulesOf);
+  t.same(rules.filter((r) => r.verbs.includes('patch')), [], 'no patch');
+  t.same(rules.filter((r) => r.apiGroups.includes('events.k8s.io')), [], 'Events through the core API only');
+  t.same(rules.filter((r) => r.resources.includes('events')).map((r) => r.verbs), [['create']], 'Events are only created');
+  t.end();
+});
 
 void t.test('without trust targets the ClusterRole has no trust rule', (t) => {
   for (const values of [{}, { signers: [{ name: 'example.com/serving', ca, trust: {} }] }] as Values[]) {

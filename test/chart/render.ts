@@ -1,11 +1,14 @@
 /**
  * `helm template` for tests: merges values like Helm, renders every template of
- * charts/csr-signer with test/chart/go-template.ts, and parses the manifests.
+ * charts/csr-signer with Go's text/template and Sprig (test/chart/helm-template.ts),
+ * and parses the manifests.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { TemplateSet } from './go-template.js';
+import { helmTemplate } from './helm-template.js';
+
+export { TemplateError } from './helm-template.js';
 
 export const chartDir = new URL('../../charts/csr-signer/', import.meta.url).pathname;
 export const templatesDir = join(chartDir, 'templates');
@@ -40,6 +43,8 @@ export interface RenderOptions {
   readonly apiVersions?: readonly string[];
   readonly releaseName?: string;
   readonly namespace?: string;
+  /** .Capabilities.KubeVersion (default v1.33.0). */
+  readonly kubeVersion?: string;
 }
 
 export interface Rendered {
@@ -50,28 +55,35 @@ export interface Rendered {
   readonly values: Values;
 }
 
-function templateSet(): TemplateSet {
-  const set = new TemplateSet();
-  for (const file of readdirSync(templatesDir).sort()) set.add(file, readFileSync(join(templatesDir, file), 'utf8'));
-  return set;
+/** The chart's files outside templates/, as Helm's .Files holds them (the chart has no .helmignore). */
+function chartFiles(): Record<string, string> {
+  const entries = readdirSync(chartDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(chartDir, join(e.parentPath, e.name)))
+    .filter((path) => !path.startsWith('templates/'));
+  return Object.fromEntries(entries.sort().map((path) => [path, readFileSync(join(chartDir, path), 'utf8')]));
 }
 
 /** Renders the chart as `helm template RELEASE charts/csr-signer -n NAMESPACE -f values` would. */
 export function renderChart(options: RenderOptions = {}): Rendered {
   const chart = readYaml(join(chartDir, 'Chart.yaml')) as { name: string; version: string; appVersion: string };
   const values = mergeValues(defaultValues(), options.values ?? {});
-  const apiVersions = new Set(['v1', 'apps/v1', 'policy/v1', 'rbac.authorization.k8s.io/v1', ...(options.apiVersions ?? [])]);
-  const data = {
-    Values: values,
-    Release: { Name: options.releaseName ?? 'csr-signer', Namespace: options.namespace ?? 'csr-signer', Service: 'Helm', IsInstall: true },
-    Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion },
-    Capabilities: { APIVersions: { Has: (v: unknown): boolean => apiVersions.has(String(v)) }, KubeVersion: { Version: 'v1.32.0' } },
-  };
-  const set = templateSet();
+  // The API versions every cluster the chart supports serves; `helm template` assumes these too.
+  const apiVersions = ['v1', 'apps/v1', 'policy/v1', 'rbac.authorization.k8s.io/v1', 'networking.k8s.io/v1', ...(options.apiVersions ?? [])];
+  const templates = Object.fromEntries(readdirSync(templatesDir).sort().map((f) => [f, readFileSync(join(templatesDir, f), 'utf8')]));
+  const rendered = helmTemplate({
+    chart,
+    files: chartFiles(),
+    templates,
+    values,
+    release: { Name: options.releaseName ?? 'csr-signer', Namespace: options.namespace ?? 'csr-signer', Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1 },
+    apiVersions,
+    kubeVersion: options.kubeVersion ?? 'v1.33.0',
+  });
   const files = new Map<string, string>();
   const manifests: Manifest[] = [];
   for (const file of templateFiles()) {
-    const text = set.render(file, data);
+    const text = rendered.get(file) ?? '';
     files.set(file, text);
     if (!file.endsWith('.yaml')) continue;
     // YAML 1.1, as the API server's decoder reads it (0440 is octal there, `yes` a boolean).

@@ -1,8 +1,9 @@
 /**
- * Every template: its static YAML parses on its own, and what it renders (default
- * values, and every option turned on) is valid Kubernetes, checked offline with
- * kubernetes-models' OpenAPI validators. The template guards (fail) and the
- * ServiceMonitor's API check behave.
+ * Every template: its static YAML parses on its own, and what it renders is valid
+ * Kubernetes, checked offline against the Kubernetes OpenAPI schemas (kubernetes-models)
+ * and the Prometheus Operator's CRD schemas (@kubernetes-models/prometheus-operator), for
+ * a matrix of values: the defaults, every feature turned on, and each values example of
+ * the chart README and docs/install.md. The template guards (fail) behave.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,8 +19,13 @@ import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { TemplateError } from './go-template.js';
-import { find, renderChart, templateFiles, templatesDir, type Manifest, type Values } from './render.js';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { parse } from 'yaml';
+import { repoRoot } from '../docker/dockerfile.js';
+import { find, renderChart, templateFiles, templatesDir, TemplateError, type Manifest, type Values } from './render.js';
 
 /** The template with every action taken out: control lines dropped, inline actions replaced by a scalar. */
 export function staticYaml(source: string): string {
@@ -59,6 +65,10 @@ const models: Record<string, Model> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 
 const pem = { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', key: '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n' };
@@ -81,14 +91,27 @@ const everything: Values = {
   tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
   affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }] } } },
   priorityClassName: 'system-cluster-critical',
-  serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
-  podDisruptionBudget: { minAvailable: 1, maxUnavailable: null },
+  serviceMonitor: {
+    enabled: true, labels: { release: 'prometheus' }, honorLabels: true,
+    relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node', action: 'replace' }],
+    metricRelabelings: [{ sourceLabels: ['__name__'], regex: 'nodejs_.*', action: 'drop' }],
+  },
+  podMonitor: { enabled: true, labels: { release: 'prometheus' }, honorLabels: true, relabelings: [{ targetLabel: 'team', replacement: 'pki' }] },
+  prometheusRule: { enabled: true, labels: { release: 'prometheus' } },
+  networkPolicy: {
+    enabled: true,
+    ingress: { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+    egress: { apiServer: { cidrs: ['10.0.0.10/32'] }, dns: true, extra: [{ to: [{ ipBlock: { cidr: '192.0.2.1/32' } }], ports: [{ port: 3128 }] }] },
+  },
+  volumes: [{ name: 'ca-passphrase', secret: { secretName: 'serving-ca-passphrase', defaultMode: 288 } }],
+  volumeMounts: [{ name: 'ca-passphrase', mountPath: '/etc/csr-signer/passphrase', readOnly: true }],
+  extraObjects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '{{ include "csr-signer.fullname" . }}-extra', namespace: '{{ .Release.Namespace }}' }, data: { a: 'b' } }],
+  podDisruptionBudget: { minAvailable: 1, unhealthyPodEvictionPolicy: 'IfHealthyBudget' },
 };
 
 const validateAll = (t: Test, manifests: readonly Manifest[]): void => {
   for (const m of manifests) {
     const id = `${m.apiVersion}/${m.kind}`;
-    if (id === 'monitoring.coreos.com/v1/ServiceMonitor') continue; // no model here; asserted below
     const model = models[id];
     if (!model) {
       t.fail(`no validator for ${id}`);
@@ -108,24 +131,44 @@ void t.test('the default values render valid Kubernetes objects', (t) => {
 void t.test('every option turned on renders valid Kubernetes objects', (t) => {
   const { manifests, files } = renderChart({ values: everything, apiVersions: ['monitoring.coreos.com/v1'] });
   validateAll(t, manifests);
+  t.same(manifests.map((m) => m.kind).sort(), [
+    'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule',
+    'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor',
+  ], 'every kind the chart can make');
   const secret = find(manifests, 'Secret');
   t.equal(secret.metadata.name, 'csr-signer-ca-1', 'a Secret only for the inline (development) CA');
   t.equal(secret.type, 'kubernetes.io/tls');
   t.equal(Buffer.from((secret.data as Record<string, string>)['tls.key'] ?? '', 'base64').toString(), pem.key);
   const monitor = find(manifests, 'ServiceMonitor');
-  t.same((monitor.spec as { endpoints: unknown[] }).endpoints, [{ port: 'metrics', path: '/metrics', interval: '60s', scrapeTimeout: '30s' }]);
+  t.match((monitor.spec as { endpoints: unknown[] }).endpoints, [{ port: 'metrics', path: '/metrics', interval: '60s', scrapeTimeout: '30s', honorLabels: true }]);
   t.equal(monitor.metadata.labels?.release, 'prometheus');
-  t.same(find(manifests, 'PodDisruptionBudget').spec, { selector: { matchLabels: { 'app.kubernetes.io/name': 'csr-signer', 'app.kubernetes.io/instance': 'csr-signer' } }, minAvailable: 1 });
+  t.same(find(manifests, 'PodDisruptionBudget').spec, { selector: { matchLabels: { 'app.kubernetes.io/name': 'csr-signer', 'app.kubernetes.io/instance': 'csr-signer' } }, minAvailable: 1, unhealthyPodEvictionPolicy: 'IfHealthyBudget' });
   t.match(files.get('NOTES.txt'), /DEVELOPMENT ONLY/);
   t.end();
 });
 
-void t.test('the ServiceMonitor needs both the value and the Prometheus Operator API', (t) => {
-  const kinds = (values: Values, apiVersions: string[]): string[] => renderChart({ values, apiVersions }).manifests.map((m) => m.kind);
-  t.notOk(kinds({ serviceMonitor: { enabled: true } }, []).includes('ServiceMonitor'), 'not without monitoring.coreos.com/v1');
-  t.notOk(kinds({}, ['monitoring.coreos.com/v1']).includes('ServiceMonitor'), 'not unless enabled');
-  t.ok(kinds({ serviceMonitor: { enabled: true } }, ['monitoring.coreos.com/v1']).includes('ServiceMonitor'));
-  t.match(renderChart({ values: { serviceMonitor: { enabled: true } } }).files.get('NOTES.txt'), /no ServiceMonitor was created/);
+void t.test('each values example of the chart README and docs/install.md renders valid objects', (t) => {
+  const examples = ['charts/csr-signer/README.md', 'docs/install.md'].flatMap((doc) =>
+    [...readFileSync(join(repoRoot, doc), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m, i) => [`${doc} example ${String(i + 1)}`, parse(m[1] ?? '') as Values] as const));
+  t.ok(examples.length >= 3, `${String(examples.length)} examples`);
+  for (const [name, values] of examples) {
+    void t.test(name, (t) => {
+      validateAll(t, renderChart({ values, apiVersions: ['monitoring.coreos.com/v1'] }).manifests);
+      t.end();
+    });
+  }
+  t.end();
+});
+
+void t.test('the validators refuse what the API server would refuse', (t) => {
+  const deployment = find(renderChart().manifests, 'Deployment');
+  const bad = JSON.parse(JSON.stringify(deployment)) as { spec: { replicas: unknown } };
+  bad.spec.replicas = 'two';
+  t.throws(() => new Deployment(bad as never).validate(), /replicas/, 'a Deployment with replicas as a string');
+  const monitor = find(renderChart({ values: { podMonitor: { enabled: true } }, apiVersions: ['monitoring.coreos.com/v1'] }).manifests, 'PodMonitor');
+  const badMonitor = JSON.parse(JSON.stringify(monitor)) as { spec: { podMetricsEndpoints: { port: unknown }[] } };
+  (badMonitor.spec.podMetricsEndpoints[0] as { port: unknown }).port = 8080;
+  t.throws(() => new PodMonitor(badMonitor as never).validate(), /port must be string/, 'a PodMonitor port given as a number (the CRD wants the port name)');
   t.end();
 });
 
@@ -133,7 +176,7 @@ void t.test('the chart refuses values the signer cannot run with', (t) => {
   const refusals: [string, Values, RegExp][] = [
     ['two replicas without leader election', { leaderElection: { enabled: false } }, /needs leaderElection\.enabled/],
     ['a grace period not above the shutdown timeout', { terminationGracePeriodSeconds: 30 }, /terminationGracePeriodSeconds must be more/],
-    ['both minAvailable and maxUnavailable', { podDisruptionBudget: { minAvailable: 1 } }, /not both/],
+    ['both minAvailable and maxUnavailable', { podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 } }, /not both/],
     ['a signer without any CA', { signers: [{ name: 'example.com/x', ca: {} }] }, /ca\.cert is required/],
   ];
   for (const [name, values, message] of refusals) t.throws(() => renderChart({ values }), { constructor: TemplateError, message }, name);

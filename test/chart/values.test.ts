@@ -48,7 +48,16 @@ void t.test('the schema accepts', (t) => {
     }],
     ['a ClusterTrustBundle with the defaults', { signers: [{ name: 'example.com/serving', ca, trust: { clusterTrustBundle: {} } }] }],
     ['the rotation record off, or named', { rotationRecord: { enabled: false, name: 'pki-rotation' } }],
-    ['a PodDisruptionBudget by minAvailable', { podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: null } }],
+    ['a PodDisruptionBudget by minAvailable', { podDisruptionBudget: { enabled: true, minAvailable: 1 } }],
+    ['an encrypted CA key whose passphrase is mounted from a Secret of its own', {
+      signers: [{ name: 'example.com/serving', ca: { ...ca, passphraseFile: '/etc/csr-signer/passphrase/passphrase' } }],
+      volumes: [{ name: 'p', secret: { secretName: 'p' } }], volumeMounts: [{ name: 'p', mountPath: '/etc/csr-signer/passphrase', readOnly: true }],
+    }],
+    ['a trust file from a mounted volume', { signers: [{ name: 'example.com/serving', ca: { ...ca, trustFile: '/etc/trust/ca.crt' } }] }],
+    ['monitoring by PodMonitor and PrometheusRule, with relabelings', { podMonitor: { enabled: true, honorLabels: true, relabelings: [{ targetLabel: 'team', replacement: 'pki' }] }, prometheusRule: { enabled: true, labels: { release: 'p' } } }],
+    ['a NetworkPolicy with the API server\'s addresses', { networkPolicy: { enabled: true, ingress: { from: [{ podSelector: {} }] }, egress: { apiServer: { cidrs: ['10.0.0.10/32', 'fd00::1/128'], ports: [6443] }, dns: true } } }],
+    ['extra objects as maps and strings', { extraObjects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, 'apiVersion: v1\nkind: ConfigMap\n'] }],
+    ['a PodDisruptionBudget by a percentage, with the cluster\'s eviction policy', { podDisruptionBudget: { maxUnavailable: '50%', unhealthyPodEvictionPolicy: 'IfHealthyBudget' } }],
   ];
   for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();
@@ -83,6 +92,15 @@ void t.test('the schema refuses', (t) => {
     ['an unknown top-level key', { replicas: 2 }],
     ['an extra argument that is not a flag', { extraArgs: ['run'] }],
     ['a log level csr-signer does not know', { logLevel: 'trace' }],
+    ['both trustKey and trustFile', { signers: [{ name: 'example.com/x', ca: { ...ca, trustKey: 'next.crt', trustFile: '/etc/trust/ca.crt' } }] }],
+    ['a relative passphraseFile (it would resolve inside the chart\'s config mount)', { signers: [{ name: 'example.com/x', ca: { ...ca, passphraseFile: 'passphrase' } }] }],
+    ['a volume mount without a mountPath', { volumeMounts: [{ name: 'p' }] }],
+    ['a NetworkPolicy without the API server\'s addresses (NetworkPolicy cannot name it)', { networkPolicy: { enabled: true } }],
+    ['an API server address that is not a CIDR', { networkPolicy: { enabled: true, egress: { apiServer: { cidrs: ['kubernetes.default'] } } } }],
+    ['an unknown PodMonitor key', { podMonitor: { enabled: true, port: 'metrics' } }],
+    ['a negative maxUnavailable', { podDisruptionBudget: { maxUnavailable: -1 } }],
+    ['a percentage without %', { podDisruptionBudget: { minAvailable: '50' } }],
+    ['an unknown unhealthy-pod eviction policy', { podDisruptionBudget: { unhealthyPodEvictionPolicy: 'Never' } }],
   ];
   for (const [name, override] of bad) t.not(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();

@@ -24,6 +24,8 @@ const cases: [name: string, file: string, line: string, refused: boolean][] = [
   ['api/ may not import resources/', 'devapi/api/errors.ts', "import { strategies } from '../resources/strategies.js';", true],
   ['resources/ may not import commands/', 'devapi/resources/csr.ts', "import { runDev } from '../commands/dev.js';", true],
   ['devapi/ may use pki\'s public entry', 'devapi/go/asn1.ts', "import { oid } from '../../src/pki/index.js';", false],
+  ['devapi/ may use the signer\'s RBAC rules', 'devapi/auth/signer-role.ts', "import { signerRules } from '../../src/kube/rbac.js';", false],
+  ['devapi/ may not use the rest of kube/', 'devapi/auth/signer-role.ts', "import { resource } from '../../src/kube/resource.js';", true],
   ['storage/ may import api/', 'devapi/storage/store.ts', "import { ApiError } from '../api/errors.js';", false],
   ['server/ may import resources/', 'devapi/server/server.ts', "import { strategies } from '../resources/strategies.js';", false],
   ['commands/ composes product and devapi', 'devapi/commands/dev.ts', "import { readBoundedText } from '../../src/files.js';", false],

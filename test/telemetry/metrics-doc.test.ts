@@ -65,15 +65,54 @@ void t.test('csr-signer\'s metrics follow the naming rules', (t) => {
   t.end();
 });
 
-void t.test('the example alerts in docs/metrics.md pass promtool check rules', (t) => {
+// The example alerts: one file, which docs/metrics.md points to and the chart installs as a PrometheusRule.
+const rulesFile = join(import.meta.dirname, '..', '..', 'charts', 'csr-signer', 'files', 'prometheus-rules.yaml');
+
+void t.test('the example alerts pass promtool check rules and use only catalogued metrics', (t) => {
   if (!needTool(t, 'promtool')) return t.end();
-  const rules = /## Example alerts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
-  t.ok(rules, 'found the rules');
-  const file = writeTemp(tempDir(), 'rules.yaml', rules ?? '');
-  const r = run('promtool', ['check', 'rules', file]);
+  t.match(doc, /## Example alerts\n[\s\S]*charts\/csr-signer\/files\/prometheus-rules\.yaml/, 'docs/metrics.md points to the file');
+  const rules = readFileSync(rulesFile, 'utf8');
+  const r = run('promtool', ['check', 'rules', rulesFile]);
   t.equal(r.code, 0, r.stdout + r.stderr);
-  for (const name of [...(rules ?? '').matchAll(/csr_signer_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, ''))) {
+  for (const name of [...rules.matchAll(/csr_signer_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, ''))) {
     t.ok(metricsCatalogue.some((s) => s.name === name), `${name} is a metric`);
   }
+  t.end();
+});
+
+void t.test('CsrSignerNoLeader fires when no replica leads, and when none runs at all (promtool test rules)', (t) => {
+  if (!needTool(t, 'promtool')) return t.end();
+  const dir = tempDir();
+  // Series for 10 minutes: two replicas, one leading; then none leading; then none at all (no series).
+  const tests = `rule_files: [${JSON.stringify(rulesFile)}]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'csr_signer_leader{pod="a"}'
+        values: '1x9 0x9'
+      - series: 'csr_signer_leader{pod="b"}'
+        values: '0x19'
+    alert_rule_test:
+      - { eval_time: 5m, alertname: CsrSignerNoLeader, exp_alerts: [] }
+      - eval_time: 15m
+        alertname: CsrSignerNoLeader
+        exp_alerts:
+          - exp_annotations: { summary: "No csr-signer replica holds the Lease, or none runs: nothing is being signed." }
+  - interval: 1m
+    input_series:
+      - series: 'csr_signer_leader{pod="a"}'
+        values: '1x4'
+    alert_rule_test:
+      - { eval_time: 3m, alertname: CsrSignerNoLeader, exp_alerts: [] }
+      - eval_time: 15m
+        alertname: CsrSignerNoLeader
+        exp_alerts:
+          - exp_labels: {}
+            exp_annotations: { summary: "No csr-signer replica holds the Lease, or none runs: nothing is being signed." }
+`;
+  const file = writeTemp(dir, 'leader-test.yaml', tests);
+  const r = run('promtool', ['test', 'rules', file]);
+  t.equal(r.code, 0, r.stdout + r.stderr);
   t.end();
 });

@@ -1,6 +1,6 @@
 {{/*
-Named templates of the csr-signer chart. test/chart/ renders this chart with a small
-Go-template evaluator: a function used here must exist there too (the test says which).
+Named templates of the csr-signer chart. test/chart/ renders this chart with Go's
+text/template, Sprig and Helm's functions (test/chart/helm/main.go), as Helm does.
 */}}
 
 {{/* The chart name, or nameOverride. */}}
@@ -56,7 +56,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The names RBAC pins for trust publishing (devapi/auth/signer-role.ts TrustTargets), one
+The names RBAC pins for trust publishing (src/kube/rbac.ts TrustTargets), one
 `- "name"` line each, in signer order; empty when no signer has that kind of target.
 */}}
 {{- define "csr-signer.trustConfigMapNames" -}}
@@ -120,8 +120,16 @@ signers:
     ca:
       certFile: /etc/csr-signer/ca/{{ $i }}/tls.crt
       keyFile: /etc/csr-signer/ca/{{ $i }}/tls.key
+      {{- if and $signer.ca.trustKey $signer.ca.trustFile }}
+      {{- fail (printf "signers[%d].ca: set trustKey or trustFile, not both" $i) }}
+      {{- end }}
       {{- if $signer.ca.trustKey }}
       trustFile: /etc/csr-signer/ca/{{ $i }}/trust.crt
+      {{- else if $signer.ca.trustFile }}
+      trustFile: {{ $signer.ca.trustFile | quote }}
+      {{- end }}
+      {{- with $signer.ca.passphraseFile }}
+      passphraseFile: {{ . | quote }}
       {{- end }}
     {{- with $signer.duration }}
     duration:

@@ -228,11 +228,13 @@ void t.test('the default signer can do exactly what signerClusterRules, its leas
     ['watch CSRs', csr('watch'), true],
     ['get a CSR', csr('get', { name: 'c' }), true],
     ['update a CSR\'s status', csr('update', { name: 'c', subresource: 'status' }), true],
-    ['patch a CSR\'s status', csr('patch', { name: 'c', subresource: 'status' }), true],
+    ['not patch a CSR\'s status (the client PUTs it)', csr('patch', { name: 'c', subresource: 'status' }), false],
     ['sign for example.com/*', signers('sign', 'example.com/*'), true],
     ['sign for kubernetes.io/*', signers('sign', 'kubernetes.io/*'), true],
     ['create core events', { verb: 'create', apiGroup: '', resource: 'events', namespace: 'default' }, true],
-    ['patch events.k8s.io events', { verb: 'patch', apiGroup: 'events.k8s.io', resource: 'events', namespace: 'default', name: 'e' }, true],
+    ['not create events.k8s.io events (the client POSTs core Events)', { verb: 'create', apiGroup: 'events.k8s.io', resource: 'events', namespace: 'default' }, false],
+    ['not patch core events', { verb: 'patch', apiGroup: '', resource: 'events', namespace: 'default', name: 'e' }, false],
+    ['not patch its lease', lease('patch', 'csr-signer'), false],
     ['get its lease', lease('get', 'csr-signer'), true],
     ['update its lease', lease('update', 'csr-signer'), true],
     ['create a lease', lease('create'), true],
@@ -241,7 +243,7 @@ void t.test('the default signer can do exactly what signerClusterRules, its leas
     ['not list leases', lease('list'), false],
     ['get its rotation record', configMap('get', 'csr-signer-rotation'), true],
     ['update its rotation record', configMap('update', 'csr-signer-rotation'), true],
-    ['patch its rotation record', configMap('patch', 'csr-signer-rotation'), true],
+    ['not patch its rotation record', configMap('patch', 'csr-signer-rotation'), false],
     ['create a configmap in its namespace (the record, the first time)', configMap('create'), true],
     ['not get another configmap of its namespace', configMap('get', 'other'), false],
     ['not delete its rotation record', configMap('delete', 'csr-signer-rotation'), false],
@@ -300,6 +302,6 @@ void t.test('the rule builders refuse names that would widen or break the grant'
   t.throws(() => signerClusterRules(['/x']), /not a signerName/, 'a name without a domain is refused');
   t.throws(() => signerLeaseRules(''), /leaseName is required/, 'an empty lease name is refused');
   t.same(requesterClusterRules(), [{ apiGroups: [CERTS], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch', 'delete'] }], 'the requester rule');
-  t.same(signerLeaseRules('l').map((r) => [r.verbs, r.resourceNames]), [[['get', 'update', 'patch'], ['l']], [['create'], undefined]], 'create on leases is a separate rule without names');
+  t.same(signerLeaseRules('l').map((r) => [r.verbs, r.resourceNames]), [[['get', 'update'], ['l']], [['create'], undefined]], 'create on leases is a separate rule without names');
   t.end();
 });
