@@ -10,13 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DevApi } from '../server/server.js';
-import { csrError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
 import { integerFlag } from '../../src/numbers.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { SignerRuntime } from '../../src/runtime.js';
 import { untilSignal } from '../../src/commands/run.js';
+import { flagError } from '../../src/commands/exit.js';
+import { startDevapi } from './devapi.js';
 
 export const DEMO_SIGNER = 'example.com/serving';
 /** The repository's root: two levels up from devapi/commands/, three from its build in dist-dev/devapi/commands/. */
@@ -86,7 +87,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
       allowPositionals: false,
     }));
   } catch (e) {
-    throw csrError('InvalidArgument', (e as Error).message);
+    throw flagError('dev', e);
   }
   const port = integerFlag('port', values.port, portRange);
   const stateDir = resolve(values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'csr-signer-dev-')));
@@ -105,7 +106,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
   ], {}, readBoundedText);
 
   const devapi = new DevApi({ stateDir, port, readText: readBoundedText });
-  const url = await devapi.start();
+  const url = await startDevapi(devapi, port);
   const logger = createLogger(config.logLevel);
   const signer = new SignerRuntime(config, logger);
   try {
