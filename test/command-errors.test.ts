@@ -3,7 +3,7 @@
  * from the catalogue, exits 2, and prints no stack: a flag it does not know, and a port
  * another process holds. Real processes of the built CLI.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -51,7 +51,7 @@ void t.test('a flag a command does not know: one sentence that points at the com
   t.end();
 });
 
-void t.test('a port another process holds: one sentence naming the address and the flag', async (t) => {
+void t.test('a port another process holds: one sentence naming the address and the flag, and nothing left behind', async (t) => {
   const holder: Server = createServer();
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
   t.teardown(() => holder.close());
@@ -61,6 +61,7 @@ void t.test('a port another process holds: one sentence naming the address and t
   oneSentence(t, csrSigner(['run', ...runFlags, '--http-address', `127.0.0.1:${port}`]), 'run --http-address', inUse('--http-address'));
   oneSentence(t, csrSigner(['devapi', '--state-dir', join(dir, 'devapi'), '--port', String(port)]), 'devapi --port', inUse('--port'));
   oneSentence(t, csrSigner(['dev', '--port', String(port)]), 'dev --port', inUse('--port'));
+  t.same(readdirSync(dir).filter((f) => f.startsWith('csr-signer-dev-')), [], 'dev removed the temporary folder it made');
   oneSentence(t, csrSigner(['dev', '--state-dir', join(dir, 'dev'), '--port', String(port)]), 'dev --state-dir --port', inUse('--port'));
   t.end();
 });
