@@ -23,6 +23,8 @@ Usage:
   csr-signer --help        this help; "csr-signer COMMAND --help" for a command
   csr-signer --version     the version
 
+From a clone: ./csr-signer COMMAND (runs dist/cli.js, which "npm ci" builds; offline).
+In the image: csr-signer is the entrypoint and on the PATH.
 Documentation: README.md and docs/ in the csr-signer repository.
 `;
 

@@ -137,7 +137,7 @@ export const catalogue = {
       `${file}: the ${what} is larger than ${formatLimit(limit)}, the most csr-signer reads of it; nothing past that was read`),
   DevelopmentCommandMissing: define('CSR_SIGNER_ERR_DEVELOPMENT_COMMAND_MISSING', 'InvalidConfiguration', false,
     (command: string) =>
-      `"csr-signer ${command}" is a development command and is not installed here (the image ships the signer only); run it from a clone of the csr-signer repository after "npm ci"`),
+      `"csr-signer ${command}" is a development command and is not installed here (the image ships the signer only); run it from a clone of the csr-signer repository: "npm ci", then "./csr-signer ${command}"`),
   FileReadTimeout: define('CSR_SIGNER_ERR_FILE_READ_TIMEOUT', 'InvalidConfiguration', false,
     (file: string, what: string, timeoutMs: number) =>
       `${file}: the ${what} did not reach its end within ${timeoutMs / 1000} s (a pipe or FIFO whose writer stalled or is too slow, or a FIFO nobody writes to); csr-signer waits no longer`),

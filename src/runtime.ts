@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { RunConfig } from './config/types.js';
 import type { Csr } from './signer/types.js';
-import { csrError } from './errors.js';
 import { CaStore } from './trust/ca-store.js';
 import type { Controller } from './controller/controller.js';
 import { csrSigningController } from './reconcile/csr-signing.js';
@@ -25,6 +24,7 @@ import { trustApi } from './kube/trust-api.js';
 import { TrustPublisher } from './trust/publisher.js';
 import { buildApp } from './http/app.js';
 import { listen } from './http/listen.js';
+import { listenError } from './commands/exit.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { signerStates, type Snapshot } from './telemetry/snapshot.js';
 
@@ -89,7 +89,7 @@ export class SignerRuntime {
     } catch (e) {
       this.cas.close();
       this.http.close();
-      throw csrError('InvalidArgument', `cannot listen on --http-address ${config.httpAddress}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw listenError('--http-address', config.httpAddress, e);
     }
     const le = config.leaderElection;
     logger.info({

@@ -2,7 +2,7 @@
  * `csr-signer sign` as a user runs it: a real process, requests made by openssl
  * and cfssl, certificates checked by openssl.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from './helpers/ca.js';
@@ -11,6 +11,10 @@ import { needTool, opensslText, opensslVerify, run, tempDir, writeTemp, type Run
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
 const dir = tempDir();
+/** The command from a clone, as the README says to run it. */
+const wrapper = join(root, 'csr-signer');
+/** No npx and no registry: an npm that tried either would fail here. */
+const offline = { ...process.env, npm_config_offline: 'true', npm_config_cache: join(dir, 'no-npm-cache'), npm_config_registry: 'http://127.0.0.1:9/' };
 const signer = (args: string[], input?: string): RunResult => run(process.execPath, [cli, ...args], input === undefined ? { cwd: root } : { cwd: root, input });
 
 if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run "npm run build" (npm test does) before the tests');
@@ -25,14 +29,35 @@ function opensslRequest(name: string, keyArgs: string[], subject: string, sans?:
 }
 const ecRequest = opensslRequest('ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=web.example.com/O=example', 'DNS:web.example.com,IP:192.0.2.10');
 
-void t.test('npx csr-signer --help works from the repository, as the README promises', (t) => {
-  const r = run('npx', ['--no-install', 'csr-signer', '--help'], { cwd: root });
+void t.test('./csr-signer --help works from the repository, as the README promises (no npx, no network)', (t) => {
+  const r = run(wrapper, ['--help'], { cwd: root, env: offline });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /csr-signer sign --ca-cert FILE --ca-key FILE --csr FILE/);
+  t.match(r.stdout, /From a clone: \.\/csr-signer COMMAND/, 'the help says how to run it from a clone');
   const sign = signer(['sign', '--help']);
   t.equal(sign.code, 0);
   t.match(sign.stdout, /--expiration-seconds N/);
   t.match(sign.stdout, /microsoft sgc/, 'the help lists the usage strings');
+  t.end();
+});
+
+void t.test('./csr-signer runs the build from any directory and through a symlink, and says when there is no build', (t) => {
+  const link = join(dir, 'linked-csr-signer');
+  symlinkSync(wrapper, link);
+  for (const command of [wrapper, link]) {
+    const r = run(command, ['--version'], { cwd: dir, env: offline });
+    t.equal(r.code, 0, r.stderr);
+    t.equal(r.stdout, `${(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version}\n`, `${command} --version`);
+  }
+  // A clone before "npm ci": the same script with no dist/ beside it.
+  const clone = join(dir, 'unbuilt-clone');
+  mkdirSync(clone);
+  copyFileSync(wrapper, join(clone, 'csr-signer'));
+  chmodSync(join(clone, 'csr-signer'), 0o755);
+  const r = run(join(clone, 'csr-signer'), ['--help'], { cwd: clone, env: offline });
+  t.equal(r.code, 1);
+  t.equal(r.stdout, '');
+  t.equal(r.stderr, `csr-signer: ${join(realpathSync(clone), 'dist', 'cli.js')} is missing: run "npm ci" (or "npm run build") in ${realpathSync(clone)} first\n`);
   t.end();
 });
 
@@ -117,7 +142,7 @@ void t.test('errors go to stderr with a code and a non-zero exit; nothing reache
   const other = makeOpensslCa(dir, 'other', 'p256');
   const cases: [string, string[], string | undefined, number, RegExp][] = [
     ['no --csr', ['--ca-cert', ca.certPath, '--ca-key', ca.keyPath], undefined, 2, /--csr is required/],
-    ['an unknown flag', ['--ca-cert', ca.certPath, '--bogus'], undefined, 2, /Unknown option '--bogus'/],
+    ['an unknown flag', ['--ca-cert', ca.certPath, '--bogus'], undefined, 2, /^csr-signer: unknown flag --bogus \(csr-signer sign --help lists the flags\) \[CSR_SIGNER_ERR_INVALID_ARGUMENT\]\n$/],
     ['a bad duration', ['--ca-cert', ca.certPath, '--ca-key', ca.keyPath, '--csr', ecRequest, '--duration', '1y'], undefined, 2, /invalid duration "1y"/],
     ['a fractional --expiration-seconds', ['--ca-cert', ca.certPath, '--ca-key', ca.keyPath, '--csr', ecRequest, '--expiration-seconds', '1.5'], undefined, 2, /whole number of seconds/],
     ['a missing file', ['--ca-cert', ca.certPath, '--ca-key', ca.keyPath, '--csr', join(dir, 'nope.csr')], undefined, 2, /cannot read .*nope\.csr: ENOENT/],
@@ -139,7 +164,7 @@ void t.test('errors go to stderr with a code and a non-zero exit; nothing reache
 
 void t.test('the README quick start works on keys.example/', (t) => {
   const exampleCa = join(root, 'keys.example', 'ca.pem');
-  const r = run('npx', ['--no-install', 'csr-signer', 'sign', '--ca-cert', 'keys.example/ca.pem', '--ca-key', 'keys.example/ca-key.pem', '--csr', 'keys.example/example.csr'], { cwd: root });
+  const r = run(wrapper, ['sign', '--ca-cert', 'keys.example/ca.pem', '--ca-key', 'keys.example/ca-key.pem', '--csr', 'keys.example/example.csr'], { cwd: root, env: offline });
   t.equal(r.code, 0, r.stderr);
   t.equal(opensslVerify(dir, readFileSync(exampleCa, 'utf8'), r.stdout).code, 0, 'the example certificate verifies against the example CA');
   t.match(opensslText(r.stdout), /DNS:demo.example.com/);

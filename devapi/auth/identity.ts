@@ -107,7 +107,7 @@ export async function servingMaterial(dir: string, readText: ReadIdentityText): 
     certPem: encodePem('CERTIFICATE', new Uint8Array(serverCert.der)),
     keyPem: encodePem('PRIVATE KEY', new Uint8Array(await subtle.exportKey('pkcs8', server.privateKey))),
   };
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(files.caPem, material.caPem);
   writeFileSync(files.certPem, material.certPem);
   writeFileSync(files.keyPem, material.keyPem, { mode: 0o600 });
@@ -129,7 +129,7 @@ export function identities(dir: string, readText: ReadIdentityText): Record<stri
     out[id] = { token: tokens[id], user };
   }
   if (changed) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify(tokens, null, 2), { mode: 0o600 });
   }
   return out;

@@ -3,22 +3,25 @@
  * one process, signer example.com/serving with the example CA, and the commands of
  * the Kubernetes "Manage TLS Certificates in a Cluster" tutorial to try next.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DevApi } from '../server/server.js';
-import { csrError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
 import { integerFlag } from '../../src/numbers.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { SignerRuntime } from '../../src/runtime.js';
 import { untilSignal } from '../../src/commands/run.js';
+import { flagError } from '../../src/commands/exit.js';
+import { startDevapi } from './devapi.js';
+import { DEMO_TRUST, TRUST_POLICY_FILE } from '../auth/trust-policy.js';
 
-export const DEMO_SIGNER = 'example.com/serving';
+export const DEMO_SIGNER = DEMO_TRUST.signerName;
 /** The repository's root: two levels up from devapi/commands/, three from its build in dist-dev/devapi/commands/. */
 const root = new URL(import.meta.url.includes('/dist-dev/') ? '../../../' : '../../', import.meta.url);
 const keys = fileURLToPath(new URL('keys.example/', root));
@@ -27,10 +30,15 @@ export const devUsage = `Usage: csr-signer dev [--state-dir DIR] [--port P]
 
 Starts a development Kubernetes API server (devapi) and the signer together, on
 127.0.0.1, with the signer ${DEMO_SIGNER} and the example CA in keys.example/
-(public keys: for trying csr-signer only). Prints the kubeconfig to use and the
-commands to try. Ctrl-C stops both.
+(public keys: for trying csr-signer only). The signer publishes its trust bundle to
+ConfigMap ${DEMO_TRUST.configMapName} in every namespace and to ClusterTrustBundle
+${DEMO_TRUST.clusterTrustBundleName} (devapi/auth/trust-publishing.yaml grants it).
+Prints the kubeconfig to use and the commands to try. Ctrl-C stops both.
 
-  --state-dir DIR   where devapi keeps objects and kubeconfigs (default: a new temporary directory)
+  --state-dir DIR   where devapi keeps objects, tokens, kubeconfigs and the demo's copy
+                    of the example CA key; created 0700 if missing, and kept: yours.
+                    Default: a new 0700 temporary directory, removed when dev stops
+                    (a SIGKILL cannot be cleaned up after: then remove it yourself)
   --port P          devapi's port (default 0: any free port)
   --log-level L     the signer's log level: error, warn, info (default), debug
 `;
@@ -73,7 +81,74 @@ Try it (the Kubernetes "Manage TLS Certificates in a Cluster" tutorial, signer $
   kubectl get csr my-svc.my-namespace -o jsonpath='{.status.certificate}' | base64 --decode > server.crt
   openssl verify -CAfile ${shown(caFile)} server.crt
   openssl x509 -in server.crt -noout -text
+
+  # 5. the CA to trust, as the signer publishes it: a ConfigMap in every namespace, a ClusterTrustBundle
+  kubectl get configmap ${DEMO_TRUST.configMapName} -n default -o jsonpath='{.data.ca\\.crt}'
+  kubectl get clustertrustbundles
+  kubectl get clustertrustbundle ${DEMO_TRUST.clusterTrustBundleName} -o jsonpath='{.spec.trustBundle}'
 `;
+}
+
+/**
+ * The state directory: the user's own with `--state-dir` (created 0700 if missing, kept),
+ * else a new 0700 temporary one that is removed on every way out a process can see:
+ * return, a thrown error, a stop signal, a second signal's exit, an uncaught exception.
+ * Only SIGKILL leaves it behind, unreadable by others.
+ */
+interface StateDirectory {
+  readonly dir: string;
+  /** The demo is up and stops on a signal by itself (untilSignal): no more exiting at once on one. */
+  up(): void;
+  remove(): void;
+}
+
+function stateDirectory(given: string | undefined): StateDirectory {
+  if (given !== undefined) {
+    const dir = resolve(given);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return { dir, up: () => undefined, remove: () => undefined };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'csr-signer-dev-'));
+  chmodSync(dir, 0o700);
+  // A signal while starting (no handler yet would mean no exit handler either), or a closed terminal at any time.
+  const exitOn = (signal: NodeJS.Signals): void => process.exit(128 + (osConstants.signals[signal] ?? 0));
+  const starting: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const up = (): void => {
+    for (const signal of starting) process.off(signal, exitOn);
+  };
+  const remove = (): void => {
+    up();
+    process.off('SIGHUP', exitOn);
+    process.off('exit', remove);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', remove);
+  for (const signal of [...starting, 'SIGHUP'] as const) process.on(signal, exitOn);
+  return { dir, up, remove };
+}
+
+/**
+ * The signer's configuration: the example CA, its key copied into the state directory
+ * (0600: the demo's own copy, so the signer has no reason to warn that the shipped,
+ * world-readable example key is world-readable), and trust publishing to a ConfigMap in
+ * every namespace and a ClusterTrustBundle, which devapi/auth/trust-publishing.yaml permits.
+ */
+function demoConfig(stateDir: string): { configFile: string; caFile: string } {
+  const caFile = join(keys, 'ca.pem');
+  const keyFile = join(stateDir, 'example-ca-key.pem');
+  writeFileSync(keyFile, readFileSync(join(keys, 'ca-key.pem')), { mode: 0o600 });
+  chmodSync(keyFile, 0o600);
+  const configFile = join(stateDir, 'signers.yaml');
+  writeFileSync(configFile, stringify({
+    apiVersion: 'csr-signer.io/v1alpha1',
+    kind: 'SignerConfiguration',
+    signers: [{
+      name: DEMO_SIGNER,
+      ca: { certFile: caFile, keyFile },
+      trust: { configMap: { name: DEMO_TRUST.configMapName }, clusterTrustBundle: {} },
+    }],
+  }), { mode: 0o600 });
+  return { configFile, caFile };
 }
 
 export async function runDev(argv: readonly string[], out: NodeJS.WritableStream): Promise<number> {
@@ -86,26 +161,33 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
       allowPositionals: false,
     }));
   } catch (e) {
-    throw csrError('InvalidArgument', (e as Error).message);
+    throw flagError('dev', e);
   }
   const port = integerFlag('port', values.port, portRange);
-  const stateDir = resolve(values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'csr-signer-dev-')));
-  mkdirSync(stateDir, { recursive: true });
-  const caFile = join(keys, 'ca.pem');
+  const state = stateDirectory(values['state-dir']);
+  try {
+    return await demo(state, port, values['log-level'], out);
+  } finally {
+    state.remove();
+  }
+}
+
+async function demo(state: StateDirectory, port: number, logLevel: string, out: NodeJS.WritableStream): Promise<number> {
+  const stateDir = state.dir;
+  const { configFile, caFile } = demoConfig(stateDir);
   const config = loadRunConfig([
+    '--config', configFile,
     '--kubeconfig', join(stateDir, 'signer.kubeconfig'),
-    '--cluster-signing-cert-file', caFile,
-    '--cluster-signing-key-file', join(keys, 'ca-key.pem'),
-    '--signer-name', DEMO_SIGNER,
     '--leader-elect=false',
     // Where devapi's signer identity may keep its rotation record (and a Lease).
     '--leader-elect-resource-namespace', 'csr-signer',
     '--http-address', '127.0.0.1:0',
-    '--log-level', values['log-level'],
+    '--log-level', logLevel,
   ], {}, readBoundedText);
 
-  const devapi = new DevApi({ stateDir, port, readText: readBoundedText });
-  const url = await devapi.start();
+  const policyYaml = readBoundedText(fileURLToPath(new URL(TRUST_POLICY_FILE, root)), 'policy');
+  const devapi = new DevApi({ stateDir, port, readText: readBoundedText, policyYaml });
+  const url = await startDevapi(devapi, port);
   const logger = createLogger(config.logLevel);
   const signer = new SignerRuntime(config, logger);
   try {
@@ -116,6 +198,7 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
   }
   out.write(`csr-signer dev: devapi ready at ${url}; the signer serves ${DEMO_SIGNER} with keys.example/ca.pem (public, testing only)\n`);
   out.write(`  admin kubeconfig: ${join(stateDir, 'admin.kubeconfig')}\n  signer health and metrics: http://${signer.address ?? ''}/readyz and /metrics\n${tryNext(join(stateDir, 'admin.kubeconfig'), caFile)}\nCtrl-C stops both.\n\n`);
+  state.up();
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping');
   await signer.stop(config.shutdownTimeoutMs);

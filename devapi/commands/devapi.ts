@@ -5,6 +5,7 @@ import { csrError, isCsrSignerError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
 import { integerFlag } from '../../src/numbers.js';
+import { flagError, listenError } from '../../src/commands/exit.js';
 
 export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
 
@@ -60,7 +61,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
       allowPositionals: false,
     }));
   } catch (e) {
-    throw csrError('InvalidArgument', (e as Error).message);
+    throw flagError('devapi', e);
   }
   const stateDir = values['state-dir'];
   if (!stateDir) throw csrError('InvalidArgument', '--state-dir is required (see csr-signer devapi --help)');
@@ -90,7 +91,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   } catch (e) {
     throw csrError('InvalidArgument', `devapi cannot start: ${(e as Error).message}`);
   }
-  const url = await devapi.start();
+  const url = await startDevapi(devapi, port);
   out.write(`devapi ready at ${url} (kubeconfigs in ${stateDir})\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -106,6 +107,18 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   await devapi.stop();
   setTimeout(() => process.exit(0), 1000).unref();
   return 0;
+}
+
+/** Starts devapi; a port it cannot listen on is one sentence, and nothing is left running. */
+export async function startDevapi(devapi: DevApi, port: number): Promise<string> {
+  try {
+    return await devapi.start();
+  } catch (e) {
+    await devapi.stop();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && (e as NodeJS.ErrnoException).syscall === 'listen') throw listenError('--port', `127.0.0.1:${port}`, e);
+    throw e;
+  }
 }
 
 /**

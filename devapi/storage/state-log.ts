@@ -108,8 +108,8 @@ export class StateLog {
     this.#lines += this.#pending.length;
     this.#pending = [];
     if (this.#fd === undefined) {
-      mkdirSync(dirname(this.#logFile), { recursive: true });
-      this.#fd = openSync(this.#logFile, 'a');
+      mkdirSync(dirname(this.#logFile), { recursive: true, mode: 0o700 });
+      this.#fd = openSync(this.#logFile, 'a', 0o600);
     }
     writeSync(this.#fd, text);
   }
@@ -121,11 +121,12 @@ export class StateLog {
   snapshot(state: LoadedState): void {
     this.#pending = [];
     const snapshot: Snapshot = { rv: state.rv, objects: state.entries.map((e) => [e.resource, e.object.metadata.name, e.object]) };
-    mkdirSync(dirname(this.#snapshotFile), { recursive: true });
-    writeFileSync(`${this.#snapshotFile}.tmp`, JSON.stringify(snapshot));
+    mkdirSync(dirname(this.#snapshotFile), { recursive: true, mode: 0o700 });
+    // The objects are the cluster's (ConfigMaps among them): the owner's only, as the tokens are.
+    writeFileSync(`${this.#snapshotFile}.tmp`, JSON.stringify(snapshot), { mode: 0o600 });
     renameSync(`${this.#snapshotFile}.tmp`, this.#snapshotFile);
     this.close();
-    writeFileSync(this.#logFile, '');
+    writeFileSync(this.#logFile, '', { mode: 0o600 });
     this.#lines = 0;
   }
 

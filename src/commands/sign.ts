@@ -1,4 +1,5 @@
 /** `csr-signer sign`: issue one certificate from files, print the PEM. */
+import { flagError } from './exit.js';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../duration.js';
@@ -63,7 +64,7 @@ export async function runSign(argv: readonly string[], out: NodeJS.WritableStrea
       allowPositionals: false,
     }));
   } catch (e) {
-    throw csrError('InvalidArgument', (e as Error).message);
+    throw flagError('sign', e);
   }
   const usages = values.usages.split(',').map((u) => u.trim()).filter((u) => u !== '');
   const maxDurationMs = parseDuration(values.duration);

@@ -70,7 +70,7 @@ void t.test('the entrypoint runs from the assembled /app', (t) => {
   for (const command of ['dev', 'devapi']) {
     const missing = run([command, '--help']);
     t.equal(missing.code, 1, `${command}: not in the image, exit 1`);
-    t.equal(missing.out, `csr-signer: "csr-signer ${command}" is a development command and is not installed here (the image ships the signer only); run it from a clone of the csr-signer repository after "npm ci" [CSR_SIGNER_ERR_DEVELOPMENT_COMMAND_MISSING]\n`, 'one sentence, no stack');
+    t.equal(missing.out, `csr-signer: "csr-signer ${command}" is a development command and is not installed here (the image ships the signer only); run it from a clone of the csr-signer repository: "npm ci", then "./csr-signer ${command}" [CSR_SIGNER_ERR_DEVELOPMENT_COMMAND_MISSING]\n`, 'one sentence, no stack');
   }
   t.end();
 });

@@ -1,17 +1,17 @@
 /**
  * Every command in the docs a user reads is marked `# cluster-only` or exercised here:
  * run as written (paths moved into a temporary directory where the doc's would land in
- * the repository), against the real openssl, cfssl, kubectl, `csr-signer` (dist/cli.js)
+ * the repository), against the real openssl, cfssl, kubectl, `./csr-signer` (the script that runs dist/cli.js)
  * and a devapi, with a check on what it printed or made. `npm ci` and `npm test` are
  * CI's own steps (.ci/run runs them); bench/README.md's runs take minutes and are
  * bench-only. See test/helpers/doc-commands.ts for what counts as a command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t, { type Test } from 'tap';
 import { coverage, extractCommands, oneLine, ruleFor, uncovered, type DocCommand } from '../helpers/doc-commands.js';
-import { cli, root } from '../helpers/devapi.js';
+import { root } from '../helpers/devapi.js';
 import { needTool, run, tempDir } from '../helpers/tools.js';
 import { until } from '../helpers/wait.js';
 import { EXERCISES, setups, type Ctx, type Exercise } from './exercises.js';
@@ -62,6 +62,40 @@ void t.test('every command in the docs is marked # cluster-only or exercised by 
     counts.set(c.file, row);
   }
   for (const [f, row] of counts) t.comment(`${f}: ${Object.entries(row).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+  t.end();
+});
+
+/**
+ * From a clone the command is `./csr-signer` (the script at the repository's root), so a
+ * command run from another directory gets the script's full path. No `csr-signer` is put
+ * on the PATH: a doc that tells a clone's user to run a bare `csr-signer` fails when run.
+ */
+const fromClone = (text: string): string => text.replace(/(^|[\s|;(])\.\/csr-signer(?=\s|$)/g, `$1${join(root, 'csr-signer')}`);
+
+/** How a doc may not run the command, and why. */
+function refusedForm(c: DocCommand, how: string | undefined): string | undefined {
+  const line = oneLine(c.text);
+  if (/(^|[\s|;(])(npx|npm exec|npm x)( --?[\w-]+)*( --)? csr-signer\b/.test(line)) {
+    return 'runs csr-signer through npx, which copies and rebuilds the project into the npx cache: use ./csr-signer from a clone';
+  }
+  if (how === 'exercised' && /(^|[|;(]\s*|&&\s*)csr-signer /.test(line)) return 'runs a bare csr-signer, which a clone does not have on its PATH: use ./csr-signer';
+  return undefined;
+}
+
+void t.test('no doc runs csr-signer through npx, nor a bare csr-signer from a clone', (t) => {
+  const refused = [...covered].flatMap(([c, how]) => {
+    const why = refusedForm(c, how);
+    return why ? [`${c.file}:${c.line}: ${oneLine(c.text)}: ${why}`] : [];
+  });
+  t.same(refused, []);
+  const sample = (text: string, clusterOnly = false): DocCommand => ({ file: 'docs/sample.md', line: 1, text, clusterOnly, from: 'block', block: 0, section: '' });
+  t.match(refusedForm(sample('npx csr-signer sign --csr x.csr'), 'exercised'), /npx/);
+  t.match(refusedForm(sample('npm exec -- csr-signer --help', true), 'cluster-only'), /npx/);
+  t.match(refusedForm(sample('npx --no-install csr-signer run'), undefined), /npx/);
+  t.match(refusedForm(sample('csr-signer run --config signers.yaml'), 'exercised'), /bare csr-signer/);
+  t.equal(refusedForm(sample('./csr-signer run --config signers.yaml'), 'exercised'), undefined);
+  t.equal(refusedForm(sample('kubectl exec deploy/csr-signer -- csr-signer rotation status', true), 'cluster-only'), undefined, 'the image has csr-signer on its PATH');
+  t.equal(fromClone('./csr-signer sign --csr - < a.csr | ./csr-signer x'), `${join(root, 'csr-signer')} sign --csr - < a.csr | ${join(root, 'csr-signer')} x`);
   t.end();
 });
 
@@ -132,13 +166,10 @@ for (const doc of docs) {
     if (!['openssl', 'cfssl', 'cfssljson', 'kubectl'].every((tool) => needTool(t, tool))) return;
     const work = join(scratch, doc.replaceAll('/', '_'));
     mkdirSync(work);
-    const bin = join(work, 'bin');
-    mkdirSync(bin);
-    symlinkSync(cli, join(bin, 'csr-signer'));
     mkdirSync(join(work, 'home'));
     const ctx: Ctx = {
       work,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECONFIG: join(work, 'no-cluster.kubeconfig'), KUBECACHEDIR: join(work, 'home', 'kube-cache'), TMPDIR: work, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+      env: { ...process.env, KUBECONFIG: join(work, 'no-cluster.kubeconfig'), KUBECACHEDIR: join(work, 'home', 'kube-cache'), TMPDIR: work, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
     };
     await setups[doc]?.(ctx);
     const running: Server[] = [];
@@ -160,7 +191,7 @@ for (const doc of docs) {
         if (!e) continue;
         const dir = dirOf(e);
         mkdirSync(dir, { recursive: true });
-        const text = e.rewrite ? e.rewrite(c.text, ctx) : c.text;
+        const text = fromClone(e.rewrite ? e.rewrite(c.text, ctx) : c.text);
         if (e.how === 'run') {
           if (pending.length > 0 && (pending[0]?.c.block !== c.block || c.block === -1 || pendingDir !== dir)) await flush();
           pendingDir = dir;

@@ -99,7 +99,7 @@ export const EXERCISES: readonly Exercise[] = [
     check: (t, out) => t.match(out.stdout, /export KUBECONFIG=\S+admin\.kubeconfig[\s\S]*kubectl certificate approve/),
   },
   {
-    doc: 'README.md', match: /^csr-signer run --config signers\.yaml$/, how: 'server',
+    doc: 'README.md', match: /^\.\/csr-signer run --config signers\.yaml$/, how: 'server',
     // The doc's default 0.0.0.0:8080 would collide with parallel tests; devapi has no Lease namespace of its own.
     rewrite: (text) => `${text} --http-address 127.0.0.1:0 --leader-elect=false`,
     ready: /"msg":"watching"/,
@@ -113,11 +113,11 @@ export const EXERCISES: readonly Exercise[] = [
     },
   },
   {
-    doc: 'docs/configuration.md', match: /^csr-signer run --help$/, how: 'run',
+    doc: 'docs/configuration.md', match: /^\.\/csr-signer run --help$/, how: 'run',
     check: (t, out) => t.match(out.stdout, /--config FILE[\s\S]*--http-address HOST:PORT/),
   },
   {
-    doc: 'docs/devapi.md', match: /^csr-signer devapi --state-dir \/tmp\/devapi --port 0$/, how: 'server',
+    doc: 'docs/devapi.md', match: /^\.\/csr-signer devapi --state-dir \/tmp\/devapi --port 0$/, how: 'server',
     rewrite: (text, ctx) => text.replaceAll('/tmp/devapi', join(ctx.work, 'devapi')), ready: /devapi ready at https:\/\/127\.0\.0\.1:\d+/,
     check: (t, out, ctx) => t.ok(out.stdout.includes(`(kubeconfigs in ${join(ctx.work, 'devapi')})`), out.stdout),
   },
@@ -144,10 +144,10 @@ export const EXERCISES: readonly Exercise[] = [
   },
   // keys.example/README.md "Try it", from the repository root as it says.
   {
-    doc: 'keys.example/README.md', section: /^Try it$/, match: /^npx csr-signer sign .*keys\.example\/example\.csr$/, how: 'run', dir: 'root',
+    doc: 'keys.example/README.md', section: /^Try it$/, match: /^\.\/csr-signer sign .*keys\.example\/example\.csr$/, how: 'run', dir: 'root',
     check: (t, out) => t.match(opensslText(out.stdout), /DNS:demo\.example\.com/),
   },
-  { doc: 'keys.example/README.md', section: /^Try it$/, match: /^npx csr-signer sign .* > demo\.pem$/, how: 'run', dir: 'root', rewrite: demoPemInWork },
+  { doc: 'keys.example/README.md', section: /^Try it$/, match: /^\.\/csr-signer sign .* > demo\.pem$/, how: 'run', dir: 'root', rewrite: demoPemInWork },
   {
     doc: 'keys.example/README.md', section: /^Try it$/, match: /^openssl verify -x509_strict -CAfile keys\.example\/ca\.pem demo\.pem$/, how: 'run', dir: 'root', rewrite: demoPemInWork,
     check: (t, out) => t.match(out.stdout, /demo\.pem: OK/),

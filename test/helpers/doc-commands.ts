@@ -9,6 +9,8 @@
  * a prompt or starts with a program the docs use, and is not a synopsis (`FILE`,
  * `[options]`, `<x>`). `a && b` is two commands on one line.
  *
+ * `./csr-signer` is the command from a clone (the script at the repository's root).
+ *
  * Inline `code` in prose counts when it starts with such a program and either has an
  * option (`-x`, `--x`) or is an npm/npx/node run; spans naming a command
  * (`csr-signer run`, `kubectl get`) or sketching one with placeholders do not.
@@ -30,7 +32,7 @@ export interface DocCommand {
   readonly section: string;
 }
 
-export const PROGRAMS = ['csr-signer', 'kube-controller-manager', 'kubectl', 'helm', 'docker', 'kind', 'openssl', 'cfssl', 'cfssljson',
+export const PROGRAMS = ['csr-signer', './csr-signer', 'kube-controller-manager', 'kubectl', 'helm', 'docker', 'kind', 'openssl', 'cfssl', 'cfssljson',
   'npm', 'npx', 'node', 'apt-get', 'curl', 'promtool', 'cat', 'base64', 'umask'] as const;
 
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
