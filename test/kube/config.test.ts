@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { runUsage } from '../../src/config/flags.js';
 import { loadKubeConfig } from '../../src/kube/config.js';
 import { tempDir } from '../helpers/tools.js';
 
@@ -91,6 +92,10 @@ void t.test('the lookup order: --kubeconfig, KUBECONFIG, the in-cluster account,
   t.equal(await token(undefined, { ...inCluster, HOME: home }), 'Bearer in-cluster', 'the service account before ~/.kube/config');
   t.equal(await token(undefined, { HOME: home }), 'Bearer home', 'outside a cluster');
   t.equal(await token(undefined, { KUBERNETES_SERVICE_HOST: '10.96.0.1', HOME: home }), 'Bearer home', 'no port: not in a cluster');
+  // The same order, in the same words, in --help and in docs/configuration.md.
+  t.match(runUsage.replace(/\s+/g, ' '), 'default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config', '--help');
+  const docs = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+  t.match(docs, '| `--kubeconfig FILE` | `$KUBECONFIG`, then the in-cluster service account, then `~/.kube/config` |', 'docs/configuration.md');
 });
 
 void t.test('several KUBECONFIG files merge as client-go merges them: the first to set a name wins', async (t) => {
