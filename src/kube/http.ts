@@ -7,7 +7,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { authority, proxyAuthorization, TunnelAgent } from './proxy.js';
+import { authority, proxyAuthorization, SocksHttpAgent, TunnelAgent } from './proxy.js';
 
 /** A non-2xx answer, with the Status object's reason and message when the server sent one. */
 export class KubeApiError extends Error {
@@ -27,7 +27,7 @@ export interface KubeEndpoint {
   /** https://host:port, no trailing slash. */
   readonly server: string;
   readonly tls: https.AgentOptions;
-  /** The http:// or https:// proxy that carries the requests (proxy.ts decides), if any. */
+  /** The http://, https:// or socks5:// proxy that carries the requests (proxy.ts decides), if any. */
   readonly proxy?: URL | undefined;
   /** Current request headers (Authorization); called before each request, may refresh a rotated token. */
   headers(): Promise<Readonly<Record<string, string | string[]>>>;
@@ -92,10 +92,14 @@ export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {
   let prefix = base.pathname.replace(/\/+$/, '');
   let proxyHeaders: Record<string, string> = {};
   if (secure) {
-    // Through a proxy, each connection is a CONNECT tunnel to the server.
+    // Through a proxy, each connection is a tunnel (CONNECT or SOCKS5) to the server.
     agent = proxy ? new TunnelAgent(proxy, endpoint.tls, { ...endpoint.tls, ...pool }) : new https.Agent({ ...endpoint.tls, ...pool });
     send = https.request;
     target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 443, agent };
+  } else if (proxy?.protocol === 'socks5:') {
+    agent = new SocksHttpAgent(proxy, pool);
+    send = http.request;
+    target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 80, agent };
   } else if (proxy) {
     // A plain-http server through a proxy: requests in absolute form, to the proxy (Go's Transport does the same).
     const viaTls = proxy.protocol === 'https:';

@@ -22,12 +22,11 @@
  *
  * Where we differ, on purpose: a proxy Go would fail on at every request (a
  * scheme it does not know) or silently skip (an environment value that is not a
- * URL) is refused at start, naming the variable; and socks5 proxies, which client-go
- * supports, are refused at start (csr-signer has no SOCKS client).
+ * URL) is refused at start, naming the field or variable.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isIPv4, isIPv6, type Socket } from 'node:net';
+import { connect as netConnect, isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { domainToASCII } from 'node:url';
 import { csrError } from '../errors.js';
@@ -187,10 +186,9 @@ function parseEnvProxy(value: string): URL | undefined {
   }
 }
 
-/** A proxy we can tunnel through (http or https), or a refusal naming where it came from. */
+/** A proxy we can tunnel through (http, https or socks5), or a refusal naming where it came from. */
 function usable(u: URL, where: string, value: string): URL {
-  if (u.protocol === 'http:' || u.protocol === 'https:') return u;
-  if (u.protocol === 'socks5:') throw csrError('InvalidArgument', `${where} is the socks5 proxy ${JSON.stringify(value)}: csr-signer supports only http:// and https:// proxies`);
+  if (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'socks5:') return u;
   throw csrError('InvalidArgument', `${where} is ${JSON.stringify(value)}, whose scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not http, https or socks5`);
 }
 
@@ -238,51 +236,149 @@ export function proxyAuthorization(proxy: URL): string | undefined {
 /** host:port of a URL, IPv6 in brackets, the scheme's port when none is given. */
 export const authority = (u: URL): string => `${u.hostname}:${defaultPort(u)}`;
 
-/**
- * A keep-alive agent for an https server behind an http or https proxy: each new
- * connection is a CONNECT tunnel (Go's Transport.dialConn), then TLS to the server
- * inside it. An https proxy is itself reached over TLS with the cluster's TLS
- * settings (its CA, client certificate, tls-server-name when set, else the proxy's
- * own name), as Go's persistConn.addTLS does with the transport's one TLS config.
- */
-export class TunnelAgent extends https.Agent {
-  constructor(private readonly proxy: URL, private readonly tls: https.AgentOptions, options: https.AgentOptions) {
-    super(options);
-  }
+/** Reads exactly `n` bytes from a socket in a handshake, keeping what comes after. */
+function reader(socket: Socket): (n: number) => Promise<Buffer> {
+  let buffered = Buffer.alloc(0);
+  let want: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  const pump = (): void => {
+    if (want && buffered.length >= want.n) {
+      const { n, resolve } = want;
+      want = undefined;
+      const out = buffered.subarray(0, n);
+      buffered = buffered.subarray(n);
+      resolve(out);
+    }
+  };
+  const onData = (chunk: Buffer): void => {
+    buffered = Buffer.concat([buffered, chunk]);
+    pump();
+  };
+  const onEnd = (): void => want?.reject(new Error('the proxy closed the connection during the handshake'));
+  socket.on('data', onData).on('end', onEnd).on('error', (e) => want?.reject(e));
+  return (n) => new Promise<Buffer>((resolve, reject) => {
+    want = { n, resolve, reject };
+    pump();
+  });
+}
 
-  override createConnection(options: Record<string, unknown>, callback?: (err: Error | null, socket: Duplex) => void): Duplex | null | undefined {
-    const proxy = this.proxy;
-    const host = typeof options.host === 'string' ? options.host : '';
-    const target = `${isIPv6(host) ? `[${host}]` : host}:${String(options.port)}`;
-    const auth = proxyAuthorization(proxy);
-    const secure = proxy.protocol === 'https:';
-    const send = secure ? https.request : http.request;
+/**
+ * A SOCKS5 CONNECT on `socket` (RFC 1928), with username and password (RFC 1929) when
+ * the proxy URL has a user, as Go's net/http socks dialer does (socks_bundle.go,
+ * socksDialer.connect): an IP target by address, any other by name, which the proxy
+ * resolves.
+ */
+async function socksConnect(socket: Socket, proxy: URL, host: string, port: number): Promise<void> {
+  const read = reader(socket);
+  const user = decodeURIComponent(proxy.username);
+  const password = decodeURIComponent(proxy.password);
+  const withAuth = proxy.username !== '' || proxy.password !== '';
+  socket.write(withAuth ? Buffer.from([5, 2, 0, 2]) : Buffer.from([5, 1, 0]));
+  const [version, method] = await read(2);
+  if (version !== 5) throw new Error(`the SOCKS proxy answered with protocol version ${version ?? 0}`);
+  if (method === 0xff) throw new Error('the SOCKS proxy accepts none of our authentication methods');
+  if (method === 2 && withAuth) {
+    const u = Buffer.from(user);
+    const p = Buffer.from(password);
+    if (u.length === 0 || u.length > 255 || p.length === 0 || p.length > 255) throw new Error('the SOCKS proxy needs a user and password of 1 to 255 bytes each');
+    socket.write(Buffer.concat([Buffer.from([1, u.length]), u, Buffer.from([p.length]), p]));
+    const [, status] = await read(2);
+    if (status !== 0) throw new Error('the SOCKS proxy refused the user and password');
+  } else if (method !== 0) {
+    throw new Error(`the SOCKS proxy asks for authentication method ${method ?? 0}`);
+  }
+  const ip = ipBytes(host);
+  const name = Buffer.from(host);
+  if (!ip && name.length > 255) throw new Error('the server name is too long for SOCKS');
+  const address = ip ? Buffer.from([ip.length === 4 ? 1 : 4, ...ip]) : Buffer.concat([Buffer.from([3, name.length]), name]);
+  socket.write(Buffer.concat([Buffer.from([5, 1, 0]), address, Buffer.from([port >> 8, port & 0xff])]));
+  const [v, reply, , type] = await read(4);
+  if (v !== 5) throw new Error(`the SOCKS proxy answered with protocol version ${v ?? 0}`);
+  if (reply !== 0) throw new Error(`the SOCKS proxy refused CONNECT ${host}:${port} with reply ${reply ?? 0}`);
+  const length = type === 1 ? 4 : type === 4 ? 16 : type === 3 ? ((await read(1))[0] ?? 0) : -1;
+  if (length < 0) throw new Error(`the SOCKS proxy answered with address type ${type ?? 0}`);
+  await read(length + 2);
+}
+
+/** A connection to `host:port` through the proxy: a CONNECT tunnel (http, https) or a SOCKS5 one. */
+function openTunnel(proxy: URL, tls: https.AgentOptions, host: string, port: number): Promise<Socket> {
+  const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (proxy.protocol === 'socks5:') {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect(Number(proxy.port || 1080), proxyHost);
+      socket.once('error', (e) => reject(new Error(`cannot reach the proxy ${proxy.host}: ${e.message}`)));
+      socket.once('connect', () => {
+        socksConnect(socket, proxy, host, port).then(() => {
+          socket.removeAllListeners('data').removeAllListeners('end').removeAllListeners('error');
+          resolve(socket);
+        }, (e: Error) => {
+          socket.destroy();
+          reject(new Error(`through the proxy ${proxy.host}: ${e.message}`));
+        });
+      });
+    });
+  }
+  const target = `${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  const auth = proxyAuthorization(proxy);
+  const secure = proxy.protocol === 'https:';
+  const send = secure ? https.request : http.request;
+  return new Promise((resolve, reject) => {
     const req = send({
-      host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'),
+      host: proxyHost,
       port: defaultPort(proxy),
       method: 'CONNECT',
       path: target,
       headers: { Host: target, ...(auth ? { 'Proxy-Authorization': auth } : {}) },
       agent: false,
       // The cluster's TLS settings, tls-server-name included when set (else Node names the proxy's host).
-      ...(secure ? this.tls : {}),
+      ...(secure ? tls : {}),
     });
-    const fail = (e: Error): void => callback?.(e, undefined as unknown as Duplex);
     req.once('connect', (res: http.IncomingMessage, socket: Socket, head: Buffer) => {
       if (res.statusCode !== 200) {
         socket.destroy();
-        fail(new Error(`the proxy ${proxy.host} answered CONNECT ${target} with ${res.statusCode ?? 0} ${res.statusMessage ?? ''}`.trim()));
+        reject(new Error(`the proxy ${proxy.host} answered CONNECT ${target} with ${res.statusCode ?? 0} ${res.statusMessage ?? ''}`.trim()));
         return;
       }
       if (head.length > 0) socket.unshift(head);
-      try {
-        callback?.(null, super.createConnection({ ...options, socket } as https.RequestOptions) as Duplex);
-      } catch (e) {
-        fail(e as Error);
-      }
+      resolve(socket);
     });
-    req.once('error', (e) => fail(new Error(`cannot reach the proxy ${proxy.host}: ${e.message}`)));
+    req.once('error', (e) => reject(new Error(`cannot reach the proxy ${proxy.host}: ${e.message}`)));
     req.end();
+  });
+}
+
+type Done = (err: Error | null, socket: Duplex) => void;
+const targetOf = (options: Record<string, unknown>): { host: string; port: number } => ({ host: typeof options.host === 'string' ? options.host : '', port: Number(options.port) });
+
+/**
+ * A keep-alive agent for an https server behind a proxy: each new connection is a
+ * tunnel (Go's Transport.dialConn), then TLS to the server inside it. An https proxy
+ * is itself reached over TLS with the cluster's TLS settings (its CA, client
+ * certificate, tls-server-name when set, else the proxy's own name), as Go's
+ * persistConn.addTLS does with the transport's one TLS config.
+ */
+export class TunnelAgent extends https.Agent {
+  constructor(private readonly proxy: URL, private readonly tls: https.AgentOptions, options: https.AgentOptions) {
+    super(options);
+  }
+
+  override createConnection(options: Record<string, unknown>, callback?: Done): Duplex | null | undefined {
+    const { host, port } = targetOf(options);
+    openTunnel(this.proxy, this.tls, host, port).then((socket) => {
+      callback?.(null, super.createConnection({ ...options, socket } as https.RequestOptions) as Duplex);
+    }, (e: Error) => callback?.(e, undefined as unknown as Duplex));
+    return undefined;
+  }
+}
+
+/** The same for a plain-http server behind a SOCKS5 proxy (http and https proxies take absolute-form requests instead). */
+export class SocksHttpAgent extends http.Agent {
+  constructor(private readonly proxy: URL, options: http.AgentOptions) {
+    super(options);
+  }
+
+  override createConnection(options: Record<string, unknown>, callback?: Done): Duplex | null | undefined {
+    const { host, port } = targetOf(options);
+    openTunnel(this.proxy, {}, host, port).then((socket) => callback?.(null, socket), (e: Error) => callback?.(e, undefined as unknown as Duplex));
     return undefined;
   }
 }

@@ -6,12 +6,13 @@
  */
 import { createServer as createHttpServer, request, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export interface Tunnelled {
-  /** host:port as the CONNECT line (or the absolute-form request) named it. */
+  /** host:port as the CONNECT line (or the absolute-form request, or the SOCKS request) named it. */
   readonly target: string;
+  /** The Proxy-Authorization header; for SOCKS, user:password as the client sent them. */
   readonly proxyAuthorization: string | undefined;
 }
 
@@ -74,6 +75,80 @@ export async function startConnectProxy(options: { tls?: { cert: string; key: st
   const { port } = server.address() as AddressInfo;
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    tunnels,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A real SOCKS5 proxy on loopback (RFC 1928 CONNECT; RFC 1929 username and password
+ * when `user` is given, else no authentication): records each target as host:port.
+ */
+export async function startSocksProxy(options: { user?: { name: string; password: string } } = {}): Promise<ConnectProxy> {
+  const tunnels: Tunnelled[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((client) => {
+    sockets.add(client);
+    let buffered = Buffer.alloc(0);
+    let stage: 'greeting' | 'auth' | 'request' | 'open' = 'greeting';
+    let login: string | undefined;
+    client.on('error', () => client.destroy());
+    client.on('data', function onData(chunk: Buffer) {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (stage === 'greeting' && buffered.length >= 2 && buffered.length >= 2 + (buffered[1] ?? 0)) {
+        const methods = [...buffered.subarray(2, 2 + (buffered[1] ?? 0))];
+        buffered = buffered.subarray(2 + (buffered[1] ?? 0));
+        const method = options.user ? (methods.includes(2) ? 2 : 0xff) : (methods.includes(0) ? 0 : 0xff);
+        client.write(Buffer.from([5, method]));
+        stage = options.user ? 'auth' : 'request';
+      }
+      if (stage === 'auth' && buffered.length >= 2) {
+        const ulen = buffered[1] ?? 0;
+        if (buffered.length < 3 + ulen || buffered.length < 3 + ulen + (buffered[2 + ulen] ?? 0)) return;
+        const plen = buffered[2 + ulen] ?? 0;
+        const name = buffered.subarray(2, 2 + ulen).toString();
+        const password = buffered.subarray(3 + ulen, 3 + ulen + plen).toString();
+        buffered = buffered.subarray(3 + ulen + plen);
+        login = `${name}:${password}`;
+        const ok = name === options.user?.name && password === options.user.password;
+        client.write(Buffer.from([1, ok ? 0 : 1]));
+        if (!ok) client.end();
+        stage = 'request';
+      }
+      if (stage === 'request' && buffered.length >= 5) {
+        const type = buffered[3];
+        const alen = type === 1 ? 4 : type === 4 ? 16 : 1 + (buffered[4] ?? 0);
+        if (buffered.length < 4 + alen + 2) return;
+        const raw = buffered.subarray(4, 4 + alen);
+        const host = type === 1 ? [...raw].join('.') : type === 4 ? `[${(raw.toString('hex').match(/.{4}/g) ?? []).join(':')}]` : raw.subarray(1).toString();
+        const port = ((buffered[4 + alen] ?? 0) << 8) | (buffered[5 + alen] ?? 0);
+        const rest = buffered.subarray(6 + alen);
+        stage = 'open';
+        client.off('data', onData);
+        tunnels.push({ target: `${host}:${port}`, proxyAuthorization: login });
+        const upstream = connect(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+          client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+          if (rest.length > 0) upstream.write(rest);
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
+        sockets.add(upstream);
+        upstream.on('error', () => {
+          client.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0]));
+          upstream.destroy();
+        });
+        upstream.on('close', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `socks5://127.0.0.1:${port}`,
     tunnels,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();

@@ -120,10 +120,10 @@ void t.test('the environment\'s proxy applies to the in-cluster account too, as 
 void t.test('a bad proxy-url or impersonation field is one sentence naming the kubeconfig field', async (t) => {
   await t.rejects(loadKubeConfig(kubeconfig('bad-proxy.yaml', { token: 't' }, { 'proxy-url': 'proxy.corp:3128' }), {}),
     { code: 'CSR_SIGNER_ERR_INVALID_ARGUMENT', message: /^the kubeconfig .*bad-proxy\.yaml: the cluster's proxy-url is "proxy\.corp:3128", whose scheme "proxy\.corp" is not http, https or socks5$/ });
-  await t.rejects(loadKubeConfig(kubeconfig('socks.yaml', { token: 't' }, { 'proxy-url': 'socks5://proxy.corp:1080' }), {}),
-    /socks\.yaml: the cluster's proxy-url is the socks5 proxy "socks5:\/\/proxy\.corp:1080": csr-signer supports only http:\/\/ and https:\/\/ proxies/);
+  await t.rejects(loadKubeConfig(kubeconfig('socks4.yaml', { token: 't' }, { 'proxy-url': 'socks4://proxy.corp:1080' }), {}),
+    /socks4\.yaml: the cluster's proxy-url is "socks4:\/\/proxy\.corp:1080", whose scheme "socks4" is not http, https or socks5/);
   await t.rejects(loadKubeConfig(kubeconfig('not-url.yaml', { token: 't' }, { 'proxy-url': 'http://[::1' }), {}), /not-url\.yaml: the cluster's proxy-url is "http:\/\/\[::1", which is not a URL/);
-  await t.rejects(loadKubeConfig(kubeconfig('env-socks.yaml', { token: 't' }), { HTTPS_PROXY: 'socks5://p:1080' }), /the environment variable HTTPS_PROXY is the socks5 proxy/);
+  await t.rejects(loadKubeConfig(kubeconfig('env-ftp.yaml', { token: 't' }), { HTTPS_PROXY: 'ftp://p:21' }), /the environment variable HTTPS_PROXY is "ftp:\/\/p:21", whose scheme "ftp" is not http, https or socks5/);
   await t.rejects(loadKubeConfig(kubeconfig('groups.yaml', { as: 'x', 'as-groups': 'admins' }), {}), /groups\.yaml: the user "u": as-groups must be a list of strings, not "admins"/);
   await t.rejects(loadKubeConfig(kubeconfig('extra.yaml', { as: 'x', 'as-user-extra': { k: 'v' } }), {}), /the user "u": as-user-extra\.k must be a list of strings, not "v"/);
   await t.rejects(loadKubeConfig(kubeconfig('newline.yaml', { as: 'x\ny' }), {}), /the user "u": as must be a string on one line, not "x\\ny"/);

@@ -17,7 +17,7 @@ import { DevApi } from '../../devapi/server/server.js';
 import { readBoundedText } from '../../src/files.js';
 import { loadKubeConfig } from '../../src/kube/config.js';
 import { kubeHttp } from '../../src/kube/http.js';
-import { startConnectProxy } from '../helpers/connect-proxy.js';
+import { startConnectProxy, startSocksProxy } from '../helpers/connect-proxy.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-kubeconfig-'));
 const devapi = new DevApi({ stateDir, readText: readBoundedText });
@@ -82,6 +82,24 @@ void t.test('HTTPS_PROXY carries the requests unless NO_PROXY matches; loopback 
   t.same(proxy.tunnels.map((x) => x.target), [`0.0.0.0:${port}`, `0.0.0.0:${port}`, `0.0.0.0:${port}`], 'only another port in NO_PROXY was proxied; 127.0.0.1 never');
 });
 
+void t.test('a socks5:// proxy-url or HTTPS_PROXY carries the requests too, with its user and password', async (t) => {
+  const socks = await startSocksProxy({ user: { name: 'ops', password: 's@cret' } });
+  t.teardown(() => socks.close());
+  const withUser = socks.url.replace('socks5://', 'socks5://ops:s%40cret@');
+  t.equal(await listVia(signerKubeconfig('socks.yaml', { server: `https://localhost:${port}`, 'proxy-url': withUser }), {}), 'CertificateSigningRequestList');
+  t.equal(await listVia(signerKubeconfig('socks-env.yaml', { server: `https://0.0.0.0:${port}`, 'tls-server-name': 'localhost' }), { HTTPS_PROXY: withUser }), 'CertificateSigningRequestList');
+  t.same(socks.tunnels, [{ target: `localhost:${port}`, proxyAuthorization: 'ops:s@cret' }, { target: `0.0.0.0:${port}`, proxyAuthorization: 'ops:s@cret' }],
+    'a name is sent for the proxy to resolve, an IP as an address');
+  await t.rejects(listVia(signerKubeconfig('socks-bad.yaml', { 'proxy-url': socks.url.replace('socks5://', 'socks5://ops:wrong@') }), {}),
+    /through the proxy 127\.0\.0\.1:\d+: the SOCKS proxy refused the user and password/);
+  await t.rejects(listVia(signerKubeconfig('socks-none.yaml', { 'proxy-url': socks.url }), {}),
+    /through the proxy 127\.0\.0\.1:\d+: the SOCKS proxy accepts none of our authentication methods/);
+  const open = await startSocksProxy();
+  t.teardown(() => open.close());
+  await t.rejects(listVia(signerKubeconfig('socks-refused.yaml', { server: 'https://127.0.0.1:1', 'proxy-url': open.url }), {}),
+    /the SOCKS proxy refused CONNECT 127\.0\.0\.1:1 with reply 5/);
+});
+
 void t.test('a proxy that cannot be reached, or refuses the tunnel, fails the request saying so', async (t) => {
   const proxy = await startConnectProxy();
   t.teardown(() => proxy.close());
@@ -131,4 +149,13 @@ void t.test('as, as-uid, as-groups and as-user-extra become client-go\'s Imperso
   viaProxy.close();
   t.same(proxy.tunnels, [{ target: at.replace('http://127.0.0.1', '0.0.0.0'), proxyAuthorization: `Basic ${Buffer.from('a:b').toString('base64')}` }], 'HTTP_PROXY for an http server');
   t.equal(seen[2]?.headers.authorization, 'Bearer tok', 'the request reached the server');
+
+  // And behind a socks5 proxy: a plain connection through it.
+  const socks = await startSocksProxy();
+  t.teardown(() => socks.close());
+  const viaSocks = kubeHttp((await loadKubeConfig(signerKubeconfig('http-socks.yaml', { server: at, 'proxy-url': socks.url }, { token: 'tok' }), {})).endpoint);
+  await viaSocks.request('GET', '/api');
+  viaSocks.close();
+  t.same(socks.tunnels.map((x) => x.target), [at.replace('http://', '')], 'SOCKS5 for an http server');
+  t.equal(seen[3]?.headers.authorization, 'Bearer tok');
 });

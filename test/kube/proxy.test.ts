@@ -18,6 +18,7 @@ void t.test('proxyForURLTests: which variable, and values with no scheme read as
     [{ HTTP_PROXY: 'https://cache.corp.example.com' }, undefined, 'https://cache.corp.example.com'],
     [{ HTTP_PROXY: 'http://127.0.0.1:8080' }, undefined, 'http://127.0.0.1:8080'],
     [{ HTTP_PROXY: 'https://127.0.0.1:8080' }, undefined, 'https://127.0.0.1:8080'],
+    [{ HTTP_PROXY: 'socks5://127.0.0.1' }, undefined, 'socks5://127.0.0.1'],
     [{ HTTP_PROXY: 'http.proxy.tld', HTTPS_PROXY: 'secure.proxy.tld' }, 'http://insecure.tld/', 'http://http.proxy.tld'],
     [{ HTTP_PROXY: 'http.proxy.tld', HTTPS_PROXY: 'secure.proxy.tld' }, 'https://secure.tld/', 'http://secure.proxy.tld'],
     [{ HTTP_PROXY: 'http.proxy.tld', HTTPS_PROXY: 'https://secure.proxy.tld' }, 'https://secure.tld/', 'https://secure.proxy.tld'],
@@ -48,7 +49,6 @@ void t.test('the lower-case variables count when the upper-case ones are unset o
 
 void t.test('what Go would fail on at each request, or skip, is refused at start naming the variable', (t) => {
   t.throws(() => decide({ HTTP_PROXY: 'http://10.1.2.3:8080', REQUEST_METHOD: 'GET' }), /HTTP_PROXY cannot be used when REQUEST_METHOD is set/, 'CGI');
-  t.throws(() => decide({ HTTP_PROXY: 'socks5://127.0.0.1' }), /the environment variable HTTP_PROXY is the socks5 proxy "socks5:\/\/127\.0\.0\.1": csr-signer supports only http:\/\/ and https:\/\/ proxies/);
   t.throws(() => decide({ HTTPS_PROXY: 'foo://host' }, 'https://api.example'), { code: 'CSR_SIGNER_ERR_INVALID_ARGUMENT', message: /the environment variable HTTPS_PROXY is "foo:\/\/host", whose scheme "foo" is not http, https or socks5/ });
   t.throws(() => decide({ HTTPS_PROXY: 'proxy:port' }, 'https://api.example'), /HTTPS_PROXY is "proxy:port", which is not a URL/);
   t.end();
@@ -84,13 +84,13 @@ void t.test('IPv4-mapped IPv6 addresses are their IPv4 address, as Go\'s To4 mak
   t.end();
 });
 
-void t.test('a kubeconfig proxy-url: http, https or socks5 (refused), as clientcmd parseProxyURL allows', (t) => {
+void t.test('a kubeconfig proxy-url: http, https or socks5, as clientcmd parseProxyURL allows', (t) => {
   const where = 'the kubeconfig k: the cluster\'s proxy-url';
   t.equal(parseProxyUrl('http://user:pw@proxy.corp:3128', where).host, 'proxy.corp:3128');
   t.equal(parseProxyUrl('https://proxy.corp', where).protocol, 'https:');
   t.throws(() => parseProxyUrl('proxy.corp:3128', where), /the kubeconfig k: the cluster's proxy-url is "proxy\.corp:3128", whose scheme "proxy\.corp" is not http, https or socks5/);
   t.throws(() => parseProxyUrl('not a url', where), /proxy-url is "not a url", which is not a URL/);
-  t.throws(() => parseProxyUrl('socks5://proxy.corp:1080', where), /proxy-url is the socks5 proxy "socks5:\/\/proxy\.corp:1080": csr-signer supports only http:\/\/ and https:\/\/ proxies/);
+  t.equal(parseProxyUrl('socks5://proxy.corp', where).protocol, 'socks5:');
   t.throws(() => parseProxyUrl(3128, where), /proxy-url must be a string, not 3128/);
   t.equal(proxyFor(new URL('https://10.0.0.1'), parseProxyUrl('http://p:1', where), { NO_PROXY: '*' })?.host, 'p:1', 'NO_PROXY does not apply to proxy-url');
   t.end();
