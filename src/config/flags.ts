@@ -23,7 +23,7 @@ const pair = (signer: string, flag: string): FlagSpec[] => [
 
 const sections: readonly { readonly title: string; readonly flags: readonly FlagSpec[] }[] = [
   { title: 'Cluster', flags: [
-    { name: 'kubeconfig', arg: 'FILE', help: 'kubeconfig of the signer (default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config)' },
+    { name: 'kubeconfig', arg: 'FILE', help: 'kubeconfig of the signer (default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config); its proxy-url, HTTPS_PROXY/NO_PROXY and as: impersonation are followed as client-go follows them' },
   ] },
   { title: 'Signers, as kube-controller-manager (drop-in flags, same names and rules)', flags: [
     { name: 'cluster-signing-cert-file', arg: 'FILE', help: 'CA certificate (PEM) of every signer: the four kubernetes.io/* signers, or the --signer-name ones' },

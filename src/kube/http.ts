@@ -7,6 +7,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { authority, proxyAuthorization, SocksHttpAgent, TunnelAgent } from './proxy.js';
 
 /** A non-2xx answer, with the Status object's reason and message when the server sent one. */
 export class KubeApiError extends Error {
@@ -28,8 +29,10 @@ export interface KubeEndpoint {
   /** https://host:port, no trailing slash. */
   readonly server: string;
   readonly tls: https.AgentOptions;
+  /** The http://, https:// or socks5:// proxy that carries the requests (proxy.ts decides), if any. */
+  readonly proxy?: URL | undefined;
   /** Current request headers (Authorization); called before each request, may refresh a rotated token. */
-  headers(): Promise<Readonly<Record<string, string>>>;
+  headers(): Promise<Readonly<Record<string, string | string[]>>>;
 }
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -85,18 +88,42 @@ function errorFrom(status: number, text: string, retryAfter: string | undefined)
 
 export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {
   const secure = endpoint.server.startsWith('https:');
-  const agent = secure
-    ? new https.Agent({ ...endpoint.tls, keepAlive: true, maxSockets: 16 })
-    : new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const send = secure ? https.request : http.request;
   const base = new URL(endpoint.server);
-  const target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || (secure ? 443 : 80), agent };
-  const prefix = base.pathname.replace(/\/+$/, '');
+  const proxy = endpoint.proxy;
+  const pool = { keepAlive: true, maxSockets: 16 };
+  let agent: http.Agent;
+  let send: typeof http.request;
+  let target: http.RequestOptions;
+  let prefix = base.pathname.replace(/\/+$/, '');
+  let proxyHeaders: Record<string, string> = {};
+  if (secure) {
+    // Through a proxy, each connection is a tunnel (CONNECT or SOCKS5) to the server.
+    agent = proxy ? new TunnelAgent(proxy, endpoint.tls, { ...endpoint.tls, ...pool }) : new https.Agent({ ...endpoint.tls, ...pool });
+    send = https.request;
+    target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 443, agent };
+  } else if (proxy?.protocol === 'socks5:') {
+    agent = new SocksHttpAgent(proxy, pool);
+    send = http.request;
+    target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 80, agent };
+  } else if (proxy) {
+    // A plain-http server through a proxy: requests in absolute form, to the proxy (Go's Transport does the same).
+    const viaTls = proxy.protocol === 'https:';
+    agent = viaTls ? new https.Agent({ ...endpoint.tls, ...pool }) : new http.Agent(pool);
+    send = viaTls ? https.request : http.request;
+    target = { protocol: proxy.protocol, hostname: proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: authority(proxy).split(':').pop(), agent };
+    prefix = `http://${authority(base)}${prefix}`;
+    const auth = proxyAuthorization(proxy);
+    if (auth) proxyHeaders = { 'Proxy-Authorization': auth };
+  } else {
+    agent = new http.Agent(pool);
+    send = http.request;
+    target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 80, agent };
+  }
 
   async function open(method: string, path: string, headers: Record<string, string>, timeoutMs: number | undefined, signal?: AbortSignal):
   Promise<{ req: http.ClientRequest; res: Promise<http.IncomingMessage> }> {
     const auth = await endpoint.headers();
-    const req = send({ ...target, method, path: prefix + path, headers: { Accept: 'application/json', ...auth, ...headers }, ...(signal ? { signal } : {}) });
+    const req = send({ ...target, method, path: prefix + path, headers: { Accept: 'application/json', ...proxyHeaders, ...auth, ...headers }, ...(signal ? { signal } : {}) });
     if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path.split('?')[0] ?? ''}: no answer in ${timeoutMs / 1000} s`)));
     const res = new Promise<http.IncomingMessage>((resolve, reject) => {
       req.once('response', resolve);
