@@ -252,7 +252,7 @@ export class DevApi {
       verifyRequest: (encoded) => this.#verifier.verdict(encoded),
     };
     if (def.virtual) {
-      const body = await rest.readObject(req);
+      const body = await rest.readObject(req, def.kind);
       const review = def.resource === 'subjectaccessreviews' ? subjectAccessReview(body, this.authorizer) : selfSubjectAccessReview(body, this.authorizer, user);
       sendJson(res, 201, review);
       return;
