@@ -179,7 +179,10 @@ export class DevApi {
         sendError(res, new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`));
       }
     } finally {
-      this.options.log?.(`${method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started}ms`);
+      // Warnings (unknown fields a client sent) are logged with the request, so a test can see them.
+      const warning = res.getHeader('Warning');
+      const warned = warning === undefined ? '' : ` warning: ${Array.isArray(warning) ? warning.join(', ') : String(warning)}`;
+      this.options.log?.(`${method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started}ms${warned}`);
     }
   }
 

@@ -23,6 +23,8 @@ export interface DevapiProcess {
   readonly stateDir: string;
   readonly child: ChildProcess;
   kubeconfig(id: Identity): string;
+  /** What devapi wrote to stderr so far (with `--verbose`, one line per request). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startDevapi(options: { stateDir?: string; args?: string[];
   return {
     url, stateDir, child,
     kubeconfig: (id) => join(stateDir, `${id}.kubeconfig`),
+    stderr: () => stderr,
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());

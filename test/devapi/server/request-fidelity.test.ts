@@ -26,7 +26,8 @@ const policyYaml = [
 ].map((o) => stringify(o)).join('---\n');
 
 const stateDir = mkdtempSync(join(tmpdir(), 'devapi-fidelity-'));
-const api = new DevApi({ stateDir, readText: readBoundedText, policyYaml });
+const logged: string[] = [];
+const api = new DevApi({ stateDir, readText: readBoundedText, policyYaml, log: (line) => logged.push(line) });
 await api.start();
 t.teardown(() => api.stop());
 
@@ -76,6 +77,7 @@ void t.test('unknown and repeated fields: dropped with a Warning, refused with S
   t.equal(warnings(warned.headers), ['299 - "unknown field \\"metadata.bogus\\""', '299 - "unknown field \\"extra\\""'].join(', '));
   t.notOk('extra' in warned.body, 'the field is not stored');
   t.notOk('bogus' in (warned.body.metadata as object));
+  t.ok(logged.some((l) => l.startsWith('POST /api/v1/namespaces/default/configmaps 201 ') && l.endsWith(' warning: 299 - "unknown field \\"metadata.bogus\\"", 299 - "unknown field \\"extra\\""')), 'the request log shows the warnings');
 
   const strict = await call('POST', `${configMaps}?fieldValidation=Strict`, { ...body, metadata: { name: 'strict', bogus: 1 } });
   t.equal(strict.code, 400);
