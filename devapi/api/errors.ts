@@ -11,7 +11,8 @@ export interface StatusBody {
   readonly metadata: { readonly continue?: string };
   readonly status: 'Failure' | 'Success';
   readonly message: string;
-  readonly reason: string;
+  /** Absent for an error the apiserver could not classify (StatusReasonUnknown is ""). */
+  readonly reason?: string;
   readonly details?: Record<string, unknown>;
   readonly code: number;
 }
@@ -25,7 +26,7 @@ export class ApiError extends Error {
 
   toStatus(): StatusBody {
     return {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason,
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, ...(this.reason === '' ? {} : { reason: this.reason }),
       ...(this.details ? { details: this.details } : {}), code: this.code,
     };
   }

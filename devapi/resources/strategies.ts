@@ -5,6 +5,7 @@
 import { admitClusterTrustBundle, validateClusterTrustBundle } from './cluster-trust-bundles.js';
 import { checkConfigMapDecodes, validateConfigMap, validateConfigMapUpdate } from './configmaps.js';
 import { admitCsrCreate, prepareCsrCreate, prepareCsrUpdate, validateCsrCreate } from './csr.js';
+import { validateEventCreate, validateEventUpdate } from './events.js';
 import { prepareNamespaceCreate, prepareNamespaceUpdate, validateNamespace } from './namespaces.js';
 import type { RequestAuthorizer, UserInfo } from '../auth/rbac.js';
 import type { ApiError, FieldError } from '../api/errors.js';
@@ -83,17 +84,25 @@ export const leaseStrategy: Strategy = {
   allowCreateOnUpdate: true,
 };
 
-export const eventStrategy: Strategy = {
+/**
+ * Events (kubernetes pkg/registry/core/event/strategy.go and events/v1's REST storage, one
+ * store): validated as events.go does for the API the request came through (`strict` for
+ * events.k8s.io/v1); a PUT of a missing Event creates it; an update needs no resourceVersion.
+ */
+const eventStrategyFor = (strict: boolean): Strategy => ({
   prepareCreate: (body) => body,
-  validateCreate: (object) => {
-    const involved = object.involvedObject as Obj | undefined;
-    return involved ? [] : [{ type: 'FieldValueRequired', field: 'involvedObject', detail: '' }];
-  },
+  validateCreate: (object) => validateEventCreate(object, strict),
   admitCreate: () => undefined,
-  prepareUpdate: (old, incoming) => ({ object: keepSystemFields(old, incoming), errors: [] }),
+  prepareUpdate: (old, incoming) => {
+    const object = keepSystemFields(old, incoming);
+    return { object, errors: validateEventUpdate(object, old, strict) };
+  },
   allowUnconditionalUpdate: true,
-  allowCreateOnUpdate: false,
-};
+  allowCreateOnUpdate: true,
+});
+
+export const eventStrategy: Strategy = eventStrategyFor(false);
+export const eventsV1Strategy: Strategy = eventStrategyFor(true);
 
 export const namespaceStrategy: Strategy = {
   prepareCreate: (body) => prepareNamespaceCreate(body),
@@ -135,6 +144,9 @@ export const clusterTrustBundleStrategy: Strategy = {
   allowCreateOnUpdate: false,
   admitWrite: admitClusterTrustBundle,
 };
+
+/** The strategy for a resource of an API group (the two Event APIs share a store, not their rules). */
+export const strategyFor = (group: string, resource: string): Strategy | undefined => (group === 'events.k8s.io' ? eventsV1Strategy : strategies[resource]);
 
 export const strategies: Readonly<Record<string, Strategy>> = {
   certificatesigningrequests: csrStrategy,

@@ -9,7 +9,7 @@
  * longer reaches that revision the token is answered 410 with one that reads the rest at
  * the current revision (`rv` -1).
  */
-import { badRequest, ExpiredContinue, type ApiError } from '../api/errors.js';
+import { ApiError, badRequest, expired, ExpiredContinue, invalid as invalidOptions, quote, type FieldError } from '../api/errors.js';
 import { compareBytes, listKey } from '../storage/key-order.js';
 import type { KubeObject } from '../storage/kube-object.js';
 import type { Store } from '../storage/store.js';
@@ -58,13 +58,80 @@ function decodeContinue(text: string): ContinueToken {
 }
 
 /**
+ * The checks the list and watch handler makes of its query before storage sees it
+ * (apimachinery pkg/apis/meta/internalversion/validation `ValidateListOptions`, answered 422
+ * by apiserver endpoints/handlers/get.go `listOpts`). devapi serves no initial-events
+ * stream, but checks `sendInitialEvents` as a server with the WatchList feature does.
+ */
+export function validateListOptions(query: URLSearchParams, watch: boolean): void {
+  const match = query.get('resourceVersionMatch') ?? '';
+  const resourceVersion = query.get('resourceVersion') ?? '';
+  const continueToken = query.get('continue') ?? '';
+  const sendInitialEvents = query.get('sendInitialEvents');
+  const forbidden = (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, detail });
+  const errors: FieldError[] = [];
+  if (watch) {
+    if (sendInitialEvents !== null && match !== 'NotOlderThan') errors.push(forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (match !== '') {
+      if (sendInitialEvents === null) errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+      if (match !== 'NotOlderThan') errors.push({ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: quote(match), detail: 'supported values: "NotOlderThan"' });
+      if (continueToken !== '') errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    }
+  } else {
+    if (match !== '') {
+      if (resourceVersion === '') errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+      if (continueToken !== '') errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+      if (match !== 'Exact' && match !== 'NotOlderThan') errors.push({ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: quote(match), detail: 'supported values: "Exact", "NotOlderThan", ""' });
+      if (match === 'Exact' && resourceVersion === '0') errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+    }
+    if (sendInitialEvents !== null) errors.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
+  }
+  if (errors.length > 0) throw invalidOptions('ListOptions', 'meta.k8s.io', '', errors);
+}
+
+/** A list's resourceVersion and resourceVersionMatch, as the query gives them ('' when absent). */
+export interface ListVersion {
+  readonly resourceVersion: string;
+  readonly match: string;
+  /** Served through the watch cache (every resource but Events): a too-new version is retried after 1 s there. */
+  readonly cached: boolean;
+}
+
+/**
+ * apiserver pkg/storage/api_object_versioner.go `ParseResourceVersion`'s error (a storage
+ * InvalidError): `resourceVersion: Invalid value: "x": strconv.ParseUint: parsing "x": invalid syntax`.
+ */
+export function resourceVersionProblem(text: string): string | undefined {
+  if (text === '' || text === '0') return undefined;
+  if (!/^\d+$/.test(text)) return `resourceVersion: Invalid value: ${JSON.stringify(text)}: strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`;
+  if (BigInt(text) >= 1n << 64n) return `resourceVersion: Invalid value: ${JSON.stringify(text)}: strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`;
+  return undefined;
+}
+
+/** apiserver pkg/storage/errors.go `NewTooLargeResourceVersionError`: 504 Timeout with the ResourceVersionTooLarge cause. */
+function tooLarge(wanted: number, current: number, retryAfterSeconds: number): ApiError {
+  return new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${wanted}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}),
+  }, retryAfterSeconds > 0 ? { 'Retry-After': String(retryAfterSeconds) } : {});
+}
+
+/**
  * The page of `resource` (in `namespace`, or all) that `continueText` and `limit` ask for,
- * of the objects `matches` accepts.
+ * of the objects `matches` accepts, at the revision `version` asks for (apiserver
+ * pkg/storage/interfaces.go `ValidateListOptions` and etcd3/store.go `GetList`): none or "0"
+ * reads the current state; NotOlderThan (or no match and no limit) the current state, unless
+ * the version is ahead of it (504); Exact (or no match with a limit, the legacy exact read)
+ * that revision, 410 once compacted. A continue token carries its own revision: a
+ * resourceVersion beside it is refused.
  */
 export function listPage(
   store: Store, resource: string, namespace: string | undefined, matches: (o: KubeObject) => boolean, limit: number, continueText: string | null,
+  version: ListVersion = { resourceVersion: '', match: '', cached: true },
 ): { items: KubeObject[]; metadata: ListMeta } {
   const token = continueText ? decodeContinue(continueText) : undefined;
+  const requested = version.resourceVersion;
+  if (token !== undefined && requested !== '' && requested !== '0') throw badRequest('specifying resource version is not allowed when using continue');
   // Keys relative to the list's prefix, as the token carries them.
   const keyOf = (o: KubeObject): string => (namespace === undefined ? listKey(o) : o.metadata.name);
   let rv = store.resourceVersion;
@@ -73,6 +140,20 @@ export function listPage(
     objects = store.listAt(resource, namespace, token.rv);
     if (!objects) throw new ExpiredContinue(encodeContinue({ rv: -1, start: token.start }));
     rv = token.rv;
+  } else if (token === undefined && requested !== '' && requested !== '0') {
+    const problem = resourceVersionProblem(requested);
+    if (problem !== undefined) throw badRequest(`invalid resource version: ${problem}`);
+    const wanted = Number(requested);
+    const exact = version.match === 'Exact' || (version.match === '' && limit > 0);
+    if (exact) {
+      if (wanted > store.resourceVersion) throw tooLarge(wanted, store.resourceVersion, 0);
+      objects = store.listAt(resource, namespace, wanted);
+      if (!objects) throw expired('The resourceVersion for the provided list is too old.');
+      rv = wanted;
+    } else {
+      if (wanted > store.resourceVersion) throw tooLarge(wanted, store.resourceVersion, version.cached ? 1 : 0);
+      objects = store.list(resource, namespace);
+    }
   } else {
     objects = store.list(resource, namespace);
   }

@@ -3,23 +3,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { warmRequestVerdict } from '../resources/csr-validation.js';
 import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './request-response.js';
+import { decodeGo, jsonTree, valueTree, type JsonNode } from '../go/json-decode.js';
+import { goTypeOf } from '../resources/go-types.js';
 import { typedJson } from '../storage/object-json.js';
 import { applyJsonPatch, applyMergePatch } from '../storage/patch.js';
 import { ignoreManagedFieldsTimestamps } from '../storage/object-equality.js';
 import { checkNamespaceDeletable, isTerminating, namespaceTerminating } from '../resources/namespaces.js';
 import type { NamespaceTermination } from '../resources/namespace-termination.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
-import { isAuthorizedForSignerName, signerNotPermitted, type RequestAuthorizer, type UserInfo } from '../auth/rbac.js';
+import { forbiddenError, isAuthorizedForSignerName, signerNotPermitted, type RequestAuthorizer, type UserInfo } from '../auth/rbac.js';
 import { apiVersionOf, type ResourceDef } from '../api/resource-definitions.js';
 import { parseFieldSelector, parseLabelSelector } from '../storage/selectors.js';
 import {
-  alreadyExists, ApiError, badRequest, conflict, invalid, notFound, qualifiedResource,
+  alreadyExists, ApiError, badRequest, conflict, invalid, notFound, qualifiedResource, quote,
 } from '../api/errors.js';
-import { strategies, type Strategy, type Subresource } from '../resources/strategies.js';
+import { strategies, strategyFor, type Strategy, type Subresource } from '../resources/strategies.js';
 import type { KubeObject } from '../storage/kube-object.js';
 import type { Store } from '../storage/store.js';
 import { toTable } from './tables.js';
-import { listPage } from './list-pages.js';
+import { listPage, validateListOptions } from './list-pages.js';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -68,20 +70,103 @@ const withoutType = (o: Obj): Obj => {
   return rest;
 };
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
-const strategyOf = (def: ResourceDef): Strategy => strategies[def.resource] ?? (strategies.events as Strategy);
+const strategyOf = (def: ResourceDef): Strategy => strategyFor(def.group, def.resource) ?? (strategies.events as Strategy);
 const withType = (def: ResourceDef, o: KubeObject): Obj => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(o) : o) });
 
 /** Decodes a request body by Content-Type: JSON, YAML, or (kubectl ≥ 1.32 approve / can-i) protobuf. */
-export async function readObject(req: IncomingMessage): Promise<Obj> {
+export async function readObject(req: IncomingMessage, kind: string): Promise<Obj> {
+  return (await readTree(req, kind)).object;
+}
+
+/** The body as an object, and as written (for the typed decode, decodeTyped). */
+async function readTree(req: IncomingMessage, kind: string): Promise<{ object: Obj; tree: JsonNode; raw: Buffer }> {
   const body = await readBody(req);
   const type = mediaType(req.headers['content-type']);
   let value: unknown;
+  let tree: JsonNode | undefined;
   if (type === 'application/vnd.kubernetes.protobuf') value = decodeKubernetesProtobuf(body).object;
   else if (type === 'application/yaml' || type === 'application/apply-patch+yaml') value = parseYamlBody(body);
-  else value = parseJson(body);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw badRequest('the request body must be a JSON object');
-  return value as Obj;
+  else {
+    value = parseJson(body);
+    tree = jsonTree(body.toString('utf8'));
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    if (value === null || tree === undefined) throw badRequest('the request body must be a JSON object');
+    const what = Array.isArray(value) ? 'array' : typeof value === 'boolean' ? 'bool' : typeof value;
+    throw unrecognized(`json: cannot unmarshal ${what} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`, body, kind);
+  }
+  for (const field of ['apiVersion', 'kind']) {
+    const v = (value as Obj)[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw unrecognized(`json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v} into Go struct field .${field} of type string`, body, kind);
+    }
+  }
+  return { object: value as Obj, tree: tree ?? valueTree(value), raw: body };
 }
+
+/**
+ * A JSON body that is not an object fails where the serializer first reads it, for its kind
+ * and apiVersion (apimachinery runtime/serializer/json `DefaultMetaFactory.Interpret`), and is
+ * answered as endpoints/handlers/rest.go `transformDecodeError` answers a body of no kind.
+ */
+function unrecognized(problem: string, body: Buffer, kind: string): ApiError {
+  const summary = body[0] === 0x7b
+    ? (body.length > 30 ? `${body.subarray(0, 30).toString('latin1')} ...` : body.toString('latin1'))
+    : (body.length > 30 ? `${body.subarray(0, 30).toString('hex')} ...` : body.toString('hex'));
+  return badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${problem} (${summary})`);
+}
+
+/** The write options a request's query carries (CreateOptions, UpdateOptions, PatchOptions). */
+type WriteOptions = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions';
+type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
+
+/**
+ * `fieldValidation` (apiserver endpoints/handlers/rest.go `fieldValidation`: Warn when not
+ * given), checked as apimachinery meta/v1/validation `ValidateFieldValidation` does.
+ */
+function fieldValidation(ctx: RequestContext, options: WriteOptions): FieldValidation {
+  const value = ctx.url.searchParams.get('fieldValidation') ?? '';
+  if (value === '') return 'Warn';
+  if (value === 'Ignore' || value === 'Warn' || value === 'Strict') return value;
+  throw invalid(options, 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'fieldValidation', value: quote(value), detail: 'supported values: "", "Ignore", "Strict", "Warn"' }]);
+}
+
+/** A `Warning` header as the apiserver's warning recorder writes one (apimachinery util/net `NewWarningHeader`). */
+function addWarnings(ctx: RequestContext, texts: readonly string[]): void {
+  if (texts.length === 0) return;
+  const existing = ctx.res.getHeader('Warning');
+  const before = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  ctx.res.setHeader('Warning', [...before, ...texts.map((text) => `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`)]);
+}
+
+/**
+ * The body decoded into the resource's Go type, as create.go and update.go decode it: a
+ * wrong type is 400 `<Kind> in version "<v>" cannot be handled as a <Kind>: json: …`;
+ * unknown and repeated fields are dropped, and with fieldValidation Warn (the default)
+ * each is a `Warning` header, with Strict a 400 `strict decoding error: …`, with Ignore
+ * nothing. A patch is decoded after it is applied (patch.go `applyPatchToCurrentObject`),
+ * where both kinds of error are 422 on the field `patch`.
+ */
+function decodeTyped(ctx: RequestContext, tree: JsonNode, options: WriteOptions): Obj {
+  const directive = fieldValidation(ctx, options);
+  const type = goTypeOf(ctx.def.group, ctx.def.version, ctx.def.resource);
+  if (!type) return plainObject(tree);
+  const decoded = decodeGo(tree, type, { strict: directive !== 'Ignore' });
+  const patchError = (detail: string): ApiError => invalid('', '', '', [{ type: 'FieldValueInvalid', field: 'patch', value: quote(JSON.stringify(plainObject(tree))), detail }]);
+  if (decoded.error !== undefined) {
+    if (options === 'PatchOptions') throw patchError(decoded.error);
+    throw badRequest(`${ctx.def.kind} in version ${quote(ctx.def.version)} cannot be handled as a ${ctx.def.kind}: ${decoded.error}`);
+  }
+  if (decoded.strict.length > 0 && directive === 'Strict') {
+    const message = `strict decoding error: ${decoded.strict.join(', ')}`;
+    if (options === 'PatchOptions') throw patchError(message);
+    throw badRequest(`${ctx.def.kind} in version ${quote(ctx.def.version)} cannot be handled as a ${ctx.def.kind}: ${message}`);
+  }
+  if (directive === 'Warn') addWarnings(ctx, decoded.strict);
+  return decoded.value as Obj;
+}
+
+const plainObject = (tree: JsonNode): Obj => decodeGo(tree, { kind: 'raw' }).value as Obj;
 
 function parseYamlBody(body: Buffer): unknown {
   try {
@@ -119,7 +204,9 @@ export function list(ctx: RequestContext, deps: RestDeps): void {
   const fieldMatch = parseFieldSelector(url.searchParams.get('fieldSelector'), def.fields);
   const labelMatch = parseLabelSelector(url.searchParams.get('labelSelector'));
   const limit = Number(url.searchParams.get('limit') ?? '0');
-  const { items: page, metadata: listMeta } = listPage(deps.store, def.storeKey, ctx.namespace, (o) => fieldMatch(o) && labelMatch(o), limit, url.searchParams.get('continue'));
+  validateListOptions(url.searchParams, false);
+  const version = { resourceVersion: url.searchParams.get('resourceVersion') ?? '', match: url.searchParams.get('resourceVersionMatch') ?? '', cached: def.storeKey !== 'events' };
+  const { items: page, metadata: listMeta } = listPage(deps.store, def.storeKey, ctx.namespace, (o) => fieldMatch(o) && labelMatch(o), limit, url.searchParams.get('continue'), version);
   if (ctx.table) {
     sendJson(ctx.res, 200, { ...toTable(def, page, deps.store.now(), true), metadata: listMeta }, 'application/json;as=Table;v=v1;g=meta.k8s.io');
     return;
@@ -154,7 +241,12 @@ function dryRun(ctx: RequestContext): boolean {
 
 const generateChars = 'bcdfghjklmnpqrstvwxz2456789';
 
-function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status = 201): void {
+/**
+ * `onUpdate`: a PUT that creates (the strategy allows create-on-update). kube-apiserver then
+ * also asks the authorizer for `create` on the object, after validation, as the create
+ * admission step (apiserver endpoints/handlers/update.go `withAuthorization`).
+ */
+function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status = 201, onUpdate = false): void {
   const { def } = ctx;
   const strategy = strategyOf(def);
   checkKind(ctx, received);
@@ -183,6 +275,11 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
   const errors = strategy.validateCreate(prepared);
   if (!name && !errors.some((e) => e.field === 'metadata.name')) errors.unshift({ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' });
   if (errors.length > 0) throw invalid(def.kind, def.group, name, errors);
+  if (onUpdate) {
+    const attrs = { verb: 'create', apiGroup: def.group, resource: def.resource, name, ...(ctx.namespace === undefined ? {} : { namespace: ctx.namespace }) };
+    const decision = deps.authorizer.authorize(ctx.user, attrs);
+    if (!decision.allowed) throw forbiddenError(ctx.user, attrs, decision.reason);
+  }
   const denied = strategy.admitCreate(prepared) ?? strategy.admitWrite?.(prepared, undefined, ctx.user, deps.authorizer);
   if (denied) throw denied;
   if (deps.store.get(def.storeKey, ctx.namespace, name)) throw alreadyExists(def.resource, def.group, name);
@@ -194,7 +291,7 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
 }
 
 export async function create(ctx: RequestContext, deps: RestDeps): Promise<void> {
-  const body = await readObject(ctx.req);
+  const body = decodeTyped(ctx, (await readTree(ctx.req, ctx.def.kind)).tree, 'CreateOptions');
   if (ctx.def.resource === 'certificatesigningrequests') await warmRequestVerdict((body.spec as Obj | undefined)?.request, deps.verifyRequest);
   createObject(ctx, deps, body);
 }
@@ -249,7 +346,7 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
   const old = deps.store.get(def.storeKey, ctx.namespace, name);
   if (!old) {
     if (createIfMissing && ctx.subresource === '') {
-      createObject(ctx, deps, { ...received, metadata: { ...incomingMeta, name, resourceVersion: undefined } }, 201);
+      createObject(ctx, deps, { ...received, metadata: { ...incomingMeta, name, resourceVersion: undefined } }, 201, true);
       return;
     }
     throw notFound(def.resource, def.group, name);
@@ -279,7 +376,8 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
 }
 
 export async function update(ctx: RequestContext, deps: RestDeps): Promise<void> {
-  updateObject(ctx, deps, await readObject(ctx.req), strategyOf(ctx.def).allowCreateOnUpdate);
+  const body = decodeTyped(ctx, (await readTree(ctx.req, ctx.def.kind)).tree, 'UpdateOptions');
+  updateObject(ctx, deps, body, strategyOf(ctx.def).allowCreateOnUpdate);
 }
 
 export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> {
@@ -305,7 +403,7 @@ export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> 
       }
       result = applyMergePatch(base, (doc = parseYamlBody(body)));
       if (!current) {
-        createObject(ctx, deps, result as Obj, 201);
+        createObject(ctx, deps, decodeTyped(ctx, valueTree(result), 'PatchOptions'), 201);
         return;
       }
       break;
@@ -314,7 +412,7 @@ export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> 
       throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
   }
   if (!result || typeof result !== 'object' || Array.isArray(result)) throw badRequest('the patch did not produce an object');
-  const patched = result as Obj;
+  const patched = decodeTyped(ctx, valueTree(result), 'PatchOptions');
   // A patch is conditional only when it names a resourceVersion itself.
   const docMeta = doc && typeof doc === 'object' && !Array.isArray(doc) ? meta(doc as Obj) : {};
   const patchMeta = meta(patched);

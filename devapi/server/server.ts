@@ -213,7 +213,10 @@ export class DevApi {
         sendError(res, new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`));
       }
     } finally {
-      this.options.log?.(`${method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started}ms`);
+      // Warnings (unknown fields a client sent) are logged with the request, so a test can see them.
+      const warning = res.getHeader('Warning');
+      const warned = warning === undefined ? '' : ` warning: ${Array.isArray(warning) ? warning.join(', ') : String(warning)}`;
+      this.options.log?.(`${method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started}ms${warned}`);
     }
   }
 
@@ -287,7 +290,7 @@ export class DevApi {
       namespaces: this.namespaces,
     };
     if (def.virtual) {
-      const body = await rest.readObject(req);
+      const body = await rest.readObject(req, def.kind);
       const review = def.resource === 'subjectaccessreviews' ? subjectAccessReview(body, this.authorizer) : selfSubjectAccessReview(body, this.authorizer, user);
       sendJson(res, 201, review);
       return;

@@ -12,6 +12,8 @@ import type { RequestContext, RestDeps } from './rest.js';
 import { parseFieldSelector, parseLabelSelector } from '../storage/selectors.js';
 import type { Change, KubeObject } from '../storage/kube-object.js';
 import { toTable } from './tables.js';
+import { resourceVersionProblem, validateListOptions } from './list-pages.js';
+import { ApiError } from '../api/errors.js';
 
 /** The clock a watch's timeout and bookmarks run on (a test may pass a manual one). */
 export interface WatchTimers {
@@ -82,6 +84,13 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   const fieldMatch = parseFieldSelector(url.searchParams.get('fieldSelector'), def.fields);
   const labelMatch = parseLabelSelector(url.searchParams.get('labelSelector'));
   const matches = (o: KubeObject): boolean => (ctx.namespace === undefined || o.metadata.namespace === ctx.namespace) && fieldMatch(o) && labelMatch(o);
+  validateListOptions(url.searchParams, true);
+  const rvParam = url.searchParams.get('resourceVersion');
+  // The watch cache (or, for Events, etcd3 store.Watch) parses the version before any event
+  // is sent; its storage InvalidError reaches the handler unconverted, so the apiserver
+  // answers it as an unknown error: 500 with no reason (responsewriters ErrorToAPIStatus).
+  const problem = resourceVersionProblem(rvParam ?? '');
+  if (problem !== undefined) throw new ApiError(500, '', problem);
   let firstTable = true;
   res.writeHead(200, { 'Content-Type': ctx.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
@@ -120,7 +129,6 @@ export function watch(ctx: RequestContext, deps: RestDeps, registry: WatchRegist
   };
   res.on('close', end);
 
-  const rvParam = url.searchParams.get('resourceVersion');
   const from = rvParam === null || rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
   // Where the watch starts: the version asked for, or (none) how far the resource's watch cache has seen.
   const start = from ?? deps.store.progressOf(def.storeKey);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
+import { until } from '../helpers/wait.js';
 import {
   allCsrs, certificateOf, failedOf, lifetimeSeconds, manifests, waitSettled, type CsrSpec,
 } from '../helpers/e2e.js';
@@ -115,7 +116,7 @@ const cases: Case[] = [
 let api: DevapiProcess;
 let signer: SignerProcess;
 t.before(async () => {
-  api = await startDevapi();
+  api = await startDevapi({ args: ['--verbose'] });
   signer = await startSigner(['--kubeconfig', api.kubeconfig('signer'), '--config', config, '--leader-elect=false', '--log-level', 'debug'], { waitFor: 'watching' });
 });
 t.teardown(async () => {
@@ -180,4 +181,12 @@ void t.test('never touched: unapproved, denied, another signer, already Failed, 
   t.notOk(csrs.get('n-failed')?.status?.certificate);
   t.equal(certificateOf(csrs.get('n-issued')), ca.certPem, 'already issued: the certificate is untouched');
   t.notOk(signer.logs.some((l) => l.csr === 'n-other-signer'), 'the signer never even saw another signer\'s CSR');
+});
+
+void t.test('the signer sends kube-apiserver nothing it would warn about (no unknown or repeated fields)', async (t) => {
+  // devapi's --verbose request log names each request, with the Warning headers it answered.
+  await until(() => /\nPOST \/api\/v1\/namespaces\/default\/events 201 /.test(api.stderr()), { what: 'the request log', ms: 10_000, intervalMs: 100 });
+  const lines = api.stderr().split('\n');
+  t.ok(lines.some((l) => /^PUT \/apis\/certificates\.k8s\.io\/v1\/certificatesigningrequests\/\S+\/status\S* 200 /.test(l)), 'status writes were logged');
+  t.same(lines.filter((l) => l.includes(' warning: ')), []);
 });

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ApiException } from '@kubernetes/client-node';
 import { mkdirSync, readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { run, tempDir, type RunResult } from './tools.js';
@@ -22,6 +23,8 @@ export interface DevapiProcess {
   readonly stateDir: string;
   readonly child: ChildProcess;
   kubeconfig(id: Identity): string;
+  /** What devapi wrote to stderr so far (with `--verbose`, one line per request). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ export async function startDevapi(options: { stateDir?: string; args?: string[];
   return {
     url, stateDir, child,
     kubeconfig: (id) => join(stateDir, `${id}.kubeconfig`),
+    stderr: () => stderr,
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
@@ -76,6 +80,7 @@ export interface Reply {
   /** The parsed JSON, or the text when it is not JSON. */
   readonly body: unknown;
   readonly text: string;
+  readonly headers: IncomingHttpHeaders;
 }
 
 export interface CallOptions {
@@ -127,7 +132,7 @@ export class DevapiClient {
         res.on('end', () => {
           let parsed: unknown = text;
           try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+          resolve({ status: res.statusCode ?? 0, body: parsed, text, headers: res.headers });
         });
         res.on('error', reject);
       });
@@ -157,10 +162,10 @@ export class DevapiClient {
 export async function devapiCall(
   target: { readonly url: string; readonly stateDir: string }, id: Identity, method: string, path: string,
   body?: unknown, contentType = 'application/json', accept = 'application/json',
-): Promise<{ code: number; body: Record<string, unknown>; text: string }> {
+): Promise<{ code: number; body: Record<string, unknown>; text: string; headers: IncomingHttpHeaders }> {
   const r = await new DevapiClient(target.url, target.stateDir).call(method, path, body, id, { contentType, accept });
   const object = typeof r.body === 'object' && r.body !== null ? r.body as Record<string, unknown> : {};
-  return { code: r.status, body: object, text: r.text };
+  return { code: r.status, body: object, text: r.text, headers: r.headers };
 }
 
 /** devapi's control API as admin: the parsed answer (undefined when empty); a status of 300 or more rejects. */

@@ -176,14 +176,18 @@ void t.test('events written through events.k8s.io/v1 and core/v1 share one store
   const { kc } = client('signer');
   const eventsV1 = kc.makeApiClient(k8s.EventsV1Api);
   const core = client('admin').kc.makeApiClient(k8s.CoreV1Api);
-  await eventsV1.createNamespacedEvent({
-    namespace: 'default',
-    body: {
-      metadata: { name: 'issued.1' }, eventTime: new Date(), reason: 'Issued', type: 'Normal', action: 'Sign',
-      note: 'issued a certificate', reportingController: 'csr-signer', reportingInstance: 'csr-signer-0',
-      regarding: { kind: 'CertificateSigningRequest', name: 'flow', apiVersion: 'certificates.k8s.io/v1' },
-    },
-  });
+  const body = {
+    metadata: { name: 'issued.1' }, reason: 'Issued', type: 'Normal', action: 'Sign',
+    note: 'issued a certificate', reportingController: 'csr-signer', reportingInstance: 'csr-signer-0',
+    regarding: { kind: 'CertificateSigningRequest', name: 'flow', apiVersion: 'certificates.k8s.io/v1' },
+  };
+  // client-node writes a Date with milliseconds; eventTime is a MicroTime, which kube-apiserver's
+  // decoder reads with exactly six fraction digits, so the real apiserver refuses it with a 400.
+  const refused = await apiError(eventsV1.createNamespacedEvent({ namespace: 'default', body: { ...body, eventTime: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)) } }));
+  t.same(refused, { code: 400, status: refused.status });
+  t.equal(refused.status.message, 'Event in version "v1" cannot be handled as a Event: parsing time "2026-01-02T03:04:05.678Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse ".678Z" as ".000000"');
+  const created = await devapiCall({ url: api.url, stateDir }, 'signer', 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', { ...body, eventTime: '2026-01-02T03:04:05.678000Z' });
+  t.equal(created.code, 201, created.text);
   const coreList = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=flow' });
   t.match(coreList.items, [{ message: 'issued a certificate', reportingComponent: 'csr-signer', involvedObject: { kind: 'CertificateSigningRequest' } }], 'the core API reads it with core field names');
   const v1 = await client('admin').kc.makeApiClient(k8s.EventsV1Api).readNamespacedEvent({ name: 'issued.1', namespace: 'default' });
