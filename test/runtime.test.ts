@@ -70,6 +70,16 @@ void t.test('this test process runs on a supported line, and under npm test on t
   t.end();
 });
 
+void t.test('.ci/run runs the end-to-end tests on the 22 line\'s floor, fetched without npx', (t) => {
+  const ci = readFileSync(join(repoRoot, '.ci/run'), 'utf8');
+  t.match(ci, /engines\.node/, 'it reads the release from engines');
+  t.ok(lines.has(22));
+  t.match(ci, /npm install --no-save --no-package-lock [^\n]*--prefix "\$node22_dir" "node@\$\{node22\}"/, 'into a fresh directory');
+  t.notMatch(ci.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n'), /\bnpx\b/, 'nothing through npx or its cache');
+  t.match(ci, /"\$node22_bin" node_modules\/tap\/dist\/esm\/run\.mjs [^\n]*test\/e2e/, 'tap by path on that binary, so node_modules/.bin is not first on the PATH');
+  t.end();
+});
+
 void t.test('signing prints no deprecation on this Node (Node 24 deprecates handing a CryptoKey to node:crypto, DEP0203)', (t) => {
   const ca = join(repoRoot, 'keys.example');
   const r = run(process.execPath, ['--throw-deprecation', join(repoRoot, 'dist/cli.js'), 'sign', '--ca-cert', join(ca, 'ca.pem'), '--ca-key', join(ca, 'ca-key.pem'),
