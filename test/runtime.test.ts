@@ -44,6 +44,9 @@ void t.test('engines names the maintained LTS lines 22 and 24, and every locked 
     .filter(([path, entry]) => path !== '' && entry.engines?.node !== undefined && !satisfies(floor.join('.'), entry.engines.node, { includePrerelease: true }))
     .map(([path, entry]) => `${path} (${entry.engines?.node ?? ''}) refuses Node ${floor.join('.')}`));
   t.same(refusing, []);
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const [major22, minor22] = lines.get(22) ?? [];
+  t.match(readme, `supports the maintained Node LTS lines, 22 (from ${major22}.${minor22}) and 24`, 'the README states the same policy');
   t.end();
 });
 
