@@ -2,7 +2,12 @@
 # The runtime stage holds package.json, production node_modules and dist/ only:
 # no keys, no state, no dev dependencies. test/docker/ checks this file.
 
-# The Node release is pinned exactly; .ci/run runs the end-to-end tests on the same one.
+# The Node release is pinned exactly; npm's scripts run on the same one (package.json's
+# "node" dev dependency; test/runtime.test.ts keeps them in step).
+# A tag can be re-pushed: for a release, pin the base by digest as well, passing
+#   --build-arg NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:<digest>
+# where <digest> is the "Digest:" line of `docker buildx imagetools inspect node:24.21.0-bookworm-slim`
+# (the multi-platform index). No digest is recorded here: it was not verifiable when this was written.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -16,11 +21,27 @@ COPY src/ src/
 RUN npm run build:product
 
 FROM ${NODE_IMAGE} AS runtime
+# OCI annotations. VERSION is package.json's "version"; pass the others when building a release:
+#   --build-arg REVISION=<git commit> --build-arg CREATED=<RFC 3339 UTC time> --build-arg SOURCE=<repository URL>
+ARG VERSION=0.1.0
+ARG REVISION=
+ARG CREATED=
+ARG SOURCE=
+LABEL org.opencontainers.image.title="csr-signer" \
+      org.opencontainers.image.description="A self-hosted Kubernetes CertificateSigningRequest signer" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="${SOURCE}"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; --ignore-scripts skips "prepare" (tsc is a dev dependency).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Then npm, npx and corepack go: the image runs `node dist/cli.js` and nothing else.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /root/.npm
 COPY --from=build /src/dist/ dist/
 RUN ln -s /app/dist/cli.js /usr/local/bin/csr-signer
 # A numeric non-root user (the chart's runAsUser/runAsGroup), so runAsNonRoot can check it.

@@ -19,11 +19,12 @@ void t.test('two stages on the same Node LTS image, pinned to an exact version',
   t.equal(build?.name, 'build');
   t.equal(runtime?.name, 'runtime');
   t.equal(build?.image, runtime?.image);
-  const m = /^node:(\d+)\.(\d+)\.(\d+)-(bookworm|trixie)-slim$/.exec(runtime?.image ?? '');
+  // A digest may follow the tag (a release build passes one: the Dockerfile's header says how).
+  const m = /^node:(\d+)\.(\d+)\.(\d+)-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/.exec(runtime?.image ?? '');
   t.ok(m, `an exact node:X.Y.Z-<debian>-slim tag, not ${runtime?.image}`);
+  t.match(dockerfileText(), /--build-arg NODE_IMAGE=node:\S+@sha256:<digest>/, 'the header says how to pin the base by digest');
   t.equal(Number(m?.[1]) % 2, 0, 'an even major: a release line that becomes LTS');
-  const ci = readFileSync(`${repoRoot}.ci/run`, 'utf8');
-  t.match(ci, /ARG NODE_IMAGE=node:/, ".ci/run reads the image's Node version from the Dockerfile for the end-to-end run");
+  // npm test runs on the same release: test/runtime.test.ts checks package.json's pinned "node" against it.
   t.end();
 });
 
@@ -53,6 +54,39 @@ void t.test('the runtime stage: production dependencies, the build output, a num
   t.equal(inst.filter((i) => i.keyword === 'ENTRYPOINT').at(-1)?.args, '["csr-signer"]');
   t.ok(runs.includes('ln -s /app/dist/cli.js /usr/local/bin/csr-signer'), 'csr-signer on PATH is dist/cli.js');
   t.notOk(inst.some((i) => i.keyword === 'VOLUME'), 'no state directory');
+  t.end();
+});
+
+void t.test('the runtime stage carries the OCI annotations, from build arguments where they vary', (t) => {
+  const runtime = stages()[1];
+  const inst = runtime?.instructions ?? [];
+  const pkg = JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string; license: string; description: string };
+  const labels = new Map([...inst.filter((i) => i.keyword === 'LABEL').map((i) => i.args).join(' ').matchAll(/(org\.opencontainers\.image\.\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  t.same(labels, new Map([
+    ['org.opencontainers.image.title', 'csr-signer'],
+    ['org.opencontainers.image.description', pkg.description],
+    ['org.opencontainers.image.licenses', pkg.license],
+    ['org.opencontainers.image.version', '${VERSION}'],
+    ['org.opencontainers.image.revision', '${REVISION}'],
+    ['org.opencontainers.image.created', '${CREATED}'],
+    ['org.opencontainers.image.source', '${SOURCE}'],
+  ]));
+  const args = new Map(inst.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=') as [string, string]));
+  t.equal(args.get('VERSION'), pkg.version, "VERSION defaults to package.json's version");
+  for (const name of ['REVISION', 'CREATED', 'SOURCE']) t.equal(args.get(name), '', `${name} is a build argument with no made-up default`);
+  t.end();
+});
+
+void t.test('the runtime stage drops npm, npx and corepack once the dependencies are installed', (t) => {
+  const runs = (stages()[1]?.instructions ?? []).filter((i) => i.keyword === 'RUN').map((i) => i.args.replace(/\\\n/g, ' '));
+  const install = runs.findIndex((r) => /^npm ci\b/.test(r));
+  const removed = runs.slice(install).join(' ');
+  for (const path of ['/usr/local/lib/node_modules/npm', '/usr/local/lib/node_modules/corepack', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack']) {
+    t.match(removed, new RegExp(`\\brm -rf [^&]*${path.replace(/\//g, '\\/')}(\\s|$)`), `${path} is removed`);
+  }
+  const commands = runs.slice(install).flatMap((r) => r.split('&&').map((c) => c.trim()));
+  const after = commands.slice(commands.findIndex((c) => c.startsWith('rm -rf /usr/local/lib/node_modules/npm')) + 1);
+  t.same(after.filter((c) => /^(npm|npx|corepack)\b/.test(c)), [], 'and nothing runs them afterwards');
   t.end();
 });
 
