@@ -26,8 +26,9 @@ const keys = fileURLToPath(new URL('keys.example/', root));
 export const devUsage = `Usage: csr-signer dev [--state-dir DIR] [--port P]
 
 Starts a development Kubernetes API server (devapi) and the signer together, on
-127.0.0.1, with the signer ${DEMO_SIGNER} and the example CA in keys.example/
-(public keys: for trying csr-signer only). Prints the kubeconfig to use and the
+127.0.0.1, with the signer ${DEMO_SIGNER} of keys.example/demo-config.yaml: the
+example CA (public keys: for trying csr-signer only) and a policy that allows the
+tutorial's names below and nothing else. Prints the kubeconfig to use and the
 commands to try. Ctrl-C stops both.
 
   --state-dir DIR   where devapi keeps objects and kubeconfigs (default: a new temporary directory)
@@ -94,9 +95,8 @@ export async function runDev(argv: readonly string[], out: NodeJS.WritableStream
   const caFile = join(keys, 'ca.pem');
   const config = loadRunConfig([
     '--kubeconfig', join(stateDir, 'signer.kubeconfig'),
-    '--cluster-signing-cert-file', caFile,
-    '--cluster-signing-key-file', join(keys, 'ca-key.pem'),
-    '--signer-name', DEMO_SIGNER,
+    // The example CA and a tight policy: the tutorial's names only.
+    '--config', join(keys, 'demo-config.yaml'),
     '--leader-elect=false',
     // Where devapi's signer identity may keep its rotation record (and a Lease).
     '--leader-elect-resource-namespace', 'csr-signer',

@@ -63,7 +63,7 @@ void t.test('the trust: examples in the documentation are valid', (t) => {
   const examples = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((y) => y.startsWith('trust:'));
   t.equal(examples.length, 2, 'found');
   for (const example of examples) {
-    const file = `apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/serving\n    ca: { certFile: ca.pem, keyFile: ca-key.pem }\n${example.replace(/^/gm, '    ')}`;
+    const file = `apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/serving\n    ca: { certFile: ca.pem, keyFile: ca-key.pem }\n    policy: { unrestricted: true }\n${example.replace(/^/gm, '    ')}`;
     t.doesNotThrow(() => readConfigFile('signers.yaml', file), example.split('\n')[1] ?? '');
   }
   t.end();
@@ -74,8 +74,21 @@ void t.test('the refusals shown in the trust section are what the loader says', 
   const shown = /signers share:\n\n```\n([\s\S]*?)```/.exec(section)?.[1]?.trim().split('\n') ?? [];
   const head = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n';
   const files = [
-    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    trust: { clusterTrustBundle: { name: serving } }\n`,
-    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    trust: { configMap: { name: serving-ca } }\n  - name: example.com/client\n    ca: { certFile: a, keyFile: b }\n    trust: { configMap: { name: serving-ca } }\n`,
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { unrestricted: true }\n    trust: { clusterTrustBundle: { name: serving } }\n`,
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { unrestricted: true }\n    trust: { configMap: { name: serving-ca } }\n  - name: example.com/client\n    ca: { certFile: a, keyFile: b }\n    policy: { unrestricted: true }\n    trust: { configMap: { name: serving-ca } }\n`,
+  ];
+  t.equal(shown.length, files.length);
+  files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
+  t.end();
+});
+
+void t.test('the policy refusals shown in the Policy section are what the loader says', (t) => {
+  const section = doc.split('### Policy\n')[1]?.split('\n### ')[0] ?? '';
+  const shown = /refuses to start, naming the signer and the way out:\n\n```\n([\s\S]*?)```/.exec(section)?.[1]?.trim().split('\n') ?? [];
+  const head = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n';
+  const files = [
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { dnsNames: [], ipRanges: [] }\n  - name: example.com/client\n    ca: { certFile: a, keyFile: b }\n`,
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { dnsNames: ["*.example.com"] }\n`,
   ];
   t.equal(shown.length, files.length);
   files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
