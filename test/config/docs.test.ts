@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { readConfigFile, runFlagNames, runUsage } from '../../src/config/index.js';
+import { refusedKcmFlag, refusedKcmFlags } from '../../src/config/kcm-compat.js';
 import { topLevelKeys } from '../../src/config/file.js';
 import { policyKeys, requesterKeys } from '../../src/config/policy.js';
 import { caKeys, durationKeys, signerKeys, usageKeys } from '../../src/config/signer-entry.js';
@@ -92,5 +93,16 @@ void t.test('the policy refusals shown in the Policy section are what the loader
   ];
   t.equal(shown.length, files.length);
   files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
+  t.end();
+});
+
+void t.test('docs/replacing-kcm.md lists every kube-controller-manager flag csr-signer refuses, and the refusal it shows is the real one', (t) => {
+  const kcm = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'replacing-kcm.md'), 'utf8');
+  const section = kcm.split('## Logging, serving and the other flags\n')[1]?.split('\n## ')[0] ?? '';
+  const refusedRows = section.split('\n').filter((l) => l.startsWith('| `--') && l.includes('| Refused'));
+  const documented = refusedRows.flatMap((l) => [...(l.split(' | ')[0] ?? '').matchAll(/`--([a-z-]+)`/g)].map((m) => m[1] ?? '')).sort();
+  t.same(documented, Object.keys(refusedKcmFlags).sort(), 'the refused rows name exactly the code\'s list');
+  const shown = /refused with:\n\n```\n(.*)\n```/.exec(section)?.[1];
+  t.equal(shown, refusedKcmFlag('--bind-address=127.0.0.1'), 'the example sentence');
   t.end();
 });
