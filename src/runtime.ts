@@ -40,9 +40,15 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * The Lease holder identity: the host name and a UUID made at each start, as
+ * kube-controller-manager's (`id + "_" + uuid`): a restarted pod (often PID 1 again)
+ * must not pass for its old self and skip the wait.
+ */
+export const newIdentity = (host: string = hostname()): string => `${host}_${randomUUID()}`;
+
 export class SignerRuntime {
-  /** As kube-controller-manager: a restarted pod (often PID 1 again) must not pass for its old self and skip the wait. */
-  readonly identity = `${hostname()}_${randomUUID()}`;
+  readonly identity = newIdentity();
   readonly registry = new Registry();
   readonly metrics: Metrics;
   readonly cas: CaStore;
