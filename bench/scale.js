@@ -158,7 +158,7 @@ async function startSigner(api, ca, logFile) {
   const self0 = processCpuSeconds();
   const t0 = performance.now();
   const p = startProcess([cli, 'run', '--kubeconfig', join(api.state, 'signer.kubeconfig'), '--cluster-signing-cert-file', ca.cert,
-    '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--leader-elect=false', '--http-address', '127.0.0.1:0'], logFile);
+    '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect=false', '--http-address', '127.0.0.1:0'], logFile);
   const address = await p.waitFor((text) => {
     for (const line of text.split('\n')) {
       if (!line.includes('"started"')) continue;

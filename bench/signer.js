@@ -130,7 +130,7 @@ async function startSignerProcess(api, ca, logFile) {
   // Ready when its watch is open (devapi counts open watches): that holds at any --log-level.
   const watchesBefore = (await api.call('GET', '/devapi/v1/audit')).openWatches;
   const p = startProcess([...profile, cli, 'run', '--kubeconfig', join(api.state, 'signer.kubeconfig'),
-    '--cluster-signing-cert-file', ca.cert, '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--leader-elect=false', ...EXTRA_ARGS],
+    '--cluster-signing-cert-file', ca.cert, '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect=false', ...EXTRA_ARGS],
   logFile, async () => (await api.call('GET', '/devapi/v1/audit')).openWatches > watchesBefore);
   await p.started;
   return p;
@@ -409,7 +409,7 @@ async function main() {
   const t0 = Date.now();
   out('# csr-signer bench: the signer end to end');
   out(`date: ${new Date().toISOString()}; machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}); node ${process.version}; load average at start: ${loadavg().map(f2).join(' ')}`);
-  out(`signer: csr-signer run --signer-name ${SIGNER} --leader-elect=false ${EXTRA_ARGS.join(' ')} (defaults otherwise: 5 workers, log level info, Events on)`);
+  out(`signer: csr-signer run --signer-name ${SIGNER} --signer-unrestricted --leader-elect=false ${EXTRA_ARGS.join(' ')} (defaults otherwise: 5 workers, log level info, Events on)`);
   const ca = makeCa();
   const g0 = performance.now();
   const burstRequests = Array.from({ length: BURST }, (_, i) => makeRequest(`burst-${i}.bench.example.com`));

@@ -4,6 +4,7 @@
  * orderly stop. `csr-signer run` and `csr-signer dev` both start one.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -28,9 +29,26 @@ import { listenError } from './commands/exit.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { signerStates, type Snapshot } from './telemetry/snapshot.js';
 
+/** The package's version, for csr_signer_build_info: package.json above src/ or dist/, or two levels above dist-dev/src/. */
+function packageVersion(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'csr-signer' && typeof pkg.version === 'string') return pkg.version;
+    } catch { /* not there: the next candidate */ }
+  }
+  return 'unknown';
+}
+
+/**
+ * The Lease holder identity: the host name and a UUID made at each start, as
+ * kube-controller-manager's (`id + "_" + uuid`): a restarted pod (often PID 1 again)
+ * must not pass for its old self and skip the wait.
+ */
+export const newIdentity = (host: string = hostname()): string => `${host}_${randomUUID()}`;
+
 export class SignerRuntime {
-  /** As kube-controller-manager: a restarted pod (often PID 1 again) must not pass for its old self and skip the wait. */
-  readonly identity = `${hostname()}_${randomUUID()}`;
+  readonly identity = newIdentity();
   readonly registry = new Registry();
   readonly metrics: Metrics;
   readonly cas: CaStore;
@@ -54,7 +72,7 @@ export class SignerRuntime {
 
   /** `env`: the process environment, for KUBECONFIG, HOME and the in-cluster service variables. */
   constructor(private readonly config: RunConfig, private readonly logger: Logger, private readonly env: Readonly<Record<string, string | undefined>> = {}) {
-    this.metrics = createMetrics(this.registry, () => this.snapshot());
+    this.metrics = createMetrics(this.registry, () => this.snapshot(), { build: { version: packageVersion(), nodeVersion: process.version } });
     this.cas = new CaStore(config.signers, { logger, observer: this.metrics, strictKeyPermissions: config.strictKeyPermissions });
   }
 
@@ -63,7 +81,7 @@ export class SignerRuntime {
     await this.cas.loadAll();
     this.cas.watch(config.caReloadIntervalMs);
     const kube = await loadKubeConfig(config.kubeconfig, this.env);
-    this.http = kubeHttp(kube.endpoint);
+    this.http = kubeHttp(kube.endpoint, this.metrics);
     this.api = csrApi(this.http, this.identity);
     const trust = trustApi(this.http);
     this.trustApi = trust;
@@ -93,9 +111,12 @@ export class SignerRuntime {
     }
     const le = config.leaderElection;
     logger.info({
-      server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, identity: this.identity,
+      server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, httpAddressSource: config.httpAddressSource, identity: this.identity,
       ...(le.enabled ? { lease: `${le.resourceNamespace}/${le.resourceName}`, leaseNamespaceSource: le.resourceNamespaceSource } : {}),
     }, 'started');
+    for (const s of config.signers) {
+      if (s.policy?.unrestricted === true) logger.warn({ signer: s.name }, 'signer is unrestricted: it signs any DNS name and IP address an approver approved (policy unrestricted: true)');
+    }
     if (!config.leaderElection.enabled) {
       this.lead();
       return;

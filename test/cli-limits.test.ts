@@ -54,7 +54,7 @@ function fileOf(name: string, bytes: number): string {
 
 const config = (name: string, ca: Record<string, string>): string => {
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify({ apiVersion: 'csr-signer.io/v1alpha1', kind: 'SignerConfiguration', signers: [{ name: 'example.com/a', ca }] }));
+  writeFileSync(path, JSON.stringify({ apiVersion: 'csr-signer.io/v1alpha1', kind: 'SignerConfiguration', signers: [{ name: 'example.com/a', ca, policy: { unrestricted: true } }] }));
   return path;
 };
 const goodConfig = config('good.json', { certFile: ca.cert, keyFile: ca.key });

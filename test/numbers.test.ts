@@ -79,6 +79,7 @@ signers:
 - name: example.com/a
   ca: {certFile: ca.pem, keyFile: ca-key.pem}
   policy:
+    unrestricted: true
     maxSubjectAltNames: ${value}
 `;
   for (const value of badYaml) {

@@ -3,6 +3,7 @@
  * its phases from the CA files alone, both output forms, and its refusals. With a
  * cluster and the record it is driven by test/e2e/rotation.test.ts.
  */
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from './helpers/ca.js';
@@ -19,7 +20,7 @@ await pause(1100, 'the next CA must be newer, and notBefore has one-second resol
 const next = makeOpensslCa(dir, 'next', 'p256');
 
 const status = (certFile: string, keyFile: string, ...extra: string[]): RunResult => run(process.execPath, [cli, 'rotation', 'status', ...extra,
-  '--cluster-signing-cert-file', certFile, '--cluster-signing-key-file', keyFile, '--signer-name', 'example.com/serving', '--rotation-record=']);
+  '--cluster-signing-cert-file', certFile, '--cluster-signing-key-file', keyFile, '--signer-name', 'example.com/serving', '--signer-unrestricted', '--rotation-record=']);
 
 interface Json { signers: { signer: string; phase: string; cas: { role: string; subject: string; retireAfter?: string }[]; advice: string[] }[]; note?: string }
 const json = (r: RunResult): Json => JSON.parse(r.stdout) as Json;
@@ -69,4 +70,45 @@ void t.test('refusals are command-line errors (exit 2) that say what is wrong', 
   t.equal(help.code, 0);
   t.match(help.stdout, /^Usage: csr-signer rotation status/);
   t.end();
+});
+
+void t.test('a record the API refuses is one warning on stderr, naming the namespace default and the flag; stdout keeps the status', async (t) => {
+  const { createServer } = await import('node:http');
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    res.statusCode = 403;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'configmaps "csr-signer-rotation" is forbidden: User "me" cannot get resource "configmaps" in the namespace "kube-system"' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const kubeconfig = writeTemp(dir, 'http.kubeconfig', `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`);
+  const env = { PATH: process.env.PATH ?? '', HOME: dir };
+  const args = [cli, 'rotation', 'status', '--kubeconfig', kubeconfig, '--cluster-signing-cert-file', old.certPath, '--cluster-signing-key-file', old.keyPath,
+    '--signer-name', 'example.com/serving', '--signer-unrestricted'];
+  // run() is synchronous and would block the server in this process: spawn and wait.
+  const { spawn } = await import('node:child_process');
+  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  t.equal(result.code, 0, 'the status is still printed');
+  t.same(requests, ['GET /api/v1/namespaces/kube-system/configmaps/csr-signer-rotation'], 'outside a pod, the record is looked for in kube-system, as run would keep it');
+  t.match(result.stdout, /^signer example\.com\/serving: phase steady\n/);
+  t.notMatch(result.stdout, /could not read|note:/, 'the warning is not on stdout');
+  const warnings = result.stderr.split('\n').filter((l) => l !== '');
+  t.equal(warnings.length, 1, 'one line on stderr');
+  t.match(warnings[0], /^csr-signer: could not read the rotation record ConfigMap kube-system\/csr-signer-rotation \(kube-system: the default outside a pod, as for run; a signer in a pod keeps it in its own namespace: pass --leader-elect-resource-namespace NAMESPACE\) \(403 Forbidden: configmaps "csr-signer-rotation" is forbidden/);
 });

@@ -8,7 +8,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DevApi } from '../server/server.js';
 import { portRange } from '../../src/config/flag-values.js';
@@ -29,8 +29,9 @@ const keys = fileURLToPath(new URL('keys.example/', root));
 export const devUsage = `Usage: csr-signer dev [--state-dir DIR] [--port P]
 
 Starts a development Kubernetes API server (devapi) and the signer together, on
-127.0.0.1, with the signer ${DEMO_SIGNER} and the example CA in keys.example/
-(public keys: for trying csr-signer only). The signer publishes its trust bundle to
+127.0.0.1, with the signer ${DEMO_SIGNER} of keys.example/demo-config.yaml: the
+example CA (public keys: for trying csr-signer only) and a policy that allows the
+tutorial's names below and nothing else. The signer publishes its trust bundle to
 ConfigMap ${DEMO_TRUST.configMapName} in every namespace and to ClusterTrustBundle
 ${DEMO_TRUST.clusterTrustBundleName} (devapi/auth/trust-publishing.yaml grants it).
 Prints the kubeconfig to use and the commands to try. Ctrl-C stops both.
@@ -128,7 +129,8 @@ function stateDirectory(given: string | undefined): StateDirectory {
 }
 
 /**
- * The signer's configuration: the example CA, its key copied into the state directory
+ * The signer's configuration: keys.example/demo-config.yaml (the example CA and a tight
+ * policy: the tutorial's names only), with the CA key copied into the state directory
  * (0600: the demo's own copy, so the signer has no reason to warn that the shipped,
  * world-readable example key is world-readable), and trust publishing to a ConfigMap in
  * every namespace and a ClusterTrustBundle, which devapi/auth/trust-publishing.yaml permits.
@@ -138,15 +140,15 @@ function demoConfig(stateDir: string): { configFile: string; caFile: string } {
   const keyFile = join(stateDir, 'example-ca-key.pem');
   writeFileSync(keyFile, readFileSync(join(keys, 'ca-key.pem')), { mode: 0o600 });
   chmodSync(keyFile, 0o600);
+  const shipped = parse(readFileSync(join(keys, 'demo-config.yaml'), 'utf8')) as { signers: Record<string, unknown>[] };
   const configFile = join(stateDir, 'signers.yaml');
   writeFileSync(configFile, stringify({
-    apiVersion: 'csr-signer.io/v1alpha1',
-    kind: 'SignerConfiguration',
-    signers: [{
-      name: DEMO_SIGNER,
+    ...shipped,
+    signers: shipped.signers.map((signer) => ({
+      ...signer,
       ca: { certFile: caFile, keyFile },
       trust: { configMap: { name: DEMO_TRUST.configMapName }, clusterTrustBundle: {} },
-    }],
+    })),
   }), { mode: 0o600 });
   return { configFile, caFile };
 }

@@ -9,7 +9,7 @@ import { rfc3339Seconds } from '../time.js';
 import { loadRunConfig, type ReadFile } from '../config/index.js';
 import { CaStore } from '../trust/ca-store.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { kubeHttp } from '../kube/http.js';
+import { KubeApiError, kubeHttp } from '../kube/http.js';
 import { fingerprint, readRecord, type CaIssuance } from '../trust/rotation-record.js';
 import { trustApi } from '../kube/trust-api.js';
 import { csrError } from '../errors.js';
@@ -22,9 +22,12 @@ Prints, per signer, the phase of a CA rotation it is in (steady, prepare, switch
 retire), every CA of its trust bundle with its role and expiry, the latest
 NotAfter each CA issued (from the rotation record, --rotation-record), and when a
 previous CA can leave the trust bundle. Give it the flags the signer runs with
-(--config FILE, or the --cluster-signing-* flags, and --kubeconfig). Without the
-record (no cluster access, or --rotation-record ""), a previous CA is kept until
-its own expiry. See docs/ca-rotation.md.
+(--config FILE, or the --cluster-signing-* flags, and --kubeconfig). The record
+is read from the Lease's namespace, found as run finds it: the pod's in a pod,
+kube-system outside one; from elsewhere, pass the signer's with
+--leader-elect-resource-namespace. Without the record (no cluster access, or
+--rotation-record ""), a previous CA is kept until its own expiry, and a warning
+says why on stderr. See docs/ca-rotation.md.
 `;
 
 
@@ -60,6 +63,12 @@ export async function runRotation(argv: readonly string[], readFile: ReadFile, o
   }
   if (output !== 'text' && output !== 'json') throw csrError('InvalidArgument', `--output must be text or json, not ${JSON.stringify(output)}`);
   const config = loadRunConfig(runArgs, process.env, readFile);
+  // The record is where `run` with these flags keeps it: the Lease's namespace, resolved the same way.
+  const le = config.leaderElection;
+  const outsidePod = le.resourceNamespaceSource === 'default outside a pod';
+  const namespaceHint = outsidePod
+    ? ` (${le.resourceNamespace}: the default outside a pod, as for run; a signer in a pod keeps it in its own namespace: pass --leader-elect-resource-namespace NAMESPACE)`
+    : '';
   const logger = createLogger('error');
   const cas = new CaStore(config.signers, { logger, strictKeyPermissions: false });
   await cas.loadAll();
@@ -73,10 +82,12 @@ export async function runRotation(argv: readonly string[], readFile: ReadFile, o
     const http = kubeHttp(kube.endpoint);
     try {
       issued = await readRecord(trustApi(http), where.namespace, where.name);
-      if (issued.size === 0) recordNote = `the rotation record ConfigMap ${where.namespace}/${where.name} is empty or absent: nothing issued has been recorded yet`;
+      if (issued.size === 0) recordNote = `the rotation record ConfigMap ${where.namespace}/${where.name} is empty or absent${namespaceHint}: nothing issued has been recorded yet`;
     } catch (e) {
-      recordNote = `could not read the rotation record ConfigMap ${where.namespace}/${where.name} (${(e as Error).message}): previous CAs are kept until their own expiry`;
-      err.write(`csr-signer: ${recordNote}\n`);
+      // A warning, on stderr only: stdout keeps the status, which still holds without the record.
+      const forbidden = e instanceof KubeApiError && e.status === 403 && namespaceHint === ''
+        ? ' (is it in this namespace? pass --leader-elect-resource-namespace NAMESPACE, the signer\'s)' : '';
+      err.write(`csr-signer: could not read the rotation record ConfigMap ${where.namespace}/${where.name}${namespaceHint}${forbidden} (${(e as Error).message}): previous CAs are kept until their own expiry\n`);
     } finally {
       http.close();
     }

@@ -25,7 +25,7 @@ export const untilSignal = (onSecond: (signal: string) => void = () => process.e
 
 export async function runRun(argv: readonly string[], readFile: ReadFile): Promise<number> {
   const config = loadRunConfig(argv, process.env, readFile);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, process.stdout, config.logFormat);
   const runtime = new SignerRuntime(config, logger, process.env);
   await runtime.start();
   const signal = await untilSignal((second) => {

@@ -5,12 +5,15 @@
  */
 import { parseArgs } from 'node:util';
 import { csrError } from '../errors.js';
+import { refusedKcmFlag } from './kcm-compat.js';
 
 interface FlagSpec {
   readonly name: string;
   /** The value's placeholder; absent: a boolean flag. */
   readonly arg?: string;
   readonly multiple?: true;
+  /** A one-letter form (`-v`). */
+  readonly short?: string;
   /** As shown in the help; the parsers in load.ts apply it. */
   readonly default?: string;
   readonly help: string;
@@ -33,7 +36,8 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     ...pair('kubernetes.io/kube-apiserver-client-kubelet', 'kubelet-client'),
     ...pair('kubernetes.io/kube-apiserver-client', 'kube-apiserver-client'),
     ...pair('kubernetes.io/legacy-unknown', 'legacy-unknown'),
-    { name: 'signer-name', arg: 'NAME', multiple: true, help: 'serve this signerName (repeatable) with the --cluster-signing-{cert,key}-file CA and the default policy, instead of the kubernetes.io/* signers' },
+    { name: 'signer-name', arg: 'NAME', multiple: true, help: 'serve this signerName (repeatable) with the --cluster-signing-{cert,key}-file CA, instead of the kubernetes.io/* signers; a custom name needs --signer-unrestricted (a policy needs --config)' },
+    { name: 'signer-unrestricted', help: 'let the --signer-name signers sign any DNS name and IP address an approver approved (no policy); without it a custom --signer-name is refused' },
     { name: 'ca-key-passphrase-file', arg: 'FILE', help: 'passphrase of an encrypted CA key given by a --cluster-signing-* flag (first line of FILE)' },
   ] },
   { title: 'Signers, from a file (not with the flags above)', flags: [
@@ -63,11 +67,13 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'trust-resync-interval', arg: 'DURATION', default: '5m', help: 'how often every published trust bundle is read back and repaired besides CA and namespace changes' },
   ] },
   { title: 'Operations', flags: [
-    { name: 'http-address', arg: 'HOST:PORT', default: '0.0.0.0:8080', help: 'listen address of /livez, /readyz and /metrics' },
+    { name: 'http-address', arg: 'HOST:PORT', default: '127.0.0.1:8080 outside a pod, 0.0.0.0:8080 in one ($KUBERNETES_SERVICE_HOST set), where probes reach the pod\'s IP', help: 'listen address of /healthz, /livez, /readyz and /metrics (plain HTTP, no authentication), in place of kube-controller-manager\'s HTTPS serving flags' },
     { name: 'shutdown-timeout', arg: 'DURATION', default: '30s', help: 'on SIGTERM, how long signings in flight may take to finish; a second signal exits at once' },
     { name: 'ca-reload-interval', arg: 'DURATION', default: '10s', help: 'how often the CA files are re-read besides change notifications' },
     { name: 'strict-key-permissions', help: 'refuse a CA key file that is world-readable (default: log a warning and load it)' },
     { name: 'log-level', arg: 'LEVEL', default: 'info', help: 'error, warn, info or debug' },
+    { name: 'v', short: 'v', arg: 'N', help: 'kube-controller-manager\'s verbosity, instead of --log-level: 0 to 3 is info, 4 and above debug' },
+    { name: 'logging-format', arg: 'FORMAT', default: 'json', help: 'json (one JSON object a line) or text (one human-readable line: time, level, message, key=value), as kube-controller-manager\'s flag (whose default is text)' },
     { name: 'no-events', help: 'do not write Kubernetes Events on CSRs (default: Events are written)' },
   ] },
 ];
@@ -95,7 +101,7 @@ function wrap(text: string): string[] {
 }
 
 const usageLine = (f: FlagSpec): string => {
-  const head = `  --${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}`;
+  const head = `  ${f.short === undefined ? '' : `-${f.short}, `}--${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}`;
   const help = wrap(`${f.help}${f.default === undefined ? '' : ` (default ${f.default})`}`);
   const indent = ' '.repeat(column);
   const first = head.length < column ? `${head.padEnd(column)}${help[0] ?? ''}` : `${head}\n${indent}${help[0] ?? ''}`;
@@ -136,7 +142,8 @@ export function parseRunFlags(argv: readonly string[]): RunFlags {
     const m = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
     const name = m?.[1];
     if (name === undefined || !booleanNames.has(name)) {
-      args.push(arg);
+      // pflag reads -v=2 as -v 2; node:util's parseArgs would take "=2".
+      args.push(...(/^-[a-zA-Z]=/.test(arg) ? [arg.slice(0, 2), arg.slice(3)] : [arg]));
       continue;
     }
     const text = m?.[2] ?? 'true';
@@ -147,17 +154,19 @@ export function parseRunFlags(argv: readonly string[]): RunFlags {
   try {
     parsed = parseArgs({
       args,
-      options: Object.fromEntries(flags.filter((f) => f.arg !== undefined).map((f) => [f.name, { type: 'string', multiple: f.multiple === true }] as const)),
+      options: Object.fromEntries(flags.filter((f) => f.arg !== undefined)
+        .map((f) => [f.name, { type: 'string', multiple: f.multiple === true, ...(f.short === undefined ? {} : { short: f.short }) }] as const)),
       strict: true,
       allowPositionals: false,
     });
   } catch (e) {
     const message = (e as Error).message;
     const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
-    if (unknown !== undefined) throw csrError('InvalidArgument', `unknown flag ${unknown} (csr-signer run --help lists the flags)`);
+    if (unknown !== undefined) throw csrError('InvalidArgument', refusedKcmFlag(unknown) ?? `unknown flag ${unknown} (csr-signer run --help lists the flags)`);
     const stray = /^Unexpected argument '([^']*)'/.exec(message)?.[1];
     if (stray !== undefined) throw csrError('InvalidArgument', `unexpected argument ${JSON.stringify(stray)}: csr-signer run takes only flags`);
-    const valueless = /^Option '(-[^ ']+)(?: <value>)?' argument missing/.exec(message)?.[1];
+    // "Option '--workers <value>' argument missing", or with a short form "Option '-v, --v <value>' …".
+    const valueless = /^Option '(?:-[^-], )?(-[^ ']+)(?: <value>)?' argument missing/.exec(message)?.[1];
     if (valueless !== undefined) throw csrError('InvalidArgument', `${valueless} needs a value`);
     throw csrError('InvalidArgument', message);
   }

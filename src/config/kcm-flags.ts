@@ -9,7 +9,7 @@ import { csrError } from '../errors.js';
 import { builtinSignerNames, isBuiltinSignerName, type BuiltinSignerName, type SignerConfig } from '../signer/types.js';
 import { durationFlag } from './flag-values.js';
 import type { RunFlags } from './flags.js';
-import { defaultPolicy } from './policy.js';
+import { unboundedPolicyRisk, unrestrictedPolicy } from './policy.js';
 import { signerNameIssue } from './signer-entry.js';
 
 /** Each per-signer pair: its flag stem and its signer. */
@@ -55,6 +55,9 @@ export function signersFromFlags(flags: RunFlags): SignerConfig[] {
   if (specific && signerNames.length > 0) {
     throw csrError('InvalidArgument', '--signer-name needs --cluster-signing-cert-file and --cluster-signing-key-file; the per-signer --cluster-signing-*-file pairs serve only their kubernetes.io/* signer');
   }
+  const unrestricted = flags.booleans['signer-unrestricted'] ?? false;
+  const firstCustom = signerNames.find((name) => !isBuiltinSignerName(name));
+  if (unrestricted && firstCustom === undefined) throw csrError('InvalidArgument', '--signer-unrestricted applies to custom --signer-name signers, and none is given (the kubernetes.io/* signers keep their built-in rules)');
 
   const durationMs = durationFlag(values, 'cluster-signing-duration', '8760h');
   const passphrase = values['ca-key-passphrase-file'];
@@ -65,7 +68,7 @@ export function signersFromFlags(flags: RunFlags): SignerConfig[] {
     defaultDurationMs: durationMs,
     maxDurationMs: durationMs,
     includeChain: false,
-    ...(isBuiltinSignerName(name) ? {} : { policy: defaultPolicy }),
+    ...(isBuiltinSignerName(name) ? {} : { policy: unrestrictedPolicy }),
   });
 
   if (specific) {
@@ -83,11 +86,15 @@ export function signersFromFlags(flags: RunFlags): SignerConfig[] {
     if (issue !== undefined) throw csrError('InvalidArgument', `--signer-name: ${issue}`);
     if (names.indexOf(name) !== i) throw csrError('InvalidArgument', `--signer-name ${name} is given twice`);
   });
+  if (firstCustom !== undefined && !unrestricted) {
+    throw csrError('InvalidArgument', `--signer-name ${firstCustom} has no policy on the command line, so ${unboundedPolicyRisk}: `
+      + 'define it in a --config file with a policy (dnsNames, ipRanges), or add --signer-unrestricted to say that is meant');
+  }
   return names.map((name) => signer(name, cert, key));
 }
 
 /** The --cluster-signing-* and --signer-name flags given, which --config may not be combined with. */
 export function signingFlagsGiven(flags: RunFlags): string[] {
   const given = Object.keys(flags.values).filter((name) => name.startsWith('cluster-signing-') || name === 'ca-key-passphrase-file');
-  return [...given, ...(flags.signerNames.length > 0 ? ['signer-name'] : [])].map((name) => `--${name}`);
+  return [...given, ...(flags.signerNames.length > 0 ? ['signer-name'] : []), ...(flags.booleans['signer-unrestricted'] === undefined ? [] : ['signer-unrestricted'])].map((name) => `--${name}`);
 }

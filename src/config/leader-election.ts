@@ -20,6 +20,9 @@ import { durationFlag } from './flag-values.js';
 import type { RunFlags } from './flags.js';
 import type { ReadFile } from './types.js';
 
+/** The Lease's namespace where no pod says (outside a pod, or a static pod without a service account): kube-controller-manager's. */
+export const leaseNamespaceOutsidePod = 'kube-system';
+
 /** Where a pod finds its own namespace. */
 export const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 /** client-go leaderelection.JitterFactor: the renew deadline must exceed the retry period by this factor. */
@@ -51,7 +54,7 @@ function leaseNamespace(
     // Not in a pod: fall back as kube-controller-manager does. A file too large or stalled is not that.
     if (isCsrSignerError(e)) throw e;
   }
-  return text === '' ? { namespace: 'kube-system', from: 'default outside a pod' } : { namespace: text, from: 'service account' };
+  return text === '' ? { namespace: leaseNamespaceOutsidePod, from: 'default outside a pod' } : { namespace: text, from: 'service account' };
 }
 
 export function readLeaderElection(

@@ -8,12 +8,25 @@ import { readConfigFile } from './file.js';
 import { addressFlag, choiceFlag, countFlag, durationFlag, rateFlag } from './flag-values.js';
 import { parseRunFlags, type RunFlags } from './flags.js';
 import { signersFromFlags, signingFlagsGiven } from './kcm-flags.js';
+import { logLevelFrom } from './kcm-compat.js';
 import { readLeaderElection } from './leader-election.js';
-import type { LogLevel, ReadFile, RunConfig } from './types.js';
+import type { HttpAddressSource, LogFormat, LogLevel, ReadFile, RunConfig } from './types.js';
 
 export type { ReadFile } from './types.js';
 
 export const logLevels: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+export const logFormats: readonly LogFormat[] = ['json', 'text'];
+
+/**
+ * The --http-address default: on a laptop or a control-plane host, loopback, so
+ * health and metrics are not on every interface; in a pod ($KUBERNETES_SERVICE_HOST,
+ * which the kubelet sets in every container) every address, since the kubelet's
+ * probes and Prometheus reach the pod's IP.
+ */
+export function defaultHttpAddress(env: Readonly<Record<string, string | undefined>>): { address: string; source: HttpAddressSource } {
+  const inPod = (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
+  return inPod ? { address: '0.0.0.0:8080', source: 'default in a pod' } : { address: '127.0.0.1:8080', source: 'default outside a pod' };
+}
 
 /** Freezes `value` and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
@@ -66,6 +79,7 @@ export function loadRunConfig(
   if (rotationRecord !== '' && (rotationRecord.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(rotationRecord))) {
     throw csrError('InvalidArgument', `--rotation-record ${JSON.stringify(rotationRecord)} is not a valid ConfigMap name: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (or "" for none)`);
   }
+  const http = v['http-address'] === undefined ? defaultHttpAddress(env) : { address: v['http-address'], source: 'flag' as const };
   const config: RunConfig = {
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
     signers,
@@ -80,12 +94,14 @@ export function loadRunConfig(
       maxSubjectAltNames: countFlag(v, 'request-max-sans', '1000'),
       maxNameLength: countFlag(v, 'request-max-name-length', '1024'),
     },
-    httpAddress: addressFlag(v, 'http-address', '0.0.0.0:8080'),
+    httpAddress: addressFlag(v, 'http-address', http.address),
+    httpAddressSource: http.source,
     shutdownTimeoutMs: durationFlag(v, 'shutdown-timeout', '30s'),
     caReloadIntervalMs: durationFlag(v, 'ca-reload-interval', '10s'),
     strictKeyPermissions: flags.booleans['strict-key-permissions'] ?? false,
     leaderElection,
-    logLevel: choiceFlag(v, 'log-level', logLevels, 'info'),
+    logLevel: logLevelFrom(v.v, v['log-level'] === undefined ? undefined : choiceFlag(v, 'log-level', logLevels, 'info')),
+    logFormat: choiceFlag(v, 'logging-format', logFormats, 'json'),
     events: !(flags.booleans['no-events'] ?? false),
     ...(rotationRecord === '' ? {} : { rotationRecord: { namespace: leaderElection.resourceNamespace, name: rotationRecord } }),
     trustResyncIntervalMs: durationFlag(v, 'trust-resync-interval', '5m'),

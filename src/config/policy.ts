@@ -1,6 +1,9 @@
 /**
- * The `policy:` of a custom signer in the config file, and the policy a custom
- * signer gets when it has none (from --signer-name, or `policy:` left out).
+ * The `policy:` of a custom signer in the config file. A custom signer must bound the
+ * names it signs: without `dnsNames` it would sign any DNS name an approver let
+ * through, without `ipRanges` any IP address. So a policy needs both lists (an empty
+ * one allows none of that kind), or says `unrestricted: true` (on the command line,
+ * --signer-unrestricted); no policy at all is refused too.
  */
 import type { CommonNameRule, Policy } from '../signer/types.js';
 import type { Fields } from './fields.js';
@@ -8,13 +11,20 @@ import { cidrProblem, dnsPatternProblem } from './names.js';
 
 export const policyKeys = [
   'dnsNames', 'ipRanges', 'allowEmailAddresses', 'allowUris', 'maxSubjectAltNames',
-  'commonName', 'organizations', 'requesters', 'allowCA',
+  'commonName', 'organizations', 'requesters', 'allowCA', 'unrestricted',
 ] as const;
 export const requesterKeys = ['usernames', 'groups'] as const;
 export const commonNameRules: readonly CommonNameRule[] = ['any', 'dns-name', 'required-dns-name', 'requester'];
 
-/** No email or URI SANs, any CN, no CA; every DNS name, IP, organization and requester. */
+/** What a field left out means: no email or URI SANs, any CN, no CA; every DNS name, IP, organization and requester. */
 export const defaultPolicy: Policy = { allowEmailAddresses: false, allowUris: false, commonName: 'any', allowCA: false };
+
+/** The policy of a signer stated to be unrestricted: the defaults, and the statement. */
+export const unrestrictedPolicy: Policy = { ...defaultPolicy, unrestricted: true };
+
+/** What a custom signer with no bound on names would do, and the two ways out (the config file's and the command line's). */
+export const unboundedPolicyRisk = 'the signer would sign any DNS name and IP address an approver let through';
+const fileWaysOut = 'bound them (dnsNames, ipRanges; an empty list allows none), or state policy: {unrestricted: true}';
 
 function readRequesters(fields: Fields, value: unknown, path: string): Policy['requesters'] {
   if (value === undefined) return undefined;
@@ -27,24 +37,37 @@ function readRequesters(fields: Fields, value: unknown, path: string): Policy['r
   return { ...(usernames === undefined ? {} : { usernames }), ...(groups === undefined ? {} : { groups }) };
 }
 
-/** Reads `policy:`; absent gives the defaults. */
+/** Reads `policy:` of a custom signer; refuses one that bounds no name unless it says `unrestricted: true`. */
 export function readPolicy(fields: Fields, value: unknown, path: string): Policy {
-  if (value === undefined) return defaultPolicy;
+  if (value === undefined) throw fields.fail(path, `is missing, so ${unboundedPolicyRisk}: ${fileWaysOut}`);
   const m = fields.mapping(value, path, policyKeys);
   const dnsNames = fields.strings(m.dnsNames, `${path}.dnsNames`, { allowEmpty: true, check: dnsPatternProblem });
   const ipRanges = fields.strings(m.ipRanges, `${path}.ipRanges`, { allowEmpty: true, check: cidrProblem });
+  const unrestricted = fields.boolean(m.unrestricted, `${path}.unrestricted`, false);
+  if (unrestricted && (dnsNames !== undefined || ipRanges !== undefined)) {
+    throw fields.fail(`${path}.unrestricted`, `contradicts ${dnsNames === undefined ? 'ipRanges' : 'dnsNames'}: remove unrestricted: true to keep the bounds, or the bounds to sign any name`);
+  }
   const maxSubjectAltNames = fields.positiveInteger(m.maxSubjectAltNames, `${path}.maxSubjectAltNames`);
   const organizations = fields.strings(m.organizations, `${path}.organizations`, { allowEmpty: true });
   const requesters = readRequesters(fields, m.requesters, `${path}.requesters`);
+  const allowEmailAddresses = fields.boolean(m.allowEmailAddresses, `${path}.allowEmailAddresses`, defaultPolicy.allowEmailAddresses);
+  const allowUris = fields.boolean(m.allowUris, `${path}.allowUris`, defaultPolicy.allowUris);
+  const commonName = fields.oneOf(m.commonName, `${path}.commonName`, commonNameRules, defaultPolicy.commonName);
+  const allowCA = fields.boolean(m.allowCA, `${path}.allowCA`, defaultPolicy.allowCA);
+  // After every field is read, so a mistake in one is named first.
+  if (!unrestricted && dnsNames === undefined && ipRanges === undefined) throw fields.fail(path, `has neither dnsNames nor ipRanges, so ${unboundedPolicyRisk}: ${fileWaysOut}`);
+  if (!unrestricted && dnsNames === undefined) throw fields.fail(path, 'has ipRanges but no dnsNames, so the signer would sign any DNS name an approver let through: list the DNS name patterns allowed (dnsNames: [] for none)');
+  if (!unrestricted && ipRanges === undefined) throw fields.fail(path, 'has dnsNames but no ipRanges, so the signer would sign any IP address an approver let through: list the CIDRs allowed (ipRanges: [] for none)');
   return {
     ...(dnsNames === undefined ? {} : { dnsNames }),
     ...(ipRanges === undefined ? {} : { ipRanges }),
-    allowEmailAddresses: fields.boolean(m.allowEmailAddresses, `${path}.allowEmailAddresses`, defaultPolicy.allowEmailAddresses),
-    allowUris: fields.boolean(m.allowUris, `${path}.allowUris`, defaultPolicy.allowUris),
+    allowEmailAddresses,
+    allowUris,
     ...(maxSubjectAltNames === undefined ? {} : { maxSubjectAltNames }),
-    commonName: fields.oneOf(m.commonName, `${path}.commonName`, commonNameRules, defaultPolicy.commonName),
+    commonName,
     ...(organizations === undefined ? {} : { organizations }),
     ...(requesters === undefined ? {} : { requesters }),
-    allowCA: fields.boolean(m.allowCA, `${path}.allowCA`, defaultPolicy.allowCA),
+    allowCA,
+    ...(unrestricted ? { unrestricted: true } : {}),
   };
 }

@@ -19,6 +19,10 @@ export interface LeaderElectionConfig {
 export type LeaseNamespaceSource = 'flag' | 'POD_NAMESPACE' | 'service account' | 'default outside a pod';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'json' | 'text';
+
+/** --http-address given, or the default for where the process runs (a pod: $KUBERNETES_SERVICE_HOST is set). */
+export type HttpAddressSource = 'flag' | 'default in a pod' | 'default outside a pod';
 
 export interface RunConfig {
   /** undefined: KUBECONFIG, then the in-cluster service account, then ~/.kube/config. */
@@ -35,8 +39,9 @@ export interface RunConfig {
   /** A watch still open and silent this long past the server-side timeout it asked for is restarted (src/kube/list-watch.ts). */
   readonly watchQuietTimeoutMs: number;
   readonly requestLimits: RequestLimits;
-  /** `host:port` of the health and metrics listener (issue: operations). */
+  /** `host:port` of the health and metrics listener: 127.0.0.1:8080 outside a pod, 0.0.0.0:8080 in one, unless given. */
   readonly httpAddress: string;
+  readonly httpAddressSource: HttpAddressSource;
   /** On SIGTERM, how long signings in flight may take to finish. */
   readonly shutdownTimeoutMs: number;
   /** How often the CA files are re-read besides change notifications. */
@@ -45,6 +50,8 @@ export interface RunConfig {
   readonly strictKeyPermissions: boolean;
   readonly leaderElection: LeaderElectionConfig;
   readonly logLevel: LogLevel;
+  /** json lines, or human-readable text (--logging-format). */
+  readonly logFormat: LogFormat;
   /** Emit Kubernetes Events on CSRs. */
   readonly events: boolean;
   /** The ConfigMap (in the Lease's namespace) recording per CA a bound on the latest NotAfter issued; undefined: memory only. */

@@ -1,5 +1,5 @@
 /**
- * The health and metrics sidecar: /livez, /readyz and /metrics. Built, not
+ * The health and metrics sidecar: /healthz, /livez, /readyz and /metrics. Built, not
  * started (fastify's Testing guide): tests drive it with `inject`, the composition
  * root passes it to `listen`. It reads only the Snapshot and the Registry, so no
  * route can return key material or CSR contents.
@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { contentTypes, negotiateFormat, renderMetrics } from './exposition.js';
-import { livenessChecks, readinessChecks, report, type Check, type ReportQuery } from './health.js';
+import { healthChecks, livenessChecks, readinessChecks, report, type Check, type ReportQuery } from './health.js';
 import type { Snapshot } from '../telemetry/snapshot.js';
 
 export interface AppDeps {
@@ -44,19 +44,22 @@ const errorBody = (statusCode: number): { error: string; statusCode: number } =>
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify(deps.logger ? { loggerInstance: deps.logger } : { logger: false });
 
-  const probe = (kind: 'livez' | 'readyz', checks: (s: Snapshot) => Check[]) => (query: ProbeQuery, reply: FastifyReply): FastifyReply => {
+  const probe = (kind: 'healthz' | 'livez' | 'readyz', checks: (s: Snapshot) => Check[]) => (query: ProbeQuery, reply: FastifyReply): FastifyReply => {
     const result = report(kind, checks(deps.snapshot()), toReportQuery(query));
     return common(reply).code(result.ok ? 200 : 500).type(plain).send(result.body);
   };
-  const livez = probe('livez', (s) => livenessChecks(s, {
+  const live = (s: Snapshot): Check[] => livenessChecks(s, {
     ...(deps.eventLoopLagMs ? { eventLoopLagMs: deps.eventLoopLagMs() } : {}),
     ...(deps.maxEventLoopLagMs === undefined ? {} : { maxEventLoopLagMs: deps.maxEventLoopLagMs }),
-  }));
+  });
+  const livez = probe('livez', live);
   const readyz = probe('readyz', readinessChecks);
+  const healthz = probe('healthz', (s) => healthChecks(live(s), readinessChecks(s)));
 
   // Probes run every few seconds on every replica: they log nothing per request.
   app.get<{ Querystring: ProbeQuery }>('/livez', { logLevel: 'silent' }, (request, reply) => livez(request.query, reply));
   app.get<{ Querystring: ProbeQuery }>('/readyz', { logLevel: 'silent' }, (request, reply) => readyz(request.query, reply));
+  app.get<{ Querystring: ProbeQuery }>('/healthz', { logLevel: 'silent' }, (request, reply) => healthz(request.query, reply));
 
   // A scrape every 15 s is no news either; its failures still are.
   app.get('/metrics', { logLevel: 'warn' }, async (request, reply) => {

@@ -84,6 +84,21 @@ export function readinessChecks(s: Snapshot): Check[] {
   return checks;
 }
 
+/**
+ * /healthz, kept for what was written against kube-controller-manager (its manifests
+ * probe /healthz): every liveness and readiness check, as kube-apiserver's /healthz
+ * reports both. A check of the same name in both (leader-lease) is one line, failing
+ * when either fails. /livez and /readyz say more precisely what a probe wants.
+ */
+export function healthChecks(live: readonly Check[], ready: readonly Check[]): Check[] {
+  const merged = new Map<string, Check>();
+  for (const c of [...live, ...ready]) {
+    const seen = merged.get(c.name);
+    if (seen === undefined || (seen.failure === undefined && c.failure !== undefined)) merged.set(c.name, c);
+  }
+  return [...merged.values()];
+}
+
 export interface ReportQuery {
   readonly verbose: boolean;
   /** Check names, or families (the part before `:`) to leave out. */
@@ -107,9 +122,10 @@ const excludedBy = (name: string, exclude: readonly string[]): boolean =>
 /**
  * `ok` when every check not excluded passes. The body is `ok` for a passing,
  * non-verbose request; otherwise one line per check and a verdict, as
- * kube-apiserver's /livez and /readyz answer.
+ * kube-apiserver's /livez, /readyz and /healthz answer (k8s.io/apiserver pkg/server/healthz
+ * handleRootHealth: `[+]name ok`, `[-]name failed: reason`, then `<kind> check passed|failed`).
  */
-export function report(kind: 'livez' | 'readyz', checks: readonly Check[], query: ReportQuery): Report {
+export function report(kind: 'healthz' | 'livez' | 'readyz', checks: readonly Check[], query: ReportQuery): Report {
   const considered = checks.filter((c) => !excludedBy(c.name, query.exclude));
   const ok = considered.every((c) => c.failure === undefined);
   if (ok && !query.verbose) return { ok, body: 'ok' };

@@ -44,6 +44,20 @@ export interface KubeHttp {
   close(): void;
 }
 
+/** What the request metrics call a request: its HTTP method, or WATCH for the request that opens a watch. */
+export const kubeVerbs = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'WATCH'] as const;
+export type KubeVerb = (typeof kubeVerbs)[number];
+
+/**
+ * Told of every request to the API server once it is answered: its verb, the HTTP
+ * status (or 'error' when no answer came: refused, reset, timed out) and the seconds
+ * it took (for a watch, until the answer's headers). The metrics implement it; kube/
+ * knows nothing of them.
+ */
+export interface KubeRequestObserver {
+  kubeRequest(verb: KubeVerb, status: number | 'error', seconds: number): void;
+}
+
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Path and query, encoded once; the host, port and agent are fixed per endpoint. */
@@ -86,7 +100,8 @@ function errorFrom(status: number, text: string, retryAfter: string | undefined)
   return new KubeApiError(status, reason, `${status} ${reason}: ${message}`, Number.isFinite(seconds) ? seconds * 1000 : undefined, causes);
 }
 
-export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {
+export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver): KubeHttp {
+  const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
   const secure = endpoint.server.startsWith('https:');
   const base = new URL(endpoint.server);
   const proxy = endpoint.proxy;
@@ -133,23 +148,38 @@ export function kubeHttp(endpoint: KubeEndpoint): KubeHttp {
   }
 
   return {
-    async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
+    async request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
       const body = options.body === undefined ? undefined : JSON.stringify(options.body);
       const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
-      const { req, res } = await open(method, pathWithQuery(path, options.query), headers, REQUEST_TIMEOUT_MS);
-      req.end(body);
-      const response = await res;
-      const text = await readBody(response);
-      const status = response.statusCode ?? 0;
-      if (status < 200 || status > 299) throw errorFrom(status, text, response.headers['retry-after']);
-      return (text === '' ? undefined : JSON.parse(text)) as T;
+      const start = process.hrtime.bigint();
+      let status: number | 'error' = 'error';
+      try {
+        const { req, res } = await open(method, pathWithQuery(path, options.query), headers, REQUEST_TIMEOUT_MS);
+        req.end(body);
+        const response = await res;
+        const text = await readBody(response);
+        status = response.statusCode ?? 0;
+        if (status < 200 || status > 299) throw errorFrom(status, text, response.headers['retry-after']);
+        return (text === '' ? undefined : JSON.parse(text)) as T;
+      } finally {
+        observer?.kubeRequest(method, status, seconds(start));
+      }
     },
 
     async watch(path: string, query: Query, onLine: (line: unknown) => void, signal: AbortSignal): Promise<void> {
-      const { req, res } = await open('GET', pathWithQuery(path, { ...query, watch: 1 }), {}, undefined, signal);
-      req.end();
-      const response = await res;
+      const start = process.hrtime.bigint();
+      let response: http.IncomingMessage;
+      try {
+        const { req, res } = await open('GET', pathWithQuery(path, { ...query, watch: 1 }), {}, undefined, signal);
+        req.end();
+        response = await res;
+      } catch (e) {
+        // A watch we stopped ourselves is not a failed request.
+        if (!signal.aborted) observer?.kubeRequest('WATCH', 'error', seconds(start));
+        throw e;
+      }
       const status = response.statusCode ?? 0;
+      observer?.kubeRequest('WATCH', status, seconds(start));
       let pending = '';
       if (status !== 200) throw errorFrom(status, await readBody(response), response.headers['retry-after']);
       response.setEncoding('utf8');

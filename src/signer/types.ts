@@ -51,6 +51,11 @@ export interface Policy {
   readonly requesters?: { readonly usernames?: readonly string[]; readonly groups?: readonly string[] };
   /** Issue CA:TRUE when the request asks for it. False by default: such a request fails. */
   readonly allowCA: boolean;
+  /**
+   * Stated in the config (`unrestricted: true`, or --signer-unrestricted): the signer
+   * bounds neither DNS names nor IP addresses, on purpose. The start-up log says so.
+   */
+  readonly unrestricted?: true;
 }
 
 /** One signer, validated and frozen. Durations in milliseconds. */

@@ -1,10 +1,11 @@
 /**
- * The process's logger: pino, JSON lines on stdout, made once in the composition
- * root and passed down. Anything that could carry key material or credentials is
- * redacted by path, whatever a caller logs by mistake.
+ * The process's logger: pino, JSON lines on stdout (or their text form, log-text.ts),
+ * made once in the composition root and passed down. Anything that could carry key
+ * material or credentials is redacted by path, whatever a caller logs by mistake.
  */
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from '../config/types.js';
+import type { LogFormat, LogLevel } from '../config/types.js';
+import { textDestination } from './log-text.js';
 
 export const redactedPaths = [
   'key', '*.key', 'privateKey', '*.privateKey', 'passphrase', '*.passphrase', 'token', '*.token',
@@ -44,7 +45,9 @@ export function serializeError(e: unknown): unknown {
   return out;
 }
 
-export function createLogger(level: LogLevel, destination: NodeJS.WritableStream = process.stdout): Logger {
+/** `format` text writes the same records, redacted and serialized the same way, as text lines. */
+export function createLogger(level: LogLevel, destination: NodeJS.WritableStream = process.stdout, format: LogFormat = 'json'): Logger {
+  const out = format === 'text' ? textDestination(destination) : destination;
   return pino({
     level,
     base: { component: 'csr-signer' },
@@ -52,5 +55,5 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
     serializers: { err: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-  }, destination as pino.DestinationStream);
+  }, out as pino.DestinationStream);
 }

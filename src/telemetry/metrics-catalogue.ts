@@ -21,8 +21,26 @@ const signBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 /** 100 ms to 1 h: an approval is normally answered within a second; minutes mean a backlog or an outage. */
 const approvalBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600] as const;
 
+/** client-go's rest_client_request_duration_seconds buckets (k8s.io/component-base/metrics/prometheus/restclient): 5 ms to 60 s. */
+const kubeRequestBuckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60] as const;
+
+/** The status codes the request metrics name; any other is counted under its class (`3xx`, …). */
+export const kubeStatusCodes = [200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 429, 500, 502, 503, 504] as const;
+
 /** csr-signer's own metrics, by the Observer event or snapshot field that feeds them. */
 export const signerMetrics = {
+  buildInfo: {
+    name: 'csr_signer_build_info', type: 'gauge', labels: ['version', 'node_version'],
+    help: 'Always 1, labelled with the csr-signer version and the Node.js version it runs on.',
+  },
+  kubeRequests: {
+    name: 'csr_signer_kube_requests_total', type: 'counter', labels: ['verb', 'code'],
+    help: 'Requests to the Kubernetes API server, by verb (GET, POST, PUT, PATCH, DELETE, WATCH: the request that opens a watch) and code: the HTTP status (a listed code, else its class such as 3xx) or error when no answer came.',
+  },
+  kubeRequestDuration: {
+    name: 'csr_signer_kube_request_duration_seconds', type: 'histogram', labels: ['verb'], buckets: kubeRequestBuckets,
+    help: 'Time from sending a request to the Kubernetes API server to reading its whole answer (for WATCH, its headers), by verb; failed requests included.',
+  },
   issued: {
     name: 'csr_signer_certificates_issued_total', type: 'counter', labels: ['signer'],
     help: 'Certificates written to CertificateSigningRequest status, by signer.',

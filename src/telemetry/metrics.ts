@@ -6,16 +6,17 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Observer } from './observer.js';
+import type { KubeRequestObserver } from '../kube/http.js';
 import { approvedAt } from '../signer/conditions.js';
-import { droppedRuntimeMetrics, signerMetrics, type MetricSpec } from './metrics-catalogue.js';
+import { droppedRuntimeMetrics, kubeStatusCodes, signerMetrics, type MetricSpec } from './metrics-catalogue.js';
 import { rotationPhases } from '../trust/rotation-plan.js';
 import type { Snapshot } from './snapshot.js';
 import { systemClock, type Clock } from '../clock.js';
 
 export { metricsCatalogue, type MetricSpec, type MetricType } from './metrics-catalogue.js';
 
-/** The Observer the controller reports to, recording into `registry`. */
-export interface Metrics extends Observer {
+/** The Observer the controller reports to, and the API client's request observer, recording into `registry`. */
+export interface Metrics extends Observer, KubeRequestObserver {
   readonly registry: Registry;
 }
 
@@ -24,6 +25,15 @@ export interface MetricsOptions {
   readonly clock?: Clock;
   /** Register prom-client's process and Node.js metrics too (default true). */
   readonly runtime?: boolean;
+  /** csr_signer_build_info's labels; default: version "unknown", this process's Node.js. */
+  readonly build?: { readonly version: string; readonly nodeVersion: string };
+}
+
+/** The `code` label of a request: a listed status, its class, or error (no answer). Bounded whatever the server sends. */
+export function kubeCodeLabel(status: number | 'error'): string {
+  if (status === 'error') return 'error';
+  if ((kubeStatusCodes as readonly number[]).includes(status)) return String(status);
+  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : 'invalid';
 }
 
 /** The label value for a retry whose CSR (and so its signer) is not known any more. */
@@ -112,6 +122,13 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     this.set(!leader.enabled || leader.leading ? 1 : 0);
   });
 
+  const build = options.build ?? { version: 'unknown', nodeVersion: process.version };
+  gauge(registry, signerMetrics.buildInfo, function () {
+    this.set({ version: build.version, node_version: build.nodeVersion }, 1);
+  });
+  const kubeRequests = counter(registry, signerMetrics.kubeRequests);
+  const kubeRequestDuration = histogram(registry, signerMetrics.kubeRequestDuration);
+
   if (options.runtime !== false) {
     collectDefaultMetrics({ register: registry });
     for (const name of droppedRuntimeMetrics) registry.removeSingleMetric(name);
@@ -143,6 +160,10 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     },
     trustPublished(signer, target, result) {
       trustPublish.inc({ signer, target, result });
+    },
+    kubeRequest(verb, status, seconds) {
+      kubeRequests.inc({ verb, code: kubeCodeLabel(status) });
+      kubeRequestDuration.observe({ verb }, seconds);
     },
   };
 }

@@ -9,6 +9,15 @@
  * A previous CA's certificates end at the latest NotAfter recorded for it, and
  * never after its own NotAfter (issuance is capped there), so a CA the record does
  * not know is kept until its own expiry: late, never early.
+ *
+ * A CA that has signed nothing recorded is the next one when it is newer than the
+ * signing CA: a later NotBefore, or the same one (NotBefore has one-second
+ * resolution, and two CAs made in the same second are common in a lab) and a NotAfter
+ * no earlier. With the record, a CA that did sign is always a previous one.
+ *
+ * A CA the record names but the bundle no longer holds, whose certificates are still
+ * valid, was removed too early: whoever re-reads the bundle rejects those
+ * certificates. The phase stays what the bundle says; the advice says the danger.
  */
 import { rfc3339Seconds } from '../time.js';
 import type { CaCertificate } from '../pki/index.js';
@@ -35,6 +44,8 @@ export interface RotationStatus {
   readonly cas: readonly RotationCa[];
   /** One sentence per CA that is not the signing one: what to do next. */
   readonly advice: readonly string[];
+  /** CAs the record names that are not in the bundle any more, with certificates still valid until `validUntil`. */
+  readonly removedEarly?: readonly { readonly fingerprint: string; readonly validUntil: Date }[];
 }
 
 const short = (fp: string): string => fp.slice(0, 16);
@@ -59,7 +70,9 @@ export function rotationStatus(
     const fp = fingerprintOf(ca);
     const last = issued.get(fp);
     const name = `${ca.subject} (${short(fp)})`;
-    if (!last && ca.notBefore.getTime() > signing.notBefore.getTime()) {
+    const newer = ca.notBefore.getTime() > signing.notBefore.getTime()
+      || (ca.notBefore.getTime() === signing.notBefore.getTime() && ca.notAfter.getTime() >= signing.notAfter.getTime());
+    if (!last && newer) {
       prepare = true;
       cas.push({ ...base(ca, fp), role: 'next' });
       advice.push(`${name} is trusted but does not sign: once every relying party trusts it, make it the signing CA and move ${signing.subject} (${short(signingFp)}) to the trust file`);
@@ -79,5 +92,17 @@ export function rotationStatus(
     }
   }
   const phase: RotationPhase = prepare ? 'prepare' : pending ? 'switch' : retirable ? 'retire' : 'steady';
-  return { signer, phase, cas, advice: advice.length > 0 ? advice : ['the signing CA alone is trusted: nothing to rotate'] };
+  const inBundle = new Set(cas.map((c) => c.fingerprint));
+  // A certificate is still valid at its NotAfter, as above.
+  const removedEarly = [...issued].filter(([fp, last]) => !inBundle.has(fp) && last.getTime() >= now.getTime())
+    .map(([fp, last]) => ({ fingerprint: fp, validUntil: last }));
+  for (const { fingerprint, validUntil } of removedEarly) {
+    advice.push(`a CA no longer in the trust bundle (sha256 ${short(fingerprint)}…) signed certificates valid until ${rfc3339Seconds(validUntil)}: `
+      + 'relying parties that re-read the bundle reject them; put that CA back in the trust file until then');
+  }
+  return {
+    signer, phase, cas,
+    advice: advice.length > 0 ? advice : ['the signing CA alone is trusted: nothing to rotate'],
+    ...(removedEarly.length > 0 ? { removedEarly } : {}),
+  };
 }

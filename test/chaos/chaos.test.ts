@@ -72,7 +72,7 @@ const startups = new Set<Promise<void>>();
 async function startReplica(): Promise<void> {
   const p = await startSigner([
     '--kubeconfig', api.kubeconfig('signer'), '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath,
-    '--signer-name', SIGNER, '--leader-elect-resource-namespace', 'csr-signer', '--leader-elect-lease-duration', '3s',
+    '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect-resource-namespace', 'csr-signer', '--leader-elect-lease-duration', '3s',
     '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms', '--http-address', '127.0.0.1:0', '--retry-base-delay', '50ms',
   ], { waitFor: 'started' });
   everySigner.push(p);

@@ -73,7 +73,7 @@ void t.test('each CA Secret is mounted read-only with mode 0440 for the fsGroup'
 void t.test('csr-signer run accepts the rendered arguments and config file', (t) => {
   const values: Values = {
     signers: [
-      { name: 'example.com/serving', ca: { existingSecret: 'serving-ca' }, duration: { default: '720h', max: '2160h', min: '1h' }, usages: { allowed: ['digital signature', 'server auth'], required: ['server auth'] }, keyTypes: ['ecdsa-p256'], includeChain: true, policy: { dnsNames: ['*.{namespace}.svc'], commonName: 'dns-name', requesters: { groups: ['system:serviceaccounts'] } } },
+      { name: 'example.com/serving', ca: { existingSecret: 'serving-ca' }, duration: { default: '720h', max: '2160h', min: '1h' }, usages: { allowed: ['digital signature', 'server auth'], required: ['server auth'] }, keyTypes: ['ecdsa-p256'], includeChain: true, policy: { dnsNames: ['*.{namespace}.svc'], ipRanges: [], commonName: 'dns-name', requesters: { groups: ['system:serviceaccounts'] } } },
       { name: 'kubernetes.io/kubelet-serving', ca: { existingSecret: 'kubelet-ca' }, duration: { max: '720h' } },
     ],
     extraArgs: ['--workers=3'],
@@ -103,8 +103,8 @@ void t.test("a signer's trust targets and trust key reach csr-signer run as ca.t
   };
   const values: Values = {
     signers: [
-      { name: 'example.com/serving', ca: { existingSecret: 'serving-ca', trustKey: 'next.crt' }, trust },
-      { name: 'example.com/client', ca: { existingSecret: 'client-ca' }, trust: { clusterTrustBundle: {} } },
+      { name: 'example.com/serving', ca: { existingSecret: 'serving-ca', trustKey: 'next.crt' }, trust, policy: { unrestricted: true } },
+      { name: 'example.com/client', ca: { existingSecret: 'client-ca' }, trust: { clusterTrustBundle: {} }, policy: { unrestricted: true } },
     ],
   };
   const { manifests } = renderChart({ values, namespace: 'pki' });

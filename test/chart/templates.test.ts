@@ -75,7 +75,7 @@ const pem = { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE----
 const everything: Values = {
   signers: [
     {
-      name: 'example.com/serving', ca: { existingSecret: 'serving-ca', trustKey: 'trust.crt' }, duration: { max: '720h' }, policy: { dnsNames: ['*.example.com'] },
+      name: 'example.com/serving', ca: { existingSecret: 'serving-ca', trustKey: 'trust.crt' }, duration: { max: '720h' }, policy: { dnsNames: ['*.example.com'], ipRanges: [] },
       trust: { configMap: { name: 'serving-ca', namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] }] } }, clusterTrustBundle: { labels: { team: 'pki' } } },
     },
     { name: 'example.com/dev', ca: pem },

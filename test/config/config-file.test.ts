@@ -37,6 +37,7 @@ signers:
       allowCA: false
   - name: example.com/client
     ca: { certFile: client.pem, keyFile: client-key.pem }
+    policy: { unrestricted: true }
   - name: kubernetes.io/kubelet-serving
     ca: { certFile: kubelet.pem, keyFile: kubelet-key.pem }
     duration: { max: 24h }
@@ -58,8 +59,8 @@ void t.test('a full example is read into signers, with relative paths resolved a
   }, 'every field');
   t.same(signers[1], {
     name: 'example.com/client', source: file, ca: { certFile: '/etc/csr-signer/client.pem', keyFile: '/etc/csr-signer/client-key.pem' },
-    defaultDurationMs: 8760 * hour, maxDurationMs: 8760 * hour, includeChain: false, policy: defaultPolicy,
-  }, 'the defaults: 8760h, no chain, the default policy');
+    defaultDurationMs: 8760 * hour, maxDurationMs: 8760 * hour, includeChain: false, policy: { ...defaultPolicy, unrestricted: true },
+  }, 'the defaults: 8760h, no chain, the default policy stated unrestricted');
   t.same(signers[2], {
     name: 'kubernetes.io/kubelet-serving', source: file, ca: { certFile: '/etc/csr-signer/kubelet.pem', keyFile: '/etc/csr-signer/kubelet-key.pem' },
     defaultDurationMs: 24 * hour, maxDurationMs: 24 * hour, includeChain: false,
@@ -71,9 +72,33 @@ void t.test('a full example is read into signers, with relative paths resolved a
 
 const head = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\n';
 const ca = { certFile: 'ca.pem', keyFile: 'ca-key.pem' };
-const signer = (fields: Record<string, unknown>): Record<string, unknown> => ({ name: 'example.com/a', ca, ...fields });
+const signer = (fields: Record<string, unknown>): Record<string, unknown> => ({ name: 'example.com/a', ca, policy: { unrestricted: true }, ...fields });
 const withSigners = (...signers: unknown[]): string => head + stringify({ signers });
 const named = (path: string, detail: string): string => `${file}: signer "example.com/a": ${path}: ${detail}`;
+
+void t.test('a custom signer that bounds no name refuses to start unless the file says unrestricted: true', (t) => {
+  const ways = 'the signer would sign any DNS name and IP address an approver let through: bound them (dnsNames, ipRanges; an empty list allows none), or state policy: {unrestricted: true}';
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['no policy', { name: 'example.com/a', ca }, `${file}: signer "example.com/a": signers[0].policy: is missing, so ${ways}`],
+    ['an empty policy', { name: 'example.com/a', ca, policy: {} }, `${file}: signer "example.com/a": signers[0].policy: has neither dnsNames nor ipRanges, so ${ways}`],
+    ['a policy of other rules only', { name: 'example.com/a', ca, policy: { commonName: 'requester', requesters: { groups: ['g'] } } },
+      `${file}: signer "example.com/a": signers[0].policy: has neither dnsNames nor ipRanges, so ${ways}`],
+    ['DNS names bounded, IP addresses not', { name: 'example.com/a', ca, policy: { dnsNames: ['*.example.com'] } },
+      `${file}: signer "example.com/a": signers[0].policy: has dnsNames but no ipRanges, so the signer would sign any IP address an approver let through: list the CIDRs allowed (ipRanges: [] for none)`],
+    ['IP addresses bounded, DNS names not', { name: 'example.com/a', ca, policy: { ipRanges: [] } },
+      `${file}: signer "example.com/a": signers[0].policy: has ipRanges but no dnsNames, so the signer would sign any DNS name an approver let through: list the DNS name patterns allowed (dnsNames: [] for none)`],
+    ['unrestricted: false said aloud', { name: 'example.com/a', ca, policy: { unrestricted: false } }, `${file}: signer "example.com/a": signers[0].policy: has neither dnsNames nor ipRanges, so ${ways}`],
+    ['unrestricted with bounds, which contradict it', { name: 'example.com/a', ca, policy: { unrestricted: true, dnsNames: ['*.example.com'] } },
+      `${file}: signer "example.com/a": signers[0].policy.unrestricted: contradicts dnsNames: remove unrestricted: true to keep the bounds, or the bounds to sign any name`],
+  ];
+  for (const [name, entry, message] of cases) t.equal(failure(['--config', file], { [file]: withSigners(entry) }).message, message, name);
+  const bounded = (policy: Record<string, unknown>) => load(['--config', file], { [file]: withSigners({ name: 'example.com/a', ca, policy }) }).signers[0]?.policy;
+  t.same(bounded({ unrestricted: true }), { ...defaultPolicy, unrestricted: true }, 'unrestricted: true, stated, is accepted and kept (the start-up log names the signer)');
+  t.same(bounded({ dnsNames: ['*.example.com'], ipRanges: [] }), { ...defaultPolicy, dnsNames: ['*.example.com'], ipRanges: [] }, 'DNS names under example.com and no IP address');
+  t.same(bounded({ dnsNames: [], ipRanges: ['10.0.0.0/8'] }), { ...defaultPolicy, dnsNames: [], ipRanges: ['10.0.0.0/8'] }, 'no DNS name and IP addresses in 10/8');
+  t.same(load(['--config', file], { [file]: withSigners({ name: 'kubernetes.io/kubelet-serving', ca }) }).signers[0]?.policy, undefined, 'a kubernetes.io/* signer keeps its built-in rules and needs no policy');
+  t.end();
+});
 
 void t.test('each mistake in the file is an error naming the file, the signer and the field', (t) => {
   const cases: [string, string, string | RegExp][] = [
@@ -93,7 +118,7 @@ void t.test('each mistake in the file is an error naming the file, the signer an
     ['an invalid name', withSigners(signer({}), { name: 'example/b', ca }),
       `${file}: signers[1] (no name yet): signers[1].name: "example/b" is not a valid signerName: the domain "example" should have at least two segments separated by dots`],
     ['a reserved kubernetes.io name', withSigners({ name: 'kubernetes.io/mine', ca }), /^\/etc\/csr-signer\/signers.yaml: signers\[0\] \(no name yet\): signers\[0\].name: "kubernetes.io\/mine" is in the kubernetes.io domain/],
-    ['a duplicate name', withSigners(signer({}), { name: 'example.com/b', ca }, signer({})), named('signers[2].name', 'signers[0] has the same name; each signer may appear once')],
+    ['a duplicate name', withSigners(signer({}), signer({ name: 'example.com/b' }), signer({})), named('signers[2].name', 'signers[0] has the same name; each signer may appear once')],
     ['an unknown signer key, named with the signer', withSigners(signer({ policies: {} })),
       named('signers[0].policies', 'unknown field; the fields of signers[0] are name, ca, duration, usages, keyTypes, includeChain, policy')],
     ['no ca', withSigners({ name: 'example.com/a' }), named('signers[0].ca', 'is required: the CA that signs, as {certFile, keyFile}')],

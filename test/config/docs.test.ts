@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { readConfigFile, runFlagNames, runUsage } from '../../src/config/index.js';
+import { refusedKcmFlag, refusedKcmFlags } from '../../src/config/kcm-compat.js';
 import { topLevelKeys } from '../../src/config/file.js';
 import { policyKeys, requesterKeys } from '../../src/config/policy.js';
 import { caKeys, durationKeys, signerKeys, usageKeys } from '../../src/config/signer-entry.js';
@@ -63,7 +64,7 @@ void t.test('the trust: examples in the documentation are valid', (t) => {
   const examples = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((y) => y.startsWith('trust:'));
   t.equal(examples.length, 2, 'found');
   for (const example of examples) {
-    const file = `apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/serving\n    ca: { certFile: ca.pem, keyFile: ca-key.pem }\n${example.replace(/^/gm, '    ')}`;
+    const file = `apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/serving\n    ca: { certFile: ca.pem, keyFile: ca-key.pem }\n    policy: { unrestricted: true }\n${example.replace(/^/gm, '    ')}`;
     t.doesNotThrow(() => readConfigFile('signers.yaml', file), example.split('\n')[1] ?? '');
   }
   t.end();
@@ -74,10 +75,34 @@ void t.test('the refusals shown in the trust section are what the loader says', 
   const shown = /signers share:\n\n```\n([\s\S]*?)```/.exec(section)?.[1]?.trim().split('\n') ?? [];
   const head = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n';
   const files = [
-    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    trust: { clusterTrustBundle: { name: serving } }\n`,
-    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    trust: { configMap: { name: serving-ca } }\n  - name: example.com/client\n    ca: { certFile: a, keyFile: b }\n    trust: { configMap: { name: serving-ca } }\n`,
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { unrestricted: true }\n    trust: { clusterTrustBundle: { name: serving } }\n`,
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { unrestricted: true }\n    trust: { configMap: { name: serving-ca } }\n  - name: example.com/client\n    ca: { certFile: a, keyFile: b }\n    policy: { unrestricted: true }\n    trust: { configMap: { name: serving-ca } }\n`,
   ];
   t.equal(shown.length, files.length);
   files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
+  t.end();
+});
+
+void t.test('the policy refusals shown in the Policy section are what the loader says', (t) => {
+  const section = doc.split('### Policy\n')[1]?.split('\n### ')[0] ?? '';
+  const shown = /refuses to start, naming the signer and the way out:\n\n```\n([\s\S]*?)```/.exec(section)?.[1]?.trim().split('\n') ?? [];
+  const head = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n';
+  const files = [
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { dnsNames: [], ipRanges: [] }\n  - name: example.com/client\n    ca: { certFile: a, keyFile: b }\n`,
+    `${head}  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { dnsNames: ["*.example.com"] }\n`,
+  ];
+  t.equal(shown.length, files.length);
+  files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
+  t.end();
+});
+
+void t.test('docs/replacing-kcm.md lists every kube-controller-manager flag csr-signer refuses, and the refusal it shows is the real one', (t) => {
+  const kcm = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'replacing-kcm.md'), 'utf8');
+  const section = kcm.split('## Logging, serving and the other flags\n')[1]?.split('\n## ')[0] ?? '';
+  const refusedRows = section.split('\n').filter((l) => l.startsWith('| `--') && l.includes('| Refused'));
+  const documented = refusedRows.flatMap((l) => [...(l.split(' | ')[0] ?? '').matchAll(/`--([a-z-]+)`/g)].map((m) => m[1] ?? '')).sort();
+  t.same(documented, Object.keys(refusedKcmFlags).sort(), 'the refused rows name exactly the code\'s list');
+  const shown = /refused with:\n\n```\n(.*)\n```/.exec(section)?.[1];
+  t.equal(shown, refusedKcmFlag('--bind-address=127.0.0.1'), 'the example sentence');
   t.end();
 });

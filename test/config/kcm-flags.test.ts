@@ -95,16 +95,24 @@ void t.test('per-signer pairs serve only the signers given, each with its own CA
   t.end();
 });
 
-void t.test('--signer-name serves custom signers with the generic CA and the default policy', (t) => {
-  const one = load([...generic, '--signer-name', 'example.com/serving']);
+void t.test('--signer-name serves custom signers with the generic CA, only when --signer-unrestricted says they have no policy', (t) => {
+  const one = load([...generic, '--signer-name', 'example.com/serving', '--signer-unrestricted']);
   t.same(one.signers, [{
     name: 'example.com/serving', source: 'command line', ca: { certFile: 'ca.pem', keyFile: 'ca-key.pem' },
-    defaultDurationMs: year, maxDurationMs: year, includeChain: false, policy: defaultPolicy,
-  }], 'one custom signer instead of the built-ins');
+    defaultDurationMs: year, maxDurationMs: year, includeChain: false, policy: { ...defaultPolicy, unrestricted: true },
+  }], 'one custom signer instead of the built-ins, stated unrestricted');
   t.same(defaultPolicy, { allowEmailAddresses: false, allowUris: false, commonName: 'any', allowCA: false }, 'the default policy');
-  const several = load([...generic, '--signer-name', 'example.com/a', '--signer-name=example.com/b', '--signer-name', 'kubernetes.io/kubelet-serving']);
-  t.same(several.signers.map((s) => [s.name, s.policy !== undefined]), [['example.com/a', true], ['example.com/b', true], ['kubernetes.io/kubelet-serving', false]],
+  const several = load([...generic, '--signer-name', 'example.com/a', '--signer-name=example.com/b', '--signer-name', 'kubernetes.io/kubelet-serving', '--signer-unrestricted=true']);
+  t.same(several.signers.map((s) => [s.name, s.policy?.unrestricted]), [['example.com/a', true], ['example.com/b', true], ['kubernetes.io/kubelet-serving', undefined]],
     'repeatable; a built-in name gets the built-in rules');
+  t.equal(failure([...generic, '--signer-name', 'example.com/a']).message,
+    '--signer-name example.com/a has no policy on the command line, so the signer would sign any DNS name and IP address an approver let through: '
+    + 'define it in a --config file with a policy (dnsNames, ipRanges), or add --signer-unrestricted to say that is meant', 'without --signer-unrestricted a custom name is refused');
+  t.match(failure([...generic, '--signer-name', 'example.com/a', '--signer-unrestricted=false']), { message: /^--signer-name example.com\/a has no policy/ }, '--signer-unrestricted=false is the same');
+  t.same(load([...generic, '--signer-name', 'kubernetes.io/kubelet-serving']).signers.map((s) => s.name), ['kubernetes.io/kubelet-serving'], 'a built-in name alone needs no statement');
+  for (const argv of [[...generic, '--signer-unrestricted'], [...generic, '--signer-name', 'kubernetes.io/kubelet-serving', '--signer-unrestricted'], [...pairFlags('kubelet-serving'), '--signer-unrestricted']]) {
+    t.match(failure(argv), { message: /^--signer-unrestricted applies to custom --signer-name signers, and none is given/ }, `refused without a custom --signer-name: ${argv.slice(4).join(' ')}`);
+  }
   t.end();
 });
 

@@ -9,9 +9,9 @@ void t.test('every flag has the documented default', (t) => {
   t.equal(signers.length, 4);
   t.same(rest, {
     workers: 5, retryQps: 10, retryBurst: 100, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000_000, watchQuietTimeoutMs: 300_000,
-    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000, maxNameLength: 1024 }, httpAddress: '0.0.0.0:8080', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
+    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000, maxNameLength: 1024 }, httpAddress: '127.0.0.1:8080', httpAddressSource: 'default outside a pod', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
     leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system', resourceNamespaceSource: 'default outside a pod' },
-    logLevel: 'info', events: true,
+    logLevel: 'info', logFormat: 'json', events: true,
     rotationRecord: { namespace: 'kube-system', name: 'csr-signer-rotation' }, trustResyncIntervalMs: 300_000,
   });
   t.notOk('kubeconfig' in config, 'no kubeconfig: KUBECONFIG and in-cluster are the kube client\'s to find');
@@ -31,7 +31,7 @@ void t.test('every flag is read into its field', (t) => {
   t.match(config, {
     shutdownTimeoutMs: 5000, caReloadIntervalMs: 60_000, strictKeyPermissions: true,
     kubeconfig: '/etc/signer.kubeconfig', workers: 8, retryQps: 2.5, retryBurst: 7, retryBaseDelayMs: 1000, retryMaxDelayMs: 60_000,
-    watchQuietTimeoutMs: 90_000, requestLimits: { maxBytes: 4096, maxSubjectAltNames: 50 }, httpAddress: '[::1]:9090',
+    watchQuietTimeoutMs: 90_000, requestLimits: { maxBytes: 4096, maxSubjectAltNames: 50 }, httpAddress: '[::1]:9090', httpAddressSource: 'flag',
     leaderElection: { enabled: true, leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5000, resourceName: 'my-signer', resourceNamespace: 'certs', resourceNamespaceSource: 'flag' },
     logLevel: 'debug', events: false,
     rotationRecord: { namespace: 'certs', name: 'signer-record' }, trustResyncIntervalMs: 30_000,
@@ -65,7 +65,8 @@ void t.test('unknown flags, stray arguments and missing values are refused clear
   const cases: [string, string[], string | RegExp][] = [
     ['an unknown flag', ['--sign-all'], 'unknown flag --sign-all (csr-signer run --help lists the flags)'],
     ['an unknown flag with a value', ['--cluster-signing-kubelet-cert-file=x'], 'unknown flag --cluster-signing-kubelet-cert-file (csr-signer run --help lists the flags)'],
-    ['a short flag', ['-v'], 'unknown flag -v (csr-signer run --help lists the flags)'],
+    ['a short flag', ['-x'], 'unknown flag -x (csr-signer run --help lists the flags)'],
+    ['-v without its value', ['-v'], '--v needs a value'],
     ['a stray argument', ['run'], 'unexpected argument "run": csr-signer run takes only flags'],
     ['a flag without its value', ['--workers'], '--workers needs a value'],
   ];
@@ -125,7 +126,7 @@ void t.test('the Lease namespace comes from the flag, else the pod\'s (POD_NAMES
     t.same([leaderElection.resourceNamespace, leaderElection.resourceNamespaceSource], [namespace, source], name);
     t.equal(rotationRecord?.namespace, namespace, `${name}: the rotation record is beside the Lease`);
   }
-  const file = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/a\n    ca: { certFile: a.pem, keyFile: a-key.pem }\n';
+  const file = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners:\n  - name: example.com/a\n    ca: { certFile: a.pem, keyFile: a-key.pem }\n    policy: { unrestricted: true }\n';
   t.match(load(['--config', 'signers.yaml'], { 'signers.yaml': file }).leaderElection, { resourceNamespace: 'kube-system', resourceNamespaceSource: 'default outside a pod' }, 'with --config the same rule as with the drop-in flags');
   t.match(load(['--config', 'signers.yaml'], { 'signers.yaml': file, [serviceAccountNamespaceFile]: 'pki' }).leaderElection, { resourceNamespace: 'pki', resourceNamespaceSource: 'service account' });
   t.match(failure([...generic], {}, { POD_NAMESPACE: 'Bad' }), { message: /the Lease namespace "Bad" \(from POD_NAMESPACE\)/ }, 'a bad namespace names its source');
@@ -133,7 +134,7 @@ void t.test('the Lease namespace comes from the flag, else the pod\'s (POD_NAMES
 });
 
 void t.test('the result is frozen all the way down', (t) => {
-  const config = load([...generic, '--signer-name', 'example.com/a']);
+  const config = load([...generic, '--signer-name', 'example.com/a', '--signer-unrestricted']);
   const frozen = [config, config.signers, config.signers[0], config.signers[0]?.ca, config.signers[0]?.policy, config.requestLimits, config.leaderElection];
   t.ok(frozen.every((o) => Object.isFrozen(o)), 'the config, the signer list, a signer, its CA, its policy, the limits, leader election');
   t.throws(() => {
@@ -143,16 +144,66 @@ void t.test('the result is frozen all the way down', (t) => {
 });
 
 void t.test('--config may not be combined with signing flags', (t) => {
-  const files = { 'signers.yaml': 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners: [{name: example.com/a, ca: {certFile: c, keyFile: k}}]\n' };
+  const files = { 'signers.yaml': 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\nsigners: [{name: example.com/a, ca: {certFile: c, keyFile: k}, policy: {unrestricted: true}}]\n' };
   const cases: [string, string[], string][] = [
     ['the generic pair', [...generic], '--config cannot be combined with --cluster-signing-cert-file, --cluster-signing-key-file: the config file defines every signer, with its own CA files'],
     ['--cluster-signing-duration', ['--cluster-signing-duration', '1h'], '--config cannot be combined with --cluster-signing-duration: the config file defines every signer, with its own CA files'],
     ['a per-signer file', ['--cluster-signing-legacy-unknown-cert-file', 'c'], '--config cannot be combined with --cluster-signing-legacy-unknown-cert-file: the config file defines every signer, with its own CA files'],
     ['--signer-name', ['--signer-name', 'example.com/a'], '--config cannot be combined with --signer-name: the config file defines every signer, with its own CA files'],
+    ['--signer-unrestricted', ['--signer-unrestricted'], '--config cannot be combined with --signer-unrestricted: the config file defines every signer, with its own CA files'],
     ['--ca-key-passphrase-file', ['--ca-key-passphrase-file', 'p'], '--config cannot be combined with --ca-key-passphrase-file: the config file defines every signer, with its own CA files'],
   ];
   for (const [name, argv, message] of cases) t.match(failure(['--config', 'signers.yaml', ...argv], files), { kind: 'InvalidArgument', message }, name);
   t.equal(load(['--config', 'signers.yaml'], files).signers.length, 1, 'alone it is fine');
   t.match(failure(['--config', 'missing.yaml']), { kind: 'InvalidArgument', message: '--config: cannot read missing.yaml: ENOENT' }, 'an unreadable file is named');
+  t.end();
+});
+
+void t.test('--http-address defaults to loopback outside a pod and to every address in one', (t) => {
+  t.match(load([...generic], {}, {}), { httpAddress: '127.0.0.1:8080', httpAddressSource: 'default outside a pod' }, 'a laptop or a control-plane host: loopback');
+  t.match(load([...generic], {}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { httpAddress: '0.0.0.0:8080', httpAddressSource: 'default in a pod' }, 'a pod ($KUBERNETES_SERVICE_HOST): the pod IP, for probes');
+  t.match(load([...generic], {}, { KUBERNETES_SERVICE_HOST: '' }), { httpAddress: '127.0.0.1:8080' }, 'an empty variable is no pod');
+  t.match(load([...generic, '--http-address', ':9090'], {}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { httpAddress: ':9090', httpAddressSource: 'flag' }, 'the flag wins anywhere');
+  t.end();
+});
+
+void t.test('kube-controller-manager\'s verbosity maps to a log level: 0 to 3 info, 4 and above debug', (t) => {
+  const cases: [string[], string][] = [
+    [['--v=0'], 'info'], [['--v', '2'], 'info'], [['-v', '3'], 'info'], [['-v=4'], 'debug'], [['-v5'], 'debug'], [['--v=10'], 'debug'], [[], 'info'],
+  ];
+  for (const [argv, level] of cases) t.equal(load([...generic, ...argv]).logLevel, level, `${argv.join(' ') || 'neither'}: ${level}`);
+  t.equal(failure([...generic, '--v=2', '--log-level', 'debug']).message, '--v and --log-level both set the log level: give one (--v 0–3 is info, 4 and above debug)', 'both given: refused, since they could disagree');
+  t.match(failure([...generic, '--v=-1']), { kind: 'InvalidArgument', message: /^--v must be a whole number/ }, 'a negative verbosity');
+  t.match(failure([...generic, '--v=high']), { kind: 'InvalidArgument', message: /^--v must be a whole number/ }, 'a word');
+  t.end();
+});
+
+void t.test('--logging-format takes json (the default) or text, as kube-controller-manager\'s', (t) => {
+  t.equal(load([...generic]).logFormat, 'json');
+  t.equal(load([...generic, '--logging-format=text']).logFormat, 'text');
+  t.equal(load([...generic, '--logging-format', 'json']).logFormat, 'json');
+  t.equal(failure([...generic, '--logging-format', 'yaml']).message, '--logging-format must be one of json, text, not "yaml"');
+  t.end();
+});
+
+void t.test('kube-controller-manager flags that mean nothing to a signer are refused with what to use instead', (t) => {
+  const plainHttp = 'csr-signer serves /healthz, /livez, /readyz and /metrics over plain HTTP without authentication, not kube-controller-manager\'s HTTPS';
+  const cases: [string[], string | RegExp][] = [
+    [['--bind-address=127.0.0.1'], `--bind-address is kube-controller-manager's: ${plainHttp}: use --http-address HOST:PORT instead (and scheme HTTP in the probes)`],
+    [['--secure-port', '10257'], `--secure-port is kube-controller-manager's: ${plainHttp}: use --http-address HOST:PORT instead (and scheme HTTP in the probes)`],
+    [['--authentication-kubeconfig=/etc/kubernetes/controller-manager.conf'], `--authentication-kubeconfig is kube-controller-manager's: ${plainHttp}: drop it, and keep --http-address off the network (a loopback address, or a NetworkPolicy)`],
+    [['--controllers=*,bootstrapsigner,tokencleaner'], /^--controllers is kube-controller-manager's: csr-signer runs the CSR signer only: keep --controllers on kube-controller-manager, with -csrsigning added/],
+    [['--use-service-account-credentials=true'], /^--use-service-account-credentials is kube-controller-manager's: csr-signer runs one controller under its own identity/],
+    [['--root-ca-file=/etc/kubernetes/pki/ca.crt'], "--root-ca-file is kube-controller-manager's: configures a controller of kube-controller-manager other than the signer: keep it there and drop it here"],
+    [['--experimental-cluster-signing-duration', '8760h'], "--experimental-cluster-signing-duration is kube-controller-manager's: renamed: use --cluster-signing-duration"],
+    [['--logtostderr'], /^--logtostderr is kube-controller-manager's: csr-signer writes its log to stdout only/],
+    [['--vmodule=x=4'], /^--vmodule is kube-controller-manager's: csr-signer has one log level for the whole process: drop it and set --v or --log-level$/],
+  ];
+  for (const [argv, message] of cases) {
+    const error = failure([...generic, ...argv]);
+    t.match(error, { kind: 'InvalidArgument', code: 'CSR_SIGNER_ERR_INVALID_ARGUMENT' }, argv[0] ?? '');
+    if (typeof message === 'string') t.equal(error.message, message, `${argv[0] ?? ''}: the sentence`);
+    else t.match(error.message, message, `${argv[0] ?? ''}: the sentence`);
+  }
   t.end();
 });

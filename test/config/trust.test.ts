@@ -15,7 +15,7 @@ const ca = { certFile: 'ca.pem', keyFile: 'ca-key.pem' };
 const configOf = (...signers: readonly { readonly name: string; readonly trust?: unknown }[]): string => stringify({
   apiVersion: 'csr-signer.io/v1alpha1',
   kind: 'SignerConfiguration',
-  signers: signers.map((s) => ({ name: s.name, ca, ...(s.trust === undefined ? {} : { trust: s.trust }) })),
+  signers: signers.map((s) => ({ name: s.name, ca, ...(s.name.startsWith('kubernetes.io/') ? {} : { policy: { unrestricted: true } }), ...(s.trust === undefined ? {} : { trust: s.trust }) })),
 });
 const trustOf = (trust: unknown, name = 'example.com/serving'): unknown => readConfigFile(file, configOf({ name, trust }))[0]?.trust;
 
@@ -161,8 +161,8 @@ void t.test('ca.trustFile is resolved against the directory of the file', (t) =>
   const text = stringify({
     apiVersion: 'csr-signer.io/v1alpha1', kind: 'SignerConfiguration',
     signers: [
-      { name: 'example.com/a', ca: { ...ca, trustFile: 'next.pem' } },
-      { name: 'example.com/b', ca: { ...ca, trustFile: '/abs/trust.pem' } },
+      { name: 'example.com/a', ca: { ...ca, trustFile: 'next.pem' }, policy: { unrestricted: true } },
+      { name: 'example.com/b', ca: { ...ca, trustFile: '/abs/trust.pem' }, policy: { unrestricted: true } },
     ],
   });
   const signers = readConfigFile('/etc/csr-signer/signers.yaml', text);

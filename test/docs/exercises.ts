@@ -63,6 +63,7 @@ kind: SignerConfiguration
 signers:
   - name: example.com/serving
     ca: { certFile: ${join(root, 'keys.example', 'ca.pem')}, keyFile: ${join(root, 'keys.example', 'ca-key.pem')} }
+    policy: { dnsNames: ["*.example.com"], ipRanges: [] }
 `);
     // POD_NAMESPACE as the chart sets it: the signer's Lease and rotation record live there.
     ctx.env = { ...ctx.env, KUBECONFIG: ctx.api.kubeconfig('signer'), POD_NAMESPACE: 'csr-signer' };
@@ -100,7 +101,7 @@ export const EXERCISES: readonly Exercise[] = [
   },
   {
     doc: 'README.md', match: /^\.\/csr-signer run --config signers\.yaml$/, how: 'server',
-    // The doc's default 0.0.0.0:8080 would collide with parallel tests; devapi has no Lease namespace of its own.
+    // The default 127.0.0.1:8080 would collide with parallel tests; devapi has no Lease namespace of its own.
     rewrite: (text) => `${text} --http-address 127.0.0.1:0 --leader-elect=false`,
     ready: /"msg":"watching"/,
     check: async (t, out, ctx) => {

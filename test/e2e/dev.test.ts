@@ -57,7 +57,7 @@ void t.test('the demo starts, prints the next commands, issues for example.com/s
   }
 
   const env = { ...process.env, KUBECONFIG: join(dir, 'state', 'admin.kubeconfig'), HOME: dir };
-  const request = opensslRequest(dir, 'demo', { cn: 'web.demo.svc', sans: ['DNS:web.demo.svc'] });
+  const request = opensslRequest(dir, 'demo', { cn: 'web.my-namespace.svc', sans: ['DNS:web.my-namespace.svc'] });
   const created = run('kubectl', ['apply', '-f', '-'], { env, input: manifests([{ name: 'demo', signerName: 'example.com/serving', usages: ['digital signature', 'server auth'], request }]) });
   t.equal(created.code, 0, created.stderr);
   t.equal(run('kubectl', ['certificate', 'approve', 'demo'], { env }).code, 0);
@@ -66,6 +66,16 @@ void t.test('the demo starts, prints the next commands, issues for example.com/s
     { what: 'a certificate on CSR demo', ms: 10_000, intervalMs: 100 },
   );
   t.equal(opensslVerify(dir, readFileSync(join(root, 'keys.example', 'ca.pem'), 'utf8'), certificate).code, 0, 'issued by the example CA');
+
+  // The demo's policy (keys.example/demo-config.yaml) allows the tutorial's names only.
+  const evil = opensslRequest(dir, 'evil', { cn: 'evil.example.org', sans: ['DNS:evil.example.org'] });
+  t.equal(run('kubectl', ['apply', '-f', '-'], { env, input: manifests([{ name: 'evil', signerName: 'example.com/serving', usages: ['digital signature', 'server auth'], request: evil }]) }).code, 0);
+  t.equal(run('kubectl', ['certificate', 'approve', 'evil'], { env }).code, 0);
+  const failed = await until(
+    () => run('kubectl', ['get', 'csr', 'evil', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].message}'], { env }).stdout || undefined,
+    { what: 'a Failed condition on CSR evil', ms: 10_000, intervalMs: 100 },
+  );
+  t.match(failed, /subjectAltName DNS "evil\.example\.org" is not allowed by signer example\.com\/serving/, 'a name outside the demo policy fails, approved or not');
 
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -122,7 +132,7 @@ void t.test('run still warns about a world-readable CA key of the user\'s', asyn
   const kubeconfig = join(dir, 'nowhere.kubeconfig');
   writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:9", insecure-skip-tls-verify: true } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: c, context: { cluster: c, user: u } }]\ncurrent-context: c\n');
   const signer = await started([
-    'run', '--signer-name', 'example.com/serving', '--cluster-signing-cert-file', join(root, 'keys.example', 'ca.pem'), '--cluster-signing-key-file', key,
+    'run', '--signer-name', 'example.com/serving', '--signer-unrestricted', '--cluster-signing-cert-file', join(root, 'keys.example', 'ca.pem'), '--cluster-signing-key-file', key,
     '--kubeconfig', kubeconfig, '--leader-elect=false', '--http-address', '127.0.0.1:0',
   ], process.env, /"msg":"CA loaded"/);
   signer.child.kill('SIGTERM');

@@ -42,6 +42,7 @@ signers:
     keyTypes: [ed25519]
     policy:
       dnsNames: ["*.example.com"]
+      ipRanges: []
       maxSubjectAltNames: 10
 `);
 

@@ -50,7 +50,7 @@ t.before(async () => {
   api = await startDevapi();
   signer = await startSigner([
     '--kubeconfig', api.kubeconfig('signer'),
-    '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath, '--signer-name', 'example.com/serving',
+    '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath, '--signer-name', 'example.com/serving', '--signer-unrestricted',
     // Named rather than left to default: a test machine that is itself a pod would otherwise put it in its own namespace.
     '--leader-elect-resource-namespace', NAMESPACE,
     '--leader-elect-lease-duration', '3s', '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', `${RETRY_MS}ms`,

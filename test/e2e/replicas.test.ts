@@ -26,7 +26,7 @@ const replicas: SignerProcess[] = [];
 async function replica(): Promise<SignerProcess> {
   const p = await startSigner([
     '--kubeconfig', api.kubeconfig('signer'),
-    '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath, '--signer-name', 'example.com/serving',
+    '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath, '--signer-name', 'example.com/serving', '--signer-unrestricted',
     '--leader-elect-resource-namespace', 'csr-signer', '--leader-elect-lease-duration', `${LEASE_S}s`,
     '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms', '--http-address', '127.0.0.1:0', '--retry-base-delay', '50ms',
   ], { waitFor: 'started' });

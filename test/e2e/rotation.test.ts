@@ -49,6 +49,7 @@ writeFileSync(config, stringify({
   signers: [{
     name: SIGNER,
     ca: { certFile: join(secret, 'tls.crt'), keyFile: join(secret, 'tls.key'), trustFile: join(secret, 'trust.crt') },
+    policy: { unrestricted: true },
     trust: { configMap: { name: CONFIGMAP, namespaceSelector: { matchLabels: { trust: 'enabled' } } }, clusterTrustBundle: { labels: { app: 'demo' } } },
   }],
 }));

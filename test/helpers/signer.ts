@@ -80,5 +80,5 @@ export async function startSigner(args: readonly string[], options: { waitFor?: 
 /** `run` flags for the one signer example.com/serving with the signer's least-privilege kubeconfig, leader election off, its rotation record in devapi's csr-signer namespace. */
 export const servingSignerArgs = (kubeconfig: string, certFile: string, keyFile: string, ...extra: string[]): string[] => [
   '--kubeconfig', kubeconfig, '--cluster-signing-cert-file', certFile, '--cluster-signing-key-file', keyFile,
-  '--signer-name', 'example.com/serving', '--leader-elect=false', '--leader-elect-resource-namespace', 'csr-signer', ...extra,
+  '--signer-name', 'example.com/serving', '--signer-unrestricted', '--leader-elect=false', '--leader-elect-resource-namespace', 'csr-signer', ...extra,
 ];

@@ -1,4 +1,4 @@
-/** /livez and /readyz through `inject`: each state of the snapshot and the Kubernetes-style report. */
+/** /healthz, /livez and /readyz through `inject`: each state of the snapshot and the Kubernetes-style report. */
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { buildApp } from '../../src/http/app.js';
@@ -148,6 +148,31 @@ void t.test('?verbose on a standby lists no watch checks: it runs no watch', asy
 void t.test('/livez?verbose lists ping, the event loop and the lease', async (t) => {
   const res = await probe('/livez?verbose', snapshotBuilder(), { eventLoopLagMs: 3 });
   t.equal(res.body, '[+]ping ok\n[+]event-loop ok\n[+]leader-lease ok\nlivez check passed\n');
+});
+
+void t.test('/healthz, as kube-controller-manager serves it, answers ok when every liveness and readiness check passes', async (t) => {
+  const ok = await probe('/healthz', snapshotBuilder(), { eventLoopLagMs: 3 });
+  t.same(ok, { status: 200, body: 'ok' }, 'the body is "ok"');
+  const verbose = await probe('/healthz?verbose', snapshotBuilder(), { eventLoopLagMs: 3 });
+  t.equal(verbose.body, [
+    '[+]ping ok', '[+]event-loop ok', '[+]leader-lease ok', '[+]shutdown ok',
+    ...['example.com/serving', 'example.com/client'].flatMap((s) => [`[+]ca-loaded:${s} ok`, `[+]ca-valid:${s} ok`, `[+]watch-synced:${s} ok`, `[+]watch-active:${s} ok`]),
+    'healthz check passed', '',
+  ].join('\n'), '?verbose: the liveness checks, then the readiness ones, the lease once');
+});
+
+void t.test('/healthz fails when a liveness or a readiness check fails, naming it', async (t) => {
+  const cases: [string, SnapshotModifier[], { eventLoopLagMs?: number }, string][] = [
+    ['a wedged event loop (liveness)', [], { eventLoopLagMs: 60_000 }, '[-]event-loop failed: event loop lag 60.0s exceeds 5.0s'],
+    ['a quiet watch (readiness)', [quietFor(1e9)], {}, `[-]watch-active:${serving} failed: no event or bookmark for 1000000.0s, timeout 300.0s`],
+    ['a refused lease (readiness\'s leader-lease, the line of the same name as liveness\'s)', [withLeader({ leading: false, sinceRenewMs: undefined, leaseError: refused })], {}, `[-]leader-lease failed: ${refused}`],
+  ];
+  for (const [name, modifiers, extra, line] of cases) {
+    const res = await probe('/healthz', snapshotBuilder(...modifiers), extra);
+    t.equal(res.status, 500, `${name}: 500`);
+    t.ok(res.body.split('\n').includes(line), `${name}: ${line}`);
+    t.match(res.body, /\nhealthz check failed\n$/, `${name}: the verdict`);
+  }
 });
 
 interface ExcludeCase {

@@ -49,3 +49,29 @@ void t.test('an error keeps its type, message, stack and the fields that say wha
   t.notOk(direct.join('').includes('SUPERSECRET'));
   t.end();
 });
+
+void t.test('--logging-format text writes the same record for a person: redacted, errors allow-listed, one line each', (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (l: string) => { lines.push(l); return true; } } as unknown as NodeJS.WritableStream, 'text');
+  const secret = '-----BEGIN PRIVATE KEY-----MIGH';
+  const spawnError = Object.assign(new Error('spawn kubelogin ENOENT'), { code: 'ENOENT', spawnargs: ['--oidc-client-secret=SUPERSECRET'] });
+  logger.info({ signer: 'example.com/serving', key: secret, token: 'tok', count: 3, names: ['a', 'b'] }, 'started');
+  logger.warn({ err: spawnError, csr: 'line\nforged I1207 "fake"' }, 'will retry');
+  logger.debug('hidden');
+  const text = lines.join('');
+  for (const s of [secret, 'SUPERSECRET', 'spawnargs', '"tok"']) t.notOk(text.includes(s), `${s} is not written`);
+  const [first, ...rest] = text.split('\n');
+  t.match(first, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO "started" signer="example.com\/serving" key="\[redacted\]" token="\[redacted\]" count=3 names=\["a","b"\]$/, 'time, level, the message quoted, then key=value');
+  const warn = rest.join('\n');
+  t.match(warn, /^\S+ WARN "will retry" err\.type="Error" err\.message="spawn kubelogin ENOENT" err\.stack=<\n\tError: spawn kubelogin ENOENT\n\t {4}at /, 'the error by its allowed fields, its stack as an indented block');
+  t.match(warn, /err\.code="ENOENT"/);
+  t.match(warn, / csr=<\n\tline\n\tforged I1207 \\"fake\\"\n >\n$/, 'a value of several lines cannot pass for a record of its own: each of its lines is indented and quoted');
+  t.equal(lines.length, 2, 'debug dropped at info');
+  t.end();
+});
+
+void t.test('the text form of a record that is not JSON is passed on as it is', async (t) => {
+  const { formatTextLine } = await import('../../src/telemetry/log-text.js');
+  t.equal(formatTextLine('not json'), 'not json\n');
+  t.equal(formatTextLine('{"level":"error","time":"2026-01-01T00:00:00.000Z","msg":"x","component":"csr-signer"}'), '2026-01-01T00:00:00.000Z ERROR "x"\n', 'component, constant, is left out');
+});

@@ -164,3 +164,30 @@ void t.test('the Registry passed in is the only one written to', async (t) => {
   t.equal((await globalRegistry.getMetricsAsJSON()).length, before);
   t.equal(before, 0);
 });
+
+void t.test('csr_signer_build_info is 1, labelled with the version and the Node.js version', async (t) => {
+  const registry = new Registry();
+  createMetrics(registry, () => snapshotBuilder(), { runtime: false, build: { version: '1.2.3', nodeVersion: 'v24.0.0' } });
+  t.equal(await sample(registry, 'csr_signer_build_info', { version: '1.2.3', node_version: 'v24.0.0' }), 1);
+  const defaults = new Registry();
+  createMetrics(defaults, () => snapshotBuilder(), { runtime: false });
+  t.equal(await sample(defaults, 'csr_signer_build_info', { version: 'unknown', node_version: process.version }), 1, 'without a build: "unknown" and this process\'s Node.js');
+});
+
+void t.test('API requests are counted by verb and a bounded code, and timed by verb', async (t) => {
+  const { metrics, registry } = setup();
+  metrics.kubeRequest('PUT', 200, 0.02);
+  metrics.kubeRequest('PUT', 409, 0.01);
+  metrics.kubeRequest('GET', 'error', 30);
+  metrics.kubeRequest('WATCH', 200, 0.003);
+  metrics.kubeRequest('GET', 418, 0.1);
+  metrics.kubeRequest('GET', 999, 0.1);
+  const cases: [Labels, number][] = [
+    [{ verb: 'PUT', code: '200' }, 1], [{ verb: 'PUT', code: '409' }, 1], [{ verb: 'GET', code: 'error' }, 1],
+    [{ verb: 'WATCH', code: '200' }, 1], [{ verb: 'GET', code: '4xx' }, 1], [{ verb: 'GET', code: 'invalid' }, 1],
+  ];
+  for (const [labels, n] of cases) t.equal(await sample(registry, 'csr_signer_kube_requests_total', labels), n, JSON.stringify(labels));
+  t.equal(await sample(registry, 'csr_signer_kube_request_duration_seconds_count', { verb: 'PUT' }), 2, 'two PUTs timed');
+  t.equal(await sample(registry, 'csr_signer_kube_request_duration_seconds_bucket', { verb: 'GET', le: '60' }), 3, 'a 30 s failure falls in the last bucket');
+  t.equal(await sample(registry, 'csr_signer_kube_request_duration_seconds_bucket', { verb: 'GET', le: '15' }), 2);
+});

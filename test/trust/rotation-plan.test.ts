@@ -27,6 +27,9 @@ const old = ca('old', 'a', at(-400), at(300));
 const current = ca('current', 'b', at(-30), at(700));
 const next = ca('next', 'c', at(-1), at(1000));
 const shortLived = ca('short', 'd', at(-500), at(10));
+// Two CAs made in the same second, as in a lab: the same NotBefore and NotAfter.
+const labOld = ca('lab-old', 'e', at(-1), at(365));
+const labNew = ca('lab-new', 'f', at(-1), at(365));
 
 interface Case {
   readonly name: string;
@@ -107,6 +110,26 @@ const cases: Case[] = [
     trust: [next, current], phase: 'switch', roles: ['signing', 'previous'], retireAfter: [undefined, at(700)],
     advice: ['CN=current (bbbbbbbbbbbbbbbb) has no issuance record: keep it in the bundle until its own expiry, 2028-05-01T00:00:00Z, unless you know it signed nothing still valid'],
   },
+  {
+    name: 'prepare: a CA made in the same second as the signing one, that has signed nothing, is the next one',
+    trust: [labOld, labNew], issued: { [fpOf(labOld)]: at(30) }, phase: 'prepare', roles: ['signing', 'next'], retireAfter: [undefined, undefined],
+    advice: ['CN=lab-new (ffffffffffffffff) is trusted but does not sign: once every relying party trusts it, make it the signing CA and move CN=lab-old (eeeeeeeeeeeeeeee) to the trust file'],
+  },
+  {
+    name: 'switch: after the same-second switch, the record makes the one that signed the previous CA',
+    trust: [labNew, labOld], issued: { [fpOf(labOld)]: at(30) }, phase: 'switch', roles: ['signing', 'previous'], retireAfter: [undefined, at(30)],
+    advice: ['CN=lab-old (eeeeeeeeeeeeeeee) signed certificates valid until 2026-07-01T00:00:00Z: keep it in the bundle until then'],
+  },
+  {
+    name: 'steady but in danger: a CA removed from the bundle while certificates it signed are still valid is named',
+    trust: [current], issued: { [fpOf(old)]: at(20) }, phase: 'steady', roles: ['signing'], retireAfter: [undefined],
+    advice: ['a CA no longer in the trust bundle (sha256 aaaaaaaaaaaaaaaa…) signed certificates valid until 2026-06-21T00:00:00Z: relying parties that re-read the bundle reject them; put that CA back in the trust file until then'],
+  },
+  {
+    name: 'steady: a CA removed after the last certificate it signed expired is no danger',
+    trust: [current], issued: { [fpOf(old)]: at(-1) }, phase: 'steady', roles: ['signing'], retireAfter: [undefined],
+    advice: ['the signing CA alone is trusted: nothing to rotate'],
+  },
 ];
 
 for (const c of cases) {
@@ -137,5 +160,12 @@ void t.test('the signing CA\'s own record is shown but never makes a phase', (t)
 void t.test('a previous CA whose last certificate expires exactly now is still needed', (t) => {
   const status = rotationStatus(SIGNER, [current, old], new Map([[fpOf(old), now]]), now, fpOf);
   t.equal(status.phase, 'switch');
+  t.end();
+});
+
+void t.test('the CAs removed too early are listed for the JSON output too', (t) => {
+  const status = rotationStatus(SIGNER, [current], new Map([[fpOf(old), at(20)], [fpOf(shortLived), at(-1)]]), now, fpOf);
+  t.same(status.removedEarly, [{ fingerprint: fpOf(old), validUntil: at(20) }], 'only the one whose certificates are still valid');
+  t.notOk('removedEarly' in rotationStatus(SIGNER, [current], new Map(), now, fpOf), 'absent when none');
   t.end();
 });
