@@ -24,7 +24,7 @@ users: [{ name: u, user: { token: t } }]
 contexts: [{ name: c, context: { cluster: c, user: u } }]
 current-context: c
 `, { mode: 0o600 });
-const runFlags = ['--signer-name', 'example.com/serving', '--cluster-signing-cert-file', 'test/fixtures/ca/ca-ec.pem', '--cluster-signing-key-file', 'test/fixtures/ca/ca-ec-key.pem', '--kubeconfig', kubeconfig, '--leader-elect=false'];
+const runFlags = ['--signer-name', 'example.com/serving', '--signer-unrestricted', '--cluster-signing-cert-file', 'test/fixtures/ca/ca-ec.pem', '--cluster-signing-key-file', 'test/fixtures/ca/ca-ec-key.pem', '--kubeconfig', kubeconfig, '--leader-elect=false'];
 
 const oneSentence = (t: Test, r: RunResult, what: string, message: RegExp): void => {
   t.equal(r.code, 2, `${what}: exit 2\n${r.stderr}`);

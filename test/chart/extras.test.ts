@@ -7,6 +7,9 @@ import t from 'tap';
 import { loadRunConfig } from '../../src/config/index.js';
 import { find, renderChart, TemplateError, type Manifest, type Values } from './render.js';
 
+/** A custom signer must bound its names (it refuses to start otherwise): the chart's own default policy. */
+const policy = { dnsNames: ['*.{namespace}.svc', '*.{namespace}.svc.cluster.local'], ipRanges: [] };
+
 interface Pod {
   volumes: { name: string }[];
   containers: { args: string[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[];
@@ -14,7 +17,7 @@ interface Pod {
 const podOf = (manifests: readonly Manifest[]): Pod => (find(manifests, 'Deployment') as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec;
 
 const passphrase: Values = {
-  signers: [{ name: 'example.com/serving', ca: { existingSecret: 'serving-ca', passphraseFile: '/etc/csr-signer/passphrase/passphrase' } }],
+  signers: [{ name: 'example.com/serving', policy, ca: { existingSecret: 'serving-ca', passphraseFile: '/etc/csr-signer/passphrase/passphrase' } }],
   volumes: [{ name: 'ca-passphrase', secret: { secretName: 'serving-ca-passphrase', defaultMode: 288 } }],
   volumeMounts: [{ name: 'ca-passphrase', mountPath: '/etc/csr-signer/passphrase', readOnly: true }],
 };
@@ -32,7 +35,7 @@ void t.test('an encrypted CA key: the passphrase Secret is mounted and passed as
 
 void t.test('a trust file from another volume is passed as ca.trustFile; trustKey and trustFile together are refused', (t) => {
   const values: Values = {
-    signers: [{ name: 'example.com/serving', ca: { existingSecret: 'serving-ca', trustFile: '/etc/csr-signer/next/ca.crt' } }],
+    signers: [{ name: 'example.com/serving', policy, ca: { existingSecret: 'serving-ca', trustFile: '/etc/csr-signer/next/ca.crt' } }],
     volumes: [{ name: 'next-ca', configMap: { name: 'next-ca' } }],
     volumeMounts: [{ name: 'next-ca', mountPath: '/etc/csr-signer/next', readOnly: true }],
   };
@@ -40,7 +43,7 @@ void t.test('a trust file from another volume is passed as ca.trustFile; trustKe
   const file = (find(manifests, 'ConfigMap').data as Record<string, string>)['signers.yaml'] ?? '';
   const config = loadRunConfig(podOf(manifests).containers[0]?.args.slice(1) ?? [], { POD_NAMESPACE: 'certs' }, () => file);
   t.equal(config.signers[0]?.ca.trustFile, '/etc/csr-signer/next/ca.crt');
-  t.throws(() => renderChart({ values: { signers: [{ name: 'example.com/serving', ca: { existingSecret: 's', trustKey: 'next.crt', trustFile: '/x' } }] } }),
+  t.throws(() => renderChart({ values: { signers: [{ name: 'example.com/serving', policy, ca: { existingSecret: 's', trustKey: 'next.crt', trustFile: '/x' } }] } }),
     { constructor: TemplateError, message: /signers\[0\]\.ca: set trustKey or trustFile, not both/ });
   t.end();
 });

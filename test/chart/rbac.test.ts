@@ -12,13 +12,16 @@ import {
 } from '../../src/kube/rbac.js';
 import { find, renderChart, type Manifest, type Values } from './render.js';
 
+/** A custom signer must bound its names (it refuses to start otherwise): the chart's own default policy. */
+const policy = { dnsNames: ['*.{namespace}.svc', '*.{namespace}.svc.cluster.local'], ipRanges: [] };
+
 const ca = { existingSecret: 'ca' };
 const noTrust: TrustTargets = { configMapNames: [], clusterTrustBundleNames: [], attestSignerNames: [] };
 const trusting: Values = {
   signers: [
-    { name: 'example.com/serving', ca, trust: { configMap: { name: 'serving-ca', namespaceSelector: { matchLabels: { 'serving-ca': 'true' } } }, clusterTrustBundle: {} } },
-    { name: 'example.com/client', ca, trust: { clusterTrustBundle: { name: 'example.com:client:v2', labels: { 'trust.example.com/bundle': 'client' } } } },
-    { name: 'example.com/peer', ca, trust: { configMap: { name: 'peer-ca', key: 'bundle.pem' } } },
+    { name: 'example.com/serving', policy, ca, trust: { configMap: { name: 'serving-ca', namespaceSelector: { matchLabels: { 'serving-ca': 'true' } } }, clusterTrustBundle: {} } },
+    { name: 'example.com/client', policy, ca, trust: { clusterTrustBundle: { name: 'example.com:client:v2', labels: { 'trust.example.com/bundle': 'client' } } } },
+    { name: 'example.com/peer', policy, ca, trust: { configMap: { name: 'peer-ca', key: 'bundle.pem' } } },
     { name: 'kubernetes.io/kubelet-serving', ca },
   ],
 };
@@ -32,13 +35,13 @@ const trustTargets: TrustTargets = {
 const cases: [string, Values, string[], TrustTargets, string, string][] = [
   ['the default values', {}, ['example.com/serving'], noTrust, 'csr-signer', 'csr-signer-rotation'],
   ['three signers, one built in', {
-    signers: [{ name: 'example.com/serving', ca }, { name: 'example.com/client', ca }, { name: 'kubernetes.io/kubelet-serving', ca }],
+    signers: [{ name: 'example.com/serving', policy, ca }, { name: 'example.com/client', policy, ca }, { name: 'kubernetes.io/kubelet-serving', ca }],
   }, ['example.com/serving', 'example.com/client', 'kubernetes.io/kubelet-serving'], noTrust, 'csr-signer', 'csr-signer-rotation'],
   ['a named lease and rotation record', { leaderElection: { leaseName: 'signer-lock' }, rotationRecord: { name: 'signer-record' } }, ['example.com/serving'], noTrust, 'signer-lock', 'signer-record'],
   ['signers with ConfigMap and ClusterTrustBundle targets', trusting, ['example.com/serving', 'example.com/client', 'example.com/peer', 'kubernetes.io/kubelet-serving'], trustTargets, 'csr-signer', 'csr-signer-rotation'],
-  ['ConfigMap targets only', { signers: [{ name: 'example.com/serving', ca, trust: { configMap: { name: 'serving-ca' } } }] }, ['example.com/serving'],
+  ['ConfigMap targets only', { signers: [{ name: 'example.com/serving', policy, ca, trust: { configMap: { name: 'serving-ca' } } }] }, ['example.com/serving'],
     { configMapNames: ['serving-ca'], clusterTrustBundleNames: [], attestSignerNames: [] }, 'csr-signer', 'csr-signer-rotation'],
-  ['a ClusterTrustBundle target only', { signers: [{ name: 'example.com/serving', ca, trust: { clusterTrustBundle: {} } }] }, ['example.com/serving'],
+  ['a ClusterTrustBundle target only', { signers: [{ name: 'example.com/serving', policy, ca, trust: { clusterTrustBundle: {} } }] }, ['example.com/serving'],
     { configMapNames: [], clusterTrustBundleNames: ['example.com:serving:csr-signer'], attestSignerNames: ['example.com/serving'] }, 'csr-signer', 'csr-signer-rotation'],
 ];
 
@@ -126,7 +129,7 @@ void t.test('the chart grants no verb the client never sends: no patch, no event
 });
 
 void t.test('without trust targets the ClusterRole has no trust rule', (t) => {
-  for (const values of [{}, { signers: [{ name: 'example.com/serving', ca, trust: {} }] }] as Values[]) {
+  for (const values of [{}, { signers: [{ name: 'example.com/serving', policy, ca, trust: {} }] }] as Values[]) {
     const rules = rulesOf(find(renderChart({ values }).manifests, 'ClusterRole'));
     t.notOk(rules.some((r) => r.resources.some((res) => ['configmaps', 'namespaces', 'clustertrustbundles'].includes(res)) || r.verbs.includes('attest')), JSON.stringify(values));
   }
