@@ -79,9 +79,10 @@ void t.test('approval and status writes: the right identity, the right subresour
   t.ok(approved.status?.conditions?.[0]?.lastUpdateTime, 'lastUpdateTime is filled');
   const viaStatus = await apiError(client('signer').csr.replaceCertificateSigningRequestStatus({ name: 'flow', body: { ...approved, status: { conditions: [...(approved.status?.conditions ?? []), { type: 'Denied', status: 'True', reason: 'x', message: 'y' }] } } }));
   t.match(viaStatus, { code: 422, status: { reason: 'Invalid' } }, 'Approved/Denied cannot be added through /status');
-  const failed = await client('signer').csr.patchCertificateSigningRequestStatus(
-    { name: 'flow', body: [{ op: 'add', path: '/status/conditions/-', value: { type: 'Failed', status: 'True', reason: 'UnsupportedKeyType', message: 'no' } }] },
-  );
+  const failedPatch = { name: 'flow', body: [{ op: 'add', path: '/status/conditions/-', value: { type: 'Failed', status: 'True', reason: 'UnsupportedKeyType', message: 'no' } }] };
+  // The signer writes /status with PUT only, so its role grants update, not patch.
+  t.equal((await apiError(client('signer').csr.patchCertificateSigningRequestStatus(failedPatch))).code, 403, 'the signer may not patch /status');
+  const failed = await admin().patchCertificateSigningRequestStatus(failedPatch);
   t.same(failed.status?.conditions?.map((c) => c.type), ['Approved', 'Failed'], 'a JSON patch on /status adds Failed');
   const otherSigner = await client('requester').csr.createCertificateSigningRequest({ body: csrBody('other-domain', 'other.org/x') });
   const notOurs = await apiError(client('signer').csr.replaceCertificateSigningRequestStatus({ name: 'other-domain', body: { ...otherSigner, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'x', message: 'y' }] } } }));
@@ -173,8 +174,9 @@ void t.test('a restarted devapi keeps every object and keeps resourceVersions in
 });
 
 void t.test('events written through events.k8s.io/v1 and core/v1 share one store', async (t) => {
-  const { kc } = client('signer');
-  const eventsV1 = kc.makeApiClient(k8s.EventsV1Api);
+  // The signer sends core/v1 Events only, so its role has no events.k8s.io: the admin writes these.
+  const eventsV1 = client('admin').kc.makeApiClient(k8s.EventsV1Api);
+  const signerEventsV1 = client('signer').kc.makeApiClient(k8s.EventsV1Api);
   const core = client('admin').kc.makeApiClient(k8s.CoreV1Api);
   const body = {
     metadata: { name: 'issued.1' }, reason: 'Issued', type: 'Normal', action: 'Sign',
@@ -186,12 +188,14 @@ void t.test('events written through events.k8s.io/v1 and core/v1 share one store
   const refused = await apiError(eventsV1.createNamespacedEvent({ namespace: 'default', body: { ...body, eventTime: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)) } }));
   t.same(refused, { code: 400, status: refused.status });
   t.equal(refused.status.message, 'Event in version "v1" cannot be handled as a Event: parsing time "2026-01-02T03:04:05.678Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse ".678Z" as ".000000"');
-  const created = await devapiCall({ url: api.url, stateDir }, 'signer', 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', { ...body, eventTime: '2026-01-02T03:04:05.678000Z' });
+  const created = await devapiCall({ url: api.url, stateDir }, 'admin', 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', { ...body, eventTime: '2026-01-02T03:04:05.678000Z' });
   t.equal(created.code, 201, created.text);
   const coreList = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=flow' });
   t.match(coreList.items, [{ message: 'issued a certificate', reportingComponent: 'csr-signer', involvedObject: { kind: 'CertificateSigningRequest' } }], 'the core API reads it with core field names');
   const v1 = await client('admin').kc.makeApiClient(k8s.EventsV1Api).readNamespacedEvent({ name: 'issued.1', namespace: 'default' });
-  t.equal((await apiError(eventsV1.readNamespacedEvent({ name: 'issued.1', namespace: 'default' }))).code, 403, 'the signer may create events but not read them');
+  t.equal((await apiError(signerEventsV1.readNamespacedEvent({ name: 'issued.1', namespace: 'default' }))).code, 403, 'the signer may not read events.k8s.io events');
+  t.equal((await apiError(signerEventsV1.createNamespacedEvent({ namespace: 'default', body: { ...body, metadata: { name: 'issued.2' }, eventTime: '2026-01-02T03:04:05.678000Z' as unknown as Date } }))).code, 403,
+    'nor create them: its role has core Events only');
   t.equal(v1.note, 'issued a certificate', 'events.k8s.io reads note back');
   t.equal(v1.regarding?.name, 'flow');
 });
