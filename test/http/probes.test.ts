@@ -164,7 +164,7 @@ void t.test('/healthz, as kube-controller-manager serves it, answers ok when eve
 void t.test('/healthz fails when a liveness or a readiness check fails, naming it', async (t) => {
   const cases: [string, SnapshotModifier[], { eventLoopLagMs?: number }, string][] = [
     ['a wedged event loop (liveness)', [], { eventLoopLagMs: 60_000 }, '[-]event-loop failed: event loop lag 60.0s exceeds 5.0s'],
-    ['a quiet watch (readiness)', [quietFor(1e9)], {}, `[-]watch-active:${serving} failed: no event or bookmark for 1000000.0s, timeout 300.0s`],
+    ['a quiet watch (readiness)', [quietFor(1e9)], {}, `[-]watch-active:${serving} failed: no event or bookmark for 1000000.0s, silent 1000000.0s past the watch's own timeout, limit 300.0s`],
     ['a refused lease (readiness\'s leader-lease, the line of the same name as liveness\'s)', [withLeader({ leading: false, sinceRenewMs: undefined, leaseError: refused })], {}, `[-]leader-lease failed: ${refused}`],
   ];
   for (const [name, modifiers, extra, line] of cases) {
