@@ -67,7 +67,7 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'trust-resync-interval', arg: 'DURATION', default: '5m', help: 'how often every published trust bundle is read back and repaired besides CA and namespace changes' },
   ] },
   { title: 'Operations', flags: [
-    { name: 'http-address', arg: 'HOST:PORT', default: '127.0.0.1:8080 outside a pod, 0.0.0.0:8080 in one ($KUBERNETES_SERVICE_HOST set), where probes reach the pod\'s IP', help: 'listen address of /healthz, /livez, /readyz and /metrics (plain HTTP, no authentication), in place of kube-controller-manager\'s HTTPS serving flags' },
+    { name: 'http-address', arg: 'HOST:PORT', default: '127.0.0.1:8080 (in a pod whose probes reach its IP, give :8080; the chart does)', help: 'listen address of /healthz, /livez, /readyz and /metrics (plain HTTP, no authentication), in place of kube-controller-manager\'s HTTPS serving flags' },
     { name: 'shutdown-timeout', arg: 'DURATION', default: '30s', help: 'on SIGTERM, how long signings in flight may take to finish; a second signal exits at once' },
     { name: 'ca-reload-interval', arg: 'DURATION', default: '10s', help: 'how often the CA files are re-read besides change notifications' },
     { name: 'strict-key-permissions', help: 'refuse a CA key file that is world-readable (default: log a warning and load it)' },

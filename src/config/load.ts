@@ -18,14 +18,14 @@ export const logLevels: readonly LogLevel[] = ['error', 'warn', 'info', 'debug']
 export const logFormats: readonly LogFormat[] = ['json', 'text'];
 
 /**
- * The --http-address default: on a laptop or a control-plane host, loopback, so
- * health and metrics are not on every interface; in a pod ($KUBERNETES_SERVICE_HOST,
- * which the kubelet sets in every container) every address, since the kubelet's
- * probes and Prometheus reach the pod's IP.
+ * The --http-address default: loopback, everywhere, so unauthenticated health and
+ * metrics are never on every interface unless asked. Not "every address in a pod":
+ * a static pod on a control-plane node (hostNetwork, as kube-controller-manager runs)
+ * may see $KUBERNETES_SERVICE_HOST too, and would then put them on the node's
+ * interfaces. A Deployment passes --http-address :8080 (the chart does).
  */
-export function defaultHttpAddress(env: Readonly<Record<string, string | undefined>>): { address: string; source: HttpAddressSource } {
-  const inPod = (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
-  return inPod ? { address: '0.0.0.0:8080', source: 'default in a pod' } : { address: '127.0.0.1:8080', source: 'default outside a pod' };
+export function defaultHttpAddress(): { address: string; source: HttpAddressSource } {
+  return { address: '127.0.0.1:8080', source: 'default' };
 }
 
 /** Freezes `value` and everything reachable from it. */
@@ -79,7 +79,7 @@ export function loadRunConfig(
   if (rotationRecord !== '' && (rotationRecord.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(rotationRecord))) {
     throw csrError('InvalidArgument', `--rotation-record ${JSON.stringify(rotationRecord)} is not a valid ConfigMap name: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (or "" for none)`);
   }
-  const http = v['http-address'] === undefined ? defaultHttpAddress(env) : { address: v['http-address'], source: 'flag' as const };
+  const http = v['http-address'] === undefined ? defaultHttpAddress() : { address: v['http-address'], source: 'flag' as const };
   const config: RunConfig = {
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
     signers,

@@ -21,8 +21,8 @@ export type LeaseNamespaceSource = 'flag' | 'POD_NAMESPACE' | 'service account' 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'json' | 'text';
 
-/** --http-address given, or the default for where the process runs (a pod: $KUBERNETES_SERVICE_HOST is set). */
-export type HttpAddressSource = 'flag' | 'default in a pod' | 'default outside a pod';
+/** --http-address given, or its default (loopback). */
+export type HttpAddressSource = 'flag' | 'default';
 
 export interface RunConfig {
   /** undefined: KUBECONFIG, then the in-cluster service account, then ~/.kube/config. */
@@ -39,7 +39,7 @@ export interface RunConfig {
   /** A watch still open and silent this long past the server-side timeout it asked for is restarted (src/kube/list-watch.ts). */
   readonly watchQuietTimeoutMs: number;
   readonly requestLimits: RequestLimits;
-  /** `host:port` of the health and metrics listener: 127.0.0.1:8080 outside a pod, 0.0.0.0:8080 in one, unless given. */
+  /** `host:port` of the health and metrics listener: 127.0.0.1:8080 unless given. */
   readonly httpAddress: string;
   readonly httpAddressSource: HttpAddressSource;
   /** On SIGTERM, how long signings in flight may take to finish. */

@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { contentTypes, negotiateFormat, renderMetrics } from './exposition.js';
-import { healthChecks, livenessChecks, readinessChecks, report, type Check, type ReportQuery } from './health.js';
+import { livenessChecks, readinessChecks, report, type Check, type ReportQuery } from './health.js';
 import type { Snapshot } from '../telemetry/snapshot.js';
 
 export interface AppDeps {
@@ -54,7 +54,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   const livez = probe('livez', live);
   const readyz = probe('readyz', readinessChecks);
-  const healthz = probe('healthz', (s) => healthChecks(live(s), readinessChecks(s)));
+  // kube-controller-manager's /healthz holds its liveness checks (ping, log, the leader
+  // election watchdog), and its manifests probe it for liveness: so does ours. A check
+  // a restart cannot cure (a refused Lease, an expired CA) must not be one.
+  const healthz = probe('healthz', live);
 
   // Probes run every few seconds on every replica: they log nothing per request.
   app.get<{ Querystring: ProbeQuery }>('/livez', { logLevel: 'silent' }, (request, reply) => livez(request.query, reply));

@@ -84,21 +84,6 @@ export function readinessChecks(s: Snapshot): Check[] {
   return checks;
 }
 
-/**
- * /healthz, kept for what was written against kube-controller-manager (its manifests
- * probe /healthz): every liveness and readiness check, as kube-apiserver's /healthz
- * reports both. A check of the same name in both (leader-lease) is one line, failing
- * when either fails. /livez and /readyz say more precisely what a probe wants.
- */
-export function healthChecks(live: readonly Check[], ready: readonly Check[]): Check[] {
-  const merged = new Map<string, Check>();
-  for (const c of [...live, ...ready]) {
-    const seen = merged.get(c.name);
-    if (seen === undefined || (seen.failure === undefined && c.failure !== undefined)) merged.set(c.name, c);
-  }
-  return [...merged.values()];
-}
-
 export interface ReportQuery {
   readonly verbose: boolean;
   /** Check names, or families (the part before `:`) to leave out. */

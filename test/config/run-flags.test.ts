@@ -9,7 +9,7 @@ void t.test('every flag has the documented default', (t) => {
   t.equal(signers.length, 4);
   t.same(rest, {
     workers: 5, retryQps: 10, retryBurst: 100, retryBaseDelayMs: 200, retryMaxDelayMs: 1_000_000, watchQuietTimeoutMs: 300_000,
-    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000, maxNameLength: 1024 }, httpAddress: '127.0.0.1:8080', httpAddressSource: 'default outside a pod', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
+    requestLimits: { maxBytes: 65536, maxSubjectAltNames: 1000, maxNameLength: 1024 }, httpAddress: '127.0.0.1:8080', httpAddressSource: 'default', shutdownTimeoutMs: 30_000, caReloadIntervalMs: 10_000, strictKeyPermissions: false,
     leaderElection: { enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, resourceName: 'csr-signer', resourceNamespace: 'kube-system', resourceNamespaceSource: 'default outside a pod' },
     logLevel: 'info', logFormat: 'json', events: true,
     rotationRecord: { namespace: 'kube-system', name: 'csr-signer-rotation' }, trustResyncIntervalMs: 300_000,
@@ -160,9 +160,9 @@ void t.test('--config may not be combined with signing flags', (t) => {
 });
 
 void t.test('--http-address defaults to loopback outside a pod and to every address in one', (t) => {
-  t.match(load([...generic], {}, {}), { httpAddress: '127.0.0.1:8080', httpAddressSource: 'default outside a pod' }, 'a laptop or a control-plane host: loopback');
-  t.match(load([...generic], {}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { httpAddress: '0.0.0.0:8080', httpAddressSource: 'default in a pod' }, 'a pod ($KUBERNETES_SERVICE_HOST): the pod IP, for probes');
-  t.match(load([...generic], {}, { KUBERNETES_SERVICE_HOST: '' }), { httpAddress: '127.0.0.1:8080' }, 'an empty variable is no pod');
+  t.match(load([...generic], {}, {}), { httpAddress: '127.0.0.1:8080', httpAddressSource: 'default' }, 'a laptop or a control-plane host: loopback');
+  t.match(load([...generic], {}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { httpAddress: '127.0.0.1:8080', httpAddressSource: 'default' },
+    'in a pod too: a static pod with hostNetwork sees $KUBERNETES_SERVICE_HOST, and every address would be the node\'s');
   t.match(load([...generic, '--http-address', ':9090'], {}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), { httpAddress: ':9090', httpAddressSource: 'flag' }, 'the flag wins anywhere');
   t.end();
 });
