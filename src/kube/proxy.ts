@@ -186,10 +186,29 @@ function parseEnvProxy(value: string): URL | undefined {
   }
 }
 
+/**
+ * A proxy value fit to quote in a message: its password replaced by "xxxxx", as Go's
+ * url.URL.Redacted does (net/url/url.go), so `http://user:pass@host` reads
+ * `http://user:xxxxx@host`. Done on the text, not on a parsed URL, so that a value
+ * that is not a URL is redacted too: what lies between "://" (or the start, when
+ * there is none) and the last "@" is the user information, and everything after
+ * its first ":" is hidden. An "@" after the host (in a path) hides more than Go
+ * would, never less.
+ */
+export function redactProxy(value: string): string {
+  const scheme = value.indexOf('://');
+  const start = scheme < 0 ? 0 : scheme + 3;
+  const at = value.lastIndexOf('@');
+  if (at < start) return value;
+  const colon = value.indexOf(':', start);
+  if (colon < 0 || colon > at) return value;
+  return `${value.slice(0, colon)}:xxxxx${value.slice(at)}`;
+}
+
 /** A proxy we can tunnel through (http, https or socks5), or a refusal naming where it came from. */
 function usable(u: URL, where: string, value: string): URL {
   if (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'socks5:') return u;
-  throw csrError('InvalidArgument', `${where} is ${JSON.stringify(value)}, whose scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not http, https or socks5`);
+  throw csrError('InvalidArgument', `${where} is ${JSON.stringify(redactProxy(value))}, whose scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not http, https or socks5`);
 }
 
 /** clientcmd parseProxyURL for a kubeconfig cluster's `proxy-url`. */
@@ -199,7 +218,7 @@ export function parseProxyUrl(value: unknown, where: string): URL {
   try {
     u = new URL(value);
   } catch {
-    throw csrError('InvalidArgument', `${where} is ${JSON.stringify(value)}, which is not a URL`);
+    throw csrError('InvalidArgument', `${where} is ${JSON.stringify(redactProxy(value))}, which is not a URL`);
   }
   return usable(u, where, value);
 }
@@ -223,7 +242,7 @@ export function proxyFor(server: URL, proxyUrl: URL | undefined, env: Env): URL 
   }
   if (!useProxy(noProxy?.value ?? '', ascii(host), defaultPort(server))) return undefined;
   const parsed = parseEnvProxy(variable.value);
-  if (!parsed) throw csrError('InvalidArgument', `the environment variable ${variable.name} is ${JSON.stringify(variable.value)}, which is not a URL`);
+  if (!parsed) throw csrError('InvalidArgument', `the environment variable ${variable.name} is ${JSON.stringify(redactProxy(variable.value))}, which is not a URL`);
   return usable(parsed, `the environment variable ${variable.name}`, variable.value);
 }
 
