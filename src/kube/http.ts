@@ -60,6 +60,44 @@ export interface KubeRequestObserver {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+export interface KubeHttpOptions {
+  /**
+   * How long a request may take from its start to the end of its answer (for a
+   * watch, until the answer's headers): connecting, any proxy handshake and TLS
+   * included. 30 s unless given; tests give a short one.
+   */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * One deadline for one request, started before anything else is done for it: when
+ * it passes, the request is destroyed (its socket with it) and whatever is awaited
+ * `within` it fails with the one timeout error, whether the socket had connected,
+ * a proxy tunnel was still opening (its own handshake timeout closes that) or the
+ * TLS handshake was still going on. Node's req.setTimeout covers none of those: it
+ * arms only once the socket has connected.
+ */
+function deadline(ms: number, message: string): { within<T>(p: Promise<T>): Promise<T>; attach(req: http.ClientRequest): void; clear(): void } {
+  let req: http.ClientRequest | undefined;
+  let error: Error | undefined;
+  let fail: (e: Error) => void = () => undefined;
+  const expired = new Promise<never>((_resolve, reject) => { fail = reject; });
+  expired.catch(() => undefined);
+  const timer = setTimeout(() => {
+    error = new Error(message);
+    req?.destroy(error);
+    fail(error);
+  }, ms);
+  return {
+    within: (p) => Promise.race([p, expired]),
+    attach(r) {
+      req = r;
+      if (error) r.destroy(error);
+    },
+    clear: () => clearTimeout(timer),
+  };
+}
+
 /** Path and query, encoded once; the host, port and agent are fixed per endpoint. */
 function pathWithQuery(path: string, query: Query | undefined): string {
   let out = path;
@@ -100,7 +138,9 @@ function errorFrom(status: number, text: string, retryAfter: string | undefined)
   return new KubeApiError(status, reason, `${status} ${reason}: ${message}`, Number.isFinite(seconds) ? seconds * 1000 : undefined, causes);
 }
 
-export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver): KubeHttp {
+export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver, options: KubeHttpOptions = {}): KubeHttp {
+  const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const timeoutError = (method: string, path: string): string => `${method} ${path.split('?')[0] ?? ''}: no answer in ${timeoutMs / 1000} s`;
   const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
   const secure = endpoint.server.startsWith('https:');
   const base = new URL(endpoint.server);
@@ -113,11 +153,11 @@ export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver)
   let proxyHeaders: Record<string, string> = {};
   if (secure) {
     // Through a proxy, each connection is a tunnel (CONNECT or SOCKS5) to the server.
-    agent = proxy ? new TunnelAgent(proxy, endpoint.tls, { ...endpoint.tls, ...pool }) : new https.Agent({ ...endpoint.tls, ...pool });
+    agent = proxy ? new TunnelAgent(proxy, endpoint.tls, { ...endpoint.tls, ...pool }, timeoutMs) : new https.Agent({ ...endpoint.tls, ...pool });
     send = https.request;
     target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 443, agent };
   } else if (proxy?.protocol === 'socks5:') {
-    agent = new SocksHttpAgent(proxy, pool);
+    agent = new SocksHttpAgent(proxy, pool, timeoutMs);
     send = http.request;
     target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 80, agent };
   } else if (proxy) {
@@ -135,15 +175,17 @@ export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver)
     target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port || 80, agent };
   }
 
-  async function open(method: string, path: string, headers: Record<string, string>, timeoutMs: number | undefined, signal?: AbortSignal):
+  async function open(method: string, path: string, headers: Record<string, string>, limit: ReturnType<typeof deadline>, signal?: AbortSignal):
   Promise<{ req: http.ClientRequest; res: Promise<http.IncomingMessage> }> {
     const auth = await endpoint.headers();
     const req = send({ ...target, method, path: prefix + path, headers: { Accept: 'application/json', ...proxyHeaders, ...auth, ...headers }, ...(signal ? { signal } : {}) });
-    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path.split('?')[0] ?? ''}: no answer in ${timeoutMs / 1000} s`)));
+    limit.attach(req);
     const res = new Promise<http.IncomingMessage>((resolve, reject) => {
       req.once('response', resolve);
       req.once('error', reject);
     });
+    // Destroyed by a deadline that has already failed the request, nobody awaits it any more.
+    res.catch(() => undefined);
     return { req, res };
   }
 
@@ -153,15 +195,17 @@ export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver)
       const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
       const start = process.hrtime.bigint();
       let status: number | 'error' = 'error';
+      const limit = deadline(timeoutMs, timeoutError(method, path));
       try {
-        const { req, res } = await open(method, pathWithQuery(path, options.query), headers, REQUEST_TIMEOUT_MS);
+        const { req, res } = await limit.within(open(method, pathWithQuery(path, options.query), headers, limit));
         req.end(body);
-        const response = await res;
-        const text = await readBody(response);
+        const response = await limit.within(res);
+        const text = await limit.within(readBody(response));
         status = response.statusCode ?? 0;
         if (status < 200 || status > 299) throw errorFrom(status, text, response.headers['retry-after']);
         return (text === '' ? undefined : JSON.parse(text)) as T;
       } finally {
+        limit.clear();
         observer?.kubeRequest(method, status, seconds(start));
       }
     },
@@ -169,14 +213,18 @@ export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver)
     async watch(path: string, query: Query, onLine: (line: unknown) => void, signal: AbortSignal): Promise<void> {
       const start = process.hrtime.bigint();
       let response: http.IncomingMessage;
+      // The deadline runs until the answer's headers; the stream itself may stay quiet for long.
+      const limit = deadline(timeoutMs, timeoutError('WATCH', path));
       try {
-        const { req, res } = await open('GET', pathWithQuery(path, { ...query, watch: 1 }), {}, undefined, signal);
+        const { req, res } = await limit.within(open('GET', pathWithQuery(path, { ...query, watch: 1 }), {}, limit, signal));
         req.end();
-        response = await res;
+        response = await limit.within(res);
       } catch (e) {
         // A watch we stopped ourselves is not a failed request.
         if (!signal.aborted) observer?.kubeRequest('WATCH', 'error', seconds(start));
         throw e;
+      } finally {
+        limit.clear();
       }
       const status = response.statusCode ?? 0;
       observer?.kubeRequest('WATCH', status, seconds(start));

@@ -186,10 +186,29 @@ function parseEnvProxy(value: string): URL | undefined {
   }
 }
 
+/**
+ * A proxy value fit to quote in a message: its password replaced by "xxxxx", as Go's
+ * url.URL.Redacted does (net/url/url.go), so `http://user:pass@host` reads
+ * `http://user:xxxxx@host`. Done on the text, not on a parsed URL, so that a value
+ * that is not a URL is redacted too: what lies between "://" (or the start, when
+ * there is none) and the last "@" is the user information, and everything after
+ * its first ":" is hidden. An "@" after the host (in a path) hides more than Go
+ * would, never less.
+ */
+export function redactProxy(value: string): string {
+  const scheme = value.indexOf('://');
+  const start = scheme < 0 ? 0 : scheme + 3;
+  const at = value.lastIndexOf('@');
+  if (at < start) return value;
+  const colon = value.indexOf(':', start);
+  if (colon < 0 || colon > at) return value;
+  return `${value.slice(0, colon)}:xxxxx${value.slice(at)}`;
+}
+
 /** A proxy we can tunnel through (http, https or socks5), or a refusal naming where it came from. */
 function usable(u: URL, where: string, value: string): URL {
   if (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'socks5:') return u;
-  throw csrError('InvalidArgument', `${where} is ${JSON.stringify(value)}, whose scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not http, https or socks5`);
+  throw csrError('InvalidArgument', `${where} is ${JSON.stringify(redactProxy(value))}, whose scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not http, https or socks5`);
 }
 
 /** clientcmd parseProxyURL for a kubeconfig cluster's `proxy-url`. */
@@ -199,7 +218,7 @@ export function parseProxyUrl(value: unknown, where: string): URL {
   try {
     u = new URL(value);
   } catch {
-    throw csrError('InvalidArgument', `${where} is ${JSON.stringify(value)}, which is not a URL`);
+    throw csrError('InvalidArgument', `${where} is ${JSON.stringify(redactProxy(value))}, which is not a URL`);
   }
   return usable(u, where, value);
 }
@@ -223,7 +242,7 @@ export function proxyFor(server: URL, proxyUrl: URL | undefined, env: Env): URL 
   }
   if (!useProxy(noProxy?.value ?? '', ascii(host), defaultPort(server))) return undefined;
   const parsed = parseEnvProxy(variable.value);
-  if (!parsed) throw csrError('InvalidArgument', `the environment variable ${variable.name} is ${JSON.stringify(variable.value)}, which is not a URL`);
+  if (!parsed) throw csrError('InvalidArgument', `the environment variable ${variable.name} is ${JSON.stringify(redactProxy(variable.value))}, which is not a URL`);
   return usable(parsed, `the environment variable ${variable.name}`, variable.value);
 }
 
@@ -299,12 +318,31 @@ async function socksConnect(socket: Socket, proxy: URL, host: string, port: numb
   await read(length + 2);
 }
 
-/** A connection to `host:port` through the proxy: a CONNECT tunnel (http, https) or a SOCKS5 one. */
-function openTunnel(proxy: URL, tls: https.AgentOptions, host: string, port: number): Promise<Socket> {
+/**
+ * A connection to `host:port` through the proxy: a CONNECT tunnel (http, https) or a
+ * SOCKS5 one. The TCP connection to the proxy, its TLS when it is an https proxy, and
+ * the CONNECT answer or SOCKS handshake must all be done within `timeoutMs`, else the
+ * socket is closed: a proxy that accepts and never answers holds nothing open.
+ */
+function openTunnel(proxy: URL, tls: https.AgentOptions, host: string, port: number, timeoutMs: number): Promise<Socket> {
+  let abandon: () => void = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      abandon();
+      reject(new Error(`the proxy ${proxy.host} did not open a tunnel in ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
+  const opening = tunnel(proxy, tls, host, port, (stop) => { abandon = stop; });
+  return Promise.race([opening, timedOut]).finally(() => clearTimeout(timer));
+}
+
+function tunnel(proxy: URL, tls: https.AgentOptions, host: string, port: number, onAbandon: (stop: () => void) => void): Promise<Socket> {
   const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
   if (proxy.protocol === 'socks5:') {
     return new Promise((resolve, reject) => {
       const socket = netConnect(Number(proxy.port || 1080), proxyHost);
+      onAbandon(() => socket.destroy());
       socket.once('error', (e) => reject(new Error(`cannot reach the proxy ${proxy.host}: ${e.message}`)));
       socket.once('connect', () => {
         socksConnect(socket, proxy, host, port).then(() => {
@@ -332,6 +370,7 @@ function openTunnel(proxy: URL, tls: https.AgentOptions, host: string, port: num
       // The cluster's TLS settings, tls-server-name included when set (else Node names the proxy's host).
       ...(secure ? tls : {}),
     });
+    onAbandon(() => req.destroy());
     req.once('connect', (res: http.IncomingMessage, socket: Socket, head: Buffer) => {
       if (res.statusCode !== 200) {
         socket.destroy();
@@ -357,13 +396,13 @@ const targetOf = (options: Record<string, unknown>): { host: string; port: numbe
  * persistConn.addTLS does with the transport's one TLS config.
  */
 export class TunnelAgent extends https.Agent {
-  constructor(private readonly proxy: URL, private readonly tls: https.AgentOptions, options: https.AgentOptions) {
+  constructor(private readonly proxy: URL, private readonly tls: https.AgentOptions, options: https.AgentOptions, private readonly handshakeTimeoutMs: number) {
     super(options);
   }
 
   override createConnection(options: Record<string, unknown>, callback?: Done): Duplex | null | undefined {
     const { host, port } = targetOf(options);
-    openTunnel(this.proxy, this.tls, host, port).then((socket) => {
+    openTunnel(this.proxy, this.tls, host, port, this.handshakeTimeoutMs).then((socket) => {
       callback?.(null, super.createConnection({ ...options, socket } as https.RequestOptions) as Duplex);
     }, (e: Error) => callback?.(e, undefined as unknown as Duplex));
     return undefined;
@@ -372,13 +411,13 @@ export class TunnelAgent extends https.Agent {
 
 /** The same for a plain-http server behind a SOCKS5 proxy (http and https proxies take absolute-form requests instead). */
 export class SocksHttpAgent extends http.Agent {
-  constructor(private readonly proxy: URL, options: http.AgentOptions) {
+  constructor(private readonly proxy: URL, options: http.AgentOptions, private readonly handshakeTimeoutMs: number) {
     super(options);
   }
 
   override createConnection(options: Record<string, unknown>, callback?: Done): Duplex | null | undefined {
     const { host, port } = targetOf(options);
-    openTunnel(this.proxy, {}, host, port).then((socket) => callback?.(null, socket), (e: Error) => callback?.(e, undefined as unknown as Duplex));
+    openTunnel(this.proxy, {}, host, port, this.handshakeTimeoutMs).then((socket) => callback?.(null, socket), (e: Error) => callback?.(e, undefined as unknown as Duplex));
     return undefined;
   }
 }

@@ -4,7 +4,7 @@
  * TestAllNoProxy), and clientcmd's parseProxyURL for a kubeconfig's proxy-url.
  */
 import t from 'tap';
-import { ipBytes, parseProxyUrl, proxyFor, useProxy } from '../../src/kube/proxy.js';
+import { ipBytes, parseProxyUrl, proxyFor, redactProxy, useProxy } from '../../src/kube/proxy.js';
 
 type Cfg = Partial<Record<'HTTP_PROXY' | 'HTTPS_PROXY' | 'NO_PROXY' | 'REQUEST_METHOD' | 'https_proxy' | 'no_proxy', string>>;
 const decide = (cfg: Cfg, req = 'http://example.com'): string => String(proxyFor(new URL(req), undefined, cfg)?.href.replace(/\/$/, '') ?? '<nil>');
@@ -93,5 +93,36 @@ void t.test('a kubeconfig proxy-url: http, https or socks5, as clientcmd parsePr
   t.equal(parseProxyUrl('socks5://proxy.corp', where).protocol, 'socks5:');
   t.throws(() => parseProxyUrl(3128, where), /proxy-url must be a string, not 3128/);
   t.equal(proxyFor(new URL('https://10.0.0.1'), parseProxyUrl('http://p:1', where), { NO_PROXY: '*' })?.host, 'p:1', 'NO_PROXY does not apply to proxy-url');
+  t.end();
+});
+
+void t.test('a proxy\'s password never reaches a start-up error: user:xxxxx@, as Go\'s url.Redacted writes it', (t) => {
+  const where = 'the kubeconfig k: the cluster\'s proxy-url';
+  const secret = 's3cr3t';
+  // The scheme refused, from the environment and from a kubeconfig.
+  t.throws(() => decide({ HTTPS_PROXY: `socks5h://user:${secret}@proxy.corp:1080` }, 'https://api.example'),
+    { code: 'CSR_SIGNER_ERR_INVALID_ARGUMENT', message: 'the environment variable HTTPS_PROXY is "socks5h://user:xxxxx@proxy.corp:1080", whose scheme "socks5h" is not http, https or socks5' });
+  t.throws(() => parseProxyUrl(`socks5h://user:${secret}@proxy.corp:1080`, where),
+    { message: 'the kubeconfig k: the cluster\'s proxy-url is "socks5h://user:xxxxx@proxy.corp:1080", whose scheme "socks5h" is not http, https or socks5' });
+  // Not a URL at all (a port that is not a number), from both places.
+  t.throws(() => decide({ HTTPS_PROXY: `user:${secret}@proxy.corp:port` }, 'https://api.example'),
+    { message: 'the environment variable HTTPS_PROXY is "user:xxxxx@proxy.corp:port", which is not a URL' });
+  t.throws(() => parseProxyUrl(`http://user:${secret}@proxy.corp:port`, where),
+    { message: 'the kubeconfig k: the cluster\'s proxy-url is "http://user:xxxxx@proxy.corp:port", which is not a URL' });
+  t.end();
+});
+
+void t.test('redactProxy hides what Go\'s Redacted hides, and more only when the value is ambiguous', (t) => {
+  const cases: [string, string][] = [
+    ['http://user:pass@host:3128', 'http://user:xxxxx@host:3128'],
+    ['http://user@host', 'http://user@host'], // no password: Go leaves the user
+    ['http://host:3128', 'http://host:3128'],
+    ['foo://host', 'foo://host'],
+    ['user:pass@host', 'user:xxxxx@host'], // no scheme, as the environment may give it
+    ['http://user:p@ss:w@rd@host', 'http://user:xxxxx@host'], // "@" in the password: up to the last one
+    ['http://us er:pa ss@host', 'http://us er:xxxxx@host'], // not a URL: redacted all the same
+    ['http://user:pass@host/a@b', 'http://user:xxxxx@b'], // an "@" in a path hides more, never less
+  ];
+  for (const [value, want] of cases) t.equal(redactProxy(value), want, value);
   t.end();
 });
