@@ -12,6 +12,11 @@
  * stays silent `quietTimeoutMs` past both its last event or bookmark and the end it
  * asked for is taken as hung (a dead connection, or client-node's informer stalling
  * without an error) and restarted by the watchdog.
+ *
+ * A watch the server ends cleanly within a second having delivered nothing is not
+ * that normal end but a failure (a server, aggregator or load balancer that answers
+ * and closes at once), backed off like any other: client-go's reflector does the same
+ * (tools/cache/reflector.go `watchHandler`: "very short watch").
  */
 import type { Logger } from 'pino';
 import type { Feed, Listed, WatchEvent } from './resource.js';
@@ -42,8 +47,11 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** Each watch asks for a server-side timeout of 5–10 minutes: client-go's reflector's minWatchTimeout × (1 + rand). */
 const MIN_WATCH_TIMEOUT_S = 300;
+/** A clean end sooner than this after the watch opened, with no event or bookmark, is a failure (client-go's reflector: 1 s). */
+const SHORT_WATCH_MS = 1000;
 
 class Gone extends Error {}
+class ShortWatch extends Error {}
 
 export class ListWatch<T extends Listed> {
   private resourceVersion: string | undefined;
@@ -59,7 +67,7 @@ export class ListWatch<T extends Listed> {
   private readonly random: () => number;
   /** The first list has completed. */
   synced = false;
-  /** Clock time of the last list, event, bookmark or clean end of a watch by the server. */
+  /** Clock time of the last list, event, bookmark or clean end of a watch by the server (not a very short one). */
   lastActivity = 0;
   /** Clock time by which the open watch asked the server to end it; undefined while none is open. */
   private watchEnds: number | undefined;
@@ -109,7 +117,8 @@ export class ListWatch<T extends Listed> {
         const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
         const delay = Math.round(cap / 2 + (this.random() * cap) / 2);
         this.restarted('error');
-        logger.warn({ ...logFields, err: e, retryInMs: delay, failures }, 'watch failed; retrying');
+        if (e instanceof ShortWatch) logger.warn({ ...logFields, retryInMs: delay, failures }, e.message);
+        else logger.warn({ ...logFields, err: e, retryInMs: delay, failures }, 'watch failed; retrying');
         await this.sleep(delay);
       }
     }
@@ -169,7 +178,9 @@ export class ListWatch<T extends Listed> {
     const controller = new AbortController();
     this.current = controller;
     const timeout = Math.round(MIN_WATCH_TIMEOUT_S * (1 + this.random()));
-    this.watchEnds = this.clock.now() + timeout * 1000;
+    const opened = this.clock.now();
+    this.watchEnds = opened + timeout * 1000;
+    let events = 0;
     const period = Math.max(50, Math.floor(this.options.quietTimeoutMs / 4));
     let watchdog: unknown;
     const check = (): void => {
@@ -182,8 +193,12 @@ export class ListWatch<T extends Listed> {
     };
     watchdog = this.clock.setTimeout(check, period);
     try {
-      await this.options.feed.watch(from, timeout, (e) => this.onEvent(e), controller.signal);
+      await this.options.feed.watch(from, timeout, (e) => { events++; this.onEvent(e); }, controller.signal);
       if (this.quiet) throw new Error('watch went quiet');
+      const lasted = this.clock.now() - opened;
+      if (lasted < SHORT_WATCH_MS && events === 0) {
+        throw new ShortWatch(`very short watch: the server ended it after ${lasted} ms with no events; retrying after a backoff`);
+      }
       // The server ended the watch, as asked: it is alive, and a new watch starts at once.
       this.lastActivity = this.clock.now();
       this.options.logger.debug({ ...this.options.logFields, timeoutSeconds: timeout }, 'watch ended by the server; watching again');

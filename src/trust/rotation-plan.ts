@@ -12,8 +12,12 @@
  *
  * A CA that has signed nothing recorded is the next one when it is newer than the
  * signing CA: a later NotBefore, or the same one (NotBefore has one-second
- * resolution, and two CAs made in the same second are common in a lab) and a NotAfter
- * no earlier. With the record, a CA that did sign is always a previous one.
+ * resolution, and two CAs made in the same second are common in a lab) and a later
+ * NotAfter. With the record, a CA that did sign is always a previous one. A CA with
+ * no record and the very same NotBefore and NotAfter as the signing CA may be either
+ * (the next one, or the previous one just after the switch): its role is `unknown`,
+ * and rather than guess — and advise switching back — the phase is `switch` (keep
+ * both in the bundle) and the advice says the order cannot be told.
  *
  * A CA the record names but the bundle no longer holds, whose certificates are still
  * valid, was removed too early: whoever re-reads the bundle rejects those
@@ -24,7 +28,7 @@ import type { CaCertificate } from '../pki/index.js';
 
 export const rotationPhases = ['steady', 'prepare', 'switch', 'retire'] as const;
 export type RotationPhase = (typeof rotationPhases)[number];
-export type CaRole = 'signing' | 'next' | 'previous';
+export type CaRole = 'signing' | 'next' | 'previous' | 'unknown';
 
 export interface RotationCa {
   readonly fingerprint: string;
@@ -70,8 +74,16 @@ export function rotationStatus(
     const fp = fingerprintOf(ca);
     const last = issued.get(fp);
     const name = `${ca.subject} (${short(fp)})`;
-    const newer = ca.notBefore.getTime() > signing.notBefore.getTime()
-      || (ca.notBefore.getTime() === signing.notBefore.getTime() && ca.notAfter.getTime() >= signing.notAfter.getTime());
+    const sameNotBefore = ca.notBefore.getTime() === signing.notBefore.getTime();
+    const newer = ca.notBefore.getTime() > signing.notBefore.getTime() || (sameNotBefore && ca.notAfter.getTime() > signing.notAfter.getTime());
+    if (!last && sameNotBefore && ca.notAfter.getTime() === signing.notAfter.getTime()) {
+      pending = true;
+      cas.push({ ...base(ca, fp), role: 'unknown' });
+      advice.push(`${name} has the same NotBefore and NotAfter as the signing CA ${signing.subject} (${short(signingFp)}) and no issuance record, `
+        + 'so which of the two is newer cannot be told: keep both in the bundle and switch nothing on this account; '
+        + 'the rotation record tells them apart (a CA that signed is the previous one), or give a new CA a later NotAfter');
+      continue;
+    }
     if (!last && newer) {
       prepare = true;
       cas.push({ ...base(ca, fp), role: 'next' });

@@ -5,7 +5,7 @@
  * status`, still know when an old CA can leave the trust bundle.
  *
  * The bound is written *before* a certificate is, and runs `headroomMs` ahead of
- * the certificate that moved it, so the record is written about once per headroom
+ * the certificate that moved it (but never past the CA's own NotAfter), so the record is written about once per headroom
  * (an hour) rather than per certificate, and a crash between the two writes can
  * only make the record later than the truth, never earlier.
  */
@@ -161,7 +161,10 @@ export class RotationRecord {
       this.inherit(current);
       const bound = current.get(fp);
       if (bound && bound.notAfter.getTime() >= notAfter.getTime()) return;
-      const next: CaIssuance = { signer, subject: ca.subject, notAfter: new Date(notAfter.getTime() + (this.options.headroomMs ?? HEADROOM_MS)) };
+      // Never past the CA's own NotAfter: no certificate it signs ends later (issuance is capped there), and a bound
+      // beyond it would call the CA's removal on the date rotation status gives (its NotAfter) too early.
+      const ahead = Math.min(notAfter.getTime() + (this.options.headroomMs ?? HEADROOM_MS), ca.notAfter.getTime());
+      const next: CaIssuance = { signer, subject: ca.subject, notAfter: new Date(Math.max(ahead, notAfter.getTime())) };
       const data = { ...found?.data, [fp]: encode(next) };
       try {
         if (found) {

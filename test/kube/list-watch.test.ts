@@ -73,9 +73,11 @@ void t.test('watch events after the list update the cache; deletes remove', asyn
 void t.test('a closed watch resumes from the last resourceVersion without relisting or losing events', async (t) => {
   const api = new FakeCsrApi();
   api.put(bareCsr('a'));
-  const { changed, source, restarts } = setup(api);
+  const clock = new ManualClock();
+  const { changed, source, restarts } = setup(api, 60_000, clock);
   source.start();
   await until(() => api.openWatches === 1);
+  clock.advance(1_000);
   api.closeWatches();
   api.put(bareCsr('while-closed'));
   await until(() => changed.includes('while-closed'));
@@ -146,5 +148,51 @@ void t.test('a watch ERROR event with 410 relists', async (t) => {
   api.closeWatches(new KubeApiError(410, 'Expired', 'gone', undefined));
   await until(() => restarts.includes('gone') && api.openWatches === 1);
   t.equal(api.calls.filter((c) => c === 'list').length, 2);
+  await source.stop();
+});
+
+void t.test('a watch the server ends cleanly within a second with no events is a failure, backed off, and not activity', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock(5_000);
+  const warnings: Record<string, unknown>[] = [];
+  const restarts: string[] = [];
+  const changed: string[] = [];
+  const source = new ListWatch<Csr>({
+    feed: signerFeed(api, 'example.com/serving'), logFields: { signer: 'example.com/serving' }, cache: new ObjectCache<Csr>(),
+    logger: pino({ level: 'warn' }, { write: (line: string) => { warnings.push(JSON.parse(line) as Record<string, unknown>); } }),
+    quietTimeoutMs: 60_000, onChange: (name) => changed.push(name), onRestart: (reason) => restarts.push(reason), random: () => 0, clock,
+  });
+  source.start();
+  await until(() => api.openWatches === 1);
+  const watches = (): number => api.calls.filter((c) => c === 'watch').length;
+  t.equal(source.lastActivity, 5_000, 'the list');
+  clock.advance(999);
+  api.closeWatches();
+  await until(() => restarts.length === 1);
+  await settle();
+  t.same(restarts, ['error'], '999 ms and nothing delivered: a failure');
+  t.equal(source.lastActivity, 5_000, 'and not activity');
+  t.equal(watches(), 1, 'no new watch at once');
+  t.match(warnings, [{ signer: 'example.com/serving', failures: 1, retryInMs: 250, msg: /very short watch: the server ended it after 999 ms with no events/ }], 'a warning naming it');
+  clock.advance(249);
+  await settle();
+  t.equal(watches(), 1, 'nor before the backoff');
+  clock.advance(1);
+  await until(() => api.openWatches === 1);
+  api.closeWatches();
+  await until(() => restarts.length === 2);
+  t.equal(warnings[1]?.retryInMs, 500, 'the backoff grows: failures are not reset by a very short watch');
+  clock.advance(500);
+  await until(() => api.openWatches === 1);
+  // A short watch that delivered something, and a long silent one, are normal ends.
+  api.put(bareCsr('x'));
+  await until(() => changed.includes('x'));
+  api.closeWatches();
+  await until(() => watches() === 4 && api.openWatches === 1);
+  clock.advance(1_000);
+  api.closeWatches();
+  await until(() => watches() === 5 && api.openWatches === 1);
+  t.equal(restarts.length, 2, 'neither is a failure');
+  t.equal(source.lastActivity, clock.now(), 'the clean end of the long one is activity');
   await source.stop();
 });

@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import type { CaCertificate } from '../../src/pki/index.js';
+import { signerStates } from '../../src/telemetry/snapshot.js';
 import { rotationStatus, type CaRole, type RotationPhase } from '../../src/trust/rotation-plan.js';
 
 const SIGNER = 'example.com/serving';
@@ -30,6 +31,7 @@ const shortLived = ca('short', 'd', at(-500), at(10));
 // Two CAs made in the same second, as in a lab: the same NotBefore and NotAfter.
 const labOld = ca('lab-old', 'e', at(-1), at(365));
 const labNew = ca('lab-new', 'f', at(-1), at(365));
+const labLonger = ca('lab-longer', 'g', at(-1), at(366));
 
 interface Case {
   readonly name: string;
@@ -37,7 +39,7 @@ interface Case {
   readonly issued?: Readonly<Record<string, Date>>;
   readonly phase: RotationPhase;
   readonly roles: readonly CaRole[];
-  /** Per CA, in order: its retireAfter (undefined for the signing and next CAs). */
+  /** Per CA, in order: its retireAfter (undefined for the signing, next and unknown CAs). */
   readonly retireAfter: readonly (Date | undefined)[];
   readonly advice: readonly string[];
 }
@@ -111,9 +113,28 @@ const cases: Case[] = [
     advice: ['CN=current (bbbbbbbbbbbbbbbb) has no issuance record: keep it in the bundle until its own expiry, 2028-05-01T00:00:00Z, unless you know it signed nothing still valid'],
   },
   {
-    name: 'prepare: a CA made in the same second as the signing one, that has signed nothing, is the next one',
-    trust: [labOld, labNew], issued: { [fpOf(labOld)]: at(30) }, phase: 'prepare', roles: ['signing', 'next'], retireAfter: [undefined, undefined],
-    advice: ['CN=lab-new (ffffffffffffffff) is trusted but does not sign: once every relying party trusts it, make it the signing CA and move CN=lab-old (eeeeeeeeeeeeeeee) to the trust file'],
+    name: 'a CA with the signing one\'s very NotBefore and NotAfter that has signed nothing cannot be ordered: unknown, kept, no switch advised',
+    trust: [labOld, labNew], issued: { [fpOf(labOld)]: at(30) }, phase: 'switch', roles: ['signing', 'unknown'], retireAfter: [undefined, undefined],
+    advice: ['CN=lab-new (ffffffffffffffff) has the same NotBefore and NotAfter as the signing CA CN=lab-old (eeeeeeeeeeeeeeee) and no issuance record, '
+      + 'so which of the two is newer cannot be told: keep both in the bundle and switch nothing on this account; '
+      + 'the rotation record tells them apart (a CA that signed is the previous one), or give a new CA a later NotAfter'],
+  },
+  {
+    name: 'after a same-second switch with no record, the old CA is not called the next one (no advice to switch back)',
+    trust: [labNew, labOld], phase: 'switch', roles: ['signing', 'unknown'], retireAfter: [undefined, undefined],
+    advice: ['CN=lab-old (eeeeeeeeeeeeeeee) has the same NotBefore and NotAfter as the signing CA CN=lab-new (ffffffffffffffff) and no issuance record, '
+      + 'so which of the two is newer cannot be told: keep both in the bundle and switch nothing on this account; '
+      + 'the rotation record tells them apart (a CA that signed is the previous one), or give a new CA a later NotAfter'],
+  },
+  {
+    name: 'prepare: a CA made in the same second as the signing one with a later NotAfter, that has signed nothing, is the next one',
+    trust: [labOld, labLonger], issued: { [fpOf(labOld)]: at(30) }, phase: 'prepare', roles: ['signing', 'next'], retireAfter: [undefined, undefined],
+    advice: ['CN=lab-longer (gggggggggggggggg) is trusted but does not sign: once every relying party trusts it, make it the signing CA and move CN=lab-old (eeeeeeeeeeeeeeee) to the trust file'],
+  },
+  {
+    name: 'a CA made in the same second as the signing one with an earlier NotAfter is a previous one',
+    trust: [labLonger, labOld], phase: 'switch', roles: ['signing', 'previous'], retireAfter: [undefined, at(365)],
+    advice: ['CN=lab-old (eeeeeeeeeeeeeeee) has no issuance record: keep it in the bundle until its own expiry, 2027-06-01T00:00:00Z, unless you know it signed nothing still valid'],
   },
   {
     name: 'switch: after the same-second switch, the record makes the one that signed the previous CA',
@@ -167,5 +188,15 @@ void t.test('the CAs removed too early are listed for the JSON output too', (t) 
   const status = rotationStatus(SIGNER, [current], new Map([[fpOf(old), at(20)], [fpOf(shortLived), at(-1)]]), now, fpOf);
   t.same(status.removedEarly, [{ fingerprint: fpOf(old), validUntil: at(20) }], 'only the one whose certificates are still valid');
   t.notOk('removedEarly' in rotationStatus(SIGNER, [current], new Map(), now, fpOf), 'absent when none');
+  t.end();
+});
+
+void t.test('csr_signer_rotation_phase reads CAs of the very same validity as rotation status does: switch, never prepare', (t) => {
+  const phase = (trust: readonly CaCertificate[]): string | undefined => signerStates({
+    now, signers: [SIGNER], csrs: [], ca: () => ({}), trust: () => trust, latest: new Map(), watch: () => undefined,
+  })[0]?.rotationPhase;
+  t.equal(phase([labNew, labOld]), 'switch', 'after the switch');
+  t.equal(phase([labOld, labNew]), 'switch', 'before it');
+  t.equal(phase([labOld, labLonger]), 'prepare', 'a later NotAfter is a next CA');
   t.end();
 });

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { KubeApiError } from '../../src/kube/http.js';
 import { fingerprint, parseRecord, recordLabel, RotationRecord } from '../../src/trust/rotation-record.js';
+import { rotationStatus } from '../../src/trust/rotation-plan.js';
 import { readCertificateBundle, type CaCertificate } from '../../src/pki/index.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { FakeTrustApi } from '../helpers/fake-trust-api.js';
@@ -75,6 +76,20 @@ void t.test('a NotAfter past the bound advances it once, and the next hour is fr
   t.equal(boundOf(api), plus(HOUR, later).toISOString());
   await record.cover(SIGNER, caOne, plus(HOUR, later));
   t.same(api.calls, ['getConfigMap', 'updateConfigMap'], 'within the new bound: no call');
+});
+
+void t.test('the bound stops at the CA\'s own NotAfter, so a CA removed on the date rotation status gives is not "removed too early"', async (t) => {
+  const { api, record } = setup();
+  await record.cover(SIGNER, caOne, plus(-10 * 60_000, caOne.notAfter));
+  t.equal(boundOf(api), caOne.notAfter.toISOString(), 'the CA\'s NotAfter, not an hour past the certificate');
+  api.calls.length = 0;
+  await record.cover(SIGNER, caOne, caOne.notAfter);
+  t.same(api.calls, [], 'a certificate ending with the CA is still covered');
+  const recorded = new Map([...parseRecord(stored(api))].map(([fp, e]) => [fp, e.notAfter]));
+  const retireAfter = rotationStatus(SIGNER, [caTwo, caOne], recorded, t0, fingerprint).cas[1]?.retireAfter;
+  t.same(retireAfter, caOne.notAfter, 'rotation status: it may leave after its NotAfter');
+  const justAfter = plus(1000, caOne.notAfter);
+  t.notOk(rotationStatus(SIGNER, [caTwo], recorded, justAfter, fingerprint).removedEarly, 'removed then: not too early');
 });
 
 void t.test('each CA has its own bound; a second CA adds its entry and keeps the first', async (t) => {
