@@ -4,7 +4,7 @@
  * tokens for a few fixed identities, and the kubeconfigs that use them.
  */
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -96,6 +96,7 @@ export type ReadIdentityText = (file: string, kind: 'devapiIdentity') => string;
 export async function servingMaterial(dir: string, readText: ReadIdentityText): Promise<TlsMaterial> {
   const files = { caPem: join(dir, 'ca.pem'), certPem: join(dir, 'server.pem'), keyPem: join(dir, 'server-key.pem') };
   if (Object.values(files).every((f) => existsSync(f))) {
+    chmodSync(files.keyPem, 0o600);
     return { caPem: readText(files.caPem, 'devapiIdentity'), certPem: readText(files.certPem, 'devapiIdentity'), keyPem: readText(files.keyPem, 'devapiIdentity') };
   }
   const ca = await subtle.generateKey(ecParams, true, ['sign', 'verify']);
@@ -111,6 +112,8 @@ export async function servingMaterial(dir: string, readText: ReadIdentityText): 
   writeFileSync(files.caPem, material.caPem);
   writeFileSync(files.certPem, material.certPem);
   writeFileSync(files.keyPem, material.keyPem, { mode: 0o600 });
+  // writeFileSync's mode applies only to a new file; a key left 0644 by an earlier run is narrowed too.
+  chmodSync(files.keyPem, 0o600);
   return material;
 }
 
@@ -118,7 +121,10 @@ export async function servingMaterial(dir: string, readText: ReadIdentityText): 
 export function identities(dir: string, readText: ReadIdentityText): Record<string, Identity> {
   const file = join(dir, 'tokens.json');
   let tokens: Record<string, string> = {};
-  if (existsSync(file)) tokens = JSON.parse(readText(file, 'devapiIdentity')) as Record<string, string>;
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    tokens = JSON.parse(readText(file, 'devapiIdentity')) as Record<string, string>;
+  }
   let changed = false;
   const out: Record<string, Identity> = {};
   for (const [id, user] of Object.entries(identityUsers)) {
@@ -131,6 +137,7 @@ export function identities(dir: string, readText: ReadIdentityText): Record<stri
   if (changed) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify(tokens, null, 2), { mode: 0o600 });
+    chmodSync(file, 0o600);
   }
   return out;
 }

@@ -91,7 +91,7 @@ Try it (the Kubernetes "Manage TLS Certificates in a Cluster" tutorial, signer $
 }
 
 /**
- * The state directory: the user's own with `--state-dir` (created 0700 if missing, kept),
+ * The state directory: the user's own with `--state-dir` (created if missing, made 0700, kept),
  * else a new 0700 temporary one that is removed on every way out a process can see:
  * return, a thrown error, a stop signal, a second signal's exit, an uncaught exception.
  * Only SIGKILL leaves it behind, unreadable by others.
@@ -107,6 +107,7 @@ function stateDirectory(given: string | undefined): StateDirectory {
   if (given !== undefined) {
     const dir = resolve(given);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700); // mkdir's mode applies only to a new directory: a reused one is narrowed too
     return { dir, up: () => undefined, remove: () => undefined };
   }
   const dir = mkdtempSync(join(tmpdir(), 'csr-signer-dev-'));
@@ -150,6 +151,7 @@ function demoConfig(stateDir: string): { configFile: string; caFile: string } {
       trust: { configMap: { name: DEMO_TRUST.configMapName }, clusterTrustBundle: {} },
     })),
   }), { mode: 0o600 });
+  chmodSync(configFile, 0o600);
   return { configFile, caFile };
 }
 

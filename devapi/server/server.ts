@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPolicy } from '../auth/default-policy.js';
 import {
@@ -93,6 +93,10 @@ export class DevApi {
   url = '';
 
   constructor(private readonly options: DevApiOptions) {
+    // Objects, tokens and the serving key live here: the owner's only, also when the
+    // directory existed with a looser mode (mkdir's mode applies only to a new one).
+    mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+    chmodSync(options.stateDir, 0o700);
     this.store = new Store({ stateFile: join(options.stateDir, 'state.json'), readText: options.readText, historySize: options.historySize ?? 10_000 });
     const policy: RbacObject[] = defaultPolicy(options.signerNames ? { signerNames: options.signerNames } : {});
     const extra = options.policyYaml ? Authorizer.fromYaml(options.policyYaml, { bootstrap: false }).objects : [];
@@ -128,7 +132,9 @@ export class DevApi {
     const { port } = server.address() as AddressInfo;
     this.url = `https://127.0.0.1:${port}`;
     for (const [id, identity] of Object.entries(this.#identities)) {
-      writeFileSync(join(this.options.stateDir, `${id}.kubeconfig`), kubeconfig(this.url, tls.caPem, id, identity), { mode: 0o600 });
+      const file = join(this.options.stateDir, `${id}.kubeconfig`);
+      writeFileSync(file, kubeconfig(this.url, tls.caPem, id, identity), { mode: 0o600 });
+      chmodSync(file, 0o600);
     }
     return this.url;
   }

@@ -5,7 +5,7 @@
  * a new snapshot on start, on stop, and when it grows past a bound. A process killed
  * without stopping loses only the lines not yet written (at most one interval's worth).
  */
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventType, KubeObject } from './kube-object.js';
 
@@ -110,6 +110,8 @@ export class StateLog {
     if (this.#fd === undefined) {
       mkdirSync(dirname(this.#logFile), { recursive: true, mode: 0o700 });
       this.#fd = openSync(this.#logFile, 'a', 0o600);
+      // open's mode applies only to a new file: a log left 0644 by an earlier run is narrowed too.
+      fchmodSync(this.#fd, 0o600);
     }
     writeSync(this.#fd, text);
   }
@@ -124,9 +126,11 @@ export class StateLog {
     mkdirSync(dirname(this.#snapshotFile), { recursive: true, mode: 0o700 });
     // The objects are the cluster's (ConfigMaps among them): the owner's only, as the tokens are.
     writeFileSync(`${this.#snapshotFile}.tmp`, JSON.stringify(snapshot), { mode: 0o600 });
+    chmodSync(`${this.#snapshotFile}.tmp`, 0o600);
     renameSync(`${this.#snapshotFile}.tmp`, this.#snapshotFile);
     this.close();
     writeFileSync(this.#logFile, '', { mode: 0o600 });
+    chmodSync(this.#logFile, 0o600);
     this.#lines = 0;
   }
 

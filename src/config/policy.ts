@@ -3,7 +3,12 @@
  * names it signs: without `dnsNames` it would sign any DNS name an approver let
  * through, without `ipRanges` any IP address. So a policy needs both lists (an empty
  * one allows none of that kind), or says `unrestricted: true` (on the command line,
- * --signer-unrestricted); no policy at all is refused too.
+ * --signer-unrestricted); no policy at all is refused too. A bounded policy's CN is
+ * bounded as well, by default: a TLS client checks the CN as a host name when the
+ * certificate has no DNS subjectAltName (OpenSSL's X509_check_host, Node's
+ * checkServerIdentity, Python's ssl), so `commonName: any` would let a request name
+ * any host outside dnsNames. Left out, the rule is `dns-name` (the CN is empty or one
+ * of the request's DNS names, which dnsNames bounds); `any`, written, is kept.
  */
 import type { CommonNameRule, Policy } from '../signer/types.js';
 import type { Fields } from './fields.js';
@@ -16,8 +21,14 @@ export const policyKeys = [
 export const requesterKeys = ['usernames', 'groups'] as const;
 export const commonNameRules: readonly CommonNameRule[] = ['any', 'dns-name', 'required-dns-name', 'requester'];
 
-/** What a field left out means: no email or URI SANs, any CN, no CA; every DNS name, IP, organization and requester. */
+/**
+ * What a field left out means: no email or URI SANs, any CN, no CA; every DNS name, IP,
+ * organization and requester. A bounded policy (not `unrestricted`) has its own CN default, below.
+ */
 export const defaultPolicy: Policy = { allowEmailAddresses: false, allowUris: false, commonName: 'any', allowCA: false };
+
+/** The CN rule of a bounded policy that names none: the CN is empty or one of the request's DNS names (so within dnsNames). */
+export const boundedCommonName: CommonNameRule = 'dns-name';
 
 /** The policy of a signer stated to be unrestricted: the defaults, and the statement. */
 export const unrestrictedPolicy: Policy = { ...defaultPolicy, unrestricted: true };
@@ -52,7 +63,7 @@ export function readPolicy(fields: Fields, value: unknown, path: string): Policy
   const requesters = readRequesters(fields, m.requesters, `${path}.requesters`);
   const allowEmailAddresses = fields.boolean(m.allowEmailAddresses, `${path}.allowEmailAddresses`, defaultPolicy.allowEmailAddresses);
   const allowUris = fields.boolean(m.allowUris, `${path}.allowUris`, defaultPolicy.allowUris);
-  const commonName = fields.oneOf(m.commonName, `${path}.commonName`, commonNameRules, defaultPolicy.commonName);
+  const commonName = fields.oneOf(m.commonName, `${path}.commonName`, commonNameRules, unrestricted ? defaultPolicy.commonName : boundedCommonName);
   const allowCA = fields.boolean(m.allowCA, `${path}.allowCA`, defaultPolicy.allowCA);
   // After every field is read, so a mistake in one is named first.
   if (!unrestricted && dnsNames === undefined && ipRanges === undefined) throw fields.fail(path, `has neither dnsNames nor ipRanges, so ${unboundedPolicyRisk}: ${fileWaysOut}`);

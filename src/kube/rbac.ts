@@ -4,7 +4,8 @@
  * leader/, trust-api.ts). The Helm chart's ClusterRole and Roles are tested equal to
  * these for each combination of its values (test/chart/rbac.test.ts), devapi gives the
  * signer exactly these in the end-to-end tests (devapi/auth/default-policy.ts), so a
- * call that needs more fails there. Pure data: this module imports nothing.
+ * call that needs more fails there. Pure data: this module imports nothing (types at
+ * most; a lint rule in eslint.config.js refuses the rest, since devapi imports it past its fence).
  *
  * Each verb is the one kube-apiserver's authorizer checks for the request the client
  * sends (k8s.io/apiserver pkg/endpoints/request/requestinfo.go): GET of an object `get`,

@@ -5,6 +5,9 @@
 import t from 'tap';
 import { stringify } from 'yaml';
 import { defaultPolicy } from '../../src/config/index.js';
+import { parseRequestDer } from '../../src/pki/index.js';
+import { checkPolicy } from '../../src/signer/policy.js';
+import { buildRequest, type RequestSpec } from '../helpers/requests.js';
 import { failure, load } from './fixtures/load.js';
 
 const file = '/etc/csr-signer/signers.yaml';
@@ -94,8 +97,9 @@ void t.test('a custom signer that bounds no name refuses to start unless the fil
   for (const [name, entry, message] of cases) t.equal(failure(['--config', file], { [file]: withSigners(entry) }).message, message, name);
   const bounded = (policy: Record<string, unknown>) => load(['--config', file], { [file]: withSigners({ name: 'example.com/a', ca, policy }) }).signers[0]?.policy;
   t.same(bounded({ unrestricted: true }), { ...defaultPolicy, unrestricted: true }, 'unrestricted: true, stated, is accepted and kept (the start-up log names the signer)');
-  t.same(bounded({ dnsNames: ['*.example.com'], ipRanges: [] }), { ...defaultPolicy, dnsNames: ['*.example.com'], ipRanges: [] }, 'DNS names under example.com and no IP address');
-  t.same(bounded({ dnsNames: [], ipRanges: ['10.0.0.0/8'] }), { ...defaultPolicy, dnsNames: [], ipRanges: ['10.0.0.0/8'] }, 'no DNS name and IP addresses in 10/8');
+  t.same(bounded({ dnsNames: ['*.example.com'], ipRanges: [] }), { ...defaultPolicy, commonName: 'dns-name', dnsNames: ['*.example.com'], ipRanges: [] }, 'DNS names under example.com and no IP address; the CN bounded too');
+  t.same(bounded({ dnsNames: [], ipRanges: ['10.0.0.0/8'] }), { ...defaultPolicy, commonName: 'dns-name', dnsNames: [], ipRanges: ['10.0.0.0/8'] }, 'no DNS name and IP addresses in 10/8');
+  t.same(bounded({ dnsNames: [], ipRanges: [], commonName: 'any' }), { ...defaultPolicy, commonName: 'any', dnsNames: [], ipRanges: [] }, 'commonName: any, written, is kept: the CN may then name any host');
   t.same(load(['--config', file], { [file]: withSigners({ name: 'kubernetes.io/kubelet-serving', ca }) }).signers[0]?.policy, undefined, 'a kubernetes.io/* signer keeps its built-in rules and needs no policy');
   t.end();
 });
@@ -176,7 +180,31 @@ void t.test('valid patterns, ranges and edge values are accepted', (t) => {
     organizations: [], requesters: { groups: [] },
   };
   const read = load(['--config', file], { [file]: withSigners(signer({ policy, usages: { required: ['server auth'] }, duration: { min: '10m', default: '10m', max: '10m' } })) }).signers[0];
-  t.match(read, { policy: { ...policy, allowCA: false, commonName: 'any' }, requiredUsages: ['server auth'], minDurationMs: 600_000, maxDurationMs: 600_000 });
+  t.match(read, { policy: { ...policy, allowCA: false, commonName: 'dns-name' }, requiredUsages: ['server auth'], minDurationMs: 600_000, maxDurationMs: 600_000 });
   t.notOk(read && 'allowedUsages' in read, 'required alone leaves every usage allowed');
+  t.end();
+});
+
+void t.test('a bounded policy bounds the CN too: a CN outside dnsNames with no DNS SAN is refused under the default rule', (t) => {
+  // A TLS client checks the CN as the host name when there is no DNS subjectAltName
+  // (OpenSSL's X509_check_host, Node's checkServerIdentity), so CN=evil.example.org
+  // alone would be a certificate for a host dnsNames does not allow.
+  const policyOf = (policy: Record<string, unknown>) => {
+    const read = load(['--config', file], { [file]: withSigners({ name: 'example.com/a', ca, policy }) }).signers[0]?.policy;
+    if (read === undefined) throw new Error('no policy read');
+    return read;
+  };
+  const sa = 'system:serviceaccount:team-a:web';
+  const spec = { request: '', signerName: 'example.com/a', username: sa, groups: [] };
+  const check = (policy: Record<string, unknown>, request: RequestSpec) => checkPolicy(policyOf(policy), parseRequestDer(buildRequest(request)), spec, 'example.com/a');
+  const bounded = { dnsNames: ['*.{namespace}.svc'], ipRanges: [] };
+  t.equal(check(bounded, { commonName: 'evil.example.org' }),
+    'subject commonName "evil.example.org" is not one of the request\'s DNS subjectAltNames, which signer example.com/a requires when a commonName is present', 'CN=evil.example.org, no SAN: refused');
+  t.equal(check(bounded, { commonName: 'evil.example.org', dns: ['api.team-a.svc'] }),
+    'subject commonName "evil.example.org" is not one of the request\'s DNS subjectAltNames, which signer example.com/a requires when a commonName is present', 'nor beside an allowed DNS SAN');
+  t.equal(check(bounded, { commonName: 'api.team-a.svc', dns: ['api.team-a.svc'] }), undefined, 'a CN that is one of the allowed DNS SANs passes');
+  t.equal(check(bounded, { dns: ['api.team-a.svc'] }), undefined, 'no CN passes');
+  t.equal(check({ ...bounded, commonName: 'any' }, { commonName: 'evil.example.org' }), undefined, 'commonName: any, written, lets the CN name any host, as stated');
+  t.equal(check({ unrestricted: true }, { commonName: 'evil.example.org' }), undefined, 'an unrestricted signer keeps any CN');
   t.end();
 });
