@@ -71,6 +71,12 @@ export class ListWatch<T extends Listed> {
   lastActivity = 0;
   /** Clock time by which the open watch asked the server to end it; undefined while none is open. */
   private watchEnds: number | undefined;
+  /** Clock time the open watch was opened at; undefined while none is open. */
+  private openedAt: number | undefined;
+  /** A list or watch failed before a watch stayed open a second, and none has since delivered something or stayed open a second. */
+  private failing = false;
+  /** The current attempt's watch stayed open a second or more (a later error is a single failure, not a failing run). */
+  private established = false;
   restarts = 0;
 
   constructor(private readonly options: ListWatchOptions<T>) {
@@ -93,6 +99,7 @@ export class ListWatch<T extends Listed> {
     const { logger, logFields } = this.options;
     let failures = 0;
     while (!this.stopped) {
+      this.established = false;
       try {
         if (this.resourceVersion === undefined) await this.relist();
         await this.watchOnce(this.resourceVersion ?? '');
@@ -114,6 +121,7 @@ export class ListWatch<T extends Listed> {
           if (++this.gones === 1) continue;
         }
         failures++;
+        if (!this.established) this.failing = true;
         const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
         const delay = Math.round(cap / 2 + (this.random() * cap) / 2);
         this.restarted('error');
@@ -174,11 +182,24 @@ export class ListWatch<T extends Listed> {
     return Math.max(this.lastActivity, this.watchEnds ?? -Infinity);
   }
 
+  /**
+   * Since when silence counts for readiness: quietSince, except while watches keep failing
+   * (each one ended at once, or with an error, and the one now open, if any, is younger than
+   * a second). Each attempt asks for a new end, so quietSince alone would stay ahead of a
+   * server that ends every watch at once, and /readyz green; counted from the last real
+   * activity instead, such a run turns it red after the quiet timeout, and it stays red.
+   */
+  get readySince(): number {
+    const established = this.openedAt !== undefined && this.clock.now() - this.openedAt >= SHORT_WATCH_MS;
+    return this.failing && !established ? this.lastActivity : this.quietSince;
+  }
+
   private async watchOnce(from: string): Promise<void> {
     const controller = new AbortController();
     this.current = controller;
     const timeout = Math.round(MIN_WATCH_TIMEOUT_S * (1 + this.random()));
     const opened = this.clock.now();
+    this.openedAt = opened;
     this.watchEnds = opened + timeout * 1000;
     let events = 0;
     const period = Math.max(50, Math.floor(this.options.quietTimeoutMs / 4));
@@ -201,16 +222,23 @@ export class ListWatch<T extends Listed> {
       }
       // The server ended the watch, as asked: it is alive, and a new watch starts at once.
       this.lastActivity = this.clock.now();
+      this.failing = false;
       this.options.logger.debug({ ...this.options.logFields, timeoutSeconds: timeout }, 'watch ended by the server; watching again');
     } finally {
       this.clock.clearTimeout(watchdog);
+      if (this.clock.now() - opened >= SHORT_WATCH_MS) {
+        this.established = true;
+        this.failing = false;
+      }
       this.watchEnds = undefined;
+      this.openedAt = undefined;
       this.current = undefined;
     }
   }
 
   private onEvent(e: WatchEvent<T>): void {
     this.lastActivity = this.clock.now();
+    this.failing = false;
     if (e.type !== 'ERROR') this.gones = 0;
     const { cache, onChange } = this.options;
     switch (e.type) {

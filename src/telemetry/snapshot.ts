@@ -22,7 +22,8 @@ export interface SignerState {
   readonly sinceWatchActivityMs?: number;
   /**
    * Milliseconds the watch has been silent beyond what is normal: since the later of its last
-   * activity and the end its open watch asked the server for (negative while that end is ahead).
+   * activity and the end its open watch asked the server for (negative while that end is ahead);
+   * while watches keep failing at once, since its last activity (ListWatch.readySince).
    */
   readonly watchQuietMs?: number;
   /** Approved CSRs of this signer not yet issued or failed, and the age of the oldest approval, in seconds. */
@@ -69,7 +70,7 @@ export interface SignerSources {
   /** The rotation record: per CA fingerprint, the latest certificate issued. */
   readonly latest: ReadonlyMap<string, CaIssuance>;
   /** The signer's watch, while one runs. */
-  readonly watch: (signer: string) => { readonly synced: boolean; readonly lastActivity: number; readonly quietSince: number } | undefined;
+  readonly watch: (signer: string) => { readonly synced: boolean; readonly lastActivity: number; readonly readySince: number } | undefined;
 }
 
 /** Per signer: approved CSRs still waiting (and the oldest approval's age), from the controller's cache. */
@@ -99,7 +100,7 @@ export function signerStates(sources: SignerSources): SignerState[] {
       ...(ca ? { ca } : {}),
       ...(error ? { caError: error } : {}),
       watchSynced: watch?.synced ?? false,
-      ...(watch?.synced ? { sinceWatchActivityMs: now.getTime() - watch.lastActivity, watchQuietMs: now.getTime() - watch.quietSince } : {}),
+      ...(watch?.synced ? { sinceWatchActivityMs: now.getTime() - watch.lastActivity, watchQuietMs: now.getTime() - watch.readySince } : {}),
       approvedPending: pending.get(name)?.count ?? 0,
       approvedPendingOldestSeconds: pending.get(name)?.oldestSeconds ?? 0,
       trustedCas: trust.length,

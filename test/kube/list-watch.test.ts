@@ -196,3 +196,36 @@ void t.test('a watch the server ends cleanly within a second with no events is a
   t.equal(source.lastActivity, clock.now(), 'the clean end of the long one is activity');
   await source.stop();
 });
+
+void t.test('watches the server keeps ending at once turn readiness red after the quiet timeout and keep it red, while each asks for a new end', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock(5_000);
+  const source = new ListWatch<Csr>({
+    feed: signerFeed(api, 'example.com/serving'), logFields: { signer: 'example.com/serving' }, cache: new ObjectCache<Csr>(),
+    logger: pino({ level: 'silent' }), quietTimeoutMs: 60_000, onChange: () => undefined, random: () => 0, clock,
+  });
+  source.start();
+  await until(() => api.openWatches === 1);
+  const silentFor = (): number => clock.now() - source.readySince;
+  // A healthy open watch: its own end is ahead, so it is not silent.
+  t.ok(silentFor() < 0, 'an open watch is not silent before the end it asked for');
+  let opened = 1;
+  let redWhileOpen = 0;
+  // The server ends every watch at once, for three minutes of backoffs.
+  while (clock.now() < 5_000 + 180_000) {
+    api.closeWatches();
+    await until(() => api.openWatches === 0);
+    clock.advance(30_000);
+    await until(() => api.openWatches === 1 && api.calls.filter((c) => c === 'watch').length === opened + 1);
+    opened++;
+    if (clock.now() - 5_000 > 60_000) {
+      t.ok(source.quietSince > clock.now(), 'the open watch alone would say all is well');
+      if (silentFor() > 60_000) redWhileOpen++;
+    }
+  }
+  t.ok(redWhileOpen >= 3, `past the quiet timeout, not ready at every attempt (${redWhileOpen})`);
+  // A watch that stays open a second is established: ready again.
+  clock.advance(1_000);
+  t.ok(silentFor() < 0, 'a watch open a second is healthy again');
+  await source.stop();
+});
