@@ -87,6 +87,8 @@ export const EXERCISES: readonly Exercise[] = [
     check: (t, out) => {
       const packages = out.stdout.split(' ').slice(3);
       for (const p of packages) t.ok(ciScript.includes(`missing+=(${p})`), `.ci/run installs ${p} when missing`);
+      // And the other way: every package .ci/run installs is one the README tells a user to install.
+      for (const [, p] of ciScript.matchAll(/missing\+=\(([^)\s]+)\)/g)) t.ok(packages.includes(p ?? ''), `the README names ${p ?? ''}, which .ci/run installs`);
       // Each tool the README names comes from a package it names (where dpkg knows the tool).
       if (!needTool(t, 'openssl') || !needTool(t, 'cfssl')) return;
       for (const tool of ['openssl', 'cfssl']) {
