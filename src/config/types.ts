@@ -1,7 +1,7 @@
 /** The validated, frozen configuration of `csr-signer run`. Only src/config/ reads argv, env and files. */
 import type { FileKind } from '../files.js';
 import type { RequestLimits } from '../pki/index.js';
-import type { SignerConfig } from '../signer/types.js';
+import type { ApproverConfig, CleanupConfig, SignerConfig } from '../signer/types.js';
 
 export interface LeaderElectionConfig {
   readonly enabled: boolean;
@@ -28,6 +28,12 @@ export interface RunConfig {
   /** undefined: KUBECONFIG, then the in-cluster service account, then ~/.kube/config. */
   readonly kubeconfig?: string;
   readonly signers: readonly SignerConfig[];
+  /** Sign approved CSRs (the default). false: this process only approves and cleans (a separate approver Deployment); CAs are not loaded. */
+  readonly signing?: boolean;
+  /** The approver (--approve, or `approver:` in the config file); absent: off. */
+  readonly approver?: ApproverConfig;
+  /** The CSR cleaner; on by default with the approver; absent: off. */
+  readonly cleanup?: CleanupConfig;
   /** Concurrent signings (--workers). */
   readonly workers: number;
   /** Global token bucket for retries, as client-go's workqueue: qps and burst. */

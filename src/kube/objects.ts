@@ -38,6 +38,39 @@ export interface Csr {
   };
 }
 
+/** A core v1 Node, reduced to what the kubelet-serving approval reads: the addresses the node reports. */
+export interface Node {
+  readonly metadata: ObjectMeta;
+  readonly status?: {
+    /** type: Hostname, InternalDNS, ExternalDNS, InternalIP or ExternalIP (others are ignored). */
+    readonly addresses?: readonly { readonly type: string; readonly address: string }[];
+  };
+}
+
+/** The resourceAttributes of an authorization.k8s.io/v1 SubjectAccessReview: the access asked about. */
+export interface ResourceAttributes {
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+}
+
+/** An authorization.k8s.io/v1 SubjectAccessReview: may this user (of a CSR's spec) do that? */
+export interface SubjectAccessReview {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly spec: {
+    readonly user?: string;
+    readonly uid?: string;
+    readonly groups?: readonly string[];
+    readonly extra?: Readonly<Record<string, readonly string[]>>;
+    readonly resourceAttributes: ResourceAttributes;
+  };
+  readonly status?: { readonly allowed: boolean; readonly denied?: boolean; readonly reason?: string; readonly evaluationError?: string };
+}
+
 export interface Namespace {
   readonly metadata: ObjectMeta;
 }

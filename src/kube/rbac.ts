@@ -9,8 +9,8 @@
  *
  * Each verb is the one kube-apiserver's authorizer checks for the request the client
  * sends (k8s.io/apiserver pkg/endpoints/request/requestinfo.go): GET of an object `get`,
- * GET of a collection `list`, `?watch` `watch`, POST `create`, PUT `update`. The client
- * never PATCHes nor DELETEs, and records Events through the core API only. Discovery
+ * GET of a collection `list`, `?watch` `watch`, POST `create`, PUT `update`, DELETE
+ * `delete` (the cleaner only). The client never PATCHes, and records Events through the core API only. Discovery
  * (GET /apis/certificates.k8s.io/v1, to see which ClusterTrustBundle version is served)
  * is granted to every authenticated user by the built-in system:discovery role.
  */
@@ -52,6 +52,37 @@ export function signerClusterRules(signerNames: readonly string[]): PolicyRule[]
     { apiGroups: [CERTIFICATES], resources: ['signers'], resourceNames: names, verbs: ['sign'] },
     // One core v1 Event per issued or failed CSR, POSTed (never updated, never patched).
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  ];
+}
+
+/**
+ * The approver (--approve), cluster-wide: read CSRs, write /approval for `signerNames`
+ * only, ask SubjectAccessReviews, and read Nodes when `nodes` (the kubelet-serving profile).
+ */
+export function approverClusterRules(options: { readonly signerNames: readonly string[]; readonly nodes: boolean }): PolicyRule[] {
+  const names = checkSignerNames(options.signerNames);
+  return [
+    // The informer's list+watch of every CSR, and a fresh get after a conflict.
+    { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests'], verbs: ['get', 'list', 'watch'] },
+    // PUT /approval: the Approved or Denied condition. Not the main resource, not /status.
+    { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests/approval'], verbs: ['update'] },
+    // The CertificateApproval admission check on /approval: approve only for these signers.
+    { apiGroups: [CERTIFICATES], resources: ['signers'], resourceNames: names, verbs: ['approve'] },
+    // Ask whether the requester may (selfnodeclient, nodeclient, or a policy's own check).
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    // One core v1 Event per approval and denial.
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    // kubelet-serving: the Node's status.addresses.
+    ...(options.nodes ? [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }] : []),
+  ];
+}
+
+/** The CSR cleaner (on with the approver unless turned off), cluster-wide: read every CSR, delete old ones. */
+export function cleanerClusterRules(): PolicyRule[] {
+  return [
+    { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests'], verbs: ['list', 'watch'] },
+    // DELETE with a uid precondition, so a new CSR of the same name is never deleted in its place.
+    { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests'], verbs: ['delete'] },
   ];
 }
 

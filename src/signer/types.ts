@@ -5,8 +5,8 @@
  */
 import type { CertificateRequest, SigningProfile } from '../pki/index.js';
 
-export type { Csr, CsrCondition, LabelSelector } from '../kube/objects.js';
-import type { LabelSelector } from '../kube/objects.js';
+export type { Csr, CsrCondition, LabelSelector, Node, ResourceAttributes } from '../kube/objects.js';
+import type { LabelSelector, ResourceAttributes } from '../kube/objects.js';
 
 /** The in-tree signers whose validation rules (signer/builtin-signers.ts) csr-signer reproduces. */
 export const builtinSignerNames = [
@@ -104,3 +104,77 @@ export type Decision =
     readonly profile: SigningProfile;
     readonly expirationSeconds?: number;
   };
+
+/*
+ * The approver: which signers it approves for, and how. Shared by the config
+ * (src/config/), the pure decisions (signer/approval*.ts) and the controller
+ * (reconcile/csr-approving.ts).
+ */
+
+/**
+ * How CSRs of one signer are approved:
+ * - `kubelet-client`: kubernetes.io/kube-apiserver-client-kubelet, exactly as
+ *   kube-controller-manager's csrapproving (shape check, selfnodeclient then nodeclient,
+ *   each behind a SubjectAccessReview); never denies, leaves the rest pending.
+ * - `kubelet-serving`: kubernetes.io/kubelet-serving, approved only for names and
+ *   addresses of the requesting node's Node object; the rest is Denied.
+ * - `policy`: a custom signer, approved when the request passes that signer's policy
+ *   (and the SubjectAccessReview, when one is configured); the rest is Denied.
+ */
+export type ApprovalProfile = 'kubelet-client' | 'kubelet-serving' | 'policy';
+
+/** One signer the approver approves for. */
+export interface ApproverSignerConfig {
+  readonly signerName: string;
+  readonly profile: ApprovalProfile;
+  /** kubelet-serving: DNS name patterns allowed besides the Node's own names (exact, or `*.` for one leftmost label). */
+  readonly extraDnsNames?: readonly string[];
+  /** kubelet-serving: regular expressions (whole name) DNS names may match besides the Node's own names. */
+  readonly extraDnsRegexes?: readonly string[];
+  /** kubelet-serving: CIDRs IP SANs may fall into besides the Node's own addresses. */
+  readonly extraIpRanges?: readonly string[];
+  /** kubelet-serving: the most DNS and IP SANs together; absent: no bound beyond the request limits. */
+  readonly maxSubjectAltNames?: number;
+  /**
+   * policy: besides the signer's policy, the requester must be allowed this access
+   * (a SubjectAccessReview for the CSR's username, uid, groups and extra), e.g. verb
+   * `use` on `signers` named after the signer, so RBAC says who may get what.
+   */
+  readonly subjectAccessReview?: ResourceAttributes;
+}
+
+/** `audit`: decide, log and count, write nothing. */
+export type ApproverMode = 'enforce' | 'audit';
+
+export interface ApproverConfig {
+  readonly mode: ApproverMode;
+  /** Never empty; each name at most once; a `policy` entry names a custom signer of the configuration. */
+  readonly signers: readonly ApproverSignerConfig[];
+}
+
+/** The CSR cleaner's ages (kube-controller-manager's csrcleaner; signer/cleanup.ts). */
+export interface CleanupConfig {
+  readonly issuedMs: number;
+  readonly deniedMs: number;
+  readonly failedMs: number;
+  readonly pendingMs: number;
+  /** Approved, never issued (no certificate, not Failed), counted from the Approved condition's lastUpdateTime. */
+  readonly approvedUnissuedMs: number;
+}
+
+/** Why the approver leaves a CSR alone. */
+export type ApprovalSkipReason = 'NotConfigured' | 'AlreadyApproved' | 'AlreadyDenied' | 'AlreadyFailed' | 'AlreadyIssued';
+
+/**
+ * What the approver does with one CSR. `rule` names what decided (the metric's `rule`
+ * label: e.g. selfnodeclient, nodeclient, node-addresses, policy, subject-access-review).
+ * - approve: write Approved, reason AutoApproved, `message`.
+ * - deny: write Denied, reason CsrSignerPolicyDenied, `message` one sentence naming the offending value.
+ * - wait: recognised but not allowed (a SubjectAccessReview said no): stays pending,
+ *   logged, retried with backoff, as kube-controller-manager's csrapproving does.
+ */
+export type ApprovalDecision =
+  | { readonly kind: 'skip'; readonly reason: ApprovalSkipReason }
+  | { readonly kind: 'approve'; readonly rule: string; readonly message: string }
+  | { readonly kind: 'deny'; readonly rule: string; readonly message: string }
+  | { readonly kind: 'wait'; readonly rule: string; readonly message: string };
