@@ -198,7 +198,9 @@ void t.test('wait: left pending, logged at debug with the reason, looked at agai
   t.match(line, { level: 20, rule: 'subject-access-review', message: 'recognized csr "node-csr" as [selfnodeclient nodeclient] but subject access review was not approved' });
   t.same(s.reviews.asked.slice(0, 2).map((a) => a.subresource), ['selfnodeclient', 'nodeclient'], 'both reviews, in upstream\'s order');
   s.reviews.answer = (a) => a.subresource === 'selfnodeclient';
+  const asked = s.reviews.asked.length;
   t.same(await approver.reconcile('node-csr'), undefined, 'allowed now: decided, nothing to look at later');
+  t.same(s.reviews.asked.slice(asked).map((a) => a.subresource), ['selfnodeclient'], 'selfnodeclient allowed: nodeclient not asked, as upstream stops at the first allowed');
   t.match(conditionsOf(s.api, 'node-csr'), [{ type: 'Approved', reason: 'AutoApproved', message: 'Auto approving self kubelet client certificate after SubjectAccessReview.' }]);
   t.same(await approver.reconcile('node-csr'), undefined, 'the stored object is approved: skipped');
   t.equal(s.api.approvalWrites.length, 1);
