@@ -139,3 +139,16 @@ void t.test('approve and sign in one process with the signer identity and exactl
   t.same(lines.filter((l) => l.level !== undefined && Number(l.level) >= 40), [], 'no warning: no call was refused');
   t.ok(lines.some((l) => l.audit === 'csr-approved') && lines.some((l) => l.audit === 'certificate-issued'), 'an audit record for each');
 });
+
+void t.test('with leader election, the approver and the cleaner run on the leader beside the signer, and all stop together', async (t) => {
+  const runtime = await running({
+    ...base, leaderElection: { ...base.leaderElection, enabled: true, resourceName: 'runtime-controllers' }, signers: [serving()], cleanup,
+    approver: { mode: 'audit', signers: [{ signerName: SERVING, profile: 'policy' }] },
+  });
+  await until(() => runtime.controller !== undefined && runtime.approver !== undefined && runtime.cleaner !== undefined, 15_000);
+  t.equal(runtime.snapshot().leader.leading, true);
+  await runtime.stop(1000);
+  t.equal(runtime.controller, undefined);
+  t.equal(runtime.approver, undefined);
+  t.equal(runtime.cleaner, undefined);
+});
