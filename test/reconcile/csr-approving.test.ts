@@ -17,7 +17,7 @@ import type { ApproverMode, ApproverSignerConfig, Csr, Node, ResourceAttributes 
 import type { ApprovalOutcome, Observer } from '../../src/telemetry/observer.js';
 import { ManualClock } from '../helpers/clock.js';
 import {
-  csrBuilder, signerConfig, withCondition, withGroups, withName, withRequest, withSigner, withUsages, withUsername,
+  csrBuilder, signerConfig, withCondition, withGroups, withName, withRawRequest, withRequest, withSigner, withUsages, withUsername,
 } from '../helpers/csr.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 import { until } from '../helpers/wait.js';
@@ -305,4 +305,18 @@ void t.test('CSRs of signers the approver is not configured for are not even wat
   t.notOk(controller.cache.get('other'), 'another signer\'s CSR never reaches the approver');
   t.same(s.api.approvalWrites, []);
   t.same(s.reviews.asked, []);
+});
+
+void t.test('proof of possession: a request whose signature does not verify is denied, parsed on the threadpool as the signer parses it', async (t) => {
+  const s = setup();
+  const good = csrBuilder(withName('forged'));
+  const pem = Buffer.from(good.spec.request, 'base64').toString('latin1');
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  der[der.length - 1] = (der[der.length - 1] ?? 0) ^ 0x01; // the last byte of the signature
+  const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+  const cache = new ObjectCache<Csr>();
+  cache.set(s.api.put(withRawRequest(Buffer.from(forged).toString('base64'))(good)));
+  await new Approver(s.options, cache).reconcile('forged');
+  t.match(conditionsOf(s.api, 'forged'), [{ type: 'Denied', reason: 'CsrSignerPolicyDenied', message: /signature/i }]);
+  t.same(s.approvals, [[SERVING, 'denied', 'policy']]);
 });
