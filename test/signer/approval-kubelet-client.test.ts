@@ -11,7 +11,7 @@ import {
   csrBuilder, withGroups, withName, withRawRequest, withRequest, withSigner, withUsages, withUsername, type CsrModifier,
 } from '../helpers/csr.js';
 import type { RequestSpec } from '../helpers/requests.js';
-import { parsed } from '../helpers/approval.js';
+import { parsed, withForgedSignature } from '../helpers/approval.js';
 
 const signerName = 'kubernetes.io/kube-apiserver-client-kubelet';
 const entry: ApproverSignerConfig = { signerName, profile: 'kubelet-client' };
@@ -70,5 +70,13 @@ void t.test('kubelet-client: a request that does not parse is retried, as upstre
   const decision = decideWith(csr, [true, true]);
   t.equal(decision.kind, 'wait');
   t.match(decision, { rule: 'shape', message: /^unable to parse csr "csr-abc12": the request must be exactly one CERTIFICATE REQUEST PEM block/ });
+  t.end();
+});
+
+void t.test('kubelet-client: a request whose signature does not verify is never approved, only retried', (t) => {
+  // Upstream's approver does not check the signature (the API server checks it when the CSR is created);
+  // the approver here checks it with the parse, so such a request can only wait.
+  const csr = kubeletCsr(node1, withForgedSignature(node1));
+  t.match(decideWith(csr, [true, true]), { kind: 'wait', rule: 'shape', message: /^unable to parse csr "csr-abc12": the request's signature does not verify/ });
   t.end();
 });

@@ -10,7 +10,7 @@ import {
   csrBuilder, withGroups, withRawRequest, withRequest, withSigner, withUsages, withUsername, type CsrModifier,
 } from '../helpers/csr.js';
 import type { RequestSpec } from '../helpers/requests.js';
-import { parsed } from '../helpers/approval.js';
+import { parsed, withForgedSignature } from '../helpers/approval.js';
 
 const signerName = 'kubernetes.io/kubelet-serving';
 const entry: ApproverSignerConfig = { signerName, profile: 'kubelet-serving' };
@@ -124,6 +124,14 @@ void t.test('kubelet-serving: a request without proof of possession is denied wi
   const csr = servingCsr(request({ dns: ['worker-1'] }), withRawRequest(Buffer.from('garbage').toString('base64')));
   t.same(decideApproval({ csr, request: parsed(csr), entry, signer: undefined, node: worker1, access: [] }),
     denied('the request must be exactly one CERTIFICATE REQUEST PEM block, found no PEM block'));
+  t.end();
+});
+
+void t.test('kubelet-serving: a request whose signature does not verify is denied: no proof of possession', (t) => {
+  const spec = request({ dns: ['worker-1'] });
+  const csr = servingCsr(spec, withForgedSignature(spec));
+  const decision = decideApproval({ csr, request: parsed(csr), entry, signer: undefined, node: worker1, access: [] });
+  t.match(decision, { kind: 'deny', rule: 'kubelet-serving', message: /^the request's signature does not verify with its own public key \(.+\), so it does not prove possession of the private key$/ });
   t.end();
 });
 
