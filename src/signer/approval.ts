@@ -25,7 +25,12 @@ import type {
   ApprovalDecision, ApprovalSkipReason, ApproverSignerConfig, Csr, Node, ResourceAttributes, SignerConfig,
 } from './types.js';
 
-/** What the decision needs fetched: the Node named `node` (when set) and the answers to `access`, in order. */
+/**
+ * What the decision needs fetched: the Node named `node` (when set) and the answers to
+ * every review of `access`, in order — all of them (they may be asked at once): which
+ * one decides depends on the parsed request, so stopping at the first allowed answer
+ * could leave the deciding one unasked.
+ */
 export interface ApprovalFacts {
   readonly node?: string;
   readonly access: readonly ResourceAttributes[];
