@@ -22,7 +22,7 @@ import { kubeletServingFacts, decideKubeletServing, kubeletServingSignerName } f
 import { decidePolicy, policyFacts } from './approval-policy.js';
 import { hasCertificate } from './conditions.js';
 import type {
-  ApprovalDecision, ApprovalSkipReason, ApproverSignerConfig, Csr, Node, ResourceAttributes, SignerConfig,
+  ApprovalDecision, ApprovalProfile, ApprovalSkipReason, ApproverSignerConfig, Csr, Node, ResourceAttributes, SignerConfig,
 } from './types.js';
 
 /**
@@ -54,16 +54,29 @@ const skip = (reason: ApprovalSkipReason): ApprovalDecision => ({ kind: 'skip', 
 const hasType = (csr: Csr, type: string): boolean => (csr.status?.conditions ?? []).some((c) => c.type === type);
 
 /**
+ * The one profile a signer name can be approved under: kubelet-client for
+ * kube-apiserver-client-kubelet, kubelet-serving for kubelet-serving, policy for a
+ * name outside `kubernetes.io/` (a custom signer). Any other `kubernetes.io/` name
+ * (kube-apiserver-client, legacy-unknown, one Kubernetes adds later) has none: it is
+ * never auto-approved, whatever the configuration says.
+ */
+export function impliedProfile(signerName: string): ApprovalProfile | undefined {
+  if (signerName === kubeletClientSignerName) return 'kubelet-client';
+  if (signerName === kubeletServingSignerName) return 'kubelet-serving';
+  return signerName.startsWith('kubernetes.io/') ? undefined : 'policy';
+}
+
+/**
  * The cheap skips, before the request is parsed; undefined means go on. Any condition
  * of type Approved, Denied or Failed counts, whatever its status (kube-controller-manager's
  * csrapproving skips on a certificate or an Approved or Denied condition,
  * pkg/controller/certificates/approver/sarapprove.go `handle`; a Failed CSR is also left
- * alone here: nothing will sign it). A built-in profile applies to its own signer only.
+ * alone here: nothing will sign it). An entry whose profile is not the one its signer
+ * name implies (impliedProfile) is not configured.
  */
 export function approvalTriage(csr: Csr, entry: ApproverSignerConfig | undefined): ApprovalDecision | undefined {
   if (entry === undefined || entry.signerName !== csr.spec.signerName) return skip('NotConfigured');
-  if (entry.profile === 'kubelet-client' && entry.signerName !== kubeletClientSignerName) return skip('NotConfigured');
-  if (entry.profile === 'kubelet-serving' && entry.signerName !== kubeletServingSignerName) return skip('NotConfigured');
+  if (entry.profile !== impliedProfile(entry.signerName)) return skip('NotConfigured');
   if (hasCertificate(csr)) return skip('AlreadyIssued');
   if (hasType(csr, 'Failed')) return skip('AlreadyFailed');
   if (hasType(csr, 'Denied')) return skip('AlreadyDenied');
