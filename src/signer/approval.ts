@@ -8,7 +8,7 @@
  *   approvalTriage(csr, entry)       the cheap skips: not configured, already decided, issued
  *   parse the request                the parsed request, or the permanent error parsing it
  *                                    gave (the signature check is the proof of possession)
- *   approvalFacts(csr, entry)        what to fetch: the Node to read, the SubjectAccessReviews
+ *   approvalFacts(csr, entry, request)  what to fetch: the Node to read, the SubjectAccessReviews
  *                                    to ask (in this order, for the CSR's user, uid, groups, extra)
  *   decideApproval({ ... })          skip | approve | deny | wait
  *
@@ -85,12 +85,16 @@ export function approvalTriage(csr: Csr, entry: ApproverSignerConfig | undefined
 }
 
 /**
- * What the decision of this CSR needs, read from its spec alone (deterministic:
- * decideApproval() reads the answers by this list's order).
+ * What the decision of this CSR needs (deterministic: decideApproval() reads the
+ * answers by this list's order). Pass the parsed request (or its parse error) when
+ * there is one: kubelet-client then asks exactly the reviews kube-controller-manager
+ * asks — none for a request it does not recognise, selfnodeclient only when the
+ * username is the subject CN. Without it the list is read from the spec alone and may
+ * name one review more; decideApproval() accepts the answers of either list.
  */
-export function approvalFacts(csr: Csr, entry: ApproverSignerConfig): ApprovalFacts {
+export function approvalFacts(csr: Csr, entry: ApproverSignerConfig, request?: CertificateRequest | CsrSignerError): ApprovalFacts {
   switch (entry.profile) {
-    case 'kubelet-client': return kubeletClientFacts(csr);
+    case 'kubelet-client': return kubeletClientFacts(csr, request);
     case 'kubelet-serving': return kubeletServingFacts(csr);
     case 'policy': return policyFacts(entry);
   }
