@@ -200,7 +200,7 @@ void t.test('wait: left pending, logged at debug with the reason, looked at agai
   s.reviews.answer = (a) => a.subresource === 'selfnodeclient';
   const asked = s.reviews.asked.length;
   t.same(await approver.reconcile('node-csr'), undefined, 'allowed now: decided, nothing to look at later');
-  t.same(s.reviews.asked.slice(asked).map((a) => a.subresource), ['selfnodeclient'], 'selfnodeclient allowed: nodeclient not asked, as upstream stops at the first allowed');
+  t.same(s.reviews.asked.slice(asked).map((a) => a.subresource), ['selfnodeclient', 'nodeclient'], 'every review listed is asked, in order');
   t.match(conditionsOf(s.api, 'node-csr'), [{ type: 'Approved', reason: 'AutoApproved', message: 'Auto approving self kubelet client certificate after SubjectAccessReview.' }]);
   t.same(await approver.reconcile('node-csr'), undefined, 'the stored object is approved: skipped');
   t.equal(s.api.approvalWrites.length, 1);
@@ -319,4 +319,14 @@ void t.test('proof of possession: a request whose signature does not verify is d
   await new Approver(s.options, cache).reconcile('forged');
   t.match(conditionsOf(s.api, 'forged'), [{ type: 'Denied', reason: 'CsrSignerPolicyDenied', message: /signature/i }]);
   t.same(s.approvals, [[SERVING, 'denied', 'policy']]);
+});
+
+void t.test('every review listed is asked: a node asking for another node\'s name with both allowed is approved as nodeclient', async (t) => {
+  const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+  const cache = new ObjectCache<Csr>();
+  const other = withRequest({ key: 'p256', commonName: 'system:node:worker-2', organizations: ['system:nodes'] })(kubeletClientCsr('other-node'));
+  cache.set(s.api.put(other));
+  await new Approver(s.options, cache).reconcile('other-node');
+  t.match(conditionsOf(s.api, 'other-node'), [{ type: 'Approved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.' }]);
+  t.same(s.approvals, [[KUBELET_CLIENT, 'approved', 'nodeclient']]);
 });
