@@ -22,7 +22,10 @@ const caA = makeOpensslCa(keys, 'a', 'p256');
 const caB = makeOpensslCa(keys, 'b', 'p256');
 const expired = makeOpensslCa(keys, 'old', 'p256', { days: 1 });
 
-function signerIn(dir: string): SignerConfig {
+/** A signer with its CA files (signing on). */
+type SignerWithCa = SignerConfig & { readonly ca: NonNullable<SignerConfig['ca']> };
+
+function signerIn(dir: string): SignerWithCa {
   return {
     name: 'example.com/serving', source: 'test', ca: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
     defaultDurationMs: 3_600_000, maxDurationMs: 3_600_000, includeChain: false,
@@ -125,7 +128,7 @@ const caD = makeOpensslCa(keys, 'd', 'p256');
 const leaf = makeOpensslCa(keys, 'leaf', 'p256', { extensions: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature'] });
 
 /** A Secret-like directory with tls.crt, tls.key and trust.pem, and a signer reading all three. */
-function withTrust(cert: string, key: string, trust: string): { dir: string; signer: SignerConfig } {
+function withTrust(cert: string, key: string, trust: string): { dir: string; signer: SignerWithCa } {
   const dir = secretDirWith({ 'tls.crt': cert, 'tls.key': key, 'trust.pem': trust });
   const signer = signerIn(dir);
   return { dir, signer: { ...signer, ca: { ...signer.ca, trustFile: join(dir, 'trust.pem') } } };
