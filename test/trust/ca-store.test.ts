@@ -110,6 +110,14 @@ void t.test('any other bad CA at start is fatal, naming the signer and the file'
   await t.rejects(new CaStore([signerIn(dir)], { logger }).loadAll(), /cannot read the CA key .*ENOENT/);
 });
 
+void t.test('a signer without CA files (its config left ca out: signing off) is refused in one sentence, not read from undefined paths', async (t) => {
+  const withoutCa: SignerConfig = { name: 'example.com/serving', source: 'test', defaultDurationMs: 3_600_000, maxDurationMs: 3_600_000, includeChain: false };
+  await t.rejects(new CaStore([withoutCa], { logger }).loadAll(), {
+    kind: 'InvalidArgument',
+    message: 'signer example.com/serving: has no CA files (ca: is left out because signing is off), so no CA is loaded for it',
+  });
+});
+
 void t.test('a symlink swap is noticed without polling', async (t) => {
   const dir = secretDir(caA.certPem, caA.keyPem);
   const store = new CaStore([signerIn(dir)], { logger });
