@@ -97,7 +97,7 @@ export function readWork(flags: RunFlags, readFile: ReadFile): Work {
   }
   const cleaning = flags.booleans.cleanup ?? doc?.cleanup.enabled ?? approver !== undefined;
   if (!signing && approver === undefined && !cleaning) {
-    throw csrError('InvalidArgument', `signing is off (${flags.booleans.signing === false ? '--signing=false' : 'signing: false'}) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or sign`);
+    throw csrError('InvalidArgument', `signing is off (${flags.booleans.signing === false ? '--signing=false' : 'signing: false'}) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on`);
   }
   return {
     signers, signing,
