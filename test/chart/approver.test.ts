@@ -125,6 +125,26 @@ void t.test("the approver's pods are never selected by the signer's Deployment, 
   t.end();
 });
 
+void t.test("the separate approver's pods get their own PodDisruptionBudget, NetworkPolicy and PodMonitor", (t) => {
+  const values: Values = {
+    ...separate,
+    podMonitor: { enabled: true },
+    networkPolicy: { enabled: true, ingress: { from: [{ podSelector: {} }] }, egress: { apiServer: { cidrs: ['10.0.0.10/32'] } } },
+  };
+  const { manifests } = renderChart({ values, apiVersions: ['monitoring.coreos.com/v1'] });
+  const approverSelector = deployment(manifests, 'csr-signer-approver').spec.selector.matchLabels;
+  const signerSelector = deployment(manifests, 'csr-signer').spec.selector.matchLabels;
+  t.same((find(manifests, 'PodDisruptionBudget', 'csr-signer-approver').spec as { selector: unknown }).selector, { matchLabels: approverSelector });
+  t.same((find(manifests, 'PodMonitor', 'csr-signer-approver').spec as { selector: unknown }).selector, { matchLabels: approverSelector });
+  t.same((find(manifests, 'PodMonitor', 'csr-signer').spec as { selector: unknown }).selector, { matchLabels: signerSelector });
+  const policies = ['csr-signer', 'csr-signer-approver'].map((n) => find(manifests, 'NetworkPolicy', n).spec as { podSelector: unknown; egress: unknown; ingress: unknown });
+  t.same(policies[1]?.podSelector, { matchLabels: approverSelector });
+  t.same(policies[0]?.podSelector, { matchLabels: signerSelector });
+  t.same(policies[1]?.egress, policies[0]?.egress, 'the same egress: the API server only');
+  t.same(policies[1]?.ingress, policies[0]?.ingress);
+  t.end();
+});
+
 void t.test('a changed approver configuration rolls only the pods that read it', (t) => {
   const checksum = (values: Values, name: string): string | undefined =>
     deployment(renderChart({ values }).manifests, name).spec.template.metadata.annotations['checksum/config'];
@@ -141,5 +161,17 @@ void t.test('the chart refuses an approver with nothing to approve, and replicas
     ['two approver replicas without leader election', { replicaCount: 1, leaderElection: { enabled: false }, approver: { enabled: true, separateDeployment: true } }, /approver\.replicaCount > 1 needs leaderElection\.enabled/],
   ];
   for (const [name, values, message] of refusals) t.throws(() => renderChart({ values }), { constructor: TemplateError, message }, name);
+  t.end();
+});
+
+void t.test('NOTES.txt says who approves, in which mode, and what the cleaner deletes', (t) => {
+  const notes = (values: Values): string => renderChart({ values }).files.get('NOTES.txt') ?? '';
+  t.match(notes({}), /approve it \(kubectl certificate approve NAME\)/);
+  t.notMatch(notes({}), /approver|deleted after/);
+  const audit = notes({ approver: { enabled: true, mode: 'audit', separateDeployment: true } });
+  t.match(audit, /The approver \(audit mode, in deployment\/csr-signer-approver as ServiceAccount csr-signer-approver\) decides CSRs for:\n {2}- example\.com\/serving/);
+  t.match(audit, /Audit mode writes nothing/);
+  t.match(audit, /deleted after issued 1h, denied 1h, failed 1h, pending 24h, approved but never issued 24h/);
+  t.notMatch(notes({ approver: { enabled: true }, cleanup: { enabled: false } }), /deleted after/);
   t.end();
 });
