@@ -20,8 +20,8 @@ interface Deployment { spec: { replicas: number; selector: { matchLabels: Record
 
 const deployment = (manifests: readonly Manifest[], name: string): Deployment => find(manifests, 'Deployment', name) as unknown as Deployment;
 const configFile = (manifests: readonly Manifest[], key: string): string | undefined => (find(manifests, 'ConfigMap').data as Record<string, string>)[key];
-const sections = (text: string | undefined): { approver?: unknown; cleanup?: unknown; signing?: unknown; signers: { name: string; trust?: unknown }[] } =>
-  parse(text ?? '') as { approver?: unknown; cleanup?: unknown; signing?: unknown; signers: { name: string; trust?: unknown }[] };
+interface ConfigSections { approver?: unknown; cleanup?: unknown; signing?: unknown; signers: { name: string; ca?: unknown; trust?: unknown }[] }
+const sections = (text: string | undefined): ConfigSections => parse(text ?? '') as ConfigSections;
 
 const ages = { issued: '1h', denied: '1h', failed: '1h', pending: '24h', approvedUnissued: '24h' };
 const ca = { existingSecret: 'ca' };
@@ -101,8 +101,8 @@ void t.test('separateDeployment: the approver runs apart, with --signing=false, 
   const approverFile = sections(configFile(manifests, 'approver.yaml'));
   t.same(approverFile.approver, { mode: 'enforce', signers: [{ signerName: 'kubernetes.io/kubelet-serving' }, { signerName: 'example.com/serving' }] });
   t.same(approverFile.cleanup, { enabled: true, ...ages });
-  t.same(approverFile.signers.map((s) => s.name), ['example.com/serving'], 'the signers whose policy the policy profile applies');
-  t.equal(approverFile.signers[0]?.trust, undefined, 'no trust targets: the signer publishes them');
+  t.equal(approverFile.signing, false, 'signing: false, as --signing=false says');
+  t.same(approverFile.signers, [{ name: 'example.com/serving', policy }], 'the signers\' rules, which the policy profile applies: no CA, no trust targets (the signer publishes them)');
   const signerFile = sections(configFile(manifests, 'signers.yaml'));
   t.equal(signerFile.approver, undefined, 'the signer does not approve');
   t.equal(signerFile.cleanup, undefined, 'nor clean');

@@ -109,14 +109,16 @@ The names RBAC pins for trust publishing (src/kube/rbac.ts TrustTargets), one
 {{/*
 The `signers:` of a SignerConfiguration (docs/configuration.md), from .Values.signers.
 Signer i's CA Secret is mounted at /etc/csr-signer/ca/<i>/ (see deployment.yaml), its
-ca.trustKey as trust.crt. A dict of root and trust: trust false leaves the signers'
-`trust:` out (the separate approver, which loads no CA, publishes no bundle).
+ca.trustKey as trust.crt. A dict of root and signing: signing false leaves each signer's
+`ca:` and `trust:` out (the separate approver, `signing: false`, has no CA and publishes
+no bundle: it needs the signers' rules only).
 */}}
 {{- define "csr-signer.signersConfig" -}}
 {{- $root := .root -}}
 signers:
 {{- range $i, $signer := $root.Values.signers }}
   - name: {{ $signer.name | quote }}
+    {{- if $.signing }}
     ca:
       certFile: /etc/csr-signer/ca/{{ $i }}/tls.crt
       keyFile: /etc/csr-signer/ca/{{ $i }}/tls.key
@@ -131,6 +133,7 @@ signers:
       {{- with $signer.ca.passphraseFile }}
       passphraseFile: {{ . | quote }}
       {{- end }}
+    {{- end }}
     {{- with $signer.duration }}
     duration:
       {{- toYaml . | nindent 6 }}
@@ -150,7 +153,7 @@ signers:
     policy:
       {{- toYaml . | nindent 6 }}
     {{- end }}
-    {{- if $.trust }}
+    {{- if $.signing }}
     {{- with $signer.trust }}
     trust:
       {{- toYaml . | nindent 6 }}
@@ -243,7 +246,7 @@ signers, and the approver and cleaner unless they run in the approver's own Depl
 {{- define "csr-signer.config" -}}
 apiVersion: csr-signer.io/v1alpha1
 kind: SignerConfiguration
-{{ include "csr-signer.signersConfig" (dict "root" . "trust" true) }}
+{{ include "csr-signer.signersConfig" (dict "root" . "signing" true) }}
 {{- if not (include "csr-signer.approverSeparate" .) }}
 {{- with include "csr-signer.approvalConfig" . | trim }}
 {{ . }}
@@ -252,14 +255,16 @@ kind: SignerConfiguration
 {{- end }}
 
 {{/*
-The separate approver's SignerConfiguration (approver.separateDeployment): the signers
-(whose policies the `policy` profile applies; their CA is never loaded, `--signing=false`),
-the approver and the cleaner.
+The separate approver's SignerConfiguration (approver.separateDeployment): `signing: false`,
+the signers without their CA (the `policy` profile applies their rules), the approver
+and the cleaner.
 */}}
 {{- define "csr-signer.approverConfig" -}}
 apiVersion: csr-signer.io/v1alpha1
 kind: SignerConfiguration
-{{ include "csr-signer.signersConfig" (dict "root" . "trust" false) }}
+# Approve and clean only (also --signing=false): no CA is loaded.
+signing: false
+{{ include "csr-signer.signersConfig" (dict "root" . "signing" false) }}
 {{ include "csr-signer.approvalConfig" . | trim }}
 {{- end }}
 
