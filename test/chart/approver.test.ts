@@ -155,10 +155,11 @@ void t.test('a changed approver configuration rolls only the pods that read it',
   t.end();
 });
 
-void t.test('the chart refuses an approver with nothing to approve, and replicas without a Lease', (t) => {
+void t.test('the chart refuses an approver with nothing to approve, replicas without a Lease, and a shared Lease', (t) => {
   const refusals: [string, Values, RegExp][] = [
     ['only signers that are never approved automatically', { signers: [{ name: 'kubernetes.io/kube-apiserver-client', ca }], approver: { enabled: true } }, /no signer to approve for/],
     ['two approver replicas without leader election', { replicaCount: 1, leaderElection: { enabled: false }, approver: { enabled: true, separateDeployment: true } }, /approver\.replicaCount > 1 needs leaderElection\.enabled/],
+    ['the approver on the signer\'s Lease', { leaderElection: { leaseName: 'pki' }, approver: { enabled: true, separateDeployment: true, leaseName: 'pki' } }, /approver\.leaseName must differ from the signer's Lease/],
   ];
   for (const [name, values, message] of refusals) t.throws(() => renderChart({ values }), { constructor: TemplateError, message }, name);
   t.end();
