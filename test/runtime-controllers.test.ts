@@ -70,7 +70,7 @@ void t.test('signing false, approver and cleaner on: no CA read, no signer; the 
   const lines: Record<string, unknown>[] = [];
   const missing = { certFile: '/nonexistent/ca.pem', keyFile: '/nonexistent/ca-key.pem' };
   const runtime = await running({
-    ...base, signers: [serving(missing)], signing: false, cleanup,
+    ...base, signers: [serving(missing), signerConfig('kubernetes.io/kube-apiserver-client', { ca: missing })], signing: false, cleanup,
     approver: { mode: 'enforce', signers: [{ signerName: SERVING, profile: 'policy' }] },
   }, lines);
   t.teardown(() => runtime.stop(1000));
@@ -79,7 +79,11 @@ void t.test('signing false, approver and cleaner on: no CA read, no signer; the 
   t.ok(runtime.approver && runtime.cleaner, 'approver and cleaner started');
   t.same(runtime.cas.state(SERVING), {}, 'no CA loaded (its files do not even exist)');
   t.match(lines.find((l) => l.msg === 'started'), {
-    signing: false, approver: { mode: 'enforce', signers: [`${SERVING} (policy)`] },
+    signing: false,
+    approver: {
+      mode: 'enforce', signers: [`${SERVING} (policy)`],
+      notApproved: [{ signer: 'kubernetes.io/kube-apiserver-client', reason: /kube-controller-manager never auto-approves it either/ }],
+    },
     cleanup: { issued: '3600s', denied: '0s', failed: '3600s', pending: '86400s', approvedUnissued: '86400s' },
   });
   await until(() => runtime.approver?.synced === true && runtime.cleaner?.synced === true);
