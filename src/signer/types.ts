@@ -158,7 +158,10 @@ export interface CleanupConfig {
   readonly deniedMs: number;
   readonly failedMs: number;
   readonly pendingMs: number;
-  /** Approved, never issued (no certificate, not Failed), counted from the Approved condition's lastUpdateTime. */
+  /**
+   * Approved and never issued (no certificate; other conditions, Failed or Denied, are not
+   * looked at), counted from the Approved condition's lastUpdateTime.
+   */
   readonly approvedUnissuedMs: number;
 }
 
