@@ -174,7 +174,7 @@ export type ApprovalSkipReason = 'NotConfigured' | 'NotRecognized' | 'AlreadyApp
 
 /**
  * What the approver does with one CSR. `rule` names what decided (the metric's `rule`
- * label: selfnodeclient, nodeclient, kubelet-serving, policy, subject-access-review, shape).
+ * label: selfnodeclient, nodeclient, kubelet-serving, policy, subject-access-review).
  * - approve: write Approved, reason AutoApproved, `message`.
  * - deny: write Denied, reason CsrSignerPolicyDenied, `message` one sentence naming the offending value.
  * - wait: recognised but not allowed (a SubjectAccessReview said no), or a fact is
