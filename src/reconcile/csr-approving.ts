@@ -137,11 +137,13 @@ export class Approver {
       if (!(e instanceof CsrSignerError && e.permanent)) throw e;
       request = e;
     }
-    const facts = approvalFacts(csr, entry);
+    // Given the parsed request, the facts are exactly what kube-controller-manager's csrapproving
+    // asks for a kubelet client request: no review for one it does not recognise, selfnodeclient
+    // only when the requester is the subject's CN, then nodeclient.
+    const facts = approvalFacts(csr, entry, request);
     const node: Node | null | undefined = facts.node === undefined ? undefined : await this.options.nodes.get(facts.node);
-    // Every review listed, at once: which answer decides depends on the parsed request, so stopping
-    // at the first allowed one (as kube-controller-manager, which asks only the recognisers that
-    // match) could leave the deciding one unasked.
+    // Every review listed, at once (upstream asks them in turn and stops at the first allowed:
+    // the same decision, one more review at most).
     const access = await Promise.all(facts.access.map((attributes) => this.options.reviews.allowed(csr, attributes)));
     return decideApproval({ csr, request, entry, signer: this.signers.get(csr.spec.signerName), ...(node === undefined ? {} : { node }), access });
   }

@@ -330,3 +330,22 @@ void t.test('every review listed is asked: a node asking for another node\'s nam
   t.match(conditionsOf(s.api, 'other-node'), [{ type: 'Approved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.' }]);
   t.same(s.approvals, [[KUBELET_CLIENT, 'approved', 'nodeclient']]);
 });
+
+void t.test('kubelet-client: only the reviews kube-controller-manager asks; a request it does not recognise is left alone, unasked and not looked at again', async (t) => {
+  const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(s.options, cache);
+  // A node asking for another node's name: selfnodeclient does not recognise it, so only nodeclient is asked.
+  cache.set(s.api.put(withRequest({ key: 'p256', commonName: 'system:node:worker-2', organizations: ['system:nodes'] })(kubeletClientCsr('other-node'))));
+  s.reviews.answer = () => false;
+  t.same((await approver.reconcile('other-node'))?.requeueAfterMs, 1000, 'recognised, not allowed: looked at again');
+  t.same(s.reviews.asked.map((a) => a.subresource), ['nodeclient']);
+  // Not the kubelet-client shape (a DNS name): no review, no write, no retry.
+  const asked = s.reviews.asked.length;
+  cache.set(s.api.put(withRequest({ key: 'p256', commonName: 'system:node:worker-1', organizations: ['system:nodes'], dns: ['worker-1'] })(kubeletClientCsr('odd'))));
+  t.equal(await approver.reconcile('odd'), undefined, 'not requeued');
+  t.equal(s.reviews.asked.length, asked, 'no review asked');
+  t.same(conditionsOf(s.api, 'odd'), [], 'nothing written');
+  t.match(s.lines.find((l) => l.csr === 'odd'), { reason: 'NotRecognized' });
+  t.same(s.approvals.map(([, d]) => d), ['waiting'], 'only the recognised one is counted');
+});
