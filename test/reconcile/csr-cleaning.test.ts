@@ -24,10 +24,11 @@ import { tempDir } from '../helpers/tools.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-/** Whole seconds, as Kubernetes times are. */
+const testCa = makeOpensslCa(tempDir(), 'cleaner', 'p256');
+/** Whole seconds, as Kubernetes times are; taken after openssl made the CA, so never before its notBefore. */
 const start = new Date(Math.floor(Date.now() / 1000) * 1000);
 const retry = { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 };
-const ca: CertificateAuthority = await loadTestCa(makeOpensslCa(tempDir(), 'cleaner', 'p256'), start);
+const ca: CertificateAuthority = await loadTestCa(testCa, start);
 
 /** A cleaner on a manual clock (started at `start`). */
 function cleaner(api: FakeCsrApi, clock: ManualClock, deleted: [string, CleanupReason][] = []) {
