@@ -457,6 +457,8 @@ export async function remove(ctx: RequestContext, deps: RestDeps): Promise<void>
   const preconditions = await readDeletePreconditions(ctx);
   const object = existing(ctx, deps);
   checkDeletePreconditions(ctx, object, preconditions);
+  const denied = strategyOf(ctx.def).admitDelete?.(object, ctx.user);
+  if (denied) throw denied;
   const isNamespace = ctx.def.resource === 'namespaces';
   if (isNamespace) checkNamespaceDeletable(object.metadata.name);
   if (dryRun(ctx)) {
