@@ -22,6 +22,14 @@ import type { KubeObject } from '../storage/kube-object.js';
 type Obj = Record<string, unknown>;
 
 const NODE_USER_PREFIX = 'system:node:';
+
+/**
+ * The Node's lists with `patchStrategy:"merge"` in k8s.io/api core/v1 types.go (and ObjectMeta's):
+ * addresses and conditions by `type`, podCIDRs and finalizers as sets, ownerReferences by `uid`.
+ */
+export const NODE_MERGE_STRATEGIES: Readonly<Record<string, string>> = {
+  'status.addresses': 'type', 'status.conditions': 'type', 'spec.podCIDRs': '', 'metadata.finalizers': '', 'metadata.ownerReferences': 'uid',
+};
 const NODES_GROUP = 'system:nodes';
 
 /** nodeidentifier.NodeIdentity: the node a user is, or undefined when the user is not a node. */

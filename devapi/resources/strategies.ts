@@ -7,10 +7,11 @@ import { checkConfigMapDecodes, validateConfigMap, validateConfigMapUpdate } fro
 import { admitCsrCreate, prepareCsrCreate, prepareCsrUpdate, validateCsrCreate } from './csr.js';
 import { validateEventCreate, validateEventUpdate } from './events.js';
 import { prepareNamespaceCreate, prepareNamespaceUpdate, validateNamespace } from './namespaces.js';
-import { admitNodeWrite, duplicateAddresses, prepareNodeUpdate } from './nodes.js';
+import { admitNodeWrite, duplicateAddresses, NODE_MERGE_STRATEGIES, prepareNodeUpdate } from './nodes.js';
 import type { RequestAuthorizer, UserInfo } from '../auth/rbac.js';
 import type { ApiError, FieldError } from '../api/errors.js';
 import type { KubeObject } from '../storage/kube-object.js';
+import type { MergeStrategies } from '../storage/strategic-merge.js';
 
 export type Subresource = '' | 'status' | 'approval';
 type Obj = Record<string, unknown>;
@@ -26,6 +27,8 @@ export interface Strategy {
   readonly allowCreateOnUpdate: boolean;
   /** Admission that needs the requester (ClusterTrustBundleAttest): on create (`old` undefined) and on update, after validation. */
   admitWrite?(object: Obj, old: KubeObject | undefined, user: UserInfo, authorizer: RequestAuthorizer): ApiError | undefined;
+  /** The lists a strategic merge patch merges (by key, or '' for scalars); absent: a strategic merge patch is a merge patch. */
+  readonly strategicMerge?: MergeStrategies;
   /** Admission on delete (NodeRestriction). */
   admitDelete?(object: KubeObject, user: UserInfo): ApiError | undefined;
 }
@@ -164,6 +167,7 @@ export const nodeStrategy: Strategy = {
     return admitNodeWrite(user, typeof name === 'string' ? name : '');
   },
   admitDelete: (object, user) => admitNodeWrite(user, object.metadata.name),
+  strategicMerge: NODE_MERGE_STRATEGIES,
 };
 
 /** The strategy for a resource of an API group (the two Event APIs share a store, not their rules). */

@@ -144,5 +144,12 @@ status:
   t.equal(status.code, 0, status.stderr);
   const addresses = kubectl(api, 'admin', ['get', 'no', 'worker-1', '-o', 'jsonpath={.status.addresses[*].address}']);
   t.equal(addresses.stdout, '10.0.0.9', 'the addresses change through /status');
+  // kubectl patch's default type is a strategic merge patch: addresses merge by type, as the kubelet's status patches do.
+  const strategic = kubectl(api, 'admin', ['patch', 'node', 'worker-1', '--subresource=status', '-p', '{"status":{"addresses":[{"type":"ExternalIP","address":"1.2.3.4"}]}}']);
+  t.equal(strategic.code, 0, strategic.stderr);
+  t.equal(kubectl(api, 'admin', ['get', 'no', 'worker-1', '-o', 'jsonpath={.status.addresses[*].address}']).stdout, '10.0.0.9 1.2.3.4');
+  const applied = kubectl(api, 'admin', ['apply', '-f', '-'], manifest.replace('node-role.kubernetes.io/worker: ""', 'node-role.kubernetes.io/edge: ""'));
+  t.equal(applied.code, 0, applied.stderr);
+  t.match(kubectl(api, 'admin', ['get', 'nodes']).stdout, /worker-1\s+Ready\s+edge/, 'kubectl apply of a Node ($setElementOrder and all)');
   t.end();
 });
