@@ -484,9 +484,9 @@ export function removeCollection(ctx: RequestContext, deps: RestDeps): void {
   const labelMatch = parseLabelSelector(ctx.url.searchParams.get('labelSelector'));
   const doomed = deps.store.list(ctx.def.storeKey, ctx.namespace).filter((o) => fieldMatch(o) && labelMatch(o));
   // Upstream each item's delete passes admission (NodeRestriction); here one refusal stops the whole collection first.
-  const admitDelete = strategyOf(ctx.def).admitDelete;
+  const strategy = strategyOf(ctx.def);
   for (const o of doomed) {
-    const denied = admitDelete?.(o, ctx.user);
+    const denied = strategy.admitDelete?.(o, ctx.user);
     if (denied) throw denied;
   }
   const deleted = dryRun(ctx) ? doomed : doomed.map((o) => deps.store.delete(ctx.def.storeKey, o.metadata.namespace, o.metadata.name) ?? o);
