@@ -6,6 +6,7 @@ import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './reques
 import { decodeGo, jsonTree, valueTree, type JsonNode } from '../go/json-decode.js';
 import { goTypeOf } from '../resources/go-types.js';
 import { typedJson } from '../storage/object-json.js';
+import { applyStrategicMergePatch } from '../storage/strategic-merge.js';
 import { applyJsonPatch, applyMergePatch } from '../storage/patch.js';
 import { ignoreManagedFieldsTimestamps } from '../storage/object-equality.js';
 import { checkNamespaceDeletable, isTerminating, namespaceTerminating } from '../resources/namespaces.js';
@@ -76,6 +77,11 @@ const withType = (def: ResourceDef, o: KubeObject): Obj => ({ apiVersion: apiVer
 /** Decodes a request body by Content-Type: JSON, YAML, or (kubectl ≥ 1.32 approve / can-i) protobuf. */
 export async function readObject(req: IncomingMessage, kind: string): Promise<Obj> {
   return (await readTree(req, kind)).object;
+}
+
+/** A create's body decoded into its Go type (the reviews, which are answered, not stored). */
+export async function readTyped(ctx: RequestContext): Promise<Obj> {
+  return decodeTyped(ctx, (await readTree(ctx.req, ctx.def.kind)).tree, 'CreateOptions');
 }
 
 /** The body as an object, and as written (for the typed decode, decodeTyped). */
@@ -393,10 +399,13 @@ export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> 
       result = applyJsonPatch(base, (doc = parseJson(body, 'patch')));
       break;
     case 'application/merge-patch+json':
-    case 'application/strategic-merge-patch+json':
+    case 'application/strategic-merge-patch+json': {
       if (!current) throw notFound(ctx.def.resource, ctx.def.group, ctx.name ?? '');
-      result = applyMergePatch(base, (doc = parseJson(body, 'patch')));
+      const lists = type === 'application/strategic-merge-patch+json' ? strategyOf(ctx.def).strategicMerge : undefined;
+      doc = parseJson(body, 'patch');
+      result = lists ? applyStrategicMergePatch(base, doc, lists) : applyMergePatch(base, doc);
       break;
+    }
     case 'application/apply-patch+yaml': {
       if (!ctx.url.searchParams.get('fieldManager')) {
         throw invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
@@ -452,6 +461,8 @@ export async function remove(ctx: RequestContext, deps: RestDeps): Promise<void>
   const preconditions = await readDeletePreconditions(ctx);
   const object = existing(ctx, deps);
   checkDeletePreconditions(ctx, object, preconditions);
+  const denied = strategyOf(ctx.def).admitDelete?.(object, ctx.user);
+  if (denied) throw denied;
   const isNamespace = ctx.def.resource === 'namespaces';
   if (isNamespace) checkNamespaceDeletable(object.metadata.name);
   if (dryRun(ctx)) {
@@ -472,6 +483,12 @@ export function removeCollection(ctx: RequestContext, deps: RestDeps): void {
   const fieldMatch = parseFieldSelector(ctx.url.searchParams.get('fieldSelector'), ctx.def.fields);
   const labelMatch = parseLabelSelector(ctx.url.searchParams.get('labelSelector'));
   const doomed = deps.store.list(ctx.def.storeKey, ctx.namespace).filter((o) => fieldMatch(o) && labelMatch(o));
+  // Upstream each item's delete passes admission (NodeRestriction); here one refusal stops the whole collection first.
+  const strategy = strategyOf(ctx.def);
+  for (const o of doomed) {
+    const denied = strategy.admitDelete?.(o, ctx.user);
+    if (denied) throw denied;
+  }
   const deleted = dryRun(ctx) ? doomed : doomed.map((o) => deps.store.delete(ctx.def.storeKey, o.metadata.namespace, o.metadata.name) ?? o);
   sendJson(ctx.res, 200, { apiVersion: apiVersionOf(ctx.def), kind: `${ctx.def.kind}List`, metadata: { resourceVersion: String(deps.store.resourceVersion) }, items: deleted.map((o) => withType(ctx.def, o)) });
 }
