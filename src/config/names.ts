@@ -1,6 +1,7 @@
 /**
  * Syntax checks of the names a configuration holds: signer names (as Kubernetes
- * validates spec.signerName), DNS name patterns of a policy, and CIDRs. Each
+ * validates spec.signerName), DNS name patterns of a policy and of the approver's
+ * kubelet-serving extraDnsNames, and CIDRs. Each
  * returns a problem as one sentence, or undefined when the value is valid.
  */
 import { isIPv4, isIPv6 } from 'node:net';
