@@ -6,8 +6,9 @@
  */
 import type { ApprovalProfile, ApproverConfig, ApproverMode, ApproverSignerConfig, Policy, ResourceAttributes, SignerConfig } from '../signer/types.js';
 import { Fields } from './fields.js';
+import { impliedProfile as signerProfile } from '../signer/approval.js';
+import { dnsRegexProblem } from '../signer/dns-regex.js';
 import { cidrProblem, dnsPatternProblem, namespacePlaceholder } from './names.js';
-import { dnsRegexProblem } from './regex.js';
 import { signerNameIssue } from './signer-entry.js';
 
 export const approverKeys = ['mode', 'signers'] as const;
@@ -29,12 +30,16 @@ export const neverApproved: Readonly<Record<string, string>> = {
   'kubernetes.io/legacy-unknown': 'its certificates have no defined use, so no rule can say what a requester is entitled to; kube-controller-manager never auto-approves it either',
 };
 
-/** The profile a signerName implies, or why it is never approved. */
+/**
+ * The profile a signerName implies (the approver's own rule, signer/approval.ts
+ * `impliedProfile`, so what loads is what the approver decides by), or why it is never
+ * approved.
+ */
 export function impliedProfile(signerName: string): { profile: ApprovalProfile } | { never: string } {
-  if (signerName === 'kubernetes.io/kube-apiserver-client-kubelet') return { profile: 'kubelet-client' };
-  if (signerName === 'kubernetes.io/kubelet-serving') return { profile: 'kubelet-serving' };
+  const profile = signerProfile(signerName);
+  if (profile !== undefined) return { profile };
   const never = Object.hasOwn(neverApproved, signerName) ? neverApproved[signerName] : undefined;
-  return never === undefined ? { profile: 'policy' } : { never };
+  return { never: never ?? 'Kubernetes reserves the kubernetes.io domain, and csr-signer has approval rules only for its kubelet signers' };
 }
 
 /**
@@ -79,10 +84,19 @@ function readAccess(fields: Fields, value: unknown, path: string): ResourceAttri
   };
 }
 
-const servingDnsPatternProblem = (pattern: string): string | undefined =>
-  pattern.split('.').includes(namespacePlaceholder)
-    ? `${namespacePlaceholder} means nothing here: a node has no namespace`
-    : dnsPatternProblem(pattern);
+/** The longest extraDnsRegexes expression accepted: a bound for the reader; the compiler bounds the automaton. */
+export const maxRegexLength = 256;
+
+/**
+ * Why an extraDnsRegexes expression is refused, or undefined: longer than
+ * maxRegexLength, or not one the approver can run (signer/dns-regex.ts
+ * `dnsRegexProblem`, which compiles `{node}` as the longest node name, so what loads
+ * compiles for every node).
+ */
+export function extraDnsRegexProblem(source: string): string | undefined {
+  if (source.length > maxRegexLength) return `is ${source.length} characters long; at most ${maxRegexLength} are allowed`;
+  return dnsRegexProblem(source);
+}
 
 /** Reads `approver.signers[index]`; `names` holds the signerNames before it; `signers` the signers of the file. */
 function readEntry(file: string, index: number, value: unknown, names: readonly string[], signers: readonly SignerConfig[]): ApproverSignerConfig {
@@ -110,8 +124,8 @@ function readEntry(file: string, index: number, value: unknown, names: readonly 
   if (profile !== 'policy' && entry.subjectAccessReview !== undefined) {
     throw fields.fail(`${path}.subjectAccessReview`, `only for a custom signer (profile policy); the ${profile} profile asks its own SubjectAccessReviews`);
   }
-  const extraDnsNames = fields.strings(entry.extraDnsNames, `${path}.extraDnsNames`, { allowEmpty: true, check: servingDnsPatternProblem });
-  const extraDnsRegexes = fields.strings(entry.extraDnsRegexes, `${path}.extraDnsRegexes`, { allowEmpty: true, check: dnsRegexProblem });
+  const extraDnsNames = fields.strings(entry.extraDnsNames, `${path}.extraDnsNames`, { allowEmpty: true, check: (p) => dnsPatternProblem(p, 'node') });
+  const extraDnsRegexes = fields.strings(entry.extraDnsRegexes, `${path}.extraDnsRegexes`, { allowEmpty: true, check: extraDnsRegexProblem });
   const extraIpRanges = fields.strings(entry.extraIpRanges, `${path}.extraIpRanges`, { allowEmpty: true, check: cidrProblem });
   const maxSubjectAltNames = fields.positiveInteger(entry.maxSubjectAltNames, `${path}.maxSubjectAltNames`);
   const subjectAccessReview = readAccess(fields, entry.subjectAccessReview, `${path}.subjectAccessReview`);

@@ -1,9 +1,11 @@
 /**
  * Syntax checks of the names a configuration holds: signer names (as Kubernetes
- * validates spec.signerName), DNS name patterns of a policy, and CIDRs. Each
+ * validates spec.signerName), DNS name patterns of a policy and of the approver's
+ * kubelet-serving extraDnsNames, and CIDRs. Each
  * returns a problem as one sentence, or undefined when the value is valid.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { nodePlaceholder } from '../signer/dns-regex.js';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -31,31 +33,44 @@ export function signerNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** The placeholder a DNS pattern may hold for the requester's namespace. */
+/** The placeholder a custom signer's DNS pattern may hold for the requester's namespace. */
 export const namespacePlaceholder = '{namespace}';
 const hostLabel = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/;
+const wildcardProblem = "'*' is allowed only as the whole leftmost label, as in '*.example.com'";
 
 /**
  * A DNS name pattern: labels of letters, digits and '-'; `*` only as the whole
- * leftmost label (one label of any name); `{namespace}` only as a whole label.
+ * leftmost label (one label of any name). `placeholder` says which one it may hold:
+ * `namespace` (a custom signer's policy.dnsNames): `{namespace}`, only as a whole label;
+ * `node` (kubelet-serving extraDnsNames): `{node}`, anywhere, which the approver
+ * replaces by the requesting node's name and matches literally
+ * (signer/approval-kubelet-serving.ts). A `{node}` is checked as the shortest node name
+ * (one character), so a pattern is refused only when it could match no node's name.
  */
-export function dnsPatternProblem(pattern: string): string | undefined {
+export function dnsPatternProblem(pattern: string, placeholder: 'namespace' | 'node' = 'namespace'): string | undefined {
+  if (placeholder === 'node' && pattern.includes(namespacePlaceholder)) {
+    return `${namespacePlaceholder} never matches here, as a node has no namespace; ${nodePlaceholder} stands for the requesting node's name`;
+  }
+  const expand = (text: string): string => (placeholder === 'node' ? text.replaceAll(nodePlaceholder, 'n') : text);
   if (pattern.endsWith('.')) return 'must not end with a dot';
-  if (pattern.length > 253) return 'must be no more than 253 characters';
+  if (expand(pattern).length > 253) return 'must be no more than 253 characters';
   const labels = pattern.split('.');
   if (labels[0] === '*' && labels.length === 1) return "a wildcard needs a domain after it, as in '*.example.com'";
   for (const [i, label] of labels.entries()) {
     if (label === '*') {
-      if (i > 0) return "'*' is allowed only as the whole leftmost label, as in '*.example.com'";
+      if (i > 0) return wildcardProblem;
       continue;
     }
-    if (label === namespacePlaceholder) continue;
-    if (label === '') return 'has an empty label (two dots in a row, or a leading dot)';
-    if (label.includes('*')) return "'*' is allowed only as the whole leftmost label, as in '*.example.com'";
-    if (label.includes('{') || label.includes('}')) {
-      return `the only placeholder is ${namespacePlaceholder}, as a whole label (as in '*.{namespace}.svc')`;
+    if (placeholder === 'namespace' && label === namespacePlaceholder) continue;
+    const text = expand(label);
+    if (text === '') return 'has an empty label (two dots in a row, or a leading dot)';
+    if (text.includes('*')) return wildcardProblem;
+    if (text.includes('{') || text.includes('}')) {
+      return placeholder === 'node'
+        ? `the only placeholder here is ${nodePlaceholder}, the requesting node's name (as in '${nodePlaceholder}.nodes.example.com')`
+        : `the only placeholder is ${namespacePlaceholder}, as a whole label (as in '*.{namespace}.svc')`;
     }
-    if (!hostLabel.test(label)) {
+    if (!hostLabel.test(text)) {
       return `the label ${JSON.stringify(label)} must be 1–63 letters, digits or '-', starting and ending with a letter or digit`;
     }
   }

@@ -130,11 +130,20 @@ export type ApprovalProfile = 'kubelet-client' | 'kubelet-serving' | 'policy';
 export interface ApproverSignerConfig {
   readonly signerName: string;
   readonly profile: ApprovalProfile;
-  /** kubelet-serving: DNS name patterns allowed besides the Node's own names (exact, or `*.` for one leftmost label). */
+  /**
+   * kubelet-serving: DNS name patterns allowed besides the Node's own names (exact, or `*.`
+   * for one leftmost label). `{node}` is replaced by the requesting node's name, matched
+   * literally: `{node}.nodes.example.com` gives each node its own name only, while a
+   * pattern without `{node}` admits its names for any node.
+   */
   readonly extraDnsNames?: readonly string[];
-  /** kubelet-serving: regular expressions (whole name) DNS names may match besides the Node's own names. */
+  /**
+   * kubelet-serving: regular expressions DNS names may match as a whole (ignoring case)
+   * besides the Node's own names, in signer/dns-regex.ts's dialect; `{node}` stands for the
+   * requesting node's name, matched literally. Without `{node}`, for any node.
+   */
   readonly extraDnsRegexes?: readonly string[];
-  /** kubelet-serving: CIDRs IP SANs may fall into besides the Node's own addresses. */
+  /** kubelet-serving: CIDRs IP SANs may fall into besides the Node's own addresses, for any node. */
   readonly extraIpRanges?: readonly string[];
   /** kubelet-serving: the most DNS and IP SANs together; absent: no bound beyond the request limits. */
   readonly maxSubjectAltNames?: number;

@@ -4,9 +4,11 @@
  */
 import t from 'tap';
 import { stringify } from 'yaml';
-import { approvableSigners, bindsByNamespace, impliedProfile } from '../../src/config/approver.js';
+import { approvableSigners, bindsByNamespace, impliedProfile, maxRegexLength } from '../../src/config/approver.js';
 import { readConfigDocument } from '../../src/config/file.js';
 import { defaultPolicy } from '../../src/config/policy.js';
+import { approvalTriage, impliedProfile as signerProfile } from '../../src/signer/approval.js';
+import type { ApproverConfig, Csr } from '../../src/signer/types.js';
 
 const file = 'signers.yaml';
 const ca = { certFile: 'ca.pem', keyFile: 'ca-key.pem' };
@@ -27,6 +29,25 @@ void t.test('each signerName implies its profile; two built-in signers are never
   t.same(impliedProfile('example.com/serving'), { profile: 'policy' });
   t.match(impliedProfile('kubernetes.io/kube-apiserver-client'), { never: /log in to the API server as whatever user and groups the request names/ });
   t.match(impliedProfile('kubernetes.io/legacy-unknown'), { never: /no defined use/ });
+  t.match(impliedProfile('kubernetes.io/some-future-signer'), { never: /csr-signer has approval rules only for its kubelet signers/ });
+  t.end();
+});
+
+void t.test("the profile is the approver's own: the configuration reads it from the decision's impliedProfile", (t) => {
+  const names = [
+    'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/kube-apiserver-client',
+    'kubernetes.io/legacy-unknown', 'kubernetes.io/some-future-signer', 'example.com/serving', 'example.com/kubernetes.io',
+  ];
+  for (const name of names) {
+    const implied = impliedProfile(name);
+    t.equal('profile' in implied ? implied.profile : undefined, signerProfile(name), name);
+  }
+  // What loads is configured for the decision: a pending CSR of each entry's signer goes on past the triage.
+  const loaded = approverOf({ signers: ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'example.com/serving', 'example.com/mesh'].map((signerName) => ({ signerName })) }) as ApproverConfig;
+  for (const entry of loaded.signers) {
+    const csr: Csr = { metadata: { name: 'csr-1' }, spec: { signerName: entry.signerName, request: '', usages: [] } };
+    t.equal(approvalTriage(csr, entry), undefined, `${entry.signerName}: ${entry.profile}`);
+  }
   t.end();
 });
 
@@ -75,10 +96,13 @@ void t.test('refuses each mistake with one sentence naming the entry and the fie
     ['a serving option on a custom signer', entry({ signerName: 'example.com/serving', maxSubjectAltNames: 3 }), named('example.com/serving', 'approver.signers[0].maxSubjectAltNames', 'only for kubernetes.io/kubelet-serving; example.com/serving is approved by the policy profile')],
     ['a SubjectAccessReview on kubelet-serving', entry({ signerName: serving, subjectAccessReview: sar }), named(serving, 'approver.signers[0].subjectAccessReview', 'only for a custom signer (profile policy); the kubelet-serving profile asks its own SubjectAccessReviews')],
     ['a bad DNS pattern', entry({ signerName: serving, extraDnsNames: ['a.*.example.com'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', "'*' is allowed only as the whole leftmost label, as in '*.example.com'")],
-    ['{namespace} for a node', entry({ signerName: serving, extraDnsNames: ['*.{namespace}.svc'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', '{namespace} means nothing here: a node has no namespace')],
+    ['{namespace} for a node', entry({ signerName: serving, extraDnsNames: ['*.{namespace}.svc'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', "{namespace} never matches here, as a node has no namespace; {node} stands for the requesting node's name")],
+    ['{namespace} inside a label for a node', entry({ signerName: serving, extraDnsNames: ['{node}-{namespace}.example.com'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', "{namespace} never matches here, as a node has no namespace; {node} stands for the requesting node's name")],
+    ['an unknown placeholder for a node', entry({ signerName: serving, extraDnsNames: ['{nodename}.example.com'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', "the only placeholder here is {node}, the requesting node's name (as in '{node}.nodes.example.com')")],
+    ['{node} making a wildcard', entry({ signerName: serving, extraDnsNames: ['*{node}.example.com'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', "'*' is allowed only as the whole leftmost label, as in '*.example.com'")],
+    ['{node} in a label that is not a host name', entry({ signerName: serving, extraDnsNames: ['{node}_bmc.example.com'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', 'the label "{node}_bmc" must be 1–63 letters, digits or \'-\', starting and ending with a letter or digit')],
     ['a DNS pattern twice', entry({ signerName: serving, extraDnsNames: ['a.example.com', 'a.example.com'] }), named(serving, 'approver.signers[0].extraDnsNames[1]', '"a.example.com" is listed twice')],
-    ['an unanchored regex', entry({ signerName: serving, extraDnsRegexes: ['ip-.*'] }), named(serving, 'approver.signers[0].extraDnsRegexes[0]', 'must be anchored, starting with ^ and ending with $, so that it reads as what it does: match a whole name')],
-    ['a regex the approver cannot run', entry({ signerName: serving, extraDnsRegexes: ['^(?=a)a$'] }), named(serving, 'approver.signers[0].extraDnsRegexes[0]', 'is not an expression the approver runs (literals, ., \\d, \\w, classes, groups, (?:), |, *, +, ?, {n,m}): a group kind (?= at offset 1 that is not supported')],
+    ['a regex the approver cannot run', entry({ signerName: serving, extraDnsRegexes: ['^(?=a)a$'] }), named(serving, 'approver.signers[0].extraDnsRegexes[0]', 'DNS name expression "^(?=a)a$" cannot be used: a group kind (?= at offset 1 that is not supported')],
     ['a regex that is not a string', entry({ signerName: serving, extraDnsRegexes: [5] }), named(serving, 'approver.signers[0].extraDnsRegexes[0]', 'must be a string, not number 5')],
     ['a bad CIDR', entry({ signerName: serving, extraIpRanges: ['10.0.0.1/8'] }), named(serving, 'approver.signers[0].extraIpRanges[0]', 'has host bits set after the first 8; did you mean a network address or a /32?')],
     ['maxSubjectAltNames 0', entry({ signerName: serving, maxSubjectAltNames: 0 }), named(serving, 'approver.signers[0].maxSubjectAltNames', 'must be a whole number of at least 1, not number 0')],
@@ -93,6 +117,41 @@ void t.test('refuses each mistake with one sentence naming the entry and the fie
   ];
   for (const [name, approver, message] of cases) {
     t.throws(() => approverOf(approver), { name: 'CsrSignerError', kind: 'InvalidConfig', message }, name);
+  }
+  t.end();
+});
+
+void t.test('{node} is accepted in kubelet-serving extraDnsNames, anywhere, and stands for the node\'s name (no other placeholder)', (t) => {
+  const patterns = ['{node}.nodes.example.com', '*.{node}.nodes.example.com', '{node}-bmc.example.com', 'bmc-{node}.example.com', `${'a'.repeat(62)}{node}.example.com`];
+  t.same(approverOf({ signers: [{ signerName: 'kubernetes.io/kubelet-serving', extraDnsNames: patterns }] }), {
+    mode: 'enforce', signers: [{ signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving', extraDnsNames: patterns }],
+  });
+  t.end();
+});
+
+void t.test('extraDnsRegexes: what loads is what the approver runs, {node} included; only the length is the configuration\'s own bound', (t) => {
+  const serving = (extraDnsRegexes: string[]): unknown => approverOf({ signers: [{ signerName: 'kubernetes.io/kubelet-serving', extraDnsRegexes }] });
+  const accepted = [
+    '^ip-[0-9-]+\\.ec2\\.internal$',
+    'ip-[0-9-]+\\.ec2\\.internal',
+    '^{node}\\.nodes\\.example\\.com$',
+    '{node}-[0-9]+\\.lab',
+    '^(?:{node}|bmc-{node})\\.example\\.com$',
+    '^(a+)+$',
+    '^a|b$',
+    `^${'a'.repeat(maxRegexLength - 2)}$`,
+  ];
+  t.same(serving(accepted), { mode: 'enforce', signers: [{ signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving', extraDnsRegexes: accepted }] });
+  const refused: [string, string, string][] = [
+    ['too long', `^${'a'.repeat(maxRegexLength - 1)}$`, `is ${maxRegexLength + 1} characters long; at most ${maxRegexLength} are allowed`],
+    ['a back-reference', '^(a)\\1$', 'DNS name expression "^(a)\\\\1$" cannot be used: the escape \\1 is not supported'],
+    ['anchors around each alternative', '^a$|^b$', 'DNS name expression "^a$|^b$" cannot be used: $ at offset 2 is not supported there'],
+    // Compiled for the longest node name (253 characters), 40 copies of {node} exceed the automaton's bound.
+    ['{node} repeated beyond the automaton', '(?:{node}){40}', 'DNS name expression "(?:{node}){40}" cannot be used: the expression needs more than 10000 states'],
+    ['an escaped { is no placeholder', '\\{node}', 'DNS name expression "\\\\{node}" cannot be used: } at offset 6 is not supported there'],
+  ];
+  for (const [name, source, detail] of refused) {
+    t.throws(() => serving([source]), { name: 'CsrSignerError', kind: 'InvalidConfig', message: `${file}: approver for "kubernetes.io/kubelet-serving": approver.signers[0].extraDnsRegexes[0]: ${detail}` }, name);
   }
   t.end();
 });

@@ -123,8 +123,8 @@ void t.test('the approver example in the documentation is valid and reads as it 
     signers: [
       { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', profile: 'kubelet-client' },
       {
-        signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving', extraDnsNames: ['*.nodes.example.com'],
-        extraDnsRegexes: ['^ip-[0-9-]+\\.ec2\\.internal$'], extraIpRanges: ['10.0.0.0/8'], maxSubjectAltNames: 8,
+        signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving', extraDnsNames: ['{node}.nodes.example.com', '*.ingress.example.com'],
+        extraDnsRegexes: ['^ip-[0-9-]+\\.ec2\\.internal$', '^{node}\\.(lan|wan)\\.example\\.com$'], extraIpRanges: ['10.0.0.0/8'], maxSubjectAltNames: 8,
       },
       {
         signerName: 'example.com/serving', profile: 'policy',
@@ -148,5 +148,19 @@ void t.test('the approver refusals shown in the documentation are what the loade
   ];
   t.equal(shown.length, files.length);
   files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
+  t.end();
+});
+
+void t.test("docs/approver.md's approver entries load as the configuration they are shown in", (t) => {
+  const approverDoc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'approver.md'), 'utf8');
+  const blocks = [...approverDoc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((y) => /^approver:/m.test(y));
+  t.ok(blocks.length >= 5, `${String(blocks.length)} examples`);
+  // An example without signers: reads against a custom signer whose policy says who gets what.
+  const signer = 'signers:\n  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { dnsNames: ["*.example.com"], ipRanges: [], requesters: { groups: [system:serviceaccounts] } }\n';
+  const load = (block: string): unknown => readConfigDocument('docs/approver.md',
+    block.startsWith('apiVersion:') ? block : `apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\n${/^signers:/m.test(block) ? '' : signer}${block}`).approver;
+  for (const block of blocks) t.doesNotThrow(() => load(block), block.split('\n').slice(0, 4).join(' | '));
+  t.match(load(blocks.find((b) => b.includes('{node}')) ?? ''),
+    { signers: [{ extraDnsNames: ['{node}.nodes.example.com'], extraDnsRegexes: ['^{node}\\.(lan|wan)\\.example\\.com$'] }] }, 'the {node} example');
   t.end();
 });
