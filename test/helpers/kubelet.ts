@@ -177,7 +177,7 @@ export class ScriptedKubelet {
 }
 
 /** The devapi flags that let a scripted kubelet in: its bootstrap token, and the CA its client certificates are checked against. */
-export const kubeletDevapiArgs = (token: string, clientCaFile: string): string[] => ['--bootstrap-token', token, '--client-ca', clientCaFile];
+export const kubeletDevapiArgs = (token: string, clientCaFile: string): string[] => ['--bootstrap-token', token, '--client-ca-file', clientCaFile];
 
 /**
  * The value of one sample in a Prometheus text scrape: the sum over samples of `name`
