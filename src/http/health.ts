@@ -3,7 +3,7 @@
  * their report in the Kubernetes components' format (`[+]name ok`,
  * `[-]name failed: reason`, `?verbose`, `?exclude=`). Pure: no HTTP, no clock.
  */
-import type { Snapshot } from '../telemetry/snapshot.js';
+import type { Snapshot, WatchState } from '../telemetry/snapshot.js';
 
 export interface Check {
   /** `family` or `family:signer`; `?exclude=` takes either. */
@@ -56,8 +56,9 @@ export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Chec
  * never take over), every signer has a CA that has not expired, and — on the
  * replica that signs (leading, or leader election off) — every watch has listed
  * and has not been silent past its own server-side timeout by more than the quiet
- * timeout (ListWatch.quietSince: the measure its watchdog restarts a watch by). A replica that is not leading
- * does not watch; with valid CAs it is ready to take over.
+ * timeout (ListWatch.quietSince: the measure its watchdog restarts a watch by); so must the approver's
+ * and the cleaner's watches, when they run. A replica that is not leading does not watch; with valid
+ * CAs it is ready to take over. With signing off (`signing: false`) no CA is loaded and none is checked.
  */
 export function readinessChecks(s: Snapshot): Check[] {
   const checks = [check('shutdown', s.stopping ? 'shutting down' : undefined)];
@@ -68,20 +69,28 @@ export function readinessChecks(s: Snapshot): Check[] {
     checks.push(check(`ca-loaded:${signer.name}`, signer.ca ? undefined : missing));
     const expired = signer.ca && signer.ca.notAfter.getTime() <= s.now.getTime() ? `CA expired at ${signer.ca.notAfter.toISOString()}` : undefined;
     checks.push(check(`ca-valid:${signer.name}`, signer.ca ? expired : 'no CA loaded'));
-    if (!watching) continue;
-    checks.push(check(`watch-synced:${signer.name}`, signer.watchSynced ? undefined : 'the watch has not completed its first list'));
-    const since = signer.sinceWatchActivityMs;
-    // Silence until the end a watch asked the server for is normal (no changes, no bookmarks promised):
-    // only silence past it counts, the same measure the watchdog restarts a watch by.
-    const quietMs = signer.watchQuietMs ?? since;
-    let quiet: string | undefined;
-    if (since === undefined || quietMs === undefined) quiet = 'no list, event or bookmark received yet';
-    else if (quietMs > s.watchQuietTimeoutMs) {
-      quiet = `no event or bookmark for ${seconds(since)}, silent ${seconds(quietMs)} past the watch's own timeout, limit ${seconds(s.watchQuietTimeoutMs)}`;
-    }
-    checks.push(check(`watch-active:${signer.name}`, quiet));
+    if (watching) checks.push(...watchChecks(signer, s.watchQuietTimeoutMs));
   }
+  // The approver's and the cleaner's watches, named `approver:<signerName>` and `cleaner`.
+  if (watching) for (const watch of s.watches ?? []) checks.push(...watchChecks(watch, s.watchQuietTimeoutMs));
   return checks;
+}
+
+/** `watch-synced:<name>` and `watch-active:<name>` of one watch. */
+function watchChecks(watch: WatchState, watchQuietTimeoutMs: number): Check[] {
+  const since = watch.sinceWatchActivityMs;
+  // Silence until the end a watch asked the server for is normal (no changes, no bookmarks promised):
+  // only silence past it counts, the same measure the watchdog restarts a watch by.
+  const quietMs = watch.watchQuietMs ?? since;
+  let quiet: string | undefined;
+  if (since === undefined || quietMs === undefined) quiet = 'no list, event or bookmark received yet';
+  else if (quietMs > watchQuietTimeoutMs) {
+    quiet = `no event or bookmark for ${seconds(since)}, silent ${seconds(quietMs)} past the watch's own timeout, limit ${seconds(watchQuietTimeoutMs)}`;
+  }
+  return [
+    check(`watch-synced:${watch.name}`, watch.watchSynced ? undefined : 'the watch has not completed its first list'),
+    check(`watch-active:${watch.name}`, quiet),
+  ];
 }
 
 export interface ReportQuery {

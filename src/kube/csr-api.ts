@@ -1,7 +1,7 @@
 /**
  * The slice of the Kubernetes API the CSR controllers use: CSRs (of one
- * signerName, or all of them), get, /status, delete with preconditions, and
- * Events. A small interface so the controllers are tested with an in-process
+ * signerName, or all of them), get, /status, /approval, delete with preconditions,
+ * and Events. A small interface so the controllers are tested with an in-process
  * fake; `csrApi` implements it over HTTP with the generic resource client.
  */
 import { rfc3339Seconds } from '../time.js';
@@ -29,6 +29,12 @@ export interface CsrApi {
   get(name: string): Promise<Csr>;
   /** PUT /status with the object's resourceVersion; returns the stored object. */
   updateStatus(csr: Csr): Promise<Csr>;
+  /**
+   * PUT /approval with the object's resourceVersion (409 when it changed meanwhile):
+   * the approver's Approved or Denied condition. kube-apiserver keeps only
+   * status.conditions of the body there, and checks `approve` on the signerName.
+   */
+  updateApproval(csr: Csr): Promise<Csr>;
   /** DELETE, only if the object still has this uid (and resourceVersion, when given). */
   delete(name: string, preconditions: Preconditions): Promise<void>;
   createEvent(event: KubeEvent): Promise<void>;
@@ -47,6 +53,8 @@ export function signerFeed(api: Pick<CsrApi, 'list' | 'watch'>, signerName: stri
   };
 }
 
+const CSRS_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+
 export function csrApi(kube: KubeHttp, reportingInstance: string): CsrApi {
   const csrs = resource<Csr>(kube, {
     groupVersionPath: '/apis/certificates.k8s.io/v1', plural: 'certificatesigningrequests', apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest',
@@ -56,6 +64,9 @@ export function csrApi(kube: KubeHttp, reportingInstance: string): CsrApi {
     watch: (signerName, resourceVersion, timeoutSeconds, onEvent, signal) => csrs.watch({ resourceVersion, timeoutSeconds, ...bySigner(signerName) }, onEvent, signal),
     get: (name) => csrs.get(name),
     updateStatus: (csr) => csrs.updateStatus(csr),
+    updateApproval: (csr) => kube.request<Csr>('PUT', `${CSRS_PATH}/${encodeURIComponent(csr.metadata.name)}/approval`, {
+      body: { ...csr, apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest' },
+    }),
     delete: (name, preconditions) => csrs.delete(name, preconditions),
 
     async createEvent({ csr, type, reason, message, now }) {

@@ -105,6 +105,14 @@ export const signerMetrics = {
     name: 'csr_signer_trust_bundle_publish_total', type: 'counter', labels: ['signer', 'target', 'result'],
     help: 'Trust bundle targets checked, by signer, target (configmap, clustertrustbundle) and result: created, updated, unchanged, not-owned (an object of that name without csr-signer\'s label, left alone), skipped (the namespace is being deleted), unavailable (API not served) or error.',
   },
+  approvals: {
+    name: 'csr_signer_approvals_total', type: 'counter', labels: ['signer', 'decision', 'rule'],
+    help: 'Decisions of the approver, by signer, decision (approved, denied, waiting: left pending and looked at again) and rule (what decided); in audit mode too, where nothing is written.',
+  },
+  cleanupDeleted: {
+    name: 'csr_signer_cleanup_deleted_total', type: 'counter', labels: ['reason'],
+    help: 'CertificateSigningRequests the cleaner deleted, by reason (Issued, Denied, Failed, Pending, ApprovedUnissued, CertificateExpired).',
+  },
   leader: {
     name: 'csr_signer_leader', type: 'gauge', labels: [],
     help: 'Whether this replica signs: 1 when it holds the lease or leader election is off, else 0.',

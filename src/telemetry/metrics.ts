@@ -110,6 +110,8 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     }
   });
   const trustPublish = counter(registry, signerMetrics.trustPublish);
+  const approvals = counter(registry, signerMetrics.approvals);
+  const cleanupDeleted = counter(registry, signerMetrics.cleanupDeleted);
   const caReload = counter(registry, signerMetrics.caReload);
   const conflicts = counter(registry, signerMetrics.conflicts);
   gauge(registry, signerMetrics.queueDepth, function () {
@@ -160,6 +162,12 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     },
     trustPublished(signer, target, result) {
       trustPublish.inc({ signer, target, result });
+    },
+    approval(signer, decision, rule) {
+      approvals.inc({ signer, decision, rule });
+    },
+    cleanupDeleted(reason) {
+      cleanupDeleted.inc({ reason });
     },
     kubeRequest(verb, status, seconds) {
       kubeRequests.inc({ verb, code: kubeCodeLabel(status) });

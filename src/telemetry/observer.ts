@@ -2,6 +2,7 @@
  * What the controller reports as it works. The metrics of the operations issue
  * implement it; tests record it; by default nobody listens.
  */
+import type { CleanupReason } from '../signer/cleanup.js';
 import type { Csr } from '../signer/types.js';
 
 export interface Observer {
@@ -19,7 +20,14 @@ export interface Observer {
   caReloaded(signer: string, result: 'success' | 'unchanged' | 'error'): void;
   /** A trust bundle target was checked and, where needed, written. */
   trustPublished?(signer: string, target: TrustTarget, result: TrustResult): void;
+  /** The approver decided on a CSR (in audit mode too, where nothing is written); `rule` names what decided. */
+  approval?(signer: string, decision: ApprovalOutcome, rule: string): void;
+  /** The cleaner deleted a CSR. */
+  cleanupDeleted?(reason: CleanupReason): void;
 }
+
+/** The approver's decisions, as counted: a condition Approved or Denied written (or, in audit mode, that would be), or left pending. */
+export type ApprovalOutcome = 'approved' | 'denied' | 'waiting';
 
 export type TrustTarget = 'configmap' | 'clustertrustbundle';
 /**
@@ -36,4 +44,6 @@ export const noopObserver: Observer = {
   watchRestarted: () => undefined,
   caReloaded: () => undefined,
   trustPublished: () => undefined,
+  approval: () => undefined,
+  cleanupDeleted: () => undefined,
 };

@@ -37,6 +37,33 @@ export interface SignerState {
   readonly rotationPhase?: RotationPhase;
 }
 
+/**
+ * The watch of a controller other than the signer (the approver's, per signerName; the
+ * cleaner's), as readiness judges a signer's watch. `name`: `approver:<signerName>` or `cleaner`.
+ */
+export interface WatchState {
+  readonly name: string;
+  readonly watchSynced: boolean;
+  readonly sinceWatchActivityMs?: number;
+  readonly watchQuietMs?: number;
+}
+
+/** A running ListWatch, as far as readiness reads it. */
+export interface WatchSource {
+  readonly synced: boolean;
+  readonly lastActivity: number;
+  readonly readySince: number;
+}
+
+/** The state of one named watch at `now`. */
+export function watchState(name: string, now: Date, watch: WatchSource | undefined): WatchState {
+  return {
+    name,
+    watchSynced: watch?.synced ?? false,
+    ...(watch?.synced ? { sinceWatchActivityMs: now.getTime() - watch.lastActivity, watchQuietMs: now.getTime() - watch.readySince } : {}),
+  };
+}
+
 export interface LeaderState {
   readonly enabled: boolean;
   readonly leading: boolean;
@@ -51,6 +78,8 @@ export interface LeaderState {
 export interface Snapshot {
   readonly now: Date;
   readonly signers: readonly SignerState[];
+  /** The approver's and the cleaner's watches, when they run (they run while this replica leads). */
+  readonly watches?: readonly WatchState[];
   readonly leader: LeaderState;
   /** A watch silent longer than this is not healthy (the controller restarts it). */
   readonly watchQuietTimeoutMs: number;
@@ -70,7 +99,7 @@ export interface SignerSources {
   /** The rotation record: per CA fingerprint, the latest certificate issued. */
   readonly latest: ReadonlyMap<string, CaIssuance>;
   /** The signer's watch, while one runs. */
-  readonly watch: (signer: string) => { readonly synced: boolean; readonly lastActivity: number; readonly readySince: number } | undefined;
+  readonly watch: (signer: string) => WatchSource | undefined;
 }
 
 /** Per signer: approved CSRs still waiting (and the oldest approval's age), from the controller's cache. */
@@ -94,13 +123,14 @@ export function signerStates(sources: SignerSources): SignerState[] {
     const { ca, error } = sources.ca(name);
     const trust = sources.trust(name);
     const issued = [...sources.latest].filter(([, e]) => e.signer === name);
-    const watch = sources.watch(name);
+    const { watchSynced, sinceWatchActivityMs, watchQuietMs } = watchState(name, now, sources.watch(name));
     return {
       name,
       ...(ca ? { ca } : {}),
       ...(error ? { caError: error } : {}),
-      watchSynced: watch?.synced ?? false,
-      ...(watch?.synced ? { sinceWatchActivityMs: now.getTime() - watch.lastActivity, watchQuietMs: now.getTime() - watch.readySince } : {}),
+      watchSynced,
+      ...(sinceWatchActivityMs === undefined ? {} : { sinceWatchActivityMs }),
+      ...(watchQuietMs === undefined ? {} : { watchQuietMs }),
       approvedPending: pending.get(name)?.count ?? 0,
       approvedPendingOldestSeconds: pending.get(name)?.oldestSeconds ?? 0,
       trustedCas: trust.length,

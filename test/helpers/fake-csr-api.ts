@@ -12,7 +12,7 @@ import { KubeApiError } from '../../src/kube/http.js';
 import type { Preconditions, WatchEvent } from '../../src/kube/resource.js';
 import type { Csr } from '../../src/signer/types.js';
 
-type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'delete' | 'createEvent';
+type Method = 'list' | 'watch' | 'get' | 'updateStatus' | 'updateApproval' | 'delete' | 'createEvent';
 
 /** `signerName` undefined selects every CSR, as a list or watch without a field selector does. */
 const selects = (signerName: string | undefined) => (csr: Csr): boolean => signerName === undefined || csr.spec.signerName === signerName;
@@ -21,6 +21,7 @@ export class FakeCsrApi implements CsrApi {
   readonly resource = new FakeResource<Csr>('certificatesigningrequests');
   private readonly faults = new FakeFaults<Method>();
   readonly statusWrites: Csr[] = [];
+  readonly approvalWrites: Csr[] = [];
   readonly events: KubeEvent[] = [];
   readonly deletes: string[] = [];
 
@@ -105,6 +106,25 @@ export class FakeCsrApi implements CsrApi {
       apply: (current) => {
         this.statusWrites.push(structuredClone(csr));
         return { ...current, status: csr.status ?? {} };
+      },
+    })));
+  }
+
+  /**
+   * As kube-apiserver's approval strategy: only status.conditions of the body are kept
+   * (spec and certificate stay), and Approved and Denied may not both be there (422).
+   */
+  updateApproval(csr: Csr): Promise<Csr> {
+    return this.faults.serve('updateApproval', () => structuredClone(this.resource.update(csr, {
+      check: () => {
+        const types = new Set((csr.status?.conditions ?? []).map((c) => c.type));
+        return types.has('Approved') && types.has('Denied')
+          ? new KubeApiError(422, 'Invalid', 'status.conditions: Invalid value: Approved and Denied conditions are mutually exclusive', undefined)
+          : undefined;
+      },
+      apply: (current) => {
+        this.approvalWrites.push(structuredClone(csr));
+        return { ...current, status: { ...current.status, conditions: csr.status?.conditions ?? [] } };
       },
     })));
   }

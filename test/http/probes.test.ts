@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { buildApp } from '../../src/http/app.js';
-import type { Snapshot } from '../../src/telemetry/snapshot.js';
+import type { Snapshot, WatchState } from '../../src/telemetry/snapshot.js';
 import {
   electionOff, notLeading, now, snapshotBuilder, stopping, withLeader, withSigner, type SnapshotModifier,
 } from './fixtures/snapshots.js';
@@ -10,6 +10,14 @@ import {
 const serving = 'example.com/serving';
 const refused = 'cannot acquire lease: forbidden: user "system:serviceaccount:pki:csr-signer" may not get leases (API group coordination.k8s.io) in namespace "kube-system"';
 const quietFor = (ms: number): SnapshotModifier => withSigner(serving, { sinceWatchActivityMs: ms });
+/** The approver (for `serving`) and the cleaner run beside the signer; `approver` changes the approver's watch. */
+const withApproverAndCleaner = (approver: { readonly [K in keyof WatchState]?: WatchState[K] | undefined } = {}): SnapshotModifier => (s) => {
+  const watch: Record<string, unknown> = { name: `approver:${serving}`, watchSynced: true, sinceWatchActivityMs: 1_000, ...approver };
+  for (const [k, v] of Object.entries(approver)) if (v === undefined) delete watch[k];
+  return { ...s, watches: [watch as unknown as WatchState, { name: 'cleaner', watchSynced: true, sinceWatchActivityMs: 1_000 }] };
+};
+/** signing: false: no signer, so no CA and no signer watch. */
+const notSigning: SnapshotModifier = (s) => ({ ...s, signers: [] });
 
 async function probe(path: string, snapshot: Snapshot, extra: { eventLoopLagMs?: number } = {}): Promise<{ status: number; body: string }> {
   const app = buildApp({
@@ -79,6 +87,22 @@ const readiness: readonly Case[] = [
     name: 'a watch that has delivered nothing yet is not ready',
     modifiers: [withSigner(serving, { sinceWatchActivityMs: undefined })], status: 500, line: `[-]watch-active:${serving} failed: no list, event or bookmark received yet`,
   },
+  { name: 'a leader whose approver and cleaner watch too, all synced and active, is ready', modifiers: [withApproverAndCleaner()], status: 200, line: 'ok' },
+  {
+    name: 'an approver watch that has not completed its first list is not ready',
+    modifiers: [withApproverAndCleaner({ watchSynced: false, sinceWatchActivityMs: undefined })], status: 500,
+    line: `[-]watch-synced:approver:${serving} failed: the watch has not completed its first list`,
+  },
+  {
+    name: 'an approver watch silent past the quiet timeout is not ready',
+    modifiers: [withApproverAndCleaner({ sinceWatchActivityMs: 300_001 })], status: 500,
+    line: `[-]watch-active:approver:${serving} failed: no event or bookmark for 300.0s, silent 300.0s past the watch's own timeout, limit 300.0s`,
+  },
+  {
+    name: 'a standby checks no approver or cleaner watch: it runs none',
+    modifiers: [notLeading, withApproverAndCleaner({ watchSynced: false, sinceWatchActivityMs: undefined })], status: 200, line: 'ok',
+  },
+  { name: 'with signing off there is no CA to wait for: approver and cleaner synced is ready', modifiers: [notSigning, withApproverAndCleaner()], status: 200, line: 'ok' },
   { name: 'a replica shutting down is not ready', modifiers: [stopping], status: 500, line: '[-]shutdown failed: shutting down' },
   {
     name: 'a standby the API server refuses the Lease is not ready: it could never take over, and the reason names the permission',
@@ -134,6 +158,15 @@ void t.test('?verbose lists every check of a ready leader, then the verdict', as
     '[+]shutdown ok',
     '[+]leader-lease ok',
     ...['example.com/serving', 'example.com/client'].flatMap((s) => [`[+]ca-loaded:${s} ok`, `[+]ca-valid:${s} ok`, `[+]watch-synced:${s} ok`, `[+]watch-active:${s} ok`]),
+    'readyz check passed', '',
+  ].join('\n'));
+});
+
+void t.test('?verbose with signing off lists the approver\'s and the cleaner\'s watches and no CA', async (t) => {
+  const res = await probe('/readyz?verbose', snapshotBuilder(notSigning, withApproverAndCleaner()));
+  t.equal(res.body, [
+    '[+]shutdown ok', '[+]leader-lease ok',
+    `[+]watch-synced:approver:${serving} ok`, `[+]watch-active:approver:${serving} ok`, '[+]watch-synced:cleaner ok', '[+]watch-active:cleaner ok',
     'readyz check passed', '',
   ].join('\n'));
 });

@@ -48,7 +48,11 @@ void t.test('each Observer event moves its counter under bounded labels', async 
   metrics.watchRestarted(serving, 'quiet');
   metrics.caReloaded(client, 'error');
   metrics.caReloaded(client, 'success');
-  const expected: readonly [string, Labels, number][] = [
+  metrics.approval?.(serving, 'approved', 'policy');
+  metrics.approval?.(serving, 'denied', 'policy');
+  metrics.approval?.(serving, 'denied', 'policy');
+  metrics.cleanupDeleted?.('Pending');
+  const expected: readonly [string, Labels, number | undefined][] = [
     ['csr_signer_certificates_issued_total', { signer: serving }, 2],
     ['csr_signer_certificates_issued_total', { signer: client }, 0],
     ['csr_signer_requests_failed_total', { signer: client, reason: 'SignerValidationFailure' }, 1],
@@ -58,6 +62,10 @@ void t.test('each Observer event moves its counter under bounded labels', async 
     ['csr_signer_watch_restarts_total', { signer: serving, reason: 'quiet' }, 1],
     ['csr_signer_ca_reload_total', { signer: client, result: 'error' }, 1],
     ['csr_signer_ca_reload_total', { signer: client, result: 'success' }, 1],
+    ['csr_signer_approvals_total', { signer: serving, decision: 'approved', rule: 'policy' }, 1],
+    ['csr_signer_approvals_total', { signer: serving, decision: 'denied', rule: 'policy' }, 2],
+    ['csr_signer_approvals_total', { signer: serving, decision: 'waiting', rule: 'policy' }, undefined],
+    ['csr_signer_cleanup_deleted_total', { reason: 'Pending' }, 1],
     ['csr_signer_sign_duration_seconds_count', { signer: serving }, 2],
     ['csr_signer_sign_duration_seconds_sum', { signer: serving }, 0.024],
     ['csr_signer_sign_duration_seconds_bucket', { signer: serving, le: '0.005' }, 1],

@@ -1,0 +1,237 @@
+/**
+ * The CSR approver: one source per signerName it approves for, on the generic loop,
+ * and per CSR: the cheap skips (signer/approval.ts approvalTriage), the request
+ * parsed on the threadpool as the signer parses it (its signature check is the proof
+ * that the requester holds the key), the facts the decision needs (the requesting
+ * node's Node, SubjectAccessReviews of the requester), the pure decision, then one
+ * PUT to /approval with the resourceVersion read. A 409 re-reads and decides again
+ * from the fresh object, so a CSR approved, denied or issued meanwhile is left alone.
+ *
+ * `wait` (recognised, but a SubjectAccessReview said no) leaves the CSR pending and
+ * looks again with backoff, logged at debug, as kube-controller-manager's csrapproving
+ * does (pkg/controller/certificates/approver/sarapprove.go handle returns an
+ * IgnorableError; certificate_controller.go processNextWorkItem requeues it rate
+ * limited and logs it at V(4)). In audit mode nothing is written: each decision is
+ * logged with `audit: true` and counted, once per resourceVersion.
+ */
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
+import { ObjectCache } from '../controller/cache.js';
+import { Controller, type Reconciled, type RetryOptions } from '../controller/controller.js';
+import { CsrSignerError } from '../errors.js';
+import type { AccessReviewApi } from '../kube/access-review-api.js';
+import { signerFeed, type CsrApi } from '../kube/csr-api.js';
+import { KubeApiError } from '../kube/http.js';
+import type { NodeApi } from '../kube/node-api.js';
+import { parseRequestAsync, type CertificateRequest, type RequestLimits } from '../pki/index.js';
+import { approvalFacts, approvalTriage, decideApproval } from '../signer/approval.js';
+import { requestBytes } from '../signer/decide.js';
+import type { ApprovalDecision, ApproverConfig, ApproverSignerConfig, Csr, CsrCondition, Node, SignerConfig } from '../signer/types.js';
+import { noopObserver, type Observer } from '../telemetry/observer.js';
+import { rfc3339Seconds } from '../time.js';
+
+/** Parses spec.request's bytes; throws CsrSignerErrors for what is wrong with it. */
+export type RequestParser = (bytes: Uint8Array, limits: RequestLimits) => Promise<CertificateRequest>;
+
+export type ApproverApi = Pick<CsrApi, 'list' | 'watch' | 'get' | 'updateApproval' | 'createEvent'>;
+
+export interface CsrApprovingOptions {
+  readonly approver: ApproverConfig;
+  /** The configuration's signers: a `policy` entry is judged against its signer's policy. */
+  readonly signers: readonly SignerConfig[];
+  readonly api: ApproverApi;
+  readonly nodes: NodeApi;
+  readonly reviews: AccessReviewApi;
+  readonly logger: Logger;
+  readonly workers: number;
+  /** The loop's retries after errors; `wait` decisions back off by the same base and cap. */
+  readonly retry: RetryOptions;
+  readonly watchQuietTimeoutMs: number;
+  readonly limits: RequestLimits;
+  /** One core v1 Event per approval and denial. */
+  readonly events: boolean;
+  readonly observer?: Observer;
+  /** Times the loop's retries and gives the conditions and Events their time. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: the threadpool parser the signer uses. */
+  readonly parse?: RequestParser;
+}
+
+/** A 409 whose re-read shows the CSR still undecided: decide again at once from the fresh object. */
+export class StaleApproval extends Error {
+  override readonly name = 'StaleApproval';
+}
+
+type Written = Extract<ApprovalDecision, { kind: 'approve' | 'deny' }>;
+
+const conditionOf = (decision: Written, now: Date): CsrCondition => {
+  const time = rfc3339Seconds(now);
+  return decision.kind === 'approve'
+    ? { type: 'Approved', status: 'True', reason: 'AutoApproved', message: decision.message, lastUpdateTime: time, lastTransitionTime: time }
+    : { type: 'Denied', status: 'True', reason: 'CsrSignerPolicyDenied', message: decision.message, lastUpdateTime: time, lastTransitionTime: time };
+};
+
+export class Approver {
+  private readonly entries: ReadonlyMap<string, ApproverSignerConfig>;
+  private readonly signers: ReadonlyMap<string, SignerConfig>;
+  private readonly clock: Clock;
+  private readonly observer: Observer;
+  private readonly parse: RequestParser;
+  /** Per CSR: how many `wait` decisions in a row (the backoff's exponent). */
+  private readonly waits = new Map<string, number>();
+  /** Audit mode: per CSR, the resourceVersion last decided, so an unchanged CSR is not decided (and counted) again. */
+  private readonly audited = new Map<string, string | undefined>();
+
+  constructor(private readonly options: CsrApprovingOptions, private readonly cache: ObjectCache<Csr>) {
+    this.entries = new Map(options.approver.signers.map((e) => [e.signerName, e]));
+    this.signers = new Map(options.signers.map((s) => [s.name, s]));
+    this.clock = options.clock ?? systemClock;
+    this.observer = options.observer ?? noopObserver;
+    this.parse = options.parse ?? parseRequestAsync;
+  }
+
+  private get audit(): boolean {
+    return this.options.approver.mode === 'audit';
+  }
+
+  async reconcile(name: string): Promise<Reconciled | undefined> {
+    const csr = this.cache.get(name);
+    if (!csr) return undefined;
+    if (this.audit && this.audited.has(name) && this.audited.get(name) === csr.metadata.resourceVersion) return undefined;
+    const signerName = csr.spec.signerName;
+    const entry = this.entries.get(signerName);
+    const decision = approvalTriage(csr, entry) ?? await this.decide(csr, entry);
+    const log = { csr: name, signer: signerName };
+    switch (decision.kind) {
+      case 'skip':
+        this.waits.delete(name);
+        this.options.logger.debug({ ...log, reason: decision.reason }, 'skipped');
+        return undefined;
+      case 'wait':
+        return this.wait(csr, decision);
+      default:
+        this.waits.delete(name);
+        if (this.audit) {
+          this.audited.set(name, csr.metadata.resourceVersion);
+          this.decided(csr, decision);
+          return undefined;
+        }
+        await this.write(csr, decision);
+        return undefined;
+    }
+  }
+
+  /** The CSR `name` is gone: forget what was kept about it. */
+  deleted(name: string): void {
+    this.waits.delete(name);
+    this.audited.delete(name);
+  }
+
+  /** Parse, fetch the facts, decide. Throws transient errors (API, threadpool); a bad request is the decision's to judge. */
+  private async decide(csr: Csr, entry: ApproverSignerConfig | undefined): Promise<ApprovalDecision> {
+    if (entry === undefined) return { kind: 'skip', reason: 'NotConfigured' };
+    let request: CertificateRequest | CsrSignerError;
+    try {
+      request = await this.parse(requestBytes(csr), this.options.limits);
+    } catch (e) {
+      if (!(e instanceof CsrSignerError && e.permanent)) throw e;
+      request = e;
+    }
+    const facts = approvalFacts(csr, entry);
+    const node: Node | null | undefined = facts.node === undefined ? undefined : await this.options.nodes.get(facts.node);
+    const access: boolean[] = [];
+    for (const attributes of facts.access) {
+      const allowed = await this.options.reviews.allowed(csr, attributes);
+      access.push(allowed);
+      // kube-controller-manager asks the kubelet-client reviews one by one and stops at the first allowed.
+      if (allowed && entry.profile === 'kubelet-client') break;
+    }
+    return decideApproval({ csr, request, entry, signer: this.signers.get(csr.spec.signerName), ...(node === undefined ? {} : { node }), access });
+  }
+
+  /** Left pending: counted, logged at debug with the reason, looked at again after a backoff that doubles each time. */
+  private wait(csr: Csr, decision: Extract<ApprovalDecision, { kind: 'wait' }>): Reconciled {
+    const name = csr.metadata.name;
+    const { baseDelayMs, maxDelayMs } = this.options.retry;
+    const attempts = this.waits.get(name) ?? 0;
+    this.waits.set(name, attempts + 1);
+    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 52));
+    this.observer.approval?.(csr.spec.signerName, 'waiting', decision.rule);
+    this.options.logger.debug({
+      csr: name, signer: csr.spec.signerName, rule: decision.rule, message: decision.message, retryInMs: delay, ...(this.audit ? { audit: true } : {}),
+    }, 'not approved; looking again later');
+    return { requeueAfterMs: delay };
+  }
+
+  /**
+   * PUT /approval with the object as read plus the condition. On 409 re-read: the
+   * fresh object goes to the cache and the loop decides again from it at once (the
+   * triage leaves it alone if it was decided or issued meanwhile).
+   */
+  private async write(csr: Csr, decision: Written): Promise<void> {
+    const { api } = this.options;
+    const conditions = [...(csr.status?.conditions ?? []), conditionOf(decision, this.now())];
+    let stored: Csr;
+    try {
+      stored = await api.updateApproval({ ...csr, status: { ...csr.status, conditions } });
+    } catch (e) {
+      if (!(e instanceof KubeApiError) || e.status !== 409) throw e;
+      this.observer.conflict();
+      this.cache.set(await api.get(csr.metadata.name));
+      throw new StaleApproval(`CSR ${csr.metadata.name} changed while it was being approved (${e.message})`);
+    }
+    this.cache.set(stored);
+    this.decided(csr, decision);
+  }
+
+  /** After the write (or, in audit mode, instead of it): the metric, the audit record and the Event. */
+  private decided(csr: Csr, decision: Written): void {
+    const approve = decision.kind === 'approve';
+    const signer = csr.spec.signerName;
+    this.observer.approval?.(signer, approve ? 'approved' : 'denied', decision.rule);
+    const record = {
+      csr: csr.metadata.name, uid: csr.metadata.uid, requester: csr.spec.username, signer,
+      decision: decision.kind, rule: decision.rule, message: decision.message,
+    };
+    if (this.audit) {
+      this.options.logger.info({ audit: true, ...record }, approve ? 'would approve (audit mode)' : 'would deny (audit mode)');
+      return;
+    }
+    this.options.logger.info({ audit: approve ? 'csr-approved' : 'csr-denied', ...record }, approve ? 'CSR approved' : 'CSR denied');
+    if (!this.options.events) return;
+    const event = approve
+      ? { type: 'Normal' as const, reason: 'AutoApproved' }
+      : { type: 'Warning' as const, reason: 'CsrSignerPolicyDenied' };
+    this.options.api.createEvent({ csr, ...event, message: decision.message, now: this.now() }).catch((e: unknown) => {
+      this.options.logger.warn({ csr: csr.metadata.name, reason: event.reason, err: e }, 'could not record event');
+    });
+  }
+
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
+}
+
+/** The approving controller: the CSRs of each signerName the approver approves for (field selector spec.signerName). */
+export function csrApprovingController(options: CsrApprovingOptions): Controller<Csr> {
+  const observer = options.observer ?? noopObserver;
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(options, cache);
+  return new Controller<Csr>({
+    sources: options.approver.signers.map((e) => ({
+      name: e.signerName, feed: signerFeed(options.api, e.signerName), logFields: { controller: 'csr-approver', signer: e.signerName },
+    })),
+    cache,
+    reconcile: (key) => approver.reconcile(key),
+    workers: options.workers,
+    retry: options.retry,
+    watchQuietTimeoutMs: options.watchQuietTimeoutMs,
+    logger: options.logger,
+    describe: (key, csr) => ({ csr: key, controller: 'csr-approver', signer: csr?.spec.signerName }),
+    isRetryNow: (e) => e instanceof StaleApproval,
+    onRetry: (_key, csr) => observer.retried(csr?.spec.signerName),
+    onWatchRestart: (signer, reason) => observer.watchRestarted(signer, reason),
+    onDelete: (name) => approver.deleted(name),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+}

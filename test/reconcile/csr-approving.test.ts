@@ -1,0 +1,306 @@
+/**
+ * The approver on the generic loop, against an in-process CSR API, Node and
+ * SubjectAccessReview fakes and a manual clock: each decision is written once through
+ * /approval with the resourceVersion read, a conflict re-reads and decides again (and
+ * never approves what was decided meanwhile), `wait` looks again with a backoff that
+ * doubles, audit mode writes nothing, a missing Node is a denial and a failing review a
+ * transient error; metrics, Events and audit records follow.
+ */
+import { pino } from 'pino';
+import t from 'tap';
+import type { AccessReviewApi } from '../../src/kube/access-review-api.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import type { NodeApi } from '../../src/kube/node-api.js';
+import { ObjectCache } from '../../src/controller/cache.js';
+import { Approver, csrApprovingController, type CsrApprovingOptions } from '../../src/reconcile/csr-approving.js';
+import type { ApproverMode, ApproverSignerConfig, Csr, Node, ResourceAttributes } from '../../src/signer/types.js';
+import type { ApprovalOutcome, Observer } from '../../src/telemetry/observer.js';
+import { ManualClock } from '../helpers/clock.js';
+import {
+  csrBuilder, signerConfig, withCondition, withGroups, withName, withRequest, withSigner, withUsages, withUsername,
+} from '../helpers/csr.js';
+import { FakeCsrApi } from '../helpers/fake-csr-api.js';
+import { until } from '../helpers/wait.js';
+
+const SERVING = 'example.com/serving';
+const KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
+const KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
+const HOUR = 3_600_000;
+/** Whole seconds, as Kubernetes times are. */
+const start = new Date(Math.floor(Date.now() / 1000) * 1000);
+const retry = { baseDelayMs: 1000, maxDelayMs: 8000, qps: 1000, burst: 1000 };
+const useSigner: ResourceAttributes = { verb: 'use', group: 'certificates.k8s.io', resource: 'signers', name: SERVING };
+
+const policySigner = signerConfig(SERVING, { policy: { allowEmailAddresses: false, allowUris: false, commonName: 'any', allowCA: false, dnsNames: ['web.example.com'] } });
+const policy: ApproverSignerConfig = { signerName: SERVING, profile: 'policy' };
+const policyWithReview: ApproverSignerConfig = { ...policy, subjectAccessReview: useSigner };
+
+const kubeletClientCsr = (name: string): Csr => csrBuilder(
+  withName(name), withSigner(KUBELET_CLIENT), withRequest({ key: 'p256', commonName: 'system:node:worker-1', organizations: ['system:nodes'] }),
+  withUsages('digital signature', 'client auth'), withUsername('system:node:worker-1'), withGroups('system:nodes', 'system:authenticated'),
+);
+const kubeletServingCsr = (name: string): Csr => csrBuilder(
+  withName(name), withSigner(KUBELET_SERVING), withRequest({ key: 'p256', commonName: 'system:node:worker-1', organizations: ['system:nodes'], ips: ['192.168.1.10'] }),
+  withUsages('digital signature', 'server auth'), withUsername('system:node:worker-1'), withGroups('system:nodes', 'system:authenticated'),
+);
+
+class FakeNodes implements NodeApi {
+  readonly nodes = new Map<string, Node>();
+  readonly gets: string[] = [];
+  get(name: string): Promise<Node | null> {
+    this.gets.push(name);
+    return Promise.resolve(this.nodes.get(name) ?? null);
+  }
+}
+
+/** Answers each review with `answer` (a boolean, or an error to throw); records what was asked. */
+class FakeReviews implements AccessReviewApi {
+  readonly asked: ResourceAttributes[] = [];
+  answer: (a: ResourceAttributes, csr: Csr) => boolean | Error = () => true;
+  allowed(csr: Csr, attributes: ResourceAttributes): Promise<boolean> {
+    this.asked.push(attributes);
+    const a = this.answer(attributes, csr);
+    return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
+  }
+}
+
+interface Setup {
+  readonly api: FakeCsrApi;
+  readonly nodes: FakeNodes;
+  readonly reviews: FakeReviews;
+  readonly clock: ManualClock;
+  readonly lines: Record<string, unknown>[];
+  readonly approvals: [string, ApprovalOutcome, string][];
+  readonly counts: { conflicts: number; retries: number };
+  readonly options: CsrApprovingOptions;
+}
+
+function setup(signers: readonly ApproverSignerConfig[] = [policy], mode: ApproverMode = 'enforce'): Setup {
+  const api = new FakeCsrApi();
+  const nodes = new FakeNodes();
+  const reviews = new FakeReviews();
+  const clock = new ManualClock(start.getTime());
+  const lines: Record<string, unknown>[] = [];
+  const approvals: [string, ApprovalOutcome, string][] = [];
+  const counts = { conflicts: 0, retries: 0 };
+  const observer: Observer = {
+    issued: () => undefined, failed: () => undefined, watchRestarted: () => undefined, caReloaded: () => undefined,
+    conflict: () => { counts.conflicts++; },
+    retried: () => { counts.retries++; },
+    approval: (signer, decision, rule) => { approvals.push([signer, decision, rule]); },
+  };
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+  const options: CsrApprovingOptions = {
+    approver: { mode, signers }, signers: [policySigner, signerConfig(KUBELET_CLIENT), signerConfig(KUBELET_SERVING)],
+    api, nodes, reviews, logger, workers: 2, retry, watchQuietTimeoutMs: HOUR, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 },
+    events: true, observer, clock,
+  };
+  return { api, nodes, reviews, clock, lines, approvals, counts, options };
+}
+
+const conditionsOf = (api: FakeCsrApi, name: string) => api.objects.get(name)?.status?.conditions ?? [];
+
+void t.test('an approvable CSR is approved once through /approval, with the resourceVersion read; one Event, audit record and count', async (t) => {
+  const s = setup();
+  const put = s.api.put(csrBuilder(withName('web')));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.api.approvalWrites.length === 1 && s.api.events.length === 1);
+  // The stored object comes back through the watch: seen as approved, left alone.
+  await until(() => s.lines.some((l) => l.csr === 'web' && l.reason === 'AlreadyApproved'));
+  await controller.stop();
+  t.equal(s.api.approvalWrites.length, 1, 'written once');
+  t.equal(s.api.approvalWrites[0]?.metadata.resourceVersion, put.metadata.resourceVersion, 'with the resourceVersion read');
+  const time = start.toISOString().replace('.000Z', 'Z');
+  t.same(conditionsOf(s.api, 'web'), [{
+    type: 'Approved', status: 'True', reason: 'AutoApproved',
+    message: `Auto approving certificate for signer ${SERVING}: the request meets the signer's policy.`, lastUpdateTime: time, lastTransitionTime: time,
+  }]);
+  t.match(s.api.events, [{ type: 'Normal', reason: 'AutoApproved', message: /meets the signer's policy/ }]);
+  t.same(s.approvals, [[SERVING, 'approved', 'policy']]);
+  const audit = s.lines.filter((l) => l.audit !== undefined);
+  t.equal(audit.length, 1);
+  t.match(audit[0], { audit: 'csr-approved', csr: 'web', requester: 'alice', signer: SERVING, decision: 'approve', rule: 'policy' });
+  t.same(s.api.statusWrites, [], 'never /status');
+});
+
+void t.test('a CSR the policy refuses is Denied with the sentence naming the value, and a Warning Event', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('evil'), withRequest({ dns: ['evil.example.org'] })));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.api.events.length === 1);
+  await controller.stop();
+  t.match(conditionsOf(s.api, 'evil'), [{ type: 'Denied', status: 'True', reason: 'CsrSignerPolicyDenied', message: /evil\.example\.org/ }]);
+  t.match(s.api.events, [{ type: 'Warning', reason: 'CsrSignerPolicyDenied', message: /evil\.example\.org/ }]);
+  t.same(s.approvals, [[SERVING, 'denied', 'policy']]);
+  t.match(s.lines.find((l) => l.audit !== undefined), { audit: 'csr-denied', csr: 'evil', decision: 'deny' });
+});
+
+void t.test('a conflict re-reads and decides again from the fresh object: one write, two reviews', async (t) => {
+  const s = setup([policyWithReview]);
+  s.api.put(csrBuilder(withName('web')));
+  let edited = false;
+  s.reviews.answer = () => {
+    // While the first decision is made, someone else changes the object (a label): its resourceVersion moves on.
+    if (!edited) {
+      edited = true;
+      const current = s.api.objects.get('web');
+      if (current) s.api.put({ ...current, metadata: { ...current.metadata, labels: { team: 'shop' } } });
+    }
+    return true;
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.api.approvalWrites.length === 1);
+  await controller.stop();
+  t.equal(s.counts.conflicts, 1, 'one 409');
+  t.ok(s.api.calls.includes('get'), 'the object was read again');
+  t.equal(s.reviews.asked.length, 2, 'and decided again, review included');
+  t.same(s.api.approvalWrites[0]?.metadata.labels, { team: 'shop' }, 'the write carries the fresh object');
+  t.match(conditionsOf(s.api, 'web'), [{ type: 'Approved', reason: 'AutoApproved' }]);
+  t.same(s.approvals, [[SERVING, 'approved', 'policy']], 'counted once');
+});
+
+void t.test('a conflict whose re-read shows the CSR approved by someone else writes nothing more', async (t) => {
+  const s = setup([policyWithReview]);
+  s.api.put(csrBuilder(withName('web')));
+  s.reviews.answer = () => {
+    const current = s.api.objects.get('web');
+    if (current && (current.status?.conditions ?? []).length === 0) {
+      s.api.put(withCondition({ type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'by a human' })(current));
+    }
+    return true;
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.conflicts === 1 && s.lines.some((l) => l.csr === 'web' && l.reason === 'AlreadyApproved'));
+  await controller.stop();
+  t.same(s.api.approvalWrites, [], 'no second approval');
+  t.match(conditionsOf(s.api, 'web'), [{ type: 'Approved', reason: 'KubectlApprove' }]);
+  t.equal(conditionsOf(s.api, 'web').length, 1);
+  t.same(s.approvals, [], 'nothing counted: nothing was decided by us');
+  t.same(s.api.events, []);
+});
+
+void t.test('wait: left pending, logged at debug with the reason, looked at again after a backoff that doubles, up to the cap', async (t) => {
+  const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(s.options, cache);
+  cache.set(s.api.put(kubeletClientCsr('node-csr')));
+  s.reviews.answer = () => false;
+  const delays: (number | undefined)[] = [];
+  for (let i = 0; i < 5; i++) delays.push((await approver.reconcile('node-csr'))?.requeueAfterMs);
+  t.same(delays, [1000, 2000, 4000, 8000, 8000], 'base 1 s, doubling, capped at 8 s');
+  t.same(s.api.approvalWrites, [], 'nothing written');
+  t.same(s.approvals.map(([, d, r]) => `${d}/${r}`), Array(5).fill('waiting/subject-access-review'));
+  const line = s.lines.find((l) => l.csr === 'node-csr');
+  t.match(line, { level: 20, rule: 'subject-access-review', message: 'recognized csr "node-csr" as [selfnodeclient nodeclient] but subject access review was not approved' });
+  t.same(s.reviews.asked.slice(0, 2).map((a) => a.subresource), ['selfnodeclient', 'nodeclient'], 'both reviews, in upstream\'s order');
+  s.reviews.answer = (a) => a.subresource === 'selfnodeclient';
+  t.same(await approver.reconcile('node-csr'), undefined, 'allowed now: decided, nothing to look at later');
+  t.match(conditionsOf(s.api, 'node-csr'), [{ type: 'Approved', reason: 'AutoApproved', message: 'Auto approving self kubelet client certificate after SubjectAccessReview.' }]);
+  t.same(await approver.reconcile('node-csr'), undefined, 'the stored object is approved: skipped');
+  t.equal(s.api.approvalWrites.length, 1);
+});
+
+void t.test('wait on the loop: the CSR comes back when the backoff has passed on the injected clock, not before', async (t) => {
+  const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+  s.api.put(kubeletClientCsr('node-csr'));
+  s.reviews.answer = () => false;
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.approvals.length === 1);
+  await until(() => controller.queue.depth === 0 && s.lines.some((l) => l.msg === 'not approved; looking again later'));
+  s.clock.advance(999);
+  t.equal(s.approvals.length, 1, 'not before the backoff');
+  s.reviews.answer = (a) => a.subresource === 'nodeclient';
+  s.clock.advance(1);
+  await until(() => s.api.approvalWrites.length === 1);
+  await controller.stop();
+  t.same(s.approvals, [[KUBELET_CLIENT, 'waiting', 'subject-access-review'], [KUBELET_CLIENT, 'approved', 'nodeclient']]);
+  t.match(conditionsOf(s.api, 'node-csr'), [{ type: 'Approved', reason: 'AutoApproved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.' }]);
+});
+
+void t.test('audit mode: decisions logged with audit: true and counted, nothing written, an unchanged CSR not decided again', async (t) => {
+  const s = setup([policy], 'audit');
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(s.options, cache);
+  cache.set(csrBuilder(withName('web')));
+  cache.set(csrBuilder(withName('evil'), withRequest({ dns: ['evil.example.org'] })));
+  for (const name of ['web', 'evil', 'web', 'evil']) await approver.reconcile(name);
+  t.same(s.approvals, [[SERVING, 'approved', 'policy'], [SERVING, 'denied', 'policy']], 'each decided once');
+  t.same(s.api.calls, [], 'no call to the API at all');
+  const audited = s.lines.filter((l) => l.audit === true);
+  t.match(audited, [{ csr: 'web', decision: 'approve', rule: 'policy' }, { csr: 'evil', decision: 'deny', message: /evil\.example\.org/ }]);
+  const web = cache.get('web');
+  if (web) cache.set({ ...web, metadata: { ...web.metadata, resourceVersion: '2' } });
+  await approver.reconcile('web');
+  t.equal(s.approvals.length, 3, 'a changed CSR is decided again');
+  approver.deleted('web');
+});
+
+void t.test('audit mode on the loop writes no condition and no Event', async (t) => {
+  const s = setup([policy], 'audit');
+  s.api.put(csrBuilder(withName('web')));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.approvals.length === 1);
+  await controller.stop();
+  t.same(s.api.approvalWrites, []);
+  t.same(s.api.events, []);
+  t.same(conditionsOf(s.api, 'web'), []);
+});
+
+void t.test('kubelet-serving: a Node that does not exist (404) is a denial naming it', async (t) => {
+  const s = setup([{ signerName: KUBELET_SERVING, profile: 'kubelet-serving' }]);
+  s.api.put(kubeletServingCsr('serving'));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.api.approvalWrites.length === 1);
+  await controller.stop();
+  t.same(s.nodes.gets, ['worker-1']);
+  t.match(conditionsOf(s.api, 'serving'), [{ type: 'Denied', reason: 'CsrSignerPolicyDenied', message: /worker-1/ }]);
+  t.same(s.approvals, [[KUBELET_SERVING, 'denied', 'kubelet-serving']]);
+});
+
+void t.test('kubelet-serving: the Node\'s own address is approved', async (t) => {
+  const s = setup([{ signerName: KUBELET_SERVING, profile: 'kubelet-serving' }]);
+  s.nodes.nodes.set('worker-1', { metadata: { name: 'worker-1' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }] } });
+  s.api.put(kubeletServingCsr('serving'));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.api.approvalWrites.length === 1);
+  await controller.stop();
+  t.match(conditionsOf(s.api, 'serving'), [{ type: 'Approved', reason: 'AutoApproved' }]);
+});
+
+void t.test('a SubjectAccessReview that fails (503) is transient: retried with backoff, nothing decided meanwhile', async (t) => {
+  const s = setup([policyWithReview]);
+  s.api.put(csrBuilder(withName('web')));
+  s.reviews.answer = () => new KubeApiError(503, 'ServiceUnavailable', 'the webhook is down', undefined);
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.retries === 1);
+  t.same(s.approvals, [], 'no decision counted');
+  t.same(s.api.approvalWrites, [], 'nothing written');
+  t.match(s.lines.find((l) => l.msg === 'will retry'), { csr: 'web', controller: 'csr-approver', err: { message: 'the webhook is down' } });
+  s.reviews.answer = () => true;
+  s.clock.advance(retry.maxDelayMs);
+  await until(() => s.api.approvalWrites.length === 1);
+  await controller.stop();
+  t.same(s.approvals, [[SERVING, 'approved', 'policy']]);
+});
+
+void t.test('CSRs of signers the approver is not configured for are not even watched; a Failed or issued CSR is left alone', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('other'), withSigner('example.com/other')));
+  s.api.put(csrBuilder(withName('failed'), withCondition({ type: 'Failed', status: 'True', reason: 'X', message: 'x' })));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.lines.some((l) => l.csr === 'failed' && l.reason === 'AlreadyFailed'));
+  await controller.stop();
+  t.notOk(controller.cache.get('other'), 'another signer\'s CSR never reaches the approver');
+  t.same(s.api.approvalWrites, []);
+  t.same(s.reviews.asked, []);
+});

@@ -1,0 +1,129 @@
+/**
+ * kubernetes.io/kubelet-serving approval: only what the requesting node really is.
+ * Real requests parsed by the real parser, the Node as the fact, the exact decision
+ * (kind, rule, message) asserted — every rule and every message of the ladder.
+ */
+import t from 'tap';
+import { approvalFacts, decideApproval } from '../../src/signer/approval.js';
+import type { ApprovalDecision, ApproverSignerConfig, Csr, Node } from '../../src/signer/types.js';
+import {
+  csrBuilder, withGroups, withRawRequest, withRequest, withSigner, withUsages, withUsername, type CsrModifier,
+} from '../helpers/csr.js';
+import type { RequestSpec } from '../helpers/requests.js';
+import { parsed } from '../helpers/approval.js';
+
+const signerName = 'kubernetes.io/kubelet-serving';
+const entry: ApproverSignerConfig = { signerName, profile: 'kubelet-serving' };
+const widened: ApproverSignerConfig = {
+  ...entry,
+  extraDnsNames: ['*.nodes.example.com', 'kubelet.example.com'],
+  extraDnsRegexes: ['^ip-[0-9-]+\\.ec2\\.internal$', 'node-[0-9]+\\.lab'],
+  extraIpRanges: ['10.0.0.0/8', 'fd00:1::/64'],
+};
+
+const worker1: Node = {
+  metadata: { name: 'worker-1' },
+  status: {
+    addresses: [
+      { type: 'Hostname', address: 'worker-1' },
+      { type: 'InternalDNS', address: 'worker-1.cluster.internal' },
+      { type: 'ExternalDNS', address: 'Worker-1.Example.COM' },
+      { type: 'InternalIP', address: '192.168.1.10' },
+      { type: 'ExternalIP', address: '2001:db8:0:0::a' },
+      { type: 'SomethingElse', address: 'other.example.com' },
+    ],
+  },
+};
+
+const request = (more: Partial<RequestSpec>): RequestSpec =>
+  ({ key: 'p256', commonName: 'system:node:worker-1', organizations: ['system:nodes'], ...more });
+const servingCsr = (spec: RequestSpec, ...more: CsrModifier[]): Csr => csrBuilder(
+  withSigner(signerName), withRequest(spec), withUsages('digital signature', 'server auth'),
+  withUsername('system:node:worker-1'), withGroups('system:nodes', 'system:authenticated'), ...more,
+);
+
+const approvedFor = (node: string): ApprovalDecision => ({
+  kind: 'approve', rule: 'kubelet-serving',
+  message: `Auto approving kubelet serving certificate for node ${node}: every name is an address of the node.`,
+});
+const denied = (message: string): ApprovalDecision => ({ kind: 'deny', rule: 'kubelet-serving', message });
+
+interface Case {
+  readonly name: string;
+  readonly csr: Csr;
+  readonly entry?: ApproverSignerConfig;
+  readonly node?: Node | null;
+  readonly expected: ApprovalDecision;
+}
+
+const cases: Case[] = [
+  // approved
+  { name: 'the node\'s hostname and IPv4 address: approved', csr: servingCsr(request({ dns: ['worker-1'], ips: ['192.168.1.10'] })), expected: approvedFor('worker-1') },
+  { name: 'every DNS address type, compared without case', csr: servingCsr(request({ dns: ['worker-1.cluster.internal', 'worker-1.example.com', 'WORKER-1'] })), expected: approvedFor('worker-1') },
+  { name: 'the IPv6 address written differently from the Node\'s (2001:db8::a vs 2001:db8:0:0::a)', csr: servingCsr(request({ ips: ['2001:DB8::A'] })), expected: approvedFor('worker-1') },
+  { name: 'an IP address only, no DNS name', csr: servingCsr(request({ ips: ['192.168.1.10'] })), expected: approvedFor('worker-1') },
+  { name: 'an RSA key with key encipherment (what the kubelet asks with an RSA key)', csr: servingCsr(request({ key: 'rsa2048', dns: ['worker-1'] }), withUsages('digital signature', 'key encipherment', 'server auth')), expected: approvedFor('worker-1') },
+  { name: 'an ECDSA key with key encipherment (what older kubelets ask): accepted too', csr: servingCsr(request({ dns: ['worker-1'] }), withUsages('key encipherment', 'digital signature', 'server auth')), expected: approvedFor('worker-1') },
+  { name: 'an extra DNS pattern (one leftmost label)', entry: widened, csr: servingCsr(request({ dns: ['worker-1', 'w1.nodes.example.com', 'kubelet.example.com'] })), expected: approvedFor('worker-1') },
+  { name: 'an extra DNS regular expression, anchored by the operator', entry: widened, csr: servingCsr(request({ dns: ['ip-10-0-0-1.ec2.internal'] })), expected: approvedFor('worker-1') },
+  { name: 'an extra DNS regular expression, not anchored: it must match the whole name', entry: widened, csr: servingCsr(request({ dns: ['node-7.lab'] })), expected: approvedFor('worker-1') },
+  { name: 'extra IP ranges, IPv4 and IPv6', entry: widened, csr: servingCsr(request({ ips: ['10.200.3.4', 'fd00:1::5'] })), expected: approvedFor('worker-1') },
+  { name: 'exactly maxSubjectAltNames names', entry: { ...entry, maxSubjectAltNames: 2 }, csr: servingCsr(request({ dns: ['worker-1'], ips: ['192.168.1.10'] })), expected: approvedFor('worker-1') },
+
+  // denied: the requester
+  { name: 'a requester that is not a node', csr: servingCsr(request({ dns: ['worker-1'] }), withUsername('alice'), withGroups('system:authenticated')), expected: denied('requester "alice" is not a node: kubelet serving certificates are approved for system:node:<name> users only') },
+  { name: 'a node user without a name', csr: servingCsr(request({ dns: ['worker-1'] }), withUsername('system:node:')), expected: denied('requester "system:node:" is not a node: kubelet serving certificates are approved for system:node:<name> users only') },
+  { name: 'a node user outside system:nodes', csr: servingCsr(request({ dns: ['worker-1'] }), withGroups('system:authenticated')), expected: denied('requester system:node:worker-1 is not in group system:nodes') },
+  { name: 'the request\'s CN names another node than the requester', csr: servingCsr(request({ commonName: 'system:node:worker-2', dns: ['worker-1'] })), expected: denied('subject common name system:node:worker-2 is not the requester system:node:worker-1') },
+
+  // denied: the in-tree shape, with the in-tree messages
+  { name: 'wrong organization', csr: servingCsr(request({ organizations: ['system:masters'], dns: ['worker-1'] })), expected: denied('subject organization is not system:nodes') },
+  { name: 'no DNS name and no IP address', csr: servingCsr(request({})), expected: denied('DNS or IP subjectAltName is required') },
+  { name: 'an email address', csr: servingCsr(request({ dns: ['worker-1'], emails: ['root@worker-1'] })), expected: denied('Email subjectAltNames are not allowed') },
+  { name: 'a URI', csr: servingCsr(request({ dns: ['worker-1'], uris: ['spiffe://cluster/node/worker-1'] })), expected: denied('URI subjectAltNames are not allowed') },
+  { name: 'client auth asked for', csr: servingCsr(request({ dns: ['worker-1'] }), withUsages('digital signature', 'server auth', 'client auth')), expected: denied('usages did not match [digital signature key encipherment server auth]') },
+  { name: 'a CN that is not a node\'s', csr: servingCsr(request({ commonName: 'worker-1', dns: ['worker-1'] })), expected: denied('subject common name does not begin with system:node:') },
+
+  // denied: the exact subject
+  { name: 'an extra subject attribute (OU)', csr: servingCsr(request({ dns: ['worker-1'], subject: [[{ type: '2.5.4.10', value: 'system:nodes' }], [{ type: '2.5.4.11', value: 'ops' }], [{ type: '2.5.4.3', value: 'system:node:worker-1' }]] })), expected: denied('subject attribute 2.5.4.11=ops is not allowed: the subject must be exactly CN=system:node:worker-1, O=system:nodes') },
+  { name: 'two common names', csr: servingCsr(request({ dns: ['worker-1'], subject: [[{ type: '2.5.4.10', value: 'system:nodes' }], [{ type: '2.5.4.3', value: 'system:node:worker-1' }], [{ type: '2.5.4.3', value: 'system:node:worker-1' }]] })), expected: denied('subject has 2 common names, and must have exactly one, system:node:worker-1') },
+
+  // denied: the names
+  { name: 'more names than maxSubjectAltNames', entry: { ...entry, maxSubjectAltNames: 1 }, csr: servingCsr(request({ dns: ['worker-1'], ips: ['192.168.1.10'] })), expected: denied('the request has 2 DNS names and IP addresses, more than the 1 allowed') },
+  { name: 'the Node does not exist', node: null, csr: servingCsr(request({ dns: ['worker-1'] })), expected: denied('node worker-1 does not exist') },
+  { name: 'a foreign IP address', csr: servingCsr(request({ dns: ['worker-1'], ips: ['192.168.1.10', '10.9.9.9'] })), expected: denied('IP address 10.9.9.9 is not an address of node worker-1') },
+  { name: 'a foreign IPv6 address, printed in its canonical form', csr: servingCsr(request({ ips: ['2001:0db8:0000:0000:0000:0000:0000:000b'] })), expected: denied('IP address 2001:db8::b is not an address of node worker-1') },
+  { name: 'a foreign DNS name', csr: servingCsr(request({ dns: ['worker-1', 'api.example.com'] })), expected: denied('DNS name api.example.com is not a name of node worker-1') },
+  { name: 'an address of another type (not Hostname, InternalDNS or ExternalDNS)', csr: servingCsr(request({ dns: ['other.example.com'] })), expected: denied('DNS name other.example.com is not a name of node worker-1') },
+  { name: 'a wildcard, even one an extra pattern would match', entry: widened, csr: servingCsr(request({ dns: ['*.nodes.example.com'] })), expected: denied('DNS name *.nodes.example.com is a wildcard, which a node\'s name never is') },
+  { name: 'an extra pattern matches one label only', entry: widened, csr: servingCsr(request({ dns: ['a.b.nodes.example.com'] })), expected: denied('DNS name a.b.nodes.example.com is not a name of node worker-1') },
+  { name: 'an extra regular expression matches the whole name only', entry: widened, csr: servingCsr(request({ dns: ['node-7.lab.evil.com'] })), expected: denied('DNS name node-7.lab.evil.com is not a name of node worker-1') },
+  { name: 'an address outside the extra IP ranges', entry: widened, csr: servingCsr(request({ ips: ['11.0.0.1'] })), expected: denied('IP address 11.0.0.1 is not an address of node worker-1') },
+  { name: 'an IPv4-mapped IPv6 address is not the node\'s IPv4 address (families apart)', csr: servingCsr(request({ ips: ['::ffff:c0a8:10a'] })), expected: denied('IP address ::ffff:c0a8:10a is not an address of node worker-1') },
+  { name: 'a Node without addresses', node: { metadata: { name: 'worker-1' } }, csr: servingCsr(request({ dns: ['worker-1'] })), expected: denied('DNS name worker-1 is not a name of node worker-1') },
+];
+
+void t.test('kubelet-serving: the decision table', (t) => {
+  for (const c of cases) {
+    const node = c.node === undefined ? worker1 : c.node;
+    t.same(decideApproval({ csr: c.csr, request: parsed(c.csr), entry: c.entry ?? entry, signer: undefined, node, access: [] }), c.expected, c.name);
+  }
+  t.end();
+});
+
+void t.test('kubelet-serving: a request without proof of possession is denied with the parser\'s sentence', (t) => {
+  const csr = servingCsr(request({ dns: ['worker-1'] }), withRawRequest(Buffer.from('garbage').toString('base64')));
+  t.same(decideApproval({ csr, request: parsed(csr), entry, signer: undefined, node: worker1, access: [] }),
+    denied('the request must be exactly one CERTIFICATE REQUEST PEM block, found no PEM block'));
+  t.end();
+});
+
+void t.test('kubelet-serving: the Node is read only for a requester that is a node', (t) => {
+  t.same(approvalFacts(servingCsr(request({})), entry), { node: 'worker-1', access: [] }, 'system:node:worker-1 in system:nodes: its Node');
+  t.same(approvalFacts(servingCsr(request({}), withUsername('alice')), entry), { access: [] }, 'another user: nothing to read');
+  t.same(approvalFacts(servingCsr(request({}), withGroups('system:authenticated')), entry), { access: [] }, 'a node user outside system:nodes: nothing to read');
+  const csr = servingCsr(request({ dns: ['worker-1'] }));
+  t.same(decideApproval({ csr, request: parsed(csr), entry, signer: undefined, access: [] }),
+    { kind: 'wait', rule: 'kubelet-serving', message: 'node worker-1 was not read' }, 'the Node not read: wait, decide nothing');
+  t.end();
+});
