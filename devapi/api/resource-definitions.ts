@@ -85,6 +85,11 @@ export const resources: readonly ResourceDef[] = [
     group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview',
     namespaced: false, shortNames: [], verbs: ['create'], subresources: [], storeKey: 'selfsubjectaccessreviews', fields: {}, virtual: true,
   },
+  // `kubectl auth whoami` (authentication.k8s.io/v1 since Kubernetes 1.28).
+  {
+    group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview',
+    namespaced: false, shortNames: [], verbs: ['create'], subresources: [], storeKey: 'selfsubjectreviews', fields: {}, virtual: true,
+  },
 ];
 
 export const apiVersionOf = (def: ResourceDef): string => (def.group === '' ? def.version : `${def.group}/${def.version}`);

@@ -7,7 +7,9 @@
 import {
   approverClusterRules, type PolicyRule, requesterClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules,
 } from './signer-role.js';
+import { approverClusterRules as signerApproverRules, cleanerClusterRules } from '../../src/kube/rbac.js';
 import { SIGNER_SERVICE_ACCOUNT } from './identity.js';
+import { kubeletPolicy } from './kubelet-policy.js';
 import { RBAC_V1, type RbacObject, type Subject } from './rbac.js';
 
 /** By default the signer may `sign` (and the approver `approve`) for every signer of these domains. */
@@ -19,6 +21,14 @@ export interface DefaultPolicyOptions {
   readonly leaseName?: string;
   /** The signer's rotation-record ConfigMap, in the lease namespace (default `csr-signer-rotation`). */
   readonly rotationRecordName?: string;
+  /**
+   * The signer identity also approves (`csr-signer run --approve`): the approver's rules from
+   * src/kube/rbac.ts for the same signer names, with reading Nodes unless `nodes: false`
+   * (only the kubelet-serving profile reads them). Default off: the signer keeps exactly its signing rules.
+   */
+  readonly signerApproves?: boolean | { readonly nodes: boolean };
+  /** The signer identity also cleans up CSRs (the cleaner's rules from src/kube/rbac.ts). Default off. */
+  readonly signerCleans?: boolean;
 }
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -43,14 +53,23 @@ function clusterRole(name: string, rules: readonly PolicyRule[], subjects: reado
 
 /**
  * Signer (ServiceAccount csr-signer/csr-signer), its leader-election lease and rotation record (both in the
- * lease namespace), approver (User `approver`), requester (User `requester`, Group `system:nodes`). Trust
- * publishing (signerTrustRules) is not a default: tests that publish load it with `--policy`.
+ * lease namespace), approver (User `approver`), requester (User `requester`, Group `system:nodes`), the
+ * kubelets' bootstrap and rotation policy of a kubeadm cluster (kubelet-policy.ts), and, when asked, the
+ * signer's approver and cleaner rules. Trust publishing (signerTrustRules) is not a default: tests that
+ * publish load it with `--policy`.
  */
 export function defaultPolicy(options: DefaultPolicyOptions = {}): RbacObject[] {
   const {
     signerNames = DEFAULT_SIGNER_NAMES, leaseNamespace = SIGNER_SERVICE_ACCOUNT.namespace, leaseName = 'csr-signer', rotationRecordName = 'csr-signer-rotation',
+    signerApproves = false, signerCleans = false,
   } = options;
+  const approves = signerApproves === false ? [] : clusterRole('csr-signer-approver', signerApproverRules({
+    signerNames, nodes: signerApproves === true || signerApproves.nodes,
+  }), [signerAccount]);
   return [
+    ...approves,
+    ...(signerCleans ? clusterRole('csr-signer-cleaner', cleanerClusterRules(), [signerAccount]) : []),
+    ...kubeletPolicy(),
     ...clusterRole('csr-signer', signerClusterRules(signerNames), [signerAccount]),
     ...signerRole('csr-signer-leader-election', leaseNamespace, signerLeaseRules(leaseName)),
     ...signerRole('csr-signer-rotation-record', leaseNamespace, signerRotationRecordRules(rotationRecordName)),

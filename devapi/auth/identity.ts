@@ -142,12 +142,21 @@ export function identities(dir: string, readText: ReadIdentityText): Record<stri
   return out;
 }
 
-/** A kubeconfig for one identity against `server`, trusting devapi's CA. */
-export function kubeconfig(server: string, caPem: string, id: string, identity: Identity): string {
+/** How a kubeconfig user proves who it is: a bearer token, or a client certificate and its key (PEM). */
+export type KubeconfigUser = { readonly token: string } | { readonly clientCertificatePem: string; readonly clientKeyPem: string };
+
+/** A kubeconfig for user `id` against `server`, trusting devapi's CA. */
+export function kubeconfigFor(server: string, caPem: string, id: string, user: KubeconfigUser): string {
+  const credentials = 'token' in user
+    ? { token: user.token }
+    : { 'client-certificate-data': Buffer.from(user.clientCertificatePem).toString('base64'), 'client-key-data': Buffer.from(user.clientKeyPem).toString('base64') };
   return stringify({
     apiVersion: 'v1', kind: 'Config', 'current-context': `devapi-${id}`,
     clusters: [{ name: 'devapi', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
-    users: [{ name: id, user: { token: identity.token } }],
+    users: [{ name: id, user: credentials }],
     contexts: [{ name: `devapi-${id}`, context: { cluster: 'devapi', user: id } }],
   });
 }
+
+/** A kubeconfig for one identity against `server`, trusting devapi's CA. */
+export const kubeconfig = (server: string, caPem: string, id: string, identity: Identity): string => kubeconfigFor(server, caPem, id, { token: identity.token });

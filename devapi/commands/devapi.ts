@@ -1,6 +1,6 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
 import { parseArgs } from 'node:util';
-import { clusterTrustBundleVersions, DevApi, type ClusterTrustBundleVersion } from '../server/server.js';
+import { BOOTSTRAP_TOKEN_PATTERN, clusterTrustBundleVersions, DevApi, type ClusterTrustBundleVersion } from '../server/server.js';
 import { csrError, isCsrSignerError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
@@ -21,6 +21,9 @@ Not a production API server. See docs/devapi.md.
                          kubectl dispatcher runs the matching kubectl
   --signer-name NAME     a signer name the signer identity may sign for; repeat for
                          more (default example.com/* and kubernetes.io/*)
+  --signer-approves      the signer identity may also approve (the approver's rules, Nodes
+                         included, for the same signer names), as with csr-signer run --approve
+  --signer-cleans        the signer identity may also delete CSRs (the cleaner's rules)
   --policy FILE          extra RBAC YAML (ClusterRole, Role, bindings) applied over the defaults
   --cluster-trust-bundle-versions LIST
                          the certificates.k8s.io versions that serve ClusterTrustBundles:
@@ -33,6 +36,12 @@ Not a production API server. See docs/devapi.md.
   --namespace-termination-seconds N
                          how long a deleted namespace stays Terminating before it and
                          its contents go, 0–3600 (default 2)
+  --bootstrap-token ID.SECRET
+                         a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}, as kubeadm makes them):
+                         it authenticates as system:bootstrap:ID in system:bootstrappers,
+                         and DIR/bootstrap-ID.kubeconfig uses it; repeat for more
+  --client-ca-file FILE  a PEM bundle of CAs: a client certificate that verifies against it
+                         authenticates as its subject CN, in groups of its O values
   --verbose              log every request to stderr
 
 Writes DIR/admin.kubeconfig (cluster admin), DIR/signer.kubeconfig (only the
@@ -55,6 +64,10 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
         'no-cluster-trust-bundles': { type: 'boolean', default: false },
         'namespace-termination-seconds': { type: 'string', default: '2' },
         'no-watch-bookmarks': { type: 'boolean', default: false },
+        'signer-approves': { type: 'boolean', default: false },
+        'signer-cleans': { type: 'boolean', default: false },
+        'bootstrap-token': { type: 'string', multiple: true },
+        'client-ca-file': { type: 'string' },
         verbose: { type: 'boolean', default: false },
       },
       strict: true,
@@ -69,15 +82,13 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   const minor = integerFlag('kubernetes-minor', values['kubernetes-minor'], { min: 27, max: 33 });
   const terminationSeconds = integerFlag('namespace-termination-seconds', values['namespace-termination-seconds'], { min: 0, max: 3600 });
   const bundleVersions = clusterTrustBundleVersionsFlag(values['cluster-trust-bundle-versions'], values['no-cluster-trust-bundles']);
-  let policyYaml: string | undefined;
-  if (values.policy) {
-    try {
-      policyYaml = readBoundedText(values.policy, 'policy');
-    } catch (e) {
-      if (isCsrSignerError(e)) throw e;
-      throw csrError('InvalidArgument', `cannot read ${values.policy}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+  const policyYaml = values.policy ? readFlagFile(values.policy, 'policy') : undefined;
+  const bootstrapTokens = values['bootstrap-token'] ?? [];
+  // The value is a secret: the message never repeats it.
+  if (bootstrapTokens.some((token) => !BOOTSTRAP_TOKEN_PATTERN.test(token))) {
+    throw csrError('InvalidArgument', '--bootstrap-token must have the form [a-z0-9]{6}.[a-z0-9]{16} (token id, a dot, token secret)');
   }
+  const clientCaPem = values['client-ca-file'] === undefined ? undefined : readFlagFile(values['client-ca-file'], 'caCertificate');
   let devapi: DevApi;
   try {
     devapi = new DevApi({
@@ -86,6 +97,10 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
       ...(bundleVersions === undefined ? {} : { clusterTrustBundleVersions: bundleVersions }),
+      ...(bootstrapTokens.length > 0 ? { bootstrapTokens } : {}),
+      ...(values['signer-approves'] ? { signerApproves: true } : {}),
+      ...(values['signer-cleans'] ? { signerCleans: true } : {}),
+      ...(clientCaPem === undefined ? {} : { clientCaPem }),
       ...(values.verbose ? { log: (line: string) => err.write(`${line}\n`) } : {}),
     });
   } catch (e) {
@@ -107,6 +122,16 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   await devapi.stop();
   setTimeout(() => process.exit(0), 1000).unref();
   return 0;
+}
+
+/** A file a flag names, bounded; one sentence when it cannot be read. */
+function readFlagFile(file: string, kind: 'policy' | 'caCertificate'): string {
+  try {
+    return readBoundedText(file, kind);
+  } catch (e) {
+    if (isCsrSignerError(e)) throw e;
+    throw csrError('InvalidArgument', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 /** Starts devapi; a port it cannot listen on is one sentence, and nothing is left running. */

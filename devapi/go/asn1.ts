@@ -127,9 +127,13 @@ function anyValue(b: Uint8Array, start: number): string | undefined {
   }
 }
 
-/** pkix.RDNSequence → the subject's organisation values (FillFromRDNSequence keeps string values only). */
-export function subjectOrganizations(subject: Uint8Array): string[] {
-  const orgs: string[] = [];
+/**
+ * pkix.RDNSequence → the subject's common name and organisation values, as
+ * pkix.Name.FillFromRDNSequence keeps them: string values only, the last CN wins, every O in order.
+ */
+export function subjectNames(subject: Uint8Array): { commonName: string; organizations: string[] } {
+  let commonName = '';
+  const organizations: string[] = [];
   const rdns = need(field(subject, 0, { name: 'RDNSequence', tag: 16, compound: true }));
   for (const rdn of sequenceOf(rdns.content, { tag: 17, compound: true })) {
     const set = need(field(rdn, 0, { name: 'RelativeDistinguishedNameSET', tag: 17, compound: true }));
@@ -138,8 +142,13 @@ export function subjectOrganizations(subject: Uint8Array): string[] {
       const type = need(field(seq.content, 0, { name: 'ObjectIdentifier', tag: 6, compound: false }));
       const typeOid = oid(type.content);
       const value = anyValue(seq.content, type.next);
-      if (typeOid === '2.5.4.10' && value !== undefined) orgs.push(value);
+      if (value === undefined) continue;
+      if (typeOid === '2.5.4.10') organizations.push(value);
+      if (typeOid === '2.5.4.3') commonName = value;
     }
   }
-  return orgs;
+  return { commonName, organizations };
 }
+
+/** pkix.RDNSequence → the subject's organisation values (FillFromRDNSequence keeps string values only). */
+export const subjectOrganizations = (subject: Uint8Array): string[] => subjectNames(subject).organizations;

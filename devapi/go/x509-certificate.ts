@@ -129,11 +129,13 @@ function processExtension(id: string, value: Uint8Array): boolean {
 export interface CaFlags {
   readonly isCA: boolean;
   readonly basicConstraintsValid: boolean;
+  /** The subject Name, DER (a SEQUENCE), as RawSubject. */
+  readonly subject: Uint8Array;
 }
 
 /** One certificate as parser.go parseCertificate reads it, from the front of `input`. */
 function parseCertificate(input: Reader): CaFlags {
-  let flags: CaFlags = { isCA: false, basicConstraintsValid: false };
+  let flags = { isCA: false, basicConstraintsValid: false };
   const malformed = (what: string): never => { throw new GoError(`x509: malformed ${what}`); };
   const cert = input.read(Tag.sequence) ?? malformed('certificate');
   const tbs = cert.read(Tag.sequence) ?? malformed('tbs certificate');
@@ -159,6 +161,7 @@ function parseCertificate(input: Reader): CaFlags {
   // Go reports a bad subject as "malformed issuer" too.
   const subject = tbs.element(Tag.sequence) ?? malformed('issuer');
   parseName(new Reader(tbs.buf, subject.start, subject.end));
+  const rawSubject = tbs.buf.subarray(subject.start, subject.end);
   const spki = tbs.read(Tag.sequence) ?? malformed('spki');
   const keyAi = parseAi(spki.read(Tag.sequence) ?? malformed('public key algorithm identifier'));
   const keyBits = spki.bitString() ?? malformed('subjectPublicKey');
@@ -186,7 +189,7 @@ function parseCertificate(input: Reader): CaFlags {
     }
   }
   if (!cert.bitString()) malformed('signature');
-  return flags;
+  return { ...flags, subject: rawSubject };
 }
 
 /** x509.ParseCertificate: exactly one certificate in `der` (Go: "x509: trailing data" otherwise), or a GoError. */

@@ -110,6 +110,7 @@ export function goTypeOf(group: string, version: string, resource: string): GoTy
     case '/namespaces': return namespace;
     case '/configmaps': return configMap;
     case 'authorization.k8s.io/subjectaccessreviews': return kind('SubjectAccessReview', { spec: subjectAccessReviewSpec('v1.SubjectAccessReviewSpec'), status: raw });
+    case 'authentication.k8s.io/selfsubjectreviews': return kind('SelfSubjectReview', { status: raw });
     case 'authorization.k8s.io/selfsubjectaccessreviews': return kind('SelfSubjectAccessReview', { spec: subjectAccessReviewSpec('v1.SelfSubjectAccessReviewSpec'), status: raw });
     default: return undefined;
   }

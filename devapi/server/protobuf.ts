@@ -1,10 +1,10 @@
 /**
  * A minimal decoder for the protobuf bodies kubectl ≥1.32 sends: the `k8s\0`
- * magic, a runtime.Unknown envelope, and a CertificateSigningRequest, SelfSubjectAccessReview,
+ * magic, a runtime.Unknown envelope, and a CertificateSigningRequest, SelfSubjectAccessReview, SubjectAccessReview, SelfSubjectReview,
  * Namespace or ConfigMap (`kubectl create namespace|configmap`) or ClusterTrustBundle inside it, returned in the JSON shape a JSON client would have sent.
  * (k8s.io/apimachinery pkg/runtime/generated.proto, pkg/apis/meta/v1/generated.proto and
  * time_proto.go; k8s.io/api certificates/v1, certificates/v1beta1, core/v1 and
- * authorization/v1 generated.proto)
+ * authorization/v1 and authentication/v1 generated.proto)
  */
 import { ApiError, badRequest } from '../api/errors.js';
 
@@ -53,6 +53,16 @@ const ssar: Schema = {
   }),
   3: f('status', { 1: f('allowed', 'bool', { keep: true }), 4: f('denied', 'bool'), 2: f('reason', 'string'), 3: f('evaluationError', 'string') }),
 };
+// SubjectAccessReviewSpec adds the subject: user, groups, extra, uid.
+const sar: Schema = {
+  ...ssar,
+  2: f('spec', {
+    ...(ssar[2]?.type as Schema),
+    3: f('user', 'string'), 4: f('groups', 'string', { repeated: true }), 5: f('extra', { map: 'strings' }), 6: f('uid', 'string'),
+  }),
+};
+// `kubectl auth whoami` sends an empty review: metadata, and a status it leaves empty.
+const ssr: Schema = { 1: f('metadata', objectMeta) };
 const namespace: Schema = {
   1: f('metadata', objectMeta), 2: f('spec', { 1: f('finalizers', 'string', { repeated: true }) }), 3: f('status', { 1: f('phase', 'string') }),
 };
@@ -63,6 +73,8 @@ const clusterTrustBundle: Schema = { 1: f('metadata', objectMeta), 2: f('spec', 
 const kinds: ReadonlyMap<string, { readonly apiVersions: readonly string[]; readonly schema: Schema }> = new Map([
   ['CertificateSigningRequest', { apiVersions: ['certificates.k8s.io/v1'], schema: csr }],
   ['SelfSubjectAccessReview', { apiVersions: ['authorization.k8s.io/v1'], schema: ssar }],
+  ['SubjectAccessReview', { apiVersions: ['authorization.k8s.io/v1'], schema: sar }],
+  ['SelfSubjectReview', { apiVersions: ['authentication.k8s.io/v1'], schema: ssr }],
   ['Namespace', { apiVersions: ['v1'], schema: namespace }],
   ['ConfigMap', { apiVersions: ['v1'], schema: configMap }],
   ['ClusterTrustBundle', { apiVersions: ['certificates.k8s.io/v1', 'certificates.k8s.io/v1beta1'], schema: clusterTrustBundle }],

@@ -78,6 +78,11 @@ export async function readObject(req: IncomingMessage, kind: string): Promise<Ob
   return (await readTree(req, kind)).object;
 }
 
+/** A create's body decoded into its Go type (the reviews, which are answered, not stored). */
+export async function readTyped(ctx: RequestContext): Promise<Obj> {
+  return decodeTyped(ctx, (await readTree(ctx.req, ctx.def.kind)).tree, 'CreateOptions');
+}
+
 /** The body as an object, and as written (for the typed decode, decodeTyped). */
 async function readTree(req: IncomingMessage, kind: string): Promise<{ object: Obj; tree: JsonNode; raw: Buffer }> {
   const body = await readBody(req);

@@ -14,20 +14,24 @@ import {
 } from './discovery.js';
 import { Faults, type FaultRule } from './faults.js';
 import { holdReply, parseJson, readBody, sendError, sendJson, wantsTable } from './request-response.js';
-import { identities, kubeconfig, servingMaterial, type Identity } from '../auth/identity.js';
+import { identities, kubeconfig, kubeconfigFor, servingMaterial, type Identity, type KubeconfigUser } from '../auth/identity.js';
+import { Authenticator, BOOTSTRAP_TOKEN_PATTERN } from '../auth/authentication.js';
 import { Authorizer, forbiddenError, type RbacObject, type RequestAttributes, type UserInfo } from '../auth/rbac.js';
+import { clientCertificate } from './client-certificate.js';
+import { certificateError } from '../go/x509-certificate.js';
 import { builtWorkerUrl, RequestVerifier } from '../go/request-verifier.js';
 import { NAME_LABEL } from '../resources/namespaces.js';
 import { NamespaceTermination } from '../resources/namespace-termination.js';
 import { findResource, servedResources, type ClusterTrustBundleVersion, type ResourceDef } from '../api/resource-definitions.js';
 import * as rest from './rest.js';
-import { selfSubjectAccessReview, subjectAccessReview } from '../auth/access-reviews.js';
-import { ApiError, unauthorized, unknownPath } from '../api/errors.js';
+import { review } from '../auth/access-reviews.js';
+import { ApiError, unknownPath } from '../api/errors.js';
 import { Store } from '../storage/store.js';
 import type { Subresource } from '../resources/strategies.js';
 import { realTimers, watch, WatchRegistry, type WatchTimers } from './watch.js';
 
 export { clusterTrustBundleVersions, type ClusterTrustBundleVersion } from '../api/resource-definitions.js';
+export { BOOTSTRAP_TOKEN_PATTERN } from '../auth/authentication.js';
 
 export interface DevApiOptions {
   readonly stateDir: string;
@@ -43,6 +47,10 @@ export interface DevApiOptions {
   readonly minorVersion?: number;
   /** Signer names the signer identity may sign for (default example.com/* and kubernetes.io/*). */
   readonly signerNames?: readonly string[];
+  /** The signer identity also gets the approver's rules (src/kube/rbac.ts; `nodes: false`: without reading Nodes). */
+  readonly signerApproves?: boolean | { readonly nodes: boolean };
+  /** The signer identity also gets the CSR cleaner's rules (src/kube/rbac.ts). */
+  readonly signerCleans?: boolean;
   /** Extra RBAC objects (YAML text), applied over the default policy. */
   readonly policyYaml?: string;
   readonly historySize?: number;
@@ -71,10 +79,19 @@ export interface DevApiOptions {
   /** false: serve no ClusterTrustBundles (the older spelling of `clusterTrustBundleVersions: []`). */
   readonly clusterTrustBundles?: boolean;
   readonly log?: (line: string) => void;
+  /**
+   * Bootstrap tokens (`abcdef.0123456789abcdef`): each authenticates as `system:bootstrap:<id>` in
+   * `system:bootstrappers`, and gets a kubeconfig `bootstrap-<id>.kubeconfig` in the state directory.
+   */
+  readonly bootstrapTokens?: readonly string[];
+  /**
+   * A PEM bundle of CAs (kube-apiserver's `--client-ca-file`): a client certificate that verifies against
+   * it authenticates as its subject CN in groups of its O values. Without it no certificate is asked for.
+   */
+  readonly clientCaPem?: string;
 }
 
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'csr-signer'];
-const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 export class DevApi {
   readonly store: Store;
@@ -85,10 +102,12 @@ export class DevApi {
   readonly namespaces: NamespaceTermination;
   #server: Server | undefined;
   readonly #verifier = new RequestVerifier(builtWorkerUrl);
-  #tokens = new Map<string, UserInfo>();
+  readonly #tokens = new Map<string, UserInfo>();
+  readonly #authenticator: Authenticator;
   readonly #timers: WatchTimers;
   #progressTimer: unknown;
   #identities: Record<string, Identity> = {};
+  #caPem = '';
   readonly #served: readonly ResourceDef[];
   url = '';
 
@@ -98,9 +117,18 @@ export class DevApi {
     mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     chmodSync(options.stateDir, 0o700);
     this.store = new Store({ stateFile: join(options.stateDir, 'state.json'), readText: options.readText, historySize: options.historySize ?? 10_000 });
-    const policy: RbacObject[] = defaultPolicy(options.signerNames ? { signerNames: options.signerNames } : {});
+    const policy: RbacObject[] = defaultPolicy({
+      ...(options.signerNames ? { signerNames: options.signerNames } : {}),
+      ...(options.signerApproves === undefined ? {} : { signerApproves: options.signerApproves }),
+      ...(options.signerCleans === undefined ? {} : { signerCleans: options.signerCleans }),
+    });
     const extra = options.policyYaml ? Authorizer.fromYaml(options.policyYaml, { bootstrap: false }).objects : [];
     this.authorizer = new Authorizer([...policy, ...extra]);
+    this.#authenticator = new Authenticator({ tokens: this.#tokens, bootstrapTokens: options.bootstrapTokens ?? [] });
+    if (options.clientCaPem !== undefined) {
+      const problem = certificateError(new TextEncoder().encode(options.clientCaPem));
+      if (problem !== undefined) throw new Error(`the client CA bundle is not usable: ${problem}`);
+    }
     const versions = options.clusterTrustBundles === false ? [] : options.clusterTrustBundleVersions;
     this.#served = servedResources(versions === undefined ? {} : { clusterTrustBundleVersions: versions });
     for (const ns of DEFAULT_NAMESPACES) {
@@ -118,9 +146,11 @@ export class DevApi {
     const tls = await servingMaterial(this.options.stateDir, this.options.readText);
     this.#identities = identities(this.options.stateDir, this.options.readText);
     for (const identity of Object.values(this.#identities)) {
-      this.#tokens.set(identity.token, { ...identity.user, groups: [...identity.user.groups, 'system:authenticated'] });
+      this.#tokens.set(identity.token, identity.user);
     }
-    const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+    // Asked for, not required (kube-apiserver's --client-ca-file): verified here, judged per request.
+    const clientCa = this.options.clientCaPem === undefined ? {} : { ca: this.options.clientCaPem, requestCert: true, rejectUnauthorized: false };
+    const server = createServer({ cert: tls.certPem, key: tls.keyPem, ...clientCa }, (req, res) => {
       void this.#handle(req, res);
     });
     this.#server = server;
@@ -136,7 +166,24 @@ export class DevApi {
       writeFileSync(file, kubeconfig(this.url, tls.caPem, id, identity), { mode: 0o600 });
       chmodSync(file, 0o600);
     }
+    this.#caPem = tls.caPem;
+    for (const token of this.options.bootstrapTokens ?? []) {
+      const id = BOOTSTRAP_TOKEN_PATTERN.exec(token)?.[1] ?? '';
+      this.writeKubeconfig(this.bootstrapKubeconfigPath(id), `bootstrap-${id}`, { token });
+    }
     return this.url;
+  }
+
+  /** The kubeconfig written at start for the bootstrap token with this id. */
+  bootstrapKubeconfigPath(id: string): string {
+    return join(this.options.stateDir, `bootstrap-${id}.kubeconfig`);
+  }
+
+  /** Writes (0600) a kubeconfig for any token or client certificate against this devapi, once started. */
+  writeKubeconfig(file: string, name: string, user: KubeconfigUser): string {
+    writeFileSync(file, kubeconfigFor(this.url, this.#caPem, name, user), { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return file;
   }
 
   #notifyProgressEvery(ms: number): void {
@@ -173,12 +220,7 @@ export class DevApi {
   }
 
   #authenticate(req: IncomingMessage): UserInfo {
-    const header = req.headers.authorization;
-    if (!header) return ANONYMOUS;
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    const user = match ? this.#tokens.get(match[1]?.trim() ?? '') : undefined;
-    if (!user) throw unauthorized();
-    return user;
+    return this.#authenticator.authenticate(clientCertificate(req), req.headers.authorization);
   }
 
   #authorize(user: UserInfo, attrs: RequestAttributes): void {
@@ -296,9 +338,7 @@ export class DevApi {
       namespaces: this.namespaces,
     };
     if (def.virtual) {
-      const body = await rest.readObject(req, def.kind);
-      const review = def.resource === 'subjectaccessreviews' ? subjectAccessReview(body, this.authorizer) : selfSubjectAccessReview(body, this.authorizer, user);
-      sendJson(res, 201, review);
+      sendJson(res, 201, review(def.resource, await rest.readTyped(ctx), this.authorizer, user, new Date()));
       return;
     }
     switch (verb) {

@@ -6,10 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ApiException } from '@kubernetes/client-node';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
+import { kubeconfigFor, type KubeconfigUser } from '../../devapi/auth/identity.js';
 import { run, tempDir, type RunResult } from './tools.js';
 import { until } from './wait.js';
 
@@ -18,21 +19,50 @@ export const cli = join(root, 'dist', 'cli.js');
 
 export type Identity = 'admin' | 'requester' | 'approver' | 'signer';
 
+export type { KubeconfigUser } from '../../devapi/auth/identity.js';
+
 export interface DevapiProcess {
   readonly url: string;
   readonly stateDir: string;
   readonly child: ChildProcess;
   kubeconfig(id: Identity): string;
+  /** The kubeconfig devapi wrote for the bootstrap token with this id (`--bootstrap-token id.secret`). */
+  bootstrapKubeconfig(id: string): string;
   /** What devapi wrote to stderr so far (with `--verbose`, one line per request). */
   stderr(): string;
   stop(): Promise<void>;
 }
 
+export interface StartDevapiOptions {
+  readonly stateDir?: string;
+  readonly args?: string[];
+  readonly port?: number;
+  /** `--bootstrap-token` each: `abcdef.0123456789abcdef` authenticates as system:bootstrap:abcdef in system:bootstrappers. */
+  readonly bootstrapTokens?: readonly string[];
+  /** `--client-ca-file`: client certificates verified against this PEM bundle authenticate as CN, groups O. */
+  readonly clientCaFile?: string;
+  /** `--signer-approves`: the signer identity also gets the approver's rules (with Nodes), as the chart grants them with `--approve`. */
+  readonly signerApproves?: boolean;
+  /** `--signer-cleans`: the signer identity also gets the CSR cleaner's rules. */
+  readonly signerCleans?: boolean;
+}
+
+/** The `csr-signer devapi` flags for these options (also for a test that starts devapi its own way). */
+export function devapiArgs(options: StartDevapiOptions): string[] {
+  return [
+    ...(options.bootstrapTokens ?? []).flatMap((token) => ['--bootstrap-token', token]),
+    ...(options.clientCaFile === undefined ? [] : ['--client-ca-file', options.clientCaFile]),
+    ...(options.signerApproves === true ? ['--signer-approves'] : []),
+    ...(options.signerCleans === true ? ['--signer-cleans'] : []),
+    ...(options.args ?? []),
+  ];
+}
+
 /** Starts devapi on a free port and waits for its "ready" line. */
-export async function startDevapi(options: { stateDir?: string; args?: string[]; port?: number } = {}): Promise<DevapiProcess> {
+export async function startDevapi(options: StartDevapiOptions = {}): Promise<DevapiProcess> {
   const stateDir = options.stateDir ?? join(tempDir('devapi-'), 'state');
   mkdirSync(stateDir, { recursive: true });
-  const child = spawn(process.execPath, [cli, 'devapi', '--state-dir', stateDir, '--port', String(options.port ?? 0), ...(options.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'devapi', '--state-dir', stateDir, '--port', String(options.port ?? 0), ...devapiArgs(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const url = await new Promise<string>((resolve, reject) => {
@@ -55,6 +85,7 @@ export async function startDevapi(options: { stateDir?: string; args?: string[];
   return {
     url, stateDir, child,
     kubeconfig: (id) => join(stateDir, `${id}.kubeconfig`),
+    bootstrapKubeconfig: (id) => join(stateDir, `bootstrap-${id}.kubeconfig`),
     stderr: () => stderr,
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -64,11 +95,25 @@ export async function startDevapi(options: { stateDir?: string; args?: string[];
   };
 }
 
-/** The real kubectl with one identity's kubeconfig, a private HOME and discovery cache. */
-export function kubectl(api: DevapiProcess, id: Identity, args: string[], input?: string): RunResult {
+/**
+ * Writes (0600) a kubeconfig for any token or client certificate against a running devapi (trusting its
+ * CA) and returns its path: a client certificate's kubeconfig, or a token devapi has no kubeconfig for.
+ */
+export function writeKubeconfig(api: { readonly url: string; readonly stateDir: string }, file: string, name: string, user: KubeconfigUser): string {
+  writeFileSync(file, kubeconfigFor(api.url, readFileSync(join(api.stateDir, 'ca.pem'), 'utf8'), name, user), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+/**
+ * The real kubectl with one identity's kubeconfig (or any kubeconfig file, e.g. a bootstrap token's or
+ * one from writeKubeconfig), a private HOME and discovery cache.
+ */
+export function kubectl(api: DevapiProcess, id: Identity | { readonly kubeconfig: string }, args: string[], input?: string): RunResult {
   const home = join(api.stateDir, '..', 'home');
   mkdirSync(home, { recursive: true });
-  const env = { ...process.env, HOME: home, KUBECONFIG: api.kubeconfig(id), KUBECACHEDIR: join(home, 'cache') };
+  const kubeconfig = typeof id === 'string' ? api.kubeconfig(id) : id.kubeconfig;
+  const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(home, 'cache') };
   return run('kubectl', args, input === undefined ? { env } : { env, input });
 }
 
@@ -87,6 +132,13 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   readonly contentType?: string;
   readonly accept?: string;
+}
+
+/** Credentials for one request: any bearer token (or none), and a TLS client certificate and key (PEM). */
+export interface Credentials {
+  readonly token?: string;
+  readonly cert?: string;
+  readonly key?: string;
 }
 
 /**
@@ -120,11 +172,17 @@ export class DevapiClient {
 
   /** One request; a string body is sent as it is, anything else as JSON. A number for `options` is the timeout. */
   call(method: string, path: string, body?: unknown, who: Identity = 'admin', options: CallOptions | number = {}): Promise<Reply> {
+    return this.callWith(method, path, body, { token: this.tokens[who] ?? '' }, options);
+  }
+
+  /** `call` with any credentials: a token of no identity, a client certificate, both, or none (anonymous). */
+  callWith(method: string, path: string, body: unknown, credentials: Credentials, options: CallOptions | number = {}): Promise<Reply> {
     const { timeoutMs = 15_000, contentType = 'application/json', accept = 'application/json' } = typeof options === 'number' ? { timeoutMs: options } : options;
+    const { token, cert, key } = credentials;
     return new Promise((resolve, reject) => {
       const req = request(`${this.url}${path}`, {
-        method, ca: this.#ca, agent: this.#agent, timeout: timeoutMs,
-        headers: { Authorization: `Bearer ${this.tokens[who] ?? ''}`, 'Content-Type': contentType, Accept: accept },
+        method, ca: this.#ca, agent: cert === undefined ? this.#agent : false, timeout: timeoutMs, ...(cert === undefined ? {} : { cert, key }),
+        headers: { ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }), 'Content-Type': contentType, Accept: accept },
       }, (res) => {
         let text = '';
         res.setEncoding('utf8');
