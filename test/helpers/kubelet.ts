@@ -12,12 +12,12 @@
  * metadata.generateName `csr-`, spec.signerName, and usages without `key encipherment`
  * for a non-RSA key: {digital signature, client auth} for the client certificate (no
  * SANs), {digital signature, server auth} for the serving one (the Node's DNS names and
- * IP addresses as SANs).
+ * IP addresses as SANs). Also: `sampleOf`, one sample of a metrics scrape.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { DevapiProcess } from './devapi.js';
+import { writeKubeconfig, type DevapiProcess } from './devapi.js';
 import { run, type RunResult } from './tools.js';
 import { until } from './wait.js';
 
@@ -104,10 +104,7 @@ export class ScriptedKubelet {
     const { name, keyFile } = this.submitClient();
     const outcome = await this.waitFor(name, keyFile, ms);
     if (outcome.certificate !== undefined) {
-      this.kubeconfig = this.#writeKubeconfig(`kubelet-${this.#count}.kubeconfig`, {
-        'client-certificate-data': Buffer.from(outcome.certificate).toString('base64'),
-        'client-key-data': Buffer.from(outcome.keyPem).toString('base64'),
-      });
+      this.kubeconfig = this.#writeKubeconfig(`kubelet-${this.#count}.kubeconfig`, { clientCertificatePem: outcome.certificate, clientKeyPem: outcome.keyPem });
     }
     return outcome;
   }
@@ -163,21 +160,10 @@ export class ScriptedKubelet {
     return { name, keyFile };
   }
 
-  #writeKubeconfig(file: string, user: Record<string, string>): string {
-    const path = join(this.#dir, file);
-    writeFileSync(path, stringify({
-      apiVersion: 'v1', kind: 'Config',
-      clusters: [{ name: 'devapi', cluster: { server: this.#api.url, 'certificate-authority': join(this.#api.stateDir, 'ca.pem') } }],
-      users: [{ name: 'kubelet', user }],
-      contexts: [{ name: 'kubelet', context: { cluster: 'devapi', user: 'kubelet' } }],
-      'current-context': 'kubelet',
-    }), { mode: 0o600 });
-    return path;
+  #writeKubeconfig(file: string, user: { token: string } | { clientCertificatePem: string; clientKeyPem: string }): string {
+    return writeKubeconfig(this.#api, join(this.#dir, file), `system:node:${this.node}`, user);
   }
 }
-
-/** The devapi flags that let a scripted kubelet in: its bootstrap token, and the CA its client certificates are checked against. */
-export const kubeletDevapiArgs = (token: string, clientCaFile: string): string[] => ['--bootstrap-token', token, '--client-ca-file', clientCaFile];
 
 /**
  * The value of one sample in a Prometheus text scrape: the sum over samples of `name`
@@ -192,31 +178,4 @@ export function sampleOf(scrape: string, name: string, labels: Readonly<Record<s
     if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
   }
   return sum;
-}
-
-/**
- * A kubeconfig for an identity that authenticates with a client certificate signed by
- * `ca` (which devapi must trust, kubeletDevapiArgs): user = `cn`, groups = `o`, as
- * kube-apiserver's x509 authenticator maps them. openssl makes the key and the certificate.
- */
-export function certificateKubeconfig(api: DevapiProcess, dir: string, ca: { certPath: string; keyPath: string }, file: string, who: { cn: string; o?: readonly string[] }): string {
-  const key = join(dir, `${file}-key.pem`);
-  const cert = join(dir, `${file}.pem`);
-  must(run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]), 'openssl genpkey');
-  const subject = `/${[...(who.o ?? []).map((o) => `O=${o}`), `CN=${who.cn}`].join('/')}`;
-  const request = join(dir, `${file}.csr`);
-  const extensions = join(dir, `${file}.ext`);
-  writeFileSync(extensions, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  must(run('openssl', ['req', '-new', '-key', key, '-subj', subject, '-out', request]), 'openssl req');
-  must(run('openssl', ['x509', '-req', '-in', request, '-CA', ca.certPath, '-CAkey', ca.keyPath, '-CAcreateserial', '-days', '1',
-    '-extfile', extensions, '-out', cert]), 'openssl x509 -req');
-  const path = join(dir, file);
-  writeFileSync(path, stringify({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'devapi', cluster: { server: api.url, 'certificate-authority': join(api.stateDir, 'ca.pem') } }],
-    users: [{ name: who.cn, user: { 'client-certificate': cert, 'client-key': key } }],
-    contexts: [{ name: 'devapi', context: { cluster: 'devapi', user: who.cn } }],
-    'current-context': 'devapi',
-  }), { mode: 0o600 });
-  return path;
 }
