@@ -1,7 +1,9 @@
 /**
  * The running signer, assembled: CAs (with hot reload), the API client, the
- * controller while this replica leads, the health and metrics sidecar, and an
- * orderly stop. `csr-signer run` and `csr-signer dev` both start one.
+ * controllers while this replica leads (the signer, and the approver and the cleaner
+ * when configured), the health and metrics sidecar, and an orderly stop.
+ * `csr-signer run` and `csr-signer dev` both start one. With `signing: false` it
+ * approves and cleans only: no CA is loaded, nothing is signed or published.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,10 +12,14 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { RunConfig } from './config/types.js';
-import type { Csr } from './signer/types.js';
+import type { CleanupConfig, Csr } from './signer/types.js';
 import { CaStore } from './trust/ca-store.js';
 import type { Controller } from './controller/controller.js';
 import { csrSigningController } from './reconcile/csr-signing.js';
+import { csrApprovingController } from './reconcile/csr-approving.js';
+import { csrCleaningController } from './reconcile/csr-cleaning.js';
+import { accessReviewApi } from './kube/access-review-api.js';
+import { nodeApi } from './kube/node-api.js';
 import { csrApi, type CsrApi } from './kube/csr-api.js';
 import { loadKubeConfig } from './kube/config.js';
 import { kubeHttp, type KubeHttp } from './kube/http.js';
@@ -27,7 +33,7 @@ import { buildApp } from './http/app.js';
 import { listen } from './http/listen.js';
 import { listenError } from './commands/exit.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
-import { signerStates, type Snapshot } from './telemetry/snapshot.js';
+import { signerStates, watchState, type Snapshot, type WatchState } from './telemetry/snapshot.js';
 
 /** The package's version, for csr_signer_build_info: package.json above src/ or dist/, or two levels above dist-dev/src/. */
 function packageVersion(): string {
@@ -52,7 +58,12 @@ export class SignerRuntime {
   readonly registry = new Registry();
   readonly metrics: Metrics;
   readonly cas: CaStore;
+  /** The signing controller while this replica leads; never with `signing: false`. */
   controller: Controller<Csr> | undefined;
+  /** The approving controller while this replica leads, when `approver` is configured. */
+  approver: Controller<Csr> | undefined;
+  /** The cleaning controller while this replica leads, when `cleanup` is configured. */
+  cleaner: Controller<Csr> | undefined;
   /** Publishes trust bundles while this replica leads; undefined when no signer has `trust:`. */
   publisher: TrustPublisher | undefined;
   private record: RotationRecord | undefined;
@@ -73,20 +84,27 @@ export class SignerRuntime {
   /** `env`: the process environment, for KUBECONFIG, HOME and the in-cluster service variables. */
   constructor(private readonly config: RunConfig, private readonly logger: Logger, private readonly env: Readonly<Record<string, string | undefined>> = {}) {
     this.metrics = createMetrics(this.registry, () => this.snapshot(), { build: { version: packageVersion(), nodeVersion: process.version } });
-    this.cas = new CaStore(config.signers, { logger, observer: this.metrics, strictKeyPermissions: config.strictKeyPermissions });
+    this.cas = new CaStore(this.signing ? config.signers : [], { logger, observer: this.metrics, strictKeyPermissions: config.strictKeyPermissions });
+  }
+
+  /** Whether this process signs (`signing`, absent: true). */
+  get signing(): boolean {
+    return this.config.signing !== false;
   }
 
   async start(): Promise<void> {
     const { config, logger } = this;
-    await this.cas.loadAll();
-    this.cas.watch(config.caReloadIntervalMs);
+    if (this.signing) {
+      await this.cas.loadAll();
+      this.cas.watch(config.caReloadIntervalMs);
+    }
     const kube = await loadKubeConfig(config.kubeconfig, this.env);
     this.http = kubeHttp(kube.endpoint, this.metrics);
     this.api = csrApi(this.http, this.identity);
     const trust = trustApi(this.http);
     this.trustApi = trust;
     const where = config.rotationRecord;
-    this.record = new RotationRecord({ logger, ...(where ? { store: { api: trust, namespace: where.namespace, name: where.name } } : {}) });
+    if (this.signing) this.record = new RotationRecord({ logger, ...(where ? { store: { api: trust, namespace: where.namespace, name: where.name } } : {}) });
     this.trusted = new Map(config.signers.map((s) => [s.name, new Set(this.cas.trust(s.name).map(fingerprint))]));
     this.cas.onChange((signer) => {
       this.warnEarlyRetirement(signer);
@@ -113,8 +131,11 @@ export class SignerRuntime {
     logger.info({
       server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, httpAddressSource: config.httpAddressSource, identity: this.identity,
       ...(le.enabled ? { lease: `${le.resourceNamespace}/${le.resourceName}`, leaseNamespaceSource: le.resourceNamespaceSource } : {}),
+      signing: this.signing,
+      ...(config.approver ? { approver: { mode: config.approver.mode, signers: config.approver.signers.map((e) => `${e.signerName} (${e.profile})`) } } : {}),
+      ...(config.cleanup ? { cleanup: cleanupAges(config.cleanup) } : {}),
     }, 'started');
-    for (const s of config.signers) {
+    for (const s of this.signing ? config.signers : []) {
       if (s.policy?.unrestricted === true) logger.warn({ signer: s.name }, 'signer is unrestricted: it signs any DNS name and IP address an approver approved (policy unrestricted: true)');
     }
     if (!config.leaderElection.enabled) {
@@ -149,11 +170,42 @@ export class SignerRuntime {
   }
 
   private startController(): void {
-    if (this.stopping || this.controller || !this.api) return;
+    if (this.stopping || this.controller || this.approver || this.cleaner || !this.api) return;
     if (this.elector && !this.elector.isLeader) return;
     const { config, logger } = this;
     this.record?.load().catch((e: unknown) => logger.warn({ err: e }, 'could not read the rotation record; it is read again before the next write'));
     const retry = { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, qps: config.retryQps, burst: config.retryBurst };
+    if (config.approver && this.http) {
+      this.approver = csrApprovingController({
+        approver: config.approver,
+        signers: config.signers,
+        api: this.api,
+        nodes: nodeApi(this.http),
+        reviews: accessReviewApi(this.http),
+        logger,
+        workers: config.workers,
+        retry,
+        watchQuietTimeoutMs: config.watchQuietTimeoutMs,
+        limits: config.requestLimits,
+        events: config.events,
+        observer: this.metrics,
+      });
+      this.approver.start();
+      logger.info({ approver: config.approver.mode, signers: config.approver.signers.map((e) => e.signerName) }, 'approving');
+    }
+    if (config.cleanup) {
+      this.cleaner = csrCleaningController({
+        api: this.api,
+        logger,
+        retry,
+        watchQuietTimeoutMs: config.watchQuietTimeoutMs,
+        ages: config.cleanup,
+        onDeleted: (_csr, reason) => this.metrics.cleanupDeleted?.(reason),
+      });
+      this.cleaner.start();
+      logger.info({ cleanup: cleanupAges(config.cleanup) }, 'cleaning');
+    }
+    if (!this.signing) return;
     const publishing = config.signers.filter((s) => s.trust !== undefined);
     if (publishing.length > 0 && this.trustApi) {
       this.publisher = new TrustPublisher({
@@ -187,14 +239,21 @@ export class SignerRuntime {
 
   /** Lost the lease: stop taking work at once; signings in flight finish (their writes are still guarded by resourceVersion). */
   private async follow(): Promise<void> {
-    const controller = this.controller;
-    this.controller = undefined;
-    const publisher = this.publisher;
-    this.publisher = undefined;
-    if (!controller) return;
+    const running = this.takeControllers();
+    if (running.length === 0) return;
     this.logger.warn('lost the lease; stopped signing');
-    this.draining = Promise.all([controller.stop(), publisher?.stop()]).then(() => undefined);
+    this.draining = Promise.all(running.map((c) => c.stop())).then(() => undefined);
     await this.draining;
+  }
+
+  /** The running controllers and publisher, no longer this runtime's. */
+  private takeControllers(): { stop(): Promise<void> }[] {
+    const running = [this.controller, this.approver, this.cleaner, this.publisher].filter((c) => c !== undefined);
+    this.controller = undefined;
+    this.approver = undefined;
+    this.cleaner = undefined;
+    this.publisher = undefined;
+    return running;
   }
 
   /**
@@ -203,11 +262,7 @@ export class SignerRuntime {
    */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    const controller = this.controller;
-    this.controller = undefined;
-    const publisher = this.publisher;
-    this.publisher = undefined;
-    const drained = Promise.all([controller?.stop(), publisher?.stop()]);
+    const drained = Promise.all(this.takeControllers().map((c) => c.stop()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),
@@ -232,7 +287,7 @@ export class SignerRuntime {
       now,
       signers: signerStates({
         now,
-        signers: this.config.signers.map((s) => s.name),
+        signers: this.signing ? this.config.signers.map((s) => s.name) : [],
         csrs: controller?.cache.values() ?? [],
         ca: (name) => {
           const { ca, error } = this.cas.state(name);
@@ -250,9 +305,26 @@ export class SignerRuntime {
         identity: this.identity,
         ...(leaseError === undefined ? {} : { leaseError }),
       },
+      watches: this.watchStates(now),
       watchQuietTimeoutMs: this.config.watchQuietTimeoutMs,
-      queueDepth: controller?.queue.depth ?? 0,
+      queueDepth: [controller, this.approver, this.cleaner].reduce((n, c) => n + (c?.queue.depth ?? 0), 0),
       stopping: this.stopping,
     };
   }
+
+  /** The approver's watch per signerName and the cleaner's, while they run (the signer's are in `signers`). */
+  private watchStates(now: Date): WatchState[] {
+    const approver = this.approver;
+    const cleaner = this.cleaner;
+    return [
+      ...(approver ? [...approver.sources].map(([signer, watch]) => watchState(`approver:${signer}`, now, watch)) : []),
+      ...(cleaner ? [...cleaner.sources.values()].map((watch) => watchState('cleaner', now, watch)) : []),
+    ];
+  }
+}
+
+/** The cleaner's ages, as the start-up log shows them: whole seconds by rule. */
+function cleanupAges(c: CleanupConfig): Record<string, string> {
+  const s = (ms: number): string => `${Math.round(ms / 1000)}s`;
+  return { issued: s(c.issuedMs), denied: s(c.deniedMs), failed: s(c.failedMs), pending: s(c.pendingMs), approvedUnissued: s(c.approvedUnissuedMs) };
 }
