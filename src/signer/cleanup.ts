@@ -1,31 +1,36 @@
 /**
  * When a CSR may be deleted, as kube-controller-manager's csrcleaner decides it
- * (pkg/controller/certificates/cleaner/cleaner.go), checked in its order:
+ * (pkg/controller/certificates/cleaner/cleaner.go `handle`), checked in its order:
  *
  *   Approved with a certificate, the Approved condition updated more than 1 h ago → Issued
  *   Denied, updated more than 1 h ago                                            → Denied
  *   Failed, updated more than 1 h ago                                            → Failed
  *   no conditions at all, created more than 24 h ago                             → Pending
  *   Approved with a certificate whose first certificate's NotAfter has passed    → CertificateExpired
+ *   no certificate, an Approved condition updated more than 24 h ago             → ApprovedUnissued
+ *
+ * The last is upstream's `isApprovedUnissuedPastDeadline` (kubernetes/kubernetes PR
+ * #133116), with its predicate exactly: no certificate and any Approved condition older
+ * than `pendingExpiration` (24 h) — nothing else is looked at, so an approved CSR that
+ * also carries a Denied or Failed condition is caught too when the rules above did not
+ * delete it first (a Failed condition without a time, say).
  *
  * A missing or unreadable time is never old (upstream's zero time). Pure: the
  * caller passes the time and the certificate's NotAfter.
  */
-import type { Csr } from './types.js';
+import type { CleanupConfig, Csr } from './types.js';
 
-export interface CleanupAges {
-  readonly issuedMs: number;
-  readonly deniedMs: number;
-  readonly failedMs: number;
-  readonly pendingMs: number;
-}
+/** The ages, under the name the cleaner's reconciler used before approvedUnissuedMs existed. */
+export type CleanupAges = CleanupConfig;
 
 const HOUR = 3_600_000;
 
 /** kube-controller-manager's ages. */
-export const upstreamCleanupAges: CleanupAges = { issuedMs: HOUR, deniedMs: HOUR, failedMs: HOUR, pendingMs: 24 * HOUR };
+export const upstreamCleanupAges: CleanupConfig = {
+  issuedMs: HOUR, deniedMs: HOUR, failedMs: HOUR, pendingMs: 24 * HOUR, approvedUnissuedMs: 24 * HOUR,
+};
 
-export type CleanupReason = 'Issued' | 'Denied' | 'Failed' | 'Pending' | 'CertificateExpired';
+export type CleanupReason = 'Issued' | 'Denied' | 'Failed' | 'Pending' | 'CertificateExpired' | 'ApprovedUnissued';
 
 export type Cleanup =
   | { readonly kind: 'delete'; readonly reason: CleanupReason }
@@ -38,7 +43,7 @@ const timeOf = (value: string | undefined): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms;
 };
 
-export function cleanup(csr: Csr, now: Date, ages: CleanupAges, certificateNotAfter: Date | undefined): Cleanup {
+export function cleanup(csr: Csr, now: Date, ages: CleanupConfig, certificateNotAfter: Date | undefined): Cleanup {
   const conditions = csr.status?.conditions ?? [];
   const issued = (csr.status?.certificate ?? '') !== '';
   const at = now.getTime();
@@ -56,6 +61,7 @@ export function cleanup(csr: Csr, now: Date, ages: CleanupAges, certificateNotAf
     // "After NotAfter": it holds from NotAfter + 1 ms.
     waits.push({ reason: 'CertificateExpired', inMs: certificateNotAfter.getTime() + 1 - at });
   }
+  for (const c of conditions) if (c.type === 'Approved' && !issued) olderThan('ApprovedUnissued', timeOf(c.lastUpdateTime), ages.approvedUnissuedMs);
   const due = waits.find((w) => w.inMs <= 0);
   if (due) return { kind: 'delete', reason: due.reason };
   if (waits.length === 0) return { kind: 'keep' };

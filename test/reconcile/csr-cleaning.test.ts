@@ -5,6 +5,7 @@
  * same API (two controllers, one loop implementation).
  */
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import t from 'tap';
 import { csrCleaningController } from '../../src/reconcile/csr-cleaning.js';
 import { csrSigningController } from '../../src/reconcile/csr-signing.js';
@@ -12,6 +13,8 @@ import { KubeApiError } from '../../src/kube/http.js';
 import type { CertificateAuthority } from '../../src/pki/index.js';
 import type { CleanupReason } from '../../src/signer/cleanup.js';
 import type { Csr } from '../../src/signer/types.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { snapshotBuilder } from '../http/fixtures/snapshots.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
 import { ManualClock } from '../helpers/clock.js';
 import { approved, csrBuilder, denied, signerConfig, withName } from '../helpers/csr.js';
@@ -130,5 +133,32 @@ void t.test('an expired certificate is read from the first PEM block, as upstrea
   clock.advance(issued.validity.notAfter.getTime() - clock.now() + 1000);
   await until(() => deleted.length === 1);
   t.same(deleted, [['expiring', 'CertificateExpired']]);
+  await controller.stop();
+});
+
+void t.test('an approved CSR never issued is deleted 24 h after its approval (ApprovedUnissued) and counted by reason', async (t) => {
+  const api = new FakeCsrApi();
+  const clock = new ManualClock(start.getTime());
+  const registry = new Registry();
+  const metrics = createMetrics(registry, () => snapshotBuilder(), { runtime: false });
+  api.put(csrBuilder(withName('stale'), approved(), stamped(new Date(start.getTime() - 25 * HOUR))));
+  api.put(csrBuilder(withName('recent'), approved(), stamped(new Date(start.getTime() - 23 * HOUR))));
+  const deleted: string[] = [];
+  const controller = csrCleaningController({
+    api, logger: pino({ level: 'silent' }), retry, watchQuietTimeoutMs: 24 * HOUR, clock,
+    onDeleted: (csr, reason) => {
+      deleted.push(csr.metadata.name);
+      metrics.cleanupDeleted?.(reason);
+    },
+  });
+  controller.start();
+  await until(() => deleted.length === 1);
+  const count = async (): Promise<string> => registry.getSingleMetricAsString('csr_signer_cleanup_deleted_total');
+  t.match(await count(), /csr_signer_cleanup_deleted_total\{reason="ApprovedUnissued"\} 1$/m);
+  t.same(deleted, ['stale']);
+  await until(() => clock.pending > 0 && controller.queue.depth === 0);
+  clock.advance(HOUR + 1000);
+  await until(() => deleted.length === 2);
+  t.match(await count(), /csr_signer_cleanup_deleted_total\{reason="ApprovedUnissued"\} 2$/m);
   await controller.stop();
 });
