@@ -4,16 +4,35 @@
  * the two in step.
  */
 import { parseDocument } from 'yaml';
-import type { SignerConfig } from '../signer/types.js';
+import type { ApproverConfig, SignerConfig } from '../signer/types.js';
+import { readApprover } from './approver.js';
+import { readCleanup, type CleanupSection } from './cleanup.js';
 import { Fields, markUnplainNumbers, shown } from './fields.js';
 import { readSignerEntry } from './signer-entry.js';
 
 export const configApiVersion = 'csr-signer.io/v1alpha1';
 export const configKind = 'SignerConfiguration';
-export const topLevelKeys = ['apiVersion', 'kind', 'signers'] as const;
+export const topLevelKeys = ['apiVersion', 'kind', 'signers', 'signing', 'approver', 'cleanup'] as const;
+
+/** The config file, validated. */
+export interface ConfigDocument {
+  readonly signers: SignerConfig[];
+  /** `signing:` as written. */
+  readonly signing?: boolean;
+  readonly approver?: ApproverConfig;
+  readonly cleanup: CleanupSection;
+}
 
 /** Parses and validates the config file `file` (its text); every signer, or the first error. */
 export function readConfigFile(file: string, text: string): SignerConfig[] {
+  return readConfigDocument(file, text).signers;
+}
+
+/**
+ * Parses and validates the whole config file, or throws its first error.
+ * `signingFlag`: --signing, which overrides `signing:` (without a CA, a signer cannot sign).
+ */
+export function readConfigDocument(file: string, text: string, signingFlag?: boolean): ConfigDocument {
   const fields = new Fields(file);
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const yamlError = doc.errors[0];
@@ -35,12 +54,15 @@ export function readConfigFile(file: string, text: string): SignerConfig[] {
     throw fields.fail('apiVersion', `must be ${configApiVersion}, not ${shown(top.apiVersion ?? null)}`);
   }
   if (top.kind !== configKind) throw fields.fail('kind', `must be ${configKind}, not ${shown(top.kind ?? null)}`);
-  if (top.signers === undefined) throw fields.fail('signers', 'is required: a list of at least one signer');
-  const entries = fields.list(top.signers, 'signers');
-  if (entries.length === 0) throw fields.fail('signers', 'must list at least one signer');
+  const written = top.signing === undefined ? undefined : fields.boolean(top.signing, 'signing', true);
+  const signing = signingFlag ?? written ?? true;
+  const signingOff = 'signing is on' + (signingFlag === true && written === false ? ' (--signing=true)' : '');
+  if (top.signers === undefined && signing) throw fields.fail('signers', `is required: a list of at least one signer (${signingOff}; with signing: false it may be left out)`);
+  const entries = top.signers === undefined ? [] : fields.list(top.signers, 'signers');
+  if (entries.length === 0 && signing) throw fields.fail('signers', `must list at least one signer (${signingOff}; with signing: false it may be empty)`);
   const signers: SignerConfig[] = [];
   for (const [index, entry] of entries.entries()) {
-    const signer = readSignerEntry(file, index, entry, signers.map((s) => s.name));
+    const signer = readSignerEntry(file, index, entry, signers.map((s) => s.name), signing);
     const configMap = signer.trust?.configMap?.name;
     const earlier = configMap === undefined ? -1 : signers.findIndex((s) => s.trust?.configMap?.name === configMap);
     if (earlier >= 0) {
@@ -48,5 +70,11 @@ export function readConfigFile(file: string, text: string): SignerConfig[] {
     }
     signers.push(signer);
   }
-  return signers;
+  const approver = top.approver === undefined ? undefined : readApprover(file, top.approver, signers);
+  return {
+    signers,
+    ...(written === undefined ? {} : { signing: written }),
+    ...(approver === undefined ? {} : { approver }),
+    cleanup: readCleanup(fields, top.cleanup),
+  };
 }

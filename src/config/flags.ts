@@ -43,6 +43,12 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
   { title: 'Signers, from a file (not with the flags above)', flags: [
     { name: 'config', arg: 'FILE', help: 'a SignerConfiguration YAML file: several signers, each with its CA, durations, usages and policy' },
   ] },
+  { title: 'Approver and cleaner', flags: [
+    { name: 'approve', help: 'approve CSRs by policy: kubernetes.io/kube-apiserver-client-kubelet and kubernetes.io/kubelet-serving by their profiles, a custom signer of --config by its policy (kubernetes.io/kube-apiserver-client and legacy-unknown never); with --config, its approver: section when it has one (--approve=false turns that off)' },
+    { name: 'approve-mode', arg: 'MODE', default: 'enforce, or the config file\'s approver.mode', help: 'enforce (write Approved or Denied) or audit (decide, log and count, write nothing)' },
+    { name: 'cleanup', default: 'on with the approver, else off; or the config file\'s cleanup.enabled', help: 'delete finished and stale CSRs as kube-controller-manager\'s csrcleaner (--cleanup=false: keep them)' },
+    { name: 'signing', default: 'true, or the config file\'s signing', help: 'sign approved CSRs (--signing=false: only approve and clean; no CA is loaded, and the CA flags and ca: may be left out)' },
+  ] },
   { title: 'Work', flags: [
     { name: 'workers', arg: 'N', default: '5', help: 'CSRs signed concurrently' },
     { name: 'retry-qps', arg: 'QPS', default: '10', help: 'retries per second over all CSRs (a token bucket, as client-go\'s workqueue)' },
@@ -112,7 +118,8 @@ export const runUsage = `Usage: csr-signer run [options]
 
 Watches approved CertificateSigningRequests of its signers and issues their
 certificates. Signers come either from kube-controller-manager's flags or from
---config FILE; one of them is required. Reference: docs/configuration.md.
+--config FILE; one of them is required, unless --signing=false (approve and clean
+only). Reference: docs/configuration.md; the approver: docs/approver.md.
 ${sections.map((s) => `\n${s.title}:\n${s.flags.map(usageLine).join('\n')}\n`).join('')}
   -h, --help                          this help
 `;

@@ -2,15 +2,13 @@
  * loadRunConfig: the only reader of argv, the environment and config files.
  * Everything is checked at start; the result is one deep-frozen RunConfig.
  */
-import { csrError, isCsrSignerError } from '../errors.js';
-import type { SignerConfig } from '../signer/types.js';
-import { readConfigFile } from './file.js';
+import { csrError } from '../errors.js';
 import { addressFlag, choiceFlag, countFlag, durationFlag, rateFlag } from './flag-values.js';
-import { parseRunFlags, type RunFlags } from './flags.js';
-import { signersFromFlags, signingFlagsGiven } from './kcm-flags.js';
+import { parseRunFlags } from './flags.js';
 import { logLevelFrom } from './kcm-compat.js';
 import { readLeaderElection } from './leader-election.js';
 import type { HttpAddressSource, LogFormat, LogLevel, ReadFile, RunConfig } from './types.js';
+import { readWork } from './work.js';
 
 export type { ReadFile } from './types.js';
 
@@ -37,23 +35,6 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function readSigners(flags: RunFlags, readFile: ReadFile): SignerConfig[] {
-  const file = flags.values.config;
-  if (file === undefined) return signersFromFlags(flags);
-  const clashing = signingFlagsGiven(flags);
-  if (clashing.length > 0) {
-    throw csrError('InvalidArgument', `--config cannot be combined with ${clashing.join(', ')}: the config file defines every signer, with its own CA files`);
-  }
-  let text;
-  try {
-    text = readFile(file, 'config');
-  } catch (e) {
-    if (isCsrSignerError(e)) throw e;
-    throw csrError('InvalidArgument', `--config: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return readConfigFile(file, text);
-}
-
 /**
  * Reads `csr-signer run`'s flags (`argv`, without the command), the environment
  * (POD_NAMESPACE) and files (--config, the service account namespace) through
@@ -67,7 +48,7 @@ export function loadRunConfig(
 ): RunConfig {
   const flags = parseRunFlags(argv);
   const v = flags.values;
-  const signers = readSigners(flags, readFile);
+  const { signers, signing, approver, cleanup } = readWork(flags, readFile);
   const retryBaseDelayMs = durationFlag(v, 'retry-base-delay', '200ms');
   const retryMaxDelayMs = durationFlag(v, 'retry-max-delay', '1000s');
   if (retryBaseDelayMs > retryMaxDelayMs) {
@@ -83,6 +64,10 @@ export function loadRunConfig(
   const config: RunConfig = {
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
     signers,
+    // Absent means on (RunConfig.signing), so configurations that only sign keep their shape.
+    ...(signing ? {} : { signing: false }),
+    ...(approver === undefined ? {} : { approver }),
+    ...(cleanup === undefined ? {} : { cleanup }),
     workers: countFlag(v, 'workers', '5'),
     retryQps: rateFlag(v, 'retry-qps', '10'),
     retryBurst: countFlag(v, 'retry-burst', '100'),

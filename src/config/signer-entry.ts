@@ -36,8 +36,10 @@ export function signerNameIssue(name: string): string | undefined {
 
 const resolveFrom = (file: string, path: string): string => (isAbsolute(path) ? path : join(dirname(file), path));
 
-function readCa(fields: Fields, file: string, value: unknown, path: string): SignerConfig['ca'] {
-  if (value === undefined) throw fields.fail(path, 'is required: the CA that signs, as {certFile, keyFile}');
+/** The CA files; optional when signing is off (`signing: false`, --signing=false): they are then not loaded. */
+function readCa(fields: Fields, file: string, value: unknown, path: string, signing: boolean): SignerConfig['ca'] {
+  if (value === undefined && !signing) return undefined;
+  if (value === undefined) throw fields.fail(path, 'is required: the CA that signs, as {certFile, keyFile} (only with signing: false may it be left out)');
   const m = fields.mapping(value, path, caKeys);
   for (const key of ['certFile', 'keyFile'] as const) {
     if (m[key] === undefined) throw fields.fail(`${path}.${key}`, 'is required');
@@ -88,8 +90,11 @@ function readUsages(fields: Fields, value: unknown, path: string): Pick<SignerCo
 const keyTypeProblem = (key: string): string | undefined =>
   (keyTypeNames as readonly string[]).includes(key) ? undefined : `${JSON.stringify(key)} is not one of ${keyTypeNames.join(', ')}`;
 
-/** Reads `signers[index]`; `names` holds the names of the entries before it (to refuse duplicates). */
-export function readSignerEntry(file: string, index: number, value: unknown, names: readonly string[]): SignerConfig {
+/**
+ * Reads `signers[index]`; `names` holds the names of the entries before it (to refuse
+ * duplicates); `signing` false makes `ca` optional.
+ */
+export function readSignerEntry(file: string, index: number, value: unknown, names: readonly string[], signing = true): SignerConfig {
   const path = `signers[${index}]`;
   const unnamed = new Fields(`${file}: ${path} (no name yet)`);
   const entry = unnamed.mapping(value, path);
@@ -107,10 +112,12 @@ export function readSignerEntry(file: string, index: number, value: unknown, nam
   }
   const keyTypes = fields.strings(entry.keyTypes, `${path}.keyTypes`, { allowEmpty: false, check: keyTypeProblem }) as KeyTypeName[] | undefined;
   const trust = readTrust(fields, entry.trust, `${path}.trust`, name);
+  const ca = readCa(fields, file, entry.ca, `${path}.ca`, signing);
+  if (ca === undefined && trust !== undefined) throw fields.fail(`${path}.trust`, 'publishes the trust bundle of the CA, and ca is left out: give ca, or remove trust');
   return {
     name,
     source: file,
-    ca: readCa(fields, file, entry.ca, `${path}.ca`),
+    ...(ca === undefined ? {} : { ca }),
     ...readDurations(fields, entry.duration, `${path}.duration`, builtin),
     ...readUsages(fields, entry.usages, `${path}.usages`),
     ...(keyTypes === undefined ? {} : { allowedKeyTypes: keyTypes }),

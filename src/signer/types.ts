@@ -63,8 +63,11 @@ export interface SignerConfig {
   readonly name: string;
   /** Where it was defined, for messages: a config file path or "command line". */
   readonly source: string;
-  /** `trustFile`: more CA certificates this signer's relying parties trust (the next or the previous CA of a rotation). */
-  readonly ca: { readonly certFile: string; readonly keyFile: string; readonly passphraseFile?: string; readonly trustFile?: string };
+  /**
+   * `trustFile`: more CA certificates this signer's relying parties trust (the next or the previous CA of a rotation).
+   * Absent only when signing is off (RunConfig.signing false: the process approves and cleans; no CA is loaded).
+   */
+  readonly ca?: { readonly certFile: string; readonly keyFile: string; readonly passphraseFile?: string; readonly trustFile?: string };
   /** Lifetime when the request has no spec.expirationSeconds. */
   readonly defaultDurationMs: number;
   /** The cap: longer requests are shortened to it (as --cluster-signing-duration). */

@@ -32,13 +32,20 @@ function readNamed(path: string, what: string, kind: FileKind, signer: string): 
 
 interface Files { readonly certificate: NamedBytes; readonly key: NamedBytes; readonly passphrase?: string; readonly trust?: NamedBytes; readonly digest: string }
 
+/** The CA files of a signer; a signer without them (signing off) has no CA to load, and asking is a wiring mistake. */
+function caFilesOf(signer: SignerConfig): NonNullable<SignerConfig['ca']> {
+  if (signer.ca === undefined) throw csrError('InvalidArgument', `signer ${signer.name}: has no CA files (ca: is left out because signing is off), so no CA is loaded for it`);
+  return signer.ca;
+}
+
 function readFiles(signer: SignerConfig): Files {
-  const certificate = readNamed(signer.ca.certFile, 'CA certificate', 'caCertificate', signer.name);
-  const key = readNamed(signer.ca.keyFile, 'CA key', 'caKey', signer.name);
-  const passphrase = signer.ca.passphraseFile === undefined
+  const ca = caFilesOf(signer);
+  const certificate = readNamed(ca.certFile, 'CA certificate', 'caCertificate', signer.name);
+  const key = readNamed(ca.keyFile, 'CA key', 'caKey', signer.name);
+  const passphrase = ca.passphraseFile === undefined
     ? undefined
-    : Buffer.from(readNamed(signer.ca.passphraseFile, 'CA key passphrase file', 'passphrase', signer.name).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
-  const trust = signer.ca.trustFile === undefined ? undefined : readNamed(signer.ca.trustFile, 'trust file', 'trust', signer.name);
+    : Buffer.from(readNamed(ca.passphraseFile, 'CA key passphrase file', 'passphrase', signer.name).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
+  const trust = ca.trustFile === undefined ? undefined : readNamed(ca.trustFile, 'trust file', 'trust', signer.name);
   const digest = createHash('sha256').update(certificate.bytes).update('\0').update(key.bytes).update('\0').update(passphrase ?? '')
     .update('\0').update(trust?.bytes ?? '').digest('hex');
   return { certificate, key, ...(passphrase === undefined ? {} : { passphrase }), ...(trust === undefined ? {} : { trust }), digest };
@@ -50,7 +57,7 @@ function readFiles(signer: SignerConfig): Files {
  * Group-readable is normal: a Secret mounted with defaultMode 0440 and an fsGroup.
  */
 function checkKeyPermissions(signer: SignerConfig, strict: boolean, logger: Logger): void {
-  const file = signer.ca.keyFile;
+  const file = caFilesOf(signer).keyFile;
   let mode: number;
   try {
     mode = statSync(file).mode & 0o777;
@@ -211,7 +218,7 @@ export class CaStore {
   watch(intervalMs: number): void {
     const dirs = new Set<string>();
     for (const { signer } of this.entries.values()) {
-      for (const file of [signer.ca.certFile, signer.ca.keyFile, signer.ca.passphraseFile, signer.ca.trustFile]) if (file !== undefined) dirs.add(dirname(file));
+      for (const file of [signer.ca?.certFile, signer.ca?.keyFile, signer.ca?.passphraseFile, signer.ca?.trustFile]) if (file !== undefined) dirs.add(dirname(file));
     }
     for (const dir of dirs) {
       try {

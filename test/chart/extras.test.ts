@@ -29,7 +29,7 @@ void t.test('an encrypted CA key: the passphrase Secret is mounted and passed as
   t.same(pod.containers[0]?.volumeMounts.at(-1), { name: 'ca-passphrase', mountPath: '/etc/csr-signer/passphrase', readOnly: true });
   const file = (find(manifests, 'ConfigMap').data as Record<string, string>)['signers.yaml'] ?? '';
   const config = loadRunConfig(pod.containers[0]?.args.slice(1) ?? [], { POD_NAMESPACE: 'certs' }, () => file);
-  t.equal(config.signers[0]?.ca.passphraseFile, '/etc/csr-signer/passphrase/passphrase', 'the signer reads the passphrase from the mount');
+  t.equal(config.signers[0]?.ca?.passphraseFile, '/etc/csr-signer/passphrase/passphrase', 'the signer reads the passphrase from the mount');
   t.end();
 });
 
@@ -42,7 +42,7 @@ void t.test('a trust file from another volume is passed as ca.trustFile; trustKe
   const { manifests } = renderChart({ values, namespace: 'certs' });
   const file = (find(manifests, 'ConfigMap').data as Record<string, string>)['signers.yaml'] ?? '';
   const config = loadRunConfig(podOf(manifests).containers[0]?.args.slice(1) ?? [], { POD_NAMESPACE: 'certs' }, () => file);
-  t.equal(config.signers[0]?.ca.trustFile, '/etc/csr-signer/next/ca.crt');
+  t.equal(config.signers[0]?.ca?.trustFile, '/etc/csr-signer/next/ca.crt');
   t.throws(() => renderChart({ values: { signers: [{ name: 'example.com/serving', policy, ca: { existingSecret: 's', trustKey: 'next.crt', trustFile: '/x' } }] } }),
     { constructor: TemplateError, message: /signers\[0\]\.ca: set trustKey or trustFile, not both/ });
   t.end();

@@ -23,7 +23,7 @@ const decide = (request: RequestSpec): string | undefined => {
 
 void t.test('the demo config is one custom signer with the example CA and a bounded policy', (t) => {
   t.same(config.signers.map((s) => s.name), ['example.com/serving']);
-  t.equal(signer?.ca.certFile, join(keys, 'ca.pem'), 'the example CA, relative to the file');
+  t.equal(signer?.ca?.certFile, join(keys, 'ca.pem'), 'the example CA, relative to the file');
   t.notOk(signer?.policy?.unrestricted, 'not unrestricted');
   t.ok(signer?.policy?.dnsNames && signer.policy.ipRanges, 'both DNS names and IP addresses bounded');
   t.end();

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { readConfigFile, runFlagNames, runUsage } from '../../src/config/index.js';
 import { refusedKcmFlag, refusedKcmFlags } from '../../src/config/kcm-compat.js';
-import { topLevelKeys } from '../../src/config/file.js';
+import { accessKeys, approverKeys, approverSignerKeys } from '../../src/config/approver.js';
+import { cleanupKeys } from '../../src/config/cleanup.js';
+import { readConfigDocument, topLevelKeys } from '../../src/config/file.js';
 import { policyKeys, requesterKeys } from '../../src/config/policy.js';
 import { caKeys, durationKeys, signerKeys, usageKeys } from '../../src/config/signer-entry.js';
 import { clusterTrustBundleKeys, configMapKeys, expressionKeys, selectorKeys, trustKeys } from '../../src/config/trust.js';
@@ -39,6 +41,10 @@ void t.test('every field of the config file has a row in the field tables, and e
     ...selectorKeys.map((k) => `signers[].trust.configMap.namespaceSelector.${k}`),
     ...expressionKeys.map((k) => `signers[].trust.configMap.namespaceSelector.matchExpressions[].${k}`),
     ...clusterTrustBundleKeys.map((k) => `signers[].trust.clusterTrustBundle.${k}`),
+    ...approverKeys.map((k) => `approver.${k}`),
+    ...approverSignerKeys.map((k) => `approver.signers[].${k}`),
+    ...accessKeys.map((k) => `approver.signers[].subjectAccessReview.${k}`),
+    ...cleanupKeys.map((k) => `cleanup.${k}`),
   ].sort();
   const rows = [...doc.matchAll(/^\| `([a-zA-Z[\].]+)` \|/gm)].map((m) => m[1] ?? '').filter((f) => !f.startsWith('-')).sort();
   t.same(rows, fields);
@@ -50,8 +56,8 @@ void t.test('the example config file in the documentation is valid', (t) => {
   t.ok(example, 'found');
   const signers = readConfigFile('docs/signers.yaml', example ?? '');
   t.same(signers.map((s) => s.name), ['example.com/serving', 'example.com/client', 'kubernetes.io/kubelet-serving']);
-  t.equal(signers[0]?.ca.certFile, 'docs/ca/serving.pem', 'relative to the file');
-  t.equal(signers[0]?.ca.trustFile, 'docs/ca/serving-trust.pem', 'the trust file too');
+  t.equal(signers[0]?.ca?.certFile, 'docs/ca/serving.pem', 'relative to the file');
+  t.equal(signers[0]?.ca?.trustFile, 'docs/ca/serving-trust.pem', 'the trust file too');
   t.same(signers[0]?.trust, {
     configMap: { name: 'serving-ca', key: 'ca.crt', namespaceSelector: { matchLabels: { 'serving-ca': 'true' } } },
     clusterTrustBundle: { name: 'example.com:serving:csr-signer', labels: {} },
@@ -104,5 +110,43 @@ void t.test('docs/replacing-kcm.md lists every kube-controller-manager flag csr-
   t.same(documented, Object.keys(refusedKcmFlags).sort(), 'the refused rows name exactly the code\'s list');
   const shown = /refused with:\n\n```\n(.*)\n```/.exec(section)?.[1];
   t.equal(shown, refusedKcmFlag('--bind-address=127.0.0.1'), 'the example sentence');
+  t.end();
+});
+
+void t.test('the approver example in the documentation is valid and reads as it says', (t) => {
+  const section = doc.split('### The approver, the cleaner and signing\n')[1]?.split('\n### ')[0] ?? '';
+  const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  t.ok(example, 'found');
+  const read = readConfigDocument('docs/signers.yaml', example ?? '');
+  t.same(read.approver, {
+    mode: 'enforce',
+    signers: [
+      { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', profile: 'kubelet-client' },
+      {
+        signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving', extraDnsNames: ['*.nodes.example.com'],
+        extraDnsRegexes: ['^ip-[0-9-]+\\.ec2\\.internal$'], extraIpRanges: ['10.0.0.0/8'], maxSubjectAltNames: 8,
+      },
+      {
+        signerName: 'example.com/serving', profile: 'policy',
+        subjectAccessReview: { verb: 'use', group: 'certificates.k8s.io', resource: 'signers', name: 'example.com/serving' },
+      },
+    ],
+  });
+  const hour = 3_600_000;
+  t.same(read.cleanup, { enabled: true, ages: { issuedMs: hour, deniedMs: hour, failedMs: hour, pendingMs: 24 * hour, approvedUnissuedMs: 24 * hour } });
+  t.equal(read.signing, true);
+  t.end();
+});
+
+void t.test('the approver refusals shown in the documentation are what the loader says', (t) => {
+  const section = doc.split('### The approver, the cleaner and signing\n')[1]?.split('\n### ')[0] ?? '';
+  const shown = /naming the three ways:\n\n```\n([\s\S]*?)```/.exec(section)?.[1]?.trim().split('\n') ?? [];
+  const head = 'apiVersion: csr-signer.io/v1alpha1\nkind: SignerConfiguration\n';
+  const files = [
+    `${head}signers:\n  - name: example.com/serving\n    ca: { certFile: a, keyFile: b }\n    policy: { dnsNames: ["*.example.com"], ipRanges: [] }\napprover:\n  signers: [{ signerName: example.com/serving }]\n`,
+    `${head}signing: false\napprover:\n  signers: [{ signerName: kubernetes.io/kube-apiserver-client }]\n`,
+  ];
+  t.equal(shown.length, files.length);
+  files.forEach((file, i) => t.throws(() => readConfigFile('signers.yaml', file), { message: shown[i] ?? '(missing)' }));
   t.end();
 });

@@ -89,8 +89,8 @@ void t.test('per-signer pairs serve only the signers given, each with its own CA
   ];
   for (const [name, argv, expected] of cases) {
     const signers = load(argv).signers;
-    t.same(signers.map((s) => [s.name, s.ca.certFile]), expected, name);
-    t.ok(signers.every((s) => s.ca.keyFile === s.ca.certFile.replace('.pem', '-key.pem') && s.policy === undefined), `${name}: key files match, no policy`);
+    t.same(signers.map((s) => [s.name, s.ca?.certFile]), expected, name);
+    t.ok(signers.every((s) => s.ca?.keyFile === s.ca?.certFile.replace('.pem', '-key.pem') && s.policy === undefined), `${name}: key files match, no policy`);
   }
   t.end();
 });
@@ -132,9 +132,9 @@ void t.test('a bad --signer-name is refused with the reason', (t) => {
 
 void t.test('--ca-key-passphrase-file applies to every signer the flags define', (t) => {
   const withGeneric = load([...generic, '--ca-key-passphrase-file', 'pass.txt']).signers;
-  t.ok(withGeneric.every((s) => s.ca.passphraseFile === 'pass.txt'), 'the generic pair');
+  t.ok(withGeneric.every((s) => s.ca?.passphraseFile === 'pass.txt'), 'the generic pair');
   const withPairs = load([...pairFlags('kubelet-serving'), ...pairFlags('kubelet-client'), '--ca-key-passphrase-file=pass.txt']).signers;
-  t.ok(withPairs.length === 2 && withPairs.every((s) => s.ca.passphraseFile === 'pass.txt'), 'per-signer pairs');
+  t.ok(withPairs.length === 2 && withPairs.every((s) => s.ca?.passphraseFile === 'pass.txt'), 'per-signer pairs');
   t.notOk('passphraseFile' in (load([...generic]).signers[0]?.ca ?? {}), 'absent when not given');
   t.end();
 });

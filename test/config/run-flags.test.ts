@@ -1,6 +1,6 @@
 /** The other flags of `csr-signer run`: defaults, values, refusals, leader election, and a frozen result. */
 import t from 'tap';
-import { serviceAccountNamespaceFile } from '../../src/config/index.js';
+import { runUsage, serviceAccountNamespaceFile } from '../../src/config/index.js';
 import { failure, generic, load } from './fixtures/load.js';
 
 void t.test('every flag has the documented default', (t) => {
@@ -192,8 +192,8 @@ void t.test('kube-controller-manager flags that mean nothing to a signer are ref
     [['--bind-address=127.0.0.1'], `--bind-address is kube-controller-manager's: ${plainHttp}: use --http-address HOST:PORT instead (and scheme HTTP in the probes)`],
     [['--secure-port', '10257'], `--secure-port is kube-controller-manager's: ${plainHttp}: use --http-address HOST:PORT instead (and scheme HTTP in the probes)`],
     [['--authentication-kubeconfig=/etc/kubernetes/controller-manager.conf'], `--authentication-kubeconfig is kube-controller-manager's: ${plainHttp}: drop it, and keep --http-address off the network (a loopback address, or a NetworkPolicy)`],
-    [['--controllers=*,bootstrapsigner,tokencleaner'], /^--controllers is kube-controller-manager's: csr-signer runs the CSR signer only: keep --controllers on kube-controller-manager, with -csrsigning added/],
-    [['--use-service-account-credentials=true'], /^--use-service-account-credentials is kube-controller-manager's: csr-signer runs one controller under its own identity/],
+    [['--controllers=*,bootstrapsigner,tokencleaner'], "--controllers is kube-controller-manager's: csr-signer runs the CSR signer, and with --approve the approver and the cleaner, by its own flags: keep --controllers on kube-controller-manager, with -csrsigning added (and -csrapproving,-csrcleaner when csr-signer approves and cleans), and drop it here (docs/replacing-kcm.md)"],
+    [['--use-service-account-credentials=true'], /^--use-service-account-credentials is kube-controller-manager's: csr-signer runs its controllers under its own identity/],
     [['--root-ca-file=/etc/kubernetes/pki/ca.crt'], "--root-ca-file is kube-controller-manager's: configures a controller of kube-controller-manager other than the signer: keep it there and drop it here"],
     [['--experimental-cluster-signing-duration', '8760h'], "--experimental-cluster-signing-duration is kube-controller-manager's: renamed: use --cluster-signing-duration"],
     [['--logtostderr'], /^--logtostderr is kube-controller-manager's: csr-signer writes its log to stdout only/],
@@ -205,5 +205,18 @@ void t.test('kube-controller-manager flags that mean nothing to a signer are ref
     if (typeof message === 'string') t.equal(error.message, message, `${argv[0] ?? ''}: the sentence`);
     else t.match(error.message, message, `${argv[0] ?? ''}: the sentence`);
   }
+  t.end();
+});
+
+void t.test('run --help has an "Approver and cleaner" section with its four flags and their defaults', (t) => {
+  const section = runUsage.split('\nApprover and cleaner:\n')[1]?.split('\n\n')[0] ?? '';
+  t.ok(section, 'the section');
+  const flat = section.replace(/\s+/g, ' ');
+  t.same([...section.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]), ['approve', 'approve-mode', 'cleanup', 'signing'], 'its flags, in order');
+  t.match(flat, '--approve-mode MODE', 'the mode takes a value');
+  t.match(flat, 'kubernetes.io/kube-apiserver-client and legacy-unknown never', '--approve says what it leaves out');
+  t.match(flat, '(default on with the approver, else off; or the config file\'s cleanup.enabled)', '--cleanup\'s default');
+  t.match(flat, '(default true, or the config file\'s signing)', '--signing\'s default');
+  t.match(runUsage.replace(/\s+/g, ' '), 'one of them is required, unless --signing=false', 'the head says signers may be left out');
   t.end();
 });

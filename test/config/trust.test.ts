@@ -166,8 +166,8 @@ void t.test('ca.trustFile is resolved against the directory of the file', (t) =>
     ],
   });
   const signers = readConfigFile('/etc/csr-signer/signers.yaml', text);
-  t.equal(signers[0]?.ca.trustFile, '/etc/csr-signer/next.pem');
-  t.equal(signers[1]?.ca.trustFile, '/abs/trust.pem');
+  t.equal(signers[0]?.ca?.trustFile, '/etc/csr-signer/next.pem');
+  t.equal(signers[1]?.ca?.trustFile, '/abs/trust.pem');
   t.throws(() => readConfigFile(file, stringify({ apiVersion: 'csr-signer.io/v1alpha1', kind: 'SignerConfiguration', signers: [{ name: 'example.com/a', ca: { ...ca, trustFile: '' } }] })), {
     message: `${file}: signer "example.com/a": signers[0].ca.trustFile: must not be empty`,
   });

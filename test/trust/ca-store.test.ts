@@ -22,7 +22,10 @@ const caA = makeOpensslCa(keys, 'a', 'p256');
 const caB = makeOpensslCa(keys, 'b', 'p256');
 const expired = makeOpensslCa(keys, 'old', 'p256', { days: 1 });
 
-function signerIn(dir: string): SignerConfig {
+/** A signer with its CA files (signing on). */
+type SignerWithCa = SignerConfig & { readonly ca: NonNullable<SignerConfig['ca']> };
+
+function signerIn(dir: string): SignerWithCa {
   return {
     name: 'example.com/serving', source: 'test', ca: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
     defaultDurationMs: 3_600_000, maxDurationMs: 3_600_000, includeChain: false,
@@ -107,6 +110,14 @@ void t.test('any other bad CA at start is fatal, naming the signer and the file'
   await t.rejects(new CaStore([signerIn(dir)], { logger }).loadAll(), /cannot read the CA key .*ENOENT/);
 });
 
+void t.test('a signer without CA files (its config left ca out: signing off) is refused in one sentence, not read from undefined paths', async (t) => {
+  const withoutCa: SignerConfig = { name: 'example.com/serving', source: 'test', defaultDurationMs: 3_600_000, maxDurationMs: 3_600_000, includeChain: false };
+  await t.rejects(new CaStore([withoutCa], { logger }).loadAll(), {
+    kind: 'InvalidArgument',
+    message: 'signer example.com/serving: has no CA files (ca: is left out because signing is off), so no CA is loaded for it',
+  });
+});
+
 void t.test('a symlink swap is noticed without polling', async (t) => {
   const dir = secretDir(caA.certPem, caA.keyPem);
   const store = new CaStore([signerIn(dir)], { logger });
@@ -125,7 +136,7 @@ const caD = makeOpensslCa(keys, 'd', 'p256');
 const leaf = makeOpensslCa(keys, 'leaf', 'p256', { extensions: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature'] });
 
 /** A Secret-like directory with tls.crt, tls.key and trust.pem, and a signer reading all three. */
-function withTrust(cert: string, key: string, trust: string): { dir: string; signer: SignerConfig } {
+function withTrust(cert: string, key: string, trust: string): { dir: string; signer: SignerWithCa } {
   const dir = secretDirWith({ 'tls.crt': cert, 'tls.key': key, 'trust.pem': trust });
   const signer = signerIn(dir);
   return { dir, signer: { ...signer, ca: { ...signer.ca, trustFile: join(dir, 'trust.pem') } } };

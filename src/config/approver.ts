@@ -1,0 +1,164 @@
+/**
+ * The approver's configuration: `approver:` of the config file, or --approve for every
+ * signer that can be approved. Each signerName implies its profile; a custom signer is
+ * approved by its own policy, which must say who gets what (no policy is not "allow
+ * everything"). docs/configuration.md documents every field.
+ */
+import type { ApprovalProfile, ApproverConfig, ApproverMode, ApproverSignerConfig, Policy, ResourceAttributes, SignerConfig } from '../signer/types.js';
+import { Fields } from './fields.js';
+import { cidrProblem, dnsPatternProblem, namespacePlaceholder } from './names.js';
+import { dnsRegexProblem } from './regex.js';
+import { signerNameIssue } from './signer-entry.js';
+
+export const approverKeys = ['mode', 'signers'] as const;
+export const approverSignerKeys = [
+  'signerName', 'profile', 'extraDnsNames', 'extraDnsRegexes', 'extraIpRanges', 'maxSubjectAltNames', 'subjectAccessReview',
+] as const;
+export const accessKeys = ['verb', 'group', 'resource', 'subresource', 'name', 'namespace'] as const;
+export const approverModes: readonly ApproverMode[] = ['enforce', 'audit'];
+export const approvalProfiles: readonly ApprovalProfile[] = ['kubelet-client', 'kubelet-serving', 'policy'];
+const servingOnlyKeys = ['extraDnsNames', 'extraDnsRegexes', 'extraIpRanges', 'maxSubjectAltNames'] as const;
+
+/**
+ * The built-in signers csr-signer never approves, and why. kube-controller-manager's
+ * csrapproving approves only kubernetes.io/kube-apiserver-client-kubelet
+ * (pkg/controller/certificates/approver/sarapprove.go, recognizers()).
+ */
+export const neverApproved: Readonly<Record<string, string>> = {
+  'kubernetes.io/kube-apiserver-client': 'its certificates log in to the API server as whatever user and groups the request names (system:masters too), which no rule here can judge; kube-controller-manager never auto-approves it either',
+  'kubernetes.io/legacy-unknown': 'its certificates have no defined use, so no rule can say what a requester is entitled to; kube-controller-manager never auto-approves it either',
+};
+
+/** The profile a signerName implies, or why it is never approved. */
+export function impliedProfile(signerName: string): { profile: ApprovalProfile } | { never: string } {
+  if (signerName === 'kubernetes.io/kube-apiserver-client-kubelet') return { profile: 'kubelet-client' };
+  if (signerName === 'kubernetes.io/kubelet-serving') return { profile: 'kubelet-serving' };
+  const never = Object.hasOwn(neverApproved, signerName) ? neverApproved[signerName] : undefined;
+  return never === undefined ? { profile: 'policy' } : { never };
+}
+
+/**
+ * A policy that binds who gets what by the requester's namespace alone: every DNS name
+ * pattern holds {namespace}, and nothing else a requester could ask for is open (no IP,
+ * email or URI names, no CA, a CN bound to those names or to the requester).
+ */
+export function bindsByNamespace(policy: Policy): boolean {
+  const dnsNames = policy.dnsNames ?? [];
+  return policy.unrestricted !== true && dnsNames.length > 0 && dnsNames.every((p) => p.split('.').includes(namespacePlaceholder))
+    && policy.ipRanges?.length === 0 && !policy.allowEmailAddresses && !policy.allowUris && !policy.allowCA && policy.commonName !== 'any';
+}
+
+/** Why a custom signer cannot be approved by its policy with this entry, or undefined. */
+export function policyApprovalProblem(signer: SignerConfig, index: number, access: ResourceAttributes | undefined): string | undefined {
+  if (access !== undefined) return undefined;
+  const which = `signers[${index}] (${JSON.stringify(signer.name)})`;
+  if (signer.policy?.unrestricted === true) {
+    return `${which} is unrestricted, so its policy does not say who gets which names and only a SubjectAccessReview can: give its approver: entry a subjectAccessReview`;
+  }
+  if (signer.policy === undefined || signer.policy.requesters !== undefined || bindsByNamespace(signer.policy)) return undefined;
+  return `the policy of ${which} does not say who gets what, so every request within it would be approved: add policy.requesters to the signer, `
+    + 'or a subjectAccessReview to its approver: entry, or bind names to the requester\'s namespace (every policy.dnsNames pattern with {namespace}, '
+    + 'ipRanges: [], no email or URI names, no CA, commonName other than any)';
+}
+
+function readAccess(fields: Fields, value: unknown, path: string): ResourceAttributes | undefined {
+  if (value === undefined) return undefined;
+  const m = fields.mapping(value, path, accessKeys);
+  for (const key of ['verb', 'resource'] as const) {
+    if (m[key] === undefined) throw fields.fail(`${path}.${key}`, 'is required');
+  }
+  const optional = (key: 'subresource' | 'name' | 'namespace'): Partial<Record<typeof key, string>> => {
+    const text = fields.optionalString(m[key], `${path}.${key}`);
+    return text === undefined ? {} : { [key]: text };
+  };
+  // group "" is the core API group: written, or left out.
+  const group = m.group === undefined || m.group === '' ? '' : fields.string(m.group, `${path}.group`);
+  return {
+    verb: fields.string(m.verb, `${path}.verb`), group, resource: fields.string(m.resource, `${path}.resource`),
+    ...optional('subresource'), ...optional('name'), ...optional('namespace'),
+  };
+}
+
+const servingDnsPatternProblem = (pattern: string): string | undefined =>
+  pattern.split('.').includes(namespacePlaceholder)
+    ? `${namespacePlaceholder} means nothing here: a node has no namespace`
+    : dnsPatternProblem(pattern);
+
+/** Reads `approver.signers[index]`; `names` holds the signerNames before it; `signers` the signers of the file. */
+function readEntry(file: string, index: number, value: unknown, names: readonly string[], signers: readonly SignerConfig[]): ApproverSignerConfig {
+  const path = `approver.signers[${index}]`;
+  const unnamed = new Fields(`${file}: ${path} (no signerName yet)`);
+  const entry = unnamed.mapping(value, path);
+  if (entry.signerName === undefined) throw unnamed.fail(`${path}.signerName`, 'is required: the signerName whose CSRs are approved');
+  const signerName = unnamed.string(entry.signerName, `${path}.signerName`);
+  const issue = signerNameIssue(signerName);
+  if (issue !== undefined) throw unnamed.fail(`${path}.signerName`, issue);
+  const fields = new Fields(`${file}: approver for ${JSON.stringify(signerName)}`);
+  fields.mapping(entry, path, approverSignerKeys);
+  const earlier = names.indexOf(signerName);
+  if (earlier >= 0) throw fields.fail(`${path}.signerName`, `approver.signers[${earlier}] names the same signer; each signer may appear once`);
+  const implied = impliedProfile(signerName);
+  if ('never' in implied) throw fields.fail(`${path}.signerName`, `${signerName} is never auto-approved: ${implied.never}`);
+  const { profile } = implied;
+  if (entry.profile !== undefined) {
+    const given = fields.oneOf(entry.profile, `${path}.profile`, approvalProfiles, profile);
+    if (given !== profile) throw fields.fail(`${path}.profile`, `${signerName} is approved by the ${profile} profile, not ${given}; the signerName decides it (leave profile out)`);
+  }
+  for (const key of servingOnlyKeys) {
+    if (profile !== 'kubelet-serving' && entry[key] !== undefined) throw fields.fail(`${path}.${key}`, `only for kubernetes.io/kubelet-serving; ${signerName} is approved by the ${profile} profile`);
+  }
+  if (profile !== 'policy' && entry.subjectAccessReview !== undefined) {
+    throw fields.fail(`${path}.subjectAccessReview`, `only for a custom signer (profile policy); the ${profile} profile asks its own SubjectAccessReviews`);
+  }
+  const extraDnsNames = fields.strings(entry.extraDnsNames, `${path}.extraDnsNames`, { allowEmpty: true, check: servingDnsPatternProblem });
+  const extraDnsRegexes = fields.strings(entry.extraDnsRegexes, `${path}.extraDnsRegexes`, { allowEmpty: true, check: dnsRegexProblem });
+  const extraIpRanges = fields.strings(entry.extraIpRanges, `${path}.extraIpRanges`, { allowEmpty: true, check: cidrProblem });
+  const maxSubjectAltNames = fields.positiveInteger(entry.maxSubjectAltNames, `${path}.maxSubjectAltNames`);
+  const subjectAccessReview = readAccess(fields, entry.subjectAccessReview, `${path}.subjectAccessReview`);
+  if (profile === 'policy') {
+    const at = signers.findIndex((s) => s.name === signerName);
+    const signer = signers[at];
+    if (signer === undefined) {
+      throw fields.fail(`${path}.signerName`, `${signerName} is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false its ca may be left out), or remove this entry`);
+    }
+    const problem = policyApprovalProblem(signer, at, subjectAccessReview);
+    if (problem !== undefined) throw fields.fail(path, problem);
+  }
+  return {
+    signerName, profile,
+    ...(extraDnsNames === undefined ? {} : { extraDnsNames }),
+    ...(extraDnsRegexes === undefined ? {} : { extraDnsRegexes }),
+    ...(extraIpRanges === undefined ? {} : { extraIpRanges }),
+    ...(maxSubjectAltNames === undefined ? {} : { maxSubjectAltNames }),
+    ...(subjectAccessReview === undefined ? {} : { subjectAccessReview }),
+  };
+}
+
+/** Reads `approver:` of the config file; `signers` are the file's signers. */
+export function readApprover(file: string, value: unknown, signers: readonly SignerConfig[]): ApproverConfig {
+  const fields = new Fields(file);
+  const m = fields.mapping(value, 'approver', approverKeys);
+  const mode = fields.oneOf(m.mode, 'approver.mode', approverModes, 'enforce');
+  if (m.signers === undefined) throw fields.fail('approver.signers', 'is required: the signers whose CSRs are approved, at least one');
+  const items = fields.list(m.signers, 'approver.signers');
+  if (items.length === 0) throw fields.fail('approver.signers', 'must list at least one signer (leave approver out to turn the approver off)');
+  const entries: ApproverSignerConfig[] = [];
+  for (const [index, item] of items.entries()) entries.push(readEntry(file, index, item, entries.map((e) => e.signerName), signers));
+  return { mode, signers: entries };
+}
+
+/**
+ * What --approve approves when nothing names the signers: each signer that has a
+ * profile, with no options; `leftOut` the never-approved ones, for the start-up log.
+ * A custom signer needs a policy that says who gets what (policyApprovalProblem).
+ */
+export function approvableSigners(signerNames: readonly string[]): { entries: ApproverSignerConfig[]; leftOut: { signerName: string; reason: string }[] } {
+  const entries: ApproverSignerConfig[] = [];
+  const leftOut: { signerName: string; reason: string }[] = [];
+  for (const signerName of signerNames) {
+    const implied = impliedProfile(signerName);
+    if ('never' in implied) leftOut.push({ signerName, reason: implied.never });
+    else entries.push({ signerName, profile: implied.profile });
+  }
+  return { entries, leftOut };
+}

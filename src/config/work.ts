@@ -1,0 +1,104 @@
+/**
+ * What `csr-signer run` does: sign (the signers), approve (the approver), clean (the
+ * cleaner), from the --config file and the flags --signing, --approve, --approve-mode
+ * and --cleanup, which override the file. Each of the three can be off; all three off
+ * is refused.
+ */
+import { csrError, isCsrSignerError } from '../errors.js';
+import { builtinSignerNames, isBuiltinSignerName, type ApproverConfig, type ApproverSignerConfig, type CleanupConfig, type SignerConfig } from '../signer/types.js';
+import { approvableSigners, approverModes, policyApprovalProblem } from './approver.js';
+import { defaultCleanup } from './cleanup.js';
+import { readConfigDocument, type ConfigDocument } from './file.js';
+import { choiceFlag } from './flag-values.js';
+import type { RunFlags } from './flags.js';
+import { signersFromFlags, signingFlagsGiven } from './kcm-flags.js';
+import { signerNameIssue } from './signer-entry.js';
+import type { ReadFile } from './types.js';
+
+export interface Work {
+  readonly signers: SignerConfig[];
+  readonly signing: boolean;
+  readonly approver?: ApproverConfig;
+  readonly cleanup?: CleanupConfig;
+}
+
+function readDocument(flags: RunFlags, file: string, readFile: ReadFile): ConfigDocument {
+  const clashing = signingFlagsGiven(flags);
+  if (clashing.length > 0) {
+    throw csrError('InvalidArgument', `--config cannot be combined with ${clashing.join(', ')}: the config file defines every signer, with its own CA files`);
+  }
+  let text;
+  try {
+    text = readFile(file, 'config');
+  } catch (e) {
+    if (isCsrSignerError(e)) throw e;
+    throw csrError('InvalidArgument', `--config: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return readConfigDocument(file, text, flags.booleans.signing);
+}
+
+/**
+ * --signing=false with no CA flag: nothing is signed; --signer-name (built-in names
+ * only) narrows which kubelet signers --approve approves.
+ */
+function namesWithoutCa(flags: RunFlags): readonly string[] {
+  flags.signerNames.forEach((name, i) => {
+    const issue = signerNameIssue(name);
+    if (issue !== undefined) throw csrError('InvalidArgument', `--signer-name: ${issue}`);
+    if (flags.signerNames.indexOf(name) !== i) throw csrError('InvalidArgument', `--signer-name ${name} is given twice`);
+    if (!isBuiltinSignerName(name)) {
+      throw csrError('InvalidArgument', `--signer-name ${name}: with --signing=false and no CA flag, --signer-name picks the kubernetes.io/* signers --approve approves; a custom signer is approved by its policy, which needs --config`);
+    }
+  });
+  if (flags.booleans['signer-unrestricted'] !== undefined) throw csrError('InvalidArgument', '--signer-unrestricted describes what a signer signs, and --signing=false signs nothing: drop it');
+  return flags.signerNames.length > 0 ? flags.signerNames : builtinSignerNames;
+}
+
+/** The entries --approve turns on when nothing lists them: every signer with a profile (the rest is left out; see approvableSigners). */
+function approveAll(names: readonly string[], signers: readonly SignerConfig[], file: string | undefined): ApproverSignerConfig[] {
+  const { entries, leftOut } = approvableSigners(names);
+  for (const entry of entries) {
+    if (entry.profile !== 'policy') continue;
+    const at = signers.findIndex((s) => s.name === entry.signerName);
+    const signer = signers[at];
+    if (file === undefined || signer === undefined) {
+      throw csrError('InvalidArgument', `--approve cannot approve --signer-name ${entry.signerName}: a command-line signer has no policy (--signer-unrestricted), so nothing says who gets which names; define it in a --config file with a policy and an approver: entry`);
+    }
+    const problem = policyApprovalProblem(signer, at, undefined);
+    if (problem !== undefined) throw csrError('InvalidArgument', `--approve approves every signer of ${file} (it has no approver: section), and ${problem}`);
+  }
+  if (entries.length === 0) {
+    throw csrError('InvalidArgument', `--approve has no signer to approve: ${leftOut.map((l) => l.signerName).join(', ')} ${leftOut.length === 1 ? 'is' : 'are'} never auto-approved (kube-controller-manager approves neither)`);
+  }
+  return entries;
+}
+
+/** The signers, signing, approver and cleaner `flags` and the config file describe. */
+export function readWork(flags: RunFlags, readFile: ReadFile): Work {
+  const file = flags.values.config;
+  const doc = file === undefined ? undefined : readDocument(flags, file, readFile);
+  const signing = flags.booleans.signing ?? doc?.signing ?? true;
+  const caFlagGiven = Object.keys(flags.values).some((name) => name.startsWith('cluster-signing-') && name.endsWith('-file'));
+  const withoutCa = doc === undefined && !signing && !caFlagGiven;
+  const signers = doc?.signers ?? (withoutCa ? [] : signersFromFlags(flags));
+  const approve = flags.booleans.approve;
+  let approver = approve === false ? undefined : doc?.approver;
+  if (approver === undefined && approve === true) {
+    const names = withoutCa ? namesWithoutCa(flags) : signers.map((s) => s.name);
+    approver = { mode: 'enforce', signers: approveAll(names, signers, file) };
+  }
+  const mode = flags.values['approve-mode'];
+  if (mode !== undefined) {
+    if (approver === undefined) throw csrError('InvalidArgument', '--approve-mode applies to the approver, which is off: add --approve (or an approver: section to the config file)');
+    approver = { ...approver, mode: choiceFlag(flags.values, 'approve-mode', approverModes, 'enforce') };
+  }
+  const cleaning = flags.booleans.cleanup ?? doc?.cleanup.enabled ?? approver !== undefined;
+  if (!signing && approver === undefined && !cleaning) {
+    throw csrError('InvalidArgument', `signing is off (${flags.booleans.signing === false ? '--signing=false' : 'signing: false'}) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or sign`);
+  }
+  return {
+    signers, signing,
+    ...(approver === undefined ? {} : { approver }),
+    ...(cleaning ? { cleanup: doc?.cleanup.ages ?? defaultCleanup } : {}),
+  };
+}

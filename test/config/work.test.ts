@@ -1,0 +1,119 @@
+/**
+ * What `csr-signer run` does: --approve, --approve-mode, --cleanup and --signing, with
+ * the kube-controller-manager flags and with --config (whose approver:, cleanup: and
+ * signing: they override); every refusal with its sentence.
+ */
+import t from 'tap';
+import { stringify } from 'yaml';
+import { defaultCleanup } from '../../src/config/cleanup.js';
+import { failure, generic, load } from './fixtures/load.js';
+
+const file = '/etc/csr-signer/signers.yaml';
+const ca = { certFile: 'ca.pem', keyFile: 'ca-key.pem' };
+const serving = { name: 'example.com/serving', ca, policy: { dnsNames: ['*.{namespace}.svc'], ipRanges: [] } };
+const kubeletServing = { name: 'kubernetes.io/kubelet-serving', ca };
+const yaml = (doc: Record<string, unknown>): Record<string, string> => ({ [file]: stringify({ apiVersion: 'csr-signer.io/v1alpha1', kind: 'SignerConfiguration', ...doc }) });
+const kubelet = [
+  { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', profile: 'kubelet-client' },
+  { signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving' },
+];
+
+void t.test('off by default: signing only, the RunConfig keeps its shape', (t) => {
+  const config = load([...generic]);
+  t.notOk('signing' in config, 'signing left out means on');
+  t.notOk('approver' in config);
+  t.notOk('cleanup' in config);
+  t.end();
+});
+
+void t.test('--approve with the kube-controller-manager flags approves the two kubelet signers', (t) => {
+  const config = load([...generic, '--approve']);
+  t.same(config.approver, { mode: 'enforce', signers: kubelet }, 'kube-apiserver-client and legacy-unknown left out');
+  t.same(config.cleanup, defaultCleanup, 'the cleaner comes with it');
+  t.equal(config.signers.length, 4, 'all four are still signed');
+  t.same(load([...generic, '--signer-name', 'kubernetes.io/kubelet-serving', '--approve=true']).approver?.signers, [kubelet[1]], 'only the signers served');
+  t.same(load(['--cluster-signing-kubelet-client-cert-file', 'a', '--cluster-signing-kubelet-client-key-file', 'b', '--approve']).approver?.signers, [kubelet[0]], 'a per-signer pair');
+  t.same(load([...generic, '--approve', '--approve-mode', 'audit']).approver?.mode, 'audit');
+  t.same(load([...generic, '--approve', '--cleanup=false']).cleanup, undefined, '--cleanup=false');
+  t.same(load([...generic, '--cleanup']).cleanup, defaultCleanup, '--cleanup without the approver');
+  t.notOk('approver' in load([...generic, '--approve=false']), '--approve=false');
+  t.end();
+});
+
+void t.test('--signing=false approves and cleans without a CA', (t) => {
+  const config = load(['--signing=false', '--approve']);
+  t.equal(config.signing, false);
+  t.same(config.signers, [], 'nothing signed, no CA flag needed');
+  t.same(config.approver, { mode: 'enforce', signers: kubelet });
+  t.same(config.cleanup, defaultCleanup);
+  t.same(load(['--signing=false', '--approve', '--signer-name', 'kubernetes.io/kube-apiserver-client-kubelet']).approver?.signers, [kubelet[0]], '--signer-name picks the kubelet signers');
+  t.same(load(['--signing=false', '--cleanup']).cleanup, defaultCleanup, 'the cleaner alone');
+  const withCa = load([...generic, '--signing=0', '--approve']);
+  t.equal(withCa.signing, false, 'Go\'s spellings');
+  t.equal(withCa.signers.length, 4, 'CA flags given are kept (and not loaded)');
+  t.notOk('signing' in load([...generic, '--signing']), '--signing alone is the default');
+  t.end();
+});
+
+void t.test('the config file: approver:, cleanup: and signing:, and the flags over them', (t) => {
+  const approver = { mode: 'audit', signers: [{ signerName: 'example.com/serving' }] };
+  const fromFile = load(['--config', file], yaml({ signers: [serving], approver }));
+  t.same(fromFile.approver, { mode: 'audit', signers: [{ signerName: 'example.com/serving', profile: 'policy' }] });
+  t.same(fromFile.cleanup, defaultCleanup, 'on with the approver');
+  t.same(load(['--config', file, '--approve-mode=enforce'], yaml({ signers: [serving], approver })).approver?.mode, 'enforce', '--approve-mode overrides approver.mode');
+  t.notOk('approver' in load(['--config', file, '--approve=false'], yaml({ signers: [serving], approver })), '--approve=false turns the section off');
+  t.same(load(['--config', file, '--approve'], yaml({ signers: [serving], approver })).approver?.mode, 'audit', '--approve uses the section');
+  t.same(load(['--config', file, '--approve'], yaml({ signers: [serving, kubeletServing] })).approver, {
+    mode: 'enforce', signers: [{ signerName: 'example.com/serving', profile: 'policy' }, { signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving' }],
+  }, '--approve without a section: every approvable signer of the file');
+  t.same(load(['--config', file], yaml({ signers: [serving], approver, cleanup: { enabled: false } })).cleanup, undefined, 'cleanup.enabled: false');
+  t.same(load(['--config', file, '--cleanup'], yaml({ signers: [serving], approver, cleanup: { enabled: false, pending: '1h' } })).cleanup, { ...defaultCleanup, pendingMs: 3_600_000 }, '--cleanup overrides enabled, the ages stay the file\'s');
+  t.same(load(['--config', file], yaml({ signers: [serving], cleanup: { enabled: true } })).cleanup, defaultCleanup, 'the cleaner without the approver');
+  t.notOk('cleanup' in load(['--config', file], yaml({ signers: [serving], cleanup: { issued: '2h' } })), 'ages alone do not turn it on');
+  const approveOnly = load(['--config', file], yaml({ signing: false, signers: [{ name: 'example.com/serving', policy: serving.policy }], approver }));
+  t.equal(approveOnly.signing, false);
+  t.same(approveOnly.signers[0]?.ca, undefined, 'signing: false: ca left out');
+  t.same(approveOnly.signers[0]?.policy?.dnsNames, ['*.{namespace}.svc'], 'the policy is kept for the approver');
+  t.same(load(['--config', file], yaml({ signing: false, approver: { signers: [{ signerName: 'kubernetes.io/kubelet-serving' }] } })).signers, [], 'signers: left out');
+  t.equal(load(['--config', file, '--signing=false', '--approve'], yaml({ signers: [{ name: 'example.com/serving', policy: serving.policy }] })).signing, false, '--signing=false lets ca be left out');
+  t.notOk('signing' in load(['--config', file], yaml({ signing: true, signers: [serving] })), 'signing: true');
+  t.end();
+});
+
+void t.test('refuses each contradiction with one sentence', (t) => {
+  const unbound = { name: 'example.com/open', ca, policy: { dnsNames: ['*.example.com'], ipRanges: [] } };
+  const cases: [string, readonly string[], Record<string, string>, string][] = [
+    ['--approve-mode without the approver', [...generic, '--approve-mode', 'audit'], {}, '--approve-mode applies to the approver, which is off: add --approve (or an approver: section to the config file)'],
+    ['an unknown --approve-mode', [...generic, '--approve', '--approve-mode', 'dry-run'], {}, '--approve-mode must be one of enforce, audit, not "dry-run"'],
+    ['--approve=maybe', [...generic, '--approve=maybe'], {}, '--approve takes true or false, not "maybe"'],
+    ['--signing=no', [...generic, '--signing=no'], {}, '--signing takes true or false, not "no"'],
+    ['a custom --signer-name', [...generic, '--signer-name', 'example.com/a', '--signer-unrestricted', '--approve'], {},
+      '--approve cannot approve --signer-name example.com/a: a command-line signer has no policy (--signer-unrestricted), so nothing says who gets which names; define it in a --config file with a policy and an approver: entry'],
+    ['only signers that are never approved', ['--cluster-signing-kube-apiserver-client-cert-file', 'a', '--cluster-signing-kube-apiserver-client-key-file', 'b', '--approve'], {},
+      '--approve has no signer to approve: kubernetes.io/kube-apiserver-client is never auto-approved (kube-controller-manager approves neither)'],
+    ['nothing to do', [...generic, '--signing=false'], {}, 'signing is off (--signing=false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or sign'],
+    ['nothing to do with the cleaner turned off', ['--signing=false', '--approve=false', '--cleanup=false'], {}, 'signing is off (--signing=false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or sign'],
+    ['nothing to do, from the file', ['--config', file], yaml({ signing: false, signers: [serving] }), 'signing is off (signing: false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or sign'],
+    ['--signing=false with a custom --signer-name and no CA', ['--signing=false', '--approve', '--signer-name', 'example.com/a'], {},
+      '--signer-name example.com/a: with --signing=false and no CA flag, --signer-name picks the kubernetes.io/* signers --approve approves; a custom signer is approved by its policy, which needs --config'],
+    ['--signing=false with --signer-unrestricted and no CA', ['--signing=false', '--approve', '--signer-unrestricted'], {}, '--signer-unrestricted describes what a signer signs, and --signing=false signs nothing: drop it'],
+    ['--approve over a file whose custom signer says nothing of who gets what', ['--config', file, '--approve'], yaml({ signers: [unbound] }),
+      `--approve approves every signer of ${file} (it has no approver: section), and the policy of signers[0] ("example.com/open") does not say who gets what, so every request within it would be approved: add policy.requesters to the signer, or a subjectAccessReview to its approver: entry, or bind names to the requester's namespace (every policy.dnsNames pattern with {namespace}, ipRanges: [], no email or URI names, no CA, commonName other than any)`],
+    ['a signer without ca while signing', ['--config', file], yaml({ signers: [{ name: 'example.com/serving', policy: serving.policy }] }),
+      `${file}: signer "example.com/serving": signers[0].ca: is required: the CA that signs, as {certFile, keyFile} (only with signing: false may it be left out)`],
+    ['--signing=true over signing: false, without ca', ['--config', file, '--signing=true'], yaml({ signing: false, signers: [{ name: 'example.com/serving', policy: serving.policy }], approver: { signers: [{ signerName: 'example.com/serving' }] } }),
+      `${file}: signer "example.com/serving": signers[0].ca: is required: the CA that signs, as {certFile, keyFile} (only with signing: false may it be left out)`],
+    ['no signers while signing', ['--config', file, '--signing=true'], yaml({ signing: false, approver: { signers: [{ signerName: 'kubernetes.io/kubelet-serving' }] } }),
+      `${file}: signers: is required: a list of at least one signer (signing is on (--signing=true); with signing: false it may be left out)`],
+    ['an empty signers list while signing', ['--config', file], yaml({ signers: [] }), `${file}: signers: must list at least one signer (signing is on; with signing: false it may be empty)`],
+    ['signing not a boolean', ['--config', file], yaml({ signing: 'no', signers: [serving] }), `${file}: signing: must be true or false, not the string "no"`],
+    ['trust without ca', ['--config', file], yaml({ signing: false, signers: [{ ...serving, ca: undefined, trust: { clusterTrustBundle: {} } }], cleanup: { enabled: true } }),
+      `${file}: signer "example.com/serving": signers[0].trust: publishes the trust bundle of the CA, and ca is left out: give ca, or remove trust`],
+  ];
+  for (const [name, argv, files, message] of cases) {
+    const e = failure(argv, files);
+    t.equal(e.message, message, name);
+    t.equal(e.kind, message.startsWith(file) ? 'InvalidConfig' : 'InvalidArgument', `${name}: the kind`);
+  }
+  t.end();
+});
