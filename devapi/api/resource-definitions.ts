@@ -37,6 +37,13 @@ export const resources: readonly ResourceDef[] = [
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'],
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: [], fields: fieldsFor('metadata.name', 'status.phase'), storeKey: 'namespaces',
   },
+  // Nodes (kubernetes pkg/registry/core/node/storage: short name `no`, subresources status and proxy; field
+  // selectors of NodeToSelectableFields). The proxy subresource is not served.
+  {
+    group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'],
+    verbs: crud, subresources: ['status'], storeKey: 'nodes',
+    fields: { ...fieldsFor('metadata.name'), 'spec.unschedulable': (o) => String(path(o, 'spec.unschedulable') === 'true') },
+  },
   {
     group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'],
     verbs: crud, subresources: [], storeKey: 'configmaps', fields: fieldsFor('metadata.name', 'metadata.namespace'),

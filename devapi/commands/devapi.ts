@@ -11,7 +11,7 @@ export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
 
 Serves the slice of the Kubernetes API that csr-signer and its users touch
 (CertificateSigningRequests, Leases, Events, Namespaces, ConfigMaps,
-ClusterTrustBundles, RBAC checks) over HTTPS on
+ClusterTrustBundles, Nodes, RBAC checks) over HTTPS on
 127.0.0.1, for trying csr-signer without a cluster and for end-to-end tests.
 Not a production API server. See docs/devapi.md.
 

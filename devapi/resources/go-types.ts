@@ -88,6 +88,27 @@ const namespace = kind('Namespace', {
   }),
 });
 
+const node = kind('Node', {
+  spec: struct('v1.NodeSpec', {
+    podCIDR: string, podCIDRs: slice(string), providerID: string, unschedulable: bool,
+    taints: slice(struct('v1.Taint', { key: string, value: string, effect: named('v1.TaintEffect'), timeAdded: time })),
+    configSource: raw, externalID: string,
+  }),
+  status: struct('v1.NodeStatus', {
+    capacity: raw, allocatable: raw, phase: named('v1.NodePhase'),
+    conditions: slice(struct('v1.NodeCondition', {
+      type: named('v1.NodeConditionType'), status: named('v1.ConditionStatus'), lastHeartbeatTime: time, lastTransitionTime: time, reason: string, message: string,
+    })),
+    addresses: slice(struct('v1.NodeAddress', { type: named('v1.NodeAddressType'), address: string })),
+    daemonEndpoints: raw,
+    nodeInfo: struct('v1.NodeSystemInfo', {
+      machineID: string, systemUUID: string, bootID: string, kernelVersion: string, osImage: string, containerRuntimeVersion: string,
+      kubeletVersion: string, kubeProxyVersion: string, operatingSystem: string, architecture: string, swap: raw,
+    }),
+    images: raw, volumesInUse: slice(named('v1.UniqueVolumeName')), volumesAttached: raw, config: raw, runtimeHandlers: raw, features: raw,
+  }),
+});
+
 const configMap = kind('ConfigMap', { immutable: bool, data: map(string), binaryData: map(bytes) });
 
 const subjectAccessReviewSpec = (name: string): GoType => struct(name, {
@@ -109,6 +130,7 @@ export function goTypeOf(group: string, version: string, resource: string): GoTy
     case 'coordination.k8s.io/leases': return lease;
     case '/namespaces': return namespace;
     case '/configmaps': return configMap;
+    case '/nodes': return node;
     case 'authorization.k8s.io/subjectaccessreviews': return kind('SubjectAccessReview', { spec: subjectAccessReviewSpec('v1.SubjectAccessReviewSpec'), status: raw });
     case 'authentication.k8s.io/selfsubjectreviews': return kind('SelfSubjectReview', { status: raw });
     case 'authorization.k8s.io/selfsubjectaccessreviews': return kind('SelfSubjectAccessReview', { spec: subjectAccessReviewSpec('v1.SelfSubjectAccessReviewSpec'), status: raw });

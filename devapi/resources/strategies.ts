@@ -7,9 +7,11 @@ import { checkConfigMapDecodes, validateConfigMap, validateConfigMapUpdate } fro
 import { admitCsrCreate, prepareCsrCreate, prepareCsrUpdate, validateCsrCreate } from './csr.js';
 import { validateEventCreate, validateEventUpdate } from './events.js';
 import { prepareNamespaceCreate, prepareNamespaceUpdate, validateNamespace } from './namespaces.js';
+import { admitNodeWrite, duplicateAddresses, NODE_MERGE_STRATEGIES, prepareNodeUpdate } from './nodes.js';
 import type { RequestAuthorizer, UserInfo } from '../auth/rbac.js';
 import type { ApiError, FieldError } from '../api/errors.js';
 import type { KubeObject } from '../storage/kube-object.js';
+import type { MergeStrategies } from '../storage/strategic-merge.js';
 
 export type Subresource = '' | 'status' | 'approval';
 type Obj = Record<string, unknown>;
@@ -25,6 +27,10 @@ export interface Strategy {
   readonly allowCreateOnUpdate: boolean;
   /** Admission that needs the requester (ClusterTrustBundleAttest): on create (`old` undefined) and on update, after validation. */
   admitWrite?(object: Obj, old: KubeObject | undefined, user: UserInfo, authorizer: RequestAuthorizer): ApiError | undefined;
+  /** The lists a strategic merge patch merges (by key, or '' for scalars); absent: a strategic merge patch is a merge patch. */
+  readonly strategicMerge?: MergeStrategies;
+  /** Admission on delete (NodeRestriction). */
+  admitDelete?(object: KubeObject, user: UserInfo): ApiError | undefined;
 }
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -145,6 +151,25 @@ export const clusterTrustBundleStrategy: Strategy = {
   admitWrite: admitClusterTrustBundle,
 };
 
+/** Nodes (resources/nodes.ts): status set on create, kept by PUT/PATCH, the only thing `/status` changes. */
+export const nodeStrategy: Strategy = {
+  prepareCreate: (body) => body,
+  validateCreate: (object) => nameErrors(object, true),
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming, subresource) => {
+    const object = prepareNodeUpdate(old, keepSystemFields(old, incoming), subresource === 'status' ? 'status' : '');
+    return { object, errors: [...nameErrors(object, true), ...duplicateAddresses(object)] };
+  },
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+  admitWrite: (object, _old, user) => {
+    const name = (object.metadata as Obj | undefined)?.name;
+    return admitNodeWrite(user, typeof name === 'string' ? name : '');
+  },
+  admitDelete: (object, user) => admitNodeWrite(user, object.metadata.name),
+  strategicMerge: NODE_MERGE_STRATEGIES,
+};
+
 /** The strategy for a resource of an API group (the two Event APIs share a store, not their rules). */
 export const strategyFor = (group: string, resource: string): Strategy | undefined => (group === 'events.k8s.io' ? eventsV1Strategy : strategies[resource]);
 
@@ -155,4 +180,5 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   namespaces: namespaceStrategy,
   configmaps: configMapStrategy,
   clustertrustbundles: clusterTrustBundleStrategy,
+  nodes: nodeStrategy,
 };

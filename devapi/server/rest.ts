@@ -6,6 +6,7 @@ import { parseJson, readBody, sendJson, sendJsonText, mediaType } from './reques
 import { decodeGo, jsonTree, valueTree, type JsonNode } from '../go/json-decode.js';
 import { goTypeOf } from '../resources/go-types.js';
 import { typedJson } from '../storage/object-json.js';
+import { applyStrategicMergePatch } from '../storage/strategic-merge.js';
 import { applyJsonPatch, applyMergePatch } from '../storage/patch.js';
 import { ignoreManagedFieldsTimestamps } from '../storage/object-equality.js';
 import { checkNamespaceDeletable, isTerminating, namespaceTerminating } from '../resources/namespaces.js';
@@ -398,10 +399,13 @@ export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> 
       result = applyJsonPatch(base, (doc = parseJson(body, 'patch')));
       break;
     case 'application/merge-patch+json':
-    case 'application/strategic-merge-patch+json':
+    case 'application/strategic-merge-patch+json': {
       if (!current) throw notFound(ctx.def.resource, ctx.def.group, ctx.name ?? '');
-      result = applyMergePatch(base, (doc = parseJson(body, 'patch')));
+      const lists = type === 'application/strategic-merge-patch+json' ? strategyOf(ctx.def).strategicMerge : undefined;
+      doc = parseJson(body, 'patch');
+      result = lists ? applyStrategicMergePatch(base, doc, lists) : applyMergePatch(base, doc);
       break;
+    }
     case 'application/apply-patch+yaml': {
       if (!ctx.url.searchParams.get('fieldManager')) {
         throw invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
@@ -457,6 +461,8 @@ export async function remove(ctx: RequestContext, deps: RestDeps): Promise<void>
   const preconditions = await readDeletePreconditions(ctx);
   const object = existing(ctx, deps);
   checkDeletePreconditions(ctx, object, preconditions);
+  const denied = strategyOf(ctx.def).admitDelete?.(object, ctx.user);
+  if (denied) throw denied;
   const isNamespace = ctx.def.resource === 'namespaces';
   if (isNamespace) checkNamespaceDeletable(object.metadata.name);
   if (dryRun(ctx)) {

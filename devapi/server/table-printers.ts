@@ -180,3 +180,42 @@ export const configMapTable = tableOf([
 /** printClusterTrustBundle: NAME and SIGNERNAME only (`<none>` for an unlinked bundle), no AGE. */
 export const clusterTrustBundleTable = tableOf([nameColumn, column('SignerName', 'signerName indicates the associated signer, if any.')],
   (ctb) => [text(ctb, 'metadata', 'name'), text(ctb, 'spec', 'signerName') || '<none>']);
+
+/**
+ * printNode: STATUS from the Ready condition (`Ready`, `NotReady`, `Unknown` without one, then
+ * `,SchedulingDisabled`), ROLES from `node-role.kubernetes.io/<role>` and `kubernetes.io/role` labels (sorted,
+ * `<none>`), VERSION the kubelet's; the wide columns INTERNAL-IP and EXTERNAL-IP (first address of the type,
+ * `<none>`), OS-IMAGE, KERNEL-VERSION, CONTAINER-RUNTIME (`<unknown>` when empty).
+ */
+export const nodeTable = tableOf([
+  nameColumn, column('Status', 'The status of the node'), column('Roles', 'The roles of the node'), ageColumn,
+  column('Version', 'Kubelet Version reported by the node.'),
+  column('Internal-IP', 'List of addresses reachable to the node.', { priority: 1 }),
+  column('External-IP', 'List of addresses reachable to the node.', { priority: 1 }),
+  column('OS-Image', 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).', { priority: 1 }),
+  column('Kernel-Version', "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", { priority: 1 }),
+  column('Container-Runtime', 'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).', { priority: 1 }),
+], (node, now) => {
+  const conditions = field(node, 'status', 'conditions');
+  const ready = (Array.isArray(conditions) ? conditions as unknown[] : []).filter((c): c is object => typeof c === 'object' && c !== null && text(c, 'type') === 'Ready').pop();
+  const status = [ready === undefined ? 'Unknown' : text(ready, 'status') === 'True' ? 'Ready' : 'NotReady'];
+  if (field(node, 'spec', 'unschedulable') === true) status.push('SchedulingDisabled');
+  const labels = field(node, 'metadata', 'labels');
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries(typeof labels === 'object' && labels !== null ? labels : {})) {
+    if (k.startsWith('node-role.kubernetes.io/') && k.length > 'node-role.kubernetes.io/'.length) roles.add(k.slice('node-role.kubernetes.io/'.length));
+    else if (k === 'kubernetes.io/role' && typeof v === 'string' && v !== '') roles.add(v);
+  }
+  const addresses = field(node, 'status', 'addresses');
+  const list = Array.isArray(addresses) ? (addresses as unknown[]).filter((a): a is object => typeof a === 'object' && a !== null) : [];
+  const address = (type: string): string => {
+    const found = list.find((a) => text(a, 'type') === type);
+    return found === undefined ? '<none>' : text(found, 'address');
+  };
+  const info = (key: string): string => text(node, 'status', 'nodeInfo', key) || '<unknown>';
+  return [
+    text(node, 'metadata', 'name'), status.join(','), roles.size === 0 ? '<none>' : [...roles].sort().join(','),
+    since(text(node, 'metadata', 'creationTimestamp'), now), text(node, 'status', 'nodeInfo', 'kubeletVersion'),
+    address('InternalIP'), address('ExternalIP'), info('osImage'), info('kernelVersion'), info('containerRuntimeVersion'),
+  ];
+});

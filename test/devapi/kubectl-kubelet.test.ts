@@ -116,3 +116,40 @@ void t.test('credentials that do not authenticate are 401; a certificate that fa
     { username: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'] }, 'a verified certificate comes before the token');
   t.equal(await user({}), 403, 'anonymous may not ask who it is');
 });
+
+void t.test('the node registers its Node with kubectl create -f and kubectl get nodes prints it', (t) => {
+  const manifest = `apiVersion: v1
+kind: Node
+metadata:
+  name: worker-1
+  labels: {node-role.kubernetes.io/worker: ""}
+status:
+  addresses: [{type: InternalIP, address: 10.0.0.1}, {type: Hostname, address: worker-1}]
+  conditions: [{type: Ready, status: "True"}]
+  nodeInfo: {kubeletVersion: v1.32.4}
+`;
+  const created = kubectl(api, nodeConfig, ['create', '-f', '-'], manifest);
+  t.equal(created.code, 0, created.stderr);
+  t.match(created.stdout, 'node/worker-1 created');
+  const foreign = kubectl(api, nodeConfig, ['create', '-f', '-'], manifest.replace(/worker-1/g, 'worker-2'));
+  t.match(foreign.stderr, 'nodes "worker-2" is forbidden: node "worker-1" is not allowed to modify node "worker-2"');
+  const table = kubectl(api, 'admin', ['get', 'nodes', '-o', 'wide']);
+  t.equal(table.code, 0, table.stderr);
+  t.match(table.stdout, /NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME/);
+  t.match(table.stdout, /worker-1\s+Ready\s+worker\s+\S+\s+v1\.32\.4\s+10\.0\.0\.1\s+<none>\s+<unknown>/);
+  // kubectl patch reads nodes/status first, which NodeRules do not grant a node (upstream neither): 403.
+  const patch = ['patch', 'node', 'worker-1', '--subresource=status', '--type=merge', '-p', '{"status":{"addresses":[{"type":"InternalIP","address":"10.0.0.9"}]}}'];
+  t.match(kubectl(api, nodeConfig, patch).stderr, 'User "system:node:worker-1" cannot get resource "nodes/status"');
+  const status = kubectl(api, 'admin', patch);
+  t.equal(status.code, 0, status.stderr);
+  const addresses = kubectl(api, 'admin', ['get', 'no', 'worker-1', '-o', 'jsonpath={.status.addresses[*].address}']);
+  t.equal(addresses.stdout, '10.0.0.9', 'the addresses change through /status');
+  // kubectl patch's default type is a strategic merge patch: addresses merge by type, as the kubelet's status patches do.
+  const strategic = kubectl(api, 'admin', ['patch', 'node', 'worker-1', '--subresource=status', '-p', '{"status":{"addresses":[{"type":"ExternalIP","address":"1.2.3.4"}]}}']);
+  t.equal(strategic.code, 0, strategic.stderr);
+  t.equal(kubectl(api, 'admin', ['get', 'no', 'worker-1', '-o', 'jsonpath={.status.addresses[*].address}']).stdout, '10.0.0.9 1.2.3.4');
+  const applied = kubectl(api, 'admin', ['apply', '-f', '-'], manifest.replace('node-role.kubernetes.io/worker: ""', 'node-role.kubernetes.io/edge: ""'));
+  t.equal(applied.code, 0, applied.stderr);
+  t.match(kubectl(api, 'admin', ['get', 'nodes']).stdout, /worker-1\s+Ready\s+edge/, 'kubectl apply of a Node ($setElementOrder and all)');
+  t.end();
+});
