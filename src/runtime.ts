@@ -12,7 +12,8 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { RunConfig } from './config/types.js';
-import type { CleanupConfig, Csr } from './signer/types.js';
+import type { ApproverConfig, CleanupConfig, Csr } from './signer/types.js';
+import { neverApproved } from './config/index.js';
 import { CaStore } from './trust/ca-store.js';
 import type { Controller } from './controller/controller.js';
 import { csrSigningController } from './reconcile/csr-signing.js';
@@ -132,7 +133,7 @@ export class SignerRuntime {
       server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, httpAddressSource: config.httpAddressSource, identity: this.identity,
       ...(le.enabled ? { lease: `${le.resourceNamespace}/${le.resourceName}`, leaseNamespaceSource: le.resourceNamespaceSource } : {}),
       signing: this.signing,
-      ...(config.approver ? { approver: { mode: config.approver.mode, signers: config.approver.signers.map((e) => `${e.signerName} (${e.profile})`) } } : {}),
+      ...(config.approver ? { approver: approverSummary(config.approver, config.signers.map((s) => s.name)) } : {}),
       ...(config.cleanup ? { cleanup: cleanupAges(config.cleanup) } : {}),
     }, 'started');
     for (const s of this.signing ? config.signers : []) {
@@ -321,6 +322,21 @@ export class SignerRuntime {
       ...(cleaner ? [...cleaner.sources.values()].map((watch) => watchState('cleaner', now, watch)) : []),
     ];
   }
+}
+
+/**
+ * The approver, as the start-up log shows it: its mode, each signer it approves for with
+ * its profile, and each configured signer it leaves alone with the reason.
+ */
+function approverSummary(approver: ApproverConfig, signerNames: readonly string[]): Record<string, unknown> {
+  const approved = new Set(approver.signers.map((e) => e.signerName));
+  const leftOut = signerNames.filter((name) => !approved.has(name))
+    .map((name) => ({ signer: name, reason: Object.hasOwn(neverApproved, name) ? neverApproved[name] : 'not listed under approver.signers' }));
+  return {
+    mode: approver.mode,
+    signers: approver.signers.map((e) => `${e.signerName} (${e.profile})`),
+    ...(leftOut.length > 0 ? { notApproved: leftOut } : {}),
+  };
 }
 
 /** The cleaner's ages, as the start-up log shows them: whole seconds by rule. */

@@ -16,6 +16,7 @@ import { readBoundedText } from '../src/files.js';
 import { readinessChecks } from '../src/http/health.js';
 import { loadKubeConfig } from '../src/kube/config.js';
 import { kubeHttp } from '../src/kube/http.js';
+import { approverClusterRules } from '../src/kube/rbac.js';
 import { SignerRuntime } from '../src/runtime.js';
 import type { Csr } from '../src/signer/types.js';
 import { makeOpensslCa } from './helpers/ca.js';
@@ -35,7 +36,7 @@ t.teardown(async () => {
 
 const ca = makeOpensslCa(tempDir(), 'runtime', 'p256');
 const base = loadRunConfig([
-  '--kubeconfig', devapi.kubeconfigPath('admin'), '--leader-elect=false', '--http-address', '127.0.0.1:0',
+  '--kubeconfig', devapi.kubeconfigPath('admin'), '--leader-elect=false', '--http-address', '127.0.0.1:0', '--leader-elect-resource-namespace', 'csr-signer',
   '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath,
 ], {}, readBoundedText);
 /** A custom signer whose policy allows web.example.com, with the test CA or (signing off) files that do not exist. */
@@ -69,7 +70,7 @@ void t.test('signing false, approver and cleaner on: no CA read, no signer; the 
   const lines: Record<string, unknown>[] = [];
   const missing = { certFile: '/nonexistent/ca.pem', keyFile: '/nonexistent/ca-key.pem' };
   const runtime = await running({
-    ...base, signers: [serving(missing)], signing: false, cleanup,
+    ...base, signers: [serving(missing), signerConfig('kubernetes.io/kube-apiserver-client', { ca: missing })], signing: false, cleanup,
     approver: { mode: 'enforce', signers: [{ signerName: SERVING, profile: 'policy' }] },
   }, lines);
   t.teardown(() => runtime.stop(1000));
@@ -78,7 +79,11 @@ void t.test('signing false, approver and cleaner on: no CA read, no signer; the 
   t.ok(runtime.approver && runtime.cleaner, 'approver and cleaner started');
   t.same(runtime.cas.state(SERVING), {}, 'no CA loaded (its files do not even exist)');
   t.match(lines.find((l) => l.msg === 'started'), {
-    signing: false, approver: { mode: 'enforce', signers: [`${SERVING} (policy)`] },
+    signing: false,
+    approver: {
+      mode: 'enforce', signers: [`${SERVING} (policy)`],
+      notApproved: [{ signer: 'kubernetes.io/kube-apiserver-client', reason: /kube-controller-manager never auto-approves it either/ }],
+    },
     cleanup: { issued: '3600s', denied: '0s', failed: '3600s', pending: '86400s', approvedUnissued: '86400s' },
   });
   await until(() => runtime.approver?.synced === true && runtime.cleaner?.synced === true);
@@ -103,4 +108,51 @@ void t.test('signing false, approver and cleaner on: no CA read, no signer; the 
   const gone = await kube.request('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests/evil').then(() => 'still there', (e: unknown) => String(e));
   t.match(gone, /not found/);
   t.ok(lines.some((l) => l.msg === 'deleted CSR' && l.csr === 'evil' && l.reason === 'Denied'));
+});
+
+void t.test('approve and sign in one process with the signer identity and exactly the approver\'s RBAC rules added (src/kube/rbac.ts)', async (t) => {
+  // The signer's ServiceAccount gets the approver's rules and nothing else: devapi refuses any call they do not cover.
+  const subjects = [{ kind: 'ServiceAccount', namespace: 'csr-signer', name: 'csr-signer' }];
+  const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'csr-signer-approver' };
+  const policyYaml = [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'csr-signer-approver' }, rules: approverClusterRules({ signerNames: [SERVING], nodes: false }) },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'csr-signer-approver' }, roleRef, subjects },
+  ].map((o) => JSON.stringify(o)).join('\n---\n');
+  const rbacApi = new DevApi({ stateDir: mkdtempSync(join(tmpdir(), 'devapi-runtime-rbac-')), readText: readBoundedText, policyYaml });
+  await rbacApi.start();
+  const admin = kubeHttp((await loadKubeConfig(rbacApi.kubeconfigPath('admin'), {})).endpoint);
+  const lines: Record<string, unknown>[] = [];
+  const runtime = await running({
+    ...base, kubeconfig: rbacApi.kubeconfigPath('signer'), signers: [serving()],
+    approver: { mode: 'enforce', signers: [{ signerName: SERVING, profile: 'policy', subjectAccessReview: { verb: 'use', group: 'certificates.k8s.io', resource: 'signers', name: SERVING } }] },
+  }, lines);
+  t.teardown(async () => {
+    await runtime.stop(1000);
+    admin.close();
+    await rbacApi.stop();
+  });
+  const { metadata, spec } = csrBuilder(withName('web'));
+  await admin.request('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', {
+    body: { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: metadata.name }, spec },
+  });
+  const issued = await until(async () => {
+    const csr = await admin.request<Csr>('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests/web');
+    return csr.status?.certificate ? csr : undefined;
+  }, 15_000);
+  t.match(issued.status?.conditions, [{ type: 'Approved', reason: 'AutoApproved', message: /and the requester may use signers example\.com\/serving/ }]);
+  t.same(lines.filter((l) => l.level !== undefined && Number(l.level) >= 40), [], 'no warning: no call was refused');
+  t.ok(lines.some((l) => l.audit === 'csr-approved') && lines.some((l) => l.audit === 'certificate-issued'), 'an audit record for each');
+});
+
+void t.test('with leader election, the approver and the cleaner run on the leader beside the signer, and all stop together', async (t) => {
+  const runtime = await running({
+    ...base, leaderElection: { ...base.leaderElection, enabled: true, resourceName: 'runtime-controllers' }, signers: [serving()], cleanup,
+    approver: { mode: 'audit', signers: [{ signerName: SERVING, profile: 'policy' }] },
+  });
+  await until(() => runtime.controller !== undefined && runtime.approver !== undefined && runtime.cleaner !== undefined, 15_000);
+  t.equal(runtime.snapshot().leader.leading, true);
+  await runtime.stop(1000);
+  t.equal(runtime.controller, undefined);
+  t.equal(runtime.approver, undefined);
+  t.equal(runtime.cleaner, undefined);
 });

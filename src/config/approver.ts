@@ -25,7 +25,7 @@ const servingOnlyKeys = ['extraDnsNames', 'extraDnsRegexes', 'extraIpRanges', 'm
  * (pkg/controller/certificates/approver/sarapprove.go, recognizers()).
  */
 export const neverApproved: Readonly<Record<string, string>> = {
-  'kubernetes.io/kube-apiserver-client': 'its certificates log in to the API server as whatever user and groups the request names (system:masters too), which no rule here can judge; kube-controller-manager never auto-approves it either',
+  'kubernetes.io/kube-apiserver-client': 'its certificates log in to the API server as whatever user and groups the request names, which no rule here can judge; kube-controller-manager never auto-approves it either',
   'kubernetes.io/legacy-unknown': 'its certificates have no defined use, so no rule can say what a requester is entitled to; kube-controller-manager never auto-approves it either',
 };
 

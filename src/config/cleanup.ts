@@ -3,20 +3,18 @@
  * ages default to kube-controller-manager's csrcleaner
  * (pkg/controller/certificates/cleaner/cleaner.go: an issued CSR after approvedExpiration,
  * 1 h; a denied or failed one after deniedExpiration, 1 h; one with no condition after
- * pendingExpiration, 24 h). Approved but never issued, which upstream keeps forever,
- * goes after 24 h too.
+ * pendingExpiration, 24 h; an approved one never issued, isApprovedUnissuedPastDeadline,
+ * after pendingExpiration too).
  */
 import { formatDuration } from '../duration.js';
+import { upstreamCleanupAges } from '../signer/cleanup.js';
 import type { CleanupConfig } from '../signer/types.js';
 import type { Fields } from './fields.js';
 
 export const cleanupKeys = ['enabled', 'issued', 'denied', 'failed', 'pending', 'approvedUnissued'] as const;
 
-const hour = 3_600_000;
-/** kube-controller-manager's ages. */
-export const defaultCleanup: CleanupConfig = {
-  issuedMs: hour, deniedMs: hour, failedMs: hour, pendingMs: 24 * hour, approvedUnissuedMs: 24 * hour,
-};
+/** kube-controller-manager's ages (the cleanup decision's own table). */
+export const defaultCleanup: CleanupConfig = upstreamCleanupAges;
 
 const ageKeys = [
   ['issued', 'issuedMs'], ['denied', 'deniedMs'], ['failed', 'failedMs'], ['pending', 'pendingMs'], ['approvedUnissued', 'approvedUnissuedMs'],

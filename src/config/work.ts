@@ -67,8 +67,11 @@ function approveAll(names: readonly string[], signers: readonly SignerConfig[], 
     const problem = policyApprovalProblem(signer, at, undefined);
     if (problem !== undefined) throw csrError('InvalidArgument', `--approve approves every signer of ${file} (it has no approver: section), and ${problem}`);
   }
+  if (entries.length === 0 && leftOut.length === 0) {
+    throw csrError('InvalidArgument', `--approve has no signer to approve: ${file ?? 'the command line'} lists none; name them in an approver: section (e.g. kubernetes.io/kubelet-serving)`);
+  }
   if (entries.length === 0) {
-    throw csrError('InvalidArgument', `--approve has no signer to approve: ${leftOut.map((l) => l.signerName).join(', ')} ${leftOut.length === 1 ? 'is' : 'are'} never auto-approved (kube-controller-manager approves neither)`);
+    throw csrError('InvalidArgument', `--approve has no signer to approve: ${leftOut.map((l) => l.signerName).join(' and ')} ${leftOut.length === 1 ? 'is' : 'are'} never auto-approved, as kube-controller-manager never auto-approves ${leftOut.length === 1 ? 'it' : 'them'}`);
   }
   return entries;
 }
@@ -94,7 +97,7 @@ export function readWork(flags: RunFlags, readFile: ReadFile): Work {
   }
   const cleaning = flags.booleans.cleanup ?? doc?.cleanup.enabled ?? approver !== undefined;
   if (!signing && approver === undefined && !cleaning) {
-    throw csrError('InvalidArgument', `signing is off (${flags.booleans.signing === false ? '--signing=false' : 'signing: false'}) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or sign`);
+    throw csrError('InvalidArgument', `signing is off (${flags.booleans.signing === false ? '--signing=false' : 'signing: false'}) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on`);
   }
   return {
     signers, signing,

@@ -139,13 +139,10 @@ export class Approver {
     }
     const facts = approvalFacts(csr, entry);
     const node: Node | null | undefined = facts.node === undefined ? undefined : await this.options.nodes.get(facts.node);
-    const access: boolean[] = [];
-    for (const attributes of facts.access) {
-      const allowed = await this.options.reviews.allowed(csr, attributes);
-      access.push(allowed);
-      // kube-controller-manager asks the kubelet-client reviews one by one and stops at the first allowed.
-      if (allowed && entry.profile === 'kubelet-client') break;
-    }
+    // Every review listed, at once: which answer decides depends on the parsed request, so stopping
+    // at the first allowed one (as kube-controller-manager, which asks only the recognisers that
+    // match) could leave the deciding one unasked.
+    const access = await Promise.all(facts.access.map((attributes) => this.options.reviews.allowed(csr, attributes)));
     return decideApproval({ csr, request, entry, signer: this.signers.get(csr.spec.signerName), ...(node === undefined ? {} : { node }), access });
   }
 

@@ -2,19 +2,20 @@
  * kubernetes.io/kube-apiserver-client-kubelet: kube-controller-manager's csrapproving,
  * exactly (kubernetes/kubernetes pkg/controller/certificates/approver/sarapprove.go):
  *
- *   `handle`: a request that does not parse → an error, retried with backoff  → wait (rule shape)
  *   recognisers, in order, each only when the request has the kubelet-client shape
  *   (pkg/apis/certificates/helpers.go `IsKubeletClientCSR`, here validateBuiltin):
- *     selfnodeclient  spec.username equals the subject CN  → SAR certificatesigningrequests/selfnodeclient, create
+ *     selfnodeclient  spec.username equals the subject CN (`isSelfNodeClientCert`)
+ *                                                          → SAR certificatesigningrequests/selfnodeclient, create
  *     nodeclient      any requester                        → SAR certificatesigningrequests/nodeclient, create
  *   the first recognised one whose SubjectAccessReview is allowed → approve, with upstream's message
  *   recognised, none allowed → upstream's IgnorableError, retried with backoff  → wait (rule subject-access-review)
- *   not recognised at all → upstream returns nil: no approval, no denial, no error  → wait (rule shape)
+ *   not recognised at all → upstream returns nil: no approval, no denial, no retry → skip NotRecognized
  *
- * Upstream never denies: neither do we. The last case is the one difference in
- * kind, not in effect: upstream forgets the CSR until the informer brings it again,
- * we report `wait` (the controller may leave it there: the decision will not change
- * until the CSR does).
+ * Upstream never denies: neither do we. One difference: a request that does not parse
+ * (or whose signature does not verify) is an error upstream (`unable to parse csr`),
+ * retried with backoff; here it is skip NotRecognized as well — spec.request cannot
+ * change, so a retry could never succeed. Given the parsed request, approvalFacts asks
+ * exactly the reviews upstream would ask: none for a request it does not recognise.
  */
 import type { CsrSignerError } from '../errors.js';
 import { goQuote, type CertificateRequest } from '../pki/index.js';
@@ -47,35 +48,56 @@ const recognisers: readonly Recogniser[] = [
 ];
 
 /**
- * selfnodeclient can only be recognised for a username that can be a kubelet-client
- * subject CN (the shape requires the `system:node:` prefix): its SubjectAccessReview is
- * asked for no one else. A spec.username of "" is Go's empty string too.
+ * Without the parsed request (the spec alone): selfnodeclient can only be recognised
+ * for a username that can be a kubelet-client subject CN (the shape requires the
+ * `system:node:` prefix). A spec.username of "" is Go's empty string too.
  */
 const maySelfRecognise = (csr: Csr): boolean => (csr.spec.username ?? '').startsWith('system:node:');
 
+/** The shape check's sentence, or undefined when the request is a kubelet client certificate request. */
+const shapeProblem = (csr: Csr, request: CertificateRequest): string | undefined =>
+  validateBuiltin(kubeletClientSignerName, request, csr.spec.usages ?? []);
+
 /**
- * The SubjectAccessReviews, in upstream's order. Upstream asks them one by one, only for
- * the recognisers that recognise the request, and stops at the first allowed; the list
- * is read from the spec alone, so it may name one more than upstream would ask (when
- * the CN is not the username, or the shape is wrong) — its answer is then not used.
+ * The SubjectAccessReviews, in upstream's order. With the parsed request: exactly those
+ * upstream asks — none when the request is not recognised (it does not parse, or has
+ * not the kubelet-client shape), selfnodeclient only when the username is the subject
+ * CN, then nodeclient. Without it (read from the spec alone) the list may name one
+ * more than upstream would ask; its answer is then not used.
  */
-export function kubeletClientFacts(csr: Csr): { access: ResourceAttributes[] } {
-  return { access: recognisers.filter((r) => r.subresource !== 'selfnodeclient' || maySelfRecognise(csr)).map((r) => permission(r.subresource)) };
+export function kubeletClientFacts(csr: Csr, request?: CertificateRequest | CsrSignerError): { access: ResourceAttributes[] } {
+  if (request === undefined) {
+    return { access: recognisers.filter((r) => r.subresource !== 'selfnodeclient' || maySelfRecognise(csr)).map((r) => permission(r.subresource)) };
+  }
+  if (request instanceof Error || shapeProblem(csr, request) !== undefined) return { access: [] };
+  return { access: recognisers.filter((r) => r.recognise(csr, request)).map((r) => permission(r.subresource)) };
+}
+
+/**
+ * Which list `access` answers, by its length: the request-aware one (upstream's), or the
+ * spec-only one — they differ only when the username is `system:node:…` but not the
+ * subject CN ([selfnodeclient, nodeclient] against [nodeclient]), so the lengths tell
+ * them apart. Answers of any other length are not used: reading one review's answer as
+ * another's could approve a node as nodeclient on its selfnodeclient permission.
+ */
+function answered(csr: Csr, request: CertificateRequest, access: readonly boolean[]): string[] | undefined {
+  const aware = kubeletClientFacts(csr, request).access.map((a) => a.subresource as string);
+  const specOnly = kubeletClientFacts(csr).access.map((a) => a.subresource as string);
+  if (access.length === aware.length) return aware;
+  return access.length === specOnly.length ? specOnly : undefined;
 }
 
 export function decideKubeletClient(csr: Csr, request: CertificateRequest | CsrSignerError, access: readonly boolean[]): ApprovalDecision {
+  // Not recognised: upstream leaves it alone (nil, no requeue); so do we, without a retry.
+  if (request instanceof Error || shapeProblem(csr, request) !== undefined) return { kind: 'skip', reason: 'NotRecognized' };
   const name = goQuote(csr.metadata.name ?? '');
-  // upstream: `unable to parse csr %q: %v`, returned as an error, so retried.
-  if (request instanceof Error) return { kind: 'wait', rule: 'shape', message: `unable to parse csr ${name}: ${request.message}` };
-  const shape = validateBuiltin(kubeletClientSignerName, request, csr.spec.usages ?? []);
-  if (shape !== undefined) return { kind: 'wait', rule: 'shape', message: `csr ${name} is not a kubelet client certificate request: ${shape}` };
-  const asked = kubeletClientFacts(csr).access.map((a) => a.subresource);
+  const asked = answered(csr, request, access);
   const tried: string[] = [];
   for (const r of recognisers) {
     if (!r.recognise(csr, request)) continue;
     tried.push(r.subresource);
     // An answer not given (not asked) counts as not allowed: upstream approves only on an allowed review.
-    if (access[asked.indexOf(r.subresource)] === true) return { kind: 'approve', rule: r.subresource, message: r.successMessage };
+    if (asked !== undefined && access[asked.indexOf(r.subresource)] === true) return { kind: 'approve', rule: r.subresource, message: r.successMessage };
   }
   // upstream: `recognized csr %q as %v but subject access review was not approved` (%v of a []string: [a b]).
   return { kind: 'wait', rule: 'subject-access-review', message: `recognized csr ${name} as [${tried.join(' ')}] but subject access review was not approved` };

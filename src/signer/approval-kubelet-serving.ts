@@ -12,8 +12,9 @@
  *   subject exactly CN=system:node:NAME (the requester), O=system:nodes, nothing else
  *   at most maxSubjectAltNames DNS and IP names
  *   the Node NAME exists
- *   each DNS name: a Hostname, InternalDNS or ExternalDNS address of the Node, or an
- *     extraDnsNames pattern, or a whole-name match of an extraDnsRegexes expression
+ *   each DNS name: not a wildcard; a Hostname, InternalDNS or ExternalDNS address of the
+ *     Node (ignoring case), or an extraDnsNames pattern, or a whole-name match of an
+ *     extraDnsRegexes expression (in linear time: signer/dns-regex.ts)
  *   each IP address: an InternalIP or ExternalIP address of the Node (compared as
  *     addresses: 2001:db8::1 is 2001:DB8:0::1), or inside an extraIpRanges CIDR
  *
@@ -29,6 +30,7 @@ import { parseIp, type CertificateRequest } from '../pki/index.js';
 import { validateBuiltin } from './builtin-signers.js';
 import { ipInRanges } from './cidr.js';
 import { matchesAnyDnsPattern } from './dns-pattern.js';
+import { compileDnsRegex, matchesDnsRegex, type DnsRegex } from './dns-regex.js';
 import type { ApprovalDecision, ApproverSignerConfig, Csr, Node } from './types.js';
 
 export const kubeletServingSignerName = 'kubernetes.io/kubelet-serving';
@@ -51,21 +53,21 @@ export function kubeletServingFacts(csr: Csr): { node?: string; access: [] } {
 }
 
 /**
- * Longest DNS name matched against an operator's regular expression: 253 characters,
- * the most a DNS name may have (RFC 1035). Longer names are denied before any
- * expression runs, and only names of DNS syntax reach one, so the work per name is
- * bounded by the expression alone — which the configuration checks when it is loaded.
+ * Operators' expressions run on names the requester chose: they are compiled to an
+ * automaton matched in time linear in the name (signer/dns-regex.ts), never given to
+ * JavaScript's backtracking RegExp. Names are bounded besides: the request parser
+ * refuses a DNS name over 253 characters (RFC 1035; pki/san.ts), and only names of DNS
+ * syntax reach an expression.
  */
-export const maxDnsNameLength = 253;
 const dnsSyntax = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.?$/i;
 
-const compiled = new Map<string, RegExp | null>();
-/** The expression anchored to the whole name, case-insensitive; null when it does not compile (it then matches nothing). */
-function wholeName(pattern: string): RegExp | null {
+const compiled = new Map<string, DnsRegex | null>();
+/** The expression compiled once; null when it cannot be (the configuration refuses those; it then matches nothing). */
+function automaton(pattern: string): DnsRegex | null {
   let re = compiled.get(pattern);
   if (re === undefined) {
     try {
-      re = new RegExp(`^(?:${pattern})$`, 'iu');
+      re = compileDnsRegex(pattern);
     } catch {
       re = null;
     }
@@ -87,10 +89,7 @@ function checkNames(request: CertificateRequest, entry: ApproverSignerConfig, no
     if (nodeDns.includes(dns.toLowerCase())) continue;
     if (matchesAnyDnsPattern(dns, entry.extraDnsNames ?? [], undefined)) continue;
     const regexes = entry.extraDnsRegexes ?? [];
-    if (regexes.length > 0) {
-      if (dns.length > maxDnsNameLength) return `DNS name ${dns} is longer than the ${maxDnsNameLength} characters a DNS name may have`;
-      if (dnsSyntax.test(dns) && regexes.some((r) => wholeName(r)?.test(dns) === true)) continue;
-    }
+    if (dnsSyntax.test(dns) && regexes.some((r) => { const re = automaton(r); return re !== null && matchesDnsRegex(re, dns); })) continue;
     return `DNS name ${dns} is not a name of node ${nodeName}`;
   }
   for (const ip of request.subjectAltNames.ipAddresses) {

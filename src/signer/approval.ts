@@ -8,7 +8,7 @@
  *   approvalTriage(csr, entry)       the cheap skips: not configured, already decided, issued
  *   parse the request                the parsed request, or the permanent error parsing it
  *                                    gave (the signature check is the proof of possession)
- *   approvalFacts(csr, entry)        what to fetch: the Node to read, the SubjectAccessReviews
+ *   approvalFacts(csr, entry, request)  what to fetch: the Node to read, the SubjectAccessReviews
  *                                    to ask (in this order, for the CSR's user, uid, groups, extra)
  *   decideApproval({ ... })          skip | approve | deny | wait
  *
@@ -22,10 +22,15 @@ import { kubeletServingFacts, decideKubeletServing, kubeletServingSignerName } f
 import { decidePolicy, policyFacts } from './approval-policy.js';
 import { hasCertificate } from './conditions.js';
 import type {
-  ApprovalDecision, ApprovalSkipReason, ApproverSignerConfig, Csr, Node, ResourceAttributes, SignerConfig,
+  ApprovalDecision, ApprovalProfile, ApprovalSkipReason, ApproverSignerConfig, Csr, Node, ResourceAttributes, SignerConfig,
 } from './types.js';
 
-/** What the decision needs fetched: the Node named `node` (when set) and the answers to `access`, in order. */
+/**
+ * What the decision needs fetched: the Node named `node` (when set) and the answers to
+ * every review of `access`, in order — all of them (they may be asked at once): which
+ * one decides depends on the parsed request, so stopping at the first allowed answer
+ * could leave the deciding one unasked.
+ */
 export interface ApprovalFacts {
   readonly node?: string;
   readonly access: readonly ResourceAttributes[];
@@ -49,16 +54,29 @@ const skip = (reason: ApprovalSkipReason): ApprovalDecision => ({ kind: 'skip', 
 const hasType = (csr: Csr, type: string): boolean => (csr.status?.conditions ?? []).some((c) => c.type === type);
 
 /**
+ * The one profile a signer name can be approved under: kubelet-client for
+ * kube-apiserver-client-kubelet, kubelet-serving for kubelet-serving, policy for a
+ * name outside `kubernetes.io/` (a custom signer). Any other `kubernetes.io/` name
+ * (kube-apiserver-client, legacy-unknown, one Kubernetes adds later) has none: it is
+ * never auto-approved, whatever the configuration says.
+ */
+export function impliedProfile(signerName: string): ApprovalProfile | undefined {
+  if (signerName === kubeletClientSignerName) return 'kubelet-client';
+  if (signerName === kubeletServingSignerName) return 'kubelet-serving';
+  return signerName.startsWith('kubernetes.io/') ? undefined : 'policy';
+}
+
+/**
  * The cheap skips, before the request is parsed; undefined means go on. Any condition
  * of type Approved, Denied or Failed counts, whatever its status (kube-controller-manager's
  * csrapproving skips on a certificate or an Approved or Denied condition,
  * pkg/controller/certificates/approver/sarapprove.go `handle`; a Failed CSR is also left
- * alone here: nothing will sign it). A built-in profile applies to its own signer only.
+ * alone here: nothing will sign it). An entry whose profile is not the one its signer
+ * name implies (impliedProfile) is not configured.
  */
 export function approvalTriage(csr: Csr, entry: ApproverSignerConfig | undefined): ApprovalDecision | undefined {
   if (entry === undefined || entry.signerName !== csr.spec.signerName) return skip('NotConfigured');
-  if (entry.profile === 'kubelet-client' && entry.signerName !== kubeletClientSignerName) return skip('NotConfigured');
-  if (entry.profile === 'kubelet-serving' && entry.signerName !== kubeletServingSignerName) return skip('NotConfigured');
+  if (entry.profile !== impliedProfile(entry.signerName)) return skip('NotConfigured');
   if (hasCertificate(csr)) return skip('AlreadyIssued');
   if (hasType(csr, 'Failed')) return skip('AlreadyFailed');
   if (hasType(csr, 'Denied')) return skip('AlreadyDenied');
@@ -67,12 +85,16 @@ export function approvalTriage(csr: Csr, entry: ApproverSignerConfig | undefined
 }
 
 /**
- * What the decision of this CSR needs, read from its spec alone (deterministic:
- * decideApproval() reads the answers by this list's order).
+ * What the decision of this CSR needs (deterministic: decideApproval() reads the
+ * answers by this list's order). Pass the parsed request (or its parse error) when
+ * there is one: kubelet-client then asks exactly the reviews kube-controller-manager
+ * asks — none for a request it does not recognise, selfnodeclient only when the
+ * username is the subject CN. Without it the list is read from the spec alone and may
+ * name one review more; decideApproval() accepts the answers of either list.
  */
-export function approvalFacts(csr: Csr, entry: ApproverSignerConfig): ApprovalFacts {
+export function approvalFacts(csr: Csr, entry: ApproverSignerConfig, request?: CertificateRequest | CsrSignerError): ApprovalFacts {
   switch (entry.profile) {
-    case 'kubelet-client': return kubeletClientFacts(csr);
+    case 'kubelet-client': return kubeletClientFacts(csr, request);
     case 'kubelet-serving': return kubeletServingFacts(csr);
     case 'policy': return policyFacts(entry);
   }

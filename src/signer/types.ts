@@ -165,15 +165,20 @@ export interface CleanupConfig {
   readonly approvedUnissuedMs: number;
 }
 
-/** Why the approver leaves a CSR alone. */
-export type ApprovalSkipReason = 'NotConfigured' | 'AlreadyApproved' | 'AlreadyDenied' | 'AlreadyFailed' | 'AlreadyIssued';
+/**
+ * Why the approver leaves a CSR alone. `NotRecognized`: kubelet-client only, a request
+ * that does not parse or is not of the kubelet client shape — neither approved nor
+ * denied nor retried (kube-controller-manager's csrapproving returns nil for it).
+ */
+export type ApprovalSkipReason = 'NotConfigured' | 'NotRecognized' | 'AlreadyApproved' | 'AlreadyDenied' | 'AlreadyFailed' | 'AlreadyIssued';
 
 /**
  * What the approver does with one CSR. `rule` names what decided (the metric's `rule`
- * label: e.g. selfnodeclient, nodeclient, node-addresses, policy, subject-access-review).
+ * label: selfnodeclient, nodeclient, kubelet-serving, policy, subject-access-review, shape).
  * - approve: write Approved, reason AutoApproved, `message`.
  * - deny: write Denied, reason CsrSignerPolicyDenied, `message` one sentence naming the offending value.
- * - wait: recognised but not allowed (a SubjectAccessReview said no): stays pending,
+ * - wait: recognised but not allowed (a SubjectAccessReview said no), or a fact is
+ *   missing or unusable: stays pending,
  *   logged, retried with backoff, as kube-controller-manager's csrapproving does.
  */
 export type ApprovalDecision =

@@ -75,7 +75,7 @@ export const signerMetrics = {
   },
   conflicts: {
     name: 'csr_signer_status_write_conflicts_total', type: 'counter', labels: [],
-    help: 'Status writes the API server answered with 409 Conflict (the request is read again and retried).',
+    help: 'Status and approval writes the API server answered with 409 Conflict (the request is read again and retried).',
   },
   queueDepth: {
     name: 'csr_signer_queue_depth', type: 'gauge', labels: [],

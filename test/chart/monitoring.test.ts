@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
+import { needTool, run, tempDir, writeTemp } from '../helpers/tools.js';
 import { chartDir, find, renderChart, type Values } from './render.js';
 
 const api = ['monitoring.coreos.com/v1'];
@@ -49,5 +50,49 @@ void t.test('each needs its value and the Prometheus Operator API; NOTES.txt say
     t.ok(kinds({ [key]: { enabled: true } }, api).includes(kind), `a ${kind} with both`);
     t.match(renderChart({ values: { [key]: { enabled: true } } }).files.get('NOTES.txt'), new RegExp(`${key}\\.enabled is set[\\s\\S]*no ${kind} was created`));
   }
+  t.end();
+});
+
+void t.test('with a separate approver, each Deployment has its own leader: one each is no alert, none in one is (promtool test rules)', (t) => {
+  if (!needTool(t, 'promtool')) return t.end();
+  const rulesFile = join(chartDir, 'files', 'prometheus-rules.yaml');
+  // The chart's ServiceMonitor scrapes the signer's and the approver's Service as two jobs.
+  const tests = `rule_files: [${JSON.stringify(rulesFile)}]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'csr_signer_leader{job="csr-signer",pod="s1"}'
+        values: '1x19'
+      - series: 'csr_signer_leader{job="csr-signer",pod="s2"}'
+        values: '0x19'
+      - series: 'csr_signer_leader{job="csr-signer-approver",pod="a1"}'
+        values: '1x9 0x9'
+      - series: 'csr_signer_leader{job="csr-signer-approver",pod="a2"}'
+        values: '0x19'
+    alert_rule_test:
+      - { eval_time: 9m, alertname: CsrSignerTwoLeaders, exp_alerts: [] }
+      - { eval_time: 5m, alertname: CsrSignerNoLeader, exp_alerts: [] }
+      - eval_time: 15m
+        alertname: CsrSignerNoLeader
+        exp_alerts:
+          - exp_labels: { job: csr-signer-approver }
+            exp_annotations: { summary: "No csr-signer replica holds the Lease, or none runs: nothing is being signed." }
+  - interval: 1m
+    input_series:
+      - series: 'csr_signer_leader{job="csr-signer",pod="s1"}'
+        values: '1x19'
+      - series: 'csr_signer_leader{job="csr-signer",pod="s2"}'
+        values: '1x19'
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: CsrSignerTwoLeaders
+        exp_alerts:
+          - exp_labels: { job: csr-signer }
+            exp_annotations: { summary: "More than one csr-signer replica believes it leads: check the Lease and the replicas' clocks." }
+`;
+  const file = writeTemp(tempDir(), 'leaders-test.yaml', tests);
+  const r = run('promtool', ['test', 'rules', file]);
+  t.equal(r.code, 0, r.stdout + r.stderr);
   t.end();
 });

@@ -8,7 +8,8 @@
 import t from 'tap';
 import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
 import {
-  signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerRules, signerTrustRules, trustTargetsOf, type PolicyRule, type TrustTargets,
+  approverClusterRules, cleanerClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerRules, signerTrustRules, trustTargetsOf,
+  type PolicyRule, type TrustTargets,
 } from '../../src/kube/rbac.js';
 import { find, renderChart, type Manifest, type Values } from './render.js';
 
@@ -47,7 +48,7 @@ const cases: [string, Values, string[], TrustTargets, string, string][] = [
 
 const rulesOf = (m: Manifest): PolicyRule[] => JSON.parse(JSON.stringify(m.rules)) as PolicyRule[];
 const argsOf = (manifests: readonly Manifest[]): string[] =>
-  (find(manifests, 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]?.args ?? [];
+  (find(manifests, 'Deployment', 'csr-signer') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]?.args ?? [];
 
 /** The configuration the rendered arguments and config file give the signer, as it reads them. */
 function loadedConfig(manifests: readonly Manifest[]): RunConfig {
@@ -58,8 +59,8 @@ function loadedConfig(manifests: readonly Manifest[]): RunConfig {
 /** Each Role of the release (namespace and rules) by name, and the ClusterRole's rules. */
 function renderedRules(manifests: readonly Manifest[]): { cluster: PolicyRule[] | undefined; roles: Record<string, { namespace: string | undefined; rules: PolicyRule[] }> } {
   const roles = Object.fromEntries(manifests.filter((m) => m.kind === 'Role').map((m) => [m.metadata.name, { namespace: m.metadata.namespace, rules: rulesOf(m) }]));
-  const cluster = manifests.filter((m) => m.kind === 'ClusterRole');
-  return { cluster: cluster[0] ? rulesOf(cluster[0]) : undefined, roles };
+  const cluster = manifests.find((m) => m.kind === 'ClusterRole' && m.metadata.name === 'csr-signer');
+  return { cluster: cluster ? rulesOf(cluster) : undefined, roles };
 }
 
 /** What the code says the loaded configuration needs, in the shape the chart renders it. */
@@ -172,5 +173,86 @@ void t.test('rotationRecord.enabled: false keeps the record in memory only', (t)
   t.ok(args.includes('--rotation-record='), 'an empty --rotation-record');
   const file = (find(manifests, 'ConfigMap').data as Record<string, string>)['signers.yaml'] ?? '';
   t.equal(loadRunConfig(args.slice(1), { POD_NAMESPACE: 'certs' }, () => file).rotationRecord, undefined);
+  t.end();
+});
+
+/** Every rule bound to the ServiceAccount `name` in namespace certs, by ClusterRoleBindings and RoleBindings. */
+function rulesBoundTo(manifests: readonly Manifest[], name: string): PolicyRule[] {
+  const bound = (b: Manifest): boolean => (b.subjects as { kind: string; name: string; namespace: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === name && s.namespace === 'certs');
+  return manifests.filter((m) => (m.kind === 'ClusterRoleBinding' || m.kind === 'RoleBinding') && bound(m)).flatMap((b) => {
+    const ref = b.roleRef as { kind: string; name: string };
+    return rulesOf(find(manifests, ref.kind, ref.name));
+  });
+}
+const grants = (rules: readonly PolicyRule[], verb: string, resource: string): boolean => rules.some((r) => r.verbs.includes(verb) && r.resources.includes(resource));
+
+const kubeletServing = { signerName: 'kubernetes.io/kubelet-serving', extraIpRanges: ['10.0.0.0/8'] };
+const useServing = { signerName: 'example.com/serving', subjectAccessReview: { verb: 'use', group: 'certificates.k8s.io', resource: 'signers', name: 'example.com/serving' } };
+const allBuiltIn = ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown'];
+
+/** [case, values, approved signerNames (undefined: no approver), nodes read, cleaner on, the identity that approves and cleans] */
+const approvalCases: [string, Values, string[] | undefined, boolean, boolean, string][] = [
+  ['the approver off (the default)', {}, undefined, false, false, 'csr-signer'],
+  ['the cleaner alone', { cleanup: { enabled: true } }, undefined, false, true, 'csr-signer'],
+  ['the approver on: one entry per signer, the cleaner follows', { approver: { enabled: true } }, ['example.com/serving'], false, true, 'csr-signer'],
+  ['the approver in audit mode', { approver: { enabled: true, mode: 'audit' } }, ['example.com/serving'], false, true, 'csr-signer'],
+  ['the approver with the cleaner off', { approver: { enabled: true }, cleanup: { enabled: false } }, ['example.com/serving'], false, false, 'csr-signer'],
+  ['a kubelet-serving entry: Nodes are read', { approver: { enabled: true, signers: [kubeletServing, useServing] } }, ['kubernetes.io/kubelet-serving', 'example.com/serving'], true, true, 'csr-signer'],
+  ['the four built-in signers: never kube-apiserver-client or legacy-unknown', { signers: allBuiltIn.map((name) => ({ name, ca })), approver: { enabled: true } },
+    ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'], true, true, 'csr-signer'],
+  ['a separate approver Deployment', { approver: { enabled: true, separateDeployment: true } }, ['example.com/serving'], false, true, 'csr-signer-approver'],
+  ['a separate approver for kubelets, named ServiceAccount, without the cleaner', {
+    approver: { enabled: true, separateDeployment: true, signers: [{ signerName: 'kubernetes.io/kube-apiserver-client-kubelet' }, kubeletServing], serviceAccount: { name: 'approver' } },
+    cleanup: { enabled: false },
+  }, ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'], true, false, 'approver'],
+  ['separateDeployment without the approver: nothing separate', { approver: { separateDeployment: true }, cleanup: { enabled: true } }, undefined, false, true, 'csr-signer'],
+];
+
+for (const [name, values, approved, nodes, cleaner, identity] of approvalCases) {
+  void t.test(`the approver's and the cleaner's RBAC equal what the code needs (src/kube/rbac.ts) for ${name}`, (t) => {
+    const { manifests } = renderChart({ values, namespace: 'certs' });
+    const separate = identity !== 'csr-signer';
+    const byName = (kind: string, n: string): Manifest | undefined => manifests.find((m) => m.kind === kind && m.metadata.name === n);
+    const approverRole = byName('ClusterRole', 'csr-signer-approver');
+    const cleanerRole = byName('ClusterRole', 'csr-signer-cleaner');
+    if (approved) t.same(approverRole && rulesOf(approverRole), approverClusterRules({ signerNames: approved, nodes }), 'the approver ClusterRole');
+    else t.equal(approverRole, undefined, 'no approver ClusterRole');
+    if (cleaner) t.same(cleanerRole && rulesOf(cleanerRole), cleanerClusterRules(), 'the cleaner ClusterRole');
+    else t.equal(cleanerRole, undefined, 'no cleaner ClusterRole');
+    for (const [role, on] of [['csr-signer-approver', approved !== undefined], ['csr-signer-cleaner', cleaner]] as const) {
+      if (!on) continue;
+      const binding = find(manifests, 'ClusterRoleBinding', role);
+      t.same(binding.subjects, [{ kind: 'ServiceAccount', name: identity, namespace: 'certs' }], `${role} is bound to ${identity} only`);
+      t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role });
+    }
+
+    // The signer's own ClusterRole never changes with the approver: sign, never approve.
+    const served = ((values.signers ?? [{ name: 'example.com/serving' }]) as { name: string }[]).map((s) => s.name);
+    t.same(renderedRules(manifests).cluster, signerClusterRules(served), 'the signer ClusterRole is signerClusterRules, with or without the approver');
+    const signerRulesBound = rulesBoundTo(manifests, 'csr-signer');
+    t.equal(grants(signerRulesBound, 'approve', 'signers'), approved !== undefined && !separate, 'the signer identity may approve only when it runs the approver');
+    t.equal(grants(signerRulesBound, 'update', 'certificatesigningrequests/approval'), approved !== undefined && !separate);
+    t.equal(grants(signerRulesBound, 'delete', 'certificatesigningrequests'), cleaner && !separate, 'and delete only when it runs the cleaner');
+    t.equal(grants(signerRulesBound, 'get', 'nodes'), nodes && !separate);
+    if (separate) {
+      const approverRules = rulesBoundTo(manifests, identity);
+      t.notOk(grants(approverRules, 'sign', 'signers'), 'the approver identity never signs');
+      t.notOk(grants(approverRules, 'update', 'certificatesigningrequests/status'), 'nor writes a certificate');
+      t.notOk(approverRules.some((r) => r.resources.includes('configmaps') || r.resources.includes('secrets')), 'nor touches ConfigMaps or Secrets');
+      t.same(rulesOf(find(manifests, 'Role', 'csr-signer-approver-leader-election')), signerLeaseRules('csr-signer-approver'), 'its own Lease, not the signer\'s');
+      t.same(find(manifests, 'RoleBinding', 'csr-signer-approver-leader-election').subjects, [{ kind: 'ServiceAccount', name: identity, namespace: 'certs' }]);
+    } else {
+      t.notOk(manifests.some((m) => m.metadata.name.startsWith('csr-signer-approver') && ['Role', 'RoleBinding', 'Deployment', 'ServiceAccount'].includes(m.kind)), 'no separate approver objects');
+    }
+    t.end();
+  });
+}
+
+void t.test('a separate approver without leader election has no Lease Role; rbac.create: false renders no approver RBAC', (t) => {
+  const single = { replicaCount: 1, leaderElection: { enabled: false }, approver: { enabled: true, separateDeployment: true, replicaCount: 1 } };
+  t.notOk(renderChart({ values: single }).manifests.some((m) => m.kind === 'Role' && m.metadata.name.includes('leader-election')));
+  const off = renderChart({ values: { rbac: { create: false }, approver: { enabled: true, separateDeployment: true } } }).manifests.map((m) => m.kind);
+  t.notOk(off.some((k) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(k)));
+  t.ok(off.includes('ServiceAccount'), 'the approver still gets its ServiceAccount');
   t.end();
 });

@@ -147,6 +147,24 @@ void t.test('every option turned on renders valid Kubernetes objects', (t) => {
   t.end();
 });
 
+void t.test('the approver, in the signer or in a Deployment of its own, renders valid Kubernetes objects', (t) => {
+  const kubelet = [{ signerName: 'kubernetes.io/kubelet-serving', extraIpRanges: ['10.0.0.0/8'] }, { signerName: 'example.com/serving', subjectAccessReview: { verb: 'use', group: 'certificates.k8s.io', resource: 'signers', name: 'example.com/serving' } }];
+  const combos: [Values, string[]][] = [
+    [{ approver: { enabled: true, signers: kubelet } }, ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount']],
+    [{ ...everything, approver: { enabled: true, separateDeployment: true, signers: kubelet, serviceAccount: { annotations: { 'example.com/a': 'b' } }, resources: { requests: { cpu: '10m' } } } }, [
+      'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'Deployment',
+      'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PodMonitor', 'PodMonitor', 'PrometheusRule',
+      'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount', 'ServiceMonitor',
+    ]],
+  ];
+  for (const [values, kinds] of combos) {
+    const { manifests } = renderChart({ values, apiVersions: ['monitoring.coreos.com/v1'] });
+    validateAll(t, manifests);
+    t.same(manifests.map((m) => m.kind).sort(), kinds);
+  }
+  t.end();
+});
+
 void t.test('each values example of the chart README and docs/install.md renders valid objects', (t) => {
   const examples = ['charts/csr-signer/README.md', 'docs/install.md'].flatMap((doc) =>
     [...readFileSync(join(repoRoot, doc), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m, i) => [`${doc} example ${String(i + 1)}`, parse(m[1] ?? '') as Values] as const));

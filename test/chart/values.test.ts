@@ -58,6 +58,17 @@ void t.test('the schema accepts', (t) => {
     ['a NetworkPolicy with the API server\'s addresses', { networkPolicy: { enabled: true, ingress: { from: [{ podSelector: {} }] }, egress: { apiServer: { cidrs: ['10.0.0.10/32', 'fd00::1/128'], ports: [6443] }, dns: true } } }],
     ['extra objects as maps and strings', { extraObjects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, 'apiVersion: v1\nkind: ConfigMap\n'] }],
     ['a PodDisruptionBudget by a percentage, with the cluster\'s eviction policy', { podDisruptionBudget: { maxUnavailable: '50%', unhealthyPodEvictionPolicy: 'IfHealthyBudget' } }],
+    ['the approver with every entry field, audit mode, a separate Deployment', {
+      approver: {
+        enabled: true, mode: 'audit', separateDeployment: true, replicaCount: 3, leaseName: 'approver-lock', serviceAccount: { create: false, name: 'approver' }, extraArgs: ['--workers=2'],
+        signers: [
+          { signerName: 'kubernetes.io/kubelet-serving', extraDnsNames: ['*.nodes.example.com'], extraDnsRegexes: ['^ip-[0-9-]+\\.ec2\\.internal$'], extraIpRanges: ['10.0.0.0/8', 'fd00::/8'], maxSubjectAltNames: 8 },
+          { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', profile: 'kubelet-client' },
+          { signerName: 'example.com/serving', subjectAccessReview: { verb: 'use', group: 'certificates.k8s.io', resource: 'signers', name: 'example.com/serving' } },
+        ],
+      },
+    }],
+    ['the cleaner on its own, with other ages', { cleanup: { enabled: true, issued: '30m', pending: '12h', approvedUnissued: '48h' } }],
   ];
   for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();
@@ -101,6 +112,20 @@ void t.test('the schema refuses', (t) => {
     ['a negative maxUnavailable', { podDisruptionBudget: { maxUnavailable: -1 } }],
     ['a percentage without %', { podDisruptionBudget: { minAvailable: '50' } }],
     ['an unknown unhealthy-pod eviction policy', { podDisruptionBudget: { unhealthyPodEvictionPolicy: 'Never' } }],
+    ['an approver entry for kube-apiserver-client (never approved automatically)', { approver: { enabled: true, signers: [{ signerName: 'kubernetes.io/kube-apiserver-client' }] } }],
+    ['an approver entry for legacy-unknown', { approver: { enabled: true, signers: [{ signerName: 'kubernetes.io/legacy-unknown' }] } }],
+    ['an approver entry for a whole domain', { approver: { enabled: true, signers: [{ signerName: 'example.com/*' }] } }],
+    ['an approver entry without a signerName', { approver: { enabled: true, signers: [{ extraIpRanges: ['10.0.0.0/8'] }] } }],
+    ['an approver entry with a profile csr-signer does not know', { approver: { enabled: true, signers: [{ signerName: 'example.com/x', profile: 'allow-all' }] } }],
+    ['kubelet-serving widenings on another signer', { approver: { enabled: true, signers: [{ signerName: 'example.com/x', extraIpRanges: ['10.0.0.0/8'] }] } }],
+    ['a maxSubjectAltNames on the kubelet client signer', { approver: { enabled: true, signers: [{ signerName: 'kubernetes.io/kube-apiserver-client-kubelet', maxSubjectAltNames: 2 }] } }],
+    ['a SubjectAccessReview on kubelet-serving (a profile that asks none)', { approver: { enabled: true, signers: [{ signerName: 'kubernetes.io/kubelet-serving', subjectAccessReview: { verb: 'use', resource: 'signers' } }] } }],
+    ['a SubjectAccessReview on the kubelet client signer (it asks its own)', { approver: { enabled: true, signers: [{ signerName: 'kubernetes.io/kube-apiserver-client-kubelet', subjectAccessReview: { verb: 'use', resource: 'signers' } }] } }],
+    ['an extra IP range that is not a CIDR', { approver: { enabled: true, signers: [{ signerName: 'kubernetes.io/kubelet-serving', extraIpRanges: ['10.0.0.1'] }] } }],
+    ['a SubjectAccessReview without a verb', { approver: { enabled: true, signers: [{ signerName: 'example.com/x', subjectAccessReview: { resource: 'signers' } }] } }],
+    ['an approver mode csr-signer does not know', { approver: { mode: 'dry-run' } }],
+    ['a cleanup age that is not Go syntax', { cleanup: { pending: '1d' } }],
+    ['cleanup enabled as a string', { cleanup: { enabled: 'yes' } }],
   ];
   for (const [name, override] of bad) t.not(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();

@@ -17,7 +17,7 @@ import type { ApproverMode, ApproverSignerConfig, Csr, Node, ResourceAttributes 
 import type { ApprovalOutcome, Observer } from '../../src/telemetry/observer.js';
 import { ManualClock } from '../helpers/clock.js';
 import {
-  csrBuilder, signerConfig, withCondition, withGroups, withName, withRequest, withSigner, withUsages, withUsername,
+  csrBuilder, signerConfig, withCondition, withGroups, withName, withRawRequest, withRequest, withSigner, withUsages, withUsername,
 } from '../helpers/csr.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
 import { until } from '../helpers/wait.js';
@@ -198,7 +198,9 @@ void t.test('wait: left pending, logged at debug with the reason, looked at agai
   t.match(line, { level: 20, rule: 'subject-access-review', message: 'recognized csr "node-csr" as [selfnodeclient nodeclient] but subject access review was not approved' });
   t.same(s.reviews.asked.slice(0, 2).map((a) => a.subresource), ['selfnodeclient', 'nodeclient'], 'both reviews, in upstream\'s order');
   s.reviews.answer = (a) => a.subresource === 'selfnodeclient';
+  const asked = s.reviews.asked.length;
   t.same(await approver.reconcile('node-csr'), undefined, 'allowed now: decided, nothing to look at later');
+  t.same(s.reviews.asked.slice(asked).map((a) => a.subresource), ['selfnodeclient', 'nodeclient'], 'every review listed is asked, in order');
   t.match(conditionsOf(s.api, 'node-csr'), [{ type: 'Approved', reason: 'AutoApproved', message: 'Auto approving self kubelet client certificate after SubjectAccessReview.' }]);
   t.same(await approver.reconcile('node-csr'), undefined, 'the stored object is approved: skipped');
   t.equal(s.api.approvalWrites.length, 1);
@@ -303,4 +305,28 @@ void t.test('CSRs of signers the approver is not configured for are not even wat
   t.notOk(controller.cache.get('other'), 'another signer\'s CSR never reaches the approver');
   t.same(s.api.approvalWrites, []);
   t.same(s.reviews.asked, []);
+});
+
+void t.test('proof of possession: a request whose signature does not verify is denied, parsed on the threadpool as the signer parses it', async (t) => {
+  const s = setup();
+  const good = csrBuilder(withName('forged'));
+  const pem = Buffer.from(good.spec.request, 'base64').toString('latin1');
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  der[der.length - 1] = (der[der.length - 1] ?? 0) ^ 0x01; // the last byte of the signature
+  const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+  const cache = new ObjectCache<Csr>();
+  cache.set(s.api.put(withRawRequest(Buffer.from(forged).toString('base64'))(good)));
+  await new Approver(s.options, cache).reconcile('forged');
+  t.match(conditionsOf(s.api, 'forged'), [{ type: 'Denied', reason: 'CsrSignerPolicyDenied', message: /signature/i }]);
+  t.same(s.approvals, [[SERVING, 'denied', 'policy']]);
+});
+
+void t.test('every review listed is asked: a node asking for another node\'s name with both allowed is approved as nodeclient', async (t) => {
+  const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+  const cache = new ObjectCache<Csr>();
+  const other = withRequest({ key: 'p256', commonName: 'system:node:worker-2', organizations: ['system:nodes'] })(kubeletClientCsr('other-node'));
+  cache.set(s.api.put(other));
+  await new Approver(s.options, cache).reconcile('other-node');
+  t.match(conditionsOf(s.api, 'other-node'), [{ type: 'Approved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.' }]);
+  t.same(s.approvals, [[KUBELET_CLIENT, 'approved', 'nodeclient']]);
 });

@@ -11,7 +11,7 @@ import {
   csrBuilder, withGroups, withName, withRawRequest, withRequest, withSigner, withUsages, withUsername, type CsrModifier,
 } from '../helpers/csr.js';
 import type { RequestSpec } from '../helpers/requests.js';
-import { parsed } from '../helpers/approval.js';
+import { parsed, withForgedSignature } from '../helpers/approval.js';
 
 const signerName = 'kubernetes.io/kube-apiserver-client-kubelet';
 const entry: ApproverSignerConfig = { signerName, profile: 'kubelet-client' };
@@ -29,8 +29,8 @@ const selfApproved: ApprovalDecision = { kind: 'approve', rule: 'selfnodeclient'
 const nodeApproved: ApprovalDecision = { kind: 'approve', rule: 'nodeclient', message: 'Auto approving kubelet client certificate after SubjectAccessReview.' };
 const notApproved = (as: string): ApprovalDecision =>
   ({ kind: 'wait', rule: 'subject-access-review', message: `recognized csr "csr-abc12" as ${as} but subject access review was not approved` });
-const notKubelet = (why: string): ApprovalDecision =>
-  ({ kind: 'wait', rule: 'shape', message: `csr "csr-abc12" is not a kubelet client certificate request: ${why}` });
+/** Not recognised: upstream returns nil — no approval, no denial, no retry. */
+const notKubelet: ApprovalDecision = { kind: 'skip', reason: 'NotRecognized' };
 
 const bootstrap = [withUsername('system:bootstrap:abcdef'), withGroups('system:bootstrappers', 'system:authenticated')];
 
@@ -46,11 +46,14 @@ const cases: Case[] = [
   { name: 'the bootstrap token user without nodeclient: pending', csr: kubeletCsr(node1, ...bootstrap), access: [false], expected: notApproved('[nodeclient]') },
   { name: 'a node asking for another node\'s name: not self, so nodeclient only (answer 2)', csr: kubeletCsr({ ...node1, commonName: 'system:node:worker-2' }), access: [true, false], expected: notApproved('[nodeclient]') },
   { name: 'a node asking for another node\'s name with nodeclient allowed: approved as nodeclient', csr: kubeletCsr({ ...node1, commonName: 'system:node:worker-2' }), access: [false, true], expected: nodeApproved },
-  { name: 'wrong organization: not recognised, nothing asked matters', csr: kubeletCsr({ ...node1, organizations: ['system:masters'] }), access: [true, true], expected: notKubelet('subject organization is not system:nodes') },
-  { name: 'a DNS name on a client certificate: not recognised', csr: kubeletCsr({ ...node1, dns: ['worker-1.example.com'] }), access: [true, true], expected: notKubelet('DNS subjectAltNames are not allowed') },
-  { name: 'an IP address on a client certificate: not recognised', csr: kubeletCsr({ ...node1, ips: ['10.0.0.1'] }), access: [true, true], expected: notKubelet('IP subjectAltNames are not allowed') },
-  { name: 'a CN that is not a node: not recognised', csr: kubeletCsr({ ...node1, commonName: 'worker-1' }, withUsername('worker-1')), access: [true], expected: notKubelet('subject common name does not begin with system:node:') },
-  { name: 'server auth usage: not recognised', csr: kubeletCsr(node1, withUsages('digital signature', 'server auth')), access: [true, true], expected: notKubelet('usages did not match [client auth digital signature key encipherment]') },
+  { name: 'wrong organization: not recognised, nothing asked matters', csr: kubeletCsr({ ...node1, organizations: ['system:masters'] }), access: [true, true], expected: notKubelet },
+  { name: 'a DNS name on a client certificate: not recognised', csr: kubeletCsr({ ...node1, dns: ['worker-1.example.com'] }), access: [true, true], expected: notKubelet },
+  { name: 'an IP address on a client certificate: not recognised', csr: kubeletCsr({ ...node1, ips: ['10.0.0.1'] }), access: [true, true], expected: notKubelet },
+  { name: 'a CN that is not a node: not recognised', csr: kubeletCsr({ ...node1, commonName: 'worker-1' }, withUsername('worker-1')), access: [true], expected: notKubelet },
+  { name: 'server auth usage: not recognised', csr: kubeletCsr(node1, withUsages('digital signature', 'server auth')), access: [true, true], expected: notKubelet },
+  { name: 'a CN of system:node: and nothing more, asked by the bootstrap user: approved by nodeclient, as upstream (the shape checks the prefix only)', csr: kubeletCsr({ ...node1, commonName: 'system:node:' }, ...bootstrap), access: [true], expected: nodeApproved },
+  { name: 'a node\'s user asking for another node\'s CN, answers of the request-aware list (nodeclient only): read as nodeclient', csr: kubeletCsr({ ...node1, commonName: 'system:node:worker-2' }), access: [true], expected: nodeApproved },
+  { name: 'answers of neither list\'s length are not read: a lone selfnodeclient answer never approves as nodeclient', csr: kubeletCsr(node1), access: [true], expected: notApproved('[selfnodeclient nodeclient]') },
 ];
 
 void t.test('kubelet-client: the decision table', (t) => {
@@ -62,13 +65,28 @@ void t.test('kubelet-client: the reviews asked, in upstream\'s order', (t) => {
   const review = (subresource: string): object => ({ group: 'certificates.k8s.io', resource: 'certificatesigningrequests', verb: 'create', subresource });
   t.same(approvalFacts(kubeletCsr(node1), entry), { access: [review('selfnodeclient'), review('nodeclient')] }, 'a node user: selfnodeclient, then nodeclient');
   t.same(approvalFacts(kubeletCsr(node1, ...bootstrap), entry), { access: [review('nodeclient')] }, 'a user that cannot be the CN of a kubelet client certificate: nodeclient only');
+  const other = kubeletCsr({ ...node1, commonName: 'system:node:worker-2' });
+  t.same(approvalFacts(other, entry), { access: [review('selfnodeclient'), review('nodeclient')] }, 'spec only: the CN is not known, so selfnodeclient is listed');
+  t.same(approvalFacts(other, entry, parsed(other)), { access: [review('nodeclient')] }, 'with the request: the CN is not the username, so nodeclient only (upstream isSelfNodeClientCert)');
+  const self = kubeletCsr(node1);
+  t.same(approvalFacts(self, entry, parsed(self)), { access: [review('selfnodeclient'), review('nodeclient')] }, 'with the request: the node\'s own CN, both');
+  const masters = kubeletCsr({ ...node1, organizations: ['system:masters'] });
+  t.same(approvalFacts(masters, entry, parsed(masters)), { access: [] }, 'with a request not of the kubelet client shape: no review at all');
+  const garbage = kubeletCsr(node1, withRawRequest(Buffer.from('not a request').toString('base64')));
+  t.same(approvalFacts(garbage, entry, parsed(garbage)), { access: [] }, 'with a request that does not parse: no review at all');
   t.end();
 });
 
-void t.test('kubelet-client: a request that does not parse is retried, as upstream returns an error', (t) => {
+void t.test('kubelet-client: a request that does not parse is not recognised: left alone, not retried', (t) => {
   const csr = kubeletCsr(node1, withRawRequest(Buffer.from('not a request').toString('base64')));
-  const decision = decideWith(csr, [true, true]);
-  t.equal(decision.kind, 'wait');
-  t.match(decision, { rule: 'shape', message: /^unable to parse csr "csr-abc12": the request must be exactly one CERTIFICATE REQUEST PEM block/ });
+  t.same(decideWith(csr, [true, true]), notKubelet);
+  t.end();
+});
+
+void t.test('kubelet-client: a request whose signature does not verify is never approved', (t) => {
+  // Upstream's approver does not check the signature (the API server checks it when the CSR is created);
+  // the approver here checks it with the parse, so such a request is not recognised.
+  const csr = kubeletCsr(node1, withForgedSignature(node1));
+  t.same(decideWith(csr, [true, true]), notKubelet);
   t.end();
 });

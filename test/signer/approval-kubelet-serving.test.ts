@@ -10,7 +10,7 @@ import {
   csrBuilder, withGroups, withRawRequest, withRequest, withSigner, withUsages, withUsername, type CsrModifier,
 } from '../helpers/csr.js';
 import type { RequestSpec } from '../helpers/requests.js';
-import { parsed } from '../helpers/approval.js';
+import { parsed, withForgedSignature } from '../helpers/approval.js';
 
 const signerName = 'kubernetes.io/kubelet-serving';
 const entry: ApproverSignerConfig = { signerName, profile: 'kubelet-serving' };
@@ -41,6 +41,12 @@ const servingCsr = (spec: RequestSpec, ...more: CsrModifier[]): Csr => csrBuilde
   withSigner(signerName), withRequest(spec), withUsages('digital signature', 'server auth'),
   withUsername('system:node:worker-1'), withGroups('system:nodes', 'system:authenticated'), ...more,
 );
+
+/** 4 labels of 62 a's: 251 characters, within DNS limits, a worst case for a backtracking engine. */
+const longName = Array.from({ length: 4 }, () => 'a'.repeat(62)).join('.');
+
+/** 4 labels of 63 characters: 255, more than a DNS name may have. */
+const tooLong = Array.from({ length: 4 }, () => 'b'.repeat(63)).join('.');
 
 const approvedFor = (node: string): ApprovalDecision => ({
   kind: 'approve', rule: 'kubelet-serving',
@@ -98,6 +104,9 @@ const cases: Case[] = [
   { name: 'a wildcard, even one an extra pattern would match', entry: widened, csr: servingCsr(request({ dns: ['*.nodes.example.com'] })), expected: denied('DNS name *.nodes.example.com is a wildcard, which a node\'s name never is') },
   { name: 'an extra pattern matches one label only', entry: widened, csr: servingCsr(request({ dns: ['a.b.nodes.example.com'] })), expected: denied('DNS name a.b.nodes.example.com is not a name of node worker-1') },
   { name: 'an extra regular expression matches the whole name only', entry: widened, csr: servingCsr(request({ dns: ['node-7.lab.evil.com'] })), expected: denied('DNS name node-7.lab.evil.com is not a name of node worker-1') },
+  { name: 'an expression that would backtrack exponentially in JavaScript: answered at once', entry: { ...entry, extraDnsRegexes: ['([a.]+)+x'] }, csr: servingCsr(request({ dns: [longName] })), expected: denied(`DNS name ${longName} is not a name of node worker-1`) },
+  { name: 'a DNS name longer than 253 characters: the parser refuses it, so no expression ever sees it', entry: widened, csr: servingCsr(request({ dns: [tooLong] })), expected: denied('the request\'s subjectAltName is invalid: a DNS name of 255 characters is longer than the limit of 253') },
+  { name: 'an expression the configuration would refuse matches nothing', entry: { ...entry, extraDnsRegexes: ['(?=w)worker-2'] }, csr: servingCsr(request({ dns: ['worker-2'] })), expected: denied('DNS name worker-2 is not a name of node worker-1') },
   { name: 'an address outside the extra IP ranges', entry: widened, csr: servingCsr(request({ ips: ['11.0.0.1'] })), expected: denied('IP address 11.0.0.1 is not an address of node worker-1') },
   { name: 'an IPv4-mapped IPv6 address is not the node\'s IPv4 address (families apart)', csr: servingCsr(request({ ips: ['::ffff:c0a8:10a'] })), expected: denied('IP address ::ffff:c0a8:10a is not an address of node worker-1') },
   { name: 'a Node without addresses', node: { metadata: { name: 'worker-1' } }, csr: servingCsr(request({ dns: ['worker-1'] })), expected: denied('DNS name worker-1 is not a name of node worker-1') },
@@ -115,6 +124,14 @@ void t.test('kubelet-serving: a request without proof of possession is denied wi
   const csr = servingCsr(request({ dns: ['worker-1'] }), withRawRequest(Buffer.from('garbage').toString('base64')));
   t.same(decideApproval({ csr, request: parsed(csr), entry, signer: undefined, node: worker1, access: [] }),
     denied('the request must be exactly one CERTIFICATE REQUEST PEM block, found no PEM block'));
+  t.end();
+});
+
+void t.test('kubelet-serving: a request whose signature does not verify is denied: no proof of possession', (t) => {
+  const spec = request({ dns: ['worker-1'] });
+  const csr = servingCsr(spec, withForgedSignature(spec));
+  const decision = decideApproval({ csr, request: parsed(csr), entry, signer: undefined, node: worker1, access: [] });
+  t.match(decision, { kind: 'deny', rule: 'kubelet-serving', message: /^the request's signature does not verify with its own public key \(.+\), so it does not prove possession of the private key$/ });
   t.end();
 });
 

@@ -10,7 +10,7 @@ import {
   csrBuilder, signerConfig, withGroups, withRawRequest, withRequest, withSigner, withUsages, withUsername, type CsrModifier,
 } from '../helpers/csr.js';
 import type { RequestSpec } from '../helpers/requests.js';
-import { parsed } from '../helpers/approval.js';
+import { parsed, withForgedSignature } from '../helpers/approval.js';
 
 const signerName = 'example.com/serving';
 const signer: SignerConfig = signerConfig(signerName, {
@@ -68,6 +68,14 @@ void t.test('policy: a request without proof of possession is denied with the pa
   const csr = shopCsr(web(['web.shop.svc']), withRawRequest(Buffer.from('garbage').toString('base64')));
   t.same(decideApproval({ csr, request: parsed(csr), entry: plain, signer, access: [] }),
     denied('policy', 'the request must be exactly one CERTIFICATE REQUEST PEM block, found no PEM block'));
+  t.end();
+});
+
+void t.test('policy: a request whose signature does not verify is denied, even with the review allowed', (t) => {
+  const spec = web(['web.shop.svc']);
+  const csr = shopCsr(spec, withForgedSignature(spec));
+  t.match(decideApproval({ csr, request: parsed(csr), entry: withReview, signer, access: [true] }),
+    { kind: 'deny', rule: 'policy', message: /^the request's signature does not verify with its own public key/ });
   t.end();
 });
 

@@ -35,6 +35,15 @@ const cases: Case[] = [
   { name: 'an entry for another signer: NotConfigured', csr: kubeletCsr(), entry: entries[serving], expected: skip('NotConfigured') },
   { name: 'the kubelet-client profile on a signer other than kube-apiserver-client-kubelet: NotConfigured', csr: kubeletCsr(withSigner(custom)), entry: { signerName: custom, profile: 'kubelet-client' }, expected: skip('NotConfigured') },
   { name: 'the kubelet-serving profile on a signer other than kubelet-serving: NotConfigured', csr: kubeletCsr(withSigner(custom)), entry: { signerName: custom, profile: 'kubelet-serving' }, expected: skip('NotConfigured') },
+  // The profile must be the one the signer name implies: a built-in name under `policy` is never approved.
+  ...[kubelet, serving, 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/legacy-unknown'].map((name) => ({
+    name: `${name} configured with profile policy: NotConfigured`, csr: kubeletCsr(withSigner(name)), entry: { signerName: name, profile: 'policy' as const }, expected: skip('NotConfigured'),
+  })),
+  ...(['kubelet-client', 'kubelet-serving'] as const).flatMap((profile) => ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/legacy-unknown'].map((name) => ({
+    name: `${name} configured with profile ${profile}: NotConfigured`, csr: kubeletCsr(withSigner(name)), entry: { signerName: name, profile }, expected: skip('NotConfigured'),
+  }))),
+  { name: 'the kubelet-serving profile on kube-apiserver-client-kubelet: NotConfigured', csr: kubeletCsr(), entry: { signerName: kubelet, profile: 'kubelet-serving' }, expected: skip('NotConfigured') },
+  { name: 'a custom signer under policy goes on to be decided', csr: kubeletCsr(withSigner(custom)), entry: entries[custom], expected: undefined },
   { name: 'already approved: AlreadyApproved', csr: kubeletCsr(approved()), entry: entries[kubelet], expected: skip('AlreadyApproved') },
   { name: 'an Approved condition with status False still counts, as upstream reads types only', csr: kubeletCsr(withCondition({ type: 'Approved', status: 'False' })), entry: entries[kubelet], expected: skip('AlreadyApproved') },
   { name: 'already denied: AlreadyDenied', csr: kubeletCsr(denied()), entry: entries[kubelet], expected: skip('AlreadyDenied') },

@@ -107,16 +107,18 @@ The names RBAC pins for trust publishing (src/kube/rbac.ts TrustTargets), one
 {{- end }}
 
 {{/*
-The SignerConfiguration (docs/configuration.md) passed with --config. Signer i's CA
-Secret is mounted at /etc/csr-signer/ca/<i>/ (see deployment.yaml), its ca.trustKey
-as trust.crt.
+The `signers:` of a SignerConfiguration (docs/configuration.md), from .Values.signers.
+Signer i's CA Secret is mounted at /etc/csr-signer/ca/<i>/ (see deployment.yaml), its
+ca.trustKey as trust.crt. A dict of root and signing: signing false leaves each signer's
+`ca:` and `trust:` out (the separate approver, `signing: false`, has no CA and publishes
+no bundle: it needs the signers' rules only).
 */}}
-{{- define "csr-signer.config" -}}
-apiVersion: csr-signer.io/v1alpha1
-kind: SignerConfiguration
+{{- define "csr-signer.signersConfig" -}}
+{{- $root := .root -}}
 signers:
-{{- range $i, $signer := .Values.signers }}
+{{- range $i, $signer := $root.Values.signers }}
   - name: {{ $signer.name | quote }}
+    {{- if $.signing }}
     ca:
       certFile: /etc/csr-signer/ca/{{ $i }}/tls.crt
       keyFile: /etc/csr-signer/ca/{{ $i }}/tls.key
@@ -131,6 +133,7 @@ signers:
       {{- with $signer.ca.passphraseFile }}
       passphraseFile: {{ . | quote }}
       {{- end }}
+    {{- end }}
     {{- with $signer.duration }}
     duration:
       {{- toYaml . | nindent 6 }}
@@ -150,9 +153,145 @@ signers:
     policy:
       {{- toYaml . | nindent 6 }}
     {{- end }}
+    {{- if $.signing }}
     {{- with $signer.trust }}
     trust:
       {{- toYaml . | nindent 6 }}
     {{- end }}
+    {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* "true" when the approver is on (approver.enabled), else empty. */}}
+{{- define "csr-signer.approverOn" -}}
+{{- if .Values.approver.enabled }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the approver runs as a Deployment of its own (approver.separateDeployment), else empty. */}}
+{{- define "csr-signer.approverSeparate" -}}
+{{- if and .Values.approver.enabled .Values.approver.separateDeployment }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the CSR cleaner runs: cleanup.enabled, or when it is null, approver.enabled. */}}
+{{- define "csr-signer.cleanupOn" -}}
+{{- if kindIs "invalid" .Values.cleanup.enabled }}
+{{- if .Values.approver.enabled }}true{{ end }}
+{{- else if .Values.cleanup.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+The approver's per-signer entries (approver.signers), one YAML list item each. Empty
+approver.signers: one entry per signer of .Values.signers that has an approval profile,
+as --approve does (kube-apiserver-client and legacy-unknown are never auto-approved).
+*/}}
+{{- define "csr-signer.approverEntries" -}}
+{{- if .Values.approver.signers }}
+{{- range .Values.approver.signers }}
+- {{ toYaml . | nindent 2 | trim }}
+{{- end }}
+{{- else }}
+{{- range .Values.signers }}
+{{- if not (has .name (list "kubernetes.io/kube-apiserver-client" "kubernetes.io/legacy-unknown")) }}
+- signerName: {{ .name | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The signerNames the approver approves for, one `- "name"` line each: RBAC `approve` on exactly these. */}}
+{{- define "csr-signer.approverSignerNames" -}}
+{{- range (include "csr-signer.approverEntries" . | fromYamlArray) }}
+- {{ .signerName | quote }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when an approver entry is for kubernetes.io/kubelet-serving (the Node is read), else empty. */}}
+{{- define "csr-signer.approverReadsNodes" -}}
+{{- range (include "csr-signer.approverEntries" . | fromYamlArray) }}
+{{- if eq .signerName "kubernetes.io/kubelet-serving" }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* The `approver:` and `cleanup:` of a SignerConfiguration, for the process that runs them. */}}
+{{- define "csr-signer.approvalConfig" -}}
+{{- if include "csr-signer.approverOn" . }}
+{{- $entries := include "csr-signer.approverEntries" . | trim }}
+{{- if not $entries }}
+{{- fail "approver.enabled: no signer to approve for: list approver.signers, or serve a signer other than kubernetes.io/kube-apiserver-client and kubernetes.io/legacy-unknown" }}
+{{- end }}
+approver:
+  mode: {{ .Values.approver.mode }}
+  signers:
+    {{- $entries | nindent 4 }}
+{{- end }}
+{{- $c := .Values.cleanup }}
+{{- if include "csr-signer.cleanupOn" . }}
+cleanup:
+  enabled: true
+  issued: {{ $c.issued | quote }}
+  denied: {{ $c.denied | quote }}
+  failed: {{ $c.failed | quote }}
+  pending: {{ $c.pending | quote }}
+  approvedUnissued: {{ $c.approvedUnissued | quote }}
+{{- else if include "csr-signer.approverOn" . }}
+cleanup:
+  enabled: false
+{{- end }}
+{{- end }}
+
+{{/*
+The signer's SignerConfiguration (docs/configuration.md), passed with --config: the
+signers, and the approver and cleaner unless they run in the approver's own Deployment.
+*/}}
+{{- define "csr-signer.config" -}}
+apiVersion: csr-signer.io/v1alpha1
+kind: SignerConfiguration
+{{ include "csr-signer.signersConfig" (dict "root" . "signing" true) }}
+{{- if not (include "csr-signer.approverSeparate" .) }}
+{{- with include "csr-signer.approvalConfig" . | trim }}
+{{ . }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The separate approver's SignerConfiguration (approver.separateDeployment): `signing: false`,
+the signers without their CA (the `policy` profile applies their rules), the approver
+and the cleaner.
+*/}}
+{{- define "csr-signer.approverConfig" -}}
+apiVersion: csr-signer.io/v1alpha1
+kind: SignerConfiguration
+# Approve and clean only (also --signing=false): no CA is loaded.
+signing: false
+{{ include "csr-signer.signersConfig" (dict "root" . "signing" false) }}
+{{ include "csr-signer.approvalConfig" . | trim }}
+{{- end }}
+
+{{/* <fullname>-approver: the separate approver's Deployment, ServiceAccount, ClusterRole and default Lease. */}}
+{{- define "csr-signer.approverFullname" -}}
+{{- printf "%s-approver" (include "csr-signer.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
+{{/* The ServiceAccount the approver runs as: the signer's, or with separateDeployment its own. */}}
+{{- define "csr-signer.approverServiceAccountName" -}}
+{{- if not (include "csr-signer.approverSeparate" .) }}
+{{- include "csr-signer.serviceAccountName" . }}
+{{- else if .Values.approver.serviceAccount.create }}
+{{- default (include "csr-signer.approverFullname" .) .Values.approver.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.approver.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The separate approver's Lease (--leader-elect-resource-name): its own, never the signer's. */}}
+{{- define "csr-signer.approverLeaseName" -}}
+{{- default (include "csr-signer.approverFullname" .) .Values.approver.leaseName }}
+{{- end }}
+
+{{/* Labels that select the separate approver's pods: a name of their own, so the signer's selector never matches them. */}}
+{{- define "csr-signer.approverSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-approver" (include "csr-signer.name" . | trunc 54 | trimSuffix "-") }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: approver
 {{- end }}
