@@ -108,7 +108,7 @@ export function decideApproval(input: ApprovalInput): ApprovalDecision {
   if (entry === undefined) return skip('NotConfigured'); // approvalTriage said so already; for the type checker
   switch (entry.profile) {
     case 'kubelet-client': return decideKubeletClient(csr, input.request, input.access);
-    case 'kubelet-serving': return decideKubeletServing(csr, input.request, entry, input.node);
+    case 'kubelet-serving': return decideKubeletServing(csr, input.request, entry, input.signer, input.node);
     case 'policy': return decidePolicy(csr, input.request, entry, input.signer, input.access);
   }
 }

@@ -6,16 +6,42 @@
  * Thompson NFA here and simulated state set by state set (as RE2 and Go's regexp do):
  * at most (states × name length) steps, whatever either is.
  *
- * The syntax is the common subset of JavaScript's and Go's (RE2) that DNS names need:
- *   literals, `\.` and other escaped punctuation, `.`, `\d`, `\w`
- *   classes `[a-z0-9-]`, `[^.]` (ranges, negation, `\d`/`\w` inside)
- *   groups `( )` and `(?: )`, alternation `|`
- *   quantifiers `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}` (lazy forms allowed, same matches)
- *   `^` first and `$` last (the whole name must match in any case)
- * Anything else (backreferences, lookaround, anchors inside, flags) is refused by
- * `dnsRegexProblem`, which the configuration uses, and never matches here.
- * Matching ignores case, as DNS does.
+ * The dialect, for the configuration reference:
+ *   extraDnsRegexes use a subset of the syntax JavaScript and Go share: literal characters,
+ *   escaped punctuation such as `\.`, `.`, `\d`, `\w`, character classes (`[a-z0-9-]`,
+ *   `[^.]`), groups `( )` and `(?: )`, alternation `|`, and the quantifiers `*`, `+`, `?`,
+ *   `{n}`, `{n,}`, `{n,m}` with counts up to 1000; `^` only first and `$` only last. The
+ *   whole name must match (anchored or not) and case is ignored. `{node}` stands for the
+ *   requesting node's name, matched literally. Anything else — backreferences,
+ *   lookaround, other escapes, flags, anchors elsewhere, an expression of more than
+ *   10,000 automaton states — is refused when the configuration is loaded.
+ *
+ * `dnsRegexProblem` is what the configuration checks with; it compiles with the longest
+ * node name there can be, so an expression it accepts compiles for every node.
  */
+
+/** The placeholder for the requesting node's name. */
+export const nodePlaceholder = '{node}';
+/** The longest node name (a DNS-1123 subdomain): the most states `{node}` can add. */
+const longestNode = 'n'.repeat(253);
+
+/** A node name as a literal of this dialect: `.` and `-` escaped (so it also stays literal inside a class). */
+const escapeLiteral = (text: string): string => text.replace(/[.-]/g, (c) => `\\${c}`);
+
+/** `pattern` with every unescaped `{node}` replaced by `node`, matched literally. */
+function substituteNode(pattern: string, node: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+    } else if (pattern.startsWith(nodePlaceholder, i)) {
+      out += escapeLiteral(node);
+      i += nodePlaceholder.length - 1;
+    } else out += pattern[i] as string;
+  }
+  return out;
+}
 
 type Test = (c: string) => boolean;
 type RegexNode =
@@ -189,17 +215,24 @@ export interface DnsRegex {
   readonly start: number;
 }
 
-/** Compiles the expression; throws an Error whose message says what is not supported. */
-export function compileDnsRegex(pattern: string): DnsRegex {
+/**
+ * Compiles the expression for the node named `node` (a DNS-1123 subdomain, which
+ * `{node}` stands for; without it `{node}` is compiled as the longest name there can be);
+ * throws an Error whose message says what is not supported.
+ */
+export function compileDnsRegex(pattern: string, node: string = longestNode): DnsRegex {
   const states: State[] = [{ kind: 'match' }];
-  const start = compile(new Parser(pattern).parse(), 0, states);
+  const start = compile(new Parser(substituteNode(pattern, node)).parse(), 0, states);
   return { states, start };
 }
 
-/** Why the expression cannot be used (one sentence), or undefined when it can. */
+/**
+ * Why the expression cannot be used (one sentence), or undefined when it can. An
+ * expression it accepts compiles for every node name: checked with the longest.
+ */
 export function dnsRegexProblem(pattern: string): string | undefined {
   try {
-    compileDnsRegex(pattern);
+    compileDnsRegex(pattern, longestNode);
     return undefined;
   } catch (e) {
     return `DNS name expression ${JSON.stringify(pattern)} cannot be used: ${(e as Error).message}`;

@@ -75,3 +75,22 @@ void t.test('what is not supported is refused with one sentence', (t) => {
   t.equal(dnsRegexProblem('^ip-[0-9-]+\\.ec2\\.internal$'), undefined, 'a usable expression has no problem');
   t.end();
 });
+
+void t.test('{node} stands for the node\'s name, matched literally', (t) => {
+  const re = compileDnsRegex('^{node}\\.nodes\\.example\\.com$', 'w1.rack-2');
+  t.ok(matchesDnsRegex(re, 'w1.rack-2.nodes.example.com'), 'the node\'s own name');
+  t.notOk(matchesDnsRegex(re, 'w1xrack-2.nodes.example.com'), 'a dot of the node name is not "any character"');
+  t.notOk(matchesDnsRegex(re, 'w2.rack-2.nodes.example.com'), 'another node\'s name');
+  t.ok(matchesDnsRegex(compileDnsRegex('[{node}]+', 'ab'), 'abba'), 'inside a class, its characters');
+  t.equal(dnsRegexProblem('^{node}-[0-9]+\\.lab$'), undefined, 'the configuration accepts {node}');
+  t.end();
+});
+
+void t.test('an expression the configuration accepts compiles for every node name: it is checked with the longest', (t) => {
+  const pattern = '(?:{node}){40}';
+  t.doesNotThrow(() => compileDnsRegex(pattern, 'a'), 'compiles for a short node name');
+  t.equal(dnsRegexProblem(pattern), `DNS name expression ${JSON.stringify(pattern)} cannot be used: the expression needs more than 10000 states`,
+    'but is refused: a 253-character node name would not compile');
+  t.equal(dnsRegexProblem('\\{node}'), 'DNS name expression "\\\\{node}" cannot be used: } at offset 6 is not supported there', 'an escaped { is no placeholder');
+  t.end();
+});
