@@ -1,7 +1,8 @@
 /**
- * Approved once, signed only when approved, under faults. Two `csr-signer run` replicas,
- * each approving (`approver:` for example.com/serving, its policy: *.ok.example.com) and
- * signing, with leader election, against devapi; APPROVAL_CHAOS_CSRS (120) CSRs in
+ * Approved once, signed only when approved, under faults. Two `csr-signer run` replicas
+ * that approve (`approver:` for example.com/serving, its policy: *.ok.example.com for user
+ * requester) and sign, and two that only approve (`--signing=false`, their own Lease), with
+ * leader election, against devapi; APPROVAL_CHAOS_CSRS (120) CSRs in
  * bursts, three in four inside the policy and the rest outside it, while a seeded
  * schedule (APPROVAL_CHAOS_SEED) injects faults: failed approval and status writes,
  * approval and status writes stored whose answer is lost (504) or dropped, closed
@@ -33,7 +34,6 @@ const SEED = Number(process.env.APPROVAL_CHAOS_SEED ?? 17);
 const BURSTS = 6;
 const SIGNER = 'example.com/serving';
 const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
-const leasePath = '/apis/coordination.k8s.io/v1/namespaces/csr-signer/leases/csr-signer';
 /** The schedule's own pauses (jitter between faults), not waits for a condition. */
 const sleep = (ms: number): Promise<void> => pause(ms, 'the approval chaos schedule');
 const rand = seeded(SEED);
@@ -64,50 +64,82 @@ approver:
   signers:
     - signerName: ${SIGNER}
 `);
+// The approver-only replicas' Lease: the signer identity may keep it too (devapi grants the signer's own Lease only).
+const approverLease = join(dir, 'approver-lease.yaml');
+writeFileSync(approverLease, `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: csr-signer-approver-lease, namespace: csr-signer }
+rules:
+  - apiGroups: [coordination.k8s.io]
+    resources: [leases]
+    resourceNames: [csr-signer-approver]
+    verbs: [get, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: csr-signer-approver-lease, namespace: csr-signer }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: csr-signer-approver-lease }
+subjects:
+  - { kind: ServiceAccount, name: csr-signer, namespace: csr-signer }
+`);
 let api: DevapiProcess;
 let client: DevapiClient;
 const ok = (r: Reply): boolean => r.status < 300;
 
-// ------------------------------------------------------------------ replicas: keep two alive
+// ------------------------------------------------------------------ replicas: two groups, each kept at two
 
+/**
+ * `both`: replicas that approve and sign (Lease csr-signer); `approver`: replicas that only
+ * approve (`--signing=false`, Lease csr-signer-approver), as the chart's separate approver
+ * Deployment runs. Both groups' leaders approve at once: their writes race, and the
+ * resourceVersion decides.
+ */
+type Group = 'both' | 'approver';
+const GROUPS: Record<Group, { lease: string; args: string[] }> = {
+  both: { lease: 'csr-signer', args: [] },
+  approver: { lease: 'csr-signer-approver', args: ['--signing=false', '--leader-elect-resource-name', 'csr-signer-approver'] },
+};
 const everyReplica: SignerProcess[] = [];
-const live = new Set<SignerProcess>();
+const live: Record<Group, Set<SignerProcess>> = { both: new Set(), approver: new Set() };
+const starting: Record<Group, number> = { both: 0, approver: 0 };
 const killedOnPurpose = new Set<SignerProcess>();
 const selfExits: string[] = [];
 let finishing = false;
-let starting = 0;
 const startups = new Set<Promise<void>>();
 
-async function startReplica(): Promise<void> {
+async function startReplica(group: Group): Promise<void> {
   const p = await startSigner([
     '--kubeconfig', api.kubeconfig('signer'), '--config', config, '--leader-elect-resource-namespace', 'csr-signer',
     '--leader-elect-lease-duration', '3s', '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms', '--retry-base-delay', '50ms',
+    ...GROUPS[group].args,
   ], { waitFor: 'started' });
   everyReplica.push(p);
-  live.add(p);
+  live[group].add(p);
   p.child.once('exit', (code, signal) => {
-    live.delete(p);
-    if (!killedOnPurpose.has(p) && !finishing) selfExits.push(`pid ${p.child.pid} exited by itself: code ${code} signal ${signal}`);
+    live[group].delete(p);
+    if (!killedOnPurpose.has(p) && !finishing) selfExits.push(`${group} pid ${p.child.pid} exited by itself: code ${code} signal ${signal}`);
     replenish();
   });
 }
 
 function replenish(): void {
-  while (!finishing && live.size + starting < 2) {
-    starting++;
-    const s: Promise<void> = startReplica()
-      .catch((e: unknown) => { selfExits.push(`a replica did not start: ${String(e).slice(0, 300)}`); })
-      .finally(() => { starting--; startups.delete(s); replenish(); });
-    startups.add(s);
+  for (const group of ['both', 'approver'] as const) {
+    while (!finishing && live[group].size + starting[group] < 2) {
+      starting[group]++;
+      const s: Promise<void> = startReplica(group)
+        .catch((e: unknown) => { selfExits.push(`a ${group} replica did not start: ${String(e).slice(0, 300)}`); })
+        .finally(() => { starting[group]--; startups.delete(s); replenish(); });
+      startups.add(s);
+    }
   }
 }
 
 const identityOf = (p: SignerProcess): string => String(p.logs.find((l) => l.msg === 'started')?.identity);
-async function leader(): Promise<SignerProcess | undefined> {
+async function leader(group: Group): Promise<SignerProcess | undefined> {
   try {
-    const r = await client.call('GET', leasePath, undefined, 'admin', 3000);
+    const r = await client.call('GET', `/apis/coordination.k8s.io/v1/namespaces/csr-signer/leases/${GROUPS[group].lease}`, undefined, 'admin', 3000);
     const holder = (r.body as { spec?: { holderIdentity?: string } }).spec?.holderIdentity;
-    return [...live].find((p) => identityOf(p) === holder);
+    return [...live[group]].find((p) => identityOf(p) === holder);
   } catch {
     return undefined;
   }
@@ -142,7 +174,7 @@ type Fault = 'approval500' | 'approval503' | 'approval409' | 'approvalReplyLost'
   | 'watchesClean' | 'watchesReset' | 'compact' | 'latency' | 'leaderSigkill' | 'leaderSigterm';
 const plan: Fault[] = (Object.entries({
   approval500: 4, approval503: 3, approval409: 4, approvalReplyLost: 5, approvalReplyDropped: 4, status500: 3, statusReplyLost: 3,
-  watchesClean: 3, watchesReset: 3, compact: 2, latency: 3, leaderSigkill: 2, leaderSigterm: 2,
+  watchesClean: 3, watchesReset: 3, compact: 2, latency: 3, leaderSigkill: 3, leaderSigterm: 3,
 } satisfies Record<Fault, number>) as [Fault, number][]).flatMap(([f, n]) => Array<Fault>(n).fill(f));
 for (let i = plan.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
@@ -174,10 +206,12 @@ async function inject(f: Fault): Promise<void> {
     await controlCall('POST', '/devapi/v1/history/compact', {});
     await controlCall('POST', '/devapi/v1/watches/close', { mode: 'reset' });
   } else {
-    const l = await until(leader, { what: 'a leader', ms: 10_000, intervalMs: 250 }).catch((): undefined => undefined);
-    if (!l) return count(`${f} (no leader to kill: skipped)`);
+    const group: Group = rand() < 0.5 ? 'both' : 'approver';
+    const l = await until(() => leader(group), { what: `a ${group} leader`, ms: 10_000, intervalMs: 250 }).catch((): undefined => undefined);
+    if (!l) return count(`${f} ${group} (no leader to kill: skipped)`);
     killedOnPurpose.add(l);
     await l.stop(f === 'leaderSigkill' ? 'SIGKILL' : 'SIGTERM');
+    return count(`${f} ${group}`);
   }
   count(f);
 }
@@ -196,9 +230,9 @@ t.teardown(async () => {
   await api.stop();
 });
 
-void t.test(`${CSRS} CSRs, no human, two approving and signing replicas under ${plan.length} seeded faults (seed ${SEED})`, async (t) => {
+void t.test(`${CSRS} CSRs, no human, two approving and signing replicas and two approve-only ones under ${plan.length} seeded faults (seed ${SEED})`, async (t) => {
   const started = Date.now();
-  api = await startDevapi({ signerApproves: true });
+  api = await startDevapi({ signerApproves: true, args: ['--policy', approverLease] });
   client = new DevapiClient(api.url, api.stateDir, { pooled: true });
   replenish();
   await Promise.all(startups);
@@ -253,7 +287,7 @@ void t.test(`${CSRS} CSRs, no human, two approving and signing replicas under ${
   const wrongRecord = records.filter((l) => (l.audit === 'csr-approved') !== String(l.csr).endsWith('-allowed')).map((l) => String(l.csr));
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  t.comment(`approval chaos seed ${SEED}: ${specs.length} CSRs (${allowed.length} allowed, ${refused.length} refused), ${everyReplica.length} replica processes, ${seconds} s`);
+  t.comment(`approval chaos seed ${SEED}: ${specs.length} CSRs (${allowed.length} allowed, ${refused.length} refused), ${everyReplica.length} replica processes (two that approve and sign, two that only approve, replaced when killed), ${seconds} s`);
   for (const [f, n] of [...applied].sort()) t.comment(`| ${f} | ${n} |`);
   t.comment(`${records.length} approval records for ${specs.length} CSRs; ${writes.length} certificate writes`);
 
@@ -266,6 +300,8 @@ void t.test(`${CSRS} CSRs, no human, two approving and signing replicas under ${
   t.same(decidedTwice, [], 'no CSR decided twice across the replicas');
   t.same(wrongRecord, [], 'every approval record matches the CSR\'s kind');
   t.ok(records.length > 0, 'the approver recorded its decisions');
+  t.equal(live.both.size + live.approver.size, 4, 'two replicas of each kind alive at the end');
+  t.ok(everyReplica.some((p) => p.logs.some((l) => l.audit === 'csr-approved' || l.audit === 'csr-denied') && p.logs.some((l) => l.signing === false)), 'an approver-only replica decided some');
   t.same(selfExits, [], 'no replica exited by itself');
   t.same(errors, [], 'the load generator finished');
 });
