@@ -10,7 +10,8 @@
  *                                    gave (the signature check is the proof of possession)
  *   approvalFacts(csr, entry, request)  what to fetch: the Node to read, the SubjectAccessReviews
  *                                    to ask (in this order, for the CSR's user, uid, groups, extra)
- *   decideApproval({ ... })          skip | approve | deny | wait
+ *   decideApproval({ ... })          skip | approve | deny | wait (skip NotRecognized: a
+ *                                    kubelet-client request csrapproving would not recognise)
  *
  * One ladder per profile, each in its own file: approval-kubelet-client.ts (exactly
  * kube-controller-manager's csrapproving), approval-kubelet-serving.ts, approval-policy.ts.
@@ -46,7 +47,11 @@ export interface ApprovalInput {
   readonly signer: SignerConfig | undefined;
   /** The Node approvalFacts() named: null when it does not exist, undefined when not read. */
   readonly node?: Node | null;
-  /** Whether each SubjectAccessReview of approvalFacts().access was allowed, same order; a missing answer is not known. */
+  /**
+   * Whether each SubjectAccessReview of approvalFacts(csr, entry, request).access was allowed,
+   * same order (answers of the list approvalFacts gives without the request are read too);
+   * a missing answer is not known.
+   */
   readonly access: readonly boolean[];
 }
 

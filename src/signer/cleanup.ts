@@ -10,10 +10,17 @@
  *   no certificate, an Approved condition updated more than 24 h ago             → ApprovedUnissued
  *
  * The last is upstream's `isApprovedUnissuedPastDeadline` (kubernetes/kubernetes PR
- * #133116), with its predicate exactly: no certificate and any Approved condition older
- * than `pendingExpiration` (24 h) — nothing else is looked at, so an approved CSR that
- * also carries a Denied or Failed condition is caught too when the rules above did not
- * delete it first (a Failed condition without a time, say).
+ * #133116, merged 2025: approved-but-unissued CSRs are treated "in the same way it treats
+ * `Pending` CSRs", so `pendingExpiration`, 24 h). This rule was written without the
+ * merged function's body at hand — from the PR's description and the upstream package's
+ * summary ("Approved but no certificate, older than pendingExpiration") — so two details
+ * are our choice, the most defensible ones:
+ *   - the time is the Approved condition's lastUpdateTime (as the Issued rule counts
+ *     from it), not the CSR's creationTimestamp: 24 h after the approval, not after
+ *     the request;
+ *   - nothing else is looked at: an approved CSR that also carries a Denied or Failed
+ *     condition is caught too when the rules above did not delete it first (a Failed
+ *     condition without a time, say) — it will never be issued either.
  *
  * A missing or unreadable time is never old (upstream's zero time). Pure: the
  * caller passes the time and the certificate's NotAfter.

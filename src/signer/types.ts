@@ -161,7 +161,10 @@ export interface CleanupConfig {
   readonly deniedMs: number;
   readonly failedMs: number;
   readonly pendingMs: number;
-  /** Approved, never issued (no certificate, not Failed), counted from the Approved condition's lastUpdateTime. */
+  /**
+   * Approved and never issued (no certificate; other conditions, Failed or Denied, are not
+   * looked at), counted from the Approved condition's lastUpdateTime.
+   */
   readonly approvedUnissuedMs: number;
 }
 
@@ -174,7 +177,7 @@ export type ApprovalSkipReason = 'NotConfigured' | 'NotRecognized' | 'AlreadyApp
 
 /**
  * What the approver does with one CSR. `rule` names what decided (the metric's `rule`
- * label: selfnodeclient, nodeclient, kubelet-serving, policy, subject-access-review, shape).
+ * label: selfnodeclient, nodeclient, kubelet-serving, policy, subject-access-review).
  * - approve: write Approved, reason AutoApproved, `message`.
  * - deny: write Denied, reason CsrSignerPolicyDenied, `message` one sentence naming the offending value.
  * - wait: recognised but not allowed (a SubjectAccessReview said no), or a fact is
