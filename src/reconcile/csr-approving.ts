@@ -101,7 +101,7 @@ export class Approver {
     const signerName = csr.spec.signerName;
     const entry = this.entries.get(signerName);
     const decision = approvalTriage(csr, entry) ?? await this.decide(csr, entry);
-    const log = { csr: name, signer: signerName };
+    const log = { csr: name, controller: 'csr-approver', signer: signerName };
     switch (decision.kind) {
       case 'skip':
         this.waits.delete(name);
@@ -155,7 +155,7 @@ export class Approver {
     const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 52));
     this.observer.approval?.(csr.spec.signerName, 'waiting', decision.rule);
     this.options.logger.debug({
-      csr: name, signer: csr.spec.signerName, rule: decision.rule, message: decision.message, retryInMs: delay, ...(this.audit ? { audit: true } : {}),
+      csr: name, controller: 'csr-approver', signer: csr.spec.signerName, rule: decision.rule, message: decision.message, retryInMs: delay, ...(this.audit ? { audit: true } : {}),
     }, 'not approved; looking again later');
     return { requeueAfterMs: delay };
   }
