@@ -15,8 +15,11 @@ import { unauthorized } from '../api/errors.js';
 /** A verified client certificate's subject, or a certificate that did not verify (server/client-certificate.ts). */
 export type PresentedCertificate =
   | undefined
-  | { readonly verified: true; readonly commonName: string; readonly organizations: readonly string[] }
+  | { readonly verified: true; readonly commonName: string; readonly organizations: readonly string[]; readonly credentialId: string }
   | { readonly verified: false; readonly error: string };
+
+/** user.CredentialIDKey: the extra key a client certificate's fingerprint is given under. */
+export const CREDENTIAL_ID_KEY = 'authentication.kubernetes.io/credential-id';
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 const AUTHENTICATED = 'system:authenticated';
@@ -67,8 +70,11 @@ export class Authenticator {
     let failed = false;
     if (certificate !== undefined) {
       if (!certificate.verified) failed = true;
-      // x509.go CommonNameUserConversion: no CN, no user (and no error either).
-      else if (certificate.commonName !== '') return withAuthenticated({ name: certificate.commonName, groups: [...certificate.organizations] });
+      // x509.go CommonNameUserConversion: no CN, no user (and no error either); the certificate's
+      // fingerprint as extra credential-id (the UID attribute behind AllowParsingUserUIDFromCertAuth is not read).
+      else if (certificate.commonName !== '') {
+        return withAuthenticated({ name: certificate.commonName, groups: [...certificate.organizations], extra: { [CREDENTIAL_ID_KEY]: [certificate.credentialId] } });
+      }
     }
     const token = bearerToken(authorization);
     if (token !== undefined) {

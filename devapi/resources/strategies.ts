@@ -53,7 +53,10 @@ function keepSystemFields(old: KubeObject, incoming: Obj): Obj {
 }
 
 export const csrStrategy: Strategy = {
-  prepareCreate: (body, user) => prepareCsrCreate(body, { name: user.name, groups: [...user.groups], ...(user.uid ? { uid: user.uid } : {}) }),
+  // The requester's extra too (a client certificate's credential id): certificates/strategy.go PrepareForCreate copies user.GetExtra().
+  prepareCreate: (body, user) => prepareCsrCreate(body, {
+    name: user.name, groups: [...user.groups], ...(user.uid ? { uid: user.uid } : {}), ...(user.extra ? { extra: user.extra } : {}),
+  }),
   validateCreate: (object) => validateCsrCreate(object),
   admitCreate: (object) => admitCsrCreate(object),
   prepareUpdate: (old, incoming, subresource, now) => {

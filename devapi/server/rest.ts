@@ -483,6 +483,12 @@ export function removeCollection(ctx: RequestContext, deps: RestDeps): void {
   const fieldMatch = parseFieldSelector(ctx.url.searchParams.get('fieldSelector'), ctx.def.fields);
   const labelMatch = parseLabelSelector(ctx.url.searchParams.get('labelSelector'));
   const doomed = deps.store.list(ctx.def.storeKey, ctx.namespace).filter((o) => fieldMatch(o) && labelMatch(o));
+  // Upstream each item's delete passes admission (NodeRestriction); here one refusal stops the whole collection first.
+  const strategy = strategyOf(ctx.def);
+  for (const o of doomed) {
+    const denied = strategy.admitDelete?.(o, ctx.user);
+    if (denied) throw denied;
+  }
   const deleted = dryRun(ctx) ? doomed : doomed.map((o) => deps.store.delete(ctx.def.storeKey, o.metadata.namespace, o.metadata.name) ?? o);
   sendJson(ctx.res, 200, { apiVersion: apiVersionOf(ctx.def), kind: `${ctx.def.kind}List`, metadata: { resourceVersion: String(deps.store.resourceVersion) }, items: deleted.map((o) => withType(ctx.def, o)) });
 }

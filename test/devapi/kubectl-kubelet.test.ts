@@ -3,6 +3,7 @@
  * in system:bootstrappers) and a client certificate from the client CA (CN system:node:worker-1, O
  * system:nodes), with the RBAC a kubeadm cluster gives them, and the 401s of credentials that fail.
  */
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeOpensslCa } from '../helpers/ca.js';
@@ -19,6 +20,10 @@ const node = makeClientCertificate(dir, 'worker-1', clientCa, '/CN=system:node:w
 const expired = makeClientCertificate(dir, 'worker-1-expired', clientCa, '/CN=system:node:worker-1/O=system:nodes', { days: -1 });
 const stranger = makeClientCertificate(dir, 'stranger', otherCa, '/CN=system:node:worker-1/O=system:nodes');
 const TOKEN = 'abcdef.0123456789abcdef';
+/** The credential id kube-apiserver gives a client certificate: the SHA-256 of its DER, in hex. */
+const credentialId = (pem: string): Record<string, string[]> =>
+  ({ 'authentication.kubernetes.io/credential-id': [`X509SHA256=${new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()}`] });
+const worker1User = { username: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'], extra: credentialId(node.certPem) };
 
 let api: DevapiProcess;
 let bootstrap: { kubeconfig: string };
@@ -46,10 +51,10 @@ spec:
 `;
 }
 
-const whoami = (who: { kubeconfig: string }): { username?: string; groups?: string[] } => {
+const whoami = (who: { kubeconfig: string }): unknown => {
   const r = kubectl(api, who, ['auth', 'whoami', '-o', 'json']);
   if (r.code !== 0) throw new Error(r.stderr);
-  return (JSON.parse(r.stdout) as { status: { userInfo: { username?: string; groups?: string[] } } }).status.userInfo;
+  return (JSON.parse(r.stdout) as { status: { userInfo: unknown } }).status.userInfo;
 };
 const canI = (who: { kubeconfig: string }, subresource: string): string =>
   kubectl(api, who, ['auth', 'can-i', 'create', 'certificatesigningrequests', `--subresource=${subresource}`]).stdout.trim();
@@ -80,12 +85,13 @@ void t.test('kubectl auth can-i: nodeclient for bootstrappers, selfnodeclient fo
   t.end();
 });
 
-void t.test('kubectl with a client certificate from the client CA is its CN in groups of its O values', (t) => {
-  t.same(whoami(nodeConfig), { username: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'] });
+void t.test('kubectl with a client certificate from the client CA is its CN in groups of its O values, with its credential id', (t) => {
+  t.same(whoami(nodeConfig), worker1User);
   const created = kubectl(api, nodeConfig, ['create', '-f', '-'], kubeletClientCsr('node-csr-renewal', 'worker-1'));
   t.equal(created.code, 0, created.stderr);
-  const requester = kubectl(api, 'admin', ['get', 'csr', 'node-csr-renewal', '-o', 'jsonpath={.spec.username}']);
-  t.equal(requester.stdout, 'system:node:worker-1', 'the renewal is requested by the node itself');
+  const requester = kubectl(api, 'admin', ['get', 'csr', 'node-csr-renewal', '-o', 'json']);
+  t.match(JSON.parse(requester.stdout), { spec: { username: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'], extra: credentialId(node.certPem) } },
+    'the renewal is requested by the node itself, with the extra the approver forwards in its SubjectAccessReview');
   t.end();
 });
 
@@ -112,8 +118,7 @@ void t.test('credentials that do not authenticate are 401; a certificate that fa
   t.equal(await user({ token: 'abcdef-0123456789abcdef' }), 401, 'a token of no known form');
   t.same(await user({ token: TOKEN, cert: stranger.certPem, key: stranger.keyPem }),
     { username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] }, 'the failed certificate is passed over');
-  t.same(await user({ token: client.tokens.admin ?? '', cert: node.certPem, key: node.keyPem }),
-    { username: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'] }, 'a verified certificate comes before the token');
+  t.same(await user({ token: client.tokens.admin ?? '', cert: node.certPem, key: node.keyPem }), worker1User, 'a verified certificate comes before the token');
   t.equal(await user({}), 403, 'anonymous may not ask who it is');
 });
 

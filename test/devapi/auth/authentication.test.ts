@@ -10,7 +10,8 @@ import type { UserInfo } from '../../../devapi/auth/rbac.js';
 
 const admin: UserInfo = { name: 'admin', groups: ['system:masters'] };
 const auth = new Authenticator({ tokens: new Map([['admin-token', admin]]), bootstrapTokens: ['abcdef.0123456789abcdef', '07401b.f395accd246ae52d'] });
-const node: PresentedCertificate = { verified: true, commonName: 'system:node:worker-1', organizations: ['system:nodes'] };
+const node: PresentedCertificate = { verified: true, commonName: 'system:node:worker-1', organizations: ['system:nodes'], credentialId: 'X509SHA256=ab12' };
+const nodeUser = { name: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'], extra: { 'authentication.kubernetes.io/credential-id': ['X509SHA256=ab12'] } };
 const expired: PresentedCertificate = { verified: false, error: 'CERT_HAS_EXPIRED' };
 
 const who = (certificate: PresentedCertificate, header: string | undefined): UserInfo | number => {
@@ -33,14 +34,12 @@ void t.test('who each combination of certificate and Authorization header is', (
     ['a token of another form (upper case) is 401', undefined, 'Bearer ABCDEF.0123456789abcdef', 401],
     ['a token with a short secret is 401', undefined, 'Bearer abcdef.0123456789', 401],
     ['a static token is its user, plus system:authenticated', undefined, 'Bearer admin-token', { name: 'admin', groups: ['system:masters', 'system:authenticated'] }],
-    ['a verified certificate is its CN in groups of its O values', node, undefined,
-      { name: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'] }],
-    ['a verified certificate wins over a token (x509 comes first)', node, 'Bearer admin-token',
-      { name: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'] }],
+    ['a verified certificate is its CN in groups of its O values, its fingerprint the credential id', node, undefined, nodeUser],
+    ['a verified certificate wins over a token (x509 comes first)', node, 'Bearer admin-token', nodeUser],
     ['a certificate that does not verify is passed over for a valid token', expired, 'Bearer abcdef.0123456789abcdef',
       { name: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] }],
     ['a certificate that does not verify, alone, is 401', expired, undefined, 401],
-    ['a verified certificate without a CN authenticates nobody: anonymous', { verified: true, commonName: '', organizations: ['x'] }, undefined,
+    ['a verified certificate without a CN authenticates nobody: anonymous', { verified: true, commonName: '', organizations: ['x'], credentialId: 'X509SHA256=00' }, undefined,
       { name: 'system:anonymous', groups: ['system:unauthenticated'] }],
     ['no credentials at all is anonymous', undefined, undefined, { name: 'system:anonymous', groups: ['system:unauthenticated'] }],
     ['a Basic header is no bearer token: anonymous', undefined, 'Basic YTpi', { name: 'system:anonymous', groups: ['system:unauthenticated'] }],

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { readBoundedText } from '../../../src/files.js';
+import { defaultPolicy } from '../../../devapi/auth/default-policy.js';
+import { Authorizer, serviceAccountUser } from '../../../devapi/auth/rbac.js';
 import { DevApi } from '../../../devapi/server/server.js';
 import { DevapiClient, type Identity } from '../../helpers/devapi.js';
 import { buildRequest, toPem } from '../../helpers/requests.js';
@@ -152,4 +154,14 @@ void t.test('Approved or Denied through /approval by a non-approver is 403 with 
   }
   const denied = await client.call('PUT', '/apis/certificates.k8s.io/v1/certificatesigningrequests/mine/approval', decide('mine', 'example.com/serving', 'Denied'), 'signer');
   t.equal(denied.status, 200, 'the approving signer may deny for its own signer names');
+});
+
+void t.test('signerApproves { nodes: false } is the approver without reading Nodes (no kubelet-serving profile)', (t) => {
+  const signer = serviceAccountUser('csr-signer', 'csr-signer');
+  const authorizer = new Authorizer(defaultPolicy({ signerApproves: { nodes: false } }));
+  t.equal(authorizer.authorize(signer, { verb: 'approve', apiGroup: 'certificates.k8s.io', resource: 'signers', name: 'example.com/*' }).allowed, true);
+  t.equal(authorizer.authorize(signer, { verb: 'create', apiGroup: 'authorization.k8s.io', resource: 'subjectaccessreviews' }).allowed, true);
+  t.equal(authorizer.authorize(signer, { verb: 'get', apiGroup: '', resource: 'nodes', name: 'worker-1' }).allowed, false);
+  t.equal(authorizer.authorize(signer, { verb: 'delete', apiGroup: 'certificates.k8s.io', resource: 'certificatesigningrequests', name: 'x' }).allowed, false, 'no cleaning unless asked');
+  t.end();
 });

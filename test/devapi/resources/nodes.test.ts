@@ -81,6 +81,10 @@ void t.test('NodeRestriction: a node creates, updates and deletes only the Node 
   t.equal(update.code, 403);
   t.equal(update.body.message, 'nodes "worker-2" is forbidden: node "worker-1" is not allowed to modify node "worker-2"');
   t.equal((await call(asNode, 'DELETE', '/api/v1/nodes/worker-2')).code, 403, 'nor delete it');
+  const all = await call(asNode, 'DELETE', '/api/v1/nodes');
+  t.equal(all.code, 403, 'nor delete it with the rest (NodeRules grant no deletecollection)');
+  t.match(all.body.message, 'User "system:node:worker-1" cannot deletecollection resource "nodes"');
+  t.equal((await call(asAdmin, 'GET', '/api/v1/nodes/worker-1')).code, 200, 'and nothing was deleted');
   t.equal((await call(asNode, 'GET', '/api/v1/nodes/worker-2')).code, 200, 'reading other Nodes is allowed (NodeRules)');
 });
 
@@ -104,4 +108,30 @@ void t.test('kubectl get nodes columns: NAME STATUS ROLES AGE VERSION, then the 
     ['worker-1', 'Unknown,SchedulingDisabled', '<none>', 'v1.32.4', '10.0.0.2', '<none>', '<unknown>'],
     ['worker-2', 'NotReady', 'control-plane,etcd', 'v1.31.0', '10.0.0.3', '<none>', 'Debian'],
   ]);
+});
+
+void t.test('a node granted deletecollection (by --policy) still deletes no other Node: admission refuses the collection', async (t) => {
+  const policyYaml = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: node-sweeper}
+rules: [{apiGroups: [""], resources: [nodes], verbs: [deletecollection]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: node-sweeper}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-sweeper}
+subjects: [{kind: Group, name: system:nodes}]
+`;
+  const sweeperState = mkdtempSync(join(tmpdir(), 'devapi-nodes-sweep-'));
+  const sweeper = new DevApi({ stateDir: sweeperState, readText: readBoundedText, clientCaPem: clientCa.certPem, policyYaml });
+  await sweeper.start();
+  t.teardown(() => sweeper.stop());
+  const other = new DevapiClient(sweeper.url, sweeperState);
+  t.equal((await other.callWith('POST', '/api/v1/nodes', node('worker-1', []), asNode)).status, 201);
+  t.equal((await other.callWith('POST', '/api/v1/nodes', node('worker-3', []), { token: other.tokens.admin ?? '' })).status, 201);
+  const r = await other.callWith('DELETE', '/api/v1/nodes', undefined, asNode);
+  t.equal(r.status, 403);
+  t.equal((r.body as { message: string }).message, 'nodes "worker-3" is forbidden: node "worker-1" is not allowed to modify node "worker-3"');
+  const left = await other.callWith('GET', '/api/v1/nodes', undefined, asNode);
+  t.same((left.body as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name), ['worker-1', 'worker-3'], 'nothing was deleted');
 });
