@@ -130,6 +130,11 @@ void t.test('serving: an IP address the Node does not have is Denied with one se
   t.notOk(outcome.certificate, 'no certificate');
   t.notOk(outcome.conditions.some((c) => c.type === 'Approved'), 'not approved');
   t.equal(await approvals({ signer: KUBELET_SERVING_SIGNER, decision: 'denied' }), 1, 'counted as denied');
+  const events = await until(() => {
+    const listed = kubectl(api, 'admin', ['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${outcome.name}`, '-o', 'json']).stdout;
+    return listed.includes('CsrSignerPolicyDenied') ? listed : undefined;
+  }, { what: `a CsrSignerPolicyDenied Event on ${outcome.name}`, ms: 10_000, intervalMs: 100 });
+  t.match(events, /IP address \\"10\.9\.9\.9\\" is not an address of node \\"worker-1\\"/, 'an Event with the sentence');
 });
 
 void t.test('a kubelet client request whose requester RBAC does not allow stays pending, as upstream', async (t) => {
