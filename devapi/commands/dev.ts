@@ -1,7 +1,9 @@
 /**
  * `csr-signer dev` (npm start): the whole flow on a laptop. devapi and the signer in
- * one process, signer example.com/serving with the example CA, and the commands of
- * the Kubernetes "Manage TLS Certificates in a Cluster" tutorial to try next.
+ * one process, signer example.com/serving with the example CA and the approver on for
+ * it, and the commands to try next: a ServiceAccount of namespace `shop` asks for a
+ * certificate and gets it with no human in the loop, and is denied one for another
+ * namespace's name.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
@@ -20,6 +22,8 @@ import { untilSignal } from '../../src/commands/run.js';
 import { flagError } from '../../src/commands/exit.js';
 import { startDevapi } from './devapi.js';
 import { DEMO_TRUST, TRUST_POLICY_FILE } from '../auth/trust-policy.js';
+import { kubeconfigFor } from '../auth/identity.js';
+import { serviceAccountIdentity, SHOP_SERVICE_ACCOUNT, shopPolicyYaml } from './dev-workload.js';
 
 export const DEMO_SIGNER = DEMO_TRUST.signerName;
 /** The repository's root: two levels up from devapi/commands/, three from its build in dist-dev/devapi/commands/. */
@@ -30,10 +34,15 @@ export const devUsage = `Usage: csr-signer dev [--state-dir DIR] [--port P]
 
 Starts a development Kubernetes API server (devapi) and the signer together, on
 127.0.0.1, with the signer ${DEMO_SIGNER} of keys.example/demo-config.yaml: the
-example CA (public keys: for trying csr-signer only) and a policy that allows the
-tutorial's names below and nothing else. The signer publishes its trust bundle to
-ConfigMap ${DEMO_TRUST.configMapName} in every namespace and to ClusterTrustBundle
-${DEMO_TRUST.clusterTrustBundleName} (devapi/auth/trust-publishing.yaml grants it).
+example CA (public keys: for trying csr-signer only), a policy that gives a
+ServiceAccount the Service names of its own namespace (*.NAMESPACE.svc,
+*.NAMESPACE.svc.cluster.local) and nothing else, and the approver on: what the
+policy allows is approved and issued with no human, the rest denied with a reason.
+${SHOP_SERVICE_ACCOUNT.kubeconfig} in the state directory is the ServiceAccount
+${SHOP_SERVICE_ACCOUNT.name} of namespace ${SHOP_SERVICE_ACCOUNT.namespace} (a client certificate devapi trusts). The
+signer publishes its trust bundle to ConfigMap ${DEMO_TRUST.configMapName} in every
+namespace and to ClusterTrustBundle ${DEMO_TRUST.clusterTrustBundleName}
+(devapi/auth/trust-publishing.yaml grants it).
 Prints the kubeconfig to use and the commands to try. Ctrl-C stops both.
 
   --state-dir DIR   where devapi keeps objects, tokens, kubeconfigs and the demo's copy
@@ -49,41 +58,47 @@ const shown = (path: string): string => {
   return rel.startsWith('..') ? path : rel;
 };
 
-export function tryNext(kubeconfig: string, caFile: string): string {
-  return `
-Try it (the Kubernetes "Manage TLS Certificates in a Cluster" tutorial, signer ${DEMO_SIGNER}):
-
-  export KUBECONFIG=${shown(kubeconfig)}
-
-  # 1. a key and a request (cfssl; or: openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes
-  #    -keyout server-key.pem -out server.csr -subj /CN=my-svc.my-namespace.svc -addext subjectAltName=DNS:my-svc.my-namespace.svc)
-  cat <<EOF | cfssl genkey - | cfssljson -bare server
-  {"hosts": ["my-svc.my-namespace.svc.cluster.local", "my-pod.my-namespace.pod.cluster.local", "192.0.2.24", "10.0.34.2"],
-   "CN": "my-pod.my-namespace.pod.cluster.local", "key": {"algo": "ecdsa", "size": 256}}
-  EOF
-
-  # 2. send it to the API
-  cat <<EOF | kubectl apply -f -
+/** A request as a workload sends it: a CSR manifest on stdin to `kubectl create`, as the shop ServiceAccount. */
+const sendAs = (serviceAccount: string, name: string, csrFile: string): string => `cat <<EOF | kubectl --kubeconfig ${serviceAccount} create -f -
   apiVersion: certificates.k8s.io/v1
   kind: CertificateSigningRequest
   metadata:
-    name: my-svc.my-namespace
+    name: ${name}
   spec:
-    request: $(base64 < server.csr | tr -d '\\n')
+    request: $(base64 < ${csrFile} | tr -d '\\n')
     signerName: ${DEMO_SIGNER}
     usages: ["digital signature", "key encipherment", "server auth"]
-  EOF
+  EOF`;
 
-  # 3. approve it; csr-signer issues the certificate
-  kubectl certificate approve my-svc.my-namespace
-  kubectl get csr my-svc.my-namespace
+export function tryNext(kubeconfig: string, caFile: string, serviceAccountKubeconfig: string): string {
+  const sa = shown(serviceAccountKubeconfig);
+  return `
+Try it: a workload gets its certificate with no human in the loop (signer ${DEMO_SIGNER}):
+
+  export KUBECONFIG=${shown(kubeconfig)}
+
+  # 1. a key and a request for the Service web of namespace shop
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout web-key.pem -out web.csr -subj /CN=web.shop.svc -addext subjectAltName=DNS:web.shop.svc
+
+  # 2. send it as the ServiceAccount ${SHOP_SERVICE_ACCOUNT.name} of namespace ${SHOP_SERVICE_ACCOUNT.namespace} (system:serviceaccount:shop:web)
+  ${sendAs(sa, 'web.shop', 'web.csr')}
+
+  # 3. nobody approves it by hand: csr-signer approves what its policy allows (*.{namespace}.svc) and issues it
+  kubectl wait --for=condition=Approved csr/web.shop --timeout=30s
+  kubectl get csr web.shop
 
   # 4. fetch and check it
-  kubectl get csr my-svc.my-namespace -o jsonpath='{.status.certificate}' | base64 --decode > server.crt
-  openssl verify -CAfile ${shown(caFile)} server.crt
-  openssl x509 -in server.crt -noout -text
+  kubectl get csr web.shop -o jsonpath='{.status.certificate}' | base64 --decode > web.crt
+  openssl verify -CAfile ${shown(caFile)} web.crt
+  openssl x509 -in web.crt -noout -text
 
-  # 5. the CA to trust, as the signer publishes it: a ConfigMap in every namespace, a ClusterTrustBundle
+  # 5. the same ServiceAccount asking for a name of namespace bank is denied, with the reason
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout bank-key.pem -out bank.csr -subj /CN=web.bank.svc -addext subjectAltName=DNS:web.bank.svc
+  ${sendAs(sa, 'web.bank', 'bank.csr')}
+  kubectl wait --for=condition=Denied csr/web.bank --timeout=30s
+  kubectl get csr web.bank -o jsonpath='{.status.conditions[?(@.type=="Denied")].message}'
+
+  # 6. the CA to trust, as the signer publishes it: a ConfigMap in every namespace, a ClusterTrustBundle
   kubectl get configmap ${DEMO_TRUST.configMapName} -n default -o jsonpath='{.data.ca\\.crt}'
   kubectl get clustertrustbundles
   kubectl get clustertrustbundle ${DEMO_TRUST.clusterTrustBundleName} -o jsonpath='{.spec.trustBundle}'
@@ -130,8 +145,8 @@ function stateDirectory(given: string | undefined): StateDirectory {
 }
 
 /**
- * The signer's configuration: keys.example/demo-config.yaml (the example CA and a tight
- * policy: the tutorial's names only), with the CA key copied into the state directory
+ * The signer's configuration: keys.example/demo-config.yaml (the example CA, a tight
+ * policy: a ServiceAccount's own namespace's Service names only, and the approver), with the CA key copied into the state directory
  * (0600: the demo's own copy, so the signer has no reason to warn that the shipped,
  * world-readable example key is world-readable), and trust publishing to a ConfigMap in
  * every namespace and a ClusterTrustBundle, which devapi/auth/trust-publishing.yaml permits.
@@ -189,9 +204,19 @@ async function demo(state: StateDirectory, port: number, logLevel: string, out: 
     '--log-level', logLevel,
   ], {}, readBoundedText);
 
-  const policyYaml = readBoundedText(fileURLToPath(new URL(TRUST_POLICY_FILE, root)), 'policy');
-  const devapi = new DevApi({ stateDir, port, readText: readBoundedText, policyYaml });
+  const trustPolicy = readBoundedText(fileURLToPath(new URL(TRUST_POLICY_FILE, root)), 'policy');
+  const policyYaml = `${trustPolicy.trimEnd()}\n---\n${shopPolicyYaml()}`;
+  const workload = await serviceAccountIdentity();
+  // The signer identity also approves, for the demo's signer only (no Nodes: no kubelet-serving profile).
+  const devapi = new DevApi({
+    stateDir, port, readText: readBoundedText, policyYaml, clientCaPem: workload.clientCaPem, signerNames: [DEMO_SIGNER], signerApproves: { nodes: false },
+  });
   const url = await startDevapi(devapi, port);
+  const serviceAccountKubeconfig = join(stateDir, SHOP_SERVICE_ACCOUNT.kubeconfig);
+  writeFileSync(serviceAccountKubeconfig, kubeconfigFor(url, readFileSync(join(stateDir, 'ca.pem'), 'utf8'), 'shop-web', {
+    clientCertificatePem: workload.certificatePem, clientKeyPem: workload.keyPem,
+  }), { mode: 0o600 });
+  chmodSync(serviceAccountKubeconfig, 0o600);
   const logger = createLogger(config.logLevel);
   const signer = new SignerRuntime(config, logger);
   try {
@@ -200,8 +225,8 @@ async function demo(state: StateDirectory, port: number, logLevel: string, out: 
     await devapi.stop();
     throw e;
   }
-  out.write(`csr-signer dev: devapi ready at ${url}; the signer serves ${DEMO_SIGNER} with keys.example/ca.pem (public, testing only)\n`);
-  out.write(`  admin kubeconfig: ${join(stateDir, 'admin.kubeconfig')}\n  signer health and metrics: http://${signer.address ?? ''}/readyz and /metrics\n${tryNext(join(stateDir, 'admin.kubeconfig'), caFile)}\nCtrl-C stops both.\n\n`);
+  out.write(`csr-signer dev: devapi ready at ${url}; the signer serves ${DEMO_SIGNER} with keys.example/ca.pem (public, testing only), and approves by its policy\n`);
+  out.write(`  admin kubeconfig: ${join(stateDir, 'admin.kubeconfig')}\n  signer health and metrics: http://${signer.address ?? ''}/readyz and /metrics\n${tryNext(join(stateDir, 'admin.kubeconfig'), caFile, serviceAccountKubeconfig)}\nCtrl-C stops both.\n\n`);
   state.up();
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping');

@@ -1,7 +1,8 @@
 /**
  * The demo's signer (keys.example/demo-config.yaml, which `csr-signer dev` runs): it
- * loads as the signer loads it, and its policy lets the tutorial's names through and
- * nothing else — the demo once issued DNS:evil.example.org to whoever an approver let by.
+ * loads as the signer loads it, its policy lets a ServiceAccount have its own namespace's
+ * Service names and nothing else — the demo once issued DNS:evil.example.org to whoever
+ * an approver let by — and its approver approves by that policy.
  */
 import { join } from 'node:path';
 import t from 'tap';
@@ -16,9 +17,13 @@ const keys = join(import.meta.dirname, '..', '..', 'keys.example');
 const config = loadRunConfig(['--config', join(keys, 'demo-config.yaml')], {}, readBoundedText);
 const [signer] = config.signers;
 const spec: Csr['spec'] = { request: '', signerName: 'example.com/serving', username: 'admin', groups: ['system:masters'] };
-const decide = (request: RequestSpec): string | undefined => {
+const decide = (request: RequestSpec, requester: Csr['spec'] = spec): string | undefined => {
   if (signer?.policy === undefined) throw new Error('the demo signer has no policy');
-  return checkPolicy(signer.policy, parseRequestDer(buildRequest(request)), spec, signer.name);
+  return checkPolicy(signer.policy, parseRequestDer(buildRequest(request)), requester, signer.name);
+};
+const shopWeb: Csr['spec'] = {
+  request: '', signerName: 'example.com/serving', username: 'system:serviceaccount:shop:web',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated'],
 };
 
 void t.test('the demo config is one custom signer with the example CA and a bounded policy', (t) => {
@@ -29,18 +34,21 @@ void t.test('the demo config is one custom signer with the example CA and a boun
   t.end();
 });
 
-void t.test('the tutorial the demo prints passes its policy; other names do not', (t) => {
-  const tutorial = {
-    commonName: 'my-pod.my-namespace.pod.cluster.local',
-    dns: ['my-svc.my-namespace.svc.cluster.local', 'my-pod.my-namespace.pod.cluster.local'], ips: ['192.0.2.24', '10.0.34.2'],
-  };
-  t.equal(decide(tutorial), undefined, 'the cfssl request of the tutorial');
-  t.equal(decide({ commonName: 'my-svc.my-namespace.svc', dns: ['my-svc.my-namespace.svc'] }), undefined, 'the openssl request of the tutorial');
-  t.equal(decide({ dns: ['evil.example.org'] }),
-    'subjectAltName DNS "evil.example.org" is not allowed by signer example.com/serving (allowed: *.my-namespace.svc, *.my-namespace.svc.cluster.local, *.my-namespace.pod.cluster.local)',
+void t.test('the flow the demo prints passes its policy; other names and addresses do not', (t) => {
+  t.equal(decide({ commonName: 'web.shop.svc', dns: ['web.shop.svc'] }, shopWeb), undefined, 'web.shop.svc for shop/web');
+  t.equal(decide({ commonName: 'web.shop.svc', dns: ['web.shop.svc', 'web.shop.svc.cluster.local'] }, shopWeb), undefined, 'and its cluster.local name');
+  t.equal(decide({ dns: ['evil.example.org'] }, shopWeb),
+    'subjectAltName DNS "evil.example.org" is not allowed by signer example.com/serving (allowed: *.{namespace}.svc, *.{namespace}.svc.cluster.local)',
     'a name outside the policy is refused, and named');
-  t.match(decide({ dns: ['my-svc.other-namespace.svc'] }), /^subjectAltName DNS "my-svc.other-namespace.svc" is not allowed/, 'another namespace');
-  t.match(decide({ dns: ['my-svc.my-namespace.svc'], ips: ['10.0.0.1'] }), /^subjectAltName IP "10.0.0.1" is not allowed by signer example.com\/serving \(allowed: 192.0.2.24\/32, 10.0.34.2\/32\)/, 'an address outside the policy');
-  t.match(decide({ commonName: 'evil.example.org', dns: ['my-svc.my-namespace.svc'] }), /commonName/, 'a CN that is none of its DNS names');
+  t.match(decide({ commonName: 'web.bank.svc', dns: ['web.bank.svc'] }, shopWeb), /^subjectAltName DNS "web.bank.svc" is not allowed by signer example.com\/serving/, 'another namespace\'s name');
+  t.match(decide({ dns: ['web.shop.svc'], ips: ['10.0.0.1'] }, shopWeb), /^subjectAltName IP "10.0.0.1" is not allowed by signer example.com\/serving \(allowed: none\)/, 'no IP address');
+  t.match(decide({ commonName: 'evil.example.org', dns: ['web.shop.svc'] }, shopWeb), /commonName/, 'a CN that is none of its DNS names');
+  t.match(decide({ commonName: 'web.shop.svc', dns: ['web.shop.svc'] }), /"web.shop.svc" is not allowed/, 'a requester that is no ServiceAccount gets no namespace\'s names');
+  t.end();
+});
+
+void t.test('the approver is on for the demo signer, by its policy', (t) => {
+  t.same(config.approver?.signers.map((s) => [s.signerName, s.profile]), [['example.com/serving', 'policy']]);
+  t.equal(config.approver?.mode, 'enforce');
   t.end();
 });

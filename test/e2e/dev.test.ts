@@ -1,12 +1,14 @@
 /**
- * `csr-signer dev` (npm start): devapi and the signer in one process, working on
- * a fresh state directory with the example CA, and the commands it prints work; its
+ * `csr-signer dev` (npm start): devapi and the signer (with the approver) in one process,
+ * working on a fresh state directory with the example CA, and the commands it prints —
+ * a ServiceAccount's certificate approved and issued with no human, another namespace's
+ * name denied — run as printed and do what they say; its
  * temporary state directory is private and removed when it stops; it publishes the
  * trust bundle; it does not warn about the example key it ships, while run still warns
  * about a world-readable key of the user's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { cli, root } from '../helpers/devapi.js';
@@ -35,7 +37,16 @@ async function started(args: readonly string[], env: NodeJS.ProcessEnv, ready: R
   return { child, output: () => out, exited };
 }
 
-void t.test('the demo starts, prints the next commands, issues for example.com/serving, and Ctrl-C stops both', async (t) => {
+/** The commands dev prints to try next, steps 1 to `last`, as one shell script (the display's two-space indent removed). */
+function printedSteps(out: string, last: number): string {
+  const lines = out.split('\n');
+  const from = lines.findIndex((l) => l.startsWith('Try it'));
+  const to = lines.findIndex((l) => l.trim().startsWith(`# ${last + 1}.`));
+  if (from < 0 || to < 0) throw new Error(`no steps 1 to ${last} in:\n${out}`);
+  return lines.slice(from + 1, to).map((l) => l.replace(/^ {2}/, '')).join('\n');
+}
+
+void t.test('the demo starts, prints the no-human flow, and the printed commands work as shown; Ctrl-C stops both', async (t) => {
   const dir = tempDir('dev-');
   const child = spawn(process.execPath, [cli, 'dev', '--state-dir', join(dir, 'state')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -52,30 +63,44 @@ void t.test('the demo starts, prints the next commands, issues for example.com/s
   });
   t.match(out, /devapi ready at https:\/\/127\.0\.0\.1:\d+/);
   t.match(out, /export KUBECONFIG=\S+admin\.kubeconfig/);
-  for (const step of ['cfssl genkey', 'kubectl apply -f -', 'kubectl certificate approve my-svc.my-namespace', "jsonpath='{.status.certificate}'", 'openssl verify -CAfile keys.example/ca.pem']) {
+  for (const step of ['openssl req -new', 'shop-web.kubeconfig create -f -', 'kubectl wait --for=condition=Approved csr/web.shop', "jsonpath='{.status.certificate}'",
+    'openssl verify -CAfile keys.example/ca.pem', 'kubectl wait --for=condition=Denied csr/web.bank']) {
     t.ok(out.includes(step), `prints: ${step}`);
   }
+  t.notMatch(out, /certificate approve/, 'no human approval in the flow');
 
-  const env = { ...process.env, KUBECONFIG: join(dir, 'state', 'admin.kubeconfig'), HOME: dir };
-  const request = opensslRequest(dir, 'demo', { cn: 'web.my-namespace.svc', sans: ['DNS:web.my-namespace.svc'] });
-  const created = run('kubectl', ['apply', '-f', '-'], { env, input: manifests([{ name: 'demo', signerName: 'example.com/serving', usages: ['digital signature', 'server auth'], request }]) });
-  t.equal(created.code, 0, created.stderr);
-  t.equal(run('kubectl', ['certificate', 'approve', 'demo'], { env }).code, 0);
-  const certificate = await until(
-    () => Buffer.from(run('kubectl', ['get', 'csr', 'demo', '-o', 'jsonpath={.status.certificate}'], { env }).stdout, 'base64').toString(),
-    { what: 'a certificate on CSR demo', ms: 10_000, intervalMs: 100 },
-  );
+  // Steps 1–5 exactly as printed, in a folder of their own (keys.example/ linked in, as from the repository's root).
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  symlinkSync(join(root, 'keys.example'), join(work, 'keys.example'));
+  const script = printedSteps(out, 5);
+  const ran = run('sh', ['-e', '-c', script], { cwd: work, env: { ...process.env, HOME: dir, KUBECACHEDIR: join(dir, 'cache') } });
+  t.equal(ran.code, 0, `the printed steps run:\n${script}\n${ran.stdout}\n${ran.stderr}`);
+  t.match(ran.stdout, /certificatesigningrequest\.certificates\.k8s\.io\/web\.shop created/);
+  t.match(ran.stdout, /certificatesigningrequest\.certificates\.k8s\.io\/web\.shop condition met/);
+  t.match(ran.stdout, /web\.shop\s+\S+\s+example\.com\/serving\s+system:serviceaccount:shop:web\s+.*Approved,Issued/, 'asked by the ServiceAccount, approved and issued');
+  t.match(ran.stdout, /web\.crt: OK/, 'openssl verifies it against the example CA');
+  t.match(ran.stdout, /DNS:web\.shop\.svc/);
+  t.match(ran.stdout, /certificatesigningrequest\.certificates\.k8s\.io\/web\.bank condition met/);
+  t.match(ran.stdout, /subjectAltName DNS "web\.bank\.svc" is not allowed by signer example\.com\/serving/, 'the denial says why');
+  const certificate = readFileSync(join(work, 'web.crt'), 'utf8');
   t.equal(opensslVerify(dir, readFileSync(join(root, 'keys.example', 'ca.pem'), 'utf8'), certificate).code, 0, 'issued by the example CA');
 
-  // The demo's policy (keys.example/demo-config.yaml) allows the tutorial's names only.
+  const env = { ...process.env, KUBECONFIG: join(dir, 'state', 'admin.kubeconfig'), HOME: dir };
+  const conditions = JSON.parse(run('kubectl', ['get', 'csr', 'web.bank', '-o', 'jsonpath={.status.conditions}'], { env }).stdout) as { type: string; reason: string }[];
+  t.match(conditions, [{ type: 'Denied', reason: 'CsrSignerPolicyDenied' }], 'web.bank: Denied by the approver, nothing else');
+  t.equal(conditions.length, 1);
+  t.notOk(run('kubectl', ['get', 'csr', 'web.bank', '-o', 'jsonpath={.status.certificate}'], { env }).stdout, 'web.bank: never issued');
+
+  // The demo's policy (keys.example/demo-config.yaml) gives no one a name outside it, not even admin: Denied, never signed.
   const evil = opensslRequest(dir, 'evil', { cn: 'evil.example.org', sans: ['DNS:evil.example.org'] });
   t.equal(run('kubectl', ['apply', '-f', '-'], { env, input: manifests([{ name: 'evil', signerName: 'example.com/serving', usages: ['digital signature', 'server auth'], request: evil }]) }).code, 0);
-  t.equal(run('kubectl', ['certificate', 'approve', 'evil'], { env }).code, 0);
-  const failed = await until(
-    () => run('kubectl', ['get', 'csr', 'evil', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].message}'], { env }).stdout || undefined,
-    { what: 'a Failed condition on CSR evil', ms: 10_000, intervalMs: 100 },
+  const denied = await until(
+    () => run('kubectl', ['get', 'csr', 'evil', '-o', 'jsonpath={.status.conditions[?(@.type=="Denied")].message}'], { env }).stdout || undefined,
+    { what: 'a Denied condition on CSR evil', ms: 10_000, intervalMs: 100 },
   );
-  t.match(failed, /subjectAltName DNS "evil\.example\.org" is not allowed by signer example\.com\/serving/, 'a name outside the demo policy fails, approved or not');
+  t.match(denied, /subjectAltName DNS "evil\.example\.org" is not allowed by signer example\.com\/serving/, 'a name outside the demo policy is denied');
+  t.notOk(run('kubectl', ['get', 'csr', 'evil', '-o', 'jsonpath={.status.certificate}'], { env }).stdout, 'and never issued');
 
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -95,7 +120,7 @@ void t.test('without --state-dir: a private temporary folder, gone after SIGTERM
     const state = join(tmp, made[0] ?? 'missing');
     t.equal(statSync(state).mode & 0o777, 0o700, `${signal}: the folder is 0700`);
     for (const f of readdirSync(state)) t.equal(statSync(join(state, f)).mode & 0o077 & ~0o044, 0, `${signal}: ${f} is writable by its owner only`);
-    for (const f of ['tokens.json', 'server-key.pem', 'example-ca-key.pem', 'admin.kubeconfig', 'signer.kubeconfig', 'state.log']) {
+    for (const f of ['tokens.json', 'server-key.pem', 'example-ca-key.pem', 'admin.kubeconfig', 'signer.kubeconfig', 'shop-web.kubeconfig', 'state.log']) {
       t.equal(statSync(join(state, f)).mode & 0o077, 0, `${signal}: ${f} is the owner's only`);
     }
     dev.child.kill(signal);
@@ -104,7 +129,7 @@ void t.test('without --state-dir: a private temporary folder, gone after SIGTERM
   }
 });
 
-void t.test('the demo publishes its trust bundle as the printed step 5 shows, with the shipped RBAC file', async (t) => {
+void t.test('the demo publishes its trust bundle as the printed step 6 shows, with the shipped RBAC file', async (t) => {
   const dir = tempDir('dev-trust-');
   const dev = await started(['dev', '--state-dir', join(dir, 'state')], process.env, /Ctrl-C stops both/);
   t.teardown(() => { dev.child.kill('SIGKILL'); });
