@@ -99,7 +99,7 @@ export const EXERCISES: readonly Exercise[] = [
   },
   {
     doc: 'README.md', match: /^npm start$/, how: 'server', dir: 'root', ready: /Ctrl-C stops both/, stop: 'SIGINT', stopped: /csr-signer dev: stopped/,
-    check: (t, out) => t.match(out.stdout, /export KUBECONFIG=\S+admin\.kubeconfig[\s\S]*kubectl certificate approve/),
+    check: (t, out) => t.match(out.stdout, /export KUBECONFIG=\S+admin\.kubeconfig[\s\S]*shop-web\.kubeconfig create -f -[\s\S]*kubectl wait --for=condition=Approved csr\/web\.shop/),
   },
   {
     doc: 'README.md', match: /^\.\/csr-signer run --config signers\.yaml$/, how: 'server',
