@@ -172,7 +172,10 @@ void t.test('NOTES.txt says who approves, in which mode, and what the cleaner de
   const audit = notes({ approver: { enabled: true, mode: 'audit', separateDeployment: true } });
   t.match(audit, /The approver \(audit mode, in deployment\/csr-signer-approver as ServiceAccount csr-signer-approver\) decides CSRs for:\n {2}- example\.com\/serving/);
   t.match(audit, /Audit mode writes nothing/);
-  t.match(audit, /deleted after issued 1h, denied 1h, failed 1h, pending 24h, approved but never issued 24h/);
+  t.notMatch(audit, /deleted/, 'audit mode: the cleaner is off unless cleanup.enabled says so, and the notes say nothing is deleted');
+  const auditCleaning = notes({ approver: { enabled: true, mode: 'audit' }, cleanup: { enabled: true } });
+  t.match(auditCleaning, /deleted after issued 1h, denied 1h, failed 1h, pending 24h, approved but never issued 24h/);
+  t.match(notes({ approver: { enabled: true } }), /deleted after issued 1h/, 'enforce mode: the cleaner follows the approver');
   t.notMatch(notes({ approver: { enabled: true }, cleanup: { enabled: false } }), /deleted after/);
   t.end();
 });

@@ -172,10 +172,14 @@ signers:
 {{- if and .Values.approver.enabled .Values.approver.separateDeployment }}true{{ end }}
 {{- end }}
 
-{{/* "true" when the CSR cleaner runs: cleanup.enabled, or when it is null, approver.enabled. */}}
+{{/*
+"true" when the CSR cleaner runs: cleanup.enabled, or when it is null, the approver on in
+enforce mode (as the config file's default: an approver in audit mode writes nothing, so
+it deletes nothing unless cleanup.enabled says so).
+*/}}
 {{- define "csr-signer.cleanupOn" -}}
 {{- if kindIs "invalid" .Values.cleanup.enabled }}
-{{- if .Values.approver.enabled }}true{{ end }}
+{{- if and .Values.approver.enabled (eq .Values.approver.mode "enforce") }}true{{ end }}
 {{- else if .Values.cleanup.enabled }}true{{ end }}
 {{- end }}
 
