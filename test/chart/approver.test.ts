@@ -159,6 +159,14 @@ void t.test('the chart refuses an approver with nothing to approve, replicas wit
   const refusals: [string, Values, RegExp][] = [
     ['only signers that are never approved automatically', { signers: [{ name: 'kubernetes.io/kube-apiserver-client', ca }], approver: { enabled: true } }, /no signer to approve for/],
     ['two approver replicas without leader election', { replicaCount: 1, leaderElection: { enabled: false }, approver: { enabled: true, separateDeployment: true } }, /approver\.replicaCount > 1 needs leaderElection\.enabled/],
+    ['a separate approver on the namespace\'s default ServiceAccount by omission', { approver: { enabled: true, separateDeployment: true, serviceAccount: { create: false } } },
+      /approver\.serviceAccount\.name is required when approver\.serviceAccount\.create is false: the separate approver never runs as the namespace's default ServiceAccount/],
+    ['a separate approver on the signer\'s ServiceAccount', { approver: { enabled: true, separateDeployment: true, serviceAccount: { create: false, name: 'csr-signer' } } },
+      /approver\.serviceAccount\.name "csr-signer" is the signer's ServiceAccount: with approver\.separateDeployment the approver needs one of its own/],
+    ['a separate approver creating a ServiceAccount of the signer\'s name', { serviceAccount: { name: 'pki' }, approver: { enabled: true, separateDeployment: true, serviceAccount: { name: 'pki' } } },
+      /approver\.serviceAccount\.name "pki" is the signer's ServiceAccount/],
+    ['a separate approver on the signer\'s default ServiceAccount', { serviceAccount: { create: false }, approver: { enabled: true, separateDeployment: true, serviceAccount: { create: false, name: 'default' } } },
+      /approver\.serviceAccount\.name "default" is the signer's ServiceAccount/],
     ['the approver on the signer\'s Lease', { leaderElection: { leaseName: 'pki' }, approver: { enabled: true, separateDeployment: true, leaseName: 'pki' } }, /approver\.leaseName must differ from the signer's Lease/],
   ];
   for (const [name, values, message] of refusals) t.throws(() => renderChart({ values }), { constructor: TemplateError, message }, name);
