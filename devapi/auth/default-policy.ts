@@ -24,9 +24,10 @@ export interface DefaultPolicyOptions {
   /**
    * The signer identity also approves (`csr-signer run --approve`): the approver's rules from
    * src/kube/rbac.ts for the same signer names, with reading Nodes unless `nodes: false`
-   * (only the kubelet-serving profile reads them). Default off: the signer keeps exactly its signing rules.
+   * (only the kubelet-serving profile reads them), in `mode` (default `enforce`; `audit` writes nothing and
+   * gets no write rule). Default off: the signer keeps exactly its signing rules.
    */
-  readonly signerApproves?: boolean | { readonly nodes: boolean };
+  readonly signerApproves?: boolean | { readonly nodes: boolean; readonly mode?: 'enforce' | 'audit' };
   /** The signer identity also cleans up CSRs (the cleaner's rules from src/kube/rbac.ts). Default off. */
   readonly signerCleans?: boolean;
 }
@@ -64,7 +65,7 @@ export function defaultPolicy(options: DefaultPolicyOptions = {}): RbacObject[] 
     signerApproves = false, signerCleans = false,
   } = options;
   const approves = signerApproves === false ? [] : clusterRole('csr-signer-approver', signerApproverRules({
-    signerNames, nodes: signerApproves === true || signerApproves.nodes,
+    signerNames, nodes: signerApproves === true || signerApproves.nodes, mode: signerApproves === true ? 'enforce' : signerApproves.mode ?? 'enforce',
   }), [signerAccount]);
   return [
     ...approves,

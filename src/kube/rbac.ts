@@ -55,25 +55,33 @@ export function signerClusterRules(signerNames: readonly string[]): PolicyRule[]
   ];
 }
 
+/** The approver's mode (config/ ApproverMode): `audit` decides, logs and counts, and writes nothing. */
+export type ApproverRbacMode = 'enforce' | 'audit';
+
 /**
- * The approver (--approve), cluster-wide: read CSRs, write /approval for `signerNames`
- * only, ask SubjectAccessReviews, and read Nodes when `nodes` (the kubelet-serving profile).
+ * The approver (--approve), cluster-wide: read CSRs, ask SubjectAccessReviews, and read
+ * Nodes when `nodes` (the kubelet-serving profile); in `enforce` mode (the default) also
+ * write /approval for `signerNames` only and record Events. `audit` writes nothing, so it
+ * is granted no write: no `approve`, no /approval, no Events.
  */
-export function approverClusterRules(options: { readonly signerNames: readonly string[]; readonly nodes: boolean }): PolicyRule[] {
+export function approverClusterRules(options: { readonly signerNames: readonly string[]; readonly nodes: boolean; readonly mode?: ApproverRbacMode }): PolicyRule[] {
   const names = checkSignerNames(options.signerNames);
+  const enforce = (options.mode ?? 'enforce') === 'enforce';
   return [
     // The informer's list+watch of every CSR, and a fresh get after a conflict.
     { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests'], verbs: ['get', 'list', 'watch'] },
-    // PUT /approval: the Approved or Denied condition. Not the main resource, not /status.
-    { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests/approval'], verbs: ['update'] },
-    // The CertificateApproval admission check on /approval: approve only for these signers.
-    { apiGroups: [CERTIFICATES], resources: ['signers'], resourceNames: names, verbs: ['approve'] },
+    ...(enforce ? [
+      // PUT /approval: the Approved or Denied condition. Not the main resource, not /status.
+      { apiGroups: [CERTIFICATES], resources: ['certificatesigningrequests/approval'], verbs: ['update'] },
+      // The CertificateApproval admission check on /approval: approve only for these signers.
+      { apiGroups: [CERTIFICATES], resources: ['signers'], resourceNames: names, verbs: ['approve'] },
+    ] : []),
     // Ask whether the requester may (selfnodeclient, nodeclient, or a policy's own check).
     { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     // One core v1 Event per approval and denial.
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
-    // kubelet-serving: the Node's status.addresses.
-    ...(options.nodes ? [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }] : []),
+    ...(enforce ? [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }] : []),
+    // kubelet-serving: the Node's status.addresses, one Node read by name (node-api.ts): get only.
+    ...(options.nodes ? [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }] : []),
   ];
 }
 

@@ -115,7 +115,7 @@ export const signerMetrics = {
   },
   leader: {
     name: 'csr_signer_leader', type: 'gauge', labels: [],
-    help: 'Whether this replica signs: 1 when it holds the lease or leader election is off, else 0.',
+    help: 'Whether this replica leads (signing, approving and cleaning up run on the leader): 1 when it holds the lease or leader election is off, else 0.',
   },
 } as const satisfies Record<string, MetricSpec>;
 

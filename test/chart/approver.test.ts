@@ -5,10 +5,12 @@
  * its own that runs `csr-signer run --signing=false` with no CA, under its own
  * ServiceAccount and Lease, on pods the signer's selector never matches.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
 import { loadRunConfig } from '../../src/config/index.js';
-import { find, renderChart, TemplateError, type Manifest, type Values } from './render.js';
+import { chartDir, find, renderChart, TemplateError, type Manifest, type Values } from './render.js';
 
 interface Pod {
   serviceAccountName: string;
@@ -159,6 +161,14 @@ void t.test('the chart refuses an approver with nothing to approve, replicas wit
   const refusals: [string, Values, RegExp][] = [
     ['only signers that are never approved automatically', { signers: [{ name: 'kubernetes.io/kube-apiserver-client', ca }], approver: { enabled: true } }, /no signer to approve for/],
     ['two approver replicas without leader election', { replicaCount: 1, leaderElection: { enabled: false }, approver: { enabled: true, separateDeployment: true } }, /approver\.replicaCount > 1 needs leaderElection\.enabled/],
+    ['a separate approver on the namespace\'s default ServiceAccount by omission', { approver: { enabled: true, separateDeployment: true, serviceAccount: { create: false } } },
+      /approver\.serviceAccount\.name is required when approver\.serviceAccount\.create is false: the separate approver never runs as the namespace's default ServiceAccount/],
+    ['a separate approver on the signer\'s ServiceAccount', { approver: { enabled: true, separateDeployment: true, serviceAccount: { create: false, name: 'csr-signer' } } },
+      /approver\.serviceAccount\.name "csr-signer" is the signer's ServiceAccount: with approver\.separateDeployment the approver needs one of its own/],
+    ['a separate approver creating a ServiceAccount of the signer\'s name', { serviceAccount: { name: 'pki' }, approver: { enabled: true, separateDeployment: true, serviceAccount: { name: 'pki' } } },
+      /approver\.serviceAccount\.name "pki" is the signer's ServiceAccount/],
+    ['a separate approver on the signer\'s default ServiceAccount', { serviceAccount: { create: false }, approver: { enabled: true, separateDeployment: true, serviceAccount: { create: false, name: 'default' } } },
+      /approver\.serviceAccount\.name "default" is the signer's ServiceAccount/],
     ['the approver on the signer\'s Lease', { leaderElection: { leaseName: 'pki' }, approver: { enabled: true, separateDeployment: true, leaseName: 'pki' } }, /approver\.leaseName must differ from the signer's Lease/],
   ];
   for (const [name, values, message] of refusals) t.throws(() => renderChart({ values }), { constructor: TemplateError, message }, name);
@@ -171,8 +181,22 @@ void t.test('NOTES.txt says who approves, in which mode, and what the cleaner de
   t.notMatch(notes({}), /approver|deleted after/);
   const audit = notes({ approver: { enabled: true, mode: 'audit', separateDeployment: true } });
   t.match(audit, /The approver \(audit mode, in deployment\/csr-signer-approver as ServiceAccount csr-signer-approver\) decides CSRs for:\n {2}- example\.com\/serving/);
-  t.match(audit, /Audit mode writes nothing/);
-  t.match(audit, /deleted after issued 1h, denied 1h, failed 1h, pending 24h, approved but never issued 24h/);
+  t.match(audit, /Audit mode writes nothing: keep what approves today \(kube-controller-manager's csrapproving\)\nrunning, compare csr_signer_approvals_total with what it approves, then set\napprover\.mode=enforce with both running/);
+  t.notMatch(audit, /turn off kube-controller-manager's/, 'audit: nothing is turned off yet');
+  t.match(notes({ approver: { enabled: true } }), /Once it approves as expected alongside kube-controller-manager, turn off\nkube-controller-manager's csrapproving and csrcleaner/, 'enforce: only then turn off kube-controller-manager\'s');
+  t.notMatch(audit, /deleted/, 'audit mode: the cleaner is off unless cleanup.enabled says so, and the notes say nothing is deleted');
+  const auditCleaning = notes({ approver: { enabled: true, mode: 'audit' }, cleanup: { enabled: true } });
+  t.match(auditCleaning, /deleted after issued 1h, denied 1h, failed 1h, pending 24h, approved but never issued 24h/);
+  t.match(notes({ approver: { enabled: true } }), /deleted after issued 1h/, 'enforce mode: the cleaner follows the approver');
   t.notMatch(notes({ approver: { enabled: true }, cleanup: { enabled: false } }), /deleted after/);
+  t.end();
+});
+
+void t.test('the chart README gives docs/replacing-kcm.md\'s order: audit, enforce with both running, then turn kube-controller-manager\'s off', (t) => {
+  const readme = readFileSync(join(chartDir, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const order = readFileSync(join(chartDir, '..', '..', 'docs', 'replacing-kcm.md'), 'utf8');
+  t.match(order, /1\. \*\*Audit\.\*\*[\s\S]*2\. \*\*Enforce\.\*\*[\s\S]*3\. \*\*Turn off kube-controller-manager's\.\*\*/, 'the order the README follows');
+  t.notMatch(readme, /turn off what approves today/i, 'never turn off what approves before the approver is on');
+  t.match(readme, /first `approver\.mode: audit` \(it writes nothing; the cleaner stays off unless `cleanup\.enabled: true`\), then `approver\.mode: enforce` with both approving, and only then turn off kube-controller-manager's `csrapproving` and `csrcleaner`/);
   t.end();
 });

@@ -77,7 +77,7 @@ tests:
         alertname: CsrSignerNoLeader
         exp_alerts:
           - exp_labels: { job: csr-signer-approver }
-            exp_annotations: { summary: "No csr-signer replica holds the Lease, or none runs: nothing is being signed." }
+            exp_annotations: { summary: "No csr-signer replica leads (holds the Lease), or none runs: signing, approving and cleaning up run on the leader, so they have stopped." }
   - interval: 1m
     input_series:
       - series: 'csr_signer_leader{job="csr-signer",pod="s1"}'
@@ -93,6 +93,40 @@ tests:
 `;
   const file = writeTemp(tempDir(), 'leaders-test.yaml', tests);
   const r = run('promtool', ['test', 'rules', file]);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.end();
+});
+
+void t.test('with a separate approver the PrometheusRule adds CsrSignerApproverAbsent: the approver\'s job gone while the signer\'s reports alerts (promtool test rules)', (t) => {
+  if (!needTool(t, 'promtool')) return t.end();
+  const values: Values = { prometheusRule: { enabled: true }, approver: { enabled: true, separateDeployment: true } };
+  const rule = find(renderChart({ values, namespace: 'certs', apiVersions: api }).manifests, 'PrometheusRule');
+  const file = parse(readFileSync(join(chartDir, 'files', 'prometheus-rules.yaml'), 'utf8')) as { groups: unknown[] };
+  t.same((rule.spec as { groups: unknown[] }).groups.slice(0, file.groups.length), file.groups, 'the file\'s groups first, as they are');
+  const withoutApprover = find(renderChart({ values: { prometheusRule: { enabled: true } }, apiVersions: api }).manifests, 'PrometheusRule');
+  t.same(withoutApprover.spec, file, 'no approver group without a separate approver');
+  const dir = tempDir();
+  const rulesFile = writeTemp(dir, 'rules.json', JSON.stringify(rule.spec));
+  const summary = 'No replica of the separate approver csr-signer-approver runs or is scraped: nothing approves, denies or cleans up CSRs.';
+  // The signer's job reports a leader throughout; the approver's (by ServiceMonitor, then by PodMonitor) is there, then gone.
+  const tests = `rule_files: [${JSON.stringify(rulesFile)}]
+evaluation_interval: 1m
+tests:
+${['csr-signer-approver', 'certs/csr-signer-approver'].map((job) => `  - interval: 1m
+    input_series:
+      - series: 'csr_signer_leader{job="csr-signer",pod="s1"}'
+        values: '1x29'
+      - series: 'csr_signer_leader{job="${job}",pod="a1"}'
+        values: '1x4'
+    alert_rule_test:
+      - { eval_time: 4m, alertname: CsrSignerApproverAbsent, exp_alerts: [] }
+      - { eval_time: 20m, alertname: CsrSignerNoLeader, exp_alerts: [] }
+      - eval_time: 20m
+        alertname: CsrSignerApproverAbsent
+        exp_alerts:
+          - exp_annotations: { summary: "${summary}" }
+`).join('')}`;
+  const r = run('promtool', ['test', 'rules', writeTemp(dir, 'approver-test.yaml', tests)]);
   t.equal(r.code, 0, r.stdout + r.stderr);
   t.end();
 });

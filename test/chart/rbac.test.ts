@@ -195,7 +195,12 @@ const approvalCases: [string, Values, string[] | undefined, boolean, boolean, st
   ['the approver off (the default)', {}, undefined, false, false, 'csr-signer'],
   ['the cleaner alone', { cleanup: { enabled: true } }, undefined, false, true, 'csr-signer'],
   ['the approver on: one entry per signer, the cleaner follows', { approver: { enabled: true } }, ['example.com/serving'], false, true, 'csr-signer'],
-  ['the approver in audit mode', { approver: { enabled: true, mode: 'audit' } }, ['example.com/serving'], false, true, 'csr-signer'],
+  ['the approver in audit mode: no write rule', { approver: { enabled: true, mode: 'audit' } }, ['example.com/serving'], false, false, 'csr-signer'],
+  ['the approver in audit mode for kubelets, the cleaner asked for', {
+    signers: allBuiltIn.map((name) => ({ name, ca })), approver: { enabled: true, mode: 'audit' }, cleanup: { enabled: true },
+  }, ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'], true, true, 'csr-signer'],
+  ['a separate approver in audit mode', { approver: { enabled: true, mode: 'audit', separateDeployment: true, signers: [kubeletServing] } },
+    ['kubernetes.io/kubelet-serving'], true, false, 'csr-signer-approver'],
   ['the approver with the cleaner off', { approver: { enabled: true }, cleanup: { enabled: false } }, ['example.com/serving'], false, false, 'csr-signer'],
   ['a kubelet-serving entry: Nodes are read', { approver: { enabled: true, signers: [kubeletServing, useServing] } }, ['kubernetes.io/kubelet-serving', 'example.com/serving'], true, true, 'csr-signer'],
   ['the four built-in signers: never kube-apiserver-client or legacy-unknown', { signers: allBuiltIn.map((name) => ({ name, ca })), approver: { enabled: true } },
@@ -212,10 +217,12 @@ for (const [name, values, approved, nodes, cleaner, identity] of approvalCases) 
   void t.test(`the approver's and the cleaner's RBAC equal what the code needs (src/kube/rbac.ts) for ${name}`, (t) => {
     const { manifests } = renderChart({ values, namespace: 'certs' });
     const separate = identity !== 'csr-signer';
+    const mode = (values.approver as { mode?: 'enforce' | 'audit' } | undefined)?.mode ?? 'enforce';
+    const writes = approved !== undefined && mode === 'enforce';
     const byName = (kind: string, n: string): Manifest | undefined => manifests.find((m) => m.kind === kind && m.metadata.name === n);
     const approverRole = byName('ClusterRole', 'csr-signer-approver');
     const cleanerRole = byName('ClusterRole', 'csr-signer-cleaner');
-    if (approved) t.same(approverRole && rulesOf(approverRole), approverClusterRules({ signerNames: approved, nodes }), 'the approver ClusterRole');
+    if (approved) t.same(approverRole && rulesOf(approverRole), approverClusterRules({ signerNames: approved, nodes, mode }), `the approver ClusterRole (${mode})`);
     else t.equal(approverRole, undefined, 'no approver ClusterRole');
     if (cleaner) t.same(cleanerRole && rulesOf(cleanerRole), cleanerClusterRules(), 'the cleaner ClusterRole');
     else t.equal(cleanerRole, undefined, 'no cleaner ClusterRole');
@@ -230,13 +237,20 @@ for (const [name, values, approved, nodes, cleaner, identity] of approvalCases) 
     const served = ((values.signers ?? [{ name: 'example.com/serving' }]) as { name: string }[]).map((s) => s.name);
     t.same(renderedRules(manifests).cluster, signerClusterRules(served), 'the signer ClusterRole is signerClusterRules, with or without the approver');
     const signerRulesBound = rulesBoundTo(manifests, 'csr-signer');
-    t.equal(grants(signerRulesBound, 'approve', 'signers'), approved !== undefined && !separate, 'the signer identity may approve only when it runs the approver');
-    t.equal(grants(signerRulesBound, 'update', 'certificatesigningrequests/approval'), approved !== undefined && !separate);
+    t.equal(grants(signerRulesBound, 'approve', 'signers'), writes && !separate, 'the signer identity may approve only when it runs the approver in enforce mode');
+    t.equal(grants(signerRulesBound, 'update', 'certificatesigningrequests/approval'), writes && !separate);
     t.equal(grants(signerRulesBound, 'delete', 'certificatesigningrequests'), cleaner && !separate, 'and delete only when it runs the cleaner');
     t.equal(grants(signerRulesBound, 'get', 'nodes'), nodes && !separate);
+    const everyRule = manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role').flatMap(rulesOf);
+    t.notOk(everyRule.some((r) => r.resources.includes('nodes') && r.verbs.some((v) => v !== 'get')), 'Nodes: get only, never list or watch');
+    if (approved !== undefined && mode === 'audit') {
+      const approverOnly = rulesOf(find(manifests, 'ClusterRole', 'csr-signer-approver'));
+      t.notOk(approverOnly.some((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)) && !r.resources.includes('subjectaccessreviews')), 'audit: nothing but reads and SubjectAccessReviews');
+    }
     if (separate) {
       const approverRules = rulesBoundTo(manifests, identity);
       t.notOk(grants(approverRules, 'sign', 'signers'), 'the approver identity never signs');
+      t.equal(grants(approverRules, 'approve', 'signers'), writes, 'and approves only in enforce mode');
       t.notOk(grants(approverRules, 'update', 'certificatesigningrequests/status'), 'nor writes a certificate');
       t.notOk(approverRules.some((r) => r.resources.includes('configmaps') || r.resources.includes('secrets')), 'nor touches ConfigMaps or Secrets');
       t.same(rulesOf(find(manifests, 'Role', 'csr-signer-approver-leader-election')), signerLeaseRules('csr-signer-approver'), 'its own Lease, not the signer\'s');

@@ -100,7 +100,7 @@ tests:
       - eval_time: 15m
         alertname: CsrSignerNoLeader
         exp_alerts:
-          - exp_annotations: { summary: "No csr-signer replica holds the Lease, or none runs: nothing is being signed." }
+          - exp_annotations: { summary: "No csr-signer replica leads (holds the Lease), or none runs: signing, approving and cleaning up run on the leader, so they have stopped." }
   - interval: 1m
     input_series:
       - series: 'csr_signer_leader{pod="a"}'
@@ -111,7 +111,7 @@ tests:
         alertname: CsrSignerNoLeader
         exp_alerts:
           - exp_labels: {}
-            exp_annotations: { summary: "No csr-signer replica holds the Lease, or none runs: nothing is being signed." }
+            exp_annotations: { summary: "No csr-signer replica leads (holds the Lease), or none runs: signing, approving and cleaning up run on the leader, so they have stopped." }
 `;
   const file = writeTemp(dir, 'leader-test.yaml', tests);
   const r = run('promtool', ['test', 'rules', file]);

@@ -172,10 +172,14 @@ signers:
 {{- if and .Values.approver.enabled .Values.approver.separateDeployment }}true{{ end }}
 {{- end }}
 
-{{/* "true" when the CSR cleaner runs: cleanup.enabled, or when it is null, approver.enabled. */}}
+{{/*
+"true" when the CSR cleaner runs: cleanup.enabled, or when it is null, the approver on in
+enforce mode (as the config file's default: an approver in audit mode writes nothing, so
+it deletes nothing unless cleanup.enabled says so).
+*/}}
 {{- define "csr-signer.cleanupOn" -}}
 {{- if kindIs "invalid" .Values.cleanup.enabled }}
-{{- if .Values.approver.enabled }}true{{ end }}
+{{- if and .Values.approver.enabled (eq .Values.approver.mode "enforce") }}true{{ end }}
 {{- else if .Values.cleanup.enabled }}true{{ end }}
 {{- end }}
 
@@ -273,14 +277,25 @@ signing: false
 {{- printf "%s-approver" (include "csr-signer.fullname" . | trunc 54 | trimSuffix "-") }}
 {{- end }}
 
-{{/* The ServiceAccount the approver runs as: the signer's, or with separateDeployment its own. */}}
+{{/*
+The ServiceAccount the approver runs as: the signer's, or with separateDeployment its own,
+never the namespace's `default` by omission and never the signer's (either would give the
+approver's rights to pods that are not the approver, and undo the separation).
+*/}}
 {{- define "csr-signer.approverServiceAccountName" -}}
 {{- if not (include "csr-signer.approverSeparate" .) }}
 {{- include "csr-signer.serviceAccountName" . }}
-{{- else if .Values.approver.serviceAccount.create }}
-{{- default (include "csr-signer.approverFullname" .) .Values.approver.serviceAccount.name }}
 {{- else }}
-{{- default "default" .Values.approver.serviceAccount.name }}
+{{- $name := .Values.approver.serviceAccount.name }}
+{{- if .Values.approver.serviceAccount.create }}
+{{- $name = default (include "csr-signer.approverFullname" .) $name }}
+{{- else if not $name }}
+{{- fail "approver.serviceAccount.name is required when approver.serviceAccount.create is false: the separate approver never runs as the namespace's default ServiceAccount" }}
+{{- end }}
+{{- if eq $name (include "csr-signer.serviceAccountName" .) }}
+{{- fail (printf "approver.serviceAccount.name %q is the signer's ServiceAccount: with approver.separateDeployment the approver needs one of its own, or the signer's identity could approve" $name) }}
+{{- end }}
+{{- $name }}
 {{- end }}
 {{- end }}
 

@@ -119,12 +119,16 @@ void t.test('--signer-approves and --signer-cleans give the signer the approver\
   const checks: [string, Record<string, unknown>][] = [
     ['approve for kubernetes.io/*', { verb: 'approve', group: 'certificates.k8s.io', resource: 'signers', name: 'kubernetes.io/*' }],
     ['update /approval', { verb: 'update', group: 'certificates.k8s.io', resource: 'certificatesigningrequests', subresource: 'approval' }],
-    ['read Nodes', { verb: 'list', group: '', resource: 'nodes' }],
+    ['read a Node by name', { verb: 'get', group: '', resource: 'nodes', name: 'worker-1' }],
     ['delete CSRs', { verb: 'delete', group: 'certificates.k8s.io', resource: 'certificatesigningrequests' }],
   ];
   for (const [name, resourceAttributes] of checks) {
     t.equal(((await ask({ ...signer, resourceAttributes }, plain.client)).body.status as { allowed: boolean }).allowed, false, `by default the signer may not ${name}`);
     t.equal(((await ask({ ...signer, resourceAttributes }, approving.client)).body.status as { allowed: boolean }).allowed, true, `asked, it may ${name}`);
+  }
+  for (const verb of ['list', 'watch']) {
+    const nodes = { verb, group: '', resource: 'nodes' };
+    t.equal(((await ask({ ...signer, resourceAttributes: nodes }, approving.client)).body.status as { allowed: boolean }).allowed, false, `it never may ${verb} Nodes: it reads one by name`);
   }
   const approveOther = { verb: 'approve', group: 'certificates.k8s.io', resource: 'signers', name: 'other.io/*' };
   t.equal(((await ask({ ...signer, resourceAttributes: approveOther }, approving.client)).body.status as { allowed: boolean }).allowed, false, 'only its signer names');
@@ -163,5 +167,20 @@ void t.test('signerApproves { nodes: false } is the approver without reading Nod
   t.equal(authorizer.authorize(signer, { verb: 'create', apiGroup: 'authorization.k8s.io', resource: 'subjectaccessreviews' }).allowed, true);
   t.equal(authorizer.authorize(signer, { verb: 'get', apiGroup: '', resource: 'nodes', name: 'worker-1' }).allowed, false);
   t.equal(authorizer.authorize(signer, { verb: 'delete', apiGroup: 'certificates.k8s.io', resource: 'certificatesigningrequests', name: 'x' }).allowed, false, 'no cleaning unless asked');
+  t.end();
+});
+
+void t.test('signerApproves in audit mode may read and ask, and write nothing', (t) => {
+  const signer = serviceAccountUser('csr-signer', 'csr-signer');
+  const authorizer = new Authorizer(defaultPolicy({ signerApproves: { nodes: true, mode: 'audit' } }));
+  const may = (verb: string, apiGroup: string, resource: string, extra: { name?: string; subresource?: string } = {}): boolean =>
+    authorizer.authorize(signer, { verb, apiGroup, resource, ...extra }).allowed;
+  t.equal(may('watch', 'certificates.k8s.io', 'certificatesigningrequests'), true, 'watch CSRs');
+  t.equal(may('create', 'authorization.k8s.io', 'subjectaccessreviews'), true, 'ask SubjectAccessReviews');
+  t.equal(may('get', '', 'nodes', { name: 'worker-1' }), true, 'read a Node by name');
+  t.equal(may('list', '', 'nodes'), false, 'never list Nodes');
+  t.equal(may('approve', 'certificates.k8s.io', 'signers', { name: 'example.com/*' }), false, 'no approve');
+  t.equal(may('update', 'certificates.k8s.io', 'certificatesigningrequests', { name: 'x', subresource: 'approval' }), false, 'no /approval');
+  t.equal(may('create', '', 'events'), true, 'Events: only through the signing rules, which the signer identity keeps');
   t.end();
 });
