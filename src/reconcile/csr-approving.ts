@@ -176,7 +176,11 @@ export class Approver {
     } catch (e) {
       if (!(e instanceof KubeApiError) || e.status !== 409) throw e;
       this.observer.conflict();
-      this.cache.set(await api.get(csr.metadata.name));
+      const fresh = await api.get(csr.metadata.name);
+      this.cache.set(fresh);
+      // Look again at once only when the object really moved on; a 409 on the very version we
+      // wrote is a server refusing for its own reasons: an ordinary error, retried with backoff.
+      if (fresh.metadata.resourceVersion === csr.metadata.resourceVersion) throw e;
       throw new StaleApproval(`CSR ${csr.metadata.name} changed while it was being approved (${e.message})`);
     }
     this.cache.set(stored);

@@ -349,3 +349,51 @@ void t.test('kubelet-client: only the reviews kube-controller-manager asks; a re
   t.match(s.lines.find((l) => l.csr === 'odd'), { reason: 'NotRecognized' });
   t.same(s.approvals.map(([, d]) => d), ['waiting'], 'only the recognised one is counted');
 });
+
+void t.test('a 409 on the very version written (the object did not move on) is an ordinary error: backed off and logged at warn, not retried at once', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('web')));
+  let puts = 0;
+  s.api.updateApproval = () => {
+    puts++;
+    return Promise.reject(new KubeApiError(409, 'Conflict', 'refused by an admission plugin', undefined));
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.retries === 1);
+  t.equal(puts, 1, 'one PUT, then the backoff on the manual clock');
+  t.notOk(s.lines.some((l) => l.msg === 'changed meanwhile; looking again'), 'not a retry-now');
+  t.match(s.lines.find((l) => l.msg === 'will retry'), { level: 40, csr: 'web', err: { message: 'refused by an admission plugin' } });
+  s.clock.advance(retry.baseDelayMs);
+  await until(() => s.counts.retries === 2);
+  await controller.stop();
+  t.equal(puts, 2, 'one more PUT per backoff');
+  t.same(s.approvals, [], 'nothing decided');
+});
+
+void t.test('a CSR that changes under every write is retried at once 5 times (as RetryOnConflict), then backs off', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('web')));
+  let puts = 0;
+  s.api.updateApproval = () => {
+    puts++;
+    return Promise.reject(new KubeApiError(409, 'Conflict', 'the object has been modified', undefined));
+  };
+  // Every re-read shows a newer version (a busy writer elsewhere; its watch events are left out so
+  // that only the retries are counted).
+  const get = s.api.get.bind(s.api);
+  s.api.get = async (name) => {
+    const fresh = await get(name);
+    return { ...fresh, metadata: { ...fresh.metadata, resourceVersion: `${fresh.metadata.resourceVersion ?? ''}.${puts}` } };
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.retries === 1);
+  t.equal(puts, 6, 'the first PUT and 5 immediate retries');
+  t.equal(s.lines.filter((l) => l.msg === 'changed meanwhile; looking again').length, 5);
+  t.match(s.lines.find((l) => l.msg === 'will retry'), { level: 40, csr: 'web' });
+  s.clock.advance(retry.baseDelayMs);
+  await until(() => puts === 12 && s.counts.retries === 2);
+  await controller.stop();
+  t.equal(s.lines.filter((l) => l.msg === 'changed meanwhile; looking again').length, 10, 'the count starts again after the backoff');
+});
