@@ -55,6 +55,8 @@ export interface CsrApprovingOptions {
   readonly clock?: Clock;
   /** Default: the threadpool parser the signer uses. */
   readonly parse?: RequestParser;
+  /** In [0, 1): spreads `wait` backoffs by ±10% so CSRs made together do not come back together. Default: Math.random. */
+  readonly random?: () => number;
 }
 
 /** A 409 whose re-read shows the CSR still undecided: decide again at once from the fresh object. */
@@ -79,6 +81,9 @@ export class Approver {
   private readonly parse: RequestParser;
   /** Per CSR: how many `wait` decisions in a row (the backoff's exponent). */
   private readonly waits = new Map<string, number>();
+  /** Per CSR: the uid last counted as `waiting`, so a CSR waiting is counted once, not at every look. */
+  private readonly countedWaiting = new Map<string, string | undefined>();
+  private readonly random: () => number;
   /** Audit mode: per CSR, the resourceVersion last decided, so an unchanged CSR is not decided (and counted) again. */
   private readonly audited = new Map<string, string | undefined>();
 
@@ -88,6 +93,7 @@ export class Approver {
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? noopObserver;
     this.parse = options.parse ?? parseRequestAsync;
+    this.random = options.random ?? Math.random;
   }
 
   private get audit(): boolean {
@@ -104,13 +110,13 @@ export class Approver {
     const log = { csr: name, controller: 'csr-approver', signer: signerName };
     switch (decision.kind) {
       case 'skip':
-        this.waits.delete(name);
+        this.settled(name);
         this.options.logger.debug({ ...log, reason: decision.reason }, 'skipped');
         return undefined;
       case 'wait':
         return this.wait(csr, decision);
       default:
-        this.waits.delete(name);
+        this.settled(name);
         if (this.audit) {
           this.audited.set(name, csr.metadata.resourceVersion);
           this.decided(csr, decision);
@@ -123,8 +129,14 @@ export class Approver {
 
   /** The CSR `name` is gone: forget what was kept about it. */
   deleted(name: string): void {
-    this.waits.delete(name);
+    this.settled(name);
     this.audited.delete(name);
+  }
+
+  /** Decided, skipped or gone: no more waiting kept about the CSR. */
+  private settled(name: string): void {
+    this.waits.delete(name);
+    this.countedWaiting.delete(name);
   }
 
   /** Parse, fetch the facts, decide. Throws transient errors (API, threadpool); a bad request is the decision's to judge. */
@@ -148,14 +160,22 @@ export class Approver {
     return decideApproval({ csr, request, entry, signer: this.signers.get(csr.spec.signerName), ...(node === undefined ? {} : { node }), access });
   }
 
-  /** Left pending: counted, logged at debug with the reason, looked at again after a backoff that doubles each time. */
+  /**
+   * Left pending: counted once per CSR (per uid, until it is decided or deleted), logged at debug
+   * with the reason at every look, looked at again after a backoff that doubles each time, spread
+   * by ±10% so that CSRs made together (a fleet of kubelets) do not come back in lock-step.
+   */
   private wait(csr: Csr, decision: Extract<ApprovalDecision, { kind: 'wait' }>): Reconciled {
     const name = csr.metadata.name;
     const { baseDelayMs, maxDelayMs } = this.options.retry;
     const attempts = this.waits.get(name) ?? 0;
     this.waits.set(name, attempts + 1);
-    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 52));
-    this.observer.approval?.(csr.spec.signerName, 'waiting', decision.rule);
+    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 52));
+    const delay = Math.round(backoff * (0.9 + 0.2 * this.random()));
+    if (!this.countedWaiting.has(name) || this.countedWaiting.get(name) !== csr.metadata.uid) {
+      this.countedWaiting.set(name, csr.metadata.uid);
+      this.observer.approval?.(csr.spec.signerName, 'waiting', decision.rule);
+    }
     this.options.logger.debug({
       csr: name, controller: 'csr-approver', signer: csr.spec.signerName, rule: decision.rule, message: decision.message, retryInMs: delay, ...(this.audit ? { audit: true } : {}),
     }, 'not approved; looking again later');

@@ -93,7 +93,7 @@ function setup(signers: readonly ApproverSignerConfig[] = [policy], mode: Approv
   const options: CsrApprovingOptions = {
     approver: { mode, signers }, signers: [policySigner, signerConfig(KUBELET_CLIENT), signerConfig(KUBELET_SERVING)],
     api, nodes, reviews, logger, workers: 2, retry, watchQuietTimeoutMs: HOUR, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 },
-    events: true, observer, clock,
+    events: true, observer, clock, random: () => 0.5,
   };
   return { api, nodes, reviews, clock, lines, approvals, counts, options };
 }
@@ -193,7 +193,7 @@ void t.test('wait: left pending, logged at debug with the reason, looked at agai
   for (let i = 0; i < 5; i++) delays.push((await approver.reconcile('node-csr'))?.requeueAfterMs);
   t.same(delays, [1000, 2000, 4000, 8000, 8000], 'base 1 s, doubling, capped at 8 s');
   t.same(s.api.approvalWrites, [], 'nothing written');
-  t.same(s.approvals.map(([, d, r]) => `${d}/${r}`), Array(5).fill('waiting/subject-access-review'));
+  t.same(s.approvals.map(([, d, r]) => `${d}/${r}`), ['waiting/subject-access-review'], 'counted once, not at every look');
   const line = s.lines.find((l) => l.csr === 'node-csr');
   t.match(line, { level: 20, rule: 'subject-access-review', message: 'recognized csr "node-csr" as [selfnodeclient nodeclient] but subject access review was not approved' });
   t.same(s.reviews.asked.slice(0, 2).map((a) => a.subresource), ['selfnodeclient', 'nodeclient'], 'both reviews, in upstream\'s order');
@@ -396,4 +396,41 @@ void t.test('a CSR that changes under every write is retried at once 5 times (as
   await until(() => puts === 12 && s.counts.retries === 2);
   await controller.stop();
   t.equal(s.lines.filter((l) => l.msg === 'changed meanwhile; looking again').length, 10, 'the count starts again after the backoff');
+});
+
+void t.test('wait: the backoff is spread by ±10% from the injected random, so CSRs made together do not come back together', async (t) => {
+  const delays: (number | undefined)[] = [];
+  for (const r of [0, 0.25, 0.5, 0.999_999]) {
+    const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+    const cache = new ObjectCache<Csr>();
+    const approver = new Approver({ ...s.options, random: () => r }, cache);
+    cache.set(s.api.put(kubeletClientCsr('node-csr')));
+    s.reviews.answer = () => false;
+    delays.push((await approver.reconcile('node-csr'))?.requeueAfterMs);
+    if (r === 0) {
+      for (let i = 0; i < 4; i++) await approver.reconcile('node-csr');
+      t.equal((await approver.reconcile('node-csr'))?.requeueAfterMs, 7200, 'the cap too: 8 s - 10%');
+    }
+  }
+  t.same(delays, [900, 950, 1000, 1100]);
+});
+
+void t.test('waiting is counted once per CSR (per uid) until it is decided or deleted; a new CSR of the same name counts again', async (t) => {
+  const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(s.options, cache);
+  const first = s.api.put({ ...kubeletClientCsr('node-csr'), metadata: { name: 'node-csr', uid: 'uid-1' } });
+  cache.set(first);
+  s.reviews.answer = () => false;
+  for (let i = 0; i < 3; i++) await approver.reconcile('node-csr');
+  t.equal(s.approvals.length, 1, 'three looks, one count');
+  approver.deleted('node-csr');
+  s.api.remove('node-csr');
+  cache.set(s.api.put({ ...kubeletClientCsr('node-csr'), metadata: { name: 'node-csr', uid: 'uid-2' } }));
+  await approver.reconcile('node-csr');
+  await approver.reconcile('node-csr');
+  t.equal(s.approvals.length, 2, 'the new CSR counted once');
+  s.reviews.answer = () => true;
+  await approver.reconcile('node-csr');
+  t.same(s.approvals.map(([, d]) => d), ['waiting', 'waiting', 'approved']);
 });
