@@ -434,3 +434,50 @@ void t.test('waiting is counted once per CSR (per uid) until it is decided or de
   await approver.reconcile('node-csr');
   t.same(s.approvals.map(([, d]) => d), ['waiting', 'waiting', 'approved']);
 });
+
+void t.test('an approval stored whose answer was lost is recorded as ours once it is seen: one audit record, count and Event; "outcome unknown" at warn', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('web')));
+  s.api.failAfterNext('updateApproval', new Error('socket hang up'));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.approvals.length === 1 && s.api.events.length === 1);
+  await controller.stop();
+  t.match(s.lines.find((l) => l.msg === 'approval written, outcome unknown'), { level: 40, csr: 'web', decision: 'approve', err: { message: 'socket hang up' } });
+  t.equal(s.api.approvalWrites.length, 1, 'written once');
+  t.same(s.approvals, [[SERVING, 'approved', 'policy']]);
+  t.equal(s.lines.filter((l) => l.audit === 'csr-approved').length, 1, 'one audit record');
+  t.match(s.api.events, [{ type: 'Normal', reason: 'AutoApproved' }]);
+});
+
+void t.test('a lost answer, then a retry from the stale object: the 409 re-read shows our own condition, recorded once; a stranger\'s like it is not ours', async (t) => {
+  const s = setup();
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(s.options, cache);
+  cache.set(s.api.put(csrBuilder(withName('web'), (c) => ({ ...c, metadata: { ...c.metadata, uid: 'uid-1' } }))));
+  s.api.failAfterNext('updateApproval', new Error('timeout awaiting response headers'));
+  await t.rejects(approver.reconcile('web'), { message: 'timeout awaiting response headers' });
+  t.same(s.approvals, [], 'not known yet');
+  s.clock.advance(5000); // the retry's condition would carry another time
+  cache.set({ ...cache.get('web') as Csr }); // the watch has not brought the stored object: still the old resourceVersion
+  t.equal(await approver.reconcile('web'), undefined, 'no retry-now: the conflict is explained');
+  t.equal(s.counts.conflicts, 1);
+  t.same(s.approvals, [[SERVING, 'approved', 'policy']], 'recorded as ours');
+  t.equal(s.lines.filter((l) => l.audit === 'csr-approved').length, 1);
+  await approver.reconcile('web');
+  t.equal(s.approvals.length, 1, 'once');
+  t.equal(s.api.approvalWrites.length, 1);
+
+  // Someone else's condition with our message but another time is not ours.
+  const other = csrBuilder(withName('other'), (c) => ({ ...c, metadata: { ...c.metadata, uid: 'uid-2' } }));
+  cache.set(s.api.put(other));
+  s.api.failNext('updateApproval', new Error('connection reset'));
+  await t.rejects(approver.reconcile('other'));
+  const stored = s.api.objects.get('other') as Csr;
+  const time = new Date(s.clock.now() + 1000).toISOString().replace('.000Z', 'Z');
+  cache.set(s.api.put(withCondition({
+    type: 'Approved', status: 'True', reason: 'AutoApproved', message: `Auto approving certificate for signer ${SERVING}: the request meets the signer's policy.`, lastUpdateTime: time,
+  })(stored)));
+  await approver.reconcile('other');
+  t.equal(s.approvals.length, 1, 'not counted as ours');
+});
