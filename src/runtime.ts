@@ -130,11 +130,14 @@ export class SignerRuntime {
     }
     const le = config.leaderElection;
     logger.info({
-      server: kube.endpoint.server, user: kube.user, signers: config.signers.map((s) => s.name), http: this.address, httpAddressSource: config.httpAddressSource, identity: this.identity,
+      server: kube.endpoint.server, user: kube.user, http: this.address, httpAddressSource: config.httpAddressSource, identity: this.identity,
       ...(le.enabled ? { lease: `${le.resourceNamespace}/${le.resourceName}`, leaseNamespaceSource: le.resourceNamespaceSource } : {}),
+      // What runs, each said whether on or off: the signers signed for (none with signing off),
+      // the approver (mode, signers with profiles) and the cleaner (ages).
       signing: this.signing,
-      ...(config.approver ? { approver: approverSummary(config.approver, config.signers.map((s) => s.name)) } : {}),
-      ...(config.cleanup ? { cleanup: cleanupAges(config.cleanup) } : {}),
+      ...(this.signing ? { signers: config.signers.map((s) => s.name) } : {}),
+      approver: config.approver ? approverSummary(config.approver, config.signers.map((s) => s.name)) : 'off',
+      cleanup: config.cleanup ? cleanupAges(config.cleanup) : 'off',
     }, 'started');
     for (const s of this.signing ? config.signers : []) {
       if (s.policy?.unrestricted === true) logger.warn({ signer: s.name }, 'signer is unrestricted: it signs any DNS name and IP address an approver approved (policy unrestricted: true)');
@@ -240,9 +243,13 @@ export class SignerRuntime {
 
   /** Lost the lease: stop taking work at once; signings in flight finish (their writes are still guarded by resourceVersion). */
   private async follow(): Promise<void> {
+    const parts = [
+      ...(this.controller ? ['signer'] : []), ...(this.publisher ? ['trust publisher'] : []),
+      ...(this.approver ? ['approver'] : []), ...(this.cleaner ? ['cleaner'] : []),
+    ];
     const running = this.takeControllers();
     if (running.length === 0) return;
-    this.logger.warn('lost the lease; stopped signing');
+    this.logger.warn({ stopped: parts }, `lost the lease; stopped the ${parts.join(', ')}`);
     this.draining = Promise.all(running.map((c) => c.stop())).then(() => undefined);
     await this.draining;
   }

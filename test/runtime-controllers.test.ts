@@ -57,9 +57,11 @@ const create = (csr: Csr) => kube.request('POST', '/apis/certificates.k8s.io/v1/
 });
 
 void t.test('by default only the signer runs: no approver, no cleaner', async (t) => {
-  const runtime = await running({ ...base, signers: [serving()] });
+  const lines: Record<string, unknown>[] = [];
+  const runtime = await running({ ...base, signers: [serving()] }, lines);
   t.teardown(() => runtime.stop(1000));
   await until(() => runtime.controller?.synced === true);
+  t.match(lines.find((l) => l.msg === 'started'), { signing: true, signers: [SERVING], approver: 'off', cleanup: 'off' }, 'the start-up line says what is off too');
   t.equal(runtime.approver, undefined);
   t.equal(runtime.cleaner, undefined);
   t.same(runtime.snapshot().watches, []);
@@ -78,7 +80,9 @@ void t.test('signing false, approver and cleaner on: no CA read, no signer; the 
   t.equal(runtime.publisher, undefined);
   t.ok(runtime.approver && runtime.cleaner, 'approver and cleaner started');
   t.same(runtime.cas.state(SERVING), {}, 'no CA loaded (its files do not even exist)');
-  t.match(lines.find((l) => l.msg === 'started'), {
+  const started = lines.find((l) => l.msg === 'started');
+  t.notOk(started && 'signers' in started, 'with signing off no signer is listed as signing');
+  t.match(started, {
     signing: false,
     approver: {
       mode: 'enforce', signers: [`${SERVING} (policy)`],
@@ -108,6 +112,10 @@ void t.test('signing false, approver and cleaner on: no CA read, no signer; the 
   const gone = await kube.request('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests/evil').then(() => 'still there', (e: unknown) => String(e));
   t.match(gone, /not found/);
   t.ok(lines.some((l) => l.msg === 'deleted CSR' && l.csr === 'evil' && l.reason === 'Denied'));
+
+  // Losing the lease names what stopped: here the approver and the cleaner, no signer.
+  await (runtime as unknown as { follow(): Promise<void> }).follow();
+  t.match(lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('lost the lease')), { level: 40, msg: 'lost the lease; stopped the approver, cleaner', stopped: ['approver', 'cleaner'] });
 });
 
 void t.test('approve and sign in one process with the signer identity and exactly the approver\'s RBAC rules added (src/kube/rbac.ts)', async (t) => {

@@ -59,11 +59,20 @@ export interface ControllerOptions<T extends Listed> {
   readonly clock?: Clock;
 }
 
+/**
+ * Immediate retries ("changed meanwhile: look again now") of one key in a row before the next
+ * one waits out the ordinary backoff, as client-go's retry.RetryOnConflict gives up after 5
+ * (k8s.io/client-go/util/retry/util.go DefaultRetry: Steps 5).
+ */
+export const MAX_IMMEDIATE_RETRIES = 5;
+
 export class Controller<T extends Listed> {
   readonly cache: ObjectCache<T>;
   readonly queue: WorkQueue;
   readonly sources: ReadonlyMap<string, ListWatch<T>>;
   private workers: Promise<void> | undefined;
+  /** Per key: immediate retries in a row since its last success. */
+  private readonly immediate = new Map<string, number>();
 
   constructor(private readonly options: ControllerOptions<T>) {
     this.cache = options.cache ?? new ObjectCache<T>();
@@ -105,14 +114,21 @@ export class Controller<T extends Listed> {
     try {
       const result = await options.reconcile(key, this.cache);
       queue.forget(key);
+      this.immediate.delete(key);
       if (result?.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
     } catch (e) {
       const object = this.cache.get(key);
       const about = options.describe?.(key, object) ?? { key };
       if (options.isRetryNow?.(e)) {
-        options.logger.debug({ ...about, err: e }, 'changed meanwhile; looking again');
-        queue.add(key);
-        return;
+        const n = this.immediate.get(key) ?? 0;
+        if (n < MAX_IMMEDIATE_RETRIES) {
+          this.immediate.set(key, n + 1);
+          options.logger.debug({ ...about, err: e }, 'changed meanwhile; looking again');
+          queue.add(key);
+          return;
+        }
+        // Changed under us every time: back off like any failure (the count starts again after it).
+        this.immediate.delete(key);
       }
       const retryAfter = e instanceof KubeApiError ? e.retryAfterMs ?? 0 : 0;
       const delay = queue.addRateLimited(key, retryAfter);

@@ -6,6 +6,13 @@
  */
 import { systemClock, type Clock } from '../clock.js';
 
+/**
+ * The longest timer Node keeps: a longer one (or a non-finite one) fires after 1 ms, with a
+ * TimeoutOverflowWarning, which for a queue means a hot loop. Longer delays are cut to it: the key
+ * is looked at then, and its reconcile asks again for what is left.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface QueueOptions {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
@@ -61,10 +68,11 @@ export class WorkQueue {
     this.queue.push(key);
   }
 
-  /** Adds the key once `ms` have passed; an earlier pending add of the same key wins. */
-  addAfter(key: string, ms: number): void {
+  /** Adds the key once `ms` (at most MAX_TIMER_MS) have passed; an earlier pending add of the same key wins. */
+  addAfter(key: string, requested: number): void {
     if (this.closed) return;
-    if (ms <= 0) return this.add(key);
+    if (!(requested > 0)) return this.add(key);
+    const ms = Math.min(requested, MAX_TIMER_MS);
     const at = this.clock.now() + ms;
     const pending = this.delayed.get(key);
     if (pending && pending.at <= at) return;

@@ -9,8 +9,21 @@
 import type { KubeHttp } from './http.js';
 import type { Csr, ResourceAttributes, SubjectAccessReview } from './objects.js';
 
+/**
+ * A review answered "not allowed" because an authorizer could not be asked (status.evaluationError,
+ * e.g. an authorization webhook that is down): no answer yet, so transient — the loop retries with
+ * backoff and logs it at warn. Only a clean "not allowed" (no evaluationError, or an explicit
+ * status.denied) is a no.
+ */
+export class AccessReviewUnavailable extends Error {
+  override readonly name = 'AccessReviewUnavailable';
+}
+
 export interface AccessReviewApi {
-  /** status.allowed of a SubjectAccessReview of the CSR's requester on `attributes`. Errors (a 5xx, no answer) reject. */
+  /**
+   * status.allowed of a SubjectAccessReview of the CSR's requester on `attributes`. Errors (a 5xx,
+   * no answer) reject, and so does a "not allowed" that carries an evaluationError (AccessReviewUnavailable).
+   */
   allowed(csr: Csr, attributes: ResourceAttributes): Promise<boolean>;
 }
 
@@ -34,7 +47,15 @@ export function accessReviewApi(kube: KubeHttp): AccessReviewApi {
   return {
     async allowed(csr, attributes) {
       const answer = await kube.request<SubjectAccessReview>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { body: accessReviewOf(csr, attributes) });
-      return answer.status?.allowed === true;
+      const status = answer.status;
+      if (status?.allowed === true) return true;
+      const evaluationError = status?.evaluationError ?? '';
+      if (evaluationError !== '' && status?.denied !== true) {
+        const { verb, resource, subresource, name } = attributes;
+        const on = [resource, subresource].filter(Boolean).join('/') + (name ? ` ${name}` : '');
+        throw new AccessReviewUnavailable(`the SubjectAccessReview of ${csr.spec.username ?? 'the requester'} (${verb} ${on}) could not be evaluated: ${evaluationError}`);
+      }
+      return false;
     },
   };
 }

@@ -6,6 +6,9 @@
  * node's Node, SubjectAccessReviews of the requester), the pure decision, then one
  * PUT to /approval with the resourceVersion read. A 409 re-reads and decides again
  * from the fresh object, so a CSR approved, denied or issued meanwhile is left alone.
+ * A write whose answer was lost (a timeout, a reset) is logged "outcome unknown" and
+ * kept; when the CSR is later seen carrying exactly its condition (time included), the
+ * decision is recorded as ours then: one audit record, count and Event.
  *
  * `wait` (recognised, but a SubjectAccessReview said no) leaves the CSR pending and
  * looks again with backoff, logged at debug, as kube-controller-manager's csrapproving
@@ -55,6 +58,8 @@ export interface CsrApprovingOptions {
   readonly clock?: Clock;
   /** Default: the threadpool parser the signer uses. */
   readonly parse?: RequestParser;
+  /** In [0, 1): spreads `wait` backoffs by ±10% so CSRs made together do not come back together. Default: Math.random. */
+  readonly random?: () => number;
 }
 
 /** A 409 whose re-read shows the CSR still undecided: decide again at once from the fresh object. */
@@ -63,6 +68,21 @@ export class StaleApproval extends Error {
 }
 
 type Written = Extract<ApprovalDecision, { kind: 'approve' | 'deny' }>;
+
+/** A write of ours whose outcome is not known yet: the condition it carried and the decision behind it. */
+interface Attempt {
+  readonly uid: string | undefined;
+  readonly condition: CsrCondition;
+  readonly decision: Written;
+}
+
+/** How many unconfirmed writes are kept per CSR (each retry is a new condition time). */
+const MAX_ATTEMPTS = 8;
+
+/** The CSR carries exactly the condition an attempt of ours wrote (its type, reason, message and time). */
+const carries = (csr: Csr, a: Attempt): boolean => csr.metadata.uid === a.uid && (csr.status?.conditions ?? []).some((c) =>
+  c.type === a.condition.type && c.status === a.condition.status && c.reason === a.condition.reason
+  && c.message === a.condition.message && c.lastUpdateTime === a.condition.lastUpdateTime);
 
 const conditionOf = (decision: Written, now: Date): CsrCondition => {
   const time = rfc3339Seconds(now);
@@ -79,6 +99,15 @@ export class Approver {
   private readonly parse: RequestParser;
   /** Per CSR: how many `wait` decisions in a row (the backoff's exponent). */
   private readonly waits = new Map<string, number>();
+  /** Per CSR: the uid last counted as `waiting`, so a CSR waiting is counted once, not at every look. */
+  private readonly countedWaiting = new Map<string, string | undefined>();
+  private readonly random: () => number;
+  /**
+   * Per CSR: writes sent whose answer never came (a timeout, a reset) or not yet. When the CSR
+   * later carries exactly one of their conditions, the write was stored: the decision is ours
+   * and is recorded then (audit record, metric, Event), once.
+   */
+  private readonly attempts = new Map<string, Attempt[]>();
   /** Audit mode: per CSR, the resourceVersion last decided, so an unchanged CSR is not decided (and counted) again. */
   private readonly audited = new Map<string, string | undefined>();
 
@@ -88,6 +117,7 @@ export class Approver {
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? noopObserver;
     this.parse = options.parse ?? parseRequestAsync;
+    this.random = options.random ?? Math.random;
   }
 
   private get audit(): boolean {
@@ -98,19 +128,21 @@ export class Approver {
     const csr = this.cache.get(name);
     if (!csr) return undefined;
     if (this.audit && this.audited.has(name) && this.audited.get(name) === csr.metadata.resourceVersion) return undefined;
+    if (this.confirmLost(csr)) return undefined;
     const signerName = csr.spec.signerName;
     const entry = this.entries.get(signerName);
     const decision = approvalTriage(csr, entry) ?? await this.decide(csr, entry);
     const log = { csr: name, controller: 'csr-approver', signer: signerName };
     switch (decision.kind) {
       case 'skip':
-        this.waits.delete(name);
+        this.settled(name);
         this.options.logger.debug({ ...log, reason: decision.reason }, 'skipped');
         return undefined;
       case 'wait':
         return this.wait(csr, decision);
       default:
         this.waits.delete(name);
+        this.countedWaiting.delete(name);
         if (this.audit) {
           this.audited.set(name, csr.metadata.resourceVersion);
           this.decided(csr, decision);
@@ -123,8 +155,31 @@ export class Approver {
 
   /** The CSR `name` is gone: forget what was kept about it. */
   deleted(name: string): void {
-    this.waits.delete(name);
+    this.settled(name);
     this.audited.delete(name);
+  }
+
+  /** Decided, skipped or gone: no more waiting kept about the CSR. */
+  private settled(name: string): void {
+    this.waits.delete(name);
+    this.countedWaiting.delete(name);
+    this.attempts.delete(name);
+  }
+
+  /**
+   * An earlier write of ours whose answer was lost, now seen stored in `csr`: record the
+   * decision as ours (once) and report true. As the signer does for a certificate whose
+   * PUT /status answer was lost (reconcile/pending-certificates.ts), in proportion: an
+   * approval is a condition, so the condition itself, time included, says whose it is.
+   */
+  private confirmLost(csr: Csr): boolean {
+    const name = csr.metadata.name;
+    const attempt = this.attempts.get(name)?.find((a) => carries(csr, a));
+    if (!attempt) return false;
+    this.settled(name);
+    this.options.logger.info({ csr: name, controller: 'csr-approver', signer: csr.spec.signerName }, 'an earlier write of ours whose answer was lost was stored');
+    this.decided(csr, attempt.decision);
+    return true;
   }
 
   /** Parse, fetch the facts, decide. Throws transient errors (API, threadpool); a bad request is the decision's to judge. */
@@ -148,14 +203,22 @@ export class Approver {
     return decideApproval({ csr, request, entry, signer: this.signers.get(csr.spec.signerName), ...(node === undefined ? {} : { node }), access });
   }
 
-  /** Left pending: counted, logged at debug with the reason, looked at again after a backoff that doubles each time. */
+  /**
+   * Left pending: counted once per CSR (per uid, until it is decided or deleted), logged at debug
+   * with the reason at every look, looked at again after a backoff that doubles each time, spread
+   * by ±10% so that CSRs made together (a fleet of kubelets) do not come back in lock-step.
+   */
   private wait(csr: Csr, decision: Extract<ApprovalDecision, { kind: 'wait' }>): Reconciled {
     const name = csr.metadata.name;
     const { baseDelayMs, maxDelayMs } = this.options.retry;
     const attempts = this.waits.get(name) ?? 0;
     this.waits.set(name, attempts + 1);
-    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 52));
-    this.observer.approval?.(csr.spec.signerName, 'waiting', decision.rule);
+    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 52));
+    const delay = Math.round(backoff * (0.9 + 0.2 * this.random()));
+    if (!this.countedWaiting.has(name) || this.countedWaiting.get(name) !== csr.metadata.uid) {
+      this.countedWaiting.set(name, csr.metadata.uid);
+      this.observer.approval?.(csr.spec.signerName, 'waiting', decision.rule);
+    }
     this.options.logger.debug({
       csr: name, controller: 'csr-approver', signer: csr.spec.signerName, rule: decision.rule, message: decision.message, retryInMs: delay, ...(this.audit ? { audit: true } : {}),
     }, 'not approved; looking again later');
@@ -169,16 +232,31 @@ export class Approver {
    */
   private async write(csr: Csr, decision: Written): Promise<void> {
     const { api } = this.options;
-    const conditions = [...(csr.status?.conditions ?? []), conditionOf(decision, this.now())];
+    const name = csr.metadata.name;
+    const condition = conditionOf(decision, this.now());
+    const conditions = [...(csr.status?.conditions ?? []), condition];
+    const attempts = this.attempts.get(name) ?? [];
+    this.attempts.set(name, [...attempts, { uid: csr.metadata.uid, condition, decision }].slice(-MAX_ATTEMPTS));
     let stored: Csr;
     try {
       stored = await api.updateApproval({ ...csr, status: { ...csr.status, conditions } });
     } catch (e) {
-      if (!(e instanceof KubeApiError) || e.status !== 409) throw e;
+      if (!(e instanceof KubeApiError) || e.status !== 409) {
+        // The write may have been stored all the same: kept as an attempt, recognised when seen.
+        this.options.logger.warn({ csr: name, controller: 'csr-approver', signer: csr.spec.signerName, decision: decision.kind, err: e }, 'approval written, outcome unknown');
+        throw e;
+      }
       this.observer.conflict();
-      this.cache.set(await api.get(csr.metadata.name));
+      const fresh = await api.get(name);
+      this.cache.set(fresh);
+      // Refused, but an earlier sending of ours may be what moved the object on.
+      if (this.confirmLost(fresh)) return;
+      // Look again at once only when the object really moved on; a 409 on the very version we
+      // wrote is a server refusing for its own reasons: an ordinary error, retried with backoff.
+      if (fresh.metadata.resourceVersion === csr.metadata.resourceVersion) throw e;
       throw new StaleApproval(`CSR ${csr.metadata.name} changed while it was being approved (${e.message})`);
     }
+    this.attempts.delete(name);
     this.cache.set(stored);
     this.decided(csr, decision);
   }

@@ -239,6 +239,9 @@ export class Reconciler {
         logger.info({ csr: before.metadata.name, certificate: hasCertificate(fresh), failed: isFailed(fresh) }, 'status already written; nothing to do');
         return 'done-elsewhere';
       }
+      // Look again at once only when the object really moved on; a 409 on the very version we
+      // wrote is a server refusing for its own reasons: an ordinary error, retried with backoff.
+      if (fresh.metadata.resourceVersion === before.metadata.resourceVersion) throw e;
       throw new StaleObject(`CSR ${before.metadata.name} changed while it was being signed (${e.message})`);
     }
   }

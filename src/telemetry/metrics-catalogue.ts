@@ -107,7 +107,7 @@ export const signerMetrics = {
   },
   approvals: {
     name: 'csr_signer_approvals_total', type: 'counter', labels: ['signer', 'decision', 'rule'],
-    help: 'Decisions of the approver, by signer, decision (approved, denied, waiting: left pending and looked at again) and rule (what decided); in audit mode too, where nothing is written.',
+    help: 'Decisions of the approver, by signer, decision (approved, denied, waiting: left pending and looked at again with backoff, counted once per CSR until it is decided or deleted) and rule (what decided); in audit mode too, where nothing is written.',
   },
   cleanupDeleted: {
     name: 'csr_signer_cleanup_deleted_total', type: 'counter', labels: ['reason'],

@@ -100,3 +100,23 @@ void t.test('workers process keys concurrently up to their number and stop at sh
   q.add('late');
   t.equal(q.depth, 0, 'nothing is queued after shut down');
 });
+
+void t.test('a delay longer than a Node timer holds (2^31-1 ms) is cut to it, never handed to setTimeout (which would fire after 1 ms)', (t) => {
+  class RecordingClock extends ManualClock {
+    readonly delays: number[] = [];
+    override setTimeout(fn: () => void, ms: number): unknown {
+      this.delays.push(ms);
+      return super.setTimeout(fn, ms);
+    }
+  }
+  const clock = new RecordingClock();
+  const q = new WorkQueue({ ...options, clock });
+  q.addAfter('far', 2 ** 40);
+  q.addAfter('infinite', Number.POSITIVE_INFINITY);
+  t.same(clock.delays, [2 ** 31 - 1, 2 ** 31 - 1]);
+  clock.advance(2 ** 31 - 2);
+  t.equal(q.depth, 0, 'not before');
+  clock.advance(1);
+  t.equal(q.depth, 2, 'both queued once the longest timer has run');
+  t.end();
+});

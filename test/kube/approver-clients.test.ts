@@ -5,7 +5,7 @@
  * exactly (user, uid, groups, extra), answered by status.allowed.
  */
 import t from 'tap';
-import { accessReviewApi, accessReviewOf } from '../../src/kube/access-review-api.js';
+import { AccessReviewUnavailable, accessReviewApi, accessReviewOf } from '../../src/kube/access-review-api.js';
 import { csrApi } from '../../src/kube/csr-api.js';
 import { KubeApiError, type KubeHttp, type Query } from '../../src/kube/http.js';
 import { nodeApi } from '../../src/kube/node-api.js';
@@ -77,4 +77,20 @@ void t.test('a SubjectAccessReview names the requester of the CSR exactly, and s
   });
   const failing = accessReviewApi(recorder(() => { throw new KubeApiError(500, 'InternalError', 'webhook down', undefined); }).kube);
   t.match(await failing.allowed(csr, attributes).catch((e: unknown) => e), { status: 500 });
+});
+
+void t.test('a "not allowed" that carries an evaluationError (an authorizer could not be asked) is no answer: it rejects, transient; a clean no or an explicit denial is no', async (t) => {
+  const csr = csrBuilder((c) => ({ ...c, spec: { ...c.spec, username: 'alice' } }));
+  const attributes = { verb: 'use', group: 'certificates.k8s.io', resource: 'signers', name: 'example.com/serving' };
+  let status: unknown = { allowed: false, evaluationError: 'Post "https://authz.example.com/": connection refused' };
+  const reviews = accessReviewApi(recorder(() => ({ ...accessReviewOf(csr, attributes), status })).kube);
+  const e = await reviews.allowed(csr, attributes).catch((err: unknown) => err);
+  t.type(e, AccessReviewUnavailable);
+  t.match(e, { message: 'the SubjectAccessReview of alice (use signers example.com/serving) could not be evaluated: Post "https://authz.example.com/": connection refused' });
+  status = { allowed: false, evaluationError: '' };
+  t.equal(await reviews.allowed(csr, attributes), false, 'an empty evaluationError is a clean no');
+  status = { allowed: false, denied: true, evaluationError: 'one webhook failed', reason: 'denied by policy' };
+  t.equal(await reviews.allowed(csr, attributes), false, 'an explicit denial is a no even with an evaluationError beside it');
+  status = { allowed: true, evaluationError: 'one webhook failed' };
+  t.equal(await reviews.allowed(csr, attributes), true, 'allowed by another authorizer is yes');
 });

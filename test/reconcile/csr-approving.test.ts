@@ -93,7 +93,7 @@ function setup(signers: readonly ApproverSignerConfig[] = [policy], mode: Approv
   const options: CsrApprovingOptions = {
     approver: { mode, signers }, signers: [policySigner, signerConfig(KUBELET_CLIENT), signerConfig(KUBELET_SERVING)],
     api, nodes, reviews, logger, workers: 2, retry, watchQuietTimeoutMs: HOUR, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 },
-    events: true, observer, clock,
+    events: true, observer, clock, random: () => 0.5,
   };
   return { api, nodes, reviews, clock, lines, approvals, counts, options };
 }
@@ -193,7 +193,7 @@ void t.test('wait: left pending, logged at debug with the reason, looked at agai
   for (let i = 0; i < 5; i++) delays.push((await approver.reconcile('node-csr'))?.requeueAfterMs);
   t.same(delays, [1000, 2000, 4000, 8000, 8000], 'base 1 s, doubling, capped at 8 s');
   t.same(s.api.approvalWrites, [], 'nothing written');
-  t.same(s.approvals.map(([, d, r]) => `${d}/${r}`), Array(5).fill('waiting/subject-access-review'));
+  t.same(s.approvals.map(([, d, r]) => `${d}/${r}`), ['waiting/subject-access-review'], 'counted once, not at every look');
   const line = s.lines.find((l) => l.csr === 'node-csr');
   t.match(line, { level: 20, rule: 'subject-access-review', message: 'recognized csr "node-csr" as [selfnodeclient nodeclient] but subject access review was not approved' });
   t.same(s.reviews.asked.slice(0, 2).map((a) => a.subresource), ['selfnodeclient', 'nodeclient'], 'both reviews, in upstream\'s order');
@@ -348,4 +348,136 @@ void t.test('kubelet-client: only the reviews kube-controller-manager asks; a re
   t.same(conditionsOf(s.api, 'odd'), [], 'nothing written');
   t.match(s.lines.find((l) => l.csr === 'odd'), { reason: 'NotRecognized' });
   t.same(s.approvals.map(([, d]) => d), ['waiting'], 'only the recognised one is counted');
+});
+
+void t.test('a 409 on the very version written (the object did not move on) is an ordinary error: backed off and logged at warn, not retried at once', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('web')));
+  let puts = 0;
+  s.api.updateApproval = () => {
+    puts++;
+    return Promise.reject(new KubeApiError(409, 'Conflict', 'refused by an admission plugin', undefined));
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.retries === 1);
+  t.equal(puts, 1, 'one PUT, then the backoff on the manual clock');
+  t.notOk(s.lines.some((l) => l.msg === 'changed meanwhile; looking again'), 'not a retry-now');
+  t.match(s.lines.find((l) => l.msg === 'will retry'), { level: 40, csr: 'web', err: { message: 'refused by an admission plugin' } });
+  s.clock.advance(retry.baseDelayMs);
+  await until(() => s.counts.retries === 2);
+  await controller.stop();
+  t.equal(puts, 2, 'one more PUT per backoff');
+  t.same(s.approvals, [], 'nothing decided');
+});
+
+void t.test('a CSR that changes under every write is retried at once 5 times (as RetryOnConflict), then backs off', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('web')));
+  let puts = 0;
+  s.api.updateApproval = () => {
+    puts++;
+    return Promise.reject(new KubeApiError(409, 'Conflict', 'the object has been modified', undefined));
+  };
+  // Every re-read shows a newer version (a busy writer elsewhere; its watch events are left out so
+  // that only the retries are counted).
+  const get = s.api.get.bind(s.api);
+  s.api.get = async (name) => {
+    const fresh = await get(name);
+    return { ...fresh, metadata: { ...fresh.metadata, resourceVersion: `${fresh.metadata.resourceVersion ?? ''}.${puts}` } };
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.retries === 1);
+  t.equal(puts, 6, 'the first PUT and 5 immediate retries');
+  t.equal(s.lines.filter((l) => l.msg === 'changed meanwhile; looking again').length, 5);
+  t.match(s.lines.find((l) => l.msg === 'will retry'), { level: 40, csr: 'web' });
+  s.clock.advance(retry.baseDelayMs);
+  await until(() => puts === 12 && s.counts.retries === 2);
+  await controller.stop();
+  t.equal(s.lines.filter((l) => l.msg === 'changed meanwhile; looking again').length, 10, 'the count starts again after the backoff');
+});
+
+void t.test('wait: the backoff is spread by ±10% from the injected random, so CSRs made together do not come back together', async (t) => {
+  const delays: (number | undefined)[] = [];
+  for (const r of [0, 0.25, 0.5, 0.999_999]) {
+    const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+    const cache = new ObjectCache<Csr>();
+    const approver = new Approver({ ...s.options, random: () => r }, cache);
+    cache.set(s.api.put(kubeletClientCsr('node-csr')));
+    s.reviews.answer = () => false;
+    delays.push((await approver.reconcile('node-csr'))?.requeueAfterMs);
+    if (r === 0) {
+      for (let i = 0; i < 4; i++) await approver.reconcile('node-csr');
+      t.equal((await approver.reconcile('node-csr'))?.requeueAfterMs, 7200, 'the cap too: 8 s - 10%');
+    }
+  }
+  t.same(delays, [900, 950, 1000, 1100]);
+});
+
+void t.test('waiting is counted once per CSR (per uid) until it is decided or deleted; a new CSR of the same name counts again', async (t) => {
+  const s = setup([{ signerName: KUBELET_CLIENT, profile: 'kubelet-client' }]);
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(s.options, cache);
+  const first = s.api.put({ ...kubeletClientCsr('node-csr'), metadata: { name: 'node-csr', uid: 'uid-1' } });
+  cache.set(first);
+  s.reviews.answer = () => false;
+  for (let i = 0; i < 3; i++) await approver.reconcile('node-csr');
+  t.equal(s.approvals.length, 1, 'three looks, one count');
+  approver.deleted('node-csr');
+  s.api.remove('node-csr');
+  cache.set(s.api.put({ ...kubeletClientCsr('node-csr'), metadata: { name: 'node-csr', uid: 'uid-2' } }));
+  await approver.reconcile('node-csr');
+  await approver.reconcile('node-csr');
+  t.equal(s.approvals.length, 2, 'the new CSR counted once');
+  s.reviews.answer = () => true;
+  await approver.reconcile('node-csr');
+  t.same(s.approvals.map(([, d]) => d), ['waiting', 'waiting', 'approved']);
+});
+
+void t.test('an approval stored whose answer was lost is recorded as ours once it is seen: one audit record, count and Event; "outcome unknown" at warn', async (t) => {
+  const s = setup();
+  s.api.put(csrBuilder(withName('web')));
+  s.api.failAfterNext('updateApproval', new Error('socket hang up'));
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.approvals.length === 1 && s.api.events.length === 1);
+  await controller.stop();
+  t.match(s.lines.find((l) => l.msg === 'approval written, outcome unknown'), { level: 40, csr: 'web', decision: 'approve', err: { message: 'socket hang up' } });
+  t.equal(s.api.approvalWrites.length, 1, 'written once');
+  t.same(s.approvals, [[SERVING, 'approved', 'policy']]);
+  t.equal(s.lines.filter((l) => l.audit === 'csr-approved').length, 1, 'one audit record');
+  t.match(s.api.events, [{ type: 'Normal', reason: 'AutoApproved' }]);
+});
+
+void t.test('a lost answer, then a retry from the stale object: the 409 re-read shows our own condition, recorded once; a stranger\'s like it is not ours', async (t) => {
+  const s = setup();
+  const cache = new ObjectCache<Csr>();
+  const approver = new Approver(s.options, cache);
+  cache.set(s.api.put(csrBuilder(withName('web'), (c) => ({ ...c, metadata: { ...c.metadata, uid: 'uid-1' } }))));
+  s.api.failAfterNext('updateApproval', new Error('timeout awaiting response headers'));
+  await t.rejects(approver.reconcile('web'), { message: 'timeout awaiting response headers' });
+  t.same(s.approvals, [], 'not known yet');
+  s.clock.advance(5000); // the retry's condition would carry another time
+  cache.set({ ...cache.get('web') as Csr }); // the watch has not brought the stored object: still the old resourceVersion
+  t.equal(await approver.reconcile('web'), undefined, 'no retry-now: the conflict is explained');
+  t.equal(s.counts.conflicts, 1);
+  t.same(s.approvals, [[SERVING, 'approved', 'policy']], 'recorded as ours');
+  t.equal(s.lines.filter((l) => l.audit === 'csr-approved').length, 1);
+  await approver.reconcile('web');
+  t.equal(s.approvals.length, 1, 'once');
+  t.equal(s.api.approvalWrites.length, 1);
+
+  // Someone else's condition with our message but another time is not ours.
+  const other = csrBuilder(withName('other'), (c) => ({ ...c, metadata: { ...c.metadata, uid: 'uid-2' } }));
+  cache.set(s.api.put(other));
+  s.api.failNext('updateApproval', new Error('connection reset'));
+  await t.rejects(approver.reconcile('other'));
+  const stored = s.api.objects.get('other') as Csr;
+  const time = new Date(s.clock.now() + 1000).toISOString().replace('.000Z', 'Z');
+  cache.set(s.api.put(withCondition({
+    type: 'Approved', status: 'True', reason: 'AutoApproved', message: `Auto approving certificate for signer ${SERVING}: the request meets the signer's policy.`, lastUpdateTime: time,
+  })(stored)));
+  await approver.reconcile('other');
+  t.equal(s.approvals.length, 1, 'not counted as ours');
 });

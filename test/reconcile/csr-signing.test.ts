@@ -185,3 +185,21 @@ void t.test('many CSRs with several workers: each is written exactly once', asyn
   t.equal(new Set(names).size, 90);
   t.equal(names.length, 90);
 });
+
+void t.test('a 409 that keeps coming back on the very version written is backed off, not retried at once', async (t) => {
+  const api = new FakeCsrApi();
+  const lines: Record<string, unknown>[] = [];
+  const { controller, recorded } = setup(api, lines);
+  api.put(csr('refused'));
+  let puts = 0;
+  api.updateStatus = () => {
+    puts++;
+    return Promise.reject(new KubeApiError(409, 'Conflict', 'refused again', undefined));
+  };
+  controller.start();
+  await until(() => recorded.retries >= 2);
+  await controller.stop();
+  t.notOk(lines.some((l) => l.msg === 'changed meanwhile; looking again'), 'never a retry-now');
+  t.ok(puts <= recorded.retries + 1, 'every PUT after the first followed a backoff');
+  t.match(lines.find((l) => l.msg === 'will retry'), { level: 40, csr: 'refused', err: { message: 'refused again' } });
+});
