@@ -14,14 +14,18 @@ const genkeyArgs: Record<CaKeyType, string[]> = {
   ed25519: ['-algorithm', 'ED25519'],
 };
 
-export interface TestCa {
+/** A certificate and its key, as files and as the PEM they hold. */
+export interface PemFiles {
   readonly certPath: string;
   readonly keyPath: string;
   readonly certPem: string;
   readonly keyPem: string;
 }
 
-function must(r: { code: number; stderr: string }, what: string): void {
+export type TestCa = PemFiles;
+
+/** Throws with openssl's stderr when the run failed. */
+export function must(r: { code: number; stderr: string }, what: string): void {
   if (r.code !== 0) throw new Error(`${what} failed: ${r.stderr}`);
 }
 

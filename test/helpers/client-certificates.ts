@@ -1,19 +1,10 @@
 /** Client certificates made by openssl (an independent implementation), for devapi's x509 authentication. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestCa } from './ca.js';
+import { must, type PemFiles, type TestCa } from './ca.js';
 import { run, writeTemp } from './tools.js';
 
-export interface TestClientCertificate {
-  readonly certPath: string;
-  readonly keyPath: string;
-  readonly certPem: string;
-  readonly keyPem: string;
-}
-
-function must(r: { code: number; stderr: string }, what: string): void {
-  if (r.code !== 0) throw new Error(`${what} failed: ${r.stderr}`);
-}
+export type TestClientCertificate = PemFiles;
 
 /**
  * A P-256 client certificate for `subject` (openssl form, `/CN=system:node:worker-1/O=system:nodes`) issued by
