@@ -8,6 +8,7 @@ import { csrError, isCsrSignerError } from '../errors.js';
 import { builtinSignerNames, isBuiltinSignerName, type ApproverConfig, type ApproverSignerConfig, type CleanupConfig, type SignerConfig } from '../signer/types.js';
 import { approvableSigners, approverModes, policyApprovalProblem } from './approver.js';
 import { defaultCleanup } from './cleanup.js';
+import { Fields } from './fields.js';
 import { readConfigDocument, type ConfigDocument } from './file.js';
 import { choiceFlag } from './flag-values.js';
 import type { RunFlags } from './flags.js';
@@ -95,7 +96,12 @@ export function readWork(flags: RunFlags, readFile: ReadFile): Work {
     if (approver === undefined) throw csrError('InvalidArgument', '--approve-mode applies to the approver, which is off: add --approve (or an approver: section to the config file)');
     approver = { ...approver, mode: choiceFlag(flags.values, 'approve-mode', approverModes, 'enforce') };
   }
-  const cleaning = flags.booleans.cleanup ?? doc?.cleanup.enabled ?? approver !== undefined;
+  // The cleaner deletes, and audit mode writes nothing, so the cleaner comes only with an enforcing approver.
+  const cleaning = flags.booleans.cleanup ?? doc?.cleanup.enabled ?? approver?.mode === 'enforce';
+  const ages = doc?.cleanup.written;
+  if (!cleaning && ages !== undefined && flags.booleans.cleanup === undefined && doc?.cleanup.enabled === undefined && approver === undefined) {
+    throw new Fields(file ?? '').fail('cleanup', `ages are given (${ages.join(', ')}) but the cleaner is off: set cleanup.enabled: true, or turn on the approver`);
+  }
   if (!signing && approver === undefined && !cleaning) {
     throw csrError('InvalidArgument', `signing is off (${flags.booleans.signing === false ? '--signing=false' : 'signing: false'}) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on`);
   }

@@ -34,6 +34,8 @@ void t.test('--approve with the kube-controller-manager flags approves the two k
   t.same(load([...generic, '--signer-name', 'kubernetes.io/kubelet-serving', '--approve=true']).approver?.signers, [kubelet[1]], 'only the signers served');
   t.same(load(['--cluster-signing-kubelet-client-cert-file', 'a', '--cluster-signing-kubelet-client-key-file', 'b', '--approve']).approver?.signers, [kubelet[0]], 'a per-signer pair');
   t.same(load([...generic, '--approve', '--approve-mode', 'audit']).approver?.mode, 'audit');
+  t.notOk('cleanup' in load([...generic, '--approve', '--approve-mode', 'audit']), 'no cleaner with --approve-mode=audit: audit mode writes nothing');
+  t.same(load([...generic, '--approve', '--approve-mode', 'audit', '--cleanup']).cleanup, defaultCleanup, '--cleanup with audit: asked for, so it runs');
   t.same(load([...generic, '--approve', '--cleanup=false']).cleanup, undefined, '--cleanup=false');
   t.same(load([...generic, '--cleanup']).cleanup, defaultCleanup, '--cleanup without the approver');
   t.notOk('approver' in load([...generic, '--approve=false']), '--approve=false');
@@ -59,7 +61,11 @@ void t.test('the config file: approver:, cleanup: and signing:, and the flags ov
   const approver = { mode: 'audit', signers: [{ signerName: 'example.com/serving' }] };
   const fromFile = load(['--config', file], yaml({ signers: [serving], approver }));
   t.same(fromFile.approver, { mode: 'audit', signers: [{ signerName: 'example.com/serving', profile: 'policy' }] });
-  t.same(fromFile.cleanup, defaultCleanup, 'on with the approver');
+  t.notOk('cleanup' in fromFile, 'off with an auditing approver: audit mode writes nothing, and the cleaner deletes');
+  t.same(load(['--config', file, '--approve-mode=enforce'], yaml({ signers: [serving], approver })).cleanup, defaultCleanup, 'on with an enforcing approver');
+  t.same(load(['--config', file], yaml({ signers: [serving], approver, cleanup: { enabled: true } })).cleanup, defaultCleanup, 'cleanup.enabled: true with audit: deletes all the same');
+  t.same(load(['--config', file, '--cleanup=true'], yaml({ signers: [serving], approver })).cleanup, defaultCleanup, '--cleanup=true with audit');
+  t.notOk('cleanup' in load(['--config', file], yaml({ signers: [serving], approver, cleanup: { pending: '2h' } })), 'ages with an auditing approver: still off');
   t.same(load(['--config', file, '--approve-mode=enforce'], yaml({ signers: [serving], approver })).approver?.mode, 'enforce', '--approve-mode overrides approver.mode');
   t.notOk('approver' in load(['--config', file, '--approve=false'], yaml({ signers: [serving], approver })), '--approve=false turns the section off');
   t.same(load(['--config', file, '--approve'], yaml({ signers: [serving], approver })).approver?.mode, 'audit', '--approve uses the section');
@@ -69,7 +75,8 @@ void t.test('the config file: approver:, cleanup: and signing:, and the flags ov
   t.same(load(['--config', file], yaml({ signers: [serving], approver, cleanup: { enabled: false } })).cleanup, undefined, 'cleanup.enabled: false');
   t.same(load(['--config', file, '--cleanup'], yaml({ signers: [serving], approver, cleanup: { enabled: false, pending: '1h' } })).cleanup, { ...defaultCleanup, pendingMs: 3_600_000 }, '--cleanup overrides enabled, the ages stay the file\'s');
   t.same(load(['--config', file], yaml({ signers: [serving], cleanup: { enabled: true } })).cleanup, defaultCleanup, 'the cleaner without the approver');
-  t.notOk('cleanup' in load(['--config', file], yaml({ signers: [serving], cleanup: { issued: '2h' } })), 'ages alone do not turn it on');
+  t.same(load(['--config', file, '--cleanup=false'], yaml({ signers: [serving], cleanup: { issued: '2h' } })).cleanup, undefined, 'ages, and --cleanup=false says off');
+  t.same(load(['--config', file], yaml({ signers: [serving], cleanup: { enabled: false, issued: '2h' } })).cleanup, undefined, 'ages, and enabled: false says off');
   const approveOnly = load(['--config', file], yaml({ signing: false, signers: [{ name: 'example.com/serving', policy: serving.policy }], approver }));
   t.equal(approveOnly.signing, false);
   t.same(approveOnly.signers[0]?.ca, undefined, 'signing: false: ca left out');
@@ -111,6 +118,10 @@ void t.test('refuses each contradiction with one sentence', (t) => {
       `${file}: signers: is required: a list of at least one signer (signing is on (--signing=true); with signing: false it may be left out)`],
     ['an empty signers list while signing', ['--config', file], yaml({ signers: [] }), `${file}: signers: must list at least one signer (signing is on; with signing: false it may be empty)`],
     ['signing not a boolean', ['--config', file], yaml({ signing: 'no', signers: [serving] }), `${file}: signing: must be true or false, not the string "no"`],
+    ['cleanup ages without the approver or enabled', ['--config', file], yaml({ signers: [serving], cleanup: { issued: '2h', pending: '48h' } }),
+      `${file}: cleanup: ages are given (issued, pending) but the cleaner is off: set cleanup.enabled: true, or turn on the approver`],
+    ['cleanup ages with the approver turned off by --approve=false', ['--config', file, '--approve=false'], yaml({ signers: [serving], approver: { signers: [{ signerName: 'example.com/serving' }] }, cleanup: { denied: '2h' } }),
+      `${file}: cleanup: ages are given (denied) but the cleaner is off: set cleanup.enabled: true, or turn on the approver`],
     ['trust without ca', ['--config', file], yaml({ signing: false, signers: [{ ...serving, ca: undefined, trust: { clusterTrustBundle: {} } }], cleanup: { enabled: true } }),
       `${file}: signer "example.com/serving": signers[0].trust: publishes the trust bundle of the CA, and ca is left out: give ca, or remove trust`],
   ];
