@@ -133,7 +133,7 @@ function readEntry(file: string, index: number, value: unknown, names: readonly 
     const at = signers.findIndex((s) => s.name === signerName);
     const signer = signers[at];
     if (signer === undefined) {
-      throw fields.fail(`${path}.signerName`, `${signerName} is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false its ca may be left out), or remove this entry`);
+      throw fields.fail(`${path}.signerName`, `${signerName} is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false, without its ca), or remove this entry`);
     }
     const problem = policyApprovalProblem(signer, at, subjectAccessReview);
     if (problem !== undefined) throw fields.fail(path, problem);
