@@ -4,10 +4,11 @@
  * approved by its own policy, which must say who gets what (no policy is not "allow
  * everything"). docs/configuration.md documents every field.
  */
+import { isIPv4 } from 'node:net';
 import type { ApprovalProfile, ApproverConfig, ApproverMode, ApproverSignerConfig, Policy, ResourceAttributes, SignerConfig } from '../signer/types.js';
 import { Fields } from './fields.js';
 import { impliedProfile as signerProfile } from '../signer/approval.js';
-import { dnsRegexProblem } from '../signer/dns-regex.js';
+import { compileDnsRegex, dnsRegexProblem, matchesDnsRegex, nodePlaceholder } from '../signer/dns-regex.js';
 import { cidrProblem, dnsPatternProblem, namespacePlaceholder } from './names.js';
 import { signerNameIssue } from './signer-entry.js';
 
@@ -98,6 +99,63 @@ export function extraDnsRegexProblem(source: string): string | undefined {
   return dnsRegexProblem(source);
 }
 
+/**
+ * Host names of many shapes and domains (short and long labels, digits and '-', two to
+ * seven labels, an IDN, country, generic and internal top-level domains): an expression
+ * that matches all of them matches names in any domain, which would let every node
+ * claim every name. Single-label names are left out, so `^.+\..+$` is refused too.
+ */
+export const anyHostProbes = ['zz.example', '1-2.x.y', '9.z', 'q.com', 'a-b.co.uk', 'xn--80ak6aa92e.com', 'a.b.c.d.e.f.g', 'host.internal', 'x.photography'] as const;
+
+/** Why an extraDnsRegexes expression is refused (extraDnsRegexProblem), or because it matches any host name. */
+export function servingDnsRegexProblem(source: string): string | undefined {
+  const problem = extraDnsRegexProblem(source);
+  if (problem !== undefined) return problem;
+  const re = compileDnsRegex(source);
+  if (anyHostProbes.every((name) => matchesDnsRegex(re, name))) {
+    return `DNS name expression ${JSON.stringify(source)} matches host names in any domain, so every node could get a serving certificate for every name: anchor it to a domain of yours, as in ${JSON.stringify(String.raw`^ip-[0-9-]+\.ec2\.internal$`)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why an extraDnsNames pattern is refused (names.ts dnsPatternProblem), or because a
+ * wildcard without {node} has a single label after `*.` (as `*.com`): every node could
+ * claim the names of every domain under that top-level domain.
+ */
+export function servingDnsPatternProblem(pattern: string): string | undefined {
+  const problem = dnsPatternProblem(pattern, 'node');
+  if (problem !== undefined) return problem;
+  const labels = pattern.split('.');
+  if (labels[0] === '*' && labels.length < 3 && !pattern.includes(nodePlaceholder)) {
+    return `'${pattern}' covers names of every domain under ${JSON.stringify(labels[1])} for any node: name a domain of yours after '*.', as in '*.nodes.example.com'`;
+  }
+  return undefined;
+}
+
+/**
+ * The widest extraIpRanges prefix of each family: IPv4 /8, as 10.0.0.0/8, the largest
+ * private range (RFC 1918); IPv6 /8, as fd00::/8, the locally assigned unique local
+ * addresses (RFC 4193). A wider range reaches into address space others hold, and
+ * every node could claim its addresses.
+ */
+export const widestIpRange = { v4: 8, v6: 8 } as const;
+
+/** Why an extraIpRanges CIDR is refused (names.ts cidrProblem), or because it is wider than widestIpRange. */
+export function servingIpRangeProblem(cidr: string): string | undefined {
+  const problem = cidrProblem(cidr);
+  if (problem !== undefined) return problem;
+  const [address = '', prefixText = ''] = cidr.split('/');
+  const prefix = Number(prefixText);
+  const v4 = isIPv4(address);
+  const widest = v4 ? widestIpRange.v4 : widestIpRange.v6;
+  if (prefix === 0) return `holds every ${v4 ? 'IPv4' : 'IPv6'} address, so every node could get a serving certificate for any address: list your nodes' networks`;
+  if (prefix < widest) {
+    return `is wider than /${widest} (the widest ${v4 ? 'private range, 10.0.0.0/8' : 'unique local range, fd00::/8'}), so every node could get serving certificates for addresses of networks not yours: list narrower ranges`;
+  }
+  return undefined;
+}
+
 /** Reads `approver.signers[index]`; `names` holds the signerNames before it; `signers` the signers of the file. */
 function readEntry(file: string, index: number, value: unknown, names: readonly string[], signers: readonly SignerConfig[]): ApproverSignerConfig {
   const path = `approver.signers[${index}]`;
@@ -124,16 +182,16 @@ function readEntry(file: string, index: number, value: unknown, names: readonly 
   if (profile !== 'policy' && entry.subjectAccessReview !== undefined) {
     throw fields.fail(`${path}.subjectAccessReview`, `only for a custom signer (profile policy); the ${profile} profile asks its own SubjectAccessReviews`);
   }
-  const extraDnsNames = fields.strings(entry.extraDnsNames, `${path}.extraDnsNames`, { allowEmpty: true, check: (p) => dnsPatternProblem(p, 'node') });
-  const extraDnsRegexes = fields.strings(entry.extraDnsRegexes, `${path}.extraDnsRegexes`, { allowEmpty: true, check: extraDnsRegexProblem });
-  const extraIpRanges = fields.strings(entry.extraIpRanges, `${path}.extraIpRanges`, { allowEmpty: true, check: cidrProblem });
+  const extraDnsNames = fields.strings(entry.extraDnsNames, `${path}.extraDnsNames`, { allowEmpty: true, check: servingDnsPatternProblem });
+  const extraDnsRegexes = fields.strings(entry.extraDnsRegexes, `${path}.extraDnsRegexes`, { allowEmpty: true, check: servingDnsRegexProblem });
+  const extraIpRanges = fields.strings(entry.extraIpRanges, `${path}.extraIpRanges`, { allowEmpty: true, check: servingIpRangeProblem });
   const maxSubjectAltNames = fields.positiveInteger(entry.maxSubjectAltNames, `${path}.maxSubjectAltNames`);
   const subjectAccessReview = readAccess(fields, entry.subjectAccessReview, `${path}.subjectAccessReview`);
   if (profile === 'policy') {
     const at = signers.findIndex((s) => s.name === signerName);
     const signer = signers[at];
     if (signer === undefined) {
-      throw fields.fail(`${path}.signerName`, `${signerName} is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false its ca may be left out), or remove this entry`);
+      throw fields.fail(`${path}.signerName`, `${signerName} is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false, without its ca), or remove this entry`);
     }
     const problem = policyApprovalProblem(signer, at, subjectAccessReview);
     if (problem !== undefined) throw fields.fail(path, problem);

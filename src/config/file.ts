@@ -62,7 +62,7 @@ export function readConfigDocument(file: string, text: string, signingFlag?: boo
   if (entries.length === 0 && signing) throw fields.fail('signers', `must list at least one signer (${signingOff}; with signing: false it may be empty)`);
   const signers: SignerConfig[] = [];
   for (const [index, entry] of entries.entries()) {
-    const signer = readSignerEntry(file, index, entry, signers.map((s) => s.name), signing);
+    const signer = readSignerEntry(file, index, entry, signers.map((s) => s.name), signing, signingFlag === false ? '--signing=false' : 'signing: false');
     const configMap = signer.trust?.configMap?.name;
     const earlier = configMap === undefined ? -1 : signers.findIndex((s) => s.trust?.configMap?.name === configMap);
     if (earlier >= 0) {

@@ -46,8 +46,8 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
   { title: 'Approver and cleaner', flags: [
     { name: 'approve', help: 'approve CSRs by policy: kubernetes.io/kube-apiserver-client-kubelet and kubernetes.io/kubelet-serving by their profiles, a custom signer of --config by its policy (kubernetes.io/kube-apiserver-client and legacy-unknown never); with --config, its approver: section when it has one (--approve=false turns that off)' },
     { name: 'approve-mode', arg: 'MODE', default: 'enforce, or the config file\'s approver.mode', help: 'enforce (write Approved or Denied) or audit (decide, log and count, write nothing)' },
-    { name: 'cleanup', default: 'on with the approver, else off; or the config file\'s cleanup.enabled', help: 'delete finished and stale CSRs as kube-controller-manager\'s csrcleaner (--cleanup=false: keep them)' },
-    { name: 'signing', default: 'true, or the config file\'s signing', help: 'sign approved CSRs (--signing=false: only approve and clean; no CA is loaded, and the CA flags and ca: may be left out)' },
+    { name: 'cleanup', default: 'on with the approver in enforce mode, else off; or the config file\'s cleanup.enabled', help: 'delete finished and stale CSRs as kube-controller-manager\'s csrcleaner (--cleanup=false: keep them)' },
+    { name: 'signing', default: 'true, or the config file\'s signing', help: 'sign approved CSRs (--signing=false: only approve and clean; no CA is loaded, and the CA flags, --rotation-record and a config file\'s ca: and trust: are refused)' },
   ] },
   { title: 'Work', flags: [
     { name: 'workers', arg: 'N', default: '5', help: 'CSRs signed concurrently' },

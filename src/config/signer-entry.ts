@@ -92,9 +92,10 @@ const keyTypeProblem = (key: string): string | undefined =>
 
 /**
  * Reads `signers[index]`; `names` holds the names of the entries before it (to refuse
- * duplicates); `signing` false makes `ca` optional.
+ * duplicates); `signing` false makes `ca` optional and refuses `ca` and `trust`, which
+ * would then never be loaded or published (`offBy` says what turned signing off).
  */
-export function readSignerEntry(file: string, index: number, value: unknown, names: readonly string[], signing = true): SignerConfig {
+export function readSignerEntry(file: string, index: number, value: unknown, names: readonly string[], signing = true, offBy = 'signing: false'): SignerConfig {
   const path = `signers[${index}]`;
   const unnamed = new Fields(`${file}: ${path} (no name yet)`);
   const entry = unnamed.mapping(value, path);
@@ -111,9 +112,14 @@ export function readSignerEntry(file: string, index: number, value: unknown, nam
     if (builtin && entry[key] !== undefined) throw fields.fail(`${path}.${key}`, builtinOnly);
   }
   const keyTypes = fields.strings(entry.keyTypes, `${path}.keyTypes`, { allowEmpty: false, check: keyTypeProblem }) as KeyTypeName[] | undefined;
+  if (!signing && entry.trust !== undefined) {
+    throw fields.fail(`${path}.trust`, `signing is off (${offBy}), so no trust bundle would be published: remove trust, or turn signing on`);
+  }
+  if (!signing && entry.ca !== undefined) {
+    throw fields.fail(`${path}.ca`, `signing is off (${offBy}), so this CA would never be loaded: remove ca (approving needs only the signer's policy), or turn signing on`);
+  }
   const trust = readTrust(fields, entry.trust, `${path}.trust`, name);
   const ca = readCa(fields, file, entry.ca, `${path}.ca`, signing);
-  if (ca === undefined && trust !== undefined) throw fields.fail(`${path}.trust`, 'publishes the trust bundle of the CA, and ca is left out: give ca, or remove trust');
   return {
     name,
     source: file,

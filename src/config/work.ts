@@ -8,6 +8,7 @@ import { csrError, isCsrSignerError } from '../errors.js';
 import { builtinSignerNames, isBuiltinSignerName, type ApproverConfig, type ApproverSignerConfig, type CleanupConfig, type SignerConfig } from '../signer/types.js';
 import { approvableSigners, approverModes, policyApprovalProblem } from './approver.js';
 import { defaultCleanup } from './cleanup.js';
+import { Fields } from './fields.js';
 import { readConfigDocument, type ConfigDocument } from './file.js';
 import { choiceFlag } from './flag-values.js';
 import type { RunFlags } from './flags.js';
@@ -50,7 +51,6 @@ function namesWithoutCa(flags: RunFlags): readonly string[] {
       throw csrError('InvalidArgument', `--signer-name ${name}: with --signing=false and no CA flag, --signer-name picks the kubernetes.io/* signers --approve approves; a custom signer is approved by its policy, which needs --config`);
     }
   });
-  if (flags.booleans['signer-unrestricted'] !== undefined) throw csrError('InvalidArgument', '--signer-unrestricted describes what a signer signs, and --signing=false signs nothing: drop it');
   return flags.signerNames.length > 0 ? flags.signerNames : builtinSignerNames;
 }
 
@@ -76,13 +76,33 @@ function approveAll(names: readonly string[], signers: readonly SignerConfig[], 
   return entries;
 }
 
+/**
+ * Why a flag given with signing off is refused, or undefined: each describes what a
+ * signer loads or issues, and with signing off nothing is loaded or issued, so it would
+ * be silently unused. `offBy` says what turned signing off.
+ */
+function signingOnlyFlagProblem(flags: RunFlags, offBy: string): string | undefined {
+  for (const name of Object.keys(flags.values)) {
+    if (name === 'cluster-signing-duration') return `--cluster-signing-duration bounds the certificates a signer issues, and with ${offBy} nothing is issued: drop it`;
+    if (name.startsWith('cluster-signing-')) return `--${name} names a CA file, and with ${offBy} no CA is loaded: drop it`;
+    if (name === 'ca-key-passphrase-file') return `--ca-key-passphrase-file unlocks a CA key, and with ${offBy} no CA is loaded: drop it`;
+  }
+  const record = flags.values['rotation-record'];
+  if (record !== undefined && record !== '') return `--rotation-record records what a signer issues, and with ${offBy} nothing is issued: drop it`;
+  return undefined;
+}
+
 /** The signers, signing, approver and cleaner `flags` and the config file describe. */
 export function readWork(flags: RunFlags, readFile: ReadFile): Work {
   const file = flags.values.config;
   const doc = file === undefined ? undefined : readDocument(flags, file, readFile);
   const signing = flags.booleans.signing ?? doc?.signing ?? true;
-  const caFlagGiven = Object.keys(flags.values).some((name) => name.startsWith('cluster-signing-') && name.endsWith('-file'));
-  const withoutCa = doc === undefined && !signing && !caFlagGiven;
+  if (!signing) {
+    const problem = signingOnlyFlagProblem(flags, flags.booleans.signing === false ? '--signing=false' : 'signing: false');
+    if (problem !== undefined) throw csrError('InvalidArgument', problem);
+    if (doc === undefined && flags.booleans['signer-unrestricted'] !== undefined) throw csrError('InvalidArgument', '--signer-unrestricted describes what a signer signs, and --signing=false signs nothing: drop it');
+  }
+  const withoutCa = doc === undefined && !signing;
   const signers = doc?.signers ?? (withoutCa ? [] : signersFromFlags(flags));
   const approve = flags.booleans.approve;
   let approver = approve === false ? undefined : doc?.approver;
@@ -95,7 +115,15 @@ export function readWork(flags: RunFlags, readFile: ReadFile): Work {
     if (approver === undefined) throw csrError('InvalidArgument', '--approve-mode applies to the approver, which is off: add --approve (or an approver: section to the config file)');
     approver = { ...approver, mode: choiceFlag(flags.values, 'approve-mode', approverModes, 'enforce') };
   }
-  const cleaning = flags.booleans.cleanup ?? doc?.cleanup.enabled ?? approver !== undefined;
+  // The cleaner deletes, and audit mode writes nothing, so the cleaner comes only with an enforcing approver.
+  if (withoutCa && approver === undefined && flags.signerNames.length > 0) {
+    throw csrError('InvalidArgument', '--signer-name picks the signers --approve approves, and with --signing=false and the approver off it picks nothing: add --approve, or drop it');
+  }
+  const cleaning = flags.booleans.cleanup ?? doc?.cleanup.enabled ?? approver?.mode === 'enforce';
+  const ages = doc?.cleanup.written;
+  if (!cleaning && ages !== undefined && flags.booleans.cleanup === undefined && doc?.cleanup.enabled === undefined && approver === undefined) {
+    throw new Fields(file ?? '').fail('cleanup', `ages are given (${ages.join(', ')}) but the cleaner is off: set cleanup.enabled: true, or turn on the approver`);
+  }
   if (!signing && approver === undefined && !cleaning) {
     throw csrError('InvalidArgument', `signing is off (${flags.booleans.signing === false ? '--signing=false' : 'signing: false'}) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on`);
   }

@@ -105,9 +105,14 @@ void t.test('refuses each mistake with one sentence naming the entry and the fie
     ['a regex the approver cannot run', entry({ signerName: serving, extraDnsRegexes: ['^(?=a)a$'] }), named(serving, 'approver.signers[0].extraDnsRegexes[0]', 'DNS name expression "^(?=a)a$" cannot be used: a group kind (?= at offset 1 that is not supported')],
     ['a regex that is not a string', entry({ signerName: serving, extraDnsRegexes: [5] }), named(serving, 'approver.signers[0].extraDnsRegexes[0]', 'must be a string, not number 5')],
     ['a bad CIDR', entry({ signerName: serving, extraIpRanges: ['10.0.0.1/8'] }), named(serving, 'approver.signers[0].extraIpRanges[0]', 'has host bits set after the first 8; did you mean a network address or a /32?')],
+    ['every IPv4 address', entry({ signerName: serving, extraIpRanges: ['10.0.0.0/8', '0.0.0.0/0'] }), named(serving, 'approver.signers[0].extraIpRanges[1]', 'holds every IPv4 address, so every node could get a serving certificate for any address: list your nodes\' networks')],
+    ['every IPv6 address', entry({ signerName: serving, extraIpRanges: ['::/0'] }), named(serving, 'approver.signers[0].extraIpRanges[0]', 'holds every IPv6 address, so every node could get a serving certificate for any address: list your nodes\' networks')],
+    ['an IPv4 range wider than /8', entry({ signerName: serving, extraIpRanges: ['10.0.0.0/7'] }), named(serving, 'approver.signers[0].extraIpRanges[0]', 'is wider than /8 (the widest private range, 10.0.0.0/8), so every node could get serving certificates for addresses of networks not yours: list narrower ranges')],
+    ['an IPv6 range wider than /8', entry({ signerName: serving, extraIpRanges: ['2000::/3'] }), named(serving, 'approver.signers[0].extraIpRanges[0]', 'is wider than /8 (the widest unique local range, fd00::/8), so every node could get serving certificates for addresses of networks not yours: list narrower ranges')],
+    ['a wildcard over a top-level domain', entry({ signerName: serving, extraDnsNames: ['*.com'] }), named(serving, 'approver.signers[0].extraDnsNames[0]', '\'*.com\' covers names of every domain under "com" for any node: name a domain of yours after \'*.\', as in \'*.nodes.example.com\'')],
     ['maxSubjectAltNames 0', entry({ signerName: serving, maxSubjectAltNames: 0 }), named(serving, 'approver.signers[0].maxSubjectAltNames', 'must be a whole number of at least 1, not number 0')],
     ['maxSubjectAltNames written as a float', entry({ signerName: serving, maxSubjectAltNames: 8.5 }), named(serving, 'approver.signers[0].maxSubjectAltNames', 'must be a whole number of at least 1, not the number 8.5: only the decimal digits 0-9 are allowed (no sign, space, decimal point, exponent or 0x)')],
-    ['a custom signer not in signers:', entry({ signerName: 'example.com/other' }), named('example.com/other', 'approver.signers[0].signerName', 'example.com/other is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false its ca may be left out), or remove this entry')],
+    ['a custom signer not in signers:', entry({ signerName: 'example.com/other' }), named('example.com/other', 'approver.signers[0].signerName', 'example.com/other is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false, without its ca), or remove this entry')],
     ['a policy that does not say who gets what', entry({ signerName: 'example.com/open' }), named('example.com/open', 'approver.signers[0]', 'the policy of signers[2] ("example.com/open") does not say who gets what, so every request within it would be approved: add policy.requesters to the signer, or a subjectAccessReview to its approver: entry, or bind names to the requester\'s namespace (every policy.dnsNames pattern with {namespace}, ipRanges: [], no email or URI names, no CA, commonName other than any)')],
     ['an unrestricted signer without a SubjectAccessReview', entry({ signerName: 'example.com/any' }), named('example.com/any', 'approver.signers[0]', 'signers[3] ("example.com/any") is unrestricted, so its policy does not say who gets which names and only a SubjectAccessReview can: give its approver: entry a subjectAccessReview')],
     ['a SubjectAccessReview without verb', entry({ signerName: 'example.com/open', subjectAccessReview: { resource: 'signers' } }), named('example.com/open', 'approver.signers[0].subjectAccessReview.verb', 'is required')],
@@ -122,14 +127,14 @@ void t.test('refuses each mistake with one sentence naming the entry and the fie
 });
 
 void t.test('{node} is accepted in kubelet-serving extraDnsNames, anywhere, and stands for the node\'s name (no other placeholder)', (t) => {
-  const patterns = ['{node}.nodes.example.com', '*.{node}.nodes.example.com', '{node}-bmc.example.com', 'bmc-{node}.example.com', `${'a'.repeat(62)}{node}.example.com`];
+  const patterns = ['{node}.nodes.example.com', '*.{node}', '*.{node}.nodes.example.com', '{node}-bmc.example.com', 'bmc-{node}.example.com', `${'a'.repeat(62)}{node}.example.com`];
   t.same(approverOf({ signers: [{ signerName: 'kubernetes.io/kubelet-serving', extraDnsNames: patterns }] }), {
     mode: 'enforce', signers: [{ signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving', extraDnsNames: patterns }],
   });
   t.end();
 });
 
-void t.test('extraDnsRegexes: what loads is what the approver runs, {node} included; only the length is the configuration\'s own bound', (t) => {
+void t.test('extraDnsRegexes: what loads is what the approver runs, {node} included; its own bounds are the length and an expression that matches names in any domain', (t) => {
   const serving = (extraDnsRegexes: string[]): unknown => approverOf({ signers: [{ signerName: 'kubernetes.io/kubelet-serving', extraDnsRegexes }] });
   const accepted = [
     '^ip-[0-9-]+\\.ec2\\.internal$',
@@ -139,6 +144,9 @@ void t.test('extraDnsRegexes: what loads is what the approver runs, {node} inclu
     '^(?:{node}|bmc-{node})\\.example\\.com$',
     '^(a+)+$',
     '^a|b$',
+    '.*\\.com',
+    '^{node}\\..*$',
+    '^.*{node}.*$',
     `^${'a'.repeat(maxRegexLength - 2)}$`,
   ];
   t.same(serving(accepted), { mode: 'enforce', signers: [{ signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving', extraDnsRegexes: accepted }] });
@@ -148,6 +156,10 @@ void t.test('extraDnsRegexes: what loads is what the approver runs, {node} inclu
     ['anchors around each alternative', '^a$|^b$', 'DNS name expression "^a$|^b$" cannot be used: $ at offset 2 is not supported there'],
     // Compiled for the longest node name (253 characters), 40 copies of {node} exceed the automaton's bound.
     ['{node} repeated beyond the automaton', '(?:{node}){40}', 'DNS name expression "(?:{node}){40}" cannot be used: the expression needs more than 10000 states'],
+    ['any name', '.*', 'DNS name expression ".*" matches host names in any domain, so every node could get a serving certificate for every name: anchor it to a domain of yours, as in "^ip-[0-9-]+\\\\.ec2\\\\.internal$"'],
+    ['any name with a dot', '^.+\\..+$', 'DNS name expression "^.+\\\\..+$" matches host names in any domain, so every node could get a serving certificate for every name: anchor it to a domain of yours, as in "^ip-[0-9-]+\\\\.ec2\\\\.internal$"'],
+    ['any name of host-name characters', '^[a-z0-9.-]+$', 'DNS name expression "^[a-z0-9.-]+$" matches host names in any domain, so every node could get a serving certificate for every name: anchor it to a domain of yours, as in "^ip-[0-9-]+\\\\.ec2\\\\.internal$"'],
+    ['{node} or any name', '^({node}|.*)$', 'DNS name expression "^({node}|.*)$" matches host names in any domain, so every node could get a serving certificate for every name: anchor it to a domain of yours, as in "^ip-[0-9-]+\\\\.ec2\\\\.internal$"'],
     ['an escaped { is no placeholder', '\\{node}', 'DNS name expression "\\\\{node}" cannot be used: } at offset 6 is not supported there'],
   ];
   for (const [name, source, detail] of refused) {

@@ -133,7 +133,7 @@ void t.test('the approver example in the documentation is valid and reads as it 
     ],
   });
   const hour = 3_600_000;
-  t.same(read.cleanup, { enabled: true, ages: { issuedMs: hour, deniedMs: hour, failedMs: hour, pendingMs: 24 * hour, approvedUnissuedMs: 24 * hour } });
+  t.same(read.cleanup, { enabled: true, ages: { issuedMs: hour, deniedMs: hour, failedMs: hour, pendingMs: 24 * hour, approvedUnissuedMs: 24 * hour }, written: ['issued', 'denied', 'failed', 'pending', 'approvedUnissued'] });
   t.equal(read.signing, true);
   t.end();
 });

@@ -215,7 +215,7 @@ void t.test('run --help has an "Approver and cleaner" section with its four flag
   t.same([...section.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]), ['approve', 'approve-mode', 'cleanup', 'signing'], 'its flags, in order');
   t.match(flat, '--approve-mode MODE', 'the mode takes a value');
   t.match(flat, 'kubernetes.io/kube-apiserver-client and legacy-unknown never', '--approve says what it leaves out');
-  t.match(flat, '(default on with the approver, else off; or the config file\'s cleanup.enabled)', '--cleanup\'s default');
+  t.match(flat, '(default on with the approver in enforce mode, else off; or the config file\'s cleanup.enabled)', '--cleanup\'s default');
   t.match(flat, '(default true, or the config file\'s signing)', '--signing\'s default');
   t.match(runUsage.replace(/\s+/g, ' '), 'one of them is required, unless --signing=false', 'the head says signers may be left out');
   t.end();

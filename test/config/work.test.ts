@@ -34,6 +34,8 @@ void t.test('--approve with the kube-controller-manager flags approves the two k
   t.same(load([...generic, '--signer-name', 'kubernetes.io/kubelet-serving', '--approve=true']).approver?.signers, [kubelet[1]], 'only the signers served');
   t.same(load(['--cluster-signing-kubelet-client-cert-file', 'a', '--cluster-signing-kubelet-client-key-file', 'b', '--approve']).approver?.signers, [kubelet[0]], 'a per-signer pair');
   t.same(load([...generic, '--approve', '--approve-mode', 'audit']).approver?.mode, 'audit');
+  t.notOk('cleanup' in load([...generic, '--approve', '--approve-mode', 'audit']), 'no cleaner with --approve-mode=audit: audit mode writes nothing');
+  t.same(load([...generic, '--approve', '--approve-mode', 'audit', '--cleanup']).cleanup, defaultCleanup, '--cleanup with audit: asked for, so it runs');
   t.same(load([...generic, '--approve', '--cleanup=false']).cleanup, undefined, '--cleanup=false');
   t.same(load([...generic, '--cleanup']).cleanup, defaultCleanup, '--cleanup without the approver');
   t.notOk('approver' in load([...generic, '--approve=false']), '--approve=false');
@@ -48,9 +50,8 @@ void t.test('--signing=false approves and cleans without a CA', (t) => {
   t.same(config.cleanup, defaultCleanup);
   t.same(load(['--signing=false', '--approve', '--signer-name', 'kubernetes.io/kube-apiserver-client-kubelet']).approver?.signers, [kubelet[0]], '--signer-name picks the kubelet signers');
   t.same(load(['--signing=false', '--cleanup']).cleanup, defaultCleanup, 'the cleaner alone');
-  const withCa = load([...generic, '--signing=0', '--approve']);
-  t.equal(withCa.signing, false, 'Go\'s spellings');
-  t.equal(withCa.signers.length, 4, 'CA flags given are kept (and not loaded)');
+  t.equal(load(['--signing=0', '--approve']).signing, false, 'Go\'s spellings');
+  t.equal(load(['--signing=false', '--approve', '--rotation-record=']).signing, false, '--rotation-record= (none), as the chart\'s approver passes it');
   t.notOk('signing' in load([...generic, '--signing']), '--signing alone is the default');
   t.end();
 });
@@ -59,7 +60,11 @@ void t.test('the config file: approver:, cleanup: and signing:, and the flags ov
   const approver = { mode: 'audit', signers: [{ signerName: 'example.com/serving' }] };
   const fromFile = load(['--config', file], yaml({ signers: [serving], approver }));
   t.same(fromFile.approver, { mode: 'audit', signers: [{ signerName: 'example.com/serving', profile: 'policy' }] });
-  t.same(fromFile.cleanup, defaultCleanup, 'on with the approver');
+  t.notOk('cleanup' in fromFile, 'off with an auditing approver: audit mode writes nothing, and the cleaner deletes');
+  t.same(load(['--config', file, '--approve-mode=enforce'], yaml({ signers: [serving], approver })).cleanup, defaultCleanup, 'on with an enforcing approver');
+  t.same(load(['--config', file], yaml({ signers: [serving], approver, cleanup: { enabled: true } })).cleanup, defaultCleanup, 'cleanup.enabled: true with audit: deletes all the same');
+  t.same(load(['--config', file, '--cleanup=true'], yaml({ signers: [serving], approver })).cleanup, defaultCleanup, '--cleanup=true with audit');
+  t.notOk('cleanup' in load(['--config', file], yaml({ signers: [serving], approver, cleanup: { pending: '2h' } })), 'ages with an auditing approver: still off');
   t.same(load(['--config', file, '--approve-mode=enforce'], yaml({ signers: [serving], approver })).approver?.mode, 'enforce', '--approve-mode overrides approver.mode');
   t.notOk('approver' in load(['--config', file, '--approve=false'], yaml({ signers: [serving], approver })), '--approve=false turns the section off');
   t.same(load(['--config', file, '--approve'], yaml({ signers: [serving], approver })).approver?.mode, 'audit', '--approve uses the section');
@@ -69,7 +74,8 @@ void t.test('the config file: approver:, cleanup: and signing:, and the flags ov
   t.same(load(['--config', file], yaml({ signers: [serving], approver, cleanup: { enabled: false } })).cleanup, undefined, 'cleanup.enabled: false');
   t.same(load(['--config', file, '--cleanup'], yaml({ signers: [serving], approver, cleanup: { enabled: false, pending: '1h' } })).cleanup, { ...defaultCleanup, pendingMs: 3_600_000 }, '--cleanup overrides enabled, the ages stay the file\'s');
   t.same(load(['--config', file], yaml({ signers: [serving], cleanup: { enabled: true } })).cleanup, defaultCleanup, 'the cleaner without the approver');
-  t.notOk('cleanup' in load(['--config', file], yaml({ signers: [serving], cleanup: { issued: '2h' } })), 'ages alone do not turn it on');
+  t.same(load(['--config', file, '--cleanup=false'], yaml({ signers: [serving], cleanup: { issued: '2h' } })).cleanup, undefined, 'ages, and --cleanup=false says off');
+  t.same(load(['--config', file], yaml({ signers: [serving], cleanup: { enabled: false, issued: '2h' } })).cleanup, undefined, 'ages, and enabled: false says off');
   const approveOnly = load(['--config', file], yaml({ signing: false, signers: [{ name: 'example.com/serving', policy: serving.policy }], approver }));
   t.equal(approveOnly.signing, false);
   t.same(approveOnly.signers[0]?.ca, undefined, 'signing: false: ca left out');
@@ -95,12 +101,22 @@ void t.test('refuses each contradiction with one sentence', (t) => {
       '--approve has no signer to approve: kubernetes.io/kube-apiserver-client and kubernetes.io/legacy-unknown are never auto-approved, as kube-controller-manager never auto-approves them'],
     ['--approve over a file with no signers', ['--config', file, '--approve'], yaml({ signing: false }),
       `--approve has no signer to approve: ${file} lists none; name them in an approver: section (e.g. kubernetes.io/kubelet-serving)`],
-    ['nothing to do', [...generic, '--signing=false'], {}, 'signing is off (--signing=false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on'],
+    ['nothing to do', ['--signing=false'], {}, 'signing is off (--signing=false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on'],
     ['nothing to do with the cleaner turned off', ['--signing=false', '--approve=false', '--cleanup=false'], {}, 'signing is off (--signing=false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on'],
-    ['nothing to do, from the file', ['--config', file], yaml({ signing: false, signers: [serving] }), 'signing is off (signing: false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on'],
+    ['nothing to do, from the file', ['--config', file], yaml({ signing: false, signers: [{ ...serving, ca: undefined }] }), 'signing is off (signing: false) and neither the approver nor the cleaner is on, so csr-signer would do nothing: add --approve or --cleanup (or approver: or cleanup: to the config file), or leave signing on'],
     ['--signing=false with a custom --signer-name and no CA', ['--signing=false', '--approve', '--signer-name', 'example.com/a'], {},
       '--signer-name example.com/a: with --signing=false and no CA flag, --signer-name picks the kubernetes.io/* signers --approve approves; a custom signer is approved by its policy, which needs --config'],
     ['--signing=false with --signer-unrestricted and no CA', ['--signing=false', '--approve', '--signer-unrestricted'], {}, '--signer-unrestricted describes what a signer signs, and --signing=false signs nothing: drop it'],
+    ['--signing=false with --signer-unrestricted and the cleaner alone', ['--signing=false', '--cleanup', '--signer-unrestricted'], {}, '--signer-unrestricted describes what a signer signs, and --signing=false signs nothing: drop it'],
+    ['--signing=false with --signer-name and the approver off', ['--signing=false', '--cleanup', '--signer-name', 'kubernetes.io/kubelet-serving'], {},
+      '--signer-name picks the signers --approve approves, and with --signing=false and the approver off it picks nothing: add --approve, or drop it'],
+    ['--signing=false with the generic CA pair', [...generic, '--signing=false', '--approve'], {}, '--cluster-signing-cert-file names a CA file, and with --signing=false no CA is loaded: drop it'],
+    ['--signing=false with a per-signer CA file', ['--cluster-signing-kubelet-serving-key-file', 'k.pem', '--signing=false', '--cleanup'], {}, '--cluster-signing-kubelet-serving-key-file names a CA file, and with --signing=false no CA is loaded: drop it'],
+    ['--signing=false with --cluster-signing-duration', ['--signing=false', '--approve', '--cluster-signing-duration', '24h'], {}, '--cluster-signing-duration bounds the certificates a signer issues, and with --signing=false nothing is issued: drop it'],
+    ['--signing=false with --ca-key-passphrase-file', ['--signing=false', '--approve', '--ca-key-passphrase-file', 'p'], {}, '--ca-key-passphrase-file unlocks a CA key, and with --signing=false no CA is loaded: drop it'],
+    ['--signing=false with --rotation-record', ['--signing=false', '--approve', '--rotation-record', 'signer-rotation'], {}, '--rotation-record records what a signer issues, and with --signing=false nothing is issued: drop it'],
+    ['signing: false with --rotation-record', ['--config', file, '--rotation-record=csr-signer-rotation'], yaml({ signing: false, approver: { signers: [{ signerName: 'kubernetes.io/kubelet-serving' }] } }),
+      '--rotation-record records what a signer issues, and with signing: false nothing is issued: drop it'],
     ['--approve over a file whose custom signer says nothing of who gets what', ['--config', file, '--approve'], yaml({ signers: [unbound] }),
       `--approve approves every signer of ${file} (it has no approver: section), and the policy of signers[0] ("example.com/open") does not say who gets what, so every request within it would be approved: add policy.requesters to the signer, or a subjectAccessReview to its approver: entry, or bind names to the requester's namespace (every policy.dnsNames pattern with {namespace}, ipRanges: [], no email or URI names, no CA, commonName other than any)`],
     ['a signer without ca while signing', ['--config', file], yaml({ signers: [{ name: 'example.com/serving', policy: serving.policy }] }),
@@ -111,8 +127,18 @@ void t.test('refuses each contradiction with one sentence', (t) => {
       `${file}: signers: is required: a list of at least one signer (signing is on (--signing=true); with signing: false it may be left out)`],
     ['an empty signers list while signing', ['--config', file], yaml({ signers: [] }), `${file}: signers: must list at least one signer (signing is on; with signing: false it may be empty)`],
     ['signing not a boolean', ['--config', file], yaml({ signing: 'no', signers: [serving] }), `${file}: signing: must be true or false, not the string "no"`],
-    ['trust without ca', ['--config', file], yaml({ signing: false, signers: [{ ...serving, ca: undefined, trust: { clusterTrustBundle: {} } }], cleanup: { enabled: true } }),
-      `${file}: signer "example.com/serving": signers[0].trust: publishes the trust bundle of the CA, and ca is left out: give ca, or remove trust`],
+    ['cleanup ages without the approver or enabled', ['--config', file], yaml({ signers: [serving], cleanup: { issued: '2h', pending: '48h' } }),
+      `${file}: cleanup: ages are given (issued, pending) but the cleaner is off: set cleanup.enabled: true, or turn on the approver`],
+    ['cleanup ages with the approver turned off by --approve=false', ['--config', file, '--approve=false'], yaml({ signers: [serving], approver: { signers: [{ signerName: 'example.com/serving' }] }, cleanup: { denied: '2h' } }),
+      `${file}: cleanup: ages are given (denied) but the cleaner is off: set cleanup.enabled: true, or turn on the approver`],
+    ['trust with signing: false', ['--config', file], yaml({ signing: false, signers: [{ ...serving, ca: undefined, trust: { clusterTrustBundle: {} } }], cleanup: { enabled: true } }),
+      `${file}: signer "example.com/serving": signers[0].trust: signing is off (signing: false), so no trust bundle would be published: remove trust, or turn signing on`],
+    ['trust and ca with --signing=false', ['--config', file, '--signing=false'], yaml({ signers: [{ ...serving, trust: { configMap: {} } }], cleanup: { enabled: true } }),
+      `${file}: signer "example.com/serving": signers[0].trust: signing is off (--signing=false), so no trust bundle would be published: remove trust, or turn signing on`],
+    ['ca with signing: false', ['--config', file], yaml({ signing: false, signers: [serving], approver: { signers: [{ signerName: 'example.com/serving' }] } }),
+      `${file}: signer "example.com/serving": signers[0].ca: signing is off (signing: false), so this CA would never be loaded: remove ca (approving needs only the signer's policy), or turn signing on`],
+    ['ca with --signing=false', ['--config', file, '--signing=false', '--approve'], yaml({ signers: [serving] }),
+      `${file}: signer "example.com/serving": signers[0].ca: signing is off (--signing=false), so this CA would never be loaded: remove ca (approving needs only the signer's policy), or turn signing on`],
   ];
   for (const [name, argv, files, message] of cases) {
     const e = failure(argv, files);
