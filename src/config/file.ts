@@ -10,6 +10,14 @@ import { readCleanup, type CleanupSection } from './cleanup.js';
 import { Fields, markUnplainNumbers, shown } from './fields.js';
 import { readSignerEntry } from './signer-entry.js';
 
+/** A signer as a process that does not sign sees it: its policy and rules, not its CA nor where its trust bundle goes. */
+function withoutSigningParts(signer: SignerConfig): SignerConfig {
+  const copy: { -readonly [K in keyof SignerConfig]: SignerConfig[K] } = { ...signer };
+  delete copy.ca;
+  delete copy.trust;
+  return copy;
+}
+
 export const configApiVersion = 'csr-signer.io/v1alpha1';
 export const configKind = 'SignerConfiguration';
 export const topLevelKeys = ['apiVersion', 'kind', 'signers', 'signing', 'approver', 'cleanup'] as const;
@@ -60,15 +68,20 @@ export function readConfigDocument(file: string, text: string, signingFlag?: boo
   if (top.signers === undefined && signing) throw fields.fail('signers', `is required: a list of at least one signer (${signingOff}; with signing: false it may be left out)`);
   const entries = top.signers === undefined ? [] : fields.list(top.signers, 'signers');
   if (entries.length === 0 && signing) throw fields.fail('signers', `must list at least one signer (${signingOff}; with signing: false it may be empty)`);
+  // --signing=false over a file that does not say signing: false: the file is shared with the
+  // processes that sign (one ConfigMap for a signer and an approver Deployment), so its CAs and
+  // trust targets are theirs: checked as they would be, then left out here, where nothing loads
+  // or publishes them. A file that says signing: false and still names them is refused instead.
+  const sharedWithSigners = signingFlag === false && written !== false;
   const signers: SignerConfig[] = [];
   for (const [index, entry] of entries.entries()) {
-    const signer = readSignerEntry(file, index, entry, signers.map((s) => s.name), signing, signingFlag === false ? '--signing=false' : 'signing: false');
-    const configMap = signer.trust?.configMap?.name;
+    const read = readSignerEntry(file, index, entry, signers.map((s) => s.name), signing, signingFlag === false ? '--signing=false' : 'signing: false', sharedWithSigners);
+    const configMap = read.trust?.configMap?.name;
     const earlier = configMap === undefined ? -1 : signers.findIndex((s) => s.trust?.configMap?.name === configMap);
     if (earlier >= 0) {
-      throw new Fields(`${file}: signer ${JSON.stringify(signer.name)}`).fail(`signers[${index}].trust.configMap.name`, `signers[${earlier}] publishes to the ConfigMap ${JSON.stringify(configMap)} too; each signer needs its own`);
+      throw new Fields(`${file}: signer ${JSON.stringify(read.name)}`).fail(`signers[${index}].trust.configMap.name`, `signers[${earlier}] publishes to the ConfigMap ${JSON.stringify(configMap)} too; each signer needs its own`);
     }
-    signers.push(signer);
+    signers.push(sharedWithSigners ? withoutSigningParts(read) : read);
   }
   const approver = top.approver === undefined ? undefined : readApprover(file, top.approver, signers);
   return {

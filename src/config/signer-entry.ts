@@ -93,9 +93,13 @@ const keyTypeProblem = (key: string): string | undefined =>
 /**
  * Reads `signers[index]`; `names` holds the names of the entries before it (to refuse
  * duplicates); `signing` false makes `ca` optional and refuses `ca` and `trust`, which
- * would then never be loaded or published (`offBy` says what turned signing off).
+ * would then never be loaded or published (`offBy` says what turned signing off) — unless
+ * the file is `sharedWithSigners` (read with --signing=false, the signing processes read it
+ * too): then they are checked as theirs, and the caller leaves them out.
  */
-export function readSignerEntry(file: string, index: number, value: unknown, names: readonly string[], signing = true, offBy = 'signing: false'): SignerConfig {
+export function readSignerEntry(
+  file: string, index: number, value: unknown, names: readonly string[], signing = true, offBy = 'signing: false', sharedWithSigners = false,
+): SignerConfig {
   const path = `signers[${index}]`;
   const unnamed = new Fields(`${file}: ${path} (no name yet)`);
   const entry = unnamed.mapping(value, path);
@@ -112,10 +116,10 @@ export function readSignerEntry(file: string, index: number, value: unknown, nam
     if (builtin && entry[key] !== undefined) throw fields.fail(`${path}.${key}`, builtinOnly);
   }
   const keyTypes = fields.strings(entry.keyTypes, `${path}.keyTypes`, { allowEmpty: false, check: keyTypeProblem }) as KeyTypeName[] | undefined;
-  if (!signing && entry.trust !== undefined) {
+  if (!signing && !sharedWithSigners && entry.trust !== undefined) {
     throw fields.fail(`${path}.trust`, `signing is off (${offBy}), so no trust bundle would be published: remove trust, or turn signing on`);
   }
-  if (!signing && entry.ca !== undefined) {
+  if (!signing && !sharedWithSigners && entry.ca !== undefined) {
     throw fields.fail(`${path}.ca`, `signing is off (${offBy}), so this CA would never be loaded: remove ca (approving needs only the signer's policy), or turn signing on`);
   }
   const trust = readTrust(fields, entry.trust, `${path}.trust`, name);

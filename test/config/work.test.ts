@@ -86,6 +86,17 @@ void t.test('the config file: approver:, cleanup: and signing:, and the flags ov
   t.end();
 });
 
+void t.test('--signing=false over the file the signers use: their CA and trust targets are checked, then left to them', (t) => {
+  const shared = yaml({ signers: [{ ...serving, trust: { configMap: { name: 'serving-ca' } } }], approver: { signers: [{ signerName: 'example.com/serving' }] } });
+  const approver = load(['--config', file, '--signing=false'], shared);
+  t.equal(approver.signing, false);
+  t.same(approver.signers.map((s) => [s.name, s.ca, s.trust]), [['example.com/serving', undefined, undefined]], 'no CA loaded, no bundle published by this process');
+  t.same(approver.signers[0]?.policy?.dnsNames, ['*.{namespace}.svc'], 'the policy the approver judges by');
+  const signer = load(['--config', file], shared);
+  t.ok(signer.signers[0]?.ca && signer.signers[0].trust, 'the signing process reads the same file whole');
+  t.end();
+});
+
 void t.test('refuses each contradiction with one sentence', (t) => {
   const unbound = { name: 'example.com/open', ca, policy: { dnsNames: ['*.example.com'], ipRanges: [] } };
   const cases: [string, readonly string[], Record<string, string>, string][] = [
@@ -133,12 +144,10 @@ void t.test('refuses each contradiction with one sentence', (t) => {
       `${file}: cleanup: ages are given (denied) but the cleaner is off: set cleanup.enabled: true, or turn on the approver`],
     ['trust with signing: false', ['--config', file], yaml({ signing: false, signers: [{ ...serving, ca: undefined, trust: { clusterTrustBundle: {} } }], cleanup: { enabled: true } }),
       `${file}: signer "example.com/serving": signers[0].trust: signing is off (signing: false), so no trust bundle would be published: remove trust, or turn signing on`],
-    ['trust and ca with --signing=false', ['--config', file, '--signing=false'], yaml({ signers: [{ ...serving, trust: { configMap: {} } }], cleanup: { enabled: true } }),
-      `${file}: signer "example.com/serving": signers[0].trust: signing is off (--signing=false), so no trust bundle would be published: remove trust, or turn signing on`],
     ['ca with signing: false', ['--config', file], yaml({ signing: false, signers: [serving], approver: { signers: [{ signerName: 'example.com/serving' }] } }),
       `${file}: signer "example.com/serving": signers[0].ca: signing is off (signing: false), so this CA would never be loaded: remove ca (approving needs only the signer's policy), or turn signing on`],
-    ['ca with --signing=false', ['--config', file, '--signing=false', '--approve'], yaml({ signers: [serving] }),
-      `${file}: signer "example.com/serving": signers[0].ca: signing is off (--signing=false), so this CA would never be loaded: remove ca (approving needs only the signer's policy), or turn signing on`],
+    ['--signing=false over a shared file whose ca is broken', ['--config', file, '--signing=false', '--approve'], yaml({ signers: [{ ...serving, ca: { certFile: 'ca.pem' } }] }),
+      `${file}: signer "example.com/serving": signers[0].ca.keyFile: is required`],
   ];
   for (const [name, argv, files, message] of cases) {
     const e = failure(argv, files);
