@@ -178,7 +178,7 @@ export class Approver {
     if (!attempt) return false;
     this.settled(name);
     this.options.logger.info({ csr: name, controller: 'csr-approver', signer: csr.spec.signerName }, 'an earlier write of ours whose answer was lost was stored');
-    this.decided(csr, attempt.decision);
+    this.decided(csr, attempt.decision, true);
     return true;
   }
 
@@ -247,6 +247,9 @@ export class Approver {
         throw e;
       }
       this.observer.conflict();
+      // A 409 is a refusal: this sending was not stored, whatever the object shows now (another
+      // approver may have written the very same condition in the same second).
+      this.attempts.set(name, (this.attempts.get(name) ?? []).filter((a) => a.condition !== condition));
       const fresh = await api.get(name);
       this.cache.set(fresh);
       // Refused, but an earlier sending of ours may be what moved the object on.
@@ -261,14 +264,19 @@ export class Approver {
     this.decided(csr, decision);
   }
 
-  /** After the write (or, in audit mode, instead of it): the metric, the audit record and the Event. */
-  private decided(csr: Csr, decision: Written): void {
+  /**
+   * After the write (or, in audit mode, instead of it): the metric, the audit record and the Event.
+   * `answerLost`: the write's answer never came, and the CSR now carries a condition equal to the
+   * one sent. Most likely ours; the record says how it was known, since another approver
+   * deciding the same in the same second would leave the same condition.
+   */
+  private decided(csr: Csr, decision: Written, answerLost = false): void {
     const approve = decision.kind === 'approve';
     const signer = csr.spec.signerName;
     this.observer.approval?.(signer, approve ? 'approved' : 'denied', decision.rule);
     const record = {
       csr: csr.metadata.name, uid: csr.metadata.uid, requester: csr.spec.username, signer,
-      decision: decision.kind, rule: decision.rule, message: decision.message,
+      decision: decision.kind, rule: decision.rule, message: decision.message, ...(answerLost ? { answerLost: true } : {}),
     };
     if (this.audit) {
       this.options.logger.info({ audit: true, ...record }, approve ? 'would approve (audit mode)' : 'would deny (audit mode)');

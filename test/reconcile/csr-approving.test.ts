@@ -481,3 +481,27 @@ void t.test('a lost answer, then a retry from the stale object: the 409 re-read 
   await approver.reconcile('other');
   t.equal(s.approvals.length, 1, 'not counted as ours');
 });
+
+void t.test('two approvers deciding alike in the same second: the one refused with 409 does not take the other\'s condition for its own', async (t) => {
+  const s = setup([policyWithReview]);
+  s.api.put(csrBuilder(withName('web')));
+  const time = start.toISOString().replace('.000Z', 'Z');
+  // While this approver asks its review, the other one stores the very condition this one will send.
+  s.reviews.answer = () => {
+    const current = s.api.objects.get('web');
+    if (current && (current.status?.conditions ?? []).length === 0) {
+      s.api.put(withCondition({
+        type: 'Approved', status: 'True', reason: 'AutoApproved', message: `Auto approving certificate for signer ${SERVING}: the request meets the signer's policy and the requester may use signers ${SERVING} (group certificates.k8s.io).`,
+        lastUpdateTime: time, lastTransitionTime: time,
+      })(current));
+    }
+    return true;
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.conflicts === 1 && s.lines.some((l) => l.csr === 'web' && l.reason === 'AlreadyApproved'));
+  await controller.stop();
+  t.equal(conditionsOf(s.api, 'web').length, 1, 'one condition: the other approver\'s');
+  t.same(s.approvals, [], 'nothing counted: the write of this one was refused');
+  t.equal(s.lines.filter((l) => l.audit === 'csr-approved').length, 0, 'no audit record');
+});
