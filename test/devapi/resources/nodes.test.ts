@@ -88,10 +88,11 @@ void t.test('NodeRestriction: a node creates, updates and deletes only the Node 
   t.equal((await call(asNode, 'GET', '/api/v1/nodes/worker-2')).code, 200, 'reading other Nodes is allowed (NodeRules)');
 });
 
-void t.test('the approver (here the signer with --signer-approves) reads Nodes and may not write them', async (t) => {
-  const list = await call(asSigner, 'GET', '/api/v1/nodes?fieldSelector=metadata.name%3Dworker-2');
-  t.equal(list.code, 200);
-  t.same((list.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name), ['worker-2']);
+void t.test('the approver (here the signer with --signer-approves) reads one Node by name, and may neither list nor write them', async (t) => {
+  const one = await call(asSigner, 'GET', '/api/v1/nodes/worker-2');
+  t.equal(one.code, 200);
+  t.match(one.body, { metadata: { name: 'worker-2' } });
+  t.equal((await call(asSigner, 'GET', '/api/v1/nodes?fieldSelector=metadata.name%3Dworker-2')).code, 403, 'get only: no list');
   t.equal((await call(asSigner, 'PATCH', '/api/v1/nodes/worker-2/status', { status: {} }, 'application/merge-patch+json')).code, 403);
   const unschedulable = await call(asAdmin, 'GET', '/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue');
   t.same((unschedulable.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name), ['worker-1']);
