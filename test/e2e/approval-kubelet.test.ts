@@ -6,7 +6,8 @@
  * (selfnodeclient) and a serving certificate for the Node's own addresses; it denies a
  * serving certificate for an address the Node does not have, with one sentence; and,
  * as kube-controller-manager's csrapproving does, it leaves pending a kubelet client
- * request whose requester RBAC does not allow it.
+ * request whose requester RBAC does not allow it, and approves it once RBAC is changed to
+ * allow it (the approver looks again, with backoff, as upstream requeues it).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,12 @@ t.before(async () => {
   if (node.code !== 0) throw new Error(`creating Node ${NODE}: ${node.stderr}`);
   signer = await startSigner([
     '--kubeconfig', api.kubeconfig('signer'), '--config', config, '--leader-elect=false', '--leader-elect-resource-namespace', 'csr-signer',
+    // A CSR the approver may not approve yet is looked at again after a backoff that doubles up to
+    // --retry-max-delay (default 1000s). The last test grants RBAC after the CSR has waited a while:
+    // a 2 s cap lets the next look come within seconds, not minutes, without changing what is decided.
+    '--retry-max-delay', '2s',
+    // The approver logs each look at a CSR it leaves pending at debug, with the delay to the next.
+    '--log-level', 'debug',
   ], { waitFor: 'watching' });
   kubelet = new ScriptedKubelet(api, dir, NODE, TOKEN);
 });
@@ -137,8 +144,14 @@ void t.test('serving: an IP address the Node does not have is Denied with one se
   t.match(events, /IP address \\"10\.9\.9\.9\\" is not an address of node \\"worker-1\\"/, 'an Event with the sentence');
 });
 
-void t.test('a kubelet client request whose requester RBAC does not allow stays pending, as upstream', async (t) => {
-  // `requester` may create CSRs but is granted neither nodeclient nor selfnodeclient: recognised as nodeclient, its SubjectAccessReview says no.
+void t.test('a kubelet client request whose requester RBAC does not allow stays pending, as upstream, and is approved once RBAC allows it', async (t) => {
+  // A kubelet whose RBAC lacks nodeclient: the bootstrap tokens all authenticate in
+  // system:bootstrappers, which devapi binds to nodeclient as kubeadm does, so a second token
+  // would be allowed too. devapi's `requester` identity stands in: it may create CSRs (as
+  // system:node-bootstrapper grants) but is bound to neither nodeclient nor selfnodeclient. Its
+  // request has the kubelet client shape and a CN other than its own name, so it is recognised as
+  // nodeclient, and the SubjectAccessReview for `requester` says no: what the approver sees for a
+  // kubelet bootstrapping with credentials that RBAC does not let ask for nodeclient.
   const request = opensslRequest(dir, 'not-allowed', { cn: 'system:node:worker-2', o: ['system:nodes'] });
   const created = kubectl(api, 'requester', ['create', '-f', '-'],
     manifests([{ name: 'not-allowed', signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'], request }]));
@@ -155,4 +168,39 @@ void t.test('a kubelet client request whose requester RBAC does not allow stays 
   t.same(csr.status?.conditions ?? [], [], 'no condition: neither approved nor denied');
   t.notOk(kubectl(api, 'admin', ['get', 'csr', 'not-allowed', '-o', 'jsonpath={.status.certificate}']).stdout, 'no certificate');
   t.match(kubectl(api, 'admin', ['get', 'csr', 'not-allowed']).stdout, /Pending/);
+
+  // Looked at again with a backoff that doubles (200 ms base, ±10%), each look logged with its delay.
+  const looks = await until(() => {
+    const found = signer?.logs.filter((l) => l.csr === 'not-allowed' && l.msg === 'not approved; looking again later') ?? [];
+    return found.length >= 3 ? found : undefined;
+  }, { what: 'three looks at not-allowed', ms: 20_000, intervalMs: 100 });
+  const delays = looks.slice(0, 3).map((l) => Number(l.retryInMs));
+  t.ok(delays[1]! > delays[0]! && delays[2]! > delays[1]!, `each delay longer than the one before: ${delays.join(', ')} ms`);
+  t.match(looks[0], { rule: 'subject-access-review', controller: 'csr-approver', message: /nodeclient/ }, 'waiting on the nodeclient SubjectAccessReview');
+
+  // Retried with backoff: once RBAC allows the requester, the same CSR is approved as nodeclient and signed
+  // without being touched again (upstream's csrapproving requeues it rate limited; nothing watches RBAC).
+  // devapi serves no RBAC API: it reads its policy at start, so the grant (a ClusterRoleBinding of
+  // upstream's nodeclient ClusterRole to user `requester`) is a restart on the same state and port.
+  const nodeclientBefore = await approvals({ signer: KUBELET_CLIENT_SIGNER, decision: 'approved', rule: 'nodeclient' });
+  const grant = join(dir, 'requester-nodeclient.yaml');
+  writeFileSync(grant, JSON.stringify({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'requester-nodeclient' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'requester' }],
+  }));
+  const port = Number(new URL(api.url).port);
+  await api.stop();
+  api = await startDevapi({ stateDir: api.stateDir, port, bootstrapTokens: [TOKEN], clientCaFile: clientCa.certPath, signerApproves: true, args: ['--policy', grant] });
+  const approved = await until(() => {
+    const r = kubectl(api, 'admin', ['get', 'csr', 'not-allowed', '-o', 'json']);
+    const now = JSON.parse(r.stdout) as { status?: { certificate?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+    return now.status?.certificate ? now.status : undefined;
+  }, { what: 'not-allowed to be approved and issued after the binding', ms: 30_000, intervalMs: 200 });
+  t.match(approved.conditions?.filter((c) => c.type === 'Approved'), [{ status: 'True', reason: 'AutoApproved', message: NODE_MESSAGE }], 'approved once, with upstream\'s nodeclient message');
+  t.notOk(approved.conditions?.some((c) => c.type === 'Denied' || c.type === 'Failed'), 'neither Denied nor Failed');
+  const issued = Buffer.from(approved.certificate ?? '', 'base64').toString('utf8');
+  t.equal(opensslVerify(dir, clientCa.certPem, issued).code, 0, 'signed by the kubelet client CA');
+  t.match(opensslText(issued), /Subject: CN=system:node:worker-2,O=system:nodes/);
+  t.equal(await approvals({ signer: KUBELET_CLIENT_SIGNER, decision: 'approved', rule: 'nodeclient' }), nodeclientBefore + 1, 'the nodeclient approvals rose by one');
 });
