@@ -1,13 +1,20 @@
 /**
  * A workload's certificate without a human, end to end with real processes: a
- * ServiceAccount of namespace `shop` (a client-certificate identity devapi maps to
- * system:serviceaccount:shop:web in its ServiceAccount groups) asks example.com/serving
+ * ServiceAccount of namespace `shop` asks example.com/serving
  * for web.shop.svc, and `csr-signer run` with the approver on approves it (the signer's
  * policy `*.{namespace}.svc` and a SubjectAccessReview for `use` on the signer) and
  * issues it; a server using it is accepted by a TLS client that trusts the CA. The same
  * ServiceAccount asking for web.bank.svc is Denied with a reason and one sentence, and
  * another ServiceAccount of shop that RBAC does not let use the signer is Denied too. In
- * audit mode the approver writes nothing and counts what it would have done.
+ * audit mode the approver writes nothing (no condition, no certificate, no Event, no
+ * audit record of a decision) and logs and counts what it would have done.
+ *
+ * The ServiceAccount is a client-certificate identity: a certificate whose CN is the
+ * ServiceAccount's name (system:serviceaccount:shop:web) and whose O values are its groups,
+ * which devapi authenticates as kube-apiserver does a client certificate. So the CSR's
+ * spec.extra, and the SubjectAccessReview the approver makes from it, carry the x509
+ * credential-id extra (authentication.kubernetes.io/credential-id "X509SHA256=…"), not the
+ * uid and the pod-name, pod-uid and node extras a ServiceAccount token would give.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, get } from 'node:https';
@@ -153,6 +160,9 @@ void t.test('enforce: web.shop.svc is approved and issued, web.bank.svc is Denie
   const issued = await until(() => seen(s, 'web-shop').certificate === undefined ? undefined : seen(s, 'web-shop'),
     { what: 'a certificate on web-shop', ms: 30_000, intervalMs: 100, detail: () => JSON.stringify(seen(s, 'web-shop').conditions) });
   t.equal(issued.username, SA, 'sent by the ServiceAccount');
+  const spec = (JSON.parse(kubectl(s.api, 'admin', ['get', 'csr', 'web-shop', '-o', 'json']).stdout) as { spec: { extra?: Record<string, string[]> } }).spec;
+  t.match(spec.extra, { 'authentication.kubernetes.io/credential-id': [/^X509SHA256=[0-9a-f]{64}$/] }, 'a client certificate\'s credential-id extra');
+  t.notOk(Object.keys(spec.extra ?? {}).some((k) => k.startsWith('authentication.kubernetes.io/pod-') || k === 'authentication.kubernetes.io/node-name'), 'no ServiceAccount token extras');
   t.match(issued.conditions.filter((c) => c.type === 'Approved'), [{ status: 'True', reason: 'AutoApproved' }], 'approved once by the approver');
   t.notOk(issued.conditions.some((c) => c.type === 'Denied' || c.type === 'Failed'));
   const certificate = issued.certificate ?? '';
@@ -188,8 +198,10 @@ void t.test('enforce: web.shop.svc is approved and issued, web.bank.svc is Denie
   t.equal(sampleOf(scrape, 'csr_signer_approvals_total', { signer: SIGNER, decision: 'approved', rule: 'policy' }), 1);
   t.equal(sampleOf(scrape, 'csr_signer_approvals_total', { signer: SIGNER, decision: 'denied', rule: 'policy' }), 1);
   t.equal(sampleOf(scrape, 'csr_signer_approvals_total', { signer: SIGNER, decision: 'denied', rule: 'subject-access-review' }), 1);
-  const events = kubectl(s.api, 'admin', ['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=web-bank', '-o', 'json']);
+  // The same query the audit test expects to find nothing with.
+  const events = kubectl(s.api, 'admin', ['get', 'events', '-A', '--field-selector', 'involvedObject.name=web-bank', '-o', 'json']);
   t.match(events.stdout, /web\.bank\.svc/, 'the denial is an Event with its sentence');
+  t.notMatch(events.stdout, /web-shop/, 'and only the Events of web-bank');
 });
 
 void t.test('audit: the approver writes nothing and counts what it would have done', async (t) => {
@@ -210,4 +222,13 @@ void t.test('audit: the approver writes nothing and counts what it would have do
     t.notOk(csr.certificate, `${name}: nothing issued`);
   }
   t.match(kubectl(s.api, 'admin', ['get', 'csr', 'audit-shop']).stdout, /Pending/);
+  for (const name of ['audit-shop', 'audit-bank']) {
+    const events = kubectl(s.api, 'admin', ['get', 'events', '-A', '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
+    t.equal(events.code, 0, events.stderr);
+    t.same((JSON.parse(events.stdout) as { items: unknown[] }).items, [], `${name}: no Event`);
+  }
+  const decided = s.signer.logs.filter((l) => l.audit === 'csr-approved' || l.audit === 'csr-denied');
+  t.same(decided, [], 'no audit record of an approval or a denial: only audit: true');
+  t.ok(s.signer.logs.some((l) => l.audit === true && l.msg === 'would approve (audit mode)'), 'the would-be approval\'s own message');
+  t.ok(s.signer.logs.some((l) => l.audit === true && l.msg === 'would deny (audit mode)'), 'the would-be denial\'s own message');
 });
