@@ -39,7 +39,11 @@ Not a production API server. See docs/devapi.md.
   --bootstrap-token ID.SECRET
                          a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}, as kubeadm makes them):
                          it authenticates as system:bootstrap:ID in system:bootstrappers,
-                         and DIR/bootstrap-ID.kubeconfig uses it; repeat for more
+                         and DIR/bootstrap-ID.kubeconfig uses it; repeat for more. The
+                         value is visible to every local user in the process list
+  --bootstrap-token-file FILE
+                         bootstrap tokens, one a line (blank lines skipped), as
+                         --bootstrap-token: keeps the secrets out of the process list
   --client-ca-file FILE  a PEM bundle of CAs: a client certificate that verifies against it
                          authenticates as its subject CN, in groups of its O values
   --verbose              log every request to stderr
@@ -67,6 +71,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
         'signer-approves': { type: 'boolean', default: false },
         'signer-cleans': { type: 'boolean', default: false },
         'bootstrap-token': { type: 'string', multiple: true },
+        'bootstrap-token-file': { type: 'string' },
         'client-ca-file': { type: 'string' },
         verbose: { type: 'boolean', default: false },
       },
@@ -88,6 +93,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   if (bootstrapTokens.some((token) => !BOOTSTRAP_TOKEN_PATTERN.test(token))) {
     throw csrError('InvalidArgument', '--bootstrap-token must have the form [a-z0-9]{6}.[a-z0-9]{16} (token id, a dot, token secret)');
   }
+  if (values['bootstrap-token-file'] !== undefined) bootstrapTokens.push(...bootstrapTokenFile(values['bootstrap-token-file']));
   const clientCaPem = values['client-ca-file'] === undefined ? undefined : readFlagFile(values['client-ca-file'], 'caCertificate');
   let devapi: DevApi;
   try {
@@ -124,8 +130,26 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   return 0;
 }
 
+/**
+ * `--bootstrap-token-file`: one token a line (surrounding spaces, a CR and blank lines ignored), each
+ * checked as `--bootstrap-token` is. The tokens are secrets: a bad line is named by its number only.
+ */
+export function bootstrapTokenFile(file: string): string[] {
+  const tokens: string[] = [];
+  for (const [index, raw] of readFlagFile(file, 'token').split('\n').entries()) {
+    const token = raw.trim();
+    if (token === '') continue;
+    if (!BOOTSTRAP_TOKEN_PATTERN.test(token)) {
+      throw csrError('InvalidArgument', `--bootstrap-token-file ${file}, line ${index + 1}: a token must have the form [a-z0-9]{6}.[a-z0-9]{16} (token id, a dot, token secret)`);
+    }
+    tokens.push(token);
+  }
+  if (tokens.length === 0) throw csrError('InvalidArgument', `--bootstrap-token-file ${file} holds no token`);
+  return tokens;
+}
+
 /** A file a flag names, bounded; one sentence when it cannot be read. */
-function readFlagFile(file: string, kind: 'policy' | 'caCertificate'): string {
+function readFlagFile(file: string, kind: 'policy' | 'caCertificate' | 'token'): string {
   try {
     return readBoundedText(file, kind);
   } catch (e) {

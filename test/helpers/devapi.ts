@@ -26,7 +26,7 @@ export interface DevapiProcess {
   readonly stateDir: string;
   readonly child: ChildProcess;
   kubeconfig(id: Identity): string;
-  /** The kubeconfig devapi wrote for the bootstrap token with this id (`--bootstrap-token id.secret`). */
+  /** The kubeconfig devapi wrote for the bootstrap token with this id (`bootstrapTokens`). */
   bootstrapKubeconfig(id: string): string;
   /** What devapi wrote to stderr so far (with `--verbose`, one line per request). */
   stderr(): string;
@@ -37,7 +37,10 @@ export interface StartDevapiOptions {
   readonly stateDir?: string;
   readonly args?: string[];
   readonly port?: number;
-  /** `--bootstrap-token` each: `abcdef.0123456789abcdef` authenticates as system:bootstrap:abcdef in system:bootstrappers. */
+  /**
+   * Bootstrap tokens: `abcdef.0123456789abcdef` authenticates as system:bootstrap:abcdef in system:bootstrappers.
+   * Given in a 0600 file (`--bootstrap-token-file`), so no secret is in devapi's command line.
+   */
   readonly bootstrapTokens?: readonly string[];
   /** `--client-ca-file`: client certificates verified against this PEM bundle authenticate as CN, groups O. */
   readonly clientCaFile?: string;
@@ -47,10 +50,19 @@ export interface StartDevapiOptions {
   readonly signerCleans?: boolean;
 }
 
+/** Writes the tokens, one a line, to a new 0600 file (removed when the test process exits) and returns its path. */
+export function bootstrapTokenFile(tokens: readonly string[]): string {
+  const file = join(tempDir('devapi-tokens-'), 'bootstrap-tokens');
+  writeFileSync(file, tokens.map((token) => `${token}\n`).join(''), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
 /** The `csr-signer devapi` flags for these options (also for a test that starts devapi its own way). */
 export function devapiArgs(options: StartDevapiOptions): string[] {
+  const tokens = options.bootstrapTokens ?? [];
   return [
-    ...(options.bootstrapTokens ?? []).flatMap((token) => ['--bootstrap-token', token]),
+    ...(tokens.length === 0 ? [] : ['--bootstrap-token-file', bootstrapTokenFile(tokens)]),
     ...(options.clientCaFile === undefined ? [] : ['--client-ca-file', options.clientCaFile]),
     ...(options.signerApproves === true ? ['--signer-approves'] : []),
     ...(options.signerCleans === true ? ['--signer-cleans'] : []),
