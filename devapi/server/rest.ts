@@ -51,10 +51,35 @@ export interface CertificateWrite {
   readonly replaced: boolean;
 }
 
+/**
+ * One PUT to a CSR's /approval, as answered: accepted (2xx) or refused (its status code). A
+ * refusal injected by a fault rule before handling has `injected: true` and no version (the
+ * body was not read); a write stored whose answer a fault then lost is recorded as accepted.
+ */
+export interface ApprovalWrite {
+  readonly csr: string;
+  readonly user: string;
+  /** The resourceVersion the request sent; undefined when it sent none or its body was not read. */
+  readonly resourceVersion: string | undefined;
+  readonly time: string;
+  readonly status: number;
+  readonly accepted: boolean;
+  /** The condition types the write added (accepted writes only; a dry run adds nothing). */
+  readonly added: readonly string[];
+  /** The condition types the body carried that the CSR did not have yet (what it tried to add). */
+  readonly attempted: readonly string[];
+  /** For a refused write: the Status reason and message. */
+  readonly reason?: string;
+  readonly message?: string;
+  readonly injected?: true;
+  readonly dryRun?: true;
+}
+
 export interface RestDeps {
   readonly store: Store;
   readonly authorizer: RequestAuthorizer;
   readonly audit: CertificateWrite[];
+  readonly approvalWrites: ApprovalWrite[];
   /** A request's verdict computed off the event loop (go/request-verifier.ts). */
   readonly verifyRequest: (encoded: string) => Promise<string | undefined>;
   /** Namespace deletion: Terminating first, gone later. */
@@ -382,8 +407,38 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
 }
 
 export async function update(ctx: RequestContext, deps: RestDeps): Promise<void> {
+  if (ctx.def.resource === 'certificatesigningrequests' && ctx.subresource === 'approval') return updateApproval(ctx, deps);
   const body = decodeTyped(ctx, (await readTree(ctx.req, ctx.def.kind)).tree, 'UpdateOptions');
   updateObject(ctx, deps, body, strategyOf(ctx.def).allowCreateOnUpdate);
+}
+
+/** A PUT to /approval, recorded in `approvalWrites` whatever its answer. */
+async function updateApproval(ctx: RequestContext, deps: RestDeps): Promise<void> {
+  let body: Obj | undefined;
+  let before = new Set<string>();
+  const record = (status: number, added: readonly string[], refusal?: ApiError): void => {
+    const sent = body === undefined ? undefined : meta(body).resourceVersion;
+    deps.approvalWrites.push({
+      csr: ctx.name ?? '', user: ctx.user.name, resourceVersion: typeof sent === 'string' && sent !== '' ? sent : undefined,
+      time: new Date().toISOString(), status, accepted: status < 300, added,
+      attempted: body === undefined ? [] : [...conditionTypes(body)].filter((type) => !before.has(type)),
+      ...(refusal ? { reason: refusal.reason, message: refusal.message } : {}),
+      ...(status < 300 && dryRun(ctx) ? { dryRun: true as const } : {}),
+    });
+  };
+  try {
+    body = decodeTyped(ctx, (await readTree(ctx.req, ctx.def.kind)).tree, 'UpdateOptions');
+    // From here on nothing awaits: the object read is the one the update replaces.
+    const old = deps.store.get(ctx.def.storeKey, ctx.namespace, ctx.name ?? '');
+    before = old ? conditionTypes(old) : new Set();
+    updateObject(ctx, deps, body, false);
+    const stored = deps.store.get(ctx.def.storeKey, ctx.namespace, ctx.name ?? '');
+    record(200, dryRun(ctx) || !stored ? [] : [...conditionTypes(stored)].filter((type) => !before.has(type)));
+  } catch (e) {
+    const error = e instanceof ApiError ? e : undefined;
+    record(error?.code ?? 500, [], error);
+    throw e;
+  }
 }
 
 export async function patch(ctx: RequestContext, deps: RestDeps): Promise<void> {

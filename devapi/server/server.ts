@@ -98,6 +98,7 @@ export class DevApi {
   readonly faults = new Faults();
   readonly watches = new WatchRegistry();
   readonly audit: rest.CertificateWrite[] = [];
+  readonly approvalWrites: rest.ApprovalWrite[] = [];
   readonly authorizer: Authorizer;
   readonly namespaces: NamespaceTermination;
   #server: Server | undefined;
@@ -239,7 +240,10 @@ export class DevApi {
       }
       if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
       const fault = this.faults.take(method, url.pathname);
-      if (fault) throw fault;
+      if (fault) {
+        this.#recordInjectedApproval(method, url.pathname, user, fault);
+        throw fault;
+      }
       const serve = async (): Promise<void> => {
         if (!this.#nonResource(req, res, url, user)) await this.#resource(req, res, url, user);
       };
@@ -266,6 +270,20 @@ export class DevApi {
       const warned = warning === undefined ? '' : ` warning: ${Array.isArray(warning) ? warning.join(', ') : String(warning)}`;
       this.options.log?.(`${method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started}ms${warned}`);
     }
+  }
+
+  /** A PUT to a CSR's /approval that a fault rule answered before it was handled: refused, nothing stored. */
+  #recordInjectedApproval(method: string, path: string, user: UserInfo, fault: ApiError): void {
+    const approval = /^\/apis\/certificates\.k8s\.io\/v1\/certificatesigningrequests\/([^/]+)\/approval\/?$/.exec(path);
+    if (method === 'PUT' && approval) this.#recordRefusedApproval(decodeURIComponent(approval[1] ?? ''), user, fault, true);
+  }
+
+  /** A PUT to /approval refused before its body was read (a fault rule, or RBAC): no version, nothing stored. */
+  #recordRefusedApproval(csr: string, user: UserInfo, error: ApiError, injected = false): void {
+    this.approvalWrites.push({
+      csr, user: user.name, resourceVersion: undefined, time: new Date().toISOString(),
+      status: error.code, accepted: false, added: [], attempted: [], reason: error.reason, message: error.message, ...(injected ? { injected: true as const } : {}),
+    });
   }
 
   /** Discovery, OpenAPI, version and health. Returns false when the path is a resource path. */
@@ -328,12 +346,17 @@ export class DevApi {
     if (!verb || !def.verbs.includes(verb) || (sub !== '' && !['get', 'update', 'patch'].includes(verb))) {
       throw new ApiError(405, 'MethodNotAllowed', `${verb ?? method.toLowerCase()} is not supported on resources of kind "${def.group === '' ? def.resource : `${def.resource}.${def.group}`}"`);
     }
-    this.#authorize(user, {
-      verb, apiGroup: group, resource, ...(sub ? { subresource: sub } : {}), ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}),
-    });
+    try {
+      this.#authorize(user, {
+        verb, apiGroup: group, resource, ...(sub ? { subresource: sub } : {}), ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}),
+      });
+    } catch (e) {
+      if (def.resource === 'certificatesigningrequests' && sub === 'approval' && verb === 'update' && e instanceof ApiError) this.#recordRefusedApproval(name ?? '', user, e);
+      throw e;
+    }
     const ctx: rest.RequestContext = { req, res, url, user, def, namespace, name, subresource: sub as Subresource, table: wantsTable(req.headers.accept) };
     const deps: rest.RestDeps = {
-      store: this.store, authorizer: this.authorizer, audit: this.audit,
+      store: this.store, authorizer: this.authorizer, audit: this.audit, approvalWrites: this.approvalWrites,
       verifyRequest: (encoded) => this.#verifier.verdict(encoded),
       namespaces: this.namespaces,
     };
@@ -382,7 +405,7 @@ export class DevApi {
       case 'POST /devapi/v1/namespaces/finish-termination':
         return sendJson(res, 200, { finished: this.namespaces.finishAll() });
       case 'GET /devapi/v1/audit':
-        return sendJson(res, 200, { certificateWrites: this.audit, faultsInjected: this.faults.injected, openWatches: this.watches.size });
+        return sendJson(res, 200, { certificateWrites: this.audit, approvalWrites: this.approvalWrites, faultsInjected: this.faults.injected, openWatches: this.watches.size });
       default:
         throw unknownPath();
     }

@@ -1,18 +1,21 @@
 /**
  * Approved once, signed only when approved, under faults. Two `csr-signer run` replicas
  * that approve (`approver:` for example.com/serving, its policy: *.ok.example.com for user
- * requester) and sign, and two that only approve (`--signing=false`, their own Lease), with
- * leader election, against devapi; APPROVAL_CHAOS_CSRS (120) CSRs in
+ * requester, and a SubjectAccessReview: `use` on signers example.com/serving, which RBAC
+ * grants requester) and sign, and two that only approve (`--signing=false`, their own
+ * Lease), with leader election, against devapi; APPROVAL_CHAOS_CSRS (120) CSRs in
  * bursts, three in four inside the policy and the rest outside it, while a seeded
  * schedule (APPROVAL_CHAOS_SEED) injects faults: failed approval and status writes,
- * approval and status writes stored whose answer is lost (504) or dropped, closed
- * watches, compacted history, latency, and the leader killed (SIGKILL, SIGTERM).
- * No human approves anything. Every CSR must end approved and issued, or denied with a
- * reason; none has two decisions (one Approved or Denied condition — devapi refuses a
- * second condition of a type, as the apiserver does — and at most one approval record
- * across all replicas: a replica whose answer was lost, or that was killed, may leave
- * none); every certificate devapi stored was written on an Approved CSR (devapi's audit
- * of certificate writes), and no denied CSR was signed. About 30 s on two cores.
+ * approval and status writes stored whose answer is lost (504) or dropped, failed
+ * SubjectAccessReviews, closed watches, compacted history, latency, and the leader killed
+ * (SIGKILL, SIGTERM). No human approves anything. Every CSR must end approved and issued,
+ * or denied with a reason. Once every replica has been stopped (so no late write can
+ * land), devapi's audit is the witness: each CSR has exactly one accepted /approval write
+ * that added Approved or Denied, and no write was refused for deciding a CSR already
+ * decided (devapi refuses a second condition of a type, and Approved beside Denied, as
+ * the apiserver does — such a refusal means an approver tried to decide twice); every
+ * certificate devapi stored was written on an Approved CSR, and no denied CSR was
+ * signed. About 30 s on two cores.
  */
 import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -42,6 +45,8 @@ const between = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi
 interface Condition { type: string; status: string; reason?: string; message?: string }
 interface Obj { metadata: { name: string }; status?: { certificate?: string; conditions?: Condition[] } }
 interface Write { csr: string; user: string; approved: boolean; denied: boolean; failed: boolean; replaced: boolean }
+/** devapi's record of one PUT to /approval (devapi/server/rest.ts, ApprovalWrite). */
+interface ApprovalWrite { csr: string; user: string; resourceVersion?: string; status: number; accepted: boolean; added: string[]; attempted: string[]; reason?: string; message?: string; injected?: boolean }
 type Kind = 'allowed' | 'refused';
 interface Spec { name: string; kind: Kind; host: string }
 
@@ -63,8 +68,10 @@ approver:
   mode: enforce
   signers:
     - signerName: ${SIGNER}
+      subjectAccessReview: { verb: use, group: certificates.k8s.io, resource: signers, name: ${SIGNER} }
 `);
-// The approver-only replicas' Lease: the signer identity may keep it too (devapi grants the signer's own Lease only).
+// The approver-only replicas' Lease: the signer identity may keep it too (devapi grants the signer's own Lease only);
+// and the requester may use the signer, which the approver's SubjectAccessReview asks.
 const approverLease = join(dir, 'approver-lease.yaml');
 writeFileSync(approverLease, `apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
@@ -81,6 +88,22 @@ metadata: { name: csr-signer-approver-lease, namespace: csr-signer }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: csr-signer-approver-lease }
 subjects:
   - { kind: ServiceAccount, name: csr-signer, namespace: csr-signer }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: example-serving-user }
+rules:
+  - apiGroups: [certificates.k8s.io]
+    resources: [signers]
+    resourceNames: [${SIGNER}]
+    verbs: [use]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: requester-uses-example-serving }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: example-serving-user }
+subjects:
+  - { apiGroup: rbac.authorization.k8s.io, kind: User, name: requester }
 `);
 let api: DevapiProcess;
 let client: DevapiClient;
@@ -171,10 +194,10 @@ function startBurst(b: number): void {
 // ------------------------------------------------------------------ the faults
 
 type Fault = 'approval500' | 'approval503' | 'approval409' | 'approvalReplyLost' | 'approvalReplyDropped' | 'status500' | 'statusReplyLost'
-  | 'watchesClean' | 'watchesReset' | 'compact' | 'latency' | 'leaderSigkill' | 'leaderSigterm';
+  | 'review500' | 'watchesClean' | 'watchesReset' | 'compact' | 'latency' | 'leaderSigkill' | 'leaderSigterm';
 const plan: Fault[] = (Object.entries({
   approval500: 4, approval503: 3, approval409: 4, approvalReplyLost: 5, approvalReplyDropped: 4, status500: 3, statusReplyLost: 3,
-  watchesClean: 3, watchesReset: 3, compact: 2, latency: 3, leaderSigkill: 3, leaderSigterm: 3,
+  review500: 4, watchesClean: 3, watchesReset: 3, compact: 2, latency: 3, leaderSigkill: 3, leaderSigterm: 3,
 } satisfies Record<Fault, number>) as [Fault, number][]).flatMap(([f, n]) => Array<Fault>(n).fill(f));
 for (let i = plan.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
@@ -192,6 +215,9 @@ const faultRules: Partial<Record<Fault, Record<string, unknown>>> = {
   approvalReplyDropped: { method: 'PUT', path: '/approval', mode: 'apply-then-drop' },
   status500: { method: 'PUT', path: '/status', status: 500 },
   statusReplyLost: { method: 'PUT', path: '/status', mode: 'apply-then-fail', status: 504 },
+  // devapi's fault rules answer a status only: a review answered `allowed: false` with an
+  // evaluationError cannot be injected, so the review fails with a 500 only.
+  review500: { method: 'POST', path: '/apis/authorization.k8s.io/v1/subjectaccessreviews', status: 500 },
 };
 
 async function inject(f: Fault): Promise<void> {
@@ -232,7 +258,7 @@ t.teardown(async () => {
 
 void t.test(`${CSRS} CSRs, no human, two approving and signing replicas and two approve-only ones under ${plan.length} seeded faults (seed ${SEED})`, async (t) => {
   const started = Date.now();
-  api = await startDevapi({ signerApproves: true, args: ['--policy', approverLease] });
+  api = await startDevapi({ signerApproves: true, args: ['--policy', approverLease, '--verbose'] });
   client = new DevapiClient(api.url, api.stateDir, { pooled: true });
   replenish();
   await Promise.all(startups);
@@ -254,9 +280,16 @@ void t.test(`${CSRS} CSRs, no human, two approving and signing replicas and two 
     csrs = await listCsrs();
     return specs.every((s) => settled(csrs.get(s.name), s));
   }, { what: 'every CSR issued or denied', ms: 90_000, intervalMs: 1000 }).catch(() => undefined);
-  await sleep(2000); // a late second decision or write, if any, lands before the witnesses are read
+  // Nothing running, nothing late: every replica is stopped before the witnesses are read.
+  while (startups.size > 0) await Promise.all(startups); // a replacement for a replica killed last is up before the count
+  const aliveAtEnd = { both: live.both.size, approver: live.approver.size };
+  finishing = true;
+  await Promise.all(startups);
+  const exits = await Promise.all([...live.both, ...live.approver].map(async (p) => ({ pid: p.child.pid, code: await p.stop('SIGTERM') })));
   csrs = await listCsrs();
-  const writes = ((await client.until('GET', '/devapi/v1/audit', undefined, 'admin', ok)).body as { certificateWrites: Write[] }).certificateWrites;
+  const audit = (await client.until('GET', '/devapi/v1/audit', undefined, 'admin', ok)).body as { certificateWrites: Write[]; approvalWrites: ApprovalWrite[] };
+  const writes = audit.certificateWrites;
+  const approvalWrites = audit.approvalWrites;
 
   // ---------------------------------------------------------------- invariants
   const typed = (s: Spec, type: string): Condition[] => (csrs.get(s.name)?.status?.conditions ?? []).filter((c) => c.type === type);
@@ -286,12 +319,31 @@ void t.test(`${CSRS} CSRs, no human, two approving and signing replicas and two 
   // leader's record: both sent the same condition; the one-condition check below still holds.
   for (const l of records) if (l.answerLost !== true) recordsPer.set(String(l.csr), (recordsPer.get(String(l.csr)) ?? 0) + 1);
   const decidedTwice = [...recordsPer].filter(([, n]) => n > 1).map(([csr, n]) => `${csr}: ${n} records`);
+  // devapi's side: one accepted write per CSR that added its decision, and no approver trying to decide a decided CSR.
+  const decisionsPer = new Map<string, ApprovalWrite[]>();
+  for (const w of approvalWrites) if (w.accepted && w.added.some((type) => type === 'Approved' || type === 'Denied')) decisionsPer.set(w.csr, [...(decisionsPer.get(w.csr) ?? []), w]);
+  const notDecidedOnce = specs.filter((s) => {
+    const decisions = decisionsPer.get(s.name) ?? [];
+    return decisions.length !== 1 || !(decisions[0]?.added ?? []).includes(s.kind === 'allowed' ? 'Approved' : 'Denied');
+  }).map((s) => `${s.name}: ${JSON.stringify(decisionsPer.get(s.name) ?? [])}`);
+  const decidingDecided = approvalWrites.filter((w) => w.status === 422 && /Duplicate value|mutually exclusive|already/.test(w.message ?? ''))
+    .map((w) => `${w.csr} by ${w.user} at version ${String(w.resourceVersion)}: ${String(w.message)}`);
+  const byStatus = new Map<string, number>();
+  for (const w of approvalWrites) {
+    const key = `${w.status}${w.injected === true ? ' injected' : ''}`;
+    byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
+  }
+  // devapi's request log (--verbose): the SubjectAccessReviews answered, and those a fault failed.
+  const reviews = api.stderr().split('\n').filter((l) => l.startsWith('POST /apis/authorization.k8s.io/v1/subjectaccessreviews '));
+  const reviewsFailed = reviews.filter((l) => / 500 \d+ms/.test(l)).length;
   const wrongRecord = records.filter((l) => (l.audit === 'csr-approved') !== String(l.csr).endsWith('-allowed')).map((l) => String(l.csr));
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   t.comment(`approval chaos seed ${SEED}: ${specs.length} CSRs (${allowed.length} allowed, ${refused.length} refused), ${everyReplica.length} replica processes (two that approve and sign, two that only approve, replaced when killed), ${seconds} s`);
   for (const [f, n] of [...applied].sort()) t.comment(`| ${f} | ${n} |`);
   t.comment(`${records.length} approval records for ${specs.length} CSRs; ${writes.length} certificate writes`);
+  t.comment(`${reviews.length} SubjectAccessReviews, ${reviewsFailed} failed by injected faults`);
+  t.comment(`${approvalWrites.length} /approval writes by status: ${[...byStatus].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
 
   t.same(notIssued, [], 'every CSR inside the policy is issued, and the certificate verifies with the CA and names its host');
   t.same(notApprovedOnce, [], 'each of them has exactly one Approved condition (AutoApproved) and no Denied or Failed');
@@ -299,10 +351,15 @@ void t.test(`${CSRS} CSRs, no human, two approving and signing replicas and two 
   t.same(deniedButSigned, [], 'no denied CSR was signed');
   t.same(signedUnapproved, [], 'every certificate write was on an Approved, not Denied, CSR (devapi\'s audit)');
   t.same(signedTwice, [], 'no CSR signed twice');
-  t.same(decidedTwice, [], 'no CSR decided twice across the replicas');
+  t.same(notDecidedOnce, [], 'devapi accepted exactly one /approval write per CSR that added a decision, Approved inside the policy and Denied outside it');
+  t.same(decidingDecided, [], 'devapi refused no /approval write for deciding a CSR already decided');
+  t.ok(approvalWrites.some((w) => w.injected === true), 'some /approval writes were refused by injected faults (and not counted as decisions)');
+  t.ok(reviewsFailed > 0 && reviews.length > reviewsFailed, 'the approvers asked SubjectAccessReviews, and some failed with a 500 (retried: the CSRs still end approved)');
+  t.same(decidedTwice, [], 'no replica logged a second decision for a CSR');
   t.same(wrongRecord, [], 'every approval record matches the CSR\'s kind');
   t.ok(records.length > 0, 'the approver recorded its decisions');
-  t.equal(live.both.size + live.approver.size, 4, 'two replicas of each kind alive at the end');
+  t.same(aliveAtEnd, { both: 2, approver: 2 }, 'two replicas of each kind alive at the end');
+  t.same(exits.filter((e) => e.code !== 0), [], 'every replica left on SIGTERM with code 0');
   t.ok(everyReplica.some((p) => p.logs.some((l) => l.audit === 'csr-approved' || l.audit === 'csr-denied') && p.logs.some((l) => l.signing === false)), 'an approver-only replica decided some');
   t.same(selfExits, [], 'no replica exited by itself');
   t.same(errors, [], 'the load generator finished');
