@@ -97,3 +97,63 @@ export interface LabelSelector {
     readonly values?: readonly string[];
   }[];
 }
+
+/** A metav1.Condition, as PodCertificateRequest status carries them (type, status, reason and lastTransitionTime required). */
+export interface Condition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+  readonly observedGeneration?: number;
+}
+
+/**
+ * A certificates.k8s.io PodCertificateRequest (v1, or v1beta1 of Kubernetes 1.35/1.36),
+ * namespaced. Every spec field is immutable and, when a node created it, checked by the
+ * apiserver's NodeRestriction against the running Pod. Byte fields are base64, as JSON carries them.
+ */
+export interface PodCertificateRequest {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: ObjectMeta & { readonly [key: string]: unknown };
+  readonly spec: {
+    readonly signerName: string;
+    readonly podName: string;
+    readonly podUID: string;
+    readonly serviceAccountName: string;
+    readonly serviceAccountUID: string;
+    readonly nodeName: string;
+    readonly nodeUID: string;
+    /** Defaulted to 86400 by the apiserver; the longest lifetime the kubelet accepts. */
+    readonly maxExpirationSeconds?: number;
+    /** v1beta1 only (1.34–1.36 kubelets): PKIX SubjectPublicKeyInfo DER, base64. */
+    readonly pkixPublicKey?: string;
+    /** v1beta1 only: the subject key's signature over the ASCII bytes of podUID, base64. */
+    readonly proofOfPossession?: string;
+    /** v1, and v1beta1 since 1.36: a PKCS#10 request DER (base64) signed by the subject key; its contents are not the identity. */
+    readonly stubPKCS10Request?: string;
+    /** Free-form pod-author input copied by the kubelet (1.35+): untrusted. */
+    readonly unverifiedUserAnnotations?: Readonly<Record<string, string>>;
+  };
+  readonly status?: {
+    /** At most one of Issued, Denied, Failed; written once. */
+    readonly conditions?: readonly Condition[];
+    /** PEM, leaf first, then intermediates. */
+    readonly certificateChain?: string;
+    readonly notBefore?: string;
+    readonly beginRefreshAt?: string;
+    readonly notAfter?: string;
+  };
+}
+
+/** A core v1 Pod, reduced to what the pod-certificate check reads. */
+export interface Pod {
+  readonly metadata: ObjectMeta;
+  readonly spec?: { readonly nodeName?: string; readonly serviceAccountName?: string };
+}
+
+/** A core v1 ServiceAccount (its uid is what a PodCertificateRequest names). */
+export interface ServiceAccount {
+  readonly metadata: ObjectMeta;
+}

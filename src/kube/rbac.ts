@@ -55,6 +55,27 @@ export function signerClusterRules(signerNames: readonly string[]): PolicyRule[]
   ];
 }
 
+/**
+ * Pod certificates (a signer's `podCertificates:`), cluster-wide: watch the
+ * PodCertificateRequests of every namespace, write their /status once, sign for
+ * `signerNames`, record Events; read one Pod by name when `pods` (the optional Pod
+ * check); read one Namespace by name when `namespaces` (a namespace selector).
+ */
+export function podCertificateClusterRules(options: { readonly signerNames: readonly string[]; readonly pods: boolean; readonly namespaces: boolean }): PolicyRule[] {
+  const names = checkSignerNames(options.signerNames);
+  return [
+    // The informer's list+watch in all namespaces (by spec.signerName), and a fresh get after a conflict.
+    { apiGroups: [CERTIFICATES], resources: ['podcertificaterequests'], verbs: ['get', 'list', 'watch'] },
+    // PUT /status: the one Issued, Denied or Failed condition. Not the main resource.
+    { apiGroups: [CERTIFICATES], resources: ['podcertificaterequests/status'], verbs: ['update'] },
+    // The apiserver's status strategy asks `sign` on the signer (a 422 field error without it).
+    { apiGroups: [CERTIFICATES], resources: ['signers'], resourceNames: names, verbs: ['sign'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    ...(options.pods ? [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] : []),
+    ...(options.namespaces ? [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }] : []),
+  ];
+}
+
 /** The approver's mode (config/ ApproverMode): `audit` decides, logs and counts, and writes nothing. */
 export type ApproverRbacMode = 'enforce' | 'audit';
 

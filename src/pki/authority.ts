@@ -15,7 +15,8 @@ import { decodeRequestBytes, parseRequestDer, parseRequestDerAsync, type Certifi
 import { announceIssued } from './issued-channel.js';
 import { Oid } from './oids.js';
 import { encodePem } from './pem.js';
-import { countSubjectAltNames, subjectAltNamesDer } from './san.js';
+import type { PublicKey } from './public-key.js';
+import { countSubjectAltNames, subjectAltNamesDer, type SubjectAltNames } from './san.js';
 import { mapUsages } from './usages.js';
 import { effectiveTtlMs, encodeTime, formatGoTime, validityWindow, type Validity } from './validity.js';
 
@@ -293,4 +294,33 @@ export async function signRequest(
   } finally {
     inFlight--;
   }
+}
+
+/** A subject built from configuration (pod certificates), not copied from a request. Empty: an empty Name. */
+export interface SubjectSpec {
+  readonly commonName?: string;
+  readonly organizations?: readonly string[];
+}
+
+/**
+ * Issue for a verified key with a subject, subjectAltNames and validity decided by the
+ * caller (pod certificates: the identity comes from the PodCertificateRequest's spec,
+ * the times are written to its status and must equal the leaf's). The profile's usages
+ * and includeChain apply; its durations do not.
+ */
+export interface KeyIssueInput {
+  readonly publicKey: PublicKey;
+  readonly subject: SubjectSpec;
+  readonly subjectAltNames: SubjectAltNames;
+  readonly profile: SigningProfile;
+  readonly ca: CertificateAuthority;
+  /** Whole seconds; inside the CA's validity. */
+  readonly validity: Validity;
+  readonly random: (size: number) => Uint8Array;
+  readonly threadpool?: ThreadpoolMode;
+}
+
+export function issueForKey(input: KeyIssueInput): Promise<IssuedCertificate> {
+  void input;
+  return Promise.reject(new Error('issueForKey: not implemented yet'));
 }

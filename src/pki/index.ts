@@ -1,6 +1,8 @@
 /** The PKI core's public surface. Pure: no files, no network, no process state. */
-export { signRequest, issueCertificate, randomSerial } from './authority.js';
-export type { IssuedCertificate, IssueInput, SignOptions, SigningProfile, ThreadpoolMode } from './authority.js';
+export { signRequest, issueCertificate, issueForKey, randomSerial } from './authority.js';
+export type { IssuedCertificate, IssueInput, KeyIssueInput, SignOptions, SigningProfile, SubjectSpec, ThreadpoolMode } from './authority.js';
+export { podCertificateKeyTypes, podCertificateKeyType, readPodCertificateKey } from './pod-certificate-key.js';
+export type { PodCertificateKey, PodCertificateKeyFields, PodCertificateKeyType } from './pod-certificate-key.js';
 export { certificateIssuedChannelName } from './issued-channel.js';
 export type { CertificateIssuedMessage } from './issued-channel.js';
 export { loadCertificateAuthority, certificateAuthorityFrom, readCertificateBundle, readPrivateKey } from './ca.js';
@@ -11,9 +13,10 @@ export { InMemoryKeyProvider } from './key-provider.js';
 export type { KeyProvider } from './key-provider.js';
 export { describeKey } from './public-key.js';
 export { certificateFingerprint } from './fingerprint.js';
-export type { KeyKind } from './public-key.js';
+export type { KeyKind, PublicKey } from './public-key.js';
 export { knownUsages, mapUsages } from './usages.js';
 export { effectiveTtlMs, validityWindow, formatGoTime } from './validity.js';
+export type { Validity } from './validity.js';
 export { encodePem, decodePem } from './pem.js';
 export { countSubjectAltNames, parseIp, formatIp } from './san.js';
 export type { SubjectAltNames } from './san.js';

@@ -3,9 +3,9 @@
  * certificates.k8s.io/v1 CertificateSigningRequest, reduced to the fields we use;
  * `SignerConfig` is one validated signer of the configuration.
  */
-import type { CertificateRequest, SigningProfile } from '../pki/index.js';
+import type { CertificateRequest, PodCertificateKeyType, SigningProfile, SubjectAltNames, SubjectSpec } from '../pki/index.js';
 
-export type { Csr, CsrCondition, LabelSelector, Node, ResourceAttributes } from '../kube/objects.js';
+export type { Condition, Csr, CsrCondition, LabelSelector, Namespace, Node, Pod, PodCertificateRequest, ResourceAttributes } from '../kube/objects.js';
 import type { LabelSelector, ResourceAttributes } from '../kube/objects.js';
 
 /** The in-tree signers whose validation rules (signer/builtin-signers.ts) csr-signer reproduces. */
@@ -85,7 +85,106 @@ export interface SignerConfig {
   readonly policy?: Policy;
   /** Where the signer's trust bundle is published; absent: nowhere. */
   readonly trust?: TrustTargetsConfig;
+  /**
+   * Serve CertificateSigningRequests of this name (`certificateSigningRequests:` in the
+   * config file). Absent: true. False only beside `podCertificates` (a signer serves CSRs,
+   * PodCertificateRequests or both; the CA, its rotation and trust publishing are shared).
+   */
+  readonly certificateSigningRequests?: boolean;
+  /** Sign PodCertificateRequests of this name (`podCertificates:` in the config file); absent: off. */
+  readonly podCertificates?: PodCertificateConfig;
 }
+
+/*
+ * Pod certificates: PodCertificateRequests (KEP-4317), created by the kubelet for a
+ * pod's `podCertificate` projected volume. No approval step: the signer decides from
+ * the request's spec (namespace, ServiceAccount, pod, node), which the apiserver's
+ * NodeRestriction checked against the running Pod when a node created it. Shared by the
+ * config (config/), the pure decision (signer/pod-certificate*.ts) and the controller
+ * (reconcile/pcr-signing.ts).
+ */
+
+/** Which namespaces a pod-certificate signer serves. At least one field; `all: true` alone says "every namespace", on purpose. */
+export interface PodCertificateNamespaces {
+  readonly all?: true;
+  /** Exact namespace names. */
+  readonly names?: readonly string[];
+  /** Namespaces whose labels match (the namespace is read by name to see them). */
+  readonly selector?: LabelSelector;
+}
+
+/**
+ * `podCertificates:` of one signer, validated. Templates are strings whose placeholders
+ * (signer/identity-template.ts) are `{namespace}`, `{serviceAccountName}`, `{podName}`,
+ * `{podUID}`, `{nodeName}` and `{trustDomain}`; they are checked at start and rendered
+ * from the request's spec only, never from the stub request or the annotations.
+ */
+export interface PodCertificateConfig {
+  /** What `{trustDomain}` renders to; a SPIFFE trust domain (lowercase DNS-like name). Default `cluster.local`. */
+  readonly trustDomain: string;
+  /** URI SAN templates. Default: `spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}`. */
+  readonly uris: readonly string[];
+  /** DNS SAN templates, e.g. `{serviceAccountName}.{namespace}.svc`. Default: none. */
+  readonly dnsNames: readonly string[];
+  /** Subject templates. Absent: an empty subject (the SAN extension is then critical, as RFC 5280 asks). */
+  readonly subject?: { readonly commonName?: string; readonly organizations?: readonly string[] };
+  /** Kubernetes usage names. Default: digital signature, key encipherment, server auth, client auth. */
+  readonly usages: readonly string[];
+  /** The longest lifetime this signer gives, in [1 h, 91 days]; a request's maxExpirationSeconds may shorten it. Default 24 h. */
+  readonly maxLifetimeMs: number;
+  /**
+   * Where beginRefreshAt falls, as fractions of the lifetime after notBefore: uniformly in
+   * [from, to], then kept inside [notBefore+10m, notAfter−10m]. Default 0.5–0.7 (the kubelet
+   * adds 0–5 minutes of its own jitter).
+   */
+  readonly refresh: { readonly from: number; readonly to: number };
+  /** Required: no pod-certificate policy is not "every namespace". */
+  readonly namespaces: PodCertificateNamespaces;
+  /** `namespace/name` patterns; a whole part may be `*` (any namespace, or any name: `team-a/*`). Absent: any ServiceAccount of an allowed namespace. */
+  readonly serviceAccounts?: readonly string[];
+  /** Key types accepted, by the projection's keyType names. Default: all six. Others: Denied UnsupportedKeyType naming the first of these. */
+  readonly keyTypes: readonly PodCertificateKeyType[];
+  /**
+   * Which `unverifiedUserAnnotations` are honoured. `dnsNames`: the annotation `key` holds
+   * comma-separated DNS names, each of which must match one of `allowed` (DNS patterns,
+   * exact or `*.` for one leftmost label, with the placeholders above); a malformed or
+   * unmatched value: Denied InvalidUnverifiedUserAnnotations. Other keys are ignored.
+   */
+  readonly userAnnotations?: { readonly dnsNames?: { readonly key: string; readonly allowed: readonly string[] } };
+  /** A stub PKCS#10 request with a subject or extensions: `deny` (the default; Denied CsrSignerPolicyDenied) or `ignore`. */
+  readonly nonEmptyStub: 'deny' | 'ignore';
+  /** GET the Pod and require its uid, node and ServiceAccount to match the spec (Failed if not). Default false. */
+  readonly podCheck: boolean;
+  /** Which API version the controller uses: `auto` (the default): v1 when discovery shows it, else v1beta1. */
+  readonly apiVersion: 'auto' | 'v1' | 'v1beta1';
+}
+
+export type PodCertificateSkipReason = 'OtherSigner' | 'NotConfigured' | 'AlreadyIssued' | 'AlreadyDenied' | 'AlreadyFailed';
+
+/**
+ * What the pod-certificate signer does with one PodCertificateRequest. Every terminal
+ * kind is written once, through /status, as the request's only condition.
+ * - issue: sign `subject`/`subjectAltNames` for the verified key with exactly `validity`;
+ *   write Issued with the chain, notBefore/notAfter (the leaf's) and beginRefreshAt.
+ * - deny: Denied, `reason` UnsupportedKeyType (message names the keyType to use),
+ *   InvalidUnverifiedUserAnnotations, or CsrSignerPolicyDenied (namespace, ServiceAccount, stub contents).
+ * - fail: Failed, the request can never be signed (e.g. the Pod check found another pod).
+ * - wait: not now, and not the request's fault (the CA cannot give one hour, a fact could
+ *   not be read): retried with backoff, never a terminal condition.
+ */
+export type PodCertificateDecision =
+  | { readonly kind: 'skip'; readonly reason: PodCertificateSkipReason }
+  | {
+    readonly kind: 'issue';
+    readonly subject: SubjectSpec;
+    readonly subjectAltNames: SubjectAltNames;
+    readonly profile: SigningProfile;
+    readonly validity: { readonly notBefore: Date; readonly notAfter: Date };
+    readonly beginRefreshAt: Date;
+  }
+  | { readonly kind: 'deny'; readonly reason: string; readonly message: string }
+  | { readonly kind: 'fail'; readonly reason: string; readonly message: string }
+  | { readonly kind: 'wait'; readonly reason: string; readonly message: string };
 
 
 export interface TrustTargetsConfig {
