@@ -64,6 +64,8 @@ export const catalogue = {
     () => 'the request asks for a CA certificate (basicConstraints CA:TRUE), which this signer does not issue'),
   UnrecognizedUsage: define('CSR_SIGNER_ERR_UNRECOGNIZED_USAGE', 'UnrecognizedUsage', true,
     (usages: readonly string[]) => `unrecognized usage values: ${goQuotedList(usages)}`),
+  PodCertificateFieldInvalid: define('CSR_SIGNER_ERR_POD_CERTIFICATE_FIELD', 'MalformedRequest', true,
+    (field: string, detail: string) => `spec.${field} of the PodCertificateRequest ${detail}`),
 
   // ---- the signer's rules and policy: permanent
   SignerValidationFailure: define('CSR_SIGNER_ERR_SIGNER_VALIDATION', 'SignerValidationFailure', true,
