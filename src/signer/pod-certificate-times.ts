@@ -77,8 +77,11 @@ export function podCertificateTimes(input: PodCertificateTimesInput): PodCertifi
     };
   }
   const { from, to } = input.refresh;
-  const fraction = from + unit(input.random()) * (to - from);
-  const wantedRefresh = notBefore + floorSeconds(lifetimeMs * fraction);
+  const r = unit(input.random());
+  // Weighted so that 0 gives `from` and 1 gives `to` exactly; the product rounded to the
+  // millisecond first, so that binary fractions (0.7 × 86400000 = 60479999.99…) floor as decimals do.
+  const fraction = from * (1 - r) + to * r;
+  const wantedRefresh = notBefore + floorSeconds(Math.round(lifetimeMs * fraction));
   const beginRefreshAt = Math.min(Math.max(wantedRefresh, notBefore + refreshMarginMs), notAfter - refreshMarginMs);
   return { kind: 'times', notBefore: new Date(notBefore), notAfter: new Date(notAfter), beginRefreshAt: new Date(beginRefreshAt), lifetimeMs };
 }
