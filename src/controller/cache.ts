@@ -1,10 +1,11 @@
 /**
- * The objects the watches have delivered, by name. An object never replaces a
+ * The objects the watches have delivered, by key (objectKey: the name, or
+ * `namespace/name` for a namespaced kind). An object never replaces a
  * newer one of the same name: resourceVersions are compared as integers when both
  * are (etcd's and devapi's are), so a lagging watch event cannot undo what a write
  * just returned.
  */
-import type { Listed } from '../kube/list-watch.js';
+import { objectKey, type Listed } from '../kube/list-watch.js';
 
 const INTEGER = /^\d+$/;
 
@@ -25,9 +26,10 @@ export class ObjectCache<T extends Listed> {
 
   /** Stores the object unless the cache holds a newer one; returns whether it was stored. */
   set(object: T): boolean {
-    const current = this.objects.get(object.metadata.name);
+    const key = objectKey(object);
+    const current = this.objects.get(key);
     if (current && !isNewer(object.metadata.resourceVersion, current.metadata.resourceVersion)) return false;
-    this.objects.set(object.metadata.name, object);
+    this.objects.set(key, object);
     return true;
   }
 

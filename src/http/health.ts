@@ -3,7 +3,7 @@
  * their report in the Kubernetes components' format (`[+]name ok`,
  * `[-]name failed: reason`, `?verbose`, `?exclude=`). Pure: no HTTP, no clock.
  */
-import type { Snapshot, WatchState } from '../telemetry/snapshot.js';
+import type { SignerState, Snapshot, WatchState } from '../telemetry/snapshot.js';
 
 export interface Check {
   /** `family` or `family:signer`; `?exclude=` takes either. */
@@ -57,7 +57,8 @@ export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Chec
  * replica that signs (leading, or leader election off) — every watch has listed
  * and has not been silent past its own server-side timeout by more than the quiet
  * timeout (ListWatch.quietSince: the measure its watchdog restarts a watch by); so must the approver's
- * and the cleaner's watches, when they run. A replica that is not leading does not watch; with valid
+ * and the cleaner's watches, when they run; and no PodCertificateRequest of a signer with
+ * podCertificates has waited more than 5 minutes. A replica that is not leading does not watch; with valid
  * CAs it is ready to take over. With signing off (`signing: false`) no CA is loaded and none is checked.
  */
 export function readinessChecks(s: Snapshot): Check[] {
@@ -70,10 +71,25 @@ export function readinessChecks(s: Snapshot): Check[] {
     const expired = signer.ca && signer.ca.notAfter.getTime() <= s.now.getTime() ? `CA expired at ${signer.ca.notAfter.toISOString()}` : undefined;
     checks.push(check(`ca-valid:${signer.name}`, signer.ca ? expired : 'no CA loaded'));
     if (watching) checks.push(...watchChecks(signer, s.watchQuietTimeoutMs));
+    if (watching && signer.podCertificatesPending !== undefined) checks.push(check(`pod-certificate-backlog:${signer.name}`, podCertificateBacklog(signer)));
   }
   // The approver's and the cleaner's watches, named `approver:<signerName>` and `cleaner`.
   if (watching) for (const watch of s.watches ?? []) checks.push(...watchChecks(watch, s.watchQuietTimeoutMs));
   return checks;
+}
+
+/**
+ * A PodCertificateRequest waiting longer than this fails readiness: kube-controller-manager's
+ * PodCertificateRequest cleaner deletes requests at 15 minutes, and the kubelet makes a new one
+ * only after 10, so a signer this far behind leaves pods without their volume.
+ */
+export const podCertificateBacklogSeconds = 300;
+
+function podCertificateBacklog(signer: SignerState): string | undefined {
+  const oldest = signer.podCertificatesOldestPendingSeconds ?? 0;
+  if (oldest <= podCertificateBacklogSeconds) return undefined;
+  const count = signer.podCertificatesPending ?? 0;
+  return `${count} PodCertificateRequest${count === 1 ? '' : 's'} pending, the oldest for ${seconds(oldest * 1000)} (more than ${podCertificateBacklogSeconds / 60} minutes; the controller manager deletes them at 15)`;
 }
 
 /** `watch-synced:<name>` and `watch-active:<name>` of one watch. */

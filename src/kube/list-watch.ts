@@ -1,6 +1,7 @@
 /**
  * List, then watch, one kind of object (the CSRs of one signerName, or the
- * namespaces), keeping a cache current and telling the owner which names changed.
+ * namespaces), keeping a cache current and telling the owner which keys changed
+ * (objectKey: the name, or `namespace/name` for a namespaced kind).
  * Resumes from the last resourceVersion seen (events and bookmarks), relists on
  * 410 Gone, and waits a capped, jittered backoff between failed attempts.
  *
@@ -19,9 +20,9 @@
  * (tools/cache/reflector.go `watchHandler`: "very short watch").
  */
 import type { Logger } from 'pino';
-import type { Feed, Listed, WatchEvent } from './resource.js';
+import { objectKey, type Feed, type Listed, type WatchEvent } from './resource.js';
 
-export type { Feed, Listed } from './resource.js';
+export { objectKey, type Feed, type Listed } from './resource.js';
 import { KubeApiError } from './http.js';
 import { systemClock, type Clock } from '../clock.js';
 
@@ -31,9 +32,9 @@ export interface ListWatchOptions<T extends Listed> {
   /** Fields on every log line, e.g. `{ signer }`. */
   readonly logFields: Readonly<Record<string, string>>;
   readonly logger: Logger;
-  /** A name was added, changed or relisted. */
+  /** A key was added, changed or relisted. */
   readonly onChange: (name: string) => void;
-  /** A name was deleted: a watch event, or a relist that no longer shows it. */
+  /** A key was deleted: a watch event, or a relist that no longer shows it. */
   readonly onDelete?: (name: string) => void;
   /** A watch silent this long past its last event or bookmark and past the end it asked the server for is restarted. */
   readonly quietTimeoutMs: number;
@@ -152,7 +153,7 @@ export class ListWatch<T extends Listed> {
     do {
       const page = await feed.list({ limit: this.options.listPageSize ?? 500, ...(cont ? { continue: cont } : {}) });
       for (const csr of page.items) {
-        seen.add(csr.metadata.name);
+        seen.add(objectKey(csr));
         cache.set(csr);
       }
       resourceVersion = page.resourceVersion;
@@ -250,16 +251,16 @@ export class ListWatch<T extends Listed> {
         throw new KubeApiError(e.status.code ?? 500, e.status.reason ?? 'WatchError', e.status.message ?? 'watch error', undefined);
       case 'DELETED':
         this.resourceVersion = e.object.metadata.resourceVersion ?? this.resourceVersion;
-        this.names.delete(e.object.metadata.name);
-        cache.delete(e.object.metadata.name);
-        this.options.onDelete?.(e.object.metadata.name);
+        this.names.delete(objectKey(e.object));
+        cache.delete(objectKey(e.object));
+        this.options.onDelete?.(objectKey(e.object));
         return;
       case 'ADDED':
       case 'MODIFIED':
         this.resourceVersion = e.object.metadata.resourceVersion ?? this.resourceVersion;
-        this.names.add(e.object.metadata.name);
+        this.names.add(objectKey(e.object));
         cache.set(e.object);
-        onChange(e.object.metadata.name);
+        onChange(objectKey(e.object));
         return;
     }
   }

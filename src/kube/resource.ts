@@ -51,8 +51,17 @@ export function toWatchEvent<T>(line: unknown): WatchEvent<T> {
 
 /** What a list+watch needs of an object. */
 export interface Listed {
-  readonly metadata: { readonly name: string; readonly resourceVersion?: string };
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly resourceVersion?: string };
 }
+
+/**
+ * An object's key in a cache and a work queue: `namespace/name` for a namespaced object
+ * (client-go's cache.MetaNamespaceKeyFunc), its name for a cluster-scoped one.
+ */
+export const objectKey = (object: Listed): string => {
+  const { namespace, name } = object.metadata;
+  return namespace ? `${namespace}/${name}` : name;
+};
 
 /** The API calls of one list+watch. */
 export interface Feed<T extends Listed> {

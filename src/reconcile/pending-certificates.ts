@@ -21,42 +21,55 @@ export interface PendingCertificate {
   readonly signSeconds: number;
 }
 
-export class PendingCertificates {
-  private readonly byName = new Map<string, PendingCertificate[]>();
+/**
+ * Entries awaiting word, in memory, by the key of the object they were written to
+ * (`keyOf`), oldest first and bounded: past `max` the oldest is given up and returned.
+ * The CSR signer's are PendingCertificates; the PodCertificateRequest signer keeps its
+ * own entries (reconcile/pcr-signing.ts) keyed namespace/name.
+ */
+export class PendingWrites<E> {
+  private readonly byKey = new Map<string, E[]>();
   /** Every entry, oldest first. */
-  private readonly order = new Set<PendingCertificate>();
+  private readonly order = new Set<E>();
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number, private readonly keyOf: (entry: E) => string) {}
 
   get size(): number {
     return this.order.size;
   }
 
   /** Adds `entry`; returns the oldest entry given up to stay within the bound, if one was. */
-  add(entry: PendingCertificate): PendingCertificate | undefined {
-    const name = entry.csr.metadata.name;
-    this.byName.set(name, [...(this.byName.get(name) ?? []), entry]);
+  add(entry: E): E | undefined {
+    const key = this.keyOf(entry);
+    this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
     this.order.add(entry);
     if (this.order.size <= this.max) return undefined;
     const oldest = this.order.values().next().value;
-    if (oldest) this.remove(oldest);
+    if (oldest !== undefined) this.remove(oldest);
     return oldest;
   }
 
-  remove(entry: PendingCertificate): void {
-    const name = entry.csr.metadata.name;
-    const rest = (this.byName.get(name) ?? []).filter((e) => e !== entry);
-    if (rest.length > 0) this.byName.set(name, rest);
-    else this.byName.delete(name);
+  remove(entry: E): void {
+    const key = this.keyOf(entry);
+    const rest = (this.byKey.get(key) ?? []).filter((e) => e !== entry);
+    if (rest.length > 0) this.byKey.set(key, rest);
+    else this.byKey.delete(key);
     this.order.delete(entry);
   }
 
-  /** The CSR names with entries, as a copy. */
+  /** The keys with entries, as a copy. */
   names(): string[] {
-    return [...this.byName.keys()];
+    return [...this.byKey.keys()];
   }
 
-  forName(name: string): readonly PendingCertificate[] {
-    return this.byName.get(name) ?? [];
+  forName(key: string): readonly E[] {
+    return this.byKey.get(key) ?? [];
+  }
+}
+
+/** The CSR signer's certificates awaiting word, by CSR name. */
+export class PendingCertificates extends PendingWrites<PendingCertificate> {
+  constructor(max: number) {
+    super(max, (entry) => entry.csr.metadata.name);
   }
 }

@@ -113,6 +113,22 @@ export const signerMetrics = {
     name: 'csr_signer_cleanup_deleted_total', type: 'counter', labels: ['reason'],
     help: 'CertificateSigningRequests the cleaner deleted, by reason (Issued, Denied, Failed, Pending, ApprovedUnissued, CertificateExpired).',
   },
+  podCertificates: {
+    name: 'csr_signer_pod_certificates_total', type: 'counter', labels: ['signer', 'result'],
+    help: 'PodCertificateRequests given their one terminal condition, by signer and result (issued, denied, failed).',
+  },
+  podCertificateDuration: {
+    name: 'csr_signer_pod_certificate_duration_seconds', type: 'histogram', labels: ['signer'], buckets: approvalBuckets,
+    help: 'Time from the creation of a PodCertificateRequest to the write of its terminal condition, by signer.',
+  },
+  podCertificatesPending: {
+    name: 'csr_signer_pod_certificates_pending', type: 'gauge', labels: ['signer'],
+    help: 'PodCertificateRequests of a signer with podCertificates not yet issued, denied or failed (0 on a replica that is not leading).',
+  },
+  podCertificatesOldestPending: {
+    name: 'csr_signer_pod_certificates_oldest_pending_seconds', type: 'gauge', labels: ['signer'],
+    help: 'Age of the oldest PodCertificateRequest not yet issued, denied or failed, by signer with podCertificates (0 when none).',
+  },
   leader: {
     name: 'csr_signer_leader', type: 'gauge', labels: [],
     help: 'Whether this replica leads (signing, approving and cleaning up run on the leader): 1 when it holds the lease or leader election is off, else 0.',

@@ -112,6 +112,19 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
   const trustPublish = counter(registry, signerMetrics.trustPublish);
   const approvals = counter(registry, signerMetrics.approvals);
   const cleanupDeleted = counter(registry, signerMetrics.cleanupDeleted);
+  const podCertificates = counter(registry, signerMetrics.podCertificates, function () {
+    // Listed from the start for every signer with podCertificates, as certificates_issued_total is.
+    for (const s of state().signers) if (s.podCertificatesPending !== undefined) this.inc({ signer: s.name, result: 'issued' }, 0);
+  });
+  const podCertificateDuration = histogram(registry, signerMetrics.podCertificateDuration);
+  gauge(registry, signerMetrics.podCertificatesPending, function () {
+    this.reset();
+    for (const s of state().signers) if (s.podCertificatesPending !== undefined) this.set({ signer: s.name }, s.podCertificatesPending);
+  });
+  gauge(registry, signerMetrics.podCertificatesOldestPending, function () {
+    this.reset();
+    for (const s of state().signers) if (s.podCertificatesOldestPendingSeconds !== undefined) this.set({ signer: s.name }, s.podCertificatesOldestPendingSeconds);
+  });
   const caReload = counter(registry, signerMetrics.caReload);
   const conflicts = counter(registry, signerMetrics.conflicts);
   gauge(registry, signerMetrics.queueDepth, function () {
@@ -168,6 +181,11 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     },
     cleanupDeleted(reason) {
       cleanupDeleted.inc({ reason });
+    },
+    podCertificate(signer, result, seconds) {
+      podCertificates.inc({ signer, result });
+      // Clock skew between the API server and us can put the creation in our future: count it as immediate.
+      if (seconds !== undefined) podCertificateDuration.observe({ signer }, Math.max(0, seconds));
     },
     kubeRequest(verb, status, seconds) {
       kubeRequests.inc({ verb, code: kubeCodeLabel(status) });

@@ -24,7 +24,15 @@ export interface Observer {
   approval?(signer: string, decision: ApprovalOutcome, rule: string): void;
   /** The cleaner deleted a CSR. */
   cleanupDeleted?(reason: CleanupReason): void;
+  /**
+   * A PodCertificateRequest got its one terminal condition from us (written, or seen stored
+   * after the write's answer was lost); `seconds` since its creation, when that is known.
+   */
+  podCertificate?(signer: string, result: PodCertificateResult, seconds: number | undefined): void;
 }
+
+/** A PodCertificateRequest's end, as counted: the condition written (Issued, Denied, Failed). */
+export type PodCertificateResult = 'issued' | 'denied' | 'failed';
 
 /** The approver's decisions, as counted: a condition Approved or Denied written (or, in audit mode, that would be), or left pending. */
 export type ApprovalOutcome = 'approved' | 'denied' | 'waiting';
@@ -46,4 +54,5 @@ export const noopObserver: Observer = {
   trustPublished: () => undefined,
   approval: () => undefined,
   cleanupDeleted: () => undefined,
+  podCertificate: () => undefined,
 };

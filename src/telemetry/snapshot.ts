@@ -3,9 +3,10 @@
  * running parts at each request. The HTTP app and the metrics read only this (and
  * the Observer events), so they are tested with hand-made snapshots.
  */
-import type { Csr } from '../kube/objects.js';
+import type { Csr, PodCertificateRequest } from '../kube/objects.js';
 import type { CaCertificate } from '../pki/index.js';
 import { approvedAt, hasCertificate, isApproved, isFailed } from '../signer/conditions.js';
+import { isTerminal } from '../signer/pod-certificate-delivery.js';
 import type { CaIssuance } from '../trust/rotation-record.js';
 import { fingerprint } from '../trust/rotation-record.js';
 import { rotationStatus, type RotationPhase } from '../trust/rotation-plan.js';
@@ -35,6 +36,12 @@ export interface SignerState {
   readonly lastIssued?: readonly { readonly ca: string; readonly notAfter: Date }[];
   /** Where a CA rotation stands (src/trust/rotation-plan.ts); absent while no CA is loaded. */
   readonly rotationPhase?: RotationPhase;
+  /**
+   * A signer with podCertificates: its PodCertificateRequests not yet terminal, and the age
+   * of the oldest in seconds (from its creationTimestamp); absent for a signer without.
+   */
+  readonly podCertificatesPending?: number;
+  readonly podCertificatesOldestPendingSeconds?: number;
 }
 
 /**
@@ -100,6 +107,10 @@ export interface SignerSources {
   readonly latest: ReadonlyMap<string, CaIssuance>;
   /** The signer's watch, while one runs. */
   readonly watch: (signer: string) => WatchSource | undefined;
+  /** The signers with podCertificates (default none). */
+  readonly podCertificateSigners?: readonly string[];
+  /** The PodCertificateRequests the pod-certificate controller holds (none while this replica does not lead). */
+  readonly pcrs?: Iterable<PodCertificateRequest>;
 }
 
 /** Per signer: approved CSRs still waiting (and the oldest approval's age), from the controller's cache. */
@@ -116,9 +127,25 @@ export function approvedPending(csrs: Iterable<Csr>, now: Date): Map<string, { c
   return pending;
 }
 
+/** Per signer: PodCertificateRequests not yet terminal, and the age of the oldest, from the controller's cache. */
+export function podCertificatesPending(pcrs: Iterable<PodCertificateRequest>, now: Date): Map<string, { count: number; oldestSeconds: number }> {
+  const pending = new Map<string, { count: number; oldestSeconds: number }>();
+  for (const pcr of pcrs) {
+    if (isTerminal(pcr)) continue;
+    const p = pending.get(pcr.spec.signerName) ?? { count: 0, oldestSeconds: 0 };
+    p.count++;
+    const created = Date.parse(pcr.metadata.creationTimestamp ?? '');
+    if (!Number.isNaN(created)) p.oldestSeconds = Math.max(p.oldestSeconds, (now.getTime() - created) / 1000);
+    pending.set(pcr.spec.signerName, p);
+  }
+  return pending;
+}
+
 export function signerStates(sources: SignerSources): SignerState[] {
   const { now } = sources;
   const pending = approvedPending(sources.csrs, now);
+  const pods = new Set(sources.podCertificateSigners ?? []);
+  const pcrsPending = podCertificatesPending(sources.pcrs ?? [], now);
   return sources.signers.map((name) => {
     const { ca, error } = sources.ca(name);
     const trust = sources.trust(name);
@@ -135,6 +162,10 @@ export function signerStates(sources: SignerSources): SignerState[] {
       approvedPendingOldestSeconds: pending.get(name)?.oldestSeconds ?? 0,
       trustedCas: trust.length,
       lastIssued: issued.map(([ca, e]) => ({ ca, notAfter: e.notAfter })),
+      ...(pods.has(name) ? {
+        podCertificatesPending: pcrsPending.get(name)?.count ?? 0,
+        podCertificatesOldestPendingSeconds: pcrsPending.get(name)?.oldestSeconds ?? 0,
+      } : {}),
       ...(trust.length === 0 ? {} : { rotationPhase: rotationStatus(name, trust, new Map(issued.map(([ca, e]) => [ca, e.notAfter])), now, fingerprint).phase }),
     };
   });

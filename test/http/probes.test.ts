@@ -113,6 +113,24 @@ const readiness: readonly Case[] = [
     modifiers: [notLeading, withLeader({ leaseError: `${refused}; ${'x'.repeat(300)}` })], status: 500, line: `[-]leader-lease failed: ${`${refused}; ${'x'.repeat(300)}`.slice(0, 199)}…`,
   },
   {
+    name: 'a signer with podCertificates whose oldest pending request waited 5 minutes is still ready',
+    modifiers: [withSigner(serving, { podCertificatesPending: 4, podCertificatesOldestPendingSeconds: 300 })], status: 200, line: 'ok',
+  },
+  {
+    name: 'a PodCertificateRequest pending longer than 5 minutes makes the signer not ready, naming the count and the age',
+    modifiers: [withSigner(serving, { podCertificatesPending: 3, podCertificatesOldestPendingSeconds: 372 })], status: 500,
+    line: `[-]pod-certificate-backlog:${serving} failed: 3 PodCertificateRequests pending, the oldest for 372.0s (more than 5 minutes; the controller manager deletes them at 15)`,
+  },
+  {
+    name: 'one request pending is named in the singular',
+    modifiers: [withSigner(serving, { podCertificatesPending: 1, podCertificatesOldestPendingSeconds: 301 })], status: 500,
+    line: `[-]pod-certificate-backlog:${serving} failed: 1 PodCertificateRequest pending, the oldest for 301.0s (more than 5 minutes; the controller manager deletes them at 15)`,
+  },
+  {
+    name: 'a standby has no backlog check: it watches no PodCertificateRequests',
+    modifiers: [notLeading, withSigner(serving, { podCertificatesPending: 3, podCertificatesOldestPendingSeconds: 900 })], status: 200, line: 'ok',
+  },
+  {
     name: 'with leader election off there is no Lease to be refused',
     modifiers: [electionOff, withLeader({ leaseError: refused })], status: 200, line: 'ok',
   },

@@ -9,6 +9,7 @@ import { bareCsr } from '../helpers/csr.js';
 import { ManualClock } from '../helpers/clock.js';
 import { until } from '../helpers/wait.js';
 import { FakeCsrApi } from '../helpers/fake-csr-api.js';
+import { FakeResource } from '../helpers/fake-resource.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -227,5 +228,33 @@ void t.test('watches the server keeps ending at once turn readiness red after th
   // A watch that stays open a second is established: ready again.
   clock.advance(1_000);
   t.ok(silentFor() < 0, 'a watch open a second is healthy again');
+  await source.stop();
+});
+
+void t.test('a namespaced kind is keyed namespace/name: two objects of one name in two namespaces are two entries', async (t) => {
+  interface Item { metadata: { name: string; namespace: string; resourceVersion?: string } }
+  const store = new FakeResource<Item>('podcertificaterequests', undefined, (o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+  const cache = new ObjectCache<Item>();
+  const changed: string[] = [];
+  const deleted: string[] = [];
+  const source = new ListWatch<Item>({
+    feed: { list: (page) => Promise.resolve(store.list(page)), watch: (rv, _timeout, onEvent, signal) => store.watch(rv, onEvent, signal) },
+    logFields: {}, cache, logger, quietTimeoutMs: 60_000, random: () => 0,
+    onChange: (key) => changed.push(key), onDelete: (key) => deleted.push(key),
+  });
+  store.put({ metadata: { name: 'req', namespace: 'a' } });
+  source.start();
+  await until(() => store.openWatches === 1);
+  store.put({ metadata: { name: 'req', namespace: 'b' } });
+  await until(() => changed.includes('b/req'));
+  t.same(changed, ['a/req', 'b/req']);
+  t.equal(cache.get('a/req')?.metadata.namespace, 'a');
+  t.equal(cache.get('b/req')?.metadata.namespace, 'b');
+  t.equal(cache.size, 2);
+  store.remove('a/req');
+  await until(() => deleted.length === 1);
+  t.same(deleted, ['a/req']);
+  t.notOk(cache.get('a/req'));
+  t.ok(cache.get('b/req'), 'the other namespace\'s object stays');
   await source.stop();
 });

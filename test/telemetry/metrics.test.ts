@@ -74,6 +74,25 @@ void t.test('each Observer event moves its counter under bounded labels', async 
   for (const [name, labels, value] of expected) t.equal(await sample(registry, name, labels), value, `${name}${JSON.stringify(labels)}`);
 });
 
+void t.test('a PodCertificateRequest\'s end is counted by result, and its time from creation observed (skew counted as 0, unknown not observed)', async (t) => {
+  const { metrics, registry } = setup();
+  metrics.podCertificate?.(serving, 'issued', 2.5);
+  metrics.podCertificate?.(serving, 'issued', -3);
+  metrics.podCertificate?.(serving, 'denied', 40);
+  metrics.podCertificate?.(serving, 'failed', undefined);
+  const expected: readonly [string, Labels, number | undefined][] = [
+    ['csr_signer_pod_certificates_total', { signer: serving, result: 'issued' }, 2],
+    ['csr_signer_pod_certificates_total', { signer: serving, result: 'denied' }, 1],
+    ['csr_signer_pod_certificates_total', { signer: serving, result: 'failed' }, 1],
+    ['csr_signer_pod_certificate_duration_seconds_count', { signer: serving }, 3],
+    ['csr_signer_pod_certificate_duration_seconds_sum', { signer: serving }, 42.5],
+    ['csr_signer_pod_certificate_duration_seconds_bucket', { signer: serving, le: '0.1' }, 1],
+    ['csr_signer_pod_certificate_duration_seconds_bucket', { signer: serving, le: '5' }, 2],
+    ['csr_signer_certificates_issued_total', { signer: serving }, 0],
+  ];
+  for (const [name, labels, value] of expected) t.equal(await sample(registry, name, labels), value, `${name}${JSON.stringify(labels)}`);
+});
+
 interface ApprovalCase {
   readonly name: string;
   readonly csr: ReturnType<typeof csrBuilder>;
@@ -124,6 +143,17 @@ const gauges: readonly GaugeCase[] = [
     expected: [
       ['csr_signer_ca_not_after_timestamp_seconds', { signer: serving }, Date.parse('2031-01-01T00:00:00Z') / 1000],
       ['csr_signer_ca_not_after_timestamp_seconds', { signer: client }, undefined],
+    ],
+  },
+  {
+    name: 'pending PodCertificateRequests and the oldest\'s age come from the snapshot, for the signers with podCertificates only',
+    modifiers: [withSigner(serving, { podCertificatesPending: 2, podCertificatesOldestPendingSeconds: 75 })],
+    expected: [
+      ['csr_signer_pod_certificates_pending', { signer: serving }, 2],
+      ['csr_signer_pod_certificates_oldest_pending_seconds', { signer: serving }, 75],
+      ['csr_signer_pod_certificates_total', { signer: serving, result: 'issued' }, 0],
+      ['csr_signer_pod_certificates_pending', { signer: client }, undefined],
+      ['csr_signer_pod_certificates_total', { signer: client, result: 'issued' }, undefined],
     ],
   },
   { name: 'the queue depth is the snapshot\'s', modifiers: [withQueueDepth(17)], expected: [['csr_signer_queue_depth', {}, 17]] },
