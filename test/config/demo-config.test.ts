@@ -26,8 +26,12 @@ const shopWeb: Csr['spec'] = {
   groups: ['system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated'],
 };
 
-void t.test('the demo config is one custom signer with the example CA and a bounded policy', (t) => {
-  t.same(config.signers.map((s) => s.name), ['example.com/serving']);
+void t.test('the demo config is one custom signer with the example CA and a bounded policy, and a pod certificate signer', (t) => {
+  t.same(config.signers.map((s) => s.name), ['example.com/serving', 'example.com/pods']);
+  const pods = config.signers[1];
+  t.equal(pods?.ca?.certFile, join(keys, 'ca.pem'), 'the pod signer: the same CA');
+  t.equal(pods?.certificateSigningRequests, false, 'the pod signer serves no CSRs');
+  t.match(pods?.podCertificates?.namespaces, { names: ['shop'] }, 'and pods of namespace shop only');
   t.equal(signer?.ca?.certFile, join(keys, 'ca.pem'), 'the example CA, relative to the file');
   t.notOk(signer?.policy?.unrestricted, 'not unrestricted');
   t.ok(signer?.policy?.dnsNames && signer.policy.ipRanges, 'both DNS names and IP addresses bounded');
