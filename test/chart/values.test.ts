@@ -83,6 +83,7 @@ void t.test('the schema accepts', (t) => {
         },
       }],
     }],
+    ['CSRs off with the CSR fields left empty, as values.yaml shows them', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, duration: {}, usages: {}, keyTypes: [], includeChain: false, policy: {}, podCertificates: { namespaces: { all: true } } }] }],
     ['no URI, a DNS template instead', { signers: [{ name: 'example.com/pods', ca, podCertificates: { namespaces: { selector: { matchExpressions: [{ key: 'team', operator: 'Exists' }] } }, uris: [], dnsNames: ['{podName}.pods'] } }] }],
   ];
   for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
@@ -142,6 +143,9 @@ void t.test('the schema refuses', (t) => {
     ['a cleanup age that is not Go syntax', { cleanup: { pending: '1d' } }],
     ['cleanup enabled as a string', { cleanup: { enabled: 'yes' } }],
     ['CSRs off without pod certificates (the signer would serve nothing)', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false }] }],
+    ['CSRs off with a CSR policy (csr-signer refuses fields it would not use)', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, policy: { unrestricted: true }, podCertificates: { namespaces: { all: true } } }] }],
+    ['CSRs off with CSR key types', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, keyTypes: ['rsa'], podCertificates: { namespaces: { all: true } } }] }],
+    ['CSRs off with includeChain', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, includeChain: true, podCertificates: { namespaces: { all: true } } }] }],
     ['CSRs off with empty pod certificates', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, podCertificates: {} }] }],
     ['pod certificates without namespaces (no policy is not "every namespace")', { signers: [{ name: 'example.com/x', ca, podCertificates: { podCheck: true } }] }],
     ['pod certificates with an empty namespaces', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: {} } }] }],
