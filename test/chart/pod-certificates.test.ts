@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import { parse } from 'yaml';
+import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
 import { find, renderChart, TemplateError, type Manifest, type Values } from './render.js';
 
 const ca = { existingSecret: 'ca' };
@@ -51,6 +52,32 @@ void t.test("a signer's podCertificates and certificateSigningRequests reach the
   t.notOk(c && 'certificateSigningRequests' in c, 'absent (true) when it serves both');
   for (const s of [a, c]) t.notOk(s && 'certificateSigningRequests' in s, `${s?.name ?? ''}: the default is left to the signer`);
   t.notOk(a && 'podCertificates' in a, 'no podCertificates where the values have none');
+  t.end();
+});
+
+/** What `csr-signer run` makes of the rendered arguments and the file `key` of the ConfigMap. */
+function loaded(manifests: readonly Manifest[], deployment: string, key: string): RunConfig {
+  const text = (find(manifests, 'ConfigMap').data as Record<string, string>)[key] ?? '';
+  const args = (find(manifests, 'Deployment', deployment).spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]?.args ?? [];
+  return loadRunConfig(args.slice(1), { POD_NAMESPACE: 'certs' }, (path) => {
+    if (path === `/etc/csr-signer/config/${key}`) return text;
+    throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
+  });
+}
+
+void t.test('csr-signer run loads the rendered files: the signer\'s with its pod-certificate signers, the separate approver\'s without them', (t) => {
+  const { manifests } = renderChart({ values: { signers: [serving, podsOnly, both], approver: { enabled: true, separateDeployment: true } }, namespace: 'certs' });
+  const signer = loaded(manifests, 'csr-signer', 'signers.yaml');
+  const pods = signer.signers.find((s) => s.name === 'example.com/pods');
+  t.equal(pods?.certificateSigningRequests, false);
+  t.match(pods?.podCertificates, {
+    namespaces: everyField.namespaces, serviceAccounts: everyField.serviceAccounts, trustDomain: 'cluster.local', uris: everyField.uris, dnsNames: everyField.dnsNames,
+    subject: everyField.subject, usages: everyField.usages, maxLifetimeMs: 24 * 3_600_000, refresh: everyField.refresh, keyTypes: everyField.keyTypes,
+    userAnnotations: everyField.userAnnotations, nonEmptyStub: 'deny', podCheck: false, apiVersion: 'auto',
+  }, 'every field as the values gave it');
+  t.match(signer.signers.find((s) => s.name === 'example.com/mesh')?.podCertificates, { namespaces: { all: true }, podCheck: true, trustDomain: 'cluster.local' }, 'the rest defaulted by the loader');
+  const approver = loaded(manifests, 'csr-signer-approver', 'approver.yaml');
+  t.same(approver.signers.map((s) => [s.name, s.podCertificates]), [['example.com/serving', undefined], ['example.com/mesh', undefined]]);
   t.end();
 });
 
