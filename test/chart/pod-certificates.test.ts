@@ -5,10 +5,13 @@
  * separate approver's file; NOTES.txt says which signers serve what. The RBAC for them is
  * in rbac.test.ts, the alerts in monitoring.test.ts.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import t from 'tap';
 import { parse } from 'yaml';
 import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
-import { find, renderChart, TemplateError, type Manifest, type Values } from './render.js';
+import { chartDir, defaultValues, find, mergeValues, renderChart, TemplateError, type Manifest, type Values } from './render.js';
 
 const ca = { existingSecret: 'ca' };
 const policy = { dnsNames: ['*.{namespace}.svc'], ipRanges: [] };
@@ -116,5 +119,50 @@ void t.test('NOTES.txt says which signers sign CSRs and which pod certificates, 
   t.notMatch(onlyPods, /CertificateSigningRequests for|submit a CSR|kubectl certificate approve/, 'no CSR instructions when no signer serves CSRs');
   t.match(onlyPods, /kubectl get podcertificaterequests -A/);
   t.notMatch(notes({}), /pod certificates|podcertificaterequests/, 'nothing about pod certificates by default');
+  t.end();
+});
+
+void t.test('the schema refuses what csr-signer run refuses, and accepts what it accepts', (t) => {
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as object;
+  const validate = new Ajv({ allErrors: true, strictRequired: false, strictTypes: false }).compile(schema);
+  const all = { namespaces: { all: true } };
+  /** [case, the signer entry (name and CA added), valid] */
+  const entries: [string, Record<string, unknown>, boolean][] = [
+    ['every field', { certificateSigningRequests: false, podCertificates: everyField }, true],
+    ['every namespace, beside CSRs', { policy, podCertificates: all }, true],
+    ['no URI, a DNS name template', { certificateSigningRequests: false, podCertificates: { ...all, uris: [], dnsNames: ['{podName}.pods'] } }, true],
+    ['CSRs off without pod certificates', { certificateSigningRequests: false }, false],
+    ['CSRs off with a CSR policy', { certificateSigningRequests: false, policy, podCertificates: all }, false],
+    ['CSRs off with includeChain', { certificateSigningRequests: false, includeChain: true, podCertificates: all }, false],
+    ['no namespaces', { certificateSigningRequests: false, podCertificates: { podCheck: true } }, false],
+    ['all: true with names', { certificateSigningRequests: false, podCertificates: { namespaces: { all: true, names: ['a'] } } }, false],
+    ['all: false', { certificateSigningRequests: false, podCertificates: { namespaces: { all: false } } }, false],
+    ['an empty selector', { certificateSigningRequests: false, podCertificates: { namespaces: { selector: {} } } }, false],
+    ['an empty serviceAccounts', { certificateSigningRequests: false, podCertificates: { ...all, serviceAccounts: [] } }, false],
+    ['a ServiceAccount pattern without a namespace', { certificateSigningRequests: false, podCertificates: { ...all, serviceAccounts: ['builder'] } }, false],
+    ['an empty subject', { certificateSigningRequests: false, podCertificates: { ...all, subject: {} } }, false],
+    ['a CSR key type name', { certificateSigningRequests: false, podCertificates: { ...all, keyTypes: ['ecdsa-p256'] } }, false],
+    ['a refresh fraction of 1', { certificateSigningRequests: false, podCertificates: { ...all, refresh: { from: 0.5, to: 1 } } }, false],
+    ['one refresh bound', { certificateSigningRequests: false, podCertificates: { ...all, refresh: { from: 0.5 } } }, false],
+    ['a maxLifetime in days', { certificateSigningRequests: false, podCertificates: { ...all, maxLifetime: '1d' } }, false],
+    ['an unknown nonEmptyStub mode', { certificateSigningRequests: false, podCertificates: { ...all, nonEmptyStub: 'allow' } }, false],
+    ['an unknown API version', { certificateSigningRequests: false, podCertificates: { ...all, apiVersion: 'v1alpha1' } }, false],
+    ['an unknown field', { certificateSigningRequests: false, podCertificates: { ...all, sans: [] } }, false],
+    ['an annotation rule without allowed patterns', { certificateSigningRequests: false, podCertificates: { ...all, userAnnotations: { dnsNames: { key: 'example.com/dns' } } } }, false],
+  ];
+  for (const [name, entry, valid] of entries) {
+    const values: Values = { signers: [{ name: 'example.com/pods', ca, ...entry }] };
+    t.equal(validate(mergeValues(defaultValues(), values)), valid, `${name}: the schema ${valid ? 'accepts' : 'refuses'}`);
+    let loads = true;
+    try {
+      loaded(renderChart({ values, namespace: 'certs' }).manifests, 'csr-signer', 'signers.yaml');
+    } catch {
+      loads = false;
+    }
+    t.equal(loads, valid, `${name}: csr-signer run ${valid ? 'accepts' : 'refuses'} the rendered file`);
+  }
+  const builtin: Values = { signers: [{ name: 'kubernetes.io/kube-apiserver-client', ca, podCertificates: all }] };
+  t.notOk(validate(mergeValues(defaultValues(), builtin)), 'a kubernetes.io signer with pod certificates: the schema refuses');
+  t.throws(() => loaded(renderChart({ values: builtin, namespace: 'certs' }).manifests, 'csr-signer', 'signers.yaml'), 'and so does csr-signer run');
   t.end();
 });

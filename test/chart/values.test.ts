@@ -158,6 +158,10 @@ void t.test('the schema refuses', (t) => {
     ['a nonEmptyStub mode csr-signer does not know', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, nonEmptyStub: 'allow' } }] }],
     ['an API version csr-signer does not know', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, apiVersion: 'v1alpha1' } }] }],
     ['an unknown pod-certificate field', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, sans: [] } }] }],
+    ['an empty namespace selector (say all: true)', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { selector: {} } } }] }],
+    ['an empty serviceAccounts list', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, serviceAccounts: [] } }] }],
+    ['an empty subject', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, subject: {} } }] }],
+    ['refresh with one bound only', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, refresh: { from: 0.4 } } }] }],
     ['a ServiceAccount pattern without a namespace', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, serviceAccounts: ['builder'] } }] }],
     ['an annotation rule without allowed patterns', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, userAnnotations: { dnsNames: { key: 'example.com/dns' } } } }] }],
   ];
