@@ -7,7 +7,7 @@
  * request or the legacy fields); the issuer is a recording stand-in so each test can count
  * what was signed.
  */
-import { sign } from 'node:crypto';
+import { sign, X509Certificate } from 'node:crypto';
 import { pino } from 'pino';
 import t from 'tap';
 import { podCertificateSigningController, MAX_CERTIFICATE_CHAIN_BYTES } from '../../src/reconcile/pcr-signing.js';
@@ -72,6 +72,8 @@ interface Setup {
   config?: Partial<PodCertificateConfig>;
   ca?: () => CertificateAuthority;
   issuer?: ReturnType<typeof recordingIssuer>;
+  /** Issue with pki issueForKey itself, not the recording stand-in. */
+  realIssuer?: boolean;
 }
 
 function setup(options: Setup = {}) {
@@ -93,7 +95,7 @@ function setup(options: Setup = {}) {
     signers: [signer], ca: options.ca ?? (() => ca), apis: new Map([[signer.name, api]]), facts, logger, workers: 3,
     retry: { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 },
     watchQuietTimeoutMs: 60_000, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: true, observer,
-    issue: issuer.issue, jitter: () => 0.5,
+    ...(options.realIssuer ? {} : { issue: issuer.issue }), jitter: () => 0.5,
   });
   return { api, facts, issuer, controller, ends, recorded, lines };
 }
@@ -397,4 +399,21 @@ void t.test('a bad proof of possession is Failed, never signed', async (t) => {
   await controller.stop();
   t.match(conditionOf(api, 'forged'), { type: 'Failed' });
   t.equal(issuer.calls.length, 0);
+});
+
+void t.test('with pki issueForKey: the chain is a certificate for the request\'s key, with the SPIFFE URI and exactly the times written', async (t) => {
+  const { api, controller } = setup({ realIssuer: true });
+  api.put(request('real'));
+  controller.start();
+  await until(() => conditionOf(api, 'real') !== undefined);
+  await controller.stop();
+  const status = stored(api, 'real')?.status;
+  t.match(status?.conditions, [{ type: 'Issued' }]);
+  const leaf = new X509Certificate(status?.certificateChain ?? '');
+  t.ok(leaf.publicKey.equals(testKey('p256').publicKey), 'issued to the requested key');
+  t.ok(leaf.checkIssued(new X509Certificate(ca.certificate.der)), 'by the signer\'s CA');
+  t.equal(leaf.subjectAltName, 'URI:spiffe://cluster.local/ns/shop/sa/web');
+  t.equal(new Date(leaf.validFrom).toISOString().replace('.000Z', 'Z'), status?.notBefore);
+  t.equal(new Date(leaf.validTo).toISOString().replace('.000Z', 'Z'), status?.notAfter);
+  t.match(status?.conditions?.[0]?.message, new RegExp(`serial ${leaf.serialNumber.toLowerCase().replace(/^0+/, '')}$`));
 });
