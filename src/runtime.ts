@@ -12,13 +12,16 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { RunConfig } from './config/types.js';
-import type { ApproverConfig, CleanupConfig, Csr } from './signer/types.js';
+import type { ApproverConfig, CleanupConfig, Csr, PodCertificateRequest } from './signer/types.js';
 import { neverApproved } from './config/index.js';
 import { CaStore } from './trust/ca-store.js';
 import type { Controller } from './controller/controller.js';
 import { csrSigningController } from './reconcile/csr-signing.js';
 import { csrApprovingController } from './reconcile/csr-approving.js';
 import { csrCleaningController } from './reconcile/csr-cleaning.js';
+import { podCertificateSigners, podCertificateSigningController } from './reconcile/pcr-signing.js';
+import { choosePodCertificateRequestVersion, podCertificateRequestApi, podCertificateRequestVersionsServed, type PodCertificateRequestApi } from './kube/pcr-api.js';
+import { podFactsApi } from './kube/pod-api.js';
 import { accessReviewApi } from './kube/access-review-api.js';
 import { nodeApi } from './kube/node-api.js';
 import { csrApi, type CsrApi } from './kube/csr-api.js';
@@ -65,6 +68,8 @@ export class SignerRuntime {
   approver: Controller<Csr> | undefined;
   /** The cleaning controller while this replica leads, when `cleanup` is configured. */
   cleaner: Controller<Csr> | undefined;
+  /** The PodCertificateRequest signing controller while this replica leads, when a signer has `podCertificates`. */
+  podCertificates: Controller<PodCertificateRequest> | undefined;
   /** Publishes trust bundles while this replica leads; undefined when no signer has `trust:`. */
   publisher: TrustPublisher | undefined;
   private record: RotationRecord | undefined;
@@ -73,6 +78,8 @@ export class SignerRuntime {
   private http: KubeHttp | undefined;
   private api: CsrApi | undefined;
   private trustApi: ReturnType<typeof trustApi> | undefined;
+  /** Per signer with podCertificates, its PodCertificateRequest client (the version discovery chose at start). */
+  private pcrApis = new Map<string, PodCertificateRequestApi>();
   private elector: LeaderElector | undefined;
   private app: ReturnType<typeof buildApp> | undefined;
   private stopping = false;
@@ -104,6 +111,13 @@ export class SignerRuntime {
     this.api = csrApi(this.http, this.identity);
     const trust = trustApi(this.http);
     this.trustApi = trust;
+    try {
+      this.pcrApis = await this.podCertificateApis(this.http);
+    } catch (e) {
+      this.cas.close();
+      this.http.close();
+      throw e;
+    }
     const where = config.rotationRecord;
     if (this.signing) this.record = new RotationRecord({ logger, ...(where ? { store: { api: trust, namespace: where.namespace, name: where.name } } : {}) });
     this.trusted = new Map(config.signers.map((s) => [s.name, new Set(this.cas.trust(s.name).map(fingerprint))]));
@@ -138,6 +152,7 @@ export class SignerRuntime {
       ...(this.signing ? { signers: config.signers.map((s) => s.name) } : {}),
       approver: config.approver ? approverSummary(config.approver, config.signers.map((s) => s.name)) : 'off',
       cleanup: config.cleanup ? cleanupAges(config.cleanup) : 'off',
+      ...(this.pcrApis.size > 0 ? { podCertificates: [...this.pcrApis].map(([signer, api]) => `${signer} (certificates.k8s.io/${api.version})`) } : {}),
     }, 'started');
     for (const s of this.signing ? config.signers : []) {
       if (s.policy?.unrestricted === true) logger.warn({ signer: s.name }, 'signer is unrestricted: it signs any DNS name and IP address an approver approved (policy unrestricted: true)');
@@ -157,6 +172,22 @@ export class SignerRuntime {
     this.elector.start();
   }
 
+  /**
+   * The PodCertificateRequest client of each signer with podCertificates (none with signing
+   * off): the version its `apiVersion` names, or v1 when served, else v1beta1. A cluster that
+   * serves neither (or not the one named) stops the start with one sentence naming the
+   * Kubernetes versions that do.
+   */
+  private async podCertificateApis(kube: KubeHttp): Promise<Map<string, PodCertificateRequestApi>> {
+    const signers = this.signing ? podCertificateSigners(this.config.signers) : [];
+    if (signers.length === 0) return new Map();
+    const served = await podCertificateRequestVersionsServed(kube);
+    return new Map(signers.map((s) => {
+      const version = choosePodCertificateRequestVersion(s.name, s.podCertificates?.apiVersion ?? 'auto', served);
+      return [s.name, podCertificateRequestApi(kube, version, served, this.identity)];
+    }));
+  }
+
   /** A CA that leaves the trust bundle while certificates it signed are still valid is an outage for whoever re-reads the bundle: say so. */
   private warnEarlyRetirement(signer: string): void {
     const before = this.trusted.get(signer) ?? new Set<string>();
@@ -174,7 +205,7 @@ export class SignerRuntime {
   }
 
   private startController(): void {
-    if (this.stopping || this.controller || this.approver || this.cleaner || !this.api) return;
+    if (this.stopping || this.controller || this.approver || this.cleaner || this.podCertificates || !this.api) return;
     if (this.elector && !this.elector.isLeader) return;
     const { config, logger } = this;
     this.record?.load().catch((e: unknown) => logger.warn({ err: e }, 'could not read the rotation record; it is read again before the next write'));
@@ -239,12 +270,30 @@ export class SignerRuntime {
     });
     this.controller.start();
     logger.info({ signers: config.signers.map((s) => s.name), workers: config.workers }, 'watching');
+    if (this.pcrApis.size > 0 && this.http) {
+      this.podCertificates = podCertificateSigningController({
+        signers: config.signers,
+        ca: this.cas.lookup,
+        apis: this.pcrApis,
+        facts: podFactsApi(this.http),
+        logger,
+        workers: config.workers,
+        retry,
+        watchQuietTimeoutMs: config.watchQuietTimeoutMs,
+        limits: config.requestLimits,
+        events: config.events,
+        observer: this.metrics,
+        ...(this.record ? { record: this.record } : {}),
+      });
+      this.podCertificates.start();
+      logger.info({ signers: [...this.pcrApis.keys()] }, 'signing pod certificates');
+    }
   }
 
   /** Lost the lease: stop taking work at once; signings in flight finish (their writes are still guarded by resourceVersion). */
   private async follow(): Promise<void> {
     const parts = [
-      ...(this.controller ? ['signer'] : []), ...(this.publisher ? ['trust publisher'] : []),
+      ...(this.controller ? ['signer'] : []), ...(this.podCertificates ? ['pod certificate signer'] : []), ...(this.publisher ? ['trust publisher'] : []),
       ...(this.approver ? ['approver'] : []), ...(this.cleaner ? ['cleaner'] : []),
     ];
     const running = this.takeControllers();
@@ -256,8 +305,9 @@ export class SignerRuntime {
 
   /** The running controllers and publisher, no longer this runtime's. */
   private takeControllers(): { stop(): Promise<void> }[] {
-    const running = [this.controller, this.approver, this.cleaner, this.publisher].filter((c) => c !== undefined);
+    const running = [this.controller, this.podCertificates, this.approver, this.cleaner, this.publisher].filter((c) => c !== undefined);
     this.controller = undefined;
+    this.podCertificates = undefined;
     this.approver = undefined;
     this.cleaner = undefined;
     this.publisher = undefined;
@@ -288,6 +338,7 @@ export class SignerRuntime {
   snapshot(): Snapshot {
     const now = new Date();
     const controller = this.controller;
+    const pods = this.podCertificates;
     const le = this.config.leaderElection;
     const sinceRenew = this.elector?.isLeader ? this.elector.sinceRenewMs() : undefined;
     const leaseError = this.elector?.leaseError;
@@ -303,7 +354,10 @@ export class SignerRuntime {
         },
         trust: (name) => this.cas.trust(name),
         latest: this.record?.latest() ?? new Map(),
-        watch: (name) => controller?.sources.get(name),
+        // A signer of pod certificates alone has no CSR watch: its PodCertificateRequest watch is its watch.
+        watch: (name) => controller?.sources.get(name) ?? pods?.sources.get(name),
+        podCertificateSigners: this.signing ? podCertificateSigners(this.config.signers).map((s) => s.name) : [],
+        pcrs: pods?.cache.values() ?? [],
       }),
       leader: {
         enabled: le.enabled,
@@ -315,16 +369,22 @@ export class SignerRuntime {
       },
       watches: this.watchStates(now),
       watchQuietTimeoutMs: this.config.watchQuietTimeoutMs,
-      queueDepth: [controller, this.approver, this.cleaner].reduce((n, c) => n + (c?.queue.depth ?? 0), 0),
+      queueDepth: [controller, pods, this.approver, this.cleaner].reduce((n, c) => n + (c?.queue.depth ?? 0), 0),
       stopping: this.stopping,
     };
   }
 
-  /** The approver's watch per signerName and the cleaner's, while they run (the signer's are in `signers`). */
+  /**
+   * The approver's watch per signerName, the cleaner's, and the PodCertificateRequest watch of
+   * each signer that serves CSRs too, while they run (a signer's own watch is in `signers`).
+   */
   private watchStates(now: Date): WatchState[] {
     const approver = this.approver;
     const cleaner = this.cleaner;
+    const csrWatches = this.controller?.sources;
+    const pods = this.podCertificates;
     return [
+      ...(pods ? [...pods.sources].filter(([signer]) => csrWatches?.has(signer) === true).map(([signer, watch]) => watchState(`pod-certificates:${signer}`, now, watch)) : []),
       ...(approver ? [...approver.sources].map(([signer, watch]) => watchState(`approver:${signer}`, now, watch)) : []),
       ...(cleaner ? [...cleaner.sources.values()].map((watch) => watchState('cleaner', now, watch)) : []),
     ];

@@ -64,25 +64,20 @@ const PLURAL = 'podcertificaterequests';
 
 /**
  * The versions of `podCertificateRequestVersions` that serve podcertificaterequests, in
- * that order. The group's own document lists its versions, but v1 is served for
- * CertificateSigningRequests on every cluster, so each listed version's resource list
- * decides (as kubectl's discovery reads it); a group or version not served answers 404.
+ * that order: each version's resource list (GET /apis/certificates.k8s.io/VERSION, as
+ * kubectl's discovery reads it) decides; a version not served answers 404. The group's own
+ * document would not do: it lists v1 on every cluster, for CertificateSigningRequests.
  */
 export async function podCertificateRequestVersionsServed(kube: KubeHttp): Promise<PodCertificateRequestVersion[]> {
-  const get = async <T>(path: string): Promise<T | undefined> => {
+  const serves = async (version: PodCertificateRequestVersion): Promise<boolean> => {
+    let list: { resources?: { name?: string }[] };
     try {
-      return await kube.request<T>('GET', path);
+      list = await kube.request<{ resources?: { name?: string }[] }>('GET', `${GROUP_PATH}/${version}`);
     } catch (e) {
-      if (e instanceof KubeApiError && e.status === 404) return undefined;
+      if (e instanceof KubeApiError && e.status === 404) return false;
       throw e;
     }
-  };
-  const group = await get<{ versions?: { version?: string }[] }>(GROUP_PATH);
-  const listed = new Set((group?.versions ?? []).map((v) => v.version));
-  const serves = async (version: PodCertificateRequestVersion): Promise<boolean> => {
-    if (!listed.has(version)) return false;
-    const resources = await get<{ resources?: { name?: string }[] }>(`${GROUP_PATH}/${version}`);
-    return resources?.resources?.some((r) => r.name === PLURAL) ?? false;
+    return list.resources?.some((r) => r.name === PLURAL) ?? false;
   };
   const served = await Promise.all(podCertificateRequestVersions.map(serves));
   return podCertificateRequestVersions.filter((_, i) => served[i] === true);
