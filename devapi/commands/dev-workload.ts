@@ -1,7 +1,9 @@
 /**
- * The workload of `csr-signer dev`: the ServiceAccount web of namespace shop, as a
- * client-certificate identity devapi authenticates (its own client CA, made at each
- * start), and the RBAC that lets it send CertificateSigningRequests.
+ * The workload of `csr-signer dev`: the ServiceAccount web of namespace shop, and the
+ * Node worker-1 its pod runs on, as client-certificate identities devapi authenticates
+ * (their own client CA, made at each start), and the RBAC that lets the ServiceAccount
+ * send CertificateSigningRequests (the node's PodCertificateRequests are devapi's node
+ * authorization: a node asks for the pods bound to it).
  */
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
@@ -11,6 +13,8 @@ import { encodePem } from '../../src/pki/index.js';
 
 /** The demo's workload identity: a ServiceAccount of namespace `shop`, by client certificate. */
 export const SHOP_SERVICE_ACCOUNT = { namespace: 'shop', name: 'web', kubeconfig: 'shop-web.kubeconfig' } as const;
+/** The demo's node: system:node:worker-1 in system:nodes, by client certificate, as a kubelet authenticates. */
+export const DEMO_NODE = { name: 'worker-1', kubeconfig: 'node-worker-1.kubeconfig' } as const;
 
 const subtle = webcrypto.subtle;
 const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -46,25 +50,33 @@ async function demoCertificate(o: {
   return encodePem('CERTIFICATE', new Uint8Array(cert.toSchema(true).toBER(false)));
 }
 
+export interface ClientIdentity {
+  readonly certificatePem: string;
+  readonly keyPem: string;
+}
+
 /**
- * The demo's workload identity: a client CA of its own (devapi trusts it for client
- * certificates, as kube-apiserver's --client-ca-file; it signs nothing else) and a
- * certificate for system:serviceaccount:shop:web in the ServiceAccount groups, which
- * devapi's x509 authentication maps to that user and those groups. Made anew at each
- * start; the CA's key is never written.
+ * The demo's client identities: a client CA of its own (devapi trusts it for client
+ * certificates, as kube-apiserver's --client-ca-file; it signs nothing else), a
+ * certificate for system:serviceaccount:shop:web in the ServiceAccount groups and one
+ * for system:node:worker-1 in system:nodes, which devapi's x509 authentication maps to
+ * those users and groups. Made anew at each start; the CA's key is never written.
  */
-export async function serviceAccountIdentity(): Promise<{ clientCaPem: string; certificatePem: string; keyPem: string }> {
+export async function clientIdentities(): Promise<{ clientCaPem: string; serviceAccount: ClientIdentity; node: ClientIdentity }> {
   const { namespace, name } = SHOP_SERVICE_ACCOUNT;
   const ca = await subtle.generateKey(P256, true, ['sign', 'verify']);
-  const leaf = await subtle.generateKey(P256, true, ['sign', 'verify']);
   const caName = (): pkijs.RelativeDistinguishedNames => distinguishedName('csr-signer dev client CA');
   const clientCaPem = await demoCertificate({ subject: caName(), issuer: caName(), publicKey: ca.publicKey, signingKey: ca.privateKey, ca: true });
-  const certificatePem = await demoCertificate({
-    subject: distinguishedName(`system:serviceaccount:${namespace}:${name}`, ['system:serviceaccounts', `system:serviceaccounts:${namespace}`]),
-    issuer: caName(), publicKey: leaf.publicKey, signingKey: ca.privateKey, ca: false,
-  });
-  const keyPem = encodePem('PRIVATE KEY', new Uint8Array(await subtle.exportKey('pkcs8', leaf.privateKey)));
-  return { clientCaPem, certificatePem, keyPem };
+  const leaf = async (subject: pkijs.RelativeDistinguishedNames): Promise<ClientIdentity> => {
+    const key = await subtle.generateKey(P256, true, ['sign', 'verify']);
+    const certificatePem = await demoCertificate({ subject, issuer: caName(), publicKey: key.publicKey, signingKey: ca.privateKey, ca: false });
+    return { certificatePem, keyPem: encodePem('PRIVATE KEY', new Uint8Array(await subtle.exportKey('pkcs8', key.privateKey))) };
+  };
+  return {
+    clientCaPem,
+    serviceAccount: await leaf(distinguishedName(`system:serviceaccount:${namespace}:${name}`, ['system:serviceaccounts', `system:serviceaccounts:${namespace}`])),
+    node: await leaf(distinguishedName(`system:node:${DEMO_NODE.name}`, ['system:nodes'])),
+  };
 }
 
 /** What the shop ServiceAccount may do: send CertificateSigningRequests and read them (what a workload's certificate tool needs). */

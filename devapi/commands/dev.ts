@@ -1,9 +1,10 @@
 /**
- * `csr-signer dev` (npm start): the whole flow on a laptop. devapi and the signer in
- * one process, signer example.com/serving with the example CA and the approver on for
- * it, and the commands to try next: a ServiceAccount of namespace `shop` asks for a
+ * `csr-signer dev` (npm start): the whole flow on a laptop. devapi (as a Kubernetes 1.37
+ * cluster) and the signer in one process, signer example.com/serving with the example CA
+ * and the approver on for it, signer example.com/pods for PodCertificateRequests with the
+ * same CA, and the commands to try next: a ServiceAccount of namespace `shop` asks for a
  * certificate and gets it with no human in the loop, and is denied one for another
- * namespace's name.
+ * namespace's name; the kubelet of node worker-1 asks for a pod's certificate and gets it.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
@@ -23,9 +24,13 @@ import { flagError } from '../../src/commands/exit.js';
 import { startDevapi } from './devapi.js';
 import { DEMO_TRUST, TRUST_POLICY_FILE } from '../auth/trust-policy.js';
 import { kubeconfigFor } from '../auth/identity.js';
-import { serviceAccountIdentity, SHOP_SERVICE_ACCOUNT, shopPolicyYaml } from './dev-workload.js';
+import { clientIdentities, DEMO_NODE, SHOP_SERVICE_ACCOUNT, shopPolicyYaml } from './dev-workload.js';
 
 export const DEMO_SIGNER = DEMO_TRUST.signerName;
+/** The demo's pod certificate signer (keys.example/demo-config.yaml). */
+export const DEMO_POD_SIGNER = 'example.com/pods';
+/** PodCertificateRequests are served through certificates.k8s.io/v1 from Kubernetes 1.37. */
+const DEMO_KUBERNETES_MINOR = 37;
 /** The repository's root: two levels up from devapi/commands/, three from its build in dist-dev/devapi/commands/. */
 const root = new URL(import.meta.url.includes('/dist-dev/') ? '../../../' : '../../', import.meta.url);
 const keys = fileURLToPath(new URL('keys.example/', root));
@@ -40,6 +45,9 @@ ServiceAccount the Service names of its own namespace (*.NAMESPACE.svc,
 policy allows is approved and issued with no human, the rest denied with a reason.
 ${SHOP_SERVICE_ACCOUNT.kubeconfig} in the state directory is the ServiceAccount
 ${SHOP_SERVICE_ACCOUNT.name} of namespace ${SHOP_SERVICE_ACCOUNT.namespace} (a client certificate devapi trusts). The
+signer ${DEMO_POD_SIGNER} issues pod certificates (PodCertificateRequests, devapi as
+Kubernetes 1.${DEMO_KUBERNETES_MINOR}) to pods of namespace ${SHOP_SERVICE_ACCOUNT.namespace} with the same CA: ${DEMO_NODE.kubeconfig} is
+the kubelet of node ${DEMO_NODE.name} that asks for them. The
 signer publishes its trust bundle to ConfigMap ${DEMO_TRUST.configMapName} in every
 namespace and to ClusterTrustBundle ${DEMO_TRUST.clusterTrustBundleName}
 (devapi/auth/trust-publishing.yaml grants it).
@@ -69,6 +77,74 @@ const sendAs = (serviceAccount: string, name: string, csrFile: string): string =
     signerName: ${DEMO_SIGNER}
     usages: ["digital signature", "key encipherment", "server auth"]
   EOF`;
+
+/** The uid of an object, as a shell substitution (admin's kubeconfig). */
+const uidOf = (what: string): string => `$(kubectl get ${what} -o jsonpath='{.metadata.uid}')`;
+
+/**
+ * Pod certificates, step by step as a kubelet does them for a pod with a podCertificate
+ * volume: the Node, the ServiceAccount and the Pod (admin); a new key and an empty PKCS#10
+ * request signed by it, in a PodCertificateRequest sent as the node; the signer's answer.
+ */
+export function podCertificateSteps(caFile: string, nodeKubeconfig: string): string {
+  const { namespace, name } = SHOP_SERVICE_ACCOUNT;
+  const node = DEMO_NODE.name;
+  return `
+Pod certificates: the kubelet asks for a pod's certificate and the signer decides alone (signer ${DEMO_POD_SIGNER}):
+
+  # 7. (as admin) namespace ${namespace}, its ServiceAccount ${name}, node ${node} and a Pod on it with a podCertificate volume
+  kubectl create namespace ${namespace}
+  cat <<EOF | kubectl create -f -
+  apiVersion: v1
+  kind: ServiceAccount
+  metadata: { name: ${name}, namespace: ${namespace} }
+  ---
+  apiVersion: v1
+  kind: Node
+  metadata: { name: ${node} }
+  ---
+  apiVersion: v1
+  kind: Pod
+  metadata: { name: ${name}, namespace: ${namespace} }
+  spec:
+    nodeName: ${node}
+    serviceAccountName: ${name}
+    containers: [{ name: app, image: registry.example/web:1, volumeMounts: [{ name: identity, mountPath: /var/run/identity }] }]
+    volumes:
+      - name: identity
+        projected:
+          sources: [{ podCertificate: { signerName: ${DEMO_POD_SIGNER}, keyType: ECDSAP256, credentialBundlePath: credentialbundle.pem } }]
+  EOF
+
+  # 8. as the kubelet of ${node}: a new key, an empty request signed by it, the PodCertificateRequest for the Pod
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ${name}-pod-key.pem
+  openssl req -new -key ${name}-pod-key.pem -subj / -outform DER -out ${name}-pod.der
+  cat <<EOF | kubectl --kubeconfig ${shown(nodeKubeconfig)} create -f -
+  apiVersion: certificates.k8s.io/v1
+  kind: PodCertificateRequest
+  metadata:
+    name: ${name}-identity
+    namespace: ${namespace}
+    ownerReferences: [{ apiVersion: v1, kind: Pod, name: ${name}, uid: ${uidOf(`pod ${name} -n ${namespace}`)} }]
+  spec:
+    signerName: ${DEMO_POD_SIGNER}
+    podName: ${name}
+    podUID: ${uidOf(`pod ${name} -n ${namespace}`)}
+    serviceAccountName: ${name}
+    serviceAccountUID: ${uidOf(`serviceaccount ${name} -n ${namespace}`)}
+    nodeName: ${node}
+    nodeUID: ${uidOf(`node ${node}`)}
+    stubPKCS10Request: $(base64 < ${name}-pod.der | tr -d '\\n')
+  EOF
+
+  # 9. no approval step: the signer issues spiffe://cluster.local/ns/${namespace}/sa/${name} for the pod's key
+  kubectl wait --for=condition=Issued podcertificaterequests/${name}-identity -n ${namespace} --timeout=30s
+  kubectl get podcertificaterequests -n ${namespace}
+  kubectl get podcertificaterequest ${name}-identity -n ${namespace} -o jsonpath='{.status.certificateChain}' > ${name}-identity.pem
+  openssl verify -CAfile ${shown(caFile)} ${name}-identity.pem
+  openssl x509 -in ${name}-identity.pem -noout -ext subjectAltName
+`;
+}
 
 export function tryNext(kubeconfig: string, caFile: string, serviceAccountKubeconfig: string): string {
   const sa = shown(serviceAccountKubeconfig);
@@ -163,7 +239,8 @@ function demoConfig(stateDir: string): { configFile: string; caFile: string } {
     signers: shipped.signers.map((signer) => ({
       ...signer,
       ca: { certFile: caFile, keyFile },
-      trust: { configMap: { name: DEMO_TRUST.configMapName }, clusterTrustBundle: {} },
+      // One CA for both signers: the serving signer publishes it (two signers may not share a ConfigMap).
+      ...(signer.name === DEMO_SIGNER ? { trust: { configMap: { name: DEMO_TRUST.configMapName }, clusterTrustBundle: {} } } : {}),
     })),
   }), { mode: 0o600 });
   chmodSync(configFile, 0o600);
@@ -206,17 +283,23 @@ async function demo(state: StateDirectory, port: number, logLevel: string, out: 
 
   const trustPolicy = readBoundedText(fileURLToPath(new URL(TRUST_POLICY_FILE, root)), 'policy');
   const policyYaml = `${trustPolicy.trimEnd()}\n---\n${shopPolicyYaml()}`;
-  const workload = await serviceAccountIdentity();
-  // The signer identity also approves, for the demo's signer only (no Nodes: no kubelet-serving profile).
+  const identities = await clientIdentities();
+  // The signer identity also approves, for the demo's signers only (no Nodes: no kubelet-serving profile).
   const devapi = new DevApi({
-    stateDir, port, readText: readBoundedText, policyYaml, clientCaPem: workload.clientCaPem, signerNames: [DEMO_SIGNER], signerApproves: { nodes: false },
+    stateDir, port, readText: readBoundedText, policyYaml, clientCaPem: identities.clientCaPem, signerNames: [DEMO_SIGNER, DEMO_POD_SIGNER],
+    signerApproves: { nodes: false }, minorVersion: DEMO_KUBERNETES_MINOR,
   });
   const url = await startDevapi(devapi, port);
-  const serviceAccountKubeconfig = join(stateDir, SHOP_SERVICE_ACCOUNT.kubeconfig);
-  writeFileSync(serviceAccountKubeconfig, kubeconfigFor(url, readFileSync(join(stateDir, 'ca.pem'), 'utf8'), 'shop-web', {
-    clientCertificatePem: workload.certificatePem, clientKeyPem: workload.keyPem,
-  }), { mode: 0o600 });
-  chmodSync(serviceAccountKubeconfig, 0o600);
+  const clientKubeconfig = (file: string, user: string, identity: { certificatePem: string; keyPem: string }): string => {
+    const path = join(stateDir, file);
+    writeFileSync(path, kubeconfigFor(url, readFileSync(join(stateDir, 'ca.pem'), 'utf8'), user, {
+      clientCertificatePem: identity.certificatePem, clientKeyPem: identity.keyPem,
+    }), { mode: 0o600 });
+    chmodSync(path, 0o600);
+    return path;
+  };
+  const serviceAccountKubeconfig = clientKubeconfig(SHOP_SERVICE_ACCOUNT.kubeconfig, 'shop-web', identities.serviceAccount);
+  const nodeKubeconfig = clientKubeconfig(DEMO_NODE.kubeconfig, `system:node:${DEMO_NODE.name}`, identities.node);
   const logger = createLogger(config.logLevel);
   const signer = new SignerRuntime(config, logger);
   try {
@@ -225,8 +308,8 @@ async function demo(state: StateDirectory, port: number, logLevel: string, out: 
     await devapi.stop();
     throw e;
   }
-  out.write(`csr-signer dev: devapi ready at ${url}; the signer serves ${DEMO_SIGNER} with keys.example/ca.pem (public, testing only), and approves by its policy\n`);
-  out.write(`  admin kubeconfig: ${join(stateDir, 'admin.kubeconfig')}\n  signer health and metrics: http://${signer.address ?? ''}/readyz and /metrics\n${tryNext(join(stateDir, 'admin.kubeconfig'), caFile, serviceAccountKubeconfig)}\nCtrl-C stops both.\n\n`);
+  out.write(`csr-signer dev: devapi ready at ${url}; the signer serves ${DEMO_SIGNER} with keys.example/ca.pem (public, testing only), and approves by its policy; and ${DEMO_POD_SIGNER} for pod certificates\n`);
+  out.write(`  admin kubeconfig: ${join(stateDir, 'admin.kubeconfig')}\n  signer health and metrics: http://${signer.address ?? ''}/readyz and /metrics\n${tryNext(join(stateDir, 'admin.kubeconfig'), caFile, serviceAccountKubeconfig)}${podCertificateSteps(caFile, nodeKubeconfig)}\nCtrl-C stops both.\n\n`);
   state.up();
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping');

@@ -2,7 +2,9 @@
  * `csr-signer dev` (npm start): devapi and the signer (with the approver) in one process,
  * working on a fresh state directory with the example CA, and the commands it prints —
  * a ServiceAccount's certificate approved and issued with no human, another namespace's
- * name denied — run as printed and do what they say; its
+ * name denied — run as printed and do what they say, and so does the printed pod
+ * certificate walk-through (the kubelet of node worker-1 asks for a pod's certificate and
+ * it is issued for the pod's SPIFFE ID); its
  * temporary state directory is private and removed when it stops; it publishes the
  * trust bundle; it does not warn about the example key it ships, while run still warns
  * about a world-readable key of the user's.
@@ -109,6 +111,45 @@ void t.test('the demo starts, prints the no-human flow, and the printed commands
   t.notMatch(out, /world-readable/, 'no warning about the example key the demo ships');
   t.ok(existsSync(join(dir, 'state', 'admin.kubeconfig')), '--state-dir is the user\'s: kept');
   t.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700, '--state-dir is created 0700');
+});
+
+/** The printed pod certificate walk-through, steps 7 to 9, as one shell script (the display's indent removed). */
+function printedPodSteps(out: string): string {
+  const lines = out.split('\n');
+  const from = lines.findIndex((l) => l.startsWith('Pod certificates:'));
+  const to = lines.findIndex((l) => l.startsWith('Ctrl-C stops both'));
+  if (from < 0 || to < from) throw new Error(`no pod certificate steps in:\n${out}`);
+  return lines.slice(from + 1, to).map((l) => l.replace(/^ {2}/, '')).join('\n');
+}
+
+void t.test('the printed pod certificate walk-through runs as shown: the node\'s request is Issued for the pod\'s SPIFFE ID', async (t) => {
+  const dir = tempDir('dev-pods-');
+  const dev = await started(['dev', '--state-dir', join(dir, 'state')], process.env, /Ctrl-C stops both/);
+  t.teardown(() => { dev.child.kill('SIGKILL'); });
+  const out = dev.output();
+  for (const step of ['kubectl create namespace shop', 'node-worker-1.kubeconfig create -f -', 'kind: PodCertificateRequest', 'openssl req -new -key web-pod-key.pem -subj /',
+    'kubectl wait --for=condition=Issued podcertificaterequests/web-identity -n shop']) {
+    t.ok(out.includes(step), `prints: ${step}`);
+  }
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  symlinkSync(join(root, 'keys.example'), join(work, 'keys.example'));
+  const env = { ...process.env, HOME: dir, KUBECACHEDIR: join(dir, 'cache'), KUBECONFIG: join(dir, 'state', 'admin.kubeconfig') };
+  const script = printedPodSteps(out);
+  const ran = run('sh', ['-e', '-c', script], { cwd: work, env });
+  t.equal(ran.code, 0, `the printed steps run:\n${script}\n${ran.stdout}\n${ran.stderr}`);
+  t.match(ran.stdout, /podcertificaterequest\.certificates\.k8s\.io\/web-identity created/);
+  t.match(ran.stdout, /podcertificaterequest\.certificates\.k8s\.io\/web-identity condition met/);
+  t.match(ran.stdout, /web-identity\.pem: OK/, 'openssl verifies it against the example CA');
+  t.match(ran.stdout, /URI:spiffe:\/\/cluster\.local\/ns\/shop\/sa\/web/, 'the pod\'s SPIFFE ID');
+  const pcr = JSON.parse(run('kubectl', ['get', 'podcertificaterequests', 'web-identity', '-n', 'shop', '-o', 'json'], { env }).stdout) as {
+    spec: { nodeName: string }; status: { conditions: { type: string; reason: string }[] };
+  };
+  t.match(pcr.status.conditions, [{ type: 'Issued', reason: 'Issued' }], 'Issued, one condition');
+  t.equal(pcr.status.conditions.length, 1);
+  t.equal(pcr.spec.nodeName, 'worker-1', 'asked by the node');
+  dev.child.kill('SIGTERM');
+  t.equal(await dev.exited, 0);
 });
 
 void t.test('without --state-dir: a private temporary folder, gone after SIGTERM or SIGINT', async (t) => {
