@@ -65,6 +65,19 @@ export const catalogue = {
   UnrecognizedUsage: define('CSR_SIGNER_ERR_UNRECOGNIZED_USAGE', 'UnrecognizedUsage', true,
     (usages: readonly string[]) => `unrecognized usage values: ${goQuotedList(usages)}`),
 
+  // ---- pod certificates: the request's key (permanent)
+  PodCertificateKeyForm: define('CSR_SIGNER_ERR_POD_CERTIFICATE_KEY_FORM', 'MalformedRequest', true,
+    (found: string) => `exactly one of stubPKCS10Request or pkixPublicKey with proofOfPossession must be set; found ${found}`),
+  PodCertificateFieldTooLarge: define('CSR_SIGNER_ERR_POD_CERTIFICATE_FIELD_TOO_LARGE', 'RequestTooLarge', true,
+    (field: string, size: number, limit: number) => `spec.${field} is ${size} bytes, more than the limit of ${limit} bytes`),
+  PodCertificateStubNotDer: define('CSR_SIGNER_ERR_POD_CERTIFICATE_STUB_NOT_DER', 'MalformedRequest', true,
+    () => 'spec.stubPKCS10Request holds PEM text; it must be the DER bytes of a PKCS#10 request (base64 of the DER in JSON)'),
+  PodCertificateKeyUnsupported: define('CSR_SIGNER_ERR_POD_CERTIFICATE_KEY_UNSUPPORTED', 'UnsupportedKeyType', true,
+    (key: string) => `${key} keys cannot have pod certificates; use a keyType of RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521 or ED25519`),
+  ProofOfPossessionInvalid: define('CSR_SIGNER_ERR_POD_CERTIFICATE_PROOF_OF_POSSESSION', 'InvalidProofOfPossession', true,
+    (key: string) => `spec.proofOfPossession does not verify with the ${key} key of spec.pkixPublicKey: it must sign the ASCII bytes of spec.podUID `
+      + '(Ed25519 over the bytes themselves, ECDSA over their SHA-256 as an ASN.1 DER signature, RSA over their SHA-256 with RSASSA-PSS)'),
+
   // ---- the signer's rules and policy: permanent
   SignerValidationFailure: define('CSR_SIGNER_ERR_SIGNER_VALIDATION', 'SignerValidationFailure', true,
     (message: string) => message),
@@ -91,6 +104,8 @@ export const catalogue = {
     (notBefore: string) => `the signer is not yet valid: NotBefore=${notBefore}`),
   SigningFailed: define('CSR_SIGNER_ERR_SIGNING_FAILED', 'SigningFailed', false,
     (detail: string) => `the CA key could not sign the certificate: ${detail}`),
+  ValidityOutsideCa: define('CSR_SIGNER_ERR_VALIDITY_OUTSIDE_CA', 'ValidityOutsideCA', false,
+    (detail: string) => `refusing to sign a certificate with the validity asked for: ${detail}`),
 
   // ---- leader election: the replica runs, is not ready, and retries until the cause is fixed
   LeaseForbidden: define('CSR_SIGNER_ERR_LEASE_FORBIDDEN', 'LeaseForbidden', false,

@@ -1,5 +1,6 @@
 /**
- * The authority: a verified request, a profile and a CA in; a certificate out.
+ * The authority: a verified request (or, for pod certificates, a verified key with the
+ * names and validity the caller decided), a profile and a CA in; a certificate out.
  * No clock and no randomness of its own. The TBSCertificate is assembled from
  * pre-encoded pieces: the CA's parts are encoded once per CA, the request's
  * subject and public key are copied as they came.
@@ -17,6 +18,7 @@ import { Oid } from './oids.js';
 import { encodePem } from './pem.js';
 import type { PublicKey } from './public-key.js';
 import { countSubjectAltNames, subjectAltNamesDer, type SubjectAltNames } from './san.js';
+import { checkIssuedSubjectAltNames, encodeSubject, type SubjectSpec } from './subject.js';
 import { mapUsages } from './usages.js';
 import { effectiveTtlMs, encodeTime, formatGoTime, validityWindow, type Validity } from './validity.js';
 
@@ -156,30 +158,34 @@ const sanOid = cachedOid(Oid.subjectAltName);
 
 /**
  * Builds the TBSCertificate and its extensions in Go's order: KU, EKU, BC, SKI, AKI, SAN.
- * Every piece is either remembered (CA, profile) or the request's own bytes; they are
- * written once into a buffer of the exact size.
+ * Every piece is either remembered (CA, profile) or given ready: the subject Name's DER
+ * (a request's own bytes, or encodeSubject's), the key's SubjectPublicKeyInfo, the
+ * subjectAltNames (a request's own extension bytes when they come from one). They are
+ * written once into a buffer of the exact size. Both issuing paths use it.
  */
-function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: Validity): Uint8Array {
-  const { request, profile, ca } = input;
+function tbsCertificate(
+  subjectDer: Uint8Array, publicKey: PublicKey, subjectAltNames: SubjectAltNames, profile: SigningProfile, ca: CertificateAuthority,
+  serialInteger: Uint8Array, validity: Validity,
+): Uint8Array {
   const parts = caParts(ca);
   const profileExts = profileExtensions(profile.usages);
   const basicConstraints = profile.isCa === true ? basicConstraintsCa : basicConstraintsLeaf;
-  const keyId = hash('sha1', request.publicKey.keyBits, 'buffer');
+  const keyId = hash('sha1', publicKey.keyBits, 'buffer');
   const notBefore = encodeTime(validity.notBefore);
   const notAfter = encodeTime(validity.notAfter);
   // subjectAltName: SEQUENCE { OID, [BOOLEAN TRUE,] OCTET STRING { GeneralNames } }, critical when the subject is empty.
   let san: Uint8Array | undefined;
   let sanCritical = false;
   let sanContentSize = 0;
-  if (countSubjectAltNames(request.subjectAltNames) > 0) {
-    san = subjectAltNamesDer(request.subjectAltNames);
-    sanCritical = request.subjectDer.length === 2;
+  if (countSubjectAltNames(subjectAltNames) > 0) {
+    san = subjectAltNamesDer(subjectAltNames);
+    sanCritical = subjectDer.length === 2;
     sanContentSize = sanOid.length + (sanCritical ? trueBoolean.length : 0) + tlvSize(san.length);
   }
   const extensionsSize = profileExts.length + basicConstraints.length + skiExtensionSize + parts.authorityKeyId.length + (san === undefined ? 0 : tlvSize(sanContentSize));
   const validitySize = notBefore.length + notAfter.length;
   const tbsContentSize = version3.length + serialInteger.length + parts.algorithm.length + parts.issuer.length
-    + tlvSize(validitySize) + request.subjectDer.length + request.publicKey.spki.length + tlvSize(tlvSize(extensionsSize));
+    + tlvSize(validitySize) + subjectDer.length + publicKey.spki.length + tlvSize(tlvSize(extensionsSize));
   // From Buffer's pool (the TBS only lives until it is signed and copied); every byte is written below.
   const out = Buffer.allocUnsafe(tlvSize(tbsContentSize));
   let at = writeHeader(out, 0, Tag.sequence, tbsContentSize);
@@ -194,8 +200,8 @@ function tbsCertificate(input: IssueInput, serialInteger: Uint8Array, validity: 
   at = writeHeader(out, at, Tag.sequence, validitySize);
   put(notBefore);
   put(notAfter);
-  put(request.subjectDer);
-  put(request.publicKey.spki);
+  put(subjectDer);
+  put(publicKey.spki);
   at = writeHeader(out, at, contextConstructed(3), tlvSize(extensionsSize));
   at = writeHeader(out, at, Tag.sequence, extensionsSize);
   put(profileExts);
@@ -237,11 +243,19 @@ async function issue(input: IssueInput): Promise<IssuedCertificate> {
   if (input.now.getTime() < ca.certificate.notBefore.getTime()) throw csrError('SignerNotYetValid', formatGoTime(ca.certificate.notBefore));
   const validity = validityWindow(input.now, ttl, ca.certificate.notAfter);
   const serialInteger = encodeUnsignedInteger(randomSerial(input.random));
-  const tbs = tbsCertificate(input, serialInteger, validity);
+  const { request } = input;
+  const tbs = tbsCertificate(request.subjectDer, request.publicKey, request.subjectAltNames, profile, ca, serialInteger, validity);
+  return signTbs(tbs, serialInteger, validity, profile, ca, input.threadpool);
+}
+
+/** Signs a TBSCertificate with the CA key and finishes the certificate: DER, announcement, PEM (with the chain if asked), serial. */
+async function signTbs(
+  tbs: Uint8Array, serialInteger: Uint8Array, validity: Validity, profile: SigningProfile, ca: CertificateAuthority, threadpool: ThreadpoolMode | undefined,
+): Promise<IssuedCertificate> {
   let signature: Uint8Array;
   try {
     const provider = ca.keyProvider;
-    signature = provider.signOffThread !== undefined && useThreadpool(input.threadpool)
+    signature = provider.signOffThread !== undefined && useThreadpool(threadpool)
       ? await provider.signOffThread(tbs, ca.signatureAlgorithm.hash)
       : await provider.sign(tbs, ca.signatureAlgorithm.hash);
   } catch (cause) {
@@ -296,17 +310,17 @@ export async function signRequest(
   }
 }
 
-/** A subject built from configuration (pod certificates), not copied from a request. Empty: an empty Name. */
-export interface SubjectSpec {
-  readonly commonName?: string;
-  readonly organizations?: readonly string[];
-}
+export type { SubjectSpec } from './subject.js';
 
 /**
  * Issue for a verified key with a subject, subjectAltNames and validity decided by the
  * caller (pod certificates: the identity comes from the PodCertificateRequest's spec,
  * the times are written to its status and must equal the leaf's). The profile's usages
- * and includeChain apply; its durations do not.
+ * and includeChain apply; its durations do not; a profile with isCa is a caller's bug.
+ * Rejects with CsrSignerError: permanent for the CA's own key, a subject or
+ * subjectAltName no certificate should hold (as the CSR path refuses them), an unknown
+ * usage; transient (ValidityOutsideCa) for a validity the CA cannot give or not in whole
+ * seconds, and for signing failures.
  */
 export interface KeyIssueInput {
   readonly publicKey: PublicKey;
@@ -320,7 +334,42 @@ export interface KeyIssueInput {
   readonly threadpool?: ThreadpoolMode;
 }
 
-export function issueForKey(input: KeyIssueInput): Promise<IssuedCertificate> {
-  void input;
-  return Promise.reject(new Error('issueForKey: not implemented yet'));
+export async function issueForKey(input: KeyIssueInput): Promise<IssuedCertificate> {
+  inFlight++;
+  try {
+    const { publicKey, profile, ca, validity } = input;
+    if (profile.isCa === true) throw new Error('issueForKey issues leaf certificates only; the profile asks for a CA (isCa)');
+    refuseCaKey(publicKey, ca);
+    const subjectDer = encodeSubject(input.subject);
+    const subjectAltNames = checkIssuedSubjectAltNames(input.subjectAltNames);
+    if (subjectDer.length === 2 && countSubjectAltNames(subjectAltNames) === 0) {
+      throw csrError('InvalidSubject', 'the subject is empty and there is no subjectAltName, so the certificate would name no one');
+    }
+    checkValidity(validity, ca);
+    const serialInteger = encodeUnsignedInteger(randomSerial(input.random));
+    const tbs = tbsCertificate(subjectDer, publicKey, subjectAltNames, profile, ca, serialInteger, validity);
+    return await signTbs(tbs, serialInteger, validity, profile, ca, input.threadpool);
+  } finally {
+    inFlight--;
+  }
+}
+
+/**
+ * The validity of issueForKey is written as it is: the caller chose it and writes the same
+ * times elsewhere (a PodCertificateRequest's status must equal the leaf's). So it is not
+ * backdated or cut: one the CA cannot give is refused, transiently (a CA that expires too
+ * soon, or not valid yet, is the problem, not the request), as is one not in whole seconds
+ * (a certificate holds whole seconds only) or empty.
+ */
+function checkValidity(validity: Validity, ca: CertificateAuthority): void {
+  const notBefore = validity.notBefore.getTime();
+  const notAfter = validity.notAfter.getTime();
+  if (!Number.isFinite(notBefore) || !Number.isFinite(notAfter)) throw csrError('ValidityOutsideCa', 'NotBefore or NotAfter is not a valid time');
+  const window = `NotBefore=${formatGoTime(validity.notBefore)}, NotAfter=${formatGoTime(validity.notAfter)}`;
+  const caWindow = `the CA's NotBefore=${formatGoTime(ca.certificate.notBefore)}, NotAfter=${formatGoTime(ca.certificate.notAfter)}`;
+  if (notBefore % 1000 !== 0 || notAfter % 1000 !== 0) throw csrError('ValidityOutsideCa', `${window} is not in whole seconds`);
+  if (notAfter <= notBefore) throw csrError('ValidityOutsideCa', `${window}: NotAfter is not after NotBefore`);
+  if (notBefore < ca.certificate.notBefore.getTime() || notAfter > ca.certificate.notAfter.getTime()) {
+    throw csrError('ValidityOutsideCa', `${window} is not inside ${caWindow}`);
+  }
 }
