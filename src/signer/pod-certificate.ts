@@ -116,12 +116,16 @@ export function decidePodCertificate(input: PodCertificateInput): PodCertificate
   const namespace = pcr.metadata.namespace ?? '';
   const { serviceAccountName } = pcr.spec;
 
-  if (key instanceof CsrSignerError) return key.permanent ? fail(key.reason, key.message) : wait(key.reason, key.message);
+  const suggestion = `signer ${signer.name} accepts ${config.keyTypes.join(', ')}; use keyType ${config.keyTypes[0] ?? 'ECDSAP256'}`;
+  if (key instanceof CsrSignerError) {
+    // A key of no keyType at all (which the apiserver refuses at create): Denied with the suggestion, as any other type.
+    if (key.kind === 'PodCertificateKeyUnsupported') return deny('UnsupportedKeyType', `${key.message.split(';')[0] ?? key.message}: ${suggestion}`);
+    return key.permanent ? fail(key.reason, key.message) : wait(key.reason, key.message);
+  }
 
-  const [suggested] = config.keyTypes;
   if (key.keyType === undefined || !config.keyTypes.includes(key.keyType)) {
     const what = key.keyType === undefined ? `the ${describeKey(key.publicKey.kind)} key is of no podCertificate keyType` : `keyType ${key.keyType} is not accepted`;
-    return deny('UnsupportedKeyType', `${what}: signer ${signer.name} accepts ${config.keyTypes.join(', ')}; use keyType ${suggested ?? 'ECDSAP256'}`);
+    return deny('UnsupportedKeyType', `${what}: ${suggestion}`);
   }
 
   const namespaceRefused = namespaceProblem(config, namespace, input.namespace, signer.name);

@@ -14,7 +14,7 @@ import {
 import type { Namespace, Pod, PodCertificateDecision, PodCertificateRequest, SignerConfig } from '../../src/signer/types.js';
 import { signerConfig } from '../helpers/csr.js';
 import {
-  inNamespace, pcrBuilder, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
+  inNamespace, pcrBuilder, type PcrModifier, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
 } from '../helpers/pod-certificates.js';
 import { buildRequest, testKey } from '../helpers/requests.js';
 
@@ -324,6 +324,12 @@ void t.test('from the spec\'s fields to the decision, with pki\'s key reader', a
   t.strictSame(await decideFrom(pcrBuilder(withPcrSpec(legacy))), issued(), 'pkixPublicKey and proofOfPossession (1.34–1.36): issued');
   t.match(await decideFrom(pcrBuilder(withPcrSpec({ ...legacy, podUID: '99999999-2222-2222-2222-222222222222' }))),
     { kind: 'fail', reason: 'InvalidProofOfPossession' }, 'a proof over another pod\'s UID: Failed');
+  const stubOf = (key: 'rsa1024' | 'rsa2048'): PcrModifier => withPcrSpec({ stubPKCS10Request: Buffer.from(buildRequest({ key })).toString('base64') });
+  const accepted = 'signer example.com/pods accepts RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, ED25519; use keyType RSA3072';
+  t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa2048'))), deny('UnsupportedKeyType', `the RSA 2048-bit key is of no podCertificate keyType: ${accepted}`),
+    'an RSA 2048 key, read but of no keyType: Denied with the suggestion');
+  t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa1024'))), deny('UnsupportedKeyType', `RSA 1024-bit keys cannot have pod certificates: ${accepted}`),
+    'an RSA 1024 key, refused by the key reader: Denied with the suggestion, not Failed');
   t.strictSame(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: 'not base64' }))),
     fail('MalformedRequest', 'spec.stubPKCS10Request is not valid base64 (padded standard base64, as the API server writes byte fields)'), 'a field that is not base64: Failed');
 });
