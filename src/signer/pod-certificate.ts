@@ -71,12 +71,13 @@ function field(name: string, text: string | undefined, maxBytes: number): Uint8A
 }
 
 /**
- * The key fields decoded from base64, each bounded as kube-apiserver bounds it (10240 bytes);
- * a bad field: the permanent error naming it. pki's readPodCertificateKey reads the result.
+ * The key fields decoded from base64, each bounded as kube-apiserver bounds it (10240 bytes;
+ * `maxStubBytes` may only lower the stub's bound, pki's readPodCertificateKey keeps it);
+ * a bad field: the permanent error naming it. readPodCertificateKey reads the result.
  */
-export function podCertificateKeyFields(pcr: PodCertificateRequest): PodCertificateKeyFields | CsrSignerError {
+export function podCertificateKeyFields(pcr: PodCertificateRequest, maxStubBytes = MAX_STUB_PKCS10_REQUEST_BYTES): PodCertificateKeyFields | CsrSignerError {
   try {
-    const stub = field('stubPKCS10Request', pcr.spec.stubPKCS10Request, MAX_STUB_PKCS10_REQUEST_BYTES);
+    const stub = field('stubPKCS10Request', pcr.spec.stubPKCS10Request, Math.min(maxStubBytes, MAX_STUB_PKCS10_REQUEST_BYTES));
     const pkix = field('pkixPublicKey', pcr.spec.pkixPublicKey, MAX_POD_CERTIFICATE_KEY_FIELD_BYTES);
     const proof = field('proofOfPossession', pcr.spec.proofOfPossession, MAX_POD_CERTIFICATE_KEY_FIELD_BYTES);
     return {

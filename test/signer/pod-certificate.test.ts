@@ -106,6 +106,11 @@ void t.test('key fields: strict base64, bounded, "" as absent', (t) => {
     t.equal(result instanceof CsrSignerError ? result.message : '', message, `${name}: the message names the field`);
   }
   t.strictSame(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(10_240) }))) instanceof CsrSignerError, false, 'a stub of 10240 bytes is read');
+  const messageOf = (r: ReturnType<typeof podCertificateKeyFields>): string => (r instanceof CsrSignerError ? r.message : 'read');
+  t.equal(messageOf(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(10_241) })), 64 * 1024)),
+    'spec.stubPKCS10Request is 10241 bytes, more than the limit of 10240 bytes', 'a larger request limit does not raise the stub\'s bound');
+  t.equal(messageOf(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(1001) })), 1000)),
+    'spec.stubPKCS10Request is 1001 bytes, more than the limit of 1000 bytes', 'a smaller one lowers it');
   t.end();
 });
 
