@@ -42,3 +42,10 @@ export function matchesDnsPattern(name: string, pattern: string, namespace: stri
 /** Whether `name` matches any of the patterns. */
 export const matchesAnyDnsPattern = (name: string, patterns: readonly string[], namespace: string | undefined): boolean =>
   patterns.some((p) => matchesDnsPattern(name, p, namespace));
+
+/**
+ * A DNS name a certificate may hold (RFC 1123 host name, lowercase): labels of 1–63
+ * letters, digits and '-', not starting or ending with '-', at most 253 characters, no
+ * trailing dot, no wildcard.
+ */
+export const isDnsName = (name: string): boolean => name.length <= 253 && name.split('.').every((label) => dnsLabel.test(label));

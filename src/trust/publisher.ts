@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { encodePem, type CaCertificate } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
 import { KubeApiError } from '../kube/http.js';
-import { matchesSelector } from '../kube/label-selector.js';
+import { matchesSelector } from '../signer/label-selector.js';
 import { ListWatch } from '../kube/list-watch.js';
 import { noopObserver, type Observer, type TrustResult, type TrustTarget } from '../telemetry/observer.js';
 import { systemClock, type Clock } from '../clock.js';

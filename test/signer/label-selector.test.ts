@@ -1,6 +1,6 @@
 /** matchesSelector: metav1.LabelSelector as the API server applies it; every term must hold. */
 import t from 'tap';
-import { matchesSelector } from '../../src/kube/label-selector.js';
+import { matchesSelector } from '../../src/signer/label-selector.js';
 import type { LabelSelector } from '../../src/signer/types.js';
 
 const prod = { team: 'payments', env: 'prod' };

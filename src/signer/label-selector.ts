@@ -1,5 +1,5 @@
 /** metav1.LabelSelector matching, as the API server applies it: every term must hold; an empty selector matches everything. */
-import type { LabelSelector } from './objects.js';
+import type { LabelSelector } from '../kube/objects.js';
 
 export function matchesSelector(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
   if (selector === undefined) return true;
