@@ -193,6 +193,9 @@ function readEntry(file: string, index: number, value: unknown, names: readonly 
     if (signer === undefined) {
       throw fields.fail(`${path}.signerName`, `${signerName} is not in signers:, and a custom signer is approved by its policy there: add the signer (with signing: false, without its ca), or remove this entry`);
     }
+    if (signer.certificateSigningRequests === false) {
+      throw fields.fail(`${path}.signerName`, `signers[${at}] serves no CertificateSigningRequests (certificateSigningRequests: false), so there is nothing to approve for it: remove this entry`);
+    }
     const problem = policyApprovalProblem(signer, at, subjectAccessReview);
     if (problem !== undefined) throw fields.fail(path, problem);
   }

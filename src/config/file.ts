@@ -10,11 +10,12 @@ import { readCleanup, type CleanupSection } from './cleanup.js';
 import { Fields, markUnplainNumbers, shown } from './fields.js';
 import { readSignerEntry } from './signer-entry.js';
 
-/** A signer as a process that does not sign sees it: its policy and rules, not its CA nor where its trust bundle goes. */
+/** A signer as a process that does not sign sees it: its policy and rules, not its CA, where its trust bundle goes, nor its pod certificates. */
 function withoutSigningParts(signer: SignerConfig): SignerConfig {
   const copy: { -readonly [K in keyof SignerConfig]: SignerConfig[K] } = { ...signer };
   delete copy.ca;
   delete copy.trust;
+  delete copy.podCertificates;
   return copy;
 }
 

@@ -8,10 +8,13 @@ import { knownUsages } from '../pki/index.js';
 import { isBuiltinSignerName, keyTypeNames, type KeyTypeName, type SignerConfig } from '../signer/types.js';
 import { Fields } from './fields.js';
 import { signerNameProblem } from './names.js';
+import { readPodCertificates } from './pod-certificates.js';
 import { readPolicy } from './policy.js';
 import { readTrust } from './trust.js';
 
-export const signerKeys = ['name', 'ca', 'duration', 'usages', 'keyTypes', 'includeChain', 'policy', 'trust'] as const;
+export const signerKeys = ['name', 'ca', 'duration', 'usages', 'keyTypes', 'includeChain', 'policy', 'trust', 'certificateSigningRequests', 'podCertificates'] as const;
+/** The fields that only CertificateSigningRequests use: refused when the signer serves none. */
+export const csrOnlyKeys = ['duration', 'usages', 'keyTypes', 'includeChain', 'policy'] as const;
 export const caKeys = ['certFile', 'keyFile', 'passphraseFile', 'trustFile'] as const;
 export const durationKeys = ['default', 'max', 'min'] as const;
 export const usageKeys = ['allowed', 'required'] as const;
@@ -115,6 +118,16 @@ export function readSignerEntry(
   for (const key of ['usages', 'keyTypes', 'policy'] as const) {
     if (builtin && entry[key] !== undefined) throw fields.fail(`${path}.${key}`, builtinOnly);
   }
+  if (builtin && entry.podCertificates !== undefined) {
+    throw fields.fail(`${path}.podCertificates`, 'a PodCertificateRequest naming a kubernetes.io signer is for a signer of the platform itself, not csr-signer: serve pod certificates under a signerName of your own domain, such as example.com/pods');
+  }
+  const servesCsrs = fields.boolean(entry.certificateSigningRequests, `${path}.certificateSigningRequests`, true);
+  if (!servesCsrs && entry.podCertificates === undefined) {
+    throw fields.fail(`${path}.certificateSigningRequests`, 'is false and the signer has no podCertificates, so it would sign nothing: add podCertificates, or remove the signer');
+  }
+  for (const key of servesCsrs ? [] : csrOnlyKeys) {
+    if (entry[key] !== undefined) throw fields.fail(`${path}.${key}`, 'is for CertificateSigningRequests, which this signer does not serve (certificateSigningRequests: false): remove it');
+  }
   const keyTypes = fields.strings(entry.keyTypes, `${path}.keyTypes`, { allowEmpty: false, check: keyTypeProblem }) as KeyTypeName[] | undefined;
   if (!signing && !sharedWithSigners && entry.trust !== undefined) {
     throw fields.fail(`${path}.trust`, `signing is off (${offBy}), so no trust bundle would be published: remove trust, or turn signing on`);
@@ -122,8 +135,12 @@ export function readSignerEntry(
   if (!signing && !sharedWithSigners && entry.ca !== undefined) {
     throw fields.fail(`${path}.ca`, `signing is off (${offBy}), so this CA would never be loaded: remove ca (approving needs only the signer's policy), or turn signing on`);
   }
+  if (!signing && !sharedWithSigners && entry.podCertificates !== undefined) {
+    throw fields.fail(`${path}.podCertificates`, `signing is off (${offBy}), so no PodCertificateRequest would be signed: remove podCertificates, or turn signing on`);
+  }
   const trust = readTrust(fields, entry.trust, `${path}.trust`, name);
   const ca = readCa(fields, file, entry.ca, `${path}.ca`, signing);
+  const podCertificates = readPodCertificates(fields, entry.podCertificates, `${path}.podCertificates`);
   return {
     name,
     source: file,
@@ -132,7 +149,9 @@ export function readSignerEntry(
     ...readUsages(fields, entry.usages, `${path}.usages`),
     ...(keyTypes === undefined ? {} : { allowedKeyTypes: keyTypes }),
     includeChain: fields.boolean(entry.includeChain, `${path}.includeChain`, false),
-    ...(builtin ? {} : { policy: readPolicy(fields, entry.policy, `${path}.policy`) }),
+    ...(builtin || !servesCsrs ? {} : { policy: readPolicy(fields, entry.policy, `${path}.policy`) }),
     ...(trust === undefined ? {} : { trust }),
+    ...(servesCsrs ? {} : { certificateSigningRequests: false }),
+    ...(podCertificates === undefined ? {} : { podCertificates }),
   };
 }

@@ -75,7 +75,7 @@ function readValues(fields: Fields, value: unknown, path: string): string[] | un
   });
 }
 
-function readSelector(fields: Fields, value: unknown, path: string): LabelSelector | undefined {
+export function readSelector(fields: Fields, value: unknown, path: string): LabelSelector | undefined {
   if (value === undefined) return undefined;
   const m = fields.mapping(value, path, selectorKeys);
   const matchLabels = m.matchLabels === undefined ? undefined : readLabels(fields, m.matchLabels, `${path}.matchLabels`);

@@ -56,7 +56,8 @@ function namesWithoutCa(flags: RunFlags): readonly string[] {
 
 /** The entries --approve turns on when nothing lists them: every signer with a profile (the rest is left out; see approvableSigners). */
 function approveAll(names: readonly string[], signers: readonly SignerConfig[], file: string | undefined): ApproverSignerConfig[] {
-  const { entries, leftOut } = approvableSigners(names);
+  // A signer that serves no CSRs (certificateSigningRequests: false) has nothing to approve.
+  const { entries, leftOut } = approvableSigners(names.filter((name) => signers.find((s) => s.name === name)?.certificateSigningRequests !== false));
   for (const entry of entries) {
     if (entry.profile !== 'policy') continue;
     const at = signers.findIndex((s) => s.name === entry.signerName);

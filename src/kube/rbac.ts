@@ -186,6 +186,10 @@ export interface RbacConfig {
   readonly signers: readonly {
     readonly name: string;
     readonly trust?: { readonly configMap?: { readonly name: string }; readonly clusterTrustBundle?: { readonly name: string } } | undefined;
+    /** Absent: true (the signer serves CertificateSigningRequests). */
+    readonly certificateSigningRequests?: boolean | undefined;
+    /** Present: the signer signs PodCertificateRequests; `podCheck` reads Pods, `namespaces.selector` reads Namespaces. */
+    readonly podCertificates?: { readonly podCheck: boolean; readonly namespaces: { readonly selector?: unknown } } | undefined;
   }[];
   readonly leaderElection: { readonly enabled: boolean; readonly resourceName: string; readonly resourceNamespace: string };
   /** Undefined: memory only. */
@@ -208,11 +212,31 @@ export function trustTargetsOf(config: Pick<RbacConfig, 'signers'>): TrustTarget
   };
 }
 
+/**
+ * The CertificateSigningRequest and PodCertificateRequest rules of a configuration's
+ * signers: `signerClusterRules` for every signer (without its certificatesigningrequests
+ * entries when no signer serves CSRs: `sign` and Events stay), then, when some signer
+ * has podCertificates, `podCertificateClusterRules` for those signers, with Pods when
+ * one checks the Pod and Namespaces when one selects namespaces by label.
+ */
+export function signingClusterRules(signers: RbacConfig['signers']): PolicyRule[] {
+  const servesCsrs = signers.some((s) => s.certificateSigningRequests !== false);
+  const csr = signerClusterRules(signers.map((s) => s.name))
+    .filter((rule) => servesCsrs || !rule.resources.some((r) => r.startsWith('certificatesigningrequests')));
+  const pods = signers.filter((s) => s.podCertificates !== undefined);
+  if (pods.length === 0) return csr;
+  return [...csr, ...podCertificateClusterRules({
+    signerNames: pods.map((s) => s.name),
+    pods: pods.some((s) => s.podCertificates?.podCheck === true),
+    namespaces: pods.some((s) => s.podCertificates?.namespaces.selector !== undefined),
+  })];
+}
+
 /** The rules of each feature a configuration turns on, and of no other. */
 export function signerRules(config: RbacConfig): SignerRules {
   const { leaderElection: lease, rotationRecord: record } = config;
   return {
-    cluster: [...signerClusterRules(config.signers.map((s) => s.name)), ...signerTrustRules(trustTargetsOf(config))],
+    cluster: [...signingClusterRules(config.signers), ...signerTrustRules(trustTargetsOf(config))],
     ...(lease.enabled ? { leaderElection: { namespace: lease.resourceNamespace, rules: signerLeaseRules(lease.resourceName) } } : {}),
     ...(record ? { rotationRecord: { namespace: record.namespace, rules: signerRotationRecordRules(record.name) } } : {}),
   };

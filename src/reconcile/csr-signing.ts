@@ -286,12 +286,14 @@ export interface CsrSigningOptions {
   readonly clock?: Clock;
 }
 
-/** The signing controller: the CSRs of each configured signerName (field selector spec.signerName), reconciled by `Reconciler`. */
+/** The signing controller: the CSRs of each configured signerName that serves CSRs (field selector spec.signerName), reconciled by `Reconciler`. */
 export function csrSigningController(options: CsrSigningOptions): Controller<Csr> {
   const observer = options.observer ?? noopObserver;
+  // A signer of pod certificates alone (certificateSigningRequests: false) has no CSR watch, and its name's CSRs are another signer's.
+  const signers = options.signers.filter((s) => s.certificateSigningRequests !== false);
   const cache = new ObjectCache<Csr>();
   const reconciler = new Reconciler({
-    signers: new Map(options.signers.map((s) => [s.name, s])),
+    signers: new Map(signers.map((s) => [s.name, s])),
     ca: options.ca,
     api: options.api,
     cache,
@@ -303,7 +305,7 @@ export function csrSigningController(options: CsrSigningOptions): Controller<Csr
     ...(options.clock ? { clock: options.clock } : {}),
   });
   return new Controller<Csr>({
-    sources: options.signers.map((s) => ({ name: s.name, feed: signerFeed(options.api, s.name), logFields: { signer: s.name } })),
+    sources: signers.map((s) => ({ name: s.name, feed: signerFeed(options.api, s.name), logFields: { signer: s.name } })),
     cache,
     reconcile: async (key) => {
       await reconciler.reconcile(key);

@@ -81,7 +81,7 @@ export interface SignerConfig {
   readonly allowedKeyTypes?: readonly KeyTypeName[];
   /** Append the CA's intermediates to status.certificate. */
   readonly includeChain: boolean;
-  /** Built-in kubernetes.io/* signers follow the in-tree rules and have none; every custom signer has one. */
+  /** Built-in kubernetes.io/* signers follow the in-tree rules and have none; every custom signer that serves CSRs has one (one with certificateSigningRequests false has none). */
   readonly policy?: Policy;
   /** Where the signer's trust bundle is published; absent: nowhere. */
   readonly trust?: TrustTargetsConfig;

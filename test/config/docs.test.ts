@@ -7,6 +7,7 @@ import { refusedKcmFlag, refusedKcmFlags } from '../../src/config/kcm-compat.js'
 import { accessKeys, approverKeys, approverSignerKeys } from '../../src/config/approver.js';
 import { cleanupKeys } from '../../src/config/cleanup.js';
 import { readConfigDocument, topLevelKeys } from '../../src/config/file.js';
+import { annotationDnsNamesKeys, podCertificateKeys, podNamespacesKeys, podSubjectKeys, refreshKeys, userAnnotationsKeys } from '../../src/config/pod-certificates.js';
 import { policyKeys, requesterKeys } from '../../src/config/policy.js';
 import { caKeys, durationKeys, signerKeys, usageKeys } from '../../src/config/signer-entry.js';
 import { clusterTrustBundleKeys, configMapKeys, expressionKeys, selectorKeys, trustKeys } from '../../src/config/trust.js';
@@ -41,6 +42,12 @@ void t.test('every field of the config file has a row in the field tables, and e
     ...selectorKeys.map((k) => `signers[].trust.configMap.namespaceSelector.${k}`),
     ...expressionKeys.map((k) => `signers[].trust.configMap.namespaceSelector.matchExpressions[].${k}`),
     ...clusterTrustBundleKeys.map((k) => `signers[].trust.clusterTrustBundle.${k}`),
+    ...podCertificateKeys.map((k) => `signers[].podCertificates.${k}`),
+    ...podNamespacesKeys.map((k) => `signers[].podCertificates.namespaces.${k}`),
+    ...podSubjectKeys.map((k) => `signers[].podCertificates.subject.${k}`),
+    ...refreshKeys.map((k) => `signers[].podCertificates.refresh.${k}`),
+    ...userAnnotationsKeys.map((k) => `signers[].podCertificates.userAnnotations.${k}`),
+    ...annotationDnsNamesKeys.map((k) => `signers[].podCertificates.userAnnotations.dnsNames.${k}`),
     ...approverKeys.map((k) => `approver.${k}`),
     ...approverSignerKeys.map((k) => `approver.signers[].${k}`),
     ...accessKeys.map((k) => `approver.signers[].subjectAccessReview.${k}`),

@@ -71,6 +71,9 @@ void t.test('the config file: approver:, cleanup: and signing:, and the flags ov
   t.same(load(['--config', file, '--approve'], yaml({ signers: [serving, kubeletServing] })).approver, {
     mode: 'enforce', signers: [{ signerName: 'example.com/serving', profile: 'policy' }, { signerName: 'kubernetes.io/kubelet-serving', profile: 'kubelet-serving' }],
   }, '--approve without a section: every approvable signer of the file');
+  const podsOnly = { name: 'example.com/pods', ca, certificateSigningRequests: false, podCertificates: { namespaces: { all: true } } };
+  t.same(load(['--config', file, '--approve'], yaml({ signers: [serving, podsOnly] })).approver?.signers, [{ signerName: 'example.com/serving', profile: 'policy' }],
+    '--approve without a section leaves out a signer that serves no CSRs (certificateSigningRequests: false)');
   t.same(load(['--config', file], yaml({ signers: [serving], approver, cleanup: { enabled: false } })).cleanup, undefined, 'cleanup.enabled: false');
   t.same(load(['--config', file, '--cleanup'], yaml({ signers: [serving], approver, cleanup: { enabled: false, pending: '1h' } })).cleanup, { ...defaultCleanup, pendingMs: 3_600_000 }, '--cleanup overrides enabled, the ages stay the file\'s');
   t.same(load(['--config', file], yaml({ signers: [serving], cleanup: { enabled: true } })).cleanup, defaultCleanup, 'the cleaner without the approver');

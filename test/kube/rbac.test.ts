@@ -32,6 +32,29 @@ void t.test('each feature brings its own rules, and only when it is on', (t) => 
   t.end();
 });
 
+void t.test('pod certificates bring the PodCertificateRequest rules, with Pods and Namespaces only when used', (t) => {
+  const pods = (podCheck: boolean, selector?: unknown) => ({ podCheck, namespaces: selector === undefined ? {} : { selector } });
+  const csrRules = ['certificatesigningrequests:get,list,watch', 'certificatesigningrequests/status:update', 'signers:sign', 'events:create'];
+  const pcrRules = ['podcertificaterequests:get,list,watch', 'podcertificaterequests/status:update', 'signers:sign', 'events:create'];
+  t.same(verbsOf(signerRules({ ...base, signers: [{ name: 'example.com/serving', certificateSigningRequests: true }] }).cluster), csrRules, 'no podCertificates: no PodCertificateRequest rule');
+
+  const both = signerRules({ ...base, signers: [{ name: 'example.com/serving' }, { name: 'example.com/pods', podCertificates: pods(false) }] }).cluster;
+  t.same(verbsOf(both), [...csrRules, ...pcrRules], 'CSRs and PodCertificateRequests: both sets, no Pods, no Namespaces');
+  t.same(both.filter((r) => r.verbs.includes('sign')).map((r) => r.resourceNames), [['example.com/serving', 'example.com/pods'], ['example.com/pods']], 'sign for every signer, and again with the PodCertificateRequest rules for the pod signers');
+
+  const only = signerRules({ ...base, signers: [{ name: 'example.com/pods', certificateSigningRequests: false, podCertificates: pods(true, { matchLabels: { a: 'b' } }) }] }).cluster;
+  t.same(verbsOf(only), ['signers:sign', 'events:create', ...pcrRules, 'pods:get', 'namespaces:get'], 'no signer serves CSRs: no certificatesigningrequests rule, sign and Events stay; the Pod check reads Pods, the selector Namespaces');
+  t.notOk(only.some((r) => r.resources.some((x) => x.startsWith('certificatesigningrequests'))));
+
+  const mixed = signerRules({ ...base, signers: [
+    { name: 'example.com/a', certificateSigningRequests: false, podCertificates: pods(false) },
+    { name: 'example.com/b', podCertificates: pods(false, { matchLabels: { a: 'b' } }) },
+  ] }).cluster;
+  t.same(verbsOf(mixed), [...csrRules, ...pcrRules, 'namespaces:get'], 'one signer serves CSRs: the CSR rules stay; a selector on any signer reads Namespaces, no Pod check reads no Pods');
+  t.same(verbsOf(signerRules({ ...base, signers: [{ name: 'example.com/a', podCertificates: pods(true) }] }).cluster), [...csrRules, ...pcrRules, 'pods:get'], 'the Pod check alone reads Pods');
+  t.end();
+});
+
 void t.test('no rule grants a verb the client never sends', (t) => {
   const { cluster, leaderElection, rotationRecord } = signerRules({
     ...base, signers: [{ name: 'example.com/a', trust: { configMap: { name: 'a-ca' }, clusterTrustBundle: { name: 'example.com:a:csr-signer' } } }],

@@ -91,6 +91,29 @@ void t.test('unapproved and foreign CSRs are never written', async (t) => {
   t.same(api.statusWrites.map((c) => c.metadata.name), ['sentinel']);
 });
 
+void t.test('a signer of pod certificates alone has no CSR watch, and CSRs naming it are left alone', async (t) => {
+  const api = new FakeCsrApi();
+  const podsOnly: SignerConfig = {
+    ...signer, name: 'example.com/pods', certificateSigningRequests: false,
+    podCertificates: {
+      trustDomain: 'cluster.local', uris: ['spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}'], dnsNames: [], usages: ['digital signature'],
+      maxLifetimeMs: 86_400_000, refresh: { from: 0.5, to: 0.7 }, namespaces: { all: true }, keyTypes: ['ED25519'], nonEmptyStub: 'deny', podCheck: false, apiVersion: 'auto',
+    },
+  };
+  const controller = csrSigningController({
+    signers: [signer, podsOnly], ca: () => ca, api, logger: pino({ level: 'silent' }), workers: 1,
+    retry: { baseDelayMs: 5, maxDelayMs: 50, qps: 1000, burst: 1000 },
+    watchQuietTimeoutMs: 60_000, limits: { maxBytes: 65_536, maxSubjectAltNames: 100 }, events: false,
+  });
+  t.same([...controller.sources.keys()], [SIGNER], 'one watch: the CSR-serving signer');
+  api.put(csr('pods', undefined, { signerName: 'example.com/pods' }));
+  api.put(csr('sentinel'));
+  controller.start();
+  await until(() => certificateOf(api, 'sentinel') !== undefined);
+  await controller.stop();
+  t.same(api.statusWrites.map((c) => c.metadata.name), ['sentinel'], 'the approved CSR naming the pod signer is not signed');
+});
+
 void t.test('a request the policy refuses gets one Failed condition and a warning event', async (t) => {
   const api = new FakeCsrApi();
   const { controller, recorded } = setup(api);
