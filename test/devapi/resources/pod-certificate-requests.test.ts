@@ -484,6 +484,14 @@ void t.test('versions, discovery, field selectors, the v1 view of a legacy reque
   t.equal(asV1.body.apiVersion, `${GROUP}/v1`);
   const asBeta = await call(v37, 'GET', pcrPath('v1beta1', name));
   t.equal((asBeta.body.spec as Obj).pkixPublicKey, spki(ed25519.publicKey), 'one stored object, v1beta1 shows the legacy key');
+  const before = await call(v37, 'GET', `/apis/${GROUP}/v1/podcertificaterequests`);
+  const since = String((before.body.metadata as Obj).resourceVersion);
+  const watched = fresh('watched');
+  t.equal((await create(v37, 'v1', watched, stub(p256.privateKey))).code, 201);
+  // A watch in every namespace, resumed from before the create and ended by its own timeout.
+  const events = await v37.client.call('GET', `/apis/${GROUP}/v1/podcertificaterequests?watch=1&timeoutSeconds=1&resourceVersion=${since}&fieldSelector=${encodeURIComponent(`spec.signerName=${SIGNER}`)}`);
+  const lines = events.text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; object: Obj });
+  t.same(lines.map((e) => [e.type, (e.object.metadata as Obj).name, (e.object.metadata as Obj).namespace]), [['ADDED', watched, NS]], 'the watch across namespaces sees the create');
   const selected = await call(v37, 'GET', `/apis/${GROUP}/v1/podcertificaterequests?fieldSelector=${encodeURIComponent(`spec.podName=selected,spec.signerName=${SIGNER},metadata.namespace=${NS}`)}`);
   t.same((selected.body.items as Obj[]).map((i) => (i.metadata as Obj).name), [name]);
   const table = await v37.client.call('GET', pcrPath('v1', name), undefined, 'admin', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
