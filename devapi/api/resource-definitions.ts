@@ -20,6 +20,11 @@ export interface ResourceDef {
   readonly virtual?: boolean;
   /** When the stored form is another API's (events.k8s.io Events are stored as core Events). */
   readonly convert?: { readonly toStorage: (o: Record<string, unknown>) => Record<string, unknown>; readonly fromStorage: (o: Record<string, unknown>) => Record<string, unknown> };
+  /**
+   * PodCertificateRequests: whether this API has `spec.stubPKCS10Request` (Kubernetes 1.36 and
+   * later; 1.35's v1beta1 has not), which also selects 1.36's create validation.
+   */
+  readonly podCertificateStub?: boolean;
 }
 
 const crud = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -43,6 +48,17 @@ export const resources: readonly ResourceDef[] = [
     group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'],
     verbs: crud, subresources: ['status'], storeKey: 'nodes',
     fields: { ...fieldsFor('metadata.name'), 'spec.unschedulable': (o) => String(path(o, 'spec.unschedulable') === 'true') },
+  },
+  // Pods and ServiceAccounts (pkg/registry/core/pod and serviceaccount storage: short names `po`, `sa`;
+  // pod field selectors of pod.ToSelectableFields that devapi keeps). Only what the pod-certificate
+  // checks read is looked at; the rest of a Pod is stored as sent.
+  {
+    group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'],
+    verbs: crud, subresources: [], storeKey: 'pods', fields: fieldsFor('metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.serviceAccountName', 'status.phase'),
+  },
+  {
+    group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'],
+    verbs: crud, subresources: [], storeKey: 'serviceaccounts', fields: fieldsFor('metadata.name', 'metadata.namespace'),
   },
   {
     group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'],
@@ -99,6 +115,46 @@ export const resources: readonly ResourceDef[] = [
   },
 ];
 
+/** The certificates.k8s.io versions that can serve PodCertificateRequests, in discovery's order (v1 preferred). */
+export const podCertificateVersions = ['v1', 'v1beta1'] as const;
+export type PodCertificateVersion = typeof podCertificateVersions[number];
+
+/** The spec fields of 1.34–1.36 that the v1 API does not have (pkg/apis/certificates/v1: a v1 create uses the stub request). */
+const legacyKeyFields = ['pkixPublicKey', 'proofOfPossession'];
+const withoutLegacyKeyFields = (o: Record<string, unknown>): Record<string, unknown> => {
+  const spec = o.spec;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return o;
+  const rest = { ...(spec as Record<string, unknown>) };
+  for (const f of legacyKeyFields) delete rest[f];
+  return { ...o, spec: rest };
+};
+
+/**
+ * PodCertificateRequests (pkg/registry/certificates/podcertificaterequest/storage: namespaced, subresource
+ * status, no short name; field selectors of the v1beta1 conversion's field label function) in one version.
+ * Every version shares one store; v1 serves a stored object without pkixPublicKey and proofOfPossession.
+ */
+export function podCertificateRequestDef(version: PodCertificateVersion, stub: boolean): ResourceDef {
+  return {
+    group: 'certificates.k8s.io', version, resource: 'podcertificaterequests', singular: 'podcertificaterequest', kind: 'PodCertificateRequest',
+    namespaced: true, shortNames: [], verbs: crud, subresources: ['status'], storeKey: 'podcertificaterequests',
+    fields: fieldsFor('metadata.name', 'metadata.namespace', 'spec.signerName', 'spec.podName', 'spec.nodeName'),
+    podCertificateStub: stub,
+    ...(version === 'v1' ? { convert: { toStorage: (o: Record<string, unknown>) => withoutLegacyKeyFields(o), fromStorage: withoutLegacyKeyFields } } : {}),
+  };
+}
+
+/**
+ * The PodCertificateRequest versions a Kubernetes minor serves with the feature on: none before 1.35, 1.35
+ * v1beta1 (pkixPublicKey and proofOfPossession only), 1.36 v1beta1 with stubPKCS10Request, 1.37 v1 and v1beta1.
+ */
+export function podCertificateVersionsOf(minor: number): { readonly versions: readonly PodCertificateVersion[]; readonly stub: boolean } {
+  if (minor < 35) return { versions: [], stub: false };
+  if (minor === 35) return { versions: ['v1beta1'], stub: false };
+  if (minor === 36) return { versions: ['v1beta1'], stub: true };
+  return { versions: ['v1', 'v1beta1'], stub: true };
+}
+
 export const apiVersionOf = (def: ResourceDef): string => (def.group === '' ? def.version : `${def.group}/${def.version}`);
 
 /** The certificates.k8s.io versions that can serve ClusterTrustBundles, in discovery's order (v1 preferred). */
@@ -109,9 +165,18 @@ export type ClusterTrustBundleVersion = typeof clusterTrustBundleVersions[number
  * What one devapi serves: every resource, with ClusterTrustBundles in the versions asked for
  * (default both; `[]` is a cluster with neither, as before 1.37 with the beta API off).
  */
-export function servedResources(options: { readonly clusterTrustBundleVersions?: readonly ClusterTrustBundleVersion[] } = {}): readonly ResourceDef[] {
+export function servedResources(options: {
+  readonly clusterTrustBundleVersions?: readonly ClusterTrustBundleVersion[];
+  /** PodCertificateRequests: the versions (default none) and whether they carry stubPKCS10Request (default true). */
+  readonly podCertificateVersions?: readonly PodCertificateVersion[];
+  readonly podCertificateStub?: boolean;
+} = {}): readonly ResourceDef[] {
   const versions: readonly string[] = options.clusterTrustBundleVersions ?? clusterTrustBundleVersions;
-  return resources.filter((r) => r.resource !== 'clustertrustbundles' || versions.includes(r.version));
+  const served = resources.filter((r) => r.resource !== 'clustertrustbundles' || versions.includes(r.version));
+  const pcr = podCertificateVersions.filter((v) => (options.podCertificateVersions ?? []).includes(v)).map((v) => podCertificateRequestDef(v, options.podCertificateStub ?? true));
+  // After the ClusterTrustBundles, so that a group's versions keep discovery's order (v1 first).
+  const at = served.findIndex((r) => r.group === 'coordination.k8s.io');
+  return [...served.slice(0, at), ...pcr, ...served.slice(at)];
 }
 
 export function findResource(group: string, version: string, resource: string, served: readonly ResourceDef[] = resources): ResourceDef | undefined {

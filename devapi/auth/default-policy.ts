@@ -7,7 +7,7 @@
 import {
   approverClusterRules, type PolicyRule, requesterClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules,
 } from './signer-role.js';
-import { approverClusterRules as signerApproverRules, cleanerClusterRules } from '../../src/kube/rbac.js';
+import { approverClusterRules as signerApproverRules, cleanerClusterRules, podCertificateClusterRules } from '../../src/kube/rbac.js';
 import { SIGNER_SERVICE_ACCOUNT } from './identity.js';
 import { kubeletPolicy } from './kubelet-policy.js';
 import { RBAC_V1, type RbacObject, type Subject } from './rbac.js';
@@ -30,6 +30,12 @@ export interface DefaultPolicyOptions {
   readonly signerApproves?: boolean | { readonly nodes: boolean; readonly mode?: 'enforce' | 'audit' };
   /** The signer identity also cleans up CSRs (the cleaner's rules from src/kube/rbac.ts). Default off. */
   readonly signerCleans?: boolean;
+  /**
+   * PodCertificateRequests are served: the signer identity also gets the product's PodCertificateRequest
+   * rules (src/kube/rbac.ts podCertificateClusterRules) for the same signer names, with reading Pods and
+   * Namespaces (the pod check and a namespace selector). Default off.
+   */
+  readonly podCertificates?: boolean;
 }
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -62,7 +68,7 @@ function clusterRole(name: string, rules: readonly PolicyRule[], subjects: reado
 export function defaultPolicy(options: DefaultPolicyOptions = {}): RbacObject[] {
   const {
     signerNames = DEFAULT_SIGNER_NAMES, leaseNamespace = SIGNER_SERVICE_ACCOUNT.namespace, leaseName = 'csr-signer', rotationRecordName = 'csr-signer-rotation',
-    signerApproves = false, signerCleans = false,
+    signerApproves = false, signerCleans = false, podCertificates = false,
   } = options;
   const approves = signerApproves === false ? [] : clusterRole('csr-signer-approver', signerApproverRules({
     signerNames, nodes: signerApproves === true || signerApproves.nodes, mode: signerApproves === true ? 'enforce' : signerApproves.mode ?? 'enforce',
@@ -70,6 +76,7 @@ export function defaultPolicy(options: DefaultPolicyOptions = {}): RbacObject[] 
   return [
     ...approves,
     ...(signerCleans ? clusterRole('csr-signer-cleaner', cleanerClusterRules(), [signerAccount]) : []),
+    ...(podCertificates ? clusterRole('csr-signer-pod-certificates', podCertificateClusterRules({ signerNames, pods: true, namespaces: true }), [signerAccount]) : []),
     ...kubeletPolicy(),
     ...clusterRole('csr-signer', signerClusterRules(signerNames), [signerAccount]),
     ...signerRole('csr-signer-leader-election', leaseNamespace, signerLeaseRules(leaseName)),

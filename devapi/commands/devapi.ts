@@ -1,6 +1,8 @@
 /** `csr-signer devapi`: the development Kubernetes API server, for laptops and end-to-end tests. */
 import { parseArgs } from 'node:util';
-import { BOOTSTRAP_TOKEN_PATTERN, clusterTrustBundleVersions, DevApi, type ClusterTrustBundleVersion } from '../server/server.js';
+import {
+  BOOTSTRAP_TOKEN_PATTERN, clusterTrustBundleVersions, DevApi, podCertificateVersions, type ClusterTrustBundleVersion, type PodCertificateVersion,
+} from '../server/server.js';
 import { csrError, isCsrSignerError } from '../../src/errors.js';
 import { portRange } from '../../src/config/flag-values.js';
 import { readBoundedText } from '../../src/files.js';
@@ -10,15 +12,20 @@ import { flagError, listenError } from '../../src/commands/exit.js';
 export const devapiUsage = `Usage: csr-signer devapi --state-dir DIR [options]
 
 Serves the slice of the Kubernetes API that csr-signer and its users touch
-(CertificateSigningRequests, Leases, Events, Namespaces, ConfigMaps,
-ClusterTrustBundles, Nodes, RBAC checks) over HTTPS on
+(CertificateSigningRequests, PodCertificateRequests, Leases, Events, Namespaces,
+ConfigMaps, ClusterTrustBundles, Nodes, Pods, ServiceAccounts, RBAC checks) over HTTPS on
 127.0.0.1, for trying csr-signer without a cluster and for end-to-end tests.
 Not a production API server. See docs/devapi.md.
 
   --state-dir DIR        where objects, the CA, tokens and kubeconfigs live (kept across restarts)
   --port P               port on 127.0.0.1 (default 0: any free port)
-  --kubernetes-minor N   the minor version /version reports, 27–33 (default 32); the
-                         kubectl dispatcher runs the matching kubectl
+  --kubernetes-minor N   the minor version /version reports, 27–37 (default 32); the
+                         kubectl dispatcher runs the matching kubectl (1.32 above 33).
+                         35 and later serve PodCertificateRequests as with the feature
+                         on: 35 v1beta1 (no stubPKCS10Request), 36 v1beta1, 37 v1 and v1beta1
+  --pod-certificate-versions LIST
+                         the certificates.k8s.io versions that serve PodCertificateRequests,
+                         whatever --kubernetes-minor says: v1,v1beta1, v1, v1beta1 or none
   --signer-name NAME     a signer name the signer identity may sign for; repeat for
                          more (default example.com/* and kubernetes.io/*)
   --signer-approves      the signer identity may also approve (the approver's rules, Nodes
@@ -65,6 +72,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
         'signer-name': { type: 'string', multiple: true },
         policy: { type: 'string' },
         'cluster-trust-bundle-versions': { type: 'string' },
+        'pod-certificate-versions': { type: 'string' },
         'no-cluster-trust-bundles': { type: 'boolean', default: false },
         'namespace-termination-seconds': { type: 'string', default: '2' },
         'no-watch-bookmarks': { type: 'boolean', default: false },
@@ -84,7 +92,8 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
   const stateDir = values['state-dir'];
   if (!stateDir) throw csrError('InvalidArgument', '--state-dir is required (see csr-signer devapi --help)');
   const port = integerFlag('port', values.port, portRange);
-  const minor = integerFlag('kubernetes-minor', values['kubernetes-minor'], { min: 27, max: 33 });
+  const minor = integerFlag('kubernetes-minor', values['kubernetes-minor'], { min: 27, max: 37 });
+  const pcrVersions = podCertificateVersionsFlag(values['pod-certificate-versions']);
   const terminationSeconds = integerFlag('namespace-termination-seconds', values['namespace-termination-seconds'], { min: 0, max: 3600 });
   const bundleVersions = clusterTrustBundleVersionsFlag(values['cluster-trust-bundle-versions'], values['no-cluster-trust-bundles']);
   const policyYaml = values.policy ? readFlagFile(values.policy, 'policy') : undefined;
@@ -103,6 +112,7 @@ export async function runDevapi(argv: readonly string[], out: NodeJS.WritableStr
       ...(values['signer-name'] ? { signerNames: values['signer-name'] } : {}),
       ...(policyYaml === undefined ? {} : { policyYaml }),
       ...(bundleVersions === undefined ? {} : { clusterTrustBundleVersions: bundleVersions }),
+      ...(pcrVersions === undefined ? {} : { podCertificateVersions: pcrVersions }),
       ...(bootstrapTokens.length > 0 ? { bootstrapTokens } : {}),
       ...(values['signer-approves'] ? { signerApproves: true } : {}),
       ...(values['signer-cleans'] ? { signerCleans: true } : {}),
@@ -168,6 +178,19 @@ export async function startDevapi(devapi: DevApi, port: number): Promise<string>
     if (typeof code === 'string' && (e as NodeJS.ErrnoException).syscall === 'listen') throw listenError('--port', `127.0.0.1:${port}`, e);
     throw e;
   }
+}
+
+/** `--pod-certificate-versions` (a comma list of v1 and v1beta1, or none); undefined: not given, the minor decides. */
+export function podCertificateVersionsFlag(value: string | undefined): PodCertificateVersion[] | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === 'none') return [];
+  const known: readonly string[] = podCertificateVersions;
+  const listed = value.split(',').map((v) => v.trim());
+  const versions = listed.filter((v): v is PodCertificateVersion => known.includes(v));
+  if (versions.length !== listed.length || new Set(versions).size !== versions.length) {
+    throw csrError('InvalidArgument', `--pod-certificate-versions must be v1,v1beta1, v1, v1beta1 or none, not ${JSON.stringify(value)}`);
+  }
+  return podCertificateVersions.filter((v) => versions.includes(v));
 }
 
 /**

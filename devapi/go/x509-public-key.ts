@@ -24,6 +24,8 @@ export interface GoPublicKey {
   readonly rsaBits?: number;
   readonly rsaOdd?: boolean;
   readonly rsaExponent?: number;
+  /** ECDSA: the curve's name as Go's `Params().Name` prints it (`P-256`). */
+  readonly curve?: string;
 }
 
 const curves: Readonly<Record<string, { name: string; size: number; jwk: boolean }>> = {
@@ -92,7 +94,7 @@ function ecdsaKey(ai: AlgorithmIdentifier, der: Uint8Array): GoPublicKey {
   const jwk = { kty: 'EC', crv: curve.name, x: b64url(der.subarray(1, 1 + curve.size)), y: b64url(der.subarray(1 + curve.size)) };
   const key = importKey(curve.jwk ? jwk : undefined, () => sequence(sequence(encodeOid('1.2.840.10045.2.1'), encodeOid(curveOid)), bitString(der)));
   if (!key) throw new GoError('x509: failed to unmarshal elliptic curve point');
-  return { algorithm: 'ECDSA', key: () => key };
+  return { algorithm: 'ECDSA', key: () => key, curve: curve.name };
 }
 
 function dsaKey(ai: AlgorithmIdentifier, der: Uint8Array): GoPublicKey {

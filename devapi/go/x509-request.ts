@@ -191,6 +191,16 @@ function parseCertificateRequest(der: Uint8Array): ParsedRequest {
   return { tbs: tbs.full, signature, signatureAlgorithm: signatureAlgorithmOf(signatureAi), publicKey, organizations };
 }
 
+/** x509.ParseCertificateRequest of DER bytes (no PEM), reporting Go's error text. */
+export function parseCsrDer(der: Uint8Array): ParsedRequest | string {
+  try {
+    return parseCertificateRequest(der);
+  } catch (e) {
+    if (e instanceof GoError) return e.message;
+    throw e;
+  }
+}
+
 /** certificates.ParseCSR: the first PEM block must be a CERTIFICATE REQUEST that Go parses. */
 export function parseCsr(pem: Uint8Array): ParsedRequest | string {
   const decoded = pemDecode(latin1(pem));

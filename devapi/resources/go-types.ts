@@ -109,6 +109,31 @@ const node = kind('Node', {
   }),
 });
 
+/**
+ * certificates.k8s.io PodCertificateRequest: v1beta1 of 1.35 (no stubPKCS10Request), of 1.36 (with
+ * it), v1 (no pkixPublicKey, proofOfPossession); status conditions are metav1.Condition.
+ */
+function podCertificateRequest(version: string, stub: boolean): GoType {
+  const legacy = version === 'v1' ? {} : { pkixPublicKey: bytes, proofOfPossession: bytes };
+  return struct(`${version}.PodCertificateRequest`, {
+    kind: string, apiVersion: string, metadata: objectMeta,
+    spec: struct(`${version}.PodCertificateRequestSpec`, {
+      signerName: string, podName: string, podUID: uid, serviceAccountName: string, serviceAccountUID: uid, nodeName: named('types.NodeName'), nodeUID: uid,
+      maxExpirationSeconds: int32, ...legacy, ...(stub ? { stubPKCS10Request: bytes } : {}), unverifiedUserAnnotations: map(string),
+    }),
+    status: struct(`${version}.PodCertificateRequestStatus`, {
+      conditions: slice(struct('v1.Condition', {
+        type: string, status: named('v1.ConditionStatus'), observedGeneration: int64, lastTransitionTime: time, reason: string, message: string,
+      })),
+      certificateChain: string, notBefore: time, beginRefreshAt: time, notAfter: time,
+    }),
+  });
+}
+
+/** A Pod as devapi keeps it: spec and status stored as sent (the checks read spec.nodeName and spec.serviceAccountName). */
+const pod = kind('Pod', { spec: raw, status: raw });
+const serviceAccount = kind('ServiceAccount', { secrets: raw, imagePullSecrets: raw, automountServiceAccountToken: bool });
+
 const configMap = kind('ConfigMap', { immutable: bool, data: map(string), binaryData: map(bytes) });
 
 const subjectAccessReviewSpec = (name: string): GoType => struct(name, {
@@ -121,8 +146,11 @@ const subjectAccessReviewSpec = (name: string): GoType => struct(name, {
 });
 
 /** The Go type a request body for `resource` in `group`/`version` decodes into, or undefined when devapi does not type it. */
-export function goTypeOf(group: string, version: string, resource: string): GoType | undefined {
+export function goTypeOf(group: string, version: string, resource: string, podCertificateStub = true): GoType | undefined {
   switch (`${group}/${resource}`) {
+    case 'certificates.k8s.io/podcertificaterequests': return podCertificateRequest(version, podCertificateStub);
+    case '/pods': return pod;
+    case '/serviceaccounts': return serviceAccount;
     case '/events': return coreEvent;
     case 'events.k8s.io/events': return eventsV1Event;
     case 'certificates.k8s.io/certificatesigningrequests': return csr;

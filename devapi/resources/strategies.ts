@@ -8,6 +8,7 @@ import { admitCsrCreate, prepareCsrCreate, prepareCsrUpdate, validateCsrCreate }
 import { validateEventCreate, validateEventUpdate } from './events.js';
 import { prepareNamespaceCreate, prepareNamespaceUpdate, validateNamespace } from './namespaces.js';
 import { admitNodeWrite, duplicateAddresses, NODE_MERGE_STRATEGIES, prepareNodeUpdate } from './nodes.js';
+import { preparePcrCreate, preparePcrUpdate, validatePcrCreate, type PcrForm } from './pod-certificate-requests.js';
 import type { RequestAuthorizer, UserInfo } from '../auth/rbac.js';
 import type { ApiError, FieldError } from '../api/errors.js';
 import type { KubeObject } from '../storage/kube-object.js';
@@ -173,8 +174,64 @@ export const nodeStrategy: Strategy = {
   strategicMerge: NODE_MERGE_STRATEGIES,
 };
 
-/** The strategy for a resource of an API group (the two Event APIs share a store, not their rules). */
-export const strategyFor = (group: string, resource: string): Strategy | undefined => (group === 'events.k8s.io' ? eventsV1Strategy : strategies[resource]);
+/**
+ * PodCertificateRequests (resources/pod-certificate-requests.ts) in one form of the API: its create and
+ * update rules; NodeRestriction and the `sign` check need the store and the authorizer (server/rest.ts).
+ * Unconditional updates are allowed (strategy.go AllowUnconditionalUpdate), a PUT does not create.
+ */
+export function podCertificateRequestStrategy(form: PcrForm): Strategy {
+  return {
+    prepareCreate: (body) => preparePcrCreate(body),
+    validateCreate: (object) => validatePcrCreate(object, form),
+    admitCreate: () => undefined,
+    prepareUpdate: (old, incoming, subresource, now) => preparePcrUpdate(old, keepSystemFields(old, incoming), subresource === 'status' ? 'status' : '', now, form),
+    allowUnconditionalUpdate: true,
+    allowCreateOnUpdate: false,
+  };
+}
+
+/**
+ * Pods, reduced to what the pod-certificate checks need: a DNS-1123 name, `spec.serviceAccountName`
+ * defaulted to `default` (the ServiceAccount admission plugin), everything else stored as sent; an
+ * update keeps the stored status unless it comes through `/status` (not served).
+ */
+export const podStrategy: Strategy = {
+  prepareCreate: (body) => {
+    const spec = (body.spec ?? {}) as Obj;
+    return { ...body, spec: { ...spec, ...(typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? {} : { serviceAccountName: 'default' }) } };
+  },
+  validateCreate: (object) => nameErrors(object, true),
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    const object = prepareNodeUpdate(old, keepSystemFields(old, incoming), '');
+    return { object, errors: nameErrors(object, true) };
+  },
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+};
+
+/** ServiceAccounts: a DNS-1123 name, otherwise stored as sent. */
+export const serviceAccountStrategy: Strategy = {
+  prepareCreate: (body) => body,
+  validateCreate: (object) => nameErrors(object, true),
+  admitCreate: () => undefined,
+  prepareUpdate: (old, incoming) => {
+    const object = keepSystemFields(old, incoming);
+    return { object, errors: nameErrors(object, true) };
+  },
+  allowUnconditionalUpdate: true,
+  allowCreateOnUpdate: false,
+};
+
+/**
+ * The strategy for a resource of an API group (the two Event APIs share a store, not their rules); a
+ * PodCertificateRequest's depends on the API it came through (`podCertificateStub`, v1).
+ */
+export function strategyFor(group: string, resource: string, version = '', podCertificateStub = true): Strategy | undefined {
+  if (group === 'events.k8s.io') return eventsV1Strategy;
+  if (resource === 'podcertificaterequests') return podCertificateRequestStrategy({ stub: podCertificateStub, v1: version === 'v1' });
+  return strategies[resource];
+}
 
 export const strategies: Readonly<Record<string, Strategy>> = {
   certificatesigningrequests: csrStrategy,
@@ -184,4 +241,6 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   configmaps: configMapStrategy,
   clustertrustbundles: clusterTrustBundleStrategy,
   nodes: nodeStrategy,
+  pods: podStrategy,
+  serviceaccounts: serviceAccountStrategy,
 };

@@ -19,6 +19,8 @@ import {
   alreadyExists, ApiError, badRequest, conflict, invalid, notFound, qualifiedResource, quote,
 } from '../api/errors.js';
 import { strategies, strategyFor, type Strategy, type Subresource } from '../resources/strategies.js';
+import { pcrStatusChanged, pcrTerminalCondition } from '../resources/pod-certificate-requests.js';
+import { admitPodCertificateRequest } from '../resources/pod-certificate-admission.js';
 import type { KubeObject } from '../storage/kube-object.js';
 import type { Store } from '../storage/store.js';
 import { toTable } from './tables.js';
@@ -75,10 +77,23 @@ export interface ApprovalWrite {
   readonly dryRun?: true;
 }
 
+/** A PodCertificateRequest status write that was stored and changed the status (each adds the one terminal condition). */
+export interface PcrStatusWrite {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly user: string;
+  /** The terminal condition the write added: Issued, Denied or Failed. */
+  readonly conditionType: string;
+  readonly resourceVersion: string;
+  readonly time: string;
+}
+
 export interface RestDeps {
   readonly store: Store;
   readonly authorizer: RequestAuthorizer;
   readonly audit: CertificateWrite[];
+  readonly pcrStatusWrites: PcrStatusWrite[];
   readonly approvalWrites: ApprovalWrite[];
   /** A request's verdict computed off the event loop (go/request-verifier.ts). */
   readonly verifyRequest: (encoded: string) => Promise<string | undefined>;
@@ -96,7 +111,8 @@ const withoutType = (o: Obj): Obj => {
   return rest;
 };
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
-const strategyOf = (def: ResourceDef): Strategy => strategyFor(def.group, def.resource) ?? (strategies.events as Strategy);
+const strategyOf = (def: ResourceDef): Strategy => strategyFor(def.group, def.resource, def.version, def.podCertificateStub) ?? (strategies.events as Strategy);
+const isPcr = (def: ResourceDef): boolean => def.resource === 'podcertificaterequests';
 const withType = (def: ResourceDef, o: KubeObject): Obj => ({ apiVersion: apiVersionOf(def), kind: def.kind, ...(def.convert ? def.convert.fromStorage(o) : o) });
 
 /** Decodes a request body by Content-Type: JSON, YAML, or (kubectl ≥ 1.32 approve / can-i) protobuf. */
@@ -180,7 +196,7 @@ function addWarnings(ctx: RequestContext, texts: readonly string[]): void {
  */
 function decodeTyped(ctx: RequestContext, tree: JsonNode, options: WriteOptions): Obj {
   const directive = fieldValidation(ctx, options);
-  const type = goTypeOf(ctx.def.group, ctx.def.version, ctx.def.resource);
+  const type = goTypeOf(ctx.def.group, ctx.def.version, ctx.def.resource, ctx.def.podCertificateStub);
   if (!type) return plainObject(tree);
   const decoded = decodeGo(tree, type, { strict: directive !== 'Ignore' });
   const patchError = (detail: string): ApiError => invalid('', '', '', [{ type: 'FieldValueInvalid', field: 'patch', value: quote(JSON.stringify(plainObject(tree))), detail }]);
@@ -301,6 +317,11 @@ function createObject(ctx: RequestContext, deps: RestDeps, received: Obj, status
       if (!deps.store.get(def.storeKey, ctx.namespace, candidate)) metadata.name = candidate;
     }
   }
+  // NodeRestriction is a mutating admission plugin: it runs before the registry's PrepareForCreate and validation.
+  if (isPcr(def)) {
+    const refused = admitPodCertificateRequest(deps.store, ctx.user, 'CREATE', '', ctx.namespace ?? '', undefined, { ...body, metadata });
+    if (refused) throw refused;
+  }
   const prepared = strategy.prepareCreate({ ...body, metadata }, ctx.user);
   const name = (meta(prepared).name as string | undefined) ?? '';
   const errors = strategy.validateCreate(prepared);
@@ -363,6 +384,29 @@ function recordCertificateWrite(ctx: RequestContext, deps: RestDeps, old: KubeOb
   }
 }
 
+/**
+ * The PodCertificateRequest status strategy's `sign` check (podcertificaterequest/strategy.go
+ * `statusStrategy.ValidateUpdate`, after the status validation passed): a write that changes the status
+ * needs `sign` on the signer's name, or on `<domain>/*` (certauthorization.IsAuthorizedForSignerName);
+ * refused as a 422 field error, not a 403. A write that changes nothing is not checked.
+ */
+function checkPcrSign(ctx: RequestContext, deps: RestDeps, old: KubeObject, next: Obj): void {
+  if (!isPcr(ctx.def) || ctx.subresource !== 'status' || !pcrStatusChanged(old, next)) return;
+  const signerName = String(((old.spec as Obj | undefined)?.signerName as string | undefined) ?? '');
+  if (isAuthorizedForSignerName(deps.authorizer, ctx.user, 'sign', signerName)) return;
+  throw invalid(ctx.def.kind, ctx.def.group, old.metadata.name, [
+    { type: 'FieldValueForbidden', field: 'spec.signerName', detail: `User ${quote(ctx.user.name)} is not permitted to "sign" for signer ${quote(signerName)}` },
+  ]);
+}
+
+function recordPcrStatusWrite(ctx: RequestContext, deps: RestDeps, old: KubeObject, stored: KubeObject): void {
+  if (!isPcr(ctx.def) || ctx.subresource !== 'status' || !pcrStatusChanged(old, stored)) return;
+  deps.pcrStatusWrites.push({
+    namespace: stored.metadata.namespace ?? '', name: stored.metadata.name, uid: stored.metadata.uid, user: ctx.user.name,
+    conditionType: pcrTerminalCondition(stored), resourceVersion: stored.metadata.resourceVersion, time: new Date().toISOString(),
+  });
+}
+
 /** PUT semantics for a full incoming object (also the end of every PATCH). */
 function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, createIfMissing: boolean): void {
   const { def } = ctx;
@@ -390,9 +434,14 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
   if (incomingMeta.uid !== undefined && incomingMeta.uid !== '' && incomingMeta.uid !== old.metadata.uid) {
     throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(def.resource, def.group)} "${name}": Precondition failed: UID in precondition: ${text(incomingMeta.uid)}, UID in object meta: ${old.metadata.uid}`);
   }
+  if (isPcr(def)) {
+    const refused = admitPodCertificateRequest(deps.store, ctx.user, 'UPDATE', ctx.subresource, ctx.namespace ?? '', name, incoming);
+    if (refused) throw refused;
+  }
   const { object, errors } = strategy.prepareUpdate(old, incoming, ctx.subresource, deps.store.now());
   if (errors.length > 0) throw invalid(def.kind, def.group, name, errors);
   admitCsrUpdate(ctx, deps, old, object);
+  checkPcrSign(ctx, deps, old, object);
   const denied = strategy.admitWrite?.(object, old, ctx.user, deps.authorizer);
   if (denied) throw denied;
   if (dryRun(ctx)) {
@@ -403,6 +452,7 @@ function updateObject(ctx: RequestContext, deps: RestDeps, received: Obj, create
   const rest = ignoreManagedFieldsTimestamps(withoutType(object), old);
   const stored = deps.store.replace(def.storeKey, { ...rest, metadata: { ...meta(rest), resourceVersion: old.metadata.resourceVersion } } as KubeObject);
   recordCertificateWrite(ctx, deps, old, stored, ((incoming.status as Obj | undefined)?.certificate));
+  recordPcrStatusWrite(ctx, deps, old, stored);
   sendJsonText(ctx.res, 200, typedJson(def, stored));
 }
 
@@ -516,7 +566,8 @@ export async function remove(ctx: RequestContext, deps: RestDeps): Promise<void>
   const preconditions = await readDeletePreconditions(ctx);
   const object = existing(ctx, deps);
   checkDeletePreconditions(ctx, object, preconditions);
-  const denied = strategyOf(ctx.def).admitDelete?.(object, ctx.user);
+  const denied = strategyOf(ctx.def).admitDelete?.(object, ctx.user)
+    ?? (isPcr(ctx.def) ? admitPodCertificateRequest(deps.store, ctx.user, 'DELETE', '', ctx.namespace ?? '', object.metadata.name, object) : undefined);
   if (denied) throw denied;
   const isNamespace = ctx.def.resource === 'namespaces';
   if (isNamespace) checkNamespaceDeletable(object.metadata.name);
@@ -541,7 +592,8 @@ export function removeCollection(ctx: RequestContext, deps: RestDeps): void {
   // Upstream each item's delete passes admission (NodeRestriction); here one refusal stops the whole collection first.
   const strategy = strategyOf(ctx.def);
   for (const o of doomed) {
-    const denied = strategy.admitDelete?.(o, ctx.user);
+    const denied = strategy.admitDelete?.(o, ctx.user)
+      ?? (isPcr(ctx.def) ? admitPodCertificateRequest(deps.store, ctx.user, 'DELETE', '', o.metadata.namespace ?? '', o.metadata.name, o) : undefined);
     if (denied) throw denied;
   }
   const deleted = dryRun(ctx) ? doomed : doomed.map((o) => deps.store.delete(ctx.def.storeKey, o.metadata.namespace, o.metadata.name) ?? o);

@@ -22,7 +22,10 @@ import { certificateError } from '../go/x509-certificate.js';
 import { builtWorkerUrl, RequestVerifier } from '../go/request-verifier.js';
 import { NAME_LABEL } from '../resources/namespaces.js';
 import { NamespaceTermination } from '../resources/namespace-termination.js';
-import { findResource, servedResources, type ClusterTrustBundleVersion, type ResourceDef } from '../api/resource-definitions.js';
+import {
+  findResource, podCertificateVersionsOf, servedResources, type ClusterTrustBundleVersion, type PodCertificateVersion, type ResourceDef,
+} from '../api/resource-definitions.js';
+import { nodeAuthorizesPodCertificateRequest } from '../resources/pod-certificate-admission.js';
 import * as rest from './rest.js';
 import { review } from '../auth/access-reviews.js';
 import { ApiError, unknownPath } from '../api/errors.js';
@@ -30,7 +33,7 @@ import { Store } from '../storage/store.js';
 import type { Subresource } from '../resources/strategies.js';
 import { realTimers, watch, WatchRegistry, type WatchTimers } from './watch.js';
 
-export { clusterTrustBundleVersions, type ClusterTrustBundleVersion } from '../api/resource-definitions.js';
+export { clusterTrustBundleVersions, podCertificateVersions, type ClusterTrustBundleVersion, type PodCertificateVersion } from '../api/resource-definitions.js';
 export { BOOTSTRAP_TOKEN_PATTERN } from '../auth/authentication.js';
 
 export interface DevApiOptions {
@@ -78,6 +81,12 @@ export interface DevApiOptions {
   readonly clusterTrustBundleVersions?: readonly ClusterTrustBundleVersion[];
   /** false: serve no ClusterTrustBundles (the older spelling of `clusterTrustBundleVersions: []`). */
   readonly clusterTrustBundles?: boolean;
+  /**
+   * The certificates.k8s.io versions that serve PodCertificateRequests (one store). Default: what
+   * `minorVersion` serves with the feature turned on (none before 35; 35 v1beta1 without stubPKCS10Request;
+   * 36 v1beta1; 37 and later v1 and v1beta1). Given, the API has stubPKCS10Request unless the minor is 35.
+   */
+  readonly podCertificateVersions?: readonly PodCertificateVersion[];
   readonly log?: (line: string) => void;
   /**
    * Bootstrap tokens (`abcdef.0123456789abcdef`): each authenticates as `system:bootstrap:<id>` in
@@ -99,6 +108,7 @@ export class DevApi {
   readonly watches = new WatchRegistry();
   readonly audit: rest.CertificateWrite[] = [];
   readonly approvalWrites: rest.ApprovalWrite[] = [];
+  readonly pcrStatusWrites: rest.PcrStatusWrite[] = [];
   readonly authorizer: Authorizer;
   readonly namespaces: NamespaceTermination;
   #server: Server | undefined;
@@ -118,7 +128,11 @@ export class DevApi {
     mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     chmodSync(options.stateDir, 0o700);
     this.store = new Store({ stateFile: join(options.stateDir, 'state.json'), readText: options.readText, historySize: options.historySize ?? 10_000 });
+    const minor = options.minorVersion ?? 32;
+    const byMinor = podCertificateVersionsOf(minor);
+    const pcrVersions = options.podCertificateVersions ?? byMinor.versions;
     const policy: RbacObject[] = defaultPolicy({
+      podCertificates: pcrVersions.length > 0,
       ...(options.signerNames ? { signerNames: options.signerNames } : {}),
       ...(options.signerApproves === undefined ? {} : { signerApproves: options.signerApproves }),
       ...(options.signerCleans === undefined ? {} : { signerCleans: options.signerCleans }),
@@ -131,7 +145,10 @@ export class DevApi {
       if (problem !== undefined) throw new Error(`the client CA bundle is not usable: ${problem}`);
     }
     const versions = options.clusterTrustBundles === false ? [] : options.clusterTrustBundleVersions;
-    this.#served = servedResources(versions === undefined ? {} : { clusterTrustBundleVersions: versions });
+    this.#served = servedResources({
+      ...(versions === undefined ? {} : { clusterTrustBundleVersions: versions }),
+      podCertificateVersions: pcrVersions, podCertificateStub: options.podCertificateVersions === undefined ? byMinor.stub : minor !== 35,
+    });
     for (const ns of DEFAULT_NAMESPACES) {
       if (!this.store.get('namespaces', undefined, ns)) {
         this.store.create('namespaces', { metadata: { name: ns, labels: { [NAME_LABEL]: ns } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
@@ -347,7 +364,9 @@ export class DevApi {
       throw new ApiError(405, 'MethodNotAllowed', `${verb ?? method.toLowerCase()} is not supported on resources of kind "${def.group === '' ? def.resource : `${def.resource}.${def.group}`}"`);
     }
     try {
-      this.#authorize(user, {
+      const nodeAllowed = def.resource === 'podcertificaterequests'
+        && nodeAuthorizesPodCertificateRequest(this.store, user, verb, sub, namespace, name, url.searchParams.get('fieldSelector'));
+      if (!nodeAllowed) this.#authorize(user, {
         verb, apiGroup: group, resource, ...(sub ? { subresource: sub } : {}), ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}),
       });
     } catch (e) {
@@ -356,7 +375,7 @@ export class DevApi {
     }
     const ctx: rest.RequestContext = { req, res, url, user, def, namespace, name, subresource: sub as Subresource, table: wantsTable(req.headers.accept) };
     const deps: rest.RestDeps = {
-      store: this.store, authorizer: this.authorizer, audit: this.audit, approvalWrites: this.approvalWrites,
+      store: this.store, authorizer: this.authorizer, audit: this.audit, approvalWrites: this.approvalWrites, pcrStatusWrites: this.pcrStatusWrites,
       verifyRequest: (encoded) => this.#verifier.verdict(encoded),
       namespaces: this.namespaces,
     };
@@ -405,7 +424,7 @@ export class DevApi {
       case 'POST /devapi/v1/namespaces/finish-termination':
         return sendJson(res, 200, { finished: this.namespaces.finishAll() });
       case 'GET /devapi/v1/audit':
-        return sendJson(res, 200, { certificateWrites: this.audit, approvalWrites: this.approvalWrites, faultsInjected: this.faults.injected, openWatches: this.watches.size });
+        return sendJson(res, 200, { certificateWrites: this.audit, approvalWrites: this.approvalWrites, pcrStatusWrites: this.pcrStatusWrites, faultsInjected: this.faults.injected, openWatches: this.watches.size });
       default:
         throw unknownPath();
     }

@@ -219,3 +219,26 @@ export const nodeTable = tableOf([
     address('InternalIP'), address('ExternalIP'), info('osImage'), info('kernelVersion'), info('containerRuntimeVersion'),
   ];
 });
+
+/**
+ * PodCertificateRequests. Which columns kube-apiserver prints for them could not be read upstream; these are
+ * devapi's: the signer, the pod, its ServiceAccount and node, the one terminal condition (`Pending` without
+ * one) and the age.
+ */
+export const podCertificateRequestTable = tableOf([
+  nameColumn,
+  column('SignerName', 'signerName indicates the requested signer.'),
+  column('PodName', 'podName is the name of the pod into which the certificate will be mounted.'),
+  column('ServiceAccountName', 'serviceAccountName is the name of the service account the pod is running as.'),
+  column('NodeName', 'nodeName is the name of the node the pod is assigned to.'),
+  column('Condition', 'The one terminal condition: Issued, Denied or Failed; Pending without one.'),
+  ageColumn,
+], (pcr, now) => {
+  const conditions = field(pcr, 'status', 'conditions');
+  const terminal = (Array.isArray(conditions) ? conditions as unknown[] : [])
+    .filter((c): c is object => typeof c === 'object' && c !== null).map((c) => text(c, 'type')).find((t) => ['Issued', 'Denied', 'Failed'].includes(t));
+  return [
+    text(pcr, 'metadata', 'name'), text(pcr, 'spec', 'signerName'), text(pcr, 'spec', 'podName'), text(pcr, 'spec', 'serviceAccountName'),
+    text(pcr, 'spec', 'nodeName'), terminal ?? 'Pending', since(text(pcr, 'metadata', 'creationTimestamp'), now),
+  ];
+});

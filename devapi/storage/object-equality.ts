@@ -12,7 +12,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** JSON with every object's keys sorted (undefined members dropped, as JSON.stringify does). */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   if (isObj(value)) {
     const members = Object.keys(value).filter((k) => value[k] !== undefined).sort();
