@@ -64,14 +64,14 @@ export const catalogue = {
     () => 'the request asks for a CA certificate (basicConstraints CA:TRUE), which this signer does not issue'),
   UnrecognizedUsage: define('CSR_SIGNER_ERR_UNRECOGNIZED_USAGE', 'UnrecognizedUsage', true,
     (usages: readonly string[]) => `unrecognized usage values: ${goQuotedList(usages)}`),
-  PodCertificateFieldInvalid: define('CSR_SIGNER_ERR_POD_CERTIFICATE_FIELD', 'MalformedRequest', true,
-    (field: string, detail: string) => `spec.${field} of the PodCertificateRequest ${detail}`),
 
   // ---- pod certificates: the request's key (permanent)
   PodCertificateKeyForm: define('CSR_SIGNER_ERR_POD_CERTIFICATE_KEY_FORM', 'MalformedRequest', true,
     (found: string) => `exactly one of stubPKCS10Request or pkixPublicKey with proofOfPossession must be set; found ${found}`),
   PodCertificateFieldTooLarge: define('CSR_SIGNER_ERR_POD_CERTIFICATE_FIELD_TOO_LARGE', 'RequestTooLarge', true,
     (field: string, size: number, limit: number) => `spec.${field} is ${size} bytes, more than the limit of ${limit} bytes`),
+  PodCertificateFieldNotBase64: define('CSR_SIGNER_ERR_POD_CERTIFICATE_FIELD_BASE64', 'MalformedRequest', true,
+    (field: string) => `spec.${field} is not valid base64 (padded standard base64, as the API server writes byte fields)`),
   PodCertificateStubNotDer: define('CSR_SIGNER_ERR_POD_CERTIFICATE_STUB_NOT_DER', 'MalformedRequest', true,
     () => 'spec.stubPKCS10Request holds PEM text; it must be the DER bytes of a PKCS#10 request (base64 of the DER in JSON)'),
   PodCertificateKeyUnsupported: define('CSR_SIGNER_ERR_POD_CERTIFICATE_KEY_UNSUPPORTED', 'UnsupportedKeyType', true,

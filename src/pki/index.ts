@@ -3,6 +3,7 @@ export { signRequest, issueCertificate, issueForKey, randomSerial } from './auth
 export type { IssuedCertificate, IssueInput, KeyIssueInput, SignOptions, SigningProfile, SubjectSpec, ThreadpoolMode } from './authority.js';
 export { podCertificateKeyTypes, podCertificateKeyType, readPodCertificateKey } from './pod-certificate-key.js';
 export type { PodCertificateKey, PodCertificateKeyFields, PodCertificateKeyType } from './pod-certificate-key.js';
+export { MAX_POD_CERTIFICATE_KEY_FIELD_BYTES, MAX_STUB_PKCS10_REQUEST_BYTES } from './pod-certificate-key.js';
 export { certificateIssuedChannelName } from './issued-channel.js';
 export type { CertificateIssuedMessage } from './issued-channel.js';
 export { loadCertificateAuthority, certificateAuthorityFrom, readCertificateBundle, readPrivateKey } from './ca.js';

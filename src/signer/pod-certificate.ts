@@ -13,7 +13,9 @@
  * request can never be signed; wait: retried with backoff, never written.
  */
 import { CsrSignerError, csrError } from '../errors.js';
-import { defaultRequestLimits, describeKey, type PodCertificateKey, type PodCertificateKeyFields } from '../pki/index.js';
+import {
+  describeKey, MAX_POD_CERTIFICATE_KEY_FIELD_BYTES, MAX_STUB_PKCS10_REQUEST_BYTES, type PodCertificateKey, type PodCertificateKeyFields,
+} from '../pki/index.js';
 import { rfc3339Seconds } from '../time.js';
 import { podCertificateIdentity, templateValues } from './pod-certificate-identity.js';
 import { annotationDnsNames, namespaceProblem, needsNamespace, podProblem, serviceAccountProblem, stubContents } from './pod-certificate-policy.js';
@@ -55,28 +57,29 @@ export function podCertificateFacts(
   };
 }
 
-/** The API server's limits on the legacy fields (MaxPKIXPublicKeySize, MaxProofOfPossessionSize). */
-export const maxPkixPublicKeyBytes = 10_240;
-export const maxProofOfPossessionBytes = 10_240;
 const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** One base64 field decoded, bounded before decoding; "" and absent are the same (Go's len() == 0). */
+/** One base64 field decoded, its length bounded before it is read; "" and absent are the same (Go's len() == 0). */
 function field(name: string, text: string | undefined, maxBytes: number): Uint8Array | undefined {
   if (text === undefined || text === '') return undefined;
-  const bytes = Math.floor(text.length / 4) * 3;
-  if (bytes - 2 > maxBytes) throw csrError('PodCertificateFieldInvalid', name, `is longer than the ${maxBytes} bytes csr-signer reads`);
-  if (!strictBase64.test(text)) throw csrError('PodCertificateFieldInvalid', name, 'is not valid base64');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const size = Math.floor((text.length * 3) / 4) - padding;
+  if (size > maxBytes) throw csrError('PodCertificateFieldTooLarge', name, size, maxBytes);
+  if (!strictBase64.test(text)) throw csrError('PodCertificateFieldNotBase64', name);
   const decoded = Buffer.from(text, 'base64');
-  if (decoded.length > maxBytes) throw csrError('PodCertificateFieldInvalid', name, `is longer than the ${maxBytes} bytes csr-signer reads`);
   return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length);
 }
 
-/** The key fields decoded from base64, bounded; a bad field: the permanent error naming it. */
-export function podCertificateKeyFields(pcr: PodCertificateRequest, maxStubBytes = defaultRequestLimits.maxBytes): PodCertificateKeyFields | CsrSignerError {
+/**
+ * The key fields decoded from base64, each bounded as kube-apiserver bounds it (10240 bytes;
+ * `maxStubBytes` may only lower the stub's bound, pki's readPodCertificateKey keeps it);
+ * a bad field: the permanent error naming it. readPodCertificateKey reads the result.
+ */
+export function podCertificateKeyFields(pcr: PodCertificateRequest, maxStubBytes = MAX_STUB_PKCS10_REQUEST_BYTES): PodCertificateKeyFields | CsrSignerError {
   try {
-    const stub = field('stubPKCS10Request', pcr.spec.stubPKCS10Request, maxStubBytes);
-    const pkix = field('pkixPublicKey', pcr.spec.pkixPublicKey, maxPkixPublicKeyBytes);
-    const proof = field('proofOfPossession', pcr.spec.proofOfPossession, maxProofOfPossessionBytes);
+    const stub = field('stubPKCS10Request', pcr.spec.stubPKCS10Request, Math.min(maxStubBytes, MAX_STUB_PKCS10_REQUEST_BYTES));
+    const pkix = field('pkixPublicKey', pcr.spec.pkixPublicKey, MAX_POD_CERTIFICATE_KEY_FIELD_BYTES);
+    const proof = field('proofOfPossession', pcr.spec.proofOfPossession, MAX_POD_CERTIFICATE_KEY_FIELD_BYTES);
     return {
       podUID: pcr.spec.podUID,
       ...(stub === undefined ? {} : { stubPKCS10Request: stub }),
@@ -114,12 +117,16 @@ export function decidePodCertificate(input: PodCertificateInput): PodCertificate
   const namespace = pcr.metadata.namespace ?? '';
   const { serviceAccountName } = pcr.spec;
 
-  if (key instanceof CsrSignerError) return key.permanent ? fail(key.reason, key.message) : wait(key.reason, key.message);
+  const suggestion = `signer ${signer.name} accepts ${config.keyTypes.join(', ')}; use keyType ${config.keyTypes[0] ?? 'ECDSAP256'}`;
+  if (key instanceof CsrSignerError) {
+    // A key of no keyType at all (which the apiserver refuses at create): Denied with the suggestion, as any other type.
+    if (key.kind === 'PodCertificateKeyUnsupported') return deny('UnsupportedKeyType', `${key.message.split(';')[0] ?? key.message}: ${suggestion}`);
+    return key.permanent ? fail(key.reason, key.message) : wait(key.reason, key.message);
+  }
 
-  const [suggested] = config.keyTypes;
   if (key.keyType === undefined || !config.keyTypes.includes(key.keyType)) {
     const what = key.keyType === undefined ? `the ${describeKey(key.publicKey.kind)} key is of no podCertificate keyType` : `keyType ${key.keyType} is not accepted`;
-    return deny('UnsupportedKeyType', `${what}: signer ${signer.name} accepts ${config.keyTypes.join(', ')}; use keyType ${suggested ?? 'ECDSAP256'}`);
+    return deny('UnsupportedKeyType', `${what}: ${suggestion}`);
   }
 
   const namespaceRefused = namespaceProblem(config, namespace, input.namespace, signer.name);

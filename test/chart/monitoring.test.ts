@@ -130,3 +130,48 @@ ${['csr-signer-approver', 'certs/csr-signer-approver'].map((job) => `  - interva
   t.equal(r.code, 0, r.stdout + r.stderr);
   t.end();
 });
+
+void t.test('pod certificates: a request left unanswered alerts before kube-controller-manager deletes it at 15 minutes; one answered in minutes never does; refusals in numbers alert (promtool test rules)', (t) => {
+  if (!needTool(t, 'promtool')) return t.end();
+  const rulesFile = join(chartDir, 'files', 'prometheus-rules.yaml');
+  const backlog = 'A PodCertificateRequest of example.com/pods has waited 10 minutes or more: its pod stays in ContainerCreating, and kube-controller-manager deletes the request at 15. See /readyz and the log.';
+  const refused = 'example.com/pods denied more than 5 pod certificates in 15 minutes: the kubelet does not retry, so those pods stay in ContainerCreating. The requests\' conditions and Events (PodCertificateDenied, PodCertificateFailed) say why.';
+  // The oldest pending age in seconds, one sample a minute: an unanswered request ages until the
+  // cleaner deletes it (15 minutes), then the kubelet's next one starts again from 0.
+  const tests = `rule_files: [${JSON.stringify(rulesFile)}]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'csr_signer_pod_certificates_oldest_pending_seconds{signer="example.com/pods"}'
+        values: '0+60x15 0x9'
+      - series: 'csr_signer_pod_certificates_oldest_pending_seconds{signer="example.com/quick"}'
+        values: '0+60x3 0+60x3 0+60x3 0+60x3 0+60x3 0+60x3'
+    alert_rule_test:
+      - { eval_time: 9m, alertname: CsrSignerPodCertificateBacklog, exp_alerts: [] }
+      - eval_time: 11m
+        alertname: CsrSignerPodCertificateBacklog
+        exp_alerts:
+          - exp_labels: { signer: example.com/pods }
+            exp_annotations: { summary: ${JSON.stringify(backlog)} }
+      - { eval_time: 20m, alertname: CsrSignerPodCertificateBacklog, exp_alerts: [] }
+  - interval: 1m
+    input_series:
+      - series: 'csr_signer_pod_certificates_total{signer="example.com/pods",result="denied"}'
+        values: '0+1x30'
+      - series: 'csr_signer_pod_certificates_total{signer="example.com/pods",result="failed"}'
+        values: '0x30'
+      - series: 'csr_signer_pod_certificates_total{signer="example.com/pods",result="issued"}'
+        values: '0+20x30'
+    alert_rule_test:
+      - { eval_time: 4m, alertname: CsrSignerPodCertificatesRefused, exp_alerts: [] }
+      - eval_time: 20m
+        alertname: CsrSignerPodCertificatesRefused
+        exp_alerts:
+          - exp_labels: { signer: example.com/pods, result: denied }
+            exp_annotations: { summary: ${JSON.stringify(refused)} }
+`;
+  const r = run('promtool', ['test', 'rules', writeTemp(tempDir(), 'pod-certificates-test.yaml', tests)]);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.end();
+});

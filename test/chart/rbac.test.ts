@@ -8,7 +8,7 @@
 import t from 'tap';
 import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
 import {
-  approverClusterRules, cleanerClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerRules, signerTrustRules, trustTargetsOf,
+  approverClusterRules, cleanerClusterRules, podCertificateClusterRules, signerClusterRules, signerLeaseRules, signerRotationRecordRules, signerRules, signerTrustRules, trustTargetsOf,
   type PolicyRule, type TrustTargets,
 } from '../../src/kube/rbac.js';
 import { find, renderChart, type Manifest, type Values } from './render.js';
@@ -106,6 +106,58 @@ for (const [name, values, signerNames, targets, leaseName, recordName] of cases)
     t.end();
   });
 }
+
+/** Pod certificates: `podCertificates` with `namespaces` as given, on top of the signer's entry. */
+const pods = (namespaces: Record<string, unknown>, more: Record<string, unknown> = {}): Record<string, unknown> => ({ podCertificates: { namespaces, ...more } });
+const selector = { selector: { matchLabels: { 'pod-certificates': 'on' } } };
+
+/** [case, values, signers with podCertificates, Pods read, Namespaces read, some signer serves CSRs] */
+const podCases: [string, Values, string[], boolean, boolean, boolean][] = [
+  ['one signer serving CSRs and pod certificates of every namespace', { signers: [{ name: 'example.com/mesh', policy, ca, ...pods({ all: true }) }] }, ['example.com/mesh'], false, false, true],
+  ['pod certificates only, namespaces by name: no CSR rule, no Namespace read', { signers: [{ name: 'example.com/pods', ca, certificateSigningRequests: false, ...pods({ names: ['shop'] }) }] }, ['example.com/pods'], false, false, false],
+  ['pod certificates only, namespaces by selector: Namespaces read', { signers: [{ name: 'example.com/pods', ca, certificateSigningRequests: false, ...pods(selector) }] }, ['example.com/pods'], false, true, false],
+  ['the Pod check beside a CSR signer: Pods read', {
+    signers: [{ name: 'example.com/serving', policy, ca }, { name: 'example.com/pods', ca, certificateSigningRequests: false, ...pods({ names: ['shop'] }, { podCheck: true }) }],
+  }, ['example.com/pods'], true, false, true],
+  ['two pod-certificate signers, a selector on one and the Pod check on the other, a built-in CSR signer with trust targets', {
+    signers: [
+      { name: 'example.com/pods', ca, certificateSigningRequests: false, trust: { clusterTrustBundle: {} }, ...pods(selector) },
+      { name: 'example.com/mesh', policy, ca, ...pods({ names: ['mesh'] }, { podCheck: true, keyTypes: ['ED25519'] }) },
+      { name: 'kubernetes.io/kubelet-serving', ca, trust: { configMap: { name: 'kubelet-ca' } } },
+    ],
+  }, ['example.com/pods', 'example.com/mesh'], true, true, true],
+  ['podCheck: false and namespaces without a selector on every signer', {
+    signers: [{ name: 'example.com/a', ca, certificateSigningRequests: false, ...pods({ all: true }, { podCheck: false }) }, { name: 'example.com/b', ca, certificateSigningRequests: false, ...pods({ names: ['b'] }) }],
+  }, ['example.com/a', 'example.com/b'], false, false, false],
+];
+
+for (const [name, values, podSigners, podsRead, namespacesRead, csrs] of podCases) {
+  void t.test(`pod certificates: RBAC equals what the code needs (src/kube/rbac.ts) for ${name}`, (t) => {
+    const { manifests } = renderChart({ values, releaseName: 'csr-signer', namespace: 'certs' });
+    const config = loadedConfig(manifests);
+    t.same(renderedRules(manifests), JSON.parse(JSON.stringify(codeRules(config))), 'the ClusterRole and each Role are signerRules of the loaded configuration');
+    t.same(config.signers.filter((s) => s.podCertificates).map((s) => s.name), podSigners, 'the signer signs pod certificates for exactly these');
+    const rules = rulesOf(find(manifests, 'ClusterRole'));
+    const has = (rule: PolicyRule): boolean => rules.some((r) => JSON.stringify(r) === JSON.stringify(rule));
+    for (const rule of podCertificateClusterRules({ signerNames: podSigners, pods: podsRead, namespaces: namespacesRead })) t.ok(has(rule), `grants ${JSON.stringify(rule)}`);
+    t.equal(rules.some((r) => r.resources.includes('pods')), podsRead, 'get of Pods only with podCheck');
+    t.equal(rules.some((r) => r.resources.includes('namespaces') && r.verbs.includes('get')), namespacesRead, 'get of Namespaces only with a selector');
+    t.equal(rules.some((r) => r.resources.some((res) => res.startsWith('certificatesigningrequests'))), csrs, 'CSR rules only when a signer serves CSRs');
+    t.notOk(rules.some((r) => r.resources.some((res) => res.startsWith('podcertificaterequests')) && r.verbs.some((v) => ['create', 'delete', 'patch', '*'].includes(v))), 'PCRs are never created, deleted or patched');
+    const signed = rules.filter((r) => r.verbs.includes('sign')).flatMap((r) => r.resourceNames ?? []);
+    t.ok(podSigners.every((n) => signed.includes(n)), '`sign` on each pod-certificate signer name');
+    t.notOk(signed.some((n) => n.includes('*')), 'never a wildcard');
+    t.end();
+  });
+}
+
+void t.test('without podCertificates the ClusterRole has no PodCertificateRequest, Pod or Namespace-get rule', (t) => {
+  for (const values of [{}, trusting, { signers: [{ name: 'example.com/serving', policy, ca, podCertificates: {} }] }] as Values[]) {
+    const rules = rulesOf(find(renderChart({ values }).manifests, 'ClusterRole'));
+    t.notOk(rules.some((r) => r.resources.some((res) => res.startsWith('podcertificaterequests') || res === 'pods') || (r.resources.includes('namespaces') && r.verbs.includes('get'))), JSON.stringify(values));
+  }
+  t.end();
+});
 
 void t.test('with leader election or the rotation record off, the Roles are still what the code needs', (t) => {
   const combos: Values[] = [

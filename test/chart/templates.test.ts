@@ -79,6 +79,10 @@ const everything: Values = {
       trust: { configMap: { name: 'serving-ca', namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] }] } }, clusterTrustBundle: { labels: { team: 'pki' } } },
     },
     { name: 'example.com/dev', ca: pem },
+    {
+      name: 'example.com/pods', ca: { existingSecret: 'pods-ca' }, certificateSigningRequests: false, trust: { clusterTrustBundle: {} },
+      podCertificates: { namespaces: { names: ['shop'], selector: { matchLabels: { 'pod-certificates': 'on' } } }, dnsNames: ['{serviceAccountName}.{namespace}.svc'], podCheck: true },
+    },
   ],
   rotationRecord: { name: 'pki-rotation' },
   image: { digest: `sha256:${'a'.repeat(64)}` },

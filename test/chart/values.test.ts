@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import t from 'tap';
 import { isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { podCertificateKeyTypes } from '../../src/pki/index.js';
 import { knownUsages } from '../../src/pki/usages.js';
 import { keyTypeNames } from '../../src/signer/types.js';
 import { chartDir, defaultValues, mergeValues, readYaml, type Values } from './render.js';
@@ -69,6 +70,21 @@ void t.test('the schema accepts', (t) => {
       },
     }],
     ['the cleaner on its own, with other ages', { cleanup: { enabled: true, issued: '30m', pending: '12h', approvedUnissued: '48h' } }],
+    ['pod certificates for every namespace, beside CSRs', { signers: [{ name: 'example.com/pods', ca, podCertificates: { namespaces: { all: true } } }] }],
+    ['pod certificates only, with every field', {
+      signers: [{
+        name: 'example.com/pods', ca, certificateSigningRequests: false,
+        podCertificates: {
+          namespaces: { names: ['shop'], selector: { matchLabels: { 'pod-certificates': 'on' } } }, serviceAccounts: ['shop/*', '*/builder'], trustDomain: 'cluster.local',
+          uris: ['spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}'], dnsNames: ['{serviceAccountName}.{namespace}.svc'],
+          subject: { commonName: '{serviceAccountName}', organizations: ['{namespace}'] }, usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+          maxLifetime: '24h', refresh: { from: 0.5, to: 0.7 }, keyTypes: ['ECDSAP256', 'ECDSAP384', 'ED25519'],
+          userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local'] } }, nonEmptyStub: 'ignore', podCheck: true, apiVersion: 'v1beta1',
+        },
+      }],
+    }],
+    ['CSRs off with the CSR fields left empty, as values.yaml shows them', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, duration: {}, usages: {}, keyTypes: [], includeChain: false, policy: {}, podCertificates: { namespaces: { all: true } } }] }],
+    ['no URI, a DNS template instead', { signers: [{ name: 'example.com/pods', ca, podCertificates: { namespaces: { selector: { matchExpressions: [{ key: 'team', operator: 'Exists' }] } }, uris: [], dnsNames: ['{podName}.pods'] } }] }],
   ];
   for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();
@@ -126,17 +142,42 @@ void t.test('the schema refuses', (t) => {
     ['an approver mode csr-signer does not know', { approver: { mode: 'dry-run' } }],
     ['a cleanup age that is not Go syntax', { cleanup: { pending: '1d' } }],
     ['cleanup enabled as a string', { cleanup: { enabled: 'yes' } }],
+    ['CSRs off without pod certificates (the signer would serve nothing)', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false }] }],
+    ['CSRs off with a CSR policy (csr-signer refuses fields it would not use)', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, policy: { unrestricted: true }, podCertificates: { namespaces: { all: true } } }] }],
+    ['CSRs off with CSR key types', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, keyTypes: ['rsa'], podCertificates: { namespaces: { all: true } } }] }],
+    ['CSRs off with includeChain', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, includeChain: true, podCertificates: { namespaces: { all: true } } }] }],
+    ['CSRs off with empty pod certificates', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, podCertificates: {} }] }],
+    ['pod certificates without namespaces (no policy is not "every namespace")', { signers: [{ name: 'example.com/x', ca, podCertificates: { podCheck: true } }] }],
+    ['pod certificates with an empty namespaces', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: {} } }] }],
+    ['all: true beside names', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true, names: ['shop'] } } }] }],
+    ['all: false', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: false } } }] }],
+    ['pod certificates for a kubernetes.io signer (the platform\'s)', { signers: [{ name: 'kubernetes.io/kube-apiserver-client', ca, podCertificates: { namespaces: { all: true } } }] }],
+    ['a key type of the CSR form', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, keyTypes: ['ecdsa-p256'] } }] }],
+    ['a refresh fraction of 1', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, refresh: { from: 0.5, to: 1 } } }] }],
+    ['a maxLifetime in days', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, maxLifetime: '1d' } }] }],
+    ['a nonEmptyStub mode csr-signer does not know', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, nonEmptyStub: 'allow' } }] }],
+    ['an API version csr-signer does not know', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, apiVersion: 'v1alpha1' } }] }],
+    ['an unknown pod-certificate field', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, sans: [] } }] }],
+    ['an empty namespace selector (say all: true)', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { selector: {} } } }] }],
+    ['an empty serviceAccounts list', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, serviceAccounts: [] } }] }],
+    ['an empty subject', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, subject: {} } }] }],
+    ['refresh with one bound only', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, refresh: { from: 0.4 } } }] }],
+    ['a ServiceAccount pattern without a namespace', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, serviceAccounts: ['builder'] } }] }],
+    ['an annotation rule without allowed patterns', { signers: [{ name: 'example.com/x', ca, podCertificates: { namespaces: { all: true }, userAnnotations: { dnsNames: { key: 'example.com/dns' } } } }] }],
   ];
   for (const [name, override] of bad) t.not(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();
 });
 
-void t.test('the schema lists the usages and key types csr-signer knows', (t) => {
+void t.test('the schema lists the usages and key types csr-signer knows, for CSRs and pod certificates', (t) => {
   const signer = (schema as { properties: { signers: { items: { properties: Record<string, { properties?: Record<string, { items: { enum: string[] } }>; items?: { enum: string[] } }> } } } })
     .properties.signers.items.properties;
   t.same(signer.usages?.properties?.allowed?.items.enum, knownUsages);
   t.same(signer.usages?.properties?.required?.items.enum, knownUsages);
   t.same(signer.keyTypes?.items?.enum, keyTypeNames);
+  const pod = signer.podCertificates?.properties as Record<string, { items: { enum: string[] } }> | undefined;
+  t.same(pod?.keyTypes?.items.enum, podCertificateKeyTypes, 'the projection\'s key types');
+  t.same(pod?.usages?.items.enum, knownUsages);
   t.end();
 });
 

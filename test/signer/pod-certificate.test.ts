@@ -4,16 +4,19 @@
  * stub, annotations, Pod check, identity), then the status written for each terminal
  * decision. Lifetimes and refresh times: pod-certificate-times.test.ts.
  */
+import { sign } from 'node:crypto';
 import t from 'tap';
 import { csrError, CsrSignerError } from '../../src/errors.js';
+import { readPodCertificateKey } from '../../src/pki/index.js';
 import {
   decidePodCertificate, podCertificateFacts, podCertificateKeyFields, podCertificateStatus, podCertificateTriage, type PodCertificateInput,
 } from '../../src/signer/pod-certificate.js';
 import type { Namespace, Pod, PodCertificateDecision, PodCertificateRequest, SignerConfig } from '../../src/signer/types.js';
 import { signerConfig } from '../helpers/csr.js';
 import {
-  inNamespace, pcrBuilder, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
+  inNamespace, pcrBuilder, type PcrModifier, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
 } from '../helpers/pod-certificates.js';
+import { buildRequest, testKey } from '../helpers/requests.js';
 
 const now = new Date('2026-12-07T13:00:00.500Z');
 const ca = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2036-01-01T00:00:00Z') };
@@ -87,21 +90,27 @@ void t.test('key fields: strict base64, bounded, "" as absent', (t) => {
     t.equal(legacy.pkixPublicKey?.length, 10_240);
     t.strictSame(legacy.proofOfPossession, new Uint8Array([0, 1, 2]));
   }
-  const bad: [string, Partial<PodCertificateRequest['spec']>, string][] = [
-    ['missing padding', { stubPKCS10Request: 'MAMCAQA' }, 'spec.stubPKCS10Request of the PodCertificateRequest is not valid base64'],
-    ['a line break', { stubPKCS10Request: 'MAMC\nAQA=' }, 'spec.stubPKCS10Request of the PodCertificateRequest is not valid base64'],
-    ['base64url', { pkixPublicKey: 'ab-_' }, 'spec.pkixPublicKey of the PodCertificateRequest is not valid base64'],
-    ['padding inside', { proofOfPossession: 'AA==AAAA' }, 'spec.proofOfPossession of the PodCertificateRequest is not valid base64'],
-    ['a public key over 10240 bytes', { pkixPublicKey: b64(10_241) }, 'spec.pkixPublicKey of the PodCertificateRequest is longer than the 10240 bytes csr-signer reads'],
-    ['a proof over 10240 bytes', { proofOfPossession: b64(10_241) }, 'spec.proofOfPossession of the PodCertificateRequest is longer than the 10240 bytes csr-signer reads'],
-    ['a stub over the request limit', { stubPKCS10Request: b64(64 * 1024 + 1) }, 'spec.stubPKCS10Request of the PodCertificateRequest is longer than the 65536 bytes csr-signer reads'],
-    ['a huge value is refused by its length, before it is read', { stubPKCS10Request: '!'.repeat(1 << 20) }, 'spec.stubPKCS10Request of the PodCertificateRequest is longer than the 65536 bytes csr-signer reads'],
+  const bad: [string, Partial<PodCertificateRequest['spec']>, string, string][] = [
+    ['missing padding', { stubPKCS10Request: 'MAMCAQA' }, 'MalformedRequest', 'spec.stubPKCS10Request is not valid base64 (padded standard base64, as the API server writes byte fields)'],
+    ['a line break', { stubPKCS10Request: 'MAMC\nAQA=' }, 'MalformedRequest', 'spec.stubPKCS10Request is not valid base64 (padded standard base64, as the API server writes byte fields)'],
+    ['base64url', { pkixPublicKey: 'ab-_' }, 'MalformedRequest', 'spec.pkixPublicKey is not valid base64 (padded standard base64, as the API server writes byte fields)'],
+    ['padding inside', { proofOfPossession: 'AA==AAAA' }, 'MalformedRequest', 'spec.proofOfPossession is not valid base64 (padded standard base64, as the API server writes byte fields)'],
+    ['a public key over 10240 bytes', { pkixPublicKey: b64(10_241) }, 'RequestTooLarge', 'spec.pkixPublicKey is 10241 bytes, more than the limit of 10240 bytes'],
+    ['a proof over 10240 bytes', { proofOfPossession: b64(10_242) }, 'RequestTooLarge', 'spec.proofOfPossession is 10242 bytes, more than the limit of 10240 bytes'],
+    ['a stub over 10240 bytes', { stubPKCS10Request: b64(10_243) }, 'RequestTooLarge', 'spec.stubPKCS10Request is 10243 bytes, more than the limit of 10240 bytes'],
+    ['a huge value is refused by its length, before it is read', { stubPKCS10Request: '!'.repeat(1 << 20) }, 'RequestTooLarge', 'spec.stubPKCS10Request is 786432 bytes, more than the limit of 10240 bytes'],
   ];
-  for (const [name, change, message] of bad) {
+  for (const [name, change, reason, message] of bad) {
     const result = podCertificateKeyFields(pcrBuilder(withPcrSpec(change)));
-    t.ok(result instanceof CsrSignerError && result.permanent && result.reason === 'MalformedRequest', `${name}: a permanent MalformedRequest`);
+    t.ok(result instanceof CsrSignerError && result.permanent && result.reason === reason, `${name}: a permanent ${reason}`);
     t.equal(result instanceof CsrSignerError ? result.message : '', message, `${name}: the message names the field`);
   }
+  t.strictSame(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(10_240) }))) instanceof CsrSignerError, false, 'a stub of 10240 bytes is read');
+  const messageOf = (r: ReturnType<typeof podCertificateKeyFields>): string => (r instanceof CsrSignerError ? r.message : 'read');
+  t.equal(messageOf(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(10_241) })), 64 * 1024)),
+    'spec.stubPKCS10Request is 10241 bytes, more than the limit of 10240 bytes', 'a larger request limit does not raise the stub\'s bound');
+  t.equal(messageOf(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(1001) })), 1000)),
+    'spec.stubPKCS10Request is 1001 bytes, more than the limit of 1000 bytes', 'a smaller one lowers it');
   t.end();
 });
 
@@ -297,4 +306,35 @@ void t.test('an RSA 2048 key under a signer of RSA keyTypes: Denied, suggesting 
   t.strictSame(decide({ key: podCertificateKey('rsa2048'), signer: podSigner({ keyTypes: ['RSA3072', 'RSA4096'] }) }),
     deny('UnsupportedKeyType', 'the RSA 2048-bit key is of no podCertificate keyType: signer example.com/pods accepts RSA3072, RSA4096; use keyType RSA3072'));
   t.end();
+});
+
+void t.test('from the spec\'s fields to the decision, with pki\'s key reader', async (t) => {
+  const stub = Buffer.from(buildRequest({ key: 'ed25519' })).toString('base64');
+  const decideFrom = async (pcr: PodCertificateRequest): Promise<PodCertificateDecision> => {
+    const fields = podCertificateKeyFields(pcr);
+    const key = fields instanceof CsrSignerError ? fields : await readPodCertificateKey(fields).catch((e: unknown) => {
+      if (e instanceof CsrSignerError) return e;
+      throw e;
+    });
+    return decidePodCertificate({ pcr, signer: podSigner(), key, now, ca, random: () => 0 });
+  };
+  t.strictSame(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: stub }))), issued(), 'a stub request (v1, 1.36+): issued');
+  const { privateKey, publicKey } = testKey('p256');
+  const podUID = '22222222-2222-2222-2222-222222222222';
+  const legacy = {
+    stubPKCS10Request: '',
+    pkixPublicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    proofOfPossession: sign('sha256', Buffer.from(podUID), privateKey).toString('base64'),
+  };
+  t.strictSame(await decideFrom(pcrBuilder(withPcrSpec(legacy))), issued(), 'pkixPublicKey and proofOfPossession (1.34–1.36): issued');
+  t.match(await decideFrom(pcrBuilder(withPcrSpec({ ...legacy, podUID: '99999999-2222-2222-2222-222222222222' }))),
+    { kind: 'fail', reason: 'InvalidProofOfPossession' }, 'a proof over another pod\'s UID: Failed');
+  const stubOf = (key: 'rsa1024' | 'rsa2048'): PcrModifier => withPcrSpec({ stubPKCS10Request: Buffer.from(buildRequest({ key })).toString('base64') });
+  const accepted = 'signer example.com/pods accepts RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, ED25519; use keyType RSA3072';
+  t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa2048'))), deny('UnsupportedKeyType', `the RSA 2048-bit key is of no podCertificate keyType: ${accepted}`),
+    'an RSA 2048 key, read but of no keyType: Denied with the suggestion');
+  t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa1024'))), deny('UnsupportedKeyType', `RSA 1024-bit keys cannot have pod certificates: ${accepted}`),
+    'an RSA 1024 key, refused by the key reader: Denied with the suggestion, not Failed');
+  t.strictSame(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: 'not base64' }))),
+    fail('MalformedRequest', 'spec.stubPKCS10Request is not valid base64 (padded standard base64, as the API server writes byte fields)'), 'a field that is not base64: Failed');
 });

@@ -106,17 +106,59 @@ The names RBAC pins for trust publishing (src/kube/rbac.ts TrustTargets), one
 {{- end }}
 {{- end }}
 
+{{/* "true" when a signer (the dict of a .Values.signers entry) serves CSRs: certificateSigningRequests absent or true. */}}
+{{- define "csr-signer.servesCsrs" -}}
+{{- if or (not (kindIs "bool" .certificateSigningRequests)) .certificateSigningRequests }}true{{ end }}
+{{- end }}
+
+{{/* "true" when some signer serves CSRs, else empty (pod certificates only: no CSR rule, no CSR approver). */}}
+{{- define "csr-signer.anyServesCsrs" -}}
+{{- range .Values.signers }}
+{{- if include "csr-signer.servesCsrs" . }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The signers with pod certificates (a non-empty podCertificates), one `- "name"` line each:
+RBAC `sign` for PodCertificateRequests on exactly these. Empty when none.
+*/}}
+{{- define "csr-signer.podCertificateSignerNames" -}}
+{{- range .Values.signers }}
+{{- if .podCertificates }}
+- {{ .name | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when some signer's podCertificates has podCheck: true (the Pod is read by name), else empty. */}}
+{{- define "csr-signer.podCertificatePodCheck" -}}
+{{- range .Values.signers }}
+{{- if and .podCertificates .podCertificates.podCheck }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when some signer's podCertificates.namespaces has a selector (the Namespace is read by name), else empty. */}}
+{{- define "csr-signer.podCertificateNamespaceSelector" -}}
+{{- range .Values.signers }}
+{{- if and .podCertificates .podCertificates.namespaces }}
+{{- if .podCertificates.namespaces.selector }}true{{ end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/*
 The `signers:` of a SignerConfiguration (docs/configuration.md), from .Values.signers.
 Signer i's CA Secret is mounted at /etc/csr-signer/ca/<i>/ (see deployment.yaml), its
 ca.trustKey as trust.crt. A dict of root and signing: signing false leaves each signer's
-`ca:` and `trust:` out (the separate approver, `signing: false`, has no CA and publishes
-no bundle: it needs the signers' rules only).
+`ca:`, `trust:` and `podCertificates:` out, and the signers that serve no CSRs (the
+separate approver, `signing: false`, has no CA, publishes no bundle and signs no pod
+certificate: it needs the rules of the signers whose CSRs it approves only).
 */}}
 {{- define "csr-signer.signersConfig" -}}
 {{- $root := .root -}}
 signers:
 {{- range $i, $signer := $root.Values.signers }}
+{{- if or $.signing (include "csr-signer.servesCsrs" $signer) }}
   - name: {{ $signer.name | quote }}
     {{- if $.signing }}
     ca:
@@ -158,7 +200,15 @@ signers:
     trust:
       {{- toYaml . | nindent 6 }}
     {{- end }}
+    {{- if not (include "csr-signer.servesCsrs" $signer) }}
+    certificateSigningRequests: false
     {{- end }}
+    {{- with $signer.podCertificates }}
+    podCertificates:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -185,8 +235,9 @@ it deletes nothing unless cleanup.enabled says so).
 
 {{/*
 The approver's per-signer entries (approver.signers), one YAML list item each. Empty
-approver.signers: one entry per signer of .Values.signers that has an approval profile,
-as --approve does (kube-apiserver-client and legacy-unknown are never auto-approved).
+approver.signers: one entry per signer of .Values.signers that serves CSRs and has an
+approval profile, as --approve does (kube-apiserver-client and legacy-unknown are never
+auto-approved; pod certificates have no approval step).
 */}}
 {{- define "csr-signer.approverEntries" -}}
 {{- if .Values.approver.signers }}
@@ -195,7 +246,7 @@ as --approve does (kube-apiserver-client and legacy-unknown are never auto-appro
 {{- end }}
 {{- else }}
 {{- range .Values.signers }}
-{{- if not (has .name (list "kubernetes.io/kube-apiserver-client" "kubernetes.io/legacy-unknown")) }}
+{{- if and (include "csr-signer.servesCsrs" .) (not (has .name (list "kubernetes.io/kube-apiserver-client" "kubernetes.io/legacy-unknown"))) }}
 - signerName: {{ .name | quote }}
 {{- end }}
 {{- end }}
