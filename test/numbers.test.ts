@@ -53,7 +53,7 @@ void t.test('every integer flag refuses each form that is not plain decimal digi
 void t.test('the flags still take plain decimal digits within their range', async (t) => {
   t.equal(loadRunConfig([...generic, '--workers=12', '--http-address=127.0.0.1:0'], {}, () => '').workers, 12);
   t.throws(() => runFlag('workers', '0')(), { message: '--workers must be a whole number of at least 1, not "0": it is less than 1' }, 'zero workers');
-  await t.rejects(async () => runDevapi(['--state-dir', dir, '--kubernetes-minor=34'], sink(), sink()), { message: '--kubernetes-minor must be a whole number from 27 to 33, not "34": it is more than 33' });
+  await t.rejects(async () => runDevapi(['--state-dir', dir, '--kubernetes-minor=38'], sink(), sink()), { message: '--kubernetes-minor must be a whole number from 27 to 37, not "38": it is more than 37' });
   await t.rejects(async () => runSign([`--expiration-seconds=2147483648`], sink()), { message: /^--expiration-seconds must be a whole number of seconds from 1 to 2147483647, not "2147483648"/ }, 'an int32, as spec.expirationSeconds');
   t.same(parseAddress('[::1]:8080'), { host: '::1', port: 8080 });
   t.throws(() => parseAddress('127.0.0.1:0x50'), /expected HOST:PORT/);

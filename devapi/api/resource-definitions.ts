@@ -54,7 +54,7 @@ export const resources: readonly ResourceDef[] = [
   // checks read is looked at; the rest of a Pod is stored as sent.
   {
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'],
-    verbs: crud, subresources: [], storeKey: 'pods', fields: fieldsFor('metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.serviceAccountName'),
+    verbs: crud, subresources: [], storeKey: 'pods', fields: fieldsFor('metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.serviceAccountName', 'status.phase'),
   },
   {
     group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'],

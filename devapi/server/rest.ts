@@ -592,7 +592,8 @@ export function removeCollection(ctx: RequestContext, deps: RestDeps): void {
   // Upstream each item's delete passes admission (NodeRestriction); here one refusal stops the whole collection first.
   const strategy = strategyOf(ctx.def);
   for (const o of doomed) {
-    const denied = strategy.admitDelete?.(o, ctx.user);
+    const denied = strategy.admitDelete?.(o, ctx.user)
+      ?? (isPcr(ctx.def) ? admitPodCertificateRequest(deps.store, ctx.user, 'DELETE', '', o.metadata.namespace ?? '', o.metadata.name, o) : undefined);
     if (denied) throw denied;
   }
   const deleted = dryRun(ctx) ? doomed : doomed.map((o) => deps.store.delete(ctx.def.storeKey, o.metadata.namespace, o.metadata.name) ?? o);

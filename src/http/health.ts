@@ -20,6 +20,7 @@ export interface LivenessOptions {
 }
 
 export const defaultMaxEventLoopLagMs = 5000;
+const HOUR_MS = 3_600_000;
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 const pass = (name: string): Check => ({ name });
@@ -58,7 +59,8 @@ export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Chec
  * and has not been silent past its own server-side timeout by more than the quiet
  * timeout (ListWatch.quietSince: the measure its watchdog restarts a watch by); so must the approver's
  * and the cleaner's watches, when they run; and no PodCertificateRequest of a signer with
- * podCertificates has waited more than 5 minutes. A replica that is not leading does not watch; with valid
+ * podCertificates has waited more than 5 minutes, nor has its CA less than the hour a pod
+ * certificate needs. A replica that is not leading does not watch; with valid
  * CAs it is ready to take over. With signing off (`signing: false`) no CA is loaded and none is checked.
  */
 export function readinessChecks(s: Snapshot): Check[] {
@@ -68,7 +70,11 @@ export function readinessChecks(s: Snapshot): Check[] {
   for (const signer of s.signers) {
     const missing = signer.caError === undefined ? 'no CA loaded' : `no CA loaded: ${signer.caError}`;
     checks.push(check(`ca-loaded:${signer.name}`, signer.ca ? undefined : missing));
-    const expired = signer.ca && signer.ca.notAfter.getTime() <= s.now.getTime() ? `CA expired at ${signer.ca.notAfter.toISOString()}` : undefined;
+    const left = signer.ca ? signer.ca.notAfter.getTime() - s.now.getTime() : 0;
+    // A pod certificate lasts at least an hour (the API's minimum): a CA with less left signs none, and every request waits.
+    const expired = !signer.ca ? undefined : left <= 0 ? `CA expired at ${signer.ca.notAfter.toISOString()}`
+      : signer.podCertificatesPending !== undefined && left < HOUR_MS
+        ? `CA expires at ${signer.ca.notAfter.toISOString()}, less than the one hour a pod certificate needs: PodCertificateRequests wait` : undefined;
     checks.push(check(`ca-valid:${signer.name}`, signer.ca ? expired : 'no CA loaded'));
     if (watching) checks.push(...watchChecks(signer, s.watchQuietTimeoutMs));
     if (watching && signer.podCertificatesPending !== undefined) checks.push(check(`pod-certificate-backlog:${signer.name}`, podCertificateBacklog(signer)));

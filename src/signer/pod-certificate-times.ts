@@ -5,6 +5,11 @@
  *   notBefore strictly within 5 minutes of the apiserver's clock; 1 h ≤ notAfter − notBefore
  *   ≤ spec.maxExpirationSeconds; notBefore + 10 min ≤ beginRefreshAt ≤ notAfter − 10 min;
  *   the status times equal the leaf's, which X.509 and metav1.Time both keep in whole seconds.
+ * notBefore is made as Kubernetes' own conformance test makes it
+ * (test/e2e/auth/podcertificaterequest.go: `time.Now().Add(-1*time.Minute).Truncate(time.Second)`);
+ * the toy signer behind agnhost (test/utils/hermeticpodcertificatesigner) refreshes at
+ * notAfter − 30 min, while the design proposal (KEP-4317) asks for about half way, which the
+ * default fractions give.
  * Pure: the clock, the CA's validity and the jitter's randomness are parameters.
  */
 

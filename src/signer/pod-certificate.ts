@@ -71,12 +71,13 @@ function field(name: string, text: string | undefined, maxBytes: number): Uint8A
 }
 
 /**
- * The key fields decoded from base64, each bounded as kube-apiserver bounds it (10240 bytes);
- * a bad field: the permanent error naming it. pki's readPodCertificateKey reads the result.
+ * The key fields decoded from base64, each bounded as kube-apiserver bounds it (10240 bytes;
+ * `maxStubBytes` may only lower the stub's bound, pki's readPodCertificateKey keeps it);
+ * a bad field: the permanent error naming it. readPodCertificateKey reads the result.
  */
-export function podCertificateKeyFields(pcr: PodCertificateRequest): PodCertificateKeyFields | CsrSignerError {
+export function podCertificateKeyFields(pcr: PodCertificateRequest, maxStubBytes = MAX_STUB_PKCS10_REQUEST_BYTES): PodCertificateKeyFields | CsrSignerError {
   try {
-    const stub = field('stubPKCS10Request', pcr.spec.stubPKCS10Request, MAX_STUB_PKCS10_REQUEST_BYTES);
+    const stub = field('stubPKCS10Request', pcr.spec.stubPKCS10Request, Math.min(maxStubBytes, MAX_STUB_PKCS10_REQUEST_BYTES));
     const pkix = field('pkixPublicKey', pcr.spec.pkixPublicKey, MAX_POD_CERTIFICATE_KEY_FIELD_BYTES);
     const proof = field('proofOfPossession', pcr.spec.proofOfPossession, MAX_POD_CERTIFICATE_KEY_FIELD_BYTES);
     return {
@@ -116,12 +117,16 @@ export function decidePodCertificate(input: PodCertificateInput): PodCertificate
   const namespace = pcr.metadata.namespace ?? '';
   const { serviceAccountName } = pcr.spec;
 
-  if (key instanceof CsrSignerError) return key.permanent ? fail(key.reason, key.message) : wait(key.reason, key.message);
+  const suggestion = `signer ${signer.name} accepts ${config.keyTypes.join(', ')}; use keyType ${config.keyTypes[0] ?? 'ECDSAP256'}`;
+  if (key instanceof CsrSignerError) {
+    // A key of no keyType at all (which the apiserver refuses at create): Denied with the suggestion, as any other type.
+    if (key.kind === 'PodCertificateKeyUnsupported') return deny('UnsupportedKeyType', `${key.message.split(';')[0] ?? key.message}: ${suggestion}`);
+    return key.permanent ? fail(key.reason, key.message) : wait(key.reason, key.message);
+  }
 
-  const [suggested] = config.keyTypes;
   if (key.keyType === undefined || !config.keyTypes.includes(key.keyType)) {
     const what = key.keyType === undefined ? `the ${describeKey(key.publicKey.kind)} key is of no podCertificate keyType` : `keyType ${key.keyType} is not accepted`;
-    return deny('UnsupportedKeyType', `${what}: signer ${signer.name} accepts ${config.keyTypes.join(', ')}; use keyType ${suggested ?? 'ECDSAP256'}`);
+    return deny('UnsupportedKeyType', `${what}: ${suggestion}`);
   }
 
   const namespaceRefused = namespaceProblem(config, namespace, input.namespace, signer.name);

@@ -6,6 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import t from 'tap';
+import { podCertificateVersionsFlag } from '../../devapi/commands/devapi.js';
 import { rawRequest, seq } from '../helpers/der-build.js';
 import { DevapiClient, kubectl, startDevapi, type DevapiProcess } from '../helpers/devapi.js';
 import { needTool } from '../helpers/tools.js';
@@ -49,4 +50,27 @@ void t.test('kubectl get podcertificaterequests -A and describe work against 1.3
   const asSigner = kubectl(api, 'signer', ['get', 'podcertificaterequests', '-A', '-o', 'name']);
   t.equal(asSigner.code, 0, `the signer identity may list them: ${asSigner.stderr}`);
   t.match(asSigner.stdout, 'podcertificaterequest.certificates.k8s.io/req-web');
+});
+
+void t.test('--pod-certificate-versions serves the versions asked for, whatever the minor', async (t) => {
+  const only = await startDevapi({ args: ['--kubernetes-minor', '37', '--pod-certificate-versions', 'v1beta1'] });
+  t.teardown(() => only.stop());
+  const client = new DevapiClient(only.url, only.stateDir);
+  t.equal((await client.call('GET', '/apis/certificates.k8s.io/v1/podcertificaterequests')).status, 404, 'no v1');
+  t.equal((await client.call('GET', '/apis/certificates.k8s.io/v1beta1/podcertificaterequests')).status, 200, 'v1beta1');
+  const table = kubectl(only, 'admin', ['get', 'podcertificaterequests', '-A', '-o', 'name']);
+  t.equal(table.code, 0, table.stderr);
+});
+
+void t.test('--pod-certificate-versions takes v1,v1beta1, v1, v1beta1 or none', (t) => {
+  t.equal(podCertificateVersionsFlag(undefined), undefined, 'not given: the minor decides');
+  t.same(podCertificateVersionsFlag('v1beta1,v1'), ['v1', 'v1beta1'], 'in discovery order');
+  t.same(podCertificateVersionsFlag('v1'), ['v1']);
+  t.same(podCertificateVersionsFlag('none'), []);
+  for (const bad of ['v1,v1', 'v1alpha1', '', 'v1,none']) {
+    t.throws(() => podCertificateVersionsFlag(bad), {
+      kind: 'InvalidArgument', message: `--pod-certificate-versions must be v1,v1beta1, v1, v1beta1 or none, not ${JSON.stringify(bad)}`,
+    }, `${JSON.stringify(bad)} is refused`);
+  }
+  t.end();
 });

@@ -127,6 +127,15 @@ const readiness: readonly Case[] = [
     line: `[-]pod-certificate-backlog:${serving} failed: 1 PodCertificateRequest pending, the oldest for 301.0s (more than 5 minutes; the controller manager deletes them at 15)`,
   },
   {
+    name: 'a signer with podCertificates whose CA has less than an hour left is not ready: no pod certificate fits',
+    modifiers: [withSigner(serving, { podCertificatesPending: 0, podCertificatesOldestPendingSeconds: 0, ca: { subject: 'CN=late', notAfter: new Date('2030-01-01T00:59:59Z') } })], status: 500,
+    line: `[-]ca-valid:${serving} failed: CA expires at 2030-01-01T00:59:59.000Z, less than the one hour a pod certificate needs: PodCertificateRequests wait`,
+  },
+  {
+    name: 'a signer of CSRs only with the same CA is ready',
+    modifiers: [withSigner(serving, { ca: { subject: 'CN=late', notAfter: new Date('2030-01-01T00:59:59Z') } })], status: 200, line: 'ok',
+  },
+  {
     name: 'a standby has no backlog check: it watches no PodCertificateRequests',
     modifiers: [notLeading, withSigner(serving, { podCertificatesPending: 3, podCertificatesOldestPendingSeconds: 900 })], status: 200, line: 'ok',
   },

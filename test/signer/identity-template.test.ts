@@ -9,7 +9,7 @@ const values: TemplateValues = {
   namespace: 'shop', serviceAccountName: 'web', podName: 'web-0', podUID: 'u-1', nodeName: 'worker-1', trustDomain: 'cluster.local',
 };
 
-t.test('renders every placeholder', async (t) => {
+void t.test('renders every placeholder', (t) => {
   const render = (text: string): string => renderIdentityTemplate(identityTemplate(text), values);
   t.equal(render('spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}'), 'spiffe://cluster.local/ns/shop/sa/web');
   t.equal(render('{serviceAccountName}.{namespace}.svc'), 'web.shop.svc');
@@ -17,9 +17,10 @@ t.test('renders every placeholder', async (t) => {
   t.equal(render('plain'), 'plain');
   t.equal(render(''), '');
   t.equal(renderIdentityTemplate(identityTemplate('{namespace}'), { ...values, namespace: '{podUID}' }), '{podUID}', 'values are not expanded again');
+  t.end();
 });
 
-t.test('refuses what is not a template, with one sentence', async (t) => {
+void t.test('refuses what is not a template, with one sentence', (t) => {
   const problem = (text: string): string | undefined => {
     const parsed = parseIdentityTemplate(text);
     return 'problem' in parsed ? parsed.problem : undefined;
@@ -30,4 +31,5 @@ t.test('refuses what is not a template, with one sentence', async (t) => {
   t.match(problem('{}'), /^\{\} is not a placeholder/);
   t.match(problem('{{namespace}}'), /^\{\{namespace\} is not a placeholder/);
   t.throws(() => identityTemplate('{x}'), /identity template "\{x\}": \{x\} is not a placeholder/);
+  t.end();
 });

@@ -14,7 +14,7 @@ import {
 import type { Namespace, Pod, PodCertificateDecision, PodCertificateRequest, SignerConfig } from '../../src/signer/types.js';
 import { signerConfig } from '../helpers/csr.js';
 import {
-  inNamespace, pcrBuilder, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
+  inNamespace, pcrBuilder, type PcrModifier, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
 } from '../helpers/pod-certificates.js';
 import { buildRequest, testKey } from '../helpers/requests.js';
 
@@ -106,6 +106,11 @@ void t.test('key fields: strict base64, bounded, "" as absent', (t) => {
     t.equal(result instanceof CsrSignerError ? result.message : '', message, `${name}: the message names the field`);
   }
   t.strictSame(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(10_240) }))) instanceof CsrSignerError, false, 'a stub of 10240 bytes is read');
+  const messageOf = (r: ReturnType<typeof podCertificateKeyFields>): string => (r instanceof CsrSignerError ? r.message : 'read');
+  t.equal(messageOf(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(10_241) })), 64 * 1024)),
+    'spec.stubPKCS10Request is 10241 bytes, more than the limit of 10240 bytes', 'a larger request limit does not raise the stub\'s bound');
+  t.equal(messageOf(podCertificateKeyFields(pcrBuilder(withPcrSpec({ stubPKCS10Request: b64(1001) })), 1000)),
+    'spec.stubPKCS10Request is 1001 bytes, more than the limit of 1000 bytes', 'a smaller one lowers it');
   t.end();
 });
 
@@ -324,6 +329,12 @@ void t.test('from the spec\'s fields to the decision, with pki\'s key reader', a
   t.strictSame(await decideFrom(pcrBuilder(withPcrSpec(legacy))), issued(), 'pkixPublicKey and proofOfPossession (1.34–1.36): issued');
   t.match(await decideFrom(pcrBuilder(withPcrSpec({ ...legacy, podUID: '99999999-2222-2222-2222-222222222222' }))),
     { kind: 'fail', reason: 'InvalidProofOfPossession' }, 'a proof over another pod\'s UID: Failed');
+  const stubOf = (key: 'rsa1024' | 'rsa2048'): PcrModifier => withPcrSpec({ stubPKCS10Request: Buffer.from(buildRequest({ key })).toString('base64') });
+  const accepted = 'signer example.com/pods accepts RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, ED25519; use keyType RSA3072';
+  t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa2048'))), deny('UnsupportedKeyType', `the RSA 2048-bit key is of no podCertificate keyType: ${accepted}`),
+    'an RSA 2048 key, read but of no keyType: Denied with the suggestion');
+  t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa1024'))), deny('UnsupportedKeyType', `RSA 1024-bit keys cannot have pod certificates: ${accepted}`),
+    'an RSA 1024 key, refused by the key reader: Denied with the suggestion, not Failed');
   t.strictSame(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: 'not base64' }))),
     fail('MalformedRequest', 'spec.stubPKCS10Request is not valid base64 (padded standard base64, as the API server writes byte fields)'), 'a field that is not base64: Failed');
 });

@@ -303,17 +303,21 @@ void t.test('S1–S2: an Issued status with the leaf\'s times is stored; both re
   const s2b = await pending();
   const na = new Date(nb.getTime() + 86400_000);
   t.equal((await putStatus(s2b.name, s2b.issued({ nb, na, refresh: new Date(na.getTime() - 10 * MIN) }))).code, 200, '86400 s, beginRefreshAt = notAfter - 10m');
-  for (const target of [v35, v36]) {
+  // The legacy key is the requested key; on 1.37 a signer may write the status of a v1beta1-created
+  // request through v1, where the key fields are not shown (the stored spec is kept).
+  for (const [target, version] of [[v35, 'v1beta1'], [v36, 'v1beta1'], [v37, 'v1']] as const) {
     const name = fresh('s');
-    const created = await create(target, 'v1beta1', name, legacy(p256));
+    t.equal((await create(target, 'v1beta1', name, legacy(p256))).code, 201);
+    const read = await call(target, 'GET', pcrPath(version, name));
     const now = Math.floor(Date.now() / 1000) * 1000;
     const nbL = new Date(now - MIN);
     const naL = new Date(nbL.getTime() + 60 * MIN);
     const status = {
       conditions: [condition('Issued')], certificateChain: leaf(p256.publicKey, nbL, naL), notBefore: iso(nbL), notAfter: iso(naL), beginRefreshAt: iso(new Date(nbL.getTime() + 15 * MIN)),
     };
-    const legacyWrite = await call(target, 'PUT', pcrPath('v1beta1', name, 'status'), { ...created.body, status });
-    t.equal(legacyWrite.code, 200, `the legacy key is the requested key: ${legacyWrite.message}`);
+    const legacyWrite = await call(target, 'PUT', pcrPath(version, name, 'status'), { ...read.body, status });
+    t.equal(legacyWrite.code, 200, `${version}: ${legacyWrite.message}`);
+    t.equal(((await call(target, 'GET', pcrPath('v1beta1', name))).body.spec as Obj).pkixPublicKey, spki(p256.publicKey), 'the key fields are kept');
   }
 });
 
@@ -484,6 +488,14 @@ void t.test('versions, discovery, field selectors, the v1 view of a legacy reque
   t.equal(asV1.body.apiVersion, `${GROUP}/v1`);
   const asBeta = await call(v37, 'GET', pcrPath('v1beta1', name));
   t.equal((asBeta.body.spec as Obj).pkixPublicKey, spki(ed25519.publicKey), 'one stored object, v1beta1 shows the legacy key');
+  const before = await call(v37, 'GET', `/apis/${GROUP}/v1/podcertificaterequests`);
+  const since = String((before.body.metadata as Obj).resourceVersion);
+  const watched = fresh('watched');
+  t.equal((await create(v37, 'v1', watched, stub(p256.privateKey))).code, 201);
+  // A watch in every namespace, resumed from before the create and ended by its own timeout.
+  const events = await v37.client.call('GET', `/apis/${GROUP}/v1/podcertificaterequests?watch=1&timeoutSeconds=1&resourceVersion=${since}&fieldSelector=${encodeURIComponent(`spec.signerName=${SIGNER}`)}`);
+  const lines = events.text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; object: Obj });
+  t.same(lines.map((e) => [e.type, (e.object.metadata as Obj).name, (e.object.metadata as Obj).namespace]), [['ADDED', watched, NS]], 'the watch across namespaces sees the create');
   const selected = await call(v37, 'GET', `/apis/${GROUP}/v1/podcertificaterequests?fieldSelector=${encodeURIComponent(`spec.podName=selected,spec.signerName=${SIGNER},metadata.namespace=${NS}`)}`);
   t.same((selected.body.items as Obj[]).map((i) => (i.metadata as Obj).name), [name]);
   const table = await v37.client.call('GET', pcrPath('v1', name), undefined, 'admin', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
