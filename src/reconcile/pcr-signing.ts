@@ -255,7 +255,7 @@ export class PodCertificateSigner {
         throw new StalePodCertificateRequest(`PodCertificateRequest ${objectKey(pcr)} was replaced by another of the same name while its key was read`);
       }
     }
-    const fields = podCertificateKeyFields(source);
+    const fields = podCertificateKeyFields(source, this.options.limits.maxBytes);
     if (fields instanceof CsrSignerError) return fields;
     try {
       return await this.readKey(fields, this.options.limits);
