@@ -8,6 +8,7 @@
 import { formatDuration } from '../duration.js';
 import { knownUsages, podCertificateKeyTypes, type PodCertificateKeyType } from '../pki/index.js';
 import { parseIdentityTemplate, renderIdentityTemplate, templatePlaceholders, type TemplateValues } from '../signer/identity-template.js';
+import { identityUriProblem, trustDomainProblem } from '../signer/pod-certificate-names.js';
 import type { PodCertificateConfig, PodCertificateNamespaces } from '../signer/types.js';
 import { UnplainNumber, shown, type Fields } from './fields.js';
 import { dnsPatternProblem } from './names.js';
@@ -39,17 +40,6 @@ const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const hostLabel = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/;
 
-/** A SPIFFE trust domain (SPIFFE ID standard §2.1): lowercase letters, digits, '.', '-' and '_', at most 255 characters. */
-export function trustDomainProblem(domain: string): string | undefined {
-  if (domain.length > 255) return `${JSON.stringify(domain)} is longer than 255 characters, the most a SPIFFE trust domain may have`;
-  if (/^[a-z0-9._-]+$/.test(domain)) return undefined;
-  const hint = domain.startsWith('spiffe://') ? 'give the domain alone, without spiffe://'
-    : domain.includes('@') ? 'a trust domain has no user part'
-      : domain.includes(':') ? 'a trust domain has no port'
-        : /[A-Z]/.test(domain) ? 'write it in lower case' : 'it may hold only lowercase letters, digits, \'.\', \'-\' and \'_\'';
-  return `${JSON.stringify(domain)} is not a valid SPIFFE trust domain: ${hint}`;
-}
-
 /** A namespace name: an RFC 1123 label. */
 export function namespaceNameProblem(name: string): string | undefined {
   if (name.length > 63 || !dns1123Label.test(name)) return `${JSON.stringify(name)} is not a valid namespace name: at most 63 lower case letters, digits and '-', starting and ending with a letter or digit`;
@@ -78,31 +68,6 @@ export function dnsNameProblem(name: string): string | undefined {
     if (label === '') return 'it has an empty label (two dots in a row, or a leading dot)';
     if (label === '*') return 'it has a wildcard, and a pod certificate names its own host';
     if (!hostLabel.test(label)) return `it has the label ${JSON.stringify(label)}, which is not 1–63 letters, digits or '-', starting and ending with a letter or digit`;
-  }
-  return undefined;
-}
-
-const uriText = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/;
-const spiffePathSegment = /^[A-Za-z0-9._-]+$/;
-
-/** An absolute URI (RFC 3986), and a SPIFFE ID as the SPIFFE standard writes it when its scheme is spiffe. */
-export function uriProblem(uri: string): string | undefined {
-  if (!uriText.test(uri)) return 'an absolute URI is a scheme, \':\', then only the characters RFC 3986 allows (escape others with %)';
-  if (/%(?![0-9A-Fa-f]{2})/.test(uri)) return 'it has a \'%\' not followed by two hexadecimal digits';
-  if (!/^spiffe:/i.test(uri)) return undefined;
-  if (!uri.startsWith('spiffe://')) return 'a SPIFFE ID starts with spiffe:// in lower case';
-  const rest = uri.slice('spiffe://'.length);
-  if (/[?#]/.test(rest)) return 'a SPIFFE ID has no query or fragment';
-  const slash = rest.indexOf('/');
-  const domain = slash < 0 ? rest : rest.slice(0, slash);
-  if (domain === '') return 'as a SPIFFE ID, it has no trust domain';
-  const domainProblem = trustDomainProblem(domain);
-  if (domainProblem !== undefined) return `as a SPIFFE ID, ${domainProblem}`;
-  if (slash < 0) return undefined;
-  for (const segment of rest.slice(slash + 1).split('/')) {
-    if (segment === '') return 'as a SPIFFE ID, its path has an empty segment (two slashes in a row, or a trailing slash)';
-    if (segment === '.' || segment === '..') return `as a SPIFFE ID, its path has the segment ${JSON.stringify(segment)}`;
-    if (!spiffePathSegment.test(segment)) return `as a SPIFFE ID, its path segment ${JSON.stringify(segment)} may hold only letters, digits, '.', '-' and '_'`;
   }
   return undefined;
 }
@@ -216,7 +181,7 @@ export function readPodCertificates(fields: Fields, value: unknown, path: string
   const domainProblem = trustDomainProblem(trustDomain);
   if (domainProblem !== undefined) throw fields.fail(`${path}.trustDomain`, domainProblem);
   const values = sampleTemplateValues(trustDomain);
-  const uris = fields.strings(m.uris, `${path}.uris`, { allowEmpty: true, check: templateChecker(values, 'URI', uriProblem) }) ?? [defaultPodCertificateUri];
+  const uris = fields.strings(m.uris, `${path}.uris`, { allowEmpty: true, check: templateChecker(values, 'URI', identityUriProblem) }) ?? [defaultPodCertificateUri];
   const dnsNames = fields.strings(m.dnsNames, `${path}.dnsNames`, { allowEmpty: true, check: templateChecker(values, 'DNS name', dnsNameProblem) }) ?? [];
   const subject = readSubject(fields, m.subject, `${path}.subject`, values);
   const usages = fields.strings(m.usages, `${path}.usages`, { allowEmpty: false, check: usageProblem }) ?? defaultPodCertificateUsages;

@@ -6,6 +6,7 @@
  */
 import { uriProblem, type SubjectAltNames, type SubjectSpec } from '../pki/index.js';
 import { isDnsName } from './dns-pattern.js';
+import { spiffeIdProblem, renderNameTemplate } from './pod-certificate-names.js';
 import { identityTemplate, renderIdentityTemplate, type TemplateValues } from './identity-template.js';
 import type { PodCertificateConfig, PodCertificateRequest } from './types.js';
 
@@ -49,8 +50,11 @@ export function podCertificateIdentity(
   }
   const uris: string[] = [];
   for (const template of config.uris) {
-    const uri = render(template, values);
-    const problem = printableAscii.test(uri) ? uriProblem(uri) : 'it is empty or holds a character outside printable ASCII';
+    const rendered = renderNameTemplate(template, values, 'uri');
+    if ('problem' in rendered) return { problem: `the URI template ${q(template)} cannot be rendered: ${rendered.problem}` };
+    const uri = rendered.name;
+    const problem = !printableAscii.test(uri) ? 'it is empty or holds a character outside printable ASCII'
+      : uriProblem(uri) ?? (/^spiffe:/i.test(uri) ? spiffeIdProblem(uri) : undefined);
     if (problem !== undefined) return { problem: `URI ${q(uri)} rendered from the template ${q(template)} is not a valid URI (${problem})` };
     uris.push(uri);
   }

@@ -10,8 +10,9 @@ import { stringify } from 'yaml';
 import { readConfigDocument, readConfigFile } from '../../src/config/index.js';
 import {
   defaultMaxLifetimeMs, defaultPodCertificateUri, defaultPodCertificateUsages, defaultRefresh, defaultTrustDomain,
-  dnsNameProblem, sampleTemplateValues, trustDomainProblem, uriProblem,
+  dnsNameProblem, sampleTemplateValues,
 } from '../../src/config/pod-certificates.js';
+import { identityUriProblem as uriProblem, trustDomainProblem } from '../../src/signer/pod-certificate-names.js';
 import { podCertificateKeyTypes } from '../../src/pki/index.js';
 
 const file = 'signers.yaml';
@@ -154,10 +155,18 @@ void t.test('trustDomain', (t) => {
     ['spiffe://cluster.local', '"spiffe://cluster.local" is not a valid SPIFFE trust domain: give the domain alone, without spiffe://'],
     ['cluster local', '"cluster local" is not a valid SPIFFE trust domain: it may hold only lowercase letters, digits, \'.\', \'-\' and \'_\''],
     ['a'.repeat(256), `"${'a'.repeat(256)}" is longer than 255 characters, the most a SPIFFE trust domain may have`],
+    ['.', '"." is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['..-_', '"..-_" is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['.cluster.local', '".cluster.local" is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['cluster.local.', '"cluster.local." is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['cluster..local', '"cluster..local" is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['-_', '"-_" is not a valid SPIFFE trust domain: its label "-_" does not start and end with a letter or digit'],
+    ['cluster.local-', '"cluster.local-" is not a valid SPIFFE trust domain: its label "local-" does not start and end with a letter or digit'],
     ['', 'must not be empty'],
     [true, 'must be a string, not boolean true'],
   ];
   for (const [trustDomain, detail] of cases) t.equal(refusal({ trustDomain }), at('.trustDomain', detail), String(trustDomain).slice(0, 40));
+  t.equal(refusal({ trustDomain: 'td_1-x.example-org.a' }), '(accepted)', '\'_\' and \'-\' inside labels');
   t.match(read({ ...everywhere, trustDomain: 'a'.repeat(255) }), { trustDomain: 'a'.repeat(255) }, '255 characters');
   t.end();
 });
@@ -182,7 +191,8 @@ void t.test('uris: each template parses and renders to a valid URI', (t) => {
   for (const [uri, detail] of cases) t.equal(refusal({ uris: [uri] }), at('.uris[0]', detail), uri);
   t.equal(refusal({ uris: ['urn:example:{podUID}', 'spiffe://{trustDomain}//x'] }), at('.uris[1]', `"spiffe://{trustDomain}//x" is not a valid URI ${sample('spiffe://cluster.local//x')}: as a SPIFFE ID, its path has an empty segment (two slashes in a row, or a trailing slash)`), 'the index of the bad one');
   t.equal(refusal({ uris: ['urn:x', 'urn:x'] }), at('.uris[1]', '"urn:x" is listed twice'));
-  t.equal(refusal({ trustDomain: 'prod', uris: ['spiffe://{trustDomain}.-/x'] }), '(accepted)', '{trustDomain} renders to the configured domain');
+  t.equal(refusal({ trustDomain: 'prod', uris: ['spiffe://{trustDomain}.example/x'] }), '(accepted)', '{trustDomain} renders to the configured domain');
+  t.equal(refusal({ trustDomain: 'prod', uris: ['spiffe://{trustDomain}.-/x'] }), at('.uris[0]', `"spiffe://{trustDomain}.-/x" is not a valid URI ${sample('spiffe://prod.-/x')}: as a SPIFFE ID, "prod.-" is not a valid SPIFFE trust domain: its label "-" does not start and end with a letter or digit`), 'the rendered trust domain is checked as one');
   t.match(read({ ...everywhere, uris: ['spiffe://{trustDomain}', 'urn:uuid:{podUID}', 'https://a.example/{namespace}/{podName}#x'] }), { uris: ['spiffe://{trustDomain}', 'urn:uuid:{podUID}', 'https://a.example/{namespace}/{podName}#x'] }, 'a bare trust domain is a SPIFFE ID; other schemes are URIs');
   t.end();
 });

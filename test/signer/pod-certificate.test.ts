@@ -246,6 +246,7 @@ void t.test('the ladder: the Pod check', (t) => {
 
 void t.test('the ladder: the identity, rendered from the spec', (t) => {
   const long = 'a'.repeat(64);
+  const spiffePod = podSigner({ uris: ['spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}'] });
   const cases: [string, Partial<PodCertificateInput>, PodCertificateDecision][] = [
     ['the default: spiffe://cluster.local/ns/NS/sa/SA and nothing else', {}, issued({ uris: [spiffe] })],
     ['another trust domain', { signer: podSigner({ trustDomain: 'prod.example.org' }) }, issued({ uris: ['spiffe://prod.example.org/ns/shop/sa/web'] })],
@@ -259,8 +260,20 @@ void t.test('the ladder: the identity, rendered from the spec', (t) => {
       fail('InvalidIdentity', 'DNS name "web_0.shop.svc" rendered from the template "{podName}.{namespace}.svc" is not a valid DNS name')],
     ['a rendered label over 63 characters: Failed', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: long })) },
       fail('InvalidIdentity', `DNS name "${long}.shop.svc" rendered from the template "{podName}.{namespace}.svc" is not a valid DNS name`)],
-    ['a rendered URI Go cannot read: Failed', { signer: podSigner({ uris: ['spiffe://{trustDomain}/pod/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'a%zz' })) },
-      fail('InvalidIdentity', 'URI "spiffe://cluster.local/pod/a%zz" rendered from the template "spiffe://{trustDomain}/pod/{podName}" is not a valid URI (parse "spiffe://cluster.local/pod/a%zz": invalid URL escape "%zz")')],
+    ['a value with an escape: Failed, naming the value', { signer: podSigner({ uris: ['spiffe://{trustDomain}/pod/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'a%zz' })) },
+      fail('InvalidIdentity', 'the URI template "spiffe://{trustDomain}/pod/{podName}" cannot be rendered: {podName} is "a%zz", which holds \'/\', \'?\', \'#\' or \'%\' and would change the URI\'s structure')],
+    ['a podUID climbing out of its SPIFFE path: Failed, not a forged ServiceAccount ID', { signer: spiffePod, pcr: pcrBuilder(withPcrSpec({ podUID: 'x/../../../kube-system/sa/admin' })) },
+      fail('InvalidIdentity', 'the URI template "spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}" cannot be rendered: {podUID} is "x/../../../kube-system/sa/admin", which holds \'/\', \'?\', \'#\' or \'%\' and would change the URI\'s structure')],
+    ['a value of ..: Failed', { signer: spiffePod, pcr: pcrBuilder(withPcrSpec({ podUID: '..' })) },
+      fail('InvalidIdentity', 'the URI template "spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}" cannot be rendered: {podUID} is "..", a relative path segment')],
+    ['a value of . in any URI: Failed', { signer: podSigner({ uris: ['https://id.example/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: '.' })) },
+      fail('InvalidIdentity', 'the URI template "https://id.example/{podName}" cannot be rendered: {podName} is ".", a relative path segment')],
+    ['a query in a value of another scheme: Failed', { signer: podSigner({ uris: ['https://id.example/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'a?admin=1' })) },
+      fail('InvalidIdentity', 'the URI template "https://id.example/{podName}" cannot be rendered: {podName} is "a?admin=1", which holds \'/\', \'?\', \'#\' or \'%\' and would change the URI\'s structure')],
+    ['a rendered SPIFFE ID Go reads but SPIFFE refuses: Failed', { signer: spiffePod, pcr: pcrBuilder(withPcrSpec({ podUID: 'a~b' })) },
+      fail('InvalidIdentity', 'URI "spiffe://cluster.local/ns/shop/pod/a~b" rendered from the template "spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}" is not a valid URI (as a SPIFFE ID, its path segment "a~b" may hold only letters, digits, \'.\', \'-\' and \'_\')')],
+    ['the same value in a URI of another scheme: issued', { signer: podSigner({ uris: ['https://id.example/{namespace}/{podUID}'] }), pcr: pcrBuilder(withPcrSpec({ podUID: 'a~b' })) },
+      issued({ uris: ['https://id.example/shop/a~b'] })],
     ['a rendered commonName over 64 characters: Failed', { signer: podSigner({ subject: { commonName: '{podName}.{namespace}' } }), pcr: pcrBuilder(withPcrSpec({ podName: 'a'.repeat(60) })) },
       fail('InvalidIdentity', `commonName "${'a'.repeat(60)}.shop" rendered from the template "{podName}.{namespace}" is longer than 64 characters`)],
     ['the Pod check comes before the identity', { signer: podSigner({ podCheck: true, dnsNames: ['{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'web_0' })), pod: null },
