@@ -44,7 +44,9 @@ export function podCertificateIdentity(
 ): PodCertificateIdentity | { readonly problem: string } {
   const dnsNames: string[] = [];
   for (const template of config.dnsNames) {
-    const name = render(template, values).toLowerCase();
+    const rendered = renderNameTemplate(template, values, 'dns');
+    if ('problem' in rendered) return { problem: `the DNS name template ${q(template)} cannot be rendered: ${rendered.problem}` };
+    const name = rendered.name.toLowerCase();
     if (!isDnsName(name)) return { problem: `DNS name ${q(name)} rendered from the template ${q(template)} is not a valid DNS name` };
     dnsNames.push(name);
   }

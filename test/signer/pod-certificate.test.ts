@@ -193,6 +193,7 @@ void t.test('the ladder: DNS names from the annotation, under the allowed patter
     userAnnotations: { dnsNames: { key, allowed: ['*.{namespace}.svc', '*.{namespace}.svc.cluster.local', '{podName}.example.com'] } },
   });
   const where = `unverifiedUserAnnotations["${key}"]`;
+  const wildUid = podSigner({ userAnnotations: { dnsNames: { key, allowed: ['{podUID}.{namespace}.pods.example.com', '*.{namespace}.svc'] } } });
   const allowed = '*.shop.svc, *.shop.svc.cluster.local, web-0.example.com';
   const annotated = (value: string, more: Record<string, string> = {}): Partial<PodCertificateInput> => ({ signer, pcr: pcrBuilder(withAnnotations({ [key]: value, ...more })) });
   const names = (...dnsNames: string[]): PodCertificateDecision => issued({ dnsNames: ['web.shop.svc', ...dnsNames] });
@@ -212,6 +213,13 @@ void t.test('the ladder: DNS names from the annotation, under the allowed patter
     ['32 names: issued', annotated(Array.from({ length: 32 }, (_, i) => `n${i}.shop.svc`).join(',')), names(...Array.from({ length: 32 }, (_, i) => `n${i}.shop.svc`))],
     ['33 names: Denied', annotated(Array.from({ length: 33 }, (_, i) => `n${i}.shop.svc`).join(',')), invalid('lists 33 DNS names, more than the 32 this signer accepts')],
     ['a value over 8192 characters: Denied', annotated('a'.repeat(8193)), invalid('is 8193 characters long, more than the 8192 this signer reads')],
+    ['a placeholder value is never a wildcard: a podUID of * matches no other pod\'s name',
+      { signer: wildUid, pcr: pcrBuilder(withPcrSpec({ podUID: '*' }), withAnnotations({ [key]: 'victim.shop.pods.example.com' })) },
+      invalid('holds DNS name "victim.shop.pods.example.com", which signer example.com/pods does not allow (allowed: *.shop.svc)')],
+    ['nor more than one label', { signer: wildUid, pcr: pcrBuilder(withPcrSpec({ podUID: 'victim.shop' }), withAnnotations({ [key]: 'victim.shop.shop.pods.example.com' })) },
+      invalid('holds DNS name "victim.shop.shop.pods.example.com", which signer example.com/pods does not allow (allowed: *.shop.svc)')],
+    ['a podUID that is one label: its own name is allowed', { signer: wildUid, pcr: pcrBuilder(withAnnotations({ [key]: '22222222-2222-2222-2222-222222222222.shop.pods.example.com' })) },
+      issued({ dnsNames: ['22222222-2222-2222-2222-222222222222.shop.pods.example.com'] })],
     ['other keys are ignored, however malformed', { signer, pcr: pcrBuilder(withAnnotations({ 'example.com/other': ',,*..' })) }, names()],
     ['no annotation policy: the key is ignored', { pcr: pcrBuilder(withAnnotations({ [key]: 'a..b' })) }, issued()],
     ['the stub comes before the annotation', { ...annotated('a..b'), key: podCertificateKey('p256', 'stub', { commonName: 'x' }) },
@@ -246,6 +254,7 @@ void t.test('the ladder: the Pod check', (t) => {
 
 void t.test('the ladder: the identity, rendered from the spec', (t) => {
   const long = 'a'.repeat(64);
+  const notLabel = 'which is not a single DNS label (1–63 lowercase letters, digits or \'-\', starting and ending with a letter or digit)';
   const spiffePod = podSigner({ uris: ['spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}'] });
   const cases: [string, Partial<PodCertificateInput>, PodCertificateDecision][] = [
     ['the default: spiffe://cluster.local/ns/NS/sa/SA and nothing else', {}, issued({ uris: [spiffe] })],
@@ -256,10 +265,19 @@ void t.test('the ladder: the identity, rendered from the spec', (t) => {
     ['DNS templates render lowercase', { signer: podSigner({ dnsNames: ['{serviceAccountName}.SVC.Example.com'] }) }, issued({ dnsNames: ['web.svc.example.com'] })],
     ['a subject', { signer: podSigner({ subject: { commonName: '{serviceAccountName}', organizations: ['{namespace}', 'pods'] } }) },
       issued({}, { commonName: 'web', organizations: ['shop', 'pods'] })],
-    ['a rendered name that is no DNS name: Failed InvalidIdentity', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'web_0' })) },
-      fail('InvalidIdentity', 'DNS name "web_0.shop.svc" rendered from the template "{podName}.{namespace}.svc" is not a valid DNS name')],
-    ['a rendered label over 63 characters: Failed', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: long })) },
-      fail('InvalidIdentity', `DNS name "${long}.shop.svc" rendered from the template "{podName}.{namespace}.svc" is not a valid DNS name`)],
+    ['a value that is no DNS label: Failed InvalidIdentity', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'web_0' })) },
+      fail('InvalidIdentity', `the DNS name template "{podName}.{namespace}.svc" cannot be rendered: {podName} is "web_0", ${notLabel}`)],
+    ['a value over 63 characters: Failed', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: long })) },
+      fail('InvalidIdentity', `the DNS name template "{podName}.{namespace}.svc" cannot be rendered: {podName} is "${long}", ${notLabel}`)],
+    ['a ServiceAccount name with a dot cannot name another namespace\'s service: Failed',
+      { signer: podSigner({ namespaces: { all: true }, dnsNames: ['{serviceAccountName}.svc.cluster.local'] }), pcr: pcrBuilder(inNamespace('evil'), withServiceAccount('api.shop')) },
+      fail('InvalidIdentity', `the DNS name template "{serviceAccountName}.svc.cluster.local" cannot be rendered: {serviceAccountName} is "api.shop", ${notLabel}`)],
+    ['a wildcard value: Failed', { signer: podSigner({ dnsNames: ['{podUID}.{namespace}.pods.example.com'] }), pcr: pcrBuilder(withPcrSpec({ podUID: '*' })) },
+      fail('InvalidIdentity', `the DNS name template "{podUID}.{namespace}.pods.example.com" cannot be rendered: {podUID} is "*", ${notLabel}`)],
+    ['a node name with dots: Failed', { signer: podSigner({ dnsNames: ['{podName}.{nodeName}.{namespace}.example.com'] }), pcr: pcrBuilder(withPcrSpec({ nodeName: 'ip-10-0-0-1.ec2.internal' })) },
+      fail('InvalidIdentity', `the DNS name template "{podName}.{nodeName}.{namespace}.example.com" cannot be rendered: {nodeName} is "ip-10-0-0-1.ec2.internal", ${notLabel}`)],
+    ['the trust domain may have dots', { signer: podSigner({ trustDomain: 'prod.example.org', dnsNames: ['{serviceAccountName}.{namespace}.{trustDomain}'] }) },
+      issued({ dnsNames: ['web.shop.prod.example.org'], uris: ['spiffe://prod.example.org/ns/shop/sa/web'] })],
     ['a value with an escape: Failed, naming the value', { signer: podSigner({ uris: ['spiffe://{trustDomain}/pod/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'a%zz' })) },
       fail('InvalidIdentity', 'the URI template "spiffe://{trustDomain}/pod/{podName}" cannot be rendered: {podName} is "a%zz", which holds \'/\', \'?\', \'#\' or \'%\' and would change the URI\'s structure')],
     ['a podUID climbing out of its SPIFFE path: Failed, not a forged ServiceAccount ID', { signer: spiffePod, pcr: pcrBuilder(withPcrSpec({ podUID: 'x/../../../kube-system/sa/admin' })) },
