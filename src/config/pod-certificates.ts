@@ -89,6 +89,31 @@ function templateChecker(values: TemplateValues, what: string, check?: (rendered
   };
 }
 
+/**
+ * A DNS name template or pattern holds `{namespace}` as a label of its own: names without the
+ * namespace would let pods of different namespaces share a name, and `{namespace}` sharing a
+ * label with another value would too (namespace a with pod b-c, namespace a-b with pod c).
+ */
+function namespaceAnchorProblem(text: string): string | undefined {
+  const parsed = parseIdentityTemplate(text);
+  if ('problem' in parsed) return undefined;
+  const at = parsed.findIndex((part) => typeof part !== 'string' && part.placeholder === 'namespace');
+  const example = 'as in {serviceAccountName}.{namespace}.svc';
+  if (at < 0) {
+    return `${JSON.stringify(text)} has no {namespace}: names without the namespace would let pods of different namespaces share a name; add {namespace} as a label of its own, ${example}`;
+  }
+  const whole = parsed.every((part, i) => typeof part === 'string' || part.placeholder !== 'namespace'
+    || ((i === 0 || (parsed[i - 1] as string).endsWith('.')) && (i === parsed.length - 1 || (parsed[i + 1] as string).startsWith('.'))));
+  if (!whole) {
+    return `${JSON.stringify(text)} has {namespace} inside a label, so pods of different namespaces could share a name (namespace a with pod b-c, namespace a-b with pod c); give {namespace} a label of its own, ${example}`;
+  }
+  return undefined;
+}
+
+/** Both checks: the template's own, then the namespace anchor. */
+const both = (first: (text: string) => string | undefined, second: (text: string) => string | undefined) =>
+  (text: string): string | undefined => first(text) ?? second(text);
+
 function readNamespaces(fields: Fields, value: unknown, path: string): PodCertificateNamespaces {
   if (value === undefined) {
     throw fields.fail(path, 'is required: the namespaces whose pods may get certificates, as names, a selector or both, or all: true for every namespace');
@@ -160,7 +185,7 @@ function readUserAnnotations(fields: Fields, value: unknown, path: string, value
   if (d.allowed === undefined) throw fields.fail(`${at}.allowed`, 'is required: the DNS name patterns the annotation\'s names must match (exact, or *. for one leftmost label)');
   const allowed = fields.strings(d.allowed, `${at}.allowed`, {
     allowEmpty: false,
-    check: templateChecker(values, 'DNS name pattern', (pattern) => dnsPatternProblem(pattern)),
+    check: both(templateChecker(values, 'DNS name pattern', (pattern) => dnsPatternProblem(pattern)), namespaceAnchorProblem),
   }) ?? [];
   return { dnsNames: { key, allowed } };
 }
@@ -182,7 +207,7 @@ export function readPodCertificates(fields: Fields, value: unknown, path: string
   if (domainProblem !== undefined) throw fields.fail(`${path}.trustDomain`, domainProblem);
   const values = sampleTemplateValues(trustDomain);
   const uris = fields.strings(m.uris, `${path}.uris`, { allowEmpty: true, check: templateChecker(values, 'URI', identityUriProblem) }) ?? [defaultPodCertificateUri];
-  const dnsNames = fields.strings(m.dnsNames, `${path}.dnsNames`, { allowEmpty: true, check: templateChecker(values, 'DNS name', dnsNameProblem) }) ?? [];
+  const dnsNames = fields.strings(m.dnsNames, `${path}.dnsNames`, { allowEmpty: true, check: both(templateChecker(values, 'DNS name', dnsNameProblem), namespaceAnchorProblem) }) ?? [];
   const subject = readSubject(fields, m.subject, `${path}.subject`, values);
   const usages = fields.strings(m.usages, `${path}.usages`, { allowEmpty: false, check: usageProblem }) ?? defaultPodCertificateUsages;
   const maxLifetimeMs = fields.duration(m.maxLifetime, `${path}.maxLifetime`) ?? defaultMaxLifetimeMs;

@@ -60,7 +60,7 @@ void t.test('defaults', (t) => {
   t.same(defaultPodCertificateUsages, ['digital signature', 'key encipherment', 'server auth', 'client auth']);
   t.equal(defaultMaxLifetimeMs, 86_400_000);
   t.same(defaultRefresh, { from: 0.5, to: 0.7 });
-  t.match(read({ ...everywhere, uris: [], dnsNames: ['{podName}.example.com'] }), { uris: [], dnsNames: ['{podName}.example.com'] }, 'uris: [] with a DNS name');
+  t.match(read({ ...everywhere, uris: [], dnsNames: ['{podName}.{namespace}.example.com'] }), { uris: [], dnsNames: ['{podName}.{namespace}.example.com'] }, 'uris: [] with a DNS name');
   t.match(read({ ...everywhere, uris: [], subject: { commonName: '{serviceAccountName}' } }), { uris: [], subject: { commonName: '{serviceAccountName}' } }, 'uris: [] with a CN');
   t.end();
 });
@@ -71,20 +71,20 @@ void t.test('every field is read', (t) => {
     serviceAccounts: ['shop/*', '*/builder', 'builds/ci.runner'],
     trustDomain: 'prod.example_org',
     uris: ['spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}', 'https://id.example.com/{podUID}?node={nodeName}'],
-    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.pods.example.com'],
+    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.{namespace}.pods.example.com'],
     subject: { commonName: '{serviceAccountName}', organizations: ['{namespace}', 'Example Ltd'] },
     usages: ['digital signature', 'server auth'],
     maxLifetime: '2184h',
     refresh: { from: 0.25, to: 0.25 },
     keyTypes: ['ED25519', 'ECDSAP256'],
-    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.example.com'] } },
+    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.{namespace}.example.com'] } },
     nonEmptyStub: 'ignore',
     podCheck: true,
     apiVersion: 'v1beta1',
   }), {
     trustDomain: 'prod.example_org',
     uris: ['spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}', 'https://id.example.com/{podUID}?node={nodeName}'],
-    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.pods.example.com'],
+    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.{namespace}.pods.example.com'],
     subject: { commonName: '{serviceAccountName}', organizations: ['{namespace}', 'Example Ltd'] },
     usages: ['digital signature', 'server auth'],
     maxLifetimeMs: 2184 * 3_600_000,
@@ -92,7 +92,7 @@ void t.test('every field is read', (t) => {
     namespaces: { names: ['shop', 'builds'], selector: { matchLabels: { 'pod-certificates': 'on' }, matchExpressions: [{ key: 'team', operator: 'Exists' }] } },
     serviceAccounts: ['shop/*', '*/builder', 'builds/ci.runner'],
     keyTypes: ['ED25519', 'ECDSAP256'],
-    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.example.com'] } },
+    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.{namespace}.example.com'] } },
     nonEmptyStub: 'ignore',
     podCheck: true,
     apiVersion: 'v1beta1',
@@ -209,7 +209,17 @@ void t.test('dnsNames: each template parses and renders to a valid DNS name', (t
     ['x}.example.com', '"x}.example.com" is not a valid template: a "}" at position 2 closes no placeholder'],
   ];
   for (const [name, detail] of cases) t.equal(refusal({ dnsNames: [name] }), at('.dnsNames[0]', detail), name.slice(0, 40));
-  t.match(read({ ...everywhere, dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.Example.com', 'static.example.com'] }), { dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.Example.com', 'static.example.com'] });
+  const anchors: [string, string][] = [
+    ['{serviceAccountName}.svc.cluster.local', '"{serviceAccountName}.svc.cluster.local" has no {namespace}: names without the namespace would let pods of different namespaces share a name; add {namespace} as a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+    ['static.example.com', '"static.example.com" has no {namespace}: names without the namespace would let pods of different namespaces share a name; add {namespace} as a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+    ['{namespace}-{podName}.example.com', '"{namespace}-{podName}.example.com" has {namespace} inside a label, so pods of different namespaces could share a name (namespace a with pod b-c, namespace a-b with pod c); give {namespace} a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+    ['{podName}.ns-{namespace}.example.com', '"{podName}.ns-{namespace}.example.com" has {namespace} inside a label, so pods of different namespaces could share a name (namespace a with pod b-c, namespace a-b with pod c); give {namespace} a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+  ];
+  for (const [name, detail] of anchors) {
+    t.equal(refusal({ dnsNames: [name] }), at('.dnsNames[0]', detail), `namespace anchor: ${name}`);
+    t.equal(refusal({ userAnnotations: { dnsNames: { key: 'example.com/dns', allowed: ['*.{namespace}.svc', name] } } }), at('.userAnnotations.dnsNames.allowed[1]', detail), `namespace anchor in a pattern: ${name}`);
+  }
+  t.match(read({ ...everywhere, dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.{namespace}.Example.com', '{namespace}'] }), { dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.{namespace}.Example.com', '{namespace}'] });
   t.end();
 });
 
@@ -286,8 +296,8 @@ void t.test('userAnnotations', (t) => {
     [dns({ key: 'example.com/dns', allowed: ['a.example.com'], max: 3 }), '.userAnnotations.dnsNames.max', 'unknown field; the fields of signers[0].podCertificates.userAnnotations.dnsNames are key, allowed'],
   ];
   for (const [fields, path, detail] of cases) t.equal(refusal(fields), at(path, detail), JSON.stringify(fields));
-  t.match(read({ ...everywhere, ...dns({ key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.example.com'] }) }),
-    { userAnnotations: { dnsNames: { key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.example.com'] } } });
+  t.match(read({ ...everywhere, ...dns({ key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.{namespace}.example.com'] }) }),
+    { userAnnotations: { dnsNames: { key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.{namespace}.example.com'] } } });
   t.end();
 });
 
