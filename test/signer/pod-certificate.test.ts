@@ -5,18 +5,22 @@
  * decision. Lifetimes and refresh times: pod-certificate-times.test.ts.
  */
 import { sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { csrError, CsrSignerError } from '../../src/errors.js';
-import { readPodCertificateKey } from '../../src/pki/index.js';
+import { issueForKey, loadCertificateAuthority, readPodCertificateKey } from '../../src/pki/index.js';
 import {
   decidePodCertificate, podCertificateFacts, podCertificateKeyFields, podCertificateStatus, podCertificateTriage, type PodCertificateInput,
 } from '../../src/signer/pod-certificate.js';
 import type { Namespace, Pod, PodCertificateDecision, PodCertificateRequest, SignerConfig } from '../../src/signer/types.js';
+import { makeOpensslCa, must } from '../helpers/ca.js';
 import { signerConfig } from '../helpers/csr.js';
 import {
   inNamespace, pcrBuilder, type PcrModifier, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
 } from '../helpers/pod-certificates.js';
 import { buildRequest, testKey } from '../helpers/requests.js';
+import { needTool, run, tempDir, writeTemp } from '../helpers/tools.js';
 
 const now = new Date('2026-12-07T13:00:00.500Z');
 const ca = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2036-01-01T00:00:00Z') };
@@ -33,7 +37,7 @@ const issued = (names: { dnsNames?: string[]; uris?: string[] } = {}, subject: {
   kind: 'issue',
   subject,
   subjectAltNames: { dnsNames: names.dnsNames ?? [], emailAddresses: [], ipAddresses: [], uris: names.uris ?? [spiffe] },
-  profile: { usages: defaultUsages, maxDurationMs: 24 * HOUR, includeChain: false },
+  profile: { usages: defaultUsages, maxDurationMs: 24 * HOUR, includeChain: true },
   validity: { notBefore: nb, notAfter: new Date(nb.getTime() + 24 * HOUR) },
   beginRefreshAt: new Date(nb.getTime() + 12 * HOUR),
 });
@@ -301,10 +305,43 @@ void t.test('the ladder: the identity, rendered from the spec', (t) => {
   t.end();
 });
 
-void t.test('the profile: the signer\'s usages and chain, the lifetime decided', (t) => {
-  const decision = decide({ signer: podSigner({ usages: ['digital signature', 'client auth'] }, { includeChain: true }) });
+void t.test('the profile: the signer\'s usages, the lifetime decided, always the chain', (t) => {
+  const decision = decide({ signer: podSigner({ usages: ['digital signature', 'client auth'] }) });
   t.strictSame(decision.kind === 'issue' ? decision.profile : undefined, { usages: ['digital signature', 'client auth'], maxDurationMs: 24 * HOUR, includeChain: true });
+  const csrSetting = decide({ signer: podSigner({}, { includeChain: false }) });
+  t.equal(csrSetting.kind === 'issue' ? csrSetting.profile.includeChain : undefined, true, 'includeChain is a CSR setting: a pod certificate always has its intermediates');
   t.end();
+});
+
+void t.test('issued by an intermediate: the chain is the leaf and the intermediate, not the root', async (t) => {
+  if (!needTool(t, 'openssl')) return;
+  const dir = tempDir();
+  const root = makeOpensslCa(dir, 'root', 'p256');
+  const keyPath = join(dir, 'intermediate-key.pem');
+  const certPath = join(dir, 'intermediate.pem');
+  const ext = writeTemp(dir, 'intermediate.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  must(run('openssl', ['genpkey', '-algorithm', 'ED25519', '-out', keyPath]), 'genpkey');
+  must(run('openssl', ['req', '-new', '-key', keyPath, '-subj', '/CN=pods intermediate', '-out', join(dir, 'intermediate.csr')]), 'req');
+  must(run('openssl', ['x509', '-req', '-in', join(dir, 'intermediate.csr'), '-CA', root.certPath, '-CAkey', root.keyPath, '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', certPath]), 'x509');
+  const intermediatePem = readFileSync(certPath, 'utf8');
+  const at = new Date();
+  const authority = await loadCertificateAuthority({
+    certificate: { name: certPath, bytes: Buffer.from(intermediatePem + root.certPem) }, key: { name: keyPath, bytes: readFileSync(keyPath) },
+  }, at);
+  const key = podCertificateKey('p256');
+  const decision = decidePodCertificate({
+    pcr: pcrBuilder(), signer: podSigner(), key, now: at, random: () => 0,
+    ca: { notBefore: authority.certificate.notBefore, notAfter: authority.certificate.notAfter },
+  });
+  if (decision.kind !== 'issue') return t.fail(`issued, not ${decision.kind}`);
+  const issued = await issueForKey({
+    publicKey: key.publicKey, subject: decision.subject, subjectAltNames: decision.subjectAltNames, profile: decision.profile,
+    ca: authority, validity: decision.validity, random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  });
+  const blocks = issued.pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
+  t.equal(blocks.length, 2, 'two blocks: the leaf and the intermediate');
+  t.equal(blocks[1]?.replace(/\s/g, ''), intermediatePem.replace(/\s/g, ''), 'the second is the intermediate');
+  t.notOk(issued.pem.replace(/\s/g, '').includes(root.certPem.replace(/\s/g, '')), 'the root is not in it');
 });
 
 void t.test('status: one condition per terminal decision, the issued times as the leaf\'s', (t) => {
