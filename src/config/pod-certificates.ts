@@ -102,8 +102,10 @@ function namespaceAnchorProblem(text: string): string | undefined {
   if (at < 0) {
     return `${JSON.stringify(text)} has no {namespace}: names without the namespace would let pods of different namespaces share a name; add {namespace} as a label of its own, ${example}`;
   }
-  const whole = parsed.every((part, i) => typeof part === 'string' || part.placeholder !== 'namespace'
-    || ((i === 0 || (parsed[i - 1] as string).endsWith('.')) && (i === parsed.length - 1 || (parsed[i + 1] as string).startsWith('.'))));
+  const literal = (part: (typeof parsed)[number] | undefined): string => (typeof part === 'string' ? part : '');
+  // One {namespace} of its own fixes the namespace's label: values hold no dot, so labels do not move.
+  const whole = parsed.some((part, i) => typeof part !== 'string' && part.placeholder === 'namespace'
+    && (i === 0 || literal(parsed[i - 1]).endsWith('.')) && (i === parsed.length - 1 || literal(parsed[i + 1]).startsWith('.')));
   if (!whole) {
     return `${JSON.stringify(text)} has {namespace} inside a label, so pods of different namespaces could share a name (namespace a with pod b-c, namespace a-b with pod c); give {namespace} a label of its own, ${example}`;
   }
@@ -190,8 +192,24 @@ function readUserAnnotations(fields: Fields, value: unknown, path: string, value
   return { dnsNames: { key, allowed } };
 }
 
-const usageProblem = (usage: string): string | undefined =>
-  knownUsages.includes(usage) ? undefined : `${JSON.stringify(usage)} is not a Kubernetes usage; the usages are ${knownUsages.join(', ')}`;
+/** The usages a pod's leaf certificate may have: never a CA's, an OCSP responder's, or any at all. */
+export const podCertificateUsages: readonly string[] = [
+  'digital signature', 'key encipherment', 'key agreement', 'data encipherment', 'content commitment', 'server auth', 'client auth',
+];
+const usageRefusals: Readonly<Record<string, string>> = {
+  'cert sign': 'it would let the pod\'s certificate sign certificates, as a CA',
+  'crl sign': 'it would let the pod\'s certificate sign revocation lists, as a CA',
+  'ocsp signing': 'it would let the pod\'s certificate answer for other certificates, as an OCSP responder',
+  any: 'it allows every extended usage, a CA\'s and an OCSP responder\'s included',
+};
+
+function usageProblem(usage: string): string | undefined {
+  if (podCertificateUsages.includes(usage)) return undefined;
+  const allowed = `a pod certificate may have ${podCertificateUsages.join(', ')}`;
+  if (!knownUsages.includes(usage)) return `${JSON.stringify(usage)} is not a Kubernetes usage; ${allowed}`;
+  const why = usageRefusals[usage] ?? 'a pod\'s certificate identifies a workload in TLS, and nothing else';
+  return `${JSON.stringify(usage)} is refused: ${why}; ${allowed}`;
+}
 
 const keyTypeProblem = (keyType: string): string | undefined =>
   (podCertificateKeyTypes as readonly string[]).includes(keyType) ? undefined : `${JSON.stringify(keyType)} is not one of ${podCertificateKeyTypes.join(', ')}, the key types of a podCertificate projection`;

@@ -59,6 +59,7 @@ void t.test('defaults', (t) => {
   t.equal(defaultPodCertificateUri, 'spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}');
   t.same(defaultPodCertificateUsages, ['digital signature', 'key encipherment', 'server auth', 'client auth']);
   t.equal(defaultMaxLifetimeMs, 86_400_000);
+  t.match(read({ ...everywhere, usages: ['digital signature', 'key encipherment', 'key agreement', 'data encipherment', 'content commitment', 'server auth', 'client auth'] }), { usages: ['digital signature', 'key encipherment', 'key agreement', 'data encipherment', 'content commitment', 'server auth', 'client auth'] }, 'every usage a pod certificate may have');
   t.same(defaultRefresh, { from: 0.5, to: 0.7 });
   t.match(read({ ...everywhere, uris: [], dnsNames: ['{podName}.{namespace}.example.com'] }), { uris: [], dnsNames: ['{podName}.{namespace}.example.com'] }, 'uris: [] with a DNS name');
   t.match(read({ ...everywhere, uris: [], subject: { commonName: '{serviceAccountName}' } }), { uris: [], subject: { commonName: '{serviceAccountName}' } }, 'uris: [] with a CN');
@@ -250,7 +251,12 @@ void t.test('an identity is required: a URI, a DNS name or a subject CN', (t) =>
 void t.test('usages, maxLifetime, refresh, keyTypes', (t) => {
   const cases: [Record<string, unknown>, string, string][] = [
     [{ usages: [] }, '.usages', 'must not be empty (leave the field out instead)'],
-    [{ usages: ['server-auth'] }, '.usages[0]', '"server-auth" is not a Kubernetes usage; the usages are signing, digital signature, content commitment, key encipherment, key agreement, data encipherment, cert sign, crl sign, encipher only, decipher only, any, server auth, client auth, code signing, email protection, s/mime, ipsec end system, ipsec tunnel, ipsec user, timestamping, ocsp signing, microsoft sgc, netscape sgc'],
+    [{ usages: ['server-auth'] }, '.usages[0]', '"server-auth" is not a Kubernetes usage; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['digital signature', 'cert sign'] }, '.usages[1]', '"cert sign" is refused: it would let the pod\'s certificate sign certificates, as a CA; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['crl sign'] }, '.usages[0]', '"crl sign" is refused: it would let the pod\'s certificate sign revocation lists, as a CA; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['ocsp signing'] }, '.usages[0]', '"ocsp signing" is refused: it would let the pod\'s certificate answer for other certificates, as an OCSP responder; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['any'] }, '.usages[0]', '"any" is refused: it allows every extended usage, a CA\'s and an OCSP responder\'s included; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['code signing'] }, '.usages[0]', '"code signing" is refused: a pod\'s certificate identifies a workload in TLS, and nothing else; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
     [{ maxLifetime: '59m59s' }, '.maxLifetime', '59m59s is shorter than 1h0m0s, the shortest pod certificate csr-signer gives'],
     [{ maxLifetime: '2184h1s' }, '.maxLifetime', '2184h0m1s is longer than 2184h0m0s (91 days), the longest a PodCertificateRequest may ask for'],
     [{ maxLifetime: '1d' }, '.maxLifetime', 'invalid duration "1d": unexpected "1d"'],
