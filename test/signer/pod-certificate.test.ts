@@ -411,6 +411,20 @@ void t.test('from the spec\'s fields to the decision, with pki\'s key reader', a
     'an RSA 2048 key, read but of no keyType: Denied with the suggestion');
   t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa1024'))), deny('UnsupportedKeyType', `RSA 1024-bit keys cannot have pod certificates: ${accepted}`),
     'an RSA 1024 key, refused by the key reader: Denied with the suggestion, not Failed');
+  const stubDer = Buffer.from(stub, 'base64');
+  const tampered = Buffer.from(stubDer);
+  tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
+  t.match(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: tampered.toString('base64') }))), { kind: 'fail', reason: 'InvalidSignature' },
+    'a stub whose signature does not verify: Failed InvalidSignature');
+  if (needTool(t, 'openssl')) {
+    const dir = tempDir();
+    must(run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'k.pem')]), 'genpkey');
+    must(run('openssl', ['req', '-new', '-key', join(dir, 'k.pem'), '-subj', '/', '-sha1', '-outform', 'DER', '-out', join(dir, 'sha1.der')]), 'req -sha1');
+    t.match(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: readFileSync(join(dir, 'sha1.der')).toString('base64') }))),
+      { kind: 'fail', reason: 'UnsupportedSignatureAlgorithm', message: /SHA1/ }, 'a stub signed with SHA-1 (openssl req -sha1): Failed UnsupportedSignatureAlgorithm');
+  }
+  const oversized = 'A'.repeat(Math.ceil((10_241 * 4) / 3 / 4) * 4);
+  t.match(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: oversized }))), { kind: 'fail', reason: 'RequestTooLarge' }, 'a key field over its bound: Failed RequestTooLarge');
   t.strictSame(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: 'not base64' }))),
     fail('MalformedRequest', 'spec.stubPKCS10Request is not valid base64 (padded standard base64, as the API server writes byte fields)'), 'a field that is not base64: Failed');
 });
