@@ -8,6 +8,7 @@
 import { formatDuration } from '../duration.js';
 import { knownUsages, podCertificateKeyTypes, type PodCertificateKeyType } from '../pki/index.js';
 import { parseIdentityTemplate, renderIdentityTemplate, templatePlaceholders, type TemplateValues } from '../signer/identity-template.js';
+import { identityUriProblem, trustDomainProblem } from '../signer/pod-certificate-names.js';
 import type { PodCertificateConfig, PodCertificateNamespaces } from '../signer/types.js';
 import { UnplainNumber, shown, type Fields } from './fields.js';
 import { dnsPatternProblem } from './names.js';
@@ -38,17 +39,6 @@ export const defaultRefresh = { from: 0.5, to: 0.7 } as const;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const hostLabel = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/;
-
-/** A SPIFFE trust domain (SPIFFE ID standard §2.1): lowercase letters, digits, '.', '-' and '_', at most 255 characters. */
-export function trustDomainProblem(domain: string): string | undefined {
-  if (domain.length > 255) return `${JSON.stringify(domain)} is longer than 255 characters, the most a SPIFFE trust domain may have`;
-  if (/^[a-z0-9._-]+$/.test(domain)) return undefined;
-  const hint = domain.startsWith('spiffe://') ? 'give the domain alone, without spiffe://'
-    : domain.includes('@') ? 'a trust domain has no user part'
-      : domain.includes(':') ? 'a trust domain has no port'
-        : /[A-Z]/.test(domain) ? 'write it in lower case' : 'it may hold only lowercase letters, digits, \'.\', \'-\' and \'_\'';
-  return `${JSON.stringify(domain)} is not a valid SPIFFE trust domain: ${hint}`;
-}
 
 /** A namespace name: an RFC 1123 label. */
 export function namespaceNameProblem(name: string): string | undefined {
@@ -82,31 +72,6 @@ export function dnsNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-const uriText = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/;
-const spiffePathSegment = /^[A-Za-z0-9._-]+$/;
-
-/** An absolute URI (RFC 3986), and a SPIFFE ID as the SPIFFE standard writes it when its scheme is spiffe. */
-export function uriProblem(uri: string): string | undefined {
-  if (!uriText.test(uri)) return 'an absolute URI is a scheme, \':\', then only the characters RFC 3986 allows (escape others with %)';
-  if (/%(?![0-9A-Fa-f]{2})/.test(uri)) return 'it has a \'%\' not followed by two hexadecimal digits';
-  if (!/^spiffe:/i.test(uri)) return undefined;
-  if (!uri.startsWith('spiffe://')) return 'a SPIFFE ID starts with spiffe:// in lower case';
-  const rest = uri.slice('spiffe://'.length);
-  if (/[?#]/.test(rest)) return 'a SPIFFE ID has no query or fragment';
-  const slash = rest.indexOf('/');
-  const domain = slash < 0 ? rest : rest.slice(0, slash);
-  if (domain === '') return 'as a SPIFFE ID, it has no trust domain';
-  const domainProblem = trustDomainProblem(domain);
-  if (domainProblem !== undefined) return `as a SPIFFE ID, ${domainProblem}`;
-  if (slash < 0) return undefined;
-  for (const segment of rest.slice(slash + 1).split('/')) {
-    if (segment === '') return 'as a SPIFFE ID, its path has an empty segment (two slashes in a row, or a trailing slash)';
-    if (segment === '.' || segment === '..') return `as a SPIFFE ID, its path has the segment ${JSON.stringify(segment)}`;
-    if (!spiffePathSegment.test(segment)) return `as a SPIFFE ID, its path segment ${JSON.stringify(segment)} may hold only letters, digits, '.', '-' and '_'`;
-  }
-  return undefined;
-}
-
 /** The values a template is tried with at start: `a` for each placeholder, the signer's own trust domain. */
 export const sampleTemplateValues = (trustDomain: string): TemplateValues =>
   ({ ...Object.fromEntries(templatePlaceholders.map((p) => [p, 'a'])), trustDomain } as TemplateValues);
@@ -123,6 +88,33 @@ function templateChecker(values: TemplateValues, what: string, check?: (rendered
     return `${JSON.stringify(text)} is not a valid ${what}${sample}: ${problem}`;
   };
 }
+
+/**
+ * A DNS name template or pattern holds `{namespace}` as a label of its own: names without the
+ * namespace would let pods of different namespaces share a name, and `{namespace}` sharing a
+ * label with another value would too (namespace a with pod b-c, namespace a-b with pod c).
+ */
+function namespaceAnchorProblem(text: string): string | undefined {
+  const parsed = parseIdentityTemplate(text);
+  if ('problem' in parsed) return undefined;
+  const at = parsed.findIndex((part) => typeof part !== 'string' && part.placeholder === 'namespace');
+  const example = 'as in {serviceAccountName}.{namespace}.svc';
+  if (at < 0) {
+    return `${JSON.stringify(text)} has no {namespace}: names without the namespace would let pods of different namespaces share a name; add {namespace} as a label of its own, ${example}`;
+  }
+  const literal = (part: (typeof parsed)[number] | undefined): string => (typeof part === 'string' ? part : '');
+  // One {namespace} of its own fixes the namespace's label: values hold no dot, so labels do not move.
+  const whole = parsed.some((part, i) => typeof part !== 'string' && part.placeholder === 'namespace'
+    && (i === 0 || literal(parsed[i - 1]).endsWith('.')) && (i === parsed.length - 1 || literal(parsed[i + 1]).startsWith('.')));
+  if (!whole) {
+    return `${JSON.stringify(text)} has {namespace} inside a label, so pods of different namespaces could share a name (namespace a with pod b-c, namespace a-b with pod c); give {namespace} a label of its own, ${example}`;
+  }
+  return undefined;
+}
+
+/** Both checks: the template's own, then the namespace anchor. */
+const both = (first: (text: string) => string | undefined, second: (text: string) => string | undefined) =>
+  (text: string): string | undefined => first(text) ?? second(text);
 
 function readNamespaces(fields: Fields, value: unknown, path: string): PodCertificateNamespaces {
   if (value === undefined) {
@@ -195,13 +187,29 @@ function readUserAnnotations(fields: Fields, value: unknown, path: string, value
   if (d.allowed === undefined) throw fields.fail(`${at}.allowed`, 'is required: the DNS name patterns the annotation\'s names must match (exact, or *. for one leftmost label)');
   const allowed = fields.strings(d.allowed, `${at}.allowed`, {
     allowEmpty: false,
-    check: templateChecker(values, 'DNS name pattern', (pattern) => dnsPatternProblem(pattern)),
+    check: both(templateChecker(values, 'DNS name pattern', (pattern) => dnsPatternProblem(pattern)), namespaceAnchorProblem),
   }) ?? [];
   return { dnsNames: { key, allowed } };
 }
 
-const usageProblem = (usage: string): string | undefined =>
-  knownUsages.includes(usage) ? undefined : `${JSON.stringify(usage)} is not a Kubernetes usage; the usages are ${knownUsages.join(', ')}`;
+/** The usages a pod's leaf certificate may have: never a CA's, an OCSP responder's, or any at all. */
+export const podCertificateUsages: readonly string[] = [
+  'digital signature', 'key encipherment', 'key agreement', 'data encipherment', 'content commitment', 'server auth', 'client auth',
+];
+const usageRefusals: Readonly<Record<string, string>> = {
+  'cert sign': 'it would let the pod\'s certificate sign certificates, as a CA',
+  'crl sign': 'it would let the pod\'s certificate sign revocation lists, as a CA',
+  'ocsp signing': 'it would let the pod\'s certificate answer for other certificates, as an OCSP responder',
+  any: 'it allows every extended usage, a CA\'s and an OCSP responder\'s included',
+};
+
+function usageProblem(usage: string): string | undefined {
+  if (podCertificateUsages.includes(usage)) return undefined;
+  const allowed = `a pod certificate may have ${podCertificateUsages.join(', ')}`;
+  if (!knownUsages.includes(usage)) return `${JSON.stringify(usage)} is not a Kubernetes usage; ${allowed}`;
+  const why = usageRefusals[usage] ?? 'a pod\'s certificate identifies a workload in TLS, and nothing else';
+  return `${JSON.stringify(usage)} is refused: ${why}; ${allowed}`;
+}
 
 const keyTypeProblem = (keyType: string): string | undefined =>
   (podCertificateKeyTypes as readonly string[]).includes(keyType) ? undefined : `${JSON.stringify(keyType)} is not one of ${podCertificateKeyTypes.join(', ')}, the key types of a podCertificate projection`;
@@ -216,8 +224,8 @@ export function readPodCertificates(fields: Fields, value: unknown, path: string
   const domainProblem = trustDomainProblem(trustDomain);
   if (domainProblem !== undefined) throw fields.fail(`${path}.trustDomain`, domainProblem);
   const values = sampleTemplateValues(trustDomain);
-  const uris = fields.strings(m.uris, `${path}.uris`, { allowEmpty: true, check: templateChecker(values, 'URI', uriProblem) }) ?? [defaultPodCertificateUri];
-  const dnsNames = fields.strings(m.dnsNames, `${path}.dnsNames`, { allowEmpty: true, check: templateChecker(values, 'DNS name', dnsNameProblem) }) ?? [];
+  const uris = fields.strings(m.uris, `${path}.uris`, { allowEmpty: true, check: templateChecker(values, 'URI', identityUriProblem) }) ?? [defaultPodCertificateUri];
+  const dnsNames = fields.strings(m.dnsNames, `${path}.dnsNames`, { allowEmpty: true, check: both(templateChecker(values, 'DNS name', dnsNameProblem), namespaceAnchorProblem) }) ?? [];
   const subject = readSubject(fields, m.subject, `${path}.subject`, values);
   const usages = fields.strings(m.usages, `${path}.usages`, { allowEmpty: false, check: usageProblem }) ?? defaultPodCertificateUsages;
   const maxLifetimeMs = fields.duration(m.maxLifetime, `${path}.maxLifetime`) ?? defaultMaxLifetimeMs;

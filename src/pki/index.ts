@@ -30,6 +30,7 @@ export { cb } from './go/cryptobyte.js';
 export { latin1, goQuote, goQuoteBytes } from './go/encoding.js';
 export { asn1StringProblem } from './go/name.js';
 export { uriProblem } from './go/san.js';
+export { subjectValueProblem } from './subject.js';
 // DER building blocks, for the keys devapi re-encodes to import them into node:crypto.
 export { Tag, sequence, encodeOid, encodeUnsignedInteger, bitString } from './der.js';
 export type { Tlv } from './der.js';

@@ -27,13 +27,23 @@ const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
 /** A UTF-16 surrogate not part of a pair: no UTF-8 encoding exists for it. */
 const loneSurrogate = /\p{Surrogate}/u;
 
+/**
+ * Why a subject value cannot be issued, as the end of a sentence ("contains a control
+ * character"), or undefined: the checks encodeSubject applies, for callers that decide first.
+ */
+export function subjectValueProblem(value: string): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > MAX_ISSUED_NAME_LENGTH) return `has ${value.length} characters, more than the limit of ${MAX_ISSUED_NAME_LENGTH}`;
+  if (controlCharacter.test(value)) return 'contains a control character';
+  if (loneSurrogate.test(value)) return 'is not valid Unicode (a lone surrogate)';
+  return undefined;
+}
+
 function checkValue(what: string, value: string): void {
-  if (value.length === 0) throw csrError('InvalidSubject', `the ${what} is empty`);
-  if (value.length > MAX_ISSUED_NAME_LENGTH) {
-    throw csrError('InvalidSubject', `the ${what} has ${value.length} characters, more than the limit of ${MAX_ISSUED_NAME_LENGTH}`);
-  }
-  if (controlCharacter.test(value)) throw csrError('InvalidSubject', `the ${what} ${JSON.stringify(value)} contains a control character`);
-  if (loneSurrogate.test(value)) throw csrError('InvalidSubject', `the ${what} ${JSON.stringify(value)} is not valid Unicode (a lone surrogate)`);
+  const problem = subjectValueProblem(value);
+  if (problem === undefined) return;
+  const shown = value.length === 0 || value.length > MAX_ISSUED_NAME_LENGTH ? '' : ` ${JSON.stringify(value)}`;
+  throw csrError('InvalidSubject', `the ${what}${shown} ${problem}`);
 }
 
 /** One RDN holding one attribute: SET { SEQUENCE { type, UTF8String value } }. */

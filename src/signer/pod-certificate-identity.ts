@@ -4,8 +4,9 @@
  * running Pod) and the signer's trust domain. Never the stub request's subject or names:
  * those are the requester's words, not facts.
  */
-import { uriProblem, type SubjectAltNames, type SubjectSpec } from '../pki/index.js';
+import { subjectValueProblem, uriProblem, type SubjectAltNames, type SubjectSpec } from '../pki/index.js';
 import { isDnsName } from './dns-pattern.js';
+import { spiffeIdProblem, renderNameTemplate } from './pod-certificate-names.js';
 import { identityTemplate, renderIdentityTemplate, type TemplateValues } from './identity-template.js';
 import type { PodCertificateConfig, PodCertificateRequest } from './types.js';
 
@@ -28,6 +29,11 @@ const unique = (values: readonly string[]): string[] => values.filter((v, i) => 
 /** Printable ASCII: what an IA5String URI may hold for Go's url.Parse to read it back. */
 const printableAscii = /^[\x21-\x7e]+$/;
 
+/** Why a rendered subject value cannot be issued (pki's checks, and RFC 5280's bound); "" is left out, not refused. */
+const subjectProblem = (value: string): string | undefined =>
+  value === '' ? undefined
+    : value.length > maxSubjectValueLength ? `is longer than ${maxSubjectValueLength} characters` : subjectValueProblem(value);
+
 export interface PodCertificateIdentity {
   readonly subject: SubjectSpec;
   readonly subjectAltNames: SubjectAltNames;
@@ -43,14 +49,19 @@ export function podCertificateIdentity(
 ): PodCertificateIdentity | { readonly problem: string } {
   const dnsNames: string[] = [];
   for (const template of config.dnsNames) {
-    const name = render(template, values).toLowerCase();
+    const rendered = renderNameTemplate(template, values, 'dns');
+    if ('problem' in rendered) return { problem: `the DNS name template ${q(template)} cannot be rendered: ${rendered.problem}` };
+    const name = rendered.name.toLowerCase();
     if (!isDnsName(name)) return { problem: `DNS name ${q(name)} rendered from the template ${q(template)} is not a valid DNS name` };
     dnsNames.push(name);
   }
   const uris: string[] = [];
   for (const template of config.uris) {
-    const uri = render(template, values);
-    const problem = printableAscii.test(uri) ? uriProblem(uri) : 'it is empty or holds a character outside printable ASCII';
+    const rendered = renderNameTemplate(template, values, 'uri');
+    if ('problem' in rendered) return { problem: `the URI template ${q(template)} cannot be rendered: ${rendered.problem}` };
+    const uri = rendered.name;
+    const problem = !printableAscii.test(uri) ? 'it is empty or holds a character outside printable ASCII'
+      : uriProblem(uri) ?? (/^spiffe:/i.test(uri) ? spiffeIdProblem(uri) : undefined);
     if (problem !== undefined) return { problem: `URI ${q(uri)} rendered from the template ${q(template)} is not a valid URI (${problem})` };
     uris.push(uri);
   }
@@ -58,17 +69,15 @@ export function podCertificateIdentity(
   const commonName = config.subject?.commonName;
   if (commonName !== undefined) {
     const cn = render(commonName, values);
-    if (cn.length > maxSubjectValueLength) {
-      return { problem: `commonName ${q(cn)} rendered from the template ${q(commonName)} is longer than ${maxSubjectValueLength} characters` };
-    }
+    const problem = subjectProblem(cn);
+    if (problem !== undefined) return { problem: `commonName ${q(cn)} rendered from the template ${q(commonName)} ${problem}` };
     if (cn !== '') subject.commonName = cn;
   }
   const organizations: string[] = [];
   for (const template of config.subject?.organizations ?? []) {
     const o = render(template, values);
-    if (o.length > maxSubjectValueLength) {
-      return { problem: `organization ${q(o)} rendered from the template ${q(template)} is longer than ${maxSubjectValueLength} characters` };
-    }
+    const problem = subjectProblem(o);
+    if (problem !== undefined) return { problem: `organization ${q(o)} rendered from the template ${q(template)} ${problem}` };
     if (o !== '') organizations.push(o);
   }
   if (organizations.length > 0) subject.organizations = unique(organizations);

@@ -7,8 +7,9 @@
  */
 import { countSubjectAltNames, type CertificateRequest } from '../pki/index.js';
 import { isDnsName, matchesAnyDnsPattern } from './dns-pattern.js';
-import { renderIdentityTemplate, identityTemplate, type TemplateValues } from './identity-template.js';
+import type { TemplateValues } from './identity-template.js';
 import { matchesSelector } from './label-selector.js';
+import { renderNameTemplate } from './pod-certificate-names.js';
 import type { Namespace, Pod, PodCertificateConfig, PodCertificateRequest } from './types.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -75,9 +76,15 @@ export function stubContents(stub: CertificateRequest): string | undefined {
 export const maxAnnotationDnsNames = 32;
 export const maxAnnotationValueLength = 8192;
 
-/** The rendered patterns of the annotation's `allowed`, lowercase. */
-const renderedPatterns = (allowed: readonly string[], values: TemplateValues): string[] =>
-  allowed.map((p) => renderIdentityTemplate(identityTemplate(p), values).toLowerCase());
+/**
+ * The rendered patterns of the annotation's `allowed`, lowercase. A pattern a placeholder value
+ * cannot stand in (not one DNS label: placeholderValueProblem) renders nothing and matches no
+ * name, so a wildcard or an extra label comes only from the pattern's own text.
+ */
+const renderedPatterns = (allowed: readonly string[], values: TemplateValues): string[] => allowed.flatMap((p) => {
+  const rendered = renderNameTemplate(p, values, 'dns');
+  return 'problem' in rendered ? [] : [rendered.name.toLowerCase()];
+});
 
 /**
  * The DNS names the `userAnnotations.dnsNames` annotation adds (lowercase, in order, each

@@ -164,7 +164,9 @@ export function decidePodCertificate(input: PodCertificateInput): PodCertificate
     kind: 'issue',
     subject: identity.subject,
     subjectAltNames: identity.subjectAltNames,
-    profile: { usages: config.usages, maxDurationMs: times.lifetimeMs, includeChain: signer.includeChain },
+    // Always the chain: status.certificateChain is the leaf and its intermediates, which
+    // the CA's chain is (it stops before the self-signed root). includeChain is CSR-only.
+    profile: { usages: config.usages, maxDurationMs: times.lifetimeMs, includeChain: true },
     validity: { notBefore: times.notBefore, notAfter: times.notAfter },
     beginRefreshAt: times.beginRefreshAt,
   };

@@ -9,6 +9,7 @@ import { Ajv } from 'ajv';
 import t from 'tap';
 import { isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { podCertificateKeyTypes } from '../../src/pki/index.js';
+import { podCertificateUsages } from '../../src/config/pod-certificates.js';
 import { knownUsages } from '../../src/pki/usages.js';
 import { keyTypeNames } from '../../src/signer/types.js';
 import { chartDir, defaultValues, mergeValues, readYaml, type Values } from './render.js';
@@ -84,7 +85,7 @@ void t.test('the schema accepts', (t) => {
       }],
     }],
     ['CSRs off with the CSR fields left empty, as values.yaml shows them', { signers: [{ name: 'example.com/x', ca, certificateSigningRequests: false, duration: {}, usages: {}, keyTypes: [], includeChain: false, policy: {}, podCertificates: { namespaces: { all: true } } }] }],
-    ['no URI, a DNS template instead', { signers: [{ name: 'example.com/pods', ca, podCertificates: { namespaces: { selector: { matchExpressions: [{ key: 'team', operator: 'Exists' }] } }, uris: [], dnsNames: ['{podName}.pods'] } }] }],
+    ['no URI, a DNS template instead', { signers: [{ name: 'example.com/pods', ca, podCertificates: { namespaces: { selector: { matchExpressions: [{ key: 'team', operator: 'Exists' }] } }, uris: [], dnsNames: ['{podName}.{namespace}.pods'] } }] }],
   ];
   for (const [name, override] of good) t.equal(errorsOf(mergeValues(defaultValues(), override)), '', name);
   t.end();
@@ -177,7 +178,7 @@ void t.test('the schema lists the usages and key types csr-signer knows, for CSR
   t.same(signer.keyTypes?.items?.enum, keyTypeNames);
   const pod = signer.podCertificates?.properties as Record<string, { items: { enum: string[] } }> | undefined;
   t.same(pod?.keyTypes?.items.enum, podCertificateKeyTypes, 'the projection\'s key types');
-  t.same(pod?.usages?.items.enum, knownUsages);
+  t.same(pod?.usages?.items.enum, podCertificateUsages, 'the usages a pod certificate may have');
   t.end();
 });
 

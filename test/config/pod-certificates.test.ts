@@ -10,8 +10,9 @@ import { stringify } from 'yaml';
 import { readConfigDocument, readConfigFile } from '../../src/config/index.js';
 import {
   defaultMaxLifetimeMs, defaultPodCertificateUri, defaultPodCertificateUsages, defaultRefresh, defaultTrustDomain,
-  dnsNameProblem, sampleTemplateValues, trustDomainProblem, uriProblem,
+  dnsNameProblem, sampleTemplateValues,
 } from '../../src/config/pod-certificates.js';
+import { identityUriProblem as uriProblem, trustDomainProblem } from '../../src/signer/pod-certificate-names.js';
 import { podCertificateKeyTypes } from '../../src/pki/index.js';
 
 const file = 'signers.yaml';
@@ -58,8 +59,9 @@ void t.test('defaults', (t) => {
   t.equal(defaultPodCertificateUri, 'spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}');
   t.same(defaultPodCertificateUsages, ['digital signature', 'key encipherment', 'server auth', 'client auth']);
   t.equal(defaultMaxLifetimeMs, 86_400_000);
+  t.match(read({ ...everywhere, usages: ['digital signature', 'key encipherment', 'key agreement', 'data encipherment', 'content commitment', 'server auth', 'client auth'] }), { usages: ['digital signature', 'key encipherment', 'key agreement', 'data encipherment', 'content commitment', 'server auth', 'client auth'] }, 'every usage a pod certificate may have');
   t.same(defaultRefresh, { from: 0.5, to: 0.7 });
-  t.match(read({ ...everywhere, uris: [], dnsNames: ['{podName}.example.com'] }), { uris: [], dnsNames: ['{podName}.example.com'] }, 'uris: [] with a DNS name');
+  t.match(read({ ...everywhere, uris: [], dnsNames: ['{podName}.{namespace}.example.com'] }), { uris: [], dnsNames: ['{podName}.{namespace}.example.com'] }, 'uris: [] with a DNS name');
   t.match(read({ ...everywhere, uris: [], subject: { commonName: '{serviceAccountName}' } }), { uris: [], subject: { commonName: '{serviceAccountName}' } }, 'uris: [] with a CN');
   t.end();
 });
@@ -70,20 +72,20 @@ void t.test('every field is read', (t) => {
     serviceAccounts: ['shop/*', '*/builder', 'builds/ci.runner'],
     trustDomain: 'prod.example_org',
     uris: ['spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}', 'https://id.example.com/{podUID}?node={nodeName}'],
-    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.pods.example.com'],
+    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.{namespace}.pods.example.com'],
     subject: { commonName: '{serviceAccountName}', organizations: ['{namespace}', 'Example Ltd'] },
     usages: ['digital signature', 'server auth'],
     maxLifetime: '2184h',
     refresh: { from: 0.25, to: 0.25 },
     keyTypes: ['ED25519', 'ECDSAP256'],
-    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.example.com'] } },
+    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.{namespace}.example.com'] } },
     nonEmptyStub: 'ignore',
     podCheck: true,
     apiVersion: 'v1beta1',
   }), {
     trustDomain: 'prod.example_org',
     uris: ['spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccountName}', 'https://id.example.com/{podUID}?node={nodeName}'],
-    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.pods.example.com'],
+    dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}.{namespace}.pods.example.com'],
     subject: { commonName: '{serviceAccountName}', organizations: ['{namespace}', 'Example Ltd'] },
     usages: ['digital signature', 'server auth'],
     maxLifetimeMs: 2184 * 3_600_000,
@@ -91,7 +93,7 @@ void t.test('every field is read', (t) => {
     namespaces: { names: ['shop', 'builds'], selector: { matchLabels: { 'pod-certificates': 'on' }, matchExpressions: [{ key: 'team', operator: 'Exists' }] } },
     serviceAccounts: ['shop/*', '*/builder', 'builds/ci.runner'],
     keyTypes: ['ED25519', 'ECDSAP256'],
-    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.example.com'] } },
+    userAnnotations: { dnsNames: { key: 'example.com/dns-names', allowed: ['*.{namespace}.svc.cluster.local', 'api.{namespace}.example.com'] } },
     nonEmptyStub: 'ignore',
     podCheck: true,
     apiVersion: 'v1beta1',
@@ -154,10 +156,18 @@ void t.test('trustDomain', (t) => {
     ['spiffe://cluster.local', '"spiffe://cluster.local" is not a valid SPIFFE trust domain: give the domain alone, without spiffe://'],
     ['cluster local', '"cluster local" is not a valid SPIFFE trust domain: it may hold only lowercase letters, digits, \'.\', \'-\' and \'_\''],
     ['a'.repeat(256), `"${'a'.repeat(256)}" is longer than 255 characters, the most a SPIFFE trust domain may have`],
+    ['.', '"." is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['..-_', '"..-_" is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['.cluster.local', '".cluster.local" is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['cluster.local.', '"cluster.local." is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['cluster..local', '"cluster..local" is not a valid SPIFFE trust domain: it has an empty label (a leading, trailing or doubled dot)'],
+    ['-_', '"-_" is not a valid SPIFFE trust domain: its label "-_" does not start and end with a letter or digit'],
+    ['cluster.local-', '"cluster.local-" is not a valid SPIFFE trust domain: its label "local-" does not start and end with a letter or digit'],
     ['', 'must not be empty'],
     [true, 'must be a string, not boolean true'],
   ];
   for (const [trustDomain, detail] of cases) t.equal(refusal({ trustDomain }), at('.trustDomain', detail), String(trustDomain).slice(0, 40));
+  t.equal(refusal({ trustDomain: 'td_1-x.example-org.a' }), '(accepted)', '\'_\' and \'-\' inside labels');
   t.match(read({ ...everywhere, trustDomain: 'a'.repeat(255) }), { trustDomain: 'a'.repeat(255) }, '255 characters');
   t.end();
 });
@@ -182,7 +192,8 @@ void t.test('uris: each template parses and renders to a valid URI', (t) => {
   for (const [uri, detail] of cases) t.equal(refusal({ uris: [uri] }), at('.uris[0]', detail), uri);
   t.equal(refusal({ uris: ['urn:example:{podUID}', 'spiffe://{trustDomain}//x'] }), at('.uris[1]', `"spiffe://{trustDomain}//x" is not a valid URI ${sample('spiffe://cluster.local//x')}: as a SPIFFE ID, its path has an empty segment (two slashes in a row, or a trailing slash)`), 'the index of the bad one');
   t.equal(refusal({ uris: ['urn:x', 'urn:x'] }), at('.uris[1]', '"urn:x" is listed twice'));
-  t.equal(refusal({ trustDomain: 'prod', uris: ['spiffe://{trustDomain}.-/x'] }), '(accepted)', '{trustDomain} renders to the configured domain');
+  t.equal(refusal({ trustDomain: 'prod', uris: ['spiffe://{trustDomain}.example/x'] }), '(accepted)', '{trustDomain} renders to the configured domain');
+  t.equal(refusal({ trustDomain: 'prod', uris: ['spiffe://{trustDomain}.-/x'] }), at('.uris[0]', `"spiffe://{trustDomain}.-/x" is not a valid URI ${sample('spiffe://prod.-/x')}: as a SPIFFE ID, "prod.-" is not a valid SPIFFE trust domain: its label "-" does not start and end with a letter or digit`), 'the rendered trust domain is checked as one');
   t.match(read({ ...everywhere, uris: ['spiffe://{trustDomain}', 'urn:uuid:{podUID}', 'https://a.example/{namespace}/{podName}#x'] }), { uris: ['spiffe://{trustDomain}', 'urn:uuid:{podUID}', 'https://a.example/{namespace}/{podName}#x'] }, 'a bare trust domain is a SPIFFE ID; other schemes are URIs');
   t.end();
 });
@@ -199,7 +210,17 @@ void t.test('dnsNames: each template parses and renders to a valid DNS name', (t
     ['x}.example.com', '"x}.example.com" is not a valid template: a "}" at position 2 closes no placeholder'],
   ];
   for (const [name, detail] of cases) t.equal(refusal({ dnsNames: [name] }), at('.dnsNames[0]', detail), name.slice(0, 40));
-  t.match(read({ ...everywhere, dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.Example.com', 'static.example.com'] }), { dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.Example.com', 'static.example.com'] });
+  const anchors: [string, string][] = [
+    ['{serviceAccountName}.svc.cluster.local', '"{serviceAccountName}.svc.cluster.local" has no {namespace}: names without the namespace would let pods of different namespaces share a name; add {namespace} as a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+    ['static.example.com', '"static.example.com" has no {namespace}: names without the namespace would let pods of different namespaces share a name; add {namespace} as a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+    ['{namespace}-{podName}.example.com', '"{namespace}-{podName}.example.com" has {namespace} inside a label, so pods of different namespaces could share a name (namespace a with pod b-c, namespace a-b with pod c); give {namespace} a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+    ['{podName}.ns-{namespace}.example.com', '"{podName}.ns-{namespace}.example.com" has {namespace} inside a label, so pods of different namespaces could share a name (namespace a with pod b-c, namespace a-b with pod c); give {namespace} a label of its own, as in {serviceAccountName}.{namespace}.svc'],
+  ];
+  for (const [name, detail] of anchors) {
+    t.equal(refusal({ dnsNames: [name] }), at('.dnsNames[0]', detail), `namespace anchor: ${name}`);
+    t.equal(refusal({ userAnnotations: { dnsNames: { key: 'example.com/dns', allowed: ['*.{namespace}.svc', name] } } }), at('.userAnnotations.dnsNames.allowed[1]', detail), `namespace anchor in a pattern: ${name}`);
+  }
+  t.match(read({ ...everywhere, dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.{namespace}.Example.com', '{namespace}'] }), { dnsNames: ['{serviceAccountName}.{namespace}.svc', '{podName}-{nodeName}.{namespace}.Example.com', '{namespace}'] });
   t.end();
 });
 
@@ -230,7 +251,12 @@ void t.test('an identity is required: a URI, a DNS name or a subject CN', (t) =>
 void t.test('usages, maxLifetime, refresh, keyTypes', (t) => {
   const cases: [Record<string, unknown>, string, string][] = [
     [{ usages: [] }, '.usages', 'must not be empty (leave the field out instead)'],
-    [{ usages: ['server-auth'] }, '.usages[0]', '"server-auth" is not a Kubernetes usage; the usages are signing, digital signature, content commitment, key encipherment, key agreement, data encipherment, cert sign, crl sign, encipher only, decipher only, any, server auth, client auth, code signing, email protection, s/mime, ipsec end system, ipsec tunnel, ipsec user, timestamping, ocsp signing, microsoft sgc, netscape sgc'],
+    [{ usages: ['server-auth'] }, '.usages[0]', '"server-auth" is not a Kubernetes usage; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['digital signature', 'cert sign'] }, '.usages[1]', '"cert sign" is refused: it would let the pod\'s certificate sign certificates, as a CA; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['crl sign'] }, '.usages[0]', '"crl sign" is refused: it would let the pod\'s certificate sign revocation lists, as a CA; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['ocsp signing'] }, '.usages[0]', '"ocsp signing" is refused: it would let the pod\'s certificate answer for other certificates, as an OCSP responder; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['any'] }, '.usages[0]', '"any" is refused: it allows every extended usage, a CA\'s and an OCSP responder\'s included; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
+    [{ usages: ['code signing'] }, '.usages[0]', '"code signing" is refused: a pod\'s certificate identifies a workload in TLS, and nothing else; a pod certificate may have digital signature, key encipherment, key agreement, data encipherment, content commitment, server auth, client auth'],
     [{ maxLifetime: '59m59s' }, '.maxLifetime', '59m59s is shorter than 1h0m0s, the shortest pod certificate csr-signer gives'],
     [{ maxLifetime: '2184h1s' }, '.maxLifetime', '2184h0m1s is longer than 2184h0m0s (91 days), the longest a PodCertificateRequest may ask for'],
     [{ maxLifetime: '1d' }, '.maxLifetime', 'invalid duration "1d": unexpected "1d"'],
@@ -276,8 +302,8 @@ void t.test('userAnnotations', (t) => {
     [dns({ key: 'example.com/dns', allowed: ['a.example.com'], max: 3 }), '.userAnnotations.dnsNames.max', 'unknown field; the fields of signers[0].podCertificates.userAnnotations.dnsNames are key, allowed'],
   ];
   for (const [fields, path, detail] of cases) t.equal(refusal(fields), at(path, detail), JSON.stringify(fields));
-  t.match(read({ ...everywhere, ...dns({ key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.example.com'] }) }),
-    { userAnnotations: { dnsNames: { key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.example.com'] } } });
+  t.match(read({ ...everywhere, ...dns({ key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.{namespace}.example.com'] }) }),
+    { userAnnotations: { dnsNames: { key: 'dns.example.com/extra-names', allowed: ['*.{namespace}.svc.cluster.local', '{podName}.{nodeName}.{namespace}.example.com'] } } });
   t.end();
 });
 

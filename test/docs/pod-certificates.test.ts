@@ -87,3 +87,15 @@ void t.test('the alerts it names are in the chart\'s rules file', (t) => {
   for (const alert of alerts) t.ok(rules.includes(`alert: ${alert}`), alert);
   t.end();
 });
+
+void t.test('every reason in the outcome table is one the code gives', (t) => {
+  const table = doc.split('### Denied, Failed or wait')[1]?.split('\n## ')[0] ?? '';
+  // The Reason column (| Outcome | When | Reason | What the pod sees |), row by row.
+  const column = table.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.split(' | ')[2] ?? '').join(' ');
+  const reasons = new Set(column.match(/`[A-Z][A-Za-z]+`/g)?.map((r) => r.slice(1, -1)) ?? []);
+  t.ok(reasons.size >= 10, [...reasons].join(', '));
+  const code = ['src/errors.ts', 'src/signer/pod-certificate.ts', 'src/signer/pod-certificate-times.ts', 'src/signer/types.ts']
+    .map((f) => readFileSync(f, 'utf8')).join('\n');
+  for (const reason of reasons) t.ok(code.includes(`'${reason}'`), `${reason} is a reason in the code`);
+  t.end();
+});

@@ -5,18 +5,22 @@
  * decision. Lifetimes and refresh times: pod-certificate-times.test.ts.
  */
 import { sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { csrError, CsrSignerError } from '../../src/errors.js';
-import { readPodCertificateKey } from '../../src/pki/index.js';
+import { issueForKey, loadCertificateAuthority, readPodCertificateKey } from '../../src/pki/index.js';
 import {
   decidePodCertificate, podCertificateFacts, podCertificateKeyFields, podCertificateStatus, podCertificateTriage, type PodCertificateInput,
 } from '../../src/signer/pod-certificate.js';
 import type { Namespace, Pod, PodCertificateDecision, PodCertificateRequest, SignerConfig } from '../../src/signer/types.js';
+import { makeOpensslCa, must } from '../helpers/ca.js';
 import { signerConfig } from '../helpers/csr.js';
 import {
   inNamespace, pcrBuilder, type PcrModifier, podCertificateConfig, podCertificateKey, podSigner, withAnnotations, withPcrSpec, withPcrStatus, withServiceAccount,
 } from '../helpers/pod-certificates.js';
 import { buildRequest, testKey } from '../helpers/requests.js';
+import { needTool, run, tempDir, writeTemp } from '../helpers/tools.js';
 
 const now = new Date('2026-12-07T13:00:00.500Z');
 const ca = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2036-01-01T00:00:00Z') };
@@ -33,7 +37,7 @@ const issued = (names: { dnsNames?: string[]; uris?: string[] } = {}, subject: {
   kind: 'issue',
   subject,
   subjectAltNames: { dnsNames: names.dnsNames ?? [], emailAddresses: [], ipAddresses: [], uris: names.uris ?? [spiffe] },
-  profile: { usages: defaultUsages, maxDurationMs: 24 * HOUR, includeChain: false },
+  profile: { usages: defaultUsages, maxDurationMs: 24 * HOUR, includeChain: true },
   validity: { notBefore: nb, notAfter: new Date(nb.getTime() + 24 * HOUR) },
   beginRefreshAt: new Date(nb.getTime() + 12 * HOUR),
 });
@@ -193,6 +197,7 @@ void t.test('the ladder: DNS names from the annotation, under the allowed patter
     userAnnotations: { dnsNames: { key, allowed: ['*.{namespace}.svc', '*.{namespace}.svc.cluster.local', '{podName}.example.com'] } },
   });
   const where = `unverifiedUserAnnotations["${key}"]`;
+  const wildUid = podSigner({ userAnnotations: { dnsNames: { key, allowed: ['{podUID}.{namespace}.pods.example.com', '*.{namespace}.svc'] } } });
   const allowed = '*.shop.svc, *.shop.svc.cluster.local, web-0.example.com';
   const annotated = (value: string, more: Record<string, string> = {}): Partial<PodCertificateInput> => ({ signer, pcr: pcrBuilder(withAnnotations({ [key]: value, ...more })) });
   const names = (...dnsNames: string[]): PodCertificateDecision => issued({ dnsNames: ['web.shop.svc', ...dnsNames] });
@@ -212,6 +217,13 @@ void t.test('the ladder: DNS names from the annotation, under the allowed patter
     ['32 names: issued', annotated(Array.from({ length: 32 }, (_, i) => `n${i}.shop.svc`).join(',')), names(...Array.from({ length: 32 }, (_, i) => `n${i}.shop.svc`))],
     ['33 names: Denied', annotated(Array.from({ length: 33 }, (_, i) => `n${i}.shop.svc`).join(',')), invalid('lists 33 DNS names, more than the 32 this signer accepts')],
     ['a value over 8192 characters: Denied', annotated('a'.repeat(8193)), invalid('is 8193 characters long, more than the 8192 this signer reads')],
+    ['a placeholder value is never a wildcard: a podUID of * matches no other pod\'s name',
+      { signer: wildUid, pcr: pcrBuilder(withPcrSpec({ podUID: '*' }), withAnnotations({ [key]: 'victim.shop.pods.example.com' })) },
+      invalid('holds DNS name "victim.shop.pods.example.com", which signer example.com/pods does not allow (allowed: *.shop.svc)')],
+    ['nor more than one label', { signer: wildUid, pcr: pcrBuilder(withPcrSpec({ podUID: 'victim.shop' }), withAnnotations({ [key]: 'victim.shop.shop.pods.example.com' })) },
+      invalid('holds DNS name "victim.shop.shop.pods.example.com", which signer example.com/pods does not allow (allowed: *.shop.svc)')],
+    ['a podUID that is one label: its own name is allowed', { signer: wildUid, pcr: pcrBuilder(withAnnotations({ [key]: '22222222-2222-2222-2222-222222222222.shop.pods.example.com' })) },
+      issued({ dnsNames: ['22222222-2222-2222-2222-222222222222.shop.pods.example.com'] })],
     ['other keys are ignored, however malformed', { signer, pcr: pcrBuilder(withAnnotations({ 'example.com/other': ',,*..' })) }, names()],
     ['no annotation policy: the key is ignored', { pcr: pcrBuilder(withAnnotations({ [key]: 'a..b' })) }, issued()],
     ['the stub comes before the annotation', { ...annotated('a..b'), key: podCertificateKey('p256', 'stub', { commonName: 'x' }) },
@@ -246,6 +258,8 @@ void t.test('the ladder: the Pod check', (t) => {
 
 void t.test('the ladder: the identity, rendered from the spec', (t) => {
   const long = 'a'.repeat(64);
+  const notLabel = 'which is not a single DNS label (1–63 lowercase letters, digits or \'-\', starting and ending with a letter or digit)';
+  const spiffePod = podSigner({ uris: ['spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}'] });
   const cases: [string, Partial<PodCertificateInput>, PodCertificateDecision][] = [
     ['the default: spiffe://cluster.local/ns/NS/sa/SA and nothing else', {}, issued({ uris: [spiffe] })],
     ['another trust domain', { signer: podSigner({ trustDomain: 'prod.example.org' }) }, issued({ uris: ['spiffe://prod.example.org/ns/shop/sa/web'] })],
@@ -255,14 +269,43 @@ void t.test('the ladder: the identity, rendered from the spec', (t) => {
     ['DNS templates render lowercase', { signer: podSigner({ dnsNames: ['{serviceAccountName}.SVC.Example.com'] }) }, issued({ dnsNames: ['web.svc.example.com'] })],
     ['a subject', { signer: podSigner({ subject: { commonName: '{serviceAccountName}', organizations: ['{namespace}', 'pods'] } }) },
       issued({}, { commonName: 'web', organizations: ['shop', 'pods'] })],
-    ['a rendered name that is no DNS name: Failed InvalidIdentity', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'web_0' })) },
-      fail('InvalidIdentity', 'DNS name "web_0.shop.svc" rendered from the template "{podName}.{namespace}.svc" is not a valid DNS name')],
-    ['a rendered label over 63 characters: Failed', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: long })) },
-      fail('InvalidIdentity', `DNS name "${long}.shop.svc" rendered from the template "{podName}.{namespace}.svc" is not a valid DNS name`)],
-    ['a rendered URI Go cannot read: Failed', { signer: podSigner({ uris: ['spiffe://{trustDomain}/pod/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'a%zz' })) },
-      fail('InvalidIdentity', 'URI "spiffe://cluster.local/pod/a%zz" rendered from the template "spiffe://{trustDomain}/pod/{podName}" is not a valid URI (parse "spiffe://cluster.local/pod/a%zz": invalid URL escape "%zz")')],
+    ['a value that is no DNS label: Failed InvalidIdentity', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'web_0' })) },
+      fail('InvalidIdentity', `the DNS name template "{podName}.{namespace}.svc" cannot be rendered: {podName} is "web_0", ${notLabel}`)],
+    ['a value over 63 characters: Failed', { signer: podSigner({ dnsNames: ['{podName}.{namespace}.svc'] }), pcr: pcrBuilder(withPcrSpec({ podName: long })) },
+      fail('InvalidIdentity', `the DNS name template "{podName}.{namespace}.svc" cannot be rendered: {podName} is "${long}", ${notLabel}`)],
+    ['a ServiceAccount name with a dot cannot name another namespace\'s service: Failed',
+      { signer: podSigner({ namespaces: { all: true }, dnsNames: ['{serviceAccountName}.svc.cluster.local'] }), pcr: pcrBuilder(inNamespace('evil'), withServiceAccount('api.shop')) },
+      fail('InvalidIdentity', `the DNS name template "{serviceAccountName}.svc.cluster.local" cannot be rendered: {serviceAccountName} is "api.shop", ${notLabel}`)],
+    ['a wildcard value: Failed', { signer: podSigner({ dnsNames: ['{podUID}.{namespace}.pods.example.com'] }), pcr: pcrBuilder(withPcrSpec({ podUID: '*' })) },
+      fail('InvalidIdentity', `the DNS name template "{podUID}.{namespace}.pods.example.com" cannot be rendered: {podUID} is "*", ${notLabel}`)],
+    ['a node name with dots: Failed', { signer: podSigner({ dnsNames: ['{podName}.{nodeName}.{namespace}.example.com'] }), pcr: pcrBuilder(withPcrSpec({ nodeName: 'ip-10-0-0-1.ec2.internal' })) },
+      fail('InvalidIdentity', `the DNS name template "{podName}.{nodeName}.{namespace}.example.com" cannot be rendered: {nodeName} is "ip-10-0-0-1.ec2.internal", ${notLabel}`)],
+    ['the trust domain may have dots', { signer: podSigner({ trustDomain: 'prod.example.org', dnsNames: ['{serviceAccountName}.{namespace}.{trustDomain}'] }) },
+      issued({ dnsNames: ['web.shop.prod.example.org'], uris: ['spiffe://prod.example.org/ns/shop/sa/web'] })],
+    ['a value with an escape: Failed, naming the value', { signer: podSigner({ uris: ['spiffe://{trustDomain}/pod/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'a%zz' })) },
+      fail('InvalidIdentity', 'the URI template "spiffe://{trustDomain}/pod/{podName}" cannot be rendered: {podName} is "a%zz", which holds \'/\', \'?\', \'#\' or \'%\' and would change the URI\'s structure')],
+    ['a podUID climbing out of its SPIFFE path: Failed, not a forged ServiceAccount ID', { signer: spiffePod, pcr: pcrBuilder(withPcrSpec({ podUID: 'x/../../../kube-system/sa/admin' })) },
+      fail('InvalidIdentity', 'the URI template "spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}" cannot be rendered: {podUID} is "x/../../../kube-system/sa/admin", which holds \'/\', \'?\', \'#\' or \'%\' and would change the URI\'s structure')],
+    ['a value of ..: Failed', { signer: spiffePod, pcr: pcrBuilder(withPcrSpec({ podUID: '..' })) },
+      fail('InvalidIdentity', 'the URI template "spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}" cannot be rendered: {podUID} is "..", a relative path segment')],
+    ['a value of . in any URI: Failed', { signer: podSigner({ uris: ['https://id.example/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: '.' })) },
+      fail('InvalidIdentity', 'the URI template "https://id.example/{podName}" cannot be rendered: {podName} is ".", a relative path segment')],
+    ['a query in a value of another scheme: Failed', { signer: podSigner({ uris: ['https://id.example/{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'a?admin=1' })) },
+      fail('InvalidIdentity', 'the URI template "https://id.example/{podName}" cannot be rendered: {podName} is "a?admin=1", which holds \'/\', \'?\', \'#\' or \'%\' and would change the URI\'s structure')],
+    ['a rendered SPIFFE ID Go reads but SPIFFE refuses: Failed', { signer: spiffePod, pcr: pcrBuilder(withPcrSpec({ podUID: 'a~b' })) },
+      fail('InvalidIdentity', 'URI "spiffe://cluster.local/ns/shop/pod/a~b" rendered from the template "spiffe://{trustDomain}/ns/{namespace}/pod/{podUID}" is not a valid URI (as a SPIFFE ID, its path segment "a~b" may hold only letters, digits, \'.\', \'-\' and \'_\')')],
+    ['the same value in a URI of another scheme: issued', { signer: podSigner({ uris: ['https://id.example/{namespace}/{podUID}'] }), pcr: pcrBuilder(withPcrSpec({ podUID: 'a~b' })) },
+      issued({ uris: ['https://id.example/shop/a~b'] })],
     ['a rendered commonName over 64 characters: Failed', { signer: podSigner({ subject: { commonName: '{podName}.{namespace}' } }), pcr: pcrBuilder(withPcrSpec({ podName: 'a'.repeat(60) })) },
       fail('InvalidIdentity', `commonName "${'a'.repeat(60)}.shop" rendered from the template "{podName}.{namespace}" is longer than 64 characters`)],
+    ['a rendered commonName with a control character: Failed', { signer: podSigner({ subject: { commonName: 'pod {podUID}' } }), pcr: pcrBuilder(withPcrSpec({ podUID: 'a\u0007b' })) },
+      fail('InvalidIdentity', 'commonName "pod a\\u0007b" rendered from the template "pod {podUID}" contains a control character')],
+    ['a rendered organization with a C1 control character: Failed', { signer: podSigner({ subject: { organizations: ['{podUID}'] } }), pcr: pcrBuilder(withPcrSpec({ podUID: 'a\u0085b' })) },
+      fail('InvalidIdentity', 'organization "a\u0085b" rendered from the template "{podUID}" contains a control character')],
+    ['a rendered organization with a lone surrogate: Failed', { signer: podSigner({ subject: { organizations: ['{namespace}', 'uid {podUID}'] } }), pcr: pcrBuilder(withPcrSpec({ podUID: 'a\ud800' })) },
+      fail('InvalidIdentity', 'organization "uid a\\ud800" rendered from the template "uid {podUID}" is not valid Unicode (a lone surrogate)')],
+    ['a rendered commonName of 64 characters: issued', { signer: podSigner({ subject: { commonName: '{podUID}' } }), pcr: pcrBuilder(withPcrSpec({ podUID: 'a'.repeat(64) })) },
+      issued({}, { commonName: 'a'.repeat(64) })],
     ['the Pod check comes before the identity', { signer: podSigner({ podCheck: true, dnsNames: ['{podName}'] }), pcr: pcrBuilder(withPcrSpec({ podName: 'web_0' })), pod: null },
       fail('PodMismatch', 'pod shop/web_0 does not exist')],
   ];
@@ -270,10 +313,43 @@ void t.test('the ladder: the identity, rendered from the spec', (t) => {
   t.end();
 });
 
-void t.test('the profile: the signer\'s usages and chain, the lifetime decided', (t) => {
-  const decision = decide({ signer: podSigner({ usages: ['digital signature', 'client auth'] }, { includeChain: true }) });
+void t.test('the profile: the signer\'s usages, the lifetime decided, always the chain', (t) => {
+  const decision = decide({ signer: podSigner({ usages: ['digital signature', 'client auth'] }) });
   t.strictSame(decision.kind === 'issue' ? decision.profile : undefined, { usages: ['digital signature', 'client auth'], maxDurationMs: 24 * HOUR, includeChain: true });
+  const csrSetting = decide({ signer: podSigner({}, { includeChain: false }) });
+  t.equal(csrSetting.kind === 'issue' ? csrSetting.profile.includeChain : undefined, true, 'includeChain is a CSR setting: a pod certificate always has its intermediates');
   t.end();
+});
+
+void t.test('issued by an intermediate: the chain is the leaf and the intermediate, not the root', async (t) => {
+  if (!needTool(t, 'openssl')) return;
+  const dir = tempDir();
+  const root = makeOpensslCa(dir, 'root', 'p256');
+  const keyPath = join(dir, 'intermediate-key.pem');
+  const certPath = join(dir, 'intermediate.pem');
+  const ext = writeTemp(dir, 'intermediate.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  must(run('openssl', ['genpkey', '-algorithm', 'ED25519', '-out', keyPath]), 'genpkey');
+  must(run('openssl', ['req', '-new', '-key', keyPath, '-subj', '/CN=pods intermediate', '-out', join(dir, 'intermediate.csr')]), 'req');
+  must(run('openssl', ['x509', '-req', '-in', join(dir, 'intermediate.csr'), '-CA', root.certPath, '-CAkey', root.keyPath, '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', certPath]), 'x509');
+  const intermediatePem = readFileSync(certPath, 'utf8');
+  const at = new Date();
+  const authority = await loadCertificateAuthority({
+    certificate: { name: certPath, bytes: Buffer.from(intermediatePem + root.certPem) }, key: { name: keyPath, bytes: readFileSync(keyPath) },
+  }, at);
+  const key = podCertificateKey('p256');
+  const decision = decidePodCertificate({
+    pcr: pcrBuilder(), signer: podSigner(), key, now: at, random: () => 0,
+    ca: { notBefore: authority.certificate.notBefore, notAfter: authority.certificate.notAfter },
+  });
+  if (decision.kind !== 'issue') return t.fail(`issued, not ${decision.kind}`);
+  const issued = await issueForKey({
+    publicKey: key.publicKey, subject: decision.subject, subjectAltNames: decision.subjectAltNames, profile: decision.profile,
+    ca: authority, validity: decision.validity, random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  });
+  const blocks = issued.pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
+  t.equal(blocks.length, 2, 'two blocks: the leaf and the intermediate');
+  t.equal(blocks[1]?.replace(/\s/g, ''), intermediatePem.replace(/\s/g, ''), 'the second is the intermediate');
+  t.notOk(issued.pem.replace(/\s/g, '').includes(root.certPem.replace(/\s/g, '')), 'the root is not in it');
 });
 
 void t.test('status: one condition per terminal decision, the issued times as the leaf\'s', (t) => {
@@ -335,6 +411,20 @@ void t.test('from the spec\'s fields to the decision, with pki\'s key reader', a
     'an RSA 2048 key, read but of no keyType: Denied with the suggestion');
   t.strictSame(await decideFrom(pcrBuilder(stubOf('rsa1024'))), deny('UnsupportedKeyType', `RSA 1024-bit keys cannot have pod certificates: ${accepted}`),
     'an RSA 1024 key, refused by the key reader: Denied with the suggestion, not Failed');
+  const stubDer = Buffer.from(stub, 'base64');
+  const tampered = Buffer.from(stubDer);
+  tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
+  t.match(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: tampered.toString('base64') }))), { kind: 'fail', reason: 'InvalidSignature' },
+    'a stub whose signature does not verify: Failed InvalidSignature');
+  if (needTool(t, 'openssl')) {
+    const dir = tempDir();
+    must(run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'k.pem')]), 'genpkey');
+    must(run('openssl', ['req', '-new', '-key', join(dir, 'k.pem'), '-subj', '/', '-sha1', '-outform', 'DER', '-out', join(dir, 'sha1.der')]), 'req -sha1');
+    t.match(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: readFileSync(join(dir, 'sha1.der')).toString('base64') }))),
+      { kind: 'fail', reason: 'UnsupportedSignatureAlgorithm', message: /SHA1/ }, 'a stub signed with SHA-1 (openssl req -sha1): Failed UnsupportedSignatureAlgorithm');
+  }
+  const oversized = 'A'.repeat(Math.ceil((10_241 * 4) / 3 / 4) * 4);
+  t.match(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: oversized }))), { kind: 'fail', reason: 'RequestTooLarge' }, 'a key field over its bound: Failed RequestTooLarge');
   t.strictSame(await decideFrom(pcrBuilder(withPcrSpec({ stubPKCS10Request: 'not base64' }))),
     fail('MalformedRequest', 'spec.stubPKCS10Request is not valid base64 (padded standard base64, as the API server writes byte fields)'), 'a field that is not base64: Failed');
 });
