@@ -325,10 +325,14 @@ export class PodCertificateSigner {
     const { key } = entry;
     try {
       const stored = await api.updateStatus({ ...pcr, status: entry.status });
-      this.cache.set(stored);
+      this.cache.update(stored);
       this.settle(key, stored);
       return;
     } catch (e) {
+      if (notFound(e)) {
+        this.gone(key, pcr);
+        return;
+      }
       if (e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 409) {
         // Refused (a 422 from validation or the sign check, a 403, a 429): not stored, so never sent again as it is.
         if (this.pending.forName(key).includes(entry)) {
@@ -343,8 +347,15 @@ export class PodCertificateSigner {
         throw e;
       }
       this.observer.conflict();
-      const fresh = await api.get(pcr.metadata.namespace ?? '', pcr.metadata.name);
-      this.cache.set(fresh);
+      let fresh: PodCertificateRequest;
+      try {
+        fresh = await api.get(pcr.metadata.namespace ?? '', pcr.metadata.name);
+      } catch (g) {
+        if (!notFound(g)) throw g;
+        this.gone(key, pcr);
+        return;
+      }
+      this.cache.update(fresh);
       this.settle(key, fresh);
       // Refused, so unless the re-read showed it anyway (an earlier sending stored), this status never lands.
       if (this.pending.forName(key).includes(entry)) {
@@ -360,6 +371,20 @@ export class PodCertificateSigner {
       if (fresh.metadata.resourceVersion === pcr.metadata.resourceVersion) throw e;
       throw new StalePodCertificateRequest(`PodCertificateRequest ${key} changed while it was being signed (${e.message})`);
     }
+  }
+
+  /**
+   * A write or its re-read answered 404: the request was deleted meanwhile. It leaves the cache
+   * (unless the cache already holds another of the same name) with the bookkeeping of a
+   * DELETED event, and nothing is retried: the watch may have delivered that event already,
+   * and then nothing else would ever take it out.
+   */
+  private gone(key: string, pcr: PodCertificateRequest): void {
+    if (this.cache.get(key)?.metadata.uid === pcr.metadata.uid) this.cache.delete(key);
+    const current = this.cache.get(key);
+    if (current) this.settle(key, current);
+    else this.deleted(key);
+    this.options.logger.info({ ...this.about(pcr) }, 'request deleted while its status was written; nothing to do');
   }
 
   private hold(entry: PendingWrite): void {
@@ -449,6 +474,8 @@ export class PodCertificateSigner {
 
 /** The signers a pod-certificate controller watches: those with podCertificates. */
 export const podCertificateSigners = (signers: readonly SignerConfig[]): SignerConfig[] => signers.filter((s) => s.podCertificates !== undefined);
+
+const notFound = (e: unknown): boolean => e instanceof KubeApiError && e.status === 404;
 
 /** The PodCertificateRequest signing controller: one source per signer with podCertificates, keyed namespace/name. */
 export function podCertificateSigningController(options: PodCertificateSigningOptions): Controller<PodCertificateRequest> {

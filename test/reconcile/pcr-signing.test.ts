@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { podCertificateSigningController, MAX_CERTIFICATE_CHAIN_BYTES } from '../../src/reconcile/pcr-signing.js';
 import { KubeApiError } from '../../src/kube/http.js';
+import type { WatchEvent } from '../../src/kube/resource.js';
 import type { CertificateAuthority, IssuedCertificate, KeyIssueInput } from '../../src/pki/index.js';
 import type { PodCertificateConfig, PodCertificateRequest, SignerConfig } from '../../src/signer/types.js';
 import type { Observer, PodCertificateResult } from '../../src/telemetry/observer.js';
@@ -276,6 +277,62 @@ for (const [what, error] of [
     t.equal(lines.filter((l) => l.audit === 'certificate-not-delivered').length, 0);
   });
 }
+
+/** A FakePcrApi whose next get reads the request, deletes it and answers only once the watch delivered the DELETED event. */
+class DeletedDuringGet extends FakePcrApi {
+  deletedDelivered = 0;
+  raceNextGet = false;
+
+  override watch(signerName: string, resourceVersion: string, timeout: number, onEvent: (e: WatchEvent<PodCertificateRequest>) => void, signal: AbortSignal): Promise<void> {
+    return super.watch(signerName, resourceVersion, timeout, (e) => {
+      onEvent(e);
+      if (e.type === 'DELETED') this.deletedDelivered++;
+    }, signal);
+  }
+
+  override async get(namespace: string, name: string): Promise<PodCertificateRequest> {
+    if (!this.raceNextGet) return super.get(namespace, name);
+    this.raceNextGet = false;
+    const answer = await super.get(namespace, name);
+    this.remove(namespace, name);
+    await until(() => this.deletedDelivered > 0);
+    return answer;
+  }
+}
+
+void t.test('a request deleted while the re-read after a 409 was in flight is not put back: no certificate signed again and again', async (t) => {
+  const api = new DeletedDuringGet();
+  const { controller, issuer, recorded } = setup({ api });
+  api.put(request('deleted-in-race'));
+  api.faults.beforeNext('updateStatus', () => {
+    const current = stored(api, 'deleted-in-race');
+    if (current) api.resource.put({ ...current, metadata: { ...current.metadata, labels: { edited: 'yes' } } });
+    api.raceNextGet = true;
+  });
+  controller.start();
+  await until(() => recorded.conflicts === 1 && api.deletedDelivered === 1);
+  await pause(100, 'a request put back in the cache would be signed and written again within this');
+  await controller.stop();
+  t.equal(issuer.calls.length, 1, 'signed once');
+  t.equal(api.faults.count('updateStatus'), 1, 'written once');
+  t.equal(api.faults.count('get'), 1);
+});
+
+void t.test('a write answered 404 (deleted, its DELETED event not seen yet) ends the work: nothing is retried', async (t) => {
+  const { api, controller, issuer, recorded, lines } = setup();
+  api.put(request('gone'));
+  // The watch lags: the event that the request was deleted never arrives.
+  api.lagging = true;
+  api.faults.beforeNext('updateStatus', () => api.remove('shop', 'gone'));
+  controller.start();
+  await until(() => api.faults.count('updateStatus') === 1);
+  await pause(100, 'a retry would sign and write again within this');
+  await controller.stop();
+  t.equal(issuer.calls.length, 1, 'signed once');
+  t.equal(api.faults.count('updateStatus'), 1, 'written once');
+  t.equal(recorded.retries, 0, 'not retried');
+  t.equal(lines.filter((l) => l.audit === 'certificate-issued').length, 0);
+});
 
 void t.test('a write not stored and unanswered is sent again with the same certificate', async (t) => {
   const { api, controller, issuer } = setup();
