@@ -193,8 +193,17 @@ export class Reconciler {
       `Issued certificate serial ${serialOf(issued)}, valid until ${rfc3339Seconds(issued.validity.notAfter)}`);
   }
 
-  /** The certificate was signed but will never be in the CSR. */
+  /**
+   * The certificate was signed and is not in the CSR now. A conflict, another certificate or
+   * Failed there say it never was (`certificate-not-delivered`). A CSR deleted, or still
+   * without it when the signer stops, does not: a write whose answer was lost may have been
+   * stored and read before the deletion, or may still land (`certificate-delivery-unknown`).
+   */
   private notDelivered(entry: PendingCertificate, why: NotDelivered | 'conflict' | 'abandoned'): void {
+    if (why === 'deleted' || why === 'abandoned') {
+      this.deps.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), why }, 'certificate signed; whether it was delivered is unknown');
+      return;
+    }
     this.deps.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
   }
 

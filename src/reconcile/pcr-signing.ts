@@ -423,10 +423,17 @@ export class PodCertificateSigner {
     this.event(pcr, type, reason, `${condition?.reason ?? ''}: ${condition?.message ?? ''}`);
   }
 
-  /** The status never reached the request; for a certificate, the audit log says it was signed all the same. */
+  /**
+   * The status is not in the request now; for a certificate, the audit log says it was signed
+   * all the same. A conflict, a refusal, a request recreated or another status there say it
+   * never was (`certificate-not-delivered`). A request deleted, or still open when the signer
+   * stops, does not: a write whose answer was lost may have been stored and read by the kubelet
+   * before the deletion, or may still land (`certificate-delivery-unknown`).
+   */
   private notDelivered(entry: PendingWrite, why: Exclude<PodCertificateDelivery, 'delivered' | 'pending'> | 'conflict' | 'refused' | 'abandoned'): void {
-    if (entry.issued) this.options.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
-    else this.options.logger.debug({ ...this.about(entry.pcr), result: entry.result, why }, 'status not delivered');
+    if (!entry.issued) this.options.logger.debug({ ...this.about(entry.pcr), result: entry.result, why }, 'status not delivered');
+    else if (why === 'deleted' || why === 'abandoned') this.options.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), why }, 'certificate signed; whether it was delivered is unknown');
+    else this.options.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
   }
 
   /** The fields of every audit record about a request's end. */

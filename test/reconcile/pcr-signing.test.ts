@@ -332,6 +332,20 @@ void t.test('a write answered 404 (deleted, its DELETED event not seen yet) ends
   t.equal(api.faults.count('updateStatus'), 1, 'written once');
   t.equal(recorded.retries, 0, 'not retried');
   t.equal(lines.filter((l) => l.audit === 'certificate-issued').length, 0);
+  t.match(lines.filter((l) => l.audit === 'certificate-delivery-unknown'), [{ name: 'gone', why: 'deleted' }]);
+});
+
+void t.test('a write whose answer was lost, then the request deleted: the certificate is recorded as of unknown delivery, not as undelivered', async (t) => {
+  const { api, controller, lines } = setup();
+  api.put(request('deleted-unanswered'));
+  // The write goes unanswered, and the request is deleted meanwhile (its DELETED event arrives).
+  api.faults.failNext('updateStatus', new KubeApiError(504, 'Timeout', 'the request timed out', undefined));
+  api.faults.beforeNext('updateStatus', () => api.remove('shop', 'deleted-unanswered'));
+  controller.start();
+  await until(() => lines.some((l) => l.audit === 'certificate-delivery-unknown'));
+  await controller.stop();
+  t.match(lines.filter((l) => l.audit === 'certificate-delivery-unknown'), [{ name: 'deleted-unanswered', why: 'deleted', serial: '01aa' }]);
+  t.equal(lines.filter((l) => l.audit === 'certificate-not-delivered').length, 0);
 });
 
 void t.test('a write not stored and unanswered is sent again with the same certificate', async (t) => {
