@@ -225,6 +225,10 @@ export class PodCertificateSigner {
   private async decide(api: PodCertificateRequestApi, pcr: PodCertificateRequest, signer: SignerConfig, config: PodCertificateConfig)
     : Promise<{ decision: PodCertificateDecision; key: PodCertificateKey | CsrSignerError; ca: CertificateAuthority; now: Date }> {
     const key = await this.keyOf(api, pcr);
+    // A key that cannot be read yet (v1beta1 not served) is not the request's fault: it waits.
+    if (key instanceof CsrSignerError && !key.permanent) {
+      return { decision: { kind: 'wait', reason: key.reason, message: key.message }, key, ca: this.options.ca(signer.name), now: this.now() };
+    }
     const facts = podCertificateFacts(pcr, config);
     const [namespace, pod] = await Promise.all([
       facts.namespace === undefined ? undefined : this.options.facts.getNamespace(facts.namespace),
@@ -242,15 +246,23 @@ export class PodCertificateSigner {
   }
 
   /**
-   * The subject key, read and verified, or the permanent error that says why it cannot be.
-   * v1 does not show the legacy pkixPublicKey and proofOfPossession: a request without a
-   * stub is read again through v1beta1, while the cluster serves it.
+   * The subject key, read and verified, or the error that says why it cannot be (permanent:
+   * the request's fault). v1 does not show the legacy pkixPublicKey and proofOfPossession: a
+   * request without a stub is read again through v1beta1 while the cluster serves it; while it
+   * does not (as discovery, read again at most once a minute, says) the transient
+   * PodCertificateLegacyKeyUnreadable.
    */
   private async keyOf(api: PodCertificateRequestApi, pcr: PodCertificateRequest): Promise<PodCertificateKey | CsrSignerError> {
     let source = pcr;
     if (api.version === 'v1' && (pcr.spec.stubPKCS10Request ?? '') === '') {
-      if (!api.legacyServed) return csrError('PodCertificateLegacyKeyUnreadable');
-      source = await api.getLegacy(pcr.metadata.namespace ?? '', pcr.metadata.name);
+      if (!api.legacyServed && !await api.rediscoverLegacy()) return csrError('PodCertificateLegacyKeyUnreadable');
+      try {
+        source = await api.getLegacy(pcr.metadata.namespace ?? '', pcr.metadata.name);
+      } catch (e) {
+        // v1beta1 no longer served, or the request deleted (retried: its DELETED event ends it).
+        if (notFound(e) && !await api.rediscoverLegacy()) return csrError('PodCertificateLegacyKeyUnreadable');
+        throw e;
+      }
       if (source.metadata.uid !== pcr.metadata.uid) {
         throw new StalePodCertificateRequest(`PodCertificateRequest ${objectKey(pcr)} was replaced by another of the same name while its key was read`);
       }

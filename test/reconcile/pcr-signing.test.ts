@@ -441,14 +441,33 @@ void t.test('v1 hides a 1.35 kubelet\'s legacy key fields: the request is read a
   t.notOk(stored(api, 'legacy')?.status?.certificateChain?.includes('pkix'), 'written through v1');
 });
 
-void t.test('v1 without v1beta1 cannot see the legacy key: Failed with the sentence that says why', async (t) => {
-  const { api, controller } = setup({ api: new FakePcrApi('v1', false) });
+void t.test('v1 without v1beta1 cannot see the legacy key: no condition (the kubelet takes Failed as final), it waits with the sentence that says why, and is signed once v1beta1 is served', async (t) => {
+  const { api, controller, lines } = setup({ api: new FakePcrApi('v1', false) });
   api.put(legacy(request('unreadable')));
   controller.start();
+  await until(() => lines.filter((l) => l.reason === 'LegacyKeyUnreadable').length >= 2);
+  t.equal(conditionOf(api, 'unreadable'), undefined, 'nothing written');
+  t.match(lines.find((l) => l.reason === 'LegacyKeyUnreadable'), { level: 40, msg: 'not signed yet; looking again later', message: /no spec\.stubPKCS10Request.*v1beta1, which this cluster does not serve/ });
+  t.ok(api.rediscoveries >= 2, 'discovery read again at each look (the real API bounds it to once a minute)');
+  t.equal(api.faults.count('getLegacy'), 0);
+  api.servesLegacy = true;
   await until(() => conditionOf(api, 'unreadable') !== undefined);
   await controller.stop();
-  t.match(conditionOf(api, 'unreadable'), { type: 'Failed', reason: 'LegacyKeyUnreadable', message: /no spec\.stubPKCS10Request.*v1beta1, which this cluster does not serve/ });
-  t.equal(api.faults.count('getLegacy'), 0);
+  t.match(conditionOf(api, 'unreadable'), { type: 'Issued' });
+  t.equal(api.statusWrites.length, 1);
+});
+
+void t.test('a getLegacy 404 because v1beta1 stopped being served: discovery is read again and the request waits, never Failed', async (t) => {
+  const api = new FakePcrApi('v1', true);
+  api.servesLegacy = false;
+  const { controller, lines } = setup({ api });
+  api.put(legacy(request('stopped')));
+  controller.start();
+  await until(() => lines.some((l) => l.reason === 'LegacyKeyUnreadable'));
+  await controller.stop();
+  t.ok(api.faults.count('getLegacy') >= 1);
+  t.ok(api.rediscoveries >= 1);
+  t.equal(api.statusWrites.length, 0, 'nothing written');
 });
 
 void t.test('v1beta1 reads the legacy fields itself', async (t) => {
