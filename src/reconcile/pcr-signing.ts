@@ -37,6 +37,7 @@ import {
   type CaCertificate, type CertificateAuthority, type IssuedCertificate, type KeyIssueInput, type PodCertificateKey, type PodCertificateKeyFields, type RequestLimits,
 } from '../pki/index.js';
 import { decidePodCertificate, podCertificateFacts, podCertificateKeyFields, podCertificateStatus, podCertificateTriage } from '../signer/pod-certificate.js';
+import { podCertificateTimes } from '../signer/pod-certificate-times.js';
 import { isTerminal, podCertificateDeliveryOf, type PodCertificateDelivery } from '../signer/pod-certificate-delivery.js';
 import type { PodCertificateConfig, PodCertificateDecision, PodCertificateRequest, SignerConfig } from '../signer/types.js';
 import { noopObserver, type Observer, type PodCertificateResult } from '../telemetry/observer.js';
@@ -230,6 +231,19 @@ export class PodCertificateSigner {
       return { decision: { kind: 'wait', reason: key.reason, message: key.message }, key, ca: this.options.ca(signer.name), now: this.now() };
     }
     const facts = podCertificateFacts(pcr, config);
+    if (facts.namespace !== undefined || facts.pod !== undefined) {
+      // While the CA cannot give any pod certificate (not yet valid, or under an hour left) every
+      // look would end in that wait: found first, with the decision's own times function, so a
+      // backlog waiting on the CA costs no Pod or Namespace reads. A request the facts would
+      // refuse is refused once the CA is renewed.
+      const ca = this.options.ca(signer.name);
+      const now = this.now();
+      const times = podCertificateTimes({
+        now, maxExpirationSeconds: pcr.spec.maxExpirationSeconds, maxLifetimeMs: config.maxLifetimeMs,
+        refresh: config.refresh, ca: { notBefore: ca.certificate.notBefore, notAfter: ca.certificate.notAfter }, random: () => 0,
+      });
+      if (times.kind === 'wait') return { decision: times, key, ca, now };
+    }
     const [namespace, pod] = await Promise.all([
       facts.namespace === undefined ? undefined : this.options.facts.getNamespace(facts.namespace),
       facts.pod === undefined ? undefined : this.options.facts.getPod(facts.pod.namespace, facts.pod.name),

@@ -401,6 +401,26 @@ void t.test('a CA that cannot give an hour: no condition, looked at again with a
   t.equal(api.statusWrites.length, 1);
 });
 
+void t.test('while the CA cannot give an hour, a signer that reads Pods and Namespaces reads neither at each look', async (t) => {
+  const expiring: CertificateAuthority = { ...ca, certificate: { ...ca.certificate, notAfter: new Date(Date.now() + 30 * 60_000) } };
+  let current = expiring;
+  const facts = new FakePodFacts();
+  const pcr = request('waiting-facts', named('waiting-facts', 'team-a'));
+  facts.namespaces.set('team-a', { metadata: { name: 'team-a', labels: { 'pod-certificates': 'on' } } });
+  facts.pods.set('team-a/web-0', { metadata: { name: 'web-0', namespace: 'team-a', uid: pcr.spec.podUID }, spec: { nodeName: 'worker-1', serviceAccountName: 'web' } });
+  const { api, controller, lines } = setup({ facts, ca: () => current, config: { podCheck: true, namespaces: { selector: { matchLabels: { 'pod-certificates': 'on' } } } } });
+  api.put(pcr);
+  controller.start();
+  await until(() => lines.filter((l) => l.reason === 'CaExpiresTooSoon').length >= 3);
+  t.equal(facts.faults.count('getPod', 'getNamespace'), 0, 'no reads while waiting on the CA');
+  current = ca;
+  await until(() => conditionOf(api, 'waiting-facts', 'team-a') !== undefined);
+  await controller.stop();
+  t.match(conditionOf(api, 'waiting-facts', 'team-a'), { type: 'Issued' });
+  t.equal(facts.faults.count('getPod'), 1);
+  t.equal(facts.faults.count('getNamespace'), 1);
+});
+
 void t.test('no CA loaded is a transient error: retried, never a condition', async (t) => {
   let loaded = false;
   const { api, controller, recorded } = setup({
