@@ -113,9 +113,9 @@ export const catalogue = {
   PodCertificateChainTooLong: define('CSR_SIGNER_ERR_POD_CERTIFICATE_CHAIN_TOO_LONG', 'CertificateChainTooLong', true,
     (size: number, limit: number) =>
       `the certificate chain is ${size} bytes of PEM, more than the ${limit} bytes a PodCertificateRequest may carry; give the signer fewer or smaller intermediates`),
-  PodCertificateLegacyKeyUnreadable: define('CSR_SIGNER_ERR_POD_CERTIFICATE_LEGACY_KEY', 'LegacyKeyUnreadable', true,
+  PodCertificateLegacyKeyUnreadable: define('CSR_SIGNER_ERR_POD_CERTIFICATE_LEGACY_KEY', 'LegacyKeyUnreadable', false,
     () => 'the request has no spec.stubPKCS10Request, and its pkixPublicKey and proofOfPossession are visible only through certificates.k8s.io/v1beta1, which this cluster does not serve; '
-      + 'the kubelet that made it is older than 1.36: upgrade it, or serve v1beta1 (--runtime-config=certificates.k8s.io/v1beta1=true)'),
+      + 'the kubelet that made it is older than 1.36: upgrade it, or serve v1beta1 (--runtime-config=certificates.k8s.io/v1beta1=true); the request waits, and discovery is read again at most once a minute'),
   PodCertificatesNotServed: define('CSR_SIGNER_ERR_POD_CERTIFICATES_NOT_SERVED', 'InvalidConfiguration', false,
     (signer: string, detail: string) =>
       `signer ${signer} has podCertificates, but ${detail}; `

@@ -33,6 +33,18 @@ export class ObjectCache<T extends Listed> {
     return true;
   }
 
+  /**
+   * What a write path uses (an object a write returned, or a re-read after a 409): replaces the
+   * cached object only while one is cached and is not newer, and never adds one. The watch may
+   * have delivered the DELETED event while the write or the re-read was in flight; `set` would
+   * put the deleted object back, and with the watch no longer knowing its name nothing would
+   * ever take it out again. Returns whether it was stored.
+   */
+  update(object: T): boolean {
+    if (!this.objects.has(objectKey(object))) return false;
+    return this.set(object);
+  }
+
   delete(name: string): void {
     this.objects.delete(name);
   }

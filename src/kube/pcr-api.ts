@@ -36,8 +36,14 @@ export interface PodCertificateEvent {
 export interface PodCertificateRequestApi {
   /** The version every call below reads and writes through. */
   readonly version: PodCertificateRequestVersion;
-  /** Whether `getLegacy` can work: the version is v1beta1, or v1beta1 is served beside v1. */
+  /** Whether `getLegacy` can work: the version is v1beta1, or v1beta1 is served beside v1 (as last discovered). */
   readonly legacyServed: boolean;
+  /**
+   * Discovery again, to learn whether v1beta1 is served now (a cluster may start serving it,
+   * or stop), at most once a minute (sooner answers what was last found); updates and
+   * returns `legacyServed`.
+   */
+  rediscoverLegacy(): Promise<boolean>;
   /** The requests of `signerName` in every namespace, one page. */
   list(signerName: string, options: { limit: number; continue?: string }): Promise<ListPage<PodCertificateRequest>>;
   /** Resolves when the server ends the watch, rejects on a transport error. */
@@ -104,6 +110,9 @@ const kindOf = (version: PodCertificateRequestVersion): { groupVersionPath: stri
   groupVersionPath: `${GROUP_PATH}/${version}`, plural: PLURAL, apiVersion: `certificates.k8s.io/${version}`, kind: 'PodCertificateRequest',
 });
 
+/** Discovery is read again at most this often when a request needs v1beta1 and it was not served. */
+export const REDISCOVERY_INTERVAL_MS = 60_000;
+
 const bySigner = (signerName: string): { fieldSelector: string } => ({ fieldSelector: `spec.signerName=${signerName}` });
 
 /**
@@ -112,13 +121,26 @@ const bySigner = (signerName: string): { fieldSelector: string } => ({ fieldSele
  */
 export function podCertificateRequestApi(
   kube: KubeHttp, version: PodCertificateRequestVersion, served: readonly PodCertificateRequestVersion[], reportingInstance: string,
+  now: () => number = Date.now,
 ): PodCertificateRequestApi {
   const pcrs: Resource<PodCertificateRequest> = resource<PodCertificateRequest>(kube, kindOf(version));
   const legacy = version === 'v1beta1' ? pcrs : resource<PodCertificateRequest>(kube, kindOf('v1beta1'));
   const apiVersion = `certificates.k8s.io/${version}`;
+  let legacyServed = version === 'v1beta1' || served.includes('v1beta1');
+  let discoveredAt = now();
+  let discovering: Promise<boolean> | undefined;
   return {
     version,
-    legacyServed: version === 'v1beta1' || served.includes('v1beta1'),
+    get legacyServed() {
+      return legacyServed;
+    },
+    rediscoverLegacy() {
+      if (version === 'v1beta1' || now() - discoveredAt < REDISCOVERY_INTERVAL_MS) return Promise.resolve(legacyServed);
+      discovering ??= podCertificateRequestVersionsServed(kube)
+        .then((found) => { legacyServed = found.includes('v1beta1'); return legacyServed; })
+        .finally(() => { discoveredAt = now(); discovering = undefined; });
+      return discovering;
+    },
     list: (signerName, page) => pcrs.list({ ...page, ...bySigner(signerName) }),
     watch: (signerName, resourceVersion, timeoutSeconds, onEvent, signal) => pcrs.watch({ resourceVersion, timeoutSeconds, ...bySigner(signerName) }, onEvent, signal),
     get: (namespace, name) => pcrs.get(name, namespace),

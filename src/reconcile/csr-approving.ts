@@ -241,6 +241,7 @@ export class Approver {
     try {
       stored = await api.updateApproval({ ...csr, status: { ...csr.status, conditions } });
     } catch (e) {
+      if (notFound(e)) return this.gone(csr);
       if (!(e instanceof KubeApiError) || e.status !== 409) {
         // The write may have been stored all the same: kept as an attempt, recognised when seen.
         this.options.logger.warn({ csr: name, controller: 'csr-approver', signer: csr.spec.signerName, decision: decision.kind, err: e }, 'approval written, outcome unknown');
@@ -250,8 +251,14 @@ export class Approver {
       // A 409 is a refusal: this sending was not stored, whatever the object shows now (another
       // approver may have written the very same condition in the same second).
       this.attempts.set(name, (this.attempts.get(name) ?? []).filter((a) => a.condition !== condition));
-      const fresh = await api.get(name);
-      this.cache.set(fresh);
+      let fresh: Csr;
+      try {
+        fresh = await api.get(name);
+      } catch (g) {
+        if (notFound(g)) return this.gone(csr);
+        throw g;
+      }
+      this.cache.update(fresh);
       // Refused, but an earlier sending of ours may be what moved the object on.
       if (this.confirmLost(fresh)) return;
       // Look again at once only when the object really moved on; a 409 on the very version we
@@ -260,8 +267,21 @@ export class Approver {
       throw new StaleApproval(`CSR ${csr.metadata.name} changed while it was being approved (${e.message})`);
     }
     this.attempts.delete(name);
-    this.cache.set(stored);
+    this.cache.update(stored);
     this.decided(csr, decision);
+  }
+
+  /**
+   * A write or its re-read answered 404: the CSR was deleted meanwhile. It leaves the cache
+   * (unless the cache already holds another of the same name) with the bookkeeping of a
+   * DELETED event, and nothing is retried: the watch may have delivered that event already,
+   * and then nothing else would ever take it out.
+   */
+  private gone(csr: Csr): void {
+    const name = csr.metadata.name;
+    if (this.cache.get(name)?.metadata.uid === csr.metadata.uid) this.cache.delete(name);
+    if (!this.cache.get(name)) this.deleted(name);
+    this.options.logger.info({ csr: name, controller: 'csr-approver', signer: csr.spec.signerName }, 'CSR deleted while its approval was written; nothing to do');
   }
 
   /**
@@ -320,3 +340,5 @@ export function csrApprovingController(options: CsrApprovingOptions): Controller
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }
+
+const notFound = (e: unknown): boolean => e instanceof KubeApiError && e.status === 404;

@@ -193,15 +193,24 @@ export class Reconciler {
       `Issued certificate serial ${serialOf(issued)}, valid until ${rfc3339Seconds(issued.validity.notAfter)}`);
   }
 
-  /** The certificate was signed but will never be in the CSR. */
+  /**
+   * The certificate was signed and is not in the CSR now. A conflict, another certificate or
+   * Failed there say it never was (`certificate-not-delivered`). A CSR deleted, or still
+   * without it when the signer stops, does not: a write whose answer was lost may have been
+   * stored and read before the deletion, or may still land (`certificate-delivery-unknown`).
+   */
   private notDelivered(entry: PendingCertificate, why: NotDelivered | 'conflict' | 'abandoned'): void {
+    if (why === 'deleted' || why === 'abandoned') {
+      this.deps.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), why }, 'certificate signed; whether it was delivered is unknown');
+      return;
+    }
     this.deps.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
   }
 
   private async fail(csr: Csr, signer: SignerConfig, reason: string, message: string): Promise<Outcome> {
     const conditions = [...(csr.status?.conditions ?? []), failedCondition(reason, message, this.now())];
     const written = await this.write(csr, { ...csr, status: { ...csr.status, conditions } }, undefined);
-    if (written === 'done-elsewhere') return written;
+    if (written !== 'written') return written;
     this.observer.failed(signer.name, reason);
     this.deps.logger.info({ csr: csr.metadata.name, signer: signer.name, reason, message }, 'request failed');
     this.event(csr, 'Warning', 'SigningFailed', `${reason}: ${message}`);
@@ -215,19 +224,26 @@ export class Reconciler {
    * `mine` is the certificate this write carries: any other error leaves it
    * held, as the write may have been stored; a 409 says it was not.
    */
-  private async write(before: Csr, after: Csr, mine: PendingCertificate | undefined): Promise<'written' | 'done-elsewhere'> {
+  private async write(before: Csr, after: Csr, mine: PendingCertificate | undefined): Promise<'written' | 'done-elsewhere' | 'absent'> {
     const { api, cache, logger } = this.deps;
     const name = before.metadata.name;
     try {
       const stored = await api.updateStatus(after);
-      cache.set(stored);
+      cache.update(stored);
       this.settle(name, stored);
       return 'written';
     } catch (e) {
+      if (notFound(e)) return this.gone(before);
       if (!(e instanceof KubeApiError) || e.status !== 409) throw e;
       this.observer.conflict();
-      const fresh = await api.get(name);
-      cache.set(fresh);
+      let fresh: Csr;
+      try {
+        fresh = await api.get(name);
+      } catch (g) {
+        if (notFound(g)) return this.gone(before);
+        throw g;
+      }
+      cache.update(fresh);
       this.settle(name, fresh);
       // This write was refused, so unless the re-read shows its certificate anyway (stored by an
       // earlier sending of the same request), that certificate is not in the CSR and never will be.
@@ -244,6 +260,23 @@ export class Reconciler {
       if (fresh.metadata.resourceVersion === before.metadata.resourceVersion) throw e;
       throw new StaleObject(`CSR ${before.metadata.name} changed while it was being signed (${e.message})`);
     }
+  }
+
+  /**
+   * A write or its re-read answered 404: the CSR was deleted meanwhile. It leaves the cache
+   * (unless the cache already holds another of the same name) with the bookkeeping of a
+   * DELETED event, and nothing is retried: the watch may have delivered that event already,
+   * and then nothing else would ever take it out.
+   */
+  private gone(csr: Csr): 'absent' {
+    const { cache, logger } = this.deps;
+    const name = csr.metadata.name;
+    if (cache.get(name)?.metadata.uid === csr.metadata.uid) cache.delete(name);
+    const current = cache.get(name);
+    if (current) this.settle(name, current);
+    else this.deleted(name);
+    logger.info({ csr: name, signer: csr.spec.signerName }, 'CSR deleted while its status was written; nothing to do');
+    return 'absent';
   }
 
   /** The fields of every audit record about a certificate. */
@@ -324,3 +357,5 @@ export function csrSigningController(options: CsrSigningOptions): Controller<Csr
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }
+
+const notFound = (e: unknown): boolean => e instanceof KubeApiError && e.status === 404;

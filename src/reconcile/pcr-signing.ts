@@ -37,6 +37,7 @@ import {
   type CaCertificate, type CertificateAuthority, type IssuedCertificate, type KeyIssueInput, type PodCertificateKey, type PodCertificateKeyFields, type RequestLimits,
 } from '../pki/index.js';
 import { decidePodCertificate, podCertificateFacts, podCertificateKeyFields, podCertificateStatus, podCertificateTriage } from '../signer/pod-certificate.js';
+import { podCertificateTimes } from '../signer/pod-certificate-times.js';
 import { isTerminal, podCertificateDeliveryOf, type PodCertificateDelivery } from '../signer/pod-certificate-delivery.js';
 import type { PodCertificateConfig, PodCertificateDecision, PodCertificateRequest, SignerConfig } from '../signer/types.js';
 import { noopObserver, type Observer, type PodCertificateResult } from '../telemetry/observer.js';
@@ -225,7 +226,24 @@ export class PodCertificateSigner {
   private async decide(api: PodCertificateRequestApi, pcr: PodCertificateRequest, signer: SignerConfig, config: PodCertificateConfig)
     : Promise<{ decision: PodCertificateDecision; key: PodCertificateKey | CsrSignerError; ca: CertificateAuthority; now: Date }> {
     const key = await this.keyOf(api, pcr);
+    // A key that cannot be read yet (v1beta1 not served) is not the request's fault: it waits.
+    if (key instanceof CsrSignerError && !key.permanent) {
+      return { decision: { kind: 'wait', reason: key.reason, message: key.message }, key, ca: this.options.ca(signer.name), now: this.now() };
+    }
     const facts = podCertificateFacts(pcr, config);
+    if (facts.namespace !== undefined || facts.pod !== undefined) {
+      // While the CA cannot give any pod certificate (not yet valid, or under an hour left) every
+      // look would end in that wait: found first, with the decision's own times function, so a
+      // backlog waiting on the CA costs no Pod or Namespace reads. A request the facts would
+      // refuse is refused once the CA is renewed.
+      const ca = this.options.ca(signer.name);
+      const now = this.now();
+      const times = podCertificateTimes({
+        now, maxExpirationSeconds: pcr.spec.maxExpirationSeconds, maxLifetimeMs: config.maxLifetimeMs,
+        refresh: config.refresh, ca: { notBefore: ca.certificate.notBefore, notAfter: ca.certificate.notAfter }, random: () => 0,
+      });
+      if (times.kind === 'wait') return { decision: times, key, ca, now };
+    }
     const [namespace, pod] = await Promise.all([
       facts.namespace === undefined ? undefined : this.options.facts.getNamespace(facts.namespace),
       facts.pod === undefined ? undefined : this.options.facts.getPod(facts.pod.namespace, facts.pod.name),
@@ -242,15 +260,23 @@ export class PodCertificateSigner {
   }
 
   /**
-   * The subject key, read and verified, or the permanent error that says why it cannot be.
-   * v1 does not show the legacy pkixPublicKey and proofOfPossession: a request without a
-   * stub is read again through v1beta1, while the cluster serves it.
+   * The subject key, read and verified, or the error that says why it cannot be (permanent:
+   * the request's fault). v1 does not show the legacy pkixPublicKey and proofOfPossession: a
+   * request without a stub is read again through v1beta1 while the cluster serves it; while it
+   * does not (as discovery, read again at most once a minute, says) the transient
+   * PodCertificateLegacyKeyUnreadable.
    */
   private async keyOf(api: PodCertificateRequestApi, pcr: PodCertificateRequest): Promise<PodCertificateKey | CsrSignerError> {
     let source = pcr;
     if (api.version === 'v1' && (pcr.spec.stubPKCS10Request ?? '') === '') {
-      if (!api.legacyServed) return csrError('PodCertificateLegacyKeyUnreadable');
-      source = await api.getLegacy(pcr.metadata.namespace ?? '', pcr.metadata.name);
+      if (!api.legacyServed && !await api.rediscoverLegacy()) return csrError('PodCertificateLegacyKeyUnreadable');
+      try {
+        source = await api.getLegacy(pcr.metadata.namespace ?? '', pcr.metadata.name);
+      } catch (e) {
+        // v1beta1 no longer served, or the request deleted (retried: its DELETED event ends it).
+        if (notFound(e) && !await api.rediscoverLegacy()) return csrError('PodCertificateLegacyKeyUnreadable');
+        throw e;
+      }
       if (source.metadata.uid !== pcr.metadata.uid) {
         throw new StalePodCertificateRequest(`PodCertificateRequest ${objectKey(pcr)} was replaced by another of the same name while its key was read`);
       }
@@ -325,10 +351,14 @@ export class PodCertificateSigner {
     const { key } = entry;
     try {
       const stored = await api.updateStatus({ ...pcr, status: entry.status });
-      this.cache.set(stored);
+      this.cache.update(stored);
       this.settle(key, stored);
       return;
     } catch (e) {
+      if (notFound(e)) {
+        this.gone(key, pcr);
+        return;
+      }
       if (e instanceof KubeApiError && e.status >= 400 && e.status < 500 && e.status !== 409) {
         // Refused (a 422 from validation or the sign check, a 403, a 429): not stored, so never sent again as it is.
         if (this.pending.forName(key).includes(entry)) {
@@ -343,8 +373,15 @@ export class PodCertificateSigner {
         throw e;
       }
       this.observer.conflict();
-      const fresh = await api.get(pcr.metadata.namespace ?? '', pcr.metadata.name);
-      this.cache.set(fresh);
+      let fresh: PodCertificateRequest;
+      try {
+        fresh = await api.get(pcr.metadata.namespace ?? '', pcr.metadata.name);
+      } catch (g) {
+        if (!notFound(g)) throw g;
+        this.gone(key, pcr);
+        return;
+      }
+      this.cache.update(fresh);
       this.settle(key, fresh);
       // Refused, so unless the re-read showed it anyway (an earlier sending stored), this status never lands.
       if (this.pending.forName(key).includes(entry)) {
@@ -360,6 +397,20 @@ export class PodCertificateSigner {
       if (fresh.metadata.resourceVersion === pcr.metadata.resourceVersion) throw e;
       throw new StalePodCertificateRequest(`PodCertificateRequest ${key} changed while it was being signed (${e.message})`);
     }
+  }
+
+  /**
+   * A write or its re-read answered 404: the request was deleted meanwhile. It leaves the cache
+   * (unless the cache already holds another of the same name) with the bookkeeping of a
+   * DELETED event, and nothing is retried: the watch may have delivered that event already,
+   * and then nothing else would ever take it out.
+   */
+  private gone(key: string, pcr: PodCertificateRequest): void {
+    if (this.cache.get(key)?.metadata.uid === pcr.metadata.uid) this.cache.delete(key);
+    const current = this.cache.get(key);
+    if (current) this.settle(key, current);
+    else this.deleted(key);
+    this.options.logger.info({ ...this.about(pcr) }, 'request deleted while its status was written; nothing to do');
   }
 
   private hold(entry: PendingWrite): void {
@@ -398,10 +449,17 @@ export class PodCertificateSigner {
     this.event(pcr, type, reason, `${condition?.reason ?? ''}: ${condition?.message ?? ''}`);
   }
 
-  /** The status never reached the request; for a certificate, the audit log says it was signed all the same. */
+  /**
+   * The status is not in the request now; for a certificate, the audit log says it was signed
+   * all the same. A conflict, a refusal, a request recreated or another status there say it
+   * never was (`certificate-not-delivered`). A request deleted, or still open when the signer
+   * stops, does not: a write whose answer was lost may have been stored and read by the kubelet
+   * before the deletion, or may still land (`certificate-delivery-unknown`).
+   */
   private notDelivered(entry: PendingWrite, why: Exclude<PodCertificateDelivery, 'delivered' | 'pending'> | 'conflict' | 'refused' | 'abandoned'): void {
-    if (entry.issued) this.options.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
-    else this.options.logger.debug({ ...this.about(entry.pcr), result: entry.result, why }, 'status not delivered');
+    if (!entry.issued) this.options.logger.debug({ ...this.about(entry.pcr), result: entry.result, why }, 'status not delivered');
+    else if (why === 'deleted' || why === 'abandoned') this.options.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), why }, 'certificate signed; whether it was delivered is unknown');
+    else this.options.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
   }
 
   /** The fields of every audit record about a request's end. */
@@ -449,6 +507,8 @@ export class PodCertificateSigner {
 
 /** The signers a pod-certificate controller watches: those with podCertificates. */
 export const podCertificateSigners = (signers: readonly SignerConfig[]): SignerConfig[] => signers.filter((s) => s.podCertificates !== undefined);
+
+const notFound = (e: unknown): boolean => e instanceof KubeApiError && e.status === 404;
 
 /** The PodCertificateRequest signing controller: one source per signer with podCertificates, keyed namespace/name. */
 export function podCertificateSigningController(options: PodCertificateSigningOptions): Controller<PodCertificateRequest> {

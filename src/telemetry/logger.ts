@@ -30,17 +30,32 @@ export interface LoggedError {
   readonly [field: string]: unknown;
 }
 
-/** An error as a log line carries it (`{ err }`, a LoggedError): type, message, stack, the allowed fields, the causes' types and messages. */
+/**
+ * The longest error message a log line carries, in characters. An API server's 422 quotes the
+ * invalid value, and a status write's value can be a whole certificate chain (up to 100 KiB)
+ * on every `will retry` line.
+ */
+export const MAX_LOGGED_MESSAGE = 1024;
+
+/** `message` cut to MAX_LOGGED_MESSAGE characters, with an ellipsis and the original length. */
+export function boundedMessage(message: string): string {
+  if (message.length <= MAX_LOGGED_MESSAGE) return message;
+  return `${message.slice(0, MAX_LOGGED_MESSAGE)}… (${message.length} characters)`;
+}
+
+/** An error as a log line carries it (`{ err }`, a LoggedError): type, message (bounded), stack, the allowed fields, the causes' types and messages. */
 export function serializeError(e: unknown): unknown {
   if (!(e instanceof Error)) return e;
-  const out: Record<string, unknown> = { type: e.constructor.name === 'Error' ? e.name : e.constructor.name, message: e.message };
-  if (e.stack !== undefined) out.stack = e.stack;
+  const message = boundedMessage(e.message);
+  const out: Record<string, unknown> = { type: e.constructor.name === 'Error' ? e.name : e.constructor.name, message };
+  // The stack starts with the message: bounded the same way.
+  if (e.stack !== undefined) out.stack = message === e.message ? e.stack : e.stack.replace(e.message, message);
   for (const field of errorFields) {
     const value = (e as unknown as Record<string, unknown>)[field];
     if (typeof value === 'string' || typeof value === 'number') out[field] = value;
   }
   const causes: { type: string; message: string }[] = [];
-  for (let c: unknown = e.cause; c instanceof Error && causes.length < MAX_CAUSES; c = c.cause) causes.push({ type: c.name, message: c.message });
+  for (let c: unknown = e.cause; c instanceof Error && causes.length < MAX_CAUSES; c = c.cause) causes.push({ type: c.name, message: boundedMessage(c.message) });
   if (causes.length > 0) out.causes = causes;
   return out;
 }

@@ -7,6 +7,7 @@
  * Records every write and delete.
  */
 import { FakeFaults, FakeResource, injected } from './fake-resource.js';
+import { until } from './wait.js';
 import type { CsrApi, CsrList, KubeEvent } from '../../src/kube/csr-api.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import type { Preconditions, WatchEvent } from '../../src/kube/resource.js';
@@ -140,5 +141,33 @@ export class FakeCsrApi implements CsrApi {
     return this.faults.serve('createEvent', () => {
       this.events.push(event);
     });
+  }
+}
+
+/**
+ * A FakeCsrApi for the race of a delete with a write path: `raceNextGet` makes the next get
+ * read the CSR, delete it and answer only once the watch delivered the DELETED event (as a
+ * slow GET answered after the event would); while `lagging`, open watches deliver nothing.
+ */
+export class RacingCsrApi extends FakeCsrApi {
+  deletedDelivered = 0;
+  raceNextGet = false;
+  lagging = false;
+
+  override watch(signerName: string | undefined, resourceVersion: string, timeout: number, onEvent: (e: WatchEvent<Csr>) => void, signal: AbortSignal): Promise<void> {
+    return super.watch(signerName, resourceVersion, timeout, (e) => {
+      if (this.lagging) return;
+      onEvent(e);
+      if (e.type === 'DELETED') this.deletedDelivered++;
+    }, signal);
+  }
+
+  override async get(name: string): Promise<Csr> {
+    if (!this.raceNextGet) return super.get(name);
+    this.raceNextGet = false;
+    const answer = await super.get(name);
+    this.remove(name);
+    await until(() => this.deletedDelivered > 0);
+    return answer;
   }
 }

@@ -30,7 +30,21 @@ export class FakePcrApi implements PodCertificateRequestApi {
   /** While true, open watches deliver nothing: a watch lagging behind the writes. */
   lagging = false;
 
-  constructor(readonly version: PodCertificateRequestVersion = 'v1', readonly legacyServed = true) {}
+  /** Whether the cluster serves v1beta1 now (getLegacy answers 404 while not); `legacyServed` is what discovery last found. */
+  servesLegacy: boolean;
+  /** How many times rediscoverLegacy was called. */
+  rediscoveries = 0;
+
+  constructor(readonly version: PodCertificateRequestVersion = 'v1', public legacyServed = true) {
+    this.servesLegacy = legacyServed;
+  }
+
+  /** Discovery again: learns `servesLegacy` (the real one is bounded to once a minute; this one answers at once). */
+  rediscoverLegacy(): Promise<boolean> {
+    this.rediscoveries++;
+    this.legacyServed = this.version === 'v1beta1' || this.servesLegacy;
+    return Promise.resolve(this.legacyServed);
+  }
 
   /** The stored requests by namespace/name, with every field (as etcd holds them). */
   get objects(): Map<string, PodCertificateRequest> {
@@ -85,7 +99,7 @@ export class FakePcrApi implements PodCertificateRequestApi {
 
   getLegacy(namespace: string, name: string): Promise<PodCertificateRequest> {
     return this.faults.serve('getLegacy', () => {
-      if (!this.legacyServed) throw new KubeApiError(404, 'NotFound', 'the server could not find the requested resource', undefined);
+      if (!this.servesLegacy) throw new KubeApiError(404, 'NotFound', 'the server could not find the requested resource', undefined);
       return structuredClone(this.resource.get(`${namespace}/${name}`));
     });
   }

@@ -10,7 +10,7 @@ import { CsrSignerError } from '../../src/errors.js';
 import { KubeApiError, type KubeHttp, type Query } from '../../src/kube/http.js';
 import type { PodCertificateRequest } from '../../src/kube/objects.js';
 import {
-  choosePodCertificateRequestVersion, podCertificateFeed, podCertificateRequestApi, podCertificateRequestVersionsServed,
+  choosePodCertificateRequestVersion, podCertificateFeed, podCertificateRequestApi, podCertificateRequestVersionsServed, REDISCOVERY_INTERVAL_MS,
 } from '../../src/kube/pcr-api.js';
 import { podFactsApi } from '../../src/kube/pod-api.js';
 import type { WatchEvent } from '../../src/kube/resource.js';
@@ -154,6 +154,28 @@ void t.test('v1 alone cannot read the legacy fields; v1beta1 reads them itself',
   t.notOk(podCertificateRequestApi(kube, 'v1', ['v1'], 'r').legacyServed);
   t.ok(podCertificateRequestApi(kube, 'v1beta1', ['v1beta1'], 'r').legacyServed);
   t.end();
+});
+
+void t.test('discovery is read again for the legacy fields at most once a minute, and learns that v1beta1 is served now', async (t) => {
+  const routes: Record<string, unknown> = { 'GET /apis/certificates.k8s.io/v1': { resources: [{ name: 'podcertificaterequests' }] } };
+  const { kube, sent } = recorder(routes);
+  let now = 1_000_000;
+  const api = podCertificateRequestApi(kube, 'v1', ['v1'], 'r', () => now);
+  const discoveries = (): number => sent.filter((s) => s.path === '/apis/certificates.k8s.io/v1beta1').length;
+  t.equal(await api.rediscoverLegacy(), false, 'within the minute of the start: what was found then');
+  t.equal(discoveries(), 0);
+  now += REDISCOVERY_INTERVAL_MS;
+  t.equal(await api.rediscoverLegacy(), false);
+  t.equal(discoveries(), 1, 'a minute on: read again');
+  routes['GET /apis/certificates.k8s.io/v1beta1'] = { resources: [{ name: 'podcertificaterequests' }] };
+  now += 30_000;
+  t.equal(await api.rediscoverLegacy(), false, 'not again within the minute');
+  t.equal(discoveries(), 1);
+  now += 30_000;
+  const [a, b] = await Promise.all([api.rediscoverLegacy(), api.rediscoverLegacy()]);
+  t.ok(a && b);
+  t.equal(discoveries(), 2, 'two callers at once share one read');
+  t.ok(api.legacyServed, 'and the API now reads the legacy fields');
 });
 
 void t.test('v1beta1: the same calls under /apis/certificates.k8s.io/v1beta1', async (t) => {

@@ -19,8 +19,8 @@ import { ManualClock } from '../helpers/clock.js';
 import {
   csrBuilder, signerConfig, withCondition, withGroups, withName, withRawRequest, withRequest, withSigner, withUsages, withUsername,
 } from '../helpers/csr.js';
-import { FakeCsrApi } from '../helpers/fake-csr-api.js';
-import { until } from '../helpers/wait.js';
+import { FakeCsrApi, RacingCsrApi } from '../helpers/fake-csr-api.js';
+import { pause, until } from '../helpers/wait.js';
 
 const SERVING = 'example.com/serving';
 const KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
@@ -75,8 +75,7 @@ interface Setup {
   readonly options: CsrApprovingOptions;
 }
 
-function setup(signers: readonly ApproverSignerConfig[] = [policy], mode: ApproverMode = 'enforce'): Setup {
-  const api = new FakeCsrApi();
+function setup(signers: readonly ApproverSignerConfig[] = [policy], mode: ApproverMode = 'enforce', api: FakeCsrApi = new FakeCsrApi()): Setup {
   const nodes = new FakeNodes();
   const reviews = new FakeReviews();
   const clock = new ManualClock(start.getTime());
@@ -348,6 +347,49 @@ void t.test('kubelet-client: only the reviews kube-controller-manager asks; a re
   t.same(conditionsOf(s.api, 'odd'), [], 'nothing written');
   t.match(s.lines.find((l) => l.csr === 'odd'), { reason: 'NotRecognized' });
   t.same(s.approvals.map(([, d]) => d), ['waiting'], 'only the recognised one is counted');
+});
+
+void t.test('a CSR deleted while the re-read after a 409 was in flight is not put back: not approved again', async (t) => {
+  const api = new RacingCsrApi();
+  const s = setup([policyWithReview], 'enforce', api);
+  api.put(csrBuilder(withName('deleted-in-race')));
+  let edited = false;
+  s.reviews.answer = () => {
+    if (!edited) {
+      edited = true;
+      const current = api.objects.get('deleted-in-race');
+      if (current) api.put({ ...current, metadata: { ...current.metadata, labels: { team: 'shop' } } });
+      api.raceNextGet = true;
+    }
+    return true;
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.counts.conflicts === 1 && api.deletedDelivered === 1);
+  await pause(100, 'a CSR put back in the cache would be decided and written again within this');
+  await controller.stop();
+  t.equal(api.calls.filter((c) => c === 'updateApproval').length, 1, 'written once');
+  t.equal(s.reviews.asked.length, 1, 'decided once');
+  t.equal(s.counts.retries, 0);
+});
+
+void t.test('an approval answered 404 (deleted, its DELETED event not seen yet) ends the work: not retried', async (t) => {
+  const api = new RacingCsrApi();
+  const s = setup([policy], 'enforce', api);
+  api.put(csrBuilder(withName('gone')));
+  api.lagging = true;
+  const original = api.updateApproval.bind(api);
+  api.updateApproval = (c: Csr) => {
+    api.remove('gone');
+    return original(c);
+  };
+  const controller = csrApprovingController(s.options);
+  controller.start();
+  await until(() => s.lines.some((l) => l.csr === 'gone' && /deleted|outcome unknown/.test(String(l.msg))));
+  await controller.stop();
+  t.equal(api.calls.filter((c) => c === 'updateApproval').length, 1, 'written once');
+  t.equal(s.counts.retries, 0, 'not retried');
+  t.same(s.lines.filter((l) => l.audit !== undefined), [], 'nothing recorded as decided');
 });
 
 void t.test('a 409 on the very version written (the object did not move on) is an ordinary error: backed off and logged at warn, not retried at once', async (t) => {

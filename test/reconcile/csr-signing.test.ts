@@ -12,7 +12,7 @@ import type { CertificateAuthority } from '../../src/pki/index.js';
 import type { Csr, SignerConfig } from '../../src/signer/types.js';
 import { loadTestCa, makeOpensslCa } from '../helpers/ca.js';
 import { pause, until } from '../helpers/wait.js';
-import { FakeCsrApi } from '../helpers/fake-csr-api.js';
+import { FakeCsrApi, RacingCsrApi } from '../helpers/fake-csr-api.js';
 import { buildRequest, toPem, type RequestSpec } from '../helpers/requests.js';
 import { tempDir } from '../helpers/tools.js';
 
@@ -175,6 +175,48 @@ void t.test('a 409 on a CSR still pending decides again from the fresh object an
   await until(() => certificateOf(api, 'bumped') !== undefined);
   await controller.stop();
   t.equal(api.statusWrites.length, 1);
+});
+
+void t.test('a CSR deleted while the re-read after a 409 was in flight is not put back: no certificate signed again and again', async (t) => {
+  const api = new RacingCsrApi();
+  const lines: Record<string, unknown>[] = [];
+  const { controller, recorded } = setup(api, lines);
+  api.put(csr('deleted-in-race'));
+  const original = api.updateStatus.bind(api);
+  let first = true;
+  api.updateStatus = (c: Csr) => {
+    if (first) {
+      first = false;
+      const current = api.objects.get(c.metadata.name) as Csr;
+      api.resource.put({ ...current, metadata: { ...current.metadata, labels: { edited: 'yes' } } });
+      api.raceNextGet = true;
+    }
+    return original(c);
+  };
+  controller.start();
+  await until(() => recorded.conflicts === 1 && api.deletedDelivered === 1);
+  await pause(100, 'a CSR put back in the cache would be signed and written again within this');
+  await controller.stop();
+  t.equal(api.calls.filter((c) => c === 'updateStatus').length, 1, 'written once');
+  t.equal(lines.filter((l) => l.audit === 'certificate-not-delivered' || l.audit === 'certificate-delivery-unknown').length, 1, 'signed once, recorded once');
+});
+
+void t.test('a write answered 404 (deleted, its DELETED event not seen yet) ends the work: nothing is retried', async (t) => {
+  const api = new RacingCsrApi();
+  const { controller, recorded } = setup(api);
+  api.put(csr('gone'));
+  api.lagging = true;
+  const original = api.updateStatus.bind(api);
+  api.updateStatus = (c: Csr) => {
+    api.remove('gone');
+    return original(c);
+  };
+  controller.start();
+  await until(() => api.calls.includes('updateStatus'));
+  await pause(100, 'a retry would sign and write again within this');
+  await controller.stop();
+  t.equal(api.calls.filter((c) => c === 'updateStatus').length, 1, 'written once');
+  t.equal(recorded.retries, 0, 'not retried');
 });
 
 void t.test('a CA that cannot sign is transient: retried, never Failed', async (t) => {

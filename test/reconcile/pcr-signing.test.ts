@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { podCertificateSigningController, MAX_CERTIFICATE_CHAIN_BYTES } from '../../src/reconcile/pcr-signing.js';
 import { KubeApiError } from '../../src/kube/http.js';
+import type { WatchEvent } from '../../src/kube/resource.js';
 import type { CertificateAuthority, IssuedCertificate, KeyIssueInput } from '../../src/pki/index.js';
 import type { PodCertificateConfig, PodCertificateRequest, SignerConfig } from '../../src/signer/types.js';
 import type { Observer, PodCertificateResult } from '../../src/telemetry/observer.js';
@@ -277,6 +278,76 @@ for (const [what, error] of [
   });
 }
 
+/** A FakePcrApi whose next get reads the request, deletes it and answers only once the watch delivered the DELETED event. */
+class DeletedDuringGet extends FakePcrApi {
+  deletedDelivered = 0;
+  raceNextGet = false;
+
+  override watch(signerName: string, resourceVersion: string, timeout: number, onEvent: (e: WatchEvent<PodCertificateRequest>) => void, signal: AbortSignal): Promise<void> {
+    return super.watch(signerName, resourceVersion, timeout, (e) => {
+      onEvent(e);
+      if (e.type === 'DELETED') this.deletedDelivered++;
+    }, signal);
+  }
+
+  override async get(namespace: string, name: string): Promise<PodCertificateRequest> {
+    if (!this.raceNextGet) return super.get(namespace, name);
+    this.raceNextGet = false;
+    const answer = await super.get(namespace, name);
+    this.remove(namespace, name);
+    await until(() => this.deletedDelivered > 0);
+    return answer;
+  }
+}
+
+void t.test('a request deleted while the re-read after a 409 was in flight is not put back: no certificate signed again and again', async (t) => {
+  const api = new DeletedDuringGet();
+  const { controller, issuer, recorded } = setup({ api });
+  api.put(request('deleted-in-race'));
+  api.faults.beforeNext('updateStatus', () => {
+    const current = stored(api, 'deleted-in-race');
+    if (current) api.resource.put({ ...current, metadata: { ...current.metadata, labels: { edited: 'yes' } } });
+    api.raceNextGet = true;
+  });
+  controller.start();
+  await until(() => recorded.conflicts === 1 && api.deletedDelivered === 1);
+  await pause(100, 'a request put back in the cache would be signed and written again within this');
+  await controller.stop();
+  t.equal(issuer.calls.length, 1, 'signed once');
+  t.equal(api.faults.count('updateStatus'), 1, 'written once');
+  t.equal(api.faults.count('get'), 1);
+});
+
+void t.test('a write answered 404 (deleted, its DELETED event not seen yet) ends the work: nothing is retried', async (t) => {
+  const { api, controller, issuer, recorded, lines } = setup();
+  api.put(request('gone'));
+  // The watch lags: the event that the request was deleted never arrives.
+  api.lagging = true;
+  api.faults.beforeNext('updateStatus', () => api.remove('shop', 'gone'));
+  controller.start();
+  await until(() => api.faults.count('updateStatus') === 1);
+  await pause(100, 'a retry would sign and write again within this');
+  await controller.stop();
+  t.equal(issuer.calls.length, 1, 'signed once');
+  t.equal(api.faults.count('updateStatus'), 1, 'written once');
+  t.equal(recorded.retries, 0, 'not retried');
+  t.equal(lines.filter((l) => l.audit === 'certificate-issued').length, 0);
+  t.match(lines.filter((l) => l.audit === 'certificate-delivery-unknown'), [{ name: 'gone', why: 'deleted' }]);
+});
+
+void t.test('a write whose answer was lost, then the request deleted: the certificate is recorded as of unknown delivery, not as undelivered', async (t) => {
+  const { api, controller, lines } = setup();
+  api.put(request('deleted-unanswered'));
+  // The write goes unanswered, and the request is deleted meanwhile (its DELETED event arrives).
+  api.faults.failNext('updateStatus', new KubeApiError(504, 'Timeout', 'the request timed out', undefined));
+  api.faults.beforeNext('updateStatus', () => api.remove('shop', 'deleted-unanswered'));
+  controller.start();
+  await until(() => lines.some((l) => l.audit === 'certificate-delivery-unknown'));
+  await controller.stop();
+  t.match(lines.filter((l) => l.audit === 'certificate-delivery-unknown'), [{ name: 'deleted-unanswered', why: 'deleted', serial: '01aa' }]);
+  t.equal(lines.filter((l) => l.audit === 'certificate-not-delivered').length, 0);
+});
+
 void t.test('a write not stored and unanswered is sent again with the same certificate', async (t) => {
   const { api, controller, issuer } = setup();
   api.put(request('unanswered'));
@@ -330,6 +401,26 @@ void t.test('a CA that cannot give an hour: no condition, looked at again with a
   t.equal(api.statusWrites.length, 1);
 });
 
+void t.test('while the CA cannot give an hour, a signer that reads Pods and Namespaces reads neither at each look', async (t) => {
+  const expiring: CertificateAuthority = { ...ca, certificate: { ...ca.certificate, notAfter: new Date(Date.now() + 30 * 60_000) } };
+  let current = expiring;
+  const facts = new FakePodFacts();
+  const pcr = request('waiting-facts', named('waiting-facts', 'team-a'));
+  facts.namespaces.set('team-a', { metadata: { name: 'team-a', labels: { 'pod-certificates': 'on' } } });
+  facts.pods.set('team-a/web-0', { metadata: { name: 'web-0', namespace: 'team-a', uid: pcr.spec.podUID }, spec: { nodeName: 'worker-1', serviceAccountName: 'web' } });
+  const { api, controller, lines } = setup({ facts, ca: () => current, config: { podCheck: true, namespaces: { selector: { matchLabels: { 'pod-certificates': 'on' } } } } });
+  api.put(pcr);
+  controller.start();
+  await until(() => lines.filter((l) => l.reason === 'CaExpiresTooSoon').length >= 3);
+  t.equal(facts.faults.count('getPod', 'getNamespace'), 0, 'no reads while waiting on the CA');
+  current = ca;
+  await until(() => conditionOf(api, 'waiting-facts', 'team-a') !== undefined);
+  await controller.stop();
+  t.match(conditionOf(api, 'waiting-facts', 'team-a'), { type: 'Issued' });
+  t.equal(facts.faults.count('getPod'), 1);
+  t.equal(facts.faults.count('getNamespace'), 1);
+});
+
 void t.test('no CA loaded is a transient error: retried, never a condition', async (t) => {
   let loaded = false;
   const { api, controller, recorded } = setup({
@@ -370,14 +461,33 @@ void t.test('v1 hides a 1.35 kubelet\'s legacy key fields: the request is read a
   t.notOk(stored(api, 'legacy')?.status?.certificateChain?.includes('pkix'), 'written through v1');
 });
 
-void t.test('v1 without v1beta1 cannot see the legacy key: Failed with the sentence that says why', async (t) => {
-  const { api, controller } = setup({ api: new FakePcrApi('v1', false) });
+void t.test('v1 without v1beta1 cannot see the legacy key: no condition (the kubelet takes Failed as final), it waits with the sentence that says why, and is signed once v1beta1 is served', async (t) => {
+  const { api, controller, lines } = setup({ api: new FakePcrApi('v1', false) });
   api.put(legacy(request('unreadable')));
   controller.start();
+  await until(() => lines.filter((l) => l.reason === 'LegacyKeyUnreadable').length >= 2);
+  t.equal(conditionOf(api, 'unreadable'), undefined, 'nothing written');
+  t.match(lines.find((l) => l.reason === 'LegacyKeyUnreadable'), { level: 40, msg: 'not signed yet; looking again later', message: /no spec\.stubPKCS10Request.*v1beta1, which this cluster does not serve/ });
+  t.ok(api.rediscoveries >= 2, 'discovery read again at each look (the real API bounds it to once a minute)');
+  t.equal(api.faults.count('getLegacy'), 0);
+  api.servesLegacy = true;
   await until(() => conditionOf(api, 'unreadable') !== undefined);
   await controller.stop();
-  t.match(conditionOf(api, 'unreadable'), { type: 'Failed', reason: 'LegacyKeyUnreadable', message: /no spec\.stubPKCS10Request.*v1beta1, which this cluster does not serve/ });
-  t.equal(api.faults.count('getLegacy'), 0);
+  t.match(conditionOf(api, 'unreadable'), { type: 'Issued' });
+  t.equal(api.statusWrites.length, 1);
+});
+
+void t.test('a getLegacy 404 because v1beta1 stopped being served: discovery is read again and the request waits, never Failed', async (t) => {
+  const api = new FakePcrApi('v1', true);
+  api.servesLegacy = false;
+  const { controller, lines } = setup({ api });
+  api.put(legacy(request('stopped')));
+  controller.start();
+  await until(() => lines.some((l) => l.reason === 'LegacyKeyUnreadable'));
+  await controller.stop();
+  t.ok(api.faults.count('getLegacy') >= 1);
+  t.ok(api.rediscoveries >= 1);
+  t.equal(api.statusWrites.length, 0, 'nothing written');
 });
 
 void t.test('v1beta1 reads the legacy fields itself', async (t) => {

@@ -1,6 +1,7 @@
 /** The logger never writes key material, passphrases or tokens, whoever logs them by mistake. */
 import t from 'tap';
-import { createLogger } from '../../src/telemetry/logger.js';
+import { KubeApiError } from '../../src/kube/http.js';
+import { boundedMessage, createLogger } from '../../src/telemetry/logger.js';
 
 void t.test('secrets are redacted by field name at the top level and one level down', (t) => {
   const lines: string[] = [];
@@ -47,6 +48,24 @@ void t.test('an error keeps its type, message, stack and the fields that say wha
   other.warn({ err: spawnError }, 'x');
   t.match(JSON.parse(direct.join('')), { err: { type: 'Error', code: 'ENOENT', errno: -2, syscall: 'spawn kubelogin', path: 'kubelogin' } });
   t.notOk(direct.join('').includes('SUPERSECRET'));
+  t.end();
+});
+
+void t.test('an error message is bounded: a 422 quoting a whole certificate chain writes 1 KiB of it, an ellipsis and its length', (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (l: string) => { lines.push(l); return true; } } as unknown as NodeJS.WritableStream);
+  const chain = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(100 * 1024)}\n-----END CERTIFICATE-----\n`;
+  const message = `PodCertificateRequest.certificates.k8s.io "web" is invalid: status.certificateChain: Invalid value: "${chain}": too long`;
+  const error = new KubeApiError(422, 'Invalid', message, undefined);
+  logger.warn({ err: new Error('outer', { cause: error }) }, 'will retry');
+  logger.warn({ err: error }, 'will retry');
+  const [wrapped, direct] = lines.map((l) => JSON.parse(l) as { err: { message: string; stack: string; status: number; causes?: { message: string }[] } });
+  t.ok(lines.every((l) => l.length < 5000), 'each line stays small');
+  t.equal(direct?.err.message, `${message.slice(0, 1024)}… (${message.length} characters)`);
+  t.equal(direct?.err.status, 422);
+  t.ok(direct?.err.stack.startsWith(`KubeApiError: ${message.slice(0, 1024)}…`), 'the stack\'s first line is bounded the same way');
+  t.equal(wrapped?.err.causes?.[0]?.message, direct?.err.message, 'and a cause\'s message');
+  t.equal(boundedMessage('short'), 'short');
   t.end();
 });
 
