@@ -110,7 +110,7 @@ export const catalogue = {
     (detail: string) => `refusing to sign a certificate with the validity asked for: ${detail}`),
 
   // ---- pod certificates: what the controller meets (a PodCertificateRequest's Failed condition, or fatal at start)
-  PodCertificateChainTooLong: define('CSR_SIGNER_ERR_POD_CERTIFICATE_CHAIN_TOO_LONG', 'CertificateChainTooLong', true,
+  PodCertificateChainTooLong: define('CSR_SIGNER_ERR_POD_CERTIFICATE_CHAIN_TOO_LONG', 'CertificateChainTooLong', false,
     (size: number, limit: number) =>
       `the certificate chain is ${size} bytes of PEM, more than the ${limit} bytes a PodCertificateRequest may carry; give the signer fewer or smaller intermediates`),
   PodCertificateLegacyKeyUnreadable: define('CSR_SIGNER_ERR_POD_CERTIFICATE_LEGACY_KEY', 'LegacyKeyUnreadable', false,

@@ -19,7 +19,7 @@ import type { Controller } from './controller/controller.js';
 import { csrSigningController } from './reconcile/csr-signing.js';
 import { csrApprovingController } from './reconcile/csr-approving.js';
 import { csrCleaningController } from './reconcile/csr-cleaning.js';
-import { podCertificateSigners, podCertificateSigningController } from './reconcile/pcr-signing.js';
+import { MAX_CERTIFICATE_CHAIN_BYTES, podCertificateChainBytes, podCertificateSigners, podCertificateSigningController } from './reconcile/pcr-signing.js';
 import {
   choosePodCertificateRequestVersion, podCertificateRequestApi, podCertificateRequestVersionsServed, type PodCertificateRequestApi, type PodCertificateRequestVersion,
 } from './kube/pcr-api.js';
@@ -408,7 +408,11 @@ export class SignerRuntime {
         csrs: controller?.cache.values() ?? [],
         ca: (name) => {
           const { ca, error } = this.cas.state(name);
-          return { ...(ca ? { ca: { subject: ca.certificate.subject, notAfter: ca.certificate.notAfter } } : {}), ...(error ? { error } : {}) };
+          const signer = this.config.signers.find((s) => s.name === name);
+          const chainBytes = ca && signer?.podCertificates ? podCertificateChainBytes(signer, ca) : 0;
+          const chain = chainBytes >= MAX_CERTIFICATE_CHAIN_BYTES
+            ? { podCertificateChainTooLong: `the CA's intermediates are ${chainBytes} bytes of PEM, over the ${MAX_CERTIFICATE_CHAIN_BYTES} of a pod certificate's chain: PodCertificateRequests wait` } : {};
+          return { ...(ca ? { ca: { subject: ca.certificate.subject, notAfter: ca.certificate.notAfter, ...chain } } : {}), ...(error ? { error } : {}) };
         },
         trust: (name) => this.cas.trust(name),
         latest: this.record?.latest() ?? new Map(),

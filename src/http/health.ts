@@ -76,7 +76,10 @@ export function readinessChecks(s: Snapshot): Check[] {
     // A pod certificate lasts at least an hour (the API's minimum): a CA with less left signs none, and every request waits.
     const expired = !signer.ca ? undefined : left <= 0 ? `CA expired at ${signer.ca.notAfter.toISOString()}`
       : signer.podCertificatesPending !== undefined && left < HOUR_MS
-        ? `CA expires at ${signer.ca.notAfter.toISOString()}, less than the one hour a pod certificate needs: PodCertificateRequests wait` : undefined;
+        ? `CA expires at ${signer.ca.notAfter.toISOString()}, less than the one hour a pod certificate needs: PodCertificateRequests wait`
+        : signer.ca.podCertificateChainTooLong !== undefined
+          ? signer.ca.podCertificateChainTooLong
+          : undefined;
     checks.push(check(`ca-valid:${signer.name}`, signer.ca ? expired : 'no CA loaded'));
     if (watching) checks.push(...watchChecks(signer, s.watchQuietTimeoutMs));
     if (watching && signer.podCertificatesPending !== undefined) checks.push(check(`pod-certificate-backlog:${signer.name}`, podCertificateBacklog(signer)));

@@ -33,7 +33,7 @@ import { objectKey } from '../kube/list-watch.js';
 import { podCertificateFeed, type PodCertificateRequestApi } from '../kube/pcr-api.js';
 import type { PodFactsApi } from '../kube/pod-api.js';
 import {
-  certificateFingerprint, issueForKey, readPodCertificateKey,
+  certificateFingerprint, encodePem, issueForKey, readPodCertificateKey,
   type CaCertificate, type CertificateAuthority, type IssuedCertificate, type KeyIssueInput, type PodCertificateKey, type PodCertificateKeyFields, type RequestLimits,
 } from '../pki/index.js';
 import { decidePodCertificate, podCertificateFacts, podCertificateKeyFields, podCertificateStatus, podCertificateTriage } from '../signer/pod-certificate.js';
@@ -181,6 +181,7 @@ export class PodCertificateSigner {
     if (decided.decision.kind === 'wait') return this.wait(key, pcr, decided.decision);
     this.waits.delete(key);
     const entry = await this.prepare(key, pcr, signer, decided.decision, decided);
+    if ('kind' in entry) return this.wait(key, pcr, entry);
     this.hold(entry);
     await this.write(api, pcr, entry);
     return undefined;
@@ -229,6 +230,13 @@ export class PodCertificateSigner {
     // A key that cannot be read yet (v1beta1 not served) is not the request's fault: it waits.
     if (key instanceof CsrSignerError && !key.permanent) {
       return { decision: { kind: 'wait', reason: key.reason, message: key.message }, key, ca: this.options.ca(signer.name), now: this.now() };
+    }
+    // The CA's intermediates alone over what status.certificateChain may hold: the signer's
+    // configuration, not the request's fault; waits (never Failed) until the CA is changed.
+    const chainBytes = podCertificateChainBytes(signer, this.options.ca(signer.name));
+    if (chainBytes >= MAX_CERTIFICATE_CHAIN_BYTES) {
+      const tooLong = csrError('PodCertificateChainTooLong', chainBytes, MAX_CERTIFICATE_CHAIN_BYTES);
+      return { decision: { kind: 'wait', reason: tooLong.reason, message: tooLong.message }, key, ca: this.options.ca(signer.name), now: this.now() };
     }
     const facts = podCertificateFacts(pcr, config);
     if (facts.namespace !== undefined || facts.pod !== undefined) {
@@ -295,7 +303,7 @@ export class PodCertificateSigner {
   private async prepare(
     key: string, pcr: PodCertificateRequest, signer: SignerConfig, decision: Terminal,
     { key: subjectKey, ca, now }: { key: PodCertificateKey | CsrSignerError; ca: CertificateAuthority; now: Date },
-  ): Promise<PendingWrite> {
+  ): Promise<PendingWrite | Extract<PodCertificateDecision, { kind: 'wait' }>> {
     const base = { key, pcr, signer, decidedAt: this.clock.now() };
     const refusal = (d: Extract<Terminal, { kind: 'deny' | 'fail' }>): PendingWrite => ({
       ...base, result: d.kind === 'deny' ? 'denied' : 'failed', status: podCertificateStatus(d, undefined, now) as Status,
@@ -315,8 +323,11 @@ export class PodCertificateSigner {
     }
     const size = Buffer.byteLength(certificate.pem);
     if (size > MAX_CERTIFICATE_CHAIN_BYTES) {
+      // Signed, never to be written: recorded as not delivered; the request waits (the CA's chain
+      // is the signer's configuration, and the kubelet takes Failed as final).
       const tooLong = csrError('PodCertificateChainTooLong', size, MAX_CERTIFICATE_CHAIN_BYTES);
-      return refusal({ kind: 'fail', reason: tooLong.reason, message: tooLong.message });
+      this.notDelivered({ ...base, result: 'issued', issued: { certificate, ca: ca.certificate, decision }, status: {} }, 'chain-too-long');
+      return { kind: 'wait', reason: tooLong.reason, message: tooLong.message };
     }
     // Recorded before it is written, so the record is never earlier than what was issued.
     await this.options.record?.cover(signer.name, ca.certificate, certificate.validity.notAfter);
@@ -456,7 +467,7 @@ export class PodCertificateSigner {
    * stops, does not: a write whose answer was lost may have been stored and read by the kubelet
    * before the deletion, or may still land (`certificate-delivery-unknown`).
    */
-  private notDelivered(entry: PendingWrite, why: Exclude<PodCertificateDelivery, 'delivered' | 'pending'> | 'conflict' | 'refused' | 'abandoned'): void {
+  private notDelivered(entry: PendingWrite, why: Exclude<PodCertificateDelivery, 'delivered' | 'pending'> | 'conflict' | 'refused' | 'abandoned' | 'chain-too-long'): void {
     if (!entry.issued) this.options.logger.debug({ ...this.about(entry.pcr), result: entry.result, why }, 'status not delivered');
     else if (why === 'deleted' || why === 'abandoned') this.options.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), why }, 'certificate signed; whether it was delivered is unknown');
     else this.options.logger.info({ audit: 'certificate-not-delivered', ...this.auditFields(entry), why }, 'certificate signed but not delivered');
@@ -509,6 +520,12 @@ export class PodCertificateSigner {
 export const podCertificateSigners = (signers: readonly SignerConfig[]): SignerConfig[] => signers.filter((s) => s.podCertificates !== undefined);
 
 const notFound = (e: unknown): boolean => e instanceof KubeApiError && e.status === 404;
+
+/** The bytes of PEM the CA's intermediates add to each pod certificate's chain (none without includeChain). */
+export function podCertificateChainBytes(signer: SignerConfig, ca: CertificateAuthority): number {
+  if (!signer.includeChain) return 0;
+  return ca.chain.reduce((sum, der) => sum + Buffer.byteLength(encodePem('CERTIFICATE', der)), 0);
+}
 
 /** The PodCertificateRequest signing controller: one source per signer with podCertificates, keyed namespace/name. */
 export function podCertificateSigningController(options: PodCertificateSigningOptions): Controller<PodCertificateRequest> {

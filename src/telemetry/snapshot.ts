@@ -13,8 +13,12 @@ import { rotationStatus, type RotationPhase } from '../trust/rotation-plan.js';
 
 export interface SignerState {
   readonly name: string;
-  /** The CA in use; undefined when none could be loaded. */
-  readonly ca?: { readonly subject: string; readonly notAfter: Date };
+  /**
+   * The CA in use; undefined when none could be loaded. `podCertificateChainTooLong`: for a
+   * signer with podCertificates whose intermediates alone are more than a PodCertificateRequest's
+   * chain may hold, the sentence that says so (with the size).
+   */
+  readonly ca?: { readonly subject: string; readonly notAfter: Date; readonly podCertificateChainTooLong?: string };
   /** Why the last load or reload failed, if it did (the previous CA, if any, stays in use). */
   readonly caError?: string;
   /** The watch has completed its first list. False on a replica that is not leading (it does not watch). */
@@ -103,7 +107,7 @@ export interface SignerSources {
   readonly signers: readonly string[];
   /** The CSRs the signing controller holds (none while this replica does not lead). */
   readonly csrs: Iterable<Csr>;
-  readonly ca: (signer: string) => { readonly ca?: { readonly subject: string; readonly notAfter: Date }; readonly error?: string };
+  readonly ca: (signer: string) => { readonly ca?: { readonly subject: string; readonly notAfter: Date; readonly podCertificateChainTooLong?: string }; readonly error?: string };
   readonly trust: (signer: string) => readonly CaCertificate[];
   /** The rotation record: per CA fingerprint, the latest certificate issued. */
   readonly latest: ReadonlyMap<string, CaIssuance>;

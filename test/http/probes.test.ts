@@ -132,6 +132,14 @@ const readiness: readonly Case[] = [
     line: `[-]ca-valid:${serving} failed: CA expires at 2030-01-01T00:59:59.000Z, less than the one hour a pod certificate needs: PodCertificateRequests wait`,
   },
   {
+    name: 'a signer with podCertificates whose CA intermediates alone are over 100 KiB is not ready, naming the size (runtime.ts says it)',
+    modifiers: [withSigner(serving, {
+      podCertificatesPending: 0, podCertificatesOldestPendingSeconds: 0,
+      ca: { subject: 'CN=long', notAfter: new Date('2031-01-01T00:00:00Z'), podCertificateChainTooLong: "the CA's intermediates are 108000 bytes of PEM, over the 102400 of a pod certificate's chain: PodCertificateRequests wait" },
+    })], status: 500,
+    line: `[-]ca-valid:${serving} failed: the CA's intermediates are 108000 bytes of PEM, over the 102400 of a pod certificate's chain: PodCertificateRequests wait`,
+  },
+  {
     name: 'a signer of CSRs only with the same CA is ready',
     modifiers: [withSigner(serving, { ca: { subject: 'CN=late', notAfter: new Date('2030-01-01T00:59:59Z') } })], status: 200, line: 'ok',
   },

@@ -439,14 +439,27 @@ void t.test('no CA loaded is a transient error: retried, never a condition', asy
   t.match(conditionOf(api, 'early'), { type: 'Issued' });
 });
 
-void t.test('a chain over 100 KiB is Failed with one sentence, not written', async (t) => {
-  const { api, controller } = setup({ issuer: recordingIssuer(MAX_CERTIFICATE_CHAIN_BYTES) });
+void t.test('a chain over 100 KiB is the signer\'s configuration: no condition (never Failed), the request waits with one sentence, the certificate signed is recorded as not delivered', async (t) => {
+  const { api, controller, lines } = setup({ issuer: recordingIssuer(MAX_CERTIFICATE_CHAIN_BYTES) });
   api.put(request('huge'));
   controller.start();
-  await until(() => conditionOf(api, 'huge') !== undefined);
+  await until(() => lines.filter((l) => l.reason === 'CertificateChainTooLong').length >= 2);
   await controller.stop();
-  t.match(stored(api, 'huge')?.status, { conditions: [{ type: 'Failed', reason: 'CertificateChainTooLong', message: /more than the 102400 bytes a PodCertificateRequest may carry/ }] });
-  t.notOk(stored(api, 'huge')?.status?.certificateChain);
+  t.equal(api.statusWrites.length, 0, 'nothing written');
+  t.match(lines.find((l) => l.reason === 'CertificateChainTooLong'), { level: 40, msg: 'not signed yet; looking again later', message: /more than the 102400 bytes a PodCertificateRequest may carry/ });
+  t.match(lines.find((l) => l.audit === 'certificate-not-delivered'), { name: 'huge', why: 'chain-too-long' });
+});
+
+void t.test('a CA whose intermediates alone are over 100 KiB: the request waits and nothing is signed', async (t) => {
+  const long: CertificateAuthority = { ...ca, chain: [new Uint8Array(80_000)] };
+  const { api, controller, lines, issuer } = setup({ ca: () => long, signer: { ...podSigner({}), includeChain: true } });
+  api.put(request('long-ca'));
+  controller.start();
+  await until(() => lines.filter((l) => l.reason === 'CertificateChainTooLong').length >= 2);
+  await controller.stop();
+  t.equal(issuer.calls.length, 0, 'nothing signed');
+  t.equal(api.statusWrites.length, 0, 'nothing written');
+  t.match(lines.find((l) => l.reason === 'CertificateChainTooLong'), { message: /^the certificate chain is 10\d{4} bytes of PEM, more than the 102400/ });
 });
 
 void t.test('v1 hides a 1.35 kubelet\'s legacy key fields: the request is read again through v1beta1 and issued', async (t) => {
