@@ -20,7 +20,9 @@ import { csrSigningController } from './reconcile/csr-signing.js';
 import { csrApprovingController } from './reconcile/csr-approving.js';
 import { csrCleaningController } from './reconcile/csr-cleaning.js';
 import { MAX_CERTIFICATE_CHAIN_BYTES, podCertificateChainBytes, podCertificateSigners, podCertificateSigningController } from './reconcile/pcr-signing.js';
-import { choosePodCertificateRequestVersion, podCertificateRequestApi, podCertificateRequestVersionsServed, type PodCertificateRequestApi } from './kube/pcr-api.js';
+import {
+  choosePodCertificateRequestVersion, podCertificateRequestApi, podCertificateRequestVersionsServed, type PodCertificateRequestApi, type PodCertificateRequestVersion,
+} from './kube/pcr-api.js';
 import { podFactsApi } from './kube/pod-api.js';
 import { accessReviewApi } from './kube/access-review-api.js';
 import { nodeApi } from './kube/node-api.js';
@@ -49,6 +51,9 @@ function packageVersion(): string {
   }
   return 'unknown';
 }
+
+/** The longest wait between two attempts of PodCertificateRequest discovery at start (a watch's cap). */
+const DISCOVERY_MAX_DELAY_MS = 30_000;
 
 /**
  * The Lease holder identity: the host name and a UUID made at each start, as
@@ -80,6 +85,10 @@ export class SignerRuntime {
   private trustApi: ReturnType<typeof trustApi> | undefined;
   /** Per signer with podCertificates, its PodCertificateRequest client (the version discovery chose at start). */
   private pcrApis = new Map<string, PodCertificateRequestApi>();
+  /** Why the PodCertificateRequest versions are not known yet, while discovery retries. */
+  private discoveryError: string | undefined;
+  /** The backoff discovery is waiting out, ended early by stop(). */
+  private discoveryWait: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private elector: LeaderElector | undefined;
   private app: ReturnType<typeof buildApp> | undefined;
   private stopping = false;
@@ -111,13 +120,6 @@ export class SignerRuntime {
     this.api = csrApi(this.http, this.identity);
     const trust = trustApi(this.http);
     this.trustApi = trust;
-    try {
-      this.pcrApis = await this.podCertificateApis(this.http);
-    } catch (e) {
-      this.cas.close();
-      this.http.close();
-      throw e;
-    }
     const where = config.rotationRecord;
     if (this.signing) this.record = new RotationRecord({ logger, ...(where ? { store: { api: trust, namespace: where.namespace, name: where.name } } : {}) });
     this.trusted = new Map(config.signers.map((s) => [s.name, new Set(this.cas.trust(s.name).map(fingerprint))]));
@@ -142,6 +144,18 @@ export class SignerRuntime {
       this.http.close();
       throw listenError('--http-address', config.httpAddress, e);
     }
+    // After the sidecar listens, so that /readyz says why while discovery waits for the API server.
+    try {
+      this.pcrApis = await this.podCertificateApis(this.http);
+    } catch (e) {
+      this.cas.close();
+      this.loopDelay.disable();
+      await this.app.close();
+      this.http.close();
+      throw e;
+    }
+    // A signal while discovery waited: the caller stops what started so far.
+    if (this.stopping) return;
     const le = config.leaderElection;
     logger.info({
       server: kube.endpoint.server, user: kube.user, http: this.address, httpAddressSource: config.httpAddressSource, identity: this.identity,
@@ -174,18 +188,50 @@ export class SignerRuntime {
 
   /**
    * The PodCertificateRequest client of each signer with podCertificates (none with signing
-   * off): the version its `apiVersion` names, or v1 when served, else v1beta1. A cluster that
-   * serves neither (or not the one named) stops the start with one sentence naming the
-   * Kubernetes versions that do.
+   * off): the version its `apiVersion` names, or v1 when served, else v1beta1. Discovery is
+   * retried while the API server does not answer; a cluster that answers that it serves
+   * neither (or not the one named) stops the start with one sentence naming the Kubernetes
+   * versions that do: that is the configuration asking for what the cluster lacks, and the pod
+   * restarts (with the kubelet's backoff) after an upgrade that brings it, or a config change.
    */
   private async podCertificateApis(kube: KubeHttp): Promise<Map<string, PodCertificateRequestApi>> {
     const signers = this.signing ? podCertificateSigners(this.config.signers) : [];
     if (signers.length === 0) return new Map();
-    const served = await podCertificateRequestVersionsServed(kube);
+    const served = await this.podCertificateVersionsServed(kube);
+    if (served === undefined) return new Map();
     return new Map(signers.map((s) => {
       const version = choosePodCertificateRequestVersion(s.name, s.podCertificates?.apiVersion ?? 'auto', served);
       return [s.name, podCertificateRequestApi(kube, version, served, this.identity)];
     }));
+  }
+
+  /**
+   * The PodCertificateRequest versions the cluster serves, asked until it answers: a failed
+   * request (connection refused or reset, a timeout, 5xx, 429, or a permission not granted
+   * yet) says nothing about what is served, so it is retried after a capped, jittered backoff
+   * with a warning each time, as a watch is, and /readyz fails `pod-certificate-api` with the
+   * error meanwhile. Undefined when stopped while waiting.
+   */
+  private async podCertificateVersionsServed(kube: KubeHttp): Promise<PodCertificateRequestVersion[] | undefined> {
+    const capMs = Math.min(this.config.retryMaxDelayMs, DISCOVERY_MAX_DELAY_MS);
+    for (let failures = 1; !this.stopping; failures++) {
+      try {
+        const served = await podCertificateRequestVersionsServed(kube);
+        this.discoveryError = undefined;
+        return served;
+      } catch (e) {
+        if (this.stopping) break;
+        const cap = Math.min(capMs, this.config.retryBaseDelayMs * 2 ** (failures - 1));
+        const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
+        this.discoveryError = `could not ask the API server which PodCertificateRequest versions it serves (attempt ${failures}): ${e instanceof Error ? e.message : String(e)}`;
+        this.logger.warn({ err: e, retryInMs: delay, failures }, 'could not ask the API server which PodCertificateRequest versions it serves; retrying');
+        await new Promise<void>((resolve) => {
+          this.discoveryWait = { timer: setTimeout(resolve, delay), resolve };
+        });
+        this.discoveryWait = undefined;
+      }
+    }
+    return undefined;
   }
 
   /** A CA that leaves the trust bundle while certificates it signed are still valid is an outage for whoever re-reads the bundle: say so. */
@@ -318,8 +364,20 @@ export class SignerRuntime {
    * Stops taking work, lets signings in flight finish within `timeoutMs`, releases
    * the lease so another replica takes over at once, closes the sidecar.
    */
-  async stop(timeoutMs: number): Promise<void> {
+  /**
+   * A signal came while start() may still wait for the API server: it returns at once, with
+   * nothing started that stop() does not end (stop() follows once it has returned).
+   */
+  interruptStart(): void {
     this.stopping = true;
+    if (this.discoveryWait) {
+      clearTimeout(this.discoveryWait.timer);
+      this.discoveryWait.resolve();
+    }
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.interruptStart();
     const drained = Promise.all(this.takeControllers().map((c) => c.stop()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -373,6 +431,7 @@ export class SignerRuntime {
       },
       watches: this.watchStates(now),
       watchQuietTimeoutMs: this.config.watchQuietTimeoutMs,
+      ...(this.discoveryError === undefined ? {} : { podCertificateApiError: this.discoveryError }),
       queueDepth: [controller, pods, this.approver, this.cleaner].reduce((n, c) => n + (c?.queue.depth ?? 0), 0),
       stopping: this.stopping,
     };

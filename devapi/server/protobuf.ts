@@ -69,6 +69,17 @@ const namespace: Schema = {
 // immutable is a *bool: present on the wire means set, false included.
 const configMap: Schema = { 1: f('metadata', objectMeta), 2: f('data', { map: 'string' }), 3: f('binaryData', { map: 'bytes' }), 4: f('immutable', 'bool', { keep: true }) };
 const clusterTrustBundle: Schema = { 1: f('metadata', objectMeta), 2: f('spec', { 1: f('signerName', 'string'), 2: f('trustBundle', 'string', { keep: true }) }) };
+// k8s.io/api core/v1 generated.proto ServiceAccount: metadata 1, secrets 2 (ObjectReference), imagePullSecrets 3
+// (LocalObjectReference), automountServiceAccountToken 4 (a *bool: present on the wire means set). `kubectl create
+// serviceaccount` sends protobuf.
+const objectReference: Schema = {
+  1: f('kind', 'string'), 2: f('namespace', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'),
+  5: f('apiVersion', 'string'), 6: f('resourceVersion', 'string'), 7: f('fieldPath', 'string'),
+};
+const serviceAccount: Schema = {
+  1: f('metadata', objectMeta), 2: f('secrets', objectReference, { repeated: true }),
+  3: f('imagePullSecrets', { 1: f('name', 'string') }, { repeated: true }), 4: f('automountServiceAccountToken', 'bool', { keep: true }),
+};
 // ClusterTrustBundle has the same fields and field numbers in certificates/v1 and v1beta1.
 const kinds: ReadonlyMap<string, { readonly apiVersions: readonly string[]; readonly schema: Schema }> = new Map([
   ['CertificateSigningRequest', { apiVersions: ['certificates.k8s.io/v1'], schema: csr }],
@@ -77,6 +88,7 @@ const kinds: ReadonlyMap<string, { readonly apiVersions: readonly string[]; read
   ['SelfSubjectReview', { apiVersions: ['authentication.k8s.io/v1'], schema: ssr }],
   ['Namespace', { apiVersions: ['v1'], schema: namespace }],
   ['ConfigMap', { apiVersions: ['v1'], schema: configMap }],
+  ['ServiceAccount', { apiVersions: ['v1'], schema: serviceAccount }],
   ['ClusterTrustBundle', { apiVersions: ['certificates.k8s.io/v1', 'certificates.k8s.io/v1beta1'], schema: clusterTrustBundle }],
 ]);
 

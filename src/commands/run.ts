@@ -27,8 +27,21 @@ export async function runRun(argv: readonly string[], readFile: ReadFile): Promi
   const config = loadRunConfig(argv, process.env, readFile);
   const logger = createLogger(config.logLevel, process.stdout, config.logFormat);
   const runtime = new SignerRuntime(config, logger, process.env);
-  await runtime.start();
-  const signal = await untilSignal((second) => {
+  // start() may wait long for an unreachable API server: a signal meanwhile ends the wait and stops.
+  let early: string | undefined;
+  const interrupt = (s: string): void => {
+    early = s;
+    runtime.interruptStart();
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    await runtime.start();
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+  const signal = early ?? await untilSignal((second) => {
     logger.warn({ signal: second }, 'second signal; exiting at once');
     process.exit(1);
   });

@@ -61,11 +61,13 @@ export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Chec
  * and the cleaner's watches, when they run; and no PodCertificateRequest of a signer with
  * podCertificates has waited more than 5 minutes, nor has its CA less than the hour a pod
  * certificate needs. A replica that is not leading does not watch; with valid
- * CAs it is ready to take over. With signing off (`signing: false`) no CA is loaded and none is checked.
+ * CAs it is ready to take over. While start-up still asks the API server which
+ * PodCertificateRequest versions it serves (retrying), `pod-certificate-api` says why. With signing off (`signing: false`) no CA is loaded and none is checked.
  */
 export function readinessChecks(s: Snapshot): Check[] {
   const checks = [check('shutdown', s.stopping ? 'shutting down' : undefined)];
   if (s.leader.enabled) checks.push(check('leader-lease', s.leader.leaseError));
+  if (s.podCertificateApiError !== undefined) checks.push(check('pod-certificate-api', s.podCertificateApiError));
   const watching = !s.leader.enabled || s.leader.leading;
   for (const signer of s.signers) {
     const missing = signer.caError === undefined ? 'no CA loaded' : `no CA loaded: ${signer.caError}`;

@@ -95,6 +95,8 @@ export interface Snapshot {
   /** A watch silent longer than this is not healthy (the controller restarts it). */
   readonly watchQuietTimeoutMs: number;
   readonly queueDepth: number;
+  /** Why discovery has not learnt yet which PodCertificateRequest versions the cluster serves, while it retries at start. */
+  readonly podCertificateApiError?: string;
   /** Shutting down: not ready any more. */
   readonly stopping: boolean;
 }

@@ -1,27 +1,34 @@
 /**
  * Exactly once under faults. Two `csr-signer run` replicas with leader
- * election against devapi; CHAOS_CSRS (2,000) approved CSRs, plus denied,
- * unapproved and foreign-signer ones, created in bursts while a seeded schedule
+ * election against devapi (as a Kubernetes 1.37 cluster); CHAOS_CSRS (2,000) approved
+ * CSRs, plus denied, unapproved and foreign-signer ones, and CHAOS_PCRS (200)
+ * PodCertificateRequests for a second signer of the same replicas, plus ones with a key
+ * type it denies and ones for a foreign signer, created in bursts while a seeded schedule
  * (CHAOS_SEED) injects over 100 faults: devapi stopped (SIGTERM, SIGKILL) and
  * restarted on the same port and state, watches closed, failed status writes,
  * status, approval and create writes stored whose answer is lost (504, 500, or
  * the connection dropped), latency, compacted history, the leader killed.
+ * The status faults hit CSR and PodCertificateRequest writes alike.
  * devapi's audit (collected before every devapi stop, merged) and the final
  * objects are the witnesses; the signers' audit records and the Events show
- * each certificate in a CSR exactly once.
+ * each certificate in a CSR exactly once; each PodCertificateRequest gets exactly one
+ * terminal condition in one status write, and no certificate is issued for it twice.
  * Every log line, Event and sidecar response is scanned for the CA key and the
  * bearer tokens.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { stringify } from 'yaml';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { freePort, rssMb, secretNeedles, seeded } from '../helpers/chaos.js';
 import { DevapiClient, startDevapi, type DevapiProcess, type Reply } from '../helpers/devapi.js';
 import { httpGet } from '../helpers/http.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
 import { p256Request } from '../helpers/requests.js';
+import { podKey, stubRequest } from '../helpers/pod-kubelet.js';
+import { spkiOf } from '../helpers/der-build.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 import { pause, until } from '../helpers/wait.js';
 
@@ -29,11 +36,18 @@ if (!needTool(t, 'openssl')) process.exit(0);
 t.setTimeout(420_000);
 
 const CSRS = Number(process.env.CHAOS_CSRS ?? 2000);
+const PCRS = Number(process.env.CHAOS_PCRS ?? 200);
 const SEED = Number(process.env.CHAOS_SEED ?? 7);
 const BURSTS = 20;
 const RSS_LIMIT_MB = 250;
 const SIGNER = 'example.com/serving';
 const FOREIGN = 'example.com/other';
+const POD_SIGNER = 'example.com/pods';
+const POD_FOREIGN = 'example.com/other-pods';
+const PCR_NAMESPACE = 'chaos';
+/** Kubernetes 1.37: PodCertificateRequests served through certificates.k8s.io/v1 (and v1beta1). */
+const DEVAPI_ARGS = ['--kubernetes-minor', '37'];
+const pcrPath = `/apis/certificates.k8s.io/v1/namespaces/${PCR_NAMESPACE}/podcertificaterequests`;
 const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const leasePath = '/apis/coordination.k8s.io/v1/namespaces/csr-signer/leases/csr-signer';
 const debug = (m: string): void => { if (process.env.CHAOS_DEBUG) process.stderr.write(`chaos ${new Date().toISOString()} ${m}\n`); };
@@ -48,11 +62,31 @@ interface Obj {
   status?: { certificate?: string; conditions?: { type: string }[] };
 }
 interface Write { csr: string; user: string; approved: boolean; denied: boolean; failed: boolean; replaced: boolean }
+/** devapi's audit of one PodCertificateRequest status write. */
+interface PcrWrite { namespace: string; name: string; user?: string }
+interface Pcr {
+  metadata: { name: string; resourceVersion: string; creationTimestamp?: string };
+  status?: { certificateChain?: string; conditions?: { type: string; reason?: string }[] };
+}
+/** issued: a key type the pod signer allows; denied: one it does not (ECDSAP384); foreign: another signer's. */
+type PcrKind = 'issued' | 'denied' | 'foreign';
+interface PcrSpec { name: string; kind: PcrKind; spki: Buffer; body: Record<string, unknown>; rv?: string }
 type Kind = 'approved' | 'denied' | 'unapproved' | 'foreign';
 interface Spec { name: string; kind: Kind; request: string; rv?: string }
 
 const dir = tempDir('chaos-');
 const ca = makeOpensslCa(dir, 'chaos', 'p256');
+const config = join(dir, 'signers.yaml');
+writeFileSync(config, stringify({
+  apiVersion: 'csr-signer.io/v1alpha1', kind: 'SignerConfiguration',
+  signers: [
+    { name: SIGNER, ca: { certFile: ca.certPath, keyFile: ca.keyPath }, policy: { unrestricted: true } },
+    {
+      name: POD_SIGNER, ca: { certFile: ca.certPath, keyFile: ca.keyPath }, certificateSigningRequests: false,
+      podCertificates: { namespaces: { names: [PCR_NAMESPACE] }, keyTypes: ['ECDSAP256', 'ED25519'] },
+    },
+  ],
+}));
 const stateDir = join(dir, 'state');
 let port = 0;
 let api: DevapiProcess;
@@ -71,8 +105,7 @@ const startups = new Set<Promise<void>>();
 
 async function startReplica(): Promise<void> {
   const p = await startSigner([
-    '--kubeconfig', api.kubeconfig('signer'), '--cluster-signing-cert-file', ca.certPath, '--cluster-signing-key-file', ca.keyPath,
-    '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect-resource-namespace', 'csr-signer', '--leader-elect-lease-duration', '3s',
+    '--kubeconfig', api.kubeconfig('signer'), '--config', config, '--leader-elect-resource-namespace', 'csr-signer', '--leader-elect-lease-duration', '3s',
     '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms', '--http-address', '127.0.0.1:0', '--retry-base-delay', '50ms',
   ], { waitFor: 'started' });
   everySigner.push(p);
@@ -127,15 +160,17 @@ async function scrapeReplicas(): Promise<void> {
     }
   }
 }
-interface KubeEvent { involvedObject?: { name?: string }; reason?: string; message?: string }
-/** The Events last read, by name (they survive devapi restarts). */
+interface KubeEvent { involvedObject?: { name?: string; kind?: string }; reason?: string; message?: string }
+/** The Events last read, by namespace/name (they survive devapi restarts): the CSRs' in default, the PodCertificateRequests' in theirs. */
 const events = new Map<string, KubeEvent>();
 async function scanEvents(): Promise<void> {
-  const r = await client.until('GET', '/api/v1/namespaces/default/events', undefined, 'admin', (x) => x.status === 200);
-  const items = (r.body as { items: (KubeEvent & { metadata: { name: string } })[] }).items;
-  scanned.events += items.length;
-  for (const e of items) events.set(e.metadata.name, e);
-  scan('Events', r.text);
+  for (const namespace of ['default', PCR_NAMESPACE]) {
+    const r = await client.until('GET', `/api/v1/namespaces/${namespace}/events`, undefined, 'admin', (x) => x.status === 200);
+    const items = (r.body as { items: (KubeEvent & { metadata: { name: string } })[] }).items;
+    scanned.events += items.length;
+    for (const e of items) events.set(`${namespace}/${e.metadata.name}`, e);
+    scan(`Events of ${namespace}`, r.text);
+  }
 }
 
 // ------------------------------------------------------------------ the load
@@ -171,15 +206,76 @@ async function createOne(s: Spec): Promise<void> {
   if (s.kind !== 'approved') s.rv = ((await client.until('GET', `${csrPath}/${s.name}`, undefined, 'admin', ok)).body as Obj).metadata.resourceVersion;
 }
 
+// ------------------------------------------------------------------ the pod certificate load
+
+const pcrSpecs: PcrSpec[] = [];
+/** The uids the requests name: a Pod web of ServiceAccount web on Node worker-1, made by admin at the start. */
+let pod = { podUID: '', serviceAccountUID: '', nodeUID: '' };
+
+async function createWorkload(): Promise<void> {
+  const uidOf = (r: Reply): string => (r.body as { metadata: { uid: string } }).metadata.uid;
+  const created = (r: Reply): boolean => r.status === 201 || r.status === 200;
+  await client.until('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PCR_NAMESPACE } }, 'admin', created);
+  const node = await client.until('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-1' } }, 'admin', created);
+  const sa = await client.until('POST', `/api/v1/namespaces/${PCR_NAMESPACE}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web' } }, 'admin', created);
+  const p = await client.until('POST', `/api/v1/namespaces/${PCR_NAMESPACE}/pods`, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' },
+    spec: { nodeName: 'worker-1', serviceAccountName: 'web', containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+  }, 'admin', created);
+  pod = { podUID: uidOf(p), serviceAccountUID: uidOf(sa), nodeUID: uidOf(node) };
+}
+
+/**
+ * PodCertificateRequests as a 1.37 kubelet sends them (v1, a stub PKCS#10 request), by
+ * admin with a fixed name: a create whose answer is lost is sent again and meets a 409.
+ */
+function burstPcrs(b: number): PcrSpec[] {
+  const n = Math.floor(PCRS / BURSTS) + (b < PCRS % BURSTS ? 1 : 0);
+  const kinds: PcrKind[] = [...Array<PcrKind>(n).fill('issued'), 'denied', 'foreign'];
+  return kinds.map((kind, i) => {
+    const key = podKey(kind === 'denied' ? 'ECDSAP384' : 'ECDSAP256');
+    const name = `chaos-pcr-${b}-${i}-${kind}`;
+    return {
+      name, kind, spki: spkiOf(key),
+      body: {
+        apiVersion: 'certificates.k8s.io/v1', kind: 'PodCertificateRequest', metadata: { name, namespace: PCR_NAMESPACE },
+        spec: {
+          signerName: kind === 'foreign' ? POD_FOREIGN : POD_SIGNER, podName: 'web', podUID: pod.podUID,
+          serviceAccountName: 'web', serviceAccountUID: pod.serviceAccountUID, nodeName: 'worker-1', nodeUID: pod.nodeUID,
+          stubPKCS10Request: stubRequest(key).toString('base64'),
+        },
+      },
+    };
+  });
+}
+
+async function createPcr(s: PcrSpec): Promise<void> {
+  await client.until('POST', pcrPath, s.body, 'admin', (r) => ok(r) || r.status === 409);
+  if (s.kind === 'foreign') s.rv = ((await client.until('GET', `${pcrPath}/${s.name}`, undefined, 'admin', ok)).body as Pcr).metadata.resourceVersion;
+}
+
+async function listPcrs(): Promise<Map<string, Pcr>> {
+  const r = await client.until('GET', pcrPath, undefined, 'admin', ok);
+  return new Map((r.body as { items: Pcr[] }).items.map((o) => [o.metadata.name, o]));
+}
+
+const terminalOf = (o: Pcr | undefined): { type: string; reason?: string }[] =>
+  (o?.status?.conditions ?? []).filter((c) => ['Issued', 'Denied', 'Failed'].includes(c.type));
+
 function startBurst(b: number): void {
   const batch = burstSpecs(b);
+  const pcrs = burstPcrs(b);
   specs.push(...batch);
+  pcrSpecs.push(...pcrs);
+  const csrWork = batch.map((s) => (): Promise<void> => createOne(s).catch((e: unknown) => { errors.push(`${s.name}: ${String(e)}`); }));
+  const pcrWork = pcrs.map((s) => (): Promise<void> => createPcr(s).catch((e: unknown) => { errors.push(`${s.name}: ${String(e)}`); }));
+  // The two kinds interleaved, so that the faults meet both.
+  const every = Math.max(1, Math.floor(csrWork.length / Math.max(1, pcrWork.length)));
+  const order = csrWork.flatMap((w, i) => ((i + 1) % every === 0 ? [w, ...pcrWork.splice(0, 1)] : [w]));
+  order.push(...pcrWork);
   let next = 0;
   const p: Promise<void> = Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < batch.length) {
-      const s = batch[next++];
-      if (s) await createOne(s).catch((e: unknown) => { errors.push(`${s.name}: ${String(e)}`); });
-    }
+    while (next < order.length) await order[next++]?.();
   })).then(() => { bursts.delete(p); });
   bursts.add(p);
 }
@@ -188,11 +284,11 @@ function startBurst(b: number): void {
 
 type Fault = 'status500' | 'status503' | 'status429' | 'status409' | 'latency' | 'watchesClean' | 'watchesReset' | 'compact'
   | 'leaderSigkill' | 'leaderSigterm' | 'devapiSigterm' | 'devapiSigkill'
-  | 'statusReplyLost504' | 'statusReplyLost500' | 'statusReplyDropped' | 'approvalReplyLost' | 'createReplyDropped';
+  | 'statusReplyLost504' | 'statusReplyLost500' | 'statusReplyDropped' | 'approvalReplyLost' | 'createReplyDropped' | 'pcrCreateReplyDropped';
 const plan: Fault[] = (Object.entries({
   status500: 14, status503: 12, status429: 10, status409: 12, latency: 10, watchesClean: 10, watchesReset: 10, compact: 10,
   leaderSigkill: 5, leaderSigterm: 5, devapiSigterm: 3, devapiSigkill: 3,
-  statusReplyLost504: 10, statusReplyLost500: 5, statusReplyDropped: 8, approvalReplyLost: 4, createReplyDropped: 4,
+  statusReplyLost504: 10, statusReplyLost500: 5, statusReplyDropped: 8, approvalReplyLost: 4, createReplyDropped: 4, pcrCreateReplyDropped: 2,
 } satisfies Record<Fault, number>) as [Fault, number][]).flatMap(([f, n]) => Array<Fault>(n).fill(f));
 for (let i = plan.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
@@ -203,13 +299,15 @@ const applied = new Map<string, number>();
 const sigkilledAt: number[] = [];
 const count = (what: string): void => { applied.set(what, (applied.get(what) ?? 0) + 1); };
 const audits: Write[][] = [];
+const pcrAudits: PcrWrite[][] = [];
 const lostByDevapi: string[] = [];
 /** devapi is a test double: a stop that hangs is reported, not failed, and ended with SIGKILL. */
 const stopHangs: string[] = [];
 
-async function getAudit(): Promise<Write[]> {
+async function getAudit(): Promise<{ csr: Write[]; pcr: PcrWrite[] }> {
   const r = await client.until('GET', '/devapi/v1/audit', undefined, 'admin', ok);
-  return (r.body as { certificateWrites: Write[] }).certificateWrites;
+  const body = r.body as { certificateWrites: Write[]; pcrStatusWrites?: PcrWrite[] };
+  return { csr: body.certificateWrites, pcr: body.pcrStatusWrites ?? [] };
 }
 async function controlCall(method: string, path: string, body?: unknown): Promise<void> {
   await client.until(method, path, body, 'admin', ok, 20_000);
@@ -228,10 +326,11 @@ async function restartDevapi(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   await Promise.all(bursts);
   await controlCall('POST', '/devapi/v1/faults', { method: 'PUT', path: '/status', status: 503, count: 1_000_000, retryAfterSeconds: 1 });
   await sleep(700);
-  const audit = await getAudit();
+  const { csr: audit, pcr: pcrAudit } = await getAudit();
   audits.push(audit);
+  pcrAudits.push(pcrAudit);
   await scanEvents();
-  debug(`devapi ${signal}: audit ${audit.length}`);
+  debug(`devapi ${signal}: audit ${audit.length} + ${pcrAudit.length}`);
   if (signal === 'SIGTERM') {
     const child = api.child;
     const hung = setTimeout(() => { stopHangs.push(`devapi pid ${child.pid} still running 10 s after SIGTERM: killed`); child.kill('SIGKILL'); }, 10_000);
@@ -241,11 +340,13 @@ async function restartDevapi(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   else await new Promise<void>((resolve) => { api.child.once('exit', () => resolve()); api.child.kill('SIGKILL'); });
   await sleep(between(200, 1500));
   debug('devapi stopped');
-  api = await startDevapi({ stateDir, port });
+  api = await startDevapi({ stateDir, port, args: DEVAPI_ARGS });
   client.reset();
   debug('devapi started');
   const csrs = await listCsrs();
   for (const w of audit) if (!csrs.get(w.csr)?.status?.certificate) lostByDevapi.push(`${w.csr} (devapi ${signal})`);
+  const pcrs = await listPcrs();
+  for (const w of pcrAudit) if (terminalOf(pcrs.get(w.name)).length === 0) lostByDevapi.push(`${w.name} (devapi ${signal})`);
 }
 
 /** Writes stored whose answer is lost (devapi's `apply-then-…` faults): only writes that succeed spend them. */
@@ -255,6 +356,7 @@ const replyLost: Partial<Record<Fault, Record<string, unknown>>> = {
   statusReplyDropped: { method: 'PUT', path: '/status', mode: 'apply-then-drop' },
   approvalReplyLost: { method: 'PUT', path: '/approval', mode: 'apply-then-fail', status: 504 },
   createReplyDropped: { method: 'POST', path: '/certificatesigningrequests', mode: 'apply-then-drop' },
+  pcrCreateReplyDropped: { method: 'POST', path: '/podcertificaterequests', mode: 'apply-then-drop' },
 };
 
 async function inject(f: Fault): Promise<void> {
@@ -299,8 +401,9 @@ t.teardown(async () => {
 void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SEED}): issued exactly once, nothing else touched, no secret leaked`, async (t) => {
   const started = Date.now();
   port = await freePort();
-  api = await startDevapi({ stateDir, port });
+  api = await startDevapi({ stateDir, port, args: DEVAPI_ARGS });
   client = new DevapiClient(api.url, stateDir, { pooled: true });
+  await createWorkload();
   const kubeconfigTokens = readdirSync(stateDir).filter((f) => f.endsWith('.kubeconfig'))
     .map((f) => [f, /token: (\S+)/.exec(readFileSync(join(stateDir, f), 'utf8'))?.[1] ?? ''] as const).filter(([, tok]) => tok !== '');
   needles = secretNeedles(ca.keyPem, { ...client.tokens, ...Object.fromEntries(kubeconfigTokens) });
@@ -322,15 +425,34 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   await controlCall('DELETE', '/devapi/v1/faults');
 
   const approved = specs.filter((s) => s.kind === 'approved');
+  const answered = pcrSpecs.filter((s) => s.kind !== 'foreign');
   let csrs = await listCsrs();
+  let pcrs = await listPcrs();
   // Bounded, not fatal: what is still missing after 90 s is counted by the assertions below.
   await until(async () => {
     csrs = await listCsrs();
-    return !approved.some((s) => !csrs.get(s.name)?.status?.certificate);
-  }, { what: 'a certificate on every approved CSR', ms: 90_000, intervalMs: 1000 }).catch(() => undefined);
+    pcrs = await listPcrs();
+    return !approved.some((s) => !csrs.get(s.name)?.status?.certificate) && !answered.some((s) => terminalOf(pcrs.get(s.name)).length === 0);
+  }, { what: 'a certificate on every approved CSR and a terminal condition on every PodCertificateRequest of the pod signer', ms: 90_000, intervalMs: 1000 }).catch(() => undefined);
   await sleep(2000); // late duplicates, if any, land in the audit
   csrs = await listCsrs();
-  audits.push(await getAudit());
+  pcrs = await listPcrs();
+  // A pod certificate's audit record and Event follow the signer's seeing its status in the request
+  // (its watch, which the faults stall); one written last may still be on its way. Bounded, not fatal.
+  const issuedShas = [...pcrs.values()].flatMap((o) => {
+    const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(o.status?.certificateChain ?? '')?.[0];
+    return block ? [new X509Certificate(block).fingerprint256.replace(/:/g, '').toLowerCase()] : [];
+  });
+  await until(() => issuedShas.every((sha) => everySigner.some((p) => p.logs.some((l) => l.sha256 === sha && l.audit === 'certificate-issued'))),
+    { what: 'an audit record of every pod certificate', ms: 30_000, intervalMs: 250 }).catch(() => undefined);
+  const issuedNames = [...pcrs.values()].filter((o) => o.status?.certificateChain).map((o) => o.metadata.name);
+  await until(async () => {
+    await scanEvents();
+    return issuedNames.every((name) => [...events.values()].some((e) => e.reason === 'PodCertificateIssued' && e.involvedObject?.name === name));
+  }, { what: 'an Event for every pod certificate', ms: 15_000, intervalMs: 500 }).catch(() => undefined);
+  const last = await getAudit();
+  audits.push(last.csr);
+  pcrAudits.push(last.pcr);
   await scanEvents();
   await scrapeReplicas();
   clearInterval(scraper);
@@ -373,7 +495,9 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   // recorded as not delivered, and no certificate is recorded twice. Excused, and counted: a certificate
   // signed within 5 s before its signer was killed with SIGKILL (nothing is left to record it).
   const bare = (serial: string): string => serial.toLowerCase().replace(/^0+(?=.)/, '');
-  const auditLines = everySigner.flatMap((p) => p.logs).filter((l) => typeof l.audit === 'string');
+  const allAuditLines = everySigner.flatMap((p) => p.logs).filter((l) => typeof l.audit === 'string');
+  const isPcrLine = (l: Record<string, unknown>): boolean => l.kind === 'PodCertificateRequest';
+  const auditLines = allAuditLines.filter((l) => !isPcrLine(l));
   const auditsOf = (sha256: string, kind: string): number => auditLines.filter((l) => l.sha256 === sha256 && l.audit === kind).length;
   const stored = approved.flatMap((s) => {
     const pem = csrs.get(s.name)?.status?.certificate;
@@ -393,11 +517,70 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   const storedNotDelivered = stored.filter((c) => auditsOf(c.sha256, 'certificate-not-delivered') > 0).map((c) => c.name);
   const issuedNotStored = auditLines.filter((l) => l.audit === 'certificate-issued' && !storedSha.has(String(l.sha256))).map((l) => String(l.csr));
   const bySha = new Map<string, number>();
-  for (const l of auditLines) if (l.audit !== 'certificate-delivery-unknown') bySha.set(String(l.sha256), (bySha.get(String(l.sha256)) ?? 0) + 1);
+  for (const l of allAuditLines) if (l.audit !== 'certificate-delivery-unknown' && typeof l.sha256 === 'string') bySha.set(String(l.sha256), (bySha.get(String(l.sha256)) ?? 0) + 1);
   const recordedTwice = [...bySha].filter(([, n]) => n > 1).map(([sha]) => sha);
   const notDelivered = auditLines.filter((l) => l.audit === 'certificate-not-delivered').length;
 
+  // PodCertificateRequests: one terminal condition each, in one status write (merged audit; a write devapi
+  // lost in a restart is the one it lost); the issued ones carry a certificate for their own key from the CA,
+  // recorded once in the signers' audit and once as an Event; the denied ones carry nothing; the foreign ones
+  // were never touched; no certificate was issued for a request twice.
+  const pcrWrites = pcrAudits.flat().filter((w) => w.namespace === PCR_NAMESPACE);
+  const writesOf = (name: string): number => pcrWrites.filter((w) => w.name === name).length - (lostNames.has(name) ? 1 : 0);
+  const pcrNotOnce = answered.filter((s) => writesOf(s.name) !== 1 || terminalOf(pcrs.get(s.name)).length !== 1)
+    .map((s) => `${s.name}: ${writesOf(s.name)} writes, conditions ${JSON.stringify(pcrs.get(s.name)?.status?.conditions ?? [])}`);
+  const wrongOutcome = answered.filter((s) => {
+    const [c] = terminalOf(pcrs.get(s.name));
+    return s.kind === 'issued' ? c?.type !== 'Issued' : c?.type !== 'Denied' || c.reason !== 'UnsupportedKeyType' || Boolean(pcrs.get(s.name)?.status?.certificateChain);
+  }).map((s) => `${s.name} (${s.kind}): ${JSON.stringify(terminalOf(pcrs.get(s.name)))}`);
+  const leafOf = (o: Pcr | undefined): X509Certificate | undefined => {
+    const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(o?.status?.certificateChain ?? '')?.[0];
+    return block ? new X509Certificate(block) : undefined;
+  };
+  // When a pod certificate was signed, from its notBefore: now in whole seconds minus a minute, so
+  // signed in [notBefore + 60 s, notBefore + 61 s) — unless that falls before the CA's own notBefore,
+  // where it is cut to the CA's. This CA is made as the run starts, so in the run's first minute the
+  // notBefore says only "signed before CA notBefore + 61 s", and the request's creation (whole seconds,
+  // floored by the apiserver) is the earliest it can have been signed. An excusal needs a SIGKILL in
+  // the window below around some instant of that span, no wider.
+  const caNotBefore = Date.parse(new X509Certificate(ca.certPem).validFrom);
+  const pcrStored = pcrSpecs.filter((s) => s.kind === 'issued').flatMap((s) => {
+    const o = pcrs.get(s.name);
+    const leaf = leafOf(o);
+    if (!leaf) return [];
+    const notBefore = Date.parse(leaf.validFrom);
+    const cut = notBefore <= caNotBefore;
+    const signedAt = cut ? Date.parse(o?.metadata.creationTimestamp ?? '') : notBefore + 60_000;
+    const signedBy = cut ? caNotBefore + 61_000 : notBefore + 61_000;
+    return [{ s, leaf, sha256: leaf.fingerprint256.replace(/:/g, '').toLowerCase(), signedAt, signedBy, cut }];
+  });
+  // As `excused`, for a signing instant known only to lie in [signedAt, signedBy].
+  const pcrExcused = (c: { signedAt: number; signedBy: number }): boolean => sigkilledAt.some((k) => c.signedBy >= k - 6_000 && c.signedAt <= k + 1_000);
+  const pcrBadCertificate = pcrStored.filter(({ s, leaf }) => !leaf.verify(caKey) || !leaf.publicKey.export({ type: 'spki', format: 'der' }).equals(s.spki)).map(({ s }) => s.name);
+  const pcrAuditLines = allAuditLines.filter(isPcrLine);
+  const pcrAuditsOf = (sha256: string): number => pcrAuditLines.filter((l) => l.sha256 === sha256 && l.audit === 'certificate-issued').length;
+  const pcrStoredSha = new Set(pcrStored.map((c) => c.sha256));
+  const pcrTrail = (name: string): string => everySigner.flatMap((p) => p.logs.filter((l) => l.name === name || JSON.stringify(l).includes(name))
+    .map((l) => `pid ${p.child.pid} ${JSON.stringify(l.time)} ${String(l.audit ?? l.msg)}`)).join('; ');
+  const pcrAuditNotOnce = pcrStored.filter((c) => pcrAuditsOf(c.sha256) !== 1 && !(pcrExcused(c) && pcrAuditsOf(c.sha256) === 0))
+    .map((c) => `${c.s.name}: ${pcrAuditsOf(c.sha256)} audit records (signed ${new Date(c.signedAt).toISOString()} to ${new Date(c.signedBy).toISOString()}; SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${pcrTrail(c.s.name)}`);
+  const pcrIssuedNotStored = pcrAuditLines.filter((l) => l.audit === 'certificate-issued' && !pcrStoredSha.has(String(l.sha256))).map((l) => JSON.stringify(l).slice(0, 200));
+  const pcrEventsFor = (name: string): number => [...events.values()].filter((e) => e.reason === 'PodCertificateIssued' && e.involvedObject?.name === name).length;
+  const pcrEventNotOnce = pcrStored.filter((c) => pcrEventsFor(c.s.name) !== 1 && !(pcrExcused(c) && pcrEventsFor(c.s.name) === 0))
+    .map((c) => `${c.s.name}: ${pcrEventsFor(c.s.name)} Events (signed ${new Date(c.signedAt).toISOString()} to ${new Date(c.signedBy).toISOString()}; SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${pcrTrail(c.s.name)}`);
+  const pcrExcusedCount = pcrStored.filter((c) => pcrExcused(c) && (pcrAuditsOf(c.sha256) === 0 || pcrEventsFor(c.s.name) === 0)).length;
+  const pcrTouched = pcrSpecs.filter((s) => s.kind === 'foreign').filter((s) => {
+    const o = pcrs.get(s.name);
+    return !o || writesOf(s.name) !== 0 || o.status?.conditions?.length || o.status?.certificateChain || o.metadata.resourceVersion !== s.rv;
+  }).map((s) => `${s.name} (rv ${s.rv} → ${pcrs.get(s.name)?.metadata.resourceVersion})`);
+
   const rows: [string, boolean, string][] = [
+    ['every PodCertificateRequest of the pod signer: one terminal condition, one status write', pcrNotOnce.length === 0, `${answered.length - pcrNotOnce.length}/${answered.length}`],
+    ['PodCertificateRequests: Issued for an allowed key type, Denied UnsupportedKeyType otherwise', wrongOutcome.length === 0, `${wrongOutcome.length} wrong`],
+    ['every pod certificate verifies with the CA, for the requested key', pcrBadCertificate.length === 0, `${pcrStored.length - pcrBadCertificate.length}/${pcrStored.length}`],
+    ['every pod certificate: exactly one audit record; none issued twice', pcrAuditNotOnce.length === 0 && pcrIssuedNotStored.length === 0, `${pcrAuditNotOnce.length} not once, ${pcrIssuedNotStored.length} issued but not stored; ${pcrExcusedCount} excused (SIGKILL); ${pcrStored.filter((c) => c.cut).length} with notBefore cut to the CA's`],
+    ['every pod certificate: exactly one Event', pcrEventNotOnce.length === 0, `${pcrStored.length - pcrEventNotOnce.length}/${pcrStored.length}`],
+    ['no foreign PodCertificateRequest touched', pcrTouched.length === 0, `${pcrTouched.length}`],
     ['every approved CSR issued exactly once (merged audit)', notOnce.length === 0, `${approved.length - notOnce.length}/${approved.length}`],
     ['every approved CSR has status.certificate', noCertificate.length === 0, `${approved.length - noCertificate.length}/${approved.length}`],
     ['every certificate in a CSR has exactly one audit record', auditNotOnce.length === 0, `${stored.length - auditNotOnce.length}/${stored.length}; ${excusedCount} excused (SIGKILL)`],
@@ -420,7 +603,7 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
     ['no secret in logs, Events, /metrics, /readyz, /livez', hits.length === 0, `${needles.length} needles; ${scanned.lines} log lines, ${scanned.events} events, ${scanned.responses} responses`],
   ];
   const seconds = (ms: number): string => (ms / 1000).toFixed(1);
-  t.comment(`chaos seed ${SEED}: ${specs.length} CSRs (${approved.length} approved), ${everySigner.length} signer processes; load and faults ${seconds(loadDone - started)} s, total ${seconds(Date.now() - started)} s`);
+  t.comment(`chaos seed ${SEED}: ${specs.length} CSRs (${approved.length} approved), ${pcrSpecs.length} PodCertificateRequests, ${everySigner.length} signer processes; load and faults ${seconds(loadDone - started)} s, total ${seconds(Date.now() - started)} s`);
   const faultsApplied = [...applied].filter(([f]) => !f.includes('skipped')).reduce((a, [, n]) => a + n, 0);
   t.comment('| fault | applied |');
   for (const [f, n] of [...applied].sort()) t.comment(`| ${f} | ${n} |`);
@@ -429,6 +612,14 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   for (const [name, holds, detail] of rows) t.comment(`| ${name} | ${holds ? 'yes' : 'NO'} | ${detail} |`);
 
   t.ok(faultsApplied >= 100, `at least 100 faults applied (${faultsApplied})`);
+  t.equal(pcrSpecs.length, PCRS + 2 * BURSTS, 'every PodCertificateRequest was sent');
+  t.same(pcrNotOnce, [], 'every PodCertificateRequest: exactly one terminal condition, in one status write');
+  t.same(wrongOutcome, [], 'PodCertificateRequests: Issued or Denied UnsupportedKeyType as their key type says');
+  t.same(pcrBadCertificate, [], 'every pod certificate verifies with the CA, for the requested key');
+  t.same(pcrAuditNotOnce, [], 'every pod certificate: exactly one audit record');
+  t.same(pcrIssuedNotStored, [], 'no pod certificate issued and not stored (none issued twice)');
+  t.same(pcrEventNotOnce, [], 'every pod certificate: exactly one Event');
+  t.same(pcrTouched, [], 'no foreign PodCertificateRequest touched');
   t.same(notOnce, [], 'every approved CSR issued exactly once');
   t.same(noCertificate, [], 'every approved CSR has status.certificate');
   t.same(auditNotOnce, [], 'every certificate in a CSR: exactly one audit record');

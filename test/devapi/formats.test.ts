@@ -99,6 +99,20 @@ void t.test('a kubectl auth can-i body decodes to a SelfSubjectAccessReview', (t
   t.end();
 });
 
+void t.test('a kubectl create serviceaccount body decodes to a ServiceAccount', (t) => {
+  const body = envelope('v1', 'ServiceAccount', [
+    ...msg(1, ld(1, 'web'), ld(2, ''), ld(3, 'shop')),
+    ...msg(2, ld(1, 'Secret'), ld(3, 'web-token')), ...msg(3, ld(1, 'registry')), ...int(4, 0),
+  ]);
+  t.strictSame(decodeKubernetesProtobuf(body).object, {
+    apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: 'shop' },
+    secrets: [{ kind: 'Secret', name: 'web-token' }], imagePullSecrets: [{ name: 'registry' }], automountServiceAccountToken: false,
+  });
+  t.strictSame(decodeKubernetesProtobuf(envelope('v1', 'ServiceAccount', msg(1, ld(1, 'bare')))).object,
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'bare' } }, 'what kubectl create serviceaccount sends: metadata only');
+  t.end();
+});
+
 void t.test('protobuf field values decode as the apiserver reads them', (t) => {
   const cases: [string, Bytes[], unknown][] = [
     ['a Time keeps seconds and drops nanoseconds', [msg(1, time(8, created, 999_999_999))], { metadata: { creationTimestamp: '2026-11-28T16:52:17Z' } }],

@@ -41,6 +41,15 @@ void t.test('kubectl reaches devapi over HTTPS with the written kubeconfig and s
   t.end();
 });
 
+void t.test('kubectl create serviceaccount (a protobuf body) creates it, with a uid', (t) => {
+  const created = kubectl(api, 'admin', ['create', 'serviceaccount', 'web', '-n', 'default', '-o', 'json']);
+  t.equal(created.code, 0, created.stderr);
+  t.match(JSON.parse(created.stdout), { kind: 'ServiceAccount', metadata: { name: 'web', namespace: 'default', uid: /^[0-9a-f-]{36}$/ } });
+  const read = kubectl(api, 'admin', ['get', 'serviceaccount', 'web', '-n', 'default', '-o', 'jsonpath={.metadata.name}']);
+  t.equal(read.stdout, 'web', read.stderr);
+  t.end();
+});
+
 void t.test('apply, get, describe, approve, issue, read the certificate, delete', (t) => {
   const applied = kubectl(api, 'requester', ['apply', '-f', '-'], manifest('alice'));
   t.equal(applied.code, 0, applied.stderr);
