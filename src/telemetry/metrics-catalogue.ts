@@ -79,11 +79,11 @@ export const signerMetrics = {
   },
   queueDepth: {
     name: 'csr_signer_queue_depth', type: 'gauge', labels: [],
-    help: 'CertificateSigningRequests waiting in the work queue, not counting those being processed or backing off.',
+    help: 'CertificateSigningRequests and PodCertificateRequests waiting in the work queues, not counting those being processed or backing off.',
   },
   retries: {
     name: 'csr_signer_retries_total', type: 'counter', labels: ['signer'],
-    help: 'CertificateSigningRequests put back on the queue after a transient error, by signer ("unknown" when not known).',
+    help: 'CertificateSigningRequests and PodCertificateRequests put back on the queue after a transient error, by signer ("unknown" when not known).',
   },
   watchRestarts: {
     name: 'csr_signer_watch_restarts_total', type: 'counter', labels: ['signer', 'reason'],
