@@ -498,6 +498,9 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   const allAuditLines = everySigner.flatMap((p) => p.logs).filter((l) => typeof l.audit === 'string');
   const isPcrLine = (l: Record<string, unknown>): boolean => l.kind === 'PodCertificateRequest';
   const auditLines = allAuditLines.filter((l) => !isPcrLine(l));
+  /** What every replica logged about one object, for a failure message. */
+  const trailOf = (name: string): string => everySigner.flatMap((p) => p.logs.filter((l) => JSON.stringify(l).includes(`"${name}"`))
+    .map((l) => `pid ${p.child.pid} ${JSON.stringify(l.time)} ${String(l.audit ?? l.msg)}`)).join('; ');
   const auditsOf = (sha256: string, kind: string): number => auditLines.filter((l) => l.sha256 === sha256 && l.audit === kind).length;
   const stored = approved.flatMap((s) => {
     const pem = csrs.get(s.name)?.status?.certificate;
@@ -511,7 +514,7 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   const eventsFor = (c: { name: string; serial: string }): number => [...events.values()]
     .filter((e) => e.reason === 'CertificateIssued' && e.involvedObject?.name === c.name && bare(/serial ([0-9a-fA-F]+),/.exec(e.message ?? '')?.[1] ?? '') === c.serial).length;
   const auditNotOnce = stored.filter((c) => auditsOf(c.sha256, 'certificate-issued') !== 1 && !(excused(c) && auditsOf(c.sha256, 'certificate-issued') === 0))
-    .map((c) => `${c.name}: ${auditsOf(c.sha256, 'certificate-issued')} issued, ${auditsOf(c.sha256, 'certificate-not-delivered')} not delivered`);
+    .map((c) => `${c.name}: ${auditsOf(c.sha256, 'certificate-issued')} issued, ${auditsOf(c.sha256, 'certificate-not-delivered')} not delivered, ${auditsOf(c.sha256, 'certificate-delivery-unknown')} delivery unknown: ${trailOf(c.name)}`);
   const eventNotOnce = stored.filter((c) => eventsFor(c) !== 1 && !(excused(c) && eventsFor(c) === 0)).map((c) => `${c.name}: ${eventsFor(c)} Events`);
   const excusedCount = stored.filter((c) => excused(c) && (auditsOf(c.sha256, 'certificate-issued') === 0 || eventsFor(c) === 0)).length;
   const storedNotDelivered = stored.filter((c) => auditsOf(c.sha256, 'certificate-not-delivered') > 0).map((c) => c.name);
