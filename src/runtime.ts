@@ -301,10 +301,10 @@ export class SignerRuntime {
       });
       this.publisher.start();
     }
-    this.controller = csrSigningController({
+    // What the CSR signer and the PodCertificateRequest signer are both given.
+    const signing = {
       signers: config.signers,
       ca: this.cas.lookup,
-      api: this.api,
       logger,
       workers: config.workers,
       retry,
@@ -313,24 +313,12 @@ export class SignerRuntime {
       events: config.events,
       observer: this.metrics,
       ...(this.record ? { record: this.record } : {}),
-    });
+    };
+    this.controller = csrSigningController({ ...signing, api: this.api });
     this.controller.start();
     logger.info({ signers: config.signers.map((s) => s.name), workers: config.workers }, 'watching');
     if (this.pcrApis.size > 0 && this.http) {
-      this.podCertificates = podCertificateSigningController({
-        signers: config.signers,
-        ca: this.cas.lookup,
-        apis: this.pcrApis,
-        facts: podFactsApi(this.http),
-        logger,
-        workers: config.workers,
-        retry,
-        watchQuietTimeoutMs: config.watchQuietTimeoutMs,
-        limits: config.requestLimits,
-        events: config.events,
-        observer: this.metrics,
-        ...(this.record ? { record: this.record } : {}),
-      });
+      this.podCertificates = podCertificateSigningController({ ...signing, apis: this.pcrApis, facts: podFactsApi(this.http) });
       this.podCertificates.start();
       logger.info({ signers: [...this.pcrApis.keys()] }, 'signing pod certificates');
     }

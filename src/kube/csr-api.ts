@@ -4,7 +4,7 @@
  * and Events. A small interface so the controllers are tested with an in-process
  * fake; `csrApi` implements it over HTTP with the generic resource client.
  */
-import { rfc3339Seconds } from '../time.js';
+import { eventBody } from './events.js';
 import type { KubeHttp } from './http.js';
 import type { Feed } from './list-watch.js';
 import type { Csr } from './objects.js';
@@ -70,24 +70,14 @@ export function csrApi(kube: KubeHttp, reportingInstance: string): CsrApi {
     delete: (name, preconditions) => csrs.delete(name, preconditions),
 
     async createEvent({ csr, type, reason, message, now }) {
-      const time = rfc3339Seconds(now);
       await kube.request('POST', `/api/v1/namespaces/${EVENTS_NAMESPACE}/events`, {
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { generateName: `${csr.metadata.name}.`, namespace: EVENTS_NAMESPACE },
+        body: eventBody({
           involvedObject: {
             apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', name: csr.metadata.name,
             ...(csr.metadata.uid ? { uid: csr.metadata.uid } : {}),
           },
-          type, reason, message,
-          source: { component: 'csr-signer' },
-          reportingComponent: 'csr-signer',
-          reportingInstance,
-          firstTimestamp: time,
-          lastTimestamp: time,
-          count: 1,
-        },
+          namespace: EVENTS_NAMESPACE, type, reason, message, now, reportingInstance,
+        }),
       });
     },
   };

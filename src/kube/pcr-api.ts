@@ -13,7 +13,7 @@
  * such a request is read again through v1beta1 (`getLegacy`) while that is served.
  */
 import { csrError } from '../errors.js';
-import { rfc3339Seconds } from '../time.js';
+import { eventBody } from './events.js';
 import { KubeApiError, type KubeHttp } from './http.js';
 import type { Feed } from './list-watch.js';
 import type { PodCertificateRequest } from './objects.js';
@@ -148,25 +148,15 @@ export function podCertificateRequestApi(
     updateStatus: (pcr) => pcrs.updateStatus({ ...pcr, apiVersion, kind: 'PodCertificateRequest' }),
 
     async createEvent({ pcr, type, reason, message, now }) {
-      const time = rfc3339Seconds(now);
       const namespace = pcr.metadata.namespace ?? 'default';
       await kube.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { generateName: `${pcr.metadata.name}.`, namespace },
+        body: eventBody({
           involvedObject: {
             apiVersion, kind: 'PodCertificateRequest', namespace, name: pcr.metadata.name,
             ...(pcr.metadata.uid ? { uid: pcr.metadata.uid } : {}),
           },
-          type, reason, message,
-          source: { component: 'csr-signer' },
-          reportingComponent: 'csr-signer',
-          reportingInstance,
-          firstTimestamp: time,
-          lastTimestamp: time,
-          count: 1,
-        },
+          namespace, type, reason, message, now, reportingInstance,
+        }),
       });
     },
   };

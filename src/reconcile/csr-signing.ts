@@ -141,26 +141,13 @@ export class Reconciler {
    * unknown.
    */
   async settlePending(): Promise<void> {
-    for (const name of this.pending.names()) {
-      let csr: Csr | undefined;
-      try {
-        csr = await this.deps.api.get(name);
-      } catch (e) {
-        if (!(e instanceof KubeApiError && e.status === 404)) {
-          for (const entry of this.pending.forName(name)) {
-            this.pending.remove(entry);
-            this.deps.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), err: e }, 'stopping without knowing whether a certificate was delivered');
-          }
-          continue;
-        }
-      }
-      this.settle(name, csr);
+    await this.pending.settleAll<Csr>({
+      read: (name) => this.deps.api.get(name),
+      settle: (name, csr) => this.settle(name, csr),
+      unknown: (entry, err) => this.deps.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(entry), err }, 'stopping without knowing whether a certificate was delivered'),
       // Still undecided (neither certificate nor Failed): it was not delivered by now, and this process will not look again.
-      for (const entry of this.pending.forName(name)) {
-        this.pending.remove(entry);
-        this.notDelivered(entry, 'abandoned');
-      }
-    }
+      abandoned: (entry) => this.notDelivered(entry, 'abandoned'),
+    });
   }
 
   /** Holds `entry` until its delivery is known; past the bound the oldest is given up, with a log line. */

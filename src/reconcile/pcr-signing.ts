@@ -199,28 +199,16 @@ export class PodCertificateSigner {
    * never. What cannot be read is logged as unknown.
    */
   async settlePending(): Promise<void> {
-    for (const key of this.pending.names()) {
-      const [entry] = this.pending.forName(key);
-      if (!entry) continue;
-      const api = this.options.apis.get(entry.signer.name);
-      let pcr: PodCertificateRequest | undefined;
-      try {
-        pcr = await api?.get(entry.pcr.metadata.namespace ?? '', entry.pcr.metadata.name);
-      } catch (e) {
-        if (!(e instanceof KubeApiError && e.status === 404)) {
-          for (const held of this.pending.forName(key)) {
-            this.pending.remove(held);
-            this.options.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(held), err: e }, 'stopping without knowing whether a status was delivered');
-          }
-          continue;
-        }
-      }
-      this.settle(key, pcr);
-      for (const held of this.pending.forName(key)) {
-        this.pending.remove(held);
-        this.notDelivered(held, 'abandoned');
-      }
-    }
+    await this.pending.settleAll<PodCertificateRequest>({
+      read: async (key) => {
+        const [entry] = this.pending.forName(key);
+        if (!entry) return undefined;
+        return this.options.apis.get(entry.signer.name)?.get(entry.pcr.metadata.namespace ?? '', entry.pcr.metadata.name);
+      },
+      settle: (key, pcr) => this.settle(key, pcr),
+      unknown: (held, err) => this.options.logger.warn({ audit: 'certificate-delivery-unknown', ...this.auditFields(held), err }, 'stopping without knowing whether a status was delivered'),
+      abandoned: (held) => this.notDelivered(held, 'abandoned'),
+    });
   }
 
   /** The key, the facts, the CA, the decision. Throws transient errors (API, CA, threadpool). */

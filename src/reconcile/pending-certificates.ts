@@ -4,6 +4,7 @@
  * 504, a 500, a reset connection), so the next sight of the CSR decides
  * (signer/delivery.ts). Bounded: past `max` the oldest is given up and returned.
  */
+import { KubeApiError } from '../kube/http.js';
 import type { CaCertificate, IssuedCertificate } from '../pki/index.js';
 import type { Csr, SignerConfig } from '../signer/types.js';
 
@@ -64,6 +65,39 @@ export class PendingWrites<E> {
 
   forName(key: string): readonly E[] {
     return this.byKey.get(key) ?? [];
+  }
+
+  /**
+   * Before the loop lets go (shutdown, lost leadership), for each key with entries: `read`
+   * the object as now seen (undefined, or a 404: gone) and `settle` the entries against it;
+   * what is still undecided was not delivered by now and this process will not look again
+   * (`abandoned`). A read that fails otherwise gives the key's entries up as `unknown`.
+   */
+  async settleAll<T>(how: {
+    read: (key: string) => Promise<T | undefined>;
+    settle: (key: string, current: T | undefined) => void;
+    unknown: (entry: E, err: unknown) => void;
+    abandoned: (entry: E) => void;
+  }): Promise<void> {
+    for (const key of this.names()) {
+      let current: T | undefined;
+      try {
+        current = await how.read(key);
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.status === 404)) {
+          for (const entry of this.forName(key)) {
+            this.remove(entry);
+            how.unknown(entry, e);
+          }
+          continue;
+        }
+      }
+      how.settle(key, current);
+      for (const entry of this.forName(key)) {
+        this.remove(entry);
+        how.abandoned(entry);
+      }
+    }
   }
 }
 
