@@ -513,9 +513,21 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   const excused = (c: { signedAt: number }): boolean => sigkilledAt.some((k) => c.signedAt >= k - 6_000 && c.signedAt <= k + 1_000);
   const eventsFor = (c: { name: string; serial: string }): number => [...events.values()]
     .filter((e) => e.reason === 'CertificateIssued' && e.involvedObject?.name === c.name && bare(/serial ([0-9a-fA-F]+),/.exec(e.message ?? '')?.[1] ?? '') === c.serial).length;
-  const auditNotOnce = stored.filter((c) => auditsOf(c.sha256, 'certificate-issued') !== 1 && !(excused(c) && auditsOf(c.sha256, 'certificate-issued') === 0))
-    .map((c) => `${c.name}: ${auditsOf(c.sha256, 'certificate-issued')} issued, ${auditsOf(c.sha256, 'certificate-not-delivered')} not delivered, ${auditsOf(c.sha256, 'certificate-delivery-unknown')} delivery unknown: ${trailOf(c.name)}`);
-  const eventNotOnce = stored.filter((c) => eventsFor(c) !== 1 && !(excused(c) && eventsFor(c) === 0)).map((c) => `${c.name}: ${eventsFor(c)} Events`);
+  // A certificate whose write's answer was lost, on a replica stopped (SIGTERM, lost lease) before it could read the
+  // CSR again (devapi down, or the write still in flight), is recorded `certificate-delivery-unknown`: the record
+  // names it (sha256, serial), so an investigator still finds it, and no replica ever learns that it was delivered,
+  // so none posts its Event. That record, alone, is its one record; `certificate-issued` and it together are two.
+  const unknownAlone = (c: { sha256: string }): boolean => auditsOf(c.sha256, 'certificate-issued') === 0 && auditsOf(c.sha256, 'certificate-delivery-unknown') === 1;
+  const auditNotOnce = stored.filter((c) => auditsOf(c.sha256, 'certificate-issued') + auditsOf(c.sha256, 'certificate-delivery-unknown') !== 1
+    && !(excused(c) && auditsOf(c.sha256, 'certificate-issued') === 0 && auditsOf(c.sha256, 'certificate-delivery-unknown') === 0))
+    .map((c) => `${c.name}: ${auditsOf(c.sha256, 'certificate-issued')} issued, ${auditsOf(c.sha256, 'certificate-not-delivered')} not delivered, ${auditsOf(c.sha256, 'certificate-delivery-unknown')} delivery unknown (signed ${new Date(c.signedAt).toISOString()}; SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${trailOf(c.name)}`);
+  // Events are best effort: a POST refused or unanswered (devapi down) is logged `could not record event` with the
+  // object's name and the Event's reason, and not retried; such a warning stands for the missing Event.
+  const eventLost = (name: string, reason: string): boolean => everySigner.some((p) => p.logs.some((l) =>
+    l.msg === 'could not record event' && l.reason === reason && (l.csr === name || l.name === name)));
+  const eventNotOnce = stored.filter((c) => eventsFor(c) !== 1
+    && !((excused(c) || unknownAlone(c) || eventLost(c.name, 'CertificateIssued')) && eventsFor(c) === 0)).map((c) => `${c.name}: ${eventsFor(c)} Events: ${trailOf(c.name)}`);
+  const deliveryUnknownCount = stored.filter(unknownAlone).length;
   const excusedCount = stored.filter((c) => excused(c) && (auditsOf(c.sha256, 'certificate-issued') === 0 || eventsFor(c) === 0)).length;
   const storedNotDelivered = stored.filter((c) => auditsOf(c.sha256, 'certificate-not-delivered') > 0).map((c) => c.name);
   const issuedNotStored = auditLines.filter((l) => l.audit === 'certificate-issued' && !storedSha.has(String(l.sha256))).map((l) => String(l.csr));
@@ -569,7 +581,7 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
     .map((c) => `${c.s.name}: ${pcrAuditsOf(c.sha256)} audit records (signed ${new Date(c.signedAt).toISOString()} to ${new Date(c.signedBy).toISOString()}; SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${pcrTrail(c.s.name)}`);
   const pcrIssuedNotStored = pcrAuditLines.filter((l) => l.audit === 'certificate-issued' && !pcrStoredSha.has(String(l.sha256))).map((l) => JSON.stringify(l).slice(0, 200));
   const pcrEventsFor = (name: string): number => [...events.values()].filter((e) => e.reason === 'PodCertificateIssued' && e.involvedObject?.name === name).length;
-  const pcrEventNotOnce = pcrStored.filter((c) => pcrEventsFor(c.s.name) !== 1 && !(pcrExcused(c) && pcrEventsFor(c.s.name) === 0))
+  const pcrEventNotOnce = pcrStored.filter((c) => pcrEventsFor(c.s.name) !== 1 && !((pcrExcused(c) || eventLost(c.s.name, 'PodCertificateIssued')) && pcrEventsFor(c.s.name) === 0))
     .map((c) => `${c.s.name}: ${pcrEventsFor(c.s.name)} Events (signed ${new Date(c.signedAt).toISOString()} to ${new Date(c.signedBy).toISOString()}; SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${pcrTrail(c.s.name)}`);
   const pcrExcusedCount = pcrStored.filter((c) => pcrExcused(c) && (pcrAuditsOf(c.sha256) === 0 || pcrEventsFor(c.s.name) === 0)).length;
   const pcrTouched = pcrSpecs.filter((s) => s.kind === 'foreign').filter((s) => {
@@ -586,7 +598,7 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
     ['no foreign PodCertificateRequest touched', pcrTouched.length === 0, `${pcrTouched.length}`],
     ['every approved CSR issued exactly once (merged audit)', notOnce.length === 0, `${approved.length - notOnce.length}/${approved.length}`],
     ['every approved CSR has status.certificate', noCertificate.length === 0, `${approved.length - noCertificate.length}/${approved.length}`],
-    ['every certificate in a CSR has exactly one audit record', auditNotOnce.length === 0, `${stored.length - auditNotOnce.length}/${stored.length}; ${excusedCount} excused (SIGKILL)`],
+    ['every certificate in a CSR has exactly one audit record', auditNotOnce.length === 0, `${stored.length - auditNotOnce.length}/${stored.length}; ${excusedCount} excused (SIGKILL); ${deliveryUnknownCount} recorded as delivery unknown (stopped before it knew)`],
     ['every certificate in a CSR has exactly one Event', eventNotOnce.length === 0, `${stored.length - eventNotOnce.length}/${stored.length}`],
     ['no certificate in a CSR recorded as not delivered', storedNotDelivered.length === 0, `${notDelivered} recorded as not delivered`],
     ['no audit record `certificate-issued` for a certificate not in its CSR', issuedNotStored.length === 0, `${issuedNotStored.length}`],
