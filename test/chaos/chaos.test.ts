@@ -301,6 +301,11 @@ const count = (what: string): void => { applied.set(what, (applied.get(what) ?? 
 const audits: Write[][] = [];
 const pcrAudits: PcrWrite[][] = [];
 const lostByDevapi: string[] = [];
+/**
+ * When devapi was killed with SIGKILL: it writes its state log every 500 ms, so an Event it acknowledged just before
+ * can be gone after the restart (certificate writes are checked separately: "devapi kept every acknowledged write").
+ */
+const devapiSigkilledAt: number[] = [];
 /** devapi is a test double: a stop that hangs is reported, not failed, and ended with SIGKILL. */
 const stopHangs: string[] = [];
 
@@ -337,7 +342,7 @@ async function restartDevapi(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     await api.stop();
     clearTimeout(hung);
   }
-  else await new Promise<void>((resolve) => { api.child.once('exit', () => resolve()); api.child.kill('SIGKILL'); });
+  else await new Promise<void>((resolve) => { api.child.once('exit', () => resolve()); devapiSigkilledAt.push(Date.now()); api.child.kill('SIGKILL'); });
   await sleep(between(200, 1500));
   debug('devapi stopped');
   api = await startDevapi({ stateDir, port, args: DEVAPI_ARGS });
@@ -525,8 +530,16 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
   // object's name and the Event's reason, and not retried; such a warning stands for the missing Event.
   const eventLost = (name: string, reason: string): boolean => everySigner.some((p) => p.logs.some((l) =>
     l.msg === 'could not record event' && l.reason === reason && (l.csr === name || l.name === name)));
+  // The audit record is written when the delivery is known, which after a lost answer comes seconds after the
+  // signing; the Event's POST follows it. A leader SIGKILLed within 6 s after that record may leave no Event, and
+  // devapi SIGKILLed within 2 s after it may have acknowledged the Event without writing it down.
+  const killedAfterRecord = (name: string, audit: string): boolean => everySigner.some((p) => p.logs.some((l) => {
+    if (l.audit !== audit || (l.csr !== name && l.name !== name)) return false;
+    const at = Date.parse(String(l.time));
+    return sigkilledAt.some((k) => k >= at && k <= at + 6_000) || devapiSigkilledAt.some((k) => k >= at && k <= at + 2_000);
+  }));
   const eventNotOnce = stored.filter((c) => eventsFor(c) !== 1
-    && !((excused(c) || unknownAlone(c) || eventLost(c.name, 'CertificateIssued')) && eventsFor(c) === 0)).map((c) => `${c.name}: ${eventsFor(c)} Events: ${trailOf(c.name)}`);
+    && !((excused(c) || unknownAlone(c) || eventLost(c.name, 'CertificateIssued') || killedAfterRecord(c.name, 'certificate-issued')) && eventsFor(c) === 0)).map((c) => `${c.name}: ${eventsFor(c)} Events (SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${trailOf(c.name)}`);
   const deliveryUnknownCount = stored.filter(unknownAlone).length;
   const excusedCount = stored.filter((c) => excused(c) && (auditsOf(c.sha256, 'certificate-issued') === 0 || eventsFor(c) === 0)).length;
   const storedNotDelivered = stored.filter((c) => auditsOf(c.sha256, 'certificate-not-delivered') > 0).map((c) => c.name);
@@ -581,7 +594,7 @@ void t.test(`${CSRS} approved CSRs under ${plan.length} seeded faults (seed ${SE
     .map((c) => `${c.s.name}: ${pcrAuditsOf(c.sha256)} audit records (signed ${new Date(c.signedAt).toISOString()} to ${new Date(c.signedBy).toISOString()}; SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${pcrTrail(c.s.name)}`);
   const pcrIssuedNotStored = pcrAuditLines.filter((l) => l.audit === 'certificate-issued' && !pcrStoredSha.has(String(l.sha256))).map((l) => JSON.stringify(l).slice(0, 200));
   const pcrEventsFor = (name: string): number => [...events.values()].filter((e) => e.reason === 'PodCertificateIssued' && e.involvedObject?.name === name).length;
-  const pcrEventNotOnce = pcrStored.filter((c) => pcrEventsFor(c.s.name) !== 1 && !((pcrExcused(c) || eventLost(c.s.name, 'PodCertificateIssued')) && pcrEventsFor(c.s.name) === 0))
+  const pcrEventNotOnce = pcrStored.filter((c) => pcrEventsFor(c.s.name) !== 1 && !((pcrExcused(c) || eventLost(c.s.name, 'PodCertificateIssued') || killedAfterRecord(c.s.name, 'certificate-issued')) && pcrEventsFor(c.s.name) === 0))
     .map((c) => `${c.s.name}: ${pcrEventsFor(c.s.name)} Events (signed ${new Date(c.signedAt).toISOString()} to ${new Date(c.signedBy).toISOString()}; SIGKILLs ${sigkilledAt.map((k) => new Date(k).toISOString()).join(' ')}): ${pcrTrail(c.s.name)}`);
   const pcrExcusedCount = pcrStored.filter((c) => pcrExcused(c) && (pcrAuditsOf(c.sha256) === 0 || pcrEventsFor(c.s.name) === 0)).length;
   const pcrTouched = pcrSpecs.filter((s) => s.kind === 'foreign').filter((s) => {
