@@ -31,7 +31,7 @@ const devapiLayers = {
  * only. Anything else is a lint error. docs/architecture.md draws the same arrows.
  * pki/ has its own, stricter rule above (pure: no files, process, network, Kubernetes).
  */
-const productParts = ['pki', 'signer', 'kube', 'controller', 'reconcile', 'leader', 'trust', 'telemetry', 'http', 'config', 'commands',
+const productParts = ['pki', 'hsm', 'signer', 'kube', 'controller', 'reconcile', 'leader', 'trust', 'telemetry', 'http', 'config', 'commands',
   'clock', 'time', 'errors', 'files', 'numbers', 'duration', 'runtime', 'cli'];
 const productLayers = {
   // The Kubernetes client: knows nothing of signing.
@@ -41,12 +41,14 @@ const productLayers = {
   // The pure decisions: no I/O, no client; Kubernetes object shapes as types only.
   signer: { may: ['pki', 'errors', 'duration', 'time'], types: ['kube'] },
   leader: { may: ['kube', 'clock', 'duration', 'errors'], types: ['config'] },
-  trust: { may: ['kube', 'pki', 'controller', 'clock', 'time', 'errors', 'files', 'signer', 'telemetry'], types: [] },
+  // CA keys on PKCS#11 tokens: the native binding, behind the key-provider seam.
+  hsm: { may: ['pki', 'clock', 'errors'], types: [] },
+  trust: { may: ['kube', 'pki', 'hsm', 'controller', 'clock', 'time', 'errors', 'files', 'signer', 'telemetry'], types: [] },
   telemetry: { may: ['signer', 'trust', 'clock'], types: ['config', 'kube', 'pki'] },
   // The sidecar reads a snapshot and a registry; it never touches the PKI.
   http: { may: ['numbers'], types: ['telemetry'] },
   reconcile: { may: ['controller', 'kube', 'pki', 'signer', 'trust', 'telemetry', 'clock', 'time', 'errors'], types: [] },
-  config: { may: ['signer', 'pki', 'errors', 'files', 'numbers', 'duration'], types: [] },
+  config: { may: ['signer', 'pki', 'hsm', 'errors', 'files', 'numbers', 'duration'], types: [] },
 };
 const partsPattern = (parts) => `^(\\.\\./)+(${parts.join('|')})(/|\\.js$)`;
 

@@ -154,6 +154,26 @@ export const catalogue = {
   CaNotYetValid: define('CSR_SIGNER_ERR_CA_NOT_YET_VALID', 'CANotYetValid', false,
     (file: string, subject: string, notBefore: string) => `${file}: the CA certificate "${subject}" is not valid before ${notBefore}`),
 
+  // ---- a CA key on a PKCS#11 token: fatal at start-up; while running, transient for every request (the old CA stays on reload)
+  Pkcs11BindingMissing: define('CSR_SIGNER_ERR_PKCS11_BINDING', 'InvalidCAKey', false,
+    (detail: string) => `the CA key is on a PKCS#11 token, but the PKCS#11 binding (the npm package pkcs11js) cannot be loaded: ${detail}; `
+      + 'the csr-signer image includes it; from a clone, "npm ci" builds it when a C++ compiler, make and python3 are installed'),
+  Pkcs11ModuleInvalid: define('CSR_SIGNER_ERR_PKCS11_MODULE', 'InvalidCAKey', false,
+    (module: string, detail: string) => `the PKCS#11 module ${module} cannot be loaded: ${detail}`),
+  Pkcs11TokenNotFound: define('CSR_SIGNER_ERR_PKCS11_TOKEN_NOT_FOUND', 'InvalidCAKey', false,
+    (uri: string, detail: string) => `${uri}: no token matches: ${detail}`),
+  Pkcs11LoginFailed: define('CSR_SIGNER_ERR_PKCS11_LOGIN', 'InvalidCAKey', false,
+    (uri: string, detail: string) => `${uri}: cannot log in to the token: ${detail}`),
+  Pkcs11KeyNotFound: define('CSR_SIGNER_ERR_PKCS11_KEY_NOT_FOUND', 'InvalidCAKey', false,
+    (uri: string, detail: string) => `${uri}: ${detail}`),
+  Pkcs11CertificateNotFound: define('CSR_SIGNER_ERR_PKCS11_CERTIFICATE_NOT_FOUND', 'InvalidCACertificate', false,
+    (uri: string, detail: string) => `${uri}: ${detail}`),
+  Pkcs11KeyMismatch: define('CSR_SIGNER_ERR_PKCS11_KEY_MISMATCH', 'CAKeyMismatch', false,
+    (uri: string, certificates: string, count: number) =>
+      `${uri}: a test signature made with the token key verifies with none of the ${count} certificate${count === 1 ? '' : 's'} in ${certificates}, so none of them is this key's certificate`),
+  Pkcs11Unreachable: define('CSR_SIGNER_ERR_PKCS11_UNREACHABLE', 'KeyProviderUnavailable', false,
+    (uri: string, detail: string) => `${uri}: the token does not answer (${detail}); signing waits, requests are retried, and the token is reconnected with backoff`),
+
   // ---- configuration and command line: fatal at start-up
   InvalidDuration: define('CSR_SIGNER_ERR_INVALID_DURATION', 'InvalidConfiguration', false,
     (text: string, detail: string) => `invalid duration ${JSON.stringify(text)}: ${detail}`),

@@ -11,7 +11,8 @@ export type { CaCertificate, CaFiles, CertificateAuthority, NamedBytes } from '.
 export { parseRequest, parseRequestAsync, parseRequestDer, parseRequestDerAsync, decodeRequestBytes, defaultRequestLimits } from './csr.js';
 export type { CertificateRequest, RequestLimits } from './csr.js';
 export { InMemoryKeyProvider } from './key-provider.js';
-export type { KeyProvider } from './key-provider.js';
+export { keyProviderOperations } from './key-provider.js';
+export type { KeyProvider, KeyProviderOperation } from './key-provider.js';
 export { describeKey } from './public-key.js';
 export { certificateFingerprint } from './fingerprint.js';
 export type { KeyKind, PublicKey } from './public-key.js';

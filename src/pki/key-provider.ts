@@ -17,7 +17,18 @@ export interface KeyProvider {
    * sign(), so that the key's work overlaps the parsing of other requests.
    */
   signOffThread?(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
+  /**
+   * Optional, for /readyz: one sentence saying why the key cannot sign now (a token
+   * that does not answer and is being reconnected), or undefined while it can.
+   */
+  problem?(): string | undefined;
+  /** Optional: releases what the provider holds (sessions, a module); called once no CA uses it any more. */
+  close?(): Promise<void>;
 }
+
+/** What a key provider was doing when it failed, as csr_signer_key_provider_errors_total{op} counts it. */
+export const keyProviderOperations = ['load', 'open_session', 'login', 'find_key', 'sign', 'read_certificate'] as const;
+export type KeyProviderOperation = (typeof keyProviderOperations)[number];
 
 const redacted = '[csr-signer: private key redacted]';
 

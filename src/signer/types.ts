@@ -58,6 +58,40 @@ export interface Policy {
   readonly unrestricted?: true;
 }
 
+/**
+ * A PKCS#11 module and how to log in to its token (`ca.pkcs11` in the config file,
+ * --pkcs11-module and --pkcs11-pin-file / --pkcs11-pin-env on the command line).
+ */
+export interface Pkcs11Settings {
+  /** The module (a shared library), an absolute path. */
+  readonly module: string;
+  /** The user PIN's source: exactly one of a file (its first line) or an environment variable. */
+  readonly pinFile?: string;
+  readonly pinEnv?: string;
+  /** Sessions opened on the token, at most this many signatures at once. Default: the worker count. */
+  readonly sessions?: number;
+}
+
+/**
+ * Where a signer's CA certificate and key come from. Exactly one of certFile / certUri
+ * and one of keyFile / keyUri. A keyFile holds a PEM or DER private key, or one line,
+ * a PKCS#11 URI naming a key on a token (so a Secret update can move a signer from a
+ * file key to a token key in a rotation). keyUri, certUri and a keyFile holding a URI
+ * need `pkcs11`.
+ * `trustFile`: more CA certificates this signer's relying parties trust (the next or the previous CA of a rotation).
+ */
+export interface CaSource {
+  readonly certFile?: string;
+  /** A PKCS#11 URI (RFC 7512) of the CA certificate on the key's token (`ca.cert` in the config file). */
+  readonly certUri?: string;
+  readonly keyFile?: string;
+  /** A PKCS#11 URI (RFC 7512) of the CA private key (`ca.key` in the config file). */
+  readonly keyUri?: string;
+  readonly passphraseFile?: string;
+  readonly trustFile?: string;
+  readonly pkcs11?: Pkcs11Settings;
+}
+
 /** One signer, validated and frozen. Durations in milliseconds. */
 export interface SignerConfig {
   readonly name: string;
@@ -67,7 +101,7 @@ export interface SignerConfig {
    * `trustFile`: more CA certificates this signer's relying parties trust (the next or the previous CA of a rotation).
    * Absent only when signing is off (RunConfig.signing false: the process approves and cleans; no CA is loaded).
    */
-  readonly ca?: { readonly certFile: string; readonly keyFile: string; readonly passphraseFile?: string; readonly trustFile?: string };
+  readonly ca?: CaSource;
   /** Lifetime when the request has no spec.expirationSeconds. */
   readonly defaultDurationMs: number;
   /** The cap: longer requests are shortened to it (as --cluster-signing-duration). */

@@ -2,6 +2,7 @@
  * What the controller reports as it works. The metrics of the operations issue
  * implement it; tests record it; by default nobody listens.
  */
+import type { KeyProviderOperation } from '../pki/index.js';
 import type { CleanupReason } from '../signer/cleanup.js';
 import type { Csr } from '../signer/types.js';
 
@@ -29,6 +30,8 @@ export interface Observer {
    * after the write's answer was lost); `seconds` since its creation, when that is known.
    */
   podCertificate?(signer: string, result: PodCertificateResult, seconds: number | undefined): void;
+  /** A signer's key provider (a PKCS#11 token) failed an operation; it retries, and requests wait. */
+  keyProviderError?(signer: string, op: KeyProviderOperation): void;
 }
 
 /** A PodCertificateRequest's end, as counted: the condition written (Issued, Denied, Failed). */
@@ -55,4 +58,5 @@ export const noopObserver: Observer = {
   approval: () => undefined,
   cleanupDeleted: () => undefined,
   podCertificate: () => undefined,
+  keyProviderError: () => undefined,
 };

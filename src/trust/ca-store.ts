@@ -40,6 +40,8 @@ function caFilesOf(signer: SignerConfig): NonNullable<SignerConfig['ca']> {
 
 function readFiles(signer: SignerConfig): Files {
   const ca = caFilesOf(signer);
+  // PKCS#11 sources (certUri, keyUri) are not wired yet: the contract of the PKCS#11 key provider.
+  if (ca.certFile === undefined || ca.keyFile === undefined) throw csrError('InvalidArgument', `signer ${signer.name}: a CA on a PKCS#11 token is not supported yet`);
   const certificate = readNamed(ca.certFile, 'CA certificate', 'caCertificate', signer.name);
   const key = readNamed(ca.keyFile, 'CA key', 'caKey', signer.name);
   const passphrase = ca.passphraseFile === undefined
@@ -58,6 +60,7 @@ function readFiles(signer: SignerConfig): Files {
  */
 function checkKeyPermissions(signer: SignerConfig, strict: boolean, logger: Logger): void {
   const file = caFilesOf(signer).keyFile;
+  if (file === undefined) return;
   let mode: number;
   try {
     mode = statSync(file).mode & 0o777;

@@ -90,7 +90,7 @@ void t.test('per-signer pairs serve only the signers given, each with its own CA
   for (const [name, argv, expected] of cases) {
     const signers = load(argv).signers;
     t.same(signers.map((s) => [s.name, s.ca?.certFile]), expected, name);
-    t.ok(signers.every((s) => s.ca?.keyFile === s.ca?.certFile.replace('.pem', '-key.pem') && s.policy === undefined), `${name}: key files match, no policy`);
+    t.ok(signers.every((s) => s.ca?.keyFile === s.ca?.certFile?.replace('.pem', '-key.pem') && s.policy === undefined), `${name}: key files match, no policy`);
   }
   t.end();
 });

@@ -20,7 +20,8 @@ export function run(command: string, args: readonly string[], options: { input?:
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const packages: Record<string, string> = { go: 'golang-go', script: 'bsdutils', openssl: 'openssl', cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', kubectl: 'kubectl', promtool: 'prometheus' };
+const packages: Record<string, string> = { go: 'golang-go', script: 'bsdutils', openssl: 'openssl', cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', kubectl: 'kubectl', promtool: 'prometheus',
+  'softhsm2-util': 'softhsm2', 'pkcs11-tool': 'opensc', certtool: 'gnutls-bin' };
 
 export const hasTool = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 
