@@ -117,6 +117,10 @@ export class TokenKeyProvider {
   /** Asks the token, on a free session, whether the key is still there; a token gone makes the provider unreachable. */
   #probe(): void {
     if (this.#closed !== undefined || this.#problem !== undefined) return;
+    if (this.#module.generation !== this.#generation) {
+      this.#unreachable('find_key', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'), 0);
+      return;
+    }
     const session = this.#idle.pop();
     if (session === undefined) return; // every session is signing: a signature will tell.
     const epoch = this.#epoch;
