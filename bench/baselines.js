@@ -220,7 +220,8 @@ const goIssuerSource = join(import.meta.dirname, 'go-issuer');
  * compiled packages are shared, so a build after the tests takes seconds. Returns the build's
  * wall time and a client: load(type, …) gives the issuer a CA and a pool of requests and returns
  * its first certificate (PEM); run(type, ms) issues sequentially for `ms` in the Go process and
- * returns its certificates per second (timed by Go); cpuSeconds() is the process's CPU time.
+ * returns { rate, perCpuSecond }: certificates per second and per CPU-second of the Go process
+ * (all its threads), both measured by Go; cpuSeconds() is the process's CPU time (from /proc).
  */
 export async function startGoIssuer(dir) {
   const env = { ...process.env, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
@@ -258,8 +259,8 @@ export async function startGoIssuer(dir) {
     load: async (type, { caCertPem, caKeyPem, requestPems, usages, ttlSeconds }) =>
       (await call({ op: 'load', type, caCert: caCertPem, caKey: caKeyPem, requests: requestPems, usages, ttlSeconds })).certificate,
     run: async (type, ms) => {
-      const { count, seconds } = await call({ op: 'run', type, ms });
-      return count / seconds;
+      const { count, seconds, cpuSeconds } = await call({ op: 'run', type, ms });
+      return { rate: count / seconds, perCpuSecond: count / cpuSeconds };
     },
     cpuSeconds: () => processCpuSeconds(child.pid),
     stop: () => {

@@ -145,6 +145,8 @@ async function main() {
   const results = [];
   /** Cores this process kept busy (all its threads) during each timed concurrent core run, by key type. */
   const coreCpu = {};
+  /** Certificates per CPU-second of each sequential core run and each Go run (all threads of the process), by rate, by key type. */
+  const perCpu = {};
   const p256 = {};
   /** Certificates of the PKI core the checks hand to Go after the timed runs. */
   const forGo = [];
@@ -163,6 +165,7 @@ async function main() {
     const floorPool = floorThreadpoolOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
     const floorImport = floorWithImportOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
     const cpu = (coreCpu[type.name] = []);
+    const ofRun = (perCpu[type.name] = { core: new Map(), go: new Map() });
     const withGo = goTypes.includes(type.name);
     if (withGo) {
       // The same CA, requests, usages and maximum duration (kube-controller-manager's default
@@ -177,9 +180,21 @@ async function main() {
       floor: async (ms) => rateSync(floor, ms),
       floorPool: (ms) => rateAsync(floorPool, ms, inFlight),
       floorImport: async (ms) => rateSync(floorImport, ms),
-      core: (ms) => rateAsync(core, ms),
+      core: async (ms) => {
+        const [cpu0, t0] = [process.cpuUsage(), performance.now()];
+        const rate = await rateAsync(core, ms);
+        const used = process.cpuUsage(cpu0);
+        ofRun.core.set(rate, (rate * (performance.now() - t0) / 1000) / ((used.user + used.system) / 1e6));
+        return rate;
+      },
       // Right after the core: Go's crypto/x509, one request at a time in its own process (this one waits).
-      ...(withGo ? { go: (ms) => goIssuer.run(type.name, ms) } : {}),
+      ...(withGo ? {
+        go: async (ms) => {
+          const { rate, perCpuSecond } = await goIssuer.run(type.name, ms);
+          ofRun.go.set(rate, perCpuSecond);
+          return rate;
+        },
+      } : {}),
       coreInFlight: async (ms) => {
         const [cpu0, t0] = [process.cpuUsage(), performance.now()];
         const rate = await rateAsync(core, ms, inFlight);
@@ -286,10 +301,16 @@ async function main() {
     'CreateCertificate, PEM encode), one goroutine, one request at a time; core: signRequest sequential. ' +
     'ours / Go is the median of the per-round ratios (the two ran one after the other in each round).');
   out();
-  out('| Key type | Go crypto/x509, certs/s | core sequential, certs/s | **ours / Go** | ratio of the medians | Go runs, min–max |');
-  out('|---|---:|---:|---:|---:|---|');
+  out('Per CPU-second: certificates over the CPU time of the whole process during the run (Node: all its threads, ' +
+    'process.cpuUsage; Go: getrusage), which other processes on the machine disturb less than the rate.');
+  out();
+  out('| Key type | Go crypto/x509, certs/s | core sequential, certs/s | **ours / Go** | ratio of the medians | Go, certs per CPU-s | core, certs per CPU-s | ours / Go per CPU-s | Go runs, min–max |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results.filter((r) => r.go)) {
+    const cpuOfRuns = (m, which) => ({ runs: m.runs.map((v) => perCpu[r.type][which].get(v)) });
+    const [goCpu, coreCpuRuns] = [cpuOfRuns(r.go, 'go'), cpuOfRuns(r.core, 'core')];
     out(`| ${r.type} | ${fmt(r.go.median)} | ${fmt(r.core.median)} | **${x(paired(r.core, r.go))}** | ${x(r.core.median / r.go.median)} | ` +
+      `${fmt(median(goCpu.runs))} | ${fmt(median(coreCpuRuns.runs))} | ${x(paired(coreCpuRuns, goCpu))} | ` +
       `${fmt(Math.min(...r.go.runs))}–${fmt(Math.max(...r.go.runs))} |`);
   }
   out();

@@ -17,7 +17,8 @@
 //	{"op":"load","type":"P-256","caCert":PEM,"caKey":PEM (PKCS#8),"requests":[PEM,…],"usages":[…],"ttlSeconds":N}
 //	  → {"certificate":PEM} (the first request's certificate, for the bench's own checks)
 //	{"op":"run","type":"P-256","ms":500}
-//	  → {"count":N,"seconds":S}: requests of the pool in turn, sequentially, for that long
+//	  → {"count":N,"seconds":S,"cpuSeconds":C}: requests of the pool in turn, sequentially, for
+//	    that long; C is the CPU time of the whole process meanwhile (all threads: the GC's too)
 //
 // Any failure answers {"error":"…"}.
 package main
@@ -34,6 +35,7 @@ import (
 	"math/big"
 	"os"
 	"sort"
+	"syscall"
 	"time"
 )
 
@@ -52,6 +54,7 @@ type answer struct {
 	Certificate string  `json:"certificate,omitempty"`
 	Count       int     `json:"count,omitempty"`
 	Seconds     float64 `json:"seconds,omitempty"`
+	CPUSeconds  float64 `json:"cpuSeconds,omitempty"`
 	Error       string  `json:"error,omitempty"`
 }
 
@@ -203,8 +206,18 @@ func load(c command) (*issuer, error) {
 	return s, nil
 }
 
+// cpuSeconds is the CPU time (user + system) of this process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
 // run issues the pool's requests in turn for ms milliseconds.
 func (s *issuer) run(ms int64) (answer, error) {
+	cpu := cpuSeconds()
 	start := time.Now()
 	deadline := start.Add(time.Duration(ms) * time.Millisecond)
 	n := 0
@@ -216,7 +229,7 @@ func (s *issuer) run(ms int64) (answer, error) {
 		n++
 		now = time.Now()
 	}
-	return answer{Count: n, Seconds: now.Sub(start).Seconds()}, nil
+	return answer{Count: n, Seconds: now.Sub(start).Seconds(), CPUSeconds: cpuSeconds() - cpu}, nil
 }
 
 func main() {
