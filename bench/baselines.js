@@ -1,5 +1,6 @@
-// What the core is compared with: the crypto floor, a naive pkijs issuer,
-// `cfssl serve` over loopback HTTP, and one-shot `openssl x509 -req`.
+// What the core is compared with: the crypto floor, a naive pkijs issuer, Go's
+// crypto/x509 doing what kube-controller-manager's signer does, `cfssl serve` over
+// loopback HTTP, and one-shot `openssl x509 -req`.
 import { Buffer } from 'node:buffer';
 import { spawn, spawnSync } from 'node:child_process';
 import { createPublicKey, randomBytes, sign, verify, webcrypto } from 'node:crypto';
@@ -7,7 +8,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 import * as asn1js from 'asn1js';
@@ -205,6 +208,66 @@ export async function startCfssl(ca, dir) {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+// ------------------------------------------------- Go's crypto/x509 issuer
+
+const goIssuerSource = join(import.meta.dirname, 'go-issuer');
+
+/**
+ * Builds bench/go-issuer (standard library only, no module downloads) into `dir` and starts it.
+ * GOCACHE, unless set, is the test suite's (test/helpers/go-oracle.ts): the standard library's
+ * compiled packages are shared, so a build after the tests takes seconds. Returns the build's
+ * wall time and a client: load(type, …) gives the issuer a CA and a pool of requests and returns
+ * its first certificate (PEM); run(type, ms) issues sequentially for `ms` in the Go process and
+ * returns { rate, perCpuSecond }: certificates per second and per CPU-second of the Go process
+ * (all its threads), both measured by Go; cpuSeconds() is the process's CPU time (from /proc).
+ */
+export async function startGoIssuer(dir) {
+  const env = { ...process.env, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
+  env.GOCACHE ??= join(tmpdir(), 'csr-signer-oracle', 'gocache');
+  const binary = join(dir, 'go-issuer');
+  const started = performance.now();
+  const built = spawnSync('go', ['build', '-trimpath', '-o', binary, '.'], { cwd: goIssuerSource, env, encoding: 'utf8', timeout: 600_000 });
+  if (built.error?.code === 'ENOENT') throw new Error('the Go baseline needs go, which is not installed: apt-get install golang-go');
+  if (built.status !== 0) throw new Error(`building bench/go-issuer failed: ${built.error?.message ?? built.stderr}`);
+  const buildSeconds = (performance.now() - started) / 1000;
+  const goVersion = spawnSync('go', ['version'], { env, encoding: 'utf8' }).stdout.trim().replace(/^go version /, '');
+
+  const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d.toString()).slice(-2000); });
+  const waiting = []; // one { resolve, reject } per command sent, in order
+  const fail = (e) => { for (const w of waiting.splice(0)) w.reject(e); };
+  child.on('error', fail);
+  child.on('exit', (code, signal) => fail(new Error(`bench/go-issuer exited (${code ?? signal}): ${stderr}`)));
+  child.stdin.on('error', () => undefined); // the exit reports why
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const w = waiting.shift();
+    const answer = JSON.parse(line);
+    if (answer.error) w?.reject(new Error(`bench/go-issuer: ${answer.error}`));
+    else w?.resolve(answer);
+  });
+  const call = (command) => new Promise((resolve, reject) => {
+    waiting.push({ resolve, reject });
+    child.stdin.write(`${JSON.stringify(command)}\n`);
+  });
+  return {
+    buildSeconds,
+    goVersion,
+    load: async (type, { caCertPem, caKeyPem, requestPems, usages, ttlSeconds }) =>
+      (await call({ op: 'load', type, caCert: caCertPem, caKey: caKeyPem, requests: requestPems, usages, ttlSeconds })).certificate,
+    run: async (type, ms) => {
+      const { count, seconds, cpuSeconds } = await call({ op: 'run', type, ms });
+      return { rate: count / seconds, perCpuSecond: count / cpuSeconds };
+    },
+    cpuSeconds: () => processCpuSeconds(child.pid),
+    stop: () => {
+      children.delete(child);
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 // --------------------------------------------------------- openssl one-shot

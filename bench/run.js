@@ -1,5 +1,6 @@
 // `npm run bench`: certificates per second of the PKI core against the crypto
-// floor and against other issuers, all measured in this one run. See README.md.
+// floor and against other issuers (Go's crypto/x509 among them), all measured in
+// this one run. See README.md.
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadCertificateAuthority, signRequest } from '../dist/pki/index.js';
 import {
   checkCertificate, floorOp, floorThreadpoolOp, floorWithImportOp, killChildren, naivePkijsIssuer, opensslBatch, opensslOutput, startCfssl,
+  startGoIssuer,
 } from './baselines.js';
 import { makeCfsslCa, makeFixtures, tbsLength, usages } from './fixtures.js';
 import { goCheck } from './go-check.js';
@@ -24,6 +26,10 @@ const opensslRounds = 3;
 const poolSize = 8; // distinct requests (each with its own key) per key type
 const inFlight = 8; // the concurrent variants (core, threadpool floor, naive): as many as cfssl serve gets
 const cfsslConcurrency = 8;
+// The key types Go's crypto/x509 issues for in the same rounds as the core (bench/go-issuer).
+const goTypes = ['P-256', 'RSA-2048', 'Ed25519'];
+// The PKI core sequential against Go, P-256: the target.
+const goTarget = 1.2;
 const opensslRuns = Number(process.env.BENCH_OPENSSL_RUNS ?? '30');
 // A run during which other processes kept more than this many cores busy is repeated,
 // at most `maxRepeats` times in the whole bench (to keep it bounded); every repeat is reported.
@@ -134,9 +140,13 @@ async function main() {
   }
 
   const profile = { usages, maxDurationMs: 365 * 24 * 3_600_000 };
+  const goIssuer = await startGoIssuer(fixtures.dir);
+  out(`Go baseline: bench/go-issuer built with ${goIssuer.goVersion} in ${goIssuer.buildSeconds.toFixed(1)} s`);
   const results = [];
   /** Cores this process kept busy (all its threads) during each timed concurrent core run, by key type. */
   const coreCpu = {};
+  /** Certificates per CPU-second of each sequential core run and each Go run (all threads of the process), by rate, by key type. */
+  const perCpu = {};
   const p256 = {};
   /** Certificates of the PKI core the checks hand to Go after the timed runs. */
   const forGo = [];
@@ -155,11 +165,36 @@ async function main() {
     const floorPool = floorThreadpoolOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
     const floorImport = floorWithImportOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
     const cpu = (coreCpu[type.name] = []);
+    const ofRun = (perCpu[type.name] = { core: new Map(), go: new Map() });
+    const withGo = goTypes.includes(type.name);
+    if (withGo) {
+      // The same CA, requests, usages and maximum duration (kube-controller-manager's default
+      // --cluster-signing-duration, 8760h) as the core's.
+      const goCertificate = await goIssuer.load(type.name, {
+        caCertPem: readFileSync(type.caCert, 'latin1'), caKeyPem: readFileSync(type.caKey, 'latin1'),
+        requestPems: type.requests.map((r) => r.pem), usages, ttlSeconds: profile.maxDurationMs / 1000,
+      });
+      checkCertificate(type.caCert, goCertificate);
+    }
     const measurements = {
       floor: async (ms) => rateSync(floor, ms),
       floorPool: (ms) => rateAsync(floorPool, ms, inFlight),
       floorImport: async (ms) => rateSync(floorImport, ms),
-      core: (ms) => rateAsync(core, ms),
+      core: async (ms) => {
+        const [cpu0, t0] = [process.cpuUsage(), performance.now()];
+        const rate = await rateAsync(core, ms);
+        const used = process.cpuUsage(cpu0);
+        ofRun.core.set(rate, (rate * (performance.now() - t0) / 1000) / ((used.user + used.system) / 1e6));
+        return rate;
+      },
+      // Right after the core: Go's crypto/x509, one request at a time in its own process (this one waits).
+      ...(withGo ? {
+        go: async (ms) => {
+          const { rate, perCpuSecond } = await goIssuer.run(type.name, ms);
+          ofRun.go.set(rate, perCpuSecond);
+          return rate;
+        },
+      } : {}),
       coreInFlight: async (ms) => {
         const [cpu0, t0] = [process.cpuUsage(), performance.now()];
         const rate = await rateAsync(core, ms, inFlight);
@@ -176,7 +211,7 @@ async function main() {
       measurements.naiveInFlight = (ms) => rateAsync(naiveOp, ms, inFlight);
     }
     out(`measuring ${type.name} (TBSCertificate ${messageLength} bytes, certificate ${sample.der.length} bytes)…`);
-    const r = await interleaved(type.name, measurements);
+    const r = await interleaved(type.name, measurements, goIssuer.cpuSeconds);
     results.push({ type: type.name, messageLength, ...r });
     if (type.name === 'P-256') Object.assign(p256, r, { fixture: type, coreOp: core });
   }
@@ -260,6 +295,25 @@ async function main() {
       `${us(r.coreInFlight).toFixed(0)} | ${cpuOf(r.type).cores.toFixed(2)} |`);
   }
   out();
+  out(`## PKI core vs Go's crypto/x509 (${goIssuer.goVersion}), same run`);
+  out();
+  out('Go: what kube-controller-manager\'s signer does per request (PEM decode, ParseCertificateRequest, CheckSignature, template, ' +
+    'CreateCertificate, PEM encode), one goroutine, one request at a time; core: signRequest sequential. ' +
+    'ours / Go is the median of the per-round ratios (the two ran one after the other in each round).');
+  out();
+  out('Per CPU-second: certificates over the CPU time of the whole process during the run (Node: all its threads, ' +
+    'process.cpuUsage; Go: getrusage), which other processes on the machine disturb less than the rate.');
+  out();
+  out('| Key type | Go crypto/x509, certs/s | core sequential, certs/s | **ours / Go** | ratio of the medians | Go, certs per CPU-s | core, certs per CPU-s | ours / Go per CPU-s | Go runs, min–max |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of results.filter((r) => r.go)) {
+    const cpuOfRuns = (m, which) => ({ runs: m.runs.map((v) => perCpu[r.type][which].get(v)) });
+    const [goCpu, coreCpuRuns] = [cpuOfRuns(r.go, 'go'), cpuOfRuns(r.core, 'core')];
+    out(`| ${r.type} | ${fmt(r.go.median)} | ${fmt(r.core.median)} | **${x(paired(r.core, r.go))}** | ${x(r.core.median / r.go.median)} | ` +
+      `${fmt(median(goCpu.runs))} | ${fmt(median(coreCpuRuns.runs))} | ${x(paired(coreCpuRuns, goCpu))} | ` +
+      `${fmt(Math.min(...r.go.runs))}–${fmt(Math.max(...r.go.runs))} |`);
+  }
+  out();
   out('## P-256: the core next to other issuers');
   out();
   const core = p256.core.median;
@@ -269,6 +323,7 @@ async function main() {
     [`PKI core signRequest, ${inFlight} in flight`, p256.coreInFlight],
     ['crypto floor, 1 thread (verify + sign pairs)', p256.floor],
     [`crypto floor, threadpool, ${inFlight} in flight`, p256.floorPool],
+    [`Go crypto/x509, kube-controller-manager's signer path, sequential`, p256.go],
     ['naive pkijs issuer, sequential', p256.naive],
     [`naive pkijs issuer, ${inFlight} in flight`, p256.naiveInFlight],
     ...(p256.cfssl ? [
@@ -286,7 +341,7 @@ async function main() {
   out();
   for (const r of results) {
     out(`- ${r.type}: floor ${runsOf(r.floor)}; floor threadpool ${runsOf(r.floorPool)}; floor + import ${runsOf(r.floorImport)}; ` +
-      `core ${runsOf(r.core)}; core ${inFlight} in flight ${runsOf(r.coreInFlight)}`);
+      `core ${runsOf(r.core)};${r.go ? ` Go ${runsOf(r.go)};` : ''} core ${inFlight} in flight ${runsOf(r.coreInFlight)}`);
   }
   if (p256.cfssl) out(`- P-256 next to cfssl: core ${inFlight} in flight ${runsOf(p256.coreNextToCfssl)}; cfssl serve ${runsOf(p256.cfssl)}`);
   out();
@@ -296,6 +351,9 @@ async function main() {
     out(`- ${r.type}: core sequential / floor = ${pct(paired(r.core, r.floor))} (ratio of the medians: ${pct(r.core.median / r.floor.median)}); ` +
       `core ×${inFlight} / threadpool floor = ${pct(paired(r.coreInFlight, r.floorPool))} (${pct(r.coreInFlight.median / r.floorPool.median)}); ` +
       `core ×${inFlight} / (2 × 1-thread floor) = ${pct(paired(r.coreInFlight, r.floor, 2))} (${pct(r.coreInFlight.median / (2 * r.floor.median))})`);
+  }
+  for (const r of results.filter((r) => r.go)) {
+    out(`- ${r.type}: core sequential / Go crypto/x509 = ${x(paired(r.core, r.go))} (ratio of the medians: ${x(r.core.median / r.go.median)})`);
   }
   if (p256.cfssl) {
     out(`- P-256: core ×${inFlight} / cfssl serve = ${x(paired(p256.coreNextToCfssl, p256.cfssl))} (runs interleaved; ratio of the medians ` +
@@ -325,6 +383,9 @@ async function main() {
     out('- P-256 core ≥ cfssl serve: NOT MEASURED (cfssl not installed)');
   }
   out(`- RSA-2048 core ≥ 80% of floor (sequential vs 1-thread floor): ${verdict(rsaFloor >= 0.8)} (${pct(rsaFloor)})`);
+  const p256Go = paired(byType['P-256'].core, byType['P-256'].go);
+  out(`- P-256 core ≥ ${x(goTarget)} Go's crypto/x509 (both sequential, same rounds): ${verdict(p256Go >= goTarget)} (${x(p256Go)}; ` +
+    `RSA-2048 ${x(paired(byType['RSA-2048'].core, byType['RSA-2048'].go))}, Ed25519 ${x(paired(byType.Ed25519.core, byType.Ed25519.go))})`);
   out();
   const p256Cpu = cpuOf('P-256');
   out(`PKI core P-256, ${inFlight} in flight: this process kept ${p256Cpu.cores.toFixed(2)} cores busy; ${fmt(p256Cpu.perCpuSecond)} certificates per CPU-second (median).`);

@@ -12,10 +12,11 @@ export interface SignerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startSigner(args: readonly string[], options: { waitFor?: string } = {}): Promise<SignerProcess> {
+/** `nodeArgs`: flags for node itself, before the script (e.g. --throw-deprecation). */
+export async function startSigner(args: readonly string[], options: { waitFor?: string; nodeArgs?: readonly string[] } = {}): Promise<SignerProcess> {
   // Tests run in parallel: never the default 0.0.0.0:8080.
   const http = args.some((a) => a.startsWith('--http-address')) ? [] : ['--http-address', '127.0.0.1:0'];
-  const child = spawn(process.execPath, [cli, 'run', ...http, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cli, 'run', ...http, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   const listeners = new Set<() => void>();
   let pending = '';

@@ -1,0 +1,3 @@
+module csrsigner/benchgoissuer
+
+go 1.19
