@@ -17,7 +17,7 @@ import { readTrust } from './trust.js';
 export const signerKeys = ['name', 'ca', 'duration', 'usages', 'keyTypes', 'includeChain', 'policy', 'trust', 'certificateSigningRequests', 'podCertificates'] as const;
 /** The fields that only CertificateSigningRequests use: refused when the signer serves none. */
 export const csrOnlyKeys = ['duration', 'usages', 'keyTypes', 'includeChain', 'policy'] as const;
-export const caKeys = ['certFile', 'cert', 'keyFile', 'key', 'passphraseFile', 'trustFile', 'pkcs11'] as const;
+export const caKeys = ['certFile', 'keyFile', 'passphraseFile', 'trustFile', 'cert', 'key', 'pkcs11'] as const;
 export const durationKeys = ['default', 'max', 'min'] as const;
 export const usageKeys = ['allowed', 'required'] as const;
 
