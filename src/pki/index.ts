@@ -16,6 +16,7 @@ export type { KeyProvider, KeyProviderOperation } from './key-provider.js';
 export { describeKey } from './public-key.js';
 export { certificateFingerprint } from './fingerprint.js';
 export type { KeyKind, PublicKey } from './public-key.js';
+export type { Hash } from './signature.js';
 export { knownUsages, mapUsages } from './usages.js';
 export { effectiveTtlMs, validityWindow, formatGoTime } from './validity.js';
 export type { Validity } from './validity.js';
