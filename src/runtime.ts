@@ -378,7 +378,9 @@ export class SignerRuntime {
     clearTimeout(timer);
     if (timedOut) this.logger.warn({ timeoutSeconds: timeoutMs / 1000 }, 'signings still in flight at the shutdown timeout');
     await this.elector?.stop({ release: true });
-    await this.cas.close();
+    // A key on a token closes after its signings in flight; past the timeout one may never end: do not wait for it.
+    const closed = this.cas.close();
+    if (!timedOut) await closed;
     this.loopDelay.disable();
     await this.app?.close();
     this.http?.close();
