@@ -144,6 +144,24 @@ export class CaStore {
   private readonly tokens: TokenAccess;
   /** Providers replaced in a reload, closing once their signings in flight finished. */
   private readonly retiring = new Set<Promise<void>>();
+  /**
+   * Logins a token refused, by module, URI and PIN digest: never tried again with the same PIN
+   * (a token locks itself after a few wrong PINs), until the PIN or the URI changes.
+   */
+  private readonly refusedLogins = new Map<string, Error>();
+
+  /** Runs a token operation for `object`, unless its PIN was refused before; remembers a refusal. */
+  private async withToken<T>(signer: SignerConfig, object: TokenObject, operation: () => Promise<T>): Promise<T> {
+    const refused = this.refusedLogins.get(object.identity);
+    if (refused !== undefined) throw refused;
+    try {
+      return await operation();
+    } catch (e) {
+      const error = named(signer, e, object.from);
+      if (e instanceof CsrSignerError && e.kind === 'Pkcs11LoginFailed' && error instanceof Error) this.refusedLogins.set(object.identity, error);
+      throw error;
+    }
+  }
 
   constructor(signers: readonly SignerConfig[], private readonly options: CaStoreOptions) {
     for (const signer of signers) this.entries.set(signer.name, { signer, ca: undefined, trust: [], digest: undefined, error: undefined, token: undefined });
@@ -158,12 +176,8 @@ export class CaStore {
     const sources = readCaSources(signer, this.options.env ?? {});
     const cert = sources.certificate;
     if (cert.kind === 'file') return { sources, certificate: cert.certificate, ...(sources.trust ? { trust: sources.trust } : {}), digest: sources.digest };
-    let ders: Uint8Array[];
-    try {
-      ders = await this.tokens.readCertificates({ ...tokenOptions(cert.certificate), onError: (op) => this.observer.keyProviderError?.(signer.name, op) });
-    } catch (e) {
-      throw named(signer, e, cert.certificate.from);
-    }
+    const ders = await this.withToken(signer, cert.certificate,
+      () => this.tokens.readCertificates({ ...tokenOptions(cert.certificate), onError: (op) => this.observer.keyProviderError?.(signer.name, op) }));
     const bytes = pemBundle(ders);
     const digest = createHash('sha256').update(sources.digest).update('\0').update(bytes).digest('hex');
     const certificate = { name: `${cert.certificate.from} (${describePkcs11Uri(cert.certificate.uri)})`, bytes };
@@ -191,17 +205,13 @@ export class CaStore {
     let token = reused;
     if (token === undefined) {
       const settings = caOf(signer).pkcs11;
-      try {
-        const opened = await this.tokens.openKey({
-          ...tokenOptions(object),
-          sessions: settings?.sessions ?? this.options.defaultSessions ?? 5,
-          onError: (op) => this.observer.keyProviderError?.(signer.name, op),
-          ...(this.options.tokenBackoff === undefined ? {} : { backoff: this.options.tokenBackoff }),
-        });
-        token = { identity: object.identity, key: opened, provider: new TrackedKeyProvider(opened.provider) };
-      } catch (e) {
-        throw named(signer, e, object.from);
-      }
+      const opened = await this.withToken(signer, object, () => this.tokens.openKey({
+        ...tokenOptions(object),
+        sessions: settings?.sessions ?? this.options.defaultSessions ?? 5,
+        onError: (op) => this.observer.keyProviderError?.(signer.name, op),
+        ...(this.options.tokenBackoff === undefined ? {} : { backoff: this.options.tokenBackoff }),
+      }));
+      token = { identity: object.identity, key: opened, provider: new TrackedKeyProvider(opened.provider) };
     }
     try {
       const bundle = readCertificateBundle(files.certificate);

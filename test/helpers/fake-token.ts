@@ -74,6 +74,8 @@ export class FakeToken implements TokenAccess {
   /** Every open: the URI text, the PIN's length (not the PIN), the sessions asked for. */
   readonly opens: { uri: string; module: string; sessions: number | undefined }[] = [];
   readonly closes: string[] = [];
+  /** Every login tried (opening a key, reading certificates), with whichever PIN. */
+  logins = 0;
   readonly providers: FakeProvider[] = [];
   /** Certificates (PEM) by object label, for ca.cert. */
   readonly certificates = new Map<string, string>();
@@ -87,6 +89,7 @@ export class FakeToken implements TokenAccess {
       options.onError?.(op, error);
       throw error;
     }
+    this.logins++;
     if (options.pin !== this.pin) {
       const error = csrError('Pkcs11LoginFailed', options.uri.text, 'CKR_PIN_INCORRECT');
       options.onError?.('login', error);

@@ -240,3 +240,30 @@ void t.test('the PIN file: its first line only (a CRLF ending too), never more t
   t.equal(await message(store(empty).loadAll()),
     `InvalidArgument: signer ${name}: the PKCS#11 PIN file ${empty} (ca.pkcs11.pinFile) is empty; its first line is the token's user PIN`);
 });
+
+void t.test('a PIN the token refused is not tried again until it changes: a token locks itself after a few', async (t) => {
+  const where = tempDir('pin-refused-');
+  const pinFile = pinFileIn(where);
+  const secrets = secretDirWith({ 'tls.crt': tokenCa.certPem, 'tls.key': `${keyUri}\n` });
+  const token = newToken();
+  const { observer, reloads } = recorder();
+  const store = new CaStore([signer({ certFile: join(secrets, 'tls.crt'), keyFile: join(secrets, 'tls.key'), pkcs11: { module, pinFile } })],
+    { logger: pino({ level: 'silent' }), observer, tokens: token });
+  await store.loadAll();
+  t.equal(token.logins, 1);
+  // The Secret moves to another key, and its PIN to a wrong one.
+  installFiles(secrets, { 'tls.crt': otherTokenCa.certPem, 'tls.key': 'pkcs11:token=ca;object=cakey2\n' });
+  writeFileSync(pinFile, 'wrong\n');
+  await store.check();
+  await store.check();
+  await store.check();
+  t.same(reloads, ['error', 'error', 'error']);
+  t.equal(token.logins, 2, 'the wrong PIN was tried once');
+  t.match(store.state(name).error ?? '', /cannot log in to the token: CKR_PIN_INCORRECT/, 'and the refusal stays reported');
+  t.match(store.lookup(name).certificate.subject, /CN=token test CA/, 'the old CA signs');
+  writeFileSync(pinFile, `${pin}\n`);
+  await store.check();
+  t.equal(token.logins, 3, 'a new PIN is tried');
+  t.match(store.lookup(name).certificate.subject, /CN=token-two test CA/);
+  await store.close();
+});
