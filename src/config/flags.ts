@@ -21,7 +21,7 @@ interface FlagSpec {
 
 const pair = (signer: string, flag: string): FlagSpec[] => [
   { name: `cluster-signing-${flag}-cert-file`, arg: 'FILE', help: `CA certificate (PEM) for ${signer} only` },
-  { name: `cluster-signing-${flag}-key-file`, arg: 'FILE', help: `CA private key (PEM) for ${signer} only` },
+  { name: `cluster-signing-${flag}-key-file`, arg: 'FILE', help: `CA private key (PEM, or a pkcs11: URI) for ${signer} only` },
 ];
 
 const sections: readonly { readonly title: string; readonly flags: readonly FlagSpec[] }[] = [
@@ -30,7 +30,7 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
   ] },
   { title: 'Signers, as kube-controller-manager (drop-in flags, same names and rules)', flags: [
     { name: 'cluster-signing-cert-file', arg: 'FILE', help: 'CA certificate (PEM) of every signer: the four kubernetes.io/* signers, or the --signer-name ones' },
-    { name: 'cluster-signing-key-file', arg: 'FILE', help: 'CA private key (PEM) that goes with --cluster-signing-cert-file' },
+    { name: 'cluster-signing-key-file', arg: 'FILE', help: 'CA private key (PEM) that goes with --cluster-signing-cert-file; or a pkcs11: URI (RFC 7512) of the key on a PKCS#11 token, with --pkcs11-module and --pkcs11-pin-file or --pkcs11-pin-env' },
     { name: 'cluster-signing-duration', arg: 'DURATION', default: '8760h', help: 'the longest certificate issued, Go syntax (and the lifetime when a request asks for none)' },
     ...pair('kubernetes.io/kubelet-serving', 'kubelet-serving'),
     ...pair('kubernetes.io/kube-apiserver-client-kubelet', 'kubelet-client'),
@@ -39,6 +39,9 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'signer-name', arg: 'NAME', multiple: true, help: 'serve this signerName (repeatable) with the --cluster-signing-{cert,key}-file CA, instead of the kubernetes.io/* signers; a custom name needs --signer-unrestricted (a policy needs --config)' },
     { name: 'signer-unrestricted', help: 'let the --signer-name signers sign any DNS name and IP address an approver approved (no policy); without it a custom --signer-name is refused' },
     { name: 'ca-key-passphrase-file', arg: 'FILE', help: 'passphrase of an encrypted CA key given by a --cluster-signing-* flag (first line of FILE)' },
+    { name: 'pkcs11-module', arg: 'FILE', help: 'the PKCS#11 module (a shared library, absolute path) of the token holding a pkcs11: key of a --cluster-signing-* flag (may be left out when the URI has module-path)' },
+    { name: 'pkcs11-pin-file', arg: 'FILE', help: 'the token\'s user PIN: the first line of FILE (never a flag value)' },
+    { name: 'pkcs11-pin-env', arg: 'NAME', help: 'the token\'s user PIN: the environment variable NAME, instead of --pkcs11-pin-file' },
   ] },
   { title: 'Signers, from a file (not with the flags above)', flags: [
     { name: 'config', arg: 'FILE', help: 'a SignerConfiguration YAML file: several signers, each with its CA, durations, usages and policy' },

@@ -6,9 +6,11 @@
  * kube-controller-manager starts no signer; csr-signer refuses to start.
  */
 import { csrError } from '../errors.js';
-import { builtinSignerNames, isBuiltinSignerName, type BuiltinSignerName, type SignerConfig } from '../signer/types.js';
+import { isPkcs11Uri } from '../hsm/uri.js';
+import { builtinSignerNames, isBuiltinSignerName, type BuiltinSignerName, type Pkcs11Settings, type SignerConfig } from '../signer/types.js';
 import { durationFlag } from './flag-values.js';
 import type { RunFlags } from './flags.js';
+import { checkPkcs11, checkUri } from './pkcs11.js';
 import { unboundedPolicyRisk, unrestrictedPolicy } from './policy.js';
 import { signerNameIssue } from './signer-entry.js';
 
@@ -61,10 +63,16 @@ export function signersFromFlags(flags: RunFlags): SignerConfig[] {
 
   const durationMs = durationFlag(values, 'cluster-signing-duration', '8760h');
   const passphrase = values['ca-key-passphrase-file'];
-  const signer = (name: string, certFile: string, keyFile: string): SignerConfig => ({
+  const pkcs11 = pkcs11FromFlags(values);
+  const signer = (name: string, certFile: string, key: string): SignerConfig => ({
     name,
     source: commandLine,
-    ca: { certFile, keyFile, ...(passphrase === undefined ? {} : { passphraseFile: passphrase }) },
+    ca: {
+      certFile,
+      ...(isPkcs11Uri(key) ? { keyUri: key.trim() } : { keyFile: key }),
+      ...(passphrase === undefined || isPkcs11Uri(key) ? {} : { passphraseFile: passphrase }),
+      ...(pkcs11 === undefined ? {} : { pkcs11 }),
+    },
     defaultDurationMs: durationMs,
     maxDurationMs: durationMs,
     includeChain: false,
@@ -93,8 +101,42 @@ export function signersFromFlags(flags: RunFlags): SignerConfig[] {
   return names.map((name) => signer(name, cert, key));
 }
 
+const pkcs11Flags = ['pkcs11-module', 'pkcs11-pin-file', 'pkcs11-pin-env'] as const;
+
+/**
+ * The PKCS#11 module and PIN of the key-file flags whose value is a `pkcs11:` URI; undefined
+ * when none is. The --pkcs11-* flags are refused without such a key, and
+ * --ca-key-passphrase-file when every key is one (it would unlock nothing).
+ */
+function pkcs11FromFlags(values: RunFlags['values']): Pkcs11Settings | undefined {
+  const keyFlags = ['cluster-signing', ...perSignerFlags.map((p) => p.stem)].map((stem) => `${stem}-key-file`).filter((flag) => values[flag] !== undefined);
+  const uriFlags = keyFlags.filter((flag) => isPkcs11Uri(values[flag] ?? ''));
+  const given = pkcs11Flags.filter((flag) => values[flag] !== undefined);
+  if (uriFlags.length === 0) {
+    if (given.length > 0) throw csrError('InvalidArgument', `--${given[0] ?? ''} is for a CA key on a PKCS#11 token, and no --cluster-signing-*-key-file is a pkcs11: URI: drop it, or give the key as pkcs11:token=…;object=…`);
+    return undefined;
+  }
+  if (values['ca-key-passphrase-file'] !== undefined && uriFlags.length === keyFlags.length) {
+    throw csrError('InvalidArgument', `--ca-key-passphrase-file unlocks an encrypted key file, and --${uriFlags[0] ?? ''} is on a PKCS#11 token: drop it`);
+  }
+  const uris = uriFlags.map((flag) => {
+    const checked = checkUri(values[flag] ?? '', 'private');
+    if ('problem' in checked) throw csrError('InvalidArgument', `--${flag} ${checked.problem}`);
+    return checked.value;
+  });
+  const module = values['pkcs11-module'];
+  const pinFile = values['pkcs11-pin-file'];
+  const pinEnv = values['pkcs11-pin-env'];
+  const checked = checkPkcs11(
+    { ...(module === undefined ? {} : { module }), ...(pinFile === undefined ? {} : { pinFile }), ...(pinEnv === undefined ? {} : { pinEnv }) },
+    uris, { module: '--pkcs11-module', pinFile: '--pkcs11-pin-file', pinEnv: '--pkcs11-pin-env', uri: `--${uriFlags[0] ?? ''}` }, (path) => path,
+  );
+  if ('problem' in checked) throw csrError('InvalidArgument', `${checked.field ?? '--pkcs11-module'} ${checked.problem}`);
+  return checked.value;
+}
+
 /** The --cluster-signing-* and --signer-name flags given, which --config may not be combined with. */
 export function signingFlagsGiven(flags: RunFlags): string[] {
-  const given = Object.keys(flags.values).filter((name) => name.startsWith('cluster-signing-') || name === 'ca-key-passphrase-file');
+  const given = Object.keys(flags.values).filter((name) => name.startsWith('cluster-signing-') || name === 'ca-key-passphrase-file' || name.startsWith('pkcs11-'));
   return [...given, ...(flags.signerNames.length > 0 ? ['signer-name'] : []), ...(flags.booleans['signer-unrestricted'] === undefined ? [] : ['signer-unrestricted'])].map((name) => `--${name}`);
 }

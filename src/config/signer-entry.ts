@@ -5,9 +5,11 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { formatDuration } from '../duration.js';
 import { knownUsages } from '../pki/index.js';
-import { isBuiltinSignerName, keyTypeNames, type KeyTypeName, type SignerConfig } from '../signer/types.js';
+import type { Pkcs11Uri } from '../hsm/uri.js';
+import { isBuiltinSignerName, keyTypeNames, type KeyTypeName, type Pkcs11Settings, type SignerConfig } from '../signer/types.js';
 import { Fields } from './fields.js';
 import { signerNameProblem } from './names.js';
+import { checkPkcs11, checkUri, maxPkcs11Sessions, pkcs11Keys } from './pkcs11.js';
 import { readPodCertificates } from './pod-certificates.js';
 import { readPolicy } from './policy.js';
 import { readTrust } from './trust.js';
@@ -15,7 +17,7 @@ import { readTrust } from './trust.js';
 export const signerKeys = ['name', 'ca', 'duration', 'usages', 'keyTypes', 'includeChain', 'policy', 'trust', 'certificateSigningRequests', 'podCertificates'] as const;
 /** The fields that only CertificateSigningRequests use: refused when the signer serves none. */
 export const csrOnlyKeys = ['duration', 'usages', 'keyTypes', 'includeChain', 'policy'] as const;
-export const caKeys = ['certFile', 'keyFile', 'passphraseFile', 'trustFile'] as const;
+export const caKeys = ['certFile', 'keyFile', 'passphraseFile', 'trustFile', 'cert', 'key', 'pkcs11'] as const;
 export const durationKeys = ['default', 'max', 'min'] as const;
 export const usageKeys = ['allowed', 'required'] as const;
 
@@ -39,23 +41,75 @@ export function signerNameIssue(name: string): string | undefined {
 
 const resolveFrom = (file: string, path: string): string => (isAbsolute(path) ? path : join(dirname(file), path));
 
-/** The CA files; optional when signing is off (`signing: false`, --signing=false): they are then not loaded. */
+/**
+ * The CA: certificate and key from files, or on a PKCS#11 token (`key`, `cert`: URIs,
+ * with `pkcs11` saying which module and PIN); optional when signing is off (`signing:
+ * false`, --signing=false): it is then not loaded.
+ */
 function readCa(fields: Fields, file: string, value: unknown, path: string, signing: boolean): SignerConfig['ca'] {
   if (value === undefined && !signing) return undefined;
   if (value === undefined) throw fields.fail(path, 'is required: the CA that signs, as {certFile, keyFile} (only with signing: false may it be left out)');
   const m = fields.mapping(value, path, caKeys);
-  for (const key of ['certFile', 'keyFile'] as const) {
-    if (m[key] === undefined) throw fields.fail(`${path}.${key}`, 'is required');
+  for (const [uriKey, fileKey] of [['cert', 'certFile'], ['key', 'keyFile']] as const) {
+    if (m[uriKey] !== undefined && m[fileKey] !== undefined) {
+      throw fields.fail(`${path}.${uriKey}`, `and ${fileKey} are both given; give one: ${uriKey} a PKCS#11 URI, ${fileKey} a file`);
+    }
+    if (m[uriKey] === undefined && m[fileKey] === undefined) throw fields.fail(`${path}.${fileKey}`, 'is required');
   }
-  const certFile = resolveFrom(file, fields.string(m.certFile, `${path}.certFile`));
-  const keyFile = resolveFrom(file, fields.string(m.keyFile, `${path}.keyFile`));
+  const uriOf = (key: 'cert' | 'key'): { text: string; uri: Pkcs11Uri } | undefined => {
+    if (m[key] === undefined) return undefined;
+    const text = fields.string(m[key], `${path}.${key}`);
+    const checked = checkUri(text, key === 'key' ? 'private' : 'cert');
+    if ('problem' in checked) throw fields.fail(`${path}.${key}`, checked.problem);
+    return { text, uri: checked.value };
+  };
+  const certUri = uriOf('cert');
+  const keyUri = uriOf('key');
+  const certFile = m.certFile === undefined ? undefined : resolveFrom(file, fields.string(m.certFile, `${path}.certFile`));
+  const keyFile = m.keyFile === undefined ? undefined : resolveFrom(file, fields.string(m.keyFile, `${path}.keyFile`));
   const passphraseFile = fields.optionalString(m.passphraseFile, `${path}.passphraseFile`);
+  if (passphraseFile !== undefined && keyUri !== undefined) {
+    throw fields.fail(`${path}.passphraseFile`, 'is for an encrypted key file, and the key is on a PKCS#11 token (key): remove passphraseFile');
+  }
   const trustFile = fields.optionalString(m.trustFile, `${path}.trustFile`);
+  const uris = [keyUri, certUri].flatMap((u) => (u === undefined ? [] : [u.uri]));
+  const pkcs11 = readPkcs11(fields, file, m.pkcs11, path, uris, keyUri === undefined ? 'cert' : 'key');
   return {
-    certFile, keyFile,
+    ...(certFile === undefined ? {} : { certFile }),
+    ...(certUri === undefined ? {} : { certUri: certUri.text }),
+    ...(keyFile === undefined ? {} : { keyFile }),
+    ...(keyUri === undefined ? {} : { keyUri: keyUri.text }),
     ...(passphraseFile === undefined ? {} : { passphraseFile: resolveFrom(file, passphraseFile) }),
     ...(trustFile === undefined ? {} : { trustFile: resolveFrom(file, trustFile) }),
+    ...(pkcs11 === undefined ? {} : { pkcs11 }),
   };
+}
+
+/**
+ * `ca.pkcs11`: required when `key` or `cert` is a URI; allowed beside a plain keyFile,
+ * which may come to hold a URI (a rotation from a file key to a token key).
+ */
+function readPkcs11(
+  fields: Fields, file: string, value: unknown, ca: string, uris: readonly Pkcs11Uri[], uriField: 'key' | 'cert',
+): Pkcs11Settings | undefined {
+  const path = `${ca}.pkcs11`;
+  if (value === undefined) {
+    if (uris.length === 0) return undefined;
+    throw fields.fail(path, `is required: ${ca}.${uriField} is a PKCS#11 URI, so the module and the PIN must be given as pkcs11: {module, pinFile or pinEnv}`);
+  }
+  const m = fields.mapping(value, path, pkcs11Keys);
+  const module = fields.optionalString(m.module, `${path}.module`);
+  const pinFile = fields.optionalString(m.pinFile, `${path}.pinFile`);
+  const pinEnv = fields.optionalString(m.pinEnv, `${path}.pinEnv`);
+  const sessions = fields.positiveInteger(m.sessions, `${path}.sessions`);
+  if (sessions !== undefined && sessions > maxPkcs11Sessions) throw fields.fail(`${path}.sessions`, `${sessions} is more than ${maxPkcs11Sessions}`);
+  const names = { module: `${path}.module`, pinFile: `${path}.pinFile`, pinEnv: `${path}.pinEnv`, uri: `${ca}.${uriField}` };
+  const checked = checkPkcs11(
+    { ...(module === undefined ? {} : { module }), ...(pinFile === undefined ? {} : { pinFile }), ...(pinEnv === undefined ? {} : { pinEnv }), ...(sessions === undefined ? {} : { sessions }) },
+    uris, names, (p) => resolveFrom(file, p),
+  );
+  if ('problem' in checked) throw fields.fail(checked.field ?? path, checked.problem);
+  return checked.value;
 }
 
 type Durations = Pick<SignerConfig, 'defaultDurationMs' | 'maxDurationMs' | 'minDurationMs'>;

@@ -87,6 +87,7 @@ function signingOnlyFlagProblem(flags: RunFlags, offBy: string): string | undefi
     if (name === 'cluster-signing-duration') return `--cluster-signing-duration bounds the certificates a signer issues, and with ${offBy} nothing is issued: drop it`;
     if (name.startsWith('cluster-signing-')) return `--${name} names a CA file, and with ${offBy} no CA is loaded: drop it`;
     if (name === 'ca-key-passphrase-file') return `--ca-key-passphrase-file unlocks a CA key, and with ${offBy} no CA is loaded: drop it`;
+    if (name.startsWith('pkcs11-')) return `--${name} reaches a CA key on a PKCS#11 token, and with ${offBy} no CA is loaded: drop it`;
   }
   const record = flags.values['rotation-record'];
   if (record !== undefined && record !== '') return `--rotation-record records what a signer issues, and with ${offBy} nothing is issued: drop it`;

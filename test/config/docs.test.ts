@@ -8,6 +8,7 @@ import { accessKeys, approverKeys, approverSignerKeys } from '../../src/config/a
 import { cleanupKeys } from '../../src/config/cleanup.js';
 import { readConfigDocument, topLevelKeys } from '../../src/config/file.js';
 import { annotationDnsNamesKeys, podCertificateKeys, podNamespacesKeys, podSubjectKeys, refreshKeys, userAnnotationsKeys } from '../../src/config/pod-certificates.js';
+import { pkcs11Keys } from '../../src/config/pkcs11.js';
 import { policyKeys, requesterKeys } from '../../src/config/policy.js';
 import { caKeys, durationKeys, signerKeys, usageKeys } from '../../src/config/signer-entry.js';
 import { clusterTrustBundleKeys, configMapKeys, expressionKeys, selectorKeys, trustKeys } from '../../src/config/trust.js';
@@ -33,6 +34,7 @@ void t.test('every field of the config file has a row in the field tables, and e
     ...topLevelKeys,
     ...signerKeys.map((k) => `signers[].${k}`),
     ...caKeys.map((k) => `signers[].ca.${k}`),
+    ...pkcs11Keys.map((k) => `signers[].ca.pkcs11.${k}`),
     ...durationKeys.map((k) => `signers[].duration.${k}`),
     ...usageKeys.map((k) => `signers[].usages.${k}`),
     ...policyKeys.map((k) => `signers[].policy.${k}`),
@@ -53,7 +55,7 @@ void t.test('every field of the config file has a row in the field tables, and e
     ...accessKeys.map((k) => `approver.signers[].subjectAccessReview.${k}`),
     ...cleanupKeys.map((k) => `cleanup.${k}`),
   ].sort();
-  const rows = [...doc.matchAll(/^\| `([a-zA-Z[\].]+)` \|/gm)].map((m) => m[1] ?? '').filter((f) => !f.startsWith('-')).sort();
+  const rows = [...doc.matchAll(/^\| `([a-zA-Z0-9[\].]+)` \|/gm)].map((m) => m[1] ?? '').filter((f) => !f.startsWith('-')).sort();
   t.same(rows, fields);
   t.end();
 });
