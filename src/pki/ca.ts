@@ -6,7 +6,7 @@
  *
  * Pure: file contents and `now` come in as parameters.
  */
-import { createPrivateKey as createPrivateKeyFrom, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey as createPrivateKeyFrom, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { CsrSignerError, csrError, csrErrorWithCause } from '../errors.js';
 import { children, equalBytes, readOid, readWhole, slice, Tag } from './der.js';
@@ -253,8 +253,19 @@ export function certificateAuthorityFrom(
     const key = publicKeyOf(c);
     return key !== undefined && sameKey(key, publicKey);
   });
-  // A CA re-issued for the same key (renewed) may sit beside its old certificate: the one that
-  // passes every check and lasts longest signs, whatever the order; none passing, the first one's error.
+  if (matching.length === 0) throw csrError('CaKeyMismatch', keyName, certificates.name, bundle.length);
+  return authorityOf(certificates, bundle, matching, keyProvider, keyKind, now);
+}
+
+/**
+ * The certificate that signs, among those of the bundle whose key is the CA key: a CA
+ * re-issued for the same key (renewed) may sit beside its old certificate, so the one
+ * that passes every check and lasts longest signs, whatever the order; none passing,
+ * the first one's error.
+ */
+function authorityOf(
+  certificates: NamedBytes, bundle: readonly CaCertificate[], matching: readonly CaCertificate[], keyProvider: KeyProvider, keyKind: KeyKind, now: Date,
+): CertificateAuthority {
   const usable = matching.filter((c) => {
     try {
       checkSigningCertificate(c, certificates.name, now);
@@ -264,7 +275,7 @@ export function certificateAuthorityFrom(
     }
   }).sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime());
   const signer = usable[0] ?? matching[0];
-  if (!signer) throw csrError('CaKeyMismatch', keyName, certificates.name, bundle.length);
+  if (!signer) throw new Error('authorityOf: no matching certificate');
   checkSigningCertificate(signer, certificates.name, now);
   return {
     certificate: signer,
@@ -274,6 +285,59 @@ export function certificateAuthorityFrom(
     chain: chainOf(signer, bundle),
     extraTrust: bundle.filter((c) => c !== signer).map((c) => c.der),
   };
+}
+
+/** Whether a certificate's public key is of `kind` (type, curve, modulus size). */
+function ofKind(key: KeyObject, kind: KeyKind): boolean {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (kind.type) {
+    case 'rsa':
+      return key.asymmetricKeyType === 'rsa' && details.modulusLength === kind.bits;
+    case 'ec':
+      return key.asymmetricKeyType === 'ec' && curveNames[details.namedCurve ?? ''] === kind.curve;
+    case 'ed25519':
+      return key.asymmetricKeyType === 'ed25519';
+  }
+}
+
+/** A key whose private half stays elsewhere (a PKCS#11 token): the provider that signs with it and what is known of it. */
+export interface ExternalKey {
+  readonly provider: KeyProvider;
+  readonly keyKind: KeyKind;
+  /** The public key, when the key's holder shows it; it is never trusted alone. */
+  readonly publicKey?: KeyObject | undefined;
+}
+
+/** Bytes signed to learn which certificate is a provider's key's: long enough never to repeat. */
+export const keyChallengeBytes = 32;
+
+/**
+ * Builds a CA from a bundle and a key that cannot be read, only asked to sign (a key on a
+ * PKCS#11 token): the provider signs `challenge` (32 random bytes, fresh for each load; a test may fix them)
+ * with the CA's signature algorithm, and the certificates of the bundle whose public key,
+ * of the same kind, verifies that signature are the key's. The public key the token shows
+ * is not trusted for this: a public-key object beside the private key may be another key's.
+ * None verifies → Pkcs11KeyMismatch naming the key and the certificates; then the checks
+ * of any CA (CA:TRUE, keyCertSign, validity). A provider that cannot sign rejects with its
+ * own error (Pkcs11Unreachable, say).
+ */
+export async function certificateAuthorityFromKey(
+  certificates: NamedBytes, bundle: readonly CaCertificate[], key: ExternalKey, keyName: string, now: Date, challenge: Uint8Array = randomBytes(keyChallengeBytes),
+): Promise<CertificateAuthority> {
+  if (challenge.length < keyChallengeBytes) throw new Error(`certificateAuthorityFromKey: the challenge must be at least ${keyChallengeBytes} bytes`);
+  const { hash } = signatureAlgorithmFor(key.keyKind);
+  const signature = await key.provider.sign(challenge, hash);
+  const matching = bundle.filter((c) => {
+    const publicKey = publicKeyOf(c);
+    if (publicKey === undefined || !ofKind(publicKey, key.keyKind)) return false;
+    try {
+      return verify(hash, challenge, publicKey, signature);
+    } catch {
+      return false; // a signature of the wrong shape for this key verifies nothing
+    }
+  });
+  if (matching.length === 0) throw csrError('Pkcs11KeyMismatch', keyName, certificates.name, bundle.length);
+  return authorityOf(certificates, bundle, matching, key.provider, key.keyKind, now);
 }
 
 export interface CaFiles {

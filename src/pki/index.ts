@@ -6,8 +6,8 @@ export type { PodCertificateKey, PodCertificateKeyFields, PodCertificateKeyType 
 export { MAX_POD_CERTIFICATE_KEY_FIELD_BYTES, MAX_STUB_PKCS10_REQUEST_BYTES } from './pod-certificate-key.js';
 export { certificateIssuedChannelName } from './issued-channel.js';
 export type { CertificateIssuedMessage } from './issued-channel.js';
-export { loadCertificateAuthority, certificateAuthorityFrom, readCertificateBundle, readPrivateKey } from './ca.js';
-export type { CaCertificate, CaFiles, CertificateAuthority, NamedBytes } from './ca.js';
+export { loadCertificateAuthority, certificateAuthorityFrom, certificateAuthorityFromKey, keyChallengeBytes, readCertificateBundle, readPrivateKey } from './ca.js';
+export type { CaCertificate, CaFiles, CertificateAuthority, ExternalKey, NamedBytes } from './ca.js';
 export { parseRequest, parseRequestAsync, parseRequestDer, parseRequestDerAsync, decodeRequestBytes, defaultRequestLimits } from './csr.js';
 export type { CertificateRequest, RequestLimits } from './csr.js';
 export { InMemoryKeyProvider } from './key-provider.js';
