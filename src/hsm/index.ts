@@ -8,8 +8,13 @@
  * KeyProvider (src/pki/key-provider.ts) and the error catalogue's Pkcs11* errors.
  */
 import type { KeyObject } from 'node:crypto';
-import type { KeyKind, KeyProvider, KeyProviderOperation } from '../pki/index.js';
-import type { Pkcs11Uri } from './uri.js';
+import type { Hash, KeyKind, KeyProvider, KeyProviderOperation } from '../pki/index.js';
+import { csrError, csrErrorWithCause, isCsrSignerError } from '../errors.js';
+import { describeFailure, type Handle } from './binding.js';
+import { Pkcs11Module } from './module.js';
+import { TokenKeyProvider } from './provider.js';
+import { closeQuietly, findPrivateKey, findSlot, keyDetails, openLoggedInSession, readCertificates } from './token.js';
+import { describePkcs11Uri, type Pkcs11Uri } from './uri.js';
 
 export { describePkcs11Uri, isPkcs11Uri, parsePkcs11Uri } from './uri.js';
 export type { Pkcs11ObjectType, Pkcs11TokenMatch, Pkcs11Uri } from './uri.js';
@@ -38,6 +43,8 @@ export interface Pkcs11KeyProvider extends KeyProvider {
   problem(): string | undefined;
   /** Closes the sessions; the module stays loaded for other providers and is finalised with the last one. */
   close(): Promise<void>;
+  /** RSASSA-PSS through CKM_RSA_PKCS_PSS (MGF1 with the same hash, salt as long as the digest); RSA keys only. */
+  signPss(data: Uint8Array, hash: Hash): Promise<Uint8Array>;
 }
 
 export interface Pkcs11Key {
@@ -55,11 +62,35 @@ export interface Pkcs11Key {
 /**
  * Opens the token the URI names, logs in, finds exactly one private key, and returns a
  * provider for it. Throws a CsrSignerError: Pkcs11BindingMissing, Pkcs11ModuleInvalid,
- * Pkcs11TokenNotFound, Pkcs11LoginFailed, Pkcs11KeyNotFound, CaUnsupportedKey.
+ * Pkcs11TokenNotFound, Pkcs11LoginFailed, Pkcs11KeyNotFound, CaUnsupportedKey. Nothing is
+ * retried here: a wrong PIN tried again may lock the token.
  */
 export function openPkcs11Key(options: Pkcs11KeyOptions): Promise<Pkcs11Key> {
-  void options;
-  return Promise.reject(new Error('openPkcs11Key: not implemented yet'));
+  return Promise.resolve().then(() => openKey(options));
+}
+
+function openKey(options: Pkcs11KeyOptions): Pkcs11Key {
+  const sessions = options.sessions ?? 5;
+  if (!Number.isInteger(sessions) || sessions < 1 || sessions > 64) throw new RangeError(`sessions must be an integer from 1 to 64, not ${sessions}`);
+  const backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+  return withToken(options, 'private', ({ module, slot, session }) => {
+    const name = describePkcs11Uri(options.uri);
+    let key;
+    let details;
+    try {
+      key = findPrivateKey(module.library, session, options.uri);
+      details = keyDetails(module.library, session, key, options.uri);
+    } catch (error) {
+      options.onError?.('find_key', error);
+      if (isCsrSignerError(error)) throw error;
+      throw csrErrorWithCause(error, 'Pkcs11KeyNotFound', name, `the token cannot be searched (${describeFailure(error)})`);
+    }
+    const provider = new TokenKeyProvider({
+      module, uri: options.uri, pin: options.pin, slot, session, key, kind: details.kind, publicKey: details.publicKey,
+      signatureBytes: details.signatureBytes, sessions, backoff, onError: options.onError,
+    });
+    return { keep: true, value: { provider, keyKind: details.kind, publicKey: details.publicKey } };
+  });
 }
 
 /**
@@ -68,6 +99,69 @@ export function openPkcs11Key(options: Pkcs11KeyOptions): Promise<Pkcs11Key> {
  * when there are none, and the errors of openPkcs11Key for the module, token and login.
  */
 export function readPkcs11Certificates(options: Pkcs11Options): Promise<Uint8Array[]> {
-  void options;
-  return Promise.reject(new Error('readPkcs11Certificates: not implemented yet'));
+  return Promise.resolve().then(() => withToken(options, 'cert', ({ module, session }) => {
+    try {
+      return { keep: false, value: readCertificates(module.library, session, options.uri) };
+    } catch (error) {
+      options.onError?.('read_certificate', error);
+      if (isCsrSignerError(error)) throw error;
+      throw csrErrorWithCause(error, 'Pkcs11CertificateNotFound', describePkcs11Uri(options.uri), `the token cannot be searched (${describeFailure(error)})`);
+    }
+  }));
+}
+
+interface OpenToken {
+  readonly module: Pkcs11Module;
+  readonly slot: Handle;
+  readonly session: Handle;
+}
+
+/**
+ * Loads the module, finds the token and logs in, then runs `use`; the module and session
+ * are released unless `use` keeps them (a provider does), and on any failure.
+ */
+function withToken<T>(options: Pkcs11Options, type: 'private' | 'cert', use: (token: OpenToken) => { keep: boolean; value: T }): T {
+  const { uri } = options;
+  const name = describePkcs11Uri(uri);
+  if (uri.type !== undefined && uri.type !== type) {
+    throw csrError(type === 'private' ? 'Pkcs11KeyNotFound' : 'Pkcs11CertificateNotFound', name, `the URI names type=${uri.type} objects, not type=${type}`);
+  }
+  if (uri.modulePath !== undefined && uri.modulePath !== options.module) {
+    throw csrError('Pkcs11ModuleInvalid', options.module, `the URI's module-path names ${uri.modulePath}, a different file`);
+  }
+  let module: Pkcs11Module;
+  try {
+    module = Pkcs11Module.acquire(options.module);
+  } catch (error) {
+    options.onError?.('load', error);
+    throw error;
+  }
+  let session: Handle | undefined;
+  try {
+    let slot: Handle;
+    try {
+      slot = findSlot(module.library, uri);
+    } catch (error) {
+      options.onError?.('load', error);
+      throw error;
+    }
+    try {
+      session = openLoggedInSession(module.library, slot, uri, options.pin);
+    } catch (error) {
+      const login = isCsrSignerError(error) && error.kind === 'Pkcs11LoginFailed';
+      options.onError?.(login ? 'login' : 'open_session', error);
+      if (login) throw error;
+      throw csrErrorWithCause(error, 'Pkcs11TokenNotFound', name, `the token does not open a session (${describeFailure(error)})`);
+    }
+    const { keep, value } = use({ module, slot, session });
+    if (!keep) {
+      closeQuietly(module.library, session);
+      module.release();
+    }
+    return value;
+  } catch (error) {
+    if (session !== undefined) closeQuietly(module.library, session);
+    module.release();
+    throw error;
+  }
 }

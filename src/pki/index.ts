@@ -14,6 +14,9 @@ export { InMemoryKeyProvider } from './key-provider.js';
 export { keyProviderOperations } from './key-provider.js';
 export type { KeyProvider, KeyProviderOperation } from './key-provider.js';
 export { describeKey } from './public-key.js';
+// Signature encodings for keys that sign on a device (src/hsm/).
+export { ecdsaRawToDer, digestInfo } from './signature-encoding.js';
+export type { Hash } from './signature.js';
 export { certificateFingerprint } from './fingerprint.js';
 export type { KeyKind, PublicKey } from './public-key.js';
 export { knownUsages, mapUsages } from './usages.js';

@@ -1,0 +1,121 @@
+/**
+ * One loaded PKCS#11 module per file in the process. C_Initialize may be called once per
+ * process for a module (PKCS#11 v2.40 section 5.4), so every provider on the same module
+ * shares this object: the first one loads and initialises it, the last one to close
+ * finalises and unloads it.
+ *
+ * Re-initialising is how a module finds a token that came back: SoftHSM2, for one, keeps
+ * the old slot's handles invalid after its token directory returns, and only a C_Finalize
+ * plus C_Initialize makes it read the token again. Every provider on the module then finds
+ * its handles invalid and reconnects, as after any outage; `generation` tells a provider
+ * whether someone else has re-initialised since it last looked.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { csrError, csrErrorWithCause } from '../errors.js';
+import { CK, ckr, describeFailure, loadBinding, type Pkcs11Library } from './binding.js';
+
+const modules = new Map<string, Pkcs11Module>();
+
+export class Pkcs11Module {
+  /** Bumped at each re-initialisation: handles from an older generation are invalid. */
+  generation = 0;
+  #users = 0;
+  #inFlight = 0;
+  #drained: (() => void)[] = [];
+  #reinitializing: Promise<void> | undefined;
+
+  private constructor(readonly path: string, readonly library: Pkcs11Library) {}
+
+  /** The module at `path`, loaded and initialised on first use; each acquire needs one release. */
+  static acquire(path: string, loadName?: string): Pkcs11Module {
+    let module = modules.get(path);
+    if (module === undefined) {
+      if (!isAbsolute(path)) throw csrError('Pkcs11ModuleInvalid', path, 'the path is not absolute');
+      if (!existsSync(path)) throw csrError('Pkcs11ModuleInvalid', path, 'no such file');
+      if (!statSync(path).isFile()) throw csrError('Pkcs11ModuleInvalid', path, 'not a file');
+      const binding = loadBinding(loadName);
+      const library = new binding.PKCS11();
+      try {
+        library.load(path);
+      } catch (error) {
+        throw csrErrorWithCause(error, 'Pkcs11ModuleInvalid', path, `it is not a PKCS#11 module (${describeFailure(error)})`);
+      }
+      try {
+        initialize(library);
+      } catch (error) {
+        try {
+          library.close();
+        } catch {
+          // Nothing more to release.
+        }
+        throw csrErrorWithCause(error, 'Pkcs11ModuleInvalid', path, `C_Initialize failed with ${describeFailure(error)}`);
+      }
+      module = new Pkcs11Module(path, library);
+      modules.set(path, module);
+    }
+    module.#users++;
+    return module;
+  }
+
+  /** Runs a token operation, counted so that a re-initialisation waits for it. */
+  async track<T>(operation: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
+    try {
+      return await operation();
+    } finally {
+      this.#inFlight--;
+      if (this.#inFlight === 0) for (const resolve of this.#drained.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * C_Finalize and C_Initialize, once for everyone who saw `generation` fail: a caller
+   * whose generation is already old finds the module re-initialised and does nothing.
+   * Waits for operations in flight (they are failing anyway) so that none runs across it.
+   */
+  async reinitialize(seen: number): Promise<void> {
+    if (seen !== this.generation) return;
+    if (this.#reinitializing !== undefined) return this.#reinitializing;
+    this.#reinitializing = (async () => {
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
+      try {
+        this.library.C_Finalize();
+      } catch {
+        // Not initialised any more, or the device is gone: initialising again is what matters.
+      }
+      this.generation++;
+      initialize(this.library);
+    })();
+    try {
+      await this.#reinitializing;
+    } finally {
+      this.#reinitializing = undefined;
+    }
+  }
+
+  /** One user fewer; the last one finalises and unloads the module. */
+  release(): void {
+    if (--this.#users > 0) return;
+    modules.delete(this.path);
+    try {
+      this.library.C_Finalize();
+    } catch {
+      // Already finalised (a failed re-initialisation).
+    }
+    try {
+      this.library.close();
+    } catch {
+      // Nothing more to release.
+    }
+  }
+}
+
+function initialize(library: Pkcs11Library): void {
+  try {
+    library.C_Initialize({ flags: CK.CKF_OS_LOCKING_OK });
+  } catch (error) {
+    // Another library in this process (a second copy of the binding) initialised it first.
+    if (ckr(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw error;
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * A CA key on a token, as a KeyProvider: signatures are made by the token on a pool of
+ * sessions (a PKCS#11 session runs one operation at a time), each through C_SignAsync,
+ * which waits on libuv's threadpool so the JavaScript thread never blocks on the device.
+ *
+ * When the token stops answering (removed, unplugged, a network HSM gone) the provider is
+ * unreachable: sign() rejects at once with Pkcs11Unreachable (a transient error: the request
+ * is retried), problem() says why, onError counts each failed operation, and a reconnection
+ * runs in the background with backoff until the same key answers again.
+ */
+import { createHash, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { csrError, csrErrorWithCause, isCsrSignerError, type CsrSignerError } from '../errors.js';
+import { digestInfo, ecdsaRawToDer, type Hash, type KeyKind, type KeyProviderOperation } from '../pki/index.js';
+import { CK, ckr, describeFailure, type Handle, type Pkcs11Library, type Pkcs11Mechanism } from './binding.js';
+import type { Pkcs11Module } from './module.js';
+import { closeQuietly, findPrivateKey, findSlot, keyDetails, openLoggedInSession } from './token.js';
+import { describePkcs11Uri, type Pkcs11Uri } from './uri.js';
+
+/** Return codes meaning the token, its session or its objects are gone: the provider reconnects. */
+export const goneCodes: ReadonlySet<string> = new Set([
+  'CKR_DEVICE_REMOVED', 'CKR_TOKEN_NOT_PRESENT', 'CKR_DEVICE_ERROR', 'CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED',
+  'CKR_USER_NOT_LOGGED_IN', 'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID', 'CKR_GENERAL_ERROR',
+  'CKR_CRYPTOKI_NOT_INITIALIZED', 'CKR_SLOT_ID_INVALID', 'CKR_TOKEN_NOT_RECOGNIZED',
+]);
+
+const isGone = (error: unknown): boolean => goneCodes.has(ckr(error) ?? '');
+
+const hashMechanisms: Readonly<Record<Hash, { hashAlg: number; mgf: number; bytes: number }>> = {
+  sha256: { hashAlg: CK.CKM_SHA256, mgf: CK.CKG_MGF1_SHA256, bytes: 32 },
+  sha384: { hashAlg: CK.CKM_SHA384, mgf: CK.CKG_MGF1_SHA384, bytes: 48 },
+  sha512: { hashAlg: CK.CKM_SHA512, mgf: CK.CKG_MGF1_SHA512, bytes: 64 },
+};
+
+export interface ProviderParts {
+  readonly module: Pkcs11Module;
+  readonly uri: Pkcs11Uri;
+  readonly pin: string;
+  readonly slot: Handle;
+  readonly session: Handle;
+  readonly key: Handle;
+  readonly kind: KeyKind;
+  readonly publicKey: KeyObject | undefined;
+  readonly signatureBytes: number;
+  readonly sessions: number;
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly onError: ((op: KeyProviderOperation, error: unknown) => void) | undefined;
+}
+
+interface Waiter {
+  readonly resolve: (session: Handle) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A failed reconnection step: which operation, and why. */
+class StepFailed extends Error {
+  constructor(readonly op: KeyProviderOperation, readonly error: unknown) {
+    super(isCsrSignerError(error) ? error.message : describeFailure(error));
+  }
+}
+
+export class TokenKeyProvider {
+  readonly description: string;
+  readonly #name: string;
+  readonly #pin: string;
+  readonly #module: Pkcs11Module;
+  readonly #uri: Pkcs11Uri;
+  readonly #kind: KeyKind;
+  readonly #publicKey: KeyObject | undefined;
+  readonly #signatureBytes: number;
+  readonly #size: number;
+  readonly #backoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly #onError: ((op: KeyProviderOperation, error: unknown) => void) | undefined;
+  #slot: Handle;
+  #key: Handle;
+  #generation: number;
+  /** Bumped when the sessions are dropped: a session of an older epoch is closed when it comes back. */
+  #epoch = 0;
+  #idle: Handle[];
+  #open: number;
+  #waiters: Waiter[] = [];
+  #busy = 0;
+  #idleWaiters: (() => void)[] = [];
+  #problem: string | undefined;
+  /** What the token answered last, for Pkcs11Unreachable's sentence. */
+  #detail: string | undefined;
+  #reconnecting = false;
+  #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(parts: ProviderParts) {
+    this.#name = describePkcs11Uri(parts.uri);
+    this.description = `PKCS#11 key ${this.#name}`;
+    this.#pin = parts.pin;
+    this.#module = parts.module;
+    this.#uri = parts.uri;
+    this.#kind = parts.kind;
+    this.#publicKey = parts.publicKey;
+    this.#signatureBytes = parts.signatureBytes;
+    this.#size = parts.sessions;
+    this.#backoff = parts.backoff;
+    this.#onError = parts.onError;
+    this.#slot = parts.slot;
+    this.#key = parts.key;
+    this.#generation = parts.module.generation;
+    this.#idle = [parts.session];
+    this.#open = 1;
+  }
+
+  get #library(): Pkcs11Library {
+    return this.#module.library;
+  }
+
+  problem(): string | undefined {
+    return this.#problem;
+  }
+
+  /** Signs as X.509 expects: ECDSA over the digest (DER), RSASSA-PKCS1-v1_5 over DigestInfo, Ed25519 over the message. */
+  sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
+    const kind = this.#kind;
+    if (kind.type === 'ed25519') return this.#sign({ mechanism: CK.CKM_EDDSA }, data, false);
+    if (hash === null) return Promise.reject(new Error(`a ${kind.type === 'ec' ? 'ECDSA' : 'RSA'} signature needs a hash`));
+    const digest = createHash(hash).update(data).digest();
+    return kind.type === 'ec'
+      ? this.#sign({ mechanism: CK.CKM_ECDSA }, digest, true)
+      : this.#sign({ mechanism: CK.CKM_RSA_PKCS }, digestInfo(hash, digest), false);
+  }
+
+  /** sign() already waits off the JavaScript thread. */
+  signOffThread(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
+    return this.sign(data, hash);
+  }
+
+  /** RSASSA-PSS (CKM_RSA_PKCS_PSS over the digest, MGF1 with the same hash, salt as long as the digest). RSA keys only. */
+  signPss(data: Uint8Array, hash: Hash): Promise<Uint8Array> {
+    if (this.#kind.type !== 'rsa') return Promise.reject(new Error('RSASSA-PSS needs an RSA key'));
+    const h = hashMechanisms[hash];
+    const digest = createHash(hash).update(data).digest();
+    return this.#sign({ mechanism: CK.CKM_RSA_PKCS_PSS, parameter: { type: CK.CK_PARAMS_RSA_PSS, hashAlg: h.hashAlg, mgf: h.mgf, saltLen: h.bytes } }, digest, false);
+  }
+
+  async #sign(mechanism: Pkcs11Mechanism, input: Uint8Array, der: boolean): Promise<Uint8Array> {
+    if (this.#closed !== undefined) throw csrError('Pkcs11Unreachable', this.#name, 'the provider is closed');
+    if (this.#module.generation !== this.#generation && this.#problem === undefined) {
+      // Another provider re-initialised the module: every handle of ours is invalid.
+      this.#unreachable('sign', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'));
+    }
+    if (this.#problem !== undefined) throw this.#unreachableError();
+    const session = await this.#acquire();
+    const epoch = this.#epoch;
+    const key = this.#key;
+    this.#busy++;
+    let raw: Buffer;
+    try {
+      raw = await this.#module.track(() => {
+        this.#library.C_SignInit(session, mechanism, key);
+        return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
+      });
+    } catch (error) {
+      const gone = isGone(error);
+      this.#release(session, epoch, !gone);
+      if (gone) {
+        this.#unreachable('sign', error);
+        throw this.#unreachableError(error);
+      }
+      this.#onError?.('sign', error);
+      throw new Error(`the token refused to sign with ${describeFailure(error)}`, { cause: error });
+    } finally {
+      this.#busy--;
+      if (this.#busy === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+    this.#release(session, epoch, true);
+    return der ? ecdsaRawToDer(raw) : new Uint8Array(raw);
+  }
+
+  #unreachableError(cause?: unknown): CsrSignerError {
+    return csrErrorWithCause(cause, 'Pkcs11Unreachable', this.#name, this.#detail ?? describeFailure(cause));
+  }
+
+  /** A free session, a new one while fewer than `sessions` are open, or the next one freed. */
+  #acquire(): Promise<Handle> {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.#open < this.#size) {
+      this.#open++;
+      try {
+        return Promise.resolve(this.#library.C_OpenSession(this.#slot, CK.CKF_SERIAL_SESSION));
+      } catch (error) {
+        this.#open--;
+        this.#unreachable('open_session', error);
+        return Promise.reject(this.#unreachableError(error));
+      }
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #release(session: Handle, epoch: number, keep: boolean): void {
+    if (epoch !== this.#epoch || !keep || this.#closed !== undefined) {
+      closeQuietly(this.#library, session);
+      if (epoch !== this.#epoch) return;
+      this.#open--;
+      const waiter = this.#waiters.shift();
+      if (waiter !== undefined) this.#acquire().then(waiter.resolve, waiter.reject);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter.resolve(session);
+    else this.#idle.push(session);
+  }
+
+  /** Counts the failure; the first one drops the sessions and starts reconnecting. */
+  #unreachable(op: KeyProviderOperation, error: unknown): void {
+    this.#onError?.(op, error);
+    if (this.#problem !== undefined || this.#closed !== undefined) return;
+    this.#setProblem(describeFailure(error));
+    this.#dropSessions();
+    const failure = this.#unreachableError(error);
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
+    if (!this.#reconnecting) void this.#reconnect();
+  }
+
+  #setProblem(detail: string): void {
+    this.#detail = detail;
+    this.#problem = csrError('Pkcs11Unreachable', this.#name, detail).message;
+  }
+
+  #dropSessions(): void {
+    this.#epoch++;
+    for (const session of this.#idle.splice(0)) closeQuietly(this.#library, session);
+    this.#open = 0;
+  }
+
+  async #reconnect(): Promise<void> {
+    this.#reconnecting = true;
+    let delay = this.#backoff.initialMs;
+    try {
+      while (this.#closed === undefined && this.#problem !== undefined) {
+        await this.#sleep(delay);
+        if (this.#closed !== undefined) return;
+        try {
+          await this.#reconnectOnce();
+          this.#problem = undefined;
+          this.#detail = undefined;
+          return;
+        } catch (error) {
+          const failed = error instanceof StepFailed ? error : new StepFailed('load', error);
+          this.#onError?.(failed.op, failed.error);
+          if (isCsrSignerError(failed.error) && failed.error.kind === 'Pkcs11LoginFailed' && /CKR_PIN_(INCORRECT|LOCKED)/.test(failed.error.message)) {
+            // The PIN changed under us: trying again could lock the token. A reload with the new PIN opens a new provider.
+            this.#detail = `the PIN is no longer accepted: ${failed.error.message}`;
+            this.#problem = failed.error.message;
+            return;
+          }
+          this.#setProblem(failed.message);
+        }
+        delay = Math.min(delay * 2, this.#backoff.maxMs);
+      }
+    } finally {
+      this.#reconnecting = false;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(resolve, ms);
+      this.#timer.unref();
+    });
+  }
+
+  /**
+   * One reconnection: find the token (re-initialising the module when it is not there, or
+   * when its old handles fail), log in, find the key again, and check with a test signature
+   * that it is the same key.
+   */
+  async #reconnectOnce(): Promise<void> {
+    this.#dropSessions();
+    const library = this.#library;
+    let slot: Handle;
+    let session: Handle;
+    const seen = this.#module.generation;
+    try {
+      ({ slot, session } = this.#login());
+    } catch (error) {
+      if (error instanceof StepFailed && error.op === 'login' && isCsrSignerError(error.error) && /CKR_PIN_/.test(error.error.message)) throw error;
+      try {
+        await this.#module.reinitialize(seen);
+      } catch (reinit) {
+        throw new StepFailed('load', reinit);
+      }
+      ({ slot, session } = this.#login());
+    }
+    try {
+      let key: Handle;
+      let kind: KeyKind;
+      try {
+        key = findPrivateKey(library, session, this.#uri);
+        kind = keyDetails(library, session, key, this.#uri).kind;
+      } catch (error) {
+        throw new StepFailed('find_key', error);
+      }
+      if (JSON.stringify(kind) !== JSON.stringify(this.#kind)) {
+        throw new StepFailed('find_key', new Error(`the token's key is now ${JSON.stringify(kind)}, not the key loaded`));
+      }
+      await this.#checkSameKey(session, key);
+      if (this.#closed !== undefined) throw new StepFailed('load', new Error('closed'));
+      this.#slot = slot;
+      this.#key = key;
+      this.#generation = this.#module.generation;
+      this.#epoch++;
+      this.#idle = [session];
+      this.#open = 1;
+    } catch (error) {
+      closeQuietly(library, session);
+      throw error;
+    }
+  }
+
+  #login(): { slot: Handle; session: Handle } {
+    let slot: Handle;
+    try {
+      slot = findSlot(this.#library, this.#uri);
+    } catch (error) {
+      throw new StepFailed('open_session', error);
+    }
+    try {
+      return { slot, session: openLoggedInSession(this.#library, slot, this.#uri, this.#pin) };
+    } catch (error) {
+      throw new StepFailed(isCsrSignerError(error) && error.kind === 'Pkcs11LoginFailed' ? 'login' : 'open_session', error);
+    }
+  }
+
+  /** Signs 32 random bytes on the token and verifies them with the public key loaded (when the token showed one). */
+  async #checkSameKey(session: Handle, key: Handle): Promise<void> {
+    const challenge = randomBytes(32);
+    const kind = this.#kind;
+    const hash: Hash | null = kind.type === 'ed25519' ? null : kind.type === 'rsa' ? 'sha256' : kind.curve === 'P-256' ? 'sha256' : kind.curve === 'P-384' ? 'sha384' : 'sha512';
+    const mechanism = kind.type === 'ed25519' ? CK.CKM_EDDSA : kind.type === 'ec' ? CK.CKM_ECDSA : CK.CKM_RSA_PKCS;
+    const input = hash === null ? challenge : kind.type === 'ec' ? createHash(hash).update(challenge).digest() : digestInfo(hash, createHash(hash).update(challenge).digest());
+    let signature: Uint8Array;
+    try {
+      const raw = await this.#module.track(() => {
+        this.#library.C_SignInit(session, { mechanism }, key);
+        return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
+      });
+      signature = kind.type === 'ec' ? ecdsaRawToDer(raw) : raw;
+    } catch (error) {
+      throw new StepFailed('sign', error);
+    }
+    if (this.#publicKey !== undefined && !verify(hash, challenge, this.#publicKey, signature)) {
+      throw new StepFailed('find_key', new Error('the key found is not the key loaded (its test signature does not verify)'));
+    }
+  }
+
+  /** Closes the sessions once the signatures in flight are done; the module is finalised with its last provider. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearTimeout(this.#timer);
+      this.#wake?.();
+      const failure = csrError('Pkcs11Unreachable', this.#name, 'the provider is closed');
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
+      if (this.#busy > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+      for (const session of this.#idle.splice(0)) closeQuietly(this.#library, session);
+      this.#module.release();
+    })();
+    return this.#closed;
+  }
+
+  toJSON(): string {
+    return `[csr-signer: ${this.description}, on the token]`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toJSON();
+  }
+
+  toString(): string {
+    return this.toJSON();
+  }
+}
