@@ -39,6 +39,9 @@ export interface Pkcs11KeyOptions extends Pkcs11Options {
 
 /** A key provider whose key is on a token. */
 export interface Pkcs11KeyProvider extends KeyProvider {
+  /** Always asynchronous: the token signs while the JavaScript thread goes on. */
+  sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
+  signOffThread(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
   /** Undefined while the token answers; one sentence (CSR_SIGNER_ERR_PKCS11_UNREACHABLE's) while it does not. */
   problem(): string | undefined;
   /** Closes the sessions; the module stays loaded for other providers and is finalised with the last one. */

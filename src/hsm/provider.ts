@@ -146,31 +146,33 @@ export class TokenKeyProvider {
       this.#unreachable('sign', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'));
     }
     if (this.#problem !== undefined) throw this.#unreachableError();
-    const session = await this.#acquire();
-    const epoch = this.#epoch;
-    const key = this.#key;
+    // Counted from here, waiting for a session included, so that close() waits for it.
     this.#busy++;
-    let raw: Buffer;
     try {
-      raw = await this.#module.track(() => {
-        this.#library.C_SignInit(session, mechanism, key);
-        return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
-      });
-    } catch (error) {
-      const gone = isGone(error);
-      this.#release(session, epoch, !gone);
-      if (gone) {
-        this.#unreachable('sign', error);
-        throw this.#unreachableError(error);
+      const session = await this.#acquire();
+      const epoch = this.#epoch;
+      let raw: Buffer;
+      try {
+        raw = await this.#module.track(() => {
+          this.#library.C_SignInit(session, mechanism, this.#key);
+          return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
+        });
+      } catch (error) {
+        const gone = isGone(error);
+        this.#release(session, epoch, !gone);
+        if (gone) {
+          this.#unreachable('sign', error);
+          throw this.#unreachableError(error);
+        }
+        this.#onError?.('sign', error);
+        throw new Error(`the token refused to sign with ${describeFailure(error)}`, { cause: error });
       }
-      this.#onError?.('sign', error);
-      throw new Error(`the token refused to sign with ${describeFailure(error)}`, { cause: error });
+      this.#release(session, epoch, true);
+      return der ? ecdsaRawToDer(raw) : new Uint8Array(raw);
     } finally {
       this.#busy--;
       if (this.#busy === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
-    this.#release(session, epoch, true);
-    return der ? ecdsaRawToDer(raw) : new Uint8Array(raw);
   }
 
   #unreachableError(cause?: unknown): CsrSignerError {

@@ -1,0 +1,109 @@
+/**
+ * A token that goes away and comes back, with a real SoftHSM2: its token directory moves
+ * aside (SoftHSM2 then fails every operation on it) and returns. Signing rejects at once
+ * with the transient Pkcs11Unreachable, problem() says why, onError counts, and the same
+ * provider signs again once the token is back, with no new provider. Also: many signatures
+ * at once share a small session pool.
+ */
+import { X509Certificate, verify } from 'node:crypto';
+import t from 'tap';
+import { isCsrSignerError } from '../../src/errors.js';
+import { openPkcs11Key, parsePkcs11Uri, type Pkcs11Key } from '../../src/hsm/index.js';
+import type { KeyProviderOperation } from '../../src/pki/index.js';
+import { generateTokenKey, makeSoftToken, makeTokenCa, removeToken, softhsmTools } from '../helpers/softhsm.js';
+import { needTool } from '../helpers/tools.js';
+
+for (const tool of softhsmTools) if (!needTool(t, tool)) process.exit(0);
+
+const token = makeSoftToken();
+process.env.SOFTHSM2_CONF = token.env.SOFTHSM2_CONF;
+const ca = makeTokenCa(token, generateTokenKey(token, 'p256', 'cakey', '01'), 'reconnect');
+const other = makeTokenCa(token, generateTokenKey(token, 'ed25519', 'otherkey', '02'), 'other');
+const caKey = new X509Certificate(ca.certPem).publicKey;
+const otherKey = new X509Certificate(other.certPem).publicKey;
+
+async function open(uri: string, errors: KeyProviderOperation[], sessions = 3): Promise<Pkcs11Key> {
+  return openPkcs11Key({ uri: parsePkcs11Uri(uri), module: token.module, pin: token.pin, sessions,
+    backoff: { initialMs: 20, maxMs: 200 }, onError: (op) => errors.push(op) });
+}
+
+/** Waits (polling, up to a minute: SoftHSM2 under load can be slow) until `done` holds. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+void t.test('50 signatures at once on 3 sessions all verify', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const key = await open(ca.key.uri, errors);
+  t.teardown(() => key.provider.close());
+  const messages = Array.from({ length: 50 }, (_, i) => Buffer.from(`message ${i}`));
+  const signatures = await Promise.all(messages.map((m) => key.provider.sign(m, 'sha256')));
+  t.equal(signatures.filter((s, i) => verify('sha256', messages[i] as Buffer, caKey, s)).length, 50, 'every signature verifies with the CA certificate');
+  t.same(errors, []);
+});
+
+void t.test('the token removed: unreachable at once; restored: the same providers sign again', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const otherErrors: KeyProviderOperation[] = [];
+  const key = await open(ca.key.uri, errors);
+  const second = await open(other.key.uri, otherErrors, 1);
+  t.teardown(async () => {
+    await key.provider.close();
+    await second.provider.close();
+  });
+  const message = Buffer.from('before');
+  t.ok(verify('sha256', message, caKey, await key.provider.sign(message, 'sha256')), 'signs while the token is there');
+  t.equal(key.provider.problem(), undefined);
+
+  const restore = removeToken(token);
+  let restored = false;
+  t.teardown(() => {
+    if (!restored) restore();
+  });
+  const failure = await key.provider.sign(Buffer.from('while away'), 'sha256').then(() => undefined, (e: unknown) => e);
+  t.ok(isCsrSignerError(failure), 'a CsrSignerError');
+  if (!isCsrSignerError(failure)) return;
+  t.equal(failure.code, 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE');
+  t.equal(failure.permanent, false, 'transient: the request is retried');
+  t.match(failure.message, /^pkcs11:token=csr-signer-ca;object=cakey;id=%01;type=private: the token does not answer \(CKR_[A-Z_]+\); signing waits, requests are retried, and the token is reconnected with backoff$/);
+  t.equal(key.provider.problem(), failure.message, 'problem() says the same');
+  t.ok(errors.includes('sign'), 'onError counted the failed sign');
+  // While away: every signature is refused at once, and the reconnection keeps failing (and counting).
+  await t.rejects(key.provider.sign(Buffer.from('still away'), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' });
+  await until('a reconnection attempt failed', () => errors.length >= 3);
+  t.ok(key.provider.problem(), 'still unreachable');
+  t.same(new Set(errors.slice(1)), new Set(['open_session']), 'each failed reconnection counted: the token cannot be found');
+
+  restore();
+  restored = true;
+  await until('the provider reconnected', () => key.provider.problem() === undefined);
+  const after = Buffer.from('after');
+  t.ok(verify('sha256', after, caKey, await key.provider.sign(after, 'sha256')), 'the same provider signs again');
+  const signatures = await Promise.all(Array.from({ length: 10 }, (_, i) => key.provider.sign(Buffer.from(`again ${i}`), 'sha256')));
+  t.equal(signatures.filter((s, i) => verify('sha256', Buffer.from(`again ${i}`), caKey, s)).length, 10, 'and keeps signing on its pool');
+
+  // The other provider on the same module: its handles died with the module's re-initialisation
+  // (SoftHSM2 finds a returned token only so); its next signature finds that out and it reconnects too.
+  await t.rejects(second.provider.sign(Buffer.from('other'), null), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' }, 'the other provider: unreachable once');
+  t.same(otherErrors, ['sign'], 'counted once');
+  await until('the other provider reconnected', () => second.provider.problem() === undefined);
+  const otherMessage = Buffer.from('other, after');
+  t.ok(verify(null, otherMessage, otherKey, await second.provider.sign(otherMessage, null)), 'the other provider signs again');
+});
+
+void t.test('close: waiting signatures are refused, the provider refuses to sign', async (t) => {
+  const key = await open(ca.key.uri, [], 1);
+  const inFlight = Array.from({ length: 5 }, (_, i) => key.provider.sign(Buffer.from(`m${i}`), 'sha256'));
+  const closed = key.provider.close();
+  const results = await Promise.allSettled(inFlight);
+  await closed;
+  t.ok(results.some((r) => r.status === 'fulfilled'), 'the signature in flight finished');
+  t.ok(results.every((r) => r.status === 'fulfilled' || (isCsrSignerError(r.reason) && r.reason.code === 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE')), 'the waiting ones were refused with Pkcs11Unreachable');
+  await t.rejects(key.provider.sign(Buffer.from('late'), 'sha256'), /the provider is closed/);
+  await key.provider.close();
+  t.pass('close twice is fine');
+});
