@@ -22,6 +22,7 @@ export const fileLimits = {
   caCertificate: { bytes: 4 * MiB, what: 'CA certificate file' },
   caKey: { bytes: 1 * MiB, what: 'CA key file' },
   passphrase: { bytes: 64 * KiB, what: 'passphrase file' },
+  pkcs11Pin: { bytes: 4 * KiB, what: 'PKCS#11 PIN file' },
   trust: { bytes: 4 * MiB, what: 'trust file' },
   config: { bytes: 4 * MiB, what: 'config file' },
   kubeconfig: { bytes: 4 * MiB, what: 'kubeconfig' },

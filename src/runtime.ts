@@ -101,7 +101,10 @@ export class SignerRuntime {
   /** `env`: the process environment, for KUBECONFIG, HOME and the in-cluster service variables. */
   constructor(private readonly config: RunConfig, private readonly logger: Logger, private readonly env: Readonly<Record<string, string | undefined>> = {}) {
     this.metrics = createMetrics(this.registry, () => this.snapshot(), { build: { version: packageVersion(), nodeVersion: process.version } });
-    this.cas = new CaStore(this.signing ? config.signers : [], { logger, observer: this.metrics, strictKeyPermissions: config.strictKeyPermissions });
+    // A key on a PKCS#11 token gets a session per worker unless ca.pkcs11.sessions says otherwise.
+    this.cas = new CaStore(this.signing ? config.signers : [], {
+      logger, observer: this.metrics, strictKeyPermissions: config.strictKeyPermissions, env, defaultSessions: config.workers,
+    });
   }
 
   /** Whether this process signs (`signing`, absent: true). */
@@ -140,7 +143,7 @@ export class SignerRuntime {
     try {
       this.address = await listen(this.app, config.httpAddress);
     } catch (e) {
-      this.cas.close();
+      await this.cas.close();
       this.http.close();
       throw listenError('--http-address', config.httpAddress, e);
     }
@@ -148,7 +151,7 @@ export class SignerRuntime {
     try {
       this.pcrApis = await this.podCertificateApis(this.http);
     } catch (e) {
-      this.cas.close();
+      await this.cas.close();
       this.loopDelay.disable();
       await this.app.close();
       this.http.close();
@@ -375,7 +378,7 @@ export class SignerRuntime {
     clearTimeout(timer);
     if (timedOut) this.logger.warn({ timeoutSeconds: timeoutMs / 1000 }, 'signings still in flight at the shutdown timeout');
     await this.elector?.stop({ release: true });
-    this.cas.close();
+    await this.cas.close();
     this.loopDelay.disable();
     await this.app?.close();
     this.http?.close();
@@ -395,12 +398,12 @@ export class SignerRuntime {
         signers: this.signing ? this.config.signers.map((s) => s.name) : [],
         csrs: controller?.cache.values() ?? [],
         ca: (name) => {
-          const { ca, error } = this.cas.state(name);
+          const { ca, error, keyProvider } = this.cas.state(name);
           const signer = this.config.signers.find((s) => s.name === name);
           const chainBytes = ca && signer?.podCertificates ? podCertificateChainBytes(signer, ca) : 0;
           const chain = chainBytes >= MAX_CERTIFICATE_CHAIN_BYTES
             ? { podCertificateChainTooLong: `the CA's intermediates are ${chainBytes} bytes of PEM, over the ${MAX_CERTIFICATE_CHAIN_BYTES} of a pod certificate's chain: PodCertificateRequests wait` } : {};
-          return { ...(ca ? { ca: { subject: ca.certificate.subject, notAfter: ca.certificate.notAfter, ...chain } } : {}), ...(error ? { error } : {}) };
+          return { ...(ca ? { ca: { subject: ca.certificate.subject, notAfter: ca.certificate.notAfter, ...chain } } : {}), ...(error ? { error } : {}), ...(keyProvider ? { keyProvider } : {}) };
         },
         trust: (name) => this.cas.trust(name),
         latest: this.record?.latest() ?? new Map(),

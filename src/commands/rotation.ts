@@ -70,7 +70,9 @@ export async function runRotation(argv: readonly string[], readFile: ReadFile, o
     ? ` (${le.resourceNamespace}: the default outside a pod, as for run; a signer in a pod keeps it in its own namespace: pass --leader-elect-resource-namespace NAMESPACE)`
     : '';
   const logger = createLogger('error');
-  const cas = new CaStore(config.signers, { logger, strictKeyPermissions: false });
+  // A signer whose key is on a PKCS#11 token logs in to it, as `run` does: a test signature
+  // is what tells which certificate of the bundle is the signing one.
+  const cas = new CaStore(config.signers, { logger, strictKeyPermissions: false, env: process.env, defaultSessions: 1 });
   await cas.loadAll();
   let issued = new Map<string, CaIssuance>();
   let recordNote: string | undefined;
@@ -97,7 +99,7 @@ export async function runRotation(argv: readonly string[], readFile: ReadFile, o
     const forSigner = new Map([...issued].filter(([, e]) => e.signer === s.name).map(([fp, e]) => [fp, e.notAfter]));
     return rotationStatus(s.name, cas.trust(s.name), forSigner, now, fingerprint);
   });
-  cas.close();
+  await cas.close();
   out.write(output === 'json' ? `${JSON.stringify({ signers: statuses, ...(recordNote ? { note: recordNote } : {}) }, null, 2)}\n` : text(statuses, recordNote));
   return 0;
 }

@@ -62,7 +62,8 @@ export function livenessChecks(s: Snapshot, options: LivenessOptions = {}): Chec
  * podCertificates has waited more than 5 minutes, nor has its CA less than the hour a pod
  * certificate needs. A replica that is not leading does not watch; with valid
  * CAs it is ready to take over. While start-up still asks the API server which
- * PodCertificateRequest versions it serves (retrying), `pod-certificate-api` says why. With signing off (`signing: false`) no CA is loaded and none is checked.
+ * PodCertificateRequest versions it serves (retrying), `pod-certificate-api` says why. A signer
+ * whose CA key is on a PKCS#11 token has `key-provider:<signer>`, failing while the token does not answer. With signing off (`signing: false`) no CA is loaded and none is checked.
  */
 export function readinessChecks(s: Snapshot): Check[] {
   const checks = [check('shutdown', s.stopping ? 'shutting down' : undefined)];
@@ -81,6 +82,8 @@ export function readinessChecks(s: Snapshot): Check[] {
           ? signer.ca.podCertificateChainTooLong
           : undefined;
     checks.push(check(`ca-valid:${signer.name}`, signer.ca ? expired : 'no CA loaded'));
+    // A CA key on a PKCS#11 token: the token answers (while it does not, requests wait and are retried).
+    if (signer.keyProvider) checks.push(check(`key-provider:${signer.name}`, signer.keyProvider.problem));
     if (watching) checks.push(...watchChecks(signer, s.watchQuietTimeoutMs));
     if (watching && signer.podCertificatesPending !== undefined) checks.push(check(`pod-certificate-backlog:${signer.name}`, podCertificateBacklog(signer)));
   }

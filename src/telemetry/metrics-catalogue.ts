@@ -73,6 +73,10 @@ export const signerMetrics = {
     name: 'csr_signer_ca_reload_total', type: 'counter', labels: ['signer', 'result'],
     help: 'Reads of the CA files, by signer and result: success (a new CA in use), unchanged (same bytes) or error (the old CA stays).',
   },
+  keyProviderErrors: {
+    name: 'csr_signer_key_provider_errors_total', type: 'counter', labels: ['signer', 'op'],
+    help: 'Failed operations of a CA key on a PKCS#11 token, by signer and op: load, open_session, login, find_key, sign or read_certificate (the token is reconnected with backoff; requests wait).',
+  },
   conflicts: {
     name: 'csr_signer_status_write_conflicts_total', type: 'counter', labels: [],
     help: 'Status and approval writes the API server answered with 409 Conflict (the request is read again and retried).',

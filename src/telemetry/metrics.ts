@@ -126,6 +126,7 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     for (const s of state().signers) if (s.podCertificatesOldestPendingSeconds !== undefined) this.set({ signer: s.name }, s.podCertificatesOldestPendingSeconds);
   });
   const caReload = counter(registry, signerMetrics.caReload);
+  const keyProviderErrors = counter(registry, signerMetrics.keyProviderErrors);
   const conflicts = counter(registry, signerMetrics.conflicts);
   gauge(registry, signerMetrics.queueDepth, function () {
     this.set(state().queueDepth);
@@ -172,6 +173,9 @@ export function createMetrics(registry: Registry, snapshot: () => Snapshot, opti
     },
     caReloaded(signer, result) {
       caReload.inc({ signer, result });
+    },
+    keyProviderError(signer, op) {
+      keyProviderErrors.inc({ signer, op });
     },
     trustPublished(signer, target, result) {
       trustPublish.inc({ signer, target, result });

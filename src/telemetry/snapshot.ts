@@ -21,6 +21,8 @@ export interface SignerState {
   readonly ca?: { readonly subject: string; readonly notAfter: Date; readonly podCertificateChainTooLong?: string };
   /** Why the last load or reload failed, if it did (the previous CA, if any, stays in use). */
   readonly caError?: string;
+  /** For a CA key on a PKCS#11 token: `problem` says why the token does not answer now (requests wait). Absent for a key file. */
+  readonly keyProvider?: { readonly problem?: string };
   /** The watch has completed its first list. False on a replica that is not leading (it does not watch). */
   readonly watchSynced: boolean;
   /** Milliseconds since the watch last delivered a list, an event or a bookmark, or was ended by the server; undefined before the first. */
@@ -107,7 +109,11 @@ export interface SignerSources {
   readonly signers: readonly string[];
   /** The CSRs the signing controller holds (none while this replica does not lead). */
   readonly csrs: Iterable<Csr>;
-  readonly ca: (signer: string) => { readonly ca?: { readonly subject: string; readonly notAfter: Date; readonly podCertificateChainTooLong?: string }; readonly error?: string };
+  readonly ca: (signer: string) => {
+    readonly ca?: { readonly subject: string; readonly notAfter: Date; readonly podCertificateChainTooLong?: string };
+    readonly error?: string;
+    readonly keyProvider?: { readonly problem?: string };
+  };
   readonly trust: (signer: string) => readonly CaCertificate[];
   /** The rotation record: per CA fingerprint, the latest certificate issued. */
   readonly latest: ReadonlyMap<string, CaIssuance>;
@@ -153,7 +159,7 @@ export function signerStates(sources: SignerSources): SignerState[] {
   const pods = new Set(sources.podCertificateSigners ?? []);
   const pcrsPending = podCertificatesPending(sources.pcrs ?? [], now);
   return sources.signers.map((name) => {
-    const { ca, error } = sources.ca(name);
+    const { ca, error, keyProvider } = sources.ca(name);
     const trust = sources.trust(name);
     const issued = [...sources.latest].filter(([, e]) => e.signer === name);
     const { watchSynced, sinceWatchActivityMs, watchQuietMs } = watchState(name, now, sources.watch(name));
@@ -161,6 +167,7 @@ export function signerStates(sources: SignerSources): SignerState[] {
       name,
       ...(ca ? { ca } : {}),
       ...(error ? { caError: error } : {}),
+      ...(keyProvider ? { keyProvider } : {}),
       watchSynced,
       ...(sinceWatchActivityMs === undefined ? {} : { sinceWatchActivityMs }),
       ...(watchQuietMs === undefined ? {} : { watchQuietMs }),

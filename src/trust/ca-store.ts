@@ -11,66 +11,52 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { csrError, CsrSignerError } from '../errors.js';
-import { readBounded, type FileKind } from '../files.js';
-import { loadCertificateAuthority, readCertificateBundle, type CaCertificate, type CertificateAuthority, type NamedBytes } from '../pki/index.js';
+import { describePkcs11Uri, openPkcs11Key, readPkcs11Certificates, type Pkcs11Key, type Pkcs11KeyOptions, type Pkcs11Options } from '../hsm/index.js';
+import {
+  certificateAuthorityFromKey, loadCertificateAuthority, readCertificateBundle, type CaCertificate, type CertificateAuthority, type NamedBytes,
+} from '../pki/index.js';
 import { formatGoTime } from '../pki/index.js';
 import type { SignerConfig } from '../signer/types.js';
 import { noopObserver, type Observer } from '../telemetry/observer.js';
 import { systemClock, type Clock } from '../clock.js';
+import { caOf, fieldName, readCaSources, type CaSources, type TokenObject } from './ca-sources.js';
+import { TrackedKeyProvider, type OpenTokenKey } from './token-key.js';
 
-/** The running signer re-reads its CA files on a timer: a stalled pipe may hold it up this long at most. */
-const reloadReadTimeoutMs = 1000;
-
-function readNamed(path: string, what: string, kind: FileKind, signer: string): NamedBytes {
-  try {
-    return { name: path, bytes: readBounded(path, kind, { timeoutMs: reloadReadTimeoutMs }) };
-  } catch (e) {
-    if (e instanceof CsrSignerError) throw new CsrSignerError(e.kind, `signer ${signer}: ${e.message}`, { cause: e });
-    throw csrError('InvalidArgument', `signer ${signer}: cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-interface Files { readonly certificate: NamedBytes; readonly key: NamedBytes; readonly passphrase?: string; readonly trust?: NamedBytes; readonly digest: string }
-
-/** The CA files of a signer; a signer without them (signing off) has no CA to load, and asking is a wiring mistake. */
-function caFilesOf(signer: SignerConfig): NonNullable<SignerConfig['ca']> {
-  if (signer.ca === undefined) throw csrError('InvalidArgument', `signer ${signer.name}: has no CA files (ca: is left out because signing is off), so no CA is loaded for it`);
-  return signer.ca;
-}
-
-function readFiles(signer: SignerConfig): Files {
-  const ca = caFilesOf(signer);
-  // PKCS#11 sources (certUri, keyUri) are not wired yet: the contract of the PKCS#11 key provider.
-  if (ca.certFile === undefined || ca.keyFile === undefined) throw csrError('InvalidArgument', `signer ${signer.name}: a CA on a PKCS#11 token is not supported yet`);
-  const certificate = readNamed(ca.certFile, 'CA certificate', 'caCertificate', signer.name);
-  const key = readNamed(ca.keyFile, 'CA key', 'caKey', signer.name);
-  const passphrase = ca.passphraseFile === undefined
-    ? undefined
-    : Buffer.from(readNamed(ca.passphraseFile, 'CA key passphrase file', 'passphrase', signer.name).bytes).toString('utf8').split(/\r?\n/)[0] ?? '';
-  const trust = ca.trustFile === undefined ? undefined : readNamed(ca.trustFile, 'trust file', 'trust', signer.name);
-  const digest = createHash('sha256').update(certificate.bytes).update('\0').update(key.bytes).update('\0').update(passphrase ?? '')
-    .update('\0').update(trust?.bytes ?? '').digest('hex');
-  return { certificate, key, ...(passphrase === undefined ? {} : { passphrase }), ...(trust === undefined ? {} : { trust }), digest };
-}
+/** What a load read: the sources, the certificates (from a file or the token), and the digest of both. */
+interface Files { readonly sources: CaSources; readonly certificate: NamedBytes; readonly trust?: NamedBytes; readonly digest: string }
 
 /**
- * A world-readable CA key (mode & 0o004) is a warning, or with strict an error; the
- * target of a symlink counts (a mounted Secret's files are symlinks), so stat, not lstat.
- * Group-readable is normal: a Secret mounted with defaultMode 0440 and an fsGroup.
+ * A world-readable CA key or PKCS#11 PIN file (mode & 0o004) is a warning, or with strict an
+ * error; the target of a symlink counts (a mounted Secret's files are symlinks), so stat,
+ * not lstat. Group-readable is normal: a Secret mounted with defaultMode 0440 and an fsGroup.
  */
 function checkKeyPermissions(signer: SignerConfig, strict: boolean, logger: Logger): void {
-  const file = caFilesOf(signer).keyFile;
-  if (file === undefined) return;
-  let mode: number;
-  try {
-    mode = statSync(file).mode & 0o777;
-  } catch {
-    return; // readFiles has just read it; a file swapped away meanwhile is caught on the next read
+  const ca = caOf(signer);
+  const files = [
+    ...(ca.keyFile === undefined ? [] : [{ file: ca.keyFile, what: 'CA key', msg: 'CA key file is world-readable' }]),
+    ...(ca.pkcs11?.pinFile === undefined ? [] : [{ file: ca.pkcs11.pinFile, what: 'PKCS#11 PIN file', msg: 'PKCS#11 PIN file is world-readable' }]),
+  ];
+  for (const { file, what, msg } of files) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch {
+      continue; // readFiles has just read it; a file swapped away meanwhile is caught on the next read
+    }
+    if ((mode & 0o004) === 0) continue;
+    const octal = `0${mode.toString(8).padStart(3, '0')}`;
+    if (strict) {
+      const name = what === 'CA key' ? 'the CA key' : 'the PKCS#11 PIN file';
+      throw csrError('InvalidArgument', `signer ${signer.name}: ${name} ${file} is readable by everyone (mode ${octal}); remove o+r (e.g. chmod 0640, or a Secret defaultMode of 0440) or drop --strict-key-permissions`);
+    }
+    logger.warn({ signer: signer.name, file, mode: octal }, msg);
   }
-  if ((mode & 0o004) === 0) return;
-  const octal = `0${mode.toString(8).padStart(3, '0')}`;
-  if (strict) throw csrError('InvalidArgument', `signer ${signer.name}: the CA key ${file} is readable by everyone (mode ${octal}); remove o+r (e.g. chmod 0640, or a Secret defaultMode of 0440) or drop --strict-key-permissions`);
-  logger.warn({ signer: signer.name, file, mode: octal }, 'CA key file is world-readable');
+}
+
+/** DER certificates as one PEM bundle, as a certificate file would hold them. */
+function pemBundle(ders: readonly Uint8Array[]): Uint8Array {
+  const blocks = ders.map((der) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`);
+  return Buffer.from(blocks.join(''));
 }
 
 /**
@@ -94,15 +80,23 @@ function trustOf(ca: CertificateAuthority, files: Files): CaCertificate[] {
   });
 }
 
-async function load(signer: SignerConfig, files: Files, now: Date): Promise<{ ca: CertificateAuthority; trust: CaCertificate[] }> {
-  try {
-    const ca = await loadCertificateAuthority({ certificate: files.certificate, key: files.key, ...(files.passphrase === undefined ? {} : { passphrase: files.passphrase }) }, now);
-    return { ca, trust: trustOf(ca, files) };
-  } catch (e) {
-    if (e instanceof CsrSignerError) throw new CsrSignerError(e.kind, `signer ${signer.name}: ${e.message}`, { cause: e });
-    throw e;
-  }
+/** A CsrSignerError of a CA load, its message prefixed with the signer (and the field, for a token's errors) once. */
+function named(signer: SignerConfig, e: unknown, field?: string): unknown {
+  if (!(e instanceof CsrSignerError) || e.message.startsWith(`signer ${signer.name}: `)) return e;
+  const where = field === undefined ? '' : `${field}: `;
+  const pin = e.kind === 'Pkcs11LoginFailed' ? pinHint(signer) : '';
+  return new CsrSignerError(e.kind, `signer ${signer.name}: ${where}${e.message}${pin}`, { cause: e });
 }
+
+/** Where the PIN came from, for a login that failed: the field to check, never the PIN. */
+function pinHint(signer: SignerConfig): string {
+  const settings = signer.ca?.pkcs11;
+  if (settings?.pinFile !== undefined) return ` (the PIN is the first line of ${settings.pinFile}, ${fieldName(signer, 'pinFile')})`;
+  if (settings?.pinEnv !== undefined) return ` (the PIN is the environment variable ${settings.pinEnv}, ${fieldName(signer, 'pinEnv')})`;
+  return '';
+}
+
+const tokenOptions = (object: TokenObject): Pkcs11Options => ({ uri: object.uri, module: object.module, pin: object.pin });
 
 interface Entry {
   readonly signer: SignerConfig;
@@ -111,6 +105,14 @@ interface Entry {
   trust: readonly CaCertificate[];
   digest: string | undefined;
   error: string | undefined;
+  /** The token key `ca` signs with, when its key is on a token. */
+  token: OpenTokenKey | undefined;
+}
+
+/** What reaches a token; the PKCS#11 module by default, a fake in tests. */
+export interface TokenAccess {
+  readonly openKey: (options: Pkcs11KeyOptions) => Promise<Pkcs11Key>;
+  readonly readCertificates: (options: Pkcs11Options) => Promise<Uint8Array[]>;
 }
 
 export interface CaStoreOptions {
@@ -118,8 +120,16 @@ export interface CaStoreOptions {
   readonly observer?: Observer;
   /** Wall time, to judge each CA's validity. Default: the system clock. */
   readonly clock?: Clock;
-  /** Refuse a world-readable CA key file (`--strict-key-permissions`); default: warn. */
+  /** Refuse a world-readable CA key or PIN file (`--strict-key-permissions`); default: warn. */
   readonly strictKeyPermissions?: boolean;
+  /** The environment, for a PIN given as ca.pkcs11.pinEnv. Default: none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Sessions per token key when ca.pkcs11.sessions is not given: the worker count. Default 5. */
+  readonly defaultSessions?: number;
+  /** Default: the PKCS#11 module through pkcs11js (src/hsm). */
+  readonly tokens?: TokenAccess;
+  /** Reconnection backoff of token keys (default: the provider's, 500 ms doubling to 30 s). */
+  readonly tokenBackoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
 export class CaStore {
@@ -131,11 +141,96 @@ export class CaStore {
   private checking: Promise<void> | undefined;
   private readonly observer: Observer;
   private readonly clock: Clock;
+  private readonly tokens: TokenAccess;
+  /** Providers replaced in a reload, closing once their signings in flight finished. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(signers: readonly SignerConfig[], private readonly options: CaStoreOptions) {
-    for (const signer of signers) this.entries.set(signer.name, { signer, ca: undefined, trust: [], digest: undefined, error: undefined });
+    for (const signer of signers) this.entries.set(signer.name, { signer, ca: undefined, trust: [], digest: undefined, error: undefined, token: undefined });
     this.observer = options.observer ?? noopObserver;
     this.clock = options.clock ?? systemClock;
+    this.tokens = options.tokens ?? { openKey: openPkcs11Key, readCertificates: readPkcs11Certificates };
+  }
+
+  /** Reads a signer's sources, and the certificates from its token when they are there. */
+  private async readFiles(entry: Entry): Promise<Files> {
+    const { signer } = entry;
+    const sources = readCaSources(signer, this.options.env ?? {});
+    const cert = sources.certificate;
+    if (cert.kind === 'file') return { sources, certificate: cert.certificate, ...(sources.trust ? { trust: sources.trust } : {}), digest: sources.digest };
+    let ders: Uint8Array[];
+    try {
+      ders = await this.tokens.readCertificates({ ...tokenOptions(cert.certificate), onError: (op) => this.observer.keyProviderError?.(signer.name, op) });
+    } catch (e) {
+      throw named(signer, e, cert.certificate.from);
+    }
+    const bytes = pemBundle(ders);
+    const digest = createHash('sha256').update(sources.digest).update('\0').update(bytes).digest('hex');
+    const certificate = { name: `${cert.certificate.from} (${describePkcs11Uri(cert.certificate.uri)})`, bytes };
+    return { sources, certificate, ...(sources.trust ? { trust: sources.trust } : {}), digest };
+  }
+
+  /**
+   * Loads a CA from what readFiles read. A key on a token is opened once per module, URI
+   * and PIN and reused while they stay the same; a key opened here that does not make a
+   * CA is closed again. Returns the token key the CA signs with (undefined for a key file).
+   */
+  private async load(entry: Entry, files: Files, now: Date): Promise<{ ca: CertificateAuthority; trust: CaCertificate[]; token: OpenTokenKey | undefined }> {
+    const { signer } = entry;
+    const key = files.sources.key;
+    if (key.kind === 'file') {
+      try {
+        const ca = await loadCertificateAuthority({ certificate: files.certificate, key: key.key, ...(key.passphrase === undefined ? {} : { passphrase: key.passphrase }) }, now);
+        return { ca, trust: trustOf(ca, files), token: undefined };
+      } catch (e) {
+        throw named(signer, e);
+      }
+    }
+    const object = key.key;
+    const reused = entry.token?.identity === object.identity ? entry.token : undefined;
+    let token = reused;
+    if (token === undefined) {
+      const settings = caOf(signer).pkcs11;
+      try {
+        const opened = await this.tokens.openKey({
+          ...tokenOptions(object),
+          sessions: settings?.sessions ?? this.options.defaultSessions ?? 5,
+          onError: (op) => this.observer.keyProviderError?.(signer.name, op),
+          ...(this.options.tokenBackoff === undefined ? {} : { backoff: this.options.tokenBackoff }),
+        });
+        token = { identity: object.identity, key: opened, provider: new TrackedKeyProvider(opened.provider) };
+      } catch (e) {
+        throw named(signer, e, object.from);
+      }
+    }
+    try {
+      const bundle = readCertificateBundle(files.certificate);
+      const ca = await certificateAuthorityFromKey(files.certificate, bundle,
+        { provider: token.provider, keyKind: token.key.keyKind, publicKey: token.key.publicKey }, `${object.from} (${describePkcs11Uri(object.uri)})`, now);
+      return { ca, trust: trustOf(ca, files), token };
+    } catch (e) {
+      if (token !== reused) this.retire(signer, token);
+      throw named(signer, e);
+    }
+  }
+
+  /** Closes a token key no CA signs with any more, once its signings in flight finished. */
+  private retire(signer: SignerConfig, token: OpenTokenKey): void {
+    const closing = token.provider.close().catch((e: unknown) => {
+      this.options.logger.warn({ signer: signer.name, err: e }, 'could not close the previous PKCS#11 key\'s sessions');
+    });
+    this.retiring.add(closing);
+    void closing.finally(() => this.retiring.delete(closing));
+  }
+
+  /** Puts a newly loaded CA in place; a token key it no longer uses is retired. */
+  private swap(entry: Entry, loaded: { ca: CertificateAuthority; trust: CaCertificate[]; token: OpenTokenKey | undefined }, digest: string): void {
+    const previous = entry.token;
+    entry.ca = loaded.ca;
+    entry.trust = loaded.trust;
+    entry.token = loaded.token;
+    entry.digest = digest;
+    if (previous !== undefined && previous !== loaded.token) this.retire(entry.signer, previous);
   }
 
   /**
@@ -146,11 +241,10 @@ export class CaStore {
    */
   async loadAll(): Promise<void> {
     for (const entry of this.entries.values()) {
-      const files = readFiles(entry.signer);
+      const files = await this.readFiles(entry);
       checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
       try {
-        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, new Date(this.clock.now())));
-        entry.digest = files.digest;
+        this.swap(entry, await this.load(entry, files, new Date(this.clock.now())), files.digest);
         this.logLoaded(entry, 'CA loaded');
       } catch (e) {
         if (!(e instanceof CsrSignerError) || (e.kind !== 'CaExpired' && e.kind !== 'CaNotYetValid')) throw e;
@@ -179,9 +273,18 @@ export class CaStore {
     this.listeners.push(listener);
   }
 
-  state(signerName: string): { ca?: CertificateAuthority; error?: string } {
+  /**
+   * `keyProvider`: for a CA whose key is on a token, whether the token answers (`problem`
+   * says why not: requests wait, /readyz fails `key-provider:<signer>`).
+   */
+  state(signerName: string): { ca?: CertificateAuthority; error?: string; keyProvider?: { problem?: string } } {
     const entry = this.entries.get(signerName);
-    return { ...(entry?.ca ? { ca: entry.ca } : {}), ...(entry?.error ? { error: entry.error } : {}) };
+    const problem = entry?.token?.provider.problem();
+    return {
+      ...(entry?.ca ? { ca: entry.ca } : {}),
+      ...(entry?.error ? { error: entry.error } : {}),
+      ...(entry?.token ? { keyProvider: problem === undefined ? {} : { problem } } : {}),
+    };
   }
 
   /** Re-reads every signer's files; replaces a CA only with one that loads completely. */
@@ -194,14 +297,13 @@ export class CaStore {
     for (const entry of this.entries.values()) {
       const name = entry.signer.name;
       try {
-        const files = readFiles(entry.signer);
+        const files = await this.readFiles(entry);
         if (files.digest === entry.digest && entry.ca) {
           this.observer.caReloaded(name, 'unchanged');
           continue;
         }
         checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
-        ({ ca: entry.ca, trust: entry.trust } = await load(entry.signer, files, new Date(this.clock.now())));
-        entry.digest = files.digest;
+        this.swap(entry, await this.load(entry, files, new Date(this.clock.now())), files.digest);
         entry.error = undefined;
         this.observer.caReloaded(name, 'success');
         this.logLoaded(entry, 'CA reloaded');
@@ -221,7 +323,8 @@ export class CaStore {
   watch(intervalMs: number): void {
     const dirs = new Set<string>();
     for (const { signer } of this.entries.values()) {
-      for (const file of [signer.ca?.certFile, signer.ca?.keyFile, signer.ca?.passphraseFile, signer.ca?.trustFile]) if (file !== undefined) dirs.add(dirname(file));
+      const ca = signer.ca;
+      for (const file of [ca?.certFile, ca?.keyFile, ca?.passphraseFile, ca?.trustFile, ca?.pkcs11?.pinFile]) if (file !== undefined) dirs.add(dirname(file));
     }
     for (const dir of dirs) {
       try {
@@ -241,10 +344,16 @@ export class CaStore {
     this.debounce.unref();
   }
 
-  close(): void {
+  /** Stops watching; the token keys are closed once their signings in flight finished (awaited by the returned promise). */
+  close(): Promise<void> {
     for (const w of this.watchers.splice(0)) w.close();
     if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
+    for (const entry of this.entries.values()) {
+      if (entry.token !== undefined) this.retire(entry.signer, entry.token);
+      entry.token = undefined;
+    }
+    return Promise.all([...this.retiring]).then(() => undefined);
   }
 
   private logLoaded(entry: Entry, msg: string): void {

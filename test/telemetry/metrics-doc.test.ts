@@ -60,8 +60,9 @@ void t.test('csr-signer\'s metrics follow the naming rules', (t) => {
     t.equal(spec.type === 'counter', spec.name.endsWith('_total'), `${spec.name}: _total exactly on counters`);
     // ca: a fingerprint of one of the signer's own CAs (a few per rotation); target: configmap or clustertrustbundle.
     // verb, code: fixed sets (metrics.ts kubeCodeLabel); version, node_version: one value per process;
-    // decision, rule: the approver's fixed sets (telemetry/observer.ts ApprovalOutcome, the decisions' rule names).
-    t.ok(spec.labels.every((l) => ['signer', 'result', 'reason', 'ca', 'target', 'phase', 'verb', 'code', 'version', 'node_version', 'decision', 'rule'].includes(l)), `${spec.name}: bounded labels`);
+    // decision, rule: the approver's fixed sets (telemetry/observer.ts ApprovalOutcome, the decisions' rule names);
+    // op: a key provider's operations (pki/key-provider.ts keyProviderOperations).
+    t.ok(spec.labels.every((l) => ['signer', 'result', 'reason', 'ca', 'target', 'phase', 'verb', 'code', 'version', 'node_version', 'decision', 'rule', 'op'].includes(l)), `${spec.name}: bounded labels`);
     t.ok(spec.help.length > 20 && spec.help.endsWith('.'), `${spec.name}: help says what it counts`);
   }
   t.end();
