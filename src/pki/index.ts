@@ -19,7 +19,6 @@ export { ecdsaRawToDer, digestInfo } from './signature-encoding.js';
 export type { Hash } from './signature.js';
 export { certificateFingerprint } from './fingerprint.js';
 export type { KeyKind, PublicKey } from './public-key.js';
-export type { Hash } from './signature.js';
 export { knownUsages, mapUsages } from './usages.js';
 export { effectiveTtlMs, validityWindow, formatGoTime } from './validity.js';
 export type { Validity } from './validity.js';
