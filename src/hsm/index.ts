@@ -46,6 +46,9 @@ export interface Pkcs11KeyProvider extends KeyProvider {
   problem(): string | undefined;
   /** Closes the sessions; the module stays loaded for other providers and is finalised with the last one. */
   close(): Promise<void>;
+  /** The description, bracketed: JSON, util.inspect and String() show this and nothing else (never the PIN). */
+  toJSON(): string;
+  toString(): string;
   /** RSASSA-PSS through CKM_RSA_PKCS_PSS (MGF1 with the same hash, salt as long as the digest); RSA keys only. */
   signPss(data: Uint8Array, hash: Hash): Promise<Uint8Array>;
 }

@@ -10,6 +10,8 @@ import { bitString, encodeOid, sequence, type KeyKind } from '../pki/index.js';
 import { CK, ckr, describeFailure, type Handle, type Pkcs11Attribute, type Pkcs11Library, type Pkcs11TokenInfo } from './binding.js';
 import { describePkcs11Uri, type Pkcs11Uri } from './uri.js';
 
+const CKF_TOKEN_INITIALIZED = 0x400;
+
 const trim = (field: string): string => field.replace(/[\s\0]+$/, '');
 
 /** A CK_SLOT_ID from pkcs11js's handle (a CK_ULONG in the platform's byte order). */
@@ -38,7 +40,9 @@ export function findSlot(library: Pkcs11Library, uri: Pkcs11Uri): Handle {
   const name = describePkcs11Uri(uri);
   let tokens: { slot: Handle; info: Pkcs11TokenInfo }[];
   try {
-    tokens = library.C_GetSlotList(true).map((slot) => ({ slot, info: library.C_GetTokenInfo(slot) }));
+    // An uninitialised token (SoftHSM2 always shows a free slot) holds no key: not listed, never matched.
+    tokens = library.C_GetSlotList(true).map((slot) => ({ slot, info: library.C_GetTokenInfo(slot) }))
+      .filter((t) => (t.info.flags & CKF_TOKEN_INITIALIZED) !== 0);
   } catch (error) {
     throw csrErrorWithCause(error, 'Pkcs11TokenNotFound', name, `the module cannot list its tokens (${describeFailure(error)})`);
   }
@@ -46,7 +50,7 @@ export function findSlot(library: Pkcs11Library, uri: Pkcs11Uri): Handle {
   if (found.length === 1) return (found[0] as { slot: Handle }).slot;
   const listed = tokens.map((t) => describeToken(t.slot, t.info)).join(', ');
   if (found.length === 0) {
-    throw csrError('Pkcs11TokenNotFound', name, tokens.length === 0 ? 'the module has no token' : `the module's tokens are ${listed}`);
+    throw csrError('Pkcs11TokenNotFound', name, tokens.length === 0 ? 'the module has no initialised token' : `the module's tokens are ${listed}`);
   }
   throw csrError('Pkcs11TokenNotFound', name, `${found.length} tokens match (${found.map((t) => describeToken(t.slot, t.info)).join(', ')}); add serial= or slot-id= to the URI`);
 }
