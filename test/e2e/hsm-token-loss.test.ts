@@ -12,6 +12,7 @@ import { allCsrs, certificateOf, createAndApprove, failedOf, servingSpecs, waitS
 import { httpGet } from '../helpers/http.js';
 import { generateTokenKey, makeSoftToken, makeTokenCa, removeToken, softhsmTools } from '../helpers/softhsm.js';
 import { startSigner, type SignerProcess } from '../helpers/signer.js';
+import { privateKeyExposure } from '../helpers/token-key.js';
 import { checkIssued, configRunArgs, pkcs11Of, SIGNER, writeSignerConfig } from '../helpers/token-signer.js';
 import { needTool, tempDir } from '../helpers/tools.js';
 import { until } from '../helpers/wait.js';
@@ -59,6 +60,8 @@ void t.test('with the token present: issued, ready, no provider error', async (t
   t.equal(ready.status, 200, ready.body);
   t.match(ready.body, new RegExp(`^\\[\\+\\]key-provider:${SIGNER} ok$`, 'm'), 'the key provider is checked');
   t.equal(total(await providerErrors()), 0, 'no provider error counted');
+  t.match(privateKeyExposure(token, key), { value: 'CKR_ATTRIBUTE_SENSITIVE', sensitive: true, extractable: false, neverExtractable: true },
+    'the key is on the token only: the token refuses CKA_VALUE');
 });
 
 void t.test('the token removed while a burst arrives: not ready naming key-provider, errors counted, CSRs wait and none is Failed', async (t) => {
