@@ -117,5 +117,5 @@ void t.test('a CA file that grows past its limit on reload is refused and the lo
   await store.check();
   t.equal(store.state('example.com/a').error, `signer example.com/a: ${keyFile}: the CA key file is larger than 1 MiB (1048576 bytes), the most csr-signer reads of it; nothing past that was read`);
   t.equal(store.lookup('example.com/a'), loaded, 'the CA loaded before still signs');
-  store.close();
+  await store.close();
 });

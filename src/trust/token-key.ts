@@ -13,14 +13,17 @@ export class TrackedKeyProvider implements KeyProvider {
   #idle: (() => void)[] = [];
   #closed: Promise<void> | undefined;
 
-  constructor(private readonly inner: Pkcs11KeyProvider) {
+  readonly #inner: Pkcs11KeyProvider;
+
+  constructor(inner: Pkcs11KeyProvider) {
+    this.#inner = inner;
     this.description = inner.description;
   }
 
   async sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
     this.#inFlight++;
     try {
-      return await this.inner.sign(data, hash);
+      return await this.#inner.sign(data, hash);
     } finally {
       this.#inFlight--;
       if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
@@ -28,7 +31,20 @@ export class TrackedKeyProvider implements KeyProvider {
   }
 
   problem(): string | undefined {
-    return this.inner.problem();
+    return this.#inner.problem();
+  }
+
+  /** JSON, util.inspect and String() show the provider's own redacted form, never what it holds. */
+  toJSON(): string {
+    return this.#inner.toJSON();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.#inner.toJSON();
+  }
+
+  toString(): string {
+    return this.#inner.toJSON();
   }
 
   /** Signings in flight now. */
@@ -40,7 +56,7 @@ export class TrackedKeyProvider implements KeyProvider {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
-      await this.inner.close();
+      await this.#inner.close();
     })();
     return this.#closed;
   }

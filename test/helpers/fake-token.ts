@@ -36,6 +36,22 @@ export class FakeProvider implements Pkcs11KeyProvider {
     return this.inner.sign(data, hash);
   }
 
+  signOffThread(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
+    return this.sign(data, hash);
+  }
+
+  signPss(): Promise<Uint8Array> {
+    return Promise.reject(new Error('the fake token does not sign RSASSA-PSS'));
+  }
+
+  toJSON(): string {
+    return `[${this.description}]`;
+  }
+
+  toString(): string {
+    return this.toJSON();
+  }
+
   /** Lets the held signatures finish. */
   release(): void {
     this.holding = false;

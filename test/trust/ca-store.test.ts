@@ -125,7 +125,7 @@ void t.test('a symlink swap is noticed without polling', async (t) => {
   store.watch(3_600_000);
   installPair(dir, caB.certPem, caB.keyPem);
   await until(() => /CN=b test CA/.test(subject(store)), 10_000);
-  store.close();
+  await store.close();
   t.pass('reloaded on the change notification');
 });
 
