@@ -60,6 +60,9 @@ export class Pkcs11Module {
 
   /** Runs a token operation, counted so that a re-initialisation waits for it. */
   async track<T>(operation: () => Promise<T>): Promise<T> {
+    // A re-initialisation in progress goes first (else a busy module would never drain); the
+    // operation then runs on the new generation, where old handles fail and their provider reconnects.
+    if (this.#reinitializing !== undefined) await this.#reinitializing.catch(() => undefined);
     this.#inFlight++;
     try {
       return await operation();

@@ -83,7 +83,8 @@ export class TokenKeyProvider {
   #problem: string | undefined;
   /** What the token answered last, for Pkcs11Unreachable's sentence. */
   #detail: string | undefined;
-  #reconnecting = false;
+  /** The reconnection loop while it runs: close() waits for it, so no token call outlives the module. */
+  #reconnecting: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
   #closed: Promise<void> | undefined;
@@ -143,7 +144,7 @@ export class TokenKeyProvider {
     if (this.#closed !== undefined) throw csrError('Pkcs11Unreachable', this.#name, 'the provider is closed');
     if (this.#module.generation !== this.#generation && this.#problem === undefined) {
       // Another provider re-initialised the module: every handle of ours is invalid.
-      this.#unreachable('sign', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'));
+      this.#unreachable('sign', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'), 0);
     }
     if (this.#problem !== undefined) throw this.#unreachableError();
     // Counted from here, waiting for a session included, so that close() waits for it.
@@ -211,14 +212,14 @@ export class TokenKeyProvider {
   }
 
   /** Counts the failure; the first one drops the sessions and starts reconnecting. */
-  #unreachable(op: KeyProviderOperation, error: unknown): void {
+  #unreachable(op: KeyProviderOperation, error: unknown, firstDelayMs = this.#backoff.initialMs): void {
     this.#onError?.(op, error);
     if (this.#problem !== undefined || this.#closed !== undefined) return;
     this.#setProblem(describeFailure(error));
     this.#dropSessions();
     const failure = this.#unreachableError(error);
     for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
-    if (!this.#reconnecting) void this.#reconnect();
+    if (this.#reconnecting === undefined) this.#reconnecting = this.#reconnect(firstDelayMs);
   }
 
   #setProblem(detail: string): void {
@@ -232,9 +233,8 @@ export class TokenKeyProvider {
     this.#open = 0;
   }
 
-  async #reconnect(): Promise<void> {
-    this.#reconnecting = true;
-    let delay = this.#backoff.initialMs;
+  async #reconnect(firstDelayMs: number): Promise<void> {
+    let delay = firstDelayMs;
     try {
       while (this.#closed === undefined && this.#problem !== undefined) {
         await this.#sleep(delay);
@@ -245,6 +245,7 @@ export class TokenKeyProvider {
           this.#detail = undefined;
           return;
         } catch (error) {
+          if (this.#closed !== undefined) return;
           const failed = error instanceof StepFailed ? error : new StepFailed('load', error);
           this.#onError?.(failed.op, failed.error);
           if (isCsrSignerError(failed.error) && failed.error.kind === 'Pkcs11LoginFailed' && /CKR_PIN_(INCORRECT|LOCKED)/.test(failed.error.message)) {
@@ -255,10 +256,10 @@ export class TokenKeyProvider {
           }
           this.#setProblem(failed.message);
         }
-        delay = Math.min(delay * 2, this.#backoff.maxMs);
+        delay = Math.min(Math.max(delay * 2, this.#backoff.initialMs), this.#backoff.maxMs);
       }
     } finally {
-      this.#reconnecting = false;
+      this.#reconnecting = undefined;
     }
   }
 
@@ -362,6 +363,7 @@ export class TokenKeyProvider {
       const failure = csrError('Pkcs11Unreachable', this.#name, 'the provider is closed');
       for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
       if (this.#busy > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+      await this.#reconnecting;
       for (const session of this.#idle.splice(0)) closeQuietly(this.#library, session);
       this.#module.release();
     })();

@@ -6,6 +6,7 @@
  * at once share a small session pool.
  */
 import { X509Certificate, verify } from 'node:crypto';
+import { cpSync } from 'node:fs';
 import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
 import { openPkcs11Key, parsePkcs11Uri, type Pkcs11Key } from '../../src/hsm/index.js';
@@ -41,7 +42,16 @@ void t.test('50 signatures at once on 3 sessions all verify', async (t) => {
   const key = await open(ca.key.uri, errors);
   t.teardown(() => key.provider.close());
   const messages = Array.from({ length: 50 }, (_, i) => Buffer.from(`message ${i}`));
-  const signatures = await Promise.all(messages.map((m) => key.provider.sign(m, 'sha256')));
+  let done = 0;
+  const pending = messages.map((m) => key.provider.sign(m, 'sha256').then((s) => {
+    done++;
+    return s;
+  }));
+  // The token signs off the JavaScript thread: the event loop turns while the signatures are
+  // made (a session goes to the next waiting signature only in a callback on this thread).
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok(done < 50, `the event loop ran before the 50 signatures were done (${done} were)`);
+  const signatures = await Promise.all(pending);
   t.equal(signatures.filter((s, i) => verify('sha256', messages[i] as Buffer, caKey, s)).length, 50, 'every signature verifies with the CA certificate');
   t.same(errors, []);
 });
@@ -93,6 +103,31 @@ void t.test('the token removed: unreachable at once; restored: the same provider
   await until('the other provider reconnected', () => second.provider.problem() === undefined);
   const otherMessage = Buffer.from('other, after');
   t.ok(verify(null, otherMessage, otherKey, await second.provider.sign(otherMessage, null)), 'the other provider signs again');
+});
+
+void t.test('a different key where the key was: not taken for it; the right token back: signs again', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const key = await open(ca.key.uri, errors);
+  t.teardown(() => key.provider.close());
+  // An impostor: a token with the same label, PIN, key label, id and kind, but another key.
+  const impostor = makeSoftToken({ label: token.label, pin: token.pin });
+  generateTokenKey(impostor, 'p256', 'cakey', '01');
+  const restore = removeToken(token);
+  cpSync(impostor.tokenDir, token.tokenDir, { recursive: true });
+  let restored = false;
+  t.teardown(() => {
+    if (!restored) restore();
+  });
+  await t.rejects(key.provider.sign(Buffer.from('x'), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' });
+  await until('a test signature was refused', () => key.provider.problem()?.includes('the key found is not the key loaded') === true);
+  t.match(key.provider.problem(), /^pkcs11:token=csr-signer-ca;object=cakey;id=%01;type=private: the token does not answer \(the key found is not the key loaded \(its test signature does not verify\)\);/);
+  t.ok(errors.includes('find_key'), 'counted as find_key');
+  await t.rejects(key.provider.sign(Buffer.from('y'), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' }, 'and it does not sign');
+  restore();
+  restored = true;
+  await until('the provider reconnected to its own key', () => key.provider.problem() === undefined);
+  const message = Buffer.from('own key again');
+  t.ok(verify('sha256', message, caKey, await key.provider.sign(message, 'sha256')));
 });
 
 void t.test('close: waiting signatures are refused, the provider refuses to sign', async (t) => {
