@@ -49,6 +49,7 @@ void t.test('seed flow, config file: a CA key only on the token signs every CSR 
     await waitSettled(api, batch.map((s) => s.name));
     await checkIssued(t, api, dir, batch.map((s) => s.name), { token: ecCa.certPem }, () => 'token');
     t.notMatch(JSON.stringify(signer.logs) + signer.stderr(), PIN, 'the PIN is in no log line');
+    t.same(signer.logs.filter((l) => /PIN|world-readable/.test(String(l.msg))).map((l) => l.msg), [], 'no warning about the PIN file: it is private (0600)');
   } finally {
     t.equal(await signer.stop(), 0, 'the signer stops cleanly');
   }
@@ -91,6 +92,7 @@ void t.test('start-up refusals: one sentence with its code, exit 1, no stack, th
     t.match(r.stderr, new RegExp(`^csr-signer: [^\\n]+ \\[${c.code}\\]\\n$`), `${c.name}: one line on stderr with ${c.code}`);
     t.match(r.stderr, c.says, `${c.name}: says which`);
     t.notMatch(`${r.stdout}${r.stderr}`, /\n\s+at |node:internal|Node\.js v/, `${c.name}: no stack trace`);
+    t.notMatch(r.stdout, /"level":"(error|fatal)"/, `${c.name}: stdout carries no second account of it`);
     t.notOk(`${r.stdout}${r.stderr}`.includes(PIN), `${c.name}: the PIN is nowhere in stdout or stderr`);
     t.notOk(`${r.stdout}${r.stderr}`.includes(WRONG), `${c.name}: nor the wrong PIN`);
   }
