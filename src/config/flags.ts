@@ -79,7 +79,7 @@ const sections: readonly { readonly title: string; readonly flags: readonly Flag
     { name: 'http-address', arg: 'HOST:PORT', default: '127.0.0.1:8080 (in a pod whose probes reach its IP, give :8080; the chart does)', help: 'listen address of /healthz, /livez, /readyz and /metrics (plain HTTP, no authentication), in place of kube-controller-manager\'s HTTPS serving flags' },
     { name: 'shutdown-timeout', arg: 'DURATION', default: '30s', help: 'on SIGTERM, how long signings in flight may take to finish; a second signal exits at once' },
     { name: 'ca-reload-interval', arg: 'DURATION', default: '10s', help: 'how often the CA files are re-read besides change notifications' },
-    { name: 'strict-key-permissions', help: 'refuse a CA key file that is world-readable (default: log a warning and load it)' },
+    { name: 'strict-key-permissions', help: 'refuse a CA key file or PKCS#11 PIN file that is world-readable (default: log a warning and load it)' },
     { name: 'log-level', arg: 'LEVEL', default: 'info', help: 'error, warn, info or debug' },
     { name: 'v', short: 'v', arg: 'N', help: 'kube-controller-manager\'s verbosity, instead of --log-level: 0 to 3 is info, 4 and above debug' },
     { name: 'logging-format', arg: 'FORMAT', default: 'json', help: 'json (one JSON object a line) or text (one human-readable line: time, level, message, key=value), as kube-controller-manager\'s flag (whose default is text)' },

@@ -26,7 +26,11 @@ export interface Pkcs11Options {
   readonly module: string;
   /** The user PIN. Never logged, never in a message or an error. */
   readonly pin: string;
-  /** Counts a failed operation (csr_signer_key_provider_errors_total{signer,op}); the provider retries by itself. */
+  /**
+   * Counts a failed operation (csr_signer_key_provider_errors_total{signer,op}): at open (load,
+   * open_session, login, find_key, read_certificate; the error is thrown too), each failed
+   * signature, each failed reconnection step, and a probe that finds the token gone (find_key).
+   */
   readonly onError?: (op: KeyProviderOperation, error: unknown) => void;
   /** Reconnection backoff after the token stops answering: first delay and cap, milliseconds. Default 500 ms doubling to 30 s. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
@@ -35,6 +39,12 @@ export interface Pkcs11Options {
 export interface Pkcs11KeyOptions extends Pkcs11Options {
   /** Sessions kept open on the token: at most this many signatures at once (default 5, the default worker count). */
   readonly sessions?: number;
+  /**
+   * How often (milliseconds) an idle provider asks the token whether its key is still there
+   * (C_GetAttributeValue on a free session), so that problem() and /readyz see a removed token
+   * without waiting for a signature. Default 10 s; 0 turns it off.
+   */
+  readonly probeMs?: number;
 }
 
 /** A key provider whose key is on a token. */
@@ -93,7 +103,7 @@ function openKey(options: Pkcs11KeyOptions): Pkcs11Key {
     }
     const provider = new TokenKeyProvider({
       module, uri: options.uri, pin: options.pin, slot, session, key, kind: details.kind, publicKey: details.publicKey,
-      signatureBytes: details.signatureBytes, sessions, backoff, onError: options.onError,
+      signatureBytes: details.signatureBytes, sessions, backoff, onError: options.onError, probeMs: options.probeMs ?? 10_000,
     });
     return { keep: true, value: { provider, keyKind: details.kind, publicKey: details.publicKey } };
   });

@@ -44,6 +44,7 @@ export interface ProviderParts {
   readonly sessions: number;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   readonly onError: ((op: KeyProviderOperation, error: unknown) => void) | undefined;
+  readonly probeMs: number;
 }
 
 interface Waiter {
@@ -86,6 +87,7 @@ export class TokenKeyProvider {
   /** The reconnection loop while it runs: close() waits for it, so no token call outlives the module. */
   #reconnecting: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
   #closed: Promise<void> | undefined;
 
@@ -106,6 +108,32 @@ export class TokenKeyProvider {
     this.#generation = parts.module.generation;
     this.#idle = [parts.session];
     this.#open = 1;
+    if (parts.probeMs > 0) {
+      this.#probeTimer = setInterval(() => this.#probe(), parts.probeMs);
+      this.#probeTimer.unref();
+    }
+  }
+
+  /** Asks the token, on a free session, whether the key is still there; a token gone makes the provider unreachable. */
+  #probe(): void {
+    if (this.#closed !== undefined || this.#problem !== undefined) return;
+    if (this.#module.generation !== this.#generation) {
+      this.#unreachable('find_key', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'), 0);
+      return;
+    }
+    const session = this.#idle.pop();
+    if (session === undefined) return; // every session is signing: a signature will tell.
+    const epoch = this.#epoch;
+    try {
+      this.#library.C_GetAttributeValue(session, this.#key, [{ type: CK.CKA_KEY_TYPE }]);
+    } catch (error) {
+      if (isGone(error)) {
+        this.#release(session, epoch, false);
+        this.#unreachable('find_key', error);
+        return;
+      }
+    }
+    this.#release(session, epoch, true);
   }
 
   get #library(): Pkcs11Library {
@@ -359,6 +387,7 @@ export class TokenKeyProvider {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       clearTimeout(this.#timer);
+      clearInterval(this.#probeTimer);
       this.#wake?.();
       const failure = csrError('Pkcs11Unreachable', this.#name, 'the provider is closed');
       for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);

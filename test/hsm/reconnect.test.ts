@@ -23,8 +23,8 @@ const other = makeTokenCa(token, generateTokenKey(token, 'ed25519', 'otherkey', 
 const caKey = new X509Certificate(ca.certPem).publicKey;
 const otherKey = new X509Certificate(other.certPem).publicKey;
 
-async function open(uri: string, errors: KeyProviderOperation[], sessions = 3): Promise<Pkcs11Key> {
-  return openPkcs11Key({ uri: parsePkcs11Uri(uri), module: token.module, pin: token.pin, sessions,
+async function open(uri: string, errors: KeyProviderOperation[], sessions = 3, probeMs = 0): Promise<Pkcs11Key> {
+  return openPkcs11Key({ uri: parsePkcs11Uri(uri), module: token.module, pin: token.pin, sessions, probeMs,
     backoff: { initialMs: 20, maxMs: 200 }, onError: (op) => errors.push(op) });
 }
 
@@ -127,6 +127,25 @@ void t.test('a different key where the key was: not taken for it; the right toke
   restored = true;
   await until('the provider reconnected to its own key', () => key.provider.problem() === undefined);
   const message = Buffer.from('own key again');
+  t.ok(verify('sha256', message, caKey, await key.provider.sign(message, 'sha256')));
+});
+
+void t.test('an idle provider notices a removed token by itself, and its return', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const key = await open(ca.key.uri, errors, 2, 20);
+  t.teardown(() => key.provider.close());
+  const restore = removeToken(token);
+  let restored = false;
+  t.teardown(() => {
+    if (!restored) restore();
+  });
+  await until('the probe found the token gone', () => key.provider.problem() !== undefined);
+  t.match(key.provider.problem(), /^pkcs11:token=csr-signer-ca;object=cakey;id=%01;type=private: the token does not answer \(CKR_[A-Z_]+\);/);
+  t.equal(errors[0], 'find_key', 'counted as find_key, with no signature asked');
+  restore();
+  restored = true;
+  await until('the provider reconnected', () => key.provider.problem() === undefined);
+  const message = Buffer.from('after the probe');
   t.ok(verify('sha256', message, caKey, await key.provider.sign(message, 'sha256')));
 });
 

@@ -223,3 +223,20 @@ void t.test('a world-readable PIN file is a warning, or with --strict-key-permis
   t.equal(await message(strict.loadAll()),
     `InvalidArgument: signer ${name}: the PKCS#11 PIN file ${pinFile} is readable by everyone (mode 0644); remove o+r (e.g. chmod 0640, or a Secret defaultMode of 0440) or drop --strict-key-permissions`);
 });
+
+void t.test('the PIN file: its first line only (a CRLF ending too), never more than 4 KiB read, not empty', async (t) => {
+  const where = tempDir('pin-file-');
+  const store = (pinFile: string): CaStore => new CaStore([signer({ certFile: tokenCa.certPath, keyUri, pkcs11: { module, pinFile } })], { logger: pino({ level: 'silent' }), tokens: newToken() });
+  const crlf = store(pinFileIn(where, `${pin}\r\nsecond line\r\n`));
+  await crlf.loadAll();
+  t.ok(crlf.lookup(name), 'the first line, without its CR, is the PIN');
+  await crlf.close();
+  const big = join(where, 'big');
+  writeFileSync(big, `${pin}\n${'x'.repeat(4096)}`, { mode: 0o600 });
+  t.equal(await message(store(big).loadAll()),
+    `FileTooLarge: signer ${name}: ${big}: the PKCS#11 PIN file is larger than 4 KiB (4096 bytes), the most csr-signer reads of it; nothing past that was read`);
+  const empty = join(where, 'empty');
+  writeFileSync(empty, '\n', { mode: 0o600 });
+  t.equal(await message(store(empty).loadAll()),
+    `InvalidArgument: signer ${name}: the PKCS#11 PIN file ${empty} (ca.pkcs11.pinFile) is empty; its first line is the token's user PIN`);
+});
