@@ -52,7 +52,7 @@ function fileOf(name: string, bytes: number): string {
   return path;
 }
 
-const config = (name: string, ca: Record<string, string>): string => {
+const config = (name: string, ca: Record<string, unknown>): string => {
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify({ apiVersion: 'csr-signer.io/v1alpha1', kind: 'SignerConfiguration', signers: [{ name: 'example.com/a', ca, policy: { unrestricted: true } }] }));
   return path;
@@ -70,6 +70,9 @@ const inputs: { readonly name: string; readonly kind: FileKind; readonly args: (
   { name: 'run --config', kind: 'config', args: (f) => ['run', '--config', f], fifo: true },
   { name: 'run: a signer\'s ca.keyFile', kind: 'caKey', args: (f) => ['run', '--config', config(`key-${f.replaceAll('/', '_')}.json`, { certFile: ca.cert, keyFile: f })] },
   { name: 'run: a signer\'s ca.trustFile', kind: 'trust', args: (f) => ['run', '--config', config(`trust-${f.replaceAll('/', '_')}.json`, { certFile: ca.cert, keyFile: ca.key, trustFile: f })] },
+  { name: 'run: a signer\'s ca.pkcs11.pinFile', kind: 'pkcs11Pin', args: (f) => ['run', '--config', config(`pin-${f.replaceAll('/', '_')}.json`, {
+    certFile: ca.cert, key: 'pkcs11:token=ca;object=cakey', pkcs11: { module: '/usr/lib/softhsm/libsofthsm2.so', pinFile: f },
+  })] },
   { name: 'run --kubeconfig', kind: 'kubeconfig', args: (f) => ['run', '--config', goodConfig, '--leader-elect=false', '--http-address', '127.0.0.1:0', '--kubeconfig', f] },
   { name: 'rotation status --kubeconfig', kind: 'kubeconfig', args: (f) => ['rotation', 'status', '--config', goodConfig, '--kubeconfig', f] },
   { name: 'devapi --policy', kind: 'policy', args: (f) => ['devapi', '--state-dir', join(dir, 'devapi'), '--policy', f] },

@@ -3,6 +3,8 @@
  * config file, a `pkcs11:` key-file flag with --pkcs11-module and the PIN flags. Each
  * mistake is one sentence naming the field or flag.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { failure, load } from './fixtures/load.js';
@@ -134,5 +136,15 @@ void t.test('each mistake about a key on a token on the command line names the f
     t.equal(error.kind, 'InvalidArgument', `${name}: the kind`);
     t.equal(error.message, message, name);
   }
+  t.end();
+});
+
+void t.test('the ca: example of docs/configuration.md is valid', (t) => {
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+  const section = doc.split('### CA keys on a PKCS#11 token\n')[1]?.split('\n### ')[0] ?? '';
+  const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  t.match(example, /^ca:\n/, 'found');
+  const text = `${head}signers:\n  - name: example.com/a\n    policy: { unrestricted: true }\n${example.replace(/^/gm, '    ').replace(/ +$/, '')}`;
+  t.same(caOf(text), { certFile: '/etc/csr-signer/ca.pem', keyUri, pkcs11: { module, pinFile: '/etc/csr-signer/pkcs11/pin', sessions: 5 } });
   t.end();
 });
