@@ -12,11 +12,20 @@ export interface SignerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `nodeArgs`: flags for node itself, before the script (e.g. --throw-deprecation). */
-export async function startSigner(args: readonly string[], options: { waitFor?: string; nodeArgs?: readonly string[] } = {}): Promise<SignerProcess> {
+export interface StartSignerOptions {
+  /** Resolve once a log line with this msg was written. */
+  readonly waitFor?: string;
+  /** The process's whole environment (default: this process's), e.g. a SoftHSM2 token's `env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Flags for node itself, before the script (e.g. --throw-deprecation). */
+  readonly nodeArgs?: readonly string[];
+}
+
+export async function startSigner(args: readonly string[], options: StartSignerOptions = {}): Promise<SignerProcess> {
   // Tests run in parallel: never the default 0.0.0.0:8080.
   const http = args.some((a) => a.startsWith('--http-address')) ? [] : ['--http-address', '127.0.0.1:0'];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cli, 'run', ...http, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cli, 'run', ...http, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env === undefined ? {} : { env: options.env }) });
   const logs: Record<string, unknown>[] = [];
   const listeners = new Set<() => void>();
   let pending = '';

@@ -8,7 +8,7 @@
  * Debian packages: softhsm2 (softhsm2-util and the module), opensc (pkcs11-tool),
  * gnutls-bin (certtool). .ci/run installs them.
  */
-import { existsSync, readFileSync, renameSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { must } from './ca.js';
 import { run, tempDir, writeTemp } from './tools.js';
@@ -60,6 +60,7 @@ export function makeSoftToken(options: { label?: string; pin?: string; dir?: str
   const soPin = '87654321';
   must(run('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin], { env }), 'softhsm2-util --init-token');
   const pinFile = writeTemp(dir, 'pin', `${pin}\n`);
+  chmodSync(pinFile, 0o600);
   return { dir, tokenDir, env, module: softhsmModule, label, pin, pinFile, soPin };
 }
 
