@@ -159,3 +159,14 @@ void t.test('the PKCS#11 values shown in the chart README and docs/hsm.md are va
   }
   t.end();
 });
+
+void t.test('NOTES.txt says where each CA key is, and warns only of a key in the values', (t) => {
+  const notes = (ca: Record<string, unknown>): string => renderChart({ values: { signers: [{ name: 'example.com/serving', ca, policy }] } }).files.get('NOTES.txt') ?? '';
+  const secret = notes({ existingSecret: 's', key: keyUri, pkcs11 });
+  t.match(secret, /- example\.com\/serving \(CA key on a PKCS#11 token, certificate from Secret s\)/);
+  t.match(notes({ cert: certPem, key: keyUri, pkcs11 }), /\(CA key on a PKCS#11 token, certificate from inline values\)/);
+  t.match(notes({ cert: certUri, key: keyUri, pkcs11 }), /\(CA key on a PKCS#11 token, certificate on the token\)/);
+  for (const text of [secret, notes({ cert: certPem, key: keyUri, pkcs11 })]) t.notMatch(text, /WARNING: the CA key/, 'no development-only warning: the key is on the token');
+  t.match(notes({ cert: certPem, key: keyPem }), /CA from inline values: DEVELOPMENT ONLY[\s\S]*WARNING: the CA key of example\.com\/serving is in your Helm values/, 'an inline PEM key still warns');
+  t.end();
+});

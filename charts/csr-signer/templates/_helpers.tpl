@@ -109,6 +109,17 @@ except when its certificate is on the token too (ca.cert a URI); else empty.
 {{- if not (include "csr-signer.isPkcs11Uri" .cert) }}true{{ end }}
 {{- end }}
 
+{{/* Where a signer's CA comes from, for NOTES.txt (. is a signers[].ca dict). */}}
+{{- define "csr-signer.caSource" -}}
+{{- if include "csr-signer.isPkcs11Uri" .key }}
+{{- printf "CA key on a PKCS#11 token, certificate %s" (ternary "on the token" (ternary (printf "from Secret %s" (toString .existingSecret)) "from inline values" (not (empty .existingSecret)))  (not (empty (include "csr-signer.isPkcs11Uri" .cert)))) }}
+{{- else if .existingSecret }}
+{{- printf "CA from Secret %s" .existingSecret }}
+{{- else }}
+{{- print "CA from inline values: DEVELOPMENT ONLY" }}
+{{- end }}
+{{- end }}
+
 {{/* The Secret of signer number .index (a dict of root and index): existingSecret, or the one made from inline cert/key. */}}
 {{- define "csr-signer.caSecretName" -}}
 {{- $signer := index .root.Values.signers .index }}
