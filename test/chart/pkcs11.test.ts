@@ -3,7 +3,7 @@
  * as URIs with `signers[].ca.pkcs11`, the top-level `pkcs11` volumes, mounts and
  * environment for the vendor's module. The PIN Secret is mounted read-only, mode 0400, and
  * passed as pinFile; the CA Secret then holds the certificate only, or there is none; the
- * schema refuses what the config loader refuses.
+ * rendered file loads with csr-signer's own loader; the schema refuses what it refuses.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import t from 'tap';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { parse } from 'yaml';
+import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
 import { chartDir, defaultValues, find, mergeValues, renderChart, type Manifest, type Values } from './render.js';
 
 const keyUri = 'pkcs11:token=csr-signer-ca;object=ca-key;id=%01;type=private';
@@ -37,6 +38,16 @@ const podOf = (manifests: readonly Manifest[]): { pod: PodSpec; c: Container } =
   return { pod, c: pod.containers[0] as Container };
 };
 const configText = (manifests: readonly Manifest[]): string => (find(manifests, 'ConfigMap').data as Record<string, string>)['signers.yaml'] ?? '';
+
+/** What `csr-signer run` makes of the rendered arguments and config file (the PIN file is read only when the CA loads). */
+function loaded(manifests: readonly Manifest[]): RunConfig {
+  const { c } = podOf(manifests);
+  const text = configText(manifests);
+  return loadRunConfig(c.args.slice(1), { POD_NAMESPACE: 'pki' }, (path) => {
+    if (path === '/etc/csr-signer/config/signers.yaml') return text;
+    throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
+  });
+}
 
 void t.test('a key on a token, the certificate from existingSecret: only tls.crt is mounted, the PIN Secret read-only 0400', (t) => {
   const values: Values = {
@@ -101,7 +112,7 @@ void t.test('signers on and off tokens side by side; the default values mount no
 const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as object;
 const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false }).compile(schema);
 
-void t.test('the schema accepts a key or certificate on a token with its module and PIN, and refuses what the config loader refuses', (t) => {
+void t.test('the schema accepts what csr-signer run loads, and refuses what it refuses', (t) => {
   /** [case, the signer's ca, valid] */
   const cases: [string, Record<string, unknown>, boolean][] = [
     ['key on the token, certificate from existingSecret', { existingSecret: 's', key: keyUri, pkcs11 }, true],
@@ -123,6 +134,14 @@ void t.test('the schema accepts a key or certificate on a token with its module 
   for (const [name, ca, valid] of cases) {
     const values: Values = { signers: [{ name: 'example.com/serving', ca, policy }], pkcs11: vendor };
     t.equal(validate(mergeValues(defaultValues(), values)), valid, `${name}: the schema ${valid ? 'accepts' : 'refuses'}`);
+    let loads: boolean;
+    try {
+      loaded(renderChart({ values, namespace: 'pki' }).manifests);
+      loads = true;
+    } catch {
+      loads = false;
+    }
+    t.equal(loads, valid, `${name}: csr-signer run ${valid ? 'loads' : 'refuses'} the rendered file`);
   }
   t.end();
 });

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
+import { loadRunConfig } from '../../src/config/index.js';
 import { extractCommands, normalized, oneLine } from '../helpers/doc-commands.js';
 import { root } from '../helpers/devapi.js';
 import { softhsmModule } from '../helpers/softhsm.js';
@@ -133,5 +134,22 @@ void t.test("docs/hsm.md's signer configuration names what the walk-through made
   const flags = extractCommands(doc, markdown).find((c) => c.text.includes('--pkcs11-module'));
   t.match(normalized(flags?.text ?? ''), new RegExp(`--cluster-signing-cert-file ca\\.pem --cluster-signing-key-file "${keyUri.replace(/[.;%]/g, '\\$&')}" --pkcs11-module ${softhsmModule} --pkcs11-pin-file pin`));
   t.notMatch(markdown, /--pkcs11-pin[ =]/, 'no PIN flag is shown: there is none');
+  t.end();
+});
+
+void t.test("csr-signer run loads docs/hsm.md's signer configuration and its flag form", (t) => {
+  const dir = '/srv/hsm-walkthrough';
+  const yaml = [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((text) => text.includes('kind: SignerConfiguration')) ?? '';
+  const readFile = (path: string): string => {
+    if (path === `${dir}/signers.yaml`) return yaml;
+    throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
+  };
+  const fromFile = loadRunConfig(['--config', `${dir}/signers.yaml`], {}, readFile);
+  t.same(fromFile.signers[0]?.ca, { certFile: `${dir}/ca.pem`, keyUri, pkcs11: { module: softhsmModule, pinFile: `${dir}/pin`, sessions: 4 } }, 'the file: paths relative to its directory');
+  const flags = extractCommands(doc, markdown).find((c) => c.text.includes('--pkcs11-module'));
+  const argv = (normalized(flags?.text ?? '').replace(/\s+#.*$/, '').match(/"[^"]*"|\S+/g) ?? []).slice(2).map((a) => a.replace(/^"|"$/g, ''));
+  const fromFlags = loadRunConfig(argv, {}, readFile);
+  t.ok(fromFlags.signers.length > 0);
+  for (const signer of fromFlags.signers) t.same(signer.ca, { certFile: 'ca.pem', keyUri, pkcs11: { module: softhsmModule, pinFile: 'pin' } }, `${signer.name}: the flag form`);
   t.end();
 });
