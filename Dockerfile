@@ -1,6 +1,7 @@
 # csr-signer image: `docker build -t csr-signer:$(node -p "require('./package.json').version") .`
-# The runtime stage holds package.json, production node_modules and dist/ only:
-# no keys, no state, no dev dependencies. test/docker/ checks this file.
+# The runtime stage holds package.json, production node_modules (with the PKCS#11 binding's
+# native addon built in the build stage) and dist/ only: no keys, no state, no dev
+# dependencies, no compiler. test/docker/ checks this file.
 
 # The Node release is pinned exactly; npm's scripts run on the same one (package.json's
 # "node" dev dependency; test/runtime.test.ts keeps them in step).
@@ -11,10 +12,21 @@
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# pkcs11js, the PKCS#11 binding (CA keys on HSMs, docs/hsm.md), is a native addon that
+# node-gyp compiles: it needs python3, make and a C++ compiler. They are installed in this
+# stage only; the runtime stage copies the built addon and has no compiler.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: "prepare" builds, and the sources are not copied yet.
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# Then pkcs11js's own build alone (the install script --ignore-scripts skipped), against the
+# headers of the image's Node (in /usr/local/include/node), and fail here if it did not build:
+# it is an optional dependency, which npm would otherwise leave out without failing.
+RUN npm_config_nodedir=/usr/local npm rebuild pkcs11js \
+ && test -f node_modules/pkcs11js/build/Release/pkcs11.node
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
 # The product only (src/ → dist/); devapi/ is a development tool and not in the image.
@@ -42,6 +54,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /root/.npm
+# pkcs11js's native addon, which npm ci --ignore-scripts left unbuilt, as the build stage built
+# it on the same base image; after npm ci, which empties node_modules first.
+COPY --from=build /src/node_modules/pkcs11js/build/Release/pkcs11.node node_modules/pkcs11js/build/Release/pkcs11.node
 COPY --from=build /src/dist/ dist/
 RUN ln -s /app/dist/cli.js /usr/local/bin/csr-signer
 # A numeric non-root user (the chart's runAsUser/runAsGroup), so runAsNonRoot can check it.

@@ -6,12 +6,28 @@ import tseslint from 'typescript-eslint';
 const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'http2', 'net', 'tls', 'dns', 'dns/promises', 'dgram', 'child_process', 'cluster', 'process', 'tty', 'readline'];
 const ioModules = [...nodeIo.flatMap((m) => [m, `node:${m}`]), 'fastify', 'pino', 'prom-client', '@kubernetes/client-node', 'undici'];
 
+/**
+ * pkcs11js, the PKCS#11 binding, is a native addon and an optional dependency (a user
+ * without an HSM needs no compiler): only src/hsm/ loads it, at run time, so the rest of
+ * the product and devapi/ work where it is not built. Static imports are refused by
+ * no-restricted-imports (this pattern, in every such rule below: a later rule replaces an
+ * earlier one's options for the same file), import('pkcs11js') and require('pkcs11js')
+ * by no-restricted-syntax.
+ */
+const pkcs11Fence = { group: ['pkcs11js', 'pkcs11js/**'], message: 'Only src/hsm/ may load pkcs11js, the optional native PKCS#11 binding (docs/hsm.md).' };
+const pkcs11Literal = '/^pkcs11js(\\/|$)/';
+const pkcs11Syntax = [
+  { selector: `ImportExpression[source.value=${pkcs11Literal}]`, message: pkcs11Fence.message },
+  { selector: `CallExpression[arguments.0.value=${pkcs11Literal}]`, message: pkcs11Fence.message },
+];
+
 const pkiForbidden = {
   paths: ioModules.map((name) => ({ name, message: 'pki/ is pure: callers read files and pass bytes; configuration arrives as parameters; no network.' })),
   patterns: [
     { group: ['@kubernetes/*'], message: 'pki/ knows nothing of Kubernetes.' },
     { group: ['**/devapi/**'], message: 'pki/ may not depend on the edges.' },
     { group: ['**/dist/**', '**/dist-dev/**'], message: 'pki/ imports sources, not builds.' },
+    pkcs11Fence,
   ],
 };
 
@@ -82,17 +98,18 @@ export default tseslint.config(
   {
     files: ['src/errors.ts', 'src/clock.ts', 'src/time.ts', 'src/files.ts', 'src/numbers.ts', 'src/duration.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./|^\\./(?!errors\\.js$)', message: 'A leaf module of src/ may import only ./errors.js.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./|^\\./(?!errors\\.js$)', message: 'A leaf module of src/ may import only ./errors.js.' }, pkcs11Fence] }],
     },
   },
   // Relative imports are written in normal form ('../x', never './../x' or 'a/../b'), so the rules above,
   // which read the specifier, see where it really points. A dynamic import() may only load a module of its
   // own folder by a literal path (lazy loading), except the one that loads the development tools.
   ...[
-    { files: ['src/**/*.ts', 'devapi/**/*.ts'], ignores: ['src/commands/development.ts', 'src/pki/**/*.ts', 'src/signer/**/*.ts', 'src/kube/rbac.ts'], dynamic: 'own-folder' },
+    { files: ['src/**/*.ts', 'devapi/**/*.ts'], ignores: ['src/commands/development.ts', 'src/pki/**/*.ts', 'src/signer/**/*.ts', 'src/kube/rbac.ts', 'src/hsm/**/*.ts'], dynamic: 'own-folder' },
+    { files: ['src/hsm/**/*.ts'], dynamic: 'own-folder', pkcs11: true },
     { files: ['src/commands/development.ts'], dynamic: 'any' },
     { files: ['src/pki/**/*.ts', 'src/signer/**/*.ts', 'src/kube/rbac.ts'], dynamic: 'none' },
-  ].map(({ files, ignores, dynamic }) => {
+  ].map(({ files, ignores, dynamic, pkcs11 = false }) => {
     const notNormal = '/^\\.\\/\\.\\.\\/|\\/\\.\\/|[^.\\/]\\/\\.\\.\\//';
     const message = 'Write a relative import in normal form (../x, not ./../x or a/../b): the import rules read the path as written.';
     return {
@@ -105,6 +122,7 @@ export default tseslint.config(
             { selector: "ImportExpression:not([source.type='Literal'])", message: 'A dynamic import() takes a literal path, so the import rules can read it.' },
           ] : []),
           ...(dynamic === 'none' ? [{ selector: 'ImportExpression', message: 'pki/, signer/ and kube/rbac.ts load nothing at run time.' }] : []),
+          ...(pkcs11 ? [] : pkcs11Syntax),
         ],
       },
     };
@@ -116,7 +134,21 @@ export default tseslint.config(
     // pki/ and the leaves have stricter rules of their own, which already keep devapi/ out.
     ignores: ['src/pki/**/*.ts', 'src/errors.ts', 'src/clock.ts', 'src/time.ts', 'src/files.ts', 'src/numbers.ts', 'src/duration.ts'],
     rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/devapi/**', '**/dist-dev/**'], message: 'The product (src/) may not import devapi/: it is not in the image.' }, pkcs11Fence] }],
+    },
+  },
+  {
+    // src/hsm/ is where pkcs11js is loaded: the same rule without the fence.
+    files: ['src/hsm/**/*.ts'],
+    rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/devapi/**', '**/dist-dev/**'], message: 'The product (src/) may not import devapi/: it is not in the image.' }] }],
+    },
+  },
+  {
+    // devapi/commands/ and devapi/'s top-level modules have no layer rule: the fence alone.
+    files: ['devapi/commands/**/*.ts', 'devapi/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [pkcs11Fence] }],
     },
   },
   // devapi/ reaches the product only through pki's public entry: it is a development tool,
@@ -130,6 +162,7 @@ export default tseslint.config(
         // A regex, not a glob group: a gitignore-style negation cannot re-include a file whose folder is excluded.
         { regex: '(^|/)src/(?!pki/index\\.js$|kube/rbac\\.js$)', message: 'devapi/ may import from src/ only src/pki/index.js and the signer\'s RBAC rules, src/kube/rbac.js (devapi/commands/ composes product and devapi).' },
         { group: ['**/dist/**', '**/dist-dev/**'], message: 'devapi/ imports sources, not builds.' },
+        pkcs11Fence,
         {
           regex: `^\\.\\./(${Object.keys(devapiLayers).filter((f) => f !== folder && !below.includes(f)).concat('commands').join('|')})/`,
           message: `devapi/${folder}/ may import only ${[...below.map((b) => `devapi/${b}/`), 'src/pki/index.js'].join(', ')} (devapi/README.md).`,

@@ -7,6 +7,17 @@ import t from 'tap';
 import { validate } from 'dockerfile-utils';
 import { dockerfileText, repoRoot, stages } from './dockerfile.js';
 
+/** The file pkcs11js's entry point loads: its native addon, which node-gyp builds. */
+const addon = ((): string => {
+  const entry = readFileSync(`${repoRoot}node_modules/pkcs11js/index.js`, 'utf8');
+  const required = /require\("\.\/(build\/Release\/[\w.]+\.node)"\)/.exec(entry)?.[1];
+  if (required === undefined) throw new Error('node_modules/pkcs11js/index.js no longer requires ./build/Release/*.node: read it again');
+  return `node_modules/pkcs11js/${required}`;
+})();
+
+/** Package installers and the tools that compile: none may reach the runtime stage. */
+const compilerWords = /\b(apt-get|apt|apk|dnf|yum|microdnf|g\+\+|gcc|cc|c\+\+|clang|make|cmake|build-essential|python3?|node-gyp|npm rebuild|npm install)\b/;
+
 void t.test('the Dockerfile lints clean (dockerfile-utils)', (t) => {
   const problems = validate(dockerfileText()).map((d) => `line ${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`);
   t.same(problems, []);
@@ -46,7 +57,11 @@ void t.test('the runtime stage: production dependencies, the build output, a num
   const runs = inst.filter((i) => i.keyword === 'RUN').map((i) => i.args);
   t.ok(runs.some((r) => /^npm ci --omit=dev\b/.test(r) && r.includes('--ignore-scripts')), 'npm ci --omit=dev --ignore-scripts ("prepare" would need tsc)');
   const copies = inst.filter((i) => i.keyword === 'COPY');
-  t.same(copies.map((c) => [c.from ?? 'context', c.args]), [['context', 'package.json package-lock.json ./'], ['build', '/src/dist/ dist/']], 'copies only the package files and dist/');
+  t.same(copies.map((c) => [c.from ?? 'context', c.args]), [
+    ['context', 'package.json package-lock.json ./'],
+    ['build', `/src/${addon} ${addon}`],
+    ['build', '/src/dist/ dist/'],
+  ], 'copies only the package files, the built PKCS#11 addon and dist/');
   const user = inst.filter((i) => i.keyword === 'USER').at(-1)?.args ?? '';
   t.match(user, /^[1-9]\d*(:[1-9]\d*)?$/, 'USER is numeric and not root');
   const chart = readFileSync(`${repoRoot}charts/csr-signer/values.yaml`, 'utf8');
@@ -54,6 +69,32 @@ void t.test('the runtime stage: production dependencies, the build output, a num
   t.equal(inst.filter((i) => i.keyword === 'ENTRYPOINT').at(-1)?.args, '["csr-signer"]');
   t.ok(runs.includes('ln -s /app/dist/cli.js /usr/local/bin/csr-signer'), 'csr-signer on PATH is dist/cli.js');
   t.notOk(inst.some((i) => i.keyword === 'VOLUME'), 'no state directory');
+  t.end();
+});
+
+void t.test('the build stage builds pkcs11js, the native PKCS#11 binding, with a compiler installed there', (t) => {
+  const runs = (stages()[0]?.instructions ?? []).filter((i) => i.keyword === 'RUN').map((i) => i.args.replace(/\\\n/g, ' '));
+  const apt = runs.find((r) => r.includes('apt-get install'));
+  t.match(apt, /apt-get update\s+&&\s+apt-get install -y --no-install-recommends python3 make g\+\+\s+&&\s+rm -rf \/var\/lib\/apt\/lists\/\*/, 'python3, make and g++ (what node-gyp needs), no recommends, no apt lists left');
+  const ci = runs.findIndex((r) => /^npm ci\b/.test(r));
+  const rebuild = runs.findIndex((r) => /\bnpm rebuild pkcs11js\b/.test(r));
+  t.ok(ci >= 0 && rebuild > ci, 'npm rebuild pkcs11js after npm ci --ignore-scripts (which skips its install script)');
+  t.match(runs[rebuild], /^npm_config_nodedir=\/usr\/local npm rebuild pkcs11js/, "against the base image's Node headers, not downloaded ones");
+  t.match(runs[rebuild], new RegExp(`&& test -f ${addon.replace(/\./g, '\\.')}$`), 'and fails when the addon was not built (npm leaves out a failed optional dependency)');
+  t.ok(runs.indexOf(apt ?? '') < rebuild, 'the compiler is installed before the build');
+  t.end();
+});
+
+void t.test('the runtime stage has the PKCS#11 addon and no compiler', (t) => {
+  const [build, runtime] = stages();
+  const inst = runtime?.instructions ?? [];
+  const runs = inst.filter((i) => i.keyword === 'RUN').map((i) => i.args.replace(/\\\n/g, ' '));
+  t.same(runs.filter((r) => compilerWords.test(r.replace(/npm ci --omit=dev --ignore-scripts/, ''))), [], 'no RUN installs packages or compiles');
+  t.equal(runtime?.image, build?.image, 'the addon runs on the Node it was built for');
+  const copy = inst.findIndex((i) => i.keyword === 'COPY' && i.from === 'build' && i.args === `/src/${addon} ${addon}`);
+  const ci = inst.findIndex((i) => i.keyword === 'RUN' && /^npm ci\b/.test(i.args));
+  t.ok(copy > ci && ci >= 0, 'the addon is copied from the build stage after npm ci, which would remove it');
+  t.notOk(inst.some((i) => i.keyword === 'FROM' || (i.keyword === 'COPY' && i.from !== undefined && i.from !== 'build')), 'from the build stage only');
   t.end();
 });
 

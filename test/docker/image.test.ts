@@ -9,7 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { tempDir } from '../helpers/tools.js';
+import { makeSoftToken } from '../helpers/softhsm.js';
+import { needTool, run, tempDir } from '../helpers/tools.js';
 import { repoRoot, stages } from './dockerfile.js';
 
 const runtime = stages().find((s) => s.name === 'runtime');
@@ -46,6 +47,26 @@ void t.test('assemble /app as the runtime stage does', (t) => {
   t.notOk(existsSync(join(app, 'dist-dev')) || existsSync(join(app, 'devapi')), 'no development API server (devapi/ builds into dist-dev/)');
   const devapiFiles = readdirSync(join(app, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => /devapi|signer-role/.test(f) && !f.endsWith('development.js') && !f.endsWith('development.js.map'));
   t.same(devapiFiles, [], 'dist/ holds no devapi module');
+  t.end();
+});
+
+void t.test("the PKCS#11 binding's native addon is in the assembled /app, and drives a real module", (t) => {
+  // The runtime stage's npm ci skips install scripts (no compiler there): the addon is the build stage's.
+  t.ok(existsSync(join(app, 'node_modules/pkcs11js/build/Release/pkcs11.node')), 'node_modules/pkcs11js/build/Release/pkcs11.node');
+  if (!needTool(t, 'softhsm2-util')) return;
+  const token = makeSoftToken({ label: 'image-check' });
+  const script = [
+    "const { PKCS11 } = require('pkcs11js');",
+    'const p = new PKCS11();',
+    `p.load(${JSON.stringify(token.module)});`,
+    'p.C_Initialize();',
+    'const [slot] = p.C_GetSlotList(true);',
+    'console.log(p.C_GetTokenInfo(slot).label.trim());',
+    'p.C_Finalize();',
+  ].join(' ');
+  // From /app, as dist/ resolves it there; NODE_PATH unset, so the repository's copy is not found instead.
+  const loaded = run(process.execPath, ['-e', script], { cwd: app, env: { PATH: process.env.PATH ?? '', SOFTHSM2_CONF: token.env.SOFTHSM2_CONF ?? '' } });
+  t.same({ code: loaded.code, out: loaded.stdout, err: loaded.stderr }, { code: 0, out: 'image-check\n', err: '' }, "the token's label, read through the addon");
   t.end();
 });
 

@@ -55,6 +55,11 @@ void t.test('every command in the docs is marked # cluster-only or exercised by 
   const missing = uncovered(covered);
   t.same(missing, [], `neither marked "# cluster-only" nor exercised by test/docs/commands.test.ts:\n${missing.join('\n')}`);
   for (const rule of EXERCISES) t.ok(commands.some((c) => ruleFor(EXERCISES, c) === rule), `${rule.doc} ${String(rule.match)} matches a command`);
+  // A command run by a test file of its own: that file exists and reads the doc.
+  for (const rule of EXERCISES.filter((r) => r.how === 'elsewhere')) {
+    const by = rule.by === undefined ? '' : readFileSync(join(root, rule.by), 'utf8');
+    t.ok(by.includes(rule.doc), `${rule.doc} ${String(rule.match)}: ${rule.by ?? '(no test named)'} runs the doc's commands`);
+  }
   const counts = new Map<string, Record<string, number>>();
   for (const [c, how] of covered) {
     const row = counts.get(c.file) ?? {};
@@ -160,7 +165,8 @@ async function startServer(t: Test, c: DocCommand, text: string, cwd: string, ct
 }
 
 for (const doc of docs) {
-  const own = commands.filter((c) => c.file === doc && covered.get(c) !== 'cluster-only' && covered.get(c) !== 'restates' && ruleFor(EXERCISES, c));
+  // Commands a test file of their own runs (how: 'elsewhere') are not run here.
+  const own = commands.filter((c) => c.file === doc && covered.get(c) !== 'cluster-only' && covered.get(c) !== 'restates' && ![undefined, 'elsewhere'].includes(ruleFor(EXERCISES, c)?.how));
   if (own.length === 0) continue;
   void t.test(`${doc}: its commands run as written`, async (t) => {
     if (!['openssl', 'cfssl', 'cfssljson', 'kubectl'].every((tool) => needTool(t, tool))) return;

@@ -79,6 +79,13 @@ signers:
 const demoPemInWork = (text: string, ctx: Ctx): string => text.replace(/(?<![\w./-])demo\.pem\b/g, join(ctx.work, 'demo.pem'));
 
 export const EXERCISES: readonly Exercise[] = [
+  // docs/hsm.md's SoftHSM2 walk-through: test/docs/hsm.test.ts runs every command of it in
+  // order in one shell (it exports SOFTHSM2_CONF in its first block) and checks the token,
+  // the key and the certificates they make.
+  {
+    doc: 'docs/hsm.md', match: /^((mkdir|printf|softhsm2-util|pkcs11-tool|cat > \w+\.tmpl|GNUTLS_PIN=1234 certtool|certtool|openssl|umask) |export SOFTHSM2_CONF=)/,
+    how: 'elsewhere', by: 'test/docs/hsm.test.ts',
+  },
   // CI's own steps: .ci/run runs them, and CI is green only when they pass.
   { doc: '*', match: /^npm ci$/, how: 'ci', check: (t) => t.ok(ciRuns('npm ci'), '.ci/run runs npm ci') },
   { doc: '*', match: /^npm test$/, how: 'ci', check: (t) => t.ok(ciRuns('npm test'), '.ci/run runs npm test') },

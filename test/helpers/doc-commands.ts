@@ -163,7 +163,13 @@ export interface Rule {
   readonly doc: string;
   readonly match: RegExp;
   readonly section?: RegExp;
-  readonly how: 'run' | 'server' | 'ci' | 'bench-only';
+  /**
+   * run, server: test/docs/commands.test.ts runs it; elsewhere: a test file of its own
+   * runs it as written (`by` names it); ci: .ci/run; bench-only: a benchmark.
+   */
+  readonly how: 'run' | 'server' | 'elsewhere' | 'ci' | 'bench-only';
+  /** For `elsewhere`: the test file (from the repository's root) that runs it. */
+  readonly by?: string;
 }
 
 export const ruleFor = <R extends Rule>(rules: readonly R[], c: DocCommand): R | undefined =>
@@ -178,7 +184,7 @@ export function coverage(commands: readonly DocCommand[], rules: readonly Rule[]
   const of = (c: DocCommand): Coverage | undefined => {
     if (c.clusterOnly) return 'cluster-only';
     const rule = ruleFor(rules, c);
-    if (rule) return rule.how === 'run' || rule.how === 'server' ? 'exercised' : rule.how;
+    if (rule) return rule.how === 'run' || rule.how === 'server' || rule.how === 'elsewhere' ? 'exercised' : rule.how;
     return undefined;
   };
   for (const c of commands.filter((c) => c.from === 'block')) result.set(c, of(c));

@@ -73,6 +73,20 @@ const cases: [name: string, file: string, line: string, refused: boolean][] = [
   ['a leaf module imports only the error catalogue', 'src/errors.ts', "import { readBoundedText } from './files.js';", true],
   ['a leaf module may not reach devapi/', 'src/numbers.ts', "import { DevApi } from '../devapi/server/server.js';", true],
   ['a leaf module may use the error catalogue', 'src/numbers.ts', "import { csrError } from './errors.js';", false],
+  // pkcs11js, the optional native binding, is loaded only under src/hsm/.
+  ['hsm/ may load pkcs11js', 'src/hsm/index.ts', "import { PKCS11 } from 'pkcs11js';", false],
+  ['hsm/ may load pkcs11js at run time', 'src/hsm/index.ts', "const p = await import('pkcs11js');", false],
+  ['hsm/ may require pkcs11js', 'src/hsm/index.ts', "const p: unknown = require('pkcs11js');", false],
+  ['config/ may not load pkcs11js', 'src/config/load.ts', "import { PKCS11 } from 'pkcs11js';", true],
+  ['trust/ may not load pkcs11js', 'src/trust/ca-store.ts', "import * as pkcs11 from 'pkcs11js';", true],
+  ['trust/ may not re-export pkcs11js', 'src/trust/ca-store.ts', "export { PKCS11 } from 'pkcs11js';", true],
+  ['pki/ may not load pkcs11js', 'src/pki/ca.ts', "import { PKCS11 } from 'pkcs11js';", true],
+  ['a leaf module may not load pkcs11js', 'src/numbers.ts', "import { PKCS11 } from 'pkcs11js';", true],
+  ['the CLI may not load pkcs11js at run time', 'src/cli.ts', "const p = await import('pkcs11js');", true],
+  ['the CLI may not require pkcs11js', 'src/runtime.ts', "const p: unknown = require('pkcs11js');", true],
+  ['a subpath of pkcs11js neither', 'src/commands/run.ts', "import * as p from 'pkcs11js/index.js';", true],
+  ['devapi/ may not load pkcs11js', 'devapi/storage/store.ts', "import { PKCS11 } from 'pkcs11js';", true],
+  ['devapi/commands/ may not load pkcs11js', 'devapi/commands/dev.ts', "import { PKCS11 } from 'pkcs11js';", true],
 ];
 
 void t.test('the import rules of the product and devapi/', async (t) => {

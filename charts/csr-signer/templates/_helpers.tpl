@@ -96,6 +96,30 @@ The names RBAC pins for trust publishing (src/kube/rbac.ts TrustTargets), one
 {{- end }}
 {{- end }}
 
+{{/* "true" when a value (ca.key, ca.cert) is a PKCS#11 URI (docs/hsm.md), else empty. */}}
+{{- define "csr-signer.isPkcs11Uri" -}}
+{{- if and (kindIs "string" .) (hasPrefix "pkcs11:" .) }}true{{ end }}
+{{- end }}
+
+{{/*
+"true" when signer .ca (a signers[].ca dict) reads anything from a CA Secret: always,
+except when its certificate is on the token too (ca.cert a URI); else empty.
+*/}}
+{{- define "csr-signer.caHasSecret" -}}
+{{- if not (include "csr-signer.isPkcs11Uri" .cert) }}true{{ end }}
+{{- end }}
+
+{{/* Where a signer's CA comes from, for NOTES.txt (. is a signers[].ca dict). */}}
+{{- define "csr-signer.caSource" -}}
+{{- if include "csr-signer.isPkcs11Uri" .key }}
+{{- printf "CA key on a PKCS#11 token, certificate %s" (ternary "on the token" (ternary (printf "from Secret %s" (toString .existingSecret)) "from inline values" (not (empty .existingSecret)))  (not (empty (include "csr-signer.isPkcs11Uri" .cert)))) }}
+{{- else if .existingSecret }}
+{{- printf "CA from Secret %s" .existingSecret }}
+{{- else }}
+{{- print "CA from inline values: DEVELOPMENT ONLY" }}
+{{- end }}
+{{- end }}
+
 {{/* The Secret of signer number .index (a dict of root and index): existingSecret, or the one made from inline cert/key. */}}
 {{- define "csr-signer.caSecretName" -}}
 {{- $signer := index .root.Values.signers .index }}
@@ -162,8 +186,25 @@ signers:
   - name: {{ $signer.name | quote }}
     {{- if $.signing }}
     ca:
+      {{- if include "csr-signer.isPkcs11Uri" $signer.ca.cert }}
+      cert: {{ $signer.ca.cert | quote }}
+      {{- else }}
       certFile: /etc/csr-signer/ca/{{ $i }}/tls.crt
+      {{- end }}
+      {{- if include "csr-signer.isPkcs11Uri" $signer.ca.key }}
+      key: {{ $signer.ca.key | quote }}
+      {{- else }}
       keyFile: /etc/csr-signer/ca/{{ $i }}/tls.key
+      {{- end }}
+      {{- with $signer.ca.pkcs11 }}
+      {{- /* The PIN Secret is mounted at /etc/csr-signer/pkcs11/<i>/ (see deployment.yaml). */}}
+      pkcs11:
+        module: {{ required (printf "signers[%d].ca.pkcs11.module is required" $i) .module | quote }}
+        pinFile: /etc/csr-signer/pkcs11/{{ $i }}/pin
+        {{- if not (kindIs "invalid" .sessions) }}
+        sessions: {{ .sessions }}
+        {{- end }}
+      {{- end }}
       {{- if and $signer.ca.trustKey $signer.ca.trustFile }}
       {{- fail (printf "signers[%d].ca: set trustKey or trustFile, not both" $i) }}
       {{- end }}
