@@ -4,7 +4,7 @@
  * certificate objects. Synchronous pkcs11js calls: each is a quick look-up on the token,
  * made at load and reconnection, never per signature.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { csrError, csrErrorWithCause } from '../errors.js';
 import { bitString, encodeOid, sequence, type KeyKind } from '../pki/index.js';
 import { CK, ckr, describeFailure, type Handle, type Pkcs11Attribute, type Pkcs11Library, type Pkcs11TokenInfo } from './binding.js';
@@ -55,22 +55,63 @@ export function findSlot(library: Pkcs11Library, uri: Pkcs11Uri): Handle {
   throw csrError('Pkcs11TokenNotFound', name, `${found.length} tokens match (${found.map((t) => describeToken(t.slot, t.info)).join(', ')}); add serial= or slot-id= to the URI`);
 }
 
-/** A serial session on the slot, logged in as the user (already logged in is fine: the login is per token, not per session). */
+/**
+ * Which PIN the process is logged in with, per module (its library instance) and token: a
+ * SHA-256 of the PIN, never the PIN. A login is per token, not per session, so a C_Login
+ * while another session of the process is logged in answers CKR_USER_ALREADY_LOGGED_IN
+ * whatever the PIN (SoftHSM2 does): the digest tells a second login with the same PIN
+ * from one with another PIN, which the token has not checked.
+ */
+const loggedInWith = new WeakMap<Pkcs11Library, Map<string, string>>();
+
+const pinDigest = (pin: string): string => createHash('sha256').update(pin, 'utf8').digest('hex');
+
+function tokenKey(library: Pkcs11Library, slot: Handle): string {
+  try {
+    const info = library.C_GetTokenInfo(slot);
+    return `${trim(info.manufacturerID)}\0${trim(info.model)}\0${trim(info.serialNumber)}\0${trim(info.label)}`;
+  } catch {
+    return `slot ${slotNumber(slot)}`;
+  }
+}
+
+/** C_Login's answers that refuse the PIN itself: trying the same PIN again cannot help, and may lock the token. */
+const pinRefusals = new Set(['CKR_PIN_INCORRECT', 'CKR_PIN_LOCKED', 'CKR_PIN_EXPIRED', 'CKR_PIN_LEN_RANGE', 'CKR_PIN_INVALID']);
+
+/**
+ * A serial session on the slot, logged in as the user. Already logged in (by another
+ * session of the process) is fine with the PIN the process logged in with; with another
+ * PIN it is Pkcs11LoginFailed, as that PIN cannot be checked without logging out the
+ * sessions that sign. A refused PIN is Pkcs11LoginFailed; any other failure of C_Login
+ * (the device, the session, the module) is Pkcs11Unreachable: transient, tried again.
+ */
 export function openLoggedInSession(library: Pkcs11Library, slot: Handle, uri: Pkcs11Uri, pin: string): Handle {
   const session = library.C_OpenSession(slot, CK.CKF_SERIAL_SESSION);
+  let logins = loggedInWith.get(library);
+  if (logins === undefined) loggedInWith.set(library, logins = new Map<string, string>());
+  const token = tokenKey(library, slot);
+  const digest = pinDigest(pin);
   try {
     library.C_Login(session, CK.CKU_USER, pin);
   } catch (error) {
     const code = ckr(error);
-    if (code === 'CKR_USER_ALREADY_LOGGED_IN') return session;
+    if (code === 'CKR_USER_ALREADY_LOGGED_IN') {
+      const current = logins.get(token);
+      if (current === undefined || current === digest) return session;
+      closeQuietly(library, session);
+      throw csrErrorWithCause(error, 'Pkcs11LoginFailed', describePkcs11Uri(uri),
+        'the token is already logged in with another PIN in this process (CKR_USER_ALREADY_LOGGED_IN); the new PIN cannot be checked without logging out the sessions that sign, so restart the signer to use it');
+    }
     closeQuietly(library, session);
     if (code === 'CKR_PIN_INCORRECT') {
       throw csrErrorWithCause(error, 'Pkcs11LoginFailed', describePkcs11Uri(uri),
         'the PIN is incorrect (CKR_PIN_INCORRECT); csr-signer does not try again, as the token may lock after repeated failures');
     }
     if (code === 'CKR_PIN_LOCKED') throw csrErrorWithCause(error, 'Pkcs11LoginFailed', describePkcs11Uri(uri), 'the user PIN is locked (CKR_PIN_LOCKED)');
-    throw csrErrorWithCause(error, 'Pkcs11LoginFailed', describePkcs11Uri(uri), `C_Login failed with ${describeFailure(error)}`);
+    if (code !== undefined && pinRefusals.has(code)) throw csrErrorWithCause(error, 'Pkcs11LoginFailed', describePkcs11Uri(uri), `the token refuses the PIN (${code})`);
+    throw csrErrorWithCause(error, 'Pkcs11Unreachable', describePkcs11Uri(uri), `C_Login failed with ${describeFailure(error)}`);
   }
+  logins.set(token, digest);
   return session;
 }
 

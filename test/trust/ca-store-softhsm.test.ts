@@ -94,6 +94,24 @@ void t.test('a wrong PIN, a missing key and a certificate of another key at star
   }
 });
 
+void t.test('a wrong PIN at a reload, while the token is logged in with the right one: refused, the old CA keeps signing', async (t) => {
+  // SoftHSM2 answers C_Login with CKR_USER_ALREADY_LOGGED_IN, whatever the PIN, while
+  // another session of the process is logged in: the new PIN is not checked by the token.
+  const pinFile = join(tempDir('ca-store-softhsm-pin-'), 'pin');
+  writeFileSync(pinFile, `${token.pin}\n`, { mode: 0o600 });
+  const { observer, reloads } = recorder();
+  const store = new CaStore([signer({ certFile: p256.certPath, keyUri: p256.key.uri, pkcs11: { ...pkcs11, pinFile } })], { logger, observer });
+  t.teardown(() => store.close());
+  await store.loadAll();
+  writeFileSync(pinFile, 'not-the-pin\n');
+  await store.check();
+  t.same(reloads, ['error'], 'the reload fails');
+  t.match(store.state(name).error ?? '', /cannot log in to the token: the token is already logged in with another PIN in this process \(CKR_USER_ALREADY_LOGGED_IN\).*restart the signer/);
+  t.notMatch(store.state(name).error ?? '', /not-the-pin/, 'no PIN in the error');
+  t.equal(store.lookup(name).certificate.subject, 'O=csr-signer tests,CN=p256 token CA', 'the old CA stays');
+  t.equal(opensslVerify(dir, p256.certPem, await issue(store)).code, 0, 'and signs');
+});
+
 void t.test('a rotation from a file key to a token key, and the token away and back', async (t) => {
   const secrets = secretDirWith({ 'tls.crt': fileCa.certPem, 'tls.key': fileCa.keyPem });
   const { observer, reloads, errors } = recorder();
