@@ -14,7 +14,9 @@ import { isCsrSignerError } from '../../src/errors.js';
 import { signRequest } from '../../src/pki/index.js';
 import type { SignerConfig } from '../../src/signer/types.js';
 import type { Observer } from '../../src/telemetry/observer.js';
-import { CaStore } from '../../src/trust/ca-store.js';
+import type { Pkcs11Library } from '../../src/hsm/binding.js';
+import { openLoggedInSession } from '../../src/hsm/token.js';
+import { CaStore, type TokenAccess } from '../../src/trust/ca-store.js';
 import { makeOpensslCa } from '../helpers/ca.js';
 import { rawRequest } from '../helpers/der-build.js';
 import { FakeToken } from '../helpers/fake-token.js';
@@ -266,4 +268,38 @@ void t.test('a PIN the token refused is not tried again until it changes: a toke
   t.equal(token.logins, 3, 'a new PIN is tried');
   t.match(store.lookup(name).certificate.subject, /CN=token-two test CA/);
   await store.close();
+});
+
+void t.test('a device error at login during a rotation to a token key is transient: a later reload takes the key', async (t) => {
+  const secrets = secretDirWith({ 'tls.crt': fileCa.certPem, 'tls.key': fileCa.keyPem });
+  const token = newToken();
+  // A module whose C_Login fails once with CKR_DEVICE_ERROR (a token blip), through the real login step.
+  const blip = {
+    C_GetTokenInfo: () => ({ label: 'ca', serialNumber: '1', manufacturerID: 'test', model: 'blip', flags: 0x400 }),
+    C_OpenSession: () => Buffer.alloc(8),
+    C_CloseSession: () => undefined,
+    C_Login: () => { throw new Error('CKR_DEVICE_ERROR'); },
+  } as unknown as Pkcs11Library;
+  let blips = 1;
+  const tokens: TokenAccess = {
+    openKey: async (options) => {
+      if (blips-- > 0) openLoggedInSession(blip, Buffer.alloc(8), options.uri, options.pin);
+      return token.openKey(options);
+    },
+    readCertificates: token.readCertificates,
+  };
+  const { observer, reloads } = recorder();
+  const store = new CaStore([signer({ certFile: join(secrets, 'tls.crt'), keyFile: join(secrets, 'tls.key'), pkcs11: { module, pinFile: pinFileIn(tempDir('pin-blip-')) } })],
+    { logger: pino({ level: 'silent' }), observer, tokens });
+  t.teardown(() => store.close());
+  await store.loadAll();
+  installFiles(secrets, { 'tls.crt': tokenCa.certPem + fileCa.certPem, 'tls.key': `${keyUri}\n` });
+  await store.check();
+  t.same(reloads, ['error'], 'the blip fails the reload');
+  t.match(store.state(name).error ?? '', /the token does not answer \(C_Login failed with CKR_DEVICE_ERROR\)/);
+  t.match(store.lookup(name).certificate.subject, /CN=file test CA/, 'the file CA stays');
+  await store.check();
+  t.same(reloads, ['error', 'success'], 'the next reload tries the token again');
+  t.match(store.lookup(name).certificate.subject, /CN=token test CA/, 'and the token key is in use');
+  t.equal(opensslVerify(dir, tokenCa.certPem, await issueWith(store)).code, 0);
 });
