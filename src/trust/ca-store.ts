@@ -139,6 +139,8 @@ export class CaStore {
   private timer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  /** Set by close(): no check starts after it. */
+  private closed = false;
   private readonly observer: Observer;
   private readonly clock: Clock;
   private readonly tokens: TokenAccess;
@@ -299,12 +301,14 @@ export class CaStore {
 
   /** Re-reads every signer's files; replaces a CA only with one that loads completely. */
   check(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.checking ??= this.checkAll().finally(() => { this.checking = undefined; });
     return this.checking;
   }
 
   private async checkAll(): Promise<void> {
     for (const entry of this.entries.values()) {
+      if (this.closed) return;
       const name = entry.signer.name;
       try {
         const files = await this.readFiles(entry);
@@ -355,10 +359,13 @@ export class CaStore {
   }
 
   /** Stops watching; the token keys are closed once their signings in flight finished (awaited by the returned promise). */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.closed = true;
     for (const w of this.watchers.splice(0)) w.close();
     if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
+    // A check already running may still open a token key and swap it in: wait for it, then close what is in place.
+    await this.checking;
     for (const entry of this.entries.values()) {
       if (entry.token !== undefined) this.retire(entry.signer, entry.token);
       entry.token = undefined;

@@ -303,3 +303,31 @@ void t.test('a device error at login during a rotation to a token key is transie
   t.match(store.lookup(name).certificate.subject, /CN=token test CA/, 'and the token key is in use');
   t.equal(opensslVerify(dir, tokenCa.certPem, await issueWith(store)).code, 0);
 });
+
+void t.test('close() while a reload is opening a token key: the key it opens is closed too', async (t) => {
+  const secrets = secretDirWith({ 'tls.crt': fileCa.certPem, 'tls.key': fileCa.keyPem });
+  const token = newToken();
+  let open: () => void = () => undefined;
+  const opening = new Promise<void>((resolve) => { open = resolve; });
+  const tokens: TokenAccess = {
+    openKey: async (options) => {
+      await opening;
+      return token.openKey(options);
+    },
+    readCertificates: token.readCertificates,
+  };
+  const store = new CaStore([signer({ certFile: join(secrets, 'tls.crt'), keyFile: join(secrets, 'tls.key'), pkcs11: { module, pinFile: pinFileIn(tempDir('pin-close-')) } })],
+    { logger: pino({ level: 'silent' }), tokens });
+  await store.loadAll();
+  installFiles(secrets, { 'tls.crt': tokenCa.certPem + fileCa.certPem, 'tls.key': `${keyUri}\n` });
+  const checking = store.check();
+  await new Promise((resolve) => setImmediate(resolve));
+  const closing = store.close();
+  open();
+  await checking;
+  await closing;
+  t.equal(token.providers.length, 1, 'the reload opened the key');
+  t.ok(token.providers.every((p) => p.closed), 'and close() closed it');
+  await store.check();
+  t.equal(token.providers.length, 1, 'no check runs after close()');
+});
