@@ -5,7 +5,6 @@
  * problem naming the field or flag as its caller spells it; the caller throws.
  */
 import { isAbsolute } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parsePkcs11Uri, type Pkcs11ObjectType, type Pkcs11Uri } from '../hsm/uri.js';
 import type { Pkcs11Settings } from '../signer/types.js';
 
@@ -49,9 +48,21 @@ export interface Pkcs11Names {
   readonly uri: string;
 }
 
-/** The PIN file an URI's pin-source names: a `file:` URI or a path (relative to `base`, when given). */
-function pinSourcePath(source: string, resolve: (path: string) => string): string {
-  return source.startsWith('file:') ? fileURLToPath(source) : resolve(source);
+/**
+ * The PIN file an URI's pin-source names: a plain path, resolved as pinFile is (relative to
+ * the config file), or an absolute `file:` URI on this host (file:///path, file:/path,
+ * file://localhost/path). The URI parser has percent-decoded the value already: it is not
+ * decoded again.
+ */
+function pinSourcePath(source: string, resolve: (path: string) => string): Checked<string> {
+  if (!source.startsWith('file:')) return { value: resolve(source) };
+  const match = /^file:(?:\/\/([^/]*))?(\/.*)$/.exec(source);
+  const host = match?.[1];
+  const path = match?.[2];
+  if (path === undefined || (host !== undefined && host !== '' && host !== 'localhost')) {
+    return { problem: `has pin-source=${source}, which is not a PIN file csr-signer can read: a file: URI names an absolute path on this host (file:///run/pin); a plain path is resolved as the PIN file setting is` };
+  }
+  return { value: path };
 }
 
 /**
@@ -94,7 +105,12 @@ export function checkPkcs11(
     return fail(names.pinEnv, `${JSON.stringify(given.pinEnv)} is not an environment variable name (letters, digits and _, not starting with a digit)`);
   }
   const source = sources[0];
-  const pinFile = given.pinFile === undefined ? (source === undefined ? undefined : pinSourcePath(source, resolve)) : resolve(given.pinFile);
+  let pinFile = given.pinFile === undefined ? undefined : resolve(given.pinFile);
+  if (pinFile === undefined && source !== undefined) {
+    const fromSource = pinSourcePath(source, resolve);
+    if ('problem' in fromSource) return fail(names.uri, fromSource.problem);
+    pinFile = fromSource.value;
+  }
   if (pinFile === undefined && given.pinEnv === undefined) {
     return fail(names.pinFile, `is required: the token's user PIN, as a file whose first line is the PIN (${names.pinFile}) or an environment variable (${names.pinEnv}); never on a command line or in this configuration`);
   }

@@ -3,10 +3,12 @@
  * config file, a `pkcs11:` key-file flag with --pkcs11-module and the PIN flags. Each
  * mistake is one sentence naming the field or flag.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
+import { tempDir } from '../helpers/tools.js';
 import { failure, load } from './fixtures/load.js';
 
 const file = '/etc/csr-signer/signers.yaml';
@@ -146,5 +148,41 @@ void t.test('the ca: example of docs/configuration.md is valid', (t) => {
   t.match(example, /^ca:\n/, 'found');
   const text = `${head}signers:\n  - name: example.com/a\n    policy: { unrestricted: true }\n${example.replace(/^/gm, '    ').replace(/ +$/, '')}`;
   t.same(caOf(text), { certFile: '/etc/csr-signer/ca.pem', keyUri, pkcs11: { module, pinFile: '/etc/csr-signer/pkcs11/pin', sessions: 5 } });
+  t.end();
+});
+
+void t.test('pin-source: a plain path is relative to the config file, a file: URI absolute on this host, decoded once', (t) => {
+  const withSource = (source: string): unknown => caOf(withCa({ certFile: 'ca.pem', key: `${keyUri}?pin-source=${source}`, pkcs11: { module } }));
+  t.same(withSource('pkcs11/pin'), { certFile: '/etc/csr-signer/ca.pem', keyUri: `${keyUri}?pin-source=pkcs11/pin`, pkcs11: { module, pinFile: '/etc/csr-signer/pkcs11/pin' } }, 'a plain path');
+  t.match(withSource('file:/run/pin'), { pkcs11: { pinFile: '/run/pin' } }, 'file:/path');
+  t.match(withSource('file://localhost/run/pin'), { pkcs11: { pinFile: '/run/pin' } }, 'file://localhost/path');
+  t.match(withSource('file:///run/a%2520b'), { pkcs11: { pinFile: '/run/a%20b' } }, 'percent-decoded once, by the URI');
+  const refused = (source: string): string =>
+    named('signers[0].ca.key', `has pin-source=${source}, which is not a PIN file csr-signer can read: a file: URI names an absolute path on this host (file:///run/pin); a plain path is resolved as the PIN file setting is`);
+  for (const source of ['file://otherhost/pin', 'file:pin']) {
+    const error = failure(['--config', file], { [file]: withCa({ certFile: 'ca.pem', key: `${keyUri}?pin-source=${source}`, pkcs11: { module } }) });
+    t.equal(error.message, refused(source), `${source}: one sentence naming the field`);
+  }
+  const flag = failure([...cert, '--cluster-signing-key-file', `${keyUri}?pin-source=file://otherhost/pin`, '--pkcs11-module', module]);
+  t.equal(flag.message, '--cluster-signing-key-file has pin-source=file://otherhost/pin, which is not a PIN file csr-signer can read: a file: URI names an absolute path on this host (file:///run/pin); a plain path is resolved as the PIN file setting is');
+  t.end();
+});
+
+void t.test('csr-signer run with an unusable pin-source: one line naming the field, exit 2, no stack', (t) => {
+  const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+  const where = tempDir('pin-source-cli-');
+  const config = join(where, 'signers.yaml');
+  for (const source of ['file://otherhost/pin', 'file:///a%252Fb', 'file:pin']) {
+    writeFileSync(config, withCa({ certFile: 'ca.pem', key: `${keyUri}?pin-source=${source}`, pkcs11: { module } }));
+    for (const argv of [['run', '--config', config], ['run', '--cluster-signing-cert-file', 'ca.pem', '--cluster-signing-key-file', `${keyUri}?pin-source=${source}`, '--pkcs11-module', module]]) {
+      const r = spawnSync(process.execPath, [cli, ...argv], { encoding: 'utf8', timeout: 30_000 });
+      const form = `${source}, ${argv[1] ?? ''}`;
+      t.equal(r.status, 2, `${form}: exit 2`);
+      t.equal(r.stdout, '', `${form}: nothing on stdout`);
+      t.notMatch(r.stderr, /\n\s+at |node:internal|TypeError/, `${form}: no stack`);
+      // file:///a%252Fb is the file /a%2Fb (the URI decodes once): usable, and missing here.
+      t.match(r.stderr, source === 'file:///a%252Fb' ? /^csr-signer: .*cannot read the PKCS#11 PIN file \/a%2Fb: ENOENT/ : /^csr-signer: .*(signers\[0\]\.ca\.key|--cluster-signing-key-file)[: ].*pin-source=/, `${form}: the field named`);
+    }
+  }
   t.end();
 });
