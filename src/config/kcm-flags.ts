@@ -104,19 +104,22 @@ export function signersFromFlags(flags: RunFlags): SignerConfig[] {
 const pkcs11Flags = ['pkcs11-module', 'pkcs11-pin-file', 'pkcs11-pin-env'] as const;
 
 /**
- * The PKCS#11 module and PIN of the key-file flags whose value is a `pkcs11:` URI; undefined
- * when none is. The --pkcs11-* flags are refused without such a key, and
- * --ca-key-passphrase-file when every key is one (it would unlock nothing).
+ * The PKCS#11 module and PIN of the key-file flags: for those whose value is a `pkcs11:`
+ * URI, and for plain key files too when the --pkcs11-* flags are given (a key file may come
+ * to hold a URI in a rotation to a token key, as ca.pkcs11 beside keyFile allows); undefined
+ * when no key is a URI and no --pkcs11-* flag is given. The --pkcs11-* flags are refused
+ * without a key-file flag, and --ca-key-passphrase-file when every key is a URI (it would
+ * unlock nothing).
  */
 function pkcs11FromFlags(values: RunFlags['values']): Pkcs11Settings | undefined {
   const keyFlags = ['cluster-signing', ...perSignerFlags.map((p) => p.stem)].map((stem) => `${stem}-key-file`).filter((flag) => values[flag] !== undefined);
   const uriFlags = keyFlags.filter((flag) => isPkcs11Uri(values[flag] ?? ''));
   const given = pkcs11Flags.filter((flag) => values[flag] !== undefined);
-  if (uriFlags.length === 0) {
-    if (given.length > 0) throw csrError('InvalidArgument', `--${given[0] ?? ''} is for a CA key on a PKCS#11 token, and no --cluster-signing-*-key-file is a pkcs11: URI: drop it, or give the key as pkcs11:token=…;object=…`);
-    return undefined;
+  if (uriFlags.length === 0 && given.length === 0) return undefined;
+  if (keyFlags.length === 0) {
+    throw csrError('InvalidArgument', `--${given[0] ?? ''} is for a CA key on a PKCS#11 token, and no --cluster-signing-*-key-file is given: drop it, or give the key as pkcs11:token=…;object=… (or a key file that may come to hold such a URI)`);
   }
-  if (values['ca-key-passphrase-file'] !== undefined && uriFlags.length === keyFlags.length) {
+  if (values['ca-key-passphrase-file'] !== undefined && uriFlags.length > 0 && uriFlags.length === keyFlags.length) {
     throw csrError('InvalidArgument', `--ca-key-passphrase-file unlocks an encrypted key file, and --${uriFlags[0] ?? ''} is on a PKCS#11 token: drop it`);
   }
   const uris = uriFlags.map((flag) => {
@@ -129,7 +132,7 @@ function pkcs11FromFlags(values: RunFlags['values']): Pkcs11Settings | undefined
   const pinEnv = values['pkcs11-pin-env'];
   const checked = checkPkcs11(
     { ...(module === undefined ? {} : { module }), ...(pinFile === undefined ? {} : { pinFile }), ...(pinEnv === undefined ? {} : { pinEnv }) },
-    uris, { module: '--pkcs11-module', pinFile: '--pkcs11-pin-file', pinEnv: '--pkcs11-pin-env', uri: `--${uriFlags[0] ?? ''}` }, (path) => path,
+    uris, { module: '--pkcs11-module', pinFile: '--pkcs11-pin-file', pinEnv: '--pkcs11-pin-env', uri: `--${uriFlags[0] ?? keyFlags[0] ?? ''}` }, (path) => path,
   );
   if ('problem' in checked) throw csrError('InvalidArgument', `${checked.field ?? '--pkcs11-module'} ${checked.problem}`);
   return checked.value;

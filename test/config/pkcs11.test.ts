@@ -106,10 +106,15 @@ void t.test('a pkcs11: key-file flag is a key on a token, with the module and PI
     { certFile: 'ks.pem', keyUri, pkcs11: { module, pinEnv: 'PIN' } },
     { certFile: 'lu.pem', keyFile: 'lu-key.pem', pkcs11: { module, pinEnv: 'PIN' } },
   ], 'per-signer flags: a URI for one, a key file for the other');
+  const keyFileOnly = load([...cert, '--cluster-signing-key-file', 'ca-key.pem', '--ca-key-passphrase-file', 'pass', '--pkcs11-module', module, '--pkcs11-pin-file', '/run/pin']).signers;
+  t.same(keyFileOnly[0]?.ca, { certFile: 'ca.pem', keyFile: 'ca-key.pem', passphraseFile: 'pass', pkcs11: { module, pinFile: '/run/pin' } },
+    'the module and PIN flags beside a plain key file, which a rotation to a token key may make hold a URI (as ca.pkcs11 beside keyFile)');
+  t.same(load([...cert, '--cluster-signing-key-file', 'ca-key.pem']).signers[0]?.ca, { certFile: 'ca.pem', keyFile: 'ca-key.pem' }, 'without them: no pkcs11');
   t.end();
 });
 
 void t.test('each mistake about a key on a token on the command line names the flag', (t) => {
+  const noSigner = 'no signer to run: pass --cluster-signing-cert-file and --cluster-signing-key-file (the kubernetes.io/* signers, or with --signer-name NAME a signer of your own), per-signer --cluster-signing-*-{cert,key}-file pairs, or --config FILE';
   const key = ['--cluster-signing-key-file', keyUri];
   const cases: [string, string[], string][] = [
     ['a URI key without the module and PIN flags', [...cert, ...key],
@@ -118,10 +123,14 @@ void t.test('each mistake about a key on a token on the command line names the f
       '--pkcs11-pin-file is required: the token\'s user PIN, as a file whose first line is the PIN (--pkcs11-pin-file) or an environment variable (--pkcs11-pin-env); never on a command line or in this configuration'],
     ['both PIN flags', [...cert, ...key, '--pkcs11-module', module, '--pkcs11-pin-file', 'p', '--pkcs11-pin-env', 'PIN'],
       '--pkcs11-pin-env and --pkcs11-pin-file are both given; the PIN comes from exactly one of them'],
-    ['the module flag without a URI key', [...cert, '--cluster-signing-key-file', 'ca-key.pem', '--pkcs11-module', module],
-      '--pkcs11-module is for a CA key on a PKCS#11 token, and no --cluster-signing-*-key-file is a pkcs11: URI: drop it, or give the key as pkcs11:token=…;object=…'],
-    ['a PIN flag without a URI key', [...cert, '--cluster-signing-key-file', 'ca-key.pem', '--pkcs11-pin-env', 'PIN'],
-      '--pkcs11-pin-env is for a CA key on a PKCS#11 token, and no --cluster-signing-*-key-file is a pkcs11: URI: drop it, or give the key as pkcs11:token=…;object=…'],
+    ['the module flag without a key flag', ['--pkcs11-module', module, '--pkcs11-pin-env', 'PIN'],
+      noSigner],
+    ['a PIN flag without a key flag', ['--pkcs11-pin-env', 'PIN'],
+      noSigner],
+    ['a PIN flag beside a plain key file, without the module', [...cert, '--cluster-signing-key-file', 'ca-key.pem', '--pkcs11-pin-env', 'PIN'],
+      '--pkcs11-module is required: the PKCS#11 module (a shared library, absolute path) that reaches the token, unless the URI has module-path'],
+    ['the module beside a plain key file, without a PIN flag', [...cert, '--cluster-signing-key-file', 'ca-key.pem', '--pkcs11-module', module],
+      '--pkcs11-pin-file is required: the token\'s user PIN, as a file whose first line is the PIN (--pkcs11-pin-file) or an environment variable (--pkcs11-pin-env); never on a command line or in this configuration'],
     ['a URI that does not parse', [...cert, '--cluster-signing-key-file', 'pkcs11:token=ca;colour=blue', '--pkcs11-module', module, '--pkcs11-pin-env', 'PIN'],
       '--cluster-signing-key-file is not a usable PKCS#11 URI: colour is not a PKCS#11 URI attribute (RFC 7512 defines token, manufacturer, serial, model, library-manufacturer, library-description, library-version, object, type, id, slot-manufacturer, slot-description, slot-id)'],
     ['a passphrase for a key on a token', [...cert, ...key, '--pkcs11-module', module, '--pkcs11-pin-env', 'PIN', '--ca-key-passphrase-file', 'p'],
