@@ -10,12 +10,21 @@
  * its handles invalid and reconnects, as after any outage; `generation` tells a provider
  * whether someone else has re-initialised since it last looked.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { csrError, csrErrorWithCause } from '../errors.js';
 import { CK, ckr, describeFailure, loadBinding, type Pkcs11Library } from './binding.js';
 
+/** Keyed by the file's real path: two spellings of one library (a symlink) load it once, so one C_Finalize cannot end the other's. */
 const modules = new Map<string, Pkcs11Module>();
+
+function moduleKey(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // missing: acquire says so below
+  }
+}
 
 export class Pkcs11Module {
   /** Bumped at each re-initialisation: handles from an older generation are invalid. */
@@ -25,11 +34,12 @@ export class Pkcs11Module {
   #drained: (() => void)[] = [];
   #reinitializing: Promise<void> | undefined;
 
-  private constructor(readonly path: string, readonly library: Pkcs11Library) {}
+  private constructor(readonly path: string, readonly library: Pkcs11Library, readonly key: string) {}
 
   /** The module at `path`, loaded and initialised on first use; each acquire needs one release. */
   static acquire(path: string, loadName?: string): Pkcs11Module {
-    let module = modules.get(path);
+    const key = isAbsolute(path) ? moduleKey(path) : path;
+    let module = modules.get(key);
     if (module === undefined) {
       if (!isAbsolute(path)) throw csrError('Pkcs11ModuleInvalid', path, 'the path is not absolute');
       if (!existsSync(path)) throw csrError('Pkcs11ModuleInvalid', path, 'no such file');
@@ -51,8 +61,8 @@ export class Pkcs11Module {
         }
         throw csrErrorWithCause(error, 'Pkcs11ModuleInvalid', path, `C_Initialize failed with ${describeFailure(error)}`);
       }
-      module = new Pkcs11Module(path, library);
-      modules.set(path, module);
+      module = new Pkcs11Module(path, library, key);
+      modules.set(key, module);
     }
     module.#users++;
     return module;
@@ -100,7 +110,7 @@ export class Pkcs11Module {
   /** One user fewer; the last one finalises and unloads the module. */
   release(): void {
     if (--this.#users > 0) return;
-    modules.delete(this.path);
+    modules.delete(this.key);
     try {
       this.library.C_Finalize();
     } catch {
