@@ -68,11 +68,17 @@ export class Pkcs11Module {
     return module;
   }
 
-  /** Runs a token operation, counted so that a re-initialisation waits for it. */
-  async track<T>(operation: () => Promise<T>): Promise<T> {
-    // A re-initialisation in progress goes first (else a busy module would never drain); the
-    // operation then runs on the new generation, where old handles fail and their provider reconnects.
+  /**
+   * Runs a token operation with handles of `generation`, counted so that a re-initialisation
+   * waits for it. A re-initialisation in progress goes first (else a busy module would never
+   * drain); after one, the caller's handles are of an old generation and must not be used: the
+   * module hands out the same numbers again (SoftHSM2 restarts at 1), so an old key handle may
+   * name another provider's key. The operation is then refused with CKR_CRYPTOKI_NOT_INITIALIZED
+   * (a code meaning "gone": the provider reconnects).
+   */
+  async track<T>(generation: number, operation: () => Promise<T>): Promise<T> {
     if (this.#reinitializing !== undefined) await this.#reinitializing.catch(() => undefined);
+    if (generation !== this.generation) throw new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised');
     this.#inFlight++;
     try {
       return await operation();

@@ -177,12 +177,13 @@ export class TokenKeyProvider {
     if (this.#problem !== undefined) throw this.#unreachableError();
     // Counted from here, waiting for a session included, so that close() waits for it.
     this.#busy++;
+    const generation = this.#generation;
     try {
       const session = await this.#acquire();
       const epoch = this.#epoch;
       let raw: Buffer;
       try {
-        raw = await this.#module.track(() => {
+        raw = await this.#module.track(generation, () => {
           this.#library.C_SignInit(session, mechanism, this.#key);
           return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
         });
@@ -227,7 +228,7 @@ export class TokenKeyProvider {
 
   #release(session: Handle, epoch: number, keep: boolean): void {
     if (epoch !== this.#epoch || !keep || this.#closed !== undefined) {
-      closeQuietly(this.#library, session);
+      this.#closeSession(session);
       if (epoch !== this.#epoch) return;
       this.#open--;
       const waiter = this.#waiters.shift();
@@ -257,8 +258,16 @@ export class TokenKeyProvider {
 
   #dropSessions(): void {
     this.#epoch++;
-    for (const session of this.#idle.splice(0)) closeQuietly(this.#library, session);
+    for (const session of this.#idle.splice(0)) this.#closeSession(session);
     this.#open = 0;
+  }
+
+  /**
+   * Closes a session of ours, unless the module was re-initialised since it was opened: the
+   * handle is then dead, and its number may already be another provider's new session.
+   */
+  #closeSession(session: Handle, generation = this.#generation): void {
+    if (generation === this.#module.generation) closeQuietly(this.#library, session);
   }
 
   async #reconnect(firstDelayMs: number): Promise<void> {
@@ -321,6 +330,9 @@ export class TokenKeyProvider {
       }
       ({ slot, session } = this.#login());
     }
+    // The generation the new handles belong to, read right after the login that made them: a
+    // re-initialisation by another provider during the awaits below makes them old, not ours.
+    const generation = this.#module.generation;
     try {
       let key: Handle;
       let kind: KeyKind;
@@ -333,16 +345,17 @@ export class TokenKeyProvider {
       if (JSON.stringify(kind) !== JSON.stringify(this.#kind)) {
         throw new StepFailed('find_key', new Error(`the token's key is now ${JSON.stringify(kind)}, not the key loaded`));
       }
-      await this.#checkSameKey(session, key);
+      await this.#checkSameKey(session, key, generation);
       if (this.#closed !== undefined) throw new StepFailed('load', new Error('closed'));
+      if (generation !== this.#module.generation) throw new StepFailed('load', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'));
       this.#slot = slot;
       this.#key = key;
-      this.#generation = this.#module.generation;
+      this.#generation = generation;
       this.#epoch++;
       this.#idle = [session];
       this.#open = 1;
     } catch (error) {
-      closeQuietly(library, session);
+      this.#closeSession(session, generation);
       throw error;
     }
   }
@@ -362,7 +375,7 @@ export class TokenKeyProvider {
   }
 
   /** Signs 32 random bytes on the token and verifies them with the public key loaded (when the token showed one). */
-  async #checkSameKey(session: Handle, key: Handle): Promise<void> {
+  async #checkSameKey(session: Handle, key: Handle, generation: number): Promise<void> {
     const challenge = randomBytes(32);
     const kind = this.#kind;
     const hash: Hash | null = kind.type === 'ed25519' ? null : kind.type === 'rsa' ? 'sha256' : kind.curve === 'P-256' ? 'sha256' : kind.curve === 'P-384' ? 'sha384' : 'sha512';
@@ -370,7 +383,7 @@ export class TokenKeyProvider {
     const input = hash === null ? challenge : kind.type === 'ec' ? createHash(hash).update(challenge).digest() : digestInfo(hash, createHash(hash).update(challenge).digest());
     let signature: Uint8Array;
     try {
-      const raw = await this.#module.track(() => {
+      const raw = await this.#module.track(generation, () => {
         this.#library.C_SignInit(session, { mechanism }, key);
         return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
       });
@@ -393,7 +406,7 @@ export class TokenKeyProvider {
       for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
       if (this.#busy > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
       await this.#reconnecting;
-      for (const session of this.#idle.splice(0)) closeQuietly(this.#library, session);
+      for (const session of this.#idle.splice(0)) this.#closeSession(session);
       this.#module.release();
     })();
     return this.#closed;

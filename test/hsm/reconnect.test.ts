@@ -105,6 +105,40 @@ void t.test('the token removed: unreachable at once; restored: the same provider
   t.ok(verify(null, otherMessage, otherKey, await second.provider.sign(otherMessage, null)), 'the other provider signs again');
 });
 
+void t.test('after a re-initialisation, a provider never touches the handles of its old generation', async (t) => {
+  // SoftHSM2 numbers sessions from 1 again after C_Finalize + C_Initialize: a provider that
+  // closed its old sessions then would close another provider's new ones.
+  const p2Errors: KeyProviderOperation[] = [];
+  const p1Errors: KeyProviderOperation[] = [];
+  const p2 = await open(other.key.uri, p2Errors);
+  const p1 = await open(ca.key.uri, p1Errors);
+  t.teardown(async () => {
+    await p1.provider.close();
+    await p2.provider.close();
+  });
+  await Promise.all([1, 2, 3].map((i) => p2.provider.sign(Buffer.from(`p2 ${i}`), null)));
+  const restore = removeToken(token);
+  let restored = false;
+  t.teardown(() => {
+    if (!restored) restore();
+  });
+  await t.rejects(p1.provider.sign(Buffer.from('away'), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' });
+  restore();
+  restored = true;
+  await until('P1 reconnected (re-initialising the module)', () => p1.provider.problem() === undefined);
+  await Promise.all([1, 2, 3].map((i) => p1.provider.sign(Buffer.from(`p1 ${i}`), 'sha256')));
+  await t.rejects(p2.provider.sign(Buffer.from('p2 after'), null), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' }, 'P2 finds its handles old');
+  const counted = p1Errors.length;
+  const messages = [1, 2, 3].map((i) => Buffer.from(`p1 again ${i}`));
+  const results = await Promise.allSettled(messages.map((m) => p1.provider.sign(m, 'sha256')));
+  t.same(results.map((r) => (r.status === 'fulfilled' ? 'signed' : String(r.reason))), ['signed', 'signed', 'signed'], "P1's sessions were not closed by P2");
+  t.ok(results.every((r, i) => r.status === 'fulfilled' && verify('sha256', messages[i] as Buffer, caKey, r.value)), 'with its own key');
+  t.equal(p1Errors.length, counted, 'no new error on P1');
+  await until('P2 reconnected', () => p2.provider.problem() === undefined);
+  const message = Buffer.from('p2 again');
+  t.ok(verify(null, message, otherKey, await p2.provider.sign(message, null)), 'P2 signs with its own key again');
+});
+
 void t.test('a different key where the key was: not taken for it; the right token back: signs again', async (t) => {
   const errors: KeyProviderOperation[] = [];
   const key = await open(ca.key.uri, errors);
