@@ -28,8 +28,9 @@ export interface Pkcs11Options {
   readonly pin: string;
   /**
    * Counts a failed operation (csr_signer_key_provider_errors_total{signer,op}): at open (load,
-   * open_session, login, find_key, read_certificate; the error is thrown too), each failed
-   * signature, each failed reconnection step, and a probe that finds the token gone (find_key).
+   * open_session, login, find_key, read_certificate; the error is thrown too), each rejected
+   * signature (sign; also those refused at once while the token is unreachable), each failed
+   * reconnection step, and a probe that finds the token gone (find_key).
    */
   readonly onError?: (op: KeyProviderOperation, error: unknown) => void;
   /** Reconnection backoff after the token stops answering: first delay and cap, milliseconds. Default 500 ms doubling to 30 s. */

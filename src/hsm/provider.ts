@@ -168,11 +168,24 @@ export class TokenKeyProvider {
     return this.#sign({ mechanism: CK.CKM_RSA_PKCS_PSS, parameter: { type: CK.CK_PARAMS_RSA_PSS, hashAlg: h.hashAlg, mgf: h.mgf, saltLen: h.bytes } }, digest, false);
   }
 
+  /**
+   * Every rejected signature is counted as onError('sign'), those refused at once while the
+   * token is unreachable too: the error rate stays up for as long as requests fail.
+   */
   async #sign(mechanism: Pkcs11Mechanism, input: Uint8Array, der: boolean): Promise<Uint8Array> {
+    try {
+      return await this.#signOnce(mechanism, input, der);
+    } catch (error) {
+      this.#onError?.('sign', error);
+      throw error;
+    }
+  }
+
+  async #signOnce(mechanism: Pkcs11Mechanism, input: Uint8Array, der: boolean): Promise<Uint8Array> {
     if (this.#closed !== undefined) throw csrError('Pkcs11Unreachable', this.#name, 'the provider is closed');
     if (this.#module.generation !== this.#generation && this.#problem === undefined) {
       // Another provider re-initialised the module: every handle of ours is invalid.
-      this.#unreachable('sign', new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'), 0);
+      this.#markUnreachable(new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised'), 0);
     }
     if (this.#problem !== undefined) throw this.#unreachableError();
     // Counted from here, waiting for a session included, so that close() waits for it.
@@ -191,10 +204,9 @@ export class TokenKeyProvider {
         const gone = isGone(error);
         this.#release(session, epoch, !gone);
         if (gone) {
-          this.#unreachable('sign', error);
+          this.#markUnreachable(error);
           throw this.#unreachableError(error);
         }
-        this.#onError?.('sign', error);
         throw new Error(`the token refused to sign with ${describeFailure(error)}`, { cause: error });
       }
       this.#release(session, epoch, true);
@@ -243,6 +255,11 @@ export class TokenKeyProvider {
   /** Counts the failure; the first one drops the sessions and starts reconnecting. */
   #unreachable(op: KeyProviderOperation, error: unknown, firstDelayMs = this.#backoff.initialMs): void {
     this.#onError?.(op, error);
+    this.#markUnreachable(error, firstDelayMs);
+  }
+
+  /** The first failure drops the sessions and starts reconnecting (counted by the caller). */
+  #markUnreachable(error: unknown, firstDelayMs = this.#backoff.initialMs): void {
     if (this.#problem !== undefined || this.#closed !== undefined) return;
     this.#setProblem(describeFailure(error));
     this.#dropSessions();
