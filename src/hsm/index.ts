@@ -50,7 +50,7 @@ export interface Pkcs11KeyOptions extends Pkcs11Options {
 
 /** A key provider whose key is on a token. */
 export interface Pkcs11KeyProvider extends KeyProvider {
-  /** Always asynchronous: the token signs while the JavaScript thread goes on. */
+  /** Returns a promise: C_Sign runs on libuv's threadpool (C_SignInit, and C_OpenSession while the pool grows, run on the calling thread). */
   sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
   signOffThread(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
   /** Undefined while the token answers; one sentence (CSR_SIGNER_ERR_PKCS11_UNREACHABLE's) while it does not. */

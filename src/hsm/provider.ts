@@ -1,7 +1,14 @@
 /**
  * A CA key on a token, as a KeyProvider: signatures are made by the token on a pool of
  * sessions (a PKCS#11 session runs one operation at a time), each through C_SignAsync,
- * which waits on libuv's threadpool so the JavaScript thread never blocks on the device.
+ * which waits on libuv's threadpool, so the JavaScript thread does not wait for C_Sign.
+ * pkcs11js has asynchronous forms of only some calls, and csr-signer uses only that one:
+ * everything else is synchronous on the JavaScript thread — on the signing path C_SignInit
+ * and, while the pool grows, C_OpenSession; the idle probe's C_GetAttributeValue; every step
+ * of a reconnection (C_Finalize, C_Initialize, C_GetSlotList, C_GetTokenInfo, C_Login,
+ * C_FindObjects*, C_GetAttributeValue, C_CloseSession); and all of openPkcs11Key and
+ * readPkcs11Certificates. Each is a quick call to a local token, but on a network HSM it
+ * takes a round trip, and one that hangs holds the thread.
  *
  * When the token stops answering (removed, unplugged, a network HSM gone) the provider is
  * unreachable: sign() rejects at once with Pkcs11Unreachable (a transient error: the request
