@@ -60,6 +60,13 @@ export interface Pkcs11KeyProvider extends KeyProvider {
   /** The description, bracketed: JSON, util.inspect and String() show this and nothing else (never the PIN). */
   toJSON(): string;
   toString(): string;
+  /**
+   * The CA certificate's public key (certificateAuthorityFromKey calls this once its test
+   * signature chose the certificate): each later signature is verified with it before it is
+   * returned (one that does not verify: Pkcs11Unreachable, counted as sign, and a reconnection),
+   * and a reconnection checks with it that the key found is the same.
+   */
+  bindPublicKey?(key: KeyObject): void;
   /** RSASSA-PSS through CKM_RSA_PKCS_PSS (MGF1 with the same hash, salt as long as the digest); RSA keys only. */
   signPss(data: Uint8Array, hash: Hash): Promise<Uint8Array>;
 }

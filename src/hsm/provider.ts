@@ -15,7 +15,7 @@
  * is retried), problem() says why, onError counts each failed operation, and a reconnection
  * runs in the background with backoff until the same key answers again.
  */
-import { createHash, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { constants, createHash, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { csrError, csrErrorWithCause, isCsrSignerError, type CsrSignerError } from '../errors.js';
 import { digestInfo, ecdsaRawToDer, type Hash, type KeyKind, type KeyProviderOperation } from '../pki/index.js';
 import { CK, ckr, describeFailure, type Handle, type Pkcs11Library, type Pkcs11Mechanism } from './binding.js';
@@ -59,6 +59,20 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
 }
 
+/** Verifies a signature of the data the caller signed with a public key, on libuv's threadpool (crypto.verify's callback form). */
+type Check = (key: KeyObject, signature: Uint8Array, done: (error: Error | null, valid: boolean) => void) => void;
+
+function verifies(check: Check, key: KeyObject, signature: Uint8Array): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      // A signature of the wrong shape for the key verifies nothing.
+      check(key, signature, (error, valid) => resolve(error === null && valid));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
 /** A failed reconnection step: which operation, and why. */
 class StepFailed extends Error {
   constructor(readonly op: KeyProviderOperation, readonly error: unknown) {
@@ -74,6 +88,8 @@ export class TokenKeyProvider {
   readonly #uri: Pkcs11Uri;
   readonly #kind: KeyKind;
   readonly #publicKey: KeyObject | undefined;
+  /** The CA certificate's public key, once loading chose it: every signature returned verifies with it. */
+  #expected: KeyObject | undefined;
   readonly #signatureBytes: number;
   readonly #size: number;
   readonly #backoff: { readonly initialMs: number; readonly maxMs: number };
@@ -151,15 +167,25 @@ export class TokenKeyProvider {
     return this.#problem;
   }
 
+  /**
+   * The public key of the CA certificate chosen for this key (its test signature verified with
+   * it): from now on each signature is verified with it before it is returned, and a key found
+   * again after an outage must sign for it.
+   */
+  bindPublicKey(key: KeyObject): void {
+    this.#expected = key;
+  }
+
   /** Signs as X.509 expects: ECDSA over the digest (DER), RSASSA-PKCS1-v1_5 over DigestInfo, Ed25519 over the message. */
   sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
     const kind = this.#kind;
-    if (kind.type === 'ed25519') return this.#sign({ mechanism: CK.CKM_EDDSA }, data, false);
+    const check: Check = (key, signature, done) => verify(hash, data, key, signature, done);
+    if (kind.type === 'ed25519') return this.#sign({ mechanism: CK.CKM_EDDSA }, data, false, check);
     if (hash === null) return Promise.reject(new Error(`a ${kind.type === 'ec' ? 'ECDSA' : 'RSA'} signature needs a hash`));
     const digest = createHash(hash).update(data).digest();
     return kind.type === 'ec'
-      ? this.#sign({ mechanism: CK.CKM_ECDSA }, digest, true)
-      : this.#sign({ mechanism: CK.CKM_RSA_PKCS }, digestInfo(hash, digest), false);
+      ? this.#sign({ mechanism: CK.CKM_ECDSA }, digest, true, check)
+      : this.#sign({ mechanism: CK.CKM_RSA_PKCS }, digestInfo(hash, digest), false, check);
   }
 
   /** sign() already waits off the JavaScript thread. */
@@ -172,23 +198,25 @@ export class TokenKeyProvider {
     if (this.#kind.type !== 'rsa') return Promise.reject(new Error('RSASSA-PSS needs an RSA key'));
     const h = hashMechanisms[hash];
     const digest = createHash(hash).update(data).digest();
-    return this.#sign({ mechanism: CK.CKM_RSA_PKCS_PSS, parameter: { type: CK.CK_PARAMS_RSA_PSS, hashAlg: h.hashAlg, mgf: h.mgf, saltLen: h.bytes } }, digest, false);
+    const check: Check = (key, signature, done) =>
+      verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: h.bytes }, signature, done);
+    return this.#sign({ mechanism: CK.CKM_RSA_PKCS_PSS, parameter: { type: CK.CK_PARAMS_RSA_PSS, hashAlg: h.hashAlg, mgf: h.mgf, saltLen: h.bytes } }, digest, false, check);
   }
 
   /**
    * Every rejected signature is counted as onError('sign'), those refused at once while the
    * token is unreachable too: the error rate stays up for as long as requests fail.
    */
-  async #sign(mechanism: Pkcs11Mechanism, input: Uint8Array, der: boolean): Promise<Uint8Array> {
+  async #sign(mechanism: Pkcs11Mechanism, input: Uint8Array, der: boolean, check: Check): Promise<Uint8Array> {
     try {
-      return await this.#signOnce(mechanism, input, der);
+      return await this.#signOnce(mechanism, input, der, check);
     } catch (error) {
       this.#onError?.('sign', error);
       throw error;
     }
   }
 
-  async #signOnce(mechanism: Pkcs11Mechanism, input: Uint8Array, der: boolean): Promise<Uint8Array> {
+  async #signOnce(mechanism: Pkcs11Mechanism, input: Uint8Array, der: boolean, check: Check): Promise<Uint8Array> {
     if (this.#closed !== undefined) throw csrError('Pkcs11Unreachable', this.#name, 'the provider is closed');
     if (this.#module.generation !== this.#generation && this.#problem === undefined) {
       // Another provider re-initialised the module: every handle of ours is invalid.
@@ -217,7 +245,14 @@ export class TokenKeyProvider {
         throw new Error(`the token refused to sign with ${describeFailure(error)}`, { cause: error });
       }
       this.#release(session, epoch, true);
-      return der ? ecdsaRawToDer(raw) : new Uint8Array(raw);
+      const signature = der ? ecdsaRawToDer(raw) : new Uint8Array(raw);
+      if (this.#expected !== undefined && !await verifies(check, this.#expected, signature)) {
+        // Not the CA's key (a handle that names another key now, a token swapped): never returned.
+        const error = new Error("the token's signature does not verify with the CA certificate's public key");
+        this.#markUnreachable(error);
+        throw this.#unreachableError(error);
+      }
+      return signature;
     } finally {
       this.#busy--;
       if (this.#busy === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
@@ -415,7 +450,10 @@ export class TokenKeyProvider {
     } catch (error) {
       throw new StepFailed('sign', error);
     }
-    if (this.#publicKey !== undefined && !verify(hash, challenge, this.#publicKey, signature)) {
+    // The CA certificate's key once loading bound it (the public-key object on the token may be
+    // missing, or another key's); until then the one the token showed at open, if any.
+    const expected = this.#expected ?? this.#publicKey;
+    if (expected !== undefined && !await verifies((k, s, done) => verify(hash, challenge, k, s, done), expected, signature)) {
       throw new StepFailed('find_key', new Error('the key found is not the key loaded (its test signature does not verify)'));
     }
   }

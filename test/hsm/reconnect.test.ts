@@ -5,7 +5,7 @@
  * provider signs again once the token is back, with no new provider. Also: many signatures
  * at once share a small session pool.
  */
-import { X509Certificate, verify } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate, verify } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
@@ -139,6 +139,24 @@ void t.test('after a re-initialisation, a provider never touches the handles of 
   await until('P2 reconnected', () => p2.provider.problem() === undefined);
   const message = Buffer.from('p2 again');
   t.ok(verify(null, message, otherKey, await p2.provider.sign(message, null)), 'P2 signs with its own key again');
+});
+
+void t.test('a signature that does not verify with the bound certificate key is never returned', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const key = await open(ca.key.uri, errors);
+  t.teardown(() => key.provider.close());
+  // As if loading had chosen a certificate for another key: the token's signatures do not verify with it.
+  key.provider.bindPublicKey?.(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+  const failure = await key.provider.sign(Buffer.from('x'), 'sha256').then(() => undefined, (e: unknown) => e);
+  t.ok(isCsrSignerError(failure) && failure.code === 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE', 'refused with Pkcs11Unreachable, no signature returned');
+  t.match(key.provider.problem(), /the token's signature does not verify with the CA certificate's public key/);
+  t.same(errors, ['sign'], 'counted as sign');
+  await until('a reconnection refused the key', () => errors.includes('find_key'));
+  t.ok(key.provider.problem(), 'and the reconnection does not take the key for the bound one');
+  key.provider.bindPublicKey?.(caKey);
+  await until('the provider reconnected', () => key.provider.problem() === undefined);
+  const message = Buffer.from('bound to the right key');
+  t.ok(verify('sha256', message, caKey, await key.provider.sign(message, 'sha256')), 'signs again once the key is the bound one');
 });
 
 void t.test('a different key where the key was: not taken for it; the right token back: signs again', async (t) => {
