@@ -46,6 +46,12 @@ export interface Pkcs11KeyOptions extends Pkcs11Options {
    * without waiting for a signature. Default 10 s; 0 turns it off.
    */
   readonly probeMs?: number;
+  /**
+   * The longest a signature may take, milliseconds, and the longest a request waits for a free
+   * session: past it the request is refused with Pkcs11Unreachable and the token is reconnected
+   * (a network HSM that hangs). Default 30 s.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A key provider whose key is on a token. */
@@ -112,6 +118,7 @@ function openKey(options: Pkcs11KeyOptions): Pkcs11Key {
     const provider = new TokenKeyProvider({
       module, uri: options.uri, pin: options.pin, slot, session, key, kind: details.kind, publicKey: details.publicKey,
       signatureBytes: details.signatureBytes, sessions, backoff, onError: options.onError, probeMs: options.probeMs ?? 10_000,
+      timeoutMs: options.timeoutMs ?? 30_000,
     });
     return { keep: true, value: { provider, keyKind: details.kind, publicKey: details.publicKey } };
   });

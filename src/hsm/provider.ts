@@ -32,6 +32,12 @@ export const goneCodes: ReadonlySet<string> = new Set([
 
 const isGone = (error: unknown): boolean => goneCodes.has(ckr(error) ?? '');
 
+/** C_OpenSession codes meaning "no more sessions now" (a YubiHSM shares 16 among all its clients): not an outage. */
+const capacityCodes: ReadonlySet<string> = new Set(['CKR_SESSION_COUNT', 'CKR_SESSION_PARALLEL_NOT_SUPPORTED', 'CKR_HOST_MEMORY', 'CKR_DEVICE_MEMORY']);
+
+/** No answer within the provider's bound: the token is taken for unreachable. */
+class TimedOut extends Error {}
+
 const hashMechanisms: Readonly<Record<Hash, { hashAlg: number; mgf: number; bytes: number }>> = {
   sha256: { hashAlg: CK.CKM_SHA256, mgf: CK.CKG_MGF1_SHA256, bytes: 32 },
   sha384: { hashAlg: CK.CKM_SHA384, mgf: CK.CKG_MGF1_SHA384, bytes: 48 },
@@ -52,6 +58,7 @@ export interface ProviderParts {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   readonly onError: ((op: KeyProviderOperation, error: unknown) => void) | undefined;
   readonly probeMs: number;
+  readonly timeoutMs: number;
 }
 
 interface Waiter {
@@ -92,6 +99,7 @@ export class TokenKeyProvider {
   #expected: KeyObject | undefined;
   readonly #signatureBytes: number;
   readonly #size: number;
+  readonly #timeoutMs: number;
   readonly #backoff: { readonly initialMs: number; readonly maxMs: number };
   readonly #onError: ((op: KeyProviderOperation, error: unknown) => void) | undefined;
   #slot: Handle;
@@ -124,6 +132,7 @@ export class TokenKeyProvider {
     this.#publicKey = parts.publicKey;
     this.#signatureBytes = parts.signatureBytes;
     this.#size = parts.sessions;
+    this.#timeoutMs = parts.timeoutMs;
     this.#backoff = parts.backoff;
     this.#onError = parts.onError;
     this.#slot = parts.slot;
@@ -230,12 +239,19 @@ export class TokenKeyProvider {
       const session = await this.#acquire();
       const epoch = this.#epoch;
       let raw: Buffer;
+      const signing = this.#module.track(generation, () => {
+        this.#library.C_SignInit(session, mechanism, this.#key);
+        return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
+      });
       try {
-        raw = await this.#module.track(generation, () => {
-          this.#library.C_SignInit(session, mechanism, this.#key);
-          return this.#library.C_SignAsync(session, Buffer.from(input), Buffer.alloc(this.#signatureBytes));
-        });
+        raw = await this.#bounded(signing, 'C_Sign');
       } catch (error) {
+        if (error instanceof TimedOut) {
+          // The session stays busy until the token answers, if ever; then it is closed (its epoch is old).
+          signing.then(() => this.#release(session, epoch, false), () => this.#release(session, epoch, false));
+          this.#markUnreachable(error);
+          throw this.#unreachableError(error);
+        }
         const gone = isGone(error);
         this.#release(session, epoch, !gone);
         if (gone) {
@@ -263,7 +279,19 @@ export class TokenKeyProvider {
     return csrErrorWithCause(cause, 'Pkcs11Unreachable', this.#name, this.#detail ?? describeFailure(cause));
   }
 
-  /** A free session, a new one while fewer than `sessions` are open, or the next one freed. */
+  /** `promise`, or TimedOut after the provider's bound. */
+  #bounded<T>(promise: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimedOut(`${what} did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * A free session, a new one while fewer than `sessions` are open, or the next one freed
+   * (waited for at most the provider's bound: then the token is taken for unreachable).
+   */
   #acquire(): Promise<Handle> {
     const idle = this.#idle.pop();
     if (idle !== undefined) return Promise.resolve(idle);
@@ -273,11 +301,39 @@ export class TokenKeyProvider {
         return Promise.resolve(this.#library.C_OpenSession(this.#slot, CK.CKF_SERIAL_SESSION));
       } catch (error) {
         this.#open--;
-        this.#unreachable('open_session', error);
-        return Promise.reject(this.#unreachableError(error));
+        if (isGone(error)) {
+          this.#unreachable('open_session', error);
+          return Promise.reject(this.#unreachableError(error));
+        }
+        this.#onError?.('open_session', error);
+        // No more sessions now (the token's limit, shared with other clients), or another
+        // refusal: not an outage. Wait for one of ours when there is one, else a transient error.
+        if (!capacityCodes.has(ckr(error) ?? '') || this.#open === 0) {
+          return Promise.reject(csrErrorWithCause(error, 'Pkcs11Unreachable', this.#name, `the token opens no session (${describeFailure(error)})`));
+        }
       }
     }
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (session) => {
+          clearTimeout(timer);
+          resolve(session);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      };
+      const timer = setTimeout(() => {
+        const index = this.#waiters.indexOf(waiter);
+        if (index < 0) return;
+        this.#waiters.splice(index, 1);
+        const error = new TimedOut(`no session was free within ${this.#timeoutMs} ms`);
+        this.#markUnreachable(error);
+        reject(this.#unreachableError(error));
+      }, this.#timeoutMs);
+      this.#waiters.push(waiter);
+    });
   }
 
   #release(session: Handle, epoch: number, keep: boolean): void {
