@@ -28,8 +28,9 @@ export interface Pkcs11Options {
   readonly pin: string;
   /**
    * Counts a failed operation (csr_signer_key_provider_errors_total{signer,op}): at open (load,
-   * open_session, login, find_key, read_certificate; the error is thrown too), each failed
-   * signature, each failed reconnection step, and a probe that finds the token gone (find_key).
+   * open_session, login, find_key, read_certificate; the error is thrown too), each rejected
+   * signature (sign; also those refused at once while the token is unreachable), each failed
+   * reconnection step, and a probe that finds the token gone (find_key).
    */
   readonly onError?: (op: KeyProviderOperation, error: unknown) => void;
   /** Reconnection backoff after the token stops answering: first delay and cap, milliseconds. Default 500 ms doubling to 30 s. */
@@ -45,11 +46,17 @@ export interface Pkcs11KeyOptions extends Pkcs11Options {
    * without waiting for a signature. Default 10 s; 0 turns it off.
    */
   readonly probeMs?: number;
+  /**
+   * The longest a signature may take, milliseconds, and the longest a request waits for a free
+   * session: past it the request is refused with Pkcs11Unreachable and the token is reconnected
+   * (a network HSM that hangs). Default 30 s.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A key provider whose key is on a token. */
 export interface Pkcs11KeyProvider extends KeyProvider {
-  /** Always asynchronous: the token signs while the JavaScript thread goes on. */
+  /** Returns a promise: C_Sign runs on libuv's threadpool (C_SignInit, and C_OpenSession while the pool grows, run on the calling thread). */
   sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
   signOffThread(data: Uint8Array, hash: Hash | null): Promise<Uint8Array>;
   /** Undefined while the token answers; one sentence (CSR_SIGNER_ERR_PKCS11_UNREACHABLE's) while it does not. */
@@ -59,6 +66,13 @@ export interface Pkcs11KeyProvider extends KeyProvider {
   /** The description, bracketed: JSON, util.inspect and String() show this and nothing else (never the PIN). */
   toJSON(): string;
   toString(): string;
+  /**
+   * The CA certificate's public key (certificateAuthorityFromKey calls this once its test
+   * signature chose the certificate): each later signature is verified with it before it is
+   * returned (one that does not verify: Pkcs11Unreachable, counted as sign, and a reconnection),
+   * and a reconnection checks with it that the key found is the same.
+   */
+  bindPublicKey?(key: KeyObject): void;
   /** RSASSA-PSS through CKM_RSA_PKCS_PSS (MGF1 with the same hash, salt as long as the digest); RSA keys only. */
   signPss(data: Uint8Array, hash: Hash): Promise<Uint8Array>;
 }
@@ -104,6 +118,7 @@ function openKey(options: Pkcs11KeyOptions): Pkcs11Key {
     const provider = new TokenKeyProvider({
       module, uri: options.uri, pin: options.pin, slot, session, key, kind: details.kind, publicKey: details.publicKey,
       signatureBytes: details.signatureBytes, sessions, backoff, onError: options.onError, probeMs: options.probeMs ?? 10_000,
+      timeoutMs: options.timeoutMs ?? 30_000,
     });
     return { keep: true, value: { provider, keyKind: details.kind, publicKey: details.publicKey } };
   });

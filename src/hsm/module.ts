@@ -10,12 +10,21 @@
  * its handles invalid and reconnects, as after any outage; `generation` tells a provider
  * whether someone else has re-initialised since it last looked.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { csrError, csrErrorWithCause } from '../errors.js';
 import { CK, ckr, describeFailure, loadBinding, type Pkcs11Library } from './binding.js';
 
+/** Keyed by the file's real path: two spellings of one library (a symlink) load it once, so one C_Finalize cannot end the other's. */
 const modules = new Map<string, Pkcs11Module>();
+
+function moduleKey(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // missing: acquire says so below
+  }
+}
 
 export class Pkcs11Module {
   /** Bumped at each re-initialisation: handles from an older generation are invalid. */
@@ -25,11 +34,12 @@ export class Pkcs11Module {
   #drained: (() => void)[] = [];
   #reinitializing: Promise<void> | undefined;
 
-  private constructor(readonly path: string, readonly library: Pkcs11Library) {}
+  private constructor(readonly path: string, readonly library: Pkcs11Library, readonly key: string) {}
 
   /** The module at `path`, loaded and initialised on first use; each acquire needs one release. */
   static acquire(path: string, loadName?: string): Pkcs11Module {
-    let module = modules.get(path);
+    const key = isAbsolute(path) ? moduleKey(path) : path;
+    let module = modules.get(key);
     if (module === undefined) {
       if (!isAbsolute(path)) throw csrError('Pkcs11ModuleInvalid', path, 'the path is not absolute');
       if (!existsSync(path)) throw csrError('Pkcs11ModuleInvalid', path, 'no such file');
@@ -51,18 +61,24 @@ export class Pkcs11Module {
         }
         throw csrErrorWithCause(error, 'Pkcs11ModuleInvalid', path, `C_Initialize failed with ${describeFailure(error)}`);
       }
-      module = new Pkcs11Module(path, library);
-      modules.set(path, module);
+      module = new Pkcs11Module(path, library, key);
+      modules.set(key, module);
     }
     module.#users++;
     return module;
   }
 
-  /** Runs a token operation, counted so that a re-initialisation waits for it. */
-  async track<T>(operation: () => Promise<T>): Promise<T> {
-    // A re-initialisation in progress goes first (else a busy module would never drain); the
-    // operation then runs on the new generation, where old handles fail and their provider reconnects.
+  /**
+   * Runs a token operation with handles of `generation`, counted so that a re-initialisation
+   * waits for it. A re-initialisation in progress goes first (else a busy module would never
+   * drain); after one, the caller's handles are of an old generation and must not be used: the
+   * module hands out the same numbers again (SoftHSM2 restarts at 1), so an old key handle may
+   * name another provider's key. The operation is then refused with CKR_CRYPTOKI_NOT_INITIALIZED
+   * (a code meaning "gone": the provider reconnects).
+   */
+  async track<T>(generation: number, operation: () => Promise<T>): Promise<T> {
     if (this.#reinitializing !== undefined) await this.#reinitializing.catch(() => undefined);
+    if (generation !== this.generation) throw new Error('CKR_CRYPTOKI_NOT_INITIALIZED: the module was re-initialised');
     this.#inFlight++;
     try {
       return await operation();
@@ -100,7 +116,7 @@ export class Pkcs11Module {
   /** One user fewer; the last one finalises and unloads the module. */
   release(): void {
     if (--this.#users > 0) return;
-    modules.delete(this.path);
+    modules.delete(this.key);
     try {
       this.library.C_Finalize();
     } catch {

@@ -327,16 +327,21 @@ export async function certificateAuthorityFromKey(
   if (challenge.length < keyChallengeBytes) throw new Error(`certificateAuthorityFromKey: the challenge must be at least ${keyChallengeBytes} bytes`);
   const { hash } = signatureAlgorithmFor(key.keyKind);
   const signature = await key.provider.sign(challenge, hash);
+  let verified: KeyObject | undefined;
   const matching = bundle.filter((c) => {
     const publicKey = publicKeyOf(c);
     if (publicKey === undefined || !ofKind(publicKey, key.keyKind)) return false;
     try {
-      return verify(hash, challenge, publicKey, signature);
+      if (!verify(hash, challenge, publicKey, signature)) return false;
     } catch {
       return false; // a signature of the wrong shape for this key verifies nothing
     }
+    verified ??= publicKey;
+    return true;
   });
-  if (matching.length === 0) throw csrError('Pkcs11KeyMismatch', keyName, certificates.name, bundle.length);
+  if (verified === undefined) throw csrError('Pkcs11KeyMismatch', keyName, certificates.name, bundle.length);
+  // The key that made the signature: the provider checks its later signatures with it.
+  key.provider.bindPublicKey?.(verified);
   return authorityOf(certificates, bundle, matching, key.provider, key.keyKind, now);
 }
 

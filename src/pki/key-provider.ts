@@ -24,6 +24,12 @@ export interface KeyProvider {
   problem?(): string | undefined;
   /** Optional: releases what the provider holds (sessions, a module); called once no CA uses it any more. */
   close?(): Promise<void>;
+  /**
+   * Optional: the public key of the CA certificate chosen for this key (its test signature
+   * verified with it). A provider whose key is held elsewhere (a token) verifies each signature
+   * it returns with it, and checks with it that a key found again after an outage is the same.
+   */
+  bindPublicKey?(key: KeyObject): void;
 }
 
 /** What a key provider was doing when it failed, as csr_signer_key_provider_errors_total{op} counts it. */

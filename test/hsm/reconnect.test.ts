@@ -5,7 +5,7 @@
  * provider signs again once the token is back, with no new provider. Also: many signatures
  * at once share a small session pool.
  */
-import { X509Certificate, verify } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate, verify } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
@@ -82,11 +82,13 @@ void t.test('the token removed: unreachable at once; restored: the same provider
   t.match(failure.message, /^pkcs11:token=csr-signer-ca;object=cakey;id=%01;type=private: the token does not answer \(CKR_[A-Z_]+\); signing waits, requests are retried, and the token is reconnected with backoff$/);
   t.equal(key.provider.problem(), failure.message, 'problem() says the same');
   t.ok(errors.includes('sign'), 'onError counted the failed sign');
-  // While away: every signature is refused at once, and the reconnection keeps failing (and counting).
-  await t.rejects(key.provider.sign(Buffer.from('still away'), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' });
-  await until('a reconnection attempt failed', () => errors.length >= 3);
+  // While away: every signature is refused at once and counted (an alert on the error rate
+  // stays firing while requests fail), and the reconnection keeps failing (and counting).
+  for (const i of [1, 2, 3]) await t.rejects(key.provider.sign(Buffer.from(`still away ${i}`), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' });
+  t.equal(errors.filter((op) => op === 'sign').length, 4, 'each signature refused at once counted as sign');
+  await until('a reconnection attempt failed', () => errors.filter((op) => op !== 'sign').length >= 2);
   t.ok(key.provider.problem(), 'still unreachable');
-  t.same(new Set(errors.slice(1)), new Set(['open_session']), 'each failed reconnection counted: the token cannot be found');
+  t.same(new Set(errors.filter((op) => op !== 'sign')), new Set(['open_session']), 'each failed reconnection counted: the token cannot be found');
 
   restore();
   restored = true;
@@ -103,6 +105,58 @@ void t.test('the token removed: unreachable at once; restored: the same provider
   await until('the other provider reconnected', () => second.provider.problem() === undefined);
   const otherMessage = Buffer.from('other, after');
   t.ok(verify(null, otherMessage, otherKey, await second.provider.sign(otherMessage, null)), 'the other provider signs again');
+});
+
+void t.test('after a re-initialisation, a provider never touches the handles of its old generation', async (t) => {
+  // SoftHSM2 numbers sessions from 1 again after C_Finalize + C_Initialize: a provider that
+  // closed its old sessions then would close another provider's new ones.
+  const p2Errors: KeyProviderOperation[] = [];
+  const p1Errors: KeyProviderOperation[] = [];
+  const p2 = await open(other.key.uri, p2Errors);
+  const p1 = await open(ca.key.uri, p1Errors);
+  t.teardown(async () => {
+    await p1.provider.close();
+    await p2.provider.close();
+  });
+  await Promise.all([1, 2, 3].map((i) => p2.provider.sign(Buffer.from(`p2 ${i}`), null)));
+  const restore = removeToken(token);
+  let restored = false;
+  t.teardown(() => {
+    if (!restored) restore();
+  });
+  await t.rejects(p1.provider.sign(Buffer.from('away'), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' });
+  restore();
+  restored = true;
+  await until('P1 reconnected (re-initialising the module)', () => p1.provider.problem() === undefined);
+  await Promise.all([1, 2, 3].map((i) => p1.provider.sign(Buffer.from(`p1 ${i}`), 'sha256')));
+  await t.rejects(p2.provider.sign(Buffer.from('p2 after'), null), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' }, 'P2 finds its handles old');
+  const counted = p1Errors.length;
+  const messages = [1, 2, 3].map((i) => Buffer.from(`p1 again ${i}`));
+  const results = await Promise.allSettled(messages.map((m) => p1.provider.sign(m, 'sha256')));
+  t.same(results.map((r) => (r.status === 'fulfilled' ? 'signed' : String(r.reason))), ['signed', 'signed', 'signed'], "P1's sessions were not closed by P2");
+  t.ok(results.every((r, i) => r.status === 'fulfilled' && verify('sha256', messages[i] as Buffer, caKey, r.value)), 'with its own key');
+  t.equal(p1Errors.length, counted, 'no new error on P1');
+  await until('P2 reconnected', () => p2.provider.problem() === undefined);
+  const message = Buffer.from('p2 again');
+  t.ok(verify(null, message, otherKey, await p2.provider.sign(message, null)), 'P2 signs with its own key again');
+});
+
+void t.test('a signature that does not verify with the bound certificate key is never returned', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const key = await open(ca.key.uri, errors);
+  t.teardown(() => key.provider.close());
+  // As if loading had chosen a certificate for another key: the token's signatures do not verify with it.
+  key.provider.bindPublicKey?.(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+  const failure = await key.provider.sign(Buffer.from('x'), 'sha256').then(() => undefined, (e: unknown) => e);
+  t.ok(isCsrSignerError(failure) && failure.code === 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE', 'refused with Pkcs11Unreachable, no signature returned');
+  t.match(key.provider.problem(), /the token's signature does not verify with the CA certificate's public key/);
+  t.same(errors, ['sign'], 'counted as sign');
+  await until('a reconnection refused the key', () => errors.includes('find_key'));
+  t.ok(key.provider.problem(), 'and the reconnection does not take the key for the bound one');
+  key.provider.bindPublicKey?.(caKey);
+  await until('the provider reconnected', () => key.provider.problem() === undefined);
+  const message = Buffer.from('bound to the right key');
+  t.ok(verify('sha256', message, caKey, await key.provider.sign(message, 'sha256')), 'signs again once the key is the bound one');
 });
 
 void t.test('a different key where the key was: not taken for it; the right token back: signs again', async (t) => {

@@ -26,7 +26,11 @@ const providerOf = (key: KeyObject, description: string): InMemoryKeyProvider =>
 class RecordingProvider implements KeyProvider {
   readonly description = 'recording';
   readonly signed: { data: Uint8Array; hash: Hash | null }[] = [];
+  bound: KeyObject | undefined;
   constructor(private readonly inner: KeyProvider) {}
+  bindPublicKey(key: KeyObject): void {
+    this.bound = key;
+  }
   async sign(data: Uint8Array, hash: Hash | null): Promise<Uint8Array> {
     this.signed.push({ data: Uint8Array.from(data), hash });
     return this.inner.sign(data, hash);
@@ -56,6 +60,7 @@ void t.test('the certificate whose key verifies a test signature signs, for each
     t.equal(provider.signed.length, 1, `${type}: one test signature`);
     t.equal(provider.signed[0]?.data.length, 32, `${type}: over 32 bytes`);
     t.equal(provider.signed[0]?.hash, loaded.signatureAlgorithm.hash, `${type}: with the CA's own hash`);
+    t.ok(provider.bound?.equals(createPublicKey(ca.keyPem)), `${type}: the provider is told the chosen certificate's public key`);
     // What it signs then verifies with openssl against the certificate chosen.
     const request = rawRequest({ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey });
     const leaf = await signRequest(request, { usages: ['digital signature', 'client auth'], maxDurationMs: 3_600_000 }, loaded,

@@ -1,0 +1,91 @@
+/**
+ * The provider's session pool against a fake PKCS#11 library, for what a SoftHSM2 token
+ * cannot be made to do: refuse a session for lack of capacity (a YubiHSM shares 16 among
+ * all its clients) and leave a signature unanswered (a network HSM that hangs). The fake
+ * is a binding loaded through the module's own loader, so the provider runs unchanged.
+ */
+import t, { type Test } from 'tap';
+import { isCsrSignerError } from '../../src/errors.js';
+import type { Handle, Pkcs11Library } from '../../src/hsm/binding.js';
+import { Pkcs11Module } from '../../src/hsm/module.js';
+import { TokenKeyProvider } from '../../src/hsm/provider.js';
+import { parsePkcs11Uri } from '../../src/hsm/uri.js';
+import type { KeyProviderOperation } from '../../src/pki/index.js';
+import { tempDir, writeTemp } from '../helpers/tools.js';
+
+const dir = tempDir('fake-pkcs11-');
+// The binding's PKCS11 constructor returns the library the test put in place.
+const binding = writeTemp(dir, 'fake-binding.cjs', 'exports.PKCS11 = class { constructor() { return globalThis.fakePkcs11; } };\n');
+
+const handle = (n: number): Handle => Buffer.of(n, 0, 0, 0, 0, 0, 0, 0);
+
+/** A library whose sessions and signatures the test controls. */
+function fakeLibrary(more: Partial<Pkcs11Library>): Pkcs11Library {
+  const unexpected = (): never => {
+    throw new Error('CKR_FUNCTION_FAILED: not expected in this test');
+  };
+  return {
+    load: () => undefined, close: () => undefined, C_Initialize: () => undefined, C_Finalize: () => undefined,
+    C_GetSlotList: unexpected, C_GetTokenInfo: unexpected, C_Login: unexpected, C_FindObjectsInit: unexpected,
+    C_FindObjects: unexpected, C_FindObjectsFinal: unexpected, C_GetAttributeValue: unexpected,
+    C_OpenSession: () => handle(2), C_CloseSession: () => undefined, C_SignInit: () => undefined,
+    C_SignAsync: () => Promise.resolve(Buffer.alloc(64, 1)),
+    ...more,
+  };
+}
+
+function provider(t: Test, library: Pkcs11Library, errors: KeyProviderOperation[], sessions: number, timeoutMs = 60_000): TokenKeyProvider {
+  (globalThis as { fakePkcs11?: Pkcs11Library }).fakePkcs11 = library;
+  const module = Pkcs11Module.acquire(writeTemp(dir, `module-${Math.random().toString(36).slice(2)}.so`, ''), binding);
+  const p = new TokenKeyProvider({
+    module, uri: parsePkcs11Uri('pkcs11:token=fake;object=cakey'), pin: '0000', slot: handle(0), session: handle(1), key: handle(9),
+    kind: { type: 'ec', curve: 'P-256' }, publicKey: undefined, signatureBytes: 64, sessions,
+    // Reconnecting is not what these tests look at: its first attempt is far away.
+    backoff: { initialMs: 3_600_000, maxMs: 3_600_000 }, onError: (op) => errors.push(op), probeMs: 0, timeoutMs,
+  });
+  t.teardown(() => p.close());
+  return p;
+}
+
+void t.test('no session left on the token (CKR_SESSION_COUNT): the request waits for one of ours, the pool stays', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  let release: (() => void) | undefined;
+  const first = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let signs = 0;
+  const p = provider(t, fakeLibrary({
+    C_OpenSession: () => {
+      throw new Error('CKR_SESSION_COUNT');
+    },
+    // The first signature is held until the second request has asked for a session.
+    C_SignAsync: async () => {
+      if (signs++ === 0) await first;
+      return Buffer.alloc(64, 1);
+    },
+  }), errors, 3);
+  const a = p.sign(Buffer.from('a'), 'sha256');
+  const b = p.sign(Buffer.from('b'), 'sha256');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(errors, ['open_session'], 'the refused session is counted');
+  t.equal(p.problem(), undefined, 'not taken for an outage');
+  release?.();
+  const results = await Promise.allSettled([a, b]);
+  t.same(results.map((r) => r.status), ['fulfilled', 'fulfilled'], 'both signed, the second on the first one\'s session');
+  t.equal(p.problem(), undefined);
+});
+
+void t.test('a signature the token never answers: refused after the bound, the token taken for unreachable', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const p = provider(t, fakeLibrary({ C_SignAsync: () => new Promise<Buffer>(() => undefined) }), errors, 1, 50);
+  const signing = p.sign(Buffer.from('a'), 'sha256');
+  const waiting = p.sign(Buffer.from('b'), 'sha256'); // waits for the only session
+  const results = await Promise.allSettled([signing, waiting]);
+  for (const [i, what] of ['the signature', 'the request waiting for a session'].entries()) {
+    const result = results[i];
+    t.ok(result?.status === 'rejected' && isCsrSignerError(result.reason) && result.reason.code === 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE', `${what}: Pkcs11Unreachable`);
+  }
+  // Whichever bound ran out first (the wait for the session started first) says why.
+  t.match(p.problem(), /\((C_Sign did not answer|no session was free) within 50 ms\)/, 'problem() says so (/readyz fails)');
+  t.same(errors, ['sign', 'sign'], 'both counted');
+});
