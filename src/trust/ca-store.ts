@@ -29,11 +29,13 @@ interface Files { readonly sources: CaSources; readonly certificate: NamedBytes;
  * A world-readable CA key or PKCS#11 PIN file (mode & 0o004) is a warning, or with strict an
  * error; the target of a symlink counts (a mounted Secret's files are symlinks), so stat,
  * not lstat. Group-readable is normal: a Secret mounted with defaultMode 0440 and an fsGroup.
+ * A key file that holds a PKCS#11 URI (the key is on a token) is not secret: not checked.
  */
-function checkKeyPermissions(signer: SignerConfig, strict: boolean, logger: Logger): void {
+function checkKeyPermissions(signer: SignerConfig, sources: CaSources, strict: boolean, logger: Logger): void {
   const ca = caOf(signer);
+  const keyIsFile = ca.keyFile !== undefined && sources.key.kind === 'file';
   const files = [
-    ...(ca.keyFile === undefined ? [] : [{ file: ca.keyFile, what: 'CA key', msg: 'CA key file is world-readable' }]),
+    ...(!keyIsFile || ca.keyFile === undefined ? [] : [{ file: ca.keyFile, what: 'CA key', msg: 'CA key file is world-readable' }]),
     ...(ca.pkcs11?.pinFile === undefined ? [] : [{ file: ca.pkcs11.pinFile, what: 'PKCS#11 PIN file', msg: 'PKCS#11 PIN file is world-readable' }]),
   ];
   for (const { file, what, msg } of files) {
@@ -254,7 +256,7 @@ export class CaStore {
   async loadAll(): Promise<void> {
     for (const entry of this.entries.values()) {
       const files = await this.readFiles(entry);
-      checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
+      checkKeyPermissions(entry.signer, files.sources, this.options.strictKeyPermissions ?? false, this.options.logger);
       try {
         this.swap(entry, await this.load(entry, files, new Date(this.clock.now())), files.digest);
         this.logLoaded(entry, 'CA loaded');
@@ -316,7 +318,7 @@ export class CaStore {
           this.observer.caReloaded(name, 'unchanged');
           continue;
         }
-        checkKeyPermissions(entry.signer, this.options.strictKeyPermissions ?? false, this.options.logger);
+        checkKeyPermissions(entry.signer, files.sources, this.options.strictKeyPermissions ?? false, this.options.logger);
         this.swap(entry, await this.load(entry, files, new Date(this.clock.now())), files.digest);
         entry.error = undefined;
         this.observer.caReloaded(name, 'success');

@@ -226,6 +226,28 @@ void t.test('a world-readable PIN file is a warning, or with --strict-key-permis
     `InvalidArgument: signer ${name}: the PKCS#11 PIN file ${pinFile} is readable by everyone (mode 0644); remove o+r (e.g. chmod 0640, or a Secret defaultMode of 0440) or drop --strict-key-permissions`);
 });
 
+void t.test('a key file holding only a URI is not secret: world-readable, it gets no warning and --strict-key-permissions takes it', async (t) => {
+  const secrets = secretDirWith({ 'tls.crt': tokenCa.certPem, 'tls.key': `${keyUri}\n` });
+  chmodSync(join(secrets, 'tls.key'), 0o644);
+  const { logger, lines } = capture();
+  const ca = { certFile: join(secrets, 'tls.crt'), keyFile: join(secrets, 'tls.key'), pkcs11: { module, pinFile: pinFileIn(tempDir('uri-mode-')) } };
+  const store = new CaStore([signer(ca)], { logger, tokens: newToken() });
+  await store.loadAll();
+  t.notOk(lines.some((l) => l.includes('world-readable')), 'no warning');
+  await store.close();
+  const strict = new CaStore([signer(ca)], { logger, tokens: newToken(), strictKeyPermissions: true });
+  t.equal(await message(strict.loadAll()), 'resolved', 'loads with --strict-key-permissions');
+  t.match(strict.lookup(name).certificate.subject, /CN=token test CA/);
+  await strict.close();
+  // The same file holding a PEM key again is a key: the warning is back.
+  installFiles(secrets, { 'tls.crt': fileCa.certPem, 'tls.key': fileCa.keyPem });
+  chmodSync(join(secrets, 'tls.key'), 0o644);
+  const plain = new CaStore([signer(ca)], { logger, tokens: newToken() });
+  await plain.loadAll();
+  t.ok(lines.some((l) => l.includes('CA key file is world-readable')), 'a PEM key file still warns');
+  await plain.close();
+});
+
 void t.test('the PIN file: its first line only (a CRLF ending too), never more than 4 KiB read, not empty', async (t) => {
   const where = tempDir('pin-file-');
   const store = (pinFile: string): CaStore => new CaStore([signer({ certFile: tokenCa.certPath, keyUri, pkcs11: { module, pinFile } })], { logger: pino({ level: 'silent' }), tokens: newToken() });
