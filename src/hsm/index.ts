@@ -179,7 +179,9 @@ function withToken<T>(options: Pkcs11Options, type: 'private' | 'cert', use: (to
     try {
       session = openLoggedInSession(module.library, slot, uri, options.pin);
     } catch (error) {
-      const login = isCsrSignerError(error) && error.kind === 'Pkcs11LoginFailed';
+      // openLoggedInSession words its own failures of the login step (a PIN refused, or
+      // the token not answering C_Login); anything else is C_OpenSession's.
+      const login = isCsrSignerError(error) && (error.kind === 'Pkcs11LoginFailed' || error.kind === 'Pkcs11Unreachable');
       options.onError?.(login ? 'login' : 'open_session', error);
       if (login) throw error;
       throw csrErrorWithCause(error, 'Pkcs11TokenNotFound', name, `the token does not open a session (${describeFailure(error)})`);

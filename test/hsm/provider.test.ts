@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
 import type { Handle, Pkcs11Library } from '../../src/hsm/binding.js';
 import { Pkcs11Module } from '../../src/hsm/module.js';
+import { openPkcs11Key } from '../../src/hsm/index.js';
 import { TokenKeyProvider } from '../../src/hsm/provider.js';
 import { parsePkcs11Uri } from '../../src/hsm/uri.js';
 import type { KeyProviderOperation } from '../../src/pki/index.js';
@@ -88,4 +89,28 @@ void t.test('a signature the token never answers: refused after the bound, the t
   // Whichever bound ran out first (the wait for the session started first) says why.
   t.match(p.problem(), /\((C_Sign did not answer|no session was free) within 50 ms\)/, 'problem() says so (/readyz fails)');
   t.same(errors, ['sign', 'sign'], 'both counted');
+});
+
+void t.test('opening the key: a token that fails the login step (not the PIN) is Pkcs11Unreachable, a session refused is Pkcs11TokenNotFound', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  const open = async (more: Partial<Pkcs11Library>): Promise<string> => {
+    (globalThis as { fakePkcs11?: Pkcs11Library }).fakePkcs11 = fakeLibrary({
+      C_GetSlotList: () => [handle(0)],
+      C_GetTokenInfo: () => ({ label: 'fake', serialNumber: '1', manufacturerID: 'test', model: 'fake', flags: 0x400 }),
+      ...more,
+    });
+    const path = writeTemp(dir, `module-${Math.random().toString(36).slice(2)}.so`, '');
+    // Held by the test, so that openPkcs11Key finds this module loaded through the fake binding.
+    const held = Pkcs11Module.acquire(path, binding);
+    t.teardown(() => held.release());
+    return openPkcs11Key({ uri: parsePkcs11Uri('pkcs11:token=fake;object=cakey'), module: path, pin: '0000', onError: (op) => errors.push(op) })
+      .then(() => 'opened', (e: unknown) => (isCsrSignerError(e) ? `${e.kind}: ${e.message}` : String(e)));
+  };
+  const login = await open({ C_Login: () => { throw new Error('CKR_DEVICE_ERROR'); } });
+  t.match(login, /^Pkcs11Unreachable: pkcs11:token=fake;object=cakey: the token does not answer \(C_Login failed with CKR_DEVICE_ERROR\); signing waits/, 'not re-worded as a session the token does not open');
+  t.same(errors, ['login'], 'counted once, as the login step');
+  errors.length = 0;
+  const session = await open({ C_OpenSession: () => { throw new Error('CKR_TOKEN_NOT_PRESENT'); } });
+  t.match(session, /^Pkcs11TokenNotFound: .*the token does not open a session \(.*CKR_TOKEN_NOT_PRESENT/);
+  t.same(errors, ['open_session']);
 });
