@@ -400,8 +400,9 @@ export class TokenKeyProvider {
           if (this.#closed !== undefined) return;
           const failed = error instanceof StepFailed ? error : new StepFailed('load', error);
           this.#onError?.(failed.op, failed.error);
-          if (isCsrSignerError(failed.error) && failed.error.kind === 'Pkcs11LoginFailed' && /CKR_PIN_(INCORRECT|LOCKED)/.test(failed.error.message)) {
-            // The PIN changed under us: trying again could lock the token. A reload with the new PIN opens a new provider.
+          if (isCsrSignerError(failed.error) && failed.error.kind === 'Pkcs11LoginFailed') {
+            // The PIN changed under us (refused, locked, or the process is logged in with another one):
+            // trying again could lock the token and would not help. A reload with the new PIN opens a new provider.
             this.#detail = `the PIN is no longer accepted: ${failed.error.message}`;
             this.#problem = failed.error.message;
             return;
@@ -437,7 +438,9 @@ export class TokenKeyProvider {
     try {
       ({ slot, session } = this.#login());
     } catch (error) {
-      if (error instanceof StepFailed && error.op === 'login' && isCsrSignerError(error.error) && /CKR_PIN_/.test(error.error.message)) throw error;
+      // A refused login is not an outage: re-initialising the module would log out every
+      // session of the process, those of a provider logged in with a newer PIN included.
+      if (error instanceof StepFailed && error.op === 'login' && isCsrSignerError(error.error) && error.error.kind === 'Pkcs11LoginFailed') throw error;
       try {
         await this.#module.reinitialize(seen);
       } catch (reinit) {

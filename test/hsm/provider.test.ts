@@ -10,6 +10,7 @@ import type { Handle, Pkcs11Library } from '../../src/hsm/binding.js';
 import { Pkcs11Module } from '../../src/hsm/module.js';
 import { openPkcs11Key } from '../../src/hsm/index.js';
 import { TokenKeyProvider } from '../../src/hsm/provider.js';
+import { openLoggedInSession } from '../../src/hsm/token.js';
 import { parsePkcs11Uri } from '../../src/hsm/uri.js';
 import type { KeyProviderOperation } from '../../src/pki/index.js';
 import { tempDir, writeTemp } from '../helpers/tools.js';
@@ -113,4 +114,45 @@ void t.test('opening the key: a token that fails the login step (not the PIN) is
   const session = await open({ C_OpenSession: () => { throw new Error('CKR_TOKEN_NOT_PRESENT'); } });
   t.match(session, /^Pkcs11TokenNotFound: .*the token does not open a session \(.*CKR_TOKEN_NOT_PRESENT/);
   t.same(errors, ['open_session']);
+});
+
+void t.test('reconnecting after an outage: a login refused (here: the process is logged in with another PIN) stops the attempts and never re-initialises the module', async (t) => {
+  const errors: KeyProviderOperation[] = [];
+  let logins = 0;
+  let finalized = 0;
+  const answer: { login?: string } = {};
+  const library = fakeLibrary({
+    C_GetSlotList: () => [handle(0)],
+    C_GetTokenInfo: () => ({ label: 'fake', serialNumber: '1', manufacturerID: 'test', model: 'fake', flags: 0x400 }),
+    C_Login: () => {
+      logins++;
+      if (answer.login !== undefined) throw new Error(answer.login);
+    },
+    C_Finalize: () => {
+      finalized++;
+    },
+    C_SignAsync: () => Promise.reject(new Error('CKR_DEVICE_REMOVED')),
+  });
+  (globalThis as { fakePkcs11?: Pkcs11Library }).fakePkcs11 = library;
+  const module = Pkcs11Module.acquire(writeTemp(dir, `module-${Math.random().toString(36).slice(2)}.so`, ''), binding);
+  // A newer provider of this process logged in to the token with a new PIN.
+  openLoggedInSession(library, handle(0), parsePkcs11Uri('pkcs11:token=fake'), 'the-new-pin');
+  answer.login = 'CKR_USER_ALREADY_LOGGED_IN';
+  const p = new TokenKeyProvider({
+    module, uri: parsePkcs11Uri('pkcs11:token=fake;object=cakey'), pin: 'the-old-pin', slot: handle(0), session: handle(1), key: handle(9),
+    kind: { type: 'ec', curve: 'P-256' }, publicKey: undefined, signatureBytes: 64, sessions: 1,
+    backoff: { initialMs: 1, maxMs: 1 }, onError: (op) => errors.push(op), probeMs: 0, timeoutMs: 60_000,
+  });
+  t.teardown(() => p.close());
+  const before = logins;
+  await t.rejects(p.sign(Buffer.from('a'), 'sha256'), { code: 'CSR_SIGNER_ERR_PKCS11_UNREACHABLE' });
+  for (let i = 0; i < 1000 && !/another PIN/.test(p.problem() ?? ''); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  t.match(p.problem(), /cannot log in to the token: .*another PIN/, 'problem() says why it stopped');
+  const attempts = logins - before;
+  // Had it gone on, a backoff of 1 ms would have logged in again many times over.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(logins - before, attempts, 'no further login attempt');
+  t.equal(attempts, 1, 'one attempt: the refusal is final for this provider');
+  t.equal(finalized, 0, 'the module was never re-initialised (that would log out the sessions of the provider with the new PIN)');
+  t.same(errors, ['sign', 'login']);
 });
