@@ -8,6 +8,7 @@ import { createPrivateKey, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import process from 'node:process';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { floorOp } from './baselines.js';
 import { makeFixtures, tbsLength, usages } from './fixtures.js';
@@ -38,10 +39,10 @@ for (const [i, spec] of specs.split(',').entries()) {
   const sample = await op(0);
   if (variants.length === 0) {
     const floor = floorOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, tbsLength(sample.der));
-    variants.push({ name: 'crypto floor, 1 thread', measure: async (ms) => rateSync(floor, ms), runs: [] });
+    variants.push({ name: 'crypto floor, 1 thread', measure: async (ms) => rateSync(floor, ms), runs: [], cpu: [] });
   }
   for (const k of inFlightList.split(',').map(Number)) {
-    variants.push({ name: `${spec} ×${k}`, measure: (ms) => rateAsync(op, ms, k), runs: [] });
+    variants.push({ name: `${spec} ×${k}`, measure: (ms) => rateAsync(op, ms, k), runs: [], cpu: [] });
   }
 }
 
@@ -49,17 +50,27 @@ for (const v of variants) await v.measure(300);
 const backgrounds = [];
 for (let r = 0; r < rounds; r++) {
   const stop = watchBackground();
-  for (const v of variants) v.runs.push(await v.measure(runMs));
+  for (const v of variants) {
+    // CPU time of this process (all its threads) per operation: on a busy machine, the figure least changed by other processes.
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const rate = await v.measure(runMs);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    v.runs.push(rate);
+    v.cpu.push((cpu.user + cpu.system) / (rate * seconds));
+  }
   backgrounds.push(stop());
 }
 const [floor] = variants;
 out(`${typeName}: ${rounds} rounds of ${runMs} ms per variant; other processes kept ${median(backgrounds).toFixed(2)} cores busy (median), ` +
   `${Math.max(...backgrounds).toFixed(2)} at most`);
 out();
-out('| variant | /s (median) | µs per op | / floor (median of per-round ratios) | runs |');
-out('|---|---:|---:|---:|---|');
+out('| variant | /s (median) | µs per op | / floor (median of per-round ratios) | CPU µs per op (median, min–max) | runs |');
+out('|---|---:|---:|---:|---:|---|');
 for (const v of variants) {
   const m = median(v.runs);
   const ratio = median(v.runs.map((x, i) => x / floor.runs[i]));
-  out(`| ${v.name} | ${Math.round(m).toLocaleString('en-US')} | ${(1e6 / m).toFixed(0)} | ${(ratio * 100).toFixed(0)}% | ${v.runs.map(Math.round).join(' ')} |`);
+  const cpu = `${median(v.cpu).toFixed(0)} (${Math.min(...v.cpu).toFixed(0)}–${Math.max(...v.cpu).toFixed(0)})`;
+  out(`| ${v.name} | ${Math.round(m).toLocaleString('en-US')} | ${(1e6 / m).toFixed(0)} | ${(ratio * 100).toFixed(0)}% | ${cpu} | ${v.runs.map(Math.round).join(' ')} |`);
 }
