@@ -143,13 +143,13 @@ export type KeyImport = 'pem' | 'der' | 'jwk';
 
 /**
  * The quickest import for a key, measured (import plus the first verify, which is the only use a key gets):
- * - OpenSSL 3.5 and later (Node 24): PEM text, for every kind. OpenSSL's decoders are fast there, and a
+ * - OpenSSL 3.5 and later (measured on 3.5.8, Node 24.21): PEM text, for every kind. OpenSSL's decoders are fast there, and a
  *   string is the one input Node 24's createPublicKey takes without first trying it as a KeyObject and as a
  *   CryptoKey: that test throws and catches two errors per object it looks at (the options object and its
  *   `key`), and capturing their stack traces cost more than the import itself. P-256, CPU µs per import +
  *   verify: PEM 226, JWK 332, DER 341; RSA-2048: 140, 204, 229; Ed25519: 272, 344, 390.
- * - Before (OpenSSL 3.0: Node 22, Node 20): JWK, whose import is cheap there, but for P-384 and P-521, which
- *   OpenSSL 3.0 imports 3–7× faster from DER (1,094 vs 395 µs, 1,538 vs 216 µs). PEM and DER cost 2–4× JWK
+ * - Before (measured on OpenSSL 3.0.19, Node 20.20): JWK, whose import is cheap there, but for P-384 and P-521, which
+ *   OpenSSL 3.0 imports 3–7× faster from DER (1,094 vs 395 µs, 1,538 vs 216 µs). PEM and DER cost 1.4–4.7× JWK
  *   there for RSA-2048, Ed25519 and P-256.
  */
 export function importPathFor(kind: KeyKind, opensslVersion: number = constants.OPENSSL_VERSION_NUMBER): KeyImport {
