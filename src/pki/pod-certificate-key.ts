@@ -132,7 +132,10 @@ function readPkix(pkix: Uint8Array): PublicKey {
 function proofCheck(key: PublicKey): { hash: 'sha256' | null; key: KeyObject | VerifyKeyObjectInput | VerifyPublicKeyInput } {
   switch (key.kind.type) {
     case 'ed25519': return { hash: null, key: key.keyObject };
-    case 'ec': return { hash: 'sha256', key: { key: key.keyObject, dsaEncoding: 'der' } };
+    // A DER (ASN.1) signature is what verify takes by default. The KeyObject alone, not in an options object: Node 24 tests
+    // an object for being a KeyObject or a CryptoKey by throwing and catching, which cost more than the verify (P-256:
+    // 180 vs 115 CPU µs per check).
+    case 'ec': return { hash: 'sha256', key: key.keyObject };
     case 'rsa': return { hash: 'sha256', key: { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO } };
   }
 }

@@ -3,7 +3,8 @@
  * PEM decoding, times, OIDs, SAN re-encoding and the TBSCertificate writer are
  * compared with reference implementations (the earlier, simple versions), and
  * the threadpool paths with the synchronous ones. Also: an EC point that is
- * not on its curve is refused.
+ * not on its curve is refused, and the request-key imports (PEM, DER, JWK)
+ * give the same key.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import {
   type CertificateAuthority, type CertificateRequest, type SigningProfile,
 } from '../../src/pki/index.js';
 import { decodePem, PemError, type PemBlock } from '../../src/pki/pem.js';
+import { importPathFor, importPublicKey, readPublicKey, type KeyImport } from '../../src/pki/public-key.js';
 import { decodeSubjectAltNames, encodeSubjectAltNames, formatIp, parseIp, type SubjectAltNames } from '../../src/pki/san.js';
 import { encodeTime } from '../../src/pki/validity.js';
 import { loadTestCa, makeOpensslCa, type CaKeyType } from '../helpers/ca.js';
@@ -240,6 +242,43 @@ void t.test('an EC public key whose point is not on its curve is refused, on bot
     zero.fill(0, at + 1, at + 1 + 2 * size);
     t.throws(() => parseRequestDer(zero), { kind: 'InvalidPublicKey', message: /is not a valid point or value/ }, `${key}: the all-zero point is refused`);
   }
+});
+
+// ------------------------------------------------------------ key imports
+
+const importPaths: readonly KeyImport[] = ['pem', 'der', 'jwk'];
+
+void t.test('every request-key import gives the same key, and refuses a point off its curve', (t) => {
+  for (const type of ['p256', 'p384', 'p521', 'rsa2048', 'rsa4096', 'ed25519'] as const) {
+    const expected = testKey(type).publicKey;
+    const spki = new Uint8Array(expected.export({ type: 'spki', format: 'der' }));
+    const { kind, keyBits } = readPublicKey(spki, readWhole(spki, Tag.sequence, 'spki'));
+    for (const how of importPaths) {
+      const key = importPublicKey(spki, kind, keyBits, how);
+      t.ok(key.equals(expected), `${type} through ${how}: the same public key`);
+      t.equal(key.asymmetricKeyType, expected.asymmetricKeyType, `${type} through ${how}: the same key type`);
+    }
+    if (kind.type !== 'ec') continue;
+    const bad = Uint8Array.from(spki);
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 0x01;
+    const badBits = bad.subarray(bad.length - keyBits.length);
+    for (const how of importPaths) t.throws(() => importPublicKey(bad, kind, badBits, how), `${type} through ${how}: a point off its curve is refused`);
+  }
+  t.end();
+});
+
+void t.test('the import path follows the runtime\'s OpenSSL', (t) => {
+  const openssl30 = 0x30000130;
+  const openssl35 = 0x30500080;
+  t.equal(importPathFor({ type: 'ec', curve: 'P-256' }, openssl30), 'jwk');
+  t.equal(importPathFor({ type: 'rsa', bits: 2048 }, openssl30), 'jwk');
+  t.equal(importPathFor({ type: 'ed25519' }, openssl30), 'jwk');
+  t.equal(importPathFor({ type: 'ec', curve: 'P-384' }, openssl30), 'der');
+  t.equal(importPathFor({ type: 'ec', curve: 'P-521' }, openssl30), 'der');
+  for (const kind of [{ type: 'ec', curve: 'P-256' }, { type: 'ec', curve: 'P-521' }, { type: 'rsa', bits: 4096 }, { type: 'ed25519' }] as const) {
+    t.equal(importPathFor(kind, openssl35), 'pem', `${JSON.stringify(kind)} on OpenSSL 3.5: PEM`);
+  }
+  t.end();
 });
 
 // ------------------------------------------------------- sync and async paths
