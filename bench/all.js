@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import { machineBusySeconds, processCpuSeconds } from './measure.js';
 
 const parts = ['run.js', 'devapi.js', 'signer.js', 'scale.js', 'hsm.js'];
 const node = process.env.BENCH_NODE || process.execPath;
@@ -34,6 +35,9 @@ const version = await new Promise((resolve) => {
   child.once('exit', () => resolve(text.trim()));
 });
 const started = Date.now();
+// The machine's busy time minus this process and everything it started and waited for (the parts, and
+// through them devapi, the signers, Go, openssl, cfssl): what other processes took while the bench ran.
+const busy0 = machineBusySeconds() - processCpuSeconds();
 out(`# npm run bench: ${parts.join(', ')} on node ${version} (${node}); load average at start ${load()}`);
 out();
 const build = await timed('npm', ['run', 'build']);
@@ -64,6 +68,9 @@ out();
 out(`Targets: ${targets.filter((t) => t.pass === true).length} PASS, ${targets.filter((t) => t.pass === false).length} FAIL, ` +
   `${targets.filter((t) => t.pass !== true && t.pass !== false).length} not measured.`);
 out(`Time per part: ${times.map((t) => `${t.part} ${t.seconds.toFixed(0)} s${t.code === 0 ? '' : ` (exit ${t.code})`}`).join(', ')}.`);
+const wall = (Date.now() - started) / 1000;
+out(`Other processes kept ${((machineBusySeconds() - processCpuSeconds() - busy0) / wall).toFixed(2)} cores busy on average during the bench ` +
+  '(the machine\'s busy time minus the bench\'s own processes); the figures above are comparable only when that is near 0.');
 out(`load average at end: ${load()}; total wall time ${((Date.now() - started) / 1000).toFixed(0)} s ` +
   `(${((Date.now() - started) / 60_000).toFixed(1)} min, the build included)`);
 if (times.some((t) => t.code !== 0)) process.exitCode = 1;
