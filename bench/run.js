@@ -27,7 +27,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? '7');
 // openssl x509 -req one-shot is ~150× slower than the core, from process start and key loading: one batch says so.
 const opensslRounds = 1;
 const poolSize = 8; // distinct requests (each with its own key) per key type
-const inFlight = 8; // the concurrent variants (core, threadpool floor, naive): as many as cfssl serve gets
+const inFlight = 8; // the concurrent variants (core, threadpool floor): as many as cfssl serve gets
 const cfsslConcurrency = 8;
 // The key types Go's crypto/x509 issues for in the same rounds as the core (bench/go-issuer).
 const goTypes = ['P-256', 'RSA-2048', 'Ed25519'];
@@ -44,8 +44,8 @@ const maxWaitMs = 15_000; // in all, waiting for other processes to finish
 // below the median floor run of its key type (all its runs so far, dropped ones too; from the third
 // round on) is dropped and run again, at most `maxSlowRounds` times in the whole bench. (A slow floor
 // run would flatter the core's ratio in its round.) Every dropped round is reported. The median, not
-// the fastest run: one fast floor run (a burst of the host's turbo) made every later round "slow",
-// and the bench then spent its 20 repeats, 90 s, on rounds as ordinary as the kept ones.
+// the fastest run: one fast P-256 floor run (8,289 pairs/s against a typical 5,200–5,600) made every
+// later round "slow", and the bench then spent its 20 repeats, 90 s, on rounds as ordinary as the kept ones.
 const maxSlowdown = Number(process.env.BENCH_MAX_SLOWDOWN ?? '0.15');
 const maxSlowRounds = 6;
 // Key types measured sequentially only (no 8-in-flight pair): P-384's concurrent ratio tells nothing
