@@ -1,6 +1,7 @@
 // Timing loops, and CPU accounting to see whether other processes disturbed a run.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import process from 'node:process';
 
 /** Calls the synchronous `op(i)` in a tight loop for `ms` milliseconds; returns ops/s. */
 export function rateSync(op, ms) {
@@ -70,4 +71,16 @@ export function watchBackground(extra = () => 0) {
     const wall = (performance.now() - t0) / 1000;
     return Math.max(0, (machineBusySeconds() - busy0 - (processCpuSeconds() + extra() - own0)) / wall);
   };
+}
+
+// ---------------------------------------------------------- targets
+
+/**
+ * Records one target for the summary that `npm run bench` (bench/all.js) prints at the end: appended
+ * as a JSON line to BENCH_SUMMARY_FILE when it is set (a bench run alone prints its own lines only).
+ * `figure` is what was measured, as printed; `pass` false, true, or undefined when not measured.
+ */
+export function reportTarget(bench, target, figure, pass) {
+  const file = process.env.BENCH_SUMMARY_FILE;
+  if (file) appendFileSync(file, `${JSON.stringify({ bench, target, figure, pass })}\n`);
 }

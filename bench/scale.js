@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { machineBusySeconds, median, processCpuSeconds } from './measure.js';
+import { machineBusySeconds, median, processCpuSeconds, reportTarget } from './measure.js';
 import { approved as approveObject, makeRequest } from './requests.js';
 
 /* global AbortController -- Node's, as in every supported version */
@@ -336,6 +336,7 @@ const f0 = (n) => Math.round(n).toLocaleString('en-US');
 const f1 = (n) => n.toFixed(1);
 const f2 = (n) => n.toFixed(2);
 const verdict = (ok) => (ok ? 'target met' : 'target NOT met');
+const target = (what, figure, pass) => reportTarget('scale.js', what, figure, pass);
 
 function reportScale(runs) {
   const row = (label, pick, fmt = f2) => out(`| ${label} | ${runs.map((r) => fmt(pick(r))).join(' | ')} | **${fmt(median(runs.map(pick)))}** |`);
@@ -367,8 +368,11 @@ function reportScale(runs) {
   const foreignMb = m((r) => r.all.rssMb) - m((r) => r.ours.rssMb);
   const worst = Math.max(...runs.map((r) => r.all.ready));
   out(`- startup to ready, ${f0(OURS + FOREIGN)}-CSR case: median **${f2(m((r) => r.all.ready))} s** (worst ${f2(worst)} s) — ≤ ${TARGETS.readySeconds} s: ${verdict(m((r) => r.all.ready) <= TARGETS.readySeconds)}`);
+  target(`signer startup to ready with ${f0(OURS + FOREIGN)} CSRs ≤ ${TARGETS.readySeconds} s`, `${f2(m((r) => r.all.ready))} s (median; worst ${f2(worst)} s)`, m((r) => r.all.ready) <= TARGETS.readySeconds);
   out(`- idle RSS: median **${f0(m((r) => r.idle.rssMb))} MB** — ≤ ${TARGETS.idleRssMb} MB: ${verdict(m((r) => r.idle.rssMb) <= TARGETS.idleRssMb)}`);
+  target(`signer RSS with no CSRs, 2 s after ready ≤ ${TARGETS.idleRssMb} MB`, `${f0(m((r) => r.idle.rssMb))} MB (median)`, m((r) => r.idle.rssMb) <= TARGETS.idleRssMb);
   out(`- RSS after the ${f0(OURS + FOREIGN)}-CSR case: median **${f0(m((r) => r.all.rssMb))} MB** (peak ${f0(m((r) => r.all.peakMb))} MB) — ≤ ${TARGETS.loadedRssMb} MB: ${verdict(m((r) => r.all.rssMb) <= TARGETS.loadedRssMb)}`);
+  target(`signer RSS with ${f0(OURS + FOREIGN)} CSRs ≤ ${TARGETS.loadedRssMb} MB`, `${f0(m((r) => r.all.rssMb))} MB (median)`, m((r) => r.all.rssMb) <= TARGETS.loadedRssMb);
   const heapPerCsrKb = ((m((r) => r.ours.heapMb) - m((r) => r.idle.heapMb)) * 1024) / OURS;
   out(`- field selector: ${f0(OURS)} ours cost ${f1(perCsrKb)} KB of RSS (${f1(heapPerCsrKb)} KB of V8 heap) each over idle; adding ${f0(FOREIGN)} foreign CSRs changed RSS by ${f1(foreignMb)} MB ` +
     `and the heap by ${f1(m((r) => r.all.heapMb) - m((r) => r.ours.heapMb))} MB (held in memory they would cost about ${f0((perCsrKb * FOREIGN) / 1024)} MB of RSS, ` +
