@@ -47,6 +47,11 @@ LABEL org.opencontainers.image.title="csr-signer" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="${SOURCE}"
 ENV NODE_ENV=production
+# V8's young generation capped at 4 MB per semi-space: under a burst of CSRs it otherwise grows
+# to 16 MB and more per semi-space and the signer's peak RSS with it (bench/README.md, "Memory").
+# An operator overrides it by setting NODE_OPTIONS (the chart's extraEnv), which replaces this
+# value: keep --max-semi-space-size=N in it (docs/operations.md, "Memory"). ./csr-signer sets the same.
+ENV NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; --ignore-scripts skips "prepare" (tsc is a dev dependency).

@@ -4,13 +4,21 @@
  * root passes it to `listen`. It reads only the Snapshot and the Registry, so no
  * route can return key material or CSR contents.
  */
-import { STATUS_CODES } from 'node:http';
+import { createRequire } from 'node:module';
+import type * as Http from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { contentTypes, negotiateFormat, renderMetrics } from './exposition.js';
 import { livenessChecks, readinessChecks, report, type Check, type ReportQuery } from './health.js';
 import type { Snapshot } from '../telemetry/snapshot.js';
+
+/**
+ * node:http by require, not by an ES import: Node builds an ES namespace from every export,
+ * which reads node:http's lazy WebSocket, CloseEvent and MessageEvent and so loads its
+ * bundled undici (about 2 MB of the idle signer's heap) that nothing here uses.
+ */
+const { STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof Http;
 
 export interface AppDeps {
   /** The Registry createMetrics recorded into. */

@@ -5,9 +5,17 @@
  * plain node:https, because the generated client's serializer costs more CPU
  * per status write than signing the certificate does.
  */
-import * as http from 'node:http';
+import { createRequire } from 'node:module';
+import type * as Http from 'node:http';
 import * as https from 'node:https';
 import { authority, proxyAuthorization, SocksHttpAgent, TunnelAgent } from './proxy.js';
+
+/**
+ * node:http by require, not by an ES import: Node builds an ES namespace from every export,
+ * which reads node:http's lazy WebSocket, CloseEvent and MessageEvent and so loads its
+ * bundled undici (about 2 MB of the idle signer's heap) that nothing here uses.
+ */
+const http = createRequire(import.meta.url)('node:http') as typeof Http;
 
 /** A non-2xx answer, with the Status object's reason and message when the server sent one. */
 export class KubeApiError extends Error {
@@ -77,8 +85,8 @@ export interface KubeHttpOptions {
  * TLS handshake was still going on. Node's req.setTimeout covers none of those: it
  * arms only once the socket has connected.
  */
-function deadline(ms: number, message: string): { within<T>(p: Promise<T>): Promise<T>; attach(req: http.ClientRequest): void; clear(): void } {
-  let req: http.ClientRequest | undefined;
+function deadline(ms: number, message: string): { within<T>(p: Promise<T>): Promise<T>; attach(req: Http.ClientRequest): void; clear(): void } {
+  let req: Http.ClientRequest | undefined;
   let error: Error | undefined;
   let fail: (e: Error) => void = () => undefined;
   const expired = new Promise<never>((_resolve, reject) => { fail = reject; });
@@ -111,7 +119,7 @@ function pathWithQuery(path: string, query: Query | undefined): string {
 }
 
 /** The whole body of a response, as text (no async iterator: it costs per chunk). */
-function readBody(response: http.IncomingMessage): Promise<string> {
+function readBody(response: Http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     response.on('data', (c: Buffer) => chunks.push(c));
@@ -146,9 +154,9 @@ export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver,
   const base = new URL(endpoint.server);
   const proxy = endpoint.proxy;
   const pool = { keepAlive: true, maxSockets: 16 };
-  let agent: http.Agent;
+  let agent: Http.Agent;
   let send: typeof http.request;
-  let target: http.RequestOptions;
+  let target: Http.RequestOptions;
   let prefix = base.pathname.replace(/\/+$/, '');
   let proxyHeaders: Record<string, string> = {};
   if (secure) {
@@ -176,11 +184,11 @@ export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver,
   }
 
   async function open(method: string, path: string, headers: Record<string, string>, limit: ReturnType<typeof deadline>, signal?: AbortSignal):
-  Promise<{ req: http.ClientRequest; res: Promise<http.IncomingMessage> }> {
+  Promise<{ req: Http.ClientRequest; res: Promise<Http.IncomingMessage> }> {
     const auth = await endpoint.headers();
     const req = send({ ...target, method, path: prefix + path, headers: { Accept: 'application/json', ...proxyHeaders, ...auth, ...headers }, ...(signal ? { signal } : {}) });
     limit.attach(req);
-    const res = new Promise<http.IncomingMessage>((resolve, reject) => {
+    const res = new Promise<Http.IncomingMessage>((resolve, reject) => {
       req.once('response', resolve);
       req.once('error', reject);
     });
@@ -212,7 +220,7 @@ export function kubeHttp(endpoint: KubeEndpoint, observer?: KubeRequestObserver,
 
     async watch(path: string, query: Query, onLine: (line: unknown) => void, signal: AbortSignal): Promise<void> {
       const start = process.hrtime.bigint();
-      let response: http.IncomingMessage;
+      let response: Http.IncomingMessage;
       // The deadline runs until the answer's headers; the stream itself may stay quiet for long.
       const limit = deadline(timeoutMs, timeoutError('WATCH', path));
       try {
