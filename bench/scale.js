@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { productEnv } from './launch.js';
 import { machineBusySeconds, median, processCpuSeconds, reportTarget } from './measure.js';
 import { approved as approveObject, makeRequest } from './requests.js';
 
@@ -80,9 +81,9 @@ function memoryOf(pid) {
   return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-function startProcess(args, logFile) {
+function startProcess(args, logFile, env = process.env) {
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'], env });
   closeSync(fd);
   children.add(child);
   let stderr = '';
@@ -158,7 +159,7 @@ async function startSigner(api, ca, logFile) {
   const self0 = processCpuSeconds();
   const t0 = performance.now();
   const p = startProcess([cli, 'run', '--kubeconfig', join(api.state, 'signer.kubeconfig'), '--cluster-signing-cert-file', ca.cert,
-    '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect=false', '--http-address', '127.0.0.1:0'], logFile);
+    '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect=false', '--http-address', '127.0.0.1:0'], logFile, productEnv());
   const address = await p.waitFor((text) => {
     for (const line of text.split('\n')) {
       if (!line.includes('"started"')) continue;

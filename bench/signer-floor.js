@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { productEnv } from './launch.js';
 import { approved as approveObject, makeRequest } from './requests.js';
 import { median, processCpuSeconds } from './measure.js';
 
@@ -154,9 +155,9 @@ async function driverMain() {
       await sleep(50);
     }
   };
-  const startLogged = (args, logFile) => {
+  const startLogged = (args, logFile, env = process.env) => {
     const fd = openSync(logFile, 'w');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env });
     closeSync(fd);
     children.add(child);
     const exited = new Promise((resolve) => child.once('exit', () => { children.delete(child); resolve(); }));
@@ -192,12 +193,13 @@ async function driverMain() {
     if (kind === 'signer') {
       signer = startLogged([...NODE_ARGS, cli, 'run', '--kubeconfig', join(state, 'signer.kubeconfig'),
         '--cluster-signing-cert-file', caCertFile, '--cluster-signing-key-file', caKeyFile, '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect=false', ...EXTRA_ARGS],
-      join(state, '..', 'signer.log'));
+      join(state, '..', 'signer.log'), productEnv());
       cpu = async () => cpuOf(signer.child.pid);
     } else {
       const child = fork(import.meta.filename, [], {
         execArgv: NODE_ARGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: { ...process.env, FLOOR_CONFIG: JSON.stringify({ url, token: tokenOf('signer'), caPem: caPem.toString(), caCertFile, caKeyFile, workers: WORKERS }) },
+        // The floor runs with the signer's Node flags (productEnv), so that the two compare like for like.
+        env: { ...productEnv(), FLOOR_CONFIG: JSON.stringify({ url, token: tokenOf('signer'), caPem: caPem.toString(), caCertFile, caKeyFile, workers: WORKERS }) },
       });
       children.add(child);
       const exited = new Promise((resolve) => child.once('exit', () => { children.delete(child); resolve(); }));

@@ -1,6 +1,7 @@
 // Signer end to end: devapi, `csr-signer run` and this load generator as three processes.
 // A burst of 2,000 approved CSRs and a steady 50 CSRs/s for 15 s, with a P-256 CA. devapi and the
-// signer run on the Node that runs this script (process.execPath).
+// signer run on the Node that runs this script (process.execPath), the signer with the Node flags
+// ./csr-signer and the image give it (bench/launch.js).
 // Run after a build: `node bench/signer.js` (npm run bench runs it after bench/devapi.js). See README.md.
 //
 // Knobs: BENCH_SIGNER_BURST (2000), BENCH_SIGNER_RATE (50), BENCH_SIGNER_SECONDS (15),
@@ -8,6 +9,7 @@
 // (write a --cpu-prof of each signer process there), BENCH_SIGNER_NODE_ARGS (node flags for the signer, e.g. "--single-threaded-gc").
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
+import { productEnv } from './launch.js';
 import { X509Certificate, createPrivateKey, randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -90,10 +92,10 @@ function memoryOf(pid) {
   return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
-function startProcess(args, logFile, ready) {
+function startProcess(args, logFile, ready, env = process.env) {
   const fd = openSync(logFile, 'w');
   // Output goes to a file so that this process pays nothing for reading the signer's log lines.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'], env });
   closeSync(fd);
   children.add(child);
   let stderr = '';
@@ -137,7 +139,7 @@ async function startSignerProcess(api, ca, logFile) {
   const watchesBefore = (await api.call('GET', '/devapi/v1/audit')).openWatches;
   const p = startProcess([...profile, cli, 'run', '--kubeconfig', join(api.state, 'signer.kubeconfig'),
     '--cluster-signing-cert-file', ca.cert, '--cluster-signing-key-file', ca.key, '--signer-name', SIGNER, '--signer-unrestricted', '--leader-elect=false', ...HTTP_ARGS, ...EXTRA_ARGS],
-  logFile, async () => (await api.call('GET', '/devapi/v1/audit')).openWatches > watchesBefore);
+  logFile, async () => (await api.call('GET', '/devapi/v1/audit')).openWatches > watchesBefore, productEnv());
   await p.started;
   return p;
 }
@@ -421,7 +423,7 @@ async function main() {
   out('# csr-signer bench: the signer end to end');
   out(`date: ${new Date().toISOString()}; machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}); ` +
     `node ${process.version} (${process.execPath}: devapi and the signer run on it too); load average at start: ${loadavg().map(f2).join(' ')}`);
-  out(`signer: csr-signer run --signer-name ${SIGNER} --signer-unrestricted --leader-elect=false ${[...HTTP_ARGS, ...EXTRA_ARGS].join(' ')} (defaults otherwise: 5 workers, log level info, Events on)`);
+  out(`signer: csr-signer run --signer-name ${SIGNER} --signer-unrestricted --leader-elect=false ${[...HTTP_ARGS, ...EXTRA_ARGS].join(' ')} (defaults otherwise: 5 workers, log level info, Events on), started as ./csr-signer starts it: NODE_OPTIONS=${productEnv().NODE_OPTIONS}`);
   const ca = makeCa();
   const g0 = performance.now();
   const burstRequests = Array.from({ length: BURST }, (_, i) => makeRequest(`burst-${i}.bench.example.com`));
