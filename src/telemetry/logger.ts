@@ -1,45 +1,16 @@
 /**
  * The process's logger: pino, JSON lines on stdout (or their text form, log-text.ts),
  * made once in the composition root and passed down. Anything that could carry key
- * material or credentials is redacted by field name, whatever a caller logs by mistake.
+ * material or credentials is redacted by path, whatever a caller logs by mistake.
  */
 import { pino, type Logger } from 'pino';
 import type { LogFormat, LogLevel } from '../config/types.js';
 import { textDestination } from './log-text.js';
 
-/** Fields never written, at the top level of a line and one level down (and a `headers` object's Authorization there). */
-export const redactedFields: ReadonlySet<string> = new Set(['key', 'privateKey', 'passphrase', 'token', 'authorization', 'request']);
-const CENSOR = '[redacted]';
-
-/**
- * `fields` with each redacted field's value replaced by "[redacted]", at the top level and
- * one level down, and the Authorization of a `headers` object at either level. The caller's
- * object is never changed: a copy is made only where something is replaced, so a line with
- * nothing to hide (the audit record of every certificate) costs one pass over its keys. An
- * Error is left to its serializer (serializeError), which writes only allow-listed fields.
- *
- * pino's own `redact` option does the same by wildcard paths ('*.key'), and its wildcards
- * walk and copy every line: about 25 µs of CPU per audit record, against the ~1 µs here.
- */
-export function redactFields<T>(fields: T, depth = 0): T {
-  if (typeof fields !== 'object' || fields === null || fields instanceof Error || ArrayBuffer.isView(fields)) return fields;
-  const source = fields as Record<string, unknown>;
-  let copy: Record<string, unknown> | undefined;
-  for (const name of Object.keys(source)) {
-    const value = source[name];
-    let out = value;
-    if (redactedFields.has(name)) out = CENSOR;
-    else if (typeof value === 'object' && value !== null) {
-      if (depth === 0) out = redactFields(value, 1);
-      if (name === 'headers' && Object.hasOwn(out as object, 'Authorization')) out = { ...(out as object), Authorization: CENSOR };
-    }
-    if (out !== value) {
-      copy ??= Array.isArray(source) ? [...source] as unknown as Record<string, unknown> : { ...source };
-      copy[name] = out;
-    }
-  }
-  return (copy ?? fields) as T;
-}
+export const redactedPaths = [
+  'key', '*.key', 'privateKey', '*.privateKey', 'passphrase', '*.passphrase', 'token', '*.token',
+  'authorization', '*.authorization', 'headers.Authorization', '*.headers.Authorization', 'request', '*.request',
+];
 
 /**
  * The fields of an error a log line carries, besides its type, message and stack: what
@@ -92,18 +63,12 @@ export function serializeError(e: unknown): unknown {
 /** `format` text writes the same records, redacted and serialized the same way, as text lines. */
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream = process.stdout, format: LogFormat = 'json'): Logger {
   const out = format === 'text' ? textDestination(destination) : destination;
-  const logger = pino({
+  return pino({
     level,
     base: { component: 'csr-signer' },
+    redact: { paths: redactedPaths, censor: '[redacted]' },
     serializers: { err: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }), log: redactFields },
+    formatters: { level: (label) => ({ level: label }) },
   }, out as pino.DestinationStream);
-  // pino gives a child's bindings to no formatter: they are redacted on the way in (children of children inherit this).
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with each logger's own `this`
-  const child = logger.child as unknown as (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
-  logger.child = function redactedChild(this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions): Logger {
-    return child.call(this, redactFields(bindings), options);
-  } as unknown as typeof logger.child;
-  return logger;
 }
