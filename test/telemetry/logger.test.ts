@@ -1,5 +1,6 @@
 /** The logger never writes key material, passphrases or tokens, whoever logs them by mistake. */
 import t from 'tap';
+import Fastify from 'fastify';
 import { KubeApiError } from '../../src/kube/http.js';
 import { boundedMessage, createLogger } from '../../src/telemetry/logger.js';
 
@@ -93,4 +94,34 @@ void t.test('the text form of a record that is not JSON is passed on as it is', 
   const { formatTextLine } = await import('../../src/telemetry/log-text.js');
   t.equal(formatTextLine('not json'), 'not json\n');
   t.equal(formatTextLine('{"level":"error","time":"2026-01-01T00:00:00.000Z","msg":"x","component":"csr-signer"}'), '2026-01-01T00:00:00.000Z ERROR "x"\n', 'component, constant, is left out');
+});
+
+/**
+ * Ways a secret reaches a line besides a field of the merged object, each redacted by pino's
+ * `redact` paths (which run on the serialized record): a replacement that redacts the merged
+ * object before the serializers (a `formatters.log` function) misses them, and breaks
+ * fastify's `res` serializer. Kept as guards for whoever makes redaction cheaper.
+ */
+void t.test('redaction also covers an Error under another field, format arguments, an object message and setBindings; fastify\'s lines keep their fields', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (l: string) => { lines.push(l); return true; } } as unknown as NodeJS.WritableStream);
+  const failure = Object.assign(new Error('x'), { key: 'ERROR-KEY', token: 'ERROR-TOKEN' });
+  logger.warn({ failure }, 'x');
+  logger.child({ cause: failure }).info('y');
+  logger.info('loaded %j', { key: 'FORMAT-1' });
+  logger.info('loaded %o', { nested: { token: 'FORMAT-2' } });
+  logger.info({}, { passphrase: 'FORMAT-3' } as unknown as string);
+  const child = logger.child({ a: 1 });
+  child.setBindings({ token: 'SET-BINDINGS' });
+  child.info('z');
+  const text = lines.join('');
+  for (const secret of ['ERROR-KEY', 'ERROR-TOKEN', 'FORMAT-1', 'FORMAT-2', 'FORMAT-3', 'SET-BINDINGS']) t.notOk(text.includes(secret), `${secret} is not written`);
+  lines.length = 0;
+  const app = Fastify({ loggerInstance: logger });
+  app.get('/x', () => 'ok');
+  await app.inject({ url: '/x' });
+  await app.inject({ url: '/nope' });
+  const completed = lines.map((l) => JSON.parse(l) as { msg?: string; res?: { statusCode?: number } }).filter((l) => l.msg === 'request completed');
+  t.same(completed.map((l) => l.res?.statusCode), [200, 404], 'the response\'s status code is logged');
+  await app.close();
 });
