@@ -3,12 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { catalogue, csrError, CsrSignerError, type ErrorName } from '../src/errors.js';
-import { run } from './helpers/tools.js';
-
-// Two type-aware eslint runs over the whole project: minutes on a loaded 2-core machine.
-t.setTimeout(600_000);
-
-const root = join(import.meta.dirname, '..');
+import { fenceLinter, probe, root } from './helpers/fences.js';
 
 void t.test('docs/errors.md lists every catalogue entry with its code, reason and permanence, and nothing else', (t) => {
   const doc = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
@@ -36,21 +31,19 @@ void t.test('every catalogue entry builds a typed error with a one-line message'
   t.end();
 });
 
-void t.test('the linter forbids pki/ from importing files, process, HTTP or Kubernetes', (t) => {
-  const eslint = join(root, 'node_modules', '.bin', 'eslint');
+void t.test('the linter forbids pki/ from importing files, process, HTTP or Kubernetes', async (t) => {
   const forbidden = [
     "import { readFileSync } from 'node:fs';", "import http from 'node:http';", "import k8s from '@kubernetes/client-node';",
     "import { x } from '../controller/queue.js';", "import fastify from 'fastify';", 'export const env = process.env;',
   ];
-  // One run for all probes: each eslint start loads the TypeScript project (seconds).
-  // Type-aware lint of the whole project: slow on a busy 2-core machine, so generous bounds.
-  const r = run(eslint, ['--stdin', '--stdin-filename', 'src/pki/oids.ts', '--format', 'json'], { input: `${forbidden.join('\n')}\nexport {};\n`, cwd: root, timeoutMs: 240_000 });
-  t.equal(r.code, 1, 'lint fails');
-  const messages = (JSON.parse(r.stdout) as { messages: { line: number; ruleId: string | null }[] }[])[0]?.messages ?? [];
+  // One ESLint for both probes, without type information, which the fences do not use
+  // (test/meta/fences.test.ts checks that they see the same rules as npm run lint).
+  const eslint = fenceLinter();
+  const { messages } = await probe(eslint, 'src/pki/oids.ts', forbidden.join('\n'));
+  t.ok(messages.some((m) => m.severity === 2), 'lint fails');
   forbidden.forEach((line, i) => {
     t.ok(messages.some((m) => m.line === i + 1 && /^no-restricted-(imports|globals)$/.test(m.ruleId ?? '')), `the boundary rule refuses: ${line}`);
   });
-  const allowed = run(eslint, ['--stdin', '--stdin-filename', 'src/commands/sign.ts', '--rule', '{"@typescript-eslint/no-unused-vars":"off"}'], { input: "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n", cwd: root, timeoutMs: 240_000 });
-  t.equal(allowed.code, 0, `outside pki/ the same import is fine: ${allowed.stdout}`);
-  t.end();
+  const [allowed] = await eslint.lintText("import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n", { filePath: join(root, 'src', 'commands', 'sign.ts') });
+  t.same(allowed?.messages.map((m) => `${m.line}: ${m.ruleId ?? 'parse'}: ${m.message}`), [], 'outside pki/ the same import is fine');
 });

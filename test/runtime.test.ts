@@ -73,13 +73,14 @@ void t.test('this test process runs on a supported line, and under npm test on t
   t.end();
 });
 
-void t.test('.ci/run runs the end-to-end tests on the 22 line\'s floor, fetched without npx', (t) => {
+void t.test('.ci/run runs the tests of .ci/node22-tests on the 22 line\'s floor, fetched without npx', (t) => {
   const ci = readFileSync(join(repoRoot, '.ci/run'), 'utf8');
   t.match(ci, /engines\.node/, 'it reads the release from engines');
   t.ok(lines.has(22));
   t.match(ci, /npm install --no-save --no-package-lock [^\n]*--prefix "\$node22_dir" "node@\$\{node22\}"/, 'into a fresh directory');
   t.notMatch(ci.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n'), /\bnpx\b/, 'nothing through npx or its cache');
-  t.match(ci, /"\$node22_bin" node_modules\/tap\/dist\/esm\/run\.mjs [^\n]*test\/e2e/, 'tap by path on that binary, so node_modules/.bin is not first on the PATH');
+  t.match(ci, /node22_files < <\([^\n]*\.ci\/node22-tests/, 'the files listed in .ci/node22-tests (test/meta/node22-tests.test.ts checks the list)');
+  t.match(ci, /"\$node22_bin" node_modules\/tap\/dist\/esm\/run\.mjs [^\n]*"\$\{node22_files\[@\]\}"/, 'tap by path on that binary, so node_modules/.bin is not first on the PATH');
   t.end();
 });
 

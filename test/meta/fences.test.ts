@@ -2,17 +2,13 @@
  * The lint rules that fence the parts (eslint.config.js; docs/architecture.md and
  * devapi/README.md draw them): the product's layers, pki/ pure, the decisions free
  * of I/O, the product apart from devapi/, devapi/ in layers. Each refuses what it
- * should and allows what it should. The probes are
- * linted as the text of existing files, so the type-aware project takes them as its own.
+ * should and allows what it should. The probes are linted as the text of existing
+ * files, so each file's rules apply, without type information (test/helpers/fences.ts).
  */
-import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import t from 'tap';
-
-// One type-aware ESLint for all probes: loading the TypeScript project is slow on a busy machine.
-t.setTimeout(600_000);
-
-const root = join(import.meta.dirname, '..', '..');
+import tseslint from 'typescript-eslint';
+import { fenceLinter, fenceSettings, probe, root } from '../helpers/fences.js';
 
 const cases: [name: string, file: string, line: string, refused: boolean][] = [
   ['devapi/ may not read the product\'s files module', 'devapi/storage/store.ts', "import { readBoundedText } from '../../src/files.js';", true],
@@ -90,10 +86,41 @@ const cases: [name: string, file: string, line: string, refused: boolean][] = [
 ];
 
 void t.test('the import rules of the product and devapi/', async (t) => {
-  const eslint = new ESLint({ cwd: root });
+  const eslint = fenceLinter();
   for (const [name, file, line, refused] of cases) {
-    const [result] = await eslint.lintText(`${line}\nexport {};\n`, { filePath: join(root, file) });
-    const fired = (result?.messages ?? []).some((m) => m.line === 1 && /(^|\/)no-restricted-(imports|syntax|globals)$/.test(m.ruleId ?? ''));
-    t.equal(fired, refused, `${name}: ${line}`);
+    const { fenced, messages } = await probe(eslint, file, line);
+    t.equal(fenced, refused, `${name}: ${line}`);
+    // A probe that does not parse is refused by nothing, and an allowed one would pass for that.
+    t.notOk(messages.some((m) => m.fatal), `${name}: the probe parses`);
+  }
+});
+
+void t.test('each refused probe is refused by its fence: with the fence rules off, it is not', async (t) => {
+  const eslint = fenceLinter({ fences: false });
+  // Not fences: the probes declare names they do not use, and typescript-eslint's
+  // recommended rules refuse any require() besides the fence on require('pkcs11js').
+  const notFences = new Set(['@typescript-eslint/no-unused-vars', '@typescript-eslint/no-require-imports']);
+  for (const [name, file, line] of cases.filter(([, , , refused]) => refused)) {
+    const { fenced, messages } = await probe(eslint, file, line);
+    const errors = messages.filter((m) => m.line === 1 && m.severity === 2 && !notFences.has(m.ruleId ?? ''));
+    t.same({ fenced, errors: errors.map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`) }, { fenced: false, errors: [] }, `${name}: ${line}`);
+  }
+});
+
+void t.test('the probes see the fences npm run lint applies, and those need no type information', async (t) => {
+  const probes = fenceLinter();
+  const project = new ESLint({ cwd: root });
+  const rules = new Set<string>();
+  const tsRules = (tseslint.plugin as { rules?: Record<string, { meta?: { docs?: { requiresTypeChecking?: boolean } } } | undefined> }).rules ?? {};
+  for (const file of new Set(cases.map(([, file]) => file))) {
+    const settings = await fenceSettings(probes, file);
+    t.same(settings, await fenceSettings(project, file), `${file}: the same fence rules, with the same options`);
+    Object.keys(settings).forEach((rule) => rules.add(rule));
+  }
+  for (const rule of rules) {
+    // ESLint's own rules never see types; typescript-eslint marks the rules that need them.
+    const meta = rule.startsWith('@typescript-eslint/') ? tsRules[rule.slice('@typescript-eslint/'.length)]?.meta : { docs: {} };
+    t.ok(meta, `${rule} exists`);
+    t.not(meta?.docs?.requiresTypeChecking, true, `${rule} needs no type information`);
   }
 });
