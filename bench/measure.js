@@ -84,3 +84,22 @@ export function reportTarget(bench, target, figure, pass) {
   const file = process.env.BENCH_SUMMARY_FILE;
   if (file) appendFileSync(file, `${JSON.stringify({ bench, target, figure, pass })}\n`);
 }
+
+/**
+ * Calls onLine with each non-empty line of a streamed response (a watch: one JSON object per
+ * line), as the text arrives; a line cut between two chunks waits for its end.
+ */
+export function eachLine(res, onLine) {
+  let pending = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk) => {
+    pending += chunk;
+    let nl = pending.indexOf('\n');
+    while (nl >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      nl = pending.indexOf('\n');
+      if (line !== '') onLine(line);
+    }
+  });
+}

@@ -19,7 +19,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { productEnv } from './launch.js';
 import { approved as approveObject, makeRequest } from './requests.js';
-import { median, processCpuSeconds } from './measure.js';
+import { eachLine, median, processCpuSeconds } from './measure.js';
 
 const SIGNER = 'example.com/serving';
 const USAGES = ['digital signature', 'key encipherment', 'server auth'];
@@ -103,18 +103,7 @@ async function floorMain() {
 
   const watchPath = `${csrPath}?watch=1&fieldSelector=${encodeURIComponent(`spec.signerName=${SIGNER}`)}`;
   const req = request(`${url}${watchPath}`, { agent, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }, (res) => {
-    let pending = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
-      pending += chunk;
-      let nl = pending.indexOf('\n');
-      while (nl >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line !== '') onEvent(JSON.parse(line));
-        nl = pending.indexOf('\n');
-      }
-    });
+    eachLine(res, (line) => onEvent(JSON.parse(line)));
   });
   req.end();
   process.on('message', (m) => {
@@ -221,19 +210,10 @@ async function driverMain() {
     const issued = new Set();
     let onIssued = () => undefined;
     const watchReq = request(`${url}${csrPath}?watch=true`, { headers: { Authorization: `Bearer ${tokenOf('admin')}` }, ca: caPem }, (res) => {
-      let pending = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        pending += chunk;
-        let nl = pending.indexOf('\n');
-        while (nl >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          nl = pending.indexOf('\n');
-          if (!line.includes('"certificate":"')) continue;
-          issued.add(JSON.parse(line).object.metadata.name);
-          onIssued();
-        }
+      eachLine(res, (line) => {
+        if (!line.includes('"certificate":"')) return;
+        issued.add(JSON.parse(line).object.metadata.name);
+        onIssued();
       });
     });
     watchReq.on('error', () => undefined);

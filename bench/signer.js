@@ -23,7 +23,7 @@ import { floorOp } from './baselines.js';
 import { goCheck } from './go-check.js';
 import { approved as approveObject, makeRequest } from './requests.js';
 import { splitRequest, tbsLength } from './fixtures.js';
-import { machineBusySeconds, median, processCpuSeconds, rateAsync, rateSync, reportTarget } from './measure.js';
+import { eachLine, machineBusySeconds, median, processCpuSeconds, rateAsync, rateSync, reportTarget } from './measure.js';
 
 const BURST = Number(process.env.BENCH_SIGNER_BURST ?? 2000);
 const RATE = Number(process.env.BENCH_SIGNER_RATE ?? 50);
@@ -152,22 +152,13 @@ function watchCertificates(api) {
   const issued = new Map(); // name → { at, certificate }
   let onIssued = () => undefined;
   const req = request(`${api.url}${csrPath}?watch=true`, { headers: { Authorization: `Bearer ${api.tokenOf('admin')}` }, ca: readFileSync(join(api.state, 'ca.pem')) }, (res) => {
-    let pending = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
+    eachLine(res, (line) => {
+      if (!line.includes('"certificate":"')) return;
       const at = performance.now();
-      pending += chunk;
-      let nl = pending.indexOf('\n');
-      while (nl >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        nl = pending.indexOf('\n');
-        if (!line.includes('"certificate":"')) continue;
-        const o = JSON.parse(line).object;
-        if (issued.has(o.metadata.name) || !o.status?.certificate) continue;
-        issued.set(o.metadata.name, { at, certificate: o.status.certificate });
-        onIssued();
-      }
+      const o = JSON.parse(line).object;
+      if (issued.has(o.metadata.name) || !o.status?.certificate) return;
+      issued.set(o.metadata.name, { at, certificate: o.status.certificate });
+      onIssued();
     });
   });
   req.on('error', () => undefined);
