@@ -4,14 +4,14 @@
 // C_SignAsync), to see what the token costs and whether signing on it keeps the event loop free.
 // Needs openssl, softhsm2-util, pkcs11-tool and certtool (Debian softhsm2, opensc, gnutls-bin). See README.md.
 import { execFileSync } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { certificateAuthorityFromKey, loadCertificateAuthority, readCertificateBundle, signRequest } from '../dist/pki/index.js';
+import { certificateAuthorityFromKey, loadCertificateAuthority, readCertificateBundle, signRequest, randomSource } from '../dist/pki/index.js';
 import { openPkcs11Key, parsePkcs11Uri } from '../dist/hsm/index.js';
 import { checkCertificate } from './baselines.js';
 import { makeFixtures, usages } from './fixtures.js';
@@ -43,7 +43,7 @@ const run = (cmd, args, options = {}) => {
     throw new Error(`${cmd} failed: ${e.stderr?.toString() ?? e.message}`);
   }
 };
-const random = (size) => randomFillSync(new Uint8Array(size));
+const random = randomSource(); // the serials' randomness, as the signer draws it
 const firstLine = (cmd, args) => {
   try {
     return run(cmd, args).toString().split('\n')[0].trim();

@@ -2,13 +2,13 @@
 // floor and against other issuers (Go's crypto/x509 among them), all measured in
 // this one run. See README.md.
 import { spawnSync } from 'node:child_process';
-import { createPrivateKey, randomFillSync } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadCertificateAuthority, signRequest } from '../dist/pki/index.js';
+import { loadCertificateAuthority, signRequest, randomSource } from '../dist/pki/index.js';
 import {
   checkCertificate, floorOp, floorThreadpoolOp, floorWithImportOp, killChildren, naivePkijsIssuer, opensslBatch, opensslOutput, startCfssl,
   startGoIssuer,
@@ -60,7 +60,7 @@ const firstLine = (cmd, args) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return r.error ? 'not installed' : r.stdout.split('\n')[0].trim();
 };
-const random = (size) => randomFillSync(new Uint8Array(size));
+const random = randomSource(); // the serials' randomness, as the signer draws it
 
 /** Every run repeated because of background load, the background of every kept run, and rounds dropped as slow. */
 const disturbance = { repeated: [], kept: [], slowRounds: [] };

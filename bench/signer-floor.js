@@ -9,7 +9,6 @@
 // (2000), BENCH_SIGNER_ARGS (extra `run` flags), BENCH_SIGNER_NODE_ARGS (node flags for both).
 import { Buffer } from 'node:buffer';
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
@@ -55,12 +54,12 @@ function call(agent, url, token, method, path, body, parse) {
 
 async function floorMain() {
   const { url, token, caPem, caCertFile, caKeyFile, workers } = JSON.parse(process.env.FLOOR_CONFIG);
-  const { loadCertificateAuthority, signRequest } = await import('../dist/pki/index.js');
+  const { loadCertificateAuthority, signRequest, randomSource } = await import('../dist/pki/index.js');
   const authority = await loadCertificateAuthority({
     certificate: { name: caCertFile, bytes: readFileSync(caCertFile) }, key: { name: caKeyFile, bytes: readFileSync(caKeyFile) },
   }, new Date());
   const profile = { usages: USAGES, maxDurationMs: 365 * 24 * 3_600_000 };
-  const random = (size) => randomFillSync(new Uint8Array(size));
+  const random = randomSource(); // the serials' randomness, as the signer draws it
   const agent = new Agent({ keepAlive: true, maxSockets: 16, ca: caPem });
   const done = new Set();
   const queue = [];

@@ -10,7 +10,7 @@
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
 import { productEnv } from './launch.js';
-import { X509Certificate, createPrivateKey, randomFillSync } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadCertificateAuthority, signRequest } from '../dist/pki/index.js';
+import { loadCertificateAuthority, signRequest, randomSource } from '../dist/pki/index.js';
 import { floorOp } from './baselines.js';
 import { goCheck } from './go-check.js';
 import { approved as approveObject, makeRequest } from './requests.js';
@@ -357,7 +357,7 @@ async function baseline(ca, requests) {
     certificate: { name: ca.cert, bytes: readFileSync(ca.cert) }, key: { name: ca.key, bytes: readFileSync(ca.key) },
   }, new Date());
   const profile = { usages: USAGES, maxDurationMs: 365 * 24 * 3_600_000 };
-  const random = (size) => randomFillSync(new Uint8Array(size));
+  const random = randomSource(); // the serials' randomness, as the signer draws it
   const pool = requests.slice(0, 64);
   const core = (i) => signRequest(pool[i % pool.length].pem, profile, authority, { now: new Date(), random });
   const sample = await core(0);

@@ -1,5 +1,6 @@
 /** The PKI core's public surface. Pure: no files, no network, no process state. */
 export { signRequest, issueCertificate, issueForKey, randomSerial } from './authority.js';
+export { randomSource } from './random.js';
 export type { IssuedCertificate, IssueInput, KeyIssueInput, SignOptions, SigningProfile, SubjectSpec, ThreadpoolMode } from './authority.js';
 export { podCertificateKeyTypes, podCertificateKeyType, readPodCertificateKey } from './pod-certificate-key.js';
 export type { PodCertificateKey, PodCertificateKeyFields, PodCertificateKeyType } from './pod-certificate-key.js';

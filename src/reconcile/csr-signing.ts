@@ -16,6 +16,7 @@ import {
   certificateFingerprint, issueCertificate, parseRequestAsync, type CertificateAuthority, type IssuedCertificate, type RequestLimits,
 } from '../pki/index.js';
 import { formatName } from '../pki/name.js';
+import { randomSource } from '../pki/random.js';
 import { failedCondition, hasCertificate, isFailed } from '../signer/conditions.js';
 import { rfc3339Seconds } from '../time.js';
 import { decide, failureFromError } from '../signer/decide.js';
@@ -58,11 +59,6 @@ export class StaleObject extends Error {
   override readonly name = 'StaleObject';
 }
 
-const cryptoRandom = (size: number): Uint8Array => {
-  const bytes = new Uint8Array(size);
-  crypto.getRandomValues(bytes);
-  return bytes;
-};
 
 /** The serial as openssl prints it (hex, no DER sign byte), lower case. */
 const serialOf = (issued: IssuedCertificate): string => issued.serialHex.replace(/^00(?=[89a-f])/, '');
@@ -75,7 +71,7 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.clock = deps.clock ?? systemClock;
-    this.random = deps.random ?? cryptoRandom;
+    this.random = deps.random ?? randomSource();
     this.observer = deps.observer ?? noopObserver;
     this.pending = new PendingCertificates(deps.maxPendingCertificates ?? 10_000);
   }

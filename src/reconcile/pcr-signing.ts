@@ -28,6 +28,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { ObjectCache } from '../controller/cache.js';
 import { Controller, type Reconciled, type RetryOptions } from '../controller/controller.js';
 import { CsrSignerError, csrError } from '../errors.js';
+import { randomSource } from '../pki/random.js';
 import { KubeApiError } from '../kube/http.js';
 import { objectKey } from '../kube/list-watch.js';
 import { podCertificateFeed, type PodCertificateRequestApi } from '../kube/pcr-api.js';
@@ -114,11 +115,6 @@ export class StalePodCertificateRequest extends Error {
   override readonly name = 'StalePodCertificateRequest';
 }
 
-const cryptoRandom = (size: number): Uint8Array => {
-  const bytes = new Uint8Array(size);
-  crypto.getRandomValues(bytes);
-  return bytes;
-};
 
 /** The serial as openssl prints it (hex, no DER sign byte), lower case. */
 const serialOf = (issued: IssuedCertificate): string => issued.serialHex.replace(/^00(?=[89a-f])/, '');
@@ -145,7 +141,7 @@ export class PodCertificateSigner {
     this.signers = new Map(options.signers.map((s) => [s.name, s]));
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? noopObserver;
-    this.random = options.random ?? cryptoRandom;
+    this.random = options.random ?? randomSource();
     this.jitter = options.jitter ?? Math.random;
     this.readKey = options.readKey ?? readPodCertificateKey;
     this.issue = options.issue ?? issueForKey;
