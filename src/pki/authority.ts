@@ -170,7 +170,8 @@ function tbsCertificate(
   const parts = caParts(ca);
   const profileExts = profileExtensions(profile.usages);
   const basicConstraints = profile.isCa === true ? basicConstraintsCa : basicConstraintsLeaf;
-  const keyId = hash('sha1', publicKey.keyBits, 'buffer');
+  // As 'binary' (latin1) text, one character per byte: the cheapest output of Node's one-shot hash (no Buffer object).
+  const keyId = hash('sha1', publicKey.keyBits, 'binary');
   const notBefore = encodeTime(validity.notBefore);
   const notAfter = encodeTime(validity.notAfter);
   // subjectAltName: SEQUENCE { OID, [BOOLEAN TRUE,] OCTET STRING { GeneralNames } }, critical when the subject is empty.
@@ -207,8 +208,7 @@ function tbsCertificate(
   put(profileExts);
   put(basicConstraints);
   put(skiPrefix);
-  out.set(keyId.subarray(0, 20), at);
-  at += 20;
+  at += out.write(keyId, at, 'latin1');
   put(parts.authorityKeyId);
   if (san !== undefined) {
     at = writeHeader(out, at, Tag.sequence, sanContentSize);
@@ -228,24 +228,26 @@ function tbsCertificate(
 export async function issueCertificate(input: IssueInput): Promise<IssuedCertificate> {
   inFlight++;
   try {
-    return await issue(input);
+    return await issue(input.request, input.profile, input.ca, input.now, input.random, input.expirationSeconds, input.threadpool);
   } finally {
     inFlight--;
   }
 }
 
-async function issue(input: IssueInput): Promise<IssuedCertificate> {
-  const { ca, profile } = input;
-  refuseCaKey(input.request.publicKey, ca);
-  if (input.request.requestsCa && profile.isCa !== true) throw csrError('CertificateAuthorityRequested');
-  const ttl = effectiveTtlMs(profile.maxDurationMs, input.expirationSeconds, profile.defaultDurationMs);
+/** IssueInput's fields as parameters: signRequest calls it for every certificate without building one. */
+async function issue(
+  request: CertificateRequest, profile: SigningProfile, ca: CertificateAuthority, now: Date, random: (size: number) => Uint8Array,
+  expirationSeconds: number | undefined, threadpool: ThreadpoolMode | undefined,
+): Promise<IssuedCertificate> {
+  refuseCaKey(request.publicKey, ca);
+  if (request.requestsCa && profile.isCa !== true) throw csrError('CertificateAuthorityRequested');
+  const ttl = effectiveTtlMs(profile.maxDurationMs, expirationSeconds, profile.defaultDurationMs);
   // Loading refuses such a CA (CaNotYetValid); this holds whatever built `ca`, or if the clock stepped back since.
-  if (input.now.getTime() < ca.certificate.notBefore.getTime()) throw csrError('SignerNotYetValid', formatGoTime(ca.certificate.notBefore));
-  const validity = validityWindow(input.now, ttl, ca.certificate.notAfter);
-  const serialInteger = encodeUnsignedInteger(randomSerial(input.random));
-  const { request } = input;
+  if (now.getTime() < ca.certificate.notBefore.getTime()) throw csrError('SignerNotYetValid', formatGoTime(ca.certificate.notBefore));
+  const validity = validityWindow(now, ttl, ca.certificate.notAfter);
+  const serialInteger = encodeUnsignedInteger(randomSerial(random));
   const tbs = tbsCertificate(request.subjectDer, request.publicKey, request.subjectAltNames, profile, ca, serialInteger, validity);
-  return signTbs(tbs, serialInteger, validity, profile, ca, input.threadpool);
+  return signTbs(tbs, serialInteger, validity, profile, ca, threadpool);
 }
 
 /** Signs a TBSCertificate with the CA key and finishes the certificate: DER, announcement, PEM (with the chain if asked), serial. */
@@ -302,9 +304,7 @@ export async function signRequest(
   try {
     const der = decodeRequestBytes(requestBytes, options.limits);
     const request = useThreadpool(options.threadpool) ? await parseRequestDerAsync(der, options.limits) : parseRequestDer(der, options.limits);
-    return await issue({ request, profile, ca, now: options.now, random: options.random,
-      ...(options.expirationSeconds === undefined ? {} : { expirationSeconds: options.expirationSeconds }),
-      ...(options.threadpool === undefined ? {} : { threadpool: options.threadpool }) });
+    return await issue(request, profile, ca, options.now, options.random, options.expirationSeconds, options.threadpool);
   } finally {
     inFlight--;
   }

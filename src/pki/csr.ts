@@ -211,11 +211,14 @@ function checkNameLengths(subject: DistinguishedName, sans: SubjectAltNames, lim
   for (const a of subject.attributes) {
     if (a.value.length > limit) throw csrError('InvalidSubject', `an attribute value of ${a.value.length} characters is longer than the limit of ${limit}`);
   }
-  for (const [kind, names] of [['DNS name', sans.dnsNames], ['email address', sans.emailAddresses], ['URI', sans.uris]] as const) {
-    for (const name of names) {
-      const max = kind === 'DNS name' ? Math.min(limit, MAX_DNS_NAME) : limit;
-      if (name.length > max) throw csrError('InvalidSubjectAltName', `a ${kind} of ${name.length} characters is longer than the limit of ${max}`);
-    }
+  checkLengths(sans.dnsNames, 'DNS name', Math.min(limit, MAX_DNS_NAME));
+  checkLengths(sans.emailAddresses, 'email address', limit);
+  checkLengths(sans.uris, 'URI', limit);
+}
+
+function checkLengths(names: readonly string[], kind: string, max: number): void {
+  for (const name of names) {
+    if (name.length > max) throw csrError('InvalidSubjectAltName', `a ${kind} of ${name.length} characters is longer than the limit of ${max}`);
   }
 }
 

@@ -7,6 +7,8 @@
  * path (CA loading) and in tests as an independent parser.
  */
 
+import { Oid } from './oids.js';
+
 export class DerError extends Error {
   override readonly name = 'DerError';
 }
@@ -130,7 +132,38 @@ export function decodeOid(bytes: Uint8Array): string {
 /** Reads an OID TLV at a known position. */
 export function readOid(buf: Uint8Array, tlv: Tlv, what: string): string {
   if (tlv.tag !== Tag.oid) throw new DerError(`${what}: expected an OBJECT IDENTIFIER, found tag 0x${hex2(tlv.tag)}`);
-  return decodeOid(content(buf, tlv));
+  return knownOidAt(buf, tlv.contentStart, tlv.end) ?? decodeOid(content(buf, tlv));
+}
+
+/**
+ * The OIDs of oids.ts by their content bytes, so that reading one of them allocates nothing: a
+ * request holds about ten OIDs and is read for every certificate. decodeOid gives the same text
+ * for these bytes (test/pki/der.test.ts checks every entry); any other OID is decoded as it comes,
+ * so what a request holds never grows this table.
+ */
+const knownOids = new Map<number, { readonly bytes: Uint8Array; readonly dotted: string }[]>();
+
+const oidHash = (buf: Uint8Array, start: number, end: number): number => {
+  let h = end - start;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + (buf[i] as number)) | 0;
+  return h;
+};
+
+function knownOidAt(buf: Uint8Array, start: number, end: number): string | undefined {
+  const candidates = knownOids.get(oidHash(buf, start, end));
+  if (candidates === undefined) return undefined;
+  for (const known of candidates) {
+    if (known.bytes.length !== end - start) continue;
+    let i = 0;
+    while (i < known.bytes.length && known.bytes[i] === buf[start + i]) i++;
+    if (i === known.bytes.length) return known.dotted;
+  }
+  return undefined;
+}
+
+/** The dotted OIDs knownOidAt answers for, each with its content bytes. */
+export function knownOidEntries(): { readonly bytes: Uint8Array; readonly dotted: string }[] {
+  return [...knownOids.values()].flat();
 }
 
 /** The content of a BIT STRING that has no unused bits (keys, signatures). */
@@ -211,11 +244,17 @@ export function cachedOid(dotted: string): Uint8Array {
 
 /** A non-negative INTEGER from its big-endian magnitude. */
 export function encodeUnsignedInteger(magnitude: Uint8Array): Uint8Array {
+  if (magnitude.length === 0) return encode(Tag.integer, Uint8Array.of(0));
   let i = 0;
   while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
-  const trimmed = magnitude.subarray(i);
-  if (trimmed.length === 0) return encode(Tag.integer, Uint8Array.of(0));
-  return (trimmed[0] as number) & 0x80 ? encode(Tag.integer, Uint8Array.of(0), trimmed) : encode(Tag.integer, trimmed);
+  // A leading 0x00 keeps a magnitude whose top bit is set positive. Written in one buffer (a serial per certificate).
+  const sign = ((magnitude[i] as number) & 0x80) === 0 ? 0 : 1;
+  const size = sign + magnitude.length - i;
+  const out = new Uint8Array(tlvSize(size));
+  let at = writeHeader(out, 0, Tag.integer, size);
+  if (sign === 1) out[at++] = 0;
+  for (; i < magnitude.length; i++) out[at++] = magnitude[i] as number;
+  return out;
 }
 
 export const octetString = (bytes: Uint8Array): Uint8Array => encode(Tag.octetString, bytes);
@@ -241,3 +280,12 @@ export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+for (const dotted of new Set(Object.values(Oid))) {
+  const encoded = encodeOid(dotted);
+  const bytes = encoded.subarray(2); // every known OID is shorter than 128 bytes: a two-byte header
+  const h = oidHash(bytes, 0, bytes.length);
+  const list = knownOids.get(h) ?? [];
+  list.push({ bytes, dotted });
+  knownOids.set(h, list);
+}

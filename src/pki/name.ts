@@ -47,10 +47,11 @@ const notPrintable = (bytes: Uint8Array): string => {
  * with it the whole certificate (parser.go parseASN1String): nothing it refuses may be
  * copied into a certificate. The message names the attribute, the type and the value.
  */
-function checkGoReads(buf: Uint8Array, tlv: Tlv, attribute: string): void {
+function checkGoReads(buf: Uint8Array, tlv: Tlv, oid: string): void {
   const bytes = content(buf, tlv);
   const problem = asn1StringProblem(tlv.tag, bytes);
   if (problem === undefined) return;
+  const attribute = shortNames[oid] === undefined ? oid : `${shortNames[oid]} (${oid})`;
   const type = describeType(tlv.tag);
   const why = tlv.tag === Tag.printableString ? `${problem}: ${notPrintable(bytes)} is not a PrintableString character` : problem;
   throw new DerError(`attribute ${attribute} is ${article(type)} ${type} holding ${goQuoteBytes(bytes)}, `
@@ -103,7 +104,7 @@ export function parseName(buf: Uint8Array, name: Tlv): DistinguishedName {
         throw new DerError('AttributeTypeAndValue is not a SEQUENCE of type and value');
       }
       const oid = readOid(buf, type, 'attribute type');
-      checkGoReads(buf, value, `${shortNames[oid] === undefined ? oid : `${shortNames[oid]} (${oid})`}`);
+      checkGoReads(buf, value, oid);
       const text = decodeString(buf, value);
       if (controlCharacter.test(text)) {
         throw new DerError(`attribute ${oid} contains a control character`);
@@ -111,13 +112,16 @@ export function parseName(buf: Uint8Array, name: Tlv): DistinguishedName {
       attributes.push({ oid, value: text, tag: value.tag });
     }
   }
-  const values = (oid: string): string[] => attributes.filter((a) => a.oid === oid).map((a) => a.value);
-  return {
-    attributes,
-    commonName: values(Oid.commonName).at(-1),
-    organizations: values(Oid.organization),
-    organizationalUnits: values(Oid.organizationalUnit),
-  };
+  // One pass over the attributes (a request is parsed for every certificate).
+  let commonName: string | undefined;
+  const organizations: string[] = [];
+  const organizationalUnits: string[] = [];
+  for (const a of attributes) {
+    if (a.oid === Oid.commonName) commonName = a.value;
+    else if (a.oid === Oid.organization) organizations.push(a.value);
+    else if (a.oid === Oid.organizationalUnit) organizationalUnits.push(a.value);
+  }
+  return { attributes, commonName, organizations, organizationalUnits };
 }
 
 const shortNames: Record<string, string> = {

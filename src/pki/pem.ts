@@ -83,9 +83,9 @@ const plainBody = /^[A-Za-z0-9+/\n]*={0,2}\n*$/;
 
 export function encodePem(label: string, der: Uint8Array): string {
   const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  let text = `-----BEGIN ${label}-----\n`;
+  for (let i = 0; i < b64.length; i += 64) text += `${b64.slice(i, i + 64)}\n`;
+  return `${text}-----END ${label}-----\n`;
 }
 
 /** A human summary of the blocks found, for error messages: `2 blocks (CERTIFICATE, PRIVATE KEY)`. */

@@ -13,8 +13,9 @@ import fc from 'fast-check';
 import t from 'tap';
 import { isCsrSignerError } from '../../src/errors.js';
 import {
-  children, contextConstructed, decodeOid, encode, encodeOid, encodeUnsignedInteger, octetString, readWhole, sequence, slice, Tag,
+  children, contextConstructed, decodeOid, encode, encodeOid, encodeUnsignedInteger, knownOidEntries, octetString, readOid, readWhole, sequence, slice, Tag,
 } from '../../src/pki/der.js';
+import { Oid } from '../../src/pki/oids.js';
 import {
   encodePem, issueCertificate, mapUsages, parseRequest, parseRequestAsync, parseRequestDer, parseRequestDerAsync, signRequest,
   type CertificateAuthority, type CertificateRequest, type SigningProfile,
@@ -181,6 +182,33 @@ void t.test('decodeOid gives the dotted form the array version gave', (t) => {
     return decodeOid(value) === dotted && referenceDecodeOid(value) === dotted;
   }), { numRuns: 2000 });
   t.pass('2000 OIDs');
+  t.end();
+});
+
+void t.test('readOid answers from its table of known OIDs exactly as decodeOid would, and decodes anything else', (t) => {
+  const entries = knownOidEntries();
+  t.equal(entries.length, new Set(Object.values(Oid)).size, 'every OID of oids.ts is in the table');
+  for (const { bytes, dotted } of entries) {
+    t.equal(decodeOid(bytes), dotted, `${dotted}: decodeOid agrees`);
+    const der = encode(Tag.oid, bytes);
+    t.equal(readOid(der, readWhole(der, Tag.oid, 'OID'), 'test'), dotted, `${dotted}: read from the table`);
+  }
+  // Unknown OIDs, OIDs one byte away from a known one, and bytes no OID has: decodeOid's answer or error.
+  const known = entries.map((e) => e.bytes);
+  const near = fc.tuple(fc.constantFrom(...known), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([bytes, at, b]) => {
+    const copy = bytes.slice();
+    copy[at % copy.length] = b;
+    return copy;
+  });
+  fc.assert(fc.property(fc.oneof(near, fc.uint8Array({ minLength: 1, maxLength: 12 })), (bytes) => {
+    const der = encode(Tag.oid, bytes);
+    const viaTable = outcome(() => readOid(der, readWhole(der, Tag.oid, 'OID'), 'test'));
+    const direct = outcome(() => decodeOid(bytes));
+    if (viaTable.ok && direct.ok) return viaTable.value === direct.value;
+    if (!viaTable.ok && !direct.ok) return String(viaTable.error) === String(direct.error);
+    return false;
+  }), { numRuns: 3000 });
+  t.pass('3000 near and random OIDs');
   t.end();
 });
 
