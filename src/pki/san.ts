@@ -161,22 +161,21 @@ export function decodeSubjectAltNames(value: Uint8Array): SubjectAltNames {
   // Go writes DNS (rank 0), email (1), IP (2), URI (3): are these already in that order?
   let rank = 0;
   let goOrder = true;
-  const at = (r: number): void => {
-    if (r < rank) goOrder = false;
-    rank = r;
-  };
   for (const name of children(value, root)) {
     const bytes = content(value, name);
+    let nameRank: number;
     switch (name.tag) {
-      case contextPrimitive(GeneralName.dnsName): dnsNames.push(dnsName(bytes)); at(0); break;
-      case contextPrimitive(GeneralName.rfc822Name): emailAddresses.push(ia5(bytes, 'email address')); at(1); break;
-      case contextPrimitive(GeneralName.uri): uris.push(uri(bytes)); at(3); break;
-      case contextPrimitive(GeneralName.ipAddress): ipAddresses.push(formatIp(bytes)); ipBytes.push(bytes); at(2); break;
+      case contextPrimitive(GeneralName.dnsName): dnsNames.push(dnsName(bytes)); nameRank = 0; break;
+      case contextPrimitive(GeneralName.rfc822Name): emailAddresses.push(ia5(bytes, 'email address')); nameRank = 1; break;
+      case contextPrimitive(GeneralName.uri): uris.push(uri(bytes)); nameRank = 3; break;
+      case contextPrimitive(GeneralName.ipAddress): ipAddresses.push(formatIp(bytes)); ipBytes.push(bytes); nameRank = 2; break;
       default: {
         const kind = unsupportedNames[name.tag & 0x1f] ?? `tag 0x${name.tag.toString(16)}`;
         throw new DerError(`${kind} names are not supported`);
       }
     }
+    if (nameRank < rank) goOrder = false;
+    rank = nameRank;
   }
   if (dnsNames.length + emailAddresses.length + ipAddresses.length + uris.length === 0) {
     throw new DerError('the extension holds no names');
