@@ -56,18 +56,41 @@ export function floorThreadpoolOp(requests, caPrivateKey, digest, messageLength)
 
 /**
  * The floor plus what the floor leaves out but no issuer can skip: turning the
- * request's key into a KeyObject (from JWK, as the core does), fresh each time.
+ * request's key into a KeyObject, fresh each time, from the input the core uses
+ * on this runtime (`how`: src/pki/public-key.ts importPathFor decides, PEM text
+ * on OpenSSL 3.5 and later, JWK or DER before).
  */
-export function floorWithImportOp(requests, caPrivateKey, digest, messageLength) {
+export function floorWithImportOp(requests, caPrivateKey, digest, messageLength, how) {
   const message = randomBytes(messageLength);
-  const jwks = requests.map((r) => r.publicKey.export({ format: 'jwk' }));
+  const inputs = requests.map((r) => importInput(r.publicKey, how));
   return (i) => {
     const r = requests[i % requests.length];
-    const key = createPublicKey({ key: jwks[i % requests.length], format: 'jwk' });
+    const key = createPublicKey(inputs[i % requests.length]);
     if (!verify(digest, r.info, key, r.signature)) throw new Error('floor: request signature does not verify');
     message[0] = i & 0xff;
     sign(digest, message, caPrivateKey);
   };
+}
+
+/** What createPublicKey takes for each KeyImport of the core. */
+function importInput(publicKey, how) {
+  switch (how) {
+    case 'pem': return publicKey.export({ format: 'pem', type: 'spki' });
+    case 'der': return { key: publicKey.export({ format: 'der', type: 'spki' }), format: 'der', type: 'spki' };
+    case 'jwk': return { key: publicKey.export({ format: 'jwk' }), format: 'jwk' };
+    default: throw new Error(`unknown import ${how}`);
+  }
+}
+
+/** The core's KeyKind of a public KeyObject, for importPathFor. */
+export function keyKindOf(publicKey) {
+  const details = publicKey.asymmetricKeyDetails ?? {};
+  switch (publicKey.asymmetricKeyType) {
+    case 'rsa': return { type: 'rsa', bits: details.modulusLength };
+    case 'ed25519': return { type: 'ed25519' };
+    case 'ec': return { type: 'ec', curve: { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[details.namedCurve] };
+    default: throw new Error(`no KeyKind for ${publicKey.asymmetricKeyType}`);
+  }
 }
 
 // ------------------------------------------------------- naive pkijs issuer

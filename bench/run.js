@@ -9,8 +9,9 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadCertificateAuthority, signRequest, randomSource } from '../dist/pki/index.js';
+import { importPathFor } from '../dist/pki/public-key.js';
 import {
-  checkCertificate, floorOp, floorThreadpoolOp, floorWithImportOp, killChildren, naivePkijsIssuer, opensslBatch, opensslOutput, startCfssl,
+  checkCertificate, floorOp, floorThreadpoolOp, floorWithImportOp, keyKindOf, killChildren, naivePkijsIssuer, opensslBatch, opensslOutput, startCfssl,
   startGoIssuer,
 } from './baselines.js';
 import { makeCfsslCa, makeFixtures, tbsLength, usages } from './fixtures.js';
@@ -174,7 +175,8 @@ async function main() {
     const messageLength = tbsLength(sample.der);
     const floor = floorOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
     const floorPool = floorThreadpoolOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
-    const floorImport = floorWithImportOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength);
+    const importPath = importPathFor(keyKindOf(type.requests[0].publicKey));
+    const floorImport = floorWithImportOp(type.requests, createPrivateKey(readFileSync(type.caKey)), type.digest, messageLength, importPath);
     const cpu = (coreCpu[type.name] = []);
     const concurrent = !sequentialOnly.includes(type.name);
     const ofRun = (perCpu[type.name] = { core: new Map(), go: new Map() });
