@@ -234,14 +234,11 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
   }
 }
 
-/**
- * IssueInput's fields as parameters: signRequest calls it for every certificate without building one.
- * Throws on the spot; the certificate comes back at once when the CA key signed on this thread, else as a promise.
- */
-function issue(
+/** IssueInput's fields as parameters: signRequest calls it for every certificate without building one. */
+async function issue(
   request: CertificateRequest, profile: SigningProfile, ca: CertificateAuthority, now: Date, random: (size: number) => Uint8Array,
   expirationSeconds: number | undefined, threadpool: ThreadpoolMode | undefined,
-): IssuedCertificate | Promise<IssuedCertificate> {
+): Promise<IssuedCertificate> {
   refuseCaKey(request.publicKey, ca);
   if (request.requestsCa && profile.isCa !== true) throw csrError('CertificateAuthorityRequested');
   const ttl = effectiveTtlMs(profile.maxDurationMs, expirationSeconds, profile.defaultDurationMs);
@@ -253,37 +250,19 @@ function issue(
   return signTbs(tbs, serialInteger, validity, profile, ca, threadpool);
 }
 
-/**
- * Signs a TBSCertificate with the CA key and finishes the certificate: DER, announcement, PEM (with the chain if asked),
- * serial. A key that signs on this thread (a key in memory, sequentially) gives the certificate at once: no promise, no
- * turn of the event loop; one that signs elsewhere (the threadpool, a token) gives a promise of it.
- */
-function signTbs(
+/** Signs a TBSCertificate with the CA key and finishes the certificate: DER, announcement, PEM (with the chain if asked), serial. */
+async function signTbs(
   tbs: Uint8Array, serialInteger: Uint8Array, validity: Validity, profile: SigningProfile, ca: CertificateAuthority, threadpool: ThreadpoolMode | undefined,
-): IssuedCertificate | Promise<IssuedCertificate> {
-  let signature: Uint8Array | Promise<Uint8Array>;
+): Promise<IssuedCertificate> {
+  let signature: Uint8Array;
   try {
     const provider = ca.keyProvider;
     signature = provider.signOffThread !== undefined && useThreadpool(threadpool)
-      ? provider.signOffThread(tbs, ca.signatureAlgorithm.hash)
-      : provider.sign(tbs, ca.signatureAlgorithm.hash);
+      ? await provider.signOffThread(tbs, ca.signatureAlgorithm.hash)
+      : await provider.sign(tbs, ca.signatureAlgorithm.hash);
   } catch (cause) {
-    throw signingFailed(cause);
+    throw csrErrorWithCause(cause, 'SigningFailed', cause instanceof Error ? cause.message : String(cause));
   }
-  if (signature instanceof Uint8Array) return finishCertificate(tbs, signature, serialInteger, validity, profile, ca);
-  return Promise.resolve(signature).then(
-    (s) => finishCertificate(tbs, s, serialInteger, validity, profile, ca),
-    (cause: unknown) => {
-      throw signingFailed(cause);
-    },
-  );
-}
-
-const signingFailed = (cause: unknown): Error => csrErrorWithCause(cause, 'SigningFailed', cause instanceof Error ? cause.message : String(cause));
-
-function finishCertificate(
-  tbs: Uint8Array, signature: Uint8Array, serialInteger: Uint8Array, validity: Validity, profile: SigningProfile, ca: CertificateAuthority,
-): IssuedCertificate {
   const der = certificate(tbs, caParts(ca).algorithm, signature);
   announceIssued(der, ca.certificate.der);
   let pem = encodePem('CERTIFICATE', der);
@@ -317,34 +296,18 @@ export interface SignOptions {
   readonly threadpool?: ThreadpoolMode;
 }
 
-/**
- * Request bytes (PEM or DER) in, certificate out: parse, verify, issue. Always settles through the promise, errors
- * included; when every step ran on this thread the promise is already settled (no turn of the event loop in between).
- */
-export function signRequest(
+/** Request bytes (PEM or DER) in, certificate out: parse, verify, issue. */
+export async function signRequest(
   requestBytes: Uint8Array | string, profile: SigningProfile, ca: CertificateAuthority, options: SignOptions,
 ): Promise<IssuedCertificate> {
   inFlight++;
-  let issued: IssuedCertificate | Promise<IssuedCertificate>;
   try {
     const der = decodeRequestBytes(requestBytes, options.limits);
-    const { now, random, expirationSeconds, threadpool } = options;
-    issued = useThreadpool(threadpool)
-      ? parseRequestDerAsync(der, options.limits).then((request) => issue(request, profile, ca, now, random, expirationSeconds, threadpool))
-      : issue(parseRequestDer(der, options.limits), profile, ca, now, random, expirationSeconds, threadpool);
-  } catch (error) {
+    const request = useThreadpool(options.threadpool) ? await parseRequestDerAsync(der, options.limits) : parseRequestDer(der, options.limits);
+    return await issue(request, profile, ca, options.now, options.random, options.expirationSeconds, options.threadpool);
+  } finally {
     inFlight--;
-    // What was thrown, as the rejection an async function would give (always a CsrSignerError or an Error here).
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    return Promise.reject(error);
   }
-  if (!(issued instanceof Promise)) {
-    inFlight--;
-    return Promise.resolve(issued);
-  }
-  return issued.finally(() => {
-    inFlight--;
-  });
 }
 
 export type { SubjectSpec } from './subject.js';
