@@ -408,6 +408,35 @@ void t.test('threadpool or not, a deterministic CA key gives the same certificat
   }
 });
 
+void t.test("'auto' signs on this thread for one request at a time, and on the threadpool while others are in flight", async (t) => {
+  const base = await testCa('p256');
+  const provider = base.keyProvider;
+  const where: string[] = [];
+  const ca: CertificateAuthority = {
+    ...base,
+    keyProvider: {
+      description: provider.description,
+      sign: (data, hash) => {
+        where.push('this thread');
+        return provider.sign(data, hash);
+      },
+      signOffThread: (data, hash) => {
+        where.push('threadpool');
+        return (provider.signOffThread as NonNullable<typeof provider.signOffThread>)(data, hash);
+      },
+    },
+  };
+  const profile: SigningProfile = { usages: ['digital signature', 'server auth'], maxDurationMs: 3_600_000 };
+  const random = (n: number): Uint8Array => new Uint8Array(n).fill(3);
+  const pem = buildRequest({ key: 'p256', commonName: 'auto', dns: ['auto.example.com'] });
+  for (let i = 0; i < 3; i++) await signRequest(pem, profile, ca, { now: new Date(), random });
+  t.same(where, ['this thread', 'this thread', 'this thread'], 'one at a time: on this thread');
+  where.length = 0;
+  await Promise.all(Array.from({ length: 8 }, () => signRequest(pem, profile, ca, { now: new Date(), random })));
+  t.equal(where.length, 8, 'eight signatures');
+  t.ok(where.filter((w) => w === 'threadpool').length >= 4, `eight at once: most on the threadpool (${where.join(', ')})`);
+});
+
 void t.test('many requests in flight: every certificate verifies with the CA key, and errors stay typed', async (t) => {
   for (const type of ['p256', 'rsa2048'] as const) {
     const ca = await testCa(type);
