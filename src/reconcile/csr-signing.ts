@@ -44,6 +44,7 @@ export interface ReconcilerDeps {
   readonly events: boolean;
   /** Wall time (ms since the epoch) for certificates, conditions and events. Default: the system clock. */
   readonly clock?: Clock;
+  /** Serial numbers. Default: randomSource(), node:crypto's randomness drawn a block at a time. */
   readonly random?: (size: number) => Uint8Array;
   readonly observer?: Observer;
   /** Records, per CA, how long its certificates stay valid (CA rotation); absent: not tracked. */

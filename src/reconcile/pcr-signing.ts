@@ -98,7 +98,7 @@ export interface PodCertificateSigningOptions {
   readonly record?: RotationRecord;
   /** Wall time for certificates, conditions and Events, and the loop's retries. Default: the system clock. */
   readonly clock?: Clock;
-  /** Serial numbers. Default: crypto.getRandomValues. */
+  /** Serial numbers. Default: randomSource(), node:crypto's randomness drawn a block at a time. */
   readonly random?: (size: number) => Uint8Array;
   /** In [0, 1): the refresh time's place in its window, and the ±10% spread of `wait` backoffs. Default Math.random. */
   readonly jitter?: () => number;
