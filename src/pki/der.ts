@@ -138,7 +138,7 @@ export function readOid(buf: Uint8Array, tlv: Tlv, what: string): string {
 /**
  * The OIDs of oids.ts by their content bytes, so that reading one of them allocates nothing: a
  * request holds about ten OIDs and is read for every certificate. decodeOid gives the same text
- * for these bytes (test/pki/der.test.ts checks every entry); any other OID is decoded as it comes,
+ * for these bytes (test/pki/fast-paths.test.ts checks every entry); any other OID is decoded as it comes,
  * so what a request holds never grows this table.
  */
 const knownOids = new Map<number, { readonly bytes: Uint8Array; readonly dotted: string }[]>();
@@ -163,7 +163,7 @@ function knownOidAt(buf: Uint8Array, start: number, end: number): string | undef
 
 /** The dotted OIDs knownOidAt answers for, each with its content bytes. */
 export function knownOidEntries(): { readonly bytes: Uint8Array; readonly dotted: string }[] {
-  return [...knownOids.values()].flat();
+  return [...knownOids.values()].flat().map(({ bytes, dotted }) => ({ bytes: bytes.slice(), dotted }));
 }
 
 /** The content of a BIT STRING that has no unused bits (keys, signatures). */

@@ -18,6 +18,8 @@ export function randomSource(blockBytes: number = defaultBlockBytes): (size: num
   const block = new Uint8Array(blockBytes);
   let used = blockBytes;
   return (size: number): Uint8Array => {
+    // A size that is not a whole number of bytes would move the cursor backwards (bytes handed out twice) or to NaN.
+    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`random bytes are asked for by a whole, non-negative count, not ${size}`);
     if (size > blockBytes) return randomFillSync(new Uint8Array(size));
     if (used + size > blockBytes) {
       randomFillSync(block);

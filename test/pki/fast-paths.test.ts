@@ -193,6 +193,9 @@ void t.test('readOid answers from its table of known OIDs exactly as decodeOid w
     const der = encode(Tag.oid, bytes);
     t.equal(readOid(der, readWhole(der, Tag.oid, 'OID'), 'test'), dotted, `${dotted}: read from the table`);
   }
+  // Bytes whose hash equals 2.5.4.3's (commonName) are another OID: the table compares bytes, not only hashes.
+  const collision = encode(Tag.oid, Uint8Array.of(0x54, 0x23, 0x03));
+  t.equal(readOid(collision, readWhole(collision, Tag.oid, 'OID'), 'test'), '2.4.35.3', 'a hash collision with a known OID is decoded');
   // Unknown OIDs, OIDs one byte away from a known one, and bytes no OID has: decodeOid's answer or error.
   const known = entries.map((e) => e.bytes);
   const near = fc.tuple(fc.constantFrom(...known), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([bytes, at, b]) => {
