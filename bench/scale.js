@@ -8,15 +8,15 @@
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { Agent, request } from 'node:https';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { productEnv } from './launch.js';
+import { productEnv, scratch } from './launch.js';
 import { machineBusySeconds, median, processCpuSeconds, reportTarget } from './measure.js';
 import { approved as approveObject, makeRequest } from './requests.js';
 
@@ -42,13 +42,7 @@ const SOAK_NO_GROWTH = { slopeMbPer10Min: 5, bandMb: 15 };
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const dir = mkdtempSync(join(tmpdir(), 'scale-bench-'));
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+const { dir, children, track } = scratch('scale-bench-');
 
 // ------------------------------------------------------------------ requests
 // A pool of PKCS#10 requests (P-256, CN and one DNS name) reused under distinct CSR names: the signer
@@ -85,10 +79,9 @@ function startProcess(args, logFile, env = process.env) {
   const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'], env });
   closeSync(fd);
-  children.add(child);
+  const exited = track(child);
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => child.once('exit', (code) => { children.delete(child); resolve(code); }));
   /** Polls `found(logText)` every `everyMs` until it returns something (30 s at most). */
   const waitFor = async (found, everyMs = 50) => {
     const deadline = Date.now() + 30_000;

@@ -9,14 +9,14 @@
 // (2000), BENCH_SIGNER_ARGS (extra `run` flags), BENCH_SIGNER_NODE_ARGS (node flags for both).
 import { Buffer } from 'node:buffer';
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { productEnv } from './launch.js';
+import { productEnv, scratch } from './launch.js';
 import { approved as approveObject, makeRequest } from './requests.js';
 import { eachLine, median, processCpuSeconds } from './measure.js';
 
@@ -125,13 +125,7 @@ async function driverMain() {
   const IN_FLIGHT = 8;
   const WORKERS = 5; // as `csr-signer run`'s default --workers
   const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
-  const dir = mkdtempSync(join(tmpdir(), 'signer-floor-'));
-  const children = new Set();
-  process.on('exit', () => {
-    for (const c of children) c.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+  const { dir, track } = scratch('signer-floor-');
 
   const cpuOf = (pid) => processCpuSeconds(pid);
   const waitFor = async (what, check, ms = 30_000) => {
@@ -147,8 +141,7 @@ async function driverMain() {
     const fd = openSync(logFile, 'w');
     const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env });
     closeSync(fd);
-    children.add(child);
-    const exited = new Promise((resolve) => child.once('exit', () => { children.delete(child); resolve(); }));
+    const exited = track(child);
     return { child, stop: () => { child.kill('SIGTERM'); return exited; } };
   };
 
@@ -189,8 +182,7 @@ async function driverMain() {
         // The floor runs with the signer's Node flags (productEnv), so that the two compare like for like.
         env: { ...productEnv(), FLOOR_CONFIG: JSON.stringify({ url, token: tokenOf('signer'), caPem: caPem.toString(), caCertFile, caKeyFile, workers: WORKERS }) },
       });
-      children.add(child);
-      const exited = new Promise((resolve) => child.once('exit', () => { children.delete(child); resolve(); }));
+      const exited = track(child);
       let answer = () => undefined;
       child.on('message', (m) => answer(m));
       const ask = () => new Promise((resolve) => { answer = resolve; child.send('cpu'); });
