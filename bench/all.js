@@ -6,19 +6,18 @@
 // signer, Go's check of the certificates), on that Node instead of the one running this script
 // (`npm run bench` runs the pinned one, the image's release). See README.md.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import { scratch } from './launch.js';
 import { machineBusySeconds, processCpuSeconds } from './measure.js';
 
 const parts = ['run.js', 'devapi.js', 'signer.js', 'scale.js', 'hsm.js'];
 const node = process.env.BENCH_NODE || process.execPath;
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const dir = mkdtempSync(join(tmpdir(), 'csr-signer-bench-all-'));
+const { dir } = scratch('csr-signer-bench-all-');
 const summaryFile = join(dir, 'targets.jsonl');
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 /** Runs a command with its output passed through; resolves to { code, seconds }. */
 function timed(cmd, args, env = process.env) {

@@ -5,15 +5,16 @@
 // Needs openssl, softhsm2-util, pkcs11-tool and certtool (Debian softhsm2, opensc, gnutls-bin). See README.md.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { certificateAuthorityFromKey, loadCertificateAuthority, readCertificateBundle, signRequest, randomSource } from '../dist/pki/index.js';
 import { openPkcs11Key, parsePkcs11Uri } from '../dist/hsm/index.js';
 import { checkCertificate } from './baselines.js';
+import { scratch } from './launch.js';
 import { makeFixtures, usages } from './fixtures.js';
 import { median, rateAsync } from './measure.js';
 
@@ -117,14 +118,9 @@ const medianElu = (list) => median(list.map((m) => m.elu));
 const pairedRatio = (a, b) => median(a.map((m, i) => m.rate / b[i].rate));
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'csr-signer-bench-hsm-'));
+  const { dir } = scratch('csr-signer-bench-hsm-');
   const fixtures = makeFixtures(poolSize);
-  const cleanup = () => {
-    rmSync(dir, { recursive: true, force: true });
-    fixtures.remove();
-  };
-  process.on('exit', cleanup);
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+  process.on('exit', () => fixtures.remove());
   const started = performance.now();
   const require = createRequire(import.meta.url);
   out('PKCS#11 key provider benchmark: the PKI core with a CA key on a SoftHSM2 token vs in memory');

@@ -1,4 +1,4 @@
-// How the product starts the signer, for the benches that start it with process.execPath and
+// The processes a bench starts. How the product starts the signer, for the benches that start it with process.execPath and
 // dist/cli.js: the Node flags the ./csr-signer launcher puts in NODE_OPTIONS (the image's
 // Dockerfile sets the same; test/young-generation.test.ts keeps the two equal). Read from the
 // launcher, so a bench measures the signer as shipped; flags given on a bench's own command

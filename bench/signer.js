@@ -9,11 +9,11 @@
 // (write a --cpu-prof of each signer process there), BENCH_SIGNER_NODE_ARGS (node flags for the signer, e.g. "--single-threaded-gc").
 import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
-import { productEnv } from './launch.js';
+import { productEnv, scratch } from './launch.js';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -44,14 +44,7 @@ const TARGETS = { burstRate: 500, steadyP99Ms: 50, burstCpuPer1000: 0.8, steadyC
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const dir = mkdtempSync(join(tmpdir(), 'signer-bench-'));
-const children = new Set();
-const cleanup = () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-};
-process.on('exit', cleanup);
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+const { dir, children, track } = scratch('signer-bench-');
 
 // ------------------------------------------------------------------ requests
 
@@ -97,10 +90,9 @@ function startProcess(args, logFile, ready, env = process.env) {
   // Output goes to a file so that this process pays nothing for reading the signer's log lines.
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, 'pipe'], env });
   closeSync(fd);
-  children.add(child);
+  const exited = track(child);
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => child.once('exit', (code) => { children.delete(child); resolve(code); }));
   const started = (async () => {
     const deadline = Date.now() + 30_000;
     for (;;) {
